@@ -1,0 +1,121 @@
+//! The one error type of the domain. Each variant says what went wrong in
+//! words a person can act on; [`ErrorKind`] lets the HTTP layers pick a status.
+
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field of the request is malformed; `message` says how to fix it.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The request needs a signed-in user.
+    #[error("You are not signed in. Sign in and try again.")]
+    Unauthenticated,
+    /// Username or password did not match.
+    #[error("That username and password do not match. Check them and try again.")]
+    BadCredentials,
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing does not exist, or the user may not know that it does.
+    #[error("{0} not found. It may have been deleted, or you may not have access to it.")]
+    NotFound(Thing),
+    /// The request clashes with existing state (a taken name, ...).
+    #[error("{message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
+    /// Something failed that the user cannot fix; logged with context.
+    #[error("Something went wrong on the server. Please try again.")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What a [`Error::NotFound`] was looking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thing {
+    User,
+    Workspace,
+    Channel,
+    Message,
+    Invite,
+}
+
+impl fmt::Display for Thing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Thing::User => "User",
+            Thing::Workspace => "Workspace",
+            Thing::Channel => "Channel",
+            Thing::Message => "Message",
+            Thing::Invite => "Invite",
+        })
+    }
+}
+
+/// The class of an [`Error`], for mapping to HTTP status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Invalid,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Internal,
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Invalid { .. } => ErrorKind::Invalid,
+            Error::Unauthenticated | Error::BadCredentials => ErrorKind::Unauthenticated,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The input field the error is about, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Internal(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Internal(Box::new(e))
+    }
+}

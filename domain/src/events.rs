@@ -1,0 +1,93 @@
+//! Events published after a change is committed, for the gateway to fan out.
+//!
+//! [`EventBus`] is an in-process broadcast: publishing never blocks, and a
+//! subscriber that falls behind by more than the buffer learns that it
+//! lagged (the gateway then closes that connection so the client resyncs).
+
+use crate::id::Id;
+use crate::model::{Channel, Member, Message};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Who may receive an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Audience {
+    /// Members of this channel.
+    Channel(Id),
+    /// Members of this workspace.
+    Workspace(Id),
+    /// This one user (all their connections).
+    User(Id),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    MessageCreated(Message),
+    ChannelCreated(Channel),
+    /// `user_id` became a member of `channel`.
+    ChannelMemberAdded {
+        channel: Channel,
+        user_id: Id,
+    },
+    ChannelMemberRemoved {
+        channel_id: Id,
+        user_id: Id,
+    },
+    WorkspaceMemberAdded {
+        workspace_id: Id,
+        member: Member,
+    },
+    WorkspaceMemberRemoved {
+        workspace_id: Id,
+        user_id: Id,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub audience: Audience,
+    pub kind: EventKind,
+}
+
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl EventBus {
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity);
+        EventBus { tx }
+    }
+
+    /// Publishes to whoever listens now; having no listeners is fine.
+    pub fn publish(&self, audience: Audience, kind: EventKind) {
+        let _ = self.tx.send(Arc::new(Event { audience, kind }));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new(4096)
+    }
+}
+
+/// Reads what a subscription has buffered, without waiting (for tests and diagnostics).
+pub trait EventBusExt {
+    fn drain_now(&mut self) -> Vec<Arc<Event>>;
+}
+
+impl EventBusExt for broadcast::Receiver<Arc<Event>> {
+    fn drain_now(&mut self) -> Vec<Arc<Event>> {
+        let mut out = Vec::new();
+        while let Ok(e) = self.try_recv() {
+            out.push(e);
+        }
+        out
+    }
+}

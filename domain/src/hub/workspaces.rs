@@ -1,0 +1,223 @@
+use super::Hub;
+use crate::error::{Error, Result, Thing};
+use crate::events::{Audience, EventKind};
+use crate::id::Id;
+use crate::input::{ChannelName, Description, Icon, WorkspaceName};
+use crate::model::{Channel, Invite, Member, UserSummary, Workspace};
+use crate::permissions;
+
+/// What a person fills in to create a workspace, unparsed.
+#[derive(Debug, Clone, Default)]
+pub struct NewWorkspace {
+    pub name: String,
+    pub description: String,
+    pub icon: String,
+    pub is_private: bool,
+}
+
+impl Hub {
+    /// Creates a workspace owned by `actor`, with `#general` (auto-join).
+    pub async fn create_workspace(
+        &self,
+        actor: Id,
+        form: NewWorkspace,
+    ) -> Result<(Workspace, Channel)> {
+        let now = crate::now_ms();
+        let ws = Workspace {
+            id: Id::new(),
+            name: WorkspaceName::parse(&form.name)?.into_inner(),
+            description: Description::parse(&form.description)?.into_inner(),
+            icon: Icon::parse(&form.icon)?.into_inner(),
+            is_private: form.is_private,
+            owner_id: actor,
+            created_at: now,
+        };
+        let general = Channel {
+            id: Id::new(),
+            workspace_id: ws.id,
+            name: ChannelName::parse("general")?.into_inner(),
+            topic: String::new(),
+            is_private: false,
+            auto_join: true,
+            created_by: actor,
+            created_at: now,
+        };
+        self.store.create_workspace(&ws, &general).await?;
+        self.bus.publish(
+            Audience::User(actor),
+            EventKind::ChannelMemberAdded {
+                channel: general.clone(),
+                user_id: actor,
+            },
+        );
+        Ok((ws, general))
+    }
+
+    pub async fn my_workspaces(&self, actor: Id) -> Result<Vec<Workspace>> {
+        self.store.workspaces_of(actor).await
+    }
+
+    /// Public workspaces `actor` could join.
+    pub async fn discover_workspaces(&self, actor: Id) -> Result<Vec<Workspace>> {
+        self.store.discoverable_workspaces(actor, 50).await
+    }
+
+    pub async fn workspace(&self, actor: Id, ws: Id) -> Result<Workspace> {
+        let (workspace, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::view_workspace(facts)?;
+        Ok(workspace)
+    }
+
+    pub async fn members(&self, actor: Id, ws: Id) -> Result<Vec<Member>> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::view_workspace(facts)?;
+        self.store.workspace_members(ws).await
+    }
+
+    /// Joins a public workspace without an invite.
+    pub async fn join_workspace(&self, actor: Id, ws: Id) -> Result<Workspace> {
+        let (workspace, facts) = self.workspace_facts(ws, actor).await?;
+        if facts.is_member {
+            return Ok(workspace);
+        }
+        permissions::join_workspace_openly(facts)?;
+        self.admit(actor, &workspace).await?;
+        Ok(workspace)
+    }
+
+    /// Adds `actor` to the workspace and its auto-join channels, and tells everyone.
+    async fn admit(&self, actor: Id, ws: &Workspace) -> Result<()> {
+        let now = crate::now_ms();
+        if let Some(joined) = self.store.add_workspace_member(ws.id, actor, now).await? {
+            let user = self
+                .store
+                .user(actor)
+                .await?
+                .ok_or(Error::NotFound(Thing::User))?;
+            let member = Member {
+                user: UserSummary::from(&user),
+                joined_at: now,
+                is_owner: false,
+            };
+            self.bus.publish(
+                Audience::Workspace(ws.id),
+                EventKind::WorkspaceMemberAdded {
+                    workspace_id: ws.id,
+                    member,
+                },
+            );
+            for channel in joined {
+                self.announce_channel_member(channel, actor);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn leave_workspace(&self, actor: Id, ws: Id) -> Result<()> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::leave_workspace(facts)?;
+        let left = self.store.remove_workspace_member(ws, actor).await?;
+        for channel_id in left {
+            self.announce_channel_member_gone(channel_id, actor);
+        }
+        self.bus.publish(
+            Audience::Workspace(ws),
+            EventKind::WorkspaceMemberRemoved {
+                workspace_id: ws,
+                user_id: actor,
+            },
+        );
+        self.bus.publish(
+            Audience::User(actor),
+            EventKind::WorkspaceMemberRemoved {
+                workspace_id: ws,
+                user_id: actor,
+            },
+        );
+        Ok(())
+    }
+
+    /// Makes an invite link to the workspace; with `channel`, it also admits
+    /// to that (private) channel, which `actor` must belong to.
+    pub async fn create_invite(&self, actor: Id, ws: Id, channel: Option<Id>) -> Result<Invite> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::create_in_workspace(facts)?;
+        if let Some(channel) = channel {
+            let (ch, facts) = self.channel_facts(channel, actor).await?;
+            if ch.workspace_id != ws {
+                return Err(Error::NotFound(Thing::Channel));
+            }
+            permissions::add_to_channel(facts)?;
+        }
+        let invite = Invite {
+            code: crate::password::new_invite_code(),
+            workspace_id: ws,
+            channel_id: channel,
+            created_by: actor,
+            created_at: crate::now_ms(),
+            expires_at: None,
+            max_uses: None,
+            uses: 0,
+        };
+        self.store.create_invite(&invite).await?;
+        Ok(invite)
+    }
+
+    /// What an invite leads to, for its landing page; anyone with the code may look.
+    pub async fn invite_preview(&self, code: &str) -> Result<(Invite, Workspace, Option<Channel>)> {
+        let invite = self.usable_invite(code).await?;
+        let ws = self
+            .store
+            .workspace(invite.workspace_id)
+            .await?
+            .ok_or(Error::NotFound(Thing::Invite))?;
+        let channel = match invite.channel_id {
+            Some(c) => self.store.channel(c).await?,
+            None => None,
+        };
+        Ok((invite, ws, channel))
+    }
+
+    async fn usable_invite(&self, code: &str) -> Result<Invite> {
+        let invite = self
+            .store
+            .invite(code.trim())
+            .await?
+            .ok_or(Error::NotFound(Thing::Invite))?;
+        if !invite.is_usable(crate::now_ms()) {
+            return Err(Error::forbidden(
+                "This invite has expired or been used up. Ask for a new one.",
+            ));
+        }
+        Ok(invite)
+    }
+
+    /// Accepts an invite: joins the workspace (and the invite's channel).
+    /// Returns the workspace and the channel to open.
+    pub async fn accept_invite(&self, actor: Id, code: &str) -> Result<(Workspace, Channel)> {
+        let (invite, ws, channel) = self.invite_preview(code).await?;
+        let already = self.store.is_workspace_member(ws.id, actor).await?;
+        if !already {
+            if !self.store.use_invite(&invite.code).await? {
+                return Err(Error::forbidden(
+                    "This invite has expired or been used up. Ask for a new one.",
+                ));
+            }
+            self.admit(actor, &ws).await?;
+        }
+        if let Some(ch) = &channel {
+            if self
+                .store
+                .add_channel_member(ch.id, actor, crate::now_ms())
+                .await?
+            {
+                self.announce_channel_member(ch.clone(), actor);
+            }
+        }
+        let open = match channel {
+            Some(ch) => ch,
+            None => self.first_channel(actor, ws.id).await?,
+        };
+        Ok((ws, open))
+    }
+}

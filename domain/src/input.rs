@@ -1,0 +1,363 @@
+//! Parsed input. Each type has a private field and a `parse` that either
+//! returns a valid value or an [`Error::Invalid`] naming the field and saying
+//! how to fix it, so code holding one of these never re-checks it.
+
+use crate::error::{Error, Result};
+
+macro_rules! text_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+text_newtype!(
+    /// 2 to 32 of `a-z 0-9 _ . -`, stored lower-case so `Ana` and `ana` are one name.
+    Username
+);
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim().to_lowercase();
+        if s.is_empty() {
+            return Err(Error::invalid("username", "Choose a username."));
+        }
+        let n = char_len(&s);
+        if !(2..=32).contains(&n) {
+            return Err(Error::invalid(
+                "username",
+                "A username is 2 to 32 characters long.",
+            ));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+        {
+            return Err(Error::invalid(
+                "username",
+                "A username may use only letters a-z, digits, and the characters _ . -",
+            ));
+        }
+        Ok(Self(s))
+    }
+}
+
+text_newtype!(
+    /// What others see: 1 to 64 characters, no control characters.
+    DisplayName
+);
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(Error::invalid(
+                "display_name",
+                "Enter the name others will see.",
+            ));
+        }
+        if char_len(s) > 64 {
+            return Err(Error::invalid(
+                "display_name",
+                "A display name is at most 64 characters.",
+            ));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "display_name",
+                "A display name cannot contain control characters.",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// An e-mail address of the form `local@domain.tld`, stored lower-case.
+    Email
+);
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim().to_lowercase();
+        let bad = || Error::invalid("email", "Enter an e-mail address like name@example.com.");
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains("..")
+        {
+            return Err(bad());
+        }
+        Ok(Self(s))
+    }
+}
+
+/// A new password: 8 to 1024 characters. Never printed.
+#[derive(Clone)]
+pub struct Password(String);
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self> {
+        if raw.is_empty() {
+            return Err(Error::invalid("password", "Choose a password."));
+        }
+        let n = char_len(raw);
+        if n < 8 {
+            return Err(Error::invalid(
+                "password",
+                "A password needs at least 8 characters.",
+            ));
+        }
+        if n > 1024 {
+            return Err(Error::invalid(
+                "password",
+                "A password is at most 1024 characters.",
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+text_newtype!(
+    /// 1 to 64 characters.
+    WorkspaceName
+);
+impl WorkspaceName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(Error::invalid("name", "Give the workspace a name."));
+        }
+        if char_len(s) > 64 {
+            return Err(Error::invalid(
+                "name",
+                "A workspace name is at most 64 characters.",
+            ));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "name",
+                "A workspace name cannot contain control characters.",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// Free text of at most `MAX` characters (descriptions, topics).
+    Description
+);
+impl Description {
+    pub const MAX: usize = 500;
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if char_len(s) > Self::MAX {
+            return Err(Error::invalid(
+                "description",
+                "A description is at most 500 characters.",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// A workspace icon: one emoji or up to 4 characters; empty means none.
+    Icon
+);
+impl Icon {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if char_len(s) > 4 || s.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "icon",
+                "An icon is one emoji or up to 4 characters.",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// A channel name as Slack has them: lower-case letters, digits, `-` and
+    /// `_`, 1 to 80 characters; spaces become `-`; a leading `#` is dropped.
+    ChannelName
+);
+impl ChannelName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s: String = raw
+            .trim()
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_whitespace() { '-' } else { c })
+            .collect();
+        if s.is_empty() {
+            return Err(Error::invalid("name", "Give the channel a name."));
+        }
+        if char_len(&s) > 80 {
+            return Err(Error::invalid(
+                "name",
+                "A channel name is at most 80 characters.",
+            ));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Error::invalid(
+                "name",
+                "A channel name may use only letters, digits, - and _ (spaces become -).",
+            ));
+        }
+        Ok(Self(s))
+    }
+}
+
+text_newtype!(
+    /// A message body: 1 to 4000 characters once trailing white space is removed.
+    MessageBody
+);
+impl MessageBody {
+    pub const MAX_CHARS: usize = 4000;
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim_end();
+        if s.trim().is_empty() {
+            return Err(Error::invalid("body", "Write something before sending."));
+        }
+        let n = char_len(s);
+        if n > Self::MAX_CHARS {
+            return Err(Error::invalid(
+                "body",
+                format!(
+                    "A message is at most 4000 characters; this one has {n}. Shorten it or split it in two."
+                ),
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// A client's idempotency key for a message: 1 to 64 printable ASCII characters.
+    Nonce
+);
+impl Nonce {
+    pub fn parse(raw: &str) -> Result<Self> {
+        if raw.is_empty() || raw.len() > 64 || !raw.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Error::invalid(
+                "nonce",
+                "A nonce is 1 to 64 printable ASCII characters.",
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    /// Parses an optional nonce, treating an empty string as none (HTML forms send "").
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>> {
+        match raw {
+            None | Some("") => Ok(None),
+            Some(s) => Self::parse(s).map(Some),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(Username::parse(" Ana_B ").unwrap().as_str(), "ana_b");
+        assert_eq!(Username::parse("a").unwrap_err().field(), Some("username"));
+        assert!(Username::parse("ana b").is_err());
+        assert!(Username::parse(&"x".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse("Ana@Example.com").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@x",
+            "a@b@c.com",
+            "a b@c.com",
+            "a@.com",
+            "a@c.",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(Password::parse("").is_err());
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("long enough").is_ok());
+        assert_eq!(
+            format!("{:?}", Password::parse("long enough").unwrap()),
+            "Password(..)"
+        );
+    }
+
+    #[test]
+    fn channel_names() {
+        assert_eq!(
+            ChannelName::parse("#Team Chat").unwrap().as_str(),
+            "team-chat"
+        );
+        assert_eq!(ChannelName::parse("café").unwrap().as_str(), "café");
+        assert!(ChannelName::parse("  ").is_err());
+        assert!(ChannelName::parse("a<b").is_err());
+    }
+
+    #[test]
+    fn message_bodies() {
+        assert!(MessageBody::parse("   \n ").is_err());
+        assert_eq!(
+            MessageBody::parse("hi\nthere \n").unwrap().as_str(),
+            "hi\nthere"
+        );
+        assert!(MessageBody::parse(&"é".repeat(4000)).is_ok());
+        let e = MessageBody::parse(&"é".repeat(4001)).unwrap_err();
+        assert!(e.to_string().contains("4000"));
+    }
+}

@@ -1,0 +1,36 @@
+//! Parley's server-side core, free of any UI or HTTP framework.
+//!
+//! - [`input`]: parsed user input (`Username::parse`, `MessageBody::parse`, ...);
+//!   a value of these types is valid by construction.
+//! - [`model`]: the entities the rest of the system talks about.
+//! - [`store`]: the only code that runs SQL, over SQLite or PostgreSQL.
+//! - [`permissions`]: the one place that decides who may do what.
+//! - [`events`]: what happened, published after commit for the gateway.
+//! - [`hub`]: the operations (sign up, post a message, ...) that server
+//!   functions, REST handlers and the gateway all call.
+//! - [`session_store`]: tower-sessions' storage, kept in the database.
+
+pub mod error;
+pub mod events;
+pub mod hub;
+pub mod id;
+pub mod input;
+pub mod model;
+pub mod password;
+pub mod permissions;
+pub mod session_store;
+pub mod store;
+
+pub use error::{Error, ErrorKind, Result};
+pub use events::EventBusExt;
+pub use hub::Hub;
+pub use id::Id;
+pub use store::{Backend, Store};
+
+/// Milliseconds since the Unix epoch: the one clock every stored timestamp uses.
+pub fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,276 @@
+use super::Store;
+use crate::error::Result;
+use crate::id::Id;
+use crate::model::{Channel, Invite, Member, UserSummary, Workspace};
+use sqlx::FromRow;
+
+#[derive(FromRow)]
+struct WorkspaceRow {
+    id: i64,
+    name: String,
+    description: String,
+    icon: String,
+    is_private: i64,
+    owner_id: i64,
+    created_at: i64,
+}
+
+impl From<WorkspaceRow> for Workspace {
+    fn from(r: WorkspaceRow) -> Self {
+        Workspace {
+            id: Id(r.id),
+            name: r.name,
+            description: r.description,
+            icon: r.icon,
+            is_private: r.is_private != 0,
+            owner_id: Id(r.owner_id),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct InviteRow {
+    code: String,
+    workspace_id: i64,
+    channel_id: Option<i64>,
+    created_by: i64,
+    created_at: i64,
+    expires_at: Option<i64>,
+    max_uses: Option<i64>,
+    uses: i64,
+}
+
+impl From<InviteRow> for Invite {
+    fn from(r: InviteRow) -> Self {
+        Invite {
+            code: r.code,
+            workspace_id: Id(r.workspace_id),
+            channel_id: r.channel_id.map(Id),
+            created_by: Id(r.created_by),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            max_uses: r.max_uses,
+            uses: r.uses,
+        }
+    }
+}
+
+const WS_COLUMNS: &str =
+    "w.id, w.name, w.description, w.icon, w.is_private, w.owner_id, w.created_at";
+
+impl Store {
+    /// Creates a workspace with its first channel; the owner joins both.
+    pub async fn create_workspace(&self, ws: &Workspace, first_channel: &Channel) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, description, icon, is_private, owner_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(ws.id.0)
+        .bind(&ws.name)
+        .bind(&ws.description)
+        .bind(&ws.icon)
+        .bind(ws.is_private as i64)
+        .bind(ws.owner_id.0)
+        .bind(ws.created_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, joined_at) VALUES ($1, $2, $3)",
+        )
+        .bind(ws.id.0)
+        .bind(ws.owner_id.0)
+        .bind(ws.created_at)
+        .execute(&mut *tx)
+        .await?;
+        Self::insert_channel(&mut tx, first_channel).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn workspace(&self, id: Id) -> Result<Option<Workspace>> {
+        let sql = format!("SELECT {WS_COLUMNS} FROM workspaces w WHERE w.id = $1");
+        Ok(sqlx::query_as::<_, WorkspaceRow>(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Into::into))
+    }
+
+    /// The workspaces `user` belongs to, oldest membership first.
+    pub async fn workspaces_of(&self, user: Id) -> Result<Vec<Workspace>> {
+        let sql = format!(
+            "SELECT {WS_COLUMNS} FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id \
+             WHERE m.user_id = $1 ORDER BY m.joined_at, w.id"
+        );
+        Ok(sqlx::query_as::<_, WorkspaceRow>(&sql)
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Public workspaces `user` has not joined, newest first.
+    pub async fn discoverable_workspaces(&self, user: Id, limit: i64) -> Result<Vec<Workspace>> {
+        let sql = format!(
+            "SELECT {WS_COLUMNS} FROM workspaces w WHERE w.is_private = $1 AND NOT EXISTS \
+             (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = $2) \
+             ORDER BY w.id DESC LIMIT $3"
+        );
+        Ok(sqlx::query_as::<_, WorkspaceRow>(&sql)
+            .bind(0i64)
+            .bind(user.0)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub async fn is_workspace_member(&self, ws: Id, user: Id) -> Result<bool> {
+        let n = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
+        )
+        .bind(ws.0)
+        .bind(user.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Adds `user` to the workspace and to its auto-join channels. Returns
+    /// the auto-join channels newly joined, or `None` if already a member.
+    pub async fn add_workspace_member(
+        &self,
+        ws: Id,
+        user: Id,
+        now: i64,
+    ) -> Result<Option<Vec<Channel>>> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, joined_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, user_id) DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(user.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !added {
+            return Ok(None);
+        }
+        let auto = Self::auto_join_channels(&mut tx, ws).await?;
+        for ch in &auto {
+            Self::insert_channel_member(&mut tx, ch.id, user, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(auto))
+    }
+
+    /// Removes `user` from the workspace and every channel in it; returns
+    /// the ids of the channels they left.
+    pub async fn remove_workspace_member(&self, ws: Id, user: Id) -> Result<Vec<Id>> {
+        let mut tx = self.pool.begin().await?;
+        let left: Vec<i64> = sqlx::query_scalar(
+            "SELECT c.id FROM channels c JOIN channel_members m ON m.channel_id = c.id \
+             WHERE c.workspace_id = $1 AND m.user_id = $2",
+        )
+        .bind(ws.0)
+        .bind(user.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM channel_members WHERE user_id = $1 AND channel_id IN \
+             (SELECT id FROM channels WHERE workspace_id = $2)",
+        )
+        .bind(user.0)
+        .bind(ws.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(left.into_iter().map(Id).collect())
+    }
+
+    pub async fn workspace_members(&self, ws: Id) -> Result<Vec<Member>> {
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            username: String,
+            display_name: String,
+            joined_at: i64,
+            owner_id: i64,
+        }
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT u.id, u.username, u.display_name, m.joined_at, w.owner_id \
+             FROM workspace_members m JOIN users u ON u.id = m.user_id \
+             JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE m.workspace_id = $1 ORDER BY u.display_name, u.username",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Member {
+                user: UserSummary {
+                    id: Id(r.id),
+                    username: r.username,
+                    display_name: r.display_name,
+                },
+                joined_at: r.joined_at,
+                is_owner: r.owner_id == r.id,
+            })
+            .collect())
+    }
+
+    pub async fn create_invite(&self, invite: &Invite) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO invites (code, workspace_id, channel_id, created_by, created_at, expires_at, max_uses, uses) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&invite.code)
+        .bind(invite.workspace_id.0)
+        .bind(invite.channel_id.map(|c| c.0))
+        .bind(invite.created_by.0)
+        .bind(invite.created_at)
+        .bind(invite.expires_at)
+        .bind(invite.max_uses)
+        .bind(invite.uses)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn invite(&self, code: &str) -> Result<Option<Invite>> {
+        Ok(sqlx::query_as::<_, InviteRow>(
+            "SELECT code, workspace_id, channel_id, created_by, created_at, expires_at, max_uses, uses \
+             FROM invites WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Into::into))
+    }
+
+    /// Counts one use of an invite, unless it is used up; returns whether it counted.
+    pub async fn use_invite(&self, code: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE invites SET uses = uses + 1 WHERE code = $1 AND (max_uses IS NULL OR uses < max_uses)",
+        )
+        .bind(code)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

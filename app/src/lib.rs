@@ -1,1 +1,79 @@
+//! Parley's web app: the Leptos UI (rendered on the server, hydrated in the
+//! browser), the server functions it calls, and the wire types that every
+//! client sees.
+//!
+//! - [`wire`]: DTOs, the API error, gateway events.
+//! - [`api`]: server functions.
+//! - [`pages`]: one component per route; [`components`]: the pieces they share.
+//! - [`live`] (browser only): the gateway connection.
+//! - `ssr` and `conversions` (server only): services, authentication, and
+//!   the domain-to-wire boundary.
 
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+#[cfg(feature = "ssr")]
+mod conversions;
+#[cfg(feature = "hydrate")]
+pub mod live;
+pub mod pages;
+pub mod paths;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod wire;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="theme-color" content="#3b2a5c" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Set once the page is hydrated; lets views switch from what the server
+/// can know (UTC times) to what only the browser knows (local times).
+#[derive(Clone, Copy)]
+pub struct Hydrated(pub ReadSignal<bool>);
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let (hydrated, set_hydrated) = signal(false);
+    provide_context(Hydrated(hydrated));
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/parley.css" />
+        <Title formatter=|title: String| if title.is_empty() { "Parley".to_string() } else { format!("{title} · Parley") } />
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:code") view=pages::invite::InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/c/:ch") view=pages::channel::ChannelPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}

@@ -9,10 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A field of the request is malformed; `message` says how to fix it.
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     /// The request needs a signed-in user.
     #[error("You are not signed in. Sign in and try again.")]
     Unauthenticated,
@@ -27,10 +24,7 @@ pub enum Error {
     NotFound(Thing),
     /// The request clashes with existing state (a taken name, ...).
     #[error("{message}")]
-    Conflict {
-        field: &'static str,
-        message: String,
-    },
+    Conflict { field: &'static str, message: String },
     /// Something failed that the user cannot fix; logged with context.
     #[error("Something went wrong on the server. Please try again.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -71,17 +65,11 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Error::Invalid {
-            field,
-            message: message.into(),
-        }
+        Error::Invalid { field, message: message.into() }
     }
 
     pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
-        Error::Conflict {
-            field,
-            message: message.into(),
-        }
+        Error::Conflict { field, message: message.into() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {

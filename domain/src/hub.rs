@@ -40,26 +40,15 @@ impl Hub {
     }
 
     async fn workspace_facts(&self, ws: Id, user: Id) -> Result<(Workspace, WorkspaceFacts)> {
-        let workspace = self
-            .store
-            .workspace(ws)
-            .await?
-            .ok_or(Error::NotFound(Thing::Workspace))?;
+        let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
         let member = self.store.is_workspace_member(ws, user).await?;
         let facts = WorkspaceFacts::of(&workspace, member, user);
         Ok((workspace, facts))
     }
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
-        let ch = self
-            .store
-            .channel(channel)
-            .await?
-            .ok_or(Error::NotFound(Thing::Channel))?;
-        let ws_member = self
-            .store
-            .is_workspace_member(ch.workspace_id, user)
-            .await?;
+        let ch = self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
+        let ws_member = self.store.is_workspace_member(ch.workspace_id, user).await?;
         let ch_member = ws_member && self.store.is_channel_member(ch.id, user).await?;
         let facts = ChannelFacts::of(&ch, ws_member, ch_member);
         Ok((ch, facts))

@@ -25,11 +25,7 @@ struct Generator {
 fn generator() -> &'static Mutex<Generator> {
     static GEN: OnceLock<Mutex<Generator>> = OnceLock::new();
     GEN.get_or_init(|| {
-        Mutex::new(Generator {
-            node: rand::random::<u16>() as i64 & 0x3ff,
-            last_ms: 0,
-            seq: 0,
-        })
+        Mutex::new(Generator { node: rand::random::<u16>() as i64 & 0x3ff, last_ms: 0, seq: 0 })
     })
 }
 

@@ -43,15 +43,9 @@ impl Username {
         }
         let n = char_len(&s);
         if !(2..=32).contains(&n) {
-            return Err(Error::invalid(
-                "username",
-                "A username is 2 to 32 characters long.",
-            ));
+            return Err(Error::invalid("username", "A username is 2 to 32 characters long."));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
-        {
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c)) {
             return Err(Error::invalid(
                 "username",
                 "A username may use only letters a-z, digits, and the characters _ . -",
@@ -69,22 +63,13 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(Error::invalid(
-                "display_name",
-                "Enter the name others will see.",
-            ));
+            return Err(Error::invalid("display_name", "Enter the name others will see."));
         }
         if char_len(s) > 64 {
-            return Err(Error::invalid(
-                "display_name",
-                "A display name is at most 64 characters.",
-            ));
+            return Err(Error::invalid("display_name", "A display name is at most 64 characters."));
         }
         if s.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "display_name",
-                "A display name cannot contain control characters.",
-            ));
+            return Err(Error::invalid("display_name", "A display name cannot contain control characters."));
         }
         Ok(Self(s.to_string()))
     }
@@ -125,16 +110,10 @@ impl Password {
         }
         let n = char_len(raw);
         if n < 8 {
-            return Err(Error::invalid(
-                "password",
-                "A password needs at least 8 characters.",
-            ));
+            return Err(Error::invalid("password", "A password needs at least 8 characters."));
         }
         if n > 1024 {
-            return Err(Error::invalid(
-                "password",
-                "A password is at most 1024 characters.",
-            ));
+            return Err(Error::invalid("password", "A password is at most 1024 characters."));
         }
         Ok(Self(raw.to_string()))
     }
@@ -159,16 +138,10 @@ impl WorkspaceName {
             return Err(Error::invalid("name", "Give the workspace a name."));
         }
         if char_len(s) > 64 {
-            return Err(Error::invalid(
-                "name",
-                "A workspace name is at most 64 characters.",
-            ));
+            return Err(Error::invalid("name", "A workspace name is at most 64 characters."));
         }
         if s.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "name",
-                "A workspace name cannot contain control characters.",
-            ));
+            return Err(Error::invalid("name", "A workspace name cannot contain control characters."));
         }
         Ok(Self(s.to_string()))
     }
@@ -183,10 +156,7 @@ impl Description {
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if char_len(s) > Self::MAX {
-            return Err(Error::invalid(
-                "description",
-                "A description is at most 500 characters.",
-            ));
+            return Err(Error::invalid("description", "A description is at most 500 characters."));
         }
         Ok(Self(s.to_string()))
     }
@@ -200,10 +170,7 @@ impl Icon {
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if char_len(s) > 4 || s.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "icon",
-                "An icon is one emoji or up to 4 characters.",
-            ));
+            return Err(Error::invalid("icon", "An icon is one emoji or up to 4 characters."));
         }
         Ok(Self(s.to_string()))
     }
@@ -228,15 +195,9 @@ impl ChannelName {
             return Err(Error::invalid("name", "Give the channel a name."));
         }
         if char_len(&s) > 80 {
-            return Err(Error::invalid(
-                "name",
-                "A channel name is at most 80 characters.",
-            ));
+            return Err(Error::invalid("name", "A channel name is at most 80 characters."));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-        {
+        if !s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
             return Err(Error::invalid(
                 "name",
                 "A channel name may use only letters, digits, - and _ (spaces become -).",
@@ -277,10 +238,7 @@ text_newtype!(
 impl Nonce {
     pub fn parse(raw: &str) -> Result<Self> {
         if raw.is_empty() || raw.len() > 64 || !raw.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(Error::invalid(
-                "nonce",
-                "A nonce is 1 to 64 printable ASCII characters.",
-            ));
+            return Err(Error::invalid("nonce", "A nonce is 1 to 64 printable ASCII characters."));
         }
         Ok(Self(raw.to_string()))
     }
@@ -308,21 +266,8 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            Email::parse("Ana@Example.com").unwrap().as_str(),
-            "ana@example.com"
-        );
-        for bad in [
-            "",
-            "ana",
-            "ana@",
-            "@x.com",
-            "ana@x",
-            "a@b@c.com",
-            "a b@c.com",
-            "a@.com",
-            "a@c.",
-        ] {
+        assert_eq!(Email::parse("Ana@Example.com").unwrap().as_str(), "ana@example.com");
+        for bad in ["", "ana", "ana@", "@x.com", "ana@x", "a@b@c.com", "a b@c.com", "a@.com", "a@c."] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -332,18 +277,12 @@ mod tests {
         assert!(Password::parse("").is_err());
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("long enough").is_ok());
-        assert_eq!(
-            format!("{:?}", Password::parse("long enough").unwrap()),
-            "Password(..)"
-        );
+        assert_eq!(format!("{:?}", Password::parse("long enough").unwrap()), "Password(..)");
     }
 
     #[test]
     fn channel_names() {
-        assert_eq!(
-            ChannelName::parse("#Team Chat").unwrap().as_str(),
-            "team-chat"
-        );
+        assert_eq!(ChannelName::parse("#Team Chat").unwrap().as_str(), "team-chat");
         assert_eq!(ChannelName::parse("café").unwrap().as_str(), "café");
         assert!(ChannelName::parse("  ").is_err());
         assert!(ChannelName::parse("a<b").is_err());
@@ -352,10 +291,7 @@ mod tests {
     #[test]
     fn message_bodies() {
         assert!(MessageBody::parse("   \n ").is_err());
-        assert_eq!(
-            MessageBody::parse("hi\nthere \n").unwrap().as_str(),
-            "hi\nthere"
-        );
+        assert_eq!(MessageBody::parse("hi\nthere \n").unwrap().as_str(), "hi\nthere");
         assert!(MessageBody::parse(&"é".repeat(4000)).is_ok());
         let e = MessageBody::parse(&"é".repeat(4001)).unwrap_err();
         assert!(e.to_string().contains("4000"));

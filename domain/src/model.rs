@@ -23,11 +23,7 @@ pub struct UserSummary {
 
 impl From<&User> for UserSummary {
     fn from(u: &User) -> Self {
-        UserSummary {
-            id: u.id,
-            username: u.username.clone(),
-            display_name: u.display_name.clone(),
-        }
+        UserSummary { id: u.id, username: u.username.clone(), display_name: u.display_name.clone() }
     }
 }
 

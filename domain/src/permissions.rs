@@ -26,39 +26,25 @@ pub struct ChannelFacts {
 
 impl WorkspaceFacts {
     pub fn of(ws: &Workspace, is_member: bool, user: crate::Id) -> Self {
-        WorkspaceFacts {
-            is_member,
-            is_owner: ws.owner_id == user,
-            is_private: ws.is_private,
-        }
+        WorkspaceFacts { is_member, is_owner: ws.owner_id == user, is_private: ws.is_private }
     }
 }
 
 impl ChannelFacts {
     pub fn of(ch: &Channel, workspace_member: bool, channel_member: bool) -> Self {
-        ChannelFacts {
-            workspace_member,
-            channel_member,
-            is_private: ch.is_private,
-        }
+        ChannelFacts { workspace_member, channel_member, is_private: ch.is_private }
     }
 }
 
 /// Reading a workspace: its channels, members and invites.
 pub fn view_workspace(f: WorkspaceFacts) -> Result<()> {
-    if f.is_member {
-        Ok(())
-    } else {
-        Err(Error::NotFound(Thing::Workspace))
-    }
+    if f.is_member { Ok(()) } else { Err(Error::NotFound(Thing::Workspace)) }
 }
 
 /// Joining without an invite: only public workspaces.
 pub fn join_workspace_openly(f: WorkspaceFacts) -> Result<()> {
     if f.is_private {
-        Err(Error::forbidden(
-            "This workspace is private. Ask a member for an invite link.",
-        ))
+        Err(Error::forbidden("This workspace is private. Ask a member for an invite link."))
     } else {
         Ok(())
     }
@@ -66,11 +52,7 @@ pub fn join_workspace_openly(f: WorkspaceFacts) -> Result<()> {
 
 pub fn leave_workspace(f: WorkspaceFacts) -> Result<()> {
     view_workspace(f)?;
-    if f.is_owner {
-        Err(Error::forbidden("The owner cannot leave their workspace."))
-    } else {
-        Ok(())
-    }
+    if f.is_owner { Err(Error::forbidden("The owner cannot leave their workspace.")) } else { Ok(()) }
 }
 
 /// Creating channels and workspace invites: any member.
@@ -92,9 +74,7 @@ pub fn view_channel(f: ChannelFacts) -> Result<()> {
 pub fn join_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
     if f.is_private {
-        return Err(Error::forbidden(
-            "This channel is private. A member has to add you.",
-        ));
+        return Err(Error::forbidden("This channel is private. A member has to add you."));
     }
     Ok(())
 }
@@ -112,9 +92,7 @@ pub fn send_message(f: ChannelFacts) -> Result<()> {
 pub fn add_to_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
     if !f.channel_member {
-        return Err(Error::forbidden(
-            "Only members of this channel can add people to it.",
-        ));
+        return Err(Error::forbidden("Only members of this channel can add people to it."));
     }
     Ok(())
 }
@@ -125,11 +103,7 @@ mod tests {
     use crate::ErrorKind;
 
     fn ch(workspace_member: bool, channel_member: bool, is_private: bool) -> ChannelFacts {
-        ChannelFacts {
-            workspace_member,
-            channel_member,
-            is_private,
-        }
+        ChannelFacts { workspace_member, channel_member, is_private }
     }
 
     #[test]
@@ -150,26 +124,13 @@ mod tests {
             assert_eq!(join_channel(f).is_ok(), join, "join {w} {c} {p}");
         }
         // hidden private channels look absent, not forbidden
-        assert_eq!(
-            view_channel(ch(true, false, true)).unwrap_err().kind(),
-            ErrorKind::NotFound
-        );
+        assert_eq!(view_channel(ch(true, false, true)).unwrap_err().kind(), ErrorKind::NotFound);
     }
 
     #[test]
     fn owner_cannot_leave() {
-        let f = WorkspaceFacts {
-            is_member: true,
-            is_owner: true,
-            is_private: false,
-        };
+        let f = WorkspaceFacts { is_member: true, is_owner: true, is_private: false };
         assert_eq!(leave_workspace(f).unwrap_err().kind(), ErrorKind::Forbidden);
-        assert!(
-            leave_workspace(WorkspaceFacts {
-                is_owner: false,
-                ..f
-            })
-            .is_ok()
-        );
+        assert!(leave_workspace(WorkspaceFacts { is_owner: false, ..f }).is_ok());
     }
 }

@@ -49,36 +49,22 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        self.store
-            .save_session(&record.id.to_string(), &data, expiry_ms(record))
-            .await
-            .map_err(backend)
+        self.store.save_session(&record.id.to_string(), &data, expiry_ms(record)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let Some((data, expires_at)) = self
-            .store
-            .load_session(&id.to_string(), crate::now_ms())
-            .await
-            .map_err(backend)?
+        let Some((data, expires_at)) =
+            self.store.load_session(&id.to_string(), crate::now_ms()).await.map_err(backend)?
         else {
             return Ok(None);
         };
         let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
-        let expiry_date =
-            time::OffsetDateTime::from_unix_timestamp_nanos(expires_at as i128 * 1_000_000)
-                .map_err(|e| Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
-            id: *id,
-            data,
-            expiry_date,
-        }))
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(expires_at as i128 * 1_000_000)
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        self.store
-            .delete_session(&id.to_string())
-            .await
-            .map_err(backend)
+        self.store.delete_session(&id.to_string()).await.map_err(backend)
     }
 }

@@ -42,10 +42,7 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(Error::invalid(
-                "DATABASE_URL",
-                "DATABASE_URL must start with sqlite: or postgres:",
-            ));
+            return Err(Error::invalid("DATABASE_URL", "DATABASE_URL must start with sqlite: or postgres:"));
         };
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {

@@ -25,11 +25,7 @@ pub struct TempDir(pub std::path::PathBuf);
 
 impl TempDir {
     pub fn new(prefix: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "{prefix}-{}-{}",
-            std::process::id(),
-            crate::Id::new()
-        ));
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{}", std::process::id(), crate::Id::new()));
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
     }
@@ -47,11 +43,7 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = TempDir::new("parley-test");
                 let url = format!("sqlite://{}?mode=rwc", dir.0.join("parley.db").display());
-                TestDb {
-                    url,
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
+                TestDb { url, pg_name: None, _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -59,15 +51,9 @@ impl TestDb {
                     panic!("PostgreSQL is required for these tests and is not reachable at {admin}: {e}")
                 });
                 let name = format!("parley_test_{}", crate::Id::new());
-                conn.execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("create test database");
+                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                TestDb {
-                    url: format!("{base}/{name}"),
-                    pg_name: Some(name),
-                    _dir: None,
-                }
+                TestDb { url: format!("{base}/{name}"), pg_name: Some(name), _dir: None }
             }
         }
     }
@@ -79,12 +65,8 @@ impl TestDb {
     /// Drops the PostgreSQL database (call after closing every pool on it).
     pub async fn drop_database(self) {
         if let Some(name) = &self.pg_name {
-            let mut conn = PgConnection::connect(&postgres_admin_url())
-                .await
-                .expect("reach PostgreSQL");
-            let _ = conn
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
+            let mut conn = PgConnection::connect(&postgres_admin_url()).await.expect("reach PostgreSQL");
+            let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
         }
     }
 }

@@ -25,11 +25,7 @@ async fn workspace(hub: &Hub, owner: Id, private: bool) -> (Id, Id) {
     let (ws, general) = hub
         .create_workspace(
             owner,
-            NewWorkspace {
-                name: "Acme".into(),
-                is_private: private,
-                ..Default::default()
-            },
+            NewWorkspace { name: "Acme".into(), is_private: private, ..Default::default() },
         )
         .await
         .expect("create workspace");
@@ -48,10 +44,7 @@ async fn accounts(db: &TestDb) {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (again.kind(), again.field()),
-        (ErrorKind::Conflict, Some("username"))
-    );
+    assert_eq!((again.kind(), again.field()), (ErrorKind::Conflict, Some("username")));
     let same_mail = hub
         .signup(Signup {
             username: "bob".into(),
@@ -61,26 +54,11 @@ async fn accounts(db: &TestDb) {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (same_mail.kind(), same_mail.field()),
-        (ErrorKind::Conflict, Some("email"))
-    );
+    assert_eq!((same_mail.kind(), same_mail.field()), (ErrorKind::Conflict, Some("email")));
 
-    assert_eq!(
-        hub.login("Ana", "correct horse battery").await.unwrap().id,
-        ana
-    );
-    assert_eq!(
-        hub.login("ana", "wrong password").await.unwrap_err().kind(),
-        ErrorKind::Unauthenticated
-    );
-    assert_eq!(
-        hub.login("nobody", "wrong password")
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::Unauthenticated
-    );
+    assert_eq!(hub.login("Ana", "correct horse battery").await.unwrap().id, ana);
+    assert_eq!(hub.login("ana", "wrong password").await.unwrap_err().kind(), ErrorKind::Unauthenticated);
+    assert_eq!(hub.login("nobody", "wrong password").await.unwrap_err().kind(), ErrorKind::Unauthenticated);
 
     let token = hub.issue_token(ana).await.unwrap();
     assert_eq!(hub.user_for_token(&token).await.unwrap().unwrap().id, ana);
@@ -91,32 +69,12 @@ async fn accounts(db: &TestDb) {
 async fn sessions(db: &TestDb) {
     let store = db.store().await;
     let now = domain::now_ms();
-    assert!(
-        store
-            .create_session("s1", "{}", now + 60_000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .create_session("s1", "{}", now + 60_000)
-            .await
-            .unwrap(),
-        "ids are unique"
-    );
-    store
-        .save_session("s1", r#"{"user":1}"#, now + 60_000)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.load_session("s1", now).await.unwrap().unwrap().0,
-        r#"{"user":1}"#
-    );
+    assert!(store.create_session("s1", "{}", now + 60_000).await.unwrap());
+    assert!(!store.create_session("s1", "{}", now + 60_000).await.unwrap(), "ids are unique");
+    store.save_session("s1", r#"{"user":1}"#, now + 60_000).await.unwrap();
+    assert_eq!(store.load_session("s1", now).await.unwrap().unwrap().0, r#"{"user":1}"#);
     store.save_session("old", "{}", now - 1).await.unwrap();
-    assert!(
-        store.load_session("old", now).await.unwrap().is_none(),
-        "expired sessions do not load"
-    );
+    assert!(store.load_session("old", now).await.unwrap().is_none(), "expired sessions do not load");
     assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
     store.delete_session("s1").await.unwrap();
     assert!(store.load_session("s1", now).await.unwrap().is_none());
@@ -130,81 +88,40 @@ async fn workspaces_and_invites(db: &TestDb) {
 
     // Private: not discoverable, not joinable openly, invisible to outsiders.
     assert!(hub.discover_workspaces(bob).await.unwrap().is_empty());
-    assert_eq!(
-        hub.join_workspace(bob, ws).await.unwrap_err().kind(),
-        ErrorKind::Forbidden
-    );
-    assert_eq!(
-        hub.channels(bob, ws).await.unwrap_err().kind(),
-        ErrorKind::NotFound
-    );
+    assert_eq!(hub.join_workspace(bob, ws).await.unwrap_err().kind(), ErrorKind::Forbidden);
+    assert_eq!(hub.channels(bob, ws).await.unwrap_err().kind(), ErrorKind::NotFound);
 
-    let secret = hub
-        .create_channel(ana, ws, "Secret Plans", "", true)
-        .await
-        .unwrap();
+    let secret = hub.create_channel(ana, ws, "Secret Plans", "", true).await.unwrap();
     assert_eq!(secret.name, "secret-plans");
-    let dup = hub
-        .create_channel(ana, ws, "secret-plans", "", false)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (dup.kind(), dup.field()),
-        (ErrorKind::Conflict, Some("name"))
-    );
+    let dup = hub.create_channel(ana, ws, "secret-plans", "", false).await.unwrap_err();
+    assert_eq!((dup.kind(), dup.field()), (ErrorKind::Conflict, Some("name")));
 
     let invite = hub.create_invite(ana, ws, Some(secret.id)).await.unwrap();
     let (w, opened) = hub.accept_invite(bob, &invite.code).await.unwrap();
     assert_eq!((w.id, opened.id), (ws, secret.id));
-    let names: Vec<String> = hub
-        .members(bob, ws)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.user.username)
-        .collect();
+    let names: Vec<String> =
+        hub.members(bob, ws).await.unwrap().into_iter().map(|m| m.user.username).collect();
     assert_eq!(names, ["ana", "bob"]);
     let listing = hub.channels(bob, ws).await.unwrap();
-    assert!(
-        listing.iter().all(|l| l.is_member),
-        "bob joined #general (auto-join) and the invite's channel"
-    );
+    assert!(listing.iter().all(|l| l.is_member), "bob joined #general (auto-join) and the invite's channel");
     assert_eq!(listing.len(), 2);
     assert_eq!(hub.first_channel(bob, ws).await.unwrap().id, general);
 
     // Owner cannot leave; a member can, and loses the private channel.
-    assert_eq!(
-        hub.leave_workspace(ana, ws).await.unwrap_err().kind(),
-        ErrorKind::Forbidden
-    );
+    assert_eq!(hub.leave_workspace(ana, ws).await.unwrap_err().kind(), ErrorKind::Forbidden);
     hub.leave_workspace(bob, ws).await.unwrap();
-    assert_eq!(
-        hub.channel(bob, secret.id).await.unwrap_err().kind(),
-        ErrorKind::NotFound
-    );
+    assert_eq!(hub.channel(bob, secret.id).await.unwrap_err().kind(), ErrorKind::NotFound);
     assert!(hub.store().channel_ids_of(bob).await.unwrap().is_empty());
 
     // Public workspaces are listed and joinable.
     let (public, _) = workspace(&hub, ana, false).await;
-    let found: Vec<Id> = hub
-        .discover_workspaces(bob)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|w| w.id)
-        .collect();
+    let found: Vec<Id> = hub.discover_workspaces(bob).await.unwrap().into_iter().map(|w| w.id).collect();
     assert_eq!(found, [public]);
     hub.join_workspace(bob, public).await.unwrap();
     assert!(hub.discover_workspaces(bob).await.unwrap().is_empty());
     assert_eq!(hub.my_workspaces(bob).await.unwrap().len(), 1);
 
-    assert_eq!(
-        hub.accept_invite(bob, "nosuchcode")
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotFound
-    );
+    assert_eq!(hub.accept_invite(bob, "nosuchcode").await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
 async fn private_channels(db: &TestDb) {
@@ -213,69 +130,25 @@ async fn private_channels(db: &TestDb) {
     let bob = user(&hub, "bob").await;
     let (ws, _) = workspace(&hub, ana, false).await;
     hub.join_workspace(bob, ws).await.unwrap();
-    let secret = hub
-        .create_channel(ana, ws, "secret", "", true)
-        .await
-        .unwrap();
-    let open = hub
-        .create_channel(ana, ws, "open", "", false)
-        .await
-        .unwrap();
+    let secret = hub.create_channel(ana, ws, "secret", "", true).await.unwrap();
+    let open = hub.create_channel(ana, ws, "open", "", false).await.unwrap();
 
-    let seen: Vec<String> = hub
-        .channels(bob, ws)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.channel.name)
-        .collect();
-    assert_eq!(
-        seen,
-        ["general", "open"],
-        "bob does not see the private channel"
-    );
-    assert_eq!(
-        hub.join_channel(bob, secret.id).await.unwrap_err().kind(),
-        ErrorKind::NotFound
-    );
-    assert_eq!(
-        hub.messages(bob, secret.id, None, 50)
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotFound
-    );
-    assert_eq!(
-        hub.post_message(bob, open.id, "hi", None)
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::Forbidden
-    );
+    let seen: Vec<String> =
+        hub.channels(bob, ws).await.unwrap().into_iter().map(|l| l.channel.name).collect();
+    assert_eq!(seen, ["general", "open"], "bob does not see the private channel");
+    assert_eq!(hub.join_channel(bob, secret.id).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(hub.messages(bob, secret.id, None, 50).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(hub.post_message(bob, open.id, "hi", None).await.unwrap_err().kind(), ErrorKind::Forbidden);
     hub.join_channel(bob, open.id).await.unwrap();
     hub.post_message(bob, open.id, "hi", None).await.unwrap();
 
-    let nobody = hub
-        .add_channel_member(ana, secret.id, "carol")
-        .await
-        .unwrap_err();
+    let nobody = hub.add_channel_member(ana, secret.id, "carol").await.unwrap_err();
     assert_eq!(nobody.field(), Some("username"));
-    assert_eq!(
-        hub.add_channel_member(bob, secret.id, "bob")
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotFound
-    );
-    hub.add_channel_member(ana, secret.id, "@Bob")
-        .await
-        .unwrap();
+    assert_eq!(hub.add_channel_member(bob, secret.id, "bob").await.unwrap_err().kind(), ErrorKind::NotFound);
+    hub.add_channel_member(ana, secret.id, "@Bob").await.unwrap();
     assert!(hub.channel(bob, secret.id).await.unwrap().is_member);
     hub.leave_channel(bob, secret.id).await.unwrap();
-    assert_eq!(
-        hub.channel(bob, secret.id).await.unwrap_err().kind(),
-        ErrorKind::NotFound
-    );
+    assert_eq!(hub.channel(bob, secret.id).await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
 async fn messages_and_pagination(db: &TestDb) {
@@ -283,9 +156,7 @@ async fn messages_and_pagination(db: &TestDb) {
     let ana = user(&hub, "ana").await;
     let (_, general) = workspace(&hub, ana, false).await;
     for i in 0..25 {
-        hub.post_message(ana, general, &format!("message {i}"), None)
-            .await
-            .unwrap();
+        hub.post_message(ana, general, &format!("message {i}"), None).await.unwrap();
     }
     let first = hub.messages(ana, general, None, 10).await.unwrap();
     let bodies: Vec<&str> = first.messages.iter().map(|m| m.body.as_str()).collect();
@@ -299,26 +170,15 @@ async fn messages_and_pagination(db: &TestDb) {
         cursor = page.next_before;
     }
     assert_eq!(all.len(), 25);
-    assert!(
-        all.windows(2).all(|w| w[0].id > w[1].id),
-        "newest first, no repeats"
-    );
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first, no repeats");
     assert_eq!(all[24].body, "message 0");
     assert_eq!(all[0].author.display_name, "ana Display");
 
-    let empty = hub
-        .post_message(ana, general, "  \n ", None)
-        .await
-        .unwrap_err();
+    let empty = hub.post_message(ana, general, "  \n ", None).await.unwrap_err();
     assert_eq!(empty.field(), Some("body"));
-    let long = hub
-        .post_message(ana, general, &"x".repeat(4001), None)
-        .await
-        .unwrap_err();
+    let long = hub.post_message(ana, general, &"x".repeat(4001), None).await.unwrap_err();
     assert_eq!(long.field(), Some("body"));
-    hub.post_message(ana, general, &"x".repeat(4000), None)
-        .await
-        .unwrap();
+    hub.post_message(ana, general, &"x".repeat(4000), None).await.unwrap();
 }
 
 async fn nonce_makes_posting_idempotent(db: &TestDb) {
@@ -329,31 +189,14 @@ async fn nonce_makes_posting_idempotent(db: &TestDb) {
     hub.join_workspace(bob, ws).await.unwrap();
     let mut events = hub.bus().subscribe();
 
-    let first = hub
-        .post_message(ana, general, "once", Some("n-1"))
-        .await
-        .unwrap();
-    let again = hub
-        .post_message(ana, general, "once, retried", Some("n-1"))
-        .await
-        .unwrap();
-    assert_eq!(
-        first, again,
-        "the same author and nonce return the first message"
-    );
-    let other = hub
-        .post_message(bob, general, "bob's", Some("n-1"))
-        .await
-        .unwrap();
-    assert_ne!(other.id, first.id, "nonces are per author");
-    assert_eq!(
-        hub.messages(ana, general, None, 50)
-            .await
-            .unwrap()
-            .messages
-            .len(),
-        2
-    );
+    let (first, created) = hub.post_message(ana, general, "once", Some("n-1")).await.unwrap();
+    assert!(created);
+    let (again, created) = hub.post_message(ana, general, "once, retried", Some("n-1")).await.unwrap();
+    assert_eq!((&again, created), (&first, false), "the same author and nonce return the first message");
+    let (other, created) = hub.post_message(bob, general, "bob's", Some("n-1")).await.unwrap();
+    assert!(created, "nonces are per author");
+    assert_ne!(other.id, first.id);
+    assert_eq!(hub.messages(ana, general, None, 50).await.unwrap().messages.len(), 2);
 
     let created: Vec<Id> = events
         .drain_now()
@@ -363,11 +206,7 @@ async fn nonce_makes_posting_idempotent(db: &TestDb) {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        created,
-        [first.id, other.id],
-        "a retried nonce publishes nothing"
-    );
+    assert_eq!(created, [first.id, other.id], "a retried nonce publishes nothing");
 }
 
 async fn reopening_keeps_data(db: &TestDb) {
@@ -375,10 +214,7 @@ async fn reopening_keeps_data(db: &TestDb) {
     let ana = user(&hub1, "ana").await;
     hub1.store().close().await;
     let hub2 = hub(db).await;
-    assert_eq!(
-        hub2.login("ana", "correct horse battery").await.unwrap().id,
-        ana
-    );
+    assert_eq!(hub2.login("ana", "correct horse battery").await.unwrap().id, ana);
     hub2.store().close().await;
 }
 

@@ -1,1 +1,17 @@
+//! Parley's server: one axum application that serves the Leptos app (SSR
+//! and server functions), the JSON API under `/api`, and the WebSocket
+//! gateway at `/ws`.
+//!
+//! - [`config`]: settings from the environment.
+//! - [`startup`]: builds the router and runs it ([`startup::Application`]).
+//! - [`http`]: the JSON API, its errors, authentication and CSRF guard.
+//! - [`gateway`]: live events over WebSocket.
+//! - [`jobs`]: background workers.
+//! - [`telemetry`]: logging.
 
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod jobs;
+pub mod startup;
+pub mod telemetry;

@@ -1,1 +1,39 @@
-fn main() {}
+//! `parley`: starts the server (`parley` or `parley serve`).
+
+use server::{config::Config, startup::Application, telemetry};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("parley: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log);
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => {}
+        Some(other) => {
+            eprintln!(
+                "parley: unknown command `{other}`. Run `parley` (or `parley serve`) to start the server."
+            );
+            return std::process::ExitCode::from(2);
+        }
+    }
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("could not start: {e}");
+            eprintln!("parley: could not start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match app.run_until_stopped(server::startup::shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("parley: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

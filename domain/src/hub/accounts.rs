@@ -66,22 +66,16 @@ impl Hub {
     /// Issues a new API token for `user`; only its digest is stored.
     pub async fn issue_token(&self, user: Id) -> Result<String> {
         let token = password::new_token();
-        self.store
-            .create_token(user, &password::token_digest(&token), crate::now_ms())
-            .await?;
+        self.store.create_token(user, &password::token_digest(&token), crate::now_ms()).await?;
         Ok(token)
     }
 
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
-        self.store
-            .user_by_token(&password::token_digest(token))
-            .await
+        self.store.user_by_token(&password::token_digest(token)).await
     }
 
     pub async fn revoke_token(&self, token: &str) -> Result<()> {
-        self.store
-            .delete_token(&password::token_digest(token))
-            .await
+        self.store.delete_token(&password::token_digest(token)).await
     }
 
     pub async fn user(&self, id: Id) -> Result<Option<User>> {

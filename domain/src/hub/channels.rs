@@ -31,10 +31,7 @@ impl Hub {
         };
         self.store.create_channel(&channel).await?;
         if !is_private {
-            self.bus.publish(
-                Audience::Workspace(ws),
-                EventKind::ChannelCreated(channel.clone()),
-            );
+            self.bus.publish(Audience::Workspace(ws), EventKind::ChannelCreated(channel.clone()));
         }
         self.announce_channel_member(channel.clone(), actor);
         Ok(channel)
@@ -63,20 +60,13 @@ impl Hub {
     pub async fn channel(&self, actor: Id, channel: Id) -> Result<ChannelListing> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
-        Ok(ChannelListing {
-            channel: ch,
-            is_member: facts.channel_member,
-        })
+        Ok(ChannelListing { channel: ch, is_member: facts.channel_member })
     }
 
     pub async fn join_channel(&self, actor: Id, channel: Id) -> Result<Channel> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::join_channel(facts)?;
-        if self
-            .store
-            .add_channel_member(ch.id, actor, crate::now_ms())
-            .await?
-        {
+        if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {
             self.announce_channel_member(ch.clone(), actor);
         }
         Ok(ch)
@@ -92,12 +82,7 @@ impl Hub {
     }
 
     /// Adds a workspace member (by username) to a channel `actor` belongs to.
-    pub async fn add_channel_member(
-        &self,
-        actor: Id,
-        channel: Id,
-        username: &str,
-    ) -> Result<Channel> {
+    pub async fn add_channel_member(&self, actor: Id, channel: Id, username: &str) -> Result<Channel> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::add_to_channel(facts)?;
         let username = Username::parse(username.trim().trim_start_matches('@'))?;
@@ -110,23 +95,11 @@ impl Hub {
                 ),
             )
         };
-        let user = self
-            .store
-            .user_by_username(username.as_str())
-            .await?
-            .ok_or_else(not_member)?;
-        if !self
-            .store
-            .is_workspace_member(ch.workspace_id, user.id)
-            .await?
-        {
+        let user = self.store.user_by_username(username.as_str()).await?.ok_or_else(not_member)?;
+        if !self.store.is_workspace_member(ch.workspace_id, user.id).await? {
             return Err(not_member());
         }
-        if self
-            .store
-            .add_channel_member(ch.id, user.id, crate::now_ms())
-            .await?
-        {
+        if self.store.add_channel_member(ch.id, user.id, crate::now_ms()).await? {
             self.announce_channel_member(ch.clone(), user.id);
         }
         Ok(ch)
@@ -134,21 +107,14 @@ impl Hub {
 
     /// Tells `user` (all their connections) and the channel that they joined.
     pub(super) fn announce_channel_member(&self, channel: Channel, user: Id) {
-        let kind = EventKind::ChannelMemberAdded {
-            channel: channel.clone(),
-            user_id: user,
-        };
+        let kind = EventKind::ChannelMemberAdded { channel: channel.clone(), user_id: user };
         self.bus.publish(Audience::User(user), kind.clone());
         self.bus.publish(Audience::Channel(channel.id), kind);
     }
 
     pub(super) fn announce_channel_member_gone(&self, channel_id: Id, user: Id) {
-        let kind = EventKind::ChannelMemberRemoved {
-            channel_id,
-            user_id: user,
-        };
-        self.bus
-            .publish(Audience::Channel(channel_id), kind.clone());
+        let kind = EventKind::ChannelMemberRemoved { channel_id, user_id: user };
+        self.bus.publish(Audience::Channel(channel_id), kind.clone());
         self.bus.publish(Audience::User(user), kind);
     }
 }

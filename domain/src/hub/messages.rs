@@ -11,24 +11,20 @@ pub const MAX_PAGE: i64 = 100;
 
 impl Hub {
     /// Posts a message. It is returned only once committed; the same
-    /// `nonce` from the same author returns the first message again and
-    /// publishes nothing new.
+    /// `nonce` from the same author returns the first message again, with
+    /// `false`: nothing new was created or published.
     pub async fn post_message(
         &self,
         actor: Id,
         channel: Id,
         body: &str,
         nonce: Option<&str>,
-    ) -> Result<Message> {
+    ) -> Result<(Message, bool)> {
         let body = MessageBody::parse(body)?;
         let nonce = Nonce::parse_optional(nonce)?;
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::send_message(facts)?;
-        let author = self
-            .store
-            .user(actor)
-            .await?
-            .ok_or(Error::NotFound(Thing::User))?;
+        let author = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
         let id = Id::new();
         let msg = Message {
             id,
@@ -40,12 +36,9 @@ impl Hub {
         };
         let (stored, created) = self.store.insert_message(&msg).await?;
         if created {
-            self.bus.publish(
-                Audience::Channel(ch.id),
-                EventKind::MessageCreated(stored.clone()),
-            );
+            self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
         }
-        Ok(stored)
+        Ok((stored, created))
     }
 
     /// A page of history, newest first; `limit` is clamped to 1..=100.
@@ -58,8 +51,6 @@ impl Hub {
     ) -> Result<MessagePage> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
-        self.store
-            .messages(ch.id, before, limit.clamp(1, MAX_PAGE))
-            .await
+        self.store.messages(ch.id, before, limit.clamp(1, MAX_PAGE)).await
     }
 }

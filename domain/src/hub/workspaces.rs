@@ -17,11 +17,7 @@ pub struct NewWorkspace {
 
 impl Hub {
     /// Creates a workspace owned by `actor`, with `#general` (auto-join).
-    pub async fn create_workspace(
-        &self,
-        actor: Id,
-        form: NewWorkspace,
-    ) -> Result<(Workspace, Channel)> {
+    pub async fn create_workspace(&self, actor: Id, form: NewWorkspace) -> Result<(Workspace, Channel)> {
         let now = crate::now_ms();
         let ws = Workspace {
             id: Id::new(),
@@ -45,10 +41,7 @@ impl Hub {
         self.store.create_workspace(&ws, &general).await?;
         self.bus.publish(
             Audience::User(actor),
-            EventKind::ChannelMemberAdded {
-                channel: general.clone(),
-                user_id: actor,
-            },
+            EventKind::ChannelMemberAdded { channel: general.clone(), user_id: actor },
         );
         Ok((ws, general))
     }
@@ -89,22 +82,11 @@ impl Hub {
     async fn admit(&self, actor: Id, ws: &Workspace) -> Result<()> {
         let now = crate::now_ms();
         if let Some(joined) = self.store.add_workspace_member(ws.id, actor, now).await? {
-            let user = self
-                .store
-                .user(actor)
-                .await?
-                .ok_or(Error::NotFound(Thing::User))?;
-            let member = Member {
-                user: UserSummary::from(&user),
-                joined_at: now,
-                is_owner: false,
-            };
+            let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+            let member = Member { user: UserSummary::from(&user), joined_at: now, is_owner: false };
             self.bus.publish(
                 Audience::Workspace(ws.id),
-                EventKind::WorkspaceMemberAdded {
-                    workspace_id: ws.id,
-                    member,
-                },
+                EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member },
             );
             for channel in joined {
                 self.announce_channel_member(channel, actor);
@@ -122,17 +104,11 @@ impl Hub {
         }
         self.bus.publish(
             Audience::Workspace(ws),
-            EventKind::WorkspaceMemberRemoved {
-                workspace_id: ws,
-                user_id: actor,
-            },
+            EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: actor },
         );
         self.bus.publish(
             Audience::User(actor),
-            EventKind::WorkspaceMemberRemoved {
-                workspace_id: ws,
-                user_id: actor,
-            },
+            EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: actor },
         );
         Ok(())
     }
@@ -166,11 +142,7 @@ impl Hub {
     /// What an invite leads to, for its landing page; anyone with the code may look.
     pub async fn invite_preview(&self, code: &str) -> Result<(Invite, Workspace, Option<Channel>)> {
         let invite = self.usable_invite(code).await?;
-        let ws = self
-            .store
-            .workspace(invite.workspace_id)
-            .await?
-            .ok_or(Error::NotFound(Thing::Invite))?;
+        let ws = self.store.workspace(invite.workspace_id).await?.ok_or(Error::NotFound(Thing::Invite))?;
         let channel = match invite.channel_id {
             Some(c) => self.store.channel(c).await?,
             None => None,
@@ -179,15 +151,9 @@ impl Hub {
     }
 
     async fn usable_invite(&self, code: &str) -> Result<Invite> {
-        let invite = self
-            .store
-            .invite(code.trim())
-            .await?
-            .ok_or(Error::NotFound(Thing::Invite))?;
+        let invite = self.store.invite(code.trim()).await?.ok_or(Error::NotFound(Thing::Invite))?;
         if !invite.is_usable(crate::now_ms()) {
-            return Err(Error::forbidden(
-                "This invite has expired or been used up. Ask for a new one.",
-            ));
+            return Err(Error::forbidden("This invite has expired or been used up. Ask for a new one."));
         }
         Ok(invite)
     }
@@ -199,18 +165,12 @@ impl Hub {
         let already = self.store.is_workspace_member(ws.id, actor).await?;
         if !already {
             if !self.store.use_invite(&invite.code).await? {
-                return Err(Error::forbidden(
-                    "This invite has expired or been used up. Ask for a new one.",
-                ));
+                return Err(Error::forbidden("This invite has expired or been used up. Ask for a new one."));
             }
             self.admit(actor, &ws).await?;
         }
         if let Some(ch) = &channel {
-            if self
-                .store
-                .add_channel_member(ch.id, actor, crate::now_ms())
-                .await?
-            {
+            if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {
                 self.announce_channel_member(ch.clone(), actor);
             }
         }

@@ -36,10 +36,7 @@ const CH_COLUMNS: &str =
 
 impl Store {
     /// Inserts a channel and makes its creator a member, in `tx`.
-    pub(super) async fn insert_channel(
-        tx: &mut Transaction<'static, Any>,
-        ch: &Channel,
-    ) -> Result<()> {
+    pub(super) async fn insert_channel(tx: &mut Transaction<'static, Any>, ch: &Channel) -> Result<()> {
         sqlx::query(
             "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -84,9 +81,8 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         ws: Id,
     ) -> Result<Vec<Channel>> {
-        let sql = format!(
-            "SELECT {CH_COLUMNS} FROM channels c WHERE c.workspace_id = $1 AND c.auto_join = $2"
-        );
+        let sql =
+            format!("SELECT {CH_COLUMNS} FROM channels c WHERE c.workspace_id = $1 AND c.auto_join = $2");
         Ok(sqlx::query_as::<_, ChannelRow>(&sql)
             .bind(ws.0)
             .bind(1i64)
@@ -108,11 +104,7 @@ impl Store {
 
     pub async fn channel(&self, id: Id) -> Result<Option<Channel>> {
         let sql = format!("SELECT {CH_COLUMNS} FROM channels c WHERE c.id = $1");
-        Ok(sqlx::query_as::<_, ChannelRow>(&sql)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(Into::into))
+        Ok(sqlx::query_as::<_, ChannelRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?.map(Into::into))
     }
 
     /// The channels of a workspace that `user` may see: every public one,
@@ -137,10 +129,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .into_iter()
-            .map(|r| ChannelListing {
-                is_member: r.member.is_some(),
-                channel: r.ch.into(),
-            })
+            .map(|r| ChannelListing { is_member: r.member.is_some(), channel: r.ch.into() })
             .collect())
     }
 
@@ -165,22 +154,20 @@ impl Store {
 
     /// Removes a member; returns whether they were one.
     pub async fn remove_channel_member(&self, channel: Id, user: Id) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
-                .bind(channel.0)
-                .bind(user.0)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
+            .bind(channel.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Every channel `user` is a member of, across workspaces (the gateway's subscriptions).
     pub async fn channel_ids_of(&self, user: Id) -> Result<Vec<Id>> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT channel_id FROM channel_members WHERE user_id = $1")
-                .bind(user.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT channel_id FROM channel_members WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(ids.into_iter().map(Id).collect())
     }
 

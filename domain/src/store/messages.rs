@@ -21,11 +21,7 @@ impl From<MessageRow> for Message {
         Message {
             id: Id(r.id),
             channel_id: Id(r.channel_id),
-            author: UserSummary {
-                id: Id(r.author_id),
-                username: r.username,
-                display_name: r.display_name,
-            },
+            author: UserSummary { id: Id(r.author_id), username: r.username, display_name: r.display_name },
             body: r.body,
             nonce: r.nonce,
             created_at: r.created_at,
@@ -67,23 +63,12 @@ impl Store {
 
     pub async fn message(&self, id: Id) -> Result<Option<Message>> {
         let sql = format!("{MSG_SELECT} WHERE m.id = $1");
-        Ok(sqlx::query_as::<_, MessageRow>(&sql)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(Into::into))
+        Ok(sqlx::query_as::<_, MessageRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?.map(Into::into))
     }
 
     /// Up to `limit` messages of a channel older than `before`, newest first.
-    pub async fn messages(
-        &self,
-        channel: Id,
-        before: Option<Id>,
-        limit: i64,
-    ) -> Result<MessagePage> {
-        let sql = format!(
-            "{MSG_SELECT} WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
-        );
+    pub async fn messages(&self, channel: Id, before: Option<Id>, limit: i64) -> Result<MessagePage> {
+        let sql = format!("{MSG_SELECT} WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3");
         let mut rows = sqlx::query_as::<_, MessageRow>(&sql)
             .bind(channel.0)
             .bind(before.map_or(i64::MAX, |b| b.0))
@@ -93,14 +78,7 @@ impl Store {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let messages: Vec<Message> = rows.into_iter().map(Into::into).collect();
-        let next_before = if more {
-            messages.last().map(|m| m.id)
-        } else {
-            None
-        };
-        Ok(MessagePage {
-            messages,
-            next_before,
-        })
+        let next_before = if more { messages.last().map(|m| m.id) } else { None };
+        Ok(MessagePage { messages, next_before })
     }
 }

@@ -30,16 +30,12 @@ const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
 impl Store {
     /// Inserts a user; a taken username or e-mail is a conflict on that field.
     pub async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
-        let taken_username =
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE username = $1")
-                .bind(&user.username)
-                .fetch_one(&self.pool)
-                .await?;
+        let taken_username = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE username = $1")
+            .bind(&user.username)
+            .fetch_one(&self.pool)
+            .await?;
         if taken_username > 0 {
-            return Err(crate::Error::conflict(
-                "username",
-                "That username is taken. Choose another.",
-            ));
+            return Err(crate::Error::conflict("username", "That username is taken. Choose another."));
         }
         sqlx::query(
             "INSERT INTO users (id, username, display_name, email, password_hash, created_at) \
@@ -66,11 +62,7 @@ impl Store {
 
     pub async fn user(&self, id: Id) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        Ok(sqlx::query_as::<_, UserRow>(&sql)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(Into::into))
+        Ok(sqlx::query_as::<_, UserRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?.map(Into::into))
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
@@ -99,14 +91,12 @@ impl Store {
     }
 
     pub async fn create_token(&self, user_id: Id, digest: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (token_digest, user_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(digest)
-        .bind(user_id.0)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO api_tokens (token_digest, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(digest)
+            .bind(user_id.0)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -115,11 +105,7 @@ impl Store {
             "SELECT u.id, u.username, u.display_name, u.email, u.created_at FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
         );
-        Ok(sqlx::query_as::<_, UserRow>(&sql)
-            .bind(digest)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(Into::into))
+        Ok(sqlx::query_as::<_, UserRow>(&sql).bind(digest).fetch_optional(&self.pool).await?.map(Into::into))
     }
 
     pub async fn delete_token(&self, digest: &str) -> Result<()> {

@@ -56,8 +56,7 @@ impl From<InviteRow> for Invite {
     }
 }
 
-const WS_COLUMNS: &str =
-    "w.id, w.name, w.description, w.icon, w.is_private, w.owner_id, w.created_at";
+const WS_COLUMNS: &str = "w.id, w.name, w.description, w.icon, w.is_private, w.owner_id, w.created_at";
 
 impl Store {
     /// Creates a workspace with its first channel; the owner joins both.
@@ -76,14 +75,12 @@ impl Store {
         .bind(ws.created_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO workspace_members (workspace_id, user_id, joined_at) VALUES ($1, $2, $3)",
-        )
-        .bind(ws.id.0)
-        .bind(ws.owner_id.0)
-        .bind(ws.created_at)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO workspace_members (workspace_id, user_id, joined_at) VALUES ($1, $2, $3)")
+            .bind(ws.id.0)
+            .bind(ws.owner_id.0)
+            .bind(ws.created_at)
+            .execute(&mut *tx)
+            .await?;
         Self::insert_channel(&mut tx, first_channel).await?;
         tx.commit().await?;
         Ok(())
@@ -144,12 +141,7 @@ impl Store {
 
     /// Adds `user` to the workspace and to its auto-join channels. Returns
     /// the auto-join channels newly joined, or `None` if already a member.
-    pub async fn add_workspace_member(
-        &self,
-        ws: Id,
-        user: Id,
-        now: i64,
-    ) -> Result<Option<Vec<Channel>>> {
+    pub async fn add_workspace_member(&self, ws: Id, user: Id, now: i64) -> Result<Option<Vec<Channel>>> {
         let mut tx = self.pool.begin().await?;
         let added = sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, joined_at) VALUES ($1, $2, $3) \
@@ -223,11 +215,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| Member {
-                user: UserSummary {
-                    id: Id(r.id),
-                    username: r.username,
-                    display_name: r.display_name,
-                },
+                user: UserSummary { id: Id(r.id), username: r.username, display_name: r.display_name },
                 joined_at: r.joined_at,
                 is_owner: r.owner_id == r.id,
             })

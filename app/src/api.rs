@@ -1,0 +1,12 @@
+//! Server functions: the typed calls the UI makes. Each one finds out who
+//! is asking ([`crate::ssr::auth`]), calls the hub and converts the result
+//! into wire types. Called from a plain HTML form (no JavaScript), they answer
+//! with a redirect back, carrying any error in the URL for the form to show.
+
+pub mod auth;
+pub mod channels;
+pub mod workspaces;
+
+pub use auth::*;
+pub use channels::*;
+pub use workspaces::*;

@@ -1,0 +1,60 @@
+use crate::wire::{ApiError, MeDto};
+use leptos::prelude::*;
+
+#[server]
+pub async fn signup(
+    username: String,
+    display_name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ApiError> {
+    use crate::ssr::{auth, services};
+    let hub = services()?.hub;
+    let user = hub.signup(domain::hub::Signup { username, display_name, email, password }).await?;
+    auth::sign_in(&auth::session().await?, &user).await?;
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
+}
+
+#[server]
+pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), ApiError> {
+    use crate::ssr::{auth, services};
+    let user = services()?.hub.login(&username, &password).await?;
+    auth::sign_in(&auth::session().await?, &user).await?;
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
+}
+
+#[server]
+pub async fn logout() -> Result<(), ApiError> {
+    crate::ssr::auth::sign_out(&crate::ssr::auth::session().await?).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user, or `None`.
+#[server]
+pub async fn me() -> Result<Option<MeDto>, ApiError> {
+    Ok(crate::ssr::auth::current_user().await?.as_ref().map(MeDto::from))
+}
+
+/// Where to go after signing in: a local path only (no open redirects).
+pub fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(super::safe_next(Some("/invite/abc".into())), "/invite/abc");
+        assert_eq!(super::safe_next(Some("//evil.example".into())), "/");
+        assert_eq!(super::safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(super::safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(super::safe_next(None), "/");
+    }
+}

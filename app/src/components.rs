@@ -1,0 +1,7 @@
+//! Pieces the pages share.
+
+pub mod composer;
+pub mod errors;
+pub mod message_list;
+pub mod sidebar;
+pub mod time;

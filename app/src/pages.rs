@@ -1,0 +1,8 @@
+//! One component per route.
+
+pub mod auth;
+pub mod channel;
+pub mod home;
+pub mod invite;
+pub mod not_found;
+pub mod workspace;

@@ -1,0 +1,41 @@
+//! The app's URLs, built in one place.
+
+pub fn channel(workspace_id: &str, channel_id: &str) -> String {
+    format!("/w/{workspace_id}/c/{channel_id}")
+}
+
+pub fn workspace(workspace_id: &str) -> String {
+    format!("/w/{workspace_id}")
+}
+
+pub fn invite(code: &str) -> String {
+    format!("/invite/{code}")
+}
+
+/// The sign-in page, returning to `next` afterwards.
+pub fn login_then(next: &str) -> String {
+    format!("/login?next={}", urlencode(next))
+}
+
+pub fn signup_then(next: &str) -> String {
+    format!("/signup?next={}", urlencode(next))
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_encoded() {
+        assert_eq!(super::login_then("/w/1/c/2?x=a b"), "/login?next=/w/1/c/2%3Fx%3Da%20b");
+    }
+}

@@ -1,0 +1,34 @@
+//! Server-side plumbing shared by server functions and the axum server:
+//! the services handed to every request, and who is asking.
+
+pub mod auth;
+
+use domain::Hub;
+
+/// What every server function and handler can reach. The server builds one
+/// at start-up and provides it as Leptos context and as axum state.
+#[derive(Clone)]
+pub struct Services {
+    pub hub: Hub,
+    /// The public origin, e.g. `https://chat.example.com`, for links we hand out.
+    pub public_url: String,
+}
+
+/// The [`Services`] of the current server-function call.
+pub fn services() -> Result<Services, crate::wire::ApiError> {
+    leptos::prelude::use_context::<Services>().ok_or_else(|| {
+        crate::wire::ApiError::new(
+            crate::wire::ErrorCode::Internal,
+            "Server misconfigured: no services in context.",
+        )
+    })
+}
+
+/// Parses an id sent as a string, naming the field when it is malformed.
+pub fn parse_id(field: &'static str, raw: &str) -> Result<domain::Id, crate::wire::ApiError> {
+    raw.trim().parse().map_err(|_| crate::wire::ApiError {
+        code: crate::wire::ErrorCode::Invalid,
+        message: format!("`{field}` must be an id (a string of digits)."),
+        field: Some(field.to_string()),
+    })
+}

@@ -1,0 +1,96 @@
+//! Settings, read from the environment once at start-up.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PARLEY_BIND` | `127.0.0.1:3000` | address to listen on (port 0: any free port) |
+//! | `PARLEY_PUBLIC_URL` | `http://<bind>` | the origin people use; links and Origin checks use it |
+//! | `PARLEY_DATA_DIR` | `./data` | database file (SQLite) and other local state |
+//! | `DATABASE_URL` | SQLite in the data dir | `sqlite://...` or `postgres://...` |
+//! | `PARLEY_LOG` / `RUST_LOG` | `info` | log filter |
+//! | `PARLEY_SITE_ROOT` | `target/site` | the built web assets (wasm, JS, CSS, public/) |
+//! | `PARLEY_SECURE_COOKIES` | on when the public URL is https | mark the session cookie `Secure` |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// `None`: derive from the bound address (useful with port 0).
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub log: String,
+    pub site_root: PathBuf,
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let bind = var("PARLEY_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = bind.parse().map_err(|e| ConfigError::Invalid {
+            name: "PARLEY_BIND",
+            reason: format!("`{bind}` is not an address like 127.0.0.1:3000 ({e})"),
+        })?;
+        let public_url = var("PARLEY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    name: "PARLEY_PUBLIC_URL",
+                    reason: format!("`{u}` must start with http:// or https://"),
+                });
+            }
+        }
+        let secure_cookies = match var("PARLEY_SECURE_COOKIES").as_deref() {
+            None => None,
+            Some("1" | "true" | "yes" | "on") => Some(true),
+            Some("0" | "false" | "no" | "off") => Some(false),
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PARLEY_SECURE_COOKIES",
+                    reason: format!("`{other}` should be true or false"),
+                });
+            }
+        };
+        Ok(Config {
+            bind,
+            public_url,
+            data_dir: var("PARLEY_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            database_url: var("DATABASE_URL"),
+            log: var("PARLEY_LOG").or_else(|| var("RUST_LOG")).unwrap_or_else(|| "info".into()),
+            site_root: var("PARLEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+            secure_cookies,
+        })
+    }
+
+    /// A configuration for tests: any free port on loopback, the given
+    /// database and data directory.
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
+        Config {
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            public_url: None,
+            data_dir,
+            database_url: Some(database_url),
+            log: "warn".into(),
+            site_root: "target/site".into(),
+            secure_cookies: None,
+        }
+    }
+
+    /// The database to use: `DATABASE_URL`, else SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("parley.db").display()))
+    }
+}

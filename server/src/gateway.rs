@@ -1,0 +1,60 @@
+//! The WebSocket gateway at `/ws`: the only code that knows the wire format
+//! of live events (`app::wire::GatewayEvent`).
+//!
+//! - [`upgrade`] checks Origin and authentication, then hands the socket to
+//!   [`connection`], which runs one connection: it subscribes to the event
+//!   bus, keeps the set of channels and workspaces the user belongs to, and
+//!   forwards to the client exactly the events it may see.
+
+pub mod connection;
+
+use crate::http::error::HttpError;
+use crate::startup::AppState;
+use app::wire::{ApiError, ErrorCode};
+use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+pub struct UpgradeQuery {
+    /// An API token, for clients that cannot set headers on a WebSocket.
+    token: Option<String>,
+}
+
+/// `GET /ws`: upgrades an authenticated request from an allowed origin.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Query(q): Query<UpgradeQuery>,
+    mut parts: Parts,
+) -> Response {
+    if !state.origin.allows(&parts.headers) {
+        return HttpError::new(ErrorCode::Forbidden, "WebSocket connections from other sites are refused.")
+            .into_response();
+    }
+    let user = match q.token {
+        Some(token) => {
+            state.services.hub.user_for_token(&token).await.map_err(ApiError::from).and_then(|u| {
+                u.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "This API token is not valid."))
+            })
+        }
+        None => {
+            let session = Session::from_request_parts(&mut parts, &state).await.ok();
+            app::ssr::auth::authenticate(&state.services.hub, &parts, session.as_ref())
+                .await
+                .and_then(|u| u.ok_or_else(ApiError::unauthenticated))
+        }
+    };
+    let user = match user {
+        Ok(u) => u,
+        Err(e) => return HttpError(e).into_response(),
+    };
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let hub = state.services.hub.clone();
+    let shutdown = state.shutdown.clone();
+    ws.on_upgrade(move |socket| connection::run(socket, hub, user, shutdown))
+}

@@ -1,0 +1,150 @@
+//! One gateway connection.
+//!
+//! Events reach the client through a bounded queue drained by a writer
+//! task. Fan-out never waits on a client: when the queue is full (or the bus
+//! reports that this subscriber lagged), the connection is closed with
+//! `SLOW_CONSUMER` and the client reconnects and reloads.
+
+use app::wire::{GatewayCommand, GatewayEvent, MeDto, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use domain::events::{Audience, Event, EventKind};
+use domain::model::User;
+use domain::{Hub, Id};
+use futures::{SinkExt, StreamExt};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// Frames waiting for a client before it counts as too slow.
+const QUEUE: usize = 256;
+const HEARTBEAT: Duration = Duration::from_secs(25);
+/// A client silent for this long (no pong, no command) is gone.
+const IDLE_LIMIT: Duration = Duration::from_secs(75);
+
+/// What one user's connection forwards.
+struct Subscriptions {
+    user: Id,
+    channels: HashSet<Id>,
+    workspaces: HashSet<Id>,
+}
+
+impl Subscriptions {
+    /// Follows membership changes of this user.
+    fn update(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::ChannelMemberAdded { channel, user_id } if *user_id == self.user => {
+                self.channels.insert(channel.id);
+            }
+            EventKind::ChannelMemberRemoved { channel_id, user_id } if *user_id == self.user => {
+                self.channels.remove(channel_id);
+            }
+            EventKind::WorkspaceMemberAdded { workspace_id, member } if member.user.id == self.user => {
+                self.workspaces.insert(*workspace_id);
+            }
+            EventKind::WorkspaceMemberRemoved { workspace_id, user_id } if *user_id == self.user => {
+                self.workspaces.remove(workspace_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn wants(&self, event: &Event) -> bool {
+        match event.audience {
+            Audience::Channel(c) => self.channels.contains(&c),
+            Audience::Workspace(w) => self.workspaces.contains(&w),
+            Audience::User(u) => u == self.user,
+        }
+    }
+}
+
+fn frame(event: &GatewayEvent) -> Message {
+    Message::Text(Utf8Bytes::from(serde_json::to_string(event).expect("gateway events serialise")))
+}
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
+}
+
+pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::Receiver<bool>) {
+    // Subscribe before reading memberships, so nothing falls between the two.
+    let mut events = hub.bus().subscribe();
+    let (channels, workspaces) =
+        match tokio::try_join!(hub.store().channel_ids_of(user.id), hub.store().workspace_ids_of(user.id)) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = ?e, "gateway could not load subscriptions");
+                return;
+            }
+        };
+    let mut subs = Subscriptions {
+        user: user.id,
+        channels: channels.into_iter().collect(),
+        workspaces: workspaces.into_iter().collect(),
+    };
+
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
+    let writer = tokio::spawn(async move {
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            let msg = tokio::select! {
+                m = rx.recv() => match m { Some(m) => m, None => break },
+                _ = heartbeat.tick() => Message::Ping(Default::default()),
+            };
+            let closing = matches!(msg, Message::Close(_));
+            if sink.send(msg).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let ready =
+        GatewayEvent::Ready { user: MeDto::from(&user), heartbeat_interval_ms: HEARTBEAT.as_millis() as u64 };
+    let _ = tx.try_send(frame(&ready));
+
+    let idle = tokio::time::sleep(IDLE_LIMIT);
+    tokio::pin!(idle);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    subs.update(&event.kind);
+                    if subs.wants(&event) && tx.try_send(frame(&GatewayEvent::from(&event.kind))).is_err() {
+                        let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+                        break;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            incoming = stream.next() => {
+                idle.as_mut().reset(tokio::time::Instant::now() + IDLE_LIMIT);
+                match incoming {
+                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<GatewayCommand>(&text) {
+                        Ok(GatewayCommand::Ping) => {
+                            let _ = tx.try_send(frame(&GatewayEvent::Pong));
+                        }
+                        Err(_) => {
+                            let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
+                            break;
+                        }
+                    },
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+            _ = &mut idle => break,
+            _ = shutdown.changed() => {
+                let _ = tx.try_send(close(1001, "server shutting down"));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
+}

@@ -1,0 +1,163 @@
+//! Workspaces, their members and invites.
+
+use super::error::{HttpResult, JsonBody, path_id};
+use super::extract::CurrentUser;
+use crate::startup::AppState;
+use app::wire::{ChannelDto, InviteDto, InvitePreviewDto, MemberDto, WorkspaceDto};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::error::Thing;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    icon: String,
+    #[serde(default)]
+    is_private: bool,
+}
+
+/// A new workspace and its first channel.
+#[derive(Serialize)]
+pub struct Created {
+    workspace: WorkspaceDto,
+    general: ChannelDto,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> HttpResult<(StatusCode, Json<Created>)> {
+    let form = domain::hub::NewWorkspace {
+        name: body.name,
+        description: body.description,
+        icon: body.icon,
+        is_private: body.is_private,
+    };
+    let (ws, general) = state.services.hub.create_workspace(user.id, form).await?;
+    Ok((StatusCode::CREATED, Json(Created { workspace: (&ws).into(), general: (&general).into() })))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> HttpResult<Json<Vec<WorkspaceDto>>> {
+    let list = state.services.hub.my_workspaces(user.id).await?;
+    Ok(Json(list.iter().map(WorkspaceDto::from).collect()))
+}
+
+pub async fn discover(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> HttpResult<Json<Vec<WorkspaceDto>>> {
+    let list = state.services.hub.discover_workspaces(user.id).await?;
+    Ok(Json(list.iter().map(WorkspaceDto::from).collect()))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<WorkspaceDto>> {
+    let ws = state.services.hub.workspace(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(Json((&ws).into()))
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<WorkspaceDto>> {
+    let ws = state.services.hub.join_workspace(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(Json((&ws).into()))
+}
+
+pub async fn leave(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.leave_workspace(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn members(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<MemberDto>>> {
+    let list = state.services.hub.members(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(Json(list.iter().map(MemberDto::from).collect()))
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteBody {
+    #[serde(default)]
+    channel_id: Option<String>,
+}
+
+pub async fn create_invite(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> HttpResult<(StatusCode, Json<InviteDto>)> {
+    // The body is optional: none means a workspace-wide invite.
+    let body: InviteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        InviteBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            super::error::HttpError::new(
+                app::wire::ErrorCode::Invalid,
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })?
+    };
+    let channel = match body.channel_id.as_deref() {
+        Some(c) => Some(app::ssr::parse_id("channel_id", c)?),
+        None => None,
+    };
+    let invite = state.services.hub.create_invite(user.id, path_id(&id, Thing::Workspace)?, channel).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InviteDto {
+            url: format!("{}{}", state.services.public_url, app::paths::invite(&invite.code)),
+            code: invite.code,
+            workspace_id: invite.workspace_id.to_string(),
+            channel_id: invite.channel_id.map(|c| c.to_string()),
+        }),
+    ))
+}
+
+pub async fn invite_preview(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> HttpResult<Json<InvitePreviewDto>> {
+    let (invite, ws, channel) = state.services.hub.invite_preview(&code).await?;
+    Ok(Json(InvitePreviewDto {
+        code: invite.code,
+        workspace: (&ws).into(),
+        channel: channel.as_ref().map(ChannelDto::from),
+    }))
+}
+
+/// The workspace joined and the channel to open.
+#[derive(Serialize)]
+pub struct Accepted {
+    workspace: WorkspaceDto,
+    channel: ChannelDto,
+}
+
+pub async fn accept_invite(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(code): Path<String>,
+) -> HttpResult<Json<Accepted>> {
+    let (ws, ch) = state.services.hub.accept_invite(user.id, &code).await?;
+    Ok(Json(Accepted { workspace: (&ws).into(), channel: (&ch).into() }))
+}

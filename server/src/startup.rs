@@ -1,0 +1,184 @@
+//! Builds the application and runs it. `main` and the integration tests
+//! both go through [`Application::build`], so tests run the real thing on
+//! port 0.
+
+use crate::config::Config;
+use crate::gateway;
+use crate::http::{self, origin::OriginPolicy};
+use crate::jobs::SessionSweeper;
+use app::ssr::Services;
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use domain::session_store::DbSessionStore;
+use domain::{Hub, Store, events::EventBus};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::{SameSite, time::Duration as CookieDuration};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub leptos_options: LeptosOptions,
+    pub origin: OriginPolicy,
+    /// Flips to `true` when the server begins to stop.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] domain::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+    store: Store,
+    shutdown: watch::Sender<bool>,
+    sweeper: SessionSweeper,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&config.database_url()).await?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartupError::Bind { addr: config.bind.to_string(), source })?;
+        let addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let secure = config.secure_cookies.unwrap_or(public_url.starts_with("https://"));
+
+        let services =
+            Services { hub: Hub::new(store.clone(), EventBus::default()), public_url: public_url.clone() };
+        let leptos_options = LeptosOptions::builder()
+            .output_name("parley")
+            .site_root(config.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(leptos::config::Env::PROD)
+            .build();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let state = AppState {
+            services: services.clone(),
+            leptos_options: leptos_options.clone(),
+            origin: OriginPolicy::new(&public_url),
+            shutdown: shutdown_rx,
+        };
+
+        let session_store = DbSessionStore::new(store.clone());
+        let sessions = SessionManagerLayer::new(session_store.clone())
+            .with_name("parley_session")
+            .with_secure(secure)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_expiry(Expiry::OnInactivity(CookieDuration::days(30)));
+
+        let routes = generate_route_list(app::App);
+        let router = Router::new()
+            .route("/ws", get(gateway::upgrade))
+            .route("/healthz", get(|| async { "ok" }))
+            .merge(http::routes())
+            .leptos_routes_with_context(
+                &state,
+                routes,
+                move || {
+                    leptos::prelude::provide_context(services.clone());
+                    leptos_router::components::provide_server_redirect(leptos_axum::redirect);
+                },
+                {
+                    let options = leptos_options.clone();
+                    move || app::shell(options.clone())
+                },
+            )
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), http::origin::csrf_guard))
+            .layer(sessions)
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .with_state(state);
+
+        tracing::info!(%addr, %public_url, backend = ?store.backend(), "listening");
+        Ok(Application {
+            listener,
+            router,
+            port: addr.port(),
+            store,
+            shutdown,
+            sweeper: SessionSweeper::new(session_store),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `stop` resolves, then closes gateway connections, waits
+    /// for requests in flight, stops background work and closes the database.
+    pub async fn run_until_stopped(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let Application { listener, router, store, shutdown, sweeper, .. } = self;
+        let worker = tokio::spawn(sweeper.run(shutdown.subscribe()));
+        let stopping = async move {
+            stop.await;
+            tracing::info!("shutting down");
+            let _ = shutdown.send(true);
+        };
+        axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
+        let _ = worker.await;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,144 @@
+use crate::helpers::{TestApp, User, json_of, workspace};
+use futures::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(
+    app: &TestApp,
+    headers: &[(&'static str, String)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port).into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(*k, HeaderValue::from_str(v).unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+async fn connect_as(app: &TestApp, user: &User) -> Ws {
+    let mut ws = connect(app, &[("authorization", format!("Bearer {}", user.token))]).await.expect("upgrade");
+    let ready = next_event(&mut ws).await;
+    assert_eq!(ready["type"], "READY");
+    ws
+}
+
+/// The next event, waiting at most 5 s.
+async fn next_event(ws: &mut Ws) -> Value {
+    loop {
+        let frame =
+            tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("an event within 5 s");
+        match frame.expect("open").expect("frame") {
+            Message::Text(t) => return serde_json::from_str(&t).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// The next MESSAGE_CREATE, skipping membership events.
+async fn next_message(ws: &mut Ws) -> Value {
+    loop {
+        let e = next_event(ws).await;
+        if e["type"] == "MESSAGE_CREATE" {
+            return e["message"].clone();
+        }
+    }
+}
+
+async fn members_get_messages_others_do_not(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    let secret = json_of(
+        ana.post(
+            &app,
+            &format!("/api/workspaces/{ws}/channels"),
+            json!({"name": "secret", "is_private": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut bob_ws = connect_as(&app, &bob).await;
+    let mut eve_ws = connect_as(&app, &eve).await;
+
+    // A private message Bob must not get, then a public one he must.
+    json_of(
+        ana.post(&app, &format!("/api/channels/{secret}/messages"), json!({"body": "for ana only"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        ana.post(&app, &format!("/api/channels/{general}/messages"), json!({"body": "hello all"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let got = next_message(&mut bob_ws).await;
+    assert_eq!(got["body"], "hello all", "the private message never reached bob");
+    assert_eq!(got["channel_id"], general.as_str());
+
+    // Once added to the private channel, Bob gets its messages live.
+    ana.post(&app, &format!("/api/channels/{secret}/members"), json!({"username": "bob"})).await;
+    json_of(
+        ana.post(&app, &format!("/api/channels/{secret}/messages"), json!({"body": "welcome bob"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(next_message(&mut bob_ws).await["body"], "welcome bob");
+
+    // Eve, in no workspace, got nothing: her next event is the answer to a ping.
+    eve_ws.send(Message::text(r#"{"type":"PING"}"#)).await.unwrap();
+    assert_eq!(next_event(&mut eve_ws).await["type"], "PONG");
+    app
+}
+
+async fn session_cookie_authenticates_the_gateway(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let res = ana.client.get(app.url("/api/auth/me")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Sign in again with a plain client to read the cookie it gets.
+    let login = reqwest::Client::new()
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "ana", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let mut ws = connect(&app, &[("cookie", cookie), ("origin", app.base.clone())])
+        .await
+        .expect("upgrade with cookie");
+    let ready = next_event(&mut ws).await;
+    assert_eq!(ready["type"], "READY");
+    assert_eq!(ready["user"]["username"], "ana");
+    app
+}
+
+async fn refuses_anonymous_and_foreign_origin(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let status = |e: tokio_tungstenite::tungstenite::Error| match e {
+        tokio_tungstenite::tungstenite::Error::Http(res) => res.status().as_u16(),
+        other => panic!("expected an HTTP refusal, got {other:?}"),
+    };
+    assert_eq!(status(connect(&app, &[]).await.unwrap_err()), 401);
+    assert_eq!(status(connect(&app, &[("authorization", "Bearer pt_bad".into())]).await.unwrap_err()), 401);
+    let headers =
+        [("authorization", format!("Bearer {}", ana.token)), ("origin", "https://evil.example".to_string())];
+    let foreign = connect(&app, &headers);
+    assert_eq!(status(foreign.await.unwrap_err()), 403);
+    app
+}
+
+crate::on_both_backends! {
+    members_get_messages_others_do_not => members_get_messages_others_do_not;
+    session_cookie_authenticates_the_gateway => session_cookie_authenticates_the_gateway;
+    refuses_anonymous_and_foreign_origin => refuses_anonymous_and_foreign_origin;
+}

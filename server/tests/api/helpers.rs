@@ -1,0 +1,182 @@
+use domain::Backend;
+use domain::testing::{TempDir, TestDb};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use server::config::Config;
+use server::startup::Application;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub db: TestDb,
+    pub data: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let data = TempDir::new("parley-app");
+        let (port, stop, task) = start(&db.url, &data).await;
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            db,
+            data,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and starts another on the same database (new port).
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        let (port, stop, task) = start(&self.db.url, &self.data).await;
+        self.base = format!("http://127.0.0.1:{port}");
+        self.port = port;
+        self.stop = Some(stop);
+        self.task = Some(task);
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("server stops")
+                .expect("server task");
+        }
+    }
+
+    /// Stops the server and drops its database.
+    pub async fn finish(mut self) {
+        self.shutdown().await;
+        let TestApp { db, .. } = self;
+        db.drop_database().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn client(&self) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("accept", "text/html,application/json;q=0.9".parse().unwrap());
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// Signs up `name` with a fresh cookie jar; returns the client and the API token.
+    pub async fn user(&self, name: &str) -> User {
+        let client = self.client();
+        let res = client
+            .post(self.url("/api/auth/signup"))
+            .json(&json!({
+                "username": name,
+                "display_name": format!("{name} D"),
+                "email": format!("{name}@example.com"),
+                "password": "correct horse battery",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "signup {name}");
+        let body: Value = res.json().await.unwrap();
+        User {
+            client,
+            token: body["token"].as_str().unwrap().to_string(),
+            id: body["user"]["id"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+async fn start(url: &str, data: &TempDir) -> (u16, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let app =
+        Application::build(Config::for_tests(url.to_string(), data.0.clone())).await.expect("server builds");
+    let port = app.port();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app.run_until_stopped(async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    (port, tx, task)
+}
+
+pub struct User {
+    pub client: Client,
+    pub token: String,
+    pub id: String,
+}
+
+impl User {
+    pub async fn get(&self, app: &TestApp, path: &str) -> Response {
+        self.client.get(app.url(path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, app: &TestApp, path: &str, body: Value) -> Response {
+        self.client.post(app.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+}
+
+/// Reads a JSON body, asserting the status first.
+pub async fn json_of(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(got, status, "body: {body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// Asserts an `ApiError` body with `code` (and `field`, when given).
+pub async fn assert_error(res: Response, status: StatusCode, code: &str, field: Option<&str>) -> Value {
+    let body = json_of(res, status).await;
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.len() > 10), "a helpful message: {body}");
+    if let Some(f) = field {
+        assert_eq!(body["field"], f, "{body}");
+    }
+    body
+}
+
+/// A workspace made by `owner`: (workspace id, #general id).
+pub async fn workspace(app: &TestApp, owner: &User, private: bool) -> (String, String) {
+    let body = json_of(
+        owner.post(app, "/api/workspaces", json!({"name": "Acme", "is_private": private})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    (body["workspace"]["id"].as_str().unwrap().into(), body["general"]["id"].as_str().unwrap().into())
+}
+
+/// Runs each test body on SQLite and on PostgreSQL, each with its own server.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident => $body:ident;)*) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+                let app = $crate::helpers::TestApp::spawn(domain::Backend::Sqlite).await;
+                let app = super::$body(app).await;
+                app.finish().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+                let app = $crate::helpers::TestApp::spawn(domain::Backend::Postgres).await;
+                let app = super::$body(app).await;
+                app.finish().await;
+            })*
+        }
+    };
+}

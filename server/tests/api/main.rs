@@ -1,0 +1,9 @@
+//! Integration tests: each boots the real server on 127.0.0.1:0 with a
+//! fresh database (SQLite and PostgreSQL) and talks HTTP and WebSocket to it.
+
+mod helpers;
+
+mod accounts;
+mod gateway;
+mod pages;
+mod workspaces;

@@ -1,0 +1,258 @@
+use crate::helpers::{TestApp, assert_error, json_of, workspace};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn private_workspace_by_invite(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let (ws, general) = workspace(&app, &ana, true).await;
+    let discover = json_of(bob.get(&app, "/api/workspaces/discover").await, StatusCode::OK).await;
+    assert_eq!(discover.as_array().unwrap().len(), 0, "private workspaces are not listed");
+    assert_error(
+        bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    )
+    .await;
+    assert_error(
+        bob.get(&app, &format!("/api/channels/{general}/messages")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+
+    let secret = json_of(
+        ana.post(
+            &app,
+            &format!("/api/workspaces/{ws}/channels"),
+            json!({"name": "Plans", "is_private": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let secret_id = secret["id"].as_str().unwrap();
+    assert_eq!(secret["name"], "plans");
+    assert_error(
+        ana.post(&app, &format!("/api/workspaces/{ws}/channels"), json!({"name": "plans"})).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        Some("name"),
+    )
+    .await;
+
+    let invite = json_of(
+        ana.post(&app, &format!("/api/workspaces/{ws}/invites"), json!({"channel_id": secret_id})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let code = invite["code"].as_str().unwrap();
+    assert_eq!(invite["url"], app.url(&format!("/invite/{code}")));
+    let preview = json_of(bob.get(&app, &format!("/api/invites/{code}")).await, StatusCode::OK).await;
+    assert_eq!(preview["workspace"]["name"], "Acme");
+    let accepted =
+        json_of(bob.post(&app, &format!("/api/invites/{code}/accept"), json!({})).await, StatusCode::OK)
+            .await;
+    assert_eq!(accepted["channel"]["id"], secret_id);
+    let channels =
+        json_of(bob.get(&app, &format!("/api/workspaces/{ws}/channels")).await, StatusCode::OK).await;
+    let names: Vec<&str> = channels.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["general", "plans"]);
+    let members =
+        json_of(bob.get(&app, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
+    assert_eq!(members.as_array().unwrap().len(), 2);
+    assert_error(
+        bob.post(&app, "/api/invites/nosuchcode/accept", json!({})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    app
+}
+
+async fn public_workspace_and_channels(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let found = json_of(bob.get(&app, "/api/workspaces/discover").await, StatusCode::OK).await;
+    assert_eq!(found[0]["id"], ws.as_str());
+    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+
+    let secret = json_of(
+        ana.post(
+            &app,
+            &format!("/api/workspaces/{ws}/channels"),
+            json!({"name": "secret", "is_private": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let secret = secret["id"].as_str().unwrap();
+    let open = json_of(
+        ana.post(&app, &format!("/api/workspaces/{ws}/channels"), json!({"name": "open"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let open = open["id"].as_str().unwrap();
+
+    // Bob sees the public channel, not the private one.
+    let seen = json_of(bob.get(&app, &format!("/api/workspaces/{ws}/channels")).await, StatusCode::OK).await;
+    assert!(seen.as_array().unwrap().iter().all(|c| c["id"] != secret));
+    assert_error(
+        bob.post(&app, &format!("/api/channels/{secret}/join"), json!({})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    assert_error(
+        bob.post(&app, &format!("/api/channels/{open}/messages"), json!({"body": "hi"})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    )
+    .await;
+    json_of(bob.post(&app, &format!("/api/channels/{open}/join"), json!({})).await, StatusCode::OK).await;
+    json_of(
+        bob.post(&app, &format!("/api/channels/{open}/messages"), json!({"body": "hi"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // A member adds Bob to the private channel; Carol (not in the workspace) cannot be added.
+    assert_error(
+        ana.post(&app, &format!("/api/channels/{secret}/members"), json!({"username": "carol"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("username"),
+    )
+    .await;
+    let res = ana.post(&app, &format!("/api/channels/{secret}/members"), json!({"username": "bob"})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    json_of(bob.get(&app, &format!("/api/channels/{secret}/messages")).await, StatusCode::OK).await;
+    assert_error(
+        carol.get(&app, &format!("/api/channels/{secret}/messages")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+
+    // Leaving.
+    let res = bob.post(&app, &format!("/api/channels/{secret}/leave"), json!({})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        bob.get(&app, &format!("/api/channels/{secret}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    assert_error(
+        ana.post(&app, &format!("/api/workspaces/{ws}/leave"), json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    )
+    .await;
+    assert_eq!(
+        bob.post(&app, &format!("/api/workspaces/{ws}/leave"), json!({})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        bob.get(&app, &format!("/api/workspaces/{ws}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    app
+}
+
+async fn messages_validate_page_and_dedupe(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let (_, general) = workspace(&app, &ana, false).await;
+    let path = format!("/api/channels/{general}/messages");
+    assert_error(
+        ana.post(&app, &path, json!({"body": "   "})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("body"),
+    )
+    .await;
+    assert_error(
+        ana.post(&app, &path, json!({"body": "é".repeat(4001)})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("body"),
+    )
+    .await;
+    assert_error(
+        ana.post(&app, &path, json!({"text": "wrong field"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        None,
+    )
+    .await;
+    assert_error(
+        ana.post(&app, "/api/channels/123/messages", json!({"body": "x"})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    assert_error(
+        ana.post(&app, "/api/channels/abc/messages", json!({"body": "x"})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+
+    let first =
+        json_of(ana.post(&app, &path, json!({"body": "hello", "nonce": "abc-1"})).await, StatusCode::CREATED)
+            .await;
+    let again = json_of(
+        ana.post(&app, &path, json!({"body": "hello again", "nonce": "abc-1"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first, again, "a repeated nonce returns the first message");
+    assert_eq!(first["author"]["username"], "ana");
+    assert_eq!(first["body"], "hello");
+
+    for i in 0..60 {
+        json_of(ana.post(&app, &path, json!({"body": format!("m{i}")})).await, StatusCode::CREATED).await;
+    }
+    let page = json_of(ana.get(&app, &format!("{path}?limit=25")).await, StatusCode::OK).await;
+    let msgs = page["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 25);
+    assert_eq!(msgs[0]["body"], "m59", "newest first");
+    let mut seen = 25;
+    let mut cursor = page["next_cursor"].as_str().map(str::to_string);
+    while let Some(c) = cursor {
+        let page = json_of(ana.get(&app, &format!("{path}?limit=25&before={c}")).await, StatusCode::OK).await;
+        seen += page["messages"].as_array().unwrap().len();
+        cursor = page["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, 61, "every message exactly once");
+    assert_error(
+        ana.get(&app, &format!("{path}?before=yesterday")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("before"),
+    )
+    .await;
+    app
+}
+
+crate::on_both_backends! {
+    private_workspace_by_invite => private_workspace_by_invite;
+    public_workspace_and_channels => public_workspace_and_channels;
+    messages_validate_page_and_dedupe => messages_validate_page_and_dedupe;
+}

@@ -32,3 +32,26 @@ pub fn parse_id(field: &'static str, raw: &str) -> Result<domain::Id, crate::wir
         field: Some(field.to_string()),
     })
 }
+
+/// Gives a server function's error its HTTP status (Leptos answers every
+/// error with 500). Plain HTML form posts are left alone: they are answered
+/// with a redirect back to the form, which must stay a redirect.
+pub fn respond<T>(result: Result<T, crate::wire::ApiError>) -> Result<T, crate::wire::ApiError> {
+    if let Err(e) = &result {
+        let html_form = leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if !html_form {
+            if let (Some(res), Ok(status)) = (
+                leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+                axum::http::StatusCode::from_u16(e.code.http_status()),
+            ) {
+                res.set_status(status);
+            }
+        }
+    }
+    result
+}

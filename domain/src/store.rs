@@ -85,10 +85,10 @@ impl Store {
 /// Maps a unique-constraint violation to a [`Error::Conflict`], anything else
 /// to an internal error.
 fn conflict_or(e: sqlx::Error, field: &'static str, message: &str) -> Error {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return Error::conflict(field, message);
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return Error::conflict(field, message);
     }
     e.into()
 }

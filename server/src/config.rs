@@ -43,13 +43,13 @@ impl Config {
             reason: format!("`{bind}` is not an address like 127.0.0.1:3000 ({e})"),
         })?;
         let public_url = var("PARLEY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string());
-        if let Some(u) = &public_url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(ConfigError::Invalid {
-                    name: "PARLEY_PUBLIC_URL",
-                    reason: format!("`{u}` must start with http:// or https://"),
-                });
-            }
+        if let Some(u) = &public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "PARLEY_PUBLIC_URL",
+                reason: format!("`{u}` must start with http:// or https://"),
+            });
         }
         let secure_cookies = match var("PARLEY_SECURE_COOKIES").as_deref() {
             None => None,

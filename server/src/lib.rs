@@ -7,7 +7,7 @@
 //! - [`http`]: the JSON API, its errors, authentication and CSRF guard.
 //! - [`gateway`]: live events over WebSocket.
 //! - [`jobs`]: background workers.
-//! - [`telemetry`]: logging.
+//! - [`telemetry`] sets up logging.
 
 pub mod config;
 pub mod gateway;

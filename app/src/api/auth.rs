@@ -9,34 +9,51 @@ pub async fn signup(
     password: String,
     next: Option<String>,
 ) -> Result<(), ApiError> {
-    use crate::ssr::{auth, services};
-    let hub = services()?.hub;
-    let user = hub.signup(domain::hub::Signup { username, display_name, email, password }).await?;
-    auth::sign_in(&auth::session().await?, &user).await?;
-    leptos_axum::redirect(&safe_next(next));
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            use crate::ssr::{auth, services};
+            let hub = services()?.hub;
+            let user = hub.signup(domain::hub::Signup { username, display_name, email, password }).await?;
+            auth::sign_in(&auth::session().await?, &user).await?;
+            leptos_axum::redirect(&safe_next(next));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), ApiError> {
-    use crate::ssr::{auth, services};
-    let user = services()?.hub.login(&username, &password).await?;
-    auth::sign_in(&auth::session().await?, &user).await?;
-    leptos_axum::redirect(&safe_next(next));
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            use crate::ssr::{auth, services};
+            let user = services()?.hub.login(&username, &password).await?;
+            auth::sign_in(&auth::session().await?, &user).await?;
+            leptos_axum::redirect(&safe_next(next));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn logout() -> Result<(), ApiError> {
-    crate::ssr::auth::sign_out(&crate::ssr::auth::session().await?).await?;
-    leptos_axum::redirect("/login");
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            crate::ssr::auth::sign_out(&crate::ssr::auth::session().await?).await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// The signed-in user, or `None`.
 #[server]
 pub async fn me() -> Result<Option<MeDto>, ApiError> {
-    Ok(crate::ssr::auth::current_user().await?.as_ref().map(MeDto::from))
+    crate::ssr::respond(
+        async move { Ok(crate::ssr::auth::current_user().await?.as_ref().map(MeDto::from)) }.await,
+    )
 }
 
 /// Where to go after signing in: a local path only (no open redirects).

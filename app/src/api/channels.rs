@@ -24,45 +24,55 @@ pub async fn channel_view(
     channel_id: String,
     before: Option<String>,
 ) -> Result<ChannelViewDto, ApiError> {
-    use crate::ssr::parse_id;
-    let user = crate::ssr::auth::require_user().await?;
-    let services = crate::ssr::services()?;
-    let hub = services.hub;
-    let ws_id = parse_id("workspace_id", &workspace_id)?;
-    let ch_id = parse_id("channel_id", &channel_id)?;
-    let before = match before.as_deref() {
-        Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
-        _ => None,
-    };
-    let workspace = hub.workspace(user.id, ws_id).await?;
-    let listing = hub.channel(user.id, ch_id).await?;
-    if listing.channel.workspace_id != ws_id {
-        return Err(domain::Error::NotFound(domain::error::Thing::Channel).into());
-    }
-    let page = hub.messages(user.id, ch_id, before, PAGE_SIZE).await?;
-    Ok(ChannelViewDto {
-        me: MeDto::from(&user),
-        workspace: WorkspaceDto::from(&workspace),
-        channels: hub.channels(user.id, ws_id).await?.iter().map(ChannelDto::from).collect(),
-        channel: ChannelDto::from(&listing),
-        page: MessagePageDto::from(&page),
-        members: hub.members(user.id, ws_id).await?.iter().map(MemberDto::from).collect(),
-        public_url: services.public_url,
-    })
+    crate::ssr::respond(
+        async move {
+            use crate::ssr::parse_id;
+            let user = crate::ssr::auth::require_user().await?;
+            let services = crate::ssr::services()?;
+            let hub = services.hub;
+            let ws_id = parse_id("workspace_id", &workspace_id)?;
+            let ch_id = parse_id("channel_id", &channel_id)?;
+            let before = match before.as_deref() {
+                Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
+                _ => None,
+            };
+            let workspace = hub.workspace(user.id, ws_id).await?;
+            let listing = hub.channel(user.id, ch_id).await?;
+            if listing.channel.workspace_id != ws_id {
+                return Err(domain::Error::NotFound(domain::error::Thing::Channel).into());
+            }
+            let page = hub.messages(user.id, ch_id, before, PAGE_SIZE).await?;
+            Ok(ChannelViewDto {
+                me: MeDto::from(&user),
+                workspace: WorkspaceDto::from(&workspace),
+                channels: hub.channels(user.id, ws_id).await?.iter().map(ChannelDto::from).collect(),
+                channel: ChannelDto::from(&listing),
+                page: MessagePageDto::from(&page),
+                members: hub.members(user.id, ws_id).await?.iter().map(MemberDto::from).collect(),
+                public_url: services.public_url,
+            })
+        }
+        .await,
+    )
 }
 
 /// Older history of a channel, for "load older" without a page load.
 #[server]
 pub async fn message_page(channel_id: String, before: Option<String>) -> Result<MessagePageDto, ApiError> {
-    use crate::ssr::parse_id;
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let before = match before.as_deref() {
-        Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
-        _ => None,
-    };
-    let page = hub.messages(user.id, parse_id("channel_id", &channel_id)?, before, PAGE_SIZE).await?;
-    Ok(MessagePageDto::from(&page))
+    crate::ssr::respond(
+        async move {
+            use crate::ssr::parse_id;
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let before = match before.as_deref() {
+                Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
+                _ => None,
+            };
+            let page = hub.messages(user.id, parse_id("channel_id", &channel_id)?, before, PAGE_SIZE).await?;
+            Ok(MessagePageDto::from(&page))
+        }
+        .await,
+    )
 }
 
 #[server]
@@ -71,12 +81,22 @@ pub async fn post_message(
     body: String,
     nonce: Option<String>,
 ) -> Result<MessageDto, ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let (msg, _) = hub
-        .post_message(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, &body, nonce.as_deref())
-        .await?;
-    Ok(MessageDto::from(&msg))
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let (msg, _) = hub
+                .post_message(
+                    user.id,
+                    crate::ssr::parse_id("channel_id", &channel_id)?,
+                    &body,
+                    nonce.as_deref(),
+                )
+                .await?;
+            Ok(MessageDto::from(&msg))
+        }
+        .await,
+    )
 }
 
 /// Creates a channel and opens it.
@@ -87,50 +107,73 @@ pub async fn create_channel(
     topic: Option<String>,
     is_private: Option<String>,
 ) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let private = is_private.is_some_and(|v| !v.is_empty() && v != "false");
-    let ch = hub
-        .create_channel(
-            user.id,
-            crate::ssr::parse_id("workspace_id", &workspace_id)?,
-            &name,
-            topic.as_deref().unwrap_or(""),
-            private,
-        )
-        .await?;
-    leptos_axum::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let private = is_private.is_some_and(|v| !v.is_empty() && v != "false");
+            let ch = hub
+                .create_channel(
+                    user.id,
+                    crate::ssr::parse_id("workspace_id", &workspace_id)?,
+                    &name,
+                    topic.as_deref().unwrap_or(""),
+                    private,
+                )
+                .await?;
+            leptos_axum::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn join_channel(channel_id: String) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    hub.join_channel(user.id, crate::ssr::parse_id("channel_id", &channel_id)?).await?;
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            hub.join_channel(user.id, crate::ssr::parse_id("channel_id", &channel_id)?).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn leave_channel(channel_id: String) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let ch = crate::ssr::parse_id("channel_id", &channel_id)?;
-    let listing = hub.channel(user.id, ch).await?;
-    hub.leave_channel(user.id, ch).await?;
-    let ws = listing.channel.workspace_id;
-    match hub.first_channel(user.id, ws).await {
-        Ok(next) => leptos_axum::redirect(&crate::paths::channel(&ws.to_string(), &next.id.to_string())),
-        Err(_) => leptos_axum::redirect("/"),
-    }
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let ch = crate::ssr::parse_id("channel_id", &channel_id)?;
+            let listing = hub.channel(user.id, ch).await?;
+            hub.leave_channel(user.id, ch).await?;
+            let ws = listing.channel.workspace_id;
+            match hub.first_channel(user.id, ws).await {
+                Ok(next) => {
+                    leptos_axum::redirect(&crate::paths::channel(&ws.to_string(), &next.id.to_string()))
+                }
+                Err(_) => leptos_axum::redirect("/"),
+            }
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Adds a member of the workspace to a channel, by username.
 #[server]
 pub async fn add_channel_member(channel_id: String, username: String) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    hub.add_channel_member(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, &username).await?;
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            hub.add_channel_member(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, &username)
+                .await?;
+            Ok(())
+        }
+        .await,
+    )
 }

@@ -13,13 +13,18 @@ pub struct HomeDto {
 
 #[server]
 pub async fn home() -> Result<HomeDto, ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    Ok(HomeDto {
-        me: MeDto::from(&user),
-        workspaces: hub.my_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
-        discover: hub.discover_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
-    })
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            Ok(HomeDto {
+                me: MeDto::from(&user),
+                workspaces: hub.my_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
+                discover: hub.discover_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
+            })
+        }
+        .await,
+    )
 }
 
 /// Creates a workspace and opens its #general.
@@ -30,36 +35,52 @@ pub async fn create_workspace(
     icon: Option<String>,
     is_private: Option<String>,
 ) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let form = domain::hub::NewWorkspace {
-        name,
-        description: description.unwrap_or_default(),
-        icon: icon.unwrap_or_default(),
-        is_private: is_private.is_some_and(|v| !v.is_empty() && v != "false"),
-    };
-    let (ws, general) = hub.create_workspace(user.id, form).await?;
-    leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &general.id.to_string()));
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let form = domain::hub::NewWorkspace {
+                name,
+                description: description.unwrap_or_default(),
+                icon: icon.unwrap_or_default(),
+                is_private: is_private.is_some_and(|v| !v.is_empty() && v != "false"),
+            };
+            let (ws, general) = hub.create_workspace(user.id, form).await?;
+            leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &general.id.to_string()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn join_workspace(workspace_id: String) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let ws = hub.join_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
-    let ch = hub.first_channel(user.id, ws.id).await?;
-    leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let ws =
+                hub.join_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
+            let ch = hub.first_channel(user.id, ws.id).await?;
+            leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn leave_workspace(workspace_id: String) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    hub.leave_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            hub.leave_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Makes an invite link to the workspace, or with `channel_id` to a channel
@@ -71,54 +92,76 @@ pub async fn create_invite(
     channel_id: Option<String>,
     return_to: Option<String>,
 ) -> Result<InviteDto, ApiError> {
-    use crate::ssr::parse_id;
-    let user = crate::ssr::auth::require_user().await?;
-    let services = crate::ssr::services()?;
-    let channel = match channel_id.as_deref() {
-        Some(c) if !c.is_empty() => Some(parse_id("channel_id", c)?),
-        _ => None,
-    };
-    let invite =
-        services.hub.create_invite(user.id, parse_id("workspace_id", &workspace_id)?, channel).await?;
-    if let Some(back) = return_to.filter(|r| !r.is_empty()) {
-        let back = crate::api::auth::safe_next(Some(back));
-        let path = back.split('?').next().unwrap_or("/");
-        leptos_axum::redirect(&format!("{path}?invite={}", invite.code));
-    }
-    Ok(InviteDto {
-        url: format!("{}/invite/{}", services.public_url, invite.code),
-        code: invite.code,
-        workspace_id: invite.workspace_id.to_string(),
-        channel_id: invite.channel_id.map(|c| c.to_string()),
-    })
+    crate::ssr::respond(
+        async move {
+            use crate::ssr::parse_id;
+            let user = crate::ssr::auth::require_user().await?;
+            let services = crate::ssr::services()?;
+            let channel = match channel_id.as_deref() {
+                Some(c) if !c.is_empty() => Some(parse_id("channel_id", c)?),
+                _ => None,
+            };
+            let invite = services
+                .hub
+                .create_invite(user.id, parse_id("workspace_id", &workspace_id)?, channel)
+                .await?;
+            if let Some(back) = return_to.filter(|r| !r.is_empty()) {
+                let back = crate::api::auth::safe_next(Some(back));
+                let path = back.split('?').next().unwrap_or("/");
+                leptos_axum::redirect(&format!("{path}?invite={}", invite.code));
+            }
+            Ok(InviteDto {
+                url: format!("{}/invite/{}", services.public_url, invite.code),
+                code: invite.code,
+                workspace_id: invite.workspace_id.to_string(),
+                channel_id: invite.channel_id.map(|c| c.to_string()),
+            })
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn invite_preview(code: String) -> Result<InvitePreviewDto, ApiError> {
-    let hub = crate::ssr::services()?.hub;
-    let (invite, ws, channel) = hub.invite_preview(&code).await?;
-    Ok(InvitePreviewDto {
-        code: invite.code,
-        workspace: WorkspaceDto::from(&ws),
-        channel: channel.as_ref().map(crate::wire::ChannelDto::from),
-    })
+    crate::ssr::respond(
+        async move {
+            let hub = crate::ssr::services()?.hub;
+            let (invite, ws, channel) = hub.invite_preview(&code).await?;
+            Ok(InvitePreviewDto {
+                code: invite.code,
+                workspace: WorkspaceDto::from(&ws),
+                channel: channel.as_ref().map(crate::wire::ChannelDto::from),
+            })
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn accept_invite(code: String) -> Result<(), ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let (ws, ch) = hub.accept_invite(user.id, &code).await?;
-    leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
-    Ok(())
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let (ws, ch) = hub.accept_invite(user.id, &code).await?;
+            leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Where to go for a workspace: its first channel.
 #[server]
 pub async fn workspace_entry(workspace_id: String) -> Result<String, ApiError> {
-    let user = crate::ssr::auth::require_user().await?;
-    let hub = crate::ssr::services()?.hub;
-    let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
-    let ch = hub.first_channel(user.id, ws).await?;
-    Ok(crate::paths::channel(&workspace_id, &ch.id.to_string()))
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let ch = hub.first_channel(user.id, ws).await?;
+            Ok(crate::paths::channel(&workspace_id, &ch.id.to_string()))
+        }
+        .await,
+    )
 }

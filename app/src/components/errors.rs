@@ -47,10 +47,10 @@ pub fn page_error(error: ApiError) -> AnyView {
         return view! { <Redirect path=crate::paths::login_then(&here) /> }.into_any();
     }
     #[cfg(feature = "ssr")]
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(status) = axum::http::StatusCode::from_u16(error.code.http_status()) {
-            resp.set_status(status);
-        }
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(error.code.http_status())
+    {
+        resp.set_status(status);
     }
     view! {
         <main class="centered">

@@ -104,7 +104,10 @@ fn ChannelScreen(
 
     let location = use_location();
     let here = location.pathname.get_untracked();
-    let invite_code = use_query_map().read_untracked().get("invite");
+    let query = use_query_map();
+    let invite_code = move || query.read().get("invite");
+    let invite_target =
+        if channel.is_private { format!("#{}", channel.name) } else { workspace.name.clone() };
     let create_invite = ServerAction::<CreateInvite>::new();
     let leave = ServerAction::<LeaveChannel>::new();
     let title = format!("#{} · {}", channel.name, workspace.name);
@@ -138,12 +141,11 @@ fn ChannelScreen(
                         })}
                     </div>
                     <FieldError id="invite-create-error" message=form_error(create_invite.value()) />
-                    {invite_code.map(move |code| {
+                    {move || invite_code().map(|code| {
                         let url = format!("{public_url}{}", crate::paths::invite(&code));
-                        let what = if channel.is_private { format!("#{}", channel.name) } else { workspace.name.clone() };
                         view! {
                             <div class="invite-box" role="status">
-                                <label for="invite-link">"Invite link to " {what} " (share it with the people you invite)"</label>
+                                <label for="invite-link">"Invite link to " {invite_target.clone()} " (share it with the people you invite)"</label>
                                 <input id="invite-link" readonly value=url onfocus="this.select()" />
                             </div>
                         }

@@ -169,10 +169,10 @@ impl Hub {
             }
             self.admit(actor, &ws).await?;
         }
-        if let Some(ch) = &channel {
-            if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {
-                self.announce_channel_member(ch.clone(), actor);
-            }
+        if let Some(ch) = &channel
+            && self.store.add_channel_member(ch.id, actor, crate::now_ms()).await?
+        {
+            self.announce_channel_member(ch.clone(), actor);
         }
         let open = match channel {
             Some(ch) => ch,

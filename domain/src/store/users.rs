@@ -101,10 +101,9 @@ impl Store {
     }
 
     pub async fn user_by_token(&self, digest: &str) -> Result<Option<User>> {
-        let sql = format!(
-            "SELECT u.id, u.username, u.display_name, u.email, u.created_at FROM api_tokens t \
+        let sql = "SELECT u.id, u.username, u.display_name, u.email, u.created_at FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1"
-        );
+            .to_string();
         Ok(sqlx::query_as::<_, UserRow>(&sql).bind(digest).fetch_optional(&self.pool).await?.map(Into::into))
     }
 

@@ -1,0 +1,41 @@
+// With JavaScript disabled: plain forms that post and redirect back.
+import { expect, test } from "@playwright/test";
+import { createWorkspace, signIn, signUp, unique } from "./support/actions";
+import { expectMessage } from "./support/checks";
+
+test("reading and posting work without JavaScript", async ({ browser }) => {
+  const ana = unique("nana");
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+
+  await signUp(page, ana, "Nana");
+  await expect(page.getByRole("heading", { name: "Your workspaces" })).toBeVisible();
+  await createWorkspace(page, "No Script Club");
+  const box = page.getByRole("textbox", { name: /^Message #/ });
+  await box.fill("Posted by a plain form");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expectMessage(page, "Nana", "Posted by a plain form");
+
+  // Errors come back to the form too.
+  await page.getByRole("textbox", { name: /^Message #/ }).fill("   ");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("alert")).toContainText("Write something before sending.");
+
+  // Signing out and in again lands back in the workspace list, and the message is still there.
+  const channelUrl = page.url().split("?")[0];
+  await page.getByRole("button", { name: "Sign out" }).first().click();
+  await expect(page.getByRole("heading", { name: "Sign in to Parley" })).toBeVisible();
+  await signIn(page, ana);
+  await expect(page.getByRole("link", { name: /No Script Club/ })).toBeVisible();
+  await page.goto(channelUrl);
+  await expectMessage(page, "Nana", "Posted by a plain form");
+  await context.close();
+});
+
+test("a wrong password is explained without JavaScript", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill("nobody-here");
+  await page.getByLabel("Password").fill("whatever123");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("username and password do not match");
+});

@@ -1,0 +1,53 @@
+// What a person does in Parley, step by step, through labels and button names.
+import { expect, type Page } from "@playwright/test";
+
+/** A unique name per run, so tests never collide on usernames. */
+export function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+export async function signUp(page: Page, username: string, displayName: string, path = "/signup") {
+  if (path) await page.goto(path);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Display name").fill(displayName);
+  await page.getByLabel("Email").fill(`${username}@example.com`);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+export async function signIn(page: Page, username: string) {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+export async function createWorkspace(page: Page, name: string, opts: { private?: boolean } = {}) {
+  await page.getByLabel("Workspace name").fill(name);
+  if (opts.private) await page.getByLabel(/Private: people join only by invite link/).check();
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+}
+
+export async function createChannel(page: Page, name: string, opts: { private?: boolean } = {}) {
+  await page.getByText("+ New channel").click();
+  await page.getByLabel("Channel name").fill(name);
+  if (opts.private) await page.getByLabel(/Private: only people added/).check();
+  await page.getByRole("button", { name: "Create channel" }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+}
+
+/** Makes an invite link from the current channel and returns it. */
+export async function inviteLink(page: Page): Promise<string> {
+  await page.getByRole("button", { name: "Invite people" }).click();
+  const link = page.getByLabel(/Invite link to/);
+  await expect(link).toBeVisible();
+  return await link.inputValue();
+}
+
+/** Types a message and sends it with Enter. */
+export async function send(page: Page, text: string) {
+  const box = page.getByRole("textbox", { name: /^Message #/ });
+  await box.fill(text);
+  await box.press("Enter");
+}

@@ -1,0 +1,79 @@
+# Shared by scripts/start and scripts/test: installs what is missing, quickly
+# when nothing is. Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Build artifacts live outside the clone so that fresh clones reuse them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley/target}"
+CARGO_LEPTOS_VERSION=0.3.10
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to run: $*" >&2; return 1; fi
+}
+
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
+}
+
+ensure_rust_tools() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 12 minutes once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "installing wasm-bindgen-cli $want (takes about 4 minutes once)"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_npm_packages() {
+  if ! command -v npm >/dev/null; then say "installing Node.js"; apt_install nodejs npm; fi
+  local stamp="$ROOT/end2end/node_modules/.parley-installed"
+  if [ ! -f "$stamp" ] || [ "$ROOT/end2end/package-lock.json" -nt "$stamp" ]; then
+    say "installing npm packages (Playwright, binaryen)"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+  # wasm-opt for release builds comes from npm's binaryen (Debian's is too old).
+  export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then say "installing Chromium"; apt_install chromium; fi
+}
+
+pg_ready() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+ensure_postgres() {
+  pg_ready && return 0
+  if ! command -v pg_ctlcluster >/dev/null; then
+    say "installing PostgreSQL"
+    apt_install postgresql
+  fi
+  local version
+  version="$(ls /etc/postgresql | sort -V | tail -1)"
+  local hba="/etc/postgresql/$version/main/pg_hba.conf"
+  if ! as_root grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    # Tests connect as postgres over loopback without a password.
+    as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  say "starting PostgreSQL $version"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || as_root pg_ctlcluster "$version" main restart
+  for _ in $(seq 1 50); do pg_ready && return 0; sleep 0.2; done
+  echo "PostgreSQL did not start on 127.0.0.1:5432" >&2
+  return 1
+}
+
+build_release() {
+  say "building the release (cargo leptos build --release)"
+  (cd "$ROOT" && cargo leptos build --release)
+}

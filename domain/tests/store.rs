@@ -212,6 +212,10 @@ async fn nonce_makes_posting_idempotent(db: &TestDb) {
 async fn reopening_keeps_data(db: &TestDb) {
     let hub1 = hub(db).await;
     let ana = user(&hub1, "ana").await;
+    if let Some(path) = db.url.strip_prefix("sqlite://") {
+        let file = path.split('?').next().unwrap();
+        assert!(std::path::Path::new(&format!("{file}-wal")).exists(), "SQLite runs in WAL mode");
+    }
     hub1.store().close().await;
     let hub2 = hub(db).await;
     assert_eq!(hub2.login("ana", "correct horse battery").await.unwrap().id, ana);

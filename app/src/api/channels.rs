@@ -62,8 +62,7 @@ pub async fn message_page(channel_id: String, before: Option<String>) -> Result<
     crate::ssr::respond(
         async move {
             use crate::ssr::parse_id;
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let before = match before.as_deref() {
                 Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
                 _ => None,
@@ -83,8 +82,7 @@ pub async fn post_message(
 ) -> Result<MessageDto, ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let (msg, _) = hub
                 .post_message(
                     user.id,
@@ -109,8 +107,7 @@ pub async fn create_channel(
 ) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let private = is_private.is_some_and(|v| !v.is_empty() && v != "false");
             let ch = hub
                 .create_channel(
@@ -132,8 +129,7 @@ pub async fn create_channel(
 pub async fn join_channel(channel_id: String) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             hub.join_channel(user.id, crate::ssr::parse_id("channel_id", &channel_id)?).await?;
             Ok(())
         }
@@ -145,8 +141,7 @@ pub async fn join_channel(channel_id: String) -> Result<(), ApiError> {
 pub async fn leave_channel(channel_id: String) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let ch = crate::ssr::parse_id("channel_id", &channel_id)?;
             let listing = hub.channel(user.id, ch).await?;
             hub.leave_channel(user.id, ch).await?;
@@ -168,8 +163,7 @@ pub async fn leave_channel(channel_id: String) -> Result<(), ApiError> {
 pub async fn add_channel_member(channel_id: String, username: String) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             hub.add_channel_member(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, &username)
                 .await?;
             Ok(())

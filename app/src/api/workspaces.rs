@@ -15,8 +15,7 @@ pub struct HomeDto {
 pub async fn home() -> Result<HomeDto, ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             Ok(HomeDto {
                 me: MeDto::from(&user),
                 workspaces: hub.my_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
@@ -37,8 +36,7 @@ pub async fn create_workspace(
 ) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let form = domain::hub::NewWorkspace {
                 name,
                 description: description.unwrap_or_default(),
@@ -57,8 +55,7 @@ pub async fn create_workspace(
 pub async fn join_workspace(workspace_id: String) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let ws =
                 hub.join_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
             let ch = hub.first_channel(user.id, ws.id).await?;
@@ -73,8 +70,7 @@ pub async fn join_workspace(workspace_id: String) -> Result<(), ApiError> {
 pub async fn leave_workspace(workspace_id: String) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             hub.leave_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
             leptos_axum::redirect("/");
             Ok(())
@@ -141,8 +137,7 @@ pub async fn invite_preview(code: String) -> Result<InvitePreviewDto, ApiError> 
 pub async fn accept_invite(code: String) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let (ws, ch) = hub.accept_invite(user.id, &code).await?;
             leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
             Ok(())
@@ -156,8 +151,7 @@ pub async fn accept_invite(code: String) -> Result<(), ApiError> {
 pub async fn workspace_entry(workspace_id: String) -> Result<String, ApiError> {
     crate::ssr::respond(
         async move {
-            let user = crate::ssr::auth::require_user().await?;
-            let hub = crate::ssr::services()?.hub;
+            let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
             let ch = hub.first_channel(user.id, ws).await?;
             Ok(crate::paths::channel(&workspace_id, &ch.id.to_string()))

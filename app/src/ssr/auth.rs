@@ -82,6 +82,11 @@ pub async fn require_user() -> Result<User, ApiError> {
     current_user().await?.ok_or_else(ApiError::unauthenticated)
 }
 
+/// For server functions: the signed-in user and the hub to act through.
+pub async fn caller() -> Result<(User, Hub), ApiError> {
+    Ok((require_user().await?, super::services()?.hub))
+}
+
 /// For server functions: the session of this request.
 pub async fn session() -> Result<Session, ApiError> {
     leptos_axum::extract::<Session>()

@@ -59,8 +59,21 @@ impl From<&model::Message> for MessageDto {
             channel_id: m.channel_id.to_string(),
             author: UserDto::from(&m.author),
             body: m.body.clone(),
+            html: m.html.clone(),
             nonce: m.nonce.clone(),
             created_at: m.created_at,
+            edited_at: m.edited_at,
+            reactions: m.reactions.iter().map(ReactionDto::from).collect(),
+        }
+    }
+}
+
+impl From<&model::Reaction> for ReactionDto {
+    fn from(r: &model::Reaction) -> Self {
+        ReactionDto {
+            emoji: r.emoji.clone(),
+            count: r.users.len(),
+            users: r.users.iter().map(UserDto::from).collect(),
         }
     }
 }
@@ -104,6 +117,23 @@ impl From<&domain::events::EventKind> for GatewayEvent {
         use domain::events::EventKind as K;
         match kind {
             K::MessageCreated(m) => GatewayEvent::MessageCreate { message: m.into() },
+            K::MessageUpdated(m) => GatewayEvent::MessageUpdate { message: m.into() },
+            K::MessageDeleted { channel_id, message_id } => GatewayEvent::MessageDelete {
+                channel_id: channel_id.to_string(),
+                message_id: message_id.to_string(),
+            },
+            K::ReactionAdded { channel_id, message_id, emoji, user } => GatewayEvent::ReactionAdd {
+                channel_id: channel_id.to_string(),
+                message_id: message_id.to_string(),
+                emoji: emoji.clone(),
+                user: user.into(),
+            },
+            K::ReactionRemoved { channel_id, message_id, emoji, user_id } => GatewayEvent::ReactionRemove {
+                channel_id: channel_id.to_string(),
+                message_id: message_id.to_string(),
+                emoji: emoji.clone(),
+                user_id: user_id.to_string(),
+            },
             K::ChannelCreated(c) => GatewayEvent::ChannelCreate { channel: c.into() },
             K::ChannelMemberAdded { channel, user_id } => {
                 GatewayEvent::ChannelMemberAdd { channel: channel.into(), user_id: user_id.to_string() }

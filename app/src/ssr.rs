@@ -44,13 +44,13 @@ pub fn respond<T>(result: Result<T, crate::wire::ApiError>) -> Result<T, crate::
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"))
         });
-        if !html_form {
-            if let (Some(res), Ok(status)) = (
+        if !html_form
+            && let (Some(res), Ok(status)) = (
                 leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
                 axum::http::StatusCode::from_u16(e.code.http_status()),
-            ) {
-                res.set_status(status);
-            }
+            )
+        {
+            res.set_status(status);
         }
     }
     result

@@ -59,11 +59,26 @@ pub struct MessageDto {
     pub id: String,
     pub channel_id: String,
     pub author: UserDto,
+    /// What the author wrote (Markdown).
     pub body: String,
+    /// `body` rendered to sanitised HTML by the server: safe to insert as is.
+    pub html: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    #[serde(default)]
+    pub reactions: Vec<ReactionDto>,
+}
+
+/// One emoji on a message and who reacted with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionDto {
+    pub emoji: String,
+    pub count: usize,
+    pub users: Vec<UserDto>,
 }
 
 /// A page of history, newest first.
@@ -196,6 +211,26 @@ pub enum GatewayEvent {
     },
     MessageCreate {
         message: MessageDto,
+    },
+    /// A message was edited: replace it.
+    MessageUpdate {
+        message: MessageDto,
+    },
+    MessageDelete {
+        channel_id: String,
+        message_id: String,
+    },
+    ReactionAdd {
+        channel_id: String,
+        message_id: String,
+        emoji: String,
+        user: UserDto,
+    },
+    ReactionRemove {
+        channel_id: String,
+        message_id: String,
+        emoji: String,
+        user_id: String,
     },
     /// A public channel appeared in a workspace the user belongs to.
     ChannelCreate {

@@ -5,7 +5,7 @@
 //! lagged (the gateway then closes that connection so the client resyncs).
 
 use crate::id::Id;
-use crate::model::{Channel, Member, Message};
+use crate::model::{Channel, Member, Message, UserSummary};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -24,6 +24,24 @@ pub enum Audience {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     MessageCreated(Message),
+    /// The body changed (an edit).
+    MessageUpdated(Message),
+    MessageDeleted {
+        channel_id: Id,
+        message_id: Id,
+    },
+    ReactionAdded {
+        channel_id: Id,
+        message_id: Id,
+        emoji: String,
+        user: UserSummary,
+    },
+    ReactionRemoved {
+        channel_id: Id,
+        message_id: Id,
+        emoji: String,
+        user_id: Id,
+    },
     ChannelCreated(Channel),
     /// `user_id` became a member of `channel`.
     ChannelMemberAdded {

@@ -232,6 +232,28 @@ impl MessageBody {
 }
 
 text_newtype!(
+    /// A reaction: one emoji (up to 32 characters, no spaces), or a known
+    /// `:shortcode:`, which becomes its emoji.
+    Emoji
+);
+impl Emoji {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        let bad = || Error::invalid("emoji", "A reaction is one emoji, like 👍 or :tada:.");
+        if let Some(name) = s.strip_prefix(':').and_then(|r| r.strip_suffix(':')) {
+            return crate::markdown::emoji_for(name).map(|e| Self(e.to_string())).ok_or_else(bad);
+        }
+        if s.is_empty()
+            || char_len(s) > 32
+            || s.chars().any(|c| c.is_whitespace() || c.is_control() || c.is_ascii())
+        {
+            return Err(bad());
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
     /// A client's idempotency key for a message: 1 to 64 printable ASCII characters.
     Nonce
 );
@@ -286,6 +308,16 @@ mod tests {
         assert_eq!(ChannelName::parse("café").unwrap().as_str(), "café");
         assert!(ChannelName::parse("  ").is_err());
         assert!(ChannelName::parse("a<b").is_err());
+    }
+
+    #[test]
+    fn emoji() {
+        assert_eq!(Emoji::parse("👍").unwrap().as_str(), "👍");
+        assert_eq!(Emoji::parse(":tada:").unwrap().as_str(), "🎉");
+        assert_eq!(Emoji::parse("❤️").unwrap().as_str(), "❤️");
+        for bad in ["", "a", ":nope:", "👍 👍", "<b>", &"👍".repeat(33)] {
+            assert_eq!(Emoji::parse(bad).unwrap_err().field(), Some("emoji"), "{bad}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! - [`input`]: parsed user input (`Username::parse`, `MessageBody::parse`, ...);
 //!   a value of these types is valid by construction.
+//! - [`markdown`]: message bodies rendered to sanitised HTML.
 //! - [`model`]: the entities the rest of the system talks about.
 //! - [`store`]: the only code that runs SQL, over SQLite or PostgreSQL.
 //! - [`permissions`]: the one place that decides who may do what.
@@ -15,6 +16,7 @@ pub mod events;
 pub mod hub;
 pub mod id;
 pub mod input;
+pub mod markdown;
 pub mod model;
 pub mod password;
 pub mod permissions;

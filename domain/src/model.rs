@@ -63,9 +63,23 @@ pub struct Message {
     pub id: Id,
     pub channel_id: Id,
     pub author: UserSummary,
+    /// What the author wrote (Markdown).
     pub body: String,
+    /// `body` rendered to sanitised HTML ([`crate::markdown::render`]).
+    pub html: String,
     pub nonce: Option<String>,
     pub created_at: i64,
+    /// When the author last edited it.
+    pub edited_at: Option<i64>,
+    /// Reactions, in the order each emoji was first used.
+    pub reactions: Vec<Reaction>,
+}
+
+/// One emoji on one message, and who reacted with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub users: Vec<UserSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

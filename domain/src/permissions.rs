@@ -97,6 +97,33 @@ pub fn add_to_channel(f: ChannelFacts) -> Result<()> {
     Ok(())
 }
 
+/// Editing a message: its author only, while they can still see the channel.
+pub fn edit_message(f: ChannelFacts, is_author: bool) -> Result<()> {
+    view_channel(f)?;
+    if !is_author {
+        return Err(Error::forbidden("You can edit only your own messages."));
+    }
+    Ok(())
+}
+
+/// Deleting a message: its author (moderators come with roles).
+pub fn delete_message(f: ChannelFacts, is_author: bool) -> Result<()> {
+    view_channel(f)?;
+    if !is_author {
+        return Err(Error::forbidden("You can delete only your own messages."));
+    }
+    Ok(())
+}
+
+/// Reacting: members of the channel.
+pub fn react(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if !f.channel_member {
+        return Err(Error::forbidden("Join this channel to react to its messages."));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +152,18 @@ mod tests {
         }
         // hidden private channels look absent, not forbidden
         assert_eq!(view_channel(ch(true, false, true)).unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn only_authors_edit_and_delete() {
+        let member = ch(true, true, false);
+        assert!(edit_message(member, true).is_ok());
+        assert_eq!(edit_message(member, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(delete_message(member, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        // An author who lost access to a private channel cannot touch it either.
+        assert_eq!(edit_message(ch(true, false, true), true).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(react(ch(true, false, false)).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert!(react(member).is_ok());
     }
 
     #[test]

@@ -209,6 +209,65 @@ async fn nonce_makes_posting_idempotent(db: &TestDb) {
     assert_eq!(created, [first.id, other.id], "a retried nonce publishes nothing");
 }
 
+async fn edits_deletes_and_reactions(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let eve = user(&hub, "eve").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let (msg, _) = hub.post_message(ana, general, "**hi** :tada:", Some("e-1")).await.unwrap();
+    assert_eq!(msg.html, "<p><strong>hi</strong> 🎉</p>\n");
+
+    let mut events = hub.bus().subscribe();
+    let edited = hub.edit_message(ana, msg.id, "_hello_").await.unwrap();
+    assert_eq!((edited.body.as_str(), edited.html.as_str()), ("_hello_", "<p><em>hello</em></p>\n"));
+    assert!(edited.edited_at.is_some());
+    assert_eq!(hub.edit_message(bob, msg.id, "mine now").await.unwrap_err().kind(), ErrorKind::Forbidden);
+    assert_eq!(hub.edit_message(eve, msg.id, "hi").await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(hub.edit_message(ana, msg.id, " ").await.unwrap_err().field(), Some("body"));
+
+    hub.add_reaction(bob, msg.id, "👍").await.unwrap();
+    hub.add_reaction(bob, msg.id, ":+1:").await.unwrap(); // the same emoji: no change
+    hub.add_reaction(ana, msg.id, "👍").await.unwrap();
+    hub.add_reaction(ana, msg.id, ":tada:").await.unwrap();
+    assert_eq!(hub.add_reaction(bob, msg.id, "nope").await.unwrap_err().field(), Some("emoji"));
+    assert_eq!(hub.add_reaction(eve, msg.id, "👍").await.unwrap_err().kind(), ErrorKind::NotFound);
+    let page = hub.messages(ana, general, None, 10).await.unwrap();
+    let reactions = &page.messages[0].reactions;
+    assert_eq!(reactions.len(), 2);
+    assert_eq!(reactions[0].emoji, "👍");
+    let who: Vec<&str> = reactions[0].users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(who, ["bob", "ana"], "in the order they reacted");
+    assert_eq!(reactions[1].emoji, "🎉");
+    hub.remove_reaction(bob, msg.id, "👍").await.unwrap();
+    hub.remove_reaction(bob, msg.id, "👍").await.unwrap(); // already gone: no change
+    let page = hub.messages(ana, general, None, 10).await.unwrap();
+    assert_eq!(page.messages[0].reactions[0].users.len(), 1);
+
+    assert_eq!(hub.delete_message(bob, msg.id).await.unwrap_err().kind(), ErrorKind::Forbidden);
+    hub.delete_message(ana, msg.id).await.unwrap();
+    assert!(hub.messages(ana, general, None, 10).await.unwrap().messages.is_empty());
+    assert_eq!(hub.edit_message(ana, msg.id, "back?").await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(hub.delete_message(ana, msg.id).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let (retry, created) = hub.post_message(ana, general, "**hi** :tada:", Some("e-1")).await.unwrap();
+    assert!(!created && retry.id == msg.id, "a retried nonce does not resurrect or duplicate");
+    assert!(hub.messages(ana, general, None, 10).await.unwrap().messages.is_empty());
+
+    let kinds: Vec<&'static str> = events
+        .drain_now()
+        .iter()
+        .map(|e| match e.kind {
+            EventKind::MessageUpdated(_) => "updated",
+            EventKind::ReactionAdded { .. } => "reaction+",
+            EventKind::ReactionRemoved { .. } => "reaction-",
+            EventKind::MessageDeleted { .. } => "deleted",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["updated", "reaction+", "reaction+", "reaction+", "reaction-", "deleted"]);
+}
+
 async fn reopening_keeps_data(db: &TestDb) {
     let hub1 = hub(db).await;
     let ana = user(&hub1, "ana").await;
@@ -230,4 +289,5 @@ domain::both_backends! {
     messages_page_newest_first => messages_and_pagination;
     nonce_makes_posting_idempotent => nonce_makes_posting_idempotent;
     data_survives_reopening => reopening_keeps_data;
+    edits_deletes_and_reactions => edits_deletes_and_reactions;
 }

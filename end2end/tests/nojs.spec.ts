@@ -39,3 +39,24 @@ test("a wrong password is explained without JavaScript", async ({ page }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toContainText("username and password do not match");
 });
+
+test("reacting and editing work without JavaScript", async ({ page }) => {
+  await signUp(page, unique("nora"), "Nora");
+  await createWorkspace(page, "Plain Forms");
+  await page.getByRole("textbox", { name: /^Message #/ }).fill("plain *form*");
+  await page.getByRole("button", { name: "Send" }).click();
+  const item = page.getByRole("log").getByRole("listitem").filter({ hasText: "plain form" });
+  await expect(item.locator("em")).toHaveText("form");
+  await item.hover();
+  await item.getByRole("button", { name: "React with 🎉" }).click();
+  await expect(item.getByRole("button", { name: /🎉 1 — Nora/ })).toHaveAttribute("aria-pressed", "true");
+  await item.getByRole("button", { name: /🎉 1 — Nora/ }).click();
+  await expect(item.getByRole("button", { name: /🎉 1 — Nora/ })).toHaveCount(0);
+  await item.hover();
+  await item.getByText("Edit", { exact: true }).click();
+  await item.getByLabel("New text").fill("plain **edited**");
+  await item.getByRole("button", { name: "Save" }).click();
+  const edited = page.getByRole("log").getByRole("listitem").filter({ hasText: "plain edited" });
+  await expect(edited.locator("strong")).toHaveText("edited");
+  await expect(edited).toContainText("(edited)");
+});

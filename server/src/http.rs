@@ -3,18 +3,19 @@
 //! - [`error`]: [`error::HttpError`], the one error response (`ApiError` as JSON).
 //! - [`extract`]: who is asking ([`extract::CurrentUser`]).
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
-//! - [`auth`], [`workspaces`], [`channels`]: the routes, mounted by [`routes`].
+//! - [`auth`], [`workspaces`], [`channels`], [`messages`]: the routes, mounted by [`routes`].
 
 pub mod auth;
 pub mod channels;
 pub mod error;
 pub mod extract;
+pub mod messages;
 pub mod origin;
 pub mod workspaces;
 
 use crate::startup::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 
 /// The JSON API under `/api` (merged beside the server functions, which
 /// live at `/api/<name><hash>`).
@@ -39,4 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/channels/{id}/leave", post(channels::leave))
         .route("/api/channels/{id}/members", post(channels::add_member))
         .route("/api/channels/{id}/messages", get(channels::messages).post(channels::post_message))
+        .route("/api/messages/{id}", patch(messages::edit).delete(messages::delete))
+        .route(
+            "/api/messages/{id}/reactions/{emoji}",
+            put(messages::add_reaction).delete(messages::remove_reaction),
+        )
 }

@@ -171,3 +171,47 @@ pub async fn add_channel_member(channel_id: String, username: String) -> Result<
         .await,
     )
 }
+
+#[server]
+pub async fn edit_message(message_id: String, body: String) -> Result<MessageDto, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let msg =
+                hub.edit_message(user.id, crate::ssr::parse_id("message_id", &message_id)?, &body).await?;
+            Ok(MessageDto::from(&msg))
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn delete_message(message_id: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.delete_message(user.id, crate::ssr::parse_id("message_id", &message_id)?).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Adds the caller's reaction, or removes it when `remove` is set (a toggle
+/// that a plain form can express).
+#[server]
+pub async fn react(message_id: String, emoji: String, remove: Option<String>) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let id = crate::ssr::parse_id("message_id", &message_id)?;
+            if remove.is_some_and(|r| !r.is_empty() && r != "false") {
+                hub.remove_reaction(user.id, id, &emoji).await?;
+            } else {
+                hub.add_reaction(user.id, id, &emoji).await?;
+            }
+            Ok(())
+        }
+        .await,
+    )
+}

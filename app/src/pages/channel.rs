@@ -1,6 +1,8 @@
 use crate::api::{AddChannelMember, ChannelViewDto, CreateInvite, JoinChannel, LeaveChannel, channel_view};
 use crate::components::composer::Composer;
 use crate::components::errors::{FieldError, field_error, form_error, page_error};
+#[cfg(feature = "hydrate")]
+use crate::components::message_list::apply_reaction;
 use crate::components::message_list::{MessageList, merge_messages};
 use crate::components::sidebar::Sidebar;
 use crate::wire::{ChannelDto, MemberDto, MessageDto};
@@ -74,6 +76,26 @@ fn ChannelScreen(
             LiveEvent::Gateway(G::MessageCreate { message }) if message.channel_id == channel_id => {
                 messages.update(|list| merge_messages(list, [message.clone()]));
             }
+            LiveEvent::Gateway(G::MessageUpdate { message }) if message.channel_id == channel_id => {
+                messages.update(|list| {
+                    if let Some(m) = list.iter_mut().find(|m| m.id == message.id) {
+                        *m = message.clone();
+                    }
+                });
+            }
+            LiveEvent::Gateway(G::MessageDelete { channel_id: c, message_id }) if *c == channel_id => {
+                messages.update(|list| list.retain(|m| m.id != *message_id));
+            }
+            LiveEvent::Gateway(G::ReactionAdd { channel_id: c, message_id, emoji, user })
+                if *c == channel_id =>
+            {
+                messages.update(|list| apply_reaction(list, message_id, emoji, Ok(user)));
+            }
+            LiveEvent::Gateway(G::ReactionRemove { channel_id: c, message_id, emoji, user_id })
+                if *c == channel_id =>
+            {
+                messages.update(|list| apply_reaction(list, message_id, emoji, Err(user_id)));
+            }
             LiveEvent::Gateway(G::ChannelCreate { channel }) if channel.workspace_id == ws_id => {
                 add_channel(channels, channel, None);
             }
@@ -120,6 +142,8 @@ fn ChannelScreen(
         (channel.name.clone(), channel.name.clone(), channel.name.clone());
     view! {
         <Title text=title />
+        // Mentions of the reader stand out (usernames are [a-z0-9_.-] only).
+        <style>{format!(".mention[data-mention=\"{}\"], .mention-all {{ background: #fff1b8; color: #5c4400; }}", me.username)}</style>
         <div class="app">
             <Sidebar workspace=workspace.clone() channels current me=me.clone() />
             <main class="channel" aria-labelledby="channel-title">
@@ -166,7 +190,7 @@ fn ChannelScreen(
                         }
                     })}
                 </header>
-                <MessageList messages older channel_id=list_id channel_name=list_name />
+                <MessageList messages older channel_id=list_id channel_name=list_name me_id=me.id.clone() can_react=is_member />
                 {if is_member {
                     view! { <Composer channel_id=compose_id channel_name=compose_name on_sent /> }.into_any()
                 } else {

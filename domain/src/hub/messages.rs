@@ -2,9 +2,10 @@ use super::Hub;
 use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind};
 use crate::id::Id;
-use crate::input::{MessageBody, Nonce};
+use crate::input::{Emoji, MessageBody, Nonce};
 use crate::model::{Message, MessagePage, UserSummary};
 use crate::permissions;
+use crate::permissions::ChannelFacts;
 
 /// Largest page of history one request may ask for.
 pub const MAX_PAGE: i64 = 100;
@@ -30,9 +31,12 @@ impl Hub {
             id,
             channel_id: ch.id,
             author: UserSummary::from(&author),
+            html: crate::markdown::render(body.as_str()),
             body: body.into_inner(),
             nonce: nonce.map(|n| n.into_inner()),
             created_at: id.timestamp_ms(),
+            edited_at: None,
+            reactions: Vec::new(),
         };
         let (stored, created) = self.store.insert_message(&msg).await?;
         if created {
@@ -52,5 +56,78 @@ impl Hub {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
         self.store.messages(ch.id, before, limit.clamp(1, MAX_PAGE)).await
+    }
+
+    /// A live message and what `actor` is to its channel. A message in a
+    /// channel they cannot see is "not found", like one that does not exist.
+    async fn message_facts(&self, actor: Id, message: Id) -> Result<(Message, ChannelFacts)> {
+        let msg = self.store.message(message).await?.ok_or(Error::NotFound(Thing::Message))?;
+        let (_, facts) = self.channel_facts(msg.channel_id, actor).await?;
+        permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::Message))?;
+        Ok((msg, facts))
+    }
+
+    /// Replaces the body of `actor`'s own message.
+    pub async fn edit_message(&self, actor: Id, message: Id, body: &str) -> Result<Message> {
+        let body = MessageBody::parse(body)?;
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::edit_message(facts, msg.author.id == actor)?;
+        let edited = self
+            .store
+            .edit_message(msg.id, body.as_str(), &crate::markdown::render(body.as_str()), crate::now_ms())
+            .await?
+            .ok_or(Error::NotFound(Thing::Message))?;
+        self.bus.publish(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
+        Ok(edited)
+    }
+
+    pub async fn delete_message(&self, actor: Id, message: Id) -> Result<()> {
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::delete_message(facts, msg.author.id == actor)?;
+        if self.store.delete_message(msg.id, crate::now_ms()).await? {
+            self.bus.publish(
+                Audience::Channel(msg.channel_id),
+                EventKind::MessageDeleted { channel_id: msg.channel_id, message_id: msg.id },
+            );
+        }
+        Ok(())
+    }
+
+    /// Adds `actor`'s reaction (adding it twice changes nothing).
+    pub async fn add_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
+        let emoji = Emoji::parse(emoji)?;
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::react(facts)?;
+        if self.store.add_reaction(msg.id, actor, emoji.as_str(), crate::now_ms()).await? {
+            let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+            self.bus.publish(
+                Audience::Channel(msg.channel_id),
+                EventKind::ReactionAdded {
+                    channel_id: msg.channel_id,
+                    message_id: msg.id,
+                    emoji: emoji.into_inner(),
+                    user: UserSummary::from(&user),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub async fn remove_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
+        let emoji = Emoji::parse(emoji)?;
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::view_channel(facts)?;
+        if self.store.remove_reaction(msg.id, actor, emoji.as_str()).await? {
+            self.bus.publish(
+                Audience::Channel(msg.channel_id),
+                EventKind::ReactionRemoved {
+                    channel_id: msg.channel_id,
+                    message_id: msg.id,
+                    emoji: emoji.into_inner(),
+                    user_id: actor,
+                },
+            );
+        }
+        Ok(())
     }
 }

@@ -18,7 +18,7 @@ async fn connect(
     tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
 }
 
-async fn connect_as(app: &TestApp, user: &User) -> Ws {
+pub async fn connect_as(app: &TestApp, user: &User) -> Ws {
     let mut ws = connect(app, &[("authorization", format!("Bearer {}", user.token))]).await.expect("upgrade");
     let ready = next_event(&mut ws).await;
     assert_eq!(ready["type"], "READY");
@@ -26,7 +26,7 @@ async fn connect_as(app: &TestApp, user: &User) -> Ws {
 }
 
 /// The next event, waiting at most 5 s.
-async fn next_event(ws: &mut Ws) -> Value {
+pub async fn next_event(ws: &mut Ws) -> Value {
     loop {
         let frame =
             tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("an event within 5 s");

@@ -5,5 +5,6 @@ mod helpers;
 
 mod accounts;
 mod gateway;
+mod messages;
 mod pages;
 mod workspaces;

@@ -1,0 +1,303 @@
+//! Message bodies are Markdown. They are rendered here, on the server, into
+//! HTML that is safe to put into any page: the renderer's output goes
+//! through an allow-list sanitiser (ammonia), so no script, event-handler
+//! attribute or `javascript:` URL survives, whatever was typed. Raw HTML in
+//! a message is shown as text.
+//!
+//! Beyond CommonMark (bold, italic, strike, code, code blocks with a
+//! language, quotes, lists, links): single newlines are line breaks, as in
+//! every chat; `:shortcode:` emoji become the emoji; `@name`, `@channel` and
+//! `@here` become mention spans (`<span class="mention" data-mention="name">`).
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, html};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// Renders a message body to sanitised HTML.
+pub fn render(body: &str) -> String {
+    let parser = Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH);
+    let mut events = Vec::new();
+    for event in parser {
+        match event {
+            Event::SoftBreak => events.push(Event::HardBreak),
+            // Raw HTML is not markup in a chat message: show it as typed.
+            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            Event::Text(text) => decorate(&text, &mut events),
+            other => events.push(other),
+        }
+    }
+    let mut out = String::with_capacity(body.len() * 2);
+    html::push_html(&mut out, events.into_iter());
+    sanitizer().clean(&out).to_string()
+}
+
+/// The mentions a body makes: user names (lower-case), and `channel`/`here`.
+pub fn mentions(body: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for event in Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH) {
+        if let Event::Text(text) = event {
+            for piece in split_mentions(&text) {
+                if let Piece::Mention(name) = piece {
+                    let name = name.to_lowercase();
+                    if !found.contains(&name) {
+                        found.push(name);
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+enum Piece<'a> {
+    Text(&'a str),
+    Mention(&'a str),
+}
+
+/// Splits text at `@name` tokens: `@` at the start or after a non-word
+/// character, then 2 to 32 of `a-z A-Z 0-9 _ . -` (a trailing `.` is punctuation).
+fn split_mentions(text: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if bytes[i] == b'@' && at_boundary {
+            let mut j = i + 1;
+            while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || b"_.-".contains(&bytes[j])) {
+                j += 1;
+            }
+            while j > i + 1 && b".-".contains(&bytes[j - 1]) {
+                j -= 1;
+            }
+            let len = j - i - 1;
+            if (2..=32).contains(&len) {
+                if start < i {
+                    pieces.push(Piece::Text(&text[start..i]));
+                }
+                pieces.push(Piece::Mention(&text[i + 1..j]));
+                start = j;
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        pieces.push(Piece::Text(&text[start..]));
+    }
+    pieces
+}
+
+/// Emoji shortcodes and mentions inside a text run.
+fn decorate<'a>(text: &CowStr<'a>, out: &mut Vec<Event<'a>>) {
+    let text = shortcodes(text);
+    for piece in split_mentions(&text) {
+        match piece {
+            Piece::Text(t) => out.push(Event::Text(CowStr::from(t.to_string()))),
+            Piece::Mention(name) => {
+                let lower = name.to_lowercase();
+                let class =
+                    if lower == "channel" || lower == "here" { "mention mention-all" } else { "mention" };
+                // `name` is limited to [A-Za-z0-9_.-]: nothing to escape.
+                out.push(Event::InlineHtml(CowStr::from(format!(
+                    r#"<span class="{class}" data-mention="{lower}">@{name}</span>"#
+                ))));
+            }
+        }
+    }
+}
+
+/// Replaces `:name:` with its emoji where the name is known.
+pub fn shortcodes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(':') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(':') {
+            Some(close) if close > 0 && close <= 32 => {
+                let name = &after[..close];
+                if let Some(emoji) = emoji_for(name) {
+                    out.push_str(emoji);
+                    rest = &after[close + 1..];
+                    continue;
+                }
+                out.push(':');
+                rest = after;
+            }
+            _ => {
+                out.push(':');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The emoji for a shortcode name (without colons).
+pub fn emoji_for(name: &str) -> Option<&'static str> {
+    EMOJI.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+}
+
+const EMOJI: &[(&str, &str)] = &[
+    ("+1", "👍"),
+    ("thumbsup", "👍"),
+    ("-1", "👎"),
+    ("thumbsdown", "👎"),
+    ("tada", "🎉"),
+    ("smile", "😄"),
+    ("grinning", "😀"),
+    ("joy", "😂"),
+    ("laughing", "😆"),
+    ("wink", "😉"),
+    ("blush", "😊"),
+    ("heart", "❤️"),
+    ("heart_eyes", "😍"),
+    ("thinking", "🤔"),
+    ("cry", "😢"),
+    ("sob", "😭"),
+    ("rage", "😡"),
+    ("sweat_smile", "😅"),
+    ("sunglasses", "😎"),
+    ("scream", "😱"),
+    ("fire", "🔥"),
+    ("rocket", "🚀"),
+    ("eyes", "👀"),
+    ("wave", "👋"),
+    ("clap", "👏"),
+    ("pray", "🙏"),
+    ("muscle", "💪"),
+    ("ok_hand", "👌"),
+    ("raised_hands", "🙌"),
+    ("100", "💯"),
+    ("star", "⭐"),
+    ("sparkles", "✨"),
+    ("white_check_mark", "✅"),
+    ("heavy_check_mark", "✔️"),
+    ("x", "❌"),
+    ("warning", "⚠️"),
+    ("bulb", "💡"),
+    ("memo", "📝"),
+    ("calendar", "📅"),
+    ("coffee", "☕"),
+    ("pizza", "🍕"),
+    ("beers", "🍻"),
+    ("party_popper", "🎉"),
+    ("bug", "🐛"),
+    ("zap", "⚡"),
+    ("lock", "🔒"),
+    ("question", "❓"),
+    ("exclamation", "❗"),
+    ("point_up", "☝️"),
+    ("see_no_evil", "🙈"),
+];
+
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let tags: HashSet<&str> = [
+            "p",
+            "br",
+            "strong",
+            "em",
+            "del",
+            "code",
+            "pre",
+            "blockquote",
+            "ul",
+            "ol",
+            "li",
+            "a",
+            "span",
+            "hr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+        ]
+        .into_iter()
+        .collect();
+        let mut b = ammonia::Builder::default();
+        b.tags(tags)
+            .clean_content_tags(["script", "style"].into_iter().collect())
+            .generic_attributes(HashSet::new())
+            .tag_attributes(
+                [
+                    ("a", ["href"].into_iter().collect::<HashSet<_>>()),
+                    ("span", ["class", "data-mention"].into_iter().collect()),
+                    ("code", ["class"].into_iter().collect()),
+                    ("ol", ["start"].into_iter().collect()),
+                ]
+                .into_iter()
+                .collect(),
+            )
+            .url_schemes(["http", "https", "mailto"].into_iter().collect())
+            .url_relative(ammonia::UrlRelative::PassThrough)
+            .link_rel(Some("noopener noreferrer nofollow ugc"))
+            .set_tag_attribute_value("a", "target", "_blank")
+            .attribute_filter(|element, attribute, value| match (element, attribute) {
+                ("span", "class") => {
+                    matches!(value, "mention" | "mention mention-all").then_some(value.into())
+                }
+                ("code", "class") => (value.starts_with("language-")
+                    && value.len() <= 40
+                    && value[9..].chars().all(|c| c.is_ascii_alphanumeric() || "+-_#".contains(c)))
+                .then_some(value.into()),
+                _ => Some(value.into()),
+            });
+        b
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting() {
+        assert_eq!(
+            render("**bold** _it_ ~~gone~~ `x<y`"),
+            "<p><strong>bold</strong> <em>it</em> <del>gone</del> <code>x&lt;y</code></p>\n"
+        );
+        assert_eq!(render("line one\nline two"), "<p>line one<br>\nline two</p>\n");
+        assert_eq!(render("> quoted"), "<blockquote>\n<p>quoted</p>\n</blockquote>\n");
+        assert_eq!(render("- a\n- b"), "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n");
+        assert_eq!(
+            render("```rust\nfn main() {}\n```"),
+            "<pre><code class=\"language-rust\">fn main() {}\n</code></pre>\n"
+        );
+        assert_eq!(
+            render("[site](https://example.com)"),
+            "<p><a href=\"https://example.com\" target=\"_blank\" rel=\"noopener noreferrer nofollow ugc\">site</a></p>\n"
+        );
+    }
+
+    #[test]
+    fn raw_html_is_text() {
+        assert_eq!(render("<b>hi</b>"), "<p>&lt;b&gt;hi&lt;/b&gt;</p>\n");
+    }
+
+    #[test]
+    fn emoji_and_mentions() {
+        assert_eq!(render("ship it :rocket: :nope:"), "<p>ship it 🚀 :nope:</p>\n");
+        assert_eq!(
+            render("hi @Ana_B, and @here."),
+            "<p>hi <span class=\"mention\" data-mention=\"ana_b\">@Ana_B</span>, and \
+             <span class=\"mention mention-all\" data-mention=\"here\">@here</span>.</p>\n"
+        );
+        assert_eq!(render("mail me@example.com"), "<p>mail me@example.com</p>\n");
+        assert_eq!(render("`@ana` in code"), "<p><code>@ana</code> in code</p>\n");
+        assert_eq!(mentions("@ana @bob @ana `@carol` @channel"), ["ana", "bob", "channel"]);
+    }
+
+    #[test]
+    fn code_language_class_is_checked() {
+        let out = render("```x\" onclick=\"alert(1)\nboom\n```");
+        assert!(!out.contains("onclick"), "{out}");
+    }
+}

@@ -1,0 +1,160 @@
+//! Known XSS vectors (OWASP's filter-evasion cheat sheet and friends) typed
+//! into a message render inert: every tag in the output is an allowed tag
+//! with allowed attributes, and every link is http, https, mailto or relative.
+
+use domain::markdown::render;
+
+const VECTORS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=http://xss.example/xss.js></SCRIPT>",
+    "<IMG SRC=\"javascript:alert('XSS');\">",
+    "<IMG SRC=javascript:alert('XSS')>",
+    "<IMG SRC=JaVaScRiPt:alert('XSS')>",
+    "<IMG SRC=`javascript:alert(\"RSnake says, 'XSS'\")`>",
+    "<a onmouseover=\"alert(document.cookie)\">xxs link</a>",
+    "<IMG \"\"\"><SCRIPT>alert(\"XSS\")</SCRIPT>\">",
+    "<IMG SRC=# onmouseover=\"alert('xxs')\">",
+    "<IMG onmouseover=\"alert('xxs')\">",
+    "<IMG SRC=/ onerror=\"alert(String.fromCharCode(88,83,83))\"></img>",
+    "<img src=x onerror=\"&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000039&#0000088&#0000083&#0000083&#0000039&#0000041\">",
+    "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;&#97;&#108;&#101;&#114;&#116;&#40;&#39;&#88;&#83;&#83;&#39;&#41;>",
+    "<IMG SRC=\"jav\tascript:alert('XSS');\">",
+    "<IMG SRC=\"jav&#x09;ascript:alert('XSS');\">",
+    "<IMG SRC=\" &#14;  javascript:alert('XSS');\">",
+    "<SCRIPT/XSS SRC=\"http://xss.example/xss.js\"></SCRIPT>",
+    "<BODY onload!#$%&()*~+-_.,:;?@[/|\\]^`=alert(\"XSS\")>",
+    "<<SCRIPT>alert(\"XSS\");//<</SCRIPT>",
+    "<SCRIPT SRC=http://xss.example/xss.js?< B >",
+    "<IMG SRC=\"`<javascript:alert>`('XSS')\"",
+    "<iframe src=http://xss.example/scriptlet.html <",
+    "</TITLE><SCRIPT>alert(\"XSS\");</SCRIPT>",
+    "<INPUT TYPE=\"IMAGE\" SRC=\"javascript:alert('XSS');\">",
+    "<BODY BACKGROUND=\"javascript:alert('XSS')\">",
+    "<IMG DYNSRC=\"javascript:alert('XSS')\">",
+    "<STYLE>li {list-style-image: url(\"javascript:alert('XSS')\");}</STYLE><UL><LI>XSS</br>",
+    "<svg/onload=alert('XSS')>",
+    "<svg><script>alert(1)</script></svg>",
+    "<BR SIZE=\"&{alert('XSS')}\">",
+    "<LINK REL=\"stylesheet\" HREF=\"javascript:alert('XSS');\">",
+    "<META HTTP-EQUIV=\"refresh\" CONTENT=\"0;url=javascript:alert('XSS');\">",
+    "<META HTTP-EQUIV=\"refresh\" CONTENT=\"0;url=data:text/html base64,PHNjcmlwdD5hbGVydCgnWFNTJyk8L3NjcmlwdD4K\">",
+    "<IFRAME SRC=\"javascript:alert('XSS');\"></IFRAME>",
+    "<FRAMESET><FRAME SRC=\"javascript:alert('XSS');\"></FRAMESET>",
+    "<TABLE BACKGROUND=\"javascript:alert('XSS')\">",
+    "<DIV STYLE=\"background-image: url(javascript:alert('XSS'))\">",
+    "<DIV STYLE=\"width: expression(alert('XSS'));\">",
+    "<IMG STYLE=\"xss:expr/*XSS*/ession(alert('XSS'))\">",
+    "<BASE HREF=\"javascript:alert('XSS');//\">",
+    "<OBJECT TYPE=\"text/x-scriptlet\" DATA=\"http://xss.example/scriptlet.html\"></OBJECT>",
+    "<EMBED SRC=\"data:image/svg+xml;base64,PHN2ZyB4bWxuczpzdmc9Imh0dH A6Ly93d3cudzMub3JnLzIwMDAvc3ZnIiB4bWxucz0iaHR0cDovL3d3dy53My5vcmcv MjAwMC9zdmciIHhtbG5zOnhsaW5rPSJodHRwOi8vd3d3LnczLm9yZy8xOTk5L3hs aW5rIiB2ZXJzaW9uPSIxLjAiIHg9IjAiIHk9IjAiIHdpZHRoPSIxOTQiIGhlaWdodD0iMjAw IiBpZD0ieHNzIj48c2NyaXB0IHR5cGU9InRleHQvZWNtYXNjcmlwdCI+YWxlcnQoIlh TUyIpOzwvc2NyaXB0Pjwvc3ZnPg==\" type=\"image/svg+xml\" AllowScriptAccess=\"always\"></EMBED>",
+    "<form action=javascript:alert(1)><input type=submit></form>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<details open ontoggle=alert(1)>",
+    "<video><source onerror=\"alert(1)\">",
+    "<marquee onstart=alert(1)>",
+    "<a href=\"javascript:alert(1)\">click</a>",
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "[click](  javascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![img](javascript:alert(1))",
+    "![x](x\" onerror=\"alert(1))",
+    "[x](https://example.com\" onclick=\"alert(1))",
+    "<javascript:alert(1)>",
+    "```\"><script>alert(1)</script>\n```",
+    "```js\" onmouseover=\"alert(1)\nx\n```",
+    "**<img src=x onerror=alert(1)>**",
+    "> <iframe srcdoc=\"<script>alert(1)</script>\">",
+    "@ana<script>alert(1)</script>",
+    ":tada:<img src=x onerror=alert(1)>",
+    "<a href=\"&#106;avascript:alert(1)\">entity</a>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    "<span class=\"mention\" onclick=\"alert(1)\">fake</span>",
+];
+
+const TAGS: &[&str] = &[
+    "p",
+    "br",
+    "strong",
+    "em",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "span",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+];
+
+/// Every `<tag attr="value" ...>` of well-formed HTML, as (name, [(attr, value)]).
+fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        let close = rest[open..].find('>').expect("tags are closed") + open;
+        let inner = rest[open + 1..close].trim_start_matches('/').trim_end_matches('/');
+        let name_end = inner.find(char::is_whitespace).unwrap_or(inner.len());
+        let name = inner[..name_end].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        let mut a = inner[name_end..].trim_start();
+        while !a.is_empty() {
+            let eq = a.find('=').expect("attributes have values");
+            let key = a[..eq].trim().to_ascii_lowercase();
+            let v = &a[eq + 1..];
+            assert!(v.starts_with('"'), "quoted attribute in {inner}");
+            let end = v[1..].find('"').expect("closing quote") + 1;
+            attrs.push((key, v[1..end].to_string()));
+            a = v[end + 1..].trim_start();
+        }
+        out.push((name, attrs));
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+fn assert_inert(input: &str) {
+    let html = render(input);
+    for (name, attrs) in tags(&html) {
+        assert!(TAGS.contains(&name.as_str()), "tag <{name}> from {input:?}: {html}");
+        for (key, value) in attrs {
+            let allowed = matches!(
+                (name.as_str(), key.as_str()),
+                ("a", "href" | "rel" | "target")
+                    | ("span", "class" | "data-mention")
+                    | ("code", "class")
+                    | ("ol", "start")
+            );
+            assert!(allowed, "attribute {key} on <{name}> from {input:?}: {html}");
+            if key == "href" {
+                let v = value.to_ascii_lowercase();
+                let scheme_ok =
+                    v.starts_with("http://") || v.starts_with("https://") || v.starts_with("mailto:");
+                assert!(scheme_ok || !v.contains(':'), "href {value} from {input:?}: {html}");
+            }
+        }
+    }
+}
+
+#[test]
+fn known_xss_vectors_render_inert() {
+    assert!(VECTORS.len() >= 50, "the issue asks for at least 50 vectors");
+    for v in VECTORS {
+        assert_inert(v);
+    }
+}
+
+#[test]
+fn vectors_stay_visible_as_text() {
+    // Sanitising must not eat what people typed: the script tag shows as text.
+    assert!(render("<script>alert(1)</script>").contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}

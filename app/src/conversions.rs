@@ -68,6 +68,17 @@ impl From<&model::Message> for MessageDto {
     }
 }
 
+impl From<&model::SearchHit> for SearchHitDto {
+    fn from(h: &model::SearchHit) -> Self {
+        SearchHitDto {
+            message: (&h.message).into(),
+            workspace_id: h.workspace_id.to_string(),
+            channel_name: h.channel_name.clone(),
+            highlight: h.highlight.clone(),
+        }
+    }
+}
+
 impl From<&model::Reaction> for ReactionDto {
     fn from(r: &model::Reaction) -> Self {
         ReactionDto {

@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:code") view=pages::invite::InvitePage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/c/:ch") view=pages::channel::ChannelPage ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/search") view=pages::search::SearchPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

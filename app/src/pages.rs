@@ -5,4 +5,5 @@ pub mod channel;
 pub mod home;
 pub mod invite;
 pub mod not_found;
+pub mod search;
 pub mod workspace;

@@ -73,6 +73,16 @@ pub struct MessageDto {
     pub reactions: Vec<ReactionDto>,
 }
 
+/// A message found by search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHitDto {
+    pub message: MessageDto,
+    pub workspace_id: String,
+    pub channel_name: String,
+    /// An HTML-escaped excerpt with `<mark>` around what matched.
+    pub highlight: String,
+}
+
 /// One emoji on a message and who reacted with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReactionDto {

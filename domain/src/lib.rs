@@ -6,6 +6,7 @@
 //! - [`model`]: the entities the rest of the system talks about.
 //! - [`store`]: the only code that runs SQL, over SQLite or PostgreSQL.
 //! - [`permissions`]: the one place that decides who may do what.
+//! - [`search`]: search queries as typed, and highlighted snippets.
 //! - [`events`]: what happened, published after commit for the gateway.
 //! - [`hub`]: the operations (sign up, post a message, ...) that server
 //!   functions, REST handlers and the gateway all call.
@@ -20,6 +21,7 @@ pub mod markdown;
 pub mod model;
 pub mod password;
 pub mod permissions;
+pub mod search;
 pub mod session_store;
 pub mod store;
 

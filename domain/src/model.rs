@@ -115,3 +115,13 @@ pub struct MessagePage {
     /// Pass as `before` to get the next older page; `None` at the beginning.
     pub next_before: Option<Id>,
 }
+
+/// A message found by search, with where it is and a highlighted excerpt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub message: Message,
+    pub channel_name: String,
+    pub workspace_id: Id,
+    /// An HTML-escaped excerpt with `<mark>` around what matched.
+    pub highlight: String,
+}

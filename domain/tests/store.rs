@@ -268,6 +268,63 @@ async fn edits_deletes_and_reactions(db: &TestDb) {
     assert_eq!(kinds, ["updated", "reaction+", "reaction+", "reaction+", "reaction-", "deleted"]);
 }
 
+async fn search_finds_what_one_may_see(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let eve = user(&hub, "eve").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let secret = hub.create_channel(ana, ws, "secret", "", true).await.unwrap();
+    let post = |who, ch, body: &'static str| {
+        let hub = hub.clone();
+        async move { hub.post_message(who, ch, body, None).await.unwrap().0 }
+    };
+    let redeploy = post(ana, general, "The redeployment finished at noon").await;
+    let ja = post(bob, general, "明日の会議は10時からです").await;
+    let zh = post(ana, general, "我们今天讨论项目进度").await;
+    let hidden = post(ana, secret.id, "The secret deployment plan").await;
+    let typo = post(ana, general, "100% done_ok").await;
+    let texts =
+        |hits: Vec<domain::model::SearchHit>| hits.into_iter().map(|h| h.message.id).collect::<Vec<_>>();
+
+    // Partial words, case-insensitive; several terms all must occur.
+    assert_eq!(texts(hub.search(bob, "DEPLOY", Some(ws)).await.unwrap()), [redeploy.id]);
+    assert_eq!(texts(hub.search(ana, "deploy", Some(ws)).await.unwrap()), [hidden.id, redeploy.id]);
+    assert_eq!(texts(hub.search(ana, "deploy noon", None).await.unwrap()), [redeploy.id]);
+    assert!(hub.search(ana, "deploy midnight", None).await.unwrap().is_empty());
+    // Japanese and Chinese, with two- and three-character terms.
+    assert_eq!(texts(hub.search(ana, "会議", None).await.unwrap()), [ja.id]);
+    assert_eq!(texts(hub.search(ana, "10時から", None).await.unwrap()), [ja.id]);
+    assert_eq!(texts(hub.search(bob, "项目", None).await.unwrap()), [zh.id]);
+    // LIKE wildcards are literal.
+    assert_eq!(texts(hub.search(ana, "0%", None).await.unwrap()), [typo.id]);
+    assert_eq!(texts(hub.search(ana, "e_o", None).await.unwrap()), [typo.id]);
+    // Filters.
+    assert_eq!(texts(hub.search(ana, "deploy in:#secret", None).await.unwrap()), [hidden.id]);
+    assert_eq!(texts(hub.search(ana, "from:@bob", None).await.unwrap()), [ja.id]);
+    assert!(hub.search(ana, "deploy before:2000-01-01", None).await.unwrap().is_empty());
+    assert_eq!(texts(hub.search(ana, "noon after:2000-01-01", None).await.unwrap()), [redeploy.id]);
+    // The highlight marks what matched.
+    let hit = &hub.search(bob, "deploy", None).await.unwrap()[0];
+    assert_eq!(hit.highlight, "The re<mark>deploy</mark>ment finished at noon");
+    assert_eq!(hit.channel_name, "general");
+
+    // Never a private channel's message for a non-member, nor anything for an outsider.
+    assert!(hub.search(bob, "secret", None).await.unwrap().is_empty());
+    assert!(hub.search(bob, "in:#secret", None).await.unwrap().is_empty());
+    assert!(hub.search(eve, "deploy", None).await.unwrap().is_empty());
+    assert_eq!(hub.search(eve, "deploy", Some(ws)).await.unwrap_err().kind(), ErrorKind::NotFound);
+
+    // Edits and deletes reach the index.
+    hub.edit_message(ana, redeploy.id, "rollback finished").await.unwrap();
+    assert!(hub.search(bob, "deploy", None).await.unwrap().is_empty());
+    assert_eq!(texts(hub.search(bob, "rollback", None).await.unwrap()), [redeploy.id]);
+    hub.delete_message(bob, ja.id).await.unwrap();
+    assert!(hub.search(ana, "会議", None).await.unwrap().is_empty());
+    assert_eq!(hub.search(ana, "has:file", None).await.unwrap_err().field(), Some("q"));
+}
+
 async fn reopening_keeps_data(db: &TestDb) {
     let hub1 = hub(db).await;
     let ana = user(&hub1, "ana").await;
@@ -290,4 +347,5 @@ domain::both_backends! {
     nonce_makes_posting_idempotent => nonce_makes_posting_idempotent;
     data_survives_reopening => reopening_keeps_data;
     edits_deletes_and_reactions => edits_deletes_and_reactions;
+    search_finds_what_one_may_see => search_finds_what_one_may_see;
 }

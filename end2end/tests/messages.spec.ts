@@ -53,3 +53,20 @@ test("formatting, a live reaction, an edit and a delete between two people", asy
   await anaContext.close();
   await bobContext.close();
 });
+
+test("search finds a message by part of a word and opens it in its channel", async ({ page }) => {
+  await signUp(page, unique("sia"), "Sia");
+  await createWorkspace(page, "Searchers");
+  await expectLive(page);
+  await send(page, "The quarterly redeployment is done");
+  await send(page, "unrelated chatter");
+  await expectMessage(page, "Sia", "unrelated chatter");
+  const box = page.getByRole("searchbox", { name: "Search messages" });
+  await box.fill("deploy");
+  await box.press("Enter");
+  await expect(page.getByRole("heading", { name: "1 result" })).toBeVisible();
+  await expect(page.locator("mark")).toHaveText("deploy");
+  await page.getByRole("link", { name: "Open in channel" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await expect(page.locator(".message.focus")).toContainText("The quarterly redeployment is done");
+});

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/channels/{id}/members", post(channels::add_member))
         .route("/api/channels/{id}/messages", get(channels::messages).post(channels::post_message))
         .route("/api/messages/{id}", patch(messages::edit).delete(messages::delete))
+        .route("/api/search", get(messages::search))
         .route(
             "/api/messages/{id}/reactions/{emoji}",
             put(messages::add_reaction).delete(messages::remove_reaction),

@@ -1,4 +1,6 @@
-use crate::wire::{ApiError, ChannelDto, MeDto, MemberDto, MessageDto, MessagePageDto, WorkspaceDto};
+use crate::wire::{
+    ApiError, ChannelDto, MeDto, MemberDto, MessageDto, MessagePageDto, SearchHitDto, WorkspaceDto,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +25,7 @@ pub async fn channel_view(
     workspace_id: String,
     channel_id: String,
     before: Option<String>,
+    at: Option<String>,
 ) -> Result<ChannelViewDto, ApiError> {
     crate::ssr::respond(
         async move {
@@ -32,8 +35,10 @@ pub async fn channel_view(
             let hub = services.hub;
             let ws_id = parse_id("workspace_id", &workspace_id)?;
             let ch_id = parse_id("channel_id", &channel_id)?;
-            let before = match before.as_deref() {
-                Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
+            let before = match (before.as_deref(), at.as_deref()) {
+                (Some(b), _) if !b.is_empty() => Some(parse_id("before", b)?),
+                // Open at a message: the page that ends with it.
+                (_, Some(a)) if !a.is_empty() => Some(domain::Id(parse_id("at", a)?.0 + 1)),
                 _ => None,
             };
             let workspace = hub.workspace(user.id, ws_id).await?;
@@ -211,6 +216,19 @@ pub async fn react(message_id: String, emoji: String, remove: Option<String>) ->
                 hub.add_reaction(user.id, id, &emoji).await?;
             }
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Searches the messages the caller may see in a workspace.
+#[server]
+pub async fn search(workspace_id: String, q: String) -> Result<Vec<SearchHitDto>, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            Ok(hub.search(user.id, &q, Some(ws)).await?.iter().map(SearchHitDto::from).collect())
         }
         .await,
     )

@@ -65,6 +65,8 @@ pub fn MessageList(
     channel_name: String,
     me_id: String,
     can_react: bool,
+    /// A message to show highlighted (opened from search).
+    focus: Option<String>,
 ) -> impl IntoView {
     let list_ref = NodeRef::<leptos::html::Div>::new();
     let loading = RwSignal::new(false);
@@ -113,7 +115,7 @@ pub fn MessageList(
             <FieldError id="message-action-error" message=action_error />
             <ol class="message-list">
                 <For each=move || messages.get() key=render_key let:m>
-                    {message_item(m, &me_id, can_react, react, edit, delete)}
+                    {message_item(m, &me_id, focus.as_deref(), can_react, react, edit, delete)}
                 </For>
             </ol>
         </div>
@@ -123,6 +125,7 @@ pub fn MessageList(
 fn message_item(
     m: MessageDto,
     me_id: &str,
+    focus: Option<&str>,
     can_react: bool,
     react: ServerAction<React>,
     edit: ServerAction<EditMessage>,
@@ -186,7 +189,7 @@ fn message_item(
         }
     });
     view! {
-        <li class="message" data-id=id>
+        <li class="message" class:focus=focus == Some(id.as_str()) id=format!("m-{id}") data-id=id.clone()>
             <div class="meta">
                 <span class="author" title=format!("@{}", m.author.username)>{m.author.display_name}</span>
                 <Time ms=m.created_at />

@@ -27,6 +27,10 @@ pub fn Sidebar(
                     {workspace.name.clone()}
                 </h2>
             </div>
+            <form class="search" method="get" action=format!("/w/{}/search", workspace.id) role="search">
+                <label for="search-q" class="visually-hidden">"Search messages"</label>
+                <input id="search-q" name="q" type="search" placeholder="Search messages" required />
+            </form>
             <h3 class="sidebar-section">"Channels"</h3>
             <ul class="channel-list" aria-label="Channels">
                 <For each=move || channels.get() key=|c| (c.id.clone(), c.is_member) let:c>

@@ -22,11 +22,12 @@ pub fn ChannelPage() -> impl IntoView {
                 params.read().get("ws").unwrap_or_default(),
                 params.read().get("ch").unwrap_or_default(),
                 query.read().get("before"),
+                query.read().get("at"),
                 join.version().get(),
                 add_member.version().get(),
             )
         },
-        |(ws, ch, before, _, _)| channel_view(ws, ch, before),
+        |(ws, ch, before, at, _, _)| channel_view(ws, ch, before, at),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -190,7 +191,8 @@ fn ChannelScreen(
                         }
                     })}
                 </header>
-                <MessageList messages older channel_id=list_id channel_name=list_name me_id=me.id.clone() can_react=is_member />
+                <MessageList messages older channel_id=list_id channel_name=list_name me_id=me.id.clone() can_react=is_member
+                    focus=query.read_untracked().get("at") />
                 {if is_member {
                     view! { <Composer channel_id=compose_id channel_name=compose_name on_sent /> }.into_any()
                 } else {

@@ -3,7 +3,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind};
 use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
-use crate::model::{Message, MessagePage, UserSummary};
+use crate::model::{Message, MessagePage, SearchHit, UserSummary};
 use crate::permissions;
 use crate::permissions::ChannelFacts;
 
@@ -129,5 +129,24 @@ impl Hub {
             );
         }
         Ok(())
+    }
+
+    /// Searches the messages `actor` may see, in one workspace or all of theirs.
+    pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
+        let q = crate::search::SearchQuery::parse(query)?;
+        if let Some(ws) = workspace {
+            let (_, facts) = self.workspace_facts(ws, actor).await?;
+            permissions::view_workspace(facts)?;
+        }
+        let found = self.store.search_messages(actor, workspace, &q, 50).await?;
+        Ok(found
+            .into_iter()
+            .map(|(message, channel_name, workspace_id)| SearchHit {
+                highlight: crate::search::highlight(&message.body, &q.terms),
+                message,
+                channel_name,
+                workspace_id,
+            })
+            .collect())
     }
 }

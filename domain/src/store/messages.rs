@@ -1,7 +1,8 @@
-use super::Store;
+use super::{Backend, Store};
 use crate::error::Result;
 use crate::id::Id;
 use crate::model::{Message, MessagePage, Reaction, UserSummary};
+use crate::search::SearchQuery;
 use sqlx::FromRow;
 use std::collections::HashMap;
 
@@ -71,6 +72,45 @@ impl Store {
             .await?;
         let mut found = self.with_reactions(vec![first]).await?;
         Ok((found.remove(0), false))
+    }
+
+    /// Inserts many messages in one transaction (imports, benchmarks).
+    /// Nonces are not checked: these are not client posts.
+    pub async fn import_messages(&self, messages: &[Message]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in messages.chunks(500) {
+            let mut sql = String::from(
+                "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 6;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql += &format!(
+                    "(${}, ${}, ${}, ${}, ${}, NULL, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                );
+            }
+            let mut q = sqlx::query(&sql);
+            for m in chunk {
+                q = q
+                    .bind(m.id.0)
+                    .bind(m.channel_id.0)
+                    .bind(m.author.id.0)
+                    .bind(&m.body)
+                    .bind(&m.html)
+                    .bind(m.created_at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A message that has not been deleted.
@@ -151,6 +191,84 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Messages matching `q` that `user` may see: in their workspaces (or
+    /// just `workspace`), in public channels or private ones they belong
+    /// to; newest first, with the channel's name and workspace.
+    pub async fn search_messages(
+        &self,
+        user: Id,
+        workspace: Option<Id>,
+        q: &SearchQuery,
+        limit: i64,
+    ) -> Result<Vec<(Message, String, Id)>> {
+        enum P {
+            I(i64),
+            S(String),
+        }
+        let mut params: Vec<P> = Vec::new();
+        let mut arg = |p: P| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        let mut sql = format!(
+            "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, m.nonce, \
+             m.created_at, m.edited_at, c.name AS channel_name, c.workspace_id FROM messages m JOIN users u ON u.id = m.author_id \
+             JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL \
+             AND c.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = {}) \
+             AND (c.is_private = 0 OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = {}))",
+            arg(P::I(user.0)),
+            arg(P::I(user.0)),
+        );
+        if let Some(ws) = workspace {
+            sql += &format!(" AND c.workspace_id = {}", arg(P::I(ws.0)));
+        }
+        if let Some(name) = &q.in_channel {
+            sql += &format!(" AND c.name = {}", arg(P::S(name.clone())));
+        }
+        if let Some(name) = &q.from_user {
+            sql += &format!(" AND u.username = {}", arg(P::S(name.clone())));
+        }
+        if let Some(t) = q.before {
+            sql += &format!(" AND m.created_at < {}", arg(P::I(t)));
+        }
+        if let Some(t) = q.after {
+            sql += &format!(" AND m.created_at >= {}", arg(P::I(t)));
+        }
+        for term in &q.terms {
+            let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            sql += &match self.backend {
+                // The trigram index answers substrings of three characters or more.
+                Backend::Sqlite if term.chars().count() >= 3 => format!(
+                    " AND m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {})",
+                    arg(P::S(format!("\"{}\"", term.replace('"', "\"\""))))
+                ),
+                Backend::Sqlite => format!(" AND m.body LIKE {} ESCAPE '\\'", arg(P::S(pattern))),
+                Backend::Postgres => format!(" AND m.body ILIKE {} ESCAPE '\\'", arg(P::S(pattern))),
+            };
+        }
+        sql += &format!(" ORDER BY m.id DESC LIMIT {}", arg(P::I(limit)));
+
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            message: MessageRow,
+            channel_name: String,
+            workspace_id: i64,
+        }
+        let mut query = sqlx::query_as::<_, Row>(&sql);
+        for p in params {
+            query = match p {
+                P::I(i) => query.bind(i),
+                P::S(s) => query.bind(s),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let places: Vec<(String, Id)> =
+            rows.iter().map(|r| (r.channel_name.clone(), Id(r.workspace_id))).collect();
+        let messages = self.with_reactions(rows.into_iter().map(|r| r.message).collect()).await?;
+        Ok(messages.into_iter().zip(places).map(|(m, (name, ws))| (m, name, ws)).collect())
     }
 
     /// Turns rows into messages with their reactions (one query for all).

@@ -3,9 +3,9 @@
 use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
-use app::wire::MessageDto;
+use app::wire::{MessageDto, SearchHitDto};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use domain::error::Thing;
 use serde::Deserialize;
@@ -54,4 +54,25 @@ pub async fn remove_reaction(
 ) -> HttpResult<StatusCode> {
     state.services.hub.remove_reaction(user.id, path_id(&id, Thing::Message)?, &emoji).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: String,
+    workspace_id: Option<String>,
+}
+
+/// `GET /api/search?q=...&workspace_id=...`: messages the caller may see,
+/// newest first (at most 50).
+pub async fn search(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<SearchQuery>,
+) -> HttpResult<Json<Vec<SearchHitDto>>> {
+    let ws = match query.workspace_id.as_deref() {
+        Some(w) if !w.is_empty() => Some(path_id(w, Thing::Workspace)?),
+        _ => None,
+    };
+    let hits = state.services.hub.search(user.id, &query.q, ws).await?;
+    Ok(Json(hits.iter().map(SearchHitDto::from).collect()))
 }

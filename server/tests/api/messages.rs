@@ -134,7 +134,71 @@ async fn channel_page_renders_markdown(app: TestApp) -> TestApp {
     app
 }
 
+async fn search_respects_visibility(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    let secret = json_of(
+        ana.post(
+            &app,
+            &format!("/api/workspaces/{ws}/channels"),
+            json!({"name": "secret", "is_private": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (ch, body) in
+        [(&general, "redeployment done"), (&secret, "secret deployment"), (&general, "東京で会議")]
+    {
+        json_of(
+            ana.post(&app, &format!("/api/channels/{ch}/messages"), json!({"body": body})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let hits =
+        json_of(bob.get(&app, &format!("/api/search?q=deploy&workspace_id={ws}")).await, StatusCode::OK)
+            .await;
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 1, "bob never sees the private channel's message: {hits:?}");
+    assert_eq!(hits[0]["highlight"], "re<mark>deploy</mark>ment done");
+    assert_eq!(hits[0]["channel_name"], "general");
+    assert_eq!(hits[0]["workspace_id"], ws.as_str());
+    let both = json_of(ana.get(&app, "/api/search?q=deploy").await, StatusCode::OK).await;
+    assert_eq!(both.as_array().unwrap().len(), 2);
+    let cjk = json_of(bob.get(&app, "/api/search?q=%E4%BC%9A%E8%AD%B0").await, StatusCode::OK).await;
+    assert_eq!(cjk[0]["message"]["body"], "東京で会議");
+    assert_error(bob.get(&app, "/api/search?q=%20").await, StatusCode::BAD_REQUEST, "invalid", Some("q"))
+        .await;
+    assert_error(
+        eve.get(&app, &format!("/api/search?q=deploy&workspace_id={ws}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    let html = bob
+        .client
+        .get(app.url(&format!("/w/{ws}/search?q=deploy")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("re<mark>deploy</mark>ment done"), "{html}");
+    assert!(!html.contains("secret deployment"));
+    app
+}
+
 crate::on_both_backends! {
+    search_respects_visibility => search_respects_visibility;
     edit_delete_and_react_live => edit_delete_and_react_live;
     channel_page_renders_markdown => channel_page_renders_markdown;
 }

@@ -1,0 +1,62 @@
+use crate::api::search;
+use crate::components::errors::page_error;
+use crate::components::time::Time;
+use crate::wire::ErrorCode;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// `/w/:ws/search?q=...`: messages found in a workspace, newest first;
+/// each opens in its channel at that message.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let ws = move || params.read().get("ws").unwrap_or_default();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let hits = Resource::new(move || (ws(), q()), |(ws, q)| search(ws, q));
+    view! {
+        <Title text=move || format!("Search: {}", q()) />
+        <main class="search-page">
+            <p><a href=move || crate::paths::workspace(&ws())>"← Back to the workspace"</a></p>
+            <form method="get" role="search" class="search-again">
+                <label for="search-page-q">"Search messages"</label>
+                <input id="search-page-q" name="q" type="search" value=q required />
+                <button type="submit">"Search"</button>
+            </form>
+            <p class="help">"Filters: in:#channel, from:@user, before:YYYY-MM-DD, after:YYYY-MM-DD."</p>
+            <Transition fallback=|| view! { <p class="loading">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match hits.await {
+                        Ok(hits) if hits.is_empty() => view! {
+                            <p class="empty">"No messages match. Try fewer or shorter words."</p>
+                        }.into_any(),
+                        Ok(hits) => view! {
+                            <h1 class="results-title">{format!("{} result{}", hits.len(), if hits.len() == 1 { "" } else { "s" })}</h1>
+                            <ol class="search-results">
+                                {hits.into_iter().map(|h| {
+                                    let href = format!("{}?at={}#m-{}", crate::paths::channel(&h.workspace_id, &h.message.channel_id), h.message.id, h.message.id);
+                                    view! {
+                                        <li>
+                                            <div class="meta">
+                                                <span class="channel">"#" {h.channel_name}</span>
+                                                <span class="author">{h.message.author.display_name}</span>
+                                                <Time ms=h.message.created_at />
+                                            </div>
+                                            <p class="snippet" inner_html=h.highlight></p>
+                                            <a href=href>"Open in channel"</a>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                        Err(e) if e.code == ErrorCode::Invalid => view! {
+                            <p class="field-error" role="alert">{e.message}</p>
+                        }.into_any(),
+                        Err(e) => page_error(e),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}

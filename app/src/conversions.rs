@@ -133,6 +133,9 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 channel_id: channel_id.to_string(),
                 message_id: message_id.to_string(),
             },
+            K::Typing { channel_id, user } => {
+                GatewayEvent::TypingStart { channel_id: channel_id.to_string(), user: user.into() }
+            }
             K::ReactionAdded { channel_id, message_id, emoji, user } => GatewayEvent::ReactionAdd {
                 channel_id: channel_id.to_string(),
                 message_id: message_id.to_string(),

@@ -6,8 +6,9 @@
 //! The connection state is mirrored on `<html data-live="...">`, which is
 //! also what end-to-end tests wait for.
 
-use crate::wire::GatewayEvent;
-use futures::StreamExt;
+use crate::wire::{GatewayCommand, GatewayEvent};
+use futures::channel::mpsc;
+use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{Message, futures::WebSocket};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -25,6 +26,19 @@ thread_local! {
     static HANDLERS: RefCell<Vec<(u64, Handler)>> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
     static STARTED: Cell<bool> = const { Cell::new(false) };
+    /// Where commands go while a connection is open.
+    static OUTBOX: RefCell<Option<mpsc::UnboundedSender<String>>> = const { RefCell::new(None) };
+}
+
+/// Sends a command if the gateway is connected; dropped otherwise (commands
+/// are hints like "typing", never data that must arrive).
+pub fn send(command: &GatewayCommand) {
+    let Ok(text) = serde_json::to_string(command) else { return };
+    OUTBOX.with(|o| {
+        if let Some(tx) = o.borrow().as_ref() {
+            let _ = tx.unbounded_send(text);
+        }
+    });
 }
 
 /// A live subscription; [`Subscription::cancel`] ends it.
@@ -85,12 +99,25 @@ async fn run() {
     loop {
         set_state("connecting");
         if let Ok(ws) = WebSocket::open(&gateway_url()) {
-            let (_sink, mut stream) = ws.split();
-            while let Some(frame) = stream.next().await {
+            let (mut sink, mut stream) = ws.split();
+            let (tx, mut outbox) = mpsc::unbounded::<String>();
+            OUTBOX.with(|o| *o.borrow_mut() = Some(tx));
+            loop {
+                let frame = futures::select! {
+                    frame = stream.next().fuse() => frame,
+                    out = outbox.next() => {
+                        if let Some(text) = out
+                            && sink.send(Message::Text(text)).await.is_err()
+                        {
+                            break;
+                        }
+                        continue;
+                    }
+                };
                 let text = match frame {
-                    Ok(Message::Text(text)) => text,
-                    Ok(Message::Bytes(_)) => continue,
-                    Err(_) => break,
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Bytes(_))) => continue,
+                    Some(Err(_)) | None => break,
                 };
                 let Ok(event) = serde_json::from_str::<GatewayEvent>(&text) else { continue };
                 if matches!(event, GatewayEvent::Ready { .. }) {
@@ -100,6 +127,7 @@ async fn run() {
                 }
                 dispatch(&LiveEvent::Gateway(event));
             }
+            OUTBOX.with(|o| *o.borrow_mut() = None);
         }
         set_state("disconnected");
         sleep(delay).await;

@@ -230,6 +230,12 @@ pub enum GatewayEvent {
         channel_id: String,
         message_id: String,
     },
+    /// `user` is typing in the channel; show it for about 5 seconds unless
+    /// it comes again (clients send TYPING at most every 3 seconds).
+    TypingStart {
+        channel_id: String,
+        user: UserDto,
+    },
     ReactionAdd {
         channel_id: String,
         message_id: String,
@@ -272,6 +278,10 @@ pub enum GatewayEvent {
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GatewayCommand {
     Ping,
+    /// The user is typing in a channel they may post in.
+    Typing {
+        channel_id: String,
+    },
 }
 
 /// WebSocket close codes the gateway uses.

@@ -30,6 +30,11 @@ pub enum EventKind {
         channel_id: Id,
         message_id: Id,
     },
+    /// `user` is typing in the channel (lasts a few seconds unless repeated).
+    Typing {
+        channel_id: Id,
+        user: UserSummary,
+    },
     ReactionAdded {
         channel_id: Id,
         message_id: Id,

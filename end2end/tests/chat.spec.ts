@@ -77,3 +77,28 @@ test("sign-up and sign-in say what is wrong", async ({ page }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toContainText("username and password do not match");
 });
+
+test("a typing indicator shows to the other person and goes when the message arrives", async ({ browser }) => {
+  const anaContext = await browser.newContext();
+  const bobContext = await browser.newContext();
+  const a = await anaContext.newPage();
+  const b = await bobContext.newPage();
+  await signUp(a, unique("tia"), "Tia");
+  await createWorkspace(a, "Typists");
+  const link = await inviteLink(a);
+  await b.goto(link);
+  await b.getByRole("link", { name: "Create an account to join" }).click();
+  await signUp(b, unique("tom"), "Tom", "");
+  await b.getByRole("button", { name: "Join as Tom" }).click();
+  await expectLive(a);
+  await expectLive(b);
+
+  await a.getByRole("textbox", { name: /^Message #/ }).pressSequentially("hello th");
+  await expect(b.getByText("Tia is typing…")).toBeVisible({ timeout: 2_000 });
+  await expect(a.getByText("is typing…")).toHaveCount(0);
+  await a.getByRole("textbox", { name: /^Message #/ }).press("Enter");
+  await expectMessage(b, "Tia", "hello th", 2_000);
+  await expect(b.getByText("Tia is typing…")).toHaveCount(0);
+  await anaContext.close();
+  await bobContext.close();
+});

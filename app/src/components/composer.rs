@@ -58,6 +58,23 @@ pub fn Composer(channel_id: String, channel_name: String, on_sent: Callback<Mess
             }
         }
     };
+    // Tell the channel we are typing, at most every 3 seconds.
+    let last_typing = StoredValue::new(0.0_f64);
+    let typing_channel = channel_id.clone();
+    let on_input = move |_ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            let now = js_sys::Date::now();
+            if now - last_typing.get_value() > 3000.0 {
+                last_typing.set_value(now);
+                crate::live::send(&crate::wire::GatewayCommand::Typing {
+                    channel_id: typing_channel.clone(),
+                });
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&typing_channel, last_typing);
+    };
     let label = format!("Message #{channel_name}");
     view! {
         <ActionForm action=post node_ref=form_ref attr:class="composer" attr:aria-label="Send a message">
@@ -65,7 +82,7 @@ pub fn Composer(channel_id: String, channel_name: String, on_sent: Callback<Mess
             <input type="hidden" name="nonce" value=new_nonce() node_ref=nonce_ref />
             <label for="composer-body" class="visually-hidden">{label.clone()}</label>
             <textarea id="composer-body" name="body" rows="2" placeholder=label node_ref=body_ref
-                on:keydown=on_keydown aria-describedby="composer-error"></textarea>
+                on:keydown=on_keydown on:input=on_input aria-describedby="composer-error"></textarea>
             <button type="submit" disabled=move || post.pending().get()>"Send"</button>
             <FieldError id="composer-error" message=move || field_error(value, "body")().or_else(form_error(value)) />
         </ActionForm>

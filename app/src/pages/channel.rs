@@ -56,6 +56,8 @@ fn ChannelScreen(
     let members = RwSignal::new(members);
     let is_member = channel.is_member.unwrap_or(false);
     let on_sent = Callback::new(move |m: MessageDto| messages.update(|list| merge_messages(list, [m])));
+    // Who else is typing here, and until when (ms since the epoch).
+    let typing: RwSignal<Vec<(crate::wire::UserDto, f64)>> = RwSignal::new(Vec::new());
 
     #[cfg(feature = "hydrate")]
     {
@@ -76,6 +78,16 @@ fn ChannelScreen(
             }
             LiveEvent::Gateway(G::MessageCreate { message }) if message.channel_id == channel_id => {
                 messages.update(|list| merge_messages(list, [message.clone()]));
+                typing.update(|t| t.retain(|(u, _)| u.id != message.author.id));
+            }
+            LiveEvent::Gateway(G::TypingStart { channel_id: c, user })
+                if *c == channel_id && user.id != my_id =>
+            {
+                let until = js_sys::Date::now() + 5000.0;
+                typing.update(|t| {
+                    t.retain(|(u, _)| u.id != user.id);
+                    t.push((user.clone(), until));
+                });
             }
             LiveEvent::Gateway(G::MessageUpdate { message }) if message.channel_id == channel_id => {
                 messages.update(|list| {
@@ -121,6 +133,18 @@ fn ChannelScreen(
             _ => {}
         });
         on_cleanup(move || sub.cancel());
+        // Typing notices expire after 5 seconds of silence.
+        if let Ok(tick) = leptos::prelude::set_interval_with_handle(
+            move || {
+                let now = js_sys::Date::now();
+                if typing.with_untracked(|t| t.iter().any(|(_, until)| *until <= now)) {
+                    typing.update(|t| t.retain(|(_, until)| *until > now));
+                }
+            },
+            std::time::Duration::from_millis(500),
+        ) {
+            on_cleanup(move || tick.clear());
+        }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = members;
@@ -193,6 +217,7 @@ fn ChannelScreen(
                 </header>
                 <MessageList messages older channel_id=list_id channel_name=list_name me_id=me.id.clone() can_react=is_member
                     focus=query.read_untracked().get("at") />
+                <p class="typing" aria-live="polite">{move || typing_text(&typing.get())}</p>
                 {if is_member {
                     view! { <Composer channel_id=compose_id channel_name=compose_name on_sent /> }.into_any()
                 } else {
@@ -227,6 +252,16 @@ fn MemberList(members: RwSignal<Vec<MemberDto>>) -> impl IntoView {
                 </li>
             </For>
         </ul>
+    }
+}
+
+/// "Ana is typing…", "Ana and Bob are typing…", "Several people are typing…".
+fn typing_text(typing: &[(crate::wire::UserDto, f64)]) -> String {
+    match typing {
+        [] => String::new(),
+        [(a, _)] => format!("{} is typing…", a.display_name),
+        [(a, _), (b, _)] => format!("{} and {} are typing…", a.display_name, b.display_name),
+        _ => "Several people are typing…".to_string(),
     }
 }
 

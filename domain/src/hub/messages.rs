@@ -149,4 +149,17 @@ impl Hub {
             })
             .collect())
     }
+
+    /// Tells the channel that `actor` is typing; only those who may post
+    /// there can. Nothing is stored.
+    pub async fn typing(&self, actor: Id, channel: Id) -> Result<()> {
+        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        permissions::send_message(facts)?;
+        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        self.bus.publish(
+            Audience::Channel(ch.id),
+            EventKind::Typing { channel_id: ch.id, user: UserSummary::from(&user) },
+        );
+        Ok(())
+    }
 }

@@ -129,6 +129,12 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
                         Ok(GatewayCommand::Ping) => {
                             let _ = tx.try_send(frame(&GatewayEvent::Pong));
                         }
+                        Ok(GatewayCommand::Typing { channel_id }) => {
+                            // Not allowed or unknown: nothing to tell anyone.
+                            if let Ok(id) = channel_id.parse() {
+                                let _ = hub.typing(user.id, id).await;
+                            }
+                        }
                         Err(_) => {
                             let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
                             break;

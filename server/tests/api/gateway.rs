@@ -137,7 +137,42 @@ async fn refuses_anonymous_and_foreign_origin(app: TestApp) -> TestApp {
     app
 }
 
+async fn typing_reaches_the_channel_only_from_members(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    let mut ana_ws = connect_as(&app, &ana).await;
+    let mut bob_ws = connect_as(&app, &bob).await;
+    let mut eve_ws = connect_as(&app, &eve).await;
+    let typing = json!({"type": "TYPING", "channel_id": general}).to_string();
+    // Eve is not a member: her notice goes nowhere. Then Ana's arrives.
+    eve_ws.send(Message::text(typing.clone())).await.unwrap();
+    eve_ws.send(Message::text(r#"{"type":"PING"}"#)).await.unwrap();
+    assert_eq!(next_event(&mut eve_ws).await["type"], "PONG");
+    ana_ws.send(Message::text(typing)).await.unwrap();
+    let e = next_event(&mut bob_ws).await;
+    assert_eq!(e["type"], "TYPING_START");
+    assert_eq!(e["channel_id"], general.as_str());
+    assert_eq!(e["user"]["username"], "ana");
+    // Unknown commands close the connection with a clear code.
+    ana_ws.send(Message::text(r#"{"type":"SHOUT"}"#)).await.unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ana_ws.next()).await.expect("closed within 5 s") {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), app::wire::close_code::BAD_COMMAND);
+                break;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    app
+}
+
 crate::on_both_backends! {
+    typing_reaches_the_channel_only_from_members => typing_reaches_the_channel_only_from_members;
     members_get_messages_others_do_not => members_get_messages_others_do_not;
     session_cookie_authenticates_the_gateway => session_cookie_authenticates_the_gateway;
     refuses_anonymous_and_foreign_origin => refuses_anonymous_and_foreign_origin;

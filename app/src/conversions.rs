@@ -100,7 +100,12 @@ impl From<&model::MessagePage> for MessagePageDto {
 
 impl From<&model::Member> for MemberDto {
     fn from(m: &model::Member) -> Self {
-        MemberDto { user: UserDto::from(&m.user), joined_at: m.joined_at, is_owner: m.is_owner }
+        MemberDto {
+            user: UserDto::from(&m.user),
+            joined_at: m.joined_at,
+            is_owner: m.is_owner,
+            online: m.online,
+        }
     }
 }
 
@@ -132,6 +137,11 @@ impl From<&domain::events::EventKind> for GatewayEvent {
             K::MessageDeleted { channel_id, message_id } => GatewayEvent::MessageDelete {
                 channel_id: channel_id.to_string(),
                 message_id: message_id.to_string(),
+            },
+            K::PresenceChanged { workspace_id, user_id, online } => GatewayEvent::PresenceUpdate {
+                workspace_id: workspace_id.to_string(),
+                user_id: user_id.to_string(),
+                online: *online,
             },
             K::Typing { channel_id, user } => {
                 GatewayEvent::TypingStart { channel_id: channel_id.to_string(), user: user.into() }

@@ -105,6 +105,9 @@ pub struct MemberDto {
     pub user: UserDto,
     pub joined_at: i64,
     pub is_owner: bool,
+    /// Connected right now.
+    #[serde(default)]
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +235,12 @@ pub enum GatewayEvent {
     },
     /// `user` is typing in the channel; show it for about 5 seconds unless
     /// it comes again (clients send TYPING at most every 3 seconds).
+    /// A member of a workspace came online or went offline.
+    PresenceUpdate {
+        workspace_id: String,
+        user_id: String,
+        online: bool,
+    },
     TypingStart {
         channel_id: String,
         user: UserDto,

@@ -30,6 +30,12 @@ pub enum EventKind {
         channel_id: Id,
         message_id: Id,
     },
+    /// `user_id` came online or went offline (sent per workspace).
+    PresenceChanged {
+        workspace_id: Id,
+        user_id: Id,
+        online: bool,
+    },
     /// `user` is typing in the channel (lasts a few seconds unless repeated).
     Typing {
         channel_id: Id,

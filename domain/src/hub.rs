@@ -18,17 +18,19 @@ use crate::events::EventBus;
 use crate::id::Id;
 use crate::model::{Channel, Workspace};
 use crate::permissions::{ChannelFacts, WorkspaceFacts};
+use crate::presence::Presence;
 use crate::store::Store;
 
 #[derive(Clone)]
 pub struct Hub {
     store: Store,
     bus: EventBus,
+    presence: Presence,
 }
 
 impl Hub {
     pub fn new(store: Store, bus: EventBus) -> Self {
-        Hub { store, bus }
+        Hub { store, bus, presence: Presence::default() }
     }
 
     pub fn store(&self) -> &Store {
@@ -37,6 +39,33 @@ impl Hub {
 
     pub fn bus(&self) -> &EventBus {
         &self.bus
+    }
+
+    /// A gateway connection of `user` opened: if they just came online,
+    /// everyone in their workspaces hears it.
+    pub async fn connected(&self, user: Id) -> Result<()> {
+        if self.presence.connect(user) {
+            self.announce_presence(user, true).await?;
+        }
+        Ok(())
+    }
+
+    /// A gateway connection of `user` closed.
+    pub async fn disconnected(&self, user: Id) -> Result<()> {
+        if self.presence.disconnect(user) {
+            self.announce_presence(user, false).await?;
+        }
+        Ok(())
+    }
+
+    async fn announce_presence(&self, user: Id, online: bool) -> Result<()> {
+        for ws in self.store.workspace_ids_of(user).await? {
+            self.bus.publish(
+                crate::events::Audience::Workspace(ws),
+                crate::events::EventKind::PresenceChanged { workspace_id: ws, user_id: user, online },
+            );
+        }
+        Ok(())
     }
 
     async fn workspace_facts(&self, ws: Id, user: Id) -> Result<(Workspace, WorkspaceFacts)> {

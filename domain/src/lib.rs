@@ -7,6 +7,7 @@
 //! - [`store`]: the only code that runs SQL, over SQLite or PostgreSQL.
 //! - [`permissions`]: the one place that decides who may do what.
 //! - [`search`]: search queries as typed, and highlighted snippets.
+//! - [`presence`]: who is online (has a gateway connection).
 //! - [`events`]: what happened, published after commit for the gateway.
 //! - [`hub`]: the operations (sign up, post a message, ...) that server
 //!   functions, REST handlers and the gateway all call.
@@ -21,6 +22,7 @@ pub mod markdown;
 pub mod model;
 pub mod password;
 pub mod permissions;
+pub mod presence;
 pub mod search;
 pub mod session_store;
 pub mod store;

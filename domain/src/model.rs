@@ -87,6 +87,8 @@ pub struct Member {
     pub user: UserSummary,
     pub joined_at: i64,
     pub is_owner: bool,
+    /// Has a live connection now (filled in by the hub, not stored).
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,6 +28,9 @@ test("two people talk live in a private channel reached through an invite", asyn
 
   await expectLive(a);
   await expectLive(b);
+  // Ana's member list shows Bob, online, without a reload.
+  const bobInList = a.getByRole("complementary", { name: "Members" }).getByRole("listitem").filter({ hasText: "Bob Stone" });
+  await expect(bobInList.getByRole("img", { name: "online" })).toBeVisible({ timeout: 2_000 });
   await send(a, "Launch is on Thursday.\nBring snacks.");
   await expectMessage(a, "Ana Lima", "Launch is on Thursday.");
   // Bob sees it within 2 s, without reloading.

@@ -117,6 +117,15 @@ fn ChannelScreen(
             {
                 add_channel(channels, channel, Some(true));
             }
+            LiveEvent::Gateway(G::PresenceUpdate { workspace_id, user_id, online })
+                if *workspace_id == ws_id =>
+            {
+                members.update(|list| {
+                    if let Some(m) = list.iter_mut().find(|m| m.user.id == *user_id) {
+                        m.online = *online;
+                    }
+                });
+            }
             LiveEvent::Gateway(G::WorkspaceMemberAdd { workspace_id, member }) if *workspace_id == ws_id => {
                 members.update(|list| {
                     if !list.iter().any(|m| m.user.id == member.user.id) {
@@ -244,8 +253,10 @@ fn ChannelScreen(
 fn MemberList(members: RwSignal<Vec<MemberDto>>) -> impl IntoView {
     view! {
         <ul class="member-list">
-            <For each=move || members.get() key=|m| m.user.id.clone() let:m>
-                <li>
+            <For each=move || members.get() key=|m| (m.user.id.clone(), m.online) let:m>
+                <li class:online=m.online>
+                    <span class="presence" role="img" aria-label=if m.online { "online" } else { "offline" }
+                        title=if m.online { "online" } else { "offline" }></span>
                     <span class="member-name">{m.user.display_name.clone()}</span>
                     <span class="username">" @" {m.user.username.clone()}</span>
                     {m.is_owner.then(|| view! { <span class="badge">"owner"</span> })}

@@ -64,7 +64,11 @@ impl Hub {
     pub async fn members(&self, actor: Id, ws: Id) -> Result<Vec<Member>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::view_workspace(facts)?;
-        self.store.workspace_members(ws).await
+        let mut members = self.store.workspace_members(ws).await?;
+        for m in &mut members {
+            m.online = self.presence.is_online(m.user.id);
+        }
+        Ok(members)
     }
 
     /// Joins a public workspace without an invite.
@@ -83,7 +87,12 @@ impl Hub {
         let now = crate::now_ms();
         if let Some(joined) = self.store.add_workspace_member(ws.id, actor, now).await? {
             let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-            let member = Member { user: UserSummary::from(&user), joined_at: now, is_owner: false };
+            let member = Member {
+                user: UserSummary::from(&user),
+                joined_at: now,
+                is_owner: false,
+                online: self.presence.is_online(actor),
+            };
             self.bus.publish(
                 Audience::Workspace(ws.id),
                 EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member },

@@ -218,6 +218,7 @@ impl Store {
                 user: UserSummary { id: Id(r.id), username: r.username, display_name: r.display_name },
                 joined_at: r.joined_at,
                 is_owner: r.owner_id == r.id,
+                online: false,
             })
             .collect())
     }

@@ -103,6 +103,9 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
     let ready =
         GatewayEvent::Ready { user: MeDto::from(&user), heartbeat_interval_ms: HEARTBEAT.as_millis() as u64 };
     let _ = tx.try_send(frame(&ready));
+    if let Err(e) = hub.connected(user.id).await {
+        tracing::warn!(error = ?e, "could not announce presence");
+    }
 
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
@@ -150,6 +153,9 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
                 break;
             }
         }
+    }
+    if let Err(e) = hub.disconnected(user.id).await {
+        tracing::warn!(error = ?e, "could not announce presence");
     }
     drop(tx);
     let _ = writer.await;

@@ -25,8 +25,8 @@ pub async fn connect_as(app: &TestApp, user: &User) -> Ws {
     ws
 }
 
-/// The next event, waiting at most 5 s.
-pub async fn next_event(ws: &mut Ws) -> Value {
+/// The next event of any kind, waiting at most 5 s.
+pub async fn next_any_event(ws: &mut Ws) -> Value {
     loop {
         let frame =
             tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("an event within 5 s");
@@ -34,6 +34,17 @@ pub async fn next_event(ws: &mut Ws) -> Value {
             Message::Text(t) => return serde_json::from_str(&t).unwrap(),
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// The next event that is not a presence update (those come and go as
+/// test clients connect).
+pub async fn next_event(ws: &mut Ws) -> Value {
+    loop {
+        let e = next_any_event(ws).await;
+        if e["type"] != "PRESENCE_UPDATE" {
+            return e;
         }
     }
 }
@@ -171,7 +182,55 @@ async fn typing_reaches_the_channel_only_from_members(app: TestApp) -> TestApp {
     app
 }
 
+async fn presence_follows_connections(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    let online = |members: &Value, id: &str| {
+        members.as_array().unwrap().iter().find(|m| m["user"]["id"] == id).unwrap()["online"]
+            .as_bool()
+            .unwrap()
+    };
+    let members =
+        json_of(ana.get(&app, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
+    assert!(!online(&members, &bob.id));
+
+    let mut ana_ws = connect_as(&app, &ana).await;
+    let own = next_any_event(&mut ana_ws).await;
+    assert_eq!(
+        (own["type"].as_str(), own["user_id"].as_str()),
+        (Some("PRESENCE_UPDATE"), Some(ana.id.as_str()))
+    );
+    let bob_first = connect_as(&app, &bob).await;
+    let e = next_any_event(&mut ana_ws).await;
+    assert_eq!(
+        (e["type"].as_str(), e["user_id"].as_str(), e["online"].as_bool()),
+        (Some("PRESENCE_UPDATE"), Some(bob.id.as_str()), Some(true))
+    );
+    let members =
+        json_of(ana.get(&app, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
+    assert!(online(&members, &bob.id));
+
+    // A second tab is no news; closing one of two keeps Bob online.
+    let mut bob_second = connect_as(&app, &bob).await;
+    drop(bob_first);
+    bob_second.send(Message::text(r#"{"type":"PING"}"#)).await.unwrap();
+    assert_eq!(next_any_event(&mut bob_second).await["type"], "PONG");
+    ana_ws.send(Message::text(r#"{"type":"PING"}"#)).await.unwrap();
+    assert_eq!(
+        next_any_event(&mut ana_ws).await["type"],
+        "PONG",
+        "no presence change while a tab stays open"
+    );
+    bob_second.close(None).await.unwrap();
+    let e = next_any_event(&mut ana_ws).await;
+    assert_eq!((e["type"].as_str(), e["online"].as_bool()), (Some("PRESENCE_UPDATE"), Some(false)));
+    app
+}
+
 crate::on_both_backends! {
+    presence_follows_connections => presence_follows_connections;
     typing_reaches_the_channel_only_from_members => typing_reaches_the_channel_only_from_members;
     members_get_messages_others_do_not => members_get_messages_others_do_not;
     session_cookie_authenticates_the_gateway => session_cookie_authenticates_the_gateway;

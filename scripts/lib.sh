@@ -73,7 +73,23 @@ ensure_postgres() {
   return 1
 }
 
+# A hash of everything the release build reads.
+release_inputs_hash() {
+  (cd "$ROOT" && find Cargo.toml Cargo.lock app frontend server domain style public migrations -type f -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
 build_release() {
+  # cargo-leptos re-runs wasm-bindgen and wasm-opt (about 40 s) even when
+  # nothing changed, so skip the whole build when its inputs are the same.
+  local stamp="$CARGO_TARGET_DIR/parley-release.stamp" want
+  want="$(release_inputs_hash)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$CARGO_TARGET_DIR/release/parley" ] \
+    && [ -f "$ROOT/target/site/pkg/parley.wasm" ]; then
+    say "the release build is up to date"
+    return 0
+  fi
   say "building the release (cargo leptos build --release)"
   (cd "$ROOT" && cargo leptos build --release)
+  echo "$want" > "$stamp"
 }

@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, User, json_of, workspace};
+use crate::helpers::{TestApp, User, channel, join, json_of, workspace};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -64,20 +64,8 @@ async fn members_get_messages_others_do_not(app: TestApp) -> TestApp {
     let bob = app.user("bob").await;
     let eve = app.user("eve").await;
     let (ws, general) = workspace(&app, &ana, false).await;
-    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
-    let secret = json_of(
-        ana.post(
-            &app,
-            &format!("/api/workspaces/{ws}/channels"),
-            json!({"name": "secret", "is_private": true}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    join(&app, &bob, &ws).await;
+    let secret = channel(&app, &ana, &ws, "secret", true).await;
 
     let mut bob_ws = connect_as(&app, &bob).await;
     let mut eve_ws = connect_as(&app, &eve).await;
@@ -153,7 +141,7 @@ async fn typing_reaches_the_channel_only_from_members(app: TestApp) -> TestApp {
     let bob = app.user("bob").await;
     let eve = app.user("eve").await;
     let (ws, general) = workspace(&app, &ana, false).await;
-    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    join(&app, &bob, &ws).await;
     let mut ana_ws = connect_as(&app, &ana).await;
     let mut bob_ws = connect_as(&app, &bob).await;
     let mut eve_ws = connect_as(&app, &eve).await;
@@ -186,7 +174,7 @@ async fn presence_follows_connections(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
     let (ws, _) = workspace(&app, &ana, false).await;
-    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    join(&app, &bob, &ws).await;
     let online = |members: &Value, id: &str| {
         members.as_array().unwrap().iter().find(|m| m["user"]["id"] == id).unwrap()["online"]
             .as_bool()

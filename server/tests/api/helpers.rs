@@ -160,6 +160,26 @@ pub async fn workspace(app: &TestApp, owner: &User, private: bool) -> (String, S
     (body["workspace"]["id"].as_str().unwrap().into(), body["general"]["id"].as_str().unwrap().into())
 }
 
+/// `user` joins the public workspace `ws`.
+pub async fn join(app: &TestApp, user: &User, ws: &str) {
+    json_of(user.post(app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+}
+
+/// A channel made by `user` in `ws`; returns its id.
+pub async fn channel(app: &TestApp, user: &User, ws: &str, name: &str, private: bool) -> String {
+    let body = json_of(
+        user.post(
+            app,
+            &format!("/api/workspaces/{ws}/channels"),
+            json!({"name": name, "is_private": private}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    body["id"].as_str().unwrap().to_string()
+}
+
 /// Runs each test body on SQLite and on PostgreSQL, each with its own server.
 #[macro_export]
 macro_rules! on_both_backends {

@@ -1,5 +1,5 @@
 use crate::gateway::{connect_as, next_event};
-use crate::helpers::{TestApp, assert_error, json_of, workspace};
+use crate::helpers::{TestApp, assert_error, channel, join, json_of, workspace};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -8,7 +8,7 @@ async fn edit_delete_and_react_live(app: TestApp) -> TestApp {
     let bob = app.user("bob").await;
     let eve = app.user("eve").await;
     let (ws, general) = workspace(&app, &ana, false).await;
-    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    join(&app, &bob, &ws).await;
     let msg = json_of(
         ana.post(
             &app,
@@ -139,20 +139,8 @@ async fn search_respects_visibility(app: TestApp) -> TestApp {
     let bob = app.user("bob").await;
     let eve = app.user("eve").await;
     let (ws, general) = workspace(&app, &ana, false).await;
-    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
-    let secret = json_of(
-        ana.post(
-            &app,
-            &format!("/api/workspaces/{ws}/channels"),
-            json!({"name": "secret", "is_private": true}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    join(&app, &bob, &ws).await;
+    let secret = channel(&app, &ana, &ws, "secret", true).await;
     for (ch, body) in
         [(&general, "redeployment done"), (&secret, "secret deployment"), (&general, "東京で会議")]
     {

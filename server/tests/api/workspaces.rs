@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, assert_error, json_of, workspace};
+use crate::helpers::{TestApp, assert_error, channel, join, json_of, workspace};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -80,25 +80,12 @@ async fn public_workspace_and_channels(app: TestApp) -> TestApp {
     let (ws, _) = workspace(&app, &ana, false).await;
     let found = json_of(bob.get(&app, "/api/workspaces/discover").await, StatusCode::OK).await;
     assert_eq!(found[0]["id"], ws.as_str());
-    json_of(bob.post(&app, &format!("/api/workspaces/{ws}/join"), json!({})).await, StatusCode::OK).await;
+    join(&app, &bob, &ws).await;
 
-    let secret = json_of(
-        ana.post(
-            &app,
-            &format!("/api/workspaces/{ws}/channels"),
-            json!({"name": "secret", "is_private": true}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let secret = secret["id"].as_str().unwrap();
-    let open = json_of(
-        ana.post(&app, &format!("/api/workspaces/{ws}/channels"), json!({"name": "open"})).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let open = open["id"].as_str().unwrap();
+    let secret = channel(&app, &ana, &ws, "secret", true).await;
+    let secret = secret.as_str();
+    let open = channel(&app, &ana, &ws, "open", false).await;
+    let open = open.as_str();
 
     // Bob sees the public channel, not the private one.
     let seen = json_of(bob.get(&app, &format!("/api/workspaces/{ws}/channels")).await, StatusCode::OK).await;

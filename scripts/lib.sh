@@ -82,8 +82,10 @@ release_inputs_hash() {
 build_release() {
   # cargo-leptos re-runs wasm-bindgen and wasm-opt (about 40 s) even when
   # nothing changed, so skip the whole build when its inputs are the same.
+  # The binary in the shared cache belongs to whichever clone built it last,
+  # and server-function URLs depend on the source path: the clone is part of the key.
   local stamp="$CARGO_TARGET_DIR/parley-release.stamp" want
-  want="$(release_inputs_hash)"
+  want="$(release_inputs_hash) $ROOT"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$CARGO_TARGET_DIR/release/parley" ] \
     && [ -f "$ROOT/target/site/pkg/parley.wasm" ]; then
     say "the release build is up to date"

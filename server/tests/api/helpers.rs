@@ -70,6 +70,8 @@ impl TestApp {
         headers.insert("accept", "text/html,application/json;q=0.9".parse().unwrap());
         Client::builder()
             .cookie_store(true)
+            // A request that hangs fails the test instead of stalling the run.
+            .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .build()

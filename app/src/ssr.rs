@@ -33,6 +33,17 @@ pub fn parse_id(field: &'static str, raw: &str) -> Result<domain::Id, crate::wir
     })
 }
 
+/// Parses an optional id; absent or empty (as HTML forms send it) is `None`.
+pub fn parse_optional_id(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<domain::Id>, crate::wire::ApiError> {
+    match raw {
+        Some(r) if !r.trim().is_empty() => parse_id(field, r).map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// Gives a server function's error its HTTP status (Leptos answers every
 /// error with 500). Plain HTML form posts are left alone: they are answered
 /// with a redirect back to the form, which must stay a redirect.

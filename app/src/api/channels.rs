@@ -35,12 +35,9 @@ pub async fn channel_view(
             let hub = services.hub;
             let ws_id = parse_id("workspace_id", &workspace_id)?;
             let ch_id = parse_id("channel_id", &channel_id)?;
-            let before = match (before.as_deref(), at.as_deref()) {
-                (Some(b), _) if !b.is_empty() => Some(parse_id("before", b)?),
-                // Open at a message: the page that ends with it.
-                (_, Some(a)) if !a.is_empty() => Some(domain::Id(parse_id("at", a)?.0 + 1)),
-                _ => None,
-            };
+            // Opening at a message shows the page that ends with it.
+            let at = crate::ssr::parse_optional_id("at", at.as_deref())?.map(|a| domain::Id(a.0 + 1));
+            let before = crate::ssr::parse_optional_id("before", before.as_deref())?.or(at);
             let workspace = hub.workspace(user.id, ws_id).await?;
             let listing = hub.channel(user.id, ch_id).await?;
             if listing.channel.workspace_id != ws_id {
@@ -68,10 +65,7 @@ pub async fn message_page(channel_id: String, before: Option<String>) -> Result<
         async move {
             use crate::ssr::parse_id;
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let before = match before.as_deref() {
-                Some(b) if !b.is_empty() => Some(parse_id("before", b)?),
-                _ => None,
-            };
+            let before = crate::ssr::parse_optional_id("before", before.as_deref())?;
             let page = hub.messages(user.id, parse_id("channel_id", &channel_id)?, before, PAGE_SIZE).await?;
             Ok(MessagePageDto::from(&page))
         }

@@ -93,10 +93,7 @@ pub async fn create_invite(
             use crate::ssr::parse_id;
             let user = crate::ssr::auth::require_user().await?;
             let services = crate::ssr::services()?;
-            let channel = match channel_id.as_deref() {
-                Some(c) if !c.is_empty() => Some(parse_id("channel_id", c)?),
-                _ => None,
-            };
+            let channel = crate::ssr::parse_optional_id("channel_id", channel_id.as_deref())?;
             let invite = services
                 .hub
                 .create_invite(user.id, parse_id("workspace_id", &workspace_id)?, channel)

@@ -93,10 +93,7 @@ pub async fn messages(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> HttpResult<Json<MessagePageDto>> {
-    let before = match q.before.as_deref() {
-        Some(b) if !b.is_empty() => Some(app::ssr::parse_id("before", b)?),
-        _ => None,
-    };
+    let before = app::ssr::parse_optional_id("before", q.before.as_deref())?;
     let page = state
         .services
         .hub

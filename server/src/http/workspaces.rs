@@ -118,10 +118,7 @@ pub async fn create_invite(
             )
         })?
     };
-    let channel = match body.channel_id.as_deref() {
-        Some(c) => Some(app::ssr::parse_id("channel_id", c)?),
-        None => None,
-    };
+    let channel = app::ssr::parse_optional_id("channel_id", body.channel_id.as_deref())?;
     let invite = state.services.hub.create_invite(user.id, path_id(&id, Thing::Workspace)?, channel).await?;
     Ok((
         StatusCode::CREATED,

@@ -4,4 +4,5 @@ pub mod composer;
 pub mod errors;
 pub mod message_list;
 pub mod sidebar;
+pub mod thread_panel;
 pub mod time;

@@ -41,14 +41,76 @@ impl From<&model::Channel> for ChannelDto {
             name: c.name.clone(),
             topic: c.topic.clone(),
             is_private: c.is_private,
+            kind: match c.kind {
+                model::ChannelKind::Text => ChannelKind::Text,
+                model::ChannelKind::Direct => ChannelKind::Direct,
+            },
             is_member: None,
+            unread: 0,
+            mentions: 0,
+            members: Vec::new(),
         }
     }
 }
 
 impl From<&model::ChannelListing> for ChannelDto {
     fn from(l: &model::ChannelListing) -> Self {
-        ChannelDto { is_member: Some(l.is_member), ..ChannelDto::from(&l.channel) }
+        ChannelDto {
+            is_member: Some(l.is_member),
+            unread: l.unread,
+            mentions: l.mentions,
+            members: l.members.iter().map(UserDto::from).collect(),
+            ..ChannelDto::from(&l.channel)
+        }
+    }
+}
+
+impl From<&model::Attachment> for AttachmentDto {
+    fn from(a: &model::Attachment) -> Self {
+        AttachmentDto {
+            id: a.id.to_string(),
+            url: crate::paths::file(&a.id.to_string(), &a.file_name),
+            file_name: a.file_name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            is_image: a.is_image(),
+        }
+    }
+}
+
+impl From<&model::ThreadView> for ThreadDto {
+    fn from(t: &model::ThreadView) -> Self {
+        ThreadDto {
+            parent: (&t.parent).into(),
+            replies: t.replies.iter().map(MessageDto::from).collect(),
+            following: t.following,
+        }
+    }
+}
+
+impl From<&model::FollowedThread> for FollowedThreadDto {
+    fn from(t: &model::FollowedThread) -> Self {
+        FollowedThreadDto {
+            parent: (&t.parent).into(),
+            channel_name: t.channel_name.clone(),
+            unread: t.unread,
+        }
+    }
+}
+
+impl From<&model::ReadMark> for ReadMarkDto {
+    fn from(m: &model::ReadMark) -> Self {
+        ReadMarkDto { user_id: m.user_id.to_string(), last_read_id: m.last_read_id.to_string() }
+    }
+}
+
+impl From<domain::presence::Status> for PresenceStatus {
+    fn from(s: domain::presence::Status) -> Self {
+        match s {
+            domain::presence::Status::Online => PresenceStatus::Online,
+            domain::presence::Status::Away => PresenceStatus::Away,
+            domain::presence::Status::Offline => PresenceStatus::Offline,
+        }
     }
 }
 
@@ -64,6 +126,16 @@ impl From<&model::Message> for MessageDto {
             created_at: m.created_at,
             edited_at: m.edited_at,
             reactions: m.reactions.iter().map(ReactionDto::from).collect(),
+            thread_id: m.thread_id.map(|t| t.to_string()),
+            thread: m.thread.as_ref().map(|t| ThreadSummaryDto {
+                reply_count: t.reply_count,
+                last_reply_at: t.last_reply_at,
+                participants: t.participants.iter().map(UserDto::from).collect(),
+            }),
+            deleted: m.deleted,
+            pinned: m.pinned,
+            attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
+            mentions: if m.deleted { Vec::new() } else { domain::markdown::mentions(&m.body) },
         }
     }
 }
@@ -104,7 +176,7 @@ impl From<&model::Member> for MemberDto {
             user: UserDto::from(&m.user),
             joined_at: m.joined_at,
             is_owner: m.is_owner,
-            online: m.online,
+            status: m.status.into(),
         }
     }
 }
@@ -118,6 +190,8 @@ impl From<domain::Error> for ApiError {
             K::Forbidden => ErrorCode::Forbidden,
             K::NotFound => ErrorCode::NotFound,
             K::Conflict => ErrorCode::Conflict,
+            K::TooLarge => ErrorCode::TooLarge,
+            K::UnsupportedType => ErrorCode::UnsupportedType,
             K::Internal => {
                 tracing::error!(error = ?e, "internal error");
                 ErrorCode::Internal
@@ -134,14 +208,28 @@ impl From<&domain::events::EventKind> for GatewayEvent {
         match kind {
             K::MessageCreated(m) => GatewayEvent::MessageCreate { message: m.into() },
             K::MessageUpdated(m) => GatewayEvent::MessageUpdate { message: m.into() },
-            K::MessageDeleted { channel_id, message_id } => GatewayEvent::MessageDelete {
+            K::MessageDeleted { channel_id, message_id, thread_id } => GatewayEvent::MessageDelete {
                 channel_id: channel_id.to_string(),
                 message_id: message_id.to_string(),
+                thread_id: thread_id.map(|t| t.to_string()),
             },
-            K::PresenceChanged { workspace_id, user_id, online } => GatewayEvent::PresenceUpdate {
+            K::PresenceChanged { workspace_id, user_id, status } => GatewayEvent::PresenceUpdate {
                 workspace_id: workspace_id.to_string(),
                 user_id: user_id.to_string(),
-                online: *online,
+                status: (*status).into(),
+            },
+            K::ReadUpdated { channel_id, user_id, last_read_id } => GatewayEvent::ReadUpdate {
+                channel_id: channel_id.to_string(),
+                user_id: user_id.to_string(),
+                last_read_id: last_read_id.to_string(),
+            },
+            K::ThreadFollowChanged { thread_id, following, .. } => {
+                GatewayEvent::ThreadFollowUpdate { thread_id: thread_id.to_string(), following: *following }
+            }
+            K::ChannelUpdated(c) => GatewayEvent::ChannelUpdate { channel: c.into() },
+            K::ChannelDeleted { workspace_id, channel_id } => GatewayEvent::ChannelDelete {
+                workspace_id: workspace_id.to_string(),
+                channel_id: channel_id.to_string(),
             },
             K::Typing { channel_id, user } => {
                 GatewayEvent::TypingStart { channel_id: channel_id.to_string(), user: user.into() }

@@ -9,7 +9,7 @@
 //! - `ssr` and `conversions` (server only): services, authentication, and
 //!   the domain-to-wire boundary.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod components;
@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/c/:ch") view=pages::channel::ChannelPage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/search") view=pages::search::SearchPage ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/threads") view=pages::threads::ThreadsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -14,6 +14,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+// Events are handed out one at a time by reference; their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum LiveEvent {
     Gateway(GatewayEvent),
     /// The gateway is (again) connected and ready.
@@ -28,6 +30,53 @@ thread_local! {
     static STARTED: Cell<bool> = const { Cell::new(false) };
     /// Where commands go while a connection is open.
     static OUTBOX: RefCell<Option<mpsc::UnboundedSender<String>>> = const { RefCell::new(None) };
+    /// Whether the person has used this page lately (online versus away).
+    static ACTIVE: Cell<bool> = const { Cell::new(true) };
+    static LAST_INPUT: Cell<f64> = const { Cell::new(0.0) };
+}
+
+/// After this long without input, or while the page is hidden, it counts as idle.
+const IDLE_AFTER_MS: f64 = 5.0 * 60.0 * 1000.0;
+
+fn set_active(active: bool) {
+    if ACTIVE.with(|a| a.replace(active)) != active {
+        send(&GatewayCommand::Activity { active });
+    }
+}
+
+/// Watches input and visibility to tell the gateway when this page goes
+/// idle and comes back (presence: online versus away).
+fn watch_activity() {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    LAST_INPUT.with(|t| t.set(js_sys::Date::now()));
+    let document = leptos::prelude::document();
+    let on_input = Closure::<dyn FnMut()>::new(|| {
+        LAST_INPUT.with(|t| t.set(js_sys::Date::now()));
+        set_active(true);
+    });
+    for event in ["keydown", "pointerdown", "pointermove", "focus"] {
+        let _ = document.add_event_listener_with_callback(event, on_input.as_ref().unchecked_ref());
+    }
+    on_input.forget();
+    let on_visibility = Closure::<dyn FnMut()>::new(|| {
+        let visible = leptos::prelude::document().visibility_state() == web_sys::VisibilityState::Visible;
+        if visible {
+            LAST_INPUT.with(|t| t.set(js_sys::Date::now()));
+        }
+        set_active(visible);
+    });
+    let _ =
+        document.add_event_listener_with_callback("visibilitychange", on_visibility.as_ref().unchecked_ref());
+    on_visibility.forget();
+    let _ = leptos::prelude::set_interval_with_handle(
+        || {
+            if js_sys::Date::now() - LAST_INPUT.with(Cell::get) > IDLE_AFTER_MS {
+                set_active(false);
+            }
+        },
+        Duration::from_secs(30),
+    );
 }
 
 /// Sends a command if the gateway is connected; dropped otherwise (commands
@@ -59,6 +108,7 @@ pub fn subscribe(handler: impl Fn(&LiveEvent) + 'static) -> Subscription {
     });
     HANDLERS.with(|h| h.borrow_mut().push((id, Rc::new(handler))));
     if !STARTED.with(|s| s.replace(true)) {
+        watch_activity();
         leptos::task::spawn_local(run());
     }
     Subscription(id)
@@ -123,6 +173,10 @@ async fn run() {
                 if matches!(event, GatewayEvent::Ready { .. }) {
                     delay = 500;
                     set_state("connected");
+                    // A new connection starts active; say so if this page is idle.
+                    if !ACTIVE.with(Cell::get) {
+                        send(&GatewayCommand::Activity { active: false });
+                    }
                     dispatch(&LiveEvent::Connected);
                 }
                 dispatch(&LiveEvent::Gateway(event));

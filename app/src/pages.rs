@@ -6,4 +6,5 @@ pub mod home;
 pub mod invite;
 pub mod not_found;
 pub mod search;
+pub mod threads;
 pub mod workspace;

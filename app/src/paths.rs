@@ -8,6 +8,21 @@ pub fn workspace(workspace_id: &str) -> String {
     format!("/w/{workspace_id}")
 }
 
+/// A channel with a thread open beside it.
+pub fn thread(workspace_id: &str, channel_id: &str, thread_id: &str) -> String {
+    format!("/w/{workspace_id}/c/{channel_id}?thread={thread_id}")
+}
+
+/// The threads the user follows in a workspace.
+pub fn threads(workspace_id: &str) -> String {
+    format!("/w/{workspace_id}/threads")
+}
+
+/// An attachment's download address (the name is for people and saving; the id decides).
+pub fn file(id: &str, name: &str) -> String {
+    format!("/files/{id}/{}", urlencode(&name.replace('/', "_")))
+}
+
 pub fn invite(code: &str) -> String {
     format!("/invite/{code}")
 }
@@ -37,5 +52,6 @@ mod tests {
     #[test]
     fn next_is_encoded() {
         assert_eq!(super::login_then("/w/1/c/2?x=a b"), "/login?next=/w/1/c/2%3Fx%3Da%20b");
+        assert_eq!(super::file("7", "a/b \"c\".png"), "/files/7/a_b%20%22c%22.png");
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserDto {
     pub id: String,
     pub username: String,
@@ -17,6 +18,7 @@ pub struct UserDto {
 
 /// The signed-in user, as they see themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeDto {
     pub id: String,
     pub username: String,
@@ -26,6 +28,7 @@ pub struct MeDto {
 
 /// Answer to signing up or in through the JSON API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuthDto {
     pub user: MeDto,
     /// Use as `Authorization: Bearer <token>` on JSON routes and the gateway.
@@ -33,6 +36,7 @@ pub struct AuthDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceDto {
     pub id: String,
     pub name: String,
@@ -43,18 +47,61 @@ pub struct WorkspaceDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelDto {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
     pub topic: String,
     pub is_private: bool,
+    #[serde(default)]
+    pub kind: ChannelKind,
     /// Whether the user asking is a member (`None` in events to many users).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_member: Option<bool>,
+    /// Top-level messages by others the user asking has not read.
+    #[serde(default)]
+    pub unread: i64,
+    /// How many of those mention them (in a direct conversation: all of them).
+    #[serde(default)]
+    pub mentions: i64,
+    /// Everyone in a direct conversation (empty for other channels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<UserDto>,
+}
+
+impl ChannelDto {
+    /// What to call the channel: `#name`, or the other people's names in a
+    /// direct conversation (`me_id`'s own name only in a note to self).
+    pub fn label(&self, me_id: &str) -> String {
+        match self.kind {
+            ChannelKind::Text => format!("#{}", self.name),
+            ChannelKind::Direct => {
+                let others: Vec<&str> =
+                    self.members.iter().filter(|u| u.id != me_id).map(|u| u.display_name.as_str()).collect();
+                if others.is_empty() {
+                    self.members.first().map(|u| u.display_name.clone()).unwrap_or_else(|| "Notes".into())
+                } else {
+                    others.join(", ")
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// A named channel, public or private.
+    #[default]
+    Text,
+    /// A direct conversation between two people or a group of up to eight.
+    Direct,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageDto {
     pub id: String,
     pub channel_id: String,
@@ -71,10 +118,87 @@ pub struct MessageDto {
     pub edited_at: Option<i64>,
     #[serde(default)]
     pub reactions: Vec<ReactionDto>,
+    /// For a reply: the first message of its thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// For a message with replies: its thread in brief.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadSummaryDto>,
+    /// A deleted message kept as a placeholder because its thread has replies.
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub pinned: bool,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentDto>,
+    /// Usernames mentioned, and `channel`/`here`.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+}
+
+impl MessageDto {
+    /// Whether the message mentions `username` by name or everyone.
+    pub fn mentions_user(&self, username: &str) -> bool {
+        self.mentions.iter().any(|m| m == username || m == "channel" || m == "here" || m == "everyone")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ThreadSummaryDto {
+    pub reply_count: i64,
+    /// Milliseconds since the Unix epoch.
+    pub last_reply_at: i64,
+    /// Who replied, first repliers first (at most five).
+    pub participants: Vec<UserDto>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AttachmentDto {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Where to download it (the caller's access is checked on each request).
+    pub url: String,
+    /// Shown inline as a picture.
+    pub is_image: bool,
+}
+
+/// A thread with its replies (oldest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ThreadDto {
+    pub parent: MessageDto,
+    pub replies: Vec<MessageDto>,
+    /// Whether the caller follows it.
+    pub following: bool,
+}
+
+/// A thread the caller follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FollowedThreadDto {
+    pub parent: MessageDto,
+    pub channel_name: String,
+    /// Replies by others the caller has not seen.
+    pub unread: i64,
+}
+
+/// How far one member has read a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReadMarkDto {
+    pub user_id: String,
+    pub last_read_id: String,
 }
 
 /// A message found by search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchHitDto {
     pub message: MessageDto,
     pub workspace_id: String,
@@ -85,6 +209,7 @@ pub struct SearchHitDto {
 
 /// One emoji on a message and who reacted with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReactionDto {
     pub emoji: String,
     pub count: usize,
@@ -93,6 +218,7 @@ pub struct ReactionDto {
 
 /// A page of history, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessagePageDto {
     pub messages: Vec<MessageDto>,
     /// Pass as `before` for the next older page; absent at the beginning.
@@ -101,16 +227,38 @@ pub struct MessagePageDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberDto {
     pub user: UserDto,
     pub joined_at: i64,
     pub is_owner: bool,
-    /// Connected right now.
     #[serde(default)]
-    pub online: bool,
+    pub status: PresenceStatus,
+}
+
+/// Online (connected and active), away (connected, idle) or offline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    Online,
+    Away,
+    #[default]
+    Offline,
+}
+
+impl PresenceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresenceStatus::Online => "online",
+            PresenceStatus::Away => "away",
+            PresenceStatus::Offline => "offline",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InviteDto {
     pub code: String,
     /// The link to share: `<public url>/invite/<code>`.
@@ -122,6 +270,7 @@ pub struct InviteDto {
 
 /// What an invite link's page shows before accepting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvitePreviewDto {
     pub code: String,
     pub workspace: WorkspaceDto,
@@ -131,6 +280,7 @@ pub struct InvitePreviewDto {
 
 /// The class of an [`ApiError`]; also decides the HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Invalid,
@@ -138,6 +288,10 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     Conflict,
+    /// An upload exceeds the size limit.
+    TooLarge,
+    /// An upload's file type is not allowed.
+    UnsupportedType,
     RateLimited,
     /// The request never got an answer (network down, server restarting).
     Unreachable,
@@ -152,6 +306,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::UnsupportedType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unreachable => 503,
             ErrorCode::Internal => 500,
@@ -163,6 +319,7 @@ impl ErrorCode {
 /// `{"code": "...", "message": "...", "field": "..."}`. `message` is for
 /// people: it says what went wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -232,15 +389,37 @@ pub enum GatewayEvent {
     MessageDelete {
         channel_id: String,
         message_id: String,
+        /// Set when a thread reply was deleted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread_id: Option<String>,
     },
-    /// `user` is typing in the channel; show it for about 5 seconds unless
-    /// it comes again (clients send TYPING at most every 3 seconds).
-    /// A member of a workspace came online or went offline.
+    /// `user_id` read `channel_id` up to `last_read_id` (to that user's pages,
+    /// and to a direct conversation's members for receipts).
+    ReadUpdate {
+        channel_id: String,
+        user_id: String,
+        last_read_id: String,
+    },
+    /// The user followed or unfollowed a thread.
+    ThreadFollowUpdate {
+        thread_id: String,
+        following: bool,
+    },
+    ChannelUpdate {
+        channel: ChannelDto,
+    },
+    ChannelDelete {
+        workspace_id: String,
+        channel_id: String,
+    },
+    /// A member of a workspace came online, went away or offline.
     PresenceUpdate {
         workspace_id: String,
         user_id: String,
-        online: bool,
+        status: PresenceStatus,
     },
+    /// `user` is typing in the channel; show it for about 5 seconds unless
+    /// it comes again (clients send TYPING at most every 3 seconds).
     TypingStart {
         channel_id: String,
         user: UserDto,
@@ -290,6 +469,11 @@ pub enum GatewayCommand {
     /// The user is typing in a channel they may post in.
     Typing {
         channel_id: String,
+    },
+    /// This page went idle (`false`: no input for a while, or hidden) or
+    /// active again (`true`); decides online versus away.
+    Activity {
+        active: bool,
     },
 }
 

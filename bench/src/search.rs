@@ -47,7 +47,7 @@ async fn main() {
     };
     let total: usize = args.next().map(|n| n.parse().expect("a message count")).unwrap_or(1_000_000);
     let db = TestDb::new(backend).await;
-    let hub = Hub::new(db.store().await, Default::default());
+    let hub = db.hub().await;
     let mut rng = StdRng::seed_from_u64(7);
     let words = vocabulary(&mut rng);
 

@@ -25,6 +25,12 @@ pub enum Error {
     /// The request clashes with existing state (a taken name, ...).
     #[error("{message}")]
     Conflict { field: &'static str, message: String },
+    /// An upload is bigger than allowed; the message says the limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// An upload's file type is not allowed; the message lists what is.
+    #[error("{0}")]
+    UnsupportedType(String),
     /// Something failed that the user cannot fix; logged with context.
     #[error("Something went wrong on the server. Please try again.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -38,6 +44,7 @@ pub enum Thing {
     Channel,
     Message,
     Invite,
+    File,
 }
 
 impl fmt::Display for Thing {
@@ -48,6 +55,7 @@ impl fmt::Display for Thing {
             Thing::Channel => "Channel",
             Thing::Message => "Message",
             Thing::Invite => "Invite",
+            Thing::File => "File",
         })
     }
 }
@@ -60,6 +68,8 @@ pub enum ErrorKind {
     Forbidden,
     NotFound,
     Conflict,
+    TooLarge,
+    UnsupportedType,
     Internal,
 }
 
@@ -83,6 +93,8 @@ impl Error {
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::TooLarge(_) => ErrorKind::TooLarge,
+            Error::UnsupportedType(_) => ErrorKind::UnsupportedType,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -91,6 +103,7 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            Error::TooLarge(_) | Error::UnsupportedType(_) => Some("file"),
             _ => None,
         }
     }
@@ -98,6 +111,12 @@ impl Error {
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        Error::Internal(Box::new(e))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
         Error::Internal(Box::new(e))
     }
 }

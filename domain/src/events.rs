@@ -29,12 +29,34 @@ pub enum EventKind {
     MessageDeleted {
         channel_id: Id,
         message_id: Id,
+        /// Set when a thread reply was deleted.
+        thread_id: Option<Id>,
     },
-    /// `user_id` came online or went offline (sent per workspace).
+    /// `user_id` has read `channel_id` up to `last_read_id` (sent to that
+    /// user's connections, and to the members of a direct conversation for
+    /// read receipts).
+    ReadUpdated {
+        channel_id: Id,
+        user_id: Id,
+        last_read_id: Id,
+    },
+    /// `user_id` followed or unfollowed a thread (sent to that user).
+    ThreadFollowChanged {
+        thread_id: Id,
+        user_id: Id,
+        following: bool,
+    },
+    /// A channel's name or topic changed.
+    ChannelUpdated(Channel),
+    ChannelDeleted {
+        workspace_id: Id,
+        channel_id: Id,
+    },
+    /// `user_id` came online, went away or offline (sent per workspace).
     PresenceChanged {
         workspace_id: Id,
         user_id: Id,
-        online: bool,
+        status: crate::presence::Status,
     },
     /// `user` is typing in the channel (lasts a few seconds unless repeated).
     Typing {

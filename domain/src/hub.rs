@@ -3,22 +3,27 @@
 //! (through [`crate::input`]), asks [`crate::permissions`], changes the store,
 //! and publishes what changed on the [`EventBus`] once it is committed.
 //!
-//! Split by subject: [`accounts`], [`workspaces`], [`channels`], [`messages`].
+//! Split by subject: [`accounts`], [`workspaces`], [`channels`] (and direct
+//! conversations, read state), [`messages`], [`threads`] (and pins), [`files`].
 
 mod accounts;
 mod channels;
+mod files;
 mod messages;
+mod threads;
 mod workspaces;
 
 pub use accounts::Signup;
+pub use messages::Post;
 pub use workspaces::NewWorkspace;
 
 use crate::error::{Error, Result, Thing};
 use crate::events::EventBus;
+use crate::files::Files;
 use crate::id::Id;
 use crate::model::{Channel, Workspace};
 use crate::permissions::{ChannelFacts, WorkspaceFacts};
-use crate::presence::Presence;
+use crate::presence::{Presence, Status};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -26,11 +31,16 @@ pub struct Hub {
     store: Store,
     bus: EventBus,
     presence: Presence,
+    files: Files,
 }
 
 impl Hub {
-    pub fn new(store: Store, bus: EventBus) -> Self {
-        Hub { store, bus, presence: Presence::default() }
+    pub fn new(store: Store, bus: EventBus, files: Files) -> Self {
+        Hub { store, bus, presence: Presence::default(), files }
+    }
+
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     pub fn store(&self) -> &Store {
@@ -41,28 +51,28 @@ impl Hub {
         &self.bus
     }
 
-    /// A gateway connection of `user` opened: if they just came online,
-    /// everyone in their workspaces hears it.
+    /// A gateway connection of `user` opened (active): if that changes
+    /// their status, everyone in their workspaces hears it.
     pub async fn connected(&self, user: Id) -> Result<()> {
-        if self.presence.connect(user) {
-            self.announce_presence(user, true).await?;
-        }
-        Ok(())
+        self.announce_presence(user, self.presence.connect(user)).await
     }
 
-    /// A gateway connection of `user` closed.
-    pub async fn disconnected(&self, user: Id) -> Result<()> {
-        if self.presence.disconnect(user) {
-            self.announce_presence(user, false).await?;
-        }
-        Ok(())
+    /// A gateway connection of `user` closed; it was `active` or idle.
+    pub async fn disconnected(&self, user: Id, active: bool) -> Result<()> {
+        self.announce_presence(user, self.presence.disconnect(user, active)).await
     }
 
-    async fn announce_presence(&self, user: Id, online: bool) -> Result<()> {
+    /// One of `user`'s connections became idle or active again.
+    pub async fn activity(&self, user: Id, active: bool) -> Result<()> {
+        self.announce_presence(user, self.presence.set_active(user, active)).await
+    }
+
+    async fn announce_presence(&self, user: Id, changed: Option<Status>) -> Result<()> {
+        let Some(status) = changed else { return Ok(()) };
         for ws in self.store.workspace_ids_of(user).await? {
             self.bus.publish(
                 crate::events::Audience::Workspace(ws),
-                crate::events::EventKind::PresenceChanged { workspace_id: ws, user_id: user, online },
+                crate::events::EventKind::PresenceChanged { workspace_id: ws, user_id: user, status },
             );
         }
         Ok(())
@@ -77,9 +87,10 @@ impl Hub {
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
         let ch = self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
+        let ws = self.store.workspace(ch.workspace_id).await?.ok_or(Error::NotFound(Thing::Workspace))?;
         let ws_member = self.store.is_workspace_member(ch.workspace_id, user).await?;
         let ch_member = ws_member && self.store.is_channel_member(ch.id, user).await?;
-        let facts = ChannelFacts::of(&ch, ws_member, ch_member);
+        let facts = ChannelFacts::of(&ch, &ws, user, ws_member, ch_member);
         Ok((ch, facts))
     }
 }

@@ -7,7 +7,8 @@
 //! - [`store`]: the only code that runs SQL, over SQLite or PostgreSQL.
 //! - [`permissions`]: the one place that decides who may do what.
 //! - [`search`]: search queries as typed, and highlighted snippets.
-//! - [`presence`]: who is online (has a gateway connection).
+//! - [`presence`]: who is online, away or offline (from gateway connections and activity).
+//! - [`files`]: attachments' bytes on disk and what may be uploaded.
 //! - [`events`]: what happened, published after commit for the gateway.
 //! - [`hub`]: the operations (sign up, post a message, ...) that server
 //!   functions, REST handlers and the gateway all call.
@@ -15,6 +16,7 @@
 
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod hub;
 pub mod id;
 pub mod input;

@@ -47,8 +47,35 @@ pub struct Channel {
     pub is_private: bool,
     /// New members of the workspace join this channel automatically.
     pub auto_join: bool,
+    pub kind: ChannelKind,
     pub created_by: Id,
     pub created_at: i64,
+}
+
+/// What sort of conversation a channel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelKind {
+    /// A named channel, public or private.
+    Text,
+    /// A direct message between two people, or a group of up to eight.
+    /// Always private; its members are fixed when it is created.
+    Direct,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Text => "text",
+            ChannelKind::Direct => "direct",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Self {
+        match s {
+            "direct" => ChannelKind::Direct,
+            _ => ChannelKind::Text,
+        }
+    }
 }
 
 /// A channel as one user sees it in a workspace's channel list.
@@ -56,6 +83,18 @@ pub struct Channel {
 pub struct ChannelListing {
     pub channel: Channel,
     pub is_member: bool,
+    /// Top-level messages by others that the user has not read.
+    pub unread: i64,
+    /// How many of those mention them (every unread message counts in a direct conversation).
+    pub mentions: i64,
+    /// Everyone in a direct conversation (empty for other channels).
+    pub members: Vec<UserSummary>,
+}
+
+impl ChannelListing {
+    pub fn new(channel: Channel, is_member: bool) -> Self {
+        ChannelListing { channel, is_member, unread: 0, mentions: 0, members: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +112,91 @@ pub struct Message {
     pub edited_at: Option<i64>,
     /// Reactions, in the order each emoji was first used.
     pub reactions: Vec<Reaction>,
+    /// For a reply: the top-level message whose thread it is in.
+    pub thread_id: Option<Id>,
+    /// For a top-level message with replies: what its thread holds.
+    pub thread: Option<ThreadSummary>,
+    /// A deleted message still shown because its thread has replies
+    /// (body, html and reactions are empty).
+    pub deleted: bool,
+    pub pinned: bool,
+    pub attachments: Vec<Attachment>,
+}
+
+impl Message {
+    /// A new top-level message or reply, as the hub creates it before storing.
+    pub fn new(channel_id: Id, author: UserSummary, body: String, thread_id: Option<Id>) -> Self {
+        let id = Id::new();
+        Message {
+            id,
+            channel_id,
+            author,
+            html: crate::markdown::render(&body),
+            body,
+            nonce: None,
+            created_at: id.timestamp_ms(),
+            edited_at: None,
+            reactions: Vec::new(),
+            thread_id,
+            thread: None,
+            deleted: false,
+            pinned: false,
+            attachments: Vec::new(),
+        }
+    }
+}
+
+/// The replies under a top-level message, in brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    pub reply_count: i64,
+    pub last_reply_at: i64,
+    /// Who replied, first repliers first (at most five).
+    pub participants: Vec<UserSummary>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: Id,
+    pub message_id: Id,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+impl Attachment {
+    /// Shown inline as a picture (raster formats only: SVG can carry script).
+    pub fn is_image(&self) -> bool {
+        matches!(self.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+    }
+}
+
+/// A thread with its replies, as its panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadView {
+    pub parent: Message,
+    /// Oldest first.
+    pub replies: Vec<Message>,
+    /// Whether the reader follows it.
+    pub following: bool,
+}
+
+/// A followed thread in the Threads view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowedThread {
+    pub parent: Message,
+    pub channel_name: String,
+    /// Replies by others the reader has not seen.
+    pub unread: i64,
+}
+
+/// How far one member has read a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMark {
+    pub user_id: Id,
+    pub last_read_id: Id,
 }
 
 /// One emoji on one message, and who reacted with it.
@@ -87,8 +211,8 @@ pub struct Member {
     pub user: UserSummary,
     pub joined_at: i64,
     pub is_owner: bool,
-    /// Has a live connection now (filled in by the hub, not stored).
-    pub online: bool,
+    /// Online, away or offline now (filled in by the hub, not stored).
+    pub status: crate::presence::Status,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

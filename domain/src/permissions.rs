@@ -6,7 +6,7 @@
 //! "forbidden", so that its existence does not leak.
 
 use crate::error::{Error, Result, Thing};
-use crate::model::{Channel, Workspace};
+use crate::model::{Channel, ChannelKind, Workspace};
 
 /// What is known about one user's relation to one workspace.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +22,10 @@ pub struct ChannelFacts {
     pub workspace_member: bool,
     pub channel_member: bool,
     pub is_private: bool,
+    /// A direct or group conversation.
+    pub is_direct: bool,
+    /// The user created the channel, or owns its workspace.
+    pub is_manager: bool,
 }
 
 impl WorkspaceFacts {
@@ -31,8 +35,20 @@ impl WorkspaceFacts {
 }
 
 impl ChannelFacts {
-    pub fn of(ch: &Channel, workspace_member: bool, channel_member: bool) -> Self {
-        ChannelFacts { workspace_member, channel_member, is_private: ch.is_private }
+    pub fn of(
+        ch: &Channel,
+        ws: &Workspace,
+        user: crate::Id,
+        workspace_member: bool,
+        channel_member: bool,
+    ) -> Self {
+        ChannelFacts {
+            workspace_member,
+            channel_member,
+            is_private: ch.is_private,
+            is_direct: ch.kind == ChannelKind::Direct,
+            is_manager: workspace_member && (ch.created_by == user || ws.owner_id == user),
+        }
     }
 }
 
@@ -88,9 +104,53 @@ pub fn send_message(f: ChannelFacts) -> Result<()> {
     Ok(())
 }
 
-/// Adding people to a channel or inviting to it: members of the channel.
+/// Replying in a thread: as posting (announcement channels will differ).
+pub fn reply_in_thread(f: ChannelFacts) -> Result<()> {
+    send_message(f)
+}
+
+/// Leaving: any member, except of a direct conversation.
+pub fn leave_channel(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.is_direct {
+        return Err(Error::forbidden("You cannot leave a direct conversation."));
+    }
+    Ok(())
+}
+
+/// Renaming, changing the topic, deleting: the channel's creator or the
+/// workspace's owner; never a direct conversation.
+pub fn manage_channel(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.is_direct {
+        return Err(Error::forbidden("Direct conversations cannot be renamed or deleted."));
+    }
+    if !f.is_manager {
+        return Err(Error::forbidden(
+            "Only the person who created this channel or the workspace owner can change or delete it.",
+        ));
+    }
+    Ok(())
+}
+
+/// Pinning and unpinning messages: members of the channel.
+pub fn pin(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if !f.channel_member {
+        return Err(Error::forbidden("Join this channel to pin messages in it."));
+    }
+    Ok(())
+}
+
+/// Adding people to a channel or inviting to it: members of the channel
+/// (a direct conversation's members are fixed).
 pub fn add_to_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
+    if f.is_direct {
+        return Err(Error::forbidden(
+            "People cannot be added to a direct conversation. Start a new one with everyone in it.",
+        ));
+    }
     if !f.channel_member {
         return Err(Error::forbidden("Only members of this channel can add people to it."));
     }
@@ -130,7 +190,26 @@ mod tests {
     use crate::ErrorKind;
 
     fn ch(workspace_member: bool, channel_member: bool, is_private: bool) -> ChannelFacts {
-        ChannelFacts { workspace_member, channel_member, is_private }
+        ChannelFacts { workspace_member, channel_member, is_private, is_direct: false, is_manager: false }
+    }
+
+    #[test]
+    fn direct_conversations_are_fixed() {
+        let dm = ChannelFacts { is_direct: true, is_manager: true, ..ch(true, true, true) };
+        assert!(send_message(dm).is_ok());
+        assert_eq!(leave_channel(dm).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(add_to_channel(dm).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(manage_channel(dm).unwrap_err().kind(), ErrorKind::Forbidden);
+        let outsider = ChannelFacts { is_direct: true, ..ch(true, false, true) };
+        assert_eq!(view_channel(outsider).unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn only_managers_change_channels() {
+        let member = ch(true, true, false);
+        assert_eq!(manage_channel(member).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert!(manage_channel(ChannelFacts { is_manager: true, ..member }).is_ok());
+        assert!(leave_channel(member).is_ok());
     }
 
     #[test]

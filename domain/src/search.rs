@@ -1,7 +1,7 @@
 //! Search queries as people type them, and highlighted snippets of results.
 //!
 //! A query is free text plus filters: `in:#channel`, `from:@user`,
-//! `before:YYYY-MM-DD`, `after:YYYY-MM-DD`. Every text term must occur in
+//! `has:file`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD`. Every text term must occur in
 //! the message (as a substring, case-insensitively), so partial words and
 //! scripts without spaces are found. Which messages a person may search is
 //! decided by the store query (their workspaces; public channels and private
@@ -22,6 +22,8 @@ pub struct SearchQuery {
     pub before: Option<i64>,
     /// Only messages written at or after this time (ms).
     pub after: Option<i64>,
+    /// Only messages with attachments (`has:file`).
+    pub has_file: bool,
 }
 
 impl SearchQuery {
@@ -33,6 +35,14 @@ impl SearchQuery {
                 q.in_channel = Some(v.trim_start_matches('#').to_string());
             } else if let Some(v) = lower.strip_prefix("from:") {
                 q.from_user = Some(v.trim_start_matches('@').to_string());
+            } else if let Some(v) = lower.strip_prefix("has:") {
+                if !matches!(v, "file" | "files" | "attachment") {
+                    return Err(Error::invalid(
+                        "q",
+                        format!("`{word}`: use has:file for messages with attachments."),
+                    ));
+                }
+                q.has_file = true;
             } else if let Some(v) = lower.strip_prefix("before:") {
                 q.before = Some(day_start(v, "before")?);
             } else if let Some(v) = lower.strip_prefix("after:") {
@@ -42,7 +52,7 @@ impl SearchQuery {
                     "q",
                     format!(
                         "`{word}` is not a filter Parley knows. Use in:#channel, from:@user, \
-                         before:YYYY-MM-DD or after:YYYY-MM-DD."
+                         has:file, before:YYYY-MM-DD or after:YYYY-MM-DD."
                     ),
                 ));
             } else if !lower.is_empty() {
@@ -52,7 +62,7 @@ impl SearchQuery {
         if q.terms.len() > MAX_TERMS {
             return Err(Error::invalid("q", "Search for at most 8 words at a time."));
         }
-        if q.terms.is_empty() && q.in_channel.is_none() && q.from_user.is_none() {
+        if q.terms.is_empty() && q.in_channel.is_none() && q.from_user.is_none() && !q.has_file {
             return Err(Error::invalid("q", "Type something to search for."));
         }
         Ok(q)
@@ -180,7 +190,9 @@ mod tests {
         assert_eq!(q.after, Some(1_709_164_800_000), "the day after 2024-02-28 (leap year)");
         assert_eq!(q.before, Some(1_709_337_600_000), "2024-03-02 00:00 UTC");
         assert_eq!(SearchQuery::parse("   ").unwrap_err().field(), Some("q"));
-        assert!(SearchQuery::parse("has:file x").unwrap_err().to_string().contains("not a filter"));
+        assert!(SearchQuery::parse("has:file").unwrap().has_file, "a filter alone is a query");
+        assert!(SearchQuery::parse("has:pony x").unwrap_err().to_string().contains("has:file"));
+        assert!(SearchQuery::parse("is:open x").unwrap_err().to_string().contains("not a filter"));
         assert!(SearchQuery::parse("before:yesterday").is_err());
         assert_eq!(SearchQuery::parse("会議").unwrap().terms, ["会議"]);
         assert_eq!(SearchQuery::parse("http://example.com").unwrap().terms, ["http://example.com"]);

@@ -12,6 +12,8 @@ mod sessions;
 mod users;
 mod workspaces;
 
+pub use messages::Mentioned;
+
 use crate::error::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -18,6 +18,7 @@ pub struct TestDb {
     pub url: String,
     pg_name: Option<String>,
     _dir: Option<TempDir>,
+    files: TempDir,
 }
 
 /// A directory removed on drop.
@@ -43,7 +44,7 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = TempDir::new("parley-test");
                 let url = format!("sqlite://{}?mode=rwc", dir.0.join("parley.db").display());
-                TestDb { url, pg_name: None, _dir: Some(dir) }
+                TestDb { url, pg_name: None, _dir: Some(dir), files: TempDir::new("parley-files") }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -53,13 +54,28 @@ impl TestDb {
                 let name = format!("parley_test_{}", crate::Id::new());
                 conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                TestDb { url: format!("{base}/{name}"), pg_name: Some(name), _dir: None }
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg_name: Some(name),
+                    _dir: None,
+                    files: TempDir::new("parley-files"),
+                }
             }
         }
     }
 
     pub async fn store(&self) -> Store {
         Store::open(&self.url).await.expect("open store")
+    }
+
+    /// Attachment storage for this test, with the default policy.
+    pub fn files(&self) -> crate::files::Files {
+        crate::files::Files::new(&self.files.0, crate::files::FilePolicy::default())
+    }
+
+    /// A hub over this database.
+    pub async fn hub(&self) -> crate::Hub {
+        crate::Hub::new(self.store().await, Default::default(), self.files())
     }
 
     /// Drops the PostgreSQL database (call after closing every pool on it).

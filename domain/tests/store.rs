@@ -1,36 +1,12 @@
 //! The store and the hub on both backends: every case runs on SQLite and on PostgreSQL.
 
 use domain::events::{Audience, EventKind};
-use domain::hub::{NewWorkspace, Signup};
+use domain::hub::Signup;
 use domain::testing::TestDb;
-use domain::{ErrorKind, EventBusExt, Hub, Id};
+use domain::{ErrorKind, EventBusExt, Id};
 
-async fn hub(db: &TestDb) -> Hub {
-    Hub::new(db.store().await, Default::default())
-}
-
-async fn user(hub: &Hub, name: &str) -> Id {
-    hub.signup(Signup {
-        username: name.into(),
-        display_name: format!("{name} Display"),
-        email: format!("{name}@example.com"),
-        password: "correct horse battery".into(),
-    })
-    .await
-    .expect("signup")
-    .id
-}
-
-async fn workspace(hub: &Hub, owner: Id, private: bool) -> (Id, Id) {
-    let (ws, general) = hub
-        .create_workspace(
-            owner,
-            NewWorkspace { name: "Acme".into(), is_private: private, ..Default::default() },
-        )
-        .await
-        .expect("create workspace");
-    (ws.id, general.id)
-}
+mod common;
+use common::{hub, user, workspace};
 
 async fn accounts(db: &TestDb) {
     let hub = hub(db).await;
@@ -322,7 +298,7 @@ async fn search_finds_what_one_may_see(db: &TestDb) {
     assert_eq!(texts(hub.search(bob, "rollback", None).await.unwrap()), [redeploy.id]);
     hub.delete_message(bob, ja.id).await.unwrap();
     assert!(hub.search(ana, "会議", None).await.unwrap().is_empty());
-    assert_eq!(hub.search(ana, "has:file", None).await.unwrap_err().field(), Some("q"));
+    assert!(hub.search(ana, "has:file", None).await.unwrap().is_empty(), "no files yet");
 }
 
 async fn reopening_keeps_data(db: &TestDb) {

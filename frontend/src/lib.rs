@@ -1,5 +1,5 @@
 //! The WebAssembly entry point: hydrates the server-rendered page.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -9,6 +9,8 @@
 //! | `PARLEY_LOG` / `RUST_LOG` | `info` | log filter |
 //! | `PARLEY_SITE_ROOT` | `target/site` | the built web assets (wasm, JS, CSS, public/) |
 //! | `PARLEY_SECURE_COOKIES` | on when the public URL is https | mark the session cookie `Secure` |
+//! | `PARLEY_UPLOAD_TYPES` | seed 000's list (jpg, png, pdf, ...) | file extensions that may be attached, comma-separated |
+//! | `PARLEY_UPLOAD_MAX_MB` | `25` | the largest file one may attach, in MB |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ pub struct Config {
     pub log: String,
     pub site_root: PathBuf,
     pub secure_cookies: Option<bool>,
+    pub uploads: domain::files::FilePolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +65,23 @@ impl Config {
                 });
             }
         };
+        let mut uploads = domain::files::FilePolicy::default();
+        if let Some(types) = var("PARLEY_UPLOAD_TYPES") {
+            uploads.allowed = types
+                .split(',')
+                .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect();
+        }
+        if let Some(mb) = var("PARLEY_UPLOAD_MAX_MB") {
+            let n: u64 = mb.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                name: "PARLEY_UPLOAD_MAX_MB",
+                reason: format!("`{mb}` should be a whole number of megabytes, like 25"),
+            })?;
+            uploads.max_bytes = n * 1024 * 1024;
+        }
         Ok(Config {
+            uploads,
             bind,
             public_url,
             data_dir: var("PARLEY_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
@@ -84,6 +103,7 @@ impl Config {
             log: "warn".into(),
             site_root: "target/site".into(),
             secure_cookies: None,
+            uploads: domain::files::FilePolicy::default(),
         }
     }
 

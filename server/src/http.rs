@@ -3,24 +3,30 @@
 //! - [`error`]: [`error::HttpError`], the one error response (`ApiError` as JSON).
 //! - [`extract`]: who is asking ([`extract::CurrentUser`]).
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
-//! - [`auth`], [`workspaces`], [`channels`], [`messages`]: the routes, mounted by [`routes`].
+//! - [`auth`], [`workspaces`]: accounts and workspaces; [`communication`]: seed 000's channels and
+//!   messages API; [`files`]: attachment downloads; [`openapi`]: the document describing them.
 
 pub mod auth;
-pub mod channels;
+pub mod communication;
 pub mod error;
 pub mod extract;
-pub mod messages;
+pub mod files;
+pub mod openapi;
 pub mod origin;
 pub mod workspaces;
 
 use crate::startup::AppState;
 use axum::Router;
-use axum::routing::{get, patch, post, put};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 
 /// The JSON API under `/api` (merged beside the server functions, which
-/// live at `/api/<name><hash>`).
-pub fn routes() -> Router<AppState> {
+/// live at `/api/<name><hash>`), and attachment downloads under `/files`.
+/// `upload_limit` is the largest request body a message with files may have.
+pub fn routes(upload_limit: usize) -> Router<AppState> {
+    use communication as c;
     Router::new()
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/auth/signup", post(auth::signup))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
@@ -32,18 +38,35 @@ pub fn routes() -> Router<AppState> {
         .route("/api/workspaces/{id}/leave", post(workspaces::leave))
         .route("/api/workspaces/{id}/members", get(workspaces::members))
         .route("/api/workspaces/{id}/invites", post(workspaces::create_invite))
-        .route("/api/workspaces/{id}/channels", get(channels::list).post(channels::create))
         .route("/api/invites/{code}", get(workspaces::invite_preview))
         .route("/api/invites/{code}/accept", post(workspaces::accept_invite))
-        .route("/api/channels/{id}", get(channels::get))
-        .route("/api/channels/{id}/join", post(channels::join))
-        .route("/api/channels/{id}/leave", post(channels::leave))
-        .route("/api/channels/{id}/members", post(channels::add_member))
-        .route("/api/channels/{id}/messages", get(channels::messages).post(channels::post_message))
-        .route("/api/messages/{id}", patch(messages::edit).delete(messages::delete))
-        .route("/api/search", get(messages::search))
+        .route("/api/communication/channels/", get(c::list_channels).post(c::create_channel))
+        .route("/api/communication/channels/create_direct/", post(c::create_direct))
         .route(
-            "/api/messages/{id}/reactions/{emoji}",
-            put(messages::add_reaction).delete(messages::remove_reaction),
+            "/api/communication/channels/{id}/",
+            get(c::get_channel).put(c::update_channel).delete(c::delete_channel),
         )
+        .route("/api/communication/channels/{id}/add_members/", post(c::add_members))
+        .route("/api/communication/channels/{id}/join/", post(c::join_channel))
+        .route("/api/communication/channels/{id}/leave/", post(c::leave_channel))
+        .route("/api/communication/channels/{id}/read/", post(c::mark_read))
+        .route("/api/communication/channels/{id}/reads/", get(c::read_marks))
+        .route("/api/communication/channels/{id}/pins/", get(c::pins))
+        .route(
+            "/api/communication/messages/",
+            get(c::list_messages).post(c::send_message).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/communication/messages/search/", post(c::search))
+        .route(
+            "/api/communication/messages/{id}/",
+            axum::routing::put(c::edit_message).delete(c::delete_message),
+        )
+        .route("/api/communication/messages/{id}/add_reaction/", post(c::add_reaction))
+        .route("/api/communication/messages/{id}/remove_reaction/", post(c::remove_reaction))
+        .route("/api/communication/messages/{id}/thread/", get(c::thread))
+        .route("/api/communication/messages/{id}/follow/", post(c::follow))
+        .route("/api/communication/messages/{id}/pin/", post(c::pin))
+        .route("/api/communication/messages/{id}/readers/", get(c::readers))
+        .route("/api/communication/threads/", get(c::followed_threads))
+        .route("/files/{id}/{name}", get(files::download))
 }

@@ -9,6 +9,8 @@
 //! - [`jobs`]: background workers.
 //! - [`telemetry`] sets up logging.
 
+#![recursion_limit = "512"]
+
 pub mod config;
 pub mod gateway;
 pub mod http;

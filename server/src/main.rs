@@ -1,5 +1,7 @@
 //! `parley`: starts the server (`parley` or `parley serve`).
 
+#![recursion_limit = "512"]
+
 use server::{config::Config, startup::Application, telemetry};
 
 #[tokio::main]

@@ -72,8 +72,15 @@ impl Application {
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let secure = config.secure_cookies.unwrap_or(public_url.starts_with("https://"));
 
-        let services =
-            Services { hub: Hub::new(store.clone(), EventBus::default()), public_url: public_url.clone() };
+        // Room for a message with its most files at the largest size, and its text fields.
+        let upload_limit = (config.uploads.max_bytes as usize)
+            .saturating_mul(domain::files::MAX_FILES_PER_MESSAGE)
+            .saturating_add(1 << 20);
+        let files = domain::files::Files::new(config.data_dir.join("files"), config.uploads.clone());
+        let services = Services {
+            hub: Hub::new(store.clone(), EventBus::default(), files),
+            public_url: public_url.clone(),
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name("parley")
             .site_root(config.site_root.display().to_string())
@@ -101,7 +108,7 @@ impl Application {
         let router = Router::new()
             .route("/ws", get(gateway::upgrade))
             .route("/healthz", get(|| async { "ok" }))
-            .merge(http::routes())
+            .merge(http::routes(upload_limit))
             .leptos_routes_with_context(
                 &state,
                 routes,

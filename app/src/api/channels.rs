@@ -1,5 +1,6 @@
 use crate::wire::{
-    ApiError, ChannelDto, MeDto, MemberDto, MessageDto, MessagePageDto, SearchHitDto, WorkspaceDto,
+    ApiError, ChannelDto, FollowedThreadDto, MeDto, MemberDto, MessageDto, MessagePageDto, ReadMarkDto,
+    SearchHitDto, ThreadDto, UserDto, WorkspaceDto,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,11 @@ pub struct ChannelViewDto {
     pub members: Vec<MemberDto>,
     /// The server's public origin, for links shown to copy.
     pub public_url: String,
+    /// What the reader had read before this view (for the "new messages" line).
+    pub last_read: Option<String>,
+    /// How far each member has read (direct conversations only: receipts).
+    pub read_marks: Vec<ReadMarkDto>,
+    pub pinned: Vec<MessageDto>,
 }
 
 #[server]
@@ -44,7 +50,22 @@ pub async fn channel_view(
                 return Err(domain::Error::NotFound(domain::error::Thing::Channel).into());
             }
             let page = hub.messages(user.id, ch_id, before, PAGE_SIZE).await?;
+            let marks = hub.read_marks(user.id, ch_id).await?;
+            let last_read = marks.iter().find(|m| m.user_id == user.id).map(|m| m.last_read_id.to_string());
+            // Seeing the newest messages reads them.
+            if before.is_none() && listing.is_member {
+                hub.mark_read(user.id, ch_id, None).await?;
+            }
+            let read_marks = if listing.channel.kind == domain::model::ChannelKind::Direct {
+                hub.read_marks(user.id, ch_id).await?.iter().map(ReadMarkDto::from).collect()
+            } else {
+                Vec::new()
+            };
+            let pinned = hub.pinned(user.id, ch_id).await?.iter().map(MessageDto::from).collect();
             Ok(ChannelViewDto {
+                last_read,
+                read_marks,
+                pinned,
                 me: MeDto::from(&user),
                 workspace: WorkspaceDto::from(&workspace),
                 channels: hub.channels(user.id, ws_id).await?.iter().map(ChannelDto::from).collect(),
@@ -73,24 +94,123 @@ pub async fn message_page(channel_id: String, before: Option<String>) -> Result<
     )
 }
 
+/// Posts a message, or a reply when `thread_id` is given.
 #[server]
 pub async fn post_message(
     channel_id: String,
     body: String,
     nonce: Option<String>,
+    thread_id: Option<String>,
 ) -> Result<MessageDto, ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let (msg, _) = hub
-                .post_message(
-                    user.id,
-                    crate::ssr::parse_id("channel_id", &channel_id)?,
-                    &body,
-                    nonce.as_deref(),
-                )
-                .await?;
+            let post = domain::hub::Post {
+                body: &body,
+                nonce: nonce.as_deref().filter(|n| !n.is_empty()),
+                thread: crate::ssr::parse_optional_id("thread_id", thread_id.as_deref())?,
+                files: Vec::new(),
+            };
+            let (msg, _) = hub.post(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, post).await?;
             Ok(MessageDto::from(&msg))
+        }
+        .await,
+    )
+}
+
+/// A thread with its replies; opening it reads it.
+#[server]
+pub async fn thread_view(thread_id: String) -> Result<ThreadDto, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let thread = hub.thread(user.id, crate::ssr::parse_id("thread_id", &thread_id)?).await?;
+            Ok(ThreadDto::from(&thread))
+        }
+        .await,
+    )
+}
+
+/// Follows a thread, or unfollows it when `follow` is empty or "false".
+#[server]
+pub async fn follow_thread(message_id: String, follow: Option<String>) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let on = follow.is_some_and(|v| !v.is_empty() && v != "false");
+            hub.follow_thread(user.id, crate::ssr::parse_id("message_id", &message_id)?, on).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Opens (creating if needed) the direct conversation with the people named, and goes there.
+#[server]
+pub async fn open_direct(workspace_id: String, usernames: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ch = hub
+                .open_direct(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?, &usernames)
+                .await?;
+            leptos_axum::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Marks a channel read up to a message (the newest when absent).
+#[server]
+pub async fn mark_read(channel_id: String, message_id: Option<String>) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let upto = crate::ssr::parse_optional_id("message_id", message_id.as_deref())?;
+            hub.mark_read(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, upto).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Pins a message, or unpins it when `unpin` is set.
+#[server]
+pub async fn pin_message(message_id: String, unpin: Option<String>) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let off = unpin.is_some_and(|v| !v.is_empty() && v != "false");
+            hub.set_pinned(user.id, crate::ssr::parse_id("message_id", &message_id)?, !off).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Who has read a message: read receipts on request.
+#[server]
+pub async fn readers(message_id: String) -> Result<Vec<UserDto>, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let who = hub.readers(user.id, crate::ssr::parse_id("message_id", &message_id)?).await?;
+            Ok(who.iter().map(UserDto::from).collect())
+        }
+        .await,
+    )
+}
+
+/// Changes a channel's topic.
+#[server]
+pub async fn set_topic(channel_id: String, topic: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.update_channel(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, None, Some(&topic))
+                .await?;
+            Ok(())
         }
         .await,
     )
@@ -223,6 +343,52 @@ pub async fn search(workspace_id: String, q: String) -> Result<Vec<SearchHitDto>
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
             Ok(hub.search(user.id, &q, Some(ws)).await?.iter().map(SearchHitDto::from).collect())
+        }
+        .await,
+    )
+}
+
+/// One channel as the caller sees it (with its members if it is a direct conversation).
+#[server]
+pub async fn channel_info(channel_id: String) -> Result<ChannelDto, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let listing = hub.channel(user.id, crate::ssr::parse_id("channel_id", &channel_id)?).await?;
+            Ok(ChannelDto::from(&listing))
+        }
+        .await,
+    )
+}
+
+/// Everything the Threads view shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadsViewDto {
+    pub me: MeDto,
+    pub workspace: WorkspaceDto,
+    pub channels: Vec<ChannelDto>,
+    pub threads: Vec<FollowedThreadDto>,
+}
+
+#[server]
+pub async fn threads_view(workspace_id: String) -> Result<ThreadsViewDto, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let user = crate::ssr::auth::require_user().await?;
+            let hub = crate::ssr::services()?.hub;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let workspace = hub.workspace(user.id, ws).await?;
+            Ok(ThreadsViewDto {
+                me: MeDto::from(&user),
+                workspace: WorkspaceDto::from(&workspace),
+                channels: hub.channels(user.id, ws).await?.iter().map(ChannelDto::from).collect(),
+                threads: hub
+                    .followed_threads(user.id, ws)
+                    .await?
+                    .iter()
+                    .map(FollowedThreadDto::from)
+                    .collect(),
+            })
         }
         .await,
     )

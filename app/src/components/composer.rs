@@ -1,6 +1,6 @@
 use crate::api::PostMessage;
 use crate::components::errors::{FieldError, field_error, form_error};
-use crate::wire::MessageDto;
+use crate::wire::{MessageDto, UserDto};
 use leptos::prelude::*;
 
 /// A fresh idempotency key for the next message.
@@ -24,41 +24,199 @@ pub fn new_nonce() -> String {
     }
 }
 
-/// The message box. Enter sends, Shift+Enter starts a new line. Without
-/// JavaScript it is a plain form that posts and comes back to the channel.
+/// The `@partial` being typed just before the caret: where its `@` starts
+/// (in UTF-16 units, as the textarea counts) and the partial name.
+pub fn mention_at_caret(before_caret: &str) -> Option<(usize, String)> {
+    let at = before_caret.rfind('@')?;
+    let partial = &before_caret[at + 1..];
+    let starts_word = before_caret[..at].chars().next_back().is_none_or(|c| c.is_whitespace() || c == '(');
+    let name_like =
+        partial.chars().count() <= 32 && partial.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c));
+    (starts_word && name_like).then(|| (before_caret[..at].encode_utf16().count(), partial.to_lowercase()))
+}
+
+/// Who to offer for `@partial`: usernames or display names starting with it,
+/// then `@channel` and `@here`; at most six.
+pub fn mention_candidates(people: &[UserDto], partial: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = people
+        .iter()
+        .filter(|u| {
+            u.username.starts_with(partial)
+                || u.display_name.to_lowercase().starts_with(partial)
+                || u.display_name.to_lowercase().split_whitespace().any(|w| w.starts_with(partial))
+        })
+        .map(|u| (u.username.clone(), u.display_name.clone()))
+        .collect();
+    for (name, what) in [("channel", "Notify everyone in this channel"), ("here", "Notify everyone online")] {
+        if name.starts_with(partial) {
+            out.push((name.to_string(), what.to_string()));
+        }
+    }
+    out.truncate(6);
+    out
+}
+
+/// The message box. Enter sends, Shift+Enter starts a new line; `@` offers
+/// people to mention. Files can be attached by button or dropped on it
+/// (once the page is hydrated: uploads need JavaScript); they are sent with
+/// the message, with a progress bar. Without JavaScript it is a plain form
+/// that posts and comes back to the channel.
 #[component]
-pub fn Composer(channel_id: String, channel_name: String, on_sent: Callback<MessageDto>) -> impl IntoView {
+pub fn Composer(
+    channel_id: String,
+    /// What the box is for: "#general", "Ana", "thread".
+    label: String,
+    /// Post replies in this thread.
+    #[prop(optional)]
+    thread_id: Option<String>,
+    /// People offered after `@`.
+    people: Signal<Vec<UserDto>>,
+    on_sent: Callback<MessageDto>,
+) -> impl IntoView {
     let post = ServerAction::<PostMessage>::new();
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let nonce_ref = NodeRef::<leptos::html::Input>::new();
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
     let value = post.value();
+    let prefix = if thread_id.is_some() { "thread-composer" } else { "composer" };
+    let error_id: &'static str = if thread_id.is_some() { "thread-composer-error" } else { "composer-error" };
+    let (body_id, list_id) = (format!("{prefix}-body"), format!("{prefix}-mentions"));
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+
+    // Files waiting to be sent (names and sizes; the File objects live in the browser).
+    let pending: RwSignal<Vec<(String, i64)>> = RwSignal::new(Vec::new());
+    let progress: RwSignal<Option<f64>> = RwSignal::new(None);
+    let upload_error: RwSignal<Option<String>> = RwSignal::new(None);
+    #[cfg(feature = "hydrate")]
+    let files = StoredValue::new_local(Vec::<web_sys::File>::new());
+
+    let reset = move || {
+        if let Some(form) = form_ref.get_untracked() {
+            form.reset();
+        }
+        if let Some(nonce) = nonce_ref.get_untracked() {
+            nonce.set_value(&new_nonce());
+        }
+        if let Some(body) = body_ref.get_untracked() {
+            let _ = body.focus();
+        }
+        pending.set(Vec::new());
+        #[cfg(feature = "hydrate")]
+        files.set_value(Vec::new());
+    };
     Effect::new(move |_| {
         if let Some(Ok(msg)) = value.get() {
             on_sent.run(msg);
-            if let Some(form) = form_ref.get_untracked() {
-                form.reset();
-            }
-            if let Some(nonce) = nonce_ref.get_untracked() {
-                nonce.set_value(&new_nonce());
-            }
-            if let Some(body) = body_ref.get_untracked() {
-                let _ = body.focus();
-            }
+            reset();
         }
     });
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-            ev.prevent_default();
-            if post.pending().get_untracked() {
+
+    // Mention suggestions: (username, description), the highlighted one.
+    let suggestions: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
+    let selected = RwSignal::new(0usize);
+    let pick = move |i: usize| {
+        let Some((name, _)) = suggestions.with_untracked(|s| s.get(i).cloned()) else { return };
+        suggestions.set(Vec::new());
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = body_ref.get_untracked() {
+            let text = el.value();
+            let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
+            let units: Vec<u16> = text.encode_utf16().collect();
+            let caret = caret.min(units.len());
+            let before = String::from_utf16_lossy(&units[..caret]);
+            let after = String::from_utf16_lossy(&units[caret..]);
+            if let Some((at, _)) = mention_at_caret(&before) {
+                let head = String::from_utf16_lossy(&units[..at]);
+                let inserted = format!("{head}@{name} ");
+                let pos = inserted.encode_utf16().count() as u32;
+                el.set_value(&format!("{inserted}{after}"));
+                let _ = el.set_selection_range(pos, pos);
+                let _ = el.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = name;
+    };
+
+    #[cfg(feature = "hydrate")]
+    let upload = {
+        let (channel_id, thread_id) = (channel_id.clone(), thread_id.clone());
+        move || {
+            if progress.get_untracked().is_some() {
                 return;
             }
-            if let Some(form) = form_ref.get_untracked() {
-                let _ = form.request_submit();
+            let (Some(body), Some(nonce)) = (body_ref.get_untracked(), nonce_ref.get_untracked()) else {
+                return;
+            };
+            let chosen = files.get_value();
+            upload_error.set(None);
+            progress.set(Some(0.0));
+            let fields = [
+                ("channel_id", channel_id.clone()),
+                ("body", body.value()),
+                ("nonce", nonce.value()),
+                ("thread_id", thread_id.clone().unwrap_or_default()),
+            ];
+            send_with_files(&fields, &chosen, progress, move |result| {
+                progress.set(None);
+                match result {
+                    Ok(msg) => {
+                        on_sent.run(msg);
+                        reset();
+                    }
+                    Err(e) => upload_error.set(Some(e)),
+                }
+            });
+        }
+    };
+
+    let on_keydown = {
+        #[cfg(feature = "hydrate")]
+        let upload = upload.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            let open = suggestions.with_untracked(|s| s.len());
+            if open > 0 {
+                match ev.key().as_str() {
+                    "ArrowDown" => {
+                        ev.prevent_default();
+                        selected.update(|i| *i = (*i + 1) % open);
+                        return;
+                    }
+                    "ArrowUp" => {
+                        ev.prevent_default();
+                        selected.update(|i| *i = (*i + open - 1) % open);
+                        return;
+                    }
+                    "Enter" | "Tab" => {
+                        ev.prevent_default();
+                        pick(selected.get_untracked());
+                        return;
+                    }
+                    "Escape" => {
+                        ev.prevent_default();
+                        suggestions.set(Vec::new());
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+            if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                ev.prevent_default();
+                if post.pending().get_untracked() {
+                    return;
+                }
+                #[cfg(feature = "hydrate")]
+                if !pending.with_untracked(Vec::is_empty) {
+                    upload();
+                    return;
+                }
+                if let Some(form) = form_ref.get_untracked() {
+                    let _ = form.request_submit();
+                }
             }
         }
     };
-    // Tell the channel we are typing, at most every 3 seconds.
+    // Tell the channel we are typing, at most every 3 seconds; offer mentions.
     let last_typing = StoredValue::new(0.0_f64);
     let typing_channel = channel_id.clone();
     let on_input = move |_ev: leptos::ev::Event| {
@@ -71,20 +229,255 @@ pub fn Composer(channel_id: String, channel_name: String, on_sent: Callback<Mess
                     channel_id: typing_channel.clone(),
                 });
             }
+            if let Some(el) = body_ref.get_untracked() {
+                let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
+                let units: Vec<u16> = el.value().encode_utf16().collect();
+                let before = String::from_utf16_lossy(&units[..caret.min(units.len())]);
+                let found = match mention_at_caret(&before) {
+                    Some((_, partial)) => people.with_untracked(|p| mention_candidates(p, &partial)),
+                    None => Vec::new(),
+                };
+                selected.set(0);
+                suggestions.set(found);
+            }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&typing_channel, last_typing);
+        let _ = (&typing_channel, last_typing, people);
     };
-    let label = format!("Message #{channel_name}");
+
+    // Choosing or dropping files.
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let add_files = move |list: Option<web_sys_shim::FileList>| {
+        #[cfg(feature = "hydrate")]
+        if let Some(list) = list {
+            let mut chosen = files.get_value();
+            for i in 0..list.length() {
+                if let Some(f) = list.get(i) {
+                    pending.update(|p| p.push((f.name(), f.size() as i64)));
+                    chosen.push(f);
+                }
+            }
+            files.set_value(chosen);
+            upload_error.set(None);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = list;
+    };
+    let on_file_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
+            if let Some(input) = input {
+                add_files(input.files());
+                input.set_value("");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let dragging = RwSignal::new(false);
+    let on_dragover = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(true);
+    };
+    let on_dragleave = move |_ev: leptos::ev::DragEvent| dragging.set(false);
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        #[cfg(feature = "hydrate")]
+        add_files(ev.data_transfer().and_then(|d| d.files()));
+    };
+    let remove_file = move |i: usize| {
+        pending.update(|p| {
+            if i < p.len() {
+                p.remove(i);
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        files.update_value(|f| {
+            if i < f.len() {
+                f.remove(i);
+            }
+        });
+    };
+    let on_send_click = {
+        #[cfg(feature = "hydrate")]
+        let upload = upload.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            if !pending.with_untracked(Vec::is_empty) {
+                ev.prevent_default();
+                #[cfg(feature = "hydrate")]
+                upload();
+            }
+        }
+    };
+
+    let placeholder = format!("Message {label}");
+    let file_input_id = format!("{prefix}-file");
+    let show_upload = move || hydrated.is_some_and(|h| h.get());
+    let list_id_for_textarea = list_id.clone();
     view! {
-        <ActionForm action=post node_ref=form_ref attr:class="composer" attr:aria-label="Send a message">
-            <input type="hidden" name="channel_id" value=channel_id />
-            <input type="hidden" name="nonce" value=new_nonce() node_ref=nonce_ref />
-            <label for="composer-body" class="visually-hidden">{label.clone()}</label>
-            <textarea id="composer-body" name="body" rows="2" placeholder=label node_ref=body_ref
-                on:keydown=on_keydown on:input=on_input aria-describedby="composer-error"></textarea>
-            <button type="submit" disabled=move || post.pending().get()>"Send"</button>
-            <FieldError id="composer-error" message=move || field_error(value, "body")().or_else(form_error(value)) />
+        <ActionForm action=post node_ref=form_ref attr:class="composer" attr:aria-label=format!("Send a message to {label}")>
+            <div class="drop-zone" class:dragging=move || dragging.get()
+                on:dragover=on_dragover on:dragleave=on_dragleave on:drop=on_drop>
+                <input type="hidden" name="channel_id" value=channel_id />
+                <input type="hidden" name="nonce" value=new_nonce() node_ref=nonce_ref />
+                {thread_id.clone().map(|t| view! { <input type="hidden" name="thread_id" value=t /> })}
+                <label for=body_id.clone() class="visually-hidden">{placeholder.clone()}</label>
+                <textarea id=body_id name="body" rows="2" placeholder=placeholder node_ref=body_ref
+                    on:keydown=on_keydown on:input=on_input aria-describedby=error_id
+                    aria-autocomplete="list" aria-controls=list_id_for_textarea
+                    aria-expanded=move || if suggestions.with(Vec::is_empty) { "false" } else { "true" }></textarea>
+                {move || (!suggestions.with(Vec::is_empty)).then(|| view! {
+                    <ul class="mention-suggestions" role="listbox" id=list_id.clone() aria-label="People to mention">
+                        {suggestions.get().into_iter().enumerate().map(|(i, (name, who))| view! {
+                            <li role="option" aria-selected=move || if selected.get() == i { "true" } else { "false" }
+                                class:selected=move || selected.get() == i
+                                on:mousedown=move |ev| { ev.prevent_default(); pick(i); }>
+                                <span class="mention-name">"@" {name}</span> " " <span class="mention-who">{who}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })}
+                {move || show_upload().then(|| view! {
+                    <label class="attach" for=file_input_id.clone() title="Attach files">
+                        <span aria-hidden="true">"📎"</span><span class="visually-hidden">"Attach files"</span>
+                    </label>
+                    <input type="file" id=file_input_id.clone() multiple class="visually-hidden" on:change=on_file_change />
+                })}
+                <button type="submit" disabled=move || post.pending().get() || progress.get().is_some()
+                    on:click=on_send_click>"Send"</button>
+            </div>
+            {move || (!pending.with(Vec::is_empty)).then(|| view! {
+                <ul class="pending-files" aria-label="Files to send">
+                    {pending.get().into_iter().enumerate().map(|(i, (name, size))| {
+                        let label = format!("Remove {name}");
+                        view! {
+                            <li>
+                                <span class="file-name">{name}</span> " "
+                                <span class="file-size">{crate::components::message_list::human_size(size)}</span>
+                                <button type="button" class="link" aria-label=label on:click=move |_| remove_file(i)>"×"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            {move || progress.get().map(|p| view! {
+                <progress class="upload-progress" max="100" value=p aria-label="Upload progress">{format!("{p:.0}%")}</progress>
+            })}
+            <FieldError id="upload-error" message=move || upload_error.get() />
+            <FieldError id=error_id message=move || field_error(value, "body")().or_else(form_error(value)) />
         </ActionForm>
+    }
+}
+
+/// The browser's `FileList`, or nothing on the server.
+mod web_sys_shim {
+    #[cfg(feature = "hydrate")]
+    pub use web_sys::FileList;
+    #[cfg(not(feature = "hydrate"))]
+    pub struct FileList;
+}
+
+/// Posts a message with files as `multipart/form-data` through
+/// XMLHttpRequest (the one browser API that reports upload progress).
+#[cfg(feature = "hydrate")]
+fn send_with_files(
+    fields: &[(&str, String)],
+    files: &[web_sys::File],
+    progress: RwSignal<Option<f64>>,
+    done: impl FnOnce(Result<MessageDto, String>) + 'static,
+) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let fail = "The upload failed. Check your connection and try again.";
+    let Ok(form) = web_sys::FormData::new() else { return done(Err(fail.into())) };
+    for (k, v) in fields {
+        let _ = form.append_with_str(k, v);
+    }
+    for f in files {
+        let _ = form.append_with_blob_and_filename("file", f, &f.name());
+    }
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return done(Err(fail.into())) };
+    if xhr.open("POST", "/api/communication/messages/").is_err() {
+        return done(Err(fail.into()));
+    }
+    let _ = xhr.set_request_header("Accept", "application/json");
+    if let Ok(upload) = xhr.upload() {
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+                if e.length_computable() && e.total() > 0.0 {
+                    progress.set(Some((e.loaded() / e.total() * 100.0).min(100.0)));
+                }
+            });
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        on_progress.forget();
+    }
+    let done = std::rc::Rc::new(std::cell::RefCell::new(Some(done)));
+    let finish = {
+        let done = done.clone();
+        move |r: Result<MessageDto, String>| {
+            if let Some(f) = done.borrow_mut().take() {
+                f(r);
+            }
+        }
+    };
+    let on_load = {
+        let xhr = xhr.clone();
+        let finish = finish.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            let text = xhr.response_text().ok().flatten().unwrap_or_default();
+            let status = xhr.status().unwrap_or(0);
+            if (200..300).contains(&status) {
+                match serde_json::from_str::<MessageDto>(&text) {
+                    Ok(m) => finish(Ok(m)),
+                    Err(_) => finish(Err(fail.into())),
+                }
+            } else {
+                let message = serde_json::from_str::<crate::wire::ApiError>(&text)
+                    .map(|e| e.message)
+                    .unwrap_or_else(|_| format!("The upload failed (HTTP {status}). Try again."));
+                finish(Err(message));
+            }
+        })
+    };
+    xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+    on_load.forget();
+    let on_error = Closure::<dyn FnMut()>::new(move || finish(Err(fail.into())));
+    xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    if xhr.send_with_opt_form_data(Some(&form)).is_err()
+        && let Some(f) = done.borrow_mut().take()
+    {
+        f(Err(fail.into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_mention_being_typed() {
+        assert_eq!(mention_at_caret("hi @an"), Some((3, "an".into())));
+        assert_eq!(mention_at_caret("@"), Some((0, String::new())));
+        assert_eq!(mention_at_caret("mail me at ana@example"), None, "an @ inside a word is not a mention");
+        assert_eq!(mention_at_caret("@ana hello"), None, "the mention is finished");
+        assert_eq!(mention_at_caret("日本 @Bo"), Some((3, "bo".into())), "positions count UTF-16 units");
+    }
+
+    #[test]
+    fn offers_people_then_everyone() {
+        let people = vec![
+            UserDto { id: "1".into(), username: "ana".into(), display_name: "Ana Lima".into() },
+            UserDto { id: "2".into(), username: "bob".into(), display_name: "Bob Chen".into() },
+            UserDto { id: "3".into(), username: "hector".into(), display_name: "Héctor".into() },
+        ];
+        let names = |p: &str| mention_candidates(&people, p).into_iter().map(|c| c.0).collect::<Vec<_>>();
+        assert_eq!(names("a"), ["ana"]);
+        assert_eq!(names("chen"), ["bob"], "any word of the display name");
+        assert_eq!(names("h"), ["hector", "here"]);
+        assert_eq!(names("").len(), 5);
     }
 }

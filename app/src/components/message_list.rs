@@ -1,4 +1,4 @@
-use crate::api::{DeleteMessage, EditMessage, React};
+use crate::api::{DeleteMessage, EditMessage, PinMessage, React};
 use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::time::Time;
 use crate::wire::{MessageDto, ReactionDto, UserDto};
@@ -45,10 +45,97 @@ pub fn apply_reaction(list: &mut [MessageDto], message_id: &str, emoji: &str, us
     }
 }
 
+/// Counts a new reply in its parent's thread summary.
+pub fn apply_reply(list: &mut [MessageDto], reply: &MessageDto) {
+    let Some(parent) = reply.thread_id.as_ref().and_then(|t| list.iter_mut().find(|m| &m.id == t)) else {
+        return;
+    };
+    let t = parent.thread.get_or_insert(crate::wire::ThreadSummaryDto {
+        reply_count: 0,
+        last_reply_at: 0,
+        participants: Vec::new(),
+    });
+    t.reply_count += 1;
+    t.last_reply_at = t.last_reply_at.max(reply.created_at);
+    if t.participants.len() < 5 && !t.participants.iter().any(|u| u.id == reply.author.id) {
+        t.participants.push(reply.author.clone());
+    }
+}
+
+/// Applies a gateway event about messages already in `list` (edits, pins,
+/// deletions, reactions, replies counted in their parent). New messages are
+/// the caller's business: which ones belong in a list depends on the list.
+pub fn apply_message_event(list: &mut Vec<MessageDto>, event: &crate::wire::GatewayEvent) {
+    use crate::wire::GatewayEvent as G;
+    match event {
+        G::MessageUpdate { message } => {
+            if let Some(m) = list.iter_mut().find(|m| m.id == message.id) {
+                *m = message.clone();
+            }
+        }
+        G::MessageDelete { message_id, thread_id, .. } => {
+            if let Some(t) = thread_id
+                && let Some(parent) = list.iter_mut().find(|m| &m.id == t)
+                && let Some(summary) = parent.thread.as_mut()
+            {
+                summary.reply_count = (summary.reply_count - 1).max(0);
+            }
+            // A first message with replies stays as a placeholder.
+            if let Some(m) = list.iter_mut().find(|m| &m.id == message_id)
+                && m.thread.as_ref().is_some_and(|t| t.reply_count > 0)
+            {
+                m.deleted = true;
+                m.body.clear();
+                m.html.clear();
+                m.reactions.clear();
+                m.attachments.clear();
+            } else {
+                list.retain(|m| &m.id != message_id);
+            }
+        }
+        G::ReactionAdd { message_id, emoji, user, .. } => apply_reaction(list, message_id, emoji, Ok(user)),
+        G::ReactionRemove { message_id, emoji, user_id, .. } => {
+            apply_reaction(list, message_id, emoji, Err(user_id))
+        }
+        G::MessageCreate { message } if message.thread_id.is_some() => apply_reply(list, message),
+        _ => {}
+    }
+}
+
 /// What identifies a message's rendering: it changes when the message does.
 fn render_key(m: &MessageDto) -> String {
     let reactions: Vec<String> = m.reactions.iter().map(|r| format!("{}{}", r.emoji, r.count)).collect();
-    format!("{}:{}:{}", m.id, m.edited_at.unwrap_or(0), reactions.join(","))
+    let replies = m.thread.as_ref().map_or(0, |t| t.reply_count);
+    format!(
+        "{}:{}:{}:{replies}:{}:{}",
+        m.id,
+        m.edited_at.unwrap_or(0),
+        reactions.join(","),
+        m.pinned,
+        m.deleted
+    )
+}
+
+/// How a list shows its messages: where it is, who reads, what they may do.
+#[derive(Clone)]
+pub struct ListContext {
+    pub workspace_id: String,
+    pub me_id: String,
+    /// Members may react and pin.
+    pub can_react: bool,
+    /// Offer "Reply in thread" (not inside a thread panel).
+    pub threads: bool,
+    /// A message to show highlighted (opened from search).
+    pub focus: Option<String>,
+    /// Draw the "new messages" line above this message.
+    pub first_unread: Option<String>,
+}
+
+/// The first message after `last_read` written by someone else: where the
+/// "new messages" line goes.
+pub fn first_unread(messages: &[MessageDto], last_read: Option<&str>, me_id: &str) -> Option<String> {
+    let last = last_read?;
+    messages.iter().find(|m| id_key(&m.id) > id_key(last) && m.author.id != me_id).map(|m| m.id.clone())
 }
 
 /// Emoji offered for a quick reaction.
@@ -62,17 +149,19 @@ pub fn MessageList(
     messages: RwSignal<Vec<MessageDto>>,
     older: RwSignal<Option<String>>,
     channel_id: String,
-    channel_name: String,
-    me_id: String,
-    can_react: bool,
-    /// A message to show highlighted (opened from search).
-    focus: Option<String>,
+    /// For people: "#general", "Ana, Bob", "Thread".
+    label: String,
+    cx: ListContext,
 ) -> impl IntoView {
     let list_ref = NodeRef::<leptos::html::Div>::new();
     let loading = RwSignal::new(false);
-    let react = ServerAction::<React>::new();
-    let edit = ServerAction::<EditMessage>::new();
-    let delete = ServerAction::<DeleteMessage>::new();
+    let actions = Actions {
+        react: ServerAction::<React>::new(),
+        edit: ServerAction::<EditMessage>::new(),
+        delete: ServerAction::<DeleteMessage>::new(),
+        pin: ServerAction::<PinMessage>::new(),
+    };
+    let Actions { react, edit, delete, pin } = actions;
     // Keep the newest message in view as messages arrive.
     Effect::new(move |_| {
         let _ = messages.with(|m| m.last().map(|m| m.id.clone()));
@@ -101,9 +190,11 @@ pub fn MessageList(
             .or_else(form_error(edit.value()))
             .or_else(field_error(edit.value(), "body"))
             .or_else(form_error(delete.value()))
+            .or_else(form_error(pin.value()))
     };
+    let error_id = if cx.threads { "message-action-error" } else { "thread-action-error" };
     view! {
-        <div class="messages" node_ref=list_ref role="log" aria-live="polite" aria-label=format!("Messages in #{channel_name}")>
+        <div class="messages" node_ref=list_ref role="log" aria-live="polite" aria-label=format!("Messages in {label}")>
             {move || older.get().map(|cursor| view! {
                 <a class="load-older" href=format!("?before={cursor}") on:click=load_older.clone()>
                     {move || if loading.get() { "Loading…" } else { "Load older messages" }}
@@ -112,26 +203,43 @@ pub fn MessageList(
             {move || messages.with(|m| m.is_empty()).then(|| view! {
                 <p class="empty">"No messages yet. Say hello!"</p>
             })}
-            <FieldError id="message-action-error" message=action_error />
+            <FieldError id=error_id message=action_error />
             <ol class="message-list">
                 <For each=move || messages.get() key=render_key let:m>
-                    {message_item(m, &me_id, focus.as_deref(), can_react, react, edit, delete)}
+                    {message_item(m, &cx, actions)}
                 </For>
             </ol>
         </div>
     }
+    .into_any()
 }
 
-fn message_item(
-    m: MessageDto,
-    me_id: &str,
-    focus: Option<&str>,
-    can_react: bool,
-    react: ServerAction<React>,
-    edit: ServerAction<EditMessage>,
-    delete: ServerAction<DeleteMessage>,
-) -> impl IntoView + use<> {
+/// The forms every message offers.
+#[derive(Clone, Copy)]
+pub struct Actions {
+    pub react: ServerAction<React>,
+    pub edit: ServerAction<EditMessage>,
+    pub delete: ServerAction<DeleteMessage>,
+    pub pin: ServerAction<PinMessage>,
+}
+
+fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
+    let Actions { react, edit, delete, pin } = actions;
+    let (me_id, can_react) = (cx.me_id.as_str(), cx.can_react);
     let id = m.id.clone();
+    let divider = (cx.first_unread.as_deref() == Some(id.as_str())).then(|| {
+        view! { <li class="new-divider" role="separator" aria-label="New messages"><span>"New messages"</span></li> }
+    });
+    if m.deleted {
+        return view! {
+            {divider}
+            <li class="message deleted" id=format!("m-{id}") data-id=id.clone()>
+                <p class="placeholder">"This message was deleted."</p>
+                {thread_summary(&m, cx)}
+            </li>
+        }
+        .into_any();
+    }
     let chips = m
         .reactions
         .iter()
@@ -188,17 +296,127 @@ fn message_item(
             </ActionForm>
         }
     });
+    let seen = (m.author.id == me_id && cx.threads).then(|| view! { <SeenBy message_id=id.clone() /> });
+    let pin_form = can_react.then(|| {
+        let (pin_id, pinned) = (id.clone(), m.pinned);
+        view! {
+            <ActionForm action=pin attr:class="inline">
+                <input type="hidden" name="message_id" value=pin_id />
+                <input type="hidden" name="unpin" value=if pinned { "true" } else { "" } />
+                <button type="submit" class="link">{if pinned { "Unpin" } else { "Pin" }}</button>
+            </ActionForm>
+        }
+    });
+    let reply_link = (cx.threads && m.thread_id.is_none()).then(|| {
+        let href = crate::paths::thread(&cx.workspace_id, &m.channel_id, &id);
+        view! { <a class="reply-link" href=href>"Reply in thread"</a> }
+    });
+    let files = m.attachments.iter().map(attachment_view).collect_view();
+    let focus = cx.focus.as_deref() == Some(id.as_str());
+    let summary = thread_summary(&m, cx);
     view! {
-        <li class="message" class:focus=focus == Some(id.as_str()) id=format!("m-{id}") data-id=id.clone()>
+        {divider}
+        <li class="message" class:focus=focus class:pinned=m.pinned id=format!("m-{id}") data-id=id.clone()>
             <div class="meta">
                 <span class="author" title=format!("@{}", m.author.username)>{m.author.display_name}</span>
                 <Time ms=m.created_at />
                 {m.edited_at.map(|_| view! { <span class="edited">"(edited)"</span> })}
+                {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
             </div>
             <div class="body markdown" inner_html=m.html></div>
+            {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
             <div class="reactions">{chips}</div>
-            <div class="message-actions">{quick}{own}</div>
+            {summary}
+            <div class="message-actions">{reply_link}{quick}{pin_form}{own}{seen}</div>
         </li>
+    }
+    .into_any()
+}
+
+/// Read receipts on request: who has read one's own message.
+#[component]
+fn SeenBy(message_id: String) -> impl IntoView {
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    let who: RwSignal<Option<Result<Vec<UserDto>, String>>> = RwSignal::new(None);
+    let load = move |_| {
+        if who.get_untracked().is_some() {
+            return;
+        }
+        let id = message_id.clone();
+        leptos::task::spawn_local(async move {
+            who.set(Some(crate::api::readers(id).await.map_err(|e| e.message)));
+        });
+    };
+    move || {
+        hydrated.is_some_and(|h| h.get()).then(|| {
+            view! {
+                <details class="seen-by" on:toggle=load.clone()>
+                    <summary>"Seen by…"</summary>
+                    {move || match who.get() {
+                        None => "Loading…".to_string(),
+                        Some(Err(e)) => e,
+                        Some(Ok(list)) if list.is_empty() => "Nobody yet".to_string(),
+                        Some(Ok(list)) => list.iter().map(|u| u.display_name.as_str()).collect::<Vec<_>>().join(", "),
+                    }}
+                </details>
+            }
+        })
+    }
+}
+
+/// "3 replies · Ana, Bob · last reply 10:42", linking to the thread.
+fn thread_summary(m: &MessageDto, cx: &ListContext) -> Option<impl IntoView + use<>> {
+    let t = m.thread.as_ref().filter(|t| t.reply_count > 0 && cx.threads)?;
+    let href = crate::paths::thread(&cx.workspace_id, &m.channel_id, &m.id);
+    let who: Vec<&str> = t.participants.iter().map(|u| u.display_name.as_str()).collect();
+    let count = if t.reply_count == 1 { "1 reply".to_string() } else { format!("{} replies", t.reply_count) };
+    let (who, last) = (who.join(", "), t.last_reply_at);
+    Some(view! {
+        <a class="thread-summary" href=href>
+            <span class="reply-count">{count}</span>
+            <span class="participants">{who}</span>
+            <span class="last-reply">"last reply " <Time ms=last /></span>
+        </a>
+    })
+}
+
+fn attachment_view(a: &crate::wire::AttachmentDto) -> impl IntoView + use<> {
+    let size = human_size(a.size);
+    let (url, name) = (a.url.clone(), a.file_name.clone());
+    if a.is_image {
+        let (img_src, alt, download, shown) = (url.clone(), name.clone(), name.clone(), name.clone());
+        view! {
+            <li class="attachment image">
+                <a href=url download=download title=format!("Download {name} ({size})")>
+                    <img src=img_src alt=alt loading="lazy" />
+                </a>
+                <span class="file-name">{shown}</span>
+            </li>
+        }
+        .into_any()
+    } else {
+        let download = name.clone();
+        view! {
+            <li class="attachment file">
+                <a href=url download=download>
+                    <span aria-hidden="true">"📎 "</span><span class="file-name">{name}</span>
+                </a>
+                <span class="file-size">{size}</span>
+            </li>
+        }
+        .into_any()
+    }
+}
+
+/// "25 MB", "1.5 KB", "300 bytes".
+pub fn human_size(bytes: i64) -> String {
+    const MB: i64 = 1024 * 1024;
+    if bytes >= MB {
+        format!("{:.1} MB", bytes as f64 / MB as f64)
+    } else if bytes >= 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -218,7 +436,33 @@ mod tests {
             created_at: 0,
             edited_at: None,
             reactions: Vec::new(),
+            thread_id: None,
+            thread: None,
+            deleted: false,
+            pinned: false,
+            attachments: Vec::new(),
+            mentions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn divider_goes_above_the_first_unread_message_by_someone_else() {
+        let mut list = vec![msg("5"), msg("9"), msg("10"), msg("11")];
+        list[2].author.id = "me".into();
+        assert_eq!(first_unread(&list, Some("9"), "me").as_deref(), Some("11"));
+        assert_eq!(first_unread(&list, Some("11"), "me"), None);
+        assert_eq!(first_unread(&list, None, "me"), None);
+    }
+
+    #[test]
+    fn replies_count_in_their_parent() {
+        let mut list = vec![msg("9")];
+        let mut r = msg("12");
+        r.thread_id = Some("9".into());
+        apply_reply(&mut list, &r);
+        apply_reply(&mut list, &r);
+        let t = list[0].thread.as_ref().unwrap();
+        assert_eq!((t.reply_count, t.participants.len()), (2, 1));
     }
 
     #[test]

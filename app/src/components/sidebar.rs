@@ -1,9 +1,12 @@
-use crate::api::{CreateChannel, LeaveWorkspace, Logout};
+use crate::api::{CreateChannel, LeaveWorkspace, Logout, OpenDirect};
 use crate::components::errors::{FieldError, field_error, form_error};
-use crate::wire::{ChannelDto, MeDto, WorkspaceDto};
+use crate::wire::{ChannelDto, ChannelKind, MeDto, WorkspaceDto};
 use leptos::prelude::*;
 
-/// The workspace's channels, a form to make one, and who is signed in.
+/// The workspace's channels and direct conversations with their unread
+/// counts, the Threads view, forms to make a channel or start a
+/// conversation, and who is signed in. `current` is the open channel's id
+/// (or "threads").
 #[component]
 pub fn Sidebar(
     workspace: WorkspaceDto,
@@ -12,6 +15,12 @@ pub fn Sidebar(
     me: MeDto,
 ) -> impl IntoView {
     let create = ServerAction::<CreateChannel>::new();
+    let open_dm = ServerAction::<OpenDirect>::new();
+    let dm_value = open_dm.value();
+    let dm_ws_id = workspace.id.clone();
+    let threads_href = crate::paths::threads(&workspace.id);
+    let threads_active = current == "threads";
+    let (current_dm, me_id) = (current.clone(), me.id.clone());
     let leave = ServerAction::<LeaveWorkspace>::new();
     let logout = ServerAction::<Logout>::new();
     let value = create.value();
@@ -31,23 +40,37 @@ pub fn Sidebar(
                 <label for="search-q" class="visually-hidden">"Search messages"</label>
                 <input id="search-q" name="q" type="search" placeholder="Search messages" required />
             </form>
+            <ul class="channel-list" aria-label="Views">
+                <li class:active=threads_active>
+                    <a href=threads_href aria-current=threads_active.then_some("page")>
+                        <span class="sigil" aria-hidden="true">"🧵"</span>"Threads"
+                    </a>
+                </li>
+            </ul>
             <h3 class="sidebar-section">"Channels"</h3>
             <ul class="channel-list" aria-label="Channels">
-                <For each=move || channels.get() key=|c| (c.id.clone(), c.is_member) let:c>
-                    {
-                        let href = crate::paths::channel(&c.workspace_id, &c.id);
-                        let active = c.id == current;
-                        view! {
-                            <li class:active=active class:not-member=c.is_member == Some(false)>
-                                <a href=href aria-current=active.then_some("page")>
-                                    <span class="sigil" aria-hidden="true">{if c.is_private { "🔒" } else { "#" }}</span>
-                                    {c.name.clone()}
-                                </a>
-                            </li>
-                        }
-                    }
+                <For each=move || channels.get().into_iter().filter(|c| c.kind == ChannelKind::Text)
+                    key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions) let:c>
+                    {channel_link(&c, &current, &c.name, if c.is_private { "🔒" } else { "#" })}
                 </For>
             </ul>
+            <h3 class="sidebar-section">"Direct messages"</h3>
+            <ul class="channel-list" aria-label="Direct messages">
+                <For each=move || channels.get().into_iter().filter(|c| c.kind == ChannelKind::Direct)
+                    key=|c| (c.id.clone(), c.unread, c.mentions, c.members.len()) let:c>
+                    {channel_link(&c, &current_dm, &c.label(&me_id), "@")}
+                </For>
+            </ul>
+            <details class="new-dm" open=move || dm_value.with(|v| matches!(v, Some(Err(_))))>
+                <summary>"+ New message"</summary>
+                <ActionForm action=open_dm attr:class="stack" attr:aria-label="Start a conversation">
+                    <input type="hidden" name="workspace_id" value=dm_ws_id />
+                    <label for="dm-usernames">"To (usernames, up to 7)"</label>
+                    <input id="dm-usernames" name="usernames" required placeholder="e.g. ana, bob" />
+                    <FieldError id="dm-error" message=move || field_error(dm_value, "usernames")().or_else(form_error(dm_value)) />
+                    <button type="submit">"Open conversation"</button>
+                </ActionForm>
+            </details>
             <details class="new-channel" open=move || value.with(|v| matches!(v, Some(Err(_))))>
                 <summary>"+ New channel"</summary>
                 <ActionForm action=create attr:class="stack" attr:aria-label="Create a channel">
@@ -77,5 +100,28 @@ pub fn Sidebar(
                 </ActionForm>
             </div>
         </nav>
+    }
+    .into_any()
+}
+
+/// One entry of the sidebar: bold when unread, with a badge for mentions.
+fn channel_link(c: &ChannelDto, current: &str, name: &str, sigil: &'static str) -> impl IntoView + use<> {
+    let href = crate::paths::channel(&c.workspace_id, &c.id);
+    let active = c.id == current;
+    let unread = c.unread > 0 && !active;
+    let mentions = if active { 0 } else { c.mentions };
+    let label = match (unread, mentions) {
+        (_, m) if m > 0 => format!("{name}, {m} mention{}", if m == 1 { "" } else { "s" }),
+        (true, _) => format!("{name}, unread messages"),
+        _ => name.to_string(),
+    };
+    view! {
+        <li class:active=active class:not-member=c.is_member == Some(false) class:unread=unread data-channel=c.id.clone()>
+            <a href=href aria-current=active.then_some("page") aria-label=label>
+                <span class="sigil" aria-hidden="true">{sigil}</span>
+                <span class="channel-name">{name.to_string()}</span>
+                {(mentions > 0).then(|| view! { <span class="badge mention-count" aria-hidden="true">{mentions}</span> })}
+            </a>
+        </li>
     }
 }

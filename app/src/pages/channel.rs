@@ -1,11 +1,14 @@
-use crate::api::{AddChannelMember, ChannelViewDto, CreateInvite, JoinChannel, LeaveChannel, channel_view};
+use crate::api::{
+    AddChannelMember, ChannelViewDto, CreateInvite, JoinChannel, LeaveChannel, SetTopic, channel_view,
+};
 use crate::components::composer::Composer;
 use crate::components::errors::{FieldError, field_error, form_error, page_error};
 #[cfg(feature = "hydrate")]
-use crate::components::message_list::apply_reaction;
-use crate::components::message_list::{MessageList, merge_messages};
+use crate::components::message_list::apply_message_event;
+use crate::components::message_list::{ListContext, MessageList, first_unread, merge_messages};
 use crate::components::sidebar::Sidebar;
-use crate::wire::{ChannelDto, MemberDto, MessageDto};
+use crate::components::thread_panel::ThreadPanel;
+use crate::wire::{ChannelDto, ChannelKind, MemberDto, MessageDto, PresenceStatus, UserDto};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -47,13 +50,36 @@ fn ChannelScreen(
     join: ServerAction<JoinChannel>,
     add_member: ServerAction<AddChannelMember>,
 ) -> impl IntoView {
-    let ChannelViewDto { me, workspace, channels, channel, page, members, public_url } = view;
+    let ChannelViewDto {
+        me,
+        workspace,
+        channels,
+        channel,
+        page,
+        members,
+        public_url,
+        last_read,
+        read_marks,
+        pinned,
+    } = view;
     let mut history = page.messages;
     history.reverse();
+    let first_unread = first_unread(&history, last_read.as_deref(), &me.id);
     let messages = RwSignal::new(history);
+    let read_marks = RwSignal::new(read_marks);
+    let pinned = RwSignal::new(pinned);
+    let topic = RwSignal::new(channel.topic.clone());
+    let is_direct = channel.kind == ChannelKind::Direct;
+    let label = channel.label(&me.id);
+
     let older = RwSignal::new(page.next_cursor);
     let channels = RwSignal::new(channels);
     let members = RwSignal::new(members);
+    let people: Signal<Vec<UserDto>> =
+        Signal::derive(move || members.with(|m| m.iter().map(|m| m.user.clone()).collect()));
+    let query = use_query_map();
+    let thread_open: Signal<Option<String>> =
+        Signal::derive(move || query.read().get("thread").filter(|t| !t.is_empty()));
     let is_member = channel.is_member.unwrap_or(false);
     let on_sent = Callback::new(move |m: MessageDto| messages.update(|list| merge_messages(list, [m])));
     // Who else is typing here, and until when (ms since the epoch).
@@ -66,6 +92,21 @@ fn ChannelScreen(
         let channel_id = channel.id.clone();
         let ws_id = workspace.id.clone();
         let my_id = me.id.clone();
+        let my_username = me.username.clone();
+        // Read what arrives while the page is in view.
+        let read_now = {
+            let channel_id = channel_id.clone();
+            move |message_id: String| {
+                let visible =
+                    leptos::prelude::document().visibility_state() == web_sys::VisibilityState::Visible;
+                if is_member && visible {
+                    let channel_id = channel_id.clone();
+                    leptos::task::spawn_local(async move {
+                        let _ = crate::api::mark_read(channel_id, Some(message_id)).await;
+                    });
+                }
+            }
+        };
         let sub = subscribe(move |event| match event {
             LiveEvent::Connected => {
                 // Catch up on whatever arrived while we were not connected.
@@ -76,9 +117,46 @@ fn ChannelScreen(
                     }
                 });
             }
-            LiveEvent::Gateway(G::MessageCreate { message }) if message.channel_id == channel_id => {
+            LiveEvent::Gateway(G::MessageCreate { message })
+                if message.channel_id == channel_id && message.thread_id.is_none() =>
+            {
                 messages.update(|list| merge_messages(list, [message.clone()]));
                 typing.update(|t| t.retain(|(u, _)| u.id != message.author.id));
+                if message.author.id != my_id {
+                    read_now(message.id.clone());
+                }
+            }
+            LiveEvent::Gateway(G::MessageCreate { message })
+                if message.thread_id.is_none() && message.author.id != my_id =>
+            {
+                // Elsewhere: count it in the sidebar.
+                channels.update(|list| {
+                    if let Some(c) = list.iter_mut().find(|c| c.id == message.channel_id) {
+                        c.unread += 1;
+                        if c.kind == ChannelKind::Direct || message.mentions_user(&my_username) {
+                            c.mentions += 1;
+                        }
+                    }
+                });
+            }
+            LiveEvent::Gateway(G::ReadUpdate { channel_id: c, user_id, last_read_id }) => {
+                if *user_id == my_id {
+                    channels.update(|list| {
+                        if let Some(ch) = list.iter_mut().find(|ch| ch.id == *c) {
+                            ch.unread = 0;
+                            ch.mentions = 0;
+                        }
+                    });
+                }
+                if *c == channel_id {
+                    read_marks.update(|marks| match marks.iter_mut().find(|m| m.user_id == *user_id) {
+                        Some(m) => m.last_read_id = last_read_id.clone(),
+                        None => marks.push(crate::wire::ReadMarkDto {
+                            user_id: user_id.clone(),
+                            last_read_id: last_read_id.clone(),
+                        }),
+                    });
+                }
             }
             LiveEvent::Gateway(G::TypingStart { channel_id: c, user })
                 if *c == channel_id && user.id != my_id =>
@@ -89,25 +167,28 @@ fn ChannelScreen(
                     t.push((user.clone(), until));
                 });
             }
-            LiveEvent::Gateway(G::MessageUpdate { message }) if message.channel_id == channel_id => {
-                messages.update(|list| {
-                    if let Some(m) = list.iter_mut().find(|m| m.id == message.id) {
-                        *m = message.clone();
+            LiveEvent::Gateway(e @ G::MessageUpdate { message }) if message.channel_id == channel_id => {
+                messages.update(|list| apply_message_event(list, e));
+                pinned.update(|list| {
+                    list.retain(|m| m.id != message.id);
+                    if message.pinned {
+                        list.insert(0, message.clone());
                     }
                 });
             }
-            LiveEvent::Gateway(G::MessageDelete { channel_id: c, message_id }) if *c == channel_id => {
-                messages.update(|list| list.retain(|m| m.id != *message_id));
+            LiveEvent::Gateway(
+                e @ (G::MessageDelete { channel_id: c, .. }
+                | G::ReactionAdd { channel_id: c, .. }
+                | G::ReactionRemove { channel_id: c, .. }),
+            ) if *c == channel_id => {
+                messages.update(|list| apply_message_event(list, e));
+                if let G::MessageDelete { message_id, .. } = e {
+                    pinned.update(|list| list.retain(|m| m.id != *message_id));
+                }
             }
-            LiveEvent::Gateway(G::ReactionAdd { channel_id: c, message_id, emoji, user })
-                if *c == channel_id =>
-            {
-                messages.update(|list| apply_reaction(list, message_id, emoji, Ok(user)));
-            }
-            LiveEvent::Gateway(G::ReactionRemove { channel_id: c, message_id, emoji, user_id })
-                if *c == channel_id =>
-            {
-                messages.update(|list| apply_reaction(list, message_id, emoji, Err(user_id)));
+            LiveEvent::Gateway(e @ G::MessageCreate { message }) if message.channel_id == channel_id => {
+                // A reply: count it on its parent.
+                messages.update(|list| apply_message_event(list, e));
             }
             LiveEvent::Gateway(G::ChannelCreate { channel }) if channel.workspace_id == ws_id => {
                 add_channel(channels, channel, None);
@@ -115,14 +196,41 @@ fn ChannelScreen(
             LiveEvent::Gateway(G::ChannelMemberAdd { channel, user_id })
                 if channel.workspace_id == ws_id && *user_id == my_id =>
             {
-                add_channel(channels, channel, Some(true));
+                if channel.kind == ChannelKind::Direct {
+                    // Its members are not in the event: ask for the listing.
+                    let id = channel.id.clone();
+                    leptos::task::spawn_local(async move {
+                        if let Ok(c) = crate::api::channel_info(id).await {
+                            add_channel(channels, &c, Some(true));
+                        }
+                    });
+                } else {
+                    add_channel(channels, channel, Some(true));
+                }
             }
-            LiveEvent::Gateway(G::PresenceUpdate { workspace_id, user_id, online })
+            LiveEvent::Gateway(G::ChannelUpdate { channel: updated }) => {
+                channels.update(|list| {
+                    if let Some(c) = list.iter_mut().find(|c| c.id == updated.id) {
+                        c.name = updated.name.clone();
+                        c.topic = updated.topic.clone();
+                    }
+                });
+                if updated.id == channel_id {
+                    topic.set(updated.topic.clone());
+                }
+            }
+            LiveEvent::Gateway(G::ChannelDelete { channel_id: gone, .. }) => {
+                channels.update(|list| list.retain(|c| c.id != *gone));
+                if *gone == channel_id {
+                    let _ = leptos::prelude::window().location().assign(&crate::paths::workspace(&ws_id));
+                }
+            }
+            LiveEvent::Gateway(G::PresenceUpdate { workspace_id, user_id, status })
                 if *workspace_id == ws_id =>
             {
                 members.update(|list| {
                     if let Some(m) = list.iter_mut().find(|m| m.user.id == *user_id) {
-                        m.online = *online;
+                        m.status = *status;
                     }
                 });
             }
@@ -156,42 +264,108 @@ fn ChannelScreen(
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = members;
+    let _ = (members, read_marks, pinned, topic);
 
     let location = use_location();
     let here = location.pathname.get_untracked();
-    let query = use_query_map();
     let invite_code = move || query.read().get("invite");
     let invite_target =
         if channel.is_private { format!("#{}", channel.name) } else { workspace.name.clone() };
     let create_invite = ServerAction::<CreateInvite>::new();
     let leave = ServerAction::<LeaveChannel>::new();
-    let title = format!("#{} · {}", channel.name, workspace.name);
-    let sigil = if channel.is_private { "🔒" } else { "#" };
+    let title = format!("{label} · {}", workspace.name);
+    let sigil = match (channel.kind, channel.is_private) {
+        (ChannelKind::Direct, _) => "@",
+        (_, true) => "🔒",
+        _ => "#",
+    };
+    let heading = if is_direct { label.clone() } else { channel.name.clone() };
+    let set_topic = ServerAction::<SetTopic>::new();
+    let topic_id = channel.id.clone();
+    let dm_members = channel.members.clone();
+    let my_id_for_receipt = me.id.clone();
+    let receipt = move || {
+        if !is_direct {
+            return None;
+        }
+        let last = messages.with(|list| list.iter().rev().find(|m| !m.deleted).cloned())?;
+        if last.author.id != my_id_for_receipt {
+            return None;
+        }
+        let seen: Vec<String> = read_marks.with(|marks| {
+            dm_members
+                .iter()
+                .filter(|u| u.id != my_id_for_receipt)
+                .filter(|u| {
+                    marks.iter().any(|m| {
+                        m.user_id == u.id
+                            && (m.last_read_id.len(), &m.last_read_id) >= (last.id.len(), &last.id)
+                    })
+                })
+                .map(|u| u.display_name.clone())
+                .collect()
+        });
+        (!seen.is_empty()).then(|| format!("Seen by {}", seen.join(", ")))
+    };
+    let list_cx = ListContext {
+        workspace_id: workspace.id.clone(),
+        me_id: me.id.clone(),
+        can_react: is_member,
+        threads: true,
+        focus: query.read_untracked().get("at"),
+        first_unread,
+    };
     let current = channel.id.clone();
     let invite_channel = if channel.is_private { channel.id.clone() } else { String::new() };
     let (leave_id, add_id, list_id, compose_id, join_id) =
         (channel.id.clone(), channel.id.clone(), channel.id.clone(), channel.id.clone(), channel.id.clone());
-    let (list_name, compose_name, join_name) =
-        (channel.name.clone(), channel.name.clone(), channel.name.clone());
-    view! {
-        <Title text=title />
-        // Mentions of the reader stand out (usernames are [a-z0-9_.-] only).
-        <style>{format!(".mention[data-mention=\"{}\"], .mention-all {{ background: #fff1b8; color: #5c4400; }}", me.username)}</style>
-        <div class="app">
-            <Sidebar workspace=workspace.clone() channels current me=me.clone() />
-            <main class="channel" aria-labelledby="channel-title">
+    let (list_name, compose_name, join_name) = (label.clone(), label.clone(), label.clone());
+    let (thread_ws, thread_ch, thread_me) = (workspace.id.clone(), channel.id.clone(), me.id.clone());
+    let invite_ws = workspace.id.clone();
+    let header = view! {
                 <header class="channel-header">
-                    <h1 id="channel-title"><span class="sigil" aria-hidden="true">{sigil}</span>{channel.name.clone()}</h1>
-                    <p class="topic">{channel.topic.clone()}</p>
+                    <h1 id="channel-title"><span class="sigil" aria-hidden="true">{sigil}</span>{heading}</h1>
+                    <p class="topic">{move || topic.get()}</p>
                     <div class="channel-actions">
+                        {move || {
+                            let n = pinned.with(Vec::len);
+                            (n > 0).then(|| view! {
+                                <details class="pins">
+                                    <summary>{format!("📌 {n} pinned")}</summary>
+                                    <ul class="pinned-list">
+                                        {pinned.get().into_iter().map(|m| view! {
+                                            <li>
+                                                <a href=format!("?at={}", m.id)>
+                                                    <span class="author">{m.author.display_name.clone()}</span> ": "
+                                                    <span class="excerpt">{excerpt(&m.body)}</span>
+                                                </a>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                </details>
+                            })
+                        }}
+                        {(!is_direct && is_member).then(|| view! {
+                            <details class="topic-edit">
+                                <summary>"Edit topic"</summary>
+                                <ActionForm action=set_topic attr:class="inline">
+                                    <input type="hidden" name="channel_id" value=topic_id.clone() />
+                                    <label for="topic-input" class="visually-hidden">"Topic"</label>
+                                    <input id="topic-input" name="topic" maxlength="500" value=topic.get_untracked() />
+                                    <button type="submit">"Save"</button>
+                                </ActionForm>
+                                <FieldError id="topic-error" message=move || field_error(set_topic.value(), "topic")().or_else(form_error(set_topic.value())) />
+                            </details>
+                        })}
+                        {(!is_direct).then(|| view! {
                         <ActionForm action=create_invite attr:class="inline">
-                            <input type="hidden" name="workspace_id" value=workspace.id.clone() />
+                            <input type="hidden" name="workspace_id" value=invite_ws.clone() />
                             <input type="hidden" name="channel_id" value=invite_channel />
                             <input type="hidden" name="return_to" value=here.clone() />
                             <button type="submit">"Invite people"</button>
                         </ActionForm>
-                        {is_member.then(|| view! {
+                        })}
+                        {(is_member && !is_direct).then(|| view! {
                             <ActionForm action=leave attr:class="inline">
                                 <input type="hidden" name="channel_id" value=leave_id />
                                 <button type="submit" class="link">"Leave channel"</button>
@@ -224,15 +398,25 @@ fn ChannelScreen(
                         }
                     })}
                 </header>
-                <MessageList messages older channel_id=list_id channel_name=list_name me_id=me.id.clone() can_react=is_member
-                    focus=query.read_untracked().get("at") />
+    }
+    .into_any();
+    view! {
+        <Title text=title />
+        // Mentions of the reader stand out (usernames are [a-z0-9_.-] only).
+        <style>{format!(".mention[data-mention=\"{}\"], .mention-all {{ background: #fff1b8; color: #5c4400; }}", me.username)}</style>
+        <div class="app">
+            <Sidebar workspace=workspace.clone() channels current me=me.clone() />
+            <main class="channel" aria-labelledby="channel-title">
+                {header}
+                <MessageList messages older channel_id=list_id label=list_name cx=list_cx />
+                <p class="receipt" aria-live="polite">{receipt}</p>
                 <p class="typing" aria-live="polite">{move || typing_text(&typing.get())}</p>
                 {if is_member {
-                    view! { <Composer channel_id=compose_id channel_name=compose_name on_sent /> }.into_any()
+                    view! { <Composer channel_id=compose_id label=compose_name people on_sent /> }.into_any()
                 } else {
                     view! {
                         <div class="join-bar">
-                            <p>"You are reading #" {join_name} ". Join to post in it."</p>
+                            <p>"You are reading " {join_name} ". Join to post in it."</p>
                             <ActionForm action=join attr:class="inline">
                                 <input type="hidden" name="channel_id" value=join_id />
                                 <button type="submit">"Join channel"</button>
@@ -241,10 +425,20 @@ fn ChannelScreen(
                     }.into_any()
                 }}
             </main>
-            <aside class="members" aria-labelledby="members-title">
-                <h2 id="members-title">"Members"</h2>
-                <MemberList members />
-            </aside>
+            {move || match thread_open.get() {
+                Some(_) => view! {
+                    <aside class="thread-aside">
+                        <ThreadPanel thread_id=thread_open workspace_id=thread_ws.clone() channel_id=thread_ch.clone()
+                            me_id=thread_me.clone() can_post=is_member people />
+                    </aside>
+                }.into_any(),
+                None => view! {
+                    <aside class="members" aria-labelledby="members-title">
+                        <h2 id="members-title">"Members"</h2>
+                        <MemberList members />
+                    </aside>
+                }.into_any(),
+            }}
         </div>
     }
 }
@@ -253,10 +447,10 @@ fn ChannelScreen(
 fn MemberList(members: RwSignal<Vec<MemberDto>>) -> impl IntoView {
     view! {
         <ul class="member-list">
-            <For each=move || members.get() key=|m| (m.user.id.clone(), m.online) let:m>
-                <li class:online=m.online>
-                    <span class="presence" role="img" aria-label=if m.online { "online" } else { "offline" }
-                        title=if m.online { "online" } else { "offline" }></span>
+            <For each=move || members.get() key=|m| (m.user.id.clone(), m.status.as_str()) let:m>
+                <li class:online=m.status == PresenceStatus::Online class:away=m.status == PresenceStatus::Away
+                    data-status=m.status.as_str()>
+                    <span class="presence" role="img" aria-label=m.status.as_str() title=m.status.as_str()></span>
                     <span class="member-name">{m.user.display_name.clone()}</span>
                     <span class="username">" @" {m.user.username.clone()}</span>
                     {m.is_owner.then(|| view! { <span class="badge">"owner"</span> })}
@@ -274,6 +468,16 @@ fn typing_text(typing: &[(crate::wire::UserDto, f64)]) -> String {
         [(a, _), (b, _)] => format!("{} and {} are typing…", a.display_name, b.display_name),
         _ => "Several people are typing…".to_string(),
     }
+}
+
+/// The first line of a message, shortened for lists.
+fn excerpt(body: &str) -> String {
+    let line = body.lines().next().unwrap_or("");
+    let mut out: String = line.chars().take(80).collect();
+    if line.chars().count() > 80 || body.lines().count() > 1 {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]

@@ -1,19 +1,32 @@
 use super::Hub;
 use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind};
+use crate::files::{MAX_FILES_PER_MESSAGE, Upload};
 use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
-use crate::model::{Message, MessagePage, SearchHit, UserSummary};
+use crate::model::{Attachment, Message, MessagePage, SearchHit, UserSummary};
 use crate::permissions;
 use crate::permissions::ChannelFacts;
+use crate::store::Mentioned;
 
 /// Largest page of history one request may ask for.
 pub const MAX_PAGE: i64 = 100;
 
+/// What someone posts: text, files, and the thread it answers.
+#[derive(Debug, Default)]
+pub struct Post<'a> {
+    /// Markdown; may be empty when files are attached.
+    pub body: &'a str,
+    /// A client-chosen key: posting twice with the same one posts once.
+    pub nonce: Option<&'a str>,
+    /// Reply in the thread of this message.
+    pub thread: Option<Id>,
+    /// Received uploads (see [`crate::files`]); removed if the post fails.
+    pub files: Vec<Upload>,
+}
+
 impl Hub {
-    /// Posts a message. It is returned only once committed; the same
-    /// `nonce` from the same author returns the first message again, with
-    /// `false`: nothing new was created or published.
+    /// Posts a text message (see [`Hub::post`]).
     pub async fn post_message(
         &self,
         actor: Id,
@@ -21,28 +34,97 @@ impl Hub {
         body: &str,
         nonce: Option<&str>,
     ) -> Result<(Message, bool)> {
-        let body = MessageBody::parse(body)?;
-        let nonce = Nonce::parse_optional(nonce)?;
-        let (ch, facts) = self.channel_facts(channel, actor).await?;
-        permissions::send_message(facts)?;
-        let author = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-        let id = Id::new();
-        let msg = Message {
-            id,
-            channel_id: ch.id,
-            author: UserSummary::from(&author),
-            html: crate::markdown::render(body.as_str()),
-            body: body.into_inner(),
-            nonce: nonce.map(|n| n.into_inner()),
-            created_at: id.timestamp_ms(),
-            edited_at: None,
-            reactions: Vec::new(),
+        self.post(actor, channel, Post { body, nonce, ..Default::default() }).await
+    }
+
+    /// Posts a message or a thread reply, with its files. It is returned
+    /// only once committed; the same `nonce` from the same author returns
+    /// the first message again, with `false`: nothing new was created or
+    /// published. Uploads not kept are deleted whatever happens.
+    pub async fn post(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
+        let tmp: Vec<_> = post.files.iter().map(|f| f.tmp.clone()).collect();
+        let result = self.post_inner(actor, channel, post).await;
+        self.files.remove(tmp).await;
+        result
+    }
+
+    async fn post_inner(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
+        let body = if post.files.is_empty() || !post.body.trim().is_empty() {
+            MessageBody::parse(post.body)?.into_inner()
+        } else {
+            String::new()
         };
-        let (stored, created) = self.store.insert_message(&msg).await?;
+        if post.files.len() > MAX_FILES_PER_MESSAGE {
+            return Err(Error::invalid("file", "Attach at most 10 files to one message."));
+        }
+        let nonce = Nonce::parse_optional(post.nonce)?;
+        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        let thread = match post.thread {
+            None => {
+                permissions::send_message(facts)?;
+                None
+            }
+            Some(t) => {
+                permissions::reply_in_thread(facts)?;
+                let parent = self.store.message(t).await?.filter(|m| m.channel_id == ch.id);
+                // A reply to a reply goes to the same thread.
+                let parent = parent.ok_or(Error::NotFound(Thing::Message))?;
+                Some(parent.thread_id.unwrap_or(parent.id))
+            }
+        };
+        let author = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let mut msg = Message::new(ch.id, UserSummary::from(&author), body, thread);
+        msg.nonce = nonce.map(|n| n.into_inner());
+        for f in &post.files {
+            let policy = self.files.policy();
+            policy.check_name(&f.file_name)?;
+            if f.size > policy.max_bytes {
+                return Err(policy.too_large(&f.file_name));
+            }
+            msg.attachments.push(Attachment {
+                id: Id::new(),
+                message_id: msg.id,
+                file_name: f.file_name.clone(),
+                content_type: crate::files::content_type_for(&f.file_name).to_string(),
+                size: f.size as i64,
+                created_at: msg.created_at,
+            });
+        }
+        for (f, a) in post.files.iter().zip(&msg.attachments) {
+            self.files.keep(&f.tmp, a.id).await?;
+        }
+        let mentioned = self.mentioned(&msg.body).await?;
+        let (stored, created) = match self.store.insert_message(&msg, &mentioned).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.files
+                    .remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>())
+                    .await;
+                return Err(e);
+            }
+        };
+        if !created {
+            // A retry: the files of this attempt are not needed.
+            self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
+        }
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
         }
         Ok((stored, created))
+    }
+
+    /// The people a body mentions by name (those with accounts), and whether
+    /// it mentions everyone.
+    async fn mentioned(&self, body: &str) -> Result<Mentioned> {
+        let mut out = Mentioned::default();
+        for name in crate::markdown::mentions(body).into_iter().take(50) {
+            if name == "channel" || name == "here" || name == "everyone" {
+                out.all = true;
+            } else if let Some(u) = self.store.user_by_username(&name).await? {
+                out.users.push(u.id);
+            }
+        }
+        Ok(out)
     }
 
     /// A page of history, newest first; `limit` is clamped to 1..=100.
@@ -60,7 +142,7 @@ impl Hub {
 
     /// A live message and what `actor` is to its channel. A message in a
     /// channel they cannot see is "not found", like one that does not exist.
-    async fn message_facts(&self, actor: Id, message: Id) -> Result<(Message, ChannelFacts)> {
+    pub(super) async fn message_facts(&self, actor: Id, message: Id) -> Result<(Message, ChannelFacts)> {
         let msg = self.store.message(message).await?.ok_or(Error::NotFound(Thing::Message))?;
         let (_, facts) = self.channel_facts(msg.channel_id, actor).await?;
         permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::Message))?;
@@ -72,9 +154,11 @@ impl Hub {
         let body = MessageBody::parse(body)?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::edit_message(facts, msg.author.id == actor)?;
+        let mentioned = self.mentioned(body.as_str()).await?;
+        let html = crate::markdown::render(body.as_str());
         let edited = self
             .store
-            .edit_message(msg.id, body.as_str(), &crate::markdown::render(body.as_str()), crate::now_ms())
+            .edit_message(msg.id, body.as_str(), &html, &mentioned, crate::now_ms())
             .await?
             .ok_or(Error::NotFound(Thing::Message))?;
         self.bus.publish(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
@@ -84,10 +168,16 @@ impl Hub {
     pub async fn delete_message(&self, actor: Id, message: Id) -> Result<()> {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::delete_message(facts, msg.author.id == actor)?;
-        if self.store.delete_message(msg.id, crate::now_ms()).await? {
+        let (deleted, files) = self.store.delete_message(msg.id, crate::now_ms()).await?;
+        self.files.remove_attachments(&files).await;
+        if deleted {
             self.bus.publish(
                 Audience::Channel(msg.channel_id),
-                EventKind::MessageDeleted { channel_id: msg.channel_id, message_id: msg.id },
+                EventKind::MessageDeleted {
+                    channel_id: msg.channel_id,
+                    message_id: msg.id,
+                    thread_id: msg.thread_id,
+                },
             );
         }
         Ok(())

@@ -3,7 +3,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind};
 use crate::id::Id;
 use crate::input::{ChannelName, Description, Icon, WorkspaceName};
-use crate::model::{Channel, Invite, Member, UserSummary, Workspace};
+use crate::model::{Channel, ChannelKind, Invite, Member, UserSummary, Workspace};
 use crate::permissions;
 
 /// What a person fills in to create a workspace, unparsed.
@@ -35,6 +35,7 @@ impl Hub {
             topic: String::new(),
             is_private: false,
             auto_join: true,
+            kind: ChannelKind::Text,
             created_by: actor,
             created_at: now,
         };
@@ -66,7 +67,7 @@ impl Hub {
         permissions::view_workspace(facts)?;
         let mut members = self.store.workspace_members(ws).await?;
         for m in &mut members {
-            m.online = self.presence.is_online(m.user.id);
+            m.status = self.presence.status(m.user.id);
         }
         Ok(members)
     }
@@ -91,7 +92,7 @@ impl Hub {
                 user: UserSummary::from(&user),
                 joined_at: now,
                 is_owner: false,
-                online: self.presence.is_online(actor),
+                status: self.presence.status(actor),
             };
             self.bus.publish(
                 Audience::Workspace(ws.id),

@@ -1,8 +1,9 @@
 use super::Store;
 use crate::error::Result;
 use crate::id::Id;
-use crate::model::{Channel, ChannelListing};
+use crate::model::{Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
 use sqlx::{Any, FromRow, Transaction};
+use std::collections::HashMap;
 
 #[derive(FromRow)]
 struct ChannelRow {
@@ -12,6 +13,7 @@ struct ChannelRow {
     topic: String,
     is_private: i64,
     auto_join: i64,
+    kind: String,
     created_by: i64,
     created_at: i64,
 }
@@ -25,6 +27,7 @@ impl From<ChannelRow> for Channel {
             topic: r.topic,
             is_private: r.is_private != 0,
             auto_join: r.auto_join != 0,
+            kind: ChannelKind::from_db(&r.kind),
             created_by: Id(r.created_by),
             created_at: r.created_at,
         }
@@ -32,14 +35,14 @@ impl From<ChannelRow> for Channel {
 }
 
 const CH_COLUMNS: &str =
-    "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.created_by, c.created_at";
+    "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, c.created_by, c.created_at";
 
 impl Store {
     /// Inserts a channel and makes its creator a member, in `tx`.
     pub(super) async fn insert_channel(tx: &mut Transaction<'static, Any>, ch: &Channel) -> Result<()> {
         sqlx::query(
-            "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, kind, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(ch.id.0)
         .bind(ch.workspace_id.0)
@@ -47,6 +50,7 @@ impl Store {
         .bind(&ch.topic)
         .bind(ch.is_private as i64)
         .bind(ch.auto_join as i64)
+        .bind(ch.kind.as_str())
         .bind(ch.created_by.0)
         .bind(ch.created_at)
         .execute(&mut **tx)
@@ -59,6 +63,8 @@ impl Store {
     }
 
     /// Adds a member in `tx`; returns whether they were not one already.
+    /// A new member has read nothing before joining: what is there already
+    /// does not count as unread.
     pub(super) async fn insert_channel_member(
         tx: &mut Transaction<'static, Any>,
         channel: Id,
@@ -74,6 +80,18 @@ impl Store {
         .bind(now)
         .execute(&mut **tx)
         .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(
+                "INSERT INTO channel_reads (channel_id, user_id, last_read_id) \
+                 SELECT $1, $2, COALESCE(MAX(id), 0) FROM messages WHERE channel_id = $3 \
+                 ON CONFLICT (channel_id, user_id) DO NOTHING",
+            )
+            .bind(channel.0)
+            .bind(user.0)
+            .bind(channel.0)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(done.rows_affected() == 1)
     }
 
@@ -129,8 +147,162 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .into_iter()
-            .map(|r| ChannelListing { is_member: r.member.is_some(), channel: r.ch.into() })
+            .map(|r| ChannelListing::new(r.ch.into(), r.member.is_some()))
             .collect())
+    }
+
+    /// Per channel of `ws` that `user` belongs to: (unread, mentions) among
+    /// top-level messages by others newer than what they have read. In a
+    /// direct conversation every unread message counts as a mention.
+    pub async fn unread_counts(&self, ws: Id, user: Id) -> Result<HashMap<Id, (i64, i64)>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT c.id, \
+               COUNT(m.id), \
+               COALESCE(SUM(CASE WHEN c.kind = 'direct' OR m.mentions_all = 1 OR EXISTS \
+                 (SELECT 1 FROM mentions x WHERE x.message_id = m.id AND x.user_id = $1) THEN 1 ELSE 0 END), 0) \
+             FROM channel_reads r JOIN channels c ON c.id = r.channel_id \
+             JOIN messages m ON m.channel_id = c.id AND m.id > r.last_read_id AND m.thread_id IS NULL \
+               AND m.deleted_at IS NULL AND m.author_id <> $2 \
+             WHERE r.user_id = $3 AND c.workspace_id = $4 \
+             GROUP BY c.id",
+        )
+        .bind(user.0)
+        .bind(user.0)
+        .bind(user.0)
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(c, unread, mentions)| (Id(c), (unread, mentions))).collect())
+    }
+
+    /// The members of each of `channels`, by display name.
+    pub async fn members_of_channels(&self, channels: &[Id]) -> Result<HashMap<Id, Vec<UserSummary>>> {
+        let mut out: HashMap<Id, Vec<UserSummary>> = HashMap::new();
+        if channels.is_empty() {
+            return Ok(out);
+        }
+        let placeholders: Vec<String> = (1..=channels.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT cm.channel_id, u.id, u.username, u.display_name FROM channel_members cm \
+             JOIN users u ON u.id = cm.user_id WHERE cm.channel_id IN ({}) ORDER BY u.display_name, u.id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(&sql);
+        for c in channels {
+            q = q.bind(c.0);
+        }
+        for (c, id, username, display_name) in q.fetch_all(&self.pool).await? {
+            out.entry(Id(c)).or_default().push(UserSummary { id: Id(id), username, display_name });
+        }
+        Ok(out)
+    }
+
+    /// The channel of `ws` with this exact name.
+    pub async fn channel_by_name(&self, ws: Id, name: &str) -> Result<Option<Channel>> {
+        let sql = format!("SELECT {CH_COLUMNS} FROM channels c WHERE c.workspace_id = $1 AND c.name = $2");
+        Ok(sqlx::query_as::<_, ChannelRow>(&sql)
+            .bind(ws.0)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Into::into))
+    }
+
+    /// Creates a direct conversation with its members, unless one with the
+    /// same name (the same people) exists: then that one is returned, with `false`.
+    pub async fn create_direct(&self, ch: &Channel, members: &[Id]) -> Result<(Channel, bool)> {
+        let mut tx = self.pool.begin().await?;
+        match Self::insert_channel(&mut tx, ch).await {
+            Ok(()) => {}
+            Err(crate::Error::Conflict { .. }) => {
+                drop(tx);
+                let existing = self.channel_by_name(ch.workspace_id, &ch.name).await?;
+                return Ok((existing.ok_or(crate::Error::NotFound(crate::error::Thing::Channel))?, false));
+            }
+            Err(e) => return Err(e),
+        }
+        for m in members {
+            Self::insert_channel_member(&mut tx, ch.id, *m, ch.created_at).await?;
+        }
+        tx.commit().await?;
+        Ok((ch.clone(), true))
+    }
+
+    /// Renames a channel or changes its topic. A name taken in the workspace is a conflict on `name`.
+    pub async fn update_channel(&self, id: Id, name: &str, topic: &str) -> Result<()> {
+        sqlx::query("UPDATE channels SET name = $1, topic = $2 WHERE id = $3")
+            .bind(name)
+            .bind(topic)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                super::conflict_or(
+                    e,
+                    "name",
+                    "A channel with that name exists in this workspace already. Choose another name.",
+                )
+            })?;
+        Ok(())
+    }
+
+    /// Deletes a channel with its messages, members and invites; returns
+    /// the attachments whose files are to be removed.
+    pub async fn delete_channel(&self, id: Id) -> Result<Vec<Id>> {
+        let mut tx = self.pool.begin().await?;
+        let files: Vec<i64> = sqlx::query_scalar(
+            "SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.channel_id = $1",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        // Replies reference their thread's first message: remove them first.
+        sqlx::query("DELETE FROM messages WHERE channel_id = $1 AND thread_id IS NOT NULL")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM channels WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(files.into_iter().map(Id).collect())
+    }
+
+    /// Moves `user`'s read mark in `channel` forward to `message` (never back);
+    /// returns whether it moved.
+    pub async fn mark_read(&self, channel: Id, user: Id, message: Id) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO channel_reads (channel_id, user_id, last_read_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (channel_id, user_id) DO UPDATE SET last_read_id = excluded.last_read_id \
+             WHERE channel_reads.last_read_id < excluded.last_read_id",
+        )
+        .bind(channel.0)
+        .bind(user.0)
+        .bind(message.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How far each member of `channel` has read.
+    pub async fn read_marks(&self, channel: Id) -> Result<Vec<ReadMark>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT r.user_id, r.last_read_id FROM channel_reads r \
+             JOIN channel_members cm ON cm.channel_id = r.channel_id AND cm.user_id = r.user_id \
+             WHERE r.channel_id = $1 ORDER BY r.user_id",
+        )
+        .bind(channel.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(u, m)| ReadMark { user_id: Id(u), last_read_id: Id(m) }).collect())
+    }
+
+    /// The newest top-level message of a channel (0 when there is none).
+    pub async fn latest_message_id(&self, channel: Id) -> Result<Id> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM messages WHERE channel_id = $1 AND thread_id IS NULL")
+                .bind(channel.0)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Id(id.unwrap_or(0)))
     }
 
     pub async fn is_channel_member(&self, channel: Id, user: Id) -> Result<bool> {
@@ -152,13 +324,20 @@ impl Store {
         Ok(added)
     }
 
-    /// Removes a member; returns whether they were one.
+    /// Removes a member (and their read mark); returns whether they were one.
     pub async fn remove_channel_member(&self, channel: Id, user: Id) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
             .bind(channel.0)
             .bind(user.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM channel_reads WHERE channel_id = $1 AND user_id = $2")
+            .bind(channel.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -1,7 +1,7 @@
 use super::{Backend, Store};
 use crate::error::Result;
 use crate::id::Id;
-use crate::model::{Message, MessagePage, Reaction, UserSummary};
+use crate::model::{Attachment, Message, MessagePage, Reaction, ThreadSummary, UserSummary};
 use crate::search::SearchQuery;
 use sqlx::FromRow;
 use std::collections::HashMap;
@@ -18,6 +18,9 @@ struct MessageRow {
     nonce: Option<String>,
     created_at: i64,
     edited_at: Option<i64>,
+    thread_id: Option<i64>,
+    deleted_at: Option<i64>,
+    pinned_at: Option<i64>,
 }
 
 impl From<MessageRow> for Message {
@@ -32,22 +35,58 @@ impl From<MessageRow> for Message {
             created_at: r.created_at,
             edited_at: r.edited_at,
             reactions: Vec::new(),
+            thread_id: r.thread_id.map(Id),
+            thread: None,
+            deleted: r.deleted_at.is_some(),
+            pinned: r.pinned_at.is_some(),
+            attachments: Vec::new(),
         }
     }
 }
 
+/// Messages with their authors and pins; callers add `WHERE ...`.
+const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, \
+     m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at \
+     FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id";
+
 /// Live (not deleted) messages with their authors.
-const MSG_SELECT: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, m.nonce, \
-     m.created_at, m.edited_at FROM messages m JOIN users u ON u.id = m.author_id WHERE m.deleted_at IS NULL";
+fn live(condition: &str) -> String {
+    format!("{MSG_FROM} WHERE m.deleted_at IS NULL AND {condition}")
+}
+
+/// Who a new or edited message mentions.
+#[derive(Debug, Clone, Default)]
+pub struct Mentioned {
+    pub users: Vec<Id>,
+    /// `@channel` or `@here`.
+    pub all: bool,
+}
+
+/// A query with `ids` bound to its first parameters, in order.
+fn bind_ids<'q>(sql: &'q str, ids: &[i64]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q
+}
+
+/// Fills `$1, $2, ...` placeholders for an `IN (...)` list.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
 
 impl Store {
-    /// Inserts a message. When the author already sent one with the same
-    /// nonce, nothing is inserted and that first message is returned with
-    /// `false`.
-    pub async fn insert_message(&self, msg: &Message) -> Result<(Message, bool)> {
+    /// Inserts a message with its mentions and attachments. A reply makes
+    /// its author follow the thread (having read it up to their reply), and
+    /// the thread's first author follow it too. Posting marks the channel read
+    /// for the author. When the author already sent a message with the same
+    /// nonce, nothing is inserted and that first message is returned with `false`.
+    pub async fn insert_message(&self, msg: &Message, mentioned: &Mentioned) -> Result<(Message, bool)> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (author_id, nonce) DO NOTHING",
+            "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (author_id, nonce) DO NOTHING",
         )
         .bind(msg.id.0)
         .bind(msg.channel_id.0)
@@ -56,22 +95,87 @@ impl Store {
         .bind(&msg.html)
         .bind(&msg.nonce)
         .bind(msg.created_at)
-        .execute(&self.pool)
+        .bind(msg.thread_id.map(|t| t.0))
+        .bind(mentioned.all as i64)
+        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 1 {
-            return Ok((msg.clone(), true));
+        if done.rows_affected() == 0 {
+            drop(tx);
+            // The first message with this nonce (even if deleted since: a retry must not resurrect it).
+            let sql = format!("{MSG_FROM} WHERE m.author_id = $1 AND m.nonce = $2");
+            let first = sqlx::query_as::<_, MessageRow>(&sql)
+                .bind(msg.author.id.0)
+                .bind(&msg.nonce)
+                .fetch_one(&self.pool)
+                .await?;
+            let mut found = self.hydrate(vec![first]).await?;
+            return Ok((found.remove(0), false));
         }
-        // The first message with this nonce (even if deleted since: a retry must not resurrect it).
-        let sql = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, m.nonce, \
-                   m.created_at, m.edited_at FROM messages m JOIN users u ON u.id = m.author_id \
-                   WHERE m.author_id = $1 AND m.nonce = $2";
-        let first = sqlx::query_as::<_, MessageRow>(sql)
-            .bind(msg.author.id.0)
-            .bind(&msg.nonce)
-            .fetch_one(&self.pool)
+        Self::insert_mentions(&mut tx, msg.id, &mentioned.users).await?;
+        for a in &msg.attachments {
+            sqlx::query(
+                "INSERT INTO attachments (id, message_id, file_name, content_type, size, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(a.id.0)
+            .bind(msg.id.0)
+            .bind(&a.file_name)
+            .bind(&a.content_type)
+            .bind(a.size)
+            .bind(a.created_at)
+            .execute(&mut *tx)
             .await?;
-        let mut found = self.with_reactions(vec![first]).await?;
-        Ok((found.remove(0), false))
+        }
+        match msg.thread_id {
+            Some(thread) => {
+                sqlx::query(
+                    "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) \
+                     SELECT id, author_id, 1, 0 FROM messages WHERE id = $1 \
+                     ON CONFLICT (thread_id, user_id) DO NOTHING",
+                )
+                .bind(thread.0)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) VALUES ($1, $2, 1, $3) \
+                     ON CONFLICT (thread_id, user_id) DO UPDATE SET following = 1, last_read_id = excluded.last_read_id",
+                )
+                .bind(thread.0)
+                .bind(msg.author.id.0)
+                .bind(msg.id.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE channel_reads SET last_read_id = $1 \
+                     WHERE channel_id = $2 AND user_id = $3 AND last_read_id < $4",
+                )
+                .bind(msg.id.0)
+                .bind(msg.channel_id.0)
+                .bind(msg.author.id.0)
+                .bind(msg.id.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok((msg.clone(), true))
+    }
+
+    async fn insert_mentions(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        message: Id,
+        users: &[Id],
+    ) -> Result<()> {
+        for u in users {
+            sqlx::query("INSERT INTO mentions (message_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(message.0)
+                .bind(u.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Inserts many messages in one transaction (imports, benchmarks).
@@ -115,17 +219,38 @@ impl Store {
 
     /// A message that has not been deleted.
     pub async fn message(&self, id: Id) -> Result<Option<Message>> {
-        let sql = format!("{MSG_SELECT} AND m.id = $1");
-        let row = sqlx::query_as::<_, MessageRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query_as::<_, MessageRow>(&live("m.id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
         Ok(match row {
-            Some(r) => self.with_reactions(vec![r]).await?.pop(),
+            Some(r) => self.hydrate(vec![r]).await?.pop(),
             None => None,
         })
     }
 
-    /// Up to `limit` messages of a channel older than `before`, newest first.
+    /// The first message of a thread: live, or deleted but still holding live replies.
+    pub async fn thread_parent(&self, id: Id) -> Result<Option<Message>> {
+        let sql = format!("{MSG_FROM} WHERE m.id = $1 AND m.thread_id IS NULL AND {SHOWN}");
+        let row = sqlx::query_as::<_, MessageRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => self.hydrate(vec![r]).await?.pop(),
+            None => None,
+        })
+    }
+
+    /// The live replies of a thread, oldest first (at most 1,000).
+    pub async fn replies(&self, thread: Id) -> Result<Vec<Message>> {
+        let sql = live("m.thread_id = $1 ORDER BY m.id LIMIT 1000");
+        let rows = sqlx::query_as::<_, MessageRow>(&sql).bind(thread.0).fetch_all(&self.pool).await?;
+        self.hydrate(rows).await
+    }
+
+    /// Up to `limit` top-level messages of a channel older than `before`,
+    /// newest first. A deleted message stays (as a placeholder) while its thread has replies.
     pub async fn messages(&self, channel: Id, before: Option<Id>, limit: i64) -> Result<MessagePage> {
-        let sql = format!("{MSG_SELECT} AND m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3");
+        let sql = format!(
+            "{MSG_FROM} WHERE m.channel_id = $1 AND m.thread_id IS NULL AND m.id < $2 AND {SHOWN} \
+             ORDER BY m.id DESC LIMIT $3"
+        );
         let mut rows = sqlx::query_as::<_, MessageRow>(&sql)
             .bind(channel.0)
             .bind(before.map_or(i64::MAX, |b| b.0))
@@ -134,37 +259,195 @@ impl Store {
             .await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let messages = self.with_reactions(rows).await?;
+        let messages = self.hydrate(rows).await?;
         let next_before = if more { messages.last().map(|m| m.id) } else { None };
         Ok(MessagePage { messages, next_before })
     }
 
-    /// Replaces a live message's body; returns the message as it is now.
-    pub async fn edit_message(&self, id: Id, body: &str, html: &str, now: i64) -> Result<Option<Message>> {
+    /// Replaces a live message's body and mentions; returns the message as it is now.
+    pub async fn edit_message(
+        &self,
+        id: Id,
+        body: &str,
+        html: &str,
+        mentioned: &Mentioned,
+        now: i64,
+    ) -> Result<Option<Message>> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE messages SET body = $1, body_html = $2, edited_at = $3 WHERE id = $4 AND deleted_at IS NULL",
+            "UPDATE messages SET body = $1, body_html = $2, edited_at = $3, mentions_all = $4 \
+             WHERE id = $5 AND deleted_at IS NULL",
         )
         .bind(body)
         .bind(html)
         .bind(now)
+        .bind(mentioned.all as i64)
         .bind(id.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
+        Self::insert_mentions(&mut tx, id, &mentioned.users).await?;
+        tx.commit().await?;
         self.message(id).await
     }
 
-    /// Deletes a message: its body is erased and it leaves every listing.
-    /// Returns whether it was live.
-    pub async fn delete_message(&self, id: Id, now: i64) -> Result<bool> {
+    /// Deletes a message: its body, reactions, mentions, pin and attachments
+    /// are erased and it leaves every listing (a thread's first message stays
+    /// as a placeholder while it has replies). Returns whether it was live,
+    /// and the attachments whose files are to be removed.
+    pub async fn delete_message(&self, id: Id, now: i64) -> Result<(bool, Vec<Id>)> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE messages SET body = '', body_html = '', deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
-            .bind(now)
+        let done = sqlx::query(
+            "UPDATE messages SET body = '', body_html = '', mentions_all = 0, deleted_at = $1 \
+             WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let files: Vec<i64> = sqlx::query_scalar("SELECT id FROM attachments WHERE message_id = $1")
             .bind(id.0)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM reactions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
+        for table in ["reactions", "mentions", "pins", "attachments"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE message_id = $1"))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
+        Ok((done.rows_affected() == 1, files.into_iter().map(Id).collect()))
+    }
+
+    /// Follows or unfollows a thread. Following anew starts with every reply read.
+    pub async fn set_following(&self, thread: Id, user: Id, following: bool) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) \
+             SELECT $1, $2, $3, COALESCE(MAX(id), 0) FROM messages WHERE thread_id = $4 \
+             ON CONFLICT (thread_id, user_id) DO UPDATE SET following = excluded.following",
+        )
+        .bind(thread.0)
+        .bind(user.0)
+        .bind(following as i64)
+        .bind(thread.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn is_following(&self, thread: Id, user: Id) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM thread_follows WHERE thread_id = $1 AND user_id = $2 AND following = 1",
+        )
+        .bind(thread.0)
+        .bind(user.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Moves `user`'s read mark in a thread they follow forward to `reply`.
+    pub async fn mark_thread_read(&self, thread: Id, user: Id, reply: Id) -> Result<()> {
+        sqlx::query(
+            "UPDATE thread_follows SET last_read_id = $1 WHERE thread_id = $2 AND user_id = $3 AND last_read_id < $4",
+        )
+        .bind(reply.0)
+        .bind(thread.0)
+        .bind(user.0)
+        .bind(reply.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The threads of `ws` that `user` follows in channels they may see,
+    /// most recently answered first, with the channel's name and how many
+    /// replies by others they have not read.
+    pub async fn followed_threads(
+        &self,
+        ws: Id,
+        user: Id,
+        limit: i64,
+    ) -> Result<Vec<(Message, String, i64)>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT tf.thread_id, c.name, \
+               (SELECT COUNT(*) FROM messages r WHERE r.thread_id = tf.thread_id AND r.id > tf.last_read_id \
+                  AND r.deleted_at IS NULL AND r.author_id <> $1) AS unread \
+             FROM thread_follows tf JOIN messages p ON p.id = tf.thread_id JOIN channels c ON c.id = p.channel_id \
+             WHERE tf.user_id = $2 AND tf.following = 1 AND c.workspace_id = $3 \
+               AND (c.is_private = 0 OR EXISTS \
+                 (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $4)) \
+               AND EXISTS (SELECT 1 FROM messages r WHERE r.thread_id = tf.thread_id AND r.deleted_at IS NULL) \
+             ORDER BY (SELECT MAX(r.id) FROM messages r WHERE r.thread_id = tf.thread_id AND r.deleted_at IS NULL) DESC \
+             LIMIT $5",
+        )
+        .bind(user.0)
+        .bind(user.0)
+        .bind(ws.0)
+        .bind(user.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (thread, channel_name, unread) in rows {
+            if let Some(parent) = self.thread_parent(Id(thread)).await? {
+                out.push((parent, channel_name, unread));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pins a live message; returns whether it was not pinned yet.
+    pub async fn pin(&self, message: Id, channel: Id, user: Id, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO pins (message_id, channel_id, pinned_by, pinned_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(message.0)
+        .bind(channel.0)
+        .bind(user.0)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Unpins a message; returns whether it was pinned.
+    pub async fn unpin(&self, message: Id) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM pins WHERE message_id = $1").bind(message.0).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A channel's pinned messages, most recently pinned first.
+    pub async fn pinned_messages(&self, channel: Id) -> Result<Vec<Message>> {
+        let sql = live("p.channel_id = $1 ORDER BY p.pinned_at DESC, m.id DESC");
+        let rows = sqlx::query_as::<_, MessageRow>(&sql).bind(channel.0).fetch_all(&self.pool).await?;
+        self.hydrate(rows).await
+    }
+
+    /// An attachment of a live message, and that message's channel.
+    pub async fn attachment(&self, id: Id) -> Result<Option<(Attachment, Id)>> {
+        let row: Option<(i64, i64, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT a.id, a.message_id, a.file_name, a.content_type, a.size, a.created_at, m.channel_id \
+             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1 AND m.deleted_at IS NULL",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, message_id, file_name, content_type, size, created_at, channel)| {
+            (
+                Attachment {
+                    id: Id(id),
+                    message_id: Id(message_id),
+                    file_name,
+                    content_type,
+                    size,
+                    created_at,
+                },
+                Id(channel),
+            )
+        }))
     }
 
     /// Adds `user`'s reaction; returns whether it is new.
@@ -214,7 +497,8 @@ impl Store {
         };
         let mut sql = format!(
             "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, m.nonce, \
-             m.created_at, m.edited_at, c.name AS channel_name, c.workspace_id FROM messages m JOIN users u ON u.id = m.author_id \
+             m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, c.name AS channel_name, c.workspace_id \
+             FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id \
              JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL \
              AND c.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = {}) \
              AND (c.is_private = 0 OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = {}))",
@@ -229,6 +513,9 @@ impl Store {
         }
         if let Some(name) = &q.from_user {
             sql += &format!(" AND u.username = {}", arg(P::S(name.clone())));
+        }
+        if q.has_file {
+            sql += " AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)";
         }
         if let Some(t) = q.before {
             sql += &format!(" AND m.created_at < {}", arg(P::I(t)));
@@ -267,40 +554,100 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         let places: Vec<(String, Id)> =
             rows.iter().map(|r| (r.channel_name.clone(), Id(r.workspace_id))).collect();
-        let messages = self.with_reactions(rows.into_iter().map(|r| r.message).collect()).await?;
+        let messages = self.hydrate(rows.into_iter().map(|r| r.message).collect()).await?;
         Ok(messages.into_iter().zip(places).map(|(m, (name, ws))| (m, name, ws)).collect())
     }
 
-    /// Turns rows into messages with their reactions (one query for all).
-    async fn with_reactions(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
+    /// Turns rows into messages with their reactions, thread summaries and
+    /// attachments (one query for each, whatever the number of rows).
+    async fn hydrate(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
         let mut messages: Vec<Message> = rows.into_iter().map(Into::into).collect();
         if messages.is_empty() {
             return Ok(messages);
         }
-        let placeholders: Vec<String> = (1..=messages.len()).map(|i| format!("${i}")).collect();
+        let ids = placeholders(messages.len());
+        let id_list: Vec<i64> = messages.iter().map(|m| m.id.0).collect();
+        use sqlx::Row;
+
         let sql = format!(
             "SELECT r.message_id, r.emoji, u.id, u.username, u.display_name FROM reactions r \
-             JOIN users u ON u.id = r.user_id WHERE r.message_id IN ({}) ORDER BY r.created_at, u.id",
-            placeholders.join(", ")
+             JOIN users u ON u.id = r.user_id WHERE r.message_id IN ({ids}) ORDER BY r.created_at, u.id"
         );
-        let mut query = sqlx::query_as::<_, (i64, String, i64, String, String)>(&sql);
-        for m in &messages {
-            query = query.bind(m.id.0);
-        }
-        let mut by_message: HashMap<i64, Vec<Reaction>> = HashMap::new();
-        for (message_id, emoji, id, username, display_name) in query.fetch_all(&self.pool).await? {
-            let list = by_message.entry(message_id).or_default();
-            let user = UserSummary { id: Id(id), username, display_name };
+        let mut reactions: HashMap<i64, Vec<Reaction>> = HashMap::new();
+        for row in bind_ids(&sql, &id_list).fetch_all(&self.pool).await? {
+            let list = reactions.entry(row.try_get(0)?).or_default();
+            let emoji: String = row.try_get(1)?;
+            let user = UserSummary {
+                id: Id(row.try_get(2)?),
+                username: row.try_get(3)?,
+                display_name: row.try_get(4)?,
+            };
             match list.iter_mut().find(|r| r.emoji == emoji) {
                 Some(r) => r.users.push(user),
                 None => list.push(Reaction { emoji, users: vec![user] }),
             }
         }
-        for m in &mut messages {
-            if let Some(r) = by_message.remove(&m.id.0) {
-                m.reactions = r;
+
+        let sql = format!(
+            "SELECT thread_id, COUNT(*), MAX(created_at) FROM messages \
+             WHERE thread_id IN ({ids}) AND deleted_at IS NULL GROUP BY thread_id"
+        );
+        let mut threads: HashMap<i64, ThreadSummary> = HashMap::new();
+        for row in bind_ids(&sql, &id_list).fetch_all(&self.pool).await? {
+            threads.insert(
+                row.try_get(0)?,
+                ThreadSummary {
+                    reply_count: row.try_get(1)?,
+                    last_reply_at: row.try_get(2)?,
+                    participants: Vec::new(),
+                },
+            );
+        }
+        if !threads.is_empty() {
+            let sql = format!(
+                "SELECT m.thread_id, u.id, u.username, u.display_name, MIN(m.id) AS first FROM messages m \
+                 JOIN users u ON u.id = m.author_id WHERE m.thread_id IN ({ids}) AND m.deleted_at IS NULL \
+                 GROUP BY m.thread_id, u.id, u.username, u.display_name ORDER BY first"
+            );
+            for row in bind_ids(&sql, &id_list).fetch_all(&self.pool).await? {
+                if let Some(t) = threads.get_mut(&row.try_get::<i64, _>(0)?)
+                    && t.participants.len() < 5
+                {
+                    t.participants.push(UserSummary {
+                        id: Id(row.try_get(1)?),
+                        username: row.try_get(2)?,
+                        display_name: row.try_get(3)?,
+                    });
+                }
             }
+        }
+
+        let sql = format!(
+            "SELECT id, message_id, file_name, content_type, size, created_at FROM attachments \
+             WHERE message_id IN ({ids}) ORDER BY id"
+        );
+        let mut files: HashMap<i64, Vec<Attachment>> = HashMap::new();
+        for row in bind_ids(&sql, &id_list).fetch_all(&self.pool).await? {
+            let message_id: i64 = row.try_get(1)?;
+            files.entry(message_id).or_default().push(Attachment {
+                id: Id(row.try_get(0)?),
+                message_id: Id(message_id),
+                file_name: row.try_get(2)?,
+                content_type: row.try_get(3)?,
+                size: row.try_get(4)?,
+                created_at: row.try_get(5)?,
+            });
+        }
+
+        for m in &mut messages {
+            m.reactions = reactions.remove(&m.id.0).unwrap_or_default();
+            m.thread = threads.remove(&m.id.0);
+            m.attachments = files.remove(&m.id.0).unwrap_or_default();
         }
         Ok(messages)
     }
 }
+
+/// A message shown in its channel: live, or deleted with live replies in its thread.
+const SHOWN: &str = "(m.deleted_at IS NULL OR EXISTS \
+     (SELECT 1 FROM messages r WHERE r.thread_id = m.id AND r.deleted_at IS NULL))";

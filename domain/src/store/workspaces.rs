@@ -185,6 +185,14 @@ impl Store {
         .bind(ws.0)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "DELETE FROM channel_reads WHERE user_id = $1 AND channel_id IN \
+             (SELECT id FROM channels WHERE workspace_id = $2)",
+        )
+        .bind(user.0)
+        .bind(ws.0)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws.0)
             .bind(user.0)
@@ -218,7 +226,7 @@ impl Store {
                 user: UserSummary { id: Id(r.id), username: r.username, display_name: r.display_name },
                 joined_at: r.joined_at,
                 is_owner: r.owner_id == r.id,
-                online: false,
+                status: crate::presence::Status::Offline,
             })
             .collect())
     }

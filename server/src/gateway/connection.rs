@@ -107,6 +107,8 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
         tracing::warn!(error = ?e, "could not announce presence");
     }
 
+    // Whether this page has seen its person lately (online versus away).
+    let mut active = true;
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
     loop {
@@ -138,6 +140,14 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
                                 let _ = hub.typing(user.id, id).await;
                             }
                         }
+                        Ok(GatewayCommand::Activity { active: now }) => {
+                            if now != active {
+                                active = now;
+                                if let Err(e) = hub.activity(user.id, now).await {
+                                    tracing::warn!(error = ?e, "could not announce presence");
+                                }
+                            }
+                        }
                         Err(_) => {
                             let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
                             break;
@@ -154,7 +164,7 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
             }
         }
     }
-    if let Err(e) = hub.disconnected(user.id).await {
+    if let Err(e) = hub.disconnected(user.id, active).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
     drop(tx);

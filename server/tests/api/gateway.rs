@@ -72,12 +72,14 @@ async fn members_get_messages_others_do_not(app: TestApp) -> TestApp {
 
     // A private message Bob must not get, then a public one he must.
     json_of(
-        ana.post(&app, &format!("/api/channels/{secret}/messages"), json!({"body": "for ana only"})).await,
+        ana.post(&app, "/api/communication/messages/", json!({"channel_id": secret, "body": "for ana only"}))
+            .await,
         StatusCode::CREATED,
     )
     .await;
     json_of(
-        ana.post(&app, &format!("/api/channels/{general}/messages"), json!({"body": "hello all"})).await,
+        ana.post(&app, "/api/communication/messages/", json!({"channel_id": general, "body": "hello all"}))
+            .await,
         StatusCode::CREATED,
     )
     .await;
@@ -86,9 +88,15 @@ async fn members_get_messages_others_do_not(app: TestApp) -> TestApp {
     assert_eq!(got["channel_id"], general.as_str());
 
     // Once added to the private channel, Bob gets its messages live.
-    ana.post(&app, &format!("/api/channels/{secret}/members"), json!({"username": "bob"})).await;
+    ana.post(
+        &app,
+        &format!("/api/communication/channels/{secret}/add_members/"),
+        json!({"usernames": ["bob"]}),
+    )
+    .await;
     json_of(
-        ana.post(&app, &format!("/api/channels/{secret}/messages"), json!({"body": "welcome bob"})).await,
+        ana.post(&app, "/api/communication/messages/", json!({"channel_id": secret, "body": "welcome bob"}))
+            .await,
         StatusCode::CREATED,
     )
     .await;
@@ -175,14 +183,15 @@ async fn presence_follows_connections(app: TestApp) -> TestApp {
     let bob = app.user("bob").await;
     let (ws, _) = workspace(&app, &ana, false).await;
     join(&app, &bob, &ws).await;
-    let online = |members: &Value, id: &str| {
-        members.as_array().unwrap().iter().find(|m| m["user"]["id"] == id).unwrap()["online"]
-            .as_bool()
+    let status = |members: &Value, id: &str| {
+        members.as_array().unwrap().iter().find(|m| m["user"]["id"] == id).unwrap()["status"]
+            .as_str()
             .unwrap()
+            .to_string()
     };
     let members =
         json_of(ana.get(&app, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
-    assert!(!online(&members, &bob.id));
+    assert_eq!(status(&members, &bob.id), "offline");
 
     let mut ana_ws = connect_as(&app, &ana).await;
     let own = next_any_event(&mut ana_ws).await;
@@ -193,12 +202,12 @@ async fn presence_follows_connections(app: TestApp) -> TestApp {
     let bob_first = connect_as(&app, &bob).await;
     let e = next_any_event(&mut ana_ws).await;
     assert_eq!(
-        (e["type"].as_str(), e["user_id"].as_str(), e["online"].as_bool()),
-        (Some("PRESENCE_UPDATE"), Some(bob.id.as_str()), Some(true))
+        (e["type"].as_str(), e["user_id"].as_str(), e["status"].as_str()),
+        (Some("PRESENCE_UPDATE"), Some(bob.id.as_str()), Some("online"))
     );
     let members =
         json_of(ana.get(&app, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
-    assert!(online(&members, &bob.id));
+    assert_eq!(status(&members, &bob.id), "online");
 
     // A second tab is no news; closing one of two keeps Bob online.
     let mut bob_second = connect_as(&app, &bob).await;
@@ -211,9 +220,20 @@ async fn presence_follows_connections(app: TestApp) -> TestApp {
         "PONG",
         "no presence change while a tab stays open"
     );
+    // An idle page makes Bob away; activity brings him back.
+    bob_second.send(Message::text(r#"{"type":"ACTIVITY","active":false}"#)).await.unwrap();
+    let e = next_any_event(&mut ana_ws).await;
+    assert_eq!((e["type"].as_str(), e["status"].as_str()), (Some("PRESENCE_UPDATE"), Some("away")));
+    let members =
+        json_of(ana.get(&app, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
+    assert_eq!(status(&members, &bob.id), "away");
+    bob_second.send(Message::text(r#"{"type":"ACTIVITY","active":false}"#)).await.unwrap();
+    bob_second.send(Message::text(r#"{"type":"ACTIVITY","active":true}"#)).await.unwrap();
+    let e = next_any_event(&mut ana_ws).await;
+    assert_eq!(e["status"], "online", "a repeated idle notice changes nothing; activity does");
     bob_second.close(None).await.unwrap();
     let e = next_any_event(&mut ana_ws).await;
-    assert_eq!((e["type"].as_str(), e["online"].as_bool()), (Some("PRESENCE_UPDATE"), Some(false)));
+    assert_eq!((e["type"].as_str(), e["status"].as_str()), (Some("PRESENCE_UPDATE"), Some("offline")));
     app
 }
 

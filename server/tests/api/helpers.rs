@@ -9,6 +9,8 @@ use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub base: String,
+    /// The server's OpenAPI document; API answers are checked against it.
+    pub contract: std::sync::Arc<crate::contract::Contract>,
     pub port: u16,
     pub db: TestDb,
     pub data: TempDir,
@@ -21,7 +23,14 @@ impl TestApp {
         let db = TestDb::new(backend).await;
         let data = TempDir::new("parley-app");
         let (port, stop, task) = start(&db.url, &data).await;
+        let doc: Value = reqwest::get(format!("http://127.0.0.1:{port}/api/openapi.json"))
+            .await
+            .expect("the OpenAPI document is served")
+            .json()
+            .await
+            .expect("the OpenAPI document is JSON");
         TestApp {
+            contract: std::sync::Arc::new(crate::contract::Contract::new(doc)),
             base: format!("http://127.0.0.1:{port}"),
             port,
             db,
@@ -125,12 +134,44 @@ pub struct User {
 
 impl User {
     pub async fn get(&self, app: &TestApp, path: &str) -> Response {
-        self.client.get(app.url(path)).bearer_auth(&self.token).send().await.unwrap()
+        self.send(app, "GET", self.client.get(app.url(path))).await
     }
 
     pub async fn post(&self, app: &TestApp, path: &str, body: Value) -> Response {
-        self.client.post(app.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+        self.send(app, "POST", self.client.post(app.url(path)).json(&body)).await
     }
+
+    pub async fn put(&self, app: &TestApp, path: &str, body: Value) -> Response {
+        self.send(app, "PUT", self.client.put(app.url(path)).json(&body)).await
+    }
+
+    pub async fn delete(&self, app: &TestApp, path: &str) -> Response {
+        self.send(app, "DELETE", self.client.delete(app.url(path))).await
+    }
+
+    /// Sends as this user; an answer from a documented route is checked
+    /// against the OpenAPI document before the test sees it.
+    pub async fn send(&self, app: &TestApp, method: &str, request: reqwest::RequestBuilder) -> Response {
+        let res = request.bearer_auth(&self.token).send().await.unwrap();
+        checked(app, method, res).await
+    }
+}
+
+/// Checks a response of `/api/communication/...` against the contract and
+/// hands back an equivalent response.
+pub async fn checked(app: &TestApp, method: &str, res: Response) -> Response {
+    let path = res.url().path().to_string();
+    if !path.starts_with("/api/communication/") {
+        return res;
+    }
+    let status = res.status();
+    let mut builder = http::Response::builder().status(status);
+    for (k, v) in res.headers() {
+        builder = builder.header(k, v);
+    }
+    let bytes = res.bytes().await.unwrap();
+    app.contract.check(method, &path, status.as_u16(), &bytes);
+    builder.body(bytes).unwrap().into()
 }
 
 /// Reads a JSON body, asserting the status first.
@@ -172,8 +213,8 @@ pub async fn channel(app: &TestApp, user: &User, ws: &str, name: &str, private: 
     let body = json_of(
         user.post(
             app,
-            &format!("/api/workspaces/{ws}/channels"),
-            json!({"name": name, "is_private": private}),
+            "/api/communication/channels/",
+            json!({"workspace_id": ws, "name": name, "channel_type": if private { "private" } else { "public" }}),
         )
         .await,
         StatusCode::CREATED,

@@ -1,6 +1,7 @@
 //! Integration tests: each boots the real server on 127.0.0.1:0 with a
 //! fresh database (SQLite and PostgreSQL) and talks HTTP and WebSocket to it.
 
+mod contract;
 mod helpers;
 
 mod accounts;

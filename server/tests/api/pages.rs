@@ -25,8 +25,8 @@ async fn channel_page_renders_messages(app: TestApp) -> TestApp {
     json_of(
         ana.post(
             &app,
-            &format!("/api/channels/{general}/messages"),
-            json!({"body": "<b>rendered</b> on the server"}),
+            "/api/communication/messages/",
+            json!({"channel_id": general, "body": "<b>rendered</b> on the server"}),
         )
         .await,
         StatusCode::CREATED,

@@ -16,7 +16,7 @@ async fn private_workspace_by_invite(app: TestApp) -> TestApp {
     )
     .await;
     assert_error(
-        bob.get(&app, &format!("/api/channels/{general}/messages")).await,
+        bob.get(&app, &format!("/api/communication/messages/?channel_id={general}")).await,
         StatusCode::NOT_FOUND,
         "not_found",
         None,
@@ -26,8 +26,8 @@ async fn private_workspace_by_invite(app: TestApp) -> TestApp {
     let secret = json_of(
         ana.post(
             &app,
-            &format!("/api/workspaces/{ws}/channels"),
-            json!({"name": "Plans", "is_private": true}),
+            "/api/communication/channels/",
+            json!({"workspace_id": ws, "name": "Plans", "channel_type": "private"}),
         )
         .await,
         StatusCode::CREATED,
@@ -36,7 +36,7 @@ async fn private_workspace_by_invite(app: TestApp) -> TestApp {
     let secret_id = secret["id"].as_str().unwrap();
     assert_eq!(secret["name"], "plans");
     assert_error(
-        ana.post(&app, &format!("/api/workspaces/{ws}/channels"), json!({"name": "plans"})).await,
+        ana.post(&app, "/api/communication/channels/", json!({"workspace_id": ws, "name": "plans"})).await,
         StatusCode::CONFLICT,
         "conflict",
         Some("name"),
@@ -56,8 +56,11 @@ async fn private_workspace_by_invite(app: TestApp) -> TestApp {
         json_of(bob.post(&app, &format!("/api/invites/{code}/accept"), json!({})).await, StatusCode::OK)
             .await;
     assert_eq!(accepted["channel"]["id"], secret_id);
-    let channels =
-        json_of(bob.get(&app, &format!("/api/workspaces/{ws}/channels")).await, StatusCode::OK).await;
+    let channels = json_of(
+        bob.get(&app, &format!("/api/communication/channels/?workspace_id={ws}")).await,
+        StatusCode::OK,
+    )
+    .await;
     let names: Vec<&str> = channels.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["general", "plans"]);
     let members =
@@ -88,42 +91,66 @@ async fn public_workspace_and_channels(app: TestApp) -> TestApp {
     let open = open.as_str();
 
     // Bob sees the public channel, not the private one.
-    let seen = json_of(bob.get(&app, &format!("/api/workspaces/{ws}/channels")).await, StatusCode::OK).await;
+    let seen = json_of(
+        bob.get(&app, &format!("/api/communication/channels/?workspace_id={ws}")).await,
+        StatusCode::OK,
+    )
+    .await;
     assert!(seen.as_array().unwrap().iter().all(|c| c["id"] != secret));
     assert_error(
-        bob.post(&app, &format!("/api/channels/{secret}/join"), json!({})).await,
+        bob.post(&app, &format!("/api/communication/channels/{secret}/join/"), json!({})).await,
         StatusCode::NOT_FOUND,
         "not_found",
         None,
     )
     .await;
     assert_error(
-        bob.post(&app, &format!("/api/channels/{open}/messages"), json!({"body": "hi"})).await,
+        bob.post(&app, "/api/communication/messages/", json!({"channel_id": open, "body": "hi"})).await,
         StatusCode::FORBIDDEN,
         "forbidden",
         None,
     )
     .await;
-    json_of(bob.post(&app, &format!("/api/channels/{open}/join"), json!({})).await, StatusCode::OK).await;
     json_of(
-        bob.post(&app, &format!("/api/channels/{open}/messages"), json!({"body": "hi"})).await,
+        bob.post(&app, &format!("/api/communication/channels/{open}/join/"), json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    json_of(
+        bob.post(&app, "/api/communication/messages/", json!({"channel_id": open, "body": "hi"})).await,
         StatusCode::CREATED,
     )
     .await;
 
     // A member adds Bob to the private channel; Carol (not in the workspace) cannot be added.
     assert_error(
-        ana.post(&app, &format!("/api/channels/{secret}/members"), json!({"username": "carol"})).await,
+        ana.post(
+            &app,
+            &format!("/api/communication/channels/{secret}/add_members/"),
+            json!({"usernames": ["carol"]}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "invalid",
         Some("username"),
     )
     .await;
-    let res = ana.post(&app, &format!("/api/channels/{secret}/members"), json!({"username": "bob"})).await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    json_of(bob.get(&app, &format!("/api/channels/{secret}/messages")).await, StatusCode::OK).await;
+    let res = ana
+        .post(
+            &app,
+            &format!("/api/communication/channels/{secret}/add_members/"),
+            json!({"usernames": ["bob"]}),
+        )
+        .await;
+    let added = json_of(res, StatusCode::OK).await;
+    assert_eq!(added["id"], secret);
+    json_of(
+        bob.get(&app, &format!("/api/communication/messages/?channel_id={secret}")).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_error(
-        carol.get(&app, &format!("/api/channels/{secret}/messages")).await,
+        carol.get(&app, &format!("/api/communication/messages/?channel_id={secret}")).await,
         StatusCode::NOT_FOUND,
         "not_found",
         None,
@@ -131,10 +158,10 @@ async fn public_workspace_and_channels(app: TestApp) -> TestApp {
     .await;
 
     // Leaving.
-    let res = bob.post(&app, &format!("/api/channels/{secret}/leave"), json!({})).await;
+    let res = bob.post(&app, &format!("/api/communication/channels/{secret}/leave/"), json!({})).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_error(
-        bob.get(&app, &format!("/api/channels/{secret}")).await,
+        bob.get(&app, &format!("/api/communication/channels/{secret}/")).await,
         StatusCode::NOT_FOUND,
         "not_found",
         None,
@@ -164,72 +191,60 @@ async fn public_workspace_and_channels(app: TestApp) -> TestApp {
 async fn messages_validate_page_and_dedupe(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let (_, general) = workspace(&app, &ana, false).await;
-    let path = format!("/api/channels/{general}/messages");
+    let path = "/api/communication/messages/";
+    let send = |body: serde_json::Value| {
+        let mut body = body;
+        body["channel_id"] = json!(general);
+        ana.post(&app, path, body)
+    };
+    assert_error(send(json!({"body": "   "})).await, StatusCode::BAD_REQUEST, "invalid", Some("body")).await;
     assert_error(
-        ana.post(&app, &path, json!({"body": "   "})).await,
+        send(json!({"body": "é".repeat(4001)})).await,
         StatusCode::BAD_REQUEST,
         "invalid",
         Some("body"),
     )
     .await;
+    assert_error(send(json!({"text": "wrong field"})).await, StatusCode::BAD_REQUEST, "invalid", None).await;
     assert_error(
-        ana.post(&app, &path, json!({"body": "é".repeat(4001)})).await,
-        StatusCode::BAD_REQUEST,
-        "invalid",
-        Some("body"),
-    )
-    .await;
-    assert_error(
-        ana.post(&app, &path, json!({"text": "wrong field"})).await,
-        StatusCode::BAD_REQUEST,
-        "invalid",
-        None,
-    )
-    .await;
-    assert_error(
-        ana.post(&app, "/api/channels/123/messages", json!({"body": "x"})).await,
+        ana.post(&app, path, json!({"channel_id": "123", "body": "x"})).await,
         StatusCode::NOT_FOUND,
         "not_found",
         None,
     )
     .await;
     assert_error(
-        ana.post(&app, "/api/channels/abc/messages", json!({"body": "x"})).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
+        ana.post(&app, path, json!({"channel_id": "abc", "body": "x"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("channel_id"),
     )
     .await;
 
-    let first =
-        json_of(ana.post(&app, &path, json!({"body": "hello", "nonce": "abc-1"})).await, StatusCode::CREATED)
-            .await;
-    let again = json_of(
-        ana.post(&app, &path, json!({"body": "hello again", "nonce": "abc-1"})).await,
-        StatusCode::OK,
-    )
-    .await;
+    let first = json_of(send(json!({"body": "hello", "nonce": "abc-1"})).await, StatusCode::CREATED).await;
+    let again = json_of(send(json!({"body": "hello again", "nonce": "abc-1"})).await, StatusCode::OK).await;
     assert_eq!(first, again, "a repeated nonce returns the first message");
     assert_eq!(first["author"]["username"], "ana");
     assert_eq!(first["body"], "hello");
 
     for i in 0..60 {
-        json_of(ana.post(&app, &path, json!({"body": format!("m{i}")})).await, StatusCode::CREATED).await;
+        json_of(send(json!({"body": format!("m{i}")})).await, StatusCode::CREATED).await;
     }
-    let page = json_of(ana.get(&app, &format!("{path}?limit=25")).await, StatusCode::OK).await;
+    let list = format!("{path}?channel_id={general}");
+    let page = json_of(ana.get(&app, &format!("{list}&limit=25")).await, StatusCode::OK).await;
     let msgs = page["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 25);
     assert_eq!(msgs[0]["body"], "m59", "newest first");
     let mut seen = 25;
     let mut cursor = page["next_cursor"].as_str().map(str::to_string);
     while let Some(c) = cursor {
-        let page = json_of(ana.get(&app, &format!("{path}?limit=25&before={c}")).await, StatusCode::OK).await;
+        let page = json_of(ana.get(&app, &format!("{list}&limit=25&before={c}")).await, StatusCode::OK).await;
         seen += page["messages"].as_array().unwrap().len();
         cursor = page["next_cursor"].as_str().map(str::to_string);
     }
     assert_eq!(seen, 61, "every message exactly once");
     assert_error(
-        ana.get(&app, &format!("{path}?before=yesterday")).await,
+        ana.get(&app, &format!("{list}&before=yesterday")).await,
         StatusCode::BAD_REQUEST,
         "invalid",
         Some("before"),

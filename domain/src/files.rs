@@ -1,0 +1,200 @@
+//! Attachments' bytes on disk, and the rules for what may be uploaded.
+//!
+//! Files live under `<data dir>/files/`, named by attachment id (never by
+//! anything a user typed). An upload is first written to `files/tmp/` while
+//! its size is counted; only a complete, allowed upload is moved into place,
+//! in the same step that records it ([`crate::Hub::post`]).
+
+use crate::error::{Error, Result};
+use crate::id::Id;
+use std::path::{Path, PathBuf};
+
+/// The file types seed 000 allows by default (by extension).
+pub const DEFAULT_TYPES: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "mp4",
+    "mp3", "wav", "zip", "rar",
+];
+
+/// 25 MB, the default size limit of one file.
+pub const DEFAULT_MAX_BYTES: u64 = 25 * 1024 * 1024;
+
+/// The most files one message may carry.
+pub const MAX_FILES_PER_MESSAGE: usize = 10;
+
+/// What may be uploaded.
+#[derive(Debug, Clone)]
+pub struct FilePolicy {
+    /// Lower-case extensions without the dot.
+    pub allowed: Vec<String>,
+    pub max_bytes: u64,
+}
+
+impl Default for FilePolicy {
+    fn default() -> Self {
+        FilePolicy {
+            allowed: DEFAULT_TYPES.iter().map(|s| s.to_string()).collect(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+impl FilePolicy {
+    /// Cleans an uploaded file's name and checks its type; returns the name
+    /// to keep. Only the last path segment is kept, control characters go.
+    pub fn check_name(&self, raw: &str) -> Result<String> {
+        let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+        let name: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+        let name: String = name.chars().take(200).collect();
+        if name.is_empty() || name == "." || name == ".." {
+            return Err(Error::invalid("file", "The file has no name. Rename it and upload it again."));
+        }
+        let ext = extension(&name);
+        if !ext.as_deref().is_some_and(|e| self.allowed.iter().any(|a| a == e)) {
+            return Err(Error::UnsupportedType(format!(
+                "“{name}” cannot be uploaded: allowed file types are {}.",
+                self.allowed.join(", ")
+            )));
+        }
+        Ok(name)
+    }
+
+    /// The error for a file that went over the limit.
+    pub fn too_large(&self, name: &str) -> Error {
+        Error::TooLarge(format!(
+            "“{name}” is larger than {}, the most one file may be. Compress or split it.",
+            human_size(self.max_bytes)
+        ))
+    }
+}
+
+/// The lower-case extension of a file name.
+fn extension(name: &str) -> Option<String> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// The media type a file is served as, from its extension (never from what
+/// the uploader claimed).
+pub fn content_type_for(name: &str) -> &'static str {
+    match extension(name).as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("mp4") => "video/mp4",
+        Some("mp3") => "audio/mpeg",
+        Some("wav") => "audio/wav",
+        Some("zip") => "application/zip",
+        Some("doc") => "application/msword",
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some("xls") => "application/vnd.ms-excel",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("ppt") => "application/vnd.ms-powerpoint",
+        Some("pptx") => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ => "application/octet-stream",
+    }
+}
+
+/// "25 MB", "1.5 KB", "300 bytes".
+pub fn human_size(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes >= MB {
+        let v = bytes as f64 / MB as f64;
+        if bytes.is_multiple_of(MB) { format!("{} MB", bytes / MB) } else { format!("{v:.1} MB") }
+    } else if bytes >= 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// An upload received and counted, waiting in `files/tmp/`.
+#[derive(Debug)]
+pub struct Upload {
+    pub tmp: PathBuf,
+    /// Already cleaned by [`FilePolicy::check_name`].
+    pub file_name: String,
+    pub size: u64,
+}
+
+/// Where attachments' bytes live.
+#[derive(Debug, Clone)]
+pub struct Files {
+    root: PathBuf,
+    policy: FilePolicy,
+}
+
+impl Files {
+    pub fn new(root: impl Into<PathBuf>, policy: FilePolicy) -> Self {
+        Files { root: root.into(), policy }
+    }
+
+    pub fn policy(&self) -> &FilePolicy {
+        &self.policy
+    }
+
+    /// A fresh path in `files/tmp/` to receive an upload.
+    pub async fn temp_path(&self) -> Result<PathBuf> {
+        let dir = self.root.join("tmp");
+        tokio::fs::create_dir_all(&dir).await?;
+        Ok(dir.join(format!("{}.part", Id::new().0)))
+    }
+
+    /// Where attachment `id`'s bytes are.
+    pub fn path(&self, id: Id) -> PathBuf {
+        self.root.join(id.0.to_string())
+    }
+
+    /// Moves a received upload into place as attachment `id`.
+    pub(crate) async fn keep(&self, tmp: &Path, id: Id) -> Result<()> {
+        tokio::fs::rename(tmp, self.path(id)).await?;
+        Ok(())
+    }
+
+    /// Deletes attachments' files.
+    pub async fn remove_attachments(&self, ids: &[Id]) {
+        self.remove(ids.iter().map(|id| self.path(*id)).collect()).await;
+    }
+
+    /// Deletes files; ones already gone are fine.
+    pub async fn remove(&self, paths: Vec<PathBuf>) {
+        for p in paths {
+            if let Err(e) = tokio::fs::remove_file(&p).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %p.display(), error = %e, "could not remove a file");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cleaned_and_types_checked() {
+        let p = FilePolicy::default();
+        assert_eq!(p.check_name("../../etc/report.PDF").unwrap(), "report.PDF");
+        assert_eq!(p.check_name("C:\\Users\\ana\\photo.jpg").unwrap(), "photo.jpg");
+        assert_eq!(p.check_name("a\u{0}b\n.png").unwrap(), "ab.png");
+        assert!(matches!(p.check_name("run.exe"), Err(Error::UnsupportedType(_))));
+        assert!(matches!(p.check_name("noextension"), Err(Error::UnsupportedType(_))));
+        assert!(matches!(p.check_name(".png"), Err(Error::UnsupportedType(_))), "a dot file has no type");
+        assert!(matches!(p.check_name("../"), Err(Error::Invalid { .. })));
+        let msg = p.check_name("x.svg").unwrap_err().to_string();
+        assert!(msg.contains("allowed file types are jpg, jpeg, png"), "{msg}");
+    }
+
+    #[test]
+    fn served_types_come_from_the_extension() {
+        assert_eq!(content_type_for("a.JPG"), "image/jpeg");
+        assert_eq!(content_type_for("a.html"), "application/octet-stream");
+        assert_eq!(human_size(DEFAULT_MAX_BYTES), "25 MB");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert!(FilePolicy::default().too_large("big.zip").to_string().contains("25 MB"));
+    }
+}

@@ -1,0 +1,68 @@
+use super::Hub;
+use crate::error::{Error, Result, Thing};
+use crate::events::{Audience, EventKind};
+use crate::id::Id;
+use crate::model::{FollowedThread, Message, ThreadView};
+use crate::permissions;
+
+impl Hub {
+    /// A thread with its replies; reading it marks its replies read for a follower.
+    pub async fn thread(&self, actor: Id, thread: Id) -> Result<ThreadView> {
+        let parent = self.store.thread_parent(thread).await?.ok_or(Error::NotFound(Thing::Message))?;
+        let (_, facts) = self.channel_facts(parent.channel_id, actor).await?;
+        permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::Message))?;
+        let replies = self.store.replies(parent.id).await?;
+        if let Some(last) = replies.last() {
+            self.store.mark_thread_read(parent.id, actor, last.id).await?;
+        }
+        let following = self.store.is_following(parent.id, actor).await?;
+        Ok(ThreadView { parent, replies, following })
+    }
+
+    /// Follows or unfollows a thread (its first message, or any reply in it).
+    pub async fn follow_thread(&self, actor: Id, message: Id, following: bool) -> Result<Id> {
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::view_channel(facts)?;
+        let thread = msg.thread_id.unwrap_or(msg.id);
+        self.store.set_following(thread, actor, following).await?;
+        self.bus.publish(
+            Audience::User(actor),
+            EventKind::ThreadFollowChanged { thread_id: thread, user_id: actor, following },
+        );
+        Ok(thread)
+    }
+
+    /// The threads `actor` follows in a workspace, most recently answered first.
+    pub async fn followed_threads(&self, actor: Id, ws: Id) -> Result<Vec<FollowedThread>> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::view_workspace(facts)?;
+        let found = self.store.followed_threads(ws, actor, 50).await?;
+        Ok(found
+            .into_iter()
+            .map(|(parent, channel_name, unread)| FollowedThread { parent, channel_name, unread })
+            .collect())
+    }
+
+    /// Pins or unpins a message; everyone in the channel sees the change.
+    pub async fn set_pinned(&self, actor: Id, message: Id, pinned: bool) -> Result<Message> {
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::pin(facts)?;
+        let changed = if pinned {
+            self.store.pin(msg.id, msg.channel_id, actor, crate::now_ms()).await?
+        } else {
+            self.store.unpin(msg.id).await?
+        };
+        let now = self.store.message(msg.id).await?.ok_or(Error::NotFound(Thing::Message))?;
+        if changed {
+            self.bus.publish(Audience::Channel(now.channel_id), EventKind::MessageUpdated(now.clone()));
+        }
+        Ok(now)
+    }
+
+    /// A channel's pinned messages, most recently pinned first.
+    pub async fn pinned(&self, actor: Id, channel: Id) -> Result<Vec<Message>> {
+        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        permissions::view_channel(facts)?;
+        self.store.pinned_messages(ch.id).await
+    }
+}

@@ -1,0 +1,633 @@
+//! Seed 000's REST API for channels and messages, under `/api/communication/`
+//! (JSON in and out; cursor pagination; session or bearer token). Every
+//! handler is described for the OpenAPI document ([`super::openapi`]).
+
+use super::error::{HttpError, HttpResult, JsonBody, path_id};
+use super::extract::CurrentUser;
+use crate::startup::AppState;
+use app::wire::{
+    ApiError, ChannelDto, ErrorCode, FollowedThreadDto, MessageDto, MessagePageDto, ReadMarkDto,
+    SearchHitDto, ThreadDto, UserDto,
+};
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::error::Thing;
+use domain::files::Upload;
+use domain::hub::Post;
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use utoipa::{IntoParams, ToSchema};
+
+/// Public channels anyone in the workspace can find and join; private ones only their members see.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelType {
+    #[default]
+    Public,
+    Private,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ChannelListQuery {
+    /// Only this workspace's channels (default: every workspace of the caller).
+    workspace_id: Option<String>,
+}
+
+/// `GET /api/communication/channels/`: the channels the caller may see, with unread counts.
+#[utoipa::path(get, path = "/api/communication/channels/", tag = "channels", params(ChannelListQuery),
+    responses((status = 200, body = Vec<ChannelDto>), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn list_channels(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ChannelListQuery>,
+) -> HttpResult<Json<Vec<ChannelDto>>> {
+    let hub = &state.services.hub;
+    let workspaces = match q.workspace_id.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => vec![path_id(w, Thing::Workspace)?],
+        None => hub.my_workspaces(user.id).await?.into_iter().map(|w| w.id).collect(),
+    };
+    let mut out = Vec::new();
+    for ws in workspaces {
+        out.extend(hub.channels(user.id, ws).await?.iter().map(ChannelDto::from));
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateChannelBody {
+    workspace_id: String,
+    name: String,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    channel_type: ChannelType,
+    /// Usernames of workspace members to add at once.
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+/// `POST /api/communication/channels/`: creates a channel; its creator is its first member.
+#[utoipa::path(post, path = "/api/communication/channels/", tag = "channels", request_body = CreateChannelBody,
+    responses((status = 201, body = ChannelDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn create_channel(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<CreateChannelBody>,
+) -> HttpResult<(StatusCode, Json<ChannelDto>)> {
+    let hub = &state.services.hub;
+    let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
+    let private = matches!(body.channel_type, ChannelType::Private);
+    let ch = hub.create_channel(user.id, ws, &body.name, &body.topic, private).await?;
+    for name in &body.members {
+        hub.add_channel_member(user.id, ch.id, name).await?;
+    }
+    Ok((StatusCode::CREATED, Json((&hub.channel(user.id, ch.id).await?).into())))
+}
+
+/// `GET /api/communication/channels/{id}/`.
+#[utoipa::path(get, path = "/api/communication/channels/{id}/", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = ChannelDto), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn get_channel(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ChannelDto>> {
+    let listing = state.services.hub.channel(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json((&listing).into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateChannelBody {
+    name: Option<String>,
+    topic: Option<String>,
+}
+
+/// `PUT /api/communication/channels/{id}/`: renames or changes the topic (creator or workspace owner).
+#[utoipa::path(put, path = "/api/communication/channels/{id}/", tag = "channels", request_body = UpdateChannelBody,
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn update_channel(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateChannelBody>,
+) -> HttpResult<Json<ChannelDto>> {
+    let hub = &state.services.hub;
+    let id = path_id(&id, Thing::Channel)?;
+    hub.update_channel(user.id, id, body.name.as_deref(), body.topic.as_deref()).await?;
+    Ok(Json((&hub.channel(user.id, id).await?).into()))
+}
+
+/// `DELETE /api/communication/channels/{id}/`: deletes the channel and everything in it.
+#[utoipa::path(delete, path = "/api/communication/channels/{id}/", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.delete_channel(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UsernamesBody {
+    usernames: Vec<String>,
+}
+
+/// `POST /api/communication/channels/{id}/add_members/`: adds workspace members by username.
+#[utoipa::path(post, path = "/api/communication/channels/{id}/add_members/", tag = "channels",
+    request_body = UsernamesBody, params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn add_members(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UsernamesBody>,
+) -> HttpResult<Json<ChannelDto>> {
+    let hub = &state.services.hub;
+    let id = path_id(&id, Thing::Channel)?;
+    if body.usernames.is_empty() {
+        return Err(ApiError {
+            code: ErrorCode::Invalid,
+            message: "Name at least one person to add.".into(),
+            field: Some("usernames".into()),
+        }
+        .into());
+    }
+    for name in &body.usernames {
+        hub.add_channel_member(user.id, id, name).await?;
+    }
+    Ok(Json((&hub.channel(user.id, id).await?).into()))
+}
+
+/// `POST /api/communication/channels/{id}/join/`: joins a public channel.
+#[utoipa::path(post, path = "/api/communication/channels/{id}/join/", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = ChannelDto), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn join_channel(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ChannelDto>> {
+    let hub = &state.services.hub;
+    let ch = hub.join_channel(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json((&hub.channel(user.id, ch.id).await?).into()))
+}
+
+/// `POST /api/communication/channels/{id}/leave/`.
+#[utoipa::path(post, path = "/api/communication/channels/{id}/leave/", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn leave_channel(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.leave_channel(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateDirectBody {
+    workspace_id: String,
+    /// The other people (up to 7); the caller is always in it.
+    usernames: Vec<String>,
+}
+
+/// `POST /api/communication/channels/create_direct/`: the direct conversation with these
+/// people, created if it does not exist yet (the same people always get the same one).
+#[utoipa::path(post, path = "/api/communication/channels/create_direct/", tag = "channels",
+    request_body = CreateDirectBody,
+    responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn create_direct(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<CreateDirectBody>,
+) -> HttpResult<Json<ChannelDto>> {
+    let hub = &state.services.hub;
+    let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
+    let ch = hub.open_direct(user.id, ws, &body.usernames.join(",")).await?;
+    Ok(Json((&hub.channel(user.id, ch.id).await?).into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReadBody {
+    /// Read up to this message (default: the newest).
+    message_id: Option<String>,
+}
+
+/// `POST /api/communication/channels/{id}/read/`: moves the caller's read mark forward.
+#[utoipa::path(post, path = "/api/communication/channels/{id}/read/", tag = "channels", request_body = ReadBody,
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = ReadMarkDto), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReadBody>,
+) -> HttpResult<Json<ReadMarkDto>> {
+    let upto = app::ssr::parse_optional_id("message_id", body.message_id.as_deref())?;
+    let mark = state.services.hub.mark_read(user.id, path_id(&id, Thing::Channel)?, upto).await?;
+    Ok(Json(ReadMarkDto { user_id: user.id.to_string(), last_read_id: mark.to_string() }))
+}
+
+/// `GET /api/communication/channels/{id}/reads/`: how far each member has read.
+#[utoipa::path(get, path = "/api/communication/channels/{id}/reads/", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = Vec<ReadMarkDto>), (status = 404, body = ApiError)))]
+pub async fn read_marks(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<ReadMarkDto>>> {
+    let marks = state.services.hub.read_marks(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json(marks.iter().map(ReadMarkDto::from).collect()))
+}
+
+/// `GET /api/communication/channels/{id}/pins/`: pinned messages, most recently pinned first.
+#[utoipa::path(get, path = "/api/communication/channels/{id}/pins/", tag = "channels",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = Vec<MessageDto>), (status = 404, body = ApiError)))]
+pub async fn pins(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<MessageDto>>> {
+    let list = state.services.hub.pinned(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json(list.iter().map(MessageDto::from).collect()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MessageListQuery {
+    channel_id: String,
+    /// The `next_cursor` of the previous page.
+    before: Option<String>,
+    /// 1 to 100 (default 50).
+    limit: Option<i64>,
+}
+
+/// `GET /api/communication/messages/?channel_id=...`: a page of top-level messages, newest first.
+#[utoipa::path(get, path = "/api/communication/messages/", tag = "messages", params(MessageListQuery),
+    responses((status = 200, body = MessagePageDto), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<MessageListQuery>,
+) -> HttpResult<Json<MessagePageDto>> {
+    let channel = app::ssr::parse_id("channel_id", &q.channel_id)?;
+    let before = app::ssr::parse_optional_id("before", q.before.as_deref())?;
+    let page =
+        state.services.hub.messages(user.id, channel, before, q.limit.unwrap_or(app::api::PAGE_SIZE)).await?;
+    Ok(Json((&page).into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendBody {
+    channel_id: String,
+    /// Markdown, 1 to 4000 characters (`content` is accepted too).
+    #[serde(alias = "content")]
+    body: String,
+    /// Any string the client picks: sending twice with the same one sends once.
+    nonce: Option<String>,
+    /// Reply in the thread of this message.
+    thread_id: Option<String>,
+}
+
+/// `POST /api/communication/messages/`: sends a message (JSON), or a message with files
+/// (`multipart/form-data`: fields `channel_id`, `body`, `nonce`, `thread_id`, and `file`
+/// once per file). Answers 201 once it is stored; a repeated nonce answers 200 with the
+/// first message. A form posted by a browser without JavaScript (with `return_to`) is
+/// answered with a redirect there.
+#[utoipa::path(post, path = "/api/communication/messages/", tag = "messages",
+    request_body(content = SendBody, content_type = "application/json"),
+    responses((status = 201, body = MessageDto), (status = 200, body = MessageDto), (status = 400, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 413, body = ApiError),
+        (status = 415, body = ApiError)))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    request: Request,
+) -> HttpResult<Response> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let hub = &state.services.hub;
+    if !multipart {
+        let JsonBody(body) = JsonBody::<SendBody>::from_request(request, &state).await?;
+        let post = Post {
+            body: &body.body,
+            nonce: body.nonce.as_deref(),
+            thread: app::ssr::parse_optional_id("thread_id", body.thread_id.as_deref())?,
+            files: Vec::new(),
+        };
+        let channel = app::ssr::parse_id("channel_id", &body.channel_id)?;
+        let (msg, created) = hub.post(user.id, channel, post).await?;
+        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+        return Ok((status, Json(MessageDto::from(&msg))).into_response());
+    }
+    let wants_html = !accepts_json(request.headers());
+    let form = Multipart::from_request(request, &state).await.map_err(|e| {
+        HttpError::new(ErrorCode::Invalid, format!("The upload could not be read: {}", e.body_text()))
+    })?;
+    let mut received = Received::default();
+    let result = receive(form, &state, user.id, &mut received).await;
+    if let Err(e) = result {
+        hub.files().remove(received.files.drain(..).map(|f| f.tmp).collect()).await;
+        return Err(e);
+    }
+    let Received { channel_id, body, nonce, thread_id, return_to, files } = received;
+    let channel = match app::ssr::parse_id("channel_id", channel_id.as_deref().unwrap_or("")) {
+        Ok(c) => c,
+        Err(e) => {
+            hub.files().remove(files.into_iter().map(|f| f.tmp).collect()).await;
+            return Err(e.into());
+        }
+    };
+    let thread = app::ssr::parse_optional_id("thread_id", thread_id.as_deref());
+    let thread = match thread {
+        Ok(t) => t,
+        Err(e) => {
+            hub.files().remove(files.into_iter().map(|f| f.tmp).collect()).await;
+            return Err(e.into());
+        }
+    };
+    let post = Post { body: &body, nonce: nonce.as_deref().filter(|n| !n.is_empty()), thread, files };
+    let (msg, created) = hub.post(user.id, channel, post).await?;
+    if wants_html && let Some(to) = return_to.filter(|t| t.starts_with('/') && !t.starts_with("//")) {
+        return Ok(Redirect::to(&to).into_response());
+    }
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(MessageDto::from(&msg))).into_response())
+}
+
+fn accepts_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
+#[derive(Default)]
+struct Received {
+    channel_id: Option<String>,
+    body: String,
+    nonce: Option<String>,
+    thread_id: Option<String>,
+    return_to: Option<String>,
+    files: Vec<Upload>,
+}
+
+/// Reads a multipart message: text fields, and files streamed to disk with
+/// their size counted, so an oversize or forbidden file is refused as soon
+/// as that is known (before the rest arrives). Checks the caller may post
+/// once the channel is named.
+async fn receive(
+    mut form: Multipart,
+    state: &AppState,
+    user: domain::Id,
+    into: &mut Received,
+) -> HttpResult<()> {
+    let hub = &state.services.hub;
+    let policy = hub.files().policy().clone();
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        HttpError::new(
+            ErrorCode::Invalid,
+            format!("The upload was cut short or malformed: {}", e.body_text()),
+        )
+    };
+    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let raw_name = field.file_name().unwrap_or("").to_string();
+            if raw_name.is_empty() {
+                // An empty file input in a plain form.
+                continue;
+            }
+            if into.files.len() >= domain::files::MAX_FILES_PER_MESSAGE {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "file",
+                    "Attach at most 10 files to one message.",
+                )));
+            }
+            let file_name = policy.check_name(&raw_name)?;
+            let tmp = hub.files().temp_path().await?;
+            let mut out = tokio::fs::File::create(&tmp).await.map_err(domain::Error::from)?;
+            let mut upload = Upload { tmp, file_name, size: 0 };
+            loop {
+                let chunk = match field.chunk().await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => break,
+                    Err(e) => {
+                        into.files.push(upload);
+                        return Err(bad(e));
+                    }
+                };
+                upload.size += chunk.len() as u64;
+                if upload.size > policy.max_bytes {
+                    let err = policy.too_large(&upload.file_name);
+                    into.files.push(upload);
+                    return Err(err.into());
+                }
+                if let Err(e) = out.write_all(&chunk).await {
+                    into.files.push(upload);
+                    return Err(domain::Error::from(e).into());
+                }
+            }
+            out.flush().await.map_err(domain::Error::from)?;
+            into.files.push(upload);
+            continue;
+        }
+        let value = field.text().await.map_err(bad)?;
+        match name.as_str() {
+            "channel_id" => {
+                let channel = app::ssr::parse_id("channel_id", &value)?;
+                hub.may_upload(user, channel).await?;
+                into.channel_id = Some(value);
+            }
+            "body" | "content" => into.body = value,
+            "nonce" => into.nonce = Some(value),
+            "thread_id" => into.thread_id = Some(value),
+            "return_to" => into.return_to = Some(value),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditBody {
+    #[serde(alias = "content")]
+    body: String,
+}
+
+/// `PUT /api/communication/messages/{id}/`: the author edits their message.
+#[utoipa::path(put, path = "/api/communication/messages/{id}/", tag = "messages", request_body = EditBody,
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 200, body = MessageDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn edit_message(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<EditBody>,
+) -> HttpResult<Json<MessageDto>> {
+    let msg = state.services.hub.edit_message(user.id, path_id(&id, Thing::Message)?, &body.body).await?;
+    Ok(Json((&msg).into()))
+}
+
+/// `DELETE /api/communication/messages/{id}/`: the author deletes their message (and its files).
+#[utoipa::path(delete, path = "/api/communication/messages/{id}/", tag = "messages",
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn delete_message(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.delete_message(user.id, path_id(&id, Thing::Message)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SearchBody {
+    /// Words (partial words and CJK text are found) and filters: `in:#channel`,
+    /// `from:@user`, `has:file`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD`.
+    query: String,
+    workspace_id: Option<String>,
+}
+
+/// `POST /api/communication/messages/search/`: messages the caller may see, newest first (at most 50).
+#[utoipa::path(post, path = "/api/communication/messages/search/", tag = "messages", request_body = SearchBody,
+    responses((status = 200, body = Vec<SearchHitDto>), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn search(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<SearchBody>,
+) -> HttpResult<Json<Vec<SearchHitDto>>> {
+    let ws = app::ssr::parse_optional_id("workspace_id", body.workspace_id.as_deref())?;
+    let hits = state.services.hub.search(user.id, &body.query, ws).await?;
+    Ok(Json(hits.iter().map(SearchHitDto::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReactionBody {
+    /// One emoji, or a `:shortcode:`.
+    emoji: String,
+}
+
+/// `POST /api/communication/messages/{id}/add_reaction/`.
+#[utoipa::path(post, path = "/api/communication/messages/{id}/add_reaction/", tag = "messages",
+    request_body = ReactionBody, params(("id" = String, Path, description = "Message id")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn add_reaction(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReactionBody>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.add_reaction(user.id, path_id(&id, Thing::Message)?, &body.emoji).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/communication/messages/{id}/remove_reaction/`.
+#[utoipa::path(post, path = "/api/communication/messages/{id}/remove_reaction/", tag = "messages",
+    request_body = ReactionBody, params(("id" = String, Path, description = "Message id")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn remove_reaction(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReactionBody>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.remove_reaction(user.id, path_id(&id, Thing::Message)?, &body.emoji).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/communication/messages/{id}/thread/`: the thread and its replies (reading them).
+#[utoipa::path(get, path = "/api/communication/messages/{id}/thread/", tag = "messages",
+    params(("id" = String, Path, description = "The thread's first message")),
+    responses((status = 200, body = ThreadDto), (status = 404, body = ApiError)))]
+pub async fn thread(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ThreadDto>> {
+    let t = state.services.hub.thread(user.id, path_id(&id, Thing::Message)?).await?;
+    Ok(Json((&t).into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FollowBody {
+    following: bool,
+}
+
+/// `POST /api/communication/messages/{id}/follow/`: follows or unfollows its thread.
+#[utoipa::path(post, path = "/api/communication/messages/{id}/follow/", tag = "messages",
+    request_body = FollowBody, params(("id" = String, Path, description = "Message id")),
+    responses((status = 204), (status = 404, body = ApiError)))]
+pub async fn follow(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<FollowBody>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.follow_thread(user.id, path_id(&id, Thing::Message)?, body.following).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PinBody {
+    pinned: bool,
+}
+
+/// `POST /api/communication/messages/{id}/pin/`: pins or unpins it in its channel.
+#[utoipa::path(post, path = "/api/communication/messages/{id}/pin/", tag = "messages",
+    request_body = PinBody, params(("id" = String, Path, description = "Message id")),
+    responses((status = 200, body = MessageDto), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn pin(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PinBody>,
+) -> HttpResult<Json<MessageDto>> {
+    let msg = state.services.hub.set_pinned(user.id, path_id(&id, Thing::Message)?, body.pinned).await?;
+    Ok(Json((&msg).into()))
+}
+
+/// `GET /api/communication/messages/{id}/readers/`: who has read it (read receipts).
+#[utoipa::path(get, path = "/api/communication/messages/{id}/readers/", tag = "messages",
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 200, body = Vec<UserDto>), (status = 404, body = ApiError)))]
+pub async fn readers(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<UserDto>>> {
+    let who = state.services.hub.readers(user.id, path_id(&id, Thing::Message)?).await?;
+    Ok(Json(who.iter().map(UserDto::from).collect()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ThreadsQuery {
+    workspace_id: String,
+}
+
+/// `GET /api/communication/threads/?workspace_id=...`: threads the caller follows, most recently answered first.
+#[utoipa::path(get, path = "/api/communication/threads/", tag = "messages", params(ThreadsQuery),
+    responses((status = 200, body = Vec<FollowedThreadDto>), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn followed_threads(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<ThreadsQuery>,
+) -> HttpResult<Json<Vec<FollowedThreadDto>>> {
+    let ws = app::ssr::parse_id("workspace_id", &q.workspace_id)?;
+    let list = state.services.hub.followed_threads(user.id, ws).await?;
+    Ok(Json(list.iter().map(FollowedThreadDto::from).collect()))
+}

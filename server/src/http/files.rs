@@ -1,0 +1,68 @@
+//! Downloads of attachments. There is no public URL: every request is
+//! checked against the channel's visibility at that moment, and the file
+//! is served so that a browser never runs or sniffs it.
+
+use super::error::{HttpResult, path_id};
+use super::extract::CurrentUser;
+use crate::startup::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use domain::error::Thing;
+
+/// `GET /files/{id}/{name}`: the bytes of attachment `id` (the name is only
+/// for people and for saving).
+pub async fn download(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, _name)): Path<(String, String)>,
+) -> HttpResult<Response> {
+    let (attachment, path) = state.services.hub.attachment(user.id, path_id(&id, Thing::File)?).await?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::error!(path = %path.display(), error = %e, "an attachment's file is missing");
+        domain::Error::NotFound(Thing::File)
+    })?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    let content_type = HeaderValue::from_str(&attachment.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(attachment.size));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&attachment.file_name)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    Ok(response)
+}
+
+/// `attachment; filename="plain ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
+pub fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_quoted_safely() {
+        assert_eq!(
+            super::content_disposition("r\u{e9}sum\u{e9} \"final\".pdf"),
+            "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf"
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! The OpenAPI 3 document of the JSON API, generated from the handlers'
+//! annotations and the wire types, served at `/api/openapi.json`.
+
+use super::communication as c;
+use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Parley API", description = "Channels, direct conversations, messages, threads, reactions, \
+        read state, pins and search. Authenticate with the session cookie or `Authorization: Bearer <token>` \
+        (from `POST /api/auth/login`). Errors are `ApiError` JSON with a fitting status code."),
+    paths(
+        c::list_channels, c::create_channel, c::get_channel, c::update_channel, c::delete_channel,
+        c::add_members, c::join_channel, c::leave_channel, c::create_direct, c::mark_read, c::read_marks, c::pins,
+        c::list_messages, c::send_message, c::edit_message, c::delete_message, c::search, c::add_reaction,
+        c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads,
+    ),
+    tags((name = "channels", description = "Channels and direct conversations"),
+        (name = "messages", description = "Messages, threads, reactions and search"))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -44,7 +44,13 @@ impl FilePolicy {
     pub fn check_name(&self, raw: &str) -> Result<String> {
         let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
         let name: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
-        let name: String = name.chars().take(200).collect();
+        // Long names are shortened in the middle: the extension stays.
+        let name = match name.rsplit_once('.') {
+            Some((stem, ext)) if name.chars().count() > 200 && ext.chars().count() < 20 => {
+                format!("{}….{ext}", stem.chars().take(190).collect::<String>())
+            }
+            _ => name.chars().take(200).collect(),
+        };
         if name.is_empty() || name == "." || name == ".." {
             return Err(Error::invalid("file", "The file has no name. Rename it and upload it again."));
         }
@@ -185,6 +191,8 @@ mod tests {
         assert!(matches!(p.check_name("noextension"), Err(Error::UnsupportedType(_))));
         assert!(matches!(p.check_name(".png"), Err(Error::UnsupportedType(_))), "a dot file has no type");
         assert!(matches!(p.check_name("../"), Err(Error::Invalid { .. })));
+        let long = p.check_name(&format!("{}.pdf", "a".repeat(300))).unwrap();
+        assert!(long.ends_with("….pdf") && long.chars().count() == 195, "{long}");
         let msg = p.check_name("x.svg").unwrap_err().to_string();
         assert!(msg.contains("allowed file types are jpg, jpeg, png"), "{msg}");
     }

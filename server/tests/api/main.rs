@@ -5,6 +5,7 @@ mod contract;
 mod helpers;
 
 mod accounts;
+mod conversations;
 mod gateway;
 mod messages;
 mod pages;

@@ -151,7 +151,7 @@ fn ThreadBody(
             </header>
             <FieldError id="follow-error" message=form_error(follow.value()) />
             <div class="thread-parent">
-                <MessageList messages=head older channel_id=channel_id.clone() label="thread".to_string() cx=head_cx />
+                <MessageList messages=head older channel_id=channel_id.clone() label="the thread start".to_string() cx=head_cx />
             </div>
             <p class="reply-count-line">
                 {move || match replies.with(Vec::len) { 0 => "No replies yet".to_string(), 1 => "1 reply".to_string(), n => format!("{n} replies") }}

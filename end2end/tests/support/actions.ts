@@ -1,5 +1,5 @@
 // What a person does in Parley, step by step, through labels and button names.
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 /** A unique name per run, so tests never collide on usernames. */
 export function unique(prefix: string): string {
@@ -50,4 +50,29 @@ export async function send(page: Page, text: string) {
   const box = page.getByRole("textbox", { name: /^Message #/ });
   await box.fill(text);
   await box.press("Enter");
+}
+
+/** Ana makes a workspace and Bob joins it through an invite link; both pages are live in #general. */
+export async function twoPeople(browser: Browser, workspace: string) {
+  const anaContext = await browser.newContext();
+  const bobContext = await browser.newContext();
+  const a = await anaContext.newPage();
+  const b = await bobContext.newPage();
+  const ana = unique("ana");
+  const bob = unique("bob");
+  await signUp(a, ana, "Ana");
+  await createWorkspace(a, workspace);
+  const link = await inviteLink(a);
+  await b.goto(link);
+  await b.getByRole("link", { name: "Create an account to join" }).click();
+  await signUp(b, bob, "Bob", "");
+  await b.getByRole("button", { name: "Join as Bob" }).click();
+  await expect(b.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await expect(a.locator("html")).toHaveAttribute("data-live", "connected", { timeout: 10_000 });
+  await expect(b.locator("html")).toHaveAttribute("data-live", "connected", { timeout: 10_000 });
+  const close = async () => {
+    await anaContext.close();
+    await bobContext.close();
+  };
+  return { a, b, ana, bob, close };
 }

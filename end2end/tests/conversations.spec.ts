@@ -85,6 +85,23 @@ test("a picture uploaded by drag and drop shows as a preview and the other perso
   expect(download.suggestedFilename()).toBe("notes.txt");
   expect((await readFile(await download.path())).toString()).toBe("meeting notes");
 
+  // A bigger file over a slow connection shows its progress while it goes.
+  const cdp = await a.context().newCDPSession(a);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 20,
+    downloadThroughput: -1,
+    uploadThroughput: 256 * 1024,
+  });
+  await a.locator("#composer-file").setInputFiles({ name: "archive.zip", mimeType: "application/zip", buffer: Buffer.alloc(1024 * 1024, 7) });
+  await box.fill("the archive");
+  await box.press("Enter");
+  await expect(a.getByRole("progressbar", { name: "Upload progress" })).toBeVisible();
+  await expect(a.getByRole("progressbar", { name: "Upload progress" })).toHaveCount(0, { timeout: 15_000 });
+  await expect(item.page().getByRole("log", { name: "Messages in #general" })).toContainText("the archive", { timeout: 5_000 });
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
   // A forbidden file type is refused with the reason.
   await a.locator("#composer-file").setInputFiles({ name: "tool.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ") });
   await box.fill("this should not go");

@@ -60,3 +60,26 @@ test("reacting and editing work without JavaScript", async ({ page }) => {
   await expect(edited.locator("strong")).toHaveText("edited");
   await expect(edited).toContainText("(edited)");
 });
+
+test("threads and pins work without JavaScript", async ({ page }) => {
+  await signUp(page, unique("nell"), "Nell");
+  await createWorkspace(page, "Plain Threads");
+  await page.getByRole("textbox", { name: "Message #general" }).fill("Agenda for Monday");
+  await page.getByRole("button", { name: "Send" }).click();
+  const main = page.getByRole("log", { name: "Messages in #general" });
+  const item = main.getByRole("listitem").filter({ hasText: "Agenda for Monday" });
+  await item.hover();
+  await item.getByRole("link", { name: "Reply in thread" }).click();
+  const thread = page.getByRole("region", { name: "Thread" });
+  await thread.getByRole("textbox", { name: "Message thread" }).fill("1. budget");
+  await thread.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("region", { name: "Thread" }).getByRole("log", { name: "Messages in thread replies" })).toContainText(
+    "1. budget",
+  );
+  await expect(main.getByRole("link", { name: /1 reply/ })).toBeVisible();
+  await expect(main).not.toContainText("1. budget");
+
+  await item.hover();
+  await item.getByRole("button", { name: "Pin" }).click();
+  await expect(page.getByText("📌 1 pinned")).toBeVisible();
+});

@@ -52,6 +52,10 @@ pub fn mention_candidates(people: &[UserDto], partial: &str) -> Vec<(String, Str
             out.push((name.to_string(), what.to_string()));
         }
     }
+    // A name typed out in full leaves nothing to complete: Enter sends.
+    if out.len() == 1 && out[0].0 == partial {
+        out.clear();
+    }
     out.truncate(6);
     out
 }
@@ -479,5 +483,6 @@ mod tests {
         assert_eq!(names("chen"), ["bob"], "any word of the display name");
         assert_eq!(names("h"), ["hector", "here"]);
         assert_eq!(names("").len(), 5);
+        assert!(names("bob").is_empty(), "nothing to offer for a finished name");
     }
 }

@@ -415,6 +415,8 @@ pub fn human_size(bytes: i64) -> String {
         format!("{:.1} MB", bytes as f64 / MB as f64)
     } else if bytes >= 1024 {
         format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else if bytes == 1 {
+        "1 byte".to_string()
     } else {
         format!("{bytes} bytes")
     }

@@ -9,4 +9,5 @@ mod conversations;
 mod gateway;
 mod messages;
 mod pages;
+mod server_fns;
 mod workspaces;

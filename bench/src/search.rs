@@ -8,7 +8,7 @@
 use domain::hub::{NewWorkspace, Signup};
 use domain::model::{Message, UserSummary};
 use domain::testing::TestDb;
-use domain::{Backend, Hub, Id};
+use domain::{Backend, Id};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::{Duration, Instant};
@@ -87,6 +87,11 @@ async fn main() {
             created_at: id.timestamp_ms(),
             edited_at: None,
             reactions: Vec::new(),
+            thread_id: None,
+            thread: None,
+            deleted: false,
+            pinned: false,
+            attachments: Vec::new(),
         });
         if batch.len() == 10_000 || n + 1 == total {
             hub.store().import_messages(&batch).await.unwrap();

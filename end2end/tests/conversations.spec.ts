@@ -131,6 +131,18 @@ test("direct messages: unread badges, read receipts and mention autocomplete", a
   await expectMessage(b, "Ana", "Are you free later?");
   // Ana sees that Bob read it.
   await expect(a.locator(".receipt")).toHaveText("Seen by Bob", { timeout: 3_000 });
+  // Bob's presence shows in the conversation: online, then away once his page is hidden.
+  await expect(a.locator(".dm-presence")).toHaveText("Bob is online");
+  await b.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await expect(a.locator(".dm-presence")).toHaveText("Bob is away", { timeout: 3_000 });
+  await b.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await expect(a.locator(".dm-presence")).toHaveText("Bob is online", { timeout: 3_000 });
 
   // Bob mentions Ana in #general by picking her from the suggestions.
   await b.getByRole("link", { name: /general/ }).click();

@@ -322,10 +322,28 @@ fn ChannelScreen(
     let (list_name, compose_name, join_name) = (label.clone(), label.clone(), label.clone());
     let (thread_ws, thread_ch, thread_me) = (workspace.id.clone(), channel.id.clone(), me.id.clone());
     let invite_ws = workspace.id.clone();
+    // In a direct conversation: whether the others are online, away or offline.
+    let dm_presence = {
+        let (others, me_id) = (channel.members.clone(), me.id.clone());
+        move || {
+            members.with(|list| {
+                others
+                    .iter()
+                    .filter(|u| u.id != me_id)
+                    .map(|u| {
+                        let status = list.iter().find(|m| m.user.id == u.id).map_or(PresenceStatus::Offline, |m| m.status);
+                        format!("{} is {}", u.display_name, status.as_str())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
+        }
+    };
     let header = view! {
                 <header class="channel-header">
                     <h1 id="channel-title"><span class="sigil" aria-hidden="true">{sigil}</span>{heading}</h1>
                     <p class="topic">{move || topic.get()}</p>
+                    {is_direct.then(|| view! { <p class="dm-presence" aria-live="polite">{dm_presence.clone()}</p> })}
                     <div class="channel-actions">
                         {move || {
                             let n = pinned.with(Vec::len);

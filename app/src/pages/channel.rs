@@ -331,7 +331,10 @@ fn ChannelScreen(
                     .iter()
                     .filter(|u| u.id != me_id)
                     .map(|u| {
-                        let status = list.iter().find(|m| m.user.id == u.id).map_or(PresenceStatus::Offline, |m| m.status);
+                        let status = list
+                            .iter()
+                            .find(|m| m.user.id == u.id)
+                            .map_or(PresenceStatus::Offline, |m| m.status);
                         format!("{} is {}", u.display_name, status.as_str())
                     })
                     .collect::<Vec<_>>()

@@ -112,6 +112,184 @@ async fn conversation_server_functions(app: TestApp) -> TestApp {
     app
 }
 
+/// Success, or the redirect a server function answers with when it moves the page on.
+fn done(res: &reqwest::Response) -> bool {
+    res.status().is_success() || res.status().is_redirection()
+}
+
+async fn workspace_and_channel_server_functions(app: TestApp) -> TestApp {
+    use app::api::*;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+
+    // Accounts.
+    let me = json_of(call::<Me>(&app, &ana, &[]).await, StatusCode::OK).await;
+    assert_eq!(me["username"], "ana");
+    let bad = call::<Signup>(
+        &app,
+        &eve,
+        &[
+            ("username", "z"),
+            ("display_name", "Z"),
+            ("email", "not-an-email"),
+            ("password", "correct horse battery"),
+        ],
+    )
+    .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "invalid", None).await;
+    let wrong = call::<Login>(&app, &eve, &[("username", "ana"), ("password", "wrong password")]).await;
+    assert_error(wrong, StatusCode::UNAUTHORIZED, "unauthenticated", None).await;
+
+    // Workspaces and invites.
+    assert!(done(&call::<CreateWorkspace>(&app, &ana, &[("name", "Acme")]).await));
+    assert_error(
+        call::<CreateWorkspace>(&app, &ana, &[("name", " ")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("name"),
+    )
+    .await;
+    let home = json_of(call::<Home>(&app, &ana, &[]).await, StatusCode::OK).await;
+    let ws = home["workspaces"][0]["id"].as_str().expect("ana's workspace").to_string();
+    let entry =
+        json_of(call::<WorkspaceEntry>(&app, &ana, &[("workspace_id", &ws)]).await, StatusCode::OK).await;
+    let general = entry.as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    assert!(done(&call::<JoinWorkspace>(&app, &bob, &[("workspace_id", &ws)]).await));
+    assert_error(
+        call::<JoinWorkspace>(&app, &bob, &[("workspace_id", "x")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        None,
+    )
+    .await;
+    let invite =
+        json_of(call::<CreateInvite>(&app, &ana, &[("workspace_id", &ws)]).await, StatusCode::OK).await;
+    let code = invite["code"].as_str().unwrap().to_string();
+    let preview = json_of(call::<InvitePreview>(&app, &eve, &[("code", &code)]).await, StatusCode::OK).await;
+    assert_eq!(preview["workspace"]["name"], "Acme");
+    assert_error(
+        call::<AcceptInvite>(&app, &eve, &[("code", "nope")]).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    assert!(done(&call::<AcceptInvite>(&app, &eve, &[("code", &code)]).await));
+    assert!(done(&call::<LeaveWorkspace>(&app, &eve, &[("workspace_id", &ws)]).await));
+    assert_error(
+        call::<LeaveWorkspace>(&app, &ana, &[("workspace_id", &ws)]).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    )
+    .await;
+
+    // Channels.
+    let created = call::<CreateChannel>(
+        &app,
+        &ana,
+        &[("workspace_id", &ws), ("name", "secret"), ("is_private", "true")],
+    )
+    .await;
+    assert!(done(&created));
+    let dup = call::<CreateChannel>(&app, &ana, &[("workspace_id", &ws), ("name", "secret")]).await;
+    assert_error(dup, StatusCode::CONFLICT, "conflict", Some("name")).await;
+    let view = json_of(
+        call::<ChannelView>(&app, &ana, &[("workspace_id", &ws), ("channel_id", &general)]).await,
+        StatusCode::OK,
+    )
+    .await;
+    let secret = view["channels"].as_array().unwrap().iter().find(|c| c["name"] == "secret").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_error(
+        call::<JoinChannel>(&app, &bob, &[("channel_id", &secret)]).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    assert_eq!(
+        call::<AddChannelMember>(&app, &ana, &[("channel_id", &secret), ("username", "bob")]).await.status(),
+        StatusCode::OK
+    );
+    assert_error(
+        call::<AddChannelMember>(&app, &ana, &[("channel_id", &secret), ("username", "eve")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("username"),
+    )
+    .await;
+    assert!(done(&call::<LeaveChannel>(&app, &bob, &[("channel_id", &secret)]).await));
+    assert_eq!(call::<JoinChannel>(&app, &bob, &[("channel_id", &general)]).await.status(), StatusCode::OK);
+
+    // Messages.
+    let msg = json_of(
+        call::<PostMessage>(&app, &bob, &[("channel_id", &general), ("body", "typo herre")]).await,
+        StatusCode::OK,
+    )
+    .await;
+    let id = msg["id"].as_str().unwrap().to_string();
+    let edited = json_of(
+        call::<EditMessage>(&app, &bob, &[("message_id", &id), ("body", "typo here")]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(edited["body"], "typo here");
+    assert_error(
+        call::<EditMessage>(&app, &ana, &[("message_id", &id), ("body", "x")]).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    )
+    .await;
+    assert_eq!(
+        call::<React>(&app, &ana, &[("message_id", &id), ("emoji", ":tada:")]).await.status(),
+        StatusCode::OK
+    );
+    assert_error(
+        call::<React>(&app, &ana, &[("message_id", &id), ("emoji", "nope")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("emoji"),
+    )
+    .await;
+    let hits =
+        json_of(call::<Search>(&app, &ana, &[("workspace_id", &ws), ("q", "her")]).await, StatusCode::OK)
+            .await;
+    assert_eq!(hits[0]["message"]["id"], id.as_str());
+    assert_error(
+        call::<Search>(&app, &ana, &[("workspace_id", &ws), ("q", "is:x")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("q"),
+    )
+    .await;
+    let page =
+        json_of(call::<MessagePage>(&app, &ana, &[("channel_id", &general)]).await, StatusCode::OK).await;
+    assert_eq!(page["messages"][0]["reactions"][0]["emoji"], "🎉");
+    assert_error(
+        call::<MessagePage>(&app, &ana, &[("channel_id", &general), ("before", "yesterday")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("before"),
+    )
+    .await;
+    assert_eq!(call::<DeleteMessage>(&app, &bob, &[("message_id", &id)]).await.status(), StatusCode::OK);
+    assert_error(
+        call::<DeleteMessage>(&app, &bob, &[("message_id", &id)]).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    assert!(done(&call::<Logout>(&app, &bob, &[]).await));
+    app
+}
+
 crate::on_both_backends! {
     conversation_server_functions => conversation_server_functions;
+    workspace_and_channel_server_functions => workspace_and_channel_server_functions;
 }

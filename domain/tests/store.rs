@@ -301,6 +301,29 @@ async fn search_finds_what_one_may_see(db: &TestDb) {
     assert!(hub.search(ana, "has:file", None).await.unwrap().is_empty(), "no files yet");
 }
 
+/// More history than PostgreSQL's recent-first window: a page filled by
+/// recent messages, and an old message found past the window.
+async fn search_past_the_recent_window(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    let (old, _) = hub.post_message(ana, general, "the old needle", None).await.unwrap();
+    let author = hub.store().user(ana).await.unwrap().map(|u| domain::model::UserSummary::from(&u)).unwrap();
+    let filler: Vec<domain::model::Message> = (0..50_100)
+        .map(|i| {
+            let mut m = domain::model::Message::new(general, author.clone(), format!("filler {i}"), None);
+            m.html = String::new();
+            m
+        })
+        .collect();
+    hub.store().import_messages(&filler).await.unwrap();
+    let found = hub.search(ana, "needle", None).await.unwrap();
+    assert_eq!(found.iter().map(|h| h.message.id).collect::<Vec<_>>(), [old.id], "found beyond the window");
+    let page = hub.search(ana, "filler", None).await.unwrap();
+    assert_eq!(page.len(), 50);
+    assert_eq!(page[0].message.body, "filler 50099", "newest first");
+}
+
 async fn reopening_keeps_data(db: &TestDb) {
     let hub1 = hub(db).await;
     let ana = user(&hub1, "ana").await;
@@ -324,4 +347,5 @@ domain::both_backends! {
     data_survives_reopening => reopening_keeps_data;
     edits_deletes_and_reactions => edits_deletes_and_reactions;
     search_finds_what_one_may_see => search_finds_what_one_may_see;
+    search_past_the_recent_window => search_past_the_recent_window;
 }

@@ -87,10 +87,8 @@ impl Hub {
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
         let ch = self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
-        let ws = self.store.workspace(ch.workspace_id).await?.ok_or(Error::NotFound(Thing::Workspace))?;
-        let ws_member = self.store.is_workspace_member(ch.workspace_id, user).await?;
-        let ch_member = ws_member && self.store.is_channel_member(ch.id, user).await?;
-        let facts = ChannelFacts::of(&ch, &ws, user, ws_member, ch_member);
+        let (ws_member, ch_member, owner) = self.store.channel_relation(&ch, user).await?;
+        let facts = ChannelFacts::of(&ch, owner, user, ws_member, ch_member);
         Ok((ch, facts))
     }
 }

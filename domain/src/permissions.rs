@@ -37,7 +37,7 @@ impl WorkspaceFacts {
 impl ChannelFacts {
     pub fn of(
         ch: &Channel,
-        ws: &Workspace,
+        workspace_owner: crate::Id,
         user: crate::Id,
         workspace_member: bool,
         channel_member: bool,
@@ -47,7 +47,7 @@ impl ChannelFacts {
             channel_member,
             is_private: ch.is_private,
             is_direct: ch.kind == ChannelKind::Direct,
-            is_manager: workspace_member && (ch.created_by == user || ws.owner_id == user),
+            is_manager: workspace_member && (ch.created_by == user || workspace_owner == user),
         }
     }
 }

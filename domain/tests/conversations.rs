@@ -98,6 +98,19 @@ async fn threads(db: &TestDb) {
         ErrorKind::NotFound,
         "no new replies under a deleted message"
     );
+
+    // A reply arriving while the panel is open is read without reloading the thread.
+    let (other, _) = hub.post_message(ana, general, "Another topic", None).await.unwrap();
+    reply(&hub, bob, general, other.id, "First").await;
+    hub.follow_thread(dan, other.id, true).await.unwrap();
+    reply(&hub, bob, general, other.id, "Second").await;
+    let unread = |list: Vec<domain::model::FollowedThread>| {
+        list.iter().find(|t| t.parent.id == other.id).unwrap().unread
+    };
+    assert_eq!(unread(hub.followed_threads(dan, ws).await.unwrap()), 1);
+    hub.read_thread(dan, other.id).await.unwrap();
+    assert_eq!(unread(hub.followed_threads(dan, ws).await.unwrap()), 0);
+    assert_eq!(hub.read_thread(eve, other.id).await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
 async fn direct_conversations(db: &TestDb) {

@@ -56,8 +56,9 @@ pub async fn channel_view(
             if before.is_none() && listing.is_member {
                 hub.mark_read(user.id, ch_id, None).await?;
             }
+            // Receipts concern the others' marks, which reading here does not move.
             let read_marks = if listing.channel.kind == domain::model::ChannelKind::Direct {
-                hub.read_marks(user.id, ch_id).await?.iter().map(ReadMarkDto::from).collect()
+                marks.iter().map(ReadMarkDto::from).collect()
             } else {
                 Vec::new()
             };
@@ -126,6 +127,19 @@ pub async fn thread_view(thread_id: String) -> Result<ThreadDto, ApiError> {
             let (user, hub) = crate::ssr::auth::caller().await?;
             let thread = hub.thread(user.id, crate::ssr::parse_id("thread_id", &thread_id)?).await?;
             Ok(ThreadDto::from(&thread))
+        }
+        .await,
+    )
+}
+
+/// Marks a thread read (its panel is open while replies arrive).
+#[server]
+pub async fn read_thread(thread_id: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.read_thread(user.id, crate::ssr::parse_id("thread_id", &thread_id)?).await?;
+            Ok(())
         }
         .await,
     )

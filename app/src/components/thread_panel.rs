@@ -102,7 +102,7 @@ fn ThreadBody(
                 // Seen while open: the thread stays read.
                 let id = thread.clone();
                 leptos::task::spawn_local(async move {
-                    let _ = thread_view(id).await;
+                    let _ = crate::api::read_thread(id).await;
                 });
             }
             LiveEvent::Gateway(G::ThreadFollowUpdate { thread_id, following: now })

@@ -103,12 +103,11 @@ impl Hub {
                 return Err(e);
             }
         };
-        if !created {
-            // A retry: the files of this attempt are not needed.
-            self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
-        }
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
+        } else {
+            // A retry: the files of this attempt are not needed.
+            self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
         }
         Ok((stored, created))
     }

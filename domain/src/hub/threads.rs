@@ -19,6 +19,18 @@ impl Hub {
         Ok(ThreadView { parent, replies, following })
     }
 
+    /// Marks a thread's replies read for `actor` (a follower with it open)
+    /// without loading them.
+    pub async fn read_thread(&self, actor: Id, thread: Id) -> Result<()> {
+        let parent = self.store.thread_parent(thread).await?.ok_or(Error::NotFound(Thing::Message))?;
+        let (_, facts) = self.channel_facts(parent.channel_id, actor).await?;
+        permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::Message))?;
+        if let Some(last) = self.store.latest_reply_id(parent.id).await? {
+            self.store.mark_thread_read(parent.id, actor, last).await?;
+        }
+        Ok(())
+    }
+
     /// Follows or unfollows a thread (its first message, or any reply in it).
     pub async fn follow_thread(&self, actor: Id, message: Id, following: bool) -> Result<Id> {
         let (msg, facts) = self.message_facts(actor, message).await?;

@@ -305,15 +305,23 @@ impl Store {
         Ok(Id(id.unwrap_or(0)))
     }
 
-    pub async fn is_channel_member(&self, channel: Id, user: Id) -> Result<bool> {
-        let n = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM channel_members WHERE channel_id = $1 AND user_id = $2",
+    /// What `user` is to `channel`, in one query: (member of its workspace,
+    /// member of the channel, the workspace's owner).
+    pub async fn channel_relation(&self, channel: &Channel, user: Id) -> Result<(bool, bool, Id)> {
+        let (owner, in_workspace, in_channel): (i64, i64, i64) = sqlx::query_as(
+            "SELECT w.owner_id, \
+               (SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND user_id = $2), \
+               (SELECT COUNT(*) FROM channel_members WHERE channel_id = $3 AND user_id = $4) \
+             FROM workspaces w WHERE w.id = $5",
         )
-        .bind(channel.0)
+        .bind(channel.workspace_id.0)
         .bind(user.0)
+        .bind(channel.id.0)
+        .bind(user.0)
+        .bind(channel.workspace_id.0)
         .fetch_one(&self.pool)
         .await?;
-        Ok(n > 0)
+        Ok((in_workspace > 0, in_workspace > 0 && in_channel > 0, Id(owner)))
     }
 
     /// Adds a member; returns whether they were not one already.

@@ -346,6 +346,16 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The newest live reply of a thread, if any.
+    pub async fn latest_reply_id(&self, thread: Id) -> Result<Option<Id>> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM messages WHERE thread_id = $1 AND deleted_at IS NULL")
+                .bind(thread.0)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(id.map(Id))
+    }
+
     /// Moves `user`'s read mark in a thread they follow forward to `reply`.
     pub async fn mark_thread_read(&self, thread: Id, user: Id, reply: Id) -> Result<()> {
         sqlx::query(
@@ -388,13 +398,22 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (thread, channel_name, unread) in rows {
-            if let Some(parent) = self.thread_parent(Id(thread)).await? {
-                out.push((parent, channel_name, unread));
-            }
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        // The first messages, all at once, then back in the order found.
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let sql = format!("{MSG_FROM} WHERE m.id IN ({}) AND {SHOWN}", placeholders(ids.len()));
+        let found = sqlx::query_as::<_, MessageRow>(&sql);
+        let found = ids.iter().fold(found, |q, id| q.bind(*id)).fetch_all(&self.pool).await?;
+        let mut parents: HashMap<i64, Message> =
+            self.hydrate(found).await?.into_iter().map(|m| (m.id.0, m)).collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(thread, channel_name, unread)| {
+                parents.remove(&thread).map(|p| (p, channel_name, unread))
+            })
+            .collect())
     }
 
     /// Pins a live message; returns whether it was not pinned yet.

@@ -340,27 +340,22 @@ pub async fn send_message(
         HttpError::new(ErrorCode::Invalid, format!("The upload could not be read: {}", e.body_text()))
     })?;
     let mut received = Received::default();
-    let result = receive(form, &state, user.id, &mut received).await;
-    if let Err(e) = result {
-        hub.files().remove(received.files.drain(..).map(|f| f.tmp).collect()).await;
-        return Err(e);
+    let parsed = async {
+        receive(form, &state, user.id, &mut received).await?;
+        let channel = app::ssr::parse_id("channel_id", received.channel_id.as_deref().unwrap_or(""))?;
+        let thread = app::ssr::parse_optional_id("thread_id", received.thread_id.as_deref())?;
+        Ok::<_, HttpError>((channel, thread))
     }
-    let Received { channel_id, body, nonce, thread_id, return_to, files } = received;
-    let channel = match app::ssr::parse_id("channel_id", channel_id.as_deref().unwrap_or("")) {
-        Ok(c) => c,
+    .await;
+    let (channel, thread) = match parsed {
+        Ok(ids) => ids,
         Err(e) => {
-            hub.files().remove(files.into_iter().map(|f| f.tmp).collect()).await;
-            return Err(e.into());
+            // Whatever arrived before the error is not kept.
+            hub.files().remove(received.files.into_iter().map(|f| f.tmp).collect()).await;
+            return Err(e);
         }
     };
-    let thread = app::ssr::parse_optional_id("thread_id", thread_id.as_deref());
-    let thread = match thread {
-        Ok(t) => t,
-        Err(e) => {
-            hub.files().remove(files.into_iter().map(|f| f.tmp).collect()).await;
-            return Err(e.into());
-        }
-    };
+    let Received { body, nonce, return_to, files, .. } = received;
     let post = Post { body: &body, nonce: nonce.as_deref().filter(|n| !n.is_empty()), thread, files };
     let (msg, created) = hub.post(user.id, channel, post).await?;
     if wants_html && let Some(to) = return_to.filter(|t| t.starts_with('/') && !t.starts_with("//")) {

@@ -3,17 +3,12 @@
 //! everything people name.
 
 use crate::gateway::{connect_as, next_event};
-use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
+use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, say, workspace};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 const MESSAGES: &str = "/api/communication/messages/";
-
-async fn say(app: &TestApp, who: &User, channel: &str, body: &str) -> Value {
-    json_of(who.post(app, MESSAGES, json!({"channel_id": channel, "body": body})).await, StatusCode::CREATED)
-        .await
-}
 
 async fn reply(app: &TestApp, who: &User, channel: &str, thread: &str, body: &str) -> Value {
     let res =

@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, User, channel, join, json_of, workspace};
+use crate::helpers::{TestApp, User, channel, join, json_of, say, workspace};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -71,18 +71,8 @@ async fn members_get_messages_others_do_not(app: TestApp) -> TestApp {
     let mut eve_ws = connect_as(&app, &eve).await;
 
     // A private message Bob must not get, then a public one he must.
-    json_of(
-        ana.post(&app, "/api/communication/messages/", json!({"channel_id": secret, "body": "for ana only"}))
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    json_of(
-        ana.post(&app, "/api/communication/messages/", json!({"channel_id": general, "body": "hello all"}))
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    say(&app, &ana, &secret, "for ana only").await;
+    say(&app, &ana, &general, "hello all").await;
     let got = next_message(&mut bob_ws).await;
     assert_eq!(got["body"], "hello all", "the private message never reached bob");
     assert_eq!(got["channel_id"], general.as_str());
@@ -94,12 +84,7 @@ async fn members_get_messages_others_do_not(app: TestApp) -> TestApp {
         json!({"usernames": ["bob"]}),
     )
     .await;
-    json_of(
-        ana.post(&app, "/api/communication/messages/", json!({"channel_id": secret, "body": "welcome bob"}))
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    say(&app, &ana, &secret, "welcome bob").await;
     assert_eq!(next_message(&mut bob_ws).await["body"], "welcome bob");
 
     // Eve, in no workspace, got nothing: her next event is the answer to a ping.

@@ -243,3 +243,10 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// `who` posts `body` in `channel` through the API; returns the message.
+pub async fn say(app: &TestApp, who: &User, channel: &str, body: &str) -> Value {
+    let res =
+        who.post(app, "/api/communication/messages/", json!({"channel_id": channel, "body": body})).await;
+    json_of(res, StatusCode::CREATED).await
+}

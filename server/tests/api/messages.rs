@@ -1,5 +1,5 @@
 use crate::gateway::{connect_as, next_event};
-use crate::helpers::{TestApp, assert_error, channel, join, json_of, workspace};
+use crate::helpers::{TestApp, assert_error, channel, join, json_of, say, workspace};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -9,16 +9,7 @@ async fn edit_delete_and_react_live(app: TestApp) -> TestApp {
     let eve = app.user("eve").await;
     let (ws, general) = workspace(&app, &ana, false).await;
     join(&app, &bob, &ws).await;
-    let msg = json_of(
-        ana.post(
-            &app,
-            "/api/communication/messages/",
-            json!({"channel_id": general, "body": "**plan** <script>x</script>"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let msg = say(&app, &ana, &general, "**plan** <script>x</script>").await;
     let id = msg["id"].as_str().unwrap().to_string();
     assert_eq!(msg["html"], "<p><strong>plan</strong> &lt;script&gt;x&lt;/script&gt;</p>\n");
     let mut bob_ws = connect_as(&app, &bob).await;
@@ -94,6 +85,7 @@ async fn edit_delete_and_react_live(app: TestApp) -> TestApp {
 async fn channel_page_renders_markdown(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let (ws, general) = workspace(&app, &ana, false).await;
+    // `content`, seed 000's name for the body, is accepted too.
     json_of(
         ana.post(
             &app,
@@ -122,11 +114,7 @@ async fn search_respects_visibility(app: TestApp) -> TestApp {
     for (ch, body) in
         [(&general, "redeployment done"), (&secret, "secret deployment"), (&general, "東京で会議")]
     {
-        json_of(
-            ana.post(&app, "/api/communication/messages/", json!({"channel_id": ch, "body": body})).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        say(&app, &ana, ch, body).await;
     }
     let search = "/api/communication/messages/search/";
     let hits =

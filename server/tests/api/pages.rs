@@ -1,8 +1,7 @@
 //! Server-rendered pages carry real data in the first response.
 
-use crate::helpers::{TestApp, json_of, workspace};
+use crate::helpers::{TestApp, say, workspace};
 use reqwest::StatusCode;
-use serde_json::json;
 
 async fn signed_out_visitors_go_to_sign_in(app: TestApp) -> TestApp {
     let c = app.client();
@@ -22,16 +21,7 @@ async fn signed_out_visitors_go_to_sign_in(app: TestApp) -> TestApp {
 async fn channel_page_renders_messages(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let (ws, general) = workspace(&app, &ana, false).await;
-    json_of(
-        ana.post(
-            &app,
-            "/api/communication/messages/",
-            json!({"channel_id": general, "body": "<b>rendered</b> on the server"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    say(&app, &ana, &general, "<b>rendered</b> on the server").await;
     let res = ana.client.get(app.url(&format!("/w/{ws}/c/{general}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();

@@ -52,6 +52,14 @@ async fn conversation_server_functions(app: TestApp) -> TestApp {
         None,
     )
     .await;
+    assert_eq!(call::<ReadThread>(&app, &bob, &[("thread_id", &parent_id)]).await.status(), StatusCode::OK);
+    assert_error(
+        call::<ReadThread>(&app, &eve, &[("thread_id", &parent_id)]).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
     let unfollow = call::<FollowThread>(&app, &ana, &[("message_id", &parent_id), ("follow", "")]).await;
     assert_eq!(unfollow.status(), StatusCode::OK);
     let view = json_of(call::<ThreadsView>(&app, &ana, &[("workspace_id", &ws)]).await, StatusCode::OK).await;

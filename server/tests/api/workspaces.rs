@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, assert_error, channel, join, json_of, workspace};
+use crate::helpers::{TestApp, assert_error, channel, join, json_of, say, workspace};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -116,11 +116,7 @@ async fn public_workspace_and_channels(app: TestApp) -> TestApp {
         StatusCode::OK,
     )
     .await;
-    json_of(
-        bob.post(&app, "/api/communication/messages/", json!({"channel_id": open, "body": "hi"})).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    say(&app, &bob, open, "hi").await;
 
     // A member adds Bob to the private channel; Carol (not in the workspace) cannot be added.
     assert_error(

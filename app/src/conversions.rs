@@ -2,6 +2,7 @@
 
 use crate::wire::*;
 use domain::model;
+use domain::permissions::{Override, OverrideTarget, Perm, Perms};
 
 impl From<&model::UserSummary> for UserDto {
     fn from(u: &model::UserSummary) -> Self {
@@ -44,11 +45,21 @@ impl From<&model::Channel> for ChannelDto {
             kind: match c.kind {
                 model::ChannelKind::Text => ChannelKind::Text,
                 model::ChannelKind::Direct => ChannelKind::Direct,
+                model::ChannelKind::Announcement => ChannelKind::Announcement,
+                model::ChannelKind::Voice => ChannelKind::Voice,
             },
             is_member: None,
             unread: 0,
             mentions: 0,
             members: Vec::new(),
+            is_external: c.is_external,
+            archived: c.archived_at.is_some(),
+            auto_join: c.auto_join,
+            user_limit: c.user_limit,
+            category_id: c.category_id.map(|c| c.to_string()),
+            position: c.position,
+            permissions: Vec::new(),
+            post_block: None,
         }
     }
 }
@@ -60,6 +71,8 @@ impl From<&model::ChannelListing> for ChannelDto {
             unread: l.unread,
             mentions: l.mentions,
             members: l.members.iter().map(UserDto::from).collect(),
+            permissions: perm_names(l.perms),
+            post_block: l.post_block.clone(),
             ..ChannelDto::from(&l.channel)
         }
     }
@@ -120,6 +133,7 @@ impl From<&model::Message> for MessageDto {
             id: m.id.to_string(),
             channel_id: m.channel_id.to_string(),
             author: UserDto::from(&m.author),
+            author_colour: m.author_colour.clone(),
             body: m.body.clone(),
             html: m.html.clone(),
             nonce: m.nonce.clone(),
@@ -176,8 +190,123 @@ impl From<&model::Member> for MemberDto {
             user: UserDto::from(&m.user),
             joined_at: m.joined_at,
             is_owner: m.is_owner,
+            is_guest: m.is_guest,
+            roles: m.roles.iter().map(|r| r.to_string()).collect(),
+            timeout_until: m.timeout_until.filter(|t| *t > domain::now_ms()),
             status: m.status.into(),
         }
+    }
+}
+
+/// Permission names, in the settings page's order.
+pub fn perm_names(p: Perms) -> Vec<String> {
+    p.list().into_iter().map(|p| p.name().to_string()).collect()
+}
+
+/// Parses permission names; an unknown one is invalid input on `field`.
+pub fn parse_perms(names: &[String], field: &'static str) -> Result<Perms, ApiError> {
+    let mut perms = Perms::NONE;
+    for n in names {
+        let p = Perm::from_name(n.trim()).ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!("“{n}” is not a permission. See GET /api/communication/permissions/."),
+            )
+        })?;
+        perms = perms.with(p);
+    }
+    Ok(perms)
+}
+
+impl From<&model::Role> for RoleDto {
+    fn from(r: &model::Role) -> Self {
+        RoleDto {
+            id: r.id.to_string(),
+            name: r.name.clone(),
+            colour: r.colour.clone(),
+            position: r.position,
+            permissions: perm_names(r.permissions),
+            builtin: r.builtin.map(|b| b.as_str().to_string()),
+        }
+    }
+}
+
+impl From<Perm> for PermissionDto {
+    fn from(p: Perm) -> Self {
+        PermissionDto {
+            name: p.name().to_string(),
+            description: p.describe().to_string(),
+            per_channel: Perm::CHANNEL.contains(&p),
+        }
+    }
+}
+
+impl From<&Override> for OverrideDto {
+    fn from(o: &Override) -> Self {
+        let (target_kind, target_id) = match o.target {
+            OverrideTarget::Role(id) => ("role", id),
+            OverrideTarget::Member(id) => ("member", id),
+        };
+        OverrideDto {
+            target_kind: target_kind.to_string(),
+            target_id: target_id.to_string(),
+            allow: perm_names(o.allow),
+            deny: perm_names(o.deny),
+        }
+    }
+}
+
+impl TryFrom<&OverrideDto> for Override {
+    type Error = ApiError;
+    fn try_from(o: &OverrideDto) -> Result<Self, ApiError> {
+        let id = o
+            .target_id
+            .parse::<domain::Id>()
+            .map_err(|_| ApiError::invalid("target_id", "target_id is the id of a role or a member."))?;
+        let target = match o.target_kind.as_str() {
+            "role" => OverrideTarget::Role(id),
+            "member" => OverrideTarget::Member(id),
+            _ => return Err(ApiError::invalid("target_kind", "target_kind is `role` or `member`.")),
+        };
+        Ok(Override { target, allow: parse_perms(&o.allow, "allow")?, deny: parse_perms(&o.deny, "deny")? })
+    }
+}
+
+impl From<&model::Category> for CategoryDto {
+    fn from(c: &model::Category) -> Self {
+        CategoryDto { id: c.id.to_string(), name: c.name.clone(), position: c.position }
+    }
+}
+
+impl From<&model::Ban> for BanDto {
+    fn from(b: &model::Ban) -> Self {
+        BanDto { user: UserDto::from(&b.user), reason: b.reason.clone(), created_at: b.created_at }
+    }
+}
+
+impl From<&model::AuditEntry> for AuditEntryDto {
+    fn from(e: &model::AuditEntry) -> Self {
+        AuditEntryDto {
+            id: e.id.to_string(),
+            actor: UserDto::from(&e.actor),
+            action: e.action.clone(),
+            target_user: e.target_user.as_ref().map(UserDto::from),
+            target_id: e.target_id.map(|t| t.to_string()),
+            summary: e.summary.clone(),
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// An invite as its maker gets it, with the link to share.
+pub fn invite_dto(invite: &model::Invite, public_url: &str) -> InviteDto {
+    InviteDto {
+        url: format!("{public_url}{}", crate::paths::invite(&invite.code)),
+        code: invite.code.clone(),
+        workspace_id: invite.workspace_id.to_string(),
+        channel_id: invite.channel_ids.first().map(|c| c.to_string()),
+        channel_ids: invite.channel_ids.iter().map(|c| c.to_string()).collect(),
+        is_guest: invite.is_guest,
     }
 }
 
@@ -262,6 +391,9 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 workspace_id: workspace_id.to_string(),
                 user_id: user_id.to_string(),
             },
+            K::WorkspaceUpdated { workspace_id } => {
+                GatewayEvent::WorkspaceUpdate { workspace_id: workspace_id.to_string() }
+            }
         }
     }
 }

@@ -14,7 +14,7 @@
 pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
-mod conversions;
+pub mod conversions;
 #[cfg(feature = "hydrate")]
 pub mod live;
 pub mod pages;

@@ -68,14 +68,42 @@ pub struct ChannelDto {
     /// Everyone in a direct conversation (empty for other channels).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<UserDto>,
+    /// Guests may be members (an external channel).
+    #[serde(default)]
+    pub is_external: bool,
+    /// Archived: read-only, shown only under "Archived channels"; still searchable.
+    #[serde(default)]
+    pub archived: bool,
+    /// New members of the workspace join it.
+    #[serde(default)]
+    pub auto_join: bool,
+    /// For voice channels: at most this many people at once (0: no limit).
+    #[serde(default)]
+    pub user_limit: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+    #[serde(default)]
+    pub position: i64,
+    /// What the user asking may do here (permission names; empty in events to many users).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// Why the user asking cannot post a top-level message here, if they cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_block: Option<String>,
 }
 
 impl ChannelDto {
+    /// Whether the user asking holds `permission` here (see [`ChannelDto::permissions`]).
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+
     /// What to call the channel: `#name`, or the other people's names in a
     /// direct conversation (`me_id`'s own name only in a note to self).
     pub fn label(&self, me_id: &str) -> String {
         match self.kind {
-            ChannelKind::Text => format!("#{}", self.name),
+            ChannelKind::Text | ChannelKind::Announcement => format!("#{}", self.name),
+            ChannelKind::Voice => format!("🔊 {}", self.name),
             ChannelKind::Direct => {
                 let others: Vec<&str> =
                     self.members.iter().filter(|u| u.id != me_id).map(|u| u.display_name.as_str()).collect();
@@ -98,6 +126,21 @@ pub enum ChannelKind {
     Text,
     /// A direct conversation between two people or a group of up to eight.
     Direct,
+    /// Only permitted roles post; everyone may react and reply in threads.
+    Announcement,
+    /// A voice channel (calls), with a user limit.
+    Voice,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Text => "text",
+            ChannelKind::Direct => "direct",
+            ChannelKind::Announcement => "announcement",
+            ChannelKind::Voice => "voice",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +149,9 @@ pub struct MessageDto {
     pub id: String,
     pub channel_id: String,
     pub author: UserDto,
+    /// The colour of the author's highest coloured role (`#rrggbb`), or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub author_colour: String,
     /// What the author wrote (Markdown).
     pub body: String,
     /// `body` rendered to sanitised HTML by the server: safe to insert as is.
@@ -233,7 +279,85 @@ pub struct MemberDto {
     pub joined_at: i64,
     pub is_owner: bool,
     #[serde(default)]
+    pub is_guest: bool,
+    /// Ids of the roles given to them besides Member or Guest, highest first.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// While in the future (ms since the epoch) they cannot post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_until: Option<i64>,
+    #[serde(default)]
     pub status: PresenceStatus,
+}
+
+/// A role of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RoleDto {
+    pub id: String,
+    pub name: String,
+    /// `#rrggbb`, or empty for none.
+    pub colour: String,
+    /// The higher wins.
+    pub position: i64,
+    /// Permission names (`send_messages`, `manage_roles`...).
+    pub permissions: Vec<String>,
+    /// `owner`, `admin`, `moderator`, `member` or `guest` for the built-in roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<String>,
+}
+
+/// One permission, as the settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PermissionDto {
+    pub name: String,
+    pub description: String,
+    /// Whether it can be set per channel.
+    pub per_channel: bool,
+}
+
+/// Allow and deny for one role or member in one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OverrideDto {
+    /// `role` or `member`.
+    pub target_kind: String,
+    pub target_id: String,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CategoryDto {
+    pub id: String,
+    pub name: String,
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BanDto {
+    pub user: UserDto,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEntryDto {
+    pub id: String,
+    pub actor: UserDto,
+    /// `member.ban`, `role.update`, `channel.permissions`...
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_user: Option<UserDto>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    pub summary: String,
+    pub created_at: i64,
 }
 
 /// Online (connected and active), away (connected, idle) or offline.
@@ -264,8 +388,14 @@ pub struct InviteDto {
     /// The link to share: `<public url>/invite/<code>`.
     pub url: String,
     pub workspace_id: String,
+    /// The first channel it admits to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
+    /// Every channel it admits to (a guest invite: the only ones the guest sees).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_ids: Vec<String>,
+    #[serde(default)]
+    pub is_guest: bool,
 }
 
 /// What an invite link's page shows before accepting.
@@ -331,6 +461,11 @@ pub struct ApiError {
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError { code, message: message.into(), field: None }
+    }
+
+    /// Bad input on `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError { code: ErrorCode::Invalid, message: message.into(), field: Some(field.to_string()) }
     }
 
     pub fn unauthenticated() -> Self {
@@ -456,6 +591,11 @@ pub enum GatewayEvent {
     WorkspaceMemberRemove {
         workspace_id: String,
         user_id: String,
+    },
+    /// Roles, permissions, a timeout or the channel layout changed in this
+    /// workspace: reload what depends on what one may see and do.
+    WorkspaceUpdate {
+        workspace_id: String,
     },
     /// Answer to a client's `PING`.
     Pong,

@@ -81,6 +81,7 @@ async fn main() {
             id,
             channel_id: channels[n % CHANNELS],
             author: author.clone(),
+            author_colour: String::new(),
             html: String::new(),
             body,
             nonce: None,

@@ -45,6 +45,8 @@ pub enum Thing {
     Message,
     Invite,
     File,
+    Role,
+    Category,
 }
 
 impl fmt::Display for Thing {
@@ -55,6 +57,8 @@ impl fmt::Display for Thing {
             Thing::Channel => "Channel",
             Thing::Message => "Message",
             Thing::Invite => "Invite",
+            Thing::Role => "Role",
+            Thing::Category => "Category",
             Thing::File => "File",
         })
     }

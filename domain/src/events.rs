@@ -46,7 +46,7 @@ pub enum EventKind {
         user_id: Id,
         following: bool,
     },
-    /// A channel's name or topic changed.
+    /// A channel's name, topic, type or flags changed.
     ChannelUpdated(Channel),
     ChannelDeleted {
         workspace_id: Id,
@@ -92,6 +92,11 @@ pub enum EventKind {
     WorkspaceMemberRemoved {
         workspace_id: Id,
         user_id: Id,
+    },
+    /// Roles, permissions, timeouts, categories or the order of channels
+    /// changed: what members may see and do there may have changed.
+    WorkspaceUpdated {
+        workspace_id: Id,
     },
 }
 

@@ -10,19 +10,22 @@ mod accounts;
 mod channels;
 mod files;
 mod messages;
+mod moderation;
+mod roles;
 mod threads;
 mod workspaces;
 
 pub use accounts::Signup;
 pub use messages::Post;
+pub use roles::{ChannelSettings, RoleChange};
 pub use workspaces::NewWorkspace;
 
 use crate::error::{Error, Result, Thing};
 use crate::events::EventBus;
 use crate::files::Files;
 use crate::id::Id;
-use crate::model::{Channel, Workspace};
-use crate::permissions::{ChannelFacts, WorkspaceFacts};
+use crate::model::{Channel, ChannelListing, Message, Workspace};
+use crate::permissions::{self, ChannelFacts, HeldRole, Perm, WorkspaceFacts};
 use crate::presence::{Presence, Status};
 use crate::store::Store;
 
@@ -78,17 +81,104 @@ impl Hub {
         Ok(())
     }
 
+    /// `user`'s standing in `ws`: the facts the rules need, the roles they
+    /// hold, and whether they belong to `channel`.
+    async fn standing(
+        &self,
+        ws: &Workspace,
+        user: Id,
+        channel: Option<Id>,
+    ) -> Result<(WorkspaceFacts, Vec<HeldRole>, bool)> {
+        match self.store.standing(ws.id, user, channel).await? {
+            Some((s, in_channel)) => {
+                let facts =
+                    WorkspaceFacts::member(ws, user, s.is_guest, &s.roles, s.timeout_until, crate::now_ms());
+                Ok((facts, s.roles, in_channel))
+            }
+            None => Ok((
+                WorkspaceFacts::outsider(ws, self.store.is_banned(ws.id, user).await?),
+                Vec::new(),
+                false,
+            )),
+        }
+    }
+
     async fn workspace_facts(&self, ws: Id, user: Id) -> Result<(Workspace, WorkspaceFacts)> {
         let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
-        let member = self.store.is_workspace_member(ws, user).await?;
-        let facts = WorkspaceFacts::of(&workspace, member, user);
+        let (facts, _, _) = self.standing(&workspace, user, None).await?;
         Ok((workspace, facts))
     }
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
         let ch = self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
-        let (ws_member, ch_member, owner) = self.store.channel_relation(&ch, user).await?;
-        let facts = ChannelFacts::of(&ch, owner, user, ws_member, ch_member);
+        let ws = self.store.workspace(ch.workspace_id).await?.ok_or(Error::NotFound(Thing::Channel))?;
+        let (wf, roles, in_channel) = self.standing(&ws, user, Some(ch.id)).await?;
+        let overrides = if wf.is_member && !wf.perms.has(Perm::Administrator) {
+            self.store.overrides(ch.id).await?
+        } else {
+            Vec::new()
+        };
+        let perms = permissions::resolve_channel(wf, user, &roles, ch.kind, &overrides);
+        let facts = ChannelFacts::of(&ch, wf, user, in_channel, perms);
         Ok((ch, facts))
+    }
+
+    /// The channels of `ws` that `user` may see (archived ones included),
+    /// with what they may do in each. Everything that lists channels goes
+    /// through here, so that lists, search and live events agree with the rules.
+    async fn visible_listings(
+        &self,
+        ws: Id,
+        user: Id,
+    ) -> Result<(WorkspaceFacts, Vec<(ChannelListing, ChannelFacts)>)> {
+        let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
+        let (wf, roles, _) = self.standing(&workspace, user, None).await?;
+        permissions::view_workspace(wf)?;
+        let list = self.store.visible_channels(ws, user).await?;
+        let ids: Vec<Id> = list.iter().map(|l| l.channel.id).collect();
+        let mut overrides = if wf.perms.has(Perm::Administrator) {
+            Default::default()
+        } else {
+            self.store.overrides_of(&ids).await?
+        };
+        let mut out = Vec::with_capacity(list.len());
+        for mut l in list {
+            let o = overrides.remove(&l.channel.id).unwrap_or_default();
+            let perms = permissions::resolve_channel(wf, user, &roles, l.channel.kind, &o);
+            let facts = ChannelFacts::of(&l.channel, wf, user, l.is_member, perms);
+            if permissions::view_channel(facts).is_ok() {
+                l.perms = perms;
+                l.post_block = permissions::send_message(facts).err().map(|e| e.to_string());
+                out.push((l, facts));
+            }
+        }
+        Ok((wf, out))
+    }
+
+    /// What `user` hears live: the channels they belong to and may see, and
+    /// the workspaces whose workspace-wide events reach them (not those where
+    /// they are a guest).
+    pub async fn subscriptions(&self, user: Id) -> Result<(Vec<Id>, Vec<Id>)> {
+        let (mut channels, mut workspaces) = (Vec::new(), Vec::new());
+        for ws in self.store.workspace_ids_of(user).await? {
+            let (wf, list) = self.visible_listings(ws, user).await?;
+            channels.extend(list.into_iter().filter(|(l, _)| l.is_member).map(|(l, _)| l.channel.id));
+            if !wf.is_guest {
+                workspaces.push(ws);
+            }
+        }
+        Ok((channels, workspaces))
+    }
+
+    /// Gives each message its author's role colour in `ws`.
+    async fn paint(&self, ws: Id, messages: &mut [Message]) -> Result<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let colours = self.store.name_colours(ws).await?;
+        for m in messages {
+            m.author_colour = colours.get(&m.author.id).cloned().unwrap_or_default();
+        }
+        Ok(())
     }
 }

@@ -274,6 +274,67 @@ impl Nonce {
     }
 }
 
+text_newtype!(
+    /// A role's name: 1 to 32 characters, no control characters.
+    RoleName
+);
+impl RoleName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if s.is_empty() || char_len(s) > 32 || s.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "name",
+                "A role name is 1 to 32 characters, without control characters.",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// A colour as `#rrggbb` (lower-case), or empty for none.
+    Colour
+);
+impl Colour {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim().to_ascii_lowercase();
+        let hex = s.strip_prefix('#').unwrap_or("");
+        if s.is_empty() || (hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit())) {
+            Ok(Self(s))
+        } else {
+            Err(Error::invalid("colour", "A colour is written #rrggbb, for example #3366cc."))
+        }
+    }
+}
+
+text_newtype!(
+    /// A category of channels: 1 to 40 characters, no control characters.
+    CategoryName
+);
+impl CategoryName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if s.is_empty() || char_len(s) > 40 || s.chars().any(char::is_control) {
+            return Err(Error::invalid("name", "A category name is 1 to 40 characters."));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+text_newtype!(
+    /// Why someone was banned: up to 500 characters (may be empty).
+    Reason
+);
+impl Reason {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        if char_len(s) > 500 {
+            return Err(Error::invalid("reason", "A reason is at most 500 characters."));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

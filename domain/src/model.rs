@@ -48,8 +48,41 @@ pub struct Channel {
     /// New members of the workspace join this channel automatically.
     pub auto_join: bool,
     pub kind: ChannelKind,
+    /// Guests may be members (seed 000's external channels).
+    pub is_external: bool,
+    /// When it was archived: read-only and out of the sidebar, still searchable.
+    pub archived_at: Option<i64>,
+    /// For voice channels: at most this many people at once (0: no limit).
+    pub user_limit: i64,
+    pub category_id: Option<Id>,
+    /// Order in its category (or among uncategorised channels), lowest first.
+    pub position: i64,
     pub created_by: Id,
     pub created_at: i64,
+}
+
+impl Channel {
+    /// A new channel as the hub makes it, before storing: public text,
+    /// uncategorised, not auto-joined.
+    pub fn new(workspace_id: Id, name: String, kind: ChannelKind, created_by: Id) -> Self {
+        let id = Id::new();
+        Channel {
+            id,
+            workspace_id,
+            name,
+            topic: String::new(),
+            is_private: kind == ChannelKind::Direct,
+            auto_join: false,
+            kind,
+            is_external: false,
+            archived_at: None,
+            user_limit: 0,
+            category_id: None,
+            position: 0,
+            created_by,
+            created_at: id.timestamp_ms(),
+        }
+    }
 }
 
 /// What sort of conversation a channel is.
@@ -60,6 +93,11 @@ pub enum ChannelKind {
     /// A direct message between two people, or a group of up to eight.
     /// Always private; its members are fixed when it is created.
     Direct,
+    /// Everyone reads; only roles allowed to by an override post (anyone
+    /// may react and reply in threads).
+    Announcement,
+    /// A place to talk (calls); it has a user limit.
+    Voice,
 }
 
 impl ChannelKind {
@@ -67,12 +105,16 @@ impl ChannelKind {
         match self {
             ChannelKind::Text => "text",
             ChannelKind::Direct => "direct",
+            ChannelKind::Announcement => "announcement",
+            ChannelKind::Voice => "voice",
         }
     }
 
     pub fn from_db(s: &str) -> Self {
         match s {
             "direct" => ChannelKind::Direct,
+            "announcement" => ChannelKind::Announcement,
+            "voice" => ChannelKind::Voice,
             _ => ChannelKind::Text,
         }
     }
@@ -89,11 +131,23 @@ pub struct ChannelListing {
     pub mentions: i64,
     /// Everyone in a direct conversation (empty for other channels).
     pub members: Vec<UserSummary>,
+    /// What the user may do here.
+    pub perms: crate::permissions::Perms,
+    /// Why the user cannot post a top-level message here, if they cannot.
+    pub post_block: Option<String>,
 }
 
 impl ChannelListing {
     pub fn new(channel: Channel, is_member: bool) -> Self {
-        ChannelListing { channel, is_member, unread: 0, mentions: 0, members: Vec::new() }
+        ChannelListing {
+            channel,
+            is_member,
+            unread: 0,
+            mentions: 0,
+            members: Vec::new(),
+            perms: crate::permissions::Perms::NONE,
+            post_block: None,
+        }
     }
 }
 
@@ -102,6 +156,8 @@ pub struct Message {
     pub id: Id,
     pub channel_id: Id,
     pub author: UserSummary,
+    /// The colour of the author's highest coloured role (`#rrggbb`), or empty.
+    pub author_colour: String,
     /// What the author wrote (Markdown).
     pub body: String,
     /// `body` rendered to sanitised HTML ([`crate::markdown::render`]).
@@ -131,6 +187,7 @@ impl Message {
             id,
             channel_id,
             author,
+            author_colour: String::new(),
             html: crate::markdown::render(&body),
             body,
             nonce: None,
@@ -211,16 +268,71 @@ pub struct Member {
     pub user: UserSummary,
     pub joined_at: i64,
     pub is_owner: bool,
+    pub is_guest: bool,
+    /// Roles given besides Member (or Guest), highest first.
+    pub roles: Vec<Id>,
+    /// While in the future they cannot post (a timeout).
+    pub timeout_until: Option<i64>,
     /// Online, away or offline now (filled in by the hub, not stored).
     pub status: crate::presence::Status,
+}
+
+/// A role of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: String,
+    /// `#rrggbb`, or empty for none.
+    pub colour: String,
+    /// The higher wins.
+    pub position: i64,
+    pub permissions: crate::permissions::Perms,
+    pub builtin: Option<crate::permissions::Builtin>,
+}
+
+/// A heading that groups channels in the sidebar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: String,
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ban {
+    pub user: UserSummary,
+    pub reason: String,
+    pub banned_by: Id,
+    pub created_at: i64,
+}
+
+/// One line of a workspace's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub actor: UserSummary,
+    /// What was done (`member.ban`, `role.update`...): [`crate::audit::Action`].
+    pub action: String,
+    pub target_user: Option<UserSummary>,
+    /// The role, channel or message acted on, if any.
+    pub target_id: Option<Id>,
+    /// What changed, in words.
+    pub summary: String,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {
     pub code: String,
     pub workspace_id: Id,
-    /// A private channel the invite also admits to.
-    pub channel_id: Option<Id>,
+    /// Channels the invite also admits to (a guest invite: only to these).
+    pub channel_ids: Vec<Id>,
+    pub is_guest: bool,
+    /// Whom it was sent to by email, if anyone.
+    pub email: Option<String>,
     pub created_by: Id,
     pub created_at: i64,
     pub expires_at: Option<i64>,

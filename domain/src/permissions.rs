@@ -2,54 +2,453 @@
 //! functions, REST handlers, gateway) reaches these checks through [`crate::Hub`],
 //! which gathers the facts from the store and asks here; nothing else decides.
 //!
-//! A private channel that the user may not see answers "not found", never
+//! - [`Perm`] and [`Perms`]: the permission flags and sets of them.
+//! - [`base_permissions`] and [`resolve_channel`]: what a member may do in the
+//!   workspace (their roles) and in one channel (roles, then the channel's
+//!   overrides), the way Discord resolves them: the owner and holders of
+//!   `administrator` bypass everything; otherwise the role overrides of the
+//!   channel apply (their denies, then their allows), then the member's own.
+//! - The rules below (`view_channel`, `send_message`, `kick`...): each takes
+//!   the facts and answers with the error a person should see.
+//!
+//! Some things no permission grants: a guest sees only the external
+//! channels they belong to; a private channel shows only to its members; an
+//! archived channel is read-only; a timed-out member cannot post, reply or
+//! react. A private channel the user may not see answers "not found", never
 //! "forbidden", so that its existence does not leak.
 
 use crate::error::{Error, Result, Thing};
+use crate::id::Id;
 use crate::model::{Channel, ChannelKind, Workspace};
+use serde::{Deserialize, Serialize};
 
-/// What is known about one user's relation to one workspace.
-#[derive(Debug, Clone, Copy)]
+/// One permission flag. The discriminant is its bit in [`Perms`] and in the
+/// database: never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Perm {
+    ViewChannel = 0,
+    SendMessages = 1,
+    SendInThreads = 2,
+    ManageMessages = 3,
+    ManageChannels = 4,
+    ManageRoles = 5,
+    KickMembers = 6,
+    BanMembers = 7,
+    TimeoutMembers = 8,
+    JoinVoice = 9,
+    Speak = 10,
+    MuteMembers = 11,
+    CreateInvite = 12,
+    MentionEveryone = 13,
+    AttachFiles = 14,
+    AddReactions = 15,
+    ManageWorkspace = 16,
+    ViewAuditLog = 17,
+    CreateChannels = 18,
+    Administrator = 19,
+}
+
+impl Perm {
+    pub const ALL: [Perm; 20] = [
+        Perm::ViewChannel,
+        Perm::SendMessages,
+        Perm::SendInThreads,
+        Perm::AddReactions,
+        Perm::AttachFiles,
+        Perm::MentionEveryone,
+        Perm::JoinVoice,
+        Perm::Speak,
+        Perm::CreateChannels,
+        Perm::CreateInvite,
+        Perm::ManageMessages,
+        Perm::ManageChannels,
+        Perm::MuteMembers,
+        Perm::TimeoutMembers,
+        Perm::KickMembers,
+        Perm::BanMembers,
+        Perm::ManageRoles,
+        Perm::ViewAuditLog,
+        Perm::ManageWorkspace,
+        Perm::Administrator,
+    ];
+
+    /// The flags that make sense per channel (the others are workspace-wide).
+    pub const CHANNEL: [Perm; 10] = [
+        Perm::ViewChannel,
+        Perm::SendMessages,
+        Perm::SendInThreads,
+        Perm::AddReactions,
+        Perm::AttachFiles,
+        Perm::MentionEveryone,
+        Perm::ManageMessages,
+        Perm::JoinVoice,
+        Perm::Speak,
+        Perm::MuteMembers,
+    ];
+
+    pub fn bit(self) -> u64 {
+        1 << (self as u64)
+    }
+
+    /// Its name in the API (`send_messages`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Perm::ViewChannel => "view_channel",
+            Perm::SendMessages => "send_messages",
+            Perm::SendInThreads => "send_in_threads",
+            Perm::ManageMessages => "manage_messages",
+            Perm::ManageChannels => "manage_channels",
+            Perm::ManageRoles => "manage_roles",
+            Perm::KickMembers => "kick_members",
+            Perm::BanMembers => "ban_members",
+            Perm::TimeoutMembers => "timeout_members",
+            Perm::JoinVoice => "join_voice",
+            Perm::Speak => "speak",
+            Perm::MuteMembers => "mute_members",
+            Perm::CreateInvite => "create_invite",
+            Perm::MentionEveryone => "mention_everyone",
+            Perm::AttachFiles => "attach_files",
+            Perm::AddReactions => "add_reactions",
+            Perm::ManageWorkspace => "manage_workspace",
+            Perm::ViewAuditLog => "view_audit_log",
+            Perm::CreateChannels => "create_channels",
+            Perm::Administrator => "administrator",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Perm> {
+        Perm::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// What it lets a person do, for the settings page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Perm::ViewChannel => "See channels and read their messages",
+            Perm::SendMessages => "Post messages",
+            Perm::SendInThreads => "Reply in threads",
+            Perm::ManageMessages => "Delete and pin other people's messages",
+            Perm::ManageChannels => "Change, archive and delete channels; set their permissions",
+            Perm::ManageRoles => "Create and edit roles below their own, and give them to members",
+            Perm::KickMembers => "Remove members from the workspace",
+            Perm::BanMembers => "Ban people from the workspace",
+            Perm::TimeoutMembers => "Stop members posting for a while (timeout)",
+            Perm::JoinVoice => "Join voice channels",
+            Perm::Speak => "Speak in voice channels",
+            Perm::MuteMembers => "Mute others in voice channels",
+            Perm::CreateInvite => "Make invite links",
+            Perm::MentionEveryone => "Notify everyone with @channel and @here",
+            Perm::AttachFiles => "Attach files",
+            Perm::AddReactions => "Add reactions",
+            Perm::ManageWorkspace => "Change the workspace's name, description and icon",
+            Perm::ViewAuditLog => "Read the audit log",
+            Perm::CreateChannels => "Create channels",
+            Perm::Administrator => "Everything, in every channel (bypasses channel permissions)",
+        }
+    }
+}
+
+/// A set of [`Perm`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Perms(pub u64);
+
+impl Perms {
+    pub const NONE: Perms = Perms(0);
+    pub const ALL: Perms = Perms((1 << 20) - 1);
+
+    pub fn of(perms: &[Perm]) -> Perms {
+        Perms(perms.iter().fold(0, |bits, p| bits | p.bit()))
+    }
+
+    pub fn has(self, p: Perm) -> bool {
+        self.0 & p.bit() != 0
+    }
+
+    pub fn with(self, p: Perm) -> Perms {
+        Perms(self.0 | p.bit())
+    }
+
+    pub fn without(self, p: Perm) -> Perms {
+        Perms(self.0 & !p.bit())
+    }
+
+    pub fn union(self, other: Perms) -> Perms {
+        Perms(self.0 | other.0)
+    }
+
+    /// Whether every flag of `other` is in `self`.
+    pub fn contains(self, other: Perms) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The flags, in [`Perm::ALL`] order.
+    pub fn list(self) -> Vec<Perm> {
+        Perm::ALL.into_iter().filter(|p| self.has(*p)).collect()
+    }
+
+    /// Only the known flags of a stored number.
+    pub fn from_bits(bits: i64) -> Perms {
+        Perms(bits as u64 & Perms::ALL.0)
+    }
+}
+
+/// The five roles every workspace has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    Owner,
+    Admin,
+    Moderator,
+    Member,
+    Guest,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 5] =
+        [Builtin::Guest, Builtin::Member, Builtin::Moderator, Builtin::Admin, Builtin::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builtin::Owner => "owner",
+            Builtin::Admin => "admin",
+            Builtin::Moderator => "moderator",
+            Builtin::Member => "member",
+            Builtin::Guest => "guest",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Owner => "Owner",
+            Builtin::Admin => "Admin",
+            Builtin::Moderator => "Moderator",
+            Builtin::Member => "Member",
+            Builtin::Guest => "Guest",
+        }
+    }
+
+    /// Where a new workspace puts it (higher wins); custom roles go between
+    /// Member and Moderator.
+    pub fn position(self) -> i64 {
+        match self {
+            Builtin::Guest => 0,
+            Builtin::Member => 1,
+            Builtin::Moderator => 2,
+            Builtin::Admin => 3,
+            Builtin::Owner => 4,
+        }
+    }
+
+    pub fn colour(self) -> &'static str {
+        match self {
+            Builtin::Owner => "#b8860b",
+            Builtin::Admin => "#d03030",
+            Builtin::Moderator => "#2e8b57",
+            Builtin::Member | Builtin::Guest => "",
+        }
+    }
+
+    pub fn default_permissions(self) -> Perms {
+        use Perm::*;
+        let guest = Perms::of(&[
+            ViewChannel,
+            SendMessages,
+            SendInThreads,
+            AddReactions,
+            AttachFiles,
+            JoinVoice,
+            Speak,
+        ]);
+        let member = guest.union(Perms::of(&[MentionEveryone, CreateChannels, CreateInvite]));
+        match self {
+            Builtin::Guest => guest,
+            Builtin::Member => member,
+            Builtin::Moderator => member.union(Perms::of(&[
+                ManageMessages,
+                MuteMembers,
+                TimeoutMembers,
+                KickMembers,
+                BanMembers,
+                ViewAuditLog,
+            ])),
+            Builtin::Admin => Perms::ALL,
+            Builtin::Owner => Perms::ALL,
+        }
+    }
+}
+
+/// A role as permission resolution needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldRole {
+    pub id: Id,
+    pub position: i64,
+    pub permissions: Perms,
+}
+
+/// An allow/deny pair set on a channel for a role or a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    pub target: OverrideTarget,
+    pub allow: Perms,
+    pub deny: Perms,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OverrideTarget {
+    Role(Id),
+    Member(Id),
+}
+
+/// What is known about one user's standing in one workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkspaceFacts {
     pub is_member: bool,
     pub is_owner: bool,
     pub is_private: bool,
-}
-
-/// What is known about one user's relation to one channel.
-#[derive(Debug, Clone, Copy)]
-pub struct ChannelFacts {
-    pub workspace_member: bool,
-    pub channel_member: bool,
-    pub is_private: bool,
-    /// A direct or group conversation.
-    pub is_direct: bool,
-    /// The user created the channel, or owns its workspace.
-    pub is_manager: bool,
+    pub is_guest: bool,
+    pub banned: bool,
+    /// Until when (ms) they may not post, if that is in the future.
+    pub timed_out_until: Option<i64>,
+    /// The highest position of their roles (the owner's is above all).
+    pub top: i64,
+    /// Their workspace-wide permissions: [`base_permissions`].
+    pub perms: Perms,
 }
 
 impl WorkspaceFacts {
-    pub fn of(ws: &Workspace, is_member: bool, user: crate::Id) -> Self {
-        WorkspaceFacts { is_member, is_owner: ws.owner_id == user, is_private: ws.is_private }
+    /// Facts for someone who is not a member of `ws`.
+    pub fn outsider(ws: &Workspace, banned: bool) -> Self {
+        WorkspaceFacts {
+            is_member: false,
+            is_owner: false,
+            is_private: ws.is_private,
+            is_guest: false,
+            banned,
+            timed_out_until: None,
+            top: i64::MIN,
+            perms: Perms::NONE,
+        }
+    }
+
+    /// Facts for a member holding `roles` (their Member or Guest role included).
+    pub fn member(
+        ws: &Workspace,
+        user: Id,
+        is_guest: bool,
+        roles: &[HeldRole],
+        timeout_until: Option<i64>,
+        now: i64,
+    ) -> Self {
+        let is_owner = ws.owner_id == user;
+        WorkspaceFacts {
+            is_member: true,
+            is_owner,
+            is_private: ws.is_private,
+            is_guest: is_guest && !is_owner,
+            banned: false,
+            timed_out_until: timeout_until.filter(|t| *t > now && !is_owner),
+            top: if is_owner { i64::MAX } else { roles.iter().map(|r| r.position).max().unwrap_or(i64::MIN) },
+            perms: base_permissions(is_owner, roles),
+        }
+    }
+
+    fn is_admin(self) -> bool {
+        self.perms.has(Perm::Administrator)
     }
 }
 
-impl ChannelFacts {
-    pub fn of(
-        ch: &Channel,
-        workspace_owner: crate::Id,
-        user: crate::Id,
-        workspace_member: bool,
-        channel_member: bool,
-    ) -> Self {
-        ChannelFacts {
-            workspace_member,
-            channel_member,
-            is_private: ch.is_private,
-            is_direct: ch.kind == ChannelKind::Direct,
-            is_manager: workspace_member && (ch.created_by == user || workspace_owner == user),
+/// A member's workspace-wide permissions: everything for the owner and for
+/// holders of `administrator`, else the union of their roles'.
+pub fn base_permissions(is_owner: bool, roles: &[HeldRole]) -> Perms {
+    let base = roles.iter().fold(Perms::NONE, |p, r| p.union(r.permissions));
+    if is_owner || base.has(Perm::Administrator) { Perms::ALL } else { base }
+}
+
+/// A member's permissions in one channel: their base permissions, then the
+/// channel's overrides for any of their roles (all the denies, then all the
+/// allows), then the override for them alone (deny, then allow). The owner
+/// and administrators are not subject to overrides. Without view_channel
+/// nothing else counts. In an announcement channel, posting needs an
+/// explicit allow (or administrator).
+pub fn resolve_channel(
+    ws: WorkspaceFacts,
+    user: Id,
+    roles: &[HeldRole],
+    kind: ChannelKind,
+    overrides: &[Override],
+) -> Perms {
+    if !ws.is_member {
+        return Perms::NONE;
+    }
+    if ws.is_owner || ws.is_admin() {
+        return Perms::ALL;
+    }
+    let mut bits = ws.perms.0;
+    if kind == ChannelKind::Announcement {
+        bits &= !Perm::SendMessages.bit();
+    }
+    let held = |id: Id| roles.iter().any(|r| r.id == id);
+    let (mut role_allow, mut role_deny) = (0u64, 0u64);
+    for o in overrides {
+        if let OverrideTarget::Role(r) = o.target
+            && held(r)
+        {
+            role_allow |= o.allow.0;
+            role_deny |= o.deny.0;
         }
     }
+    bits = (bits & !role_deny) | role_allow;
+    for o in overrides {
+        if o.target == OverrideTarget::Member(user) {
+            bits = (bits & !o.deny.0) | o.allow.0;
+        }
+    }
+    let perms = Perms(bits & Perms::ALL.0);
+    if perms.has(Perm::ViewChannel) { perms } else { Perms::NONE }
+}
+
+/// What is known about one user's relation to one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelFacts {
+    pub workspace_id: Id,
+    pub ws: WorkspaceFacts,
+    pub channel_member: bool,
+    pub is_private: bool,
+    pub kind: ChannelKind,
+    pub is_external: bool,
+    pub archived: bool,
+    /// The user created the channel.
+    pub is_creator: bool,
+    /// Their permissions here: [`resolve_channel`].
+    pub perms: Perms,
+}
+
+impl ChannelFacts {
+    pub fn of(ch: &Channel, ws: WorkspaceFacts, user: Id, channel_member: bool, perms: Perms) -> Self {
+        ChannelFacts {
+            workspace_id: ch.workspace_id,
+            ws,
+            channel_member,
+            is_private: ch.is_private,
+            kind: ch.kind,
+            is_external: ch.is_external,
+            archived: ch.archived_at.is_some(),
+            is_creator: ch.created_by == user,
+            perms,
+        }
+    }
+
+    fn is_direct(self) -> bool {
+        self.kind == ChannelKind::Direct
+    }
+}
+
+fn missing(what: &str) -> Error {
+    Error::forbidden(format!("You do not have permission to {what}. Ask an admin if you need it."))
 }
 
 /// Reading a workspace: its channels, members and invites.
@@ -57,13 +456,15 @@ pub fn view_workspace(f: WorkspaceFacts) -> Result<()> {
     if f.is_member { Ok(()) } else { Err(Error::NotFound(Thing::Workspace)) }
 }
 
-/// Joining without an invite: only public workspaces.
-pub fn join_workspace_openly(f: WorkspaceFacts) -> Result<()> {
-    if f.is_private {
-        Err(Error::forbidden("This workspace is private. Ask a member for an invite link."))
-    } else {
-        Ok(())
+/// Joining a workspace, by invite or openly: never when banned.
+pub fn join_workspace(f: WorkspaceFacts, with_invite: bool) -> Result<()> {
+    if f.banned {
+        return Err(Error::forbidden("You are banned from this workspace."));
     }
+    if f.is_private && !with_invite {
+        return Err(Error::forbidden("This workspace is private. Ask a member for an invite link."));
+    }
+    Ok(())
 }
 
 pub fn leave_workspace(f: WorkspaceFacts) -> Result<()> {
@@ -71,88 +472,229 @@ pub fn leave_workspace(f: WorkspaceFacts) -> Result<()> {
     if f.is_owner { Err(Error::forbidden("The owner cannot leave their workspace.")) } else { Ok(()) }
 }
 
-/// Creating channels and workspace invites: any member.
-pub fn create_in_workspace(f: WorkspaceFacts) -> Result<()> {
-    view_workspace(f)
+/// Creating channels and categories of channels.
+pub fn create_channel(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if f.is_guest || !f.perms.has(Perm::CreateChannels) {
+        return Err(missing("create channels in this workspace"));
+    }
+    Ok(())
 }
 
-/// Reading a channel's messages: members of the workspace for public
-/// channels, members of the channel for private ones.
-pub fn view_channel(f: ChannelFacts) -> Result<()> {
-    if f.workspace_member && (!f.is_private || f.channel_member) {
+/// Making invite links, for members or for guests: never guests themselves.
+pub fn create_invite(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if f.is_guest || !f.perms.has(Perm::CreateInvite) {
+        return Err(missing("invite people to this workspace"));
+    }
+    Ok(())
+}
+
+/// Workspace-wide settings: categories and channel order need
+/// manage_channels, roles manage_roles, and so on.
+pub fn workspace_permission(f: WorkspaceFacts, p: Perm) -> Result<()> {
+    view_workspace(f)?;
+    if f.is_guest || !f.perms.has(p) {
+        return Err(missing(match p {
+            Perm::ManageChannels => "manage this workspace's channels",
+            Perm::ManageRoles => "manage roles",
+            Perm::ViewAuditLog => "read the audit log",
+            Perm::ManageWorkspace => "change this workspace",
+            Perm::KickMembers => "remove members",
+            Perm::BanMembers => "ban people",
+            Perm::TimeoutMembers => "time members out",
+            _ => "do that",
+        }));
+    }
+    Ok(())
+}
+
+/// Changing a role, or giving or taking it: manage_roles, and the role must
+/// sit below the actor's highest role; built-in Owner never.
+pub fn manage_role(f: WorkspaceFacts, role_position: i64, is_owner_role: bool) -> Result<()> {
+    workspace_permission(f, Perm::ManageRoles)?;
+    if is_owner_role {
+        return Err(Error::forbidden(
+            "The Owner role belongs to the workspace's owner and cannot be changed.",
+        ));
+    }
+    if role_position >= f.top {
+        return Err(Error::forbidden(
+            "You can only change roles below your own highest role. Ask someone with a higher role.",
+        ));
+    }
+    Ok(())
+}
+
+/// Giving a role `perms`: nobody hands out what they do not have.
+pub fn grant(f: WorkspaceFacts, perms: Perms) -> Result<()> {
+    if f.perms.contains(perms) {
         Ok(())
     } else {
-        Err(Error::NotFound(Thing::Channel))
+        let names: Vec<&str> = Perms(perms.0 & !f.perms.0).list().into_iter().map(Perm::name).collect();
+        Err(Error::forbidden(format!(
+            "You cannot grant permissions you do not have yourself: {}.",
+            names.join(", ")
+        )))
     }
 }
 
-/// Joining a channel by oneself: public channels of one's workspaces.
+/// Kicking, banning or timing out `target`: the permission, and the target
+/// ranks below the actor (the owner ranks above everyone).
+pub fn moderate(f: WorkspaceFacts, p: Perm, target: WorkspaceFacts, is_self: bool) -> Result<()> {
+    workspace_permission(f, p)?;
+    if is_self {
+        return Err(Error::invalid("user", "You cannot do that to yourself."));
+    }
+    if target.is_owner || (target.is_member && target.top >= f.top) {
+        return Err(Error::forbidden("You can only act on members whose highest role is below yours."));
+    }
+    Ok(())
+}
+
+/// Reading a channel's messages. Members see public channels (unless an
+/// override hides them) and the private channels they belong to; guests only
+/// the external channels they belong to.
+pub fn view_channel(f: ChannelFacts) -> Result<()> {
+    let hidden = Err(Error::NotFound(Thing::Channel));
+    if !f.ws.is_member {
+        return hidden;
+    }
+    if f.is_direct() {
+        return if f.channel_member { Ok(()) } else { hidden };
+    }
+    if f.ws.is_guest && !(f.is_external && f.channel_member) {
+        return hidden;
+    }
+    if f.is_private && !f.channel_member {
+        return hidden;
+    }
+    if !f.perms.has(Perm::ViewChannel) {
+        return hidden;
+    }
+    Ok(())
+}
+
+/// Joining a channel by oneself: public, unarchived channels one may see.
 pub fn join_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
-    if f.is_private {
+    if f.is_private || f.is_direct() {
         return Err(Error::forbidden("This channel is private. A member has to add you."));
     }
-    Ok(())
-}
-
-/// Posting: channel members only.
-pub fn send_message(f: ChannelFacts) -> Result<()> {
-    view_channel(f)?;
-    if !f.channel_member {
-        return Err(Error::forbidden("Join this channel to post in it."));
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived; nobody can join it until it is unarchived."));
     }
     Ok(())
 }
 
-/// Replying in a thread: as posting (announcement channels will differ).
+/// Why `f` may not write here at all, if so: not a member, archived, timed out.
+fn writable(f: ChannelFacts, verb: &str) -> Result<()> {
+    view_channel(f)?;
+    if !f.channel_member {
+        return Err(Error::forbidden(format!("Join this channel to {verb} in it.")));
+    }
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived and read-only."));
+    }
+    if let Some(until) = f.ws.timed_out_until {
+        let minutes = ((until - crate::now_ms()).max(0) + 59_999) / 60_000;
+        return Err(Error::forbidden(format!(
+            "You are timed out in this workspace for {minutes} more minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
+/// Posting a top-level message.
+pub fn send_message(f: ChannelFacts) -> Result<()> {
+    writable(f, "post")?;
+    if !f.perms.has(Perm::SendMessages) {
+        return Err(Error::forbidden(if f.kind == ChannelKind::Announcement {
+            "Only some roles can post in this announcement channel. You can still react and reply in threads."
+        } else {
+            "You do not have permission to send messages in this channel."
+        }));
+    }
+    Ok(())
+}
+
+/// Replying in a thread (allowed in announcement channels).
 pub fn reply_in_thread(f: ChannelFacts) -> Result<()> {
-    send_message(f)
+    writable(f, "reply")?;
+    if !f.perms.has(Perm::SendInThreads) {
+        return Err(Error::forbidden("You do not have permission to reply in threads in this channel."));
+    }
+    Ok(())
+}
+
+/// Attaching files to a message or reply.
+pub fn attach_files(f: ChannelFacts, in_thread: bool) -> Result<()> {
+    if in_thread {
+        reply_in_thread(f)?
+    } else {
+        send_message(f)?
+    }
+    if !f.perms.has(Perm::AttachFiles) {
+        return Err(Error::forbidden("You do not have permission to attach files in this channel."));
+    }
+    Ok(())
+}
+
+/// Whether @channel and @here notify anyone when `f` writes them.
+pub fn mention_everyone(f: ChannelFacts) -> bool {
+    f.perms.has(Perm::MentionEveryone) || f.is_direct()
 }
 
 /// Leaving: any member, except of a direct conversation.
 pub fn leave_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
-    if f.is_direct {
+    if f.is_direct() {
         return Err(Error::forbidden("You cannot leave a direct conversation."));
     }
     Ok(())
 }
 
-/// Renaming, changing the topic, deleting: the channel's creator or the
-/// workspace's owner; never a direct conversation.
+/// Renaming, changing the topic, type or permissions, archiving, deleting:
+/// manage_channels here, or the channel's creator (not a guest); never a
+/// direct conversation.
 pub fn manage_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
-    if f.is_direct {
-        return Err(Error::forbidden("Direct conversations cannot be renamed or deleted."));
+    if f.is_direct() {
+        return Err(Error::forbidden("Direct conversations cannot be renamed, archived or deleted."));
     }
-    if !f.is_manager {
-        return Err(Error::forbidden(
-            "Only the person who created this channel or the workspace owner can change or delete it.",
-        ));
+    if !(f.perms.has(Perm::ManageChannels) || (f.is_creator && !f.ws.is_guest)) {
+        return Err(missing("change this channel"));
     }
     Ok(())
 }
 
-/// Pinning and unpinning messages: members of the channel.
+/// Pinning and unpinning: those who may post here, and message managers.
 pub fn pin(f: ChannelFacts) -> Result<()> {
-    view_channel(f)?;
-    if !f.channel_member {
-        return Err(Error::forbidden("Join this channel to pin messages in it."));
+    writable(f, "pin messages")?;
+    if !(f.perms.has(Perm::SendMessages) || f.perms.has(Perm::ManageMessages)) {
+        return Err(missing("pin messages in this channel"));
     }
     Ok(())
 }
 
 /// Adding people to a channel or inviting to it: members of the channel
-/// (a direct conversation's members are fixed).
+/// (not guests; a direct conversation's members are fixed).
 pub fn add_to_channel(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
-    if f.is_direct {
+    if f.is_direct() {
         return Err(Error::forbidden(
             "People cannot be added to a direct conversation. Start a new one with everyone in it.",
         ));
     }
+    if f.ws.is_guest {
+        return Err(missing("add people to channels"));
+    }
     if !f.channel_member {
         return Err(Error::forbidden("Only members of this channel can add people to it."));
+    }
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived and read-only."));
     }
     Ok(())
 }
@@ -163,23 +705,29 @@ pub fn edit_message(f: ChannelFacts, is_author: bool) -> Result<()> {
     if !is_author {
         return Err(Error::forbidden("You can edit only your own messages."));
     }
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived and read-only."));
+    }
     Ok(())
 }
 
-/// Deleting a message: its author (moderators come with roles).
+/// Deleting a message: its author, or anyone with manage_messages here.
 pub fn delete_message(f: ChannelFacts, is_author: bool) -> Result<()> {
     view_channel(f)?;
-    if !is_author {
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived and read-only."));
+    }
+    if !is_author && !f.perms.has(Perm::ManageMessages) {
         return Err(Error::forbidden("You can delete only your own messages."));
     }
     Ok(())
 }
 
-/// Reacting: members of the channel.
+/// Reacting: members of the channel with add_reactions.
 pub fn react(f: ChannelFacts) -> Result<()> {
-    view_channel(f)?;
-    if !f.channel_member {
-        return Err(Error::forbidden("Join this channel to react to its messages."));
+    writable(f, "react")?;
+    if !f.perms.has(Perm::AddReactions) {
+        return Err(missing("add reactions in this channel"));
     }
     Ok(())
 }
@@ -189,31 +737,231 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    fn ch(workspace_member: bool, channel_member: bool, is_private: bool) -> ChannelFacts {
-        ChannelFacts { workspace_member, channel_member, is_private, is_direct: false, is_manager: false }
+    fn ws(is_guest: bool, perms: Perms) -> WorkspaceFacts {
+        WorkspaceFacts {
+            is_member: true,
+            is_owner: false,
+            is_private: false,
+            is_guest,
+            banned: false,
+            timed_out_until: None,
+            top: 1,
+            perms,
+        }
+    }
+
+    fn member() -> WorkspaceFacts {
+        ws(false, Builtin::Member.default_permissions())
+    }
+
+    fn ch(w: WorkspaceFacts, channel_member: bool, is_private: bool) -> ChannelFacts {
+        ChannelFacts {
+            workspace_id: Id(1),
+            ws: w,
+            channel_member,
+            is_private,
+            kind: ChannelKind::Text,
+            is_external: false,
+            archived: false,
+            is_creator: false,
+            perms: w.perms,
+        }
+    }
+
+    fn role(id: i64, position: i64, perms: Perms) -> HeldRole {
+        HeldRole { id: Id(id), position, permissions: perms }
+    }
+
+    fn ov(target: OverrideTarget, allow: &[Perm], deny: &[Perm]) -> Override {
+        Override { target, allow: Perms::of(allow), deny: Perms::of(deny) }
+    }
+
+    const ME: Id = Id(77);
+
+    #[test]
+    fn role_deny_removes_a_base_permission() {
+        let roles = [role(1, 1, Builtin::Member.default_permissions()), role(2, 5, Perms::NONE)];
+        let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        let deny = [ov(OverrideTarget::Role(Id(2)), &[], &[Perm::SendMessages])];
+        let p = resolve_channel(facts, ME, &roles, ChannelKind::Text, &deny);
+        assert!(!p.has(Perm::SendMessages));
+        assert!(p.has(Perm::ViewChannel) && p.has(Perm::AddReactions));
+    }
+
+    #[test]
+    fn an_allow_from_one_role_beats_a_deny_from_another() {
+        // Discord: role overrides are combined, denies first, then allows.
+        let roles = [role(1, 1, Builtin::Member.default_permissions()), role(2, 5, Perms::NONE)];
+        let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        let o = [
+            ov(OverrideTarget::Role(Id(1)), &[], &[Perm::SendMessages]),
+            ov(OverrideTarget::Role(Id(2)), &[Perm::SendMessages], &[]),
+        ];
+        assert!(resolve_channel(facts, ME, &roles, ChannelKind::Text, &o).has(Perm::SendMessages));
+    }
+
+    #[test]
+    fn a_member_deny_beats_a_role_allow() {
+        let roles = [role(1, 1, Builtin::Member.default_permissions())];
+        let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        let o = [
+            ov(OverrideTarget::Role(Id(1)), &[Perm::ManageMessages], &[]),
+            ov(OverrideTarget::Member(ME), &[], &[Perm::ManageMessages, Perm::SendMessages]),
+        ];
+        let p = resolve_channel(facts, ME, &roles, ChannelKind::Text, &o);
+        assert!(!p.has(Perm::ManageMessages) && !p.has(Perm::SendMessages));
+        // and a member allow beats a role deny
+        let o = [
+            ov(OverrideTarget::Role(Id(1)), &[], &[Perm::SendMessages]),
+            ov(OverrideTarget::Member(ME), &[Perm::SendMessages], &[]),
+        ];
+        assert!(resolve_channel(facts, ME, &roles, ChannelKind::Text, &o).has(Perm::SendMessages));
+        // someone else's member override does nothing to me
+        let o = [ov(OverrideTarget::Member(Id(5)), &[], &[Perm::SendMessages])];
+        assert!(resolve_channel(facts, ME, &roles, ChannelKind::Text, &o).has(Perm::SendMessages));
+    }
+
+    #[test]
+    fn overrides_of_roles_not_held_do_nothing() {
+        let roles = [role(1, 1, Builtin::Member.default_permissions())];
+        let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        let o = [ov(OverrideTarget::Role(Id(9)), &[Perm::ManageMessages], &[Perm::SendMessages])];
+        let p = resolve_channel(facts, ME, &roles, ChannelKind::Text, &o);
+        assert!(p.has(Perm::SendMessages) && !p.has(Perm::ManageMessages));
+    }
+
+    #[test]
+    fn owner_and_administrators_bypass_overrides() {
+        let roles = [
+            role(1, 1, Builtin::Member.default_permissions()),
+            role(3, 3, Perms::of(&[Perm::Administrator])),
+        ];
+        let admin = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        assert_eq!(admin.perms, Perms::ALL);
+        let deny = [
+            ov(OverrideTarget::Role(Id(1)), &[], &[Perm::ViewChannel, Perm::SendMessages]),
+            ov(OverrideTarget::Member(ME), &[], &[Perm::SendMessages]),
+        ];
+        assert_eq!(resolve_channel(admin, ME, &roles, ChannelKind::Announcement, &deny), Perms::ALL);
+        let owner = WorkspaceFacts { is_owner: true, perms: base_permissions(true, &[]), ..member() };
+        assert_eq!(resolve_channel(owner, ME, &[], ChannelKind::Text, &deny), Perms::ALL);
+    }
+
+    #[test]
+    fn denying_view_channel_takes_everything() {
+        let roles = [role(1, 1, Builtin::Member.default_permissions())];
+        let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        let o = [ov(OverrideTarget::Role(Id(1)), &[Perm::ManageMessages], &[Perm::ViewChannel])];
+        assert_eq!(resolve_channel(facts, ME, &roles, ChannelKind::Text, &o), Perms::NONE);
+        assert_eq!(view_channel(ch(facts, true, false)).is_ok(), true);
+        let hidden = ChannelFacts { perms: Perms::NONE, ..ch(facts, true, false) };
+        assert_eq!(view_channel(hidden).unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn announcement_channels_need_an_explicit_allow_to_post() {
+        let roles = [role(1, 1, Builtin::Member.default_permissions()), role(2, 2, Perms::NONE)];
+        let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
+        let p = resolve_channel(facts, ME, &roles, ChannelKind::Announcement, &[]);
+        let f = ChannelFacts { kind: ChannelKind::Announcement, perms: p, ..ch(facts, true, false) };
+        let err = send_message(f).unwrap_err();
+        assert!(err.to_string().contains("announcement"), "{err}");
+        assert!(reply_in_thread(f).is_ok() && react(f).is_ok());
+        let allow = [ov(OverrideTarget::Role(Id(2)), &[Perm::SendMessages], &[])];
+        let p = resolve_channel(facts, ME, &roles, ChannelKind::Announcement, &allow);
+        assert!(send_message(ChannelFacts { perms: p, ..f }).is_ok());
+    }
+
+    #[test]
+    fn higher_roles_win_and_nobody_touches_a_role_at_or_above_their_own() {
+        let roles =
+            [role(1, 1, Builtin::Member.default_permissions()), role(4, 4, Perms::of(&[Perm::ManageRoles]))];
+        let me = WorkspaceFacts::member(
+            &Workspace {
+                id: Id(1),
+                name: "w".into(),
+                description: String::new(),
+                icon: String::new(),
+                is_private: false,
+                owner_id: Id(2),
+                created_at: 0,
+            },
+            ME,
+            false,
+            &roles,
+            None,
+            0,
+        );
+        assert_eq!(me.top, 4);
+        assert!(manage_role(me, 3, false).is_ok());
+        assert_eq!(manage_role(me, 4, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(manage_role(me, 9, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(manage_role(me, 0, true).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert!(grant(me, Perms::of(&[Perm::SendMessages])).is_ok());
+        assert_eq!(grant(me, Perms::of(&[Perm::BanMembers])).unwrap_err().kind(), ErrorKind::Forbidden);
+    }
+
+    #[test]
+    fn moderation_only_reaches_lower_members() {
+        let mod_ = WorkspaceFacts { top: 2, perms: Builtin::Moderator.default_permissions(), ..member() };
+        let low = member();
+        assert!(moderate(mod_, Perm::KickMembers, low, false).is_ok());
+        let peer = WorkspaceFacts { top: 2, ..member() };
+        assert_eq!(moderate(mod_, Perm::KickMembers, peer, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        let owner = WorkspaceFacts { is_owner: true, top: i64::MAX, ..member() };
+        assert_eq!(moderate(mod_, Perm::BanMembers, owner, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(moderate(low, Perm::KickMembers, peer, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(moderate(mod_, Perm::KickMembers, low, true).unwrap_err().kind(), ErrorKind::Invalid);
+    }
+
+    #[test]
+    fn guests_see_only_external_channels_they_belong_to() {
+        let guest = ws(true, Builtin::Guest.default_permissions());
+        let external = ChannelFacts { is_external: true, ..ch(guest, true, false) };
+        assert!(view_channel(external).is_ok() && send_message(external).is_ok());
+        assert_eq!(view_channel(ch(guest, true, false)).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            view_channel(ChannelFacts { channel_member: false, ..external }).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert!(create_channel(guest).is_err() && create_invite(guest).is_err());
+        assert_eq!(add_to_channel(external).unwrap_err().kind(), ErrorKind::Forbidden);
+    }
+
+    #[test]
+    fn archived_channels_are_read_only_and_timeouts_silence() {
+        let archived = ChannelFacts { archived: true, ..ch(member(), true, false) };
+        assert!(view_channel(archived).is_ok());
+        for r in [
+            send_message(archived),
+            reply_in_thread(archived),
+            react(archived),
+            pin(archived),
+            join_channel(archived),
+        ] {
+            assert_eq!(r.unwrap_err().kind(), ErrorKind::Forbidden);
+        }
+        let quiet = WorkspaceFacts { timed_out_until: Some(crate::now_ms() + 90_000), ..member() };
+        let f = ch(quiet, true, false);
+        let err = send_message(f).unwrap_err();
+        assert!(err.to_string().contains("timed out in this workspace for 2 more minutes"), "{err}");
+        assert!(react(f).is_err() && reply_in_thread(f).is_err() && view_channel(f).is_ok());
     }
 
     #[test]
     fn direct_conversations_are_fixed() {
-        let dm = ChannelFacts { is_direct: true, is_manager: true, ..ch(true, true, true) };
+        let dm = ChannelFacts { kind: ChannelKind::Direct, is_creator: true, ..ch(member(), true, true) };
         assert!(send_message(dm).is_ok());
         assert_eq!(leave_channel(dm).unwrap_err().kind(), ErrorKind::Forbidden);
         assert_eq!(add_to_channel(dm).unwrap_err().kind(), ErrorKind::Forbidden);
         assert_eq!(manage_channel(dm).unwrap_err().kind(), ErrorKind::Forbidden);
-        let outsider = ChannelFacts { is_direct: true, ..ch(true, false, true) };
+        let outsider = ChannelFacts { channel_member: false, ..dm };
         assert_eq!(view_channel(outsider).unwrap_err().kind(), ErrorKind::NotFound);
     }
 
     #[test]
-    fn only_managers_change_channels() {
-        let member = ch(true, true, false);
-        assert_eq!(manage_channel(member).unwrap_err().kind(), ErrorKind::Forbidden);
-        assert!(manage_channel(ChannelFacts { is_manager: true, ..member }).is_ok());
-        assert!(leave_channel(member).is_ok());
-    }
-
-    #[test]
     fn channel_rules() {
+        let outsider = WorkspaceFacts { is_member: false, perms: Perms::NONE, ..member() };
         // (workspace member, channel member, private) -> view, post, join
         let table = [
             ((true, true, false), (true, true, true)),
@@ -224,31 +972,52 @@ mod tests {
             ((false, false, true), (false, false, false)),
         ];
         for ((w, c, p), (view, post, join)) in table {
-            let f = ch(w, c, p);
+            let f = ch(if w { member() } else { outsider }, c, p);
             assert_eq!(view_channel(f).is_ok(), view, "view {w} {c} {p}");
             assert_eq!(send_message(f).is_ok(), post, "post {w} {c} {p}");
             assert_eq!(join_channel(f).is_ok(), join, "join {w} {c} {p}");
         }
         // hidden private channels look absent, not forbidden
-        assert_eq!(view_channel(ch(true, false, true)).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(view_channel(ch(member(), false, true)).unwrap_err().kind(), ErrorKind::NotFound);
     }
 
     #[test]
-    fn only_authors_edit_and_delete() {
-        let member = ch(true, true, false);
-        assert!(edit_message(member, true).is_ok());
-        assert_eq!(edit_message(member, false).unwrap_err().kind(), ErrorKind::Forbidden);
-        assert_eq!(delete_message(member, false).unwrap_err().kind(), ErrorKind::Forbidden);
-        // An author who lost access to a private channel cannot touch it either.
-        assert_eq!(edit_message(ch(true, false, true), true).unwrap_err().kind(), ErrorKind::NotFound);
-        assert_eq!(react(ch(true, false, false)).unwrap_err().kind(), ErrorKind::Forbidden);
-        assert!(react(member).is_ok());
+    fn authors_edit_and_managers_delete() {
+        let f = ch(member(), true, false);
+        assert!(edit_message(f, true).is_ok());
+        assert_eq!(edit_message(f, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(delete_message(f, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        let moderator = ChannelFacts { perms: Builtin::Moderator.default_permissions(), ..f };
+        assert!(delete_message(moderator, false).is_ok());
+        assert_eq!(edit_message(moderator, false).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert_eq!(edit_message(ch(member(), false, true), true).unwrap_err().kind(), ErrorKind::NotFound);
     }
 
     #[test]
-    fn owner_cannot_leave() {
-        let f = WorkspaceFacts { is_member: true, is_owner: true, is_private: false };
-        assert_eq!(leave_workspace(f).unwrap_err().kind(), ErrorKind::Forbidden);
-        assert!(leave_workspace(WorkspaceFacts { is_owner: false, ..f }).is_ok());
+    fn banned_people_cannot_join_and_the_owner_cannot_leave() {
+        let ws_ = Workspace {
+            id: Id(1),
+            name: "w".into(),
+            description: String::new(),
+            icon: String::new(),
+            is_private: false,
+            owner_id: Id(2),
+            created_at: 0,
+        };
+        assert!(join_workspace(WorkspaceFacts::outsider(&ws_, false), false).is_ok());
+        let err = join_workspace(WorkspaceFacts::outsider(&ws_, true), true).unwrap_err();
+        assert!(err.to_string().contains("banned"));
+        let owner = WorkspaceFacts { is_owner: true, ..member() };
+        assert_eq!(leave_workspace(owner).unwrap_err().kind(), ErrorKind::Forbidden);
+        assert!(leave_workspace(member()).is_ok());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in Perm::ALL {
+            assert_eq!(Perm::from_name(p.name()), Some(p));
+            assert!(Perms::ALL.has(p));
+        }
+        assert_eq!(Perms::from_bits(-1), Perms::ALL);
     }
 }

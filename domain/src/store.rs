@@ -4,15 +4,18 @@
 //! migration folder under `migrations/`.
 //!
 //! Split by table family: [`users`] (accounts and API tokens), [`sessions`],
-//! [`workspaces`] (and their members and invites), [`channels`], [`messages`].
+//! [`workspaces`] (and their members and invites), [`channels`] (and
+//! categories), [`messages`], [`roles`] (and overrides, bans, timeouts, the audit log).
 
 mod channels;
 mod messages;
+mod roles;
 mod sessions;
 mod users;
 mod workspaces;
 
 pub use messages::Mentioned;
+pub use roles::{AuditFilter, Standing};
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -64,6 +67,7 @@ impl Store {
         let pool = options.connect(url).await?;
         let store = Store { pool, backend };
         store.migrate().await?;
+        store.ensure_builtin_roles().await?;
         Ok(store)
     }
 
@@ -82,6 +86,11 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// `$1, $2, ... $n`, for an `IN (...)` list.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Maps a unique-constraint violation to a [`Error::Conflict`], anything else

@@ -103,12 +103,7 @@ pub async fn create_invite(
                 let path = back.split('?').next().unwrap_or("/");
                 leptos_axum::redirect(&format!("{path}?invite={}", invite.code));
             }
-            Ok(InviteDto {
-                url: format!("{}/invite/{}", services.public_url, invite.code),
-                code: invite.code,
-                workspace_id: invite.workspace_id.to_string(),
-                channel_id: invite.channel_id.map(|c| c.to_string()),
-            })
+            Ok(crate::conversions::invite_dto(&invite, &services.public_url))
         }
         .await,
     )

@@ -432,6 +432,7 @@ mod tests {
             id: id.into(),
             channel_id: "1".into(),
             author: UserDto { id: "1".into(), username: "a".into(), display_name: "A".into() },
+            author_colour: String::new(),
             body: id.into(),
             html: String::new(),
             nonce: None,

@@ -4,9 +4,40 @@ use crate::events::{Audience, EventKind};
 use crate::id::Id;
 use crate::input::{ChannelName, Description, Username};
 use crate::model::{Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
-use crate::permissions;
+use crate::permissions::{self, Perm};
+
+/// What a person fills in to create a channel, unparsed.
+#[derive(Debug, Clone)]
+pub struct NewChannel<'a> {
+    pub name: &'a str,
+    pub topic: &'a str,
+    pub kind: ChannelKind,
+    pub is_private: bool,
+    pub is_external: bool,
+    pub auto_join: bool,
+    /// For voice channels (0: no limit).
+    pub user_limit: i64,
+    pub category: Option<Id>,
+}
+
+impl<'a> NewChannel<'a> {
+    /// A public or private text channel.
+    pub fn text(name: &'a str, topic: &'a str, is_private: bool) -> Self {
+        NewChannel {
+            name,
+            topic,
+            kind: ChannelKind::Text,
+            is_private,
+            is_external: false,
+            auto_join: false,
+            user_limit: 0,
+            category: None,
+        }
+    }
+}
 
 impl Hub {
+    /// Creates a public or private text channel.
     pub async fn create_channel(
         &self,
         actor: Id,
@@ -15,23 +46,50 @@ impl Hub {
         topic: &str,
         is_private: bool,
     ) -> Result<Channel> {
+        self.create_channel_with(actor, ws, NewChannel::text(name, topic, is_private)).await
+    }
+
+    /// Creates a channel of any type but direct; its creator joins it. An
+    /// auto-join channel is joined by everyone in the workspace (guests aside).
+    pub async fn create_channel_with(&self, actor: Id, ws: Id, new: NewChannel<'_>) -> Result<Channel> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
-        permissions::create_in_workspace(facts)?;
-        let channel = Channel {
-            id: Id::new(),
-            workspace_id: ws,
-            name: ChannelName::parse(name)?.into_inner(),
-            topic: Description::parse(topic)
-                .map_err(|_| Error::invalid("topic", "A topic is at most 500 characters."))?
-                .into_inner(),
-            is_private,
-            auto_join: false,
-            kind: ChannelKind::Text,
-            created_by: actor,
-            created_at: crate::now_ms(),
-        };
+        permissions::create_channel(facts)?;
+        if new.kind == ChannelKind::Direct {
+            return Err(Error::invalid("kind", "Start a direct conversation with “New message” instead."));
+        }
+        if !(0..=99).contains(&new.user_limit) {
+            return Err(Error::invalid("user_limit", "A user limit is 0 (no limit) to 99."));
+        }
+        if (new.auto_join || new.category.is_some()) && !facts.perms.has(Perm::ManageChannels) {
+            return Err(Error::forbidden(
+                "Only people who manage channels can make auto-join channels or put channels in categories.",
+            ));
+        }
+        if let Some(c) = new.category
+            && !self.store.categories(ws).await?.iter().any(|k| k.id == c)
+        {
+            return Err(Error::NotFound(Thing::Category));
+        }
+        let mut channel = Channel::new(ws, ChannelName::parse(new.name)?.into_inner(), new.kind, actor);
+        channel.topic = Description::parse(new.topic)
+            .map_err(|_| Error::invalid("topic", "A topic is at most 500 characters."))?
+            .into_inner();
+        channel.is_private = new.is_private;
+        channel.is_external = new.is_external;
+        channel.auto_join = new.auto_join && !new.is_private;
+        channel.user_limit = if new.kind == ChannelKind::Voice { new.user_limit } else { 0 };
+        channel.category_id = new.category;
         self.store.create_channel(&channel).await?;
-        if !is_private {
+        if channel.auto_join {
+            for m in self.store.workspace_members(ws).await? {
+                if !m.is_guest
+                    && self.store.add_channel_member(channel.id, m.user.id, crate::now_ms()).await?
+                {
+                    self.announce_channel_member(channel.clone(), m.user.id);
+                }
+            }
+        }
+        if !channel.is_private {
             self.bus.publish(Audience::Workspace(ws), EventKind::ChannelCreated(channel.clone()));
         }
         self.announce_channel_member(channel.clone(), actor);
@@ -41,9 +99,8 @@ impl Hub {
     /// The channels of a workspace that `actor` may see (direct
     /// conversations included, with their members), with unread counts.
     pub async fn channels(&self, actor: Id, ws: Id) -> Result<Vec<ChannelListing>> {
-        let (_, facts) = self.workspace_facts(ws, actor).await?;
-        permissions::view_workspace(facts)?;
-        let mut list = self.store.visible_channels(ws, actor).await?;
+        let (_, list) = self.visible_listings(ws, actor).await?;
+        let mut list: Vec<ChannelListing> = list.into_iter().map(|(l, _)| l).collect();
         let counts = self.store.unread_counts(ws, actor).await?;
         let direct: Vec<Id> =
             list.iter().filter(|l| l.channel.kind == ChannelKind::Direct).map(|l| l.channel.id).collect();
@@ -61,7 +118,13 @@ impl Hub {
     /// channel `actor` belongs to, else the first they belong to, else the first visible.
     pub async fn first_channel(&self, actor: Id, ws: Id) -> Result<Channel> {
         let list = self.channels(actor, ws).await?;
-        let list: Vec<_> = list.into_iter().filter(|l| l.channel.kind == ChannelKind::Text).collect();
+        let list: Vec<_> = list
+            .into_iter()
+            .filter(|l| {
+                matches!(l.channel.kind, ChannelKind::Text | ChannelKind::Announcement)
+                    && l.channel.archived_at.is_none()
+            })
+            .collect();
         list.iter()
             .find(|l| l.is_member && l.channel.auto_join)
             .or_else(|| list.iter().find(|l| l.is_member))
@@ -75,7 +138,9 @@ impl Hub {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
         let mut listing = ChannelListing::new(ch, facts.channel_member);
-        if facts.is_direct {
+        listing.perms = facts.perms;
+        listing.post_block = permissions::send_message(facts).err().map(|e| e.to_string());
+        if listing.channel.kind == ChannelKind::Direct {
             listing.members = self
                 .store
                 .members_of_channels(&[listing.channel.id])
@@ -93,6 +158,8 @@ impl Hub {
     pub async fn open_direct(&self, actor: Id, ws: Id, usernames: &str) -> Result<Channel> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::view_workspace(facts)?;
+        // A guest may write only to people they share a channel with.
+        let reachable = if facts.is_guest { Some(self.members(actor, ws).await?) } else { None };
         let mut ids = vec![actor];
         for raw in usernames.split(|c: char| c == ',' || c.is_whitespace()) {
             let raw = raw.trim().trim_start_matches('@');
@@ -112,6 +179,11 @@ impl Hub {
             if !self.store.is_workspace_member(ws, user.id).await? {
                 return Err(not_member());
             }
+            if let Some(people) = &reachable
+                && !people.iter().any(|m| m.user.id == user.id)
+            {
+                return Err(not_member());
+            }
             if !ids.contains(&user.id) {
                 ids.push(user.id);
             }
@@ -126,18 +198,8 @@ impl Hub {
             ));
         }
         ids.sort();
-        let now = crate::now_ms();
-        let channel = Channel {
-            id: Id::new(),
-            workspace_id: ws,
-            name: format!("@{}", ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",")),
-            topic: String::new(),
-            is_private: true,
-            auto_join: false,
-            kind: ChannelKind::Direct,
-            created_by: actor,
-            created_at: now,
-        };
+        let name = format!("@{}", ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(","));
+        let channel = Channel::new(ws, name, ChannelKind::Direct, actor);
         let (channel, created) = self.store.create_direct(&channel, &ids).await?;
         if created {
             for id in ids {
@@ -165,7 +227,12 @@ impl Hub {
                 .map_err(|_| Error::invalid("topic", "A topic is at most 500 characters."))?
                 .into_inner();
         }
-        self.store.update_channel(ch.id, &ch.name, &ch.topic).await?;
+        let renamed = self.store.channel(ch.id).await?.is_some_and(|old| old.name != ch.name);
+        self.store.update_channel(&ch).await?;
+        if renamed {
+            let summary = format!("Renamed a channel to #{}", ch.name);
+            self.audit(ch.workspace_id, actor, "channel.update", None, Some(ch.id), summary).await?;
+        }
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
         self.bus.publish(audience, EventKind::ChannelUpdated(ch.clone()));
@@ -178,6 +245,15 @@ impl Hub {
         permissions::manage_channel(facts)?;
         let files = self.store.delete_channel(ch.id).await?;
         self.files.remove_attachments(&files).await;
+        self.audit(
+            ch.workspace_id,
+            actor,
+            "channel.delete",
+            None,
+            Some(ch.id),
+            format!("Deleted #{}", ch.name),
+        )
+        .await?;
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
         self.bus.publish(
@@ -196,7 +272,7 @@ impl Hub {
         let upto = message.map_or(latest, |m| Id(m.0.min(latest.0)));
         if facts.channel_member && upto.0 > 0 && self.store.mark_read(ch.id, actor, upto).await? {
             let kind = EventKind::ReadUpdated { channel_id: ch.id, user_id: actor, last_read_id: upto };
-            if facts.is_direct {
+            if facts.kind == ChannelKind::Direct {
                 self.bus.publish(Audience::Channel(ch.id), kind.clone());
             }
             self.bus.publish(Audience::User(actor), kind);
@@ -261,8 +337,16 @@ impl Hub {
             )
         };
         let user = self.store.user_by_username(username.as_str()).await?.ok_or_else(not_member)?;
-        if !self.store.is_workspace_member(ch.workspace_id, user.id).await? {
+        let ws = self.store.workspace(ch.workspace_id).await?.ok_or(Error::NotFound(Thing::Workspace))?;
+        let (target, _, _) = self.standing(&ws, user.id, None).await?;
+        if !target.is_member {
             return Err(not_member());
+        }
+        if target.is_guest && !ch.is_external {
+            return Err(Error::invalid(
+                "username",
+                format!("@{} is a guest; guests can only be in channels open to guests.", username.as_str()),
+            ));
         }
         if self.store.add_channel_member(ch.id, user.id, crate::now_ms()).await? {
             self.announce_channel_member(ch.clone(), user.id);

@@ -10,7 +10,7 @@ impl Hub {
     /// `channel` (or reply there), so that nobody streams files in vain.
     pub async fn may_upload(&self, actor: Id, channel: Id) -> Result<()> {
         let (_, facts) = self.channel_facts(channel, actor).await?;
-        permissions::send_message(facts).or_else(|_| permissions::reply_in_thread(facts))
+        permissions::attach_files(facts, false).or_else(|_| permissions::attach_files(facts, true))
     }
 
     /// An attachment and where its bytes are, if `actor` may see its

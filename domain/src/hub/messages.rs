@@ -59,6 +59,9 @@ impl Hub {
         }
         let nonce = Nonce::parse_optional(post.nonce)?;
         let (ch, facts) = self.channel_facts(channel, actor).await?;
+        if !post.files.is_empty() {
+            permissions::attach_files(facts, post.thread.is_some())?;
+        }
         let thread = match post.thread {
             None => {
                 permissions::send_message(facts)?;
@@ -93,8 +96,9 @@ impl Hub {
         for (f, a) in post.files.iter().zip(&msg.attachments) {
             self.files.keep(&f.tmp, a.id).await?;
         }
-        let mentioned = self.mentioned(&msg.body).await?;
-        let (stored, created) = match self.store.insert_message(&msg, &mentioned).await {
+        let mut mentioned = self.mentioned(&msg.body).await?;
+        mentioned.all &= permissions::mention_everyone(facts);
+        let (mut stored, created) = match self.store.insert_message(&msg, &mentioned).await {
             Ok(r) => r,
             Err(e) => {
                 self.files
@@ -103,6 +107,7 @@ impl Hub {
                 return Err(e);
             }
         };
+        self.paint(ch.workspace_id, std::slice::from_mut(&mut stored)).await?;
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
         } else {
@@ -136,7 +141,9 @@ impl Hub {
     ) -> Result<MessagePage> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
-        self.store.messages(ch.id, before, limit.clamp(1, MAX_PAGE)).await
+        let mut page = self.store.messages(ch.id, before, limit.clamp(1, MAX_PAGE)).await?;
+        self.paint(ch.workspace_id, &mut page.messages).await?;
+        Ok(page)
     }
 
     /// A live message and what `actor` is to its channel. A message in a
@@ -155,11 +162,12 @@ impl Hub {
         permissions::edit_message(facts, msg.author.id == actor)?;
         let mentioned = self.mentioned(body.as_str()).await?;
         let html = crate::markdown::render(body.as_str());
-        let edited = self
+        let mut edited = self
             .store
             .edit_message(msg.id, body.as_str(), &html, &mentioned, crate::now_ms())
             .await?
             .ok_or(Error::NotFound(Thing::Message))?;
+        self.paint(facts.workspace_id, std::slice::from_mut(&mut edited)).await?;
         self.bus.publish(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
         Ok(edited)
     }
@@ -169,6 +177,19 @@ impl Hub {
         permissions::delete_message(facts, msg.author.id == actor)?;
         let (deleted, files) = self.store.delete_message(msg.id, crate::now_ms()).await?;
         self.files.remove_attachments(&files).await;
+        if deleted && msg.author.id != actor {
+            let excerpt: String = msg.body.chars().take(80).collect();
+            let summary = format!("Deleted a message by @{}: “{excerpt}”", msg.author.username);
+            self.audit(
+                facts.workspace_id,
+                actor,
+                "message.delete",
+                Some(msg.author.id),
+                Some(msg.id),
+                summary,
+            )
+            .await?;
+        }
         if deleted {
             self.bus.publish(
                 Audience::Channel(msg.channel_id),
@@ -223,11 +244,19 @@ impl Hub {
     /// Searches the messages `actor` may see, in one workspace or all of theirs.
     pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
         let q = crate::search::SearchQuery::parse(query)?;
-        if let Some(ws) = workspace {
-            let (_, facts) = self.workspace_facts(ws, actor).await?;
-            permissions::view_workspace(facts)?;
+        let workspaces = match workspace {
+            Some(ws) => {
+                let (_, facts) = self.workspace_facts(ws, actor).await?;
+                permissions::view_workspace(facts)?;
+                vec![ws]
+            }
+            None => self.store.workspace_ids_of(actor).await?,
+        };
+        let mut channels = Vec::new();
+        for ws in workspaces {
+            channels.extend(self.visible_listings(ws, actor).await?.1.into_iter().map(|(l, _)| l.channel.id));
         }
-        let found = self.store.search_messages(actor, workspace, &q, 50).await?;
+        let found = self.store.search_messages(&channels, workspace, &q, 50).await?;
         Ok(found
             .into_iter()
             .map(|(message, channel_name, workspace_id)| SearchHit {

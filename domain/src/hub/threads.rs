@@ -11,11 +11,14 @@ impl Hub {
         let parent = self.store.thread_parent(thread).await?.ok_or(Error::NotFound(Thing::Message))?;
         let (_, facts) = self.channel_facts(parent.channel_id, actor).await?;
         permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::Message))?;
-        let replies = self.store.replies(parent.id).await?;
+        let mut replies = self.store.replies(parent.id).await?;
         if let Some(last) = replies.last() {
             self.store.mark_thread_read(parent.id, actor, last.id).await?;
         }
         let following = self.store.is_following(parent.id, actor).await?;
+        let mut parent = parent;
+        self.paint(facts.workspace_id, std::slice::from_mut(&mut parent)).await?;
+        self.paint(facts.workspace_id, &mut replies).await?;
         Ok(ThreadView { parent, replies, following })
     }
 
@@ -46,13 +49,18 @@ impl Hub {
 
     /// The threads `actor` follows in a workspace, most recently answered first.
     pub async fn followed_threads(&self, actor: Id, ws: Id) -> Result<Vec<FollowedThread>> {
-        let (_, facts) = self.workspace_facts(ws, actor).await?;
-        permissions::view_workspace(facts)?;
+        let (_, visible) = self.visible_listings(ws, actor).await?;
         let found = self.store.followed_threads(ws, actor, 50).await?;
-        Ok(found
+        let mut threads: Vec<FollowedThread> = found
             .into_iter()
+            .filter(|(parent, _, _)| visible.iter().any(|(l, _)| l.channel.id == parent.channel_id))
             .map(|(parent, channel_name, unread)| FollowedThread { parent, channel_name, unread })
-            .collect())
+            .collect();
+        let colours = self.store.name_colours(ws).await?;
+        for t in &mut threads {
+            t.parent.author_colour = colours.get(&t.parent.author.id).cloned().unwrap_or_default();
+        }
+        Ok(threads)
     }
 
     /// Pins or unpins a message; everyone in the channel sees the change.
@@ -75,6 +83,8 @@ impl Hub {
     pub async fn pinned(&self, actor: Id, channel: Id) -> Result<Vec<Message>> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
-        self.store.pinned_messages(ch.id).await
+        let mut pinned = self.store.pinned_messages(ch.id).await?;
+        self.paint(ch.workspace_id, &mut pinned).await?;
+        Ok(pinned)
     }
 }

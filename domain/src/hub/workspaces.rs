@@ -28,17 +28,9 @@ impl Hub {
             owner_id: actor,
             created_at: now,
         };
-        let general = Channel {
-            id: Id::new(),
-            workspace_id: ws.id,
-            name: ChannelName::parse("general")?.into_inner(),
-            topic: String::new(),
-            is_private: false,
-            auto_join: true,
-            kind: ChannelKind::Text,
-            created_by: actor,
-            created_at: now,
-        };
+        let mut general =
+            Channel::new(ws.id, ChannelName::parse("general")?.into_inner(), ChannelKind::Text, actor);
+        general.auto_join = true;
         self.store.create_workspace(&ws, &general).await?;
         self.bus.publish(
             Audience::User(actor),
@@ -62,10 +54,20 @@ impl Hub {
         Ok(workspace)
     }
 
+    /// The members of a workspace; a guest sees only the people in their channels.
     pub async fn members(&self, actor: Id, ws: Id) -> Result<Vec<Member>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::view_workspace(facts)?;
         let mut members = self.store.workspace_members(ws).await?;
+        if facts.is_guest {
+            let (_, list) = self.visible_listings(ws, actor).await?;
+            let ids: Vec<Id> = list.iter().filter(|(l, _)| l.is_member).map(|(l, _)| l.channel.id).collect();
+            let mut seen: Vec<Id> = vec![actor];
+            for people in self.store.members_of_channels(&ids).await?.into_values() {
+                seen.extend(people.into_iter().map(|u| u.id));
+            }
+            members.retain(|m| seen.contains(&m.user.id));
+        }
         for m in &mut members {
             m.status = self.presence.status(m.user.id);
         }
@@ -78,26 +80,31 @@ impl Hub {
         if facts.is_member {
             return Ok(workspace);
         }
-        permissions::join_workspace_openly(facts)?;
-        self.admit(actor, &workspace).await?;
+        permissions::join_workspace(facts, false)?;
+        self.admit(actor, &workspace, false).await?;
         Ok(workspace)
     }
 
-    /// Adds `actor` to the workspace and its auto-join channels, and tells everyone.
-    async fn admit(&self, actor: Id, ws: &Workspace) -> Result<()> {
+    /// Adds `actor` to the workspace and its auto-join channels (a guest
+    /// to none), and tells everyone.
+    async fn admit(&self, actor: Id, ws: &Workspace, is_guest: bool) -> Result<()> {
         let now = crate::now_ms();
-        if let Some(joined) = self.store.add_workspace_member(ws.id, actor, now).await? {
+        if let Some(joined) = self.store.add_workspace_member(ws.id, actor, now, is_guest).await? {
             let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
             let member = Member {
                 user: UserSummary::from(&user),
                 joined_at: now,
                 is_owner: false,
+                is_guest,
+                roles: Vec::new(),
+                timeout_until: None,
                 status: self.presence.status(actor),
             };
-            self.bus.publish(
-                Audience::Workspace(ws.id),
-                EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member },
-            );
+            let kind = EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member };
+            self.bus.publish(Audience::Workspace(ws.id), kind.clone());
+            if is_guest {
+                self.bus.publish(Audience::User(actor), kind);
+            }
             for channel in joined {
                 self.announce_channel_member(channel, actor);
             }
@@ -126,19 +133,59 @@ impl Hub {
     /// Makes an invite link to the workspace; with `channel`, it also admits
     /// to that (private) channel, which `actor` must belong to.
     pub async fn create_invite(&self, actor: Id, ws: Id, channel: Option<Id>) -> Result<Invite> {
+        self.make_invite(actor, ws, channel.into_iter().collect(), false, None).await
+    }
+
+    /// Makes a guest invite: whoever accepts it joins as a guest and sees
+    /// only `channels`, which must be open to guests (external). With
+    /// `email`, the invite records whom it is for.
+    pub async fn create_guest_invite(
+        &self,
+        actor: Id,
+        ws: Id,
+        channels: &[Id],
+        email: Option<&str>,
+    ) -> Result<Invite> {
+        if channels.is_empty() {
+            return Err(Error::invalid("channels", "Choose at least one channel for the guest."));
+        }
+        let email = email
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| crate::input::Email::parse(e).map(|e| e.into_inner()))
+            .transpose()?;
+        self.make_invite(actor, ws, channels.to_vec(), true, email).await
+    }
+
+    async fn make_invite(
+        &self,
+        actor: Id,
+        ws: Id,
+        channels: Vec<Id>,
+        is_guest: bool,
+        email: Option<String>,
+    ) -> Result<Invite> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
-        permissions::create_in_workspace(facts)?;
-        if let Some(channel) = channel {
+        permissions::create_invite(facts)?;
+        for &channel in &channels {
             let (ch, facts) = self.channel_facts(channel, actor).await?;
             if ch.workspace_id != ws {
                 return Err(Error::NotFound(Thing::Channel));
             }
             permissions::add_to_channel(facts)?;
+            if is_guest && !ch.is_external {
+                return Err(Error::invalid(
+                    "channels",
+                    format!("#{} is not open to guests. Make it external in its settings first.", ch.name),
+                ));
+            }
         }
         let invite = Invite {
             code: crate::password::new_invite_code(),
             workspace_id: ws,
-            channel_id: channel,
+            channel_ids: channels,
+            is_guest,
+            email,
             created_by: actor,
             created_at: crate::now_ms(),
             expires_at: None,
@@ -153,8 +200,8 @@ impl Hub {
     pub async fn invite_preview(&self, code: &str) -> Result<(Invite, Workspace, Option<Channel>)> {
         let invite = self.usable_invite(code).await?;
         let ws = self.store.workspace(invite.workspace_id).await?.ok_or(Error::NotFound(Thing::Invite))?;
-        let channel = match invite.channel_id {
-            Some(c) => self.store.channel(c).await?,
+        let channel = match invite.channel_ids.first() {
+            Some(c) => self.store.channel(*c).await?,
             None => None,
         };
         Ok((invite, ws, channel))
@@ -172,17 +219,27 @@ impl Hub {
     /// Returns the workspace and the channel to open.
     pub async fn accept_invite(&self, actor: Id, code: &str) -> Result<(Workspace, Channel)> {
         let (invite, ws, channel) = self.invite_preview(code).await?;
-        let already = self.store.is_workspace_member(ws.id, actor).await?;
-        if !already {
+        let (facts, _, _) = self.standing(&ws, actor, None).await?;
+        if !facts.is_member {
+            permissions::join_workspace(facts, true)?;
             if !self.store.use_invite(&invite.code).await? {
                 return Err(Error::forbidden("This invite has expired or been used up. Ask for a new one."));
             }
-            self.admit(actor, &ws).await?;
+            self.admit(actor, &ws, invite.is_guest).await?;
         }
-        if let Some(ch) = &channel
-            && self.store.add_channel_member(ch.id, actor, crate::now_ms()).await?
-        {
-            self.announce_channel_member(ch.clone(), actor);
+        let (facts, _, _) = self.standing(&ws, actor, None).await?;
+        for &c in &invite.channel_ids {
+            let Some(ch) = self.store.channel(c).await? else { continue };
+            // A guest joins only channels still open to guests.
+            if (facts.is_guest && !ch.is_external) || ch.archived_at.is_some() {
+                continue;
+            }
+            if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {
+                self.announce_channel_member(ch, actor);
+            }
+        }
+        if facts.is_guest {
+            self.workspace_changed(ws.id);
         }
         let open = match channel {
             Some(ch) => ch,

@@ -1,7 +1,7 @@
 use super::Store;
 use crate::error::Result;
 use crate::id::Id;
-use crate::model::{Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
+use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::HashMap;
 
@@ -14,6 +14,11 @@ struct ChannelRow {
     is_private: i64,
     auto_join: i64,
     kind: String,
+    is_external: i64,
+    archived_at: Option<i64>,
+    user_limit: i64,
+    category_id: Option<i64>,
+    position: i64,
     created_by: i64,
     created_at: i64,
 }
@@ -28,21 +33,28 @@ impl From<ChannelRow> for Channel {
             is_private: r.is_private != 0,
             auto_join: r.auto_join != 0,
             kind: ChannelKind::from_db(&r.kind),
+            is_external: r.is_external != 0,
+            archived_at: r.archived_at,
+            user_limit: r.user_limit,
+            category_id: r.category_id.map(Id),
+            position: r.position,
             created_by: Id(r.created_by),
             created_at: r.created_at,
         }
     }
 }
 
-const CH_COLUMNS: &str =
-    "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, c.created_by, c.created_at";
+const CH_COLUMNS: &str = "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, \
+     c.is_external, c.archived_at, c.user_limit, c.category_id, c.position, c.created_by, c.created_at";
 
 impl Store {
     /// Inserts a channel and makes its creator a member, in `tx`.
     pub(super) async fn insert_channel(tx: &mut Transaction<'static, Any>, ch: &Channel) -> Result<()> {
         sqlx::query(
-            "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, kind, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, kind, \
+             is_external, archived_at, user_limit, category_id, position, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             (SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE workspace_id = $12), $13, $14)",
         )
         .bind(ch.id.0)
         .bind(ch.workspace_id.0)
@@ -51,12 +63,21 @@ impl Store {
         .bind(ch.is_private as i64)
         .bind(ch.auto_join as i64)
         .bind(ch.kind.as_str())
+        .bind(ch.is_external as i64)
+        .bind(ch.archived_at)
+        .bind(ch.user_limit)
+        .bind(ch.category_id.map(|c| c.0))
+        .bind(ch.workspace_id.0)
         .bind(ch.created_by.0)
         .bind(ch.created_at)
         .execute(&mut **tx)
         .await
         .map_err(|e| {
-            super::conflict_or(e, "name", "A channel with that name exists in this workspace already. Choose another name.")
+            super::conflict_or(
+                e,
+                "name",
+                "A channel with that name exists in this workspace already. Choose another name.",
+            )
         })?;
         Self::insert_channel_member(tx, ch.id, ch.created_by, ch.created_at).await?;
         Ok(())
@@ -138,7 +159,7 @@ impl Store {
             "SELECT {CH_COLUMNS}, m.user_id AS member FROM channels c \
              LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $1 \
              WHERE c.workspace_id = $2 AND (c.is_private = $3 OR m.user_id IS NOT NULL) \
-             ORDER BY c.name"
+             ORDER BY c.position, c.name"
         );
         Ok(sqlx::query_as::<_, Row>(&sql)
             .bind(user.0)
@@ -228,21 +249,33 @@ impl Store {
         Ok((ch.clone(), true))
     }
 
-    /// Renames a channel or changes its topic. A name taken in the workspace is a conflict on `name`.
-    pub async fn update_channel(&self, id: Id, name: &str, topic: &str) -> Result<()> {
-        sqlx::query("UPDATE channels SET name = $1, topic = $2 WHERE id = $3")
-            .bind(name)
-            .bind(topic)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| {
-                super::conflict_or(
-                    e,
-                    "name",
-                    "A channel with that name exists in this workspace already. Choose another name.",
-                )
-            })?;
+    /// Writes what can change of a channel: name, topic, type, flags,
+    /// archive time, user limit and category. A name taken in the workspace
+    /// is a conflict on `name`.
+    pub async fn update_channel(&self, ch: &Channel) -> Result<()> {
+        sqlx::query(
+            "UPDATE channels SET name = $1, topic = $2, kind = $3, is_private = $4, is_external = $5, \
+             auto_join = $6, archived_at = $7, user_limit = $8, category_id = $9 WHERE id = $10",
+        )
+        .bind(&ch.name)
+        .bind(&ch.topic)
+        .bind(ch.kind.as_str())
+        .bind(ch.is_private as i64)
+        .bind(ch.is_external as i64)
+        .bind(ch.auto_join as i64)
+        .bind(ch.archived_at)
+        .bind(ch.user_limit)
+        .bind(ch.category_id.map(|c| c.0))
+        .bind(ch.id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            super::conflict_or(
+                e,
+                "name",
+                "A channel with that name exists in this workspace already. Choose another name.",
+            )
+        })?;
         Ok(())
     }
 
@@ -305,23 +338,93 @@ impl Store {
         Ok(Id(id.unwrap_or(0)))
     }
 
-    /// What `user` is to `channel`, in one query: (member of its workspace,
-    /// member of the channel, the workspace's owner).
-    pub async fn channel_relation(&self, channel: &Channel, user: Id) -> Result<(bool, bool, Id)> {
-        let (owner, in_workspace, in_channel): (i64, i64, i64) = sqlx::query_as(
-            "SELECT w.owner_id, \
-               (SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND user_id = $2), \
-               (SELECT COUNT(*) FROM channel_members WHERE channel_id = $3 AND user_id = $4) \
-             FROM workspaces w WHERE w.id = $5",
+    /// Sets the order of a workspace's channels: each gets its category and
+    /// its place in the order given.
+    pub async fn set_channel_order(&self, ws: Id, order: &[(Id, Option<Id>)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (i, (channel, category)) in order.iter().enumerate() {
+            sqlx::query(
+                "UPDATE channels SET category_id = $1, position = $2 WHERE id = $3 AND workspace_id = $4",
+            )
+            .bind(category.map(|c| c.0))
+            .bind(i as i64)
+            .bind(channel.0)
+            .bind(ws.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_category(&self, c: &Category) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO categories (id, workspace_id, name, position) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position) + 1, 0) FROM categories WHERE workspace_id = $4))",
         )
-        .bind(channel.workspace_id.0)
-        .bind(user.0)
-        .bind(channel.id.0)
-        .bind(user.0)
-        .bind(channel.workspace_id.0)
-        .fetch_one(&self.pool)
+        .bind(c.id.0)
+        .bind(c.workspace_id.0)
+        .bind(&c.name)
+        .bind(c.workspace_id.0)
+        .execute(&self.pool)
         .await?;
-        Ok((in_workspace > 0, in_workspace > 0 && in_channel > 0, Id(owner)))
+        Ok(())
+    }
+
+    /// A workspace's categories, in order.
+    pub async fn categories(&self, ws: Id) -> Result<Vec<Category>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, name, position FROM categories WHERE workspace_id = $1 ORDER BY position, id",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, position)| Category { id: Id(id), workspace_id: ws, name, position })
+            .collect())
+    }
+
+    /// Renames a category (`Some`) or deletes it (`None`: its channels
+    /// become uncategorised); returns whether it existed in `ws`.
+    pub async fn change_category(&self, ws: Id, id: Id, name: Option<&str>) -> Result<bool> {
+        let done = match name {
+            Some(name) => {
+                sqlx::query("UPDATE categories SET name = $1 WHERE id = $2 AND workspace_id = $3").bind(name)
+            }
+            None => sqlx::query("DELETE FROM categories WHERE id = $1 AND workspace_id = $2"),
+        }
+        .bind(id.0)
+        .bind(ws.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets the order of a workspace's categories.
+    pub async fn set_category_order(&self, ws: Id, order: &[Id]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (i, id) in order.iter().enumerate() {
+            sqlx::query("UPDATE categories SET position = $1 WHERE id = $2 AND workspace_id = $3")
+                .bind(i as i64)
+                .bind(id.0)
+                .bind(ws.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ids of every channel of `ws`, direct conversations aside.
+    pub async fn channel_ids_in(&self, ws: Id) -> Result<Vec<Id>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM channels WHERE workspace_id = $1 AND kind <> $2")
+                .bind(ws.0)
+                .bind(ChannelKind::Direct.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(ids.into_iter().map(Id).collect())
     }
 
     /// Adds a member; returns whether they were not one already.

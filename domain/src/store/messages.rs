@@ -1,4 +1,4 @@
-use super::{Backend, Store};
+use super::{Backend, Store, placeholders};
 use crate::error::Result;
 use crate::id::Id;
 use crate::model::{Attachment, Message, MessagePage, Reaction, ThreadSummary, UserSummary};
@@ -29,6 +29,7 @@ impl From<MessageRow> for Message {
             id: Id(r.id),
             channel_id: Id(r.channel_id),
             author: UserSummary { id: Id(r.author_id), username: r.username, display_name: r.display_name },
+            author_colour: String::new(),
             html: if r.body_html.is_empty() { crate::markdown::render(&r.body) } else { r.body_html },
             body: r.body,
             nonce: r.nonce,
@@ -72,9 +73,6 @@ fn bind_ids<'q>(sql: &'q str, ids: &[i64]) -> sqlx::query::Query<'q, sqlx::Any, 
 }
 
 /// Fills `$1, $2, ...` placeholders for an `IN (...)` list.
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 impl Store {
     /// Inserts a message with its mentions and attachments. A reply makes
@@ -500,11 +498,14 @@ impl Store {
     /// to; newest first, with the channel's name and workspace.
     pub async fn search_messages(
         &self,
-        user: Id,
+        channels: &[Id],
         workspace: Option<Id>,
         q: &SearchQuery,
         limit: i64,
     ) -> Result<Vec<(Message, String, Id)>> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
         // PostgreSQL's trigram index hands back every message holding a common
         // word before the newest can be picked, which is slow on a big history.
         // So first read the newest messages in id order and stop at a full page
@@ -516,19 +517,19 @@ impl Store {
                 sqlx::query_scalar("SELECT id FROM messages ORDER BY id DESC OFFSET 50000 LIMIT 1")
                     .fetch_optional(&self.pool)
                     .await?;
-            let recent = self.search_rows(user, workspace, q, limit, Some(floor.unwrap_or(0))).await?;
+            let recent = self.search_rows(channels, workspace, q, limit, Some(floor.unwrap_or(0))).await?;
             if recent.len() as i64 >= limit || floor.is_none() {
                 return Ok(recent);
             }
         }
-        self.search_rows(user, workspace, q, limit, None).await
+        self.search_rows(channels, workspace, q, limit, None).await
     }
 
     /// One search query; with `above`, a scan of the messages newer than it
     /// in id order that does not use the trigram index (PostgreSQL).
     async fn search_rows(
         &self,
-        user: Id,
+        channels: &[Id],
         workspace: Option<Id>,
         q: &SearchQuery,
         limit: i64,
@@ -547,11 +548,8 @@ impl Store {
             "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, m.nonce, \
              m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, c.name AS channel_name, c.workspace_id \
              FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id \
-             JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL \
-             AND c.workspace_id IN (SELECT workspace_id FROM workspace_members WHERE user_id = {}) \
-             AND (c.is_private = 0 OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = {}))",
-            arg(P::I(user.0)),
-            arg(P::I(user.0)),
+             JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL AND m.channel_id IN ({})",
+            channels.iter().map(|c| arg(P::I(c.0))).collect::<Vec<_>>().join(", ")
         );
         if let Some(ws) = workspace {
             sql += &format!(" AND c.workspace_id = {}", arg(P::I(ws.0)));

@@ -33,12 +33,13 @@ impl From<WorkspaceRow> for Workspace {
 struct InviteRow {
     code: String,
     workspace_id: i64,
-    channel_id: Option<i64>,
     created_by: i64,
     created_at: i64,
     expires_at: Option<i64>,
     max_uses: Option<i64>,
     uses: i64,
+    is_guest: i64,
+    email: Option<String>,
 }
 
 impl From<InviteRow> for Invite {
@@ -46,7 +47,9 @@ impl From<InviteRow> for Invite {
         Invite {
             code: r.code,
             workspace_id: Id(r.workspace_id),
-            channel_id: r.channel_id.map(Id),
+            channel_ids: Vec::new(),
+            is_guest: r.is_guest != 0,
+            email: r.email,
             created_by: Id(r.created_by),
             created_at: r.created_at,
             expires_at: r.expires_at,
@@ -81,6 +84,7 @@ impl Store {
             .bind(ws.created_at)
             .execute(&mut *tx)
             .await?;
+        Self::insert_builtin_roles(&mut tx, ws.id, ws.created_at).await?;
         Self::insert_channel(&mut tx, first_channel).await?;
         tx.commit().await?;
         Ok(())
@@ -139,17 +143,25 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Adds `user` to the workspace and to its auto-join channels. Returns
-    /// the auto-join channels newly joined, or `None` if already a member.
-    pub async fn add_workspace_member(&self, ws: Id, user: Id, now: i64) -> Result<Option<Vec<Channel>>> {
+    /// Adds `user` to the workspace and to its auto-join channels (a guest:
+    /// to none). Returns the auto-join channels newly joined, or `None` if
+    /// already a member.
+    pub async fn add_workspace_member(
+        &self,
+        ws: Id,
+        user: Id,
+        now: i64,
+        is_guest: bool,
+    ) -> Result<Option<Vec<Channel>>> {
         let mut tx = self.pool.begin().await?;
         let added = sqlx::query(
-            "INSERT INTO workspace_members (workspace_id, user_id, joined_at) VALUES ($1, $2, $3) \
+            "INSERT INTO workspace_members (workspace_id, user_id, joined_at, is_guest) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (workspace_id, user_id) DO NOTHING",
         )
         .bind(ws.0)
         .bind(user.0)
         .bind(now)
+        .bind(is_guest as i64)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -157,7 +169,7 @@ impl Store {
         if !added {
             return Ok(None);
         }
-        let auto = Self::auto_join_channels(&mut tx, ws).await?;
+        let auto = if is_guest { Vec::new() } else { Self::auto_join_channels(&mut tx, ws).await? };
         for ch in &auto {
             Self::insert_channel_member(&mut tx, ch.id, user, now).await?;
         }
@@ -193,6 +205,11 @@ impl Store {
         .bind(ws.0)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM member_roles WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws.0)
             .bind(user.0)
@@ -210,12 +227,21 @@ impl Store {
             display_name: String,
             joined_at: i64,
             owner_id: i64,
+            is_guest: i64,
+            timeout_until: Option<i64>,
         }
         let rows = sqlx::query_as::<_, Row>(
-            "SELECT u.id, u.username, u.display_name, m.joined_at, w.owner_id \
+            "SELECT u.id, u.username, u.display_name, m.joined_at, w.owner_id, m.is_guest, m.timeout_until \
              FROM workspace_members m JOIN users u ON u.id = m.user_id \
              JOIN workspaces w ON w.id = m.workspace_id \
              WHERE m.workspace_id = $1 ORDER BY u.display_name, u.username",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let held: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT mr.user_id, mr.role_id FROM member_roles mr JOIN roles r ON r.id = mr.role_id \
+             WHERE mr.workspace_id = $1 ORDER BY r.position DESC",
         )
         .bind(ws.0)
         .fetch_all(&self.pool)
@@ -226,38 +252,60 @@ impl Store {
                 user: UserSummary { id: Id(r.id), username: r.username, display_name: r.display_name },
                 joined_at: r.joined_at,
                 is_owner: r.owner_id == r.id,
+                is_guest: r.is_guest != 0,
+                roles: held.iter().filter(|(u, _)| *u == r.id).map(|(_, role)| Id(*role)).collect(),
+                timeout_until: r.timeout_until,
                 status: crate::presence::Status::Offline,
             })
             .collect())
     }
 
     pub async fn create_invite(&self, invite: &Invite) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO invites (code, workspace_id, channel_id, created_by, created_at, expires_at, max_uses, uses) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO invites (code, workspace_id, created_by, created_at, expires_at, max_uses, uses, is_guest, email) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&invite.code)
         .bind(invite.workspace_id.0)
-        .bind(invite.channel_id.map(|c| c.0))
         .bind(invite.created_by.0)
         .bind(invite.created_at)
         .bind(invite.expires_at)
         .bind(invite.max_uses)
         .bind(invite.uses)
-        .execute(&self.pool)
+        .bind(invite.is_guest as i64)
+        .bind(invite.email.as_deref())
+        .execute(&mut *tx)
         .await?;
+        for channel in &invite.channel_ids {
+            sqlx::query("INSERT INTO invite_channels (code, channel_id) VALUES ($1, $2)")
+                .bind(&invite.code)
+                .bind(channel.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn invite(&self, code: &str) -> Result<Option<Invite>> {
-        Ok(sqlx::query_as::<_, InviteRow>(
-            "SELECT code, workspace_id, channel_id, created_by, created_at, expires_at, max_uses, uses \
+        let Some(mut invite): Option<Invite> = sqlx::query_as::<_, InviteRow>(
+            "SELECT code, workspace_id, created_by, created_at, expires_at, max_uses, uses, is_guest, email \
              FROM invites WHERE code = $1",
         )
         .bind(code)
         .fetch_optional(&self.pool)
         .await?
-        .map(Into::into))
+        .map(Into::into) else {
+            return Ok(None);
+        };
+        let channels: Vec<i64> =
+            sqlx::query_scalar("SELECT channel_id FROM invite_channels WHERE code = $1 ORDER BY channel_id")
+                .bind(code)
+                .fetch_all(&self.pool)
+                .await?;
+        invite.channel_ids = channels.into_iter().map(Id).collect();
+        Ok(Some(invite))
     }
 
     /// Counts one use of an invite, unless it is used up; returns whether it counted.

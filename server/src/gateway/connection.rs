@@ -21,11 +21,14 @@ const HEARTBEAT: Duration = Duration::from_secs(25);
 /// A client silent for this long (no pong, no command) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
 
-/// What one user's connection forwards.
+/// What one user's connection forwards: events of the channels they
+/// belong to and may see, workspace-wide events of the workspaces where they
+/// are not a guest, and `WORKSPACE_UPDATE` of every workspace they are in.
 struct Subscriptions {
     user: Id,
     channels: HashSet<Id>,
     workspaces: HashSet<Id>,
+    member_of: HashSet<Id>,
 }
 
 impl Subscriptions {
@@ -39,16 +42,33 @@ impl Subscriptions {
                 self.channels.remove(channel_id);
             }
             EventKind::WorkspaceMemberAdded { workspace_id, member } if member.user.id == self.user => {
-                self.workspaces.insert(*workspace_id);
+                if !member.is_guest {
+                    self.workspaces.insert(*workspace_id);
+                }
+                self.member_of.insert(*workspace_id);
             }
             EventKind::WorkspaceMemberRemoved { workspace_id, user_id } if *user_id == self.user => {
                 self.workspaces.remove(workspace_id);
+                self.member_of.remove(workspace_id);
             }
             _ => {}
         }
     }
 
+    /// Reads again what the user may see (after roles or permissions changed).
+    async fn reload(&mut self, hub: &Hub) -> domain::Result<()> {
+        let (channels, workspaces) = hub.subscriptions(self.user).await?;
+        self.channels = channels.into_iter().collect();
+        self.workspaces = workspaces.into_iter().collect();
+        self.member_of = hub.store().workspace_ids_of(self.user).await?.into_iter().collect();
+        Ok(())
+    }
+
     fn wants(&self, event: &Event) -> bool {
+        if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind {
+            return self.member_of.contains(workspace_id)
+                && matches!(event.audience, Audience::Workspace(_) | Audience::User(_));
+        }
         match event.audience {
             Audience::Channel(c) => self.channels.contains(&c),
             Audience::Workspace(w) => self.workspaces.contains(&w),
@@ -68,19 +88,16 @@ fn close(code: u16, reason: &'static str) -> Message {
 pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::Receiver<bool>) {
     // Subscribe before reading memberships, so nothing falls between the two.
     let mut events = hub.bus().subscribe();
-    let (channels, workspaces) =
-        match tokio::try_join!(hub.store().channel_ids_of(user.id), hub.store().workspace_ids_of(user.id)) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = ?e, "gateway could not load subscriptions");
-                return;
-            }
-        };
     let mut subs = Subscriptions {
         user: user.id,
-        channels: channels.into_iter().collect(),
-        workspaces: workspaces.into_iter().collect(),
+        channels: HashSet::new(),
+        workspaces: HashSet::new(),
+        member_of: HashSet::new(),
     };
+    if let Err(e) = subs.reload(&hub).await {
+        tracing::error!(error = ?e, "gateway could not load subscriptions");
+        return;
+    }
 
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
@@ -116,6 +133,12 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
             event = events.recv() => match event {
                 Ok(event) => {
                     subs.update(&event.kind);
+                    if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
+                        && subs.member_of.contains(workspace_id)
+                        && let Err(e) = subs.reload(&hub).await
+                    {
+                        tracing::warn!(error = ?e, "gateway could not reload subscriptions");
+                    }
                     if subs.wants(&event) && tx.try_send(frame(&GatewayEvent::from(&event.kind))).is_err() {
                         let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
                         break;

@@ -120,15 +120,7 @@ pub async fn create_invite(
     };
     let channel = app::ssr::parse_optional_id("channel_id", body.channel_id.as_deref())?;
     let invite = state.services.hub.create_invite(user.id, path_id(&id, Thing::Workspace)?, channel).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(InviteDto {
-            url: format!("{}{}", state.services.public_url, app::paths::invite(&invite.code)),
-            code: invite.code,
-            workspace_id: invite.workspace_id.to_string(),
-            channel_id: invite.channel_id.map(|c| c.to_string()),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(app::conversions::invite_dto(&invite, &state.services.public_url))))
 }
 
 pub async fn invite_preview(

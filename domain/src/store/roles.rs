@@ -1,0 +1,527 @@
+use super::Store;
+use crate::error::Result;
+use crate::id::Id;
+use crate::model::{AuditEntry, Ban, Role, UserSummary};
+use crate::permissions::{Builtin, HeldRole, Override, OverrideTarget, Perms};
+use sqlx::{Any, FromRow, Transaction};
+use std::collections::HashMap;
+
+#[derive(FromRow)]
+struct RoleRow {
+    id: i64,
+    workspace_id: i64,
+    name: String,
+    colour: String,
+    position: i64,
+    permissions: i64,
+    builtin: String,
+}
+
+impl From<RoleRow> for Role {
+    fn from(r: RoleRow) -> Self {
+        Role {
+            id: Id(r.id),
+            workspace_id: Id(r.workspace_id),
+            name: r.name,
+            colour: r.colour,
+            position: r.position,
+            permissions: Perms::from_bits(r.permissions),
+            builtin: Builtin::from_db(&r.builtin),
+        }
+    }
+}
+
+const ROLE_COLUMNS: &str = "r.id, r.workspace_id, r.name, r.colour, r.position, r.permissions, r.builtin";
+
+/// A member's standing as the store knows it: guest or not, timeout, and
+/// every role they hold (their Member or Guest role included).
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    pub is_guest: bool,
+    pub timeout_until: Option<i64>,
+    pub roles: Vec<HeldRole>,
+}
+
+/// What the audit log can be narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor: Option<Id>,
+    pub target_user: Option<Id>,
+    /// Entries older than this id (paging).
+    pub before: Option<Id>,
+}
+
+fn target_kind(t: OverrideTarget) -> (&'static str, i64) {
+    match t {
+        OverrideTarget::Role(id) => ("role", id.0),
+        OverrideTarget::Member(id) => ("member", id.0),
+    }
+}
+
+impl Store {
+    /// Inserts the five built-in roles of a new workspace, in `tx`.
+    pub(super) async fn insert_builtin_roles(
+        tx: &mut Transaction<'static, Any>,
+        ws: Id,
+        now: i64,
+    ) -> Result<()> {
+        for b in Builtin::ALL {
+            sqlx::query(
+                "INSERT INTO roles (id, workspace_id, name, colour, position, permissions, builtin, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(Id::new().0)
+            .bind(ws.0)
+            .bind(b.name())
+            .bind(b.colour())
+            .bind(b.position())
+            .bind(b.default_permissions().0 as i64)
+            .bind(b.as_str())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Gives the built-in roles to workspaces made before roles existed.
+    pub(super) async fn ensure_builtin_roles(&self) -> Result<()> {
+        let missing: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM workspaces w WHERE NOT EXISTS (SELECT 1 FROM roles r WHERE r.workspace_id = w.id)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for ws in missing {
+            let mut tx = self.pool.begin().await?;
+            Self::insert_builtin_roles(&mut tx, Id(ws), crate::now_ms()).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// A workspace's roles, highest first.
+    pub async fn roles(&self, ws: Id) -> Result<Vec<Role>> {
+        let sql =
+            format!("SELECT {ROLE_COLUMNS} FROM roles r WHERE r.workspace_id = $1 ORDER BY r.position DESC");
+        Ok(sqlx::query_as::<_, RoleRow>(&sql)
+            .bind(ws.0)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub async fn role(&self, id: Id) -> Result<Option<Role>> {
+        let sql = format!("SELECT {ROLE_COLUMNS} FROM roles r WHERE r.id = $1");
+        Ok(sqlx::query_as::<_, RoleRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?.map(Into::into))
+    }
+
+    /// Adds a custom role at `role.position`, moving the roles from there up
+    /// by one. A name taken in the workspace is a conflict on `name`.
+    pub async fn create_role(&self, role: &Role) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE roles SET position = position + 1 WHERE workspace_id = $1 AND position >= $2")
+            .bind(role.workspace_id.0)
+            .bind(role.position)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO roles (id, workspace_id, name, colour, position, permissions, builtin, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(role.id.0)
+        .bind(role.workspace_id.0)
+        .bind(&role.name)
+        .bind(&role.colour)
+        .bind(role.position)
+        .bind(role.permissions.0 as i64)
+        .bind("")
+        .bind(crate::now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            super::conflict_or(e, "name", "A role with that name exists already. Choose another name.")
+        })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a role's name, colour and permissions.
+    pub async fn update_role(&self, role: &Role) -> Result<()> {
+        sqlx::query("UPDATE roles SET name = $1, colour = $2, permissions = $3 WHERE id = $4")
+            .bind(&role.name)
+            .bind(&role.colour)
+            .bind(role.permissions.0 as i64)
+            .bind(role.id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                super::conflict_or(e, "name", "A role with that name exists already. Choose another name.")
+            })?;
+        Ok(())
+    }
+
+    /// Deletes a role: members lose it, channels lose its overrides.
+    pub async fn delete_role(&self, role: Id) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM channel_overrides WHERE target_kind = 'role' AND target_id = $1")
+            .bind(role.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM roles WHERE id = $1").bind(role.0).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets the positions of roles.
+    pub async fn set_role_positions(&self, positions: &[(Id, i64)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (id, position) in positions {
+            sqlx::query("UPDATE roles SET position = $1 WHERE id = $2")
+                .bind(position)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives (`on`) or takes a role; returns whether anything changed.
+    pub async fn set_member_role(&self, ws: Id, user: Id, role: Id, on: bool) -> Result<bool> {
+        let done = if on {
+            sqlx::query(
+                "INSERT INTO member_roles (workspace_id, user_id, role_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT (workspace_id, user_id, role_id) DO NOTHING",
+            )
+        } else {
+            sqlx::query("DELETE FROM member_roles WHERE workspace_id = $1 AND user_id = $2 AND role_id = $3")
+        }
+        .bind(ws.0)
+        .bind(user.0)
+        .bind(role.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// `user`'s standing in `ws`, and whether they belong to `channel`;
+    /// `None` when they are not a member of the workspace. One query.
+    pub async fn standing(&self, ws: Id, user: Id, channel: Option<Id>) -> Result<Option<(Standing, bool)>> {
+        #[derive(FromRow)]
+        struct Row {
+            is_guest: i64,
+            timeout_until: Option<i64>,
+            in_channel: i64,
+            id: Option<i64>,
+            position: Option<i64>,
+            permissions: Option<i64>,
+        }
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT wm.is_guest, wm.timeout_until, \
+               (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = $1 AND cm.user_id = wm.user_id) AS in_channel, \
+               r.id, r.position, r.permissions \
+             FROM workspace_members wm LEFT JOIN roles r ON r.workspace_id = wm.workspace_id AND \
+               (r.builtin = (CASE WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) OR r.id IN \
+                 (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
+             WHERE wm.workspace_id = $2 AND wm.user_id = $3",
+        )
+        .bind(channel.map_or(0, |c| c.0))
+        .bind(ws.0)
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let mut standing =
+            Standing { is_guest: first.is_guest != 0, timeout_until: first.timeout_until, roles: Vec::new() };
+        let in_channel = first.in_channel > 0;
+        for r in &rows {
+            if let (Some(id), Some(position), Some(permissions)) = (r.id, r.position, r.permissions) {
+                standing.roles.push(HeldRole {
+                    id: Id(id),
+                    position,
+                    permissions: Perms::from_bits(permissions),
+                });
+            }
+        }
+        Ok(Some((standing, in_channel)))
+    }
+
+    /// Every member's standing in `ws` (for listing what each may see).
+    pub async fn standings(&self, ws: Id) -> Result<HashMap<Id, Standing>> {
+        let rows: Vec<(i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT wm.user_id, wm.is_guest, wm.timeout_until, r.id, r.position, r.permissions \
+             FROM workspace_members wm LEFT JOIN roles r ON r.workspace_id = wm.workspace_id AND \
+               (r.builtin = (CASE WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) OR r.id IN \
+                 (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
+             WHERE wm.workspace_id = $1",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut all: HashMap<Id, Standing> = HashMap::new();
+        for (user, is_guest, timeout_until, id, position, permissions) in rows {
+            let s = all.entry(Id(user)).or_insert_with(|| Standing {
+                is_guest: is_guest != 0,
+                timeout_until,
+                roles: Vec::new(),
+            });
+            if let (Some(id), Some(position), Some(permissions)) = (id, position, permissions) {
+                s.roles.push(HeldRole { id: Id(id), position, permissions: Perms::from_bits(permissions) });
+            }
+        }
+        Ok(all)
+    }
+
+    /// The colour of each member's highest coloured role in `ws` (the
+    /// owner's is the Owner role's); members without one are absent.
+    pub async fn name_colours(&self, ws: Id) -> Result<HashMap<Id, String>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT wm.user_id, r.colour, r.position FROM workspace_members wm \
+             JOIN workspaces w ON w.id = wm.workspace_id \
+             JOIN roles r ON r.workspace_id = wm.workspace_id AND r.colour <> '' AND ( \
+               r.builtin = (CASE WHEN w.owner_id = wm.user_id THEN 'owner' WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) \
+               OR r.id IN (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
+             WHERE wm.workspace_id = $1 ORDER BY r.position",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        // Ascending positions: the highest coloured role is written last.
+        Ok(rows.into_iter().map(|(user, colour, _)| (Id(user), colour)).collect())
+    }
+
+    pub async fn overrides(&self, channel: Id) -> Result<Vec<Override>> {
+        Ok(self.overrides_of(&[channel]).await?.remove(&channel).unwrap_or_default())
+    }
+
+    /// The overrides of each of `channels`.
+    pub async fn overrides_of(&self, channels: &[Id]) -> Result<HashMap<Id, Vec<Override>>> {
+        if channels.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT channel_id, target_kind, target_id, allow_bits, deny_bits FROM channel_overrides \
+             WHERE channel_id IN ({})",
+            super::placeholders(channels.len())
+        );
+        let q = sqlx::query_as::<_, (i64, String, i64, i64, i64)>(&sql);
+        let rows = channels.iter().fold(q, |q, c| q.bind(c.0)).fetch_all(&self.pool).await?;
+        let mut out: HashMap<Id, Vec<Override>> = HashMap::new();
+        for (channel, kind, target, allow, deny) in rows {
+            let target = if kind == "role" {
+                OverrideTarget::Role(Id(target))
+            } else {
+                OverrideTarget::Member(Id(target))
+            };
+            out.entry(Id(channel)).or_default().push(Override {
+                target,
+                allow: Perms::from_bits(allow),
+                deny: Perms::from_bits(deny),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Sets a channel override; one with nothing allowed or denied is removed.
+    pub async fn set_override(&self, channel: Id, o: &Override) -> Result<()> {
+        let (kind, target) = target_kind(o.target);
+        if o.allow == Perms::NONE && o.deny == Perms::NONE {
+            sqlx::query(
+                "DELETE FROM channel_overrides WHERE channel_id = $1 AND target_kind = $2 AND target_id = $3",
+            )
+            .bind(channel.0)
+            .bind(kind)
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO channel_overrides (channel_id, target_kind, target_id, allow_bits, deny_bits) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id, target_kind, target_id) \
+                 DO UPDATE SET allow_bits = excluded.allow_bits, deny_bits = excluded.deny_bits",
+            )
+            .bind(channel.0)
+            .bind(kind)
+            .bind(target)
+            .bind(o.allow.0 as i64)
+            .bind(o.deny.0 as i64)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Bans `user` from `ws` and removes them from it; returns the channels they left.
+    pub async fn ban(&self, ws: Id, user: Id, reason: &str, by: Id, now: i64) -> Result<Vec<Id>> {
+        sqlx::query(
+            "INSERT INTO bans (workspace_id, user_id, reason, banned_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (workspace_id, user_id) DO UPDATE SET reason = excluded.reason",
+        )
+        .bind(ws.0)
+        .bind(user.0)
+        .bind(reason)
+        .bind(by.0)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.remove_workspace_member(ws, user).await
+    }
+
+    /// Lifts a ban; returns whether there was one.
+    pub async fn unban(&self, ws: Id, user: Id) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM bans WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn is_banned(&self, ws: Id, user: Id) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bans WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws.0)
+            .bind(user.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn bans(&self, ws: Id) -> Result<Vec<Ban>> {
+        let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, b.reason, b.banned_by, b.created_at \
+             FROM bans b JOIN users u ON u.id = b.user_id WHERE b.workspace_id = $1 ORDER BY b.created_at DESC",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, username, display_name, reason, by, at)| Ban {
+                user: UserSummary { id: Id(id), username, display_name },
+                reason,
+                banned_by: Id(by),
+                created_at: at,
+            })
+            .collect())
+    }
+
+    /// Sets or clears (`None`) a member's timeout.
+    pub async fn set_timeout(&self, ws: Id, user: Id, until: Option<i64>) -> Result<()> {
+        sqlx::query(
+            "UPDATE workspace_members SET timeout_until = $1 WHERE workspace_id = $2 AND user_id = $3",
+        )
+        .bind(until)
+        .bind(ws.0)
+        .bind(user.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes one line of the audit log.
+    pub async fn add_audit(
+        &self,
+        ws: Id,
+        actor: Id,
+        action: &str,
+        target_user: Option<Id>,
+        target_id: Option<Id>,
+        summary: &str,
+    ) -> Result<()> {
+        let id = Id::new();
+        sqlx::query(
+            "INSERT INTO audit_log (id, workspace_id, actor_id, action, target_user, target_id, summary, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.0)
+        .bind(ws.0)
+        .bind(actor.0)
+        .bind(action)
+        .bind(target_user.map(|u| u.0))
+        .bind(target_id.map(|t| t.0))
+        .bind(summary)
+        .bind(id.timestamp_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The audit log of `ws`, newest first, narrowed by `filter`.
+    pub async fn audit_log(&self, ws: Id, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            actor_id: i64,
+            actor_username: String,
+            actor_name: String,
+            action: String,
+            target_user: Option<i64>,
+            target_username: Option<String>,
+            target_name: Option<String>,
+            target_id: Option<i64>,
+            summary: String,
+            created_at: i64,
+        }
+        let mut sql = String::from(
+            "SELECT a.id, a.actor_id, u.username AS actor_username, u.display_name AS actor_name, a.action, \
+             a.target_user, t.username AS target_username, t.display_name AS target_name, a.target_id, a.summary, \
+             a.created_at FROM audit_log a JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user \
+             WHERE a.workspace_id = $1",
+        );
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let (mut ints, mut text) = (Vec::new(), None);
+        if let Some(action) = &filter.action {
+            // `member` matches `member.ban`, `member.kick`...
+            sql += &format!(" AND (a.action = {} OR a.action LIKE {})", next(), next());
+            text = Some(action.clone());
+        }
+        if let Some(actor) = filter.actor {
+            sql += &format!(" AND a.actor_id = {}", next());
+            ints.push(actor.0);
+        }
+        if let Some(target) = filter.target_user {
+            sql += &format!(" AND a.target_user = {}", next());
+            ints.push(target.0);
+        }
+        if let Some(before) = filter.before {
+            sql += &format!(" AND a.id < {}", next());
+            ints.push(before.0);
+        }
+        sql += &format!(" ORDER BY a.id DESC LIMIT {}", next());
+        ints.push(limit);
+        let mut q = sqlx::query_as::<_, Row>(&sql).bind(ws.0);
+        if let Some(action) = text {
+            q = q.bind(action.clone()).bind(format!("{action}.%"));
+        }
+        let rows = ints.into_iter().fold(q, |q, i| q.bind(i)).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: Id(r.id),
+                workspace_id: ws,
+                actor: UserSummary {
+                    id: Id(r.actor_id),
+                    username: r.actor_username,
+                    display_name: r.actor_name,
+                },
+                action: r.action,
+                target_user: match (r.target_user, r.target_username, r.target_name) {
+                    (Some(id), Some(username), Some(display_name)) => {
+                        Some(UserSummary { id: Id(id), username, display_name })
+                    }
+                    _ => None,
+                },
+                target_id: r.target_id.map(Id),
+                summary: r.summary,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+}

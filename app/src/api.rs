@@ -5,8 +5,10 @@
 
 pub mod auth;
 pub mod channels;
+pub mod settings;
 pub mod workspaces;
 
 pub use auth::*;
 pub use channels::*;
+pub use settings::*;
 pub use workspaces::*;

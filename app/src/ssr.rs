@@ -44,6 +44,25 @@ pub fn parse_optional_id(
     }
 }
 
+/// Whether an HTML checkbox (or a JSON flag sent as a string) is on.
+pub fn checked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|v| !v.is_empty() && v != "false" && v != "off")
+}
+
+/// A channel type as forms and the API name it: `text`, `announcement` or `voice`.
+pub fn parse_kind(raw: &str) -> Result<domain::model::ChannelKind, crate::wire::ApiError> {
+    use domain::model::ChannelKind as K;
+    match raw.trim() {
+        "" | "text" => Ok(K::Text),
+        "announcement" => Ok(K::Announcement),
+        "voice" => Ok(K::Voice),
+        other => Err(crate::wire::ApiError::invalid(
+            "kind",
+            format!("“{other}” is not a channel type: use text, announcement or voice."),
+        )),
+    }
+}
+
 /// Gives a server function's error its HTTP status (Leptos answers every
 /// error with 500). Plain HTML form posts are left alone: they are answered
 /// with a redirect back to the form, which must stay a redirect.

@@ -16,6 +16,7 @@ mod threads;
 mod workspaces;
 
 pub use accounts::Signup;
+pub use channels::NewChannel;
 pub use messages::Post;
 pub use roles::{ChannelSettings, RoleChange};
 pub use workspaces::NewWorkspace;

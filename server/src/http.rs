@@ -4,7 +4,7 @@
 //! - [`extract`]: who is asking ([`extract::CurrentUser`]).
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
 //! - [`auth`], [`workspaces`]: accounts and workspaces; [`communication`]: seed 000's channels and
-//!   messages API; [`files`]: attachment downloads; [`openapi`]: the document describing them.
+//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`openapi`]: the document describing them.
 
 pub mod auth;
 pub mod communication;
@@ -13,6 +13,7 @@ pub mod extract;
 pub mod files;
 pub mod openapi;
 pub mod origin;
+pub mod roles;
 pub mod workspaces;
 
 use crate::startup::AppState;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 /// `upload_limit` is the largest request body a message with files may have.
 pub fn routes(upload_limit: usize) -> Router<AppState> {
     use communication as c;
+    use roles as r;
     Router::new()
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/auth/signup", post(auth::signup))
@@ -68,5 +70,22 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/api/communication/messages/{id}/pin/", post(c::pin))
         .route("/api/communication/messages/{id}/readers/", get(c::readers))
         .route("/api/communication/threads/", get(c::followed_threads))
+        .route("/api/communication/permissions/", get(r::permissions))
+        .route("/api/communication/channels/{id}/permissions/", get(r::overrides).put(r::set_override))
+        .route("/api/communication/workspaces/{id}/roles/", get(r::list_roles).post(r::create_role))
+        .route(
+            "/api/communication/workspaces/{id}/roles/{role_id}/",
+            axum::routing::put(r::update_role).delete(r::delete_role),
+        )
+        .route(
+            "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/",
+            axum::routing::put(r::give_role).delete(r::take_role),
+        )
+        .route("/api/communication/workspaces/{id}/members/{user_id}/kick/", post(r::kick))
+        .route("/api/communication/workspaces/{id}/members/{user_id}/ban/", post(r::ban))
+        .route("/api/communication/workspaces/{id}/members/{user_id}/timeout/", post(r::timeout))
+        .route("/api/communication/workspaces/{id}/bans/", get(r::bans))
+        .route("/api/communication/workspaces/{id}/bans/{user_id}/", axum::routing::delete(r::unban))
+        .route("/api/communication/workspaces/{id}/audit_log/", get(r::audit_log))
         .route("/files/{id}/{name}", get(files::download))
 }

@@ -237,19 +237,21 @@ pub async fn create_channel(
     name: String,
     topic: Option<String>,
     is_private: Option<String>,
+    kind: Option<String>,
+    is_external: Option<String>,
 ) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let private = is_private.is_some_and(|v| !v.is_empty() && v != "false");
+            let mut new = domain::hub::NewChannel::text(
+                &name,
+                topic.as_deref().unwrap_or(""),
+                crate::ssr::checked(&is_private),
+            );
+            new.kind = crate::ssr::parse_kind(kind.as_deref().unwrap_or("text"))?;
+            new.is_external = crate::ssr::checked(&is_external);
             let ch = hub
-                .create_channel(
-                    user.id,
-                    crate::ssr::parse_id("workspace_id", &workspace_id)?,
-                    &name,
-                    topic.as_deref().unwrap_or(""),
-                    private,
-                )
+                .create_channel_with(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?, new)
                 .await?;
             leptos_axum::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
             Ok(())

@@ -393,3 +393,13 @@ impl Hub {
         Ok(())
     }
 }
+
+impl Hub {
+    /// `actor`'s standing in `ws` (their workspace-wide permissions and
+    /// highest position), for pages that show or hide settings.
+    pub async fn my_standing(&self, actor: Id, ws: Id) -> Result<permissions::WorkspaceFacts> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::view_workspace(facts)?;
+        Ok(facts)
+    }
+}

@@ -20,13 +20,18 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
-/// Public channels anyone in the workspace can find and join; private ones only their members see.
+/// Public channels anyone in the workspace can find and join; private ones only their members see;
+/// in announcement channels only permitted roles post; external channels admit guests (and are
+/// private); voice channels are for calls.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelType {
     #[default]
     Public,
     Private,
+    Announcement,
+    External,
+    Voice,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -63,6 +68,11 @@ pub struct CreateChannelBody {
     topic: String,
     #[serde(default)]
     channel_type: ChannelType,
+    /// For voice channels: at most this many people at once (0: no limit).
+    #[serde(default)]
+    user_limit: i64,
+    /// Put the channel in this category (needs manage_channels).
+    category_id: Option<String>,
     /// Usernames of workspace members to add at once.
     #[serde(default)]
     members: Vec<String>,
@@ -79,8 +89,17 @@ pub async fn create_channel(
 ) -> HttpResult<(StatusCode, Json<ChannelDto>)> {
     let hub = &state.services.hub;
     let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
-    let private = matches!(body.channel_type, ChannelType::Private);
-    let ch = hub.create_channel(user.id, ws, &body.name, &body.topic, private).await?;
+    let mut new = domain::hub::NewChannel::text(&body.name, &body.topic, false);
+    match body.channel_type {
+        ChannelType::Public => {}
+        ChannelType::Private => new.is_private = true,
+        ChannelType::Announcement => new.kind = domain::model::ChannelKind::Announcement,
+        ChannelType::External => (new.is_private, new.is_external) = (true, true),
+        ChannelType::Voice => new.kind = domain::model::ChannelKind::Voice,
+    }
+    new.user_limit = body.user_limit;
+    new.category = app::ssr::parse_optional_id("category_id", body.category_id.as_deref())?;
+    let ch = hub.create_channel_with(user.id, ws, new).await?;
     for name in &body.members {
         hub.add_channel_member(user.id, ch.id, name).await?;
     }
@@ -104,9 +123,19 @@ pub async fn get_channel(
 pub struct UpdateChannelBody {
     name: Option<String>,
     topic: Option<String>,
+    /// `text`, `announcement` or `voice`.
+    kind: Option<String>,
+    is_private: Option<bool>,
+    /// Open to guests.
+    is_external: Option<bool>,
+    auto_join: Option<bool>,
+    /// Archived channels are read-only and leave the sidebar; they stay searchable.
+    archived: Option<bool>,
+    user_limit: Option<i64>,
 }
 
-/// `PUT /api/communication/channels/{id}/`: renames or changes the topic (creator or workspace owner).
+/// `PUT /api/communication/channels/{id}/`: renames, changes the topic, the type, the flags, or
+/// archives (manage_channels here, or the channel's creator). What is absent stays.
 #[utoipa::path(put, path = "/api/communication/channels/{id}/", tag = "channels", request_body = UpdateChannelBody,
     params(("id" = String, Path, description = "Channel id")),
     responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
@@ -119,7 +148,30 @@ pub async fn update_channel(
 ) -> HttpResult<Json<ChannelDto>> {
     let hub = &state.services.hub;
     let id = path_id(&id, Thing::Channel)?;
-    hub.update_channel(user.id, id, body.name.as_deref(), body.topic.as_deref()).await?;
+    if body.name.is_some() || body.topic.is_some() {
+        hub.update_channel(user.id, id, body.name.as_deref(), body.topic.as_deref()).await?;
+    }
+    if body.kind.is_some()
+        || body.is_private.is_some()
+        || body.is_external.is_some()
+        || body.auto_join.is_some()
+        || body.archived.is_some()
+        || body.user_limit.is_some()
+    {
+        let ch = hub.channel(user.id, id).await?.channel;
+        let settings = domain::hub::ChannelSettings {
+            kind: match body.kind.as_deref() {
+                Some(k) => app::ssr::parse_kind(k)?,
+                None => ch.kind,
+            },
+            is_private: body.is_private.unwrap_or(ch.is_private),
+            is_external: body.is_external.unwrap_or(ch.is_external),
+            auto_join: body.auto_join.unwrap_or(ch.auto_join),
+            archived: body.archived.unwrap_or(ch.archived_at.is_some()),
+            user_limit: body.user_limit.unwrap_or(ch.user_limit),
+        };
+        hub.configure_channel(user.id, id, settings).await?;
+    }
     Ok(Json((&hub.channel(user.id, id).await?).into()))
 }
 

@@ -2,22 +2,27 @@
 //! annotations and the wire types, served at `/api/openapi.json`.
 
 use super::communication as c;
+use super::roles as r;
 use axum::Json;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Channels, direct conversations, messages, threads, reactions, \
-        read state, pins and search. Authenticate with the session cookie or `Authorization: Bearer <token>` \
+        read state, pins, search, roles, channel permissions, moderation and the audit log. Authenticate with the session cookie or `Authorization: Bearer <token>` \
         (from `POST /api/auth/login`). Errors are `ApiError` JSON with a fitting status code."),
     paths(
         c::list_channels, c::create_channel, c::get_channel, c::update_channel, c::delete_channel,
         c::add_members, c::join_channel, c::leave_channel, c::create_direct, c::mark_read, c::read_marks, c::pins,
         c::list_messages, c::send_message, c::edit_message, c::delete_message, c::search, c::add_reaction,
         c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads,
+        r::permissions, r::list_roles, r::create_role, r::update_role, r::delete_role, r::give_role, r::take_role,
+        r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
     ),
     tags((name = "channels", description = "Channels and direct conversations"),
-        (name = "messages", description = "Messages, threads, reactions and search"))
+        (name = "messages", description = "Messages, threads, reactions and search"),
+        (name = "roles", description = "Roles and channel permissions"),
+        (name = "moderation", description = "Kick, ban, timeout and the audit log"))
 )]
 pub struct ApiDoc;
 

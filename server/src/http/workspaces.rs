@@ -99,6 +99,14 @@ pub async fn members(
 pub struct InviteBody {
     #[serde(default)]
     channel_id: Option<String>,
+    /// A guest invite: the guest joins only `channel_ids` (channels open to guests).
+    #[serde(default)]
+    guest: bool,
+    #[serde(default)]
+    channel_ids: Vec<String>,
+    /// Whom a guest invite is for.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 pub async fn create_invite(
@@ -118,8 +126,19 @@ pub async fn create_invite(
             )
         })?
     };
+    let ws = path_id(&id, Thing::Workspace)?;
     let channel = app::ssr::parse_optional_id("channel_id", body.channel_id.as_deref())?;
-    let invite = state.services.hub.create_invite(user.id, path_id(&id, Thing::Workspace)?, channel).await?;
+    let invite = if body.guest {
+        let mut channels = body
+            .channel_ids
+            .iter()
+            .map(|c| app::ssr::parse_id("channel_ids", c))
+            .collect::<Result<Vec<_>, _>>()?;
+        channels.extend(channel);
+        state.services.hub.create_guest_invite(user.id, ws, &channels, body.email.as_deref()).await?
+    } else {
+        state.services.hub.create_invite(user.id, ws, channel).await?
+    };
     Ok((StatusCode::CREATED, Json(app::conversions::invite_dto(&invite, &state.services.public_url))))
 }
 

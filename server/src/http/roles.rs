@@ -1,0 +1,286 @@
+//! The REST API of roles, channel permissions, moderation and the audit
+//! log, under `/api/communication/` beside the channels and messages API.
+
+use super::error::{HttpResult, JsonBody, path_id};
+use super::extract::CurrentUser;
+use crate::startup::AppState;
+use app::conversions::parse_perms;
+use app::wire::{ApiError, AuditEntryDto, BanDto, OverrideDto, PermissionDto, RoleDto};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use domain::error::Thing;
+use domain::permissions::Perm;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+/// `GET /api/communication/permissions/`: every permission, with what it allows.
+#[utoipa::path(get, path = "/api/communication/permissions/", tag = "roles",
+    responses((status = 200, body = Vec<PermissionDto>), (status = 401, body = ApiError)))]
+pub async fn permissions(CurrentUser(_): CurrentUser) -> Json<Vec<PermissionDto>> {
+    Json(Perm::ALL.into_iter().map(PermissionDto::from).collect())
+}
+
+/// `GET /api/communication/workspaces/{id}/roles/`: the roles, highest first.
+#[utoipa::path(get, path = "/api/communication/workspaces/{id}/roles/", tag = "roles",
+    params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 200, body = Vec<RoleDto>), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn list_roles(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<RoleDto>>> {
+    let roles = state.services.hub.roles(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(Json(roles.iter().map(RoleDto::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RoleBody {
+    name: String,
+    /// `#rrggbb`, or empty for none.
+    #[serde(default)]
+    colour: String,
+    /// Permission names (see `GET /api/communication/permissions/`).
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+impl RoleBody {
+    fn change(self) -> Result<domain::hub::RoleChange, ApiError> {
+        Ok(domain::hub::RoleChange {
+            permissions: parse_perms(&self.permissions, "permissions")?,
+            name: self.name,
+            colour: self.colour,
+        })
+    }
+}
+
+/// `POST /api/communication/workspaces/{id}/roles/`: a custom role, placed just above Member.
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/roles/", tag = "roles", request_body = RoleBody,
+    params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 201, body = RoleDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn create_role(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RoleBody>,
+) -> HttpResult<(StatusCode, Json<RoleDto>)> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    let role = state.services.hub.create_role(user.id, ws, body.change()?).await?;
+    Ok((StatusCode::CREATED, Json(RoleDto::from(&role))))
+}
+
+/// `PUT /api/communication/workspaces/{id}/roles/{role_id}/`: name, colour and permissions.
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/roles/{role_id}/", tag = "roles",
+    request_body = RoleBody,
+    params(("id" = String, Path, description = "Workspace id"), ("role_id" = String, Path, description = "Role id")),
+    responses((status = 200, body = RoleDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn update_role(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, role_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<RoleBody>,
+) -> HttpResult<Json<RoleDto>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    let role_id = path_id(&role_id, Thing::Role)?;
+    let role = state.services.hub.update_role(user.id, ws, role_id, body.change()?).await?;
+    Ok(Json(RoleDto::from(&role)))
+}
+
+/// `DELETE /api/communication/workspaces/{id}/roles/{role_id}/`: custom roles only.
+#[utoipa::path(delete, path = "/api/communication/workspaces/{id}/roles/{role_id}/", tag = "roles",
+    params(("id" = String, Path, description = "Workspace id"), ("role_id" = String, Path, description = "Role id")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn delete_role(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, role_id)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    state.services.hub.delete_role(user.id, ws, path_id(&role_id, Thing::Role)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT` gives a member a role, `DELETE` takes it:
+/// `/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/`.
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/", tag = "roles",
+    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member"),
+        ("role_id" = String, Path, description = "Role id")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn give_role(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, user_id, role_id)): Path<(String, String, String)>,
+) -> HttpResult<StatusCode> {
+    let (ws, target, role) =
+        (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?, path_id(&role_id, Thing::Role)?);
+    state.services.hub.set_member_role(user.id, ws, target, role, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// See [`give_role`].
+#[utoipa::path(delete, path = "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/", tag = "roles",
+    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member"),
+        ("role_id" = String, Path, description = "Role id")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn take_role(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, user_id, role_id)): Path<(String, String, String)>,
+) -> HttpResult<StatusCode> {
+    let (ws, target, role) =
+        (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?, path_id(&role_id, Thing::Role)?);
+    state.services.hub.set_member_role(user.id, ws, target, role, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/communication/workspaces/{id}/members/{user_id}/kick/`.
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/members/{user_id}/kick/", tag = "moderation",
+    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn kick(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, user_id)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    let (ws, target) = (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?);
+    state.services.hub.kick(user.id, ws, target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BanBody {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/communication/workspaces/{id}/members/{user_id}/ban/`: they leave and cannot rejoin.
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/members/{user_id}/ban/", tag = "moderation",
+    request_body = BanBody,
+    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Person")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn ban(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, user_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<BanBody>,
+) -> HttpResult<StatusCode> {
+    let (ws, target) = (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?);
+    state.services.hub.ban(user.id, ws, target, &body.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/communication/workspaces/{id}/bans/`.
+#[utoipa::path(get, path = "/api/communication/workspaces/{id}/bans/", tag = "moderation",
+    params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 200, body = Vec<BanDto>), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn bans(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<BanDto>>> {
+    let bans = state.services.hub.bans(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(Json(bans.iter().map(BanDto::from).collect()))
+}
+
+/// `DELETE /api/communication/workspaces/{id}/bans/{user_id}/`: lifts a ban.
+#[utoipa::path(delete, path = "/api/communication/workspaces/{id}/bans/{user_id}/", tag = "moderation",
+    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Person")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn unban(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, user_id)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    let (ws, target) = (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?);
+    state.services.hub.unban(user.id, ws, target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TimeoutBody {
+    /// 1 to 40320 (28 days); 0 lifts the timeout.
+    minutes: i64,
+}
+
+/// `POST /api/communication/workspaces/{id}/members/{user_id}/timeout/`: no posting, replying or
+/// reacting for a while.
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/members/{user_id}/timeout/", tag = "moderation",
+    request_body = TimeoutBody,
+    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn timeout(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, user_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<TimeoutBody>,
+) -> HttpResult<StatusCode> {
+    let (ws, target) = (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?);
+    state.services.hub.timeout(user.id, ws, target, body.minutes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// An action (`member.ban`) or a family of them (`member`).
+    action: Option<String>,
+    /// Only what this person did.
+    actor_id: Option<String>,
+    /// Only what was done to this person.
+    user_id: Option<String>,
+    /// Entries older than this one (paging).
+    before: Option<String>,
+}
+
+/// `GET /api/communication/workspaces/{id}/audit_log/`: newest first, 100 per page.
+#[utoipa::path(get, path = "/api/communication/workspaces/{id}/audit_log/", tag = "moderation",
+    params(("id" = String, Path, description = "Workspace id"), AuditQuery),
+    responses((status = 200, body = Vec<AuditEntryDto>), (status = 400, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> HttpResult<Json<Vec<AuditEntryDto>>> {
+    use app::ssr::parse_optional_id;
+    let filter = domain::store::AuditFilter {
+        action: q.action.filter(|a| !a.trim().is_empty()),
+        actor: parse_optional_id("actor_id", q.actor_id.as_deref())?,
+        target_user: parse_optional_id("user_id", q.user_id.as_deref())?,
+        before: parse_optional_id("before", q.before.as_deref())?,
+    };
+    let entries = state.services.hub.audit_log(user.id, path_id(&id, Thing::Workspace)?, &filter).await?;
+    Ok(Json(entries.iter().map(AuditEntryDto::from).collect()))
+}
+
+/// `GET /api/communication/channels/{id}/permissions/`: the channel's overrides.
+#[utoipa::path(get, path = "/api/communication/channels/{id}/permissions/", tag = "roles",
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = Vec<OverrideDto>), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn overrides(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<OverrideDto>>> {
+    let list = state.services.hub.overrides(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json(list.iter().map(OverrideDto::from).collect()))
+}
+
+/// `PUT /api/communication/channels/{id}/permissions/`: sets one role's or member's override
+/// (empty allow and deny remove it).
+#[utoipa::path(put, path = "/api/communication/channels/{id}/permissions/", tag = "roles", request_body = OverrideDto,
+    params(("id" = String, Path, description = "Channel id")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn set_override(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<OverrideDto>,
+) -> HttpResult<StatusCode> {
+    let o = domain::permissions::Override::try_from(&body)?;
+    state.services.hub.set_override(user.id, path_id(&id, Thing::Channel)?, o).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -6,5 +6,6 @@ pub mod home;
 pub mod invite;
 pub mod not_found;
 pub mod search;
+pub mod settings;
 pub mod threads;
 pub mod workspace;

@@ -19,6 +19,11 @@ pub fn threads(workspace_id: &str) -> String {
 }
 
 /// An attachment's download address (the name is for people and saving; the id decides).
+/// The workspace settings page (roles, members, channels, audit log).
+pub fn settings(workspace_id: &str) -> String {
+    format!("/w/{workspace_id}/settings")
+}
+
 pub fn file(id: &str, name: &str) -> String {
     format!("/files/{id}/{}", urlencode(&name.replace('/', "_")))
 }

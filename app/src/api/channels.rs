@@ -24,6 +24,7 @@ pub struct ChannelViewDto {
     /// How far each member has read (direct conversations only: receipts).
     pub read_marks: Vec<ReadMarkDto>,
     pub pinned: Vec<MessageDto>,
+    pub categories: Vec<crate::wire::CategoryDto>,
 }
 
 #[server]
@@ -64,6 +65,12 @@ pub async fn channel_view(
             };
             let pinned = hub.pinned(user.id, ch_id).await?.iter().map(MessageDto::from).collect();
             Ok(ChannelViewDto {
+                categories: hub
+                    .categories(user.id, ws_id)
+                    .await?
+                    .iter()
+                    .map(crate::wire::CategoryDto::from)
+                    .collect(),
                 last_read,
                 read_marks,
                 pinned,

@@ -217,11 +217,27 @@ pub async fn channel_overrides(channel_id: String) -> Result<Vec<OverrideDto>, A
     )
 }
 
+/// Sets one override: `target` is `role:<id>` or `member:<id>`; `allow` and
+/// `deny` are permission names (both empty: the override is removed).
 #[server]
-pub async fn set_channel_override(channel_id: String, entry: OverrideDto) -> Result<(), ApiError> {
+pub async fn set_channel_override(
+    channel_id: String,
+    target: String,
+    allow: Option<Vec<String>>,
+    deny: Option<Vec<String>>,
+) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
+            let (kind, id) = target
+                .split_once(':')
+                .ok_or_else(|| ApiError::invalid("target", "Choose a role or a member."))?;
+            let entry = OverrideDto {
+                target_kind: kind.to_string(),
+                target_id: id.to_string(),
+                allow: allow.unwrap_or_default(),
+                deny: deny.unwrap_or_default(),
+            };
             let o = domain::permissions::Override::try_from(&entry)?;
             hub.set_override(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, o).await?;
             Ok(())

@@ -318,7 +318,8 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
         {divider}
         <li class="message" class:focus=focus class:pinned=m.pinned id=format!("m-{id}") data-id=id.clone()>
             <div class="meta">
-                <span class="author" title=format!("@{}", m.author.username)>{m.author.display_name}</span>
+                <span class="author" title=format!("@{}", m.author.username)
+                    style=(!m.author_colour.is_empty()).then(|| format!("color: {}", m.author_colour))>{m.author.display_name}</span>
                 <Time ms=m.created_at />
                 {m.edited_at.map(|_| view! { <span class="edited">"(edited)"</span> })}
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}

@@ -1,6 +1,6 @@
 use crate::api::{CreateChannel, LeaveWorkspace, Logout, OpenDirect};
 use crate::components::errors::{FieldError, field_error, form_error};
-use crate::wire::{ChannelDto, ChannelKind, MeDto, WorkspaceDto};
+use crate::wire::{CategoryDto, ChannelDto, ChannelKind, MeDto, WorkspaceDto};
 use leptos::prelude::*;
 
 /// The workspace's channels and direct conversations with their unread
@@ -13,6 +13,9 @@ pub fn Sidebar(
     channels: RwSignal<Vec<ChannelDto>>,
     current: String,
     me: MeDto,
+    /// Headings that group channels; channels without one come first.
+    #[prop(optional)]
+    categories: Vec<CategoryDto>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateChannel>::new();
     let open_dm = ServerAction::<OpenDirect>::new();
@@ -27,6 +30,27 @@ pub fn Sidebar(
     let ws_id = workspace.id.clone();
     let leave_ws_id = workspace.id.clone();
     let is_owner = workspace.owner_id == me.id;
+    let settings_href = crate::paths::settings(&workspace.id);
+    let settings_active = current == "settings";
+    let current_cat = current.clone();
+    let grouped = categories
+        .into_iter()
+        .map(|cat| {
+            let (current, cat_id) = (current_cat.clone(), cat.id.clone());
+            view! {
+                <h3 class="sidebar-section category">{cat.name.clone()}</h3>
+                <ul class="channel-list" aria-label=cat.name.clone()>
+                    <For each=move || {
+                            let cat_id = cat_id.clone();
+                            channels.get().into_iter().filter(move |c| listed(c) && c.category_id.as_deref() == Some(cat_id.as_str()))
+                        }
+                        key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions) let:c>
+                        {channel_link(&c, &current, &c.name, sigil(&c))}
+                    </For>
+                </ul>
+            }
+        })
+        .collect_view();
     view! {
         <nav class="sidebar" aria-label="Workspace">
             <div class="sidebar-head">
@@ -46,14 +70,20 @@ pub fn Sidebar(
                         <span class="sigil" aria-hidden="true">"🧵"</span>"Threads"
                     </a>
                 </li>
+                <li class:active=settings_active>
+                    <a href=settings_href aria-current=settings_active.then_some("page")>
+                        <span class="sigil" aria-hidden="true">"⚙"</span>"Settings"
+                    </a>
+                </li>
             </ul>
             <h3 class="sidebar-section">"Channels"</h3>
             <ul class="channel-list" aria-label="Channels">
-                <For each=move || channels.get().into_iter().filter(|c| c.kind == ChannelKind::Text)
+                <For each=move || channels.get().into_iter().filter(|c| listed(c) && c.category_id.is_none())
                     key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions) let:c>
-                    {channel_link(&c, &current, &c.name, if c.is_private { "🔒" } else { "#" })}
+                    {channel_link(&c, &current, &c.name, sigil(&c))}
                 </For>
             </ul>
+            {grouped}
             <h3 class="sidebar-section">"Direct messages"</h3>
             <ul class="channel-list" aria-label="Direct messages">
                 <For each=move || channels.get().into_iter().filter(|c| c.kind == ChannelKind::Direct)
@@ -102,6 +132,22 @@ pub fn Sidebar(
         </nav>
     }
     .into_any()
+}
+
+/// Whether a channel has a place among the sidebar's channels (not a
+/// direct conversation, not archived).
+fn listed(c: &ChannelDto) -> bool {
+    c.kind != ChannelKind::Direct && !c.archived
+}
+
+fn sigil(c: &ChannelDto) -> &'static str {
+    match c.kind {
+        ChannelKind::Announcement => "📣",
+        ChannelKind::Voice => "🔊",
+        _ if c.is_external => "🌐",
+        _ if c.is_private => "🔒",
+        _ => "#",
+    }
 }
 
 /// One entry of the sidebar: bold when unread, with a badge for mentions.

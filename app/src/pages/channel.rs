@@ -19,6 +19,8 @@ pub fn ChannelPage() -> impl IntoView {
     let query = use_query_map();
     let join = ServerAction::<JoinChannel>::new();
     let add_member = ServerAction::<AddChannelMember>::new();
+    // Bumped when roles or permissions change in the workspace: what the reader may do is read again.
+    let reload = RwSignal::new(0u32);
     let data = Resource::new(
         move || {
             (
@@ -28,15 +30,16 @@ pub fn ChannelPage() -> impl IntoView {
                 query.read().get("at"),
                 join.version().get(),
                 add_member.version().get(),
+                reload.get(),
             )
         },
-        |(ws, ch, before, at, _, _)| channel_view(ws, ch, before, at),
+        |(ws, ch, before, at, _, _, _)| channel_view(ws, ch, before, at),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <ChannelScreen view join add_member /> }.into_any(),
+                    Ok(view) => view! { <ChannelScreen view join add_member reload /> }.into_any(),
                     Err(e) => page_error(e),
                 }
             })}
@@ -49,7 +52,9 @@ fn ChannelScreen(
     view: ChannelViewDto,
     join: ServerAction<JoinChannel>,
     add_member: ServerAction<AddChannelMember>,
+    reload: RwSignal<u32>,
 ) -> impl IntoView {
+    let _ = reload;
     let ChannelViewDto {
         me,
         workspace,
@@ -61,7 +66,9 @@ fn ChannelScreen(
         last_read,
         read_marks,
         pinned,
+        categories,
     } = view;
+    let post_block = channel.post_block.clone();
     let mut history = page.messages;
     history.reverse();
     let first_unread = first_unread(&history, last_read.as_deref(), &me.id);
@@ -247,6 +254,9 @@ fn ChannelScreen(
             {
                 members.update(|list| list.retain(|m| m.user.id != *user_id));
             }
+            LiveEvent::Gateway(G::WorkspaceUpdate { workspace_id }) if *workspace_id == ws_id => {
+                reload.update(|n| *n += 1);
+            }
             _ => {}
         });
         on_cleanup(move || sub.cancel());
@@ -426,13 +436,22 @@ fn ChannelScreen(
         // Mentions of the reader stand out (usernames are [a-z0-9_.-] only).
         <style>{format!(".mention[data-mention=\"{}\"], .mention-all {{ background: #fff1b8; color: #5c4400; }}", me.username)}</style>
         <div class="app">
-            <Sidebar workspace=workspace.clone() channels current me=me.clone() />
+            <Sidebar workspace=workspace.clone() channels current me=me.clone() categories />
             <main class="channel" aria-labelledby="channel-title">
                 {header}
                 <MessageList messages older channel_id=list_id label=list_name cx=list_cx />
                 <p class="receipt" aria-live="polite">{receipt}</p>
                 <p class="typing" aria-live="polite">{move || typing_text(&typing.get())}</p>
-                {if is_member {
+                {if let (true, Some(reason)) = (is_member, post_block) {
+                    view! {
+                        <div class="composer blocked">
+                            <label for="composer-blocked" class="visually-hidden">"Message"</label>
+                            <textarea id="composer-blocked" disabled rows="2" aria-describedby="post-block"
+                                placeholder=format!("You cannot post in {compose_name}")></textarea>
+                            <p id="post-block" class="post-block" role="status">{reason}</p>
+                        </div>
+                    }.into_any()
+                } else if is_member {
                     view! { <Composer channel_id=compose_id label=compose_name people on_sent /> }.into_any()
                 } else {
                     view! {

@@ -1,0 +1,660 @@
+//! Workspace settings: roles (create, colour, permissions, order by drag
+//! and drop), members (roles, kick, ban, timeout), channels (type, flags,
+//! per-channel permissions, categories, order by drag and drop), guest
+//! invites, bans and the audit log. Every form also works without
+//! JavaScript. Sections the reader may not manage say so instead.
+
+use crate::api::{
+    ArrangeChannels, ConfigureChannel, CreateGuestInvite, CreateRole, DeleteRole, ModerateMember,
+    PlacedChannel, ReorderRoles, SaveCategory, SetChannelOverride, SetMemberRole, SettingsViewDto,
+    UpdateRole, settings_view,
+};
+use crate::components::errors::{FieldError, form_error, page_error};
+use crate::components::sidebar::Sidebar;
+use crate::components::time::Time;
+use crate::wire::{ChannelDto, ChannelKind, MemberDto, RoleDto};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    // Any change made here reloads the page's data.
+    let changed = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || {
+            (
+                params.read().get("ws").unwrap_or_default(),
+                query.read().get("action"),
+                query.read().get("user"),
+                changed.get(),
+            )
+        },
+        |(ws, action, user, _)| settings_view(ws, action, user),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => settings_screen(view, changed).into_any(),
+                    Err(e) => page_error(e),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Bumps `changed` whenever `action` completes.
+fn reload_after<A, O>(action: ServerAction<A>, changed: RwSignal<u32>)
+where
+    A: leptos::server_fn::ServerFn<Output = O> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+    ServerAction<A>: Copy,
+{
+    Effect::new(move |prev: Option<usize>| {
+        let v = action.version().get();
+        if prev.is_some_and(|p| p != v) {
+            changed.update(|n| *n += 1);
+        }
+        v
+    });
+}
+
+fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoView {
+    let SettingsViewDto {
+        me,
+        workspace,
+        my_permissions,
+        my_top,
+        roles,
+        members,
+        channels,
+        categories,
+        permissions,
+        bans,
+        audit,
+    } = view;
+    let can = |p: &str| my_permissions.iter().any(|m| m == p);
+    let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
+    let (kick, ban, timeout, audit_ok) =
+        (can("kick_members"), can("ban_members"), can("timeout_members"), can("view_audit_log"));
+    let invite_ok = can("create_invite");
+    let title = format!("Settings · {}", workspace.name);
+    let sidebar_channels = RwSignal::new(channels.clone());
+
+    let create_role = ServerAction::<CreateRole>::new();
+    let update_role = ServerAction::<UpdateRole>::new();
+    let delete_role = ServerAction::<DeleteRole>::new();
+    let reorder = ServerAction::<ReorderRoles>::new();
+    let member_role = ServerAction::<SetMemberRole>::new();
+    let moderate = ServerAction::<ModerateMember>::new();
+    let configure = ServerAction::<ConfigureChannel>::new();
+    let set_override = ServerAction::<SetChannelOverride>::new();
+    let category = ServerAction::<SaveCategory>::new();
+    let arrange = ServerAction::<ArrangeChannels>::new();
+    let guest_invite = ServerAction::<CreateGuestInvite>::new();
+    reload_after(create_role, changed);
+    reload_after(update_role, changed);
+    reload_after(delete_role, changed);
+    reload_after(reorder, changed);
+    reload_after(member_role, changed);
+    reload_after(moderate, changed);
+    reload_after(configure, changed);
+    reload_after(set_override, changed);
+    reload_after(category, changed);
+    reload_after(arrange, changed);
+
+    let ws_id = workspace.id.clone();
+    let channel_perms: Vec<_> = permissions.iter().filter(|p| p.per_channel).cloned().collect();
+
+    // Roles -----------------------------------------------------------------
+    let movable: Vec<String> = roles
+        .iter()
+        .filter(|r| {
+            r.position < my_top && !matches!(r.builtin.as_deref(), Some("member" | "guest" | "owner"))
+        })
+        .map(|r| r.id.clone())
+        .collect();
+    let dragged_role = RwSignal::new(None::<String>);
+    let role_items = roles
+        .iter()
+        .map(|r| {
+            let editable = manage_roles && r.position < my_top && r.builtin.as_deref() != Some("owner");
+            let draggable = manage_roles && movable.contains(&r.id);
+            let (rid, order_base, ws) = (r.id.clone(), movable.clone(), ws_id.clone());
+            let on_drop = move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                let Some(from) = dragged_role.get_untracked() else { return };
+                let mut order: Vec<String> = order_base.iter().filter(|id| **id != from).cloned().collect();
+                let at = order.iter().position(|id| *id == rid).unwrap_or(order.len());
+                order.insert(at, from);
+                reorder.dispatch(ReorderRoles { workspace_id: ws.clone(), order });
+            };
+            let drag_id = r.id.clone();
+            let swatch = (!r.colour.is_empty()).then(|| format!("background: {}", r.colour));
+            let name_style = (!r.colour.is_empty()).then(|| format!("color: {}", r.colour));
+            let editor = editable.then(|| role_editor(r, &ws_id, &permissions, update_role, delete_role));
+            view! {
+                <li class="role" data-role=r.name.clone() draggable=draggable.then_some("true")
+                    on:dragstart=move |_| dragged_role.set(Some(drag_id.clone()))
+                    on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
+                    on:drop=on_drop>
+                    <span class="swatch" style=swatch aria-hidden="true"></span>
+                    <strong class="role-name" style=name_style>{r.name.clone()}</strong>
+                    {r.builtin.is_some().then(|| view! { <span class="hint">" built-in"</span> })}
+                    <span class="hint">{format!(" · {} permissions", r.permissions.len())}</span>
+                    {editor}
+                </li>
+            }
+        })
+        .collect_view();
+    let create_value = create_role.value();
+    let ws_new_role = ws_id.clone();
+    let new_role_perms = permissions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let checked = matches!(p.name.as_str(), "view_channel" | "send_messages" | "send_in_threads" | "add_reactions");
+            view! {
+                <label class="check" title=p.description.clone()>
+                    <input type="checkbox" name=format!("permissions[{i}]") value=p.name.clone() checked=checked />
+                    " " {p.name.clone()}
+                </label>
+            }
+        })
+        .collect_view();
+    let roles_section = view! {
+        <section class="settings-roles" aria-labelledby="roles-title">
+            <h2 id="roles-title">"Roles"</h2>
+            <p class="hint">{if manage_roles {
+                "The higher a role, the more it wins. Drag roles to reorder them; you can change only roles below your own highest."
+            } else {
+                "You do not have permission to manage roles."
+            }}</p>
+            <ol class="roles">{role_items}</ol>
+            {manage_roles.then(|| view! {
+                <details class="new-role">
+                    <summary>"+ New role"</summary>
+                    <ActionForm action=create_role attr:class="stack" attr:aria-label="Create a role">
+                        <input type="hidden" name="workspace_id" value=ws_new_role />
+                        <label for="role-name">"Name"</label>
+                        <input id="role-name" name="name" required maxlength="32" />
+                        <label for="role-colour">"Colour"</label>
+                        <input id="role-colour" name="colour" type="color" value="#3366cc" />
+                        <fieldset class="perms"><legend>"Permissions"</legend>{new_role_perms}</fieldset>
+                        <FieldError id="role-error" message=form_error(create_value) />
+                        <button type="submit">"Create role"</button>
+                    </ActionForm>
+                </details>
+            })}
+        </section>
+    };
+
+    // Members ---------------------------------------------------------------
+    let assignable: Vec<RoleDto> = roles
+        .iter()
+        .filter(|r| {
+            manage_roles
+                && r.position < my_top
+                && !matches!(r.builtin.as_deref(), Some("owner" | "member" | "guest"))
+        })
+        .cloned()
+        .collect();
+    let member_items = members
+        .iter()
+        .map(|m| {
+            member_row(m, &me.id, &ws_id, &roles, &assignable, member_role, moderate, (kick, ban, timeout))
+        })
+        .collect_view();
+    let moderate_value = moderate.value();
+    let role_value = member_role.value();
+    let members_section = view! {
+        <section class="settings-members" aria-labelledby="members-title">
+            <h2 id="members-title">"Members"</h2>
+            <FieldError id="moderate-error" message=form_error(moderate_value) />
+            <FieldError id="member-role-error" message=form_error(role_value) />
+            <ul class="member-settings">{member_items}</ul>
+            {(ban && !bans.is_empty()).then(|| {
+                let items = bans.iter().map(|b| {
+                    let (ws, uid) = (ws_id.clone(), b.user.id.clone());
+                    view! {
+                        <li class="ban">
+                            <strong>{b.user.display_name.clone()}</strong> " @" {b.user.username.clone()}
+                            {(!b.reason.is_empty()).then(|| format!(" — {}", b.reason))}
+                            <ActionForm action=moderate attr:class="inline">
+                                <input type="hidden" name="workspace_id" value=ws />
+                                <input type="hidden" name="user_id" value=uid />
+                                <input type="hidden" name="action" value="unban" />
+                                <button type="submit" class="link">"Unban"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view();
+                view! { <h3>"Banned"</h3><ul class="bans">{items}</ul> }
+            })}
+        </section>
+    };
+
+    // Channels --------------------------------------------------------------
+    let dragged_channel = RwSignal::new(None::<String>);
+    let order: Vec<(String, String)> =
+        channels.iter().map(|c| (c.id.clone(), c.category_id.clone().unwrap_or_default())).collect();
+    let category_ids: Vec<String> = categories.iter().map(|c| c.id.clone()).collect();
+    let channel_items = channels
+        .iter()
+        .map(|c| {
+            let (cid, cat, base, cats, ws) =
+                (c.id.clone(), c.category_id.clone().unwrap_or_default(), order.clone(), category_ids.clone(), ws_id.clone());
+            let on_drop = move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                let Some(from) = dragged_channel.get_untracked() else { return };
+                let mut list: Vec<(String, String)> = base.iter().filter(|(id, _)| *id != from).cloned().collect();
+                let at = list.iter().position(|(id, _)| *id == cid).unwrap_or(list.len());
+                list.insert(at, (from, cat.clone()));
+                let channels =
+                    list.into_iter().map(|(channel_id, category_id)| PlacedChannel { channel_id, category_id }).collect();
+                arrange.dispatch(ArrangeChannels { workspace_id: ws.clone(), categories: cats.clone(), channels });
+            };
+            let drag_id = c.id.clone();
+            let manage = manage_channels || c.can("manage_channels");
+            let editor = manage.then(|| channel_editor(c, &ws_id, &roles, &members, &channel_perms, &categories, configure, set_override, arrange));
+            view! {
+                <li class="channel-settings" data-channel=c.name.clone() draggable=manage_channels.then_some("true")
+                    on:dragstart=move |_| dragged_channel.set(Some(drag_id.clone()))
+                    on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
+                    on:drop=on_drop>
+                    <a href=crate::paths::channel(&c.workspace_id, &c.id) class="channel-link">{c.label(&me.id)}</a>
+                    <span class="hint">{channel_kind_label(c)}</span>
+                    {editor}
+                </li>
+            }
+        })
+        .collect_view();
+    let category_value = category.value();
+    let ws_category = ws_id.clone();
+    let configure_value = configure.value();
+    let override_value = set_override.value();
+    let channels_section = view! {
+        <section class="settings-channels" aria-labelledby="channels-title">
+            <h2 id="channels-title">"Channels"</h2>
+            <p class="hint">{if manage_channels {
+                "Drag channels to reorder them. Archived channels are read-only and leave the sidebar; search still finds them."
+            } else {
+                "You can change only the channels you created."
+            }}</p>
+            <FieldError id="configure-error" message=form_error(configure_value) />
+            <FieldError id="override-error" message=form_error(override_value) />
+            <ul class="channel-settings-list">{channel_items}</ul>
+            {manage_channels.then(|| view! {
+                <ActionForm action=category attr:class="inline" attr:aria-label="Create a category">
+                    <input type="hidden" name="workspace_id" value=ws_category />
+                    <input type="hidden" name="category_id" value="" />
+                    <label for="category-name">"New category"</label>
+                    <input id="category-name" name="name" required maxlength="40" />
+                    <button type="submit">"Add category"</button>
+                </ActionForm>
+                <FieldError id="category-error" message=form_error(category_value) />
+            })}
+        </section>
+    };
+
+    // Guest invites ---------------------------------------------------------
+    let external: Vec<ChannelDto> =
+        channels.iter().filter(|c| c.is_external && !c.archived).cloned().collect();
+    let guest_value = guest_invite.value();
+    let guests_section = invite_ok.then(|| {
+        let boxes = external
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                view! {
+                    <label class="check"><input type="checkbox" name=format!("channel_ids[{i}]") value=c.id.clone() />
+                        " #" {c.name.clone()}</label>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="settings-guests" aria-labelledby="guests-title">
+                <h2 id="guests-title">"Invite a guest"</h2>
+                <p class="hint">"Guests see only the channels you choose here (channels open to guests), and the people in them."</p>
+                <ActionForm action=guest_invite attr:class="stack" attr:aria-label="Invite a guest">
+                    <input type="hidden" name="workspace_id" value=ws_id.clone() />
+                    <fieldset><legend>"Channels"</legend>{boxes}</fieldset>
+                    <label for="guest-email">"Email (optional)"</label>
+                    <input id="guest-email" name="email" type="email" />
+                    <FieldError id="guest-error" message=form_error(guest_value) />
+                    <button type="submit">"Make guest invite link"</button>
+                </ActionForm>
+                {move || guest_value.get().and_then(|r| r.ok()).map(|invite| view! {
+                    <p class="invite-link">"Guest invite: " <input readonly class="guest-link" value=invite.url /></p>
+                })}
+            </section>
+        }
+    });
+
+    // Audit log -------------------------------------------------------------
+    let audit_section = audit_ok.then(|| {
+        let rows = audit
+            .iter()
+            .map(|e| {
+                view! {
+                    <tr class="audit-entry">
+                        <td><Time ms=e.created_at /></td>
+                        <td>{e.actor.display_name.clone()}</td>
+                        <td><code>{e.action.clone()}</code></td>
+                        <td>{e.target_user.as_ref().map(|u| u.display_name.clone())}</td>
+                        <td>{e.summary.clone()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let people = members
+            .iter()
+            .map(|m| view! { <option value=m.user.id.clone()>{m.user.display_name.clone()}</option> })
+            .collect_view();
+        view! {
+            <section class="settings-audit" aria-labelledby="audit-title">
+                <h2 id="audit-title">"Audit log"</h2>
+                <form method="get" class="inline" aria-label="Filter the audit log">
+                    <label for="audit-action">"Action"</label>
+                    <select id="audit-action" name="action">
+                        <option value="">"Everything"</option>
+                        <option value="member">"Members (kick, ban, timeout, roles)"</option>
+                        <option value="role">"Roles"</option>
+                        <option value="channel">"Channels"</option>
+                        <option value="message">"Messages"</option>
+                    </select>
+                    <label for="audit-user">"Concerning"</label>
+                    <select id="audit-user" name="user"><option value="">"Anyone"</option>{people}</select>
+                    <button type="submit">"Filter"</button>
+                </form>
+                <table class="audit">
+                    <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Member"</th><th>"What"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </section>
+        }
+    });
+
+    view! {
+        <Title text=title />
+        <div class="app">
+            <Sidebar workspace=workspace.clone() channels=sidebar_channels current="settings".to_string() me=me.clone() categories />
+            <main class="settings" aria-labelledby="settings-title">
+                <h1 id="settings-title">"Workspace settings"</h1>
+                {roles_section}
+                {members_section}
+                {channels_section}
+                {guests_section}
+                {audit_section}
+            </main>
+        </div>
+    }
+    .into_any()
+}
+
+fn channel_kind_label(c: &ChannelDto) -> String {
+    let mut parts = vec![
+        match c.kind {
+            ChannelKind::Announcement => "announcement",
+            ChannelKind::Voice => "voice",
+            _ if c.is_private => "private",
+            _ => "public",
+        }
+        .to_string(),
+    ];
+    if c.is_external {
+        parts.push("open to guests".into());
+    }
+    if c.auto_join {
+        parts.push("auto-join".into());
+    }
+    if c.archived {
+        parts.push("archived".into());
+    }
+    format!(" {}", parts.join(" · "))
+}
+
+fn role_editor(
+    r: &RoleDto,
+    ws_id: &str,
+    permissions: &[crate::wire::PermissionDto],
+    update: ServerAction<UpdateRole>,
+    delete: ServerAction<DeleteRole>,
+) -> impl IntoView + use<> {
+    let boxes = permissions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let on = r.permissions.contains(&p.name);
+            view! {
+                <label class="check" title=p.description.clone()>
+                    <input type="checkbox" name=format!("permissions[{i}]") value=p.name.clone() checked=on />
+                    " " {p.name.clone()}
+                </label>
+            }
+        })
+        .collect_view();
+    let colour = if r.colour.is_empty() { "#000000".to_string() } else { r.colour.clone() };
+    let value = update.value();
+    let is_custom = r.builtin.is_none();
+    let (ws2, rid2) = (ws_id.to_string(), r.id.clone());
+    let (ws1, rid1, name, label) =
+        (ws_id.to_string(), r.id.clone(), r.name.clone(), format!("Edit role {}", r.name));
+    view! {
+        <details class="role-edit">
+            <summary>"Edit"</summary>
+            <ActionForm action=update attr:class="stack" attr:aria-label=label>
+                <input type="hidden" name="workspace_id" value=ws1 />
+                <input type="hidden" name="role_id" value=rid1 />
+                <label>"Name" <input name="name" value=name required maxlength="32" /></label>
+                <label>"Colour" <input name="colour" type="color" value=colour /></label>
+                <fieldset class="perms"><legend>"Permissions"</legend>{boxes}</fieldset>
+                <FieldError id="role-edit-error" message=form_error(value) />
+                <button type="submit">"Save role"</button>
+            </ActionForm>
+            {is_custom.then(|| view! {
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="workspace_id" value=ws2 />
+                    <input type="hidden" name="role_id" value=rid2 />
+                    <button type="submit" class="link danger">"Delete role"</button>
+                </ActionForm>
+            })}
+        </details>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn member_row(
+    m: &MemberDto,
+    me_id: &str,
+    ws_id: &str,
+    roles: &[RoleDto],
+    assignable: &[RoleDto],
+    member_role: ServerAction<SetMemberRole>,
+    moderate: ServerAction<ModerateMember>,
+    (kick, ban, timeout): (bool, bool, bool),
+) -> impl IntoView + use<> {
+    let held: Vec<RoleDto> =
+        m.roles.iter().filter_map(|id| roles.iter().find(|r| r.id == *id)).cloned().collect();
+    let chips = held
+        .iter()
+        .map(|r| {
+            let removable = assignable.iter().any(|a| a.id == r.id);
+            let (ws, uid, rid) = (ws_id.to_string(), m.user.id.clone(), r.id.clone());
+            view! {
+                <span class="role-chip" style=(!r.colour.is_empty()).then(|| format!("border-color: {}", r.colour))>
+                    {r.name.clone()}
+                    {removable.then(|| view! {
+                        <ActionForm action=member_role attr:class="inline">
+                            <input type="hidden" name="workspace_id" value=ws />
+                            <input type="hidden" name="user_id" value=uid />
+                            <input type="hidden" name="role_id" value=rid />
+                            <input type="hidden" name="on" value="false" />
+                            <button type="submit" class="link" aria-label="Remove role">"×"</button>
+                        </ActionForm>
+                    })}
+                </span>
+            }
+        })
+        .collect_view();
+    let options = assignable
+        .iter()
+        .filter(|r| !m.roles.contains(&r.id))
+        .map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> })
+        .collect_view();
+    let is_self = m.user.id == me_id;
+    let acts = !is_self && !m.is_owner;
+    let give = (!assignable.is_empty()).then(|| {
+        let (ws, uid) = (ws_id.to_string(), m.user.id.clone());
+        view! {
+            <ActionForm action=member_role attr:class="inline" attr:aria-label=format!("Give {} a role", m.user.display_name)>
+                <input type="hidden" name="workspace_id" value=ws />
+                <input type="hidden" name="user_id" value=uid />
+                <input type="hidden" name="on" value="true" />
+                <select name="role_id" aria-label="Role">{options}</select>
+                <button type="submit">"Give role"</button>
+            </ActionForm>
+        }
+    });
+    let form = |action: &'static str, label: &'static str, extra: AnyView| {
+        let (ws, uid) = (ws_id.to_string(), m.user.id.clone());
+        view! {
+            <ActionForm action=moderate attr:class="inline">
+                <input type="hidden" name="workspace_id" value=ws />
+                <input type="hidden" name="user_id" value=uid />
+                <input type="hidden" name="action" value=action />
+                {extra}
+                <button type="submit" class="link danger">{label}</button>
+            </ActionForm>
+        }
+    };
+    let timed_out = m.timeout_until.is_some();
+    view! {
+        <li class="member-setting" data-user=m.user.username.clone()>
+            <strong>{m.user.display_name.clone()}</strong> " @" {m.user.username.clone()}
+            {m.is_owner.then(|| view! { <span class="role-chip owner">"Owner"</span> })}
+            {m.is_guest.then(|| view! { <span class="role-chip guest">"Guest"</span> })}
+            {timed_out.then(|| view! { <span class="role-chip timed-out">"Timed out"</span> })}
+            {chips}
+            {give}
+            {(acts && timeout).then(|| form("timeout", if timed_out { "Lift timeout" } else { "Time out" },
+                if timed_out {
+                    view! { <input type="hidden" name="minutes" value="0" /> }.into_any()
+                } else {
+                    view! { <select name="minutes" aria-label="For">
+                        <option value="10">"10 minutes"</option><option value="60">"1 hour"</option>
+                        <option value="1440">"1 day"</option><option value="10080">"1 week"</option>
+                    </select> }.into_any()
+                }))}
+            {(acts && kick).then(|| form("kick", "Kick", ().into_any()))}
+            {(acts && ban).then(|| form("ban", "Ban",
+                view! { <input name="reason" placeholder="Reason" aria-label="Reason for the ban" maxlength="500" /> }.into_any()))}
+        </li>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn channel_editor(
+    c: &ChannelDto,
+    ws_id: &str,
+    roles: &[RoleDto],
+    members: &[MemberDto],
+    channel_perms: &[crate::wire::PermissionDto],
+    categories: &[crate::wire::CategoryDto],
+    configure: ServerAction<ConfigureChannel>,
+    set_override: ServerAction<SetChannelOverride>,
+    arrange: ServerAction<ArrangeChannels>,
+) -> impl IntoView + use<> {
+    let kind = c.kind.as_str();
+    let kinds = ["text", "announcement", "voice"]
+        .map(|k| view! { <option value=k selected=k == kind>{k}</option> })
+        .collect_view();
+    let targets = roles
+        .iter()
+        .filter(|r| r.builtin.as_deref() != Some("owner"))
+        .map(|r| view! { <option value=format!("role:{}", r.id)>{format!("Role: {}", r.name)}</option> })
+        .chain(members.iter().map(|m| {
+            view! { <option value=format!("member:{}", m.user.id)>{format!("Member: {}", m.user.display_name)}</option> }
+        }))
+        .collect_view();
+    let perm_rows = channel_perms
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            view! {
+                <tr>
+                    <th scope="row" title=p.description.clone()>{p.name.clone()}</th>
+                    <td><input type="checkbox" name=format!("allow[{i}]") value=p.name.clone()
+                        aria-label=format!("Allow {}", p.name) /></td>
+                    <td><input type="checkbox" name=format!("deny[{i}]") value=p.name.clone()
+                        aria-label=format!("Deny {}", p.name) /></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let cat_options = categories
+        .iter()
+        .map(|k| {
+            let selected = c.category_id.as_deref() == Some(k.id.as_str());
+            view! { <option value=k.id.clone() selected=selected>{k.name.clone()}</option> }
+        })
+        .collect_view();
+    let (cid, cid2) = (c.id.clone(), c.id.clone());
+    let no_category = c.category_id.is_none();
+    let (settings_label, perms_label, cid0) =
+        (format!("Settings of {}", c.name), format!("Permissions in {}", c.name), c.id.clone());
+    let (private, external, auto_join, archived, limit) =
+        (c.is_private, c.is_external, c.auto_join, c.archived, c.user_limit);
+    let ws = ws_id.to_string();
+    let categories_order: Vec<String> = categories.iter().map(|k| k.id.clone()).collect();
+    let on_category = move |ev: leptos::ev::Event| {
+        let category_id = event_target_value(&ev);
+        arrange.dispatch(ArrangeChannels {
+            workspace_id: ws.clone(),
+            categories: categories_order.clone(),
+            channels: vec![PlacedChannel { channel_id: cid2.clone(), category_id }],
+        });
+    };
+    view! {
+        <details class="channel-edit">
+            <summary>"Settings"</summary>
+            <ActionForm action=configure attr:class="stack" attr:aria-label=settings_label>
+                <input type="hidden" name="channel_id" value=cid0 />
+                <label>"Type " <select name="kind">{kinds}</select></label>
+                <label class="check"><input type="checkbox" name="is_private" value="true" checked=private />" Private"</label>
+                <label class="check"><input type="checkbox" name="is_external" value="true" checked=external />" Open to guests (external)"</label>
+                <label class="check"><input type="checkbox" name="auto_join" value="true" checked=auto_join />" New members join it automatically"</label>
+                <label class="check"><input type="checkbox" name="archived" value="true" checked=archived />" Archived (read-only)"</label>
+                <label>"User limit (voice) " <input name="user_limit" type="number" min="0" max="99" value=limit /></label>
+                <button type="submit">"Save channel"</button>
+            </ActionForm>
+            {(!categories.is_empty()).then(|| view! {
+                <label>"Category "
+                    <select class="category-select" on:change=on_category>
+                        <option value="" selected=no_category>"None"</option>
+                        {cat_options}
+                    </select>
+                </label>
+            })}
+            <ActionForm action=set_override attr:class="stack overrides" attr:aria-label=perms_label>
+                <input type="hidden" name="channel_id" value=cid />
+                <label>"For "
+                    <select name="target" required>
+                        <option value="">"Choose a role or member"</option>
+                        {targets}
+                    </select>
+                </label>
+                <table class="override-grid">
+                    <thead><tr><th>"Permission"</th><th>"Allow"</th><th>"Deny"</th></tr></thead>
+                    <tbody>{perm_rows}</tbody>
+                </table>
+                <p class="hint">"Unticked in both: as the role or member has it elsewhere. Saving with nothing ticked removes the override."</p>
+                <button type="submit">"Save permissions"</button>
+            </ActionForm>
+        </details>
+    }
+}

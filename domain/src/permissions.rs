@@ -853,7 +853,7 @@ mod tests {
         let facts = WorkspaceFacts { perms: base_permissions(false, &roles), ..member() };
         let o = [ov(OverrideTarget::Role(Id(1)), &[Perm::ManageMessages], &[Perm::ViewChannel])];
         assert_eq!(resolve_channel(facts, ME, &roles, ChannelKind::Text, &o), Perms::NONE);
-        assert_eq!(view_channel(ch(facts, true, false)).is_ok(), true);
+        assert!(view_channel(ch(facts, true, false)).is_ok());
         let hidden = ChannelFacts { perms: Perms::NONE, ..ch(facts, true, false) };
         assert_eq!(view_channel(hidden).unwrap_err().kind(), ErrorKind::NotFound);
     }

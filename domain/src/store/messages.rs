@@ -72,8 +72,6 @@ fn bind_ids<'q>(sql: &'q str, ids: &[i64]) -> sqlx::query::Query<'q, sqlx::Any, 
     q
 }
 
-/// Fills `$1, $2, ...` placeholders for an `IN (...)` list.
-
 impl Store {
     /// Inserts a message with its mentions and attachments. A reply makes
     /// its author follow the thread (having read it up to their reply), and

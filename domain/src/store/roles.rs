@@ -251,7 +251,9 @@ impl Store {
 
     /// Every member's standing in `ws` (for listing what each may see).
     pub async fn standings(&self, ws: Id) -> Result<HashMap<Id, Standing>> {
-        let rows: Vec<(i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        // (user, is_guest, timeout_until, role id, position, permissions)
+        type Row = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT wm.user_id, wm.is_guest, wm.timeout_until, r.id, r.position, r.permissions \
              FROM workspace_members wm LEFT JOIN roles r ON r.workspace_id = wm.workspace_id AND \
                (r.builtin = (CASE WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) OR r.id IN \

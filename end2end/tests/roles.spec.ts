@@ -11,15 +11,16 @@ test("a role without send_messages in a channel disables the composer with the r
   await a.getByRole("link", { name: "Settings" }).click();
   await expect(a.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
   await a.getByText("+ New role").click();
-  await a.getByLabel("Name", { exact: true }).fill("Quiet");
-  await a.getByLabel("Colour", { exact: true }).fill("#aa3300");
-  await a.getByRole("button", { name: "Create role" }).click();
+  const newRole = a.getByRole("form", { name: "Create a role" });
+  await newRole.getByLabel("Name", { exact: true }).fill("Quiet");
+  await newRole.getByLabel("Colour", { exact: true }).fill("#aa3300");
+  await newRole.getByRole("button", { name: "Create role" }).click();
   const quiet = a.locator('li.role[data-role="Quiet"] .role-name');
   await expect(quiet).toHaveCSS("color", "rgb(170, 51, 0)");
 
   // She gives it to Bob and takes send_messages from it in #general.
   const bobRow = a.locator("li.member-setting", { hasText: "Bob" });
-  await bobRow.getByLabel("Role").selectOption({ label: "Quiet" });
+  await bobRow.getByLabel("Role", { exact: true }).selectOption({ label: "Quiet" });
   await bobRow.getByRole("button", { name: "Give role" }).click();
   await expect(bobRow.locator(".role-chip", { hasText: "Quiet" })).toBeVisible();
   const general = a.locator('li.channel-settings[data-channel="general"]');

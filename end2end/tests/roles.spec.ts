@@ -1,0 +1,77 @@
+// Roles and permissions as people meet them: an admin makes a coloured role and takes
+// send_messages from it in one channel; a member holding it sees why they cannot post;
+// a guest invited to one channel sees nothing else.
+import { expect, test } from "@playwright/test";
+import { send, signUp, twoPeople, unique } from "./support/actions";
+
+test("a role without send_messages in a channel disables the composer with the reason; guests see only their channel", async ({ browser }) => {
+  const { a, b, close } = await twoPeople(browser, "Roles");
+
+  // Ana (the owner) creates a coloured role in the workspace settings.
+  await a.getByRole("link", { name: "Settings" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
+  await a.getByText("+ New role").click();
+  const newRole = a.getByRole("form", { name: "Create a role" });
+  await newRole.getByLabel("Name", { exact: true }).fill("Quiet");
+  await newRole.getByLabel("Colour", { exact: true }).fill("#aa3300");
+  await newRole.getByRole("button", { name: "Create role" }).click();
+  const quiet = a.locator('li.role[data-role="Quiet"] .role-name');
+  await expect(quiet).toHaveCSS("color", "rgb(170, 51, 0)");
+
+  // She gives it to Bob and takes send_messages from it in #general.
+  const bobRow = a.locator("li.member-setting", { hasText: "Bob" });
+  await bobRow.getByLabel("Role", { exact: true }).selectOption({ label: "Quiet" });
+  await bobRow.getByRole("button", { name: "Give role" }).click();
+  await expect(bobRow.locator(".role-chip", { hasText: "Quiet" })).toBeVisible();
+  const general = a.locator('li.channel-settings[data-channel="general"]');
+  await general.getByText("Settings", { exact: true }).click();
+  const perms = a.getByRole("form", { name: "Permissions in general" });
+  await perms.getByLabel("For").selectOption({ label: "Role: Quiet" });
+  await perms.getByLabel("Deny send_messages").check();
+  await perms.getByRole("button", { name: "Save permissions" }).click();
+  await expect(a.locator("tr.audit-entry", { hasText: "channel.permissions" })).toBeVisible();
+
+  // Bob's open page updates by itself: the composer is disabled and says why.
+  const blocked = b.getByRole("textbox", { name: "Message" });
+  await expect(blocked).toBeDisabled({ timeout: 10_000 });
+  await expect(b.getByRole("status").filter({ hasText: "You do not have permission to send messages in this channel." })).toBeVisible();
+
+  // Ana's name shows in her role's colour (Owner) in chat.
+  await a.getByRole("link", { name: "general" }).first().click();
+  await send(a, "Colours!");
+  const author = b.locator("li.message", { hasText: "Colours!" }).locator(".author");
+  await expect(author).toHaveCSS("color", "rgb(184, 134, 11)");
+
+  // A channel open to guests, and a guest invited to it alone.
+  await a.getByText("+ New channel").click();
+  await a.getByLabel("Channel name").fill("client");
+  await a.getByRole("button", { name: "Create channel" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "client" })).toBeVisible();
+  await a.getByRole("link", { name: "Settings" }).click();
+  const client = a.locator('li.channel-settings[data-channel="client"]');
+  await client.getByText("Settings", { exact: true }).click();
+  await client.getByLabel("Open to guests (external)").check();
+  await client.getByRole("button", { name: "Save channel" }).click();
+  await expect(client).toContainText("open to guests");
+  const guests = a.getByRole("form", { name: "Invite a guest" });
+  await guests.getByLabel("#client").check();
+  await guests.getByRole("button", { name: "Make guest invite link" }).click();
+  const link = await a.locator("input.guest-link").inputValue();
+
+  const guestContext = await browser.newContext();
+  const g = await guestContext.newPage();
+  await g.goto(link);
+  await g.getByRole("link", { name: "Create an account to join" }).click();
+  await signUp(g, unique("gus"), "Gus", "");
+  await g.getByRole("button", { name: "Join as Gus" }).click();
+  await expect(g.getByRole("heading", { level: 1, name: "client" })).toBeVisible();
+  const channels = g.getByRole("list", { name: "Channels" }).getByRole("listitem");
+  await expect(channels).toHaveCount(1);
+  await expect(channels).toHaveText(/client/);
+  // The rest of the workspace is not there for a guest.
+  const generalUrl = b.url();
+  await g.goto(generalUrl);
+  await expect(g.getByRole("heading", { level: 1, name: "general" })).toHaveCount(0);
+  await guestContext.close();
+  await close();
+});

@@ -26,10 +26,8 @@ pub fn services() -> Result<Services, crate::wire::ApiError> {
 
 /// Parses an id sent as a string, naming the field when it is malformed.
 pub fn parse_id(field: &'static str, raw: &str) -> Result<domain::Id, crate::wire::ApiError> {
-    raw.trim().parse().map_err(|_| crate::wire::ApiError {
-        code: crate::wire::ErrorCode::Invalid,
-        message: format!("`{field}` must be an id (a string of digits)."),
-        field: Some(field.to_string()),
+    raw.trim().parse().map_err(|_| {
+        crate::wire::ApiError::invalid(field, format!("`{field}` must be an id (a string of digits)."))
     })
 }
 
@@ -46,7 +44,7 @@ pub fn parse_optional_id(
 
 /// Whether an HTML checkbox (or a JSON flag sent as a string) is on.
 pub fn checked(v: &Option<String>) -> bool {
-    v.as_deref().is_some_and(|v| !v.is_empty() && v != "false" && v != "off")
+    v.as_deref().is_some_and(|v| !v.is_empty() && v != "false")
 }
 
 /// A channel type as forms and the API name it: `text`, `announcement` or `voice`.

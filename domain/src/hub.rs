@@ -156,23 +156,24 @@ impl Hub {
         Ok((wf, out))
     }
 
-    /// What `user` hears live: the channels they belong to and may see, and
-    /// the workspaces whose workspace-wide events reach them (not those where
-    /// they are a guest).
-    pub async fn subscriptions(&self, user: Id) -> Result<(Vec<Id>, Vec<Id>)> {
+    /// What `user` hears live: the channels they belong to and may see, the
+    /// workspaces whose workspace-wide events reach them (not those where
+    /// they are a guest), and every workspace they are in.
+    pub async fn subscriptions(&self, user: Id) -> Result<(Vec<Id>, Vec<Id>, Vec<Id>)> {
         let (mut channels, mut workspaces) = (Vec::new(), Vec::new());
-        for ws in self.store.workspace_ids_of(user).await? {
+        let member_of = self.store.workspace_ids_of(user).await?;
+        for &ws in &member_of {
             let (wf, list) = self.visible_listings(ws, user).await?;
             channels.extend(list.into_iter().filter(|(l, _)| l.is_member).map(|(l, _)| l.channel.id));
             if !wf.is_guest {
                 workspaces.push(ws);
             }
         }
-        Ok((channels, workspaces))
+        Ok((channels, workspaces, member_of))
     }
 
-    /// Gives each message its author's role colour in `ws`.
-    async fn paint(&self, ws: Id, messages: &mut [Message]) -> Result<()> {
+    /// Gives each message its author's role colour in `ws` (one query).
+    async fn paint(&self, ws: Id, messages: Vec<&mut Message>) -> Result<()> {
         if messages.is_empty() {
             return Ok(());
         }

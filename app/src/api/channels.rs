@@ -158,7 +158,7 @@ pub async fn follow_thread(message_id: String, follow: Option<String>) -> Result
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let on = follow.is_some_and(|v| !v.is_empty() && v != "false");
+            let on = crate::ssr::checked(&follow);
             hub.follow_thread(user.id, crate::ssr::parse_id("message_id", &message_id)?, on).await?;
             Ok(())
         }
@@ -202,7 +202,7 @@ pub async fn pin_message(message_id: String, unpin: Option<String>) -> Result<()
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let off = unpin.is_some_and(|v| !v.is_empty() && v != "false");
+            let off = crate::ssr::checked(&unpin);
             hub.set_pinned(user.id, crate::ssr::parse_id("message_id", &message_id)?, !off).await?;
             Ok(())
         }

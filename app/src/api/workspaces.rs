@@ -41,7 +41,7 @@ pub async fn create_workspace(
                 name,
                 description: description.unwrap_or_default(),
                 icon: icon.unwrap_or_default(),
-                is_private: is_private.is_some_and(|v| !v.is_empty() && v != "false"),
+                is_private: crate::ssr::checked(&is_private),
             };
             let (ws, general) = hub.create_workspace(user.id, form).await?;
             leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &general.id.to_string()));

@@ -107,7 +107,7 @@ impl Hub {
                 return Err(e);
             }
         };
-        self.paint(ch.workspace_id, std::slice::from_mut(&mut stored)).await?;
+        self.paint(ch.workspace_id, vec![&mut stored]).await?;
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
         } else {
@@ -142,7 +142,7 @@ impl Hub {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
         let mut page = self.store.messages(ch.id, before, limit.clamp(1, MAX_PAGE)).await?;
-        self.paint(ch.workspace_id, &mut page.messages).await?;
+        self.paint(ch.workspace_id, page.messages.iter_mut().collect()).await?;
         Ok(page)
     }
 
@@ -167,7 +167,7 @@ impl Hub {
             .edit_message(msg.id, body.as_str(), &html, &mentioned, crate::now_ms())
             .await?
             .ok_or(Error::NotFound(Thing::Message))?;
-        self.paint(facts.workspace_id, std::slice::from_mut(&mut edited)).await?;
+        self.paint(facts.workspace_id, vec![&mut edited]).await?;
         self.bus.publish(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
         Ok(edited)
     }

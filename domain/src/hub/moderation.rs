@@ -3,7 +3,6 @@
 
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
 use crate::id::Id;
 use crate::input::Reason;
 use crate::model::{AuditEntry, Ban};
@@ -24,16 +23,6 @@ impl Hub {
         }
         permissions::moderate(facts, p, target, actor == user)?;
         Ok(target)
-    }
-
-    /// Tells everyone that `user` left `ws` (and the channels in `left`).
-    fn announce_departure(&self, ws: Id, user: Id, left: Vec<Id>) {
-        for channel_id in left {
-            self.announce_channel_member_gone(channel_id, user);
-        }
-        let kind = EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: user };
-        self.bus.publish(Audience::Workspace(ws), kind.clone());
-        self.bus.publish(Audience::User(user), kind);
     }
 
     /// Removes a member from the workspace; they may come back with an invite.
@@ -93,7 +82,6 @@ impl Hub {
             if minutes > 0 { format!("Timed out for {minutes} minutes") } else { "Timeout lifted".into() };
         self.audit(ws, actor, "member.timeout", Some(user), None, summary).await?;
         self.workspace_changed(ws);
-        self.bus.publish(Audience::User(user), EventKind::WorkspaceUpdated { workspace_id: ws });
         Ok(until)
     }
 

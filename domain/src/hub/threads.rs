@@ -17,8 +17,7 @@ impl Hub {
         }
         let following = self.store.is_following(parent.id, actor).await?;
         let mut parent = parent;
-        self.paint(facts.workspace_id, std::slice::from_mut(&mut parent)).await?;
-        self.paint(facts.workspace_id, &mut replies).await?;
+        self.paint(facts.workspace_id, std::iter::once(&mut parent).chain(&mut replies).collect()).await?;
         Ok(ThreadView { parent, replies, following })
     }
 
@@ -56,10 +55,7 @@ impl Hub {
             .filter(|(parent, _, _)| visible.iter().any(|(l, _)| l.channel.id == parent.channel_id))
             .map(|(parent, channel_name, unread)| FollowedThread { parent, channel_name, unread })
             .collect();
-        let colours = self.store.name_colours(ws).await?;
-        for t in &mut threads {
-            t.parent.author_colour = colours.get(&t.parent.author.id).cloned().unwrap_or_default();
-        }
+        self.paint(ws, threads.iter_mut().map(|t| &mut t.parent).collect()).await?;
         Ok(threads)
     }
 
@@ -84,7 +80,7 @@ impl Hub {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
         let mut pinned = self.store.pinned_messages(ch.id).await?;
-        self.paint(ch.workspace_id, &mut pinned).await?;
+        self.paint(ch.workspace_id, pinned.iter_mut().collect()).await?;
         Ok(pinned)
     }
 }

@@ -116,18 +116,19 @@ impl Hub {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::leave_workspace(facts)?;
         let left = self.store.remove_workspace_member(ws, actor).await?;
-        for channel_id in left {
-            self.announce_channel_member_gone(channel_id, actor);
-        }
-        self.bus.publish(
-            Audience::Workspace(ws),
-            EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: actor },
-        );
-        self.bus.publish(
-            Audience::User(actor),
-            EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: actor },
-        );
+        self.announce_departure(ws, actor, left);
         Ok(())
+    }
+
+    /// Tells everyone that `user` left `ws` (and the channels in `left`):
+    /// by leaving, a kick or a ban.
+    pub(super) fn announce_departure(&self, ws: Id, user: Id, left: Vec<Id>) {
+        for channel_id in left {
+            self.announce_channel_member_gone(channel_id, user);
+        }
+        let kind = EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: user };
+        self.bus.publish(Audience::Workspace(ws), kind.clone());
+        self.bus.publish(Audience::User(user), kind);
     }
 
     /// Makes an invite link to the workspace; with `channel`, it also admits

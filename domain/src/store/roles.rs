@@ -249,34 +249,6 @@ impl Store {
         Ok(Some((standing, in_channel)))
     }
 
-    /// Every member's standing in `ws` (for listing what each may see).
-    pub async fn standings(&self, ws: Id) -> Result<HashMap<Id, Standing>> {
-        // (user, is_guest, timeout_until, role id, position, permissions)
-        type Row = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT wm.user_id, wm.is_guest, wm.timeout_until, r.id, r.position, r.permissions \
-             FROM workspace_members wm LEFT JOIN roles r ON r.workspace_id = wm.workspace_id AND \
-               (r.builtin = (CASE WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) OR r.id IN \
-                 (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
-             WHERE wm.workspace_id = $1",
-        )
-        .bind(ws.0)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut all: HashMap<Id, Standing> = HashMap::new();
-        for (user, is_guest, timeout_until, id, position, permissions) in rows {
-            let s = all.entry(Id(user)).or_insert_with(|| Standing {
-                is_guest: is_guest != 0,
-                timeout_until,
-                roles: Vec::new(),
-            });
-            if let (Some(id), Some(position), Some(permissions)) = (id, position, permissions) {
-                s.roles.push(HeldRole { id: Id(id), position, permissions: Perms::from_bits(permissions) });
-            }
-        }
-        Ok(all)
-    }
-
     /// The colour of each member's highest coloured role in `ws` (the
     /// owner's is the Owner role's); members without one are absent.
     pub async fn name_colours(&self, ws: Id) -> Result<HashMap<Id, String>> {

@@ -57,10 +57,10 @@ impl Subscriptions {
 
     /// Reads again what the user may see (after roles or permissions changed).
     async fn reload(&mut self, hub: &Hub) -> domain::Result<()> {
-        let (channels, workspaces) = hub.subscriptions(self.user).await?;
+        let (channels, workspaces, member_of) = hub.subscriptions(self.user).await?;
         self.channels = channels.into_iter().collect();
         self.workspaces = workspaces.into_iter().collect();
-        self.member_of = hub.store().workspace_ids_of(self.user).await?.into_iter().collect();
+        self.member_of = member_of.into_iter().collect();
         Ok(())
     }
 

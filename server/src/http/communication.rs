@@ -207,12 +207,7 @@ pub async fn add_members(
     let hub = &state.services.hub;
     let id = path_id(&id, Thing::Channel)?;
     if body.usernames.is_empty() {
-        return Err(ApiError {
-            code: ErrorCode::Invalid,
-            message: "Name at least one person to add.".into(),
-            field: Some("usernames".into()),
-        }
-        .into());
+        return Err(ApiError::invalid("usernames", "Name at least one person to add.").into());
     }
     for name in &body.usernames {
         hub.add_channel_member(user.id, id, name).await?;

@@ -112,11 +112,20 @@ pub async fn delete_role(
 pub async fn give_role(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path((id, user_id, role_id)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
+) -> HttpResult<StatusCode> {
+    set_member_role(&state, user.id, path, true).await
+}
+
+async fn set_member_role(
+    state: &AppState,
+    actor: domain::Id,
+    (id, user_id, role_id): (String, String, String),
+    on: bool,
 ) -> HttpResult<StatusCode> {
     let (ws, target, role) =
         (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?, path_id(&role_id, Thing::Role)?);
-    state.services.hub.set_member_role(user.id, ws, target, role, true).await?;
+    state.services.hub.set_member_role(actor, ws, target, role, on).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,12 +137,9 @@ pub async fn give_role(
 pub async fn take_role(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path((id, user_id, role_id)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
 ) -> HttpResult<StatusCode> {
-    let (ws, target, role) =
-        (path_id(&id, Thing::Workspace)?, path_id(&user_id, Thing::User)?, path_id(&role_id, Thing::Role)?);
-    state.services.hub.set_member_role(user.id, ws, target, role, false).await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_member_role(&state, user.id, path, false).await
 }
 
 /// `POST /api/communication/workspaces/{id}/members/{user_id}/kick/`.

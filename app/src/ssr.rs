@@ -42,6 +42,29 @@ pub fn parse_optional_id(
     }
 }
 
+/// Parses a list of ids, naming the field when one is malformed.
+pub fn parse_ids(field: &'static str, raw: &[String]) -> Result<Vec<domain::Id>, crate::wire::ApiError> {
+    raw.iter().map(|r| parse_id(field, r)).collect()
+}
+
+/// Categories and channels in the order drag and drop left them, as ids.
+pub type Arrangement = (Vec<domain::Id>, Vec<(domain::Id, Option<domain::Id>)>);
+
+/// Parses an arrangement of categories and channels (each channel with its
+/// category, "" for none).
+pub fn parse_arrangement(
+    categories: &[String],
+    channels: &[crate::api::PlacedChannel],
+) -> Result<Arrangement, crate::wire::ApiError> {
+    let channels = channels
+        .iter()
+        .map(|p| {
+            Ok((parse_id("channels", &p.channel_id)?, parse_optional_id("channels", Some(&p.category_id))?))
+        })
+        .collect::<Result<Vec<_>, crate::wire::ApiError>>()?;
+    Ok((parse_ids("categories", categories)?, channels))
+}
+
 /// Whether an HTML checkbox (or a JSON flag sent as a string) is on.
 pub fn checked(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| !v.is_empty() && v != "false")

@@ -723,6 +723,16 @@ pub fn delete_message(f: ChannelFacts, is_author: bool) -> Result<()> {
     Ok(())
 }
 
+/// Taking one's reaction back: anyone who can see the channel, unless it
+/// is archived (read-only).
+pub fn unreact(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived and read-only."));
+    }
+    Ok(())
+}
+
 /// Reacting: members of the channel with add_reactions.
 pub fn react(f: ChannelFacts) -> Result<()> {
     writable(f, "react")?;
@@ -936,6 +946,7 @@ mod tests {
             send_message(archived),
             reply_in_thread(archived),
             react(archived),
+            unreact(archived),
             pin(archived),
             join_channel(archived),
         ] {

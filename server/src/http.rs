@@ -19,73 +19,80 @@ pub mod workspaces;
 use crate::startup::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing;
 
-/// The JSON API under `/api` (merged beside the server functions, which
-/// live at `/api/<name><hash>`), and attachment downloads under `/files`.
-/// `upload_limit` is the largest request body a message with files may have.
-pub fn routes(upload_limit: usize) -> Router<AppState> {
-    use communication as c;
-    use roles as r;
-    Router::new()
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/api/auth/signup", post(auth::signup))
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/auth/me", get(auth::me))
-        .route("/api/workspaces", get(workspaces::list).post(workspaces::create))
-        .route("/api/workspaces/discover", get(workspaces::discover))
-        .route("/api/workspaces/{id}", get(workspaces::get))
-        .route("/api/workspaces/{id}/join", post(workspaces::join))
-        .route("/api/workspaces/{id}/leave", post(workspaces::leave))
-        .route("/api/workspaces/{id}/members", get(workspaces::members))
-        .route("/api/workspaces/{id}/invites", post(workspaces::create_invite))
-        .route("/api/invites/{code}", get(workspaces::invite_preview))
-        .route("/api/invites/{code}/accept", post(workspaces::accept_invite))
-        .route("/api/communication/channels/", get(c::list_channels).post(c::create_channel))
-        .route("/api/communication/channels/create_direct/", post(c::create_direct))
-        .route(
-            "/api/communication/channels/{id}/",
-            get(c::get_channel).put(c::update_channel).delete(c::delete_channel),
-        )
-        .route("/api/communication/channels/{id}/add_members/", post(c::add_members))
-        .route("/api/communication/channels/{id}/join/", post(c::join_channel))
-        .route("/api/communication/channels/{id}/leave/", post(c::leave_channel))
-        .route("/api/communication/channels/{id}/read/", post(c::mark_read))
-        .route("/api/communication/channels/{id}/reads/", get(c::read_marks))
-        .route("/api/communication/channels/{id}/pins/", get(c::pins))
-        .route(
-            "/api/communication/messages/",
-            get(c::list_messages).post(c::send_message).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/communication/messages/search/", post(c::search))
-        .route(
-            "/api/communication/messages/{id}/",
-            axum::routing::put(c::edit_message).delete(c::delete_message),
-        )
-        .route("/api/communication/messages/{id}/add_reaction/", post(c::add_reaction))
-        .route("/api/communication/messages/{id}/remove_reaction/", post(c::remove_reaction))
-        .route("/api/communication/messages/{id}/thread/", get(c::thread))
-        .route("/api/communication/messages/{id}/follow/", post(c::follow))
-        .route("/api/communication/messages/{id}/pin/", post(c::pin))
-        .route("/api/communication/messages/{id}/readers/", get(c::readers))
-        .route("/api/communication/threads/", get(c::followed_threads))
-        .route("/api/communication/permissions/", get(r::permissions))
-        .route("/api/communication/channels/{id}/permissions/", get(r::overrides).put(r::set_override))
-        .route("/api/communication/workspaces/{id}/roles/", get(r::list_roles).post(r::create_role))
-        .route(
-            "/api/communication/workspaces/{id}/roles/{role_id}/",
-            axum::routing::put(r::update_role).delete(r::delete_role),
-        )
-        .route(
-            "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/",
-            axum::routing::put(r::give_role).delete(r::take_role),
-        )
-        .route("/api/communication/workspaces/{id}/members/{user_id}/kick/", post(r::kick))
-        .route("/api/communication/workspaces/{id}/members/{user_id}/ban/", post(r::ban))
-        .route("/api/communication/workspaces/{id}/members/{user_id}/timeout/", post(r::timeout))
-        .route("/api/communication/workspaces/{id}/bans/", get(r::bans))
-        .route("/api/communication/workspaces/{id}/bans/{user_id}/", axum::routing::delete(r::unban))
-        .route("/api/communication/workspaces/{id}/audit_log/", get(r::audit_log))
-        .route("/files/{id}/{name}", get(files::download))
+/// Declares the JSON API once: [`ROUTES`] lists each path with its methods
+/// (the authorisation matrix test checks that it covers every one), and
+/// [`routes`] builds the router from the same lines.
+macro_rules! api {
+    ($limit:ident; $($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))* $([$layer:expr])?;)*) => {
+        /// Every route of the JSON API: its path and its methods.
+        pub const ROUTES: &[(&str, &[&str])] =
+            &[$(($path, &[stringify!($method) $(, stringify!($more))*])),*];
+
+        /// The JSON API under `/api` (merged beside the server functions, which
+        /// live at `/api/<name><hash>`), and attachment downloads under `/files`.
+        /// The route for messages accepts bodies up to `upload_limit` bytes
+        /// (a message with files).
+        pub fn routes($limit: usize) -> Router<AppState> {
+            use communication as c;
+            use roles as r;
+            Router::new()
+                $(.route($path, routing::$method($handler) $(.$more($more_handler))* $(.layer($layer))?))*
+        }
+    };
+}
+
+api! {
+    upload_limit;
+    "/api/openapi.json" => get(openapi::document);
+    "/api/auth/signup" => post(auth::signup);
+    "/api/auth/login" => post(auth::login);
+    "/api/auth/logout" => post(auth::logout);
+    "/api/auth/me" => get(auth::me);
+    "/api/workspaces" => get(workspaces::list).post(workspaces::create);
+    "/api/workspaces/discover" => get(workspaces::discover);
+    "/api/workspaces/{id}" => get(workspaces::get);
+    "/api/workspaces/{id}/join" => post(workspaces::join);
+    "/api/workspaces/{id}/leave" => post(workspaces::leave);
+    "/api/workspaces/{id}/members" => get(workspaces::members);
+    "/api/workspaces/{id}/invites" => post(workspaces::create_invite);
+    "/api/invites/{code}" => get(workspaces::invite_preview);
+    "/api/invites/{code}/accept" => post(workspaces::accept_invite);
+    "/api/communication/channels/" => get(c::list_channels).post(c::create_channel);
+    "/api/communication/channels/create_direct/" => post(c::create_direct);
+    "/api/communication/channels/{id}/" => get(c::get_channel).put(c::update_channel).delete(c::delete_channel);
+    "/api/communication/channels/{id}/add_members/" => post(c::add_members);
+    "/api/communication/channels/{id}/join/" => post(c::join_channel);
+    "/api/communication/channels/{id}/leave/" => post(c::leave_channel);
+    "/api/communication/channels/{id}/read/" => post(c::mark_read);
+    "/api/communication/channels/{id}/reads/" => get(c::read_marks);
+    "/api/communication/channels/{id}/pins/" => get(c::pins);
+    "/api/communication/messages/" => get(c::list_messages).post(c::send_message)
+        [DefaultBodyLimit::max(upload_limit)];
+    "/api/communication/messages/search/" => post(c::search);
+    "/api/communication/messages/{id}/" => put(c::edit_message).delete(c::delete_message);
+    "/api/communication/messages/{id}/add_reaction/" => post(c::add_reaction);
+    "/api/communication/messages/{id}/remove_reaction/" => post(c::remove_reaction);
+    "/api/communication/messages/{id}/thread/" => get(c::thread);
+    "/api/communication/messages/{id}/follow/" => post(c::follow);
+    "/api/communication/messages/{id}/pin/" => post(c::pin);
+    "/api/communication/messages/{id}/readers/" => get(c::readers);
+    "/api/communication/threads/" => get(c::followed_threads);
+    "/api/communication/permissions/" => get(r::permissions);
+    "/api/communication/channels/{id}/permissions/" => get(r::overrides).put(r::set_override);
+    "/api/communication/workspaces/{id}/roles/" => get(r::list_roles).post(r::create_role);
+    "/api/communication/workspaces/{id}/roles/{role_id}/" => put(r::update_role).delete(r::delete_role);
+    "/api/communication/workspaces/{id}/role_order/" => put(r::reorder_roles);
+    "/api/communication/workspaces/{id}/categories/" => get(r::categories).post(r::create_category);
+    "/api/communication/workspaces/{id}/categories/{category_id}/" => put(r::rename_category).delete(r::delete_category);
+    "/api/communication/workspaces/{id}/channel_order/" => put(r::arrange_channels);
+    "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/" => put(r::give_role).delete(r::take_role);
+    "/api/communication/workspaces/{id}/members/{user_id}/kick/" => post(r::kick);
+    "/api/communication/workspaces/{id}/members/{user_id}/ban/" => post(r::ban);
+    "/api/communication/workspaces/{id}/members/{user_id}/timeout/" => post(r::timeout);
+    "/api/communication/workspaces/{id}/bans/" => get(r::bans);
+    "/api/communication/workspaces/{id}/bans/{user_id}/" => delete(r::unban);
+    "/api/communication/workspaces/{id}/audit_log/" => get(r::audit_log);
+    "/files/{id}/{name}" => get(files::download);
 }

@@ -147,8 +147,7 @@ pub async fn reorder_roles(workspace_id: String, order: Vec<String>) -> Result<(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
-            let order =
-                order.iter().map(|r| crate::ssr::parse_id("order", r)).collect::<Result<Vec<_>, _>>()?;
+            let order = crate::ssr::parse_ids("order", &order)?;
             hub.reorder_roles(user.id, ws, &order).await?;
             Ok(())
         }
@@ -306,6 +305,7 @@ pub async fn save_category(
 
 /// One channel's place after drag and drop: its id and its category ("" for none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlacedChannel {
     pub channel_id: String,
     pub category_id: String,
@@ -320,20 +320,9 @@ pub async fn arrange_channels(
 ) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            use crate::ssr::{parse_id, parse_optional_id};
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let ws = parse_id("workspace_id", &workspace_id)?;
-            let categories =
-                categories.iter().map(|c| parse_id("categories", c)).collect::<Result<Vec<_>, _>>()?;
-            let channels = channels
-                .iter()
-                .map(|p| {
-                    Ok((
-                        parse_id("channels", &p.channel_id)?,
-                        parse_optional_id("channels", Some(&p.category_id))?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let (categories, channels) = crate::ssr::parse_arrangement(&categories, &channels)?;
             hub.arrange_channels(user.id, ws, &categories, &channels).await?;
             Ok(())
         }

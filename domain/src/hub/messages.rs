@@ -226,7 +226,7 @@ impl Hub {
     pub async fn remove_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
         let emoji = Emoji::parse(emoji)?;
         let (msg, facts) = self.message_facts(actor, message).await?;
-        permissions::view_channel(facts)?;
+        permissions::unreact(facts)?;
         if self.store.remove_reaction(msg.id, actor, emoji.as_str()).await? {
             self.bus.publish(
                 Audience::Channel(msg.channel_id),

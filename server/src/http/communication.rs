@@ -81,7 +81,7 @@ pub struct CreateChannelBody {
 /// `POST /api/communication/channels/`: creates a channel; its creator is its first member.
 #[utoipa::path(post, path = "/api/communication/channels/", tag = "channels", request_body = CreateChannelBody,
     responses((status = 201, body = ChannelDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
-        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+        (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn create_channel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -581,7 +581,8 @@ pub async fn add_reaction(
 /// `POST /api/communication/messages/{id}/remove_reaction/`.
 #[utoipa::path(post, path = "/api/communication/messages/{id}/remove_reaction/", tag = "messages",
     request_body = ReactionBody, params(("id" = String, Path, description = "Message id")),
-    responses((status = 204), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
 pub async fn remove_reaction(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -18,6 +18,8 @@ use utoipa::OpenApi;
         c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads,
         r::permissions, r::list_roles, r::create_role, r::update_role, r::delete_role, r::give_role, r::take_role,
         r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
+        r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
+        r::arrange_channels,
     ),
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),

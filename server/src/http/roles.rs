@@ -4,8 +4,9 @@
 use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
+use app::api::PlacedChannel;
 use app::conversions::parse_perms;
-use app::wire::{ApiError, AuditEntryDto, BanDto, OverrideDto, PermissionDto, RoleDto};
+use app::wire::{ApiError, AuditEntryDto, BanDto, CategoryDto, OverrideDto, PermissionDto, RoleDto};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -288,5 +289,122 @@ pub async fn set_override(
 ) -> HttpResult<StatusCode> {
     let o = domain::permissions::Override::try_from(&body)?;
     state.services.hub.set_override(user.id, path_id(&id, Thing::Channel)?, o).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RoleOrderBody {
+    /// Role ids, highest first.
+    order: Vec<String>,
+}
+
+/// `PUT /api/communication/workspaces/{id}/role_order/`: the roles below one's own highest
+/// (Member and Guest aside), highest first, each named once.
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/role_order/", tag = "roles",
+    request_body = RoleOrderBody, params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 200, body = Vec<RoleDto>), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn reorder_roles(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RoleOrderBody>,
+) -> HttpResult<Json<Vec<RoleDto>>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    let order = app::ssr::parse_ids("order", &body.order)?;
+    let roles = state.services.hub.reorder_roles(user.id, ws, &order).await?;
+    Ok(Json(roles.iter().map(RoleDto::from).collect()))
+}
+
+/// `GET /api/communication/workspaces/{id}/categories/`: the categories of channels, in order.
+#[utoipa::path(get, path = "/api/communication/workspaces/{id}/categories/", tag = "channels",
+    params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 200, body = Vec<CategoryDto>), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn categories(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<CategoryDto>>> {
+    let list = state.services.hub.categories(user.id, path_id(&id, Thing::Workspace)?).await?;
+    Ok(Json(list.iter().map(CategoryDto::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryBody {
+    name: String,
+}
+
+/// `POST /api/communication/workspaces/{id}/categories/`: a new category, first in order
+/// (manage_channels).
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/categories/", tag = "channels",
+    request_body = CategoryBody, params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 201, body = CategoryDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CategoryBody>,
+) -> HttpResult<(StatusCode, Json<CategoryDto>)> {
+    let c = state.services.hub.create_category(user.id, path_id(&id, Thing::Workspace)?, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(CategoryDto::from(&c))))
+}
+
+/// `PUT /api/communication/workspaces/{id}/categories/{category_id}/`: renames it.
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/categories/{category_id}/", tag = "channels",
+    request_body = CategoryBody,
+    params(("id" = String, Path, description = "Workspace id"), ("category_id" = String, Path, description = "Category")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn rename_category(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, category_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<CategoryBody>,
+) -> HttpResult<StatusCode> {
+    let (ws, category) = (path_id(&id, Thing::Workspace)?, path_id(&category_id, Thing::Category)?);
+    state.services.hub.change_category(user.id, ws, category, Some(&body.name)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/communication/workspaces/{id}/categories/{category_id}/`: its channels stay,
+/// without a category.
+#[utoipa::path(delete, path = "/api/communication/workspaces/{id}/categories/{category_id}/", tag = "channels",
+    params(("id" = String, Path, description = "Workspace id"), ("category_id" = String, Path, description = "Category")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn delete_category(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, category_id)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    let (ws, category) = (path_id(&id, Thing::Workspace)?, path_id(&category_id, Thing::Category)?);
+    state.services.hub.change_category(user.id, ws, category, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChannelOrderBody {
+    /// Category ids, first to last.
+    #[serde(default)]
+    categories: Vec<String>,
+    /// Channels first to last, each with its category (`""` for none); channels not named
+    /// follow in their current order.
+    #[serde(default)]
+    channels: Vec<PlacedChannel>,
+}
+
+/// `PUT /api/communication/workspaces/{id}/channel_order/`: the order of categories and
+/// channels, as drag and drop leaves them (manage_channels).
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/channel_order/", tag = "channels",
+    request_body = ChannelOrderBody, params(("id" = String, Path, description = "Workspace id")),
+    responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn arrange_channels(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ChannelOrderBody>,
+) -> HttpResult<StatusCode> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    let (categories, channels) = app::ssr::parse_arrangement(&body.categories, &body.channels)?;
+    state.services.hub.arrange_channels(user.id, ws, &categories, &channels).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,27 +17,41 @@ impl Contract {
 
     /// Panics unless `body` is what the document promises for `method path` answering `status`.
     pub fn check(&self, method: &str, path: &str, status: u16, body: &[u8]) {
+        if let Err(e) = self.verify(method, path, status, body) {
+            panic!("{e}");
+        }
+    }
+
+    /// What is wrong with the answer, if anything.
+    pub fn verify(&self, method: &str, path: &str, status: u16, body: &[u8]) -> Result<(), String> {
         let path = path.split('?').next().unwrap_or(path);
         let (template, item) = self.doc["paths"]
             .as_object()
             .expect("paths")
             .iter()
             .find(|(t, _)| matches_template(t, path))
-            .unwrap_or_else(|| panic!("{method} {path} is not in the OpenAPI document"));
+            .ok_or_else(|| format!("{method} {path} is not in the OpenAPI document"))?;
         let op = &item[method.to_lowercase()];
-        assert!(op.is_object(), "{method} {template} is not documented");
+        if !op.is_object() {
+            return Err(format!("{method} {template} is not documented"));
+        }
         let response = &op["responses"][status.to_string()];
-        assert!(response.is_object(), "{method} {template} answered {status}, which is not documented");
+        if !response.is_object() {
+            return Err(format!("{method} {template} answered {status}, which is not documented"));
+        }
         let schema = &response["content"]["application/json"]["schema"];
         if schema.is_null() {
-            assert!(body.is_empty(), "{method} {template} {status} has no documented body but sent one");
-            return;
+            return if body.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{method} {template} {status} has no documented body but sent one"))
+            };
         }
         let value: Value = serde_json::from_slice(body)
-            .unwrap_or_else(|e| panic!("{method} {template} {status}: body is not JSON ({e})"));
-        if let Err(e) = self.validate(schema, &value, "$") {
-            panic!("{method} {template} {status} does not match its schema: {e}\nbody: {value}");
-        }
+            .map_err(|e| format!("{method} {template} {status}: body is not JSON ({e})"))?;
+        self.validate(schema, &value, "$").map_err(|e| {
+            format!("{method} {template} {status} does not match its schema: {e}\nbody: {value}")
+        })
     }
 
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {

@@ -126,6 +126,7 @@ async fn start(url: &str, data: &TempDir) -> (u16, oneshot::Sender<()>, tokio::t
     (port, tx, task)
 }
 
+#[derive(Clone)]
 pub struct User {
     pub client: Client,
     pub token: String,

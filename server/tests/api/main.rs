@@ -5,6 +5,7 @@ mod contract;
 mod helpers;
 
 mod accounts;
+mod authz;
 mod conversations;
 mod gateway;
 mod messages;

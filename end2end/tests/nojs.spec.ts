@@ -1,7 +1,7 @@
 // With JavaScript disabled: plain forms that post and redirect back.
 import { expect, test } from "@playwright/test";
-import { createWorkspace, signIn, signUp, unique } from "./support/actions";
-import { expectMessage } from "./support/checks";
+import { createChannel, createWorkspace, signIn, signUp, unique } from "./support/actions";
+import { expectMessage, expectOrder } from "./support/checks";
 
 test("reading and posting work without JavaScript", async ({ browser }) => {
   const ana = unique("nana");
@@ -82,4 +82,36 @@ test("threads and pins work without JavaScript", async ({ page }) => {
   await item.hover();
   await item.getByRole("button", { name: "Pin" }).click();
   await expect(page.getByText("📌 1 pinned")).toBeVisible();
+});
+
+test("workspace settings work without JavaScript: a role, the order of roles and channels, a channel's type", async ({ page }) => {
+  await signUp(page, unique("nell"), "Nell");
+  await createWorkspace(page, "Plain Settings");
+  await createChannel(page, "beta");
+  await page.getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
+
+  await page.getByText("+ New role").click();
+  const form = page.getByRole("form", { name: "Create a role" });
+  await form.getByLabel("Name", { exact: true }).fill("Helpers");
+  await form.getByRole("button", { name: "Create role" }).click();
+  const roles = page.locator("li.role");
+  await expectOrder(roles, "data-role", ["Owner", "Admin", "Moderator", "Helpers", "Member", "Guest"]);
+
+  // The ↑ and ↓ buttons do what dragging does.
+  await page.getByRole("button", { name: "Move Helpers up" }).click();
+  await expectOrder(roles, "data-role", ["Owner", "Admin", "Helpers", "Moderator", "Member", "Guest"]);
+  const channels = page.locator("li.channel-settings");
+  await expectOrder(channels, "data-channel", ["general", "beta"]);
+  await page.getByRole("button", { name: "Move beta up" }).click();
+  await expectOrder(channels, "data-channel", ["beta", "general"]);
+
+  // A channel becomes an announcement channel; the audit log says so.
+  const beta = page.locator('li.channel-settings[data-channel="beta"]');
+  await beta.getByText("Settings", { exact: true }).click();
+  const settings = page.getByRole("form", { name: "Settings of beta" });
+  await settings.getByLabel("Type").selectOption("announcement");
+  await settings.getByRole("button", { name: "Save channel" }).click();
+  await expect(page.locator('li.channel-settings[data-channel="beta"]')).toContainText("announcement");
+  await expect(page.locator("tr.audit-entry", { hasText: "type announcement" })).toBeVisible();
 });

@@ -2,7 +2,8 @@
 // send_messages from it in one channel; a member holding it sees why they cannot post;
 // a guest invited to one channel sees nothing else.
 import { expect, test } from "@playwright/test";
-import { send, signUp, twoPeople, unique } from "./support/actions";
+import { createChannel, send, signUp, twoPeople, unique } from "./support/actions";
+import { expectOrder } from "./support/checks";
 
 test("a role without send_messages in a channel disables the composer with the reason; guests see only their channel", async ({ browser }) => {
   const { a, b, close } = await twoPeople(browser, "Roles");
@@ -73,5 +74,40 @@ test("a role without send_messages in a channel disables the composer with the r
   await g.goto(generalUrl);
   await expect(g.getByRole("heading", { level: 1, name: "general" })).toHaveCount(0);
   await guestContext.close();
+  await close();
+});
+
+test("roles and channels are reordered by drag and drop, and the sidebar follows live", async ({ browser }) => {
+  const { a, b, close } = await twoPeople(browser, "Ordering");
+  await createChannel(a, "alpha");
+  await createChannel(a, "beta");
+  await a.getByRole("link", { name: "Settings" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
+
+  // Two new roles land just above Member, the newer one lower.
+  for (const name of ["First", "Second"]) {
+    const form = a.getByRole("form", { name: "Create a role" });
+    // The form stays open after a role is made, for the next one.
+    if (!(await form.isVisible())) await a.getByText("+ New role").click();
+    await form.getByLabel("Name", { exact: true }).fill(name);
+    await form.getByRole("button", { name: "Create role" }).click();
+    await expect(a.locator(`li.role[data-role="${name}"]`)).toBeVisible();
+  }
+  const roles = a.locator("li.role");
+  await expectOrder(roles, "data-role", ["Owner", "Admin", "Moderator", "First", "Second", "Member", "Guest"]);
+
+  // Dropping Second on Moderator puts it in Moderator's place; the order is saved.
+  await a.locator('li.role[data-role="Second"]').dragTo(a.locator('li.role[data-role="Moderator"]'));
+  await expectOrder(roles, "data-role", ["Owner", "Admin", "Second", "Moderator", "First", "Member", "Guest"]);
+  await a.reload();
+  await expectOrder(roles, "data-role", ["Owner", "Admin", "Second", "Moderator", "First", "Member", "Guest"]);
+
+  // Dropping #beta on #general puts it first, in Bob's sidebar too, without a reload there.
+  const bobChannels = b.getByRole("list", { name: "Channels" }).getByRole("link");
+  await expect(bobChannels.first()).toHaveText(/general/);
+  await expect(bobChannels.last()).toHaveText(/beta/);
+  await a.locator('li.channel-settings[data-channel="beta"]').dragTo(a.locator('li.channel-settings[data-channel="general"]'));
+  await expectOrder(a.locator("li.channel-settings"), "data-channel", ["beta", "general", "alpha"]);
+  await expect(bobChannels.first()).toHaveText(/beta/, { timeout: 10_000 });
   await close();
 });

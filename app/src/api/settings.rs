@@ -142,7 +142,10 @@ pub async fn delete_role(workspace_id: String, role_id: String) -> Result<(), Ap
 
 /// `order`: the ids of the roles below the caller's highest, highest first.
 #[server]
-pub async fn reorder_roles(workspace_id: String, order: Vec<String>) -> Result<(), ApiError> {
+pub async fn reorder_roles(
+    workspace_id: String,
+    #[server(default)] order: Vec<String>,
+) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
@@ -315,8 +318,8 @@ pub struct PlacedChannel {
 #[server]
 pub async fn arrange_channels(
     workspace_id: String,
-    categories: Vec<String>,
-    channels: Vec<PlacedChannel>,
+    #[server(default)] categories: Vec<String>,
+    #[server(default)] channels: Vec<PlacedChannel>,
 ) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
@@ -334,7 +337,7 @@ pub async fn arrange_channels(
 #[server]
 pub async fn create_guest_invite(
     workspace_id: String,
-    channel_ids: Vec<String>,
+    #[server(default)] channel_ids: Vec<String>,
     email: Option<String>,
 ) -> Result<InviteDto, ApiError> {
     crate::ssr::respond(

@@ -137,6 +137,17 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             let swatch = (!r.colour.is_empty()).then(|| format!("background: {}", r.colour));
             let name_style = (!r.colour.is_empty()).then(|| format!("color: {}", r.colour));
             let editor = editable.then(|| role_editor(r, &ws_id, &permissions, update_role, delete_role));
+            let steps = movable.iter().position(|id| *id == r.id).filter(|_| draggable).map(|i| {
+                let form = |order: Option<Vec<String>>, label: String, glyph: &'static str| {
+                    order.map(|order| role_order_form(reorder, &ws_id, order, label, glyph))
+                };
+                view! {
+                    <span class="order-steps">
+                        {form(moved(&movable, i, true), format!("Move {} up", r.name), "↑")}
+                        {form(moved(&movable, i, false), format!("Move {} down", r.name), "↓")}
+                    </span>
+                }
+            });
             view! {
                 <li class="role" data-role=r.name.clone() draggable=draggable.then_some("true")
                     on:dragstart=move |_| dragged_role.set(Some(drag_id.clone()))
@@ -146,6 +157,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                     <strong class="role-name" style=name_style>{r.name.clone()}</strong>
                     {r.builtin.is_some().then(|| view! { <span class="hint">" built-in"</span> })}
                     <span class="hint">{format!(" · {} permissions", r.permissions.len())}</span>
+                    {steps}
                     {editor}
                 </li>
             }
@@ -170,7 +182,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         <section class="settings-roles" aria-labelledby="roles-title">
             <h2 id="roles-title">"Roles"</h2>
             <p class="hint">{if manage_roles {
-                "The higher a role, the more it wins. Drag roles to reorder them; you can change only roles below your own highest."
+                "The higher a role, the more it wins. Drag roles (or use ↑ ↓) to reorder them; you can change only roles below your own highest."
             } else {
                 "You do not have permission to manage roles."
             }}</p>
@@ -261,6 +273,17 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             let drag_id = c.id.clone();
             let manage = manage_channels || c.can("manage_channels");
             let editor = manage.then(|| channel_editor(c, &ws_id, &roles, &members, &channel_perms, &categories, configure, set_override, arrange));
+            let steps = order.iter().position(|(id, _)| *id == c.id).filter(|_| manage_channels).map(|i| {
+                let form = |placed: Option<Vec<(String, String)>>, label: String, glyph: &'static str| {
+                    placed.map(|placed| channel_order_form(arrange, &ws_id, &category_ids, placed, label, glyph))
+                };
+                view! {
+                    <span class="order-steps">
+                        {form(moved(&order, i, true), format!("Move {} up", c.name), "↑")}
+                        {form(moved(&order, i, false), format!("Move {} down", c.name), "↓")}
+                    </span>
+                }
+            });
             view! {
                 <li class="channel-settings" data-channel=c.name.clone() draggable=manage_channels.then_some("true")
                     on:dragstart=move |_| dragged_channel.set(Some(drag_id.clone()))
@@ -268,6 +291,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                     on:drop=on_drop>
                     <a href=crate::paths::channel(&c.workspace_id, &c.id) class="channel-link">{c.label(&me.id)}</a>
                     <span class="hint">{channel_kind_label(c)}</span>
+                    {steps}
                     {editor}
                 </li>
             }
@@ -281,7 +305,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         <section class="settings-channels" aria-labelledby="channels-title">
             <h2 id="channels-title">"Channels"</h2>
             <p class="hint">{if manage_channels {
-                "Drag channels to reorder them. Archived channels are read-only and leave the sidebar; search still finds them."
+                "Drag channels (or use ↑ ↓) to reorder them. Archived channels are read-only and leave the sidebar; search still finds them."
             } else {
                 "You can change only the channels you created."
             }}</p>
@@ -394,6 +418,77 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         </div>
     }
     .into_any()
+}
+
+/// `items` with the one at `i` swapped with its neighbour above (`up`) or
+/// below, if it has one.
+fn moved<T: Clone>(items: &[T], i: usize, up: bool) -> Option<Vec<T>> {
+    let j = if up { i.checked_sub(1)? } else { i + 1 };
+    (j < items.len()).then(|| {
+        let mut v = items.to_vec();
+        v.swap(i, j);
+        v
+    })
+}
+
+/// A one-button form that saves `order` as the order of roles: what drag
+/// and drop does, for the keyboard and for pages without JavaScript.
+fn role_order_form(
+    action: ServerAction<ReorderRoles>,
+    ws: &str,
+    order: Vec<String>,
+    label: String,
+    glyph: &'static str,
+) -> impl IntoView + use<> {
+    let inputs = order
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| view! { <input type="hidden" name=format!("order[{i}]") value=id /> })
+        .collect_view();
+    let ws = ws.to_string();
+    view! {
+        <ActionForm action=action attr:class="inline step">
+            <input type="hidden" name="workspace_id" value=ws />
+            {inputs}
+            <button type="submit" class="link" aria-label=label.clone() title=label>{glyph}</button>
+        </ActionForm>
+    }
+}
+
+/// A one-button form that saves `placed` (channel, category) as the order
+/// of channels.
+fn channel_order_form(
+    action: ServerAction<ArrangeChannels>,
+    ws: &str,
+    categories: &[String],
+    placed: Vec<(String, String)>,
+    label: String,
+    glyph: &'static str,
+) -> impl IntoView + use<> {
+    let cats = categories
+        .iter()
+        .enumerate()
+        .map(|(i, id)| view! { <input type="hidden" name=format!("categories[{i}]") value=id.clone() /> })
+        .collect_view();
+    let inputs = placed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (channel, category))| {
+            view! {
+                <input type="hidden" name=format!("channels[{i}][channel_id]") value=channel />
+                <input type="hidden" name=format!("channels[{i}][category_id]") value=category />
+            }
+        })
+        .collect_view();
+    let ws = ws.to_string();
+    view! {
+        <ActionForm action=action attr:class="inline step">
+            <input type="hidden" name="workspace_id" value=ws />
+            {cats}
+            {inputs}
+            <button type="submit" class="link" aria-label=label.clone() title=label>{glyph}</button>
+        </ActionForm>
+    }
 }
 
 fn channel_kind_label(c: &ChannelDto) -> String {
@@ -610,15 +705,12 @@ fn channel_editor(
     let (private, external, auto_join, archived, limit) =
         (c.is_private, c.is_external, c.auto_join, c.archived, c.user_limit);
     let ws = ws_id.to_string();
-    let categories_order: Vec<String> = categories.iter().map(|k| k.id.clone()).collect();
-    let on_category = move |ev: leptos::ev::Event| {
-        let category_id = event_target_value(&ev);
-        arrange.dispatch(ArrangeChannels {
-            workspace_id: ws.clone(),
-            categories: categories_order.clone(),
-            channels: vec![PlacedChannel { channel_id: cid2.clone(), category_id }],
-        });
-    };
+    let category_inputs = categories
+        .iter()
+        .enumerate()
+        .map(|(i, k)| view! { <input type="hidden" name=format!("categories[{i}]") value=k.id.clone() /> })
+        .collect_view();
+    let category_label = format!("Category of {}", c.name);
     view! {
         <details class="channel-edit">
             <summary>"Settings"</summary>
@@ -633,12 +725,19 @@ fn channel_editor(
                 <button type="submit">"Save channel"</button>
             </ActionForm>
             {(!categories.is_empty()).then(|| view! {
-                <label>"Category "
-                    <select class="category-select" on:change=on_category>
-                        <option value="" selected=no_category>"None"</option>
-                        {cat_options}
-                    </select>
-                </label>
+                <ActionForm action=arrange attr:class="inline" attr:aria-label=category_label>
+                    <input type="hidden" name="workspace_id" value=ws />
+                    {category_inputs}
+                    <input type="hidden" name="channels[0][channel_id]" value=cid2 />
+                    <label>"Category "
+                        <select class="category-select" name="channels[0][category_id]">
+                            <option value="" selected=no_category>"None"</option>
+                            {cat_options}
+                        </select>
+                    </label>
+                    " "
+                    <button type="submit">"Move to category"</button>
+                </ActionForm>
             })}
             <ActionForm action=set_override attr:class="stack overrides" attr:aria-label=perms_label>
                 <input type="hidden" name="channel_id" value=cid />

@@ -30,8 +30,10 @@ export async function createWorkspace(page: Page, name: string, opts: { private?
 }
 
 export async function createChannel(page: Page, name: string, opts: { private?: boolean } = {}) {
-  await page.getByText("+ New channel").click();
-  await page.getByLabel("Channel name").fill(name);
+  // The form may still be open from the channel made before.
+  const field = page.getByLabel("Channel name");
+  if (!(await field.isVisible())) await page.getByText("+ New channel").click();
+  await field.fill(name);
   if (opts.private) await page.getByLabel(/Private: only people added/).check();
   await page.getByRole("button", { name: "Create channel" }).click();
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();

@@ -1,5 +1,5 @@
 // What a person checks on screen.
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 /** The message list shows `text`, by `author`. */
 export async function expectMessage(page: Page, author: string, text: string, timeout = 5_000) {
@@ -11,4 +11,11 @@ export async function expectMessage(page: Page, author: string, text: string, ti
 /** The page is hydrated and its live connection is up. */
 export async function expectLive(page: Page) {
   await expect(page.locator("html")).toHaveAttribute("data-live", "connected", { timeout: 10_000 });
+}
+
+/** The elements `items` matches carry `attribute` with `values`, in that order. */
+export async function expectOrder(items: Locator, attribute: string, values: string[], timeout = 5_000) {
+  await expect
+    .poll(() => items.evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), attribute), { timeout })
+    .toEqual(values);
 }

@@ -297,7 +297,49 @@ async fn workspace_and_channel_server_functions(app: TestApp) -> TestApp {
     app
 }
 
+/// The ordering forms send lists that may be empty (no categories yet, no
+/// channel chosen): an empty list is a list, not a missing argument.
+async fn ordering_server_functions_take_empty_lists(app: TestApp) -> TestApp {
+    use app::api::*;
+    let ana = app.user("ana").await;
+    let (ws, _general) = workspace(&app, &ana, false).await;
+    let b = json_of(
+        ana.post(&app, "/api/communication/channels/", serde_json::json!({"workspace_id": ws, "name": "b"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let b = b["id"].as_str().unwrap().to_string();
+    let moved = call::<ArrangeChannels>(
+        &app,
+        &ana,
+        &[("workspace_id", &ws), ("channels[0][channel_id]", &b), ("channels[0][category_id]", "")],
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::OK, "{}", moved.text().await.unwrap());
+    let list = json_of(
+        ana.get(&app, &format!("/api/communication/channels/?workspace_id={ws}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["b", "general"], "#b moved first");
+    assert_eq!(
+        call::<ReorderRoles>(&app, &ana, &[("workspace_id", &ws)]).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_error(
+        call::<CreateGuestInvite>(&app, &ana, &[("workspace_id", &ws)]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("channels"),
+    )
+    .await;
+    app
+}
+
 crate::on_both_backends! {
     conversation_server_functions => conversation_server_functions;
     workspace_and_channel_server_functions => workspace_and_channel_server_functions;
+    ordering_server_functions_take_empty_lists => ordering_server_functions_take_empty_lists;
 }

@@ -17,6 +17,20 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+/// A one-button form posting `fields` to `action`: what drag and drop does,
+/// for the keyboard and for pages without JavaScript.
+macro_rules! step_form {
+    ($action:expr, $fields:expr, $label:expr, $glyph:expr) => {{
+        let (fields, label): (Vec<(String, String)>, String) = ($fields, $label);
+        view! {
+            <ActionForm action=$action attr:class="inline step">
+                {hidden(fields)}
+                <button type="submit" class="link" aria-label=label.clone() title=label>{$glyph}</button>
+            </ActionForm>
+        }
+    }};
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let params = use_params_map();
@@ -139,7 +153,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             let editor = editable.then(|| role_editor(r, &ws_id, &permissions, update_role, delete_role));
             let steps = movable.iter().position(|id| *id == r.id).filter(|_| draggable).map(|i| {
                 let form = |order: Option<Vec<String>>, label: String, glyph: &'static str| {
-                    order.map(|order| role_order_form(reorder, &ws_id, order, label, glyph))
+                    order.map(|order| step_form!(reorder, role_order_fields(&ws_id, order), label, glyph))
                 };
                 view! {
                     <span class="order-steps">
@@ -275,7 +289,9 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             let editor = manage.then(|| channel_editor(c, &ws_id, &roles, &members, &channel_perms, &categories, configure, set_override, arrange));
             let steps = order.iter().position(|(id, _)| *id == c.id).filter(|_| manage_channels).map(|i| {
                 let form = |placed: Option<Vec<(String, String)>>, label: String, glyph: &'static str| {
-                    placed.map(|placed| channel_order_form(arrange, &ws_id, &category_ids, placed, label, glyph))
+                    placed.map(|placed| {
+                        step_form!(arrange, channel_order_fields(&ws_id, &category_ids, placed), label, glyph)
+                    })
                 };
                 view! {
                     <span class="order-steps">
@@ -431,64 +447,34 @@ fn moved<T: Clone>(items: &[T], i: usize, up: bool) -> Option<Vec<T>> {
     })
 }
 
-/// A one-button form that saves `order` as the order of roles: what drag
-/// and drop does, for the keyboard and for pages without JavaScript.
-fn role_order_form(
-    action: ServerAction<ReorderRoles>,
-    ws: &str,
-    order: Vec<String>,
-    label: String,
-    glyph: &'static str,
-) -> impl IntoView + use<> {
-    let inputs = order
+/// Hidden form fields.
+fn hidden(fields: Vec<(String, String)>) -> impl IntoView + use<> {
+    fields
         .into_iter()
-        .enumerate()
-        .map(|(i, id)| view! { <input type="hidden" name=format!("order[{i}]") value=id /> })
-        .collect_view();
-    let ws = ws.to_string();
-    view! {
-        <ActionForm action=action attr:class="inline step">
-            <input type="hidden" name="workspace_id" value=ws />
-            {inputs}
-            <button type="submit" class="link" aria-label=label.clone() title=label>{glyph}</button>
-        </ActionForm>
-    }
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+        .collect_view()
 }
 
-/// A one-button form that saves `placed` (channel, category) as the order
-/// of channels.
-fn channel_order_form(
-    action: ServerAction<ArrangeChannels>,
+/// The fields that save `order` as the order of roles.
+fn role_order_fields(ws: &str, order: Vec<String>) -> Vec<(String, String)> {
+    std::iter::once(("workspace_id".to_string(), ws.to_string()))
+        .chain(order.into_iter().enumerate().map(|(i, id)| (format!("order[{i}]"), id)))
+        .collect()
+}
+
+/// The fields that save `placed` (channel, category) as the order of channels.
+fn channel_order_fields(
     ws: &str,
     categories: &[String],
     placed: Vec<(String, String)>,
-    label: String,
-    glyph: &'static str,
-) -> impl IntoView + use<> {
-    let cats = categories
-        .iter()
-        .enumerate()
-        .map(|(i, id)| view! { <input type="hidden" name=format!("categories[{i}]") value=id.clone() /> })
-        .collect_view();
-    let inputs = placed
-        .into_iter()
-        .enumerate()
-        .map(|(i, (channel, category))| {
-            view! {
-                <input type="hidden" name=format!("channels[{i}][channel_id]") value=channel />
-                <input type="hidden" name=format!("channels[{i}][category_id]") value=category />
-            }
-        })
-        .collect_view();
-    let ws = ws.to_string();
-    view! {
-        <ActionForm action=action attr:class="inline step">
-            <input type="hidden" name="workspace_id" value=ws />
-            {cats}
-            {inputs}
-            <button type="submit" class="link" aria-label=label.clone() title=label>{glyph}</button>
-        </ActionForm>
+) -> Vec<(String, String)> {
+    let mut fields = vec![("workspace_id".to_string(), ws.to_string())];
+    fields.extend(categories.iter().enumerate().map(|(i, id)| (format!("categories[{i}]"), id.clone())));
+    for (i, (channel, category)) in placed.into_iter().enumerate() {
+        fields.push((format!("channels[{i}][channel_id]"), channel));
+        fields.push((format!("channels[{i}][category_id]"), category));
     }
+    fields
 }
 
 fn channel_kind_label(c: &ChannelDto) -> String {
@@ -705,11 +691,9 @@ fn channel_editor(
     let (private, external, auto_join, archived, limit) =
         (c.is_private, c.is_external, c.auto_join, c.archived, c.user_limit);
     let ws = ws_id.to_string();
-    let category_inputs = categories
-        .iter()
-        .enumerate()
-        .map(|(i, k)| view! { <input type="hidden" name=format!("categories[{i}]") value=k.id.clone() /> })
-        .collect_view();
+    let category_inputs = hidden(
+        categories.iter().enumerate().map(|(i, k)| (format!("categories[{i}]"), k.id.clone())).collect(),
+    );
     let category_label = format!("Category of {}", c.name);
     view! {
         <details class="channel-edit">

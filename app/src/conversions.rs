@@ -307,6 +307,7 @@ pub fn invite_dto(invite: &model::Invite, public_url: &str) -> InviteDto {
         channel_id: invite.channel_ids.first().map(|c| c.to_string()),
         channel_ids: invite.channel_ids.iter().map(|c| c.to_string()).collect(),
         is_guest: invite.is_guest,
+        email: invite.email.clone(),
     }
 }
 

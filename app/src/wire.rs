@@ -396,6 +396,9 @@ pub struct InviteDto {
     pub channel_ids: Vec<String>,
     #[serde(default)]
     pub is_guest: bool,
+    /// Whom a guest invite was emailed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// What an invite link's page shows before accepting.

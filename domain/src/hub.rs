@@ -36,11 +36,41 @@ pub struct Hub {
     bus: EventBus,
     presence: Presence,
     files: Files,
+    /// The address people use, for links in emails.
+    public_url: std::sync::Arc<str>,
+    /// Wakes the delivery worker when something is queued.
+    deliveries: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
     pub fn new(store: Store, bus: EventBus, files: Files) -> Self {
-        Hub { store, bus, presence: Presence::default(), files }
+        Hub {
+            store,
+            bus,
+            presence: Presence::default(),
+            files,
+            public_url: "".into(),
+            deliveries: Default::default(),
+        }
+    }
+
+    /// Links in emails start with `url` (no trailing slash).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').into();
+        self
+    }
+
+    /// Notified whenever a delivery is queued.
+    pub fn deliveries_queued(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.deliveries.clone()
+    }
+
+    /// Queues an email to `to`; the delivery worker sends it.
+    pub async fn queue_email(&self, to: &str, mail: crate::mail::EmailContent) -> Result<()> {
+        let d = crate::store::Delivery::email(to, &mail.subject, &mail.text, &mail.html, crate::now_ms());
+        self.store.enqueue_delivery(&d).await?;
+        self.deliveries.notify_one();
+        Ok(())
     }
 
     pub fn files(&self) -> &Files {

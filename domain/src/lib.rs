@@ -20,6 +20,7 @@ pub mod files;
 pub mod hub;
 pub mod id;
 pub mod input;
+pub mod mail;
 pub mod markdown;
 pub mod model;
 pub mod password;

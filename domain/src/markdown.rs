@@ -254,6 +254,27 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
+/// Appends `c` to `out`, escaped for HTML text and attribute values.
+pub fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        c => out.push(c),
+    }
+}
+
+/// `s` escaped for HTML text and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,14 +156,7 @@ pub fn highlight(body: &str, terms: &[String]) -> String {
             out.push_str(if marked[i] { "<mark>" } else { "</mark>" });
             open = marked[i];
         }
-        match chars[i] {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+        crate::markdown::push_escaped(&mut out, chars[i]);
     }
     if open {
         out.push_str("</mark>");

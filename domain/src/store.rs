@@ -5,15 +5,18 @@
 //!
 //! Split by table family: [`users`] (accounts and API tokens), [`sessions`],
 //! [`workspaces`] (and their members and invites), [`channels`] (and
-//! categories), [`messages`], [`roles`] (and overrides, bans, timeouts, the audit log).
+//! categories), [`messages`], [`roles`] (and overrides, bans, timeouts, the audit log),
+//! [`deliveries`] (the durable queue of outgoing emails).
 
 mod channels;
+mod deliveries;
 mod messages;
 mod roles;
 mod sessions;
 mod users;
 mod workspaces;
 
+pub use deliveries::Delivery;
 pub use messages::Mentioned;
 pub use roles::{AuditFilter, Standing};
 

@@ -56,7 +56,9 @@ test("a role without send_messages in a channel disables the composer with the r
   await expect(client).toContainText("open to guests");
   const guests = a.getByRole("form", { name: "Invite a guest" });
   await guests.getByLabel("#client").check();
+  await guests.getByLabel(/^Email/).fill("gus@example.com");
   await guests.getByRole("button", { name: "Make guest invite link" }).click();
+  await expect(a.getByRole("status").filter({ hasText: "The invitation is on its way to gus@example.com." })).toBeVisible();
   const link = await a.locator("input.guest-link").inputValue();
 
   const guestContext = await browser.newContext();

@@ -11,6 +11,11 @@
 //! | `PARLEY_SECURE_COOKIES` | on when the public URL is https | mark the session cookie `Secure` |
 //! | `PARLEY_UPLOAD_TYPES` | seed 000's list (jpg, png, pdf, ...) | file extensions that may be attached, comma-separated |
 //! | `PARLEY_UPLOAD_MAX_MB` | `25` | the largest file one may attach, in MB |
+//! | `PARLEY_SMTP_HOST` | none | the SMTP server; without it, emails are written to `<data dir>/outbox/` |
+//! | `PARLEY_SMTP_PORT` | 587, 465 with `tls`, 25 with `none` | its port |
+//! | `PARLEY_SMTP_TLS` | `starttls` | `starttls`, `tls` (implicit) or `none` (trusted network only) |
+//! | `PARLEY_SMTP_USERNAME`, `PARLEY_SMTP_PASSWORD` | none | credentials, if the server wants them |
+//! | `PARLEY_MAIL_FROM` | `Parley <parley@localhost>` | the sender of every email |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +31,65 @@ pub struct Config {
     pub site_root: PathBuf,
     pub secure_cookies: Option<bool>,
     pub uploads: domain::files::FilePolicy,
+    pub mail: MailConfig,
+}
+
+/// How emails leave, and how failed ones are retried.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `None`: write each email to the outbox folder instead.
+    pub smtp: Option<domain::mail::SmtpSettings>,
+    pub from: String,
+    /// The wait after the first failure; it doubles with each one after.
+    pub retry_after: std::time::Duration,
+    /// Attempts before an email is given up on.
+    pub max_attempts: i64,
+}
+
+impl MailConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        use domain::mail::SmtpTls;
+        let smtp = match var("PARLEY_SMTP_HOST") {
+            None => None,
+            Some(host) => {
+                let tls = match var("PARLEY_SMTP_TLS").as_deref().unwrap_or("starttls") {
+                    "starttls" => SmtpTls::StartTls,
+                    "tls" => SmtpTls::Implicit,
+                    "none" => SmtpTls::None,
+                    other => {
+                        return Err(ConfigError::Invalid {
+                            name: "PARLEY_SMTP_TLS",
+                            reason: format!("`{other}` should be starttls, tls or none"),
+                        });
+                    }
+                };
+                let port = match var("PARLEY_SMTP_PORT") {
+                    Some(p) => p.trim().parse().map_err(|_| ConfigError::Invalid {
+                        name: "PARLEY_SMTP_PORT",
+                        reason: format!("`{p}` should be a port number, like 587"),
+                    })?,
+                    None => match tls {
+                        SmtpTls::StartTls => 587,
+                        SmtpTls::Implicit => 465,
+                        SmtpTls::None => 25,
+                    },
+                };
+                Some(domain::mail::SmtpSettings {
+                    host,
+                    port,
+                    tls,
+                    username: var("PARLEY_SMTP_USERNAME"),
+                    password: var("PARLEY_SMTP_PASSWORD"),
+                })
+            }
+        };
+        Ok(MailConfig {
+            smtp,
+            from: var("PARLEY_MAIL_FROM").unwrap_or_else(|| "Parley <parley@localhost>".into()),
+            retry_after: std::time::Duration::from_secs(30),
+            max_attempts: 8,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +153,7 @@ impl Config {
             log: var("PARLEY_LOG").or_else(|| var("RUST_LOG")).unwrap_or_else(|| "info".into()),
             site_root: var("PARLEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             secure_cookies,
+            mail: MailConfig::from_env()?,
         })
     }
 
@@ -104,6 +169,12 @@ impl Config {
             site_root: "target/site".into(),
             secure_cookies: None,
             uploads: domain::files::FilePolicy::default(),
+            mail: MailConfig {
+                smtp: None,
+                from: "Parley <parley@localhost>".into(),
+                retry_after: std::time::Duration::from_millis(50),
+                max_attempts: 4,
+            },
         }
     }
 

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::gateway;
 use crate::http::{self, origin::OriginPolicy};
-use crate::jobs::SessionSweeper;
+use crate::jobs::{Deliverer, SessionSweeper};
 use app::ssr::Services;
 use axum::Router;
 use axum::extract::FromRef;
@@ -45,6 +45,8 @@ pub enum StartupError {
     Database(#[from] domain::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("the mail settings are not usable: {0}")]
+    Mail(#[from] domain::mail::MailError),
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -56,6 +58,7 @@ pub struct Application {
     store: Store,
     shutdown: watch::Sender<bool>,
     sweeper: SessionSweeper,
+    deliverer: Deliverer,
 }
 
 impl Application {
@@ -78,9 +81,10 @@ impl Application {
             .saturating_add(1 << 20);
         let files = domain::files::Files::new(config.data_dir.join("files"), config.uploads.clone());
         let services = Services {
-            hub: Hub::new(store.clone(), EventBus::default(), files),
+            hub: Hub::new(store.clone(), EventBus::default(), files).with_public_url(&public_url),
             public_url: public_url.clone(),
         };
+        let queued = services.hub.deliveries_queued();
         let leptos_options = LeptosOptions::builder()
             .output_name("parley")
             .site_root(config.site_root.display().to_string())
@@ -139,6 +143,10 @@ impl Application {
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(state);
 
+        let mail = &config.mail;
+        let mailer =
+            domain::mail::Mailer::new(mail.smtp.as_ref(), &mail.from, config.data_dir.join("outbox"))?;
+        let deliverer = Deliverer::new(store.clone(), mailer, queued, mail.retry_after, mail.max_attempts);
         tracing::info!(%addr, %public_url, backend = ?store.backend(), "listening");
         Ok(Application {
             listener,
@@ -147,6 +155,7 @@ impl Application {
             store,
             shutdown,
             sweeper: SessionSweeper::new(session_store),
+            deliverer,
         })
     }
 
@@ -160,15 +169,20 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let Application { listener, router, store, shutdown, sweeper, .. } = self;
-        let worker = tokio::spawn(sweeper.run(shutdown.subscribe()));
+        let Application { listener, router, store, shutdown, sweeper, deliverer, .. } = self;
+        let workers = [
+            tokio::spawn(sweeper.run(shutdown.subscribe())),
+            tokio::spawn(deliverer.run(shutdown.subscribe())),
+        ];
         let stopping = async move {
             stop.await;
             tracing::info!("shutting down");
             let _ = shutdown.send(true);
         };
         axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
-        let _ = worker.await;
+        for worker in workers {
+            let _ = worker.await;
+        }
         store.close().await;
         Ok(())
     }

@@ -363,13 +363,14 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                 <ActionForm action=guest_invite attr:class="stack" attr:aria-label="Invite a guest">
                     <input type="hidden" name="workspace_id" value=ws_id.clone() />
                     <fieldset><legend>"Channels"</legend>{boxes}</fieldset>
-                    <label for="guest-email">"Email (optional)"</label>
+                    <label for="guest-email">"Email (optional: we send them the link)"</label>
                     <input id="guest-email" name="email" type="email" />
                     <FieldError id="guest-error" message=form_error(guest_value) />
                     <button type="submit">"Make guest invite link"</button>
                 </ActionForm>
                 {move || guest_value.get().and_then(|r| r.ok()).map(|invite| view! {
                     <p class="invite-link">"Guest invite: " <input readonly class="guest-link" value=invite.url /></p>
+                    {invite.email.map(|to| view! { <p class="hint" role="status">{format!("The invitation is on its way to {to}.")}</p> })}
                 })}
             </section>
         }

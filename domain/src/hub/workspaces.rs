@@ -139,7 +139,7 @@ impl Hub {
 
     /// Makes a guest invite: whoever accepts it joins as a guest and sees
     /// only `channels`, which must be open to guests (external). With
-    /// `email`, the invite records whom it is for.
+    /// `email`, the invite records whom it is for and is emailed to them.
     pub async fn create_guest_invite(
         &self,
         actor: Id,
@@ -155,7 +155,21 @@ impl Hub {
             .filter(|e| !e.is_empty())
             .map(|e| crate::input::Email::parse(e).map(|e| e.into_inner()))
             .transpose()?;
-        self.make_invite(actor, ws, channels.to_vec(), true, email).await
+        let invite = self.make_invite(actor, ws, channels.to_vec(), true, email.clone()).await?;
+        if let Some(to) = email {
+            let inviter = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+            let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
+            let mut names = Vec::new();
+            for &c in channels {
+                if let Some(ch) = self.store.channel(c).await? {
+                    names.push(ch.name);
+                }
+            }
+            let link = format!("{}/invite/{}", self.public_url, invite.code);
+            let mail = crate::mail::guest_invite(&inviter.display_name, &workspace.name, &names, &link);
+            self.queue_email(&to, mail).await?;
+        }
+        Ok(invite)
     }
 
     async fn make_invite(

@@ -16,13 +16,22 @@ pub struct TestApp {
     pub data: TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    configure: Configure,
 }
+
+/// Changes the test configuration before the server starts (and restarts).
+pub type Configure = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, std::sync::Arc::new(|_: &mut Config| {})).await
+    }
+
+    /// Like [`TestApp::spawn`], with `configure` applied to the configuration.
+    pub async fn spawn_with(backend: Backend, configure: Configure) -> TestApp {
         let db = TestDb::new(backend).await;
         let data = TempDir::new("parley-app");
-        let (port, stop, task) = start(&db.url, &data).await;
+        let (port, stop, task) = start(&db.url, &data, &configure).await;
         let doc: Value = reqwest::get(format!("http://127.0.0.1:{port}/api/openapi.json"))
             .await
             .expect("the OpenAPI document is served")
@@ -37,13 +46,14 @@ impl TestApp {
             data,
             stop: Some(stop),
             task: Some(task),
+            configure,
         }
     }
 
     /// Stops the server and starts another on the same database (new port).
     pub async fn restart(&mut self) {
         self.shutdown().await;
-        let (port, stop, task) = start(&self.db.url, &self.data).await;
+        let (port, stop, task) = start(&self.db.url, &self.data, &self.configure).await;
         self.base = format!("http://127.0.0.1:{port}");
         self.port = port;
         self.stop = Some(stop);
@@ -111,9 +121,14 @@ impl TestApp {
     }
 }
 
-async fn start(url: &str, data: &TempDir) -> (u16, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let app =
-        Application::build(Config::for_tests(url.to_string(), data.0.clone())).await.expect("server builds");
+async fn start(
+    url: &str,
+    data: &TempDir,
+    configure: &Configure,
+) -> (u16, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let mut config = Config::for_tests(url.to_string(), data.0.clone());
+    configure(&mut config);
+    let app = Application::build(config).await.expect("server builds");
     let port = app.port();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

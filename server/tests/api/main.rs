@@ -8,6 +8,7 @@ mod accounts;
 mod authz;
 mod conversations;
 mod gateway;
+mod mail;
 mod messages;
 mod pages;
 mod server_fns;

@@ -60,6 +60,7 @@ impl From<&model::Channel> for ChannelDto {
             position: c.position,
             permissions: Vec::new(),
             post_block: None,
+            call: Vec::new(),
         }
     }
 }
@@ -73,6 +74,7 @@ impl From<&model::ChannelListing> for ChannelDto {
             members: l.members.iter().map(UserDto::from).collect(),
             permissions: perm_names(l.perms),
             post_block: l.post_block.clone(),
+            call: l.call.iter().map(VoiceParticipantDto::from).collect(),
             ..ChannelDto::from(&l.channel)
         }
     }
@@ -332,6 +334,18 @@ impl From<domain::Error> for ApiError {
 }
 
 /// The gateway event a domain event becomes on the wire.
+impl From<&domain::voice::Participant> for VoiceParticipantDto {
+    fn from(p: &domain::voice::Participant) -> Self {
+        VoiceParticipantDto {
+            user: (&p.user).into(),
+            self_muted: p.self_muted,
+            server_muted: p.server_muted,
+            can_speak: p.can_speak,
+            camera: p.camera,
+        }
+    }
+}
+
 impl From<&domain::events::EventKind> for GatewayEvent {
     fn from(kind: &domain::events::EventKind) -> Self {
         use domain::events::EventKind as K;
@@ -395,6 +409,11 @@ impl From<&domain::events::EventKind> for GatewayEvent {
             K::WorkspaceUpdated { workspace_id } => {
                 GatewayEvent::WorkspaceUpdate { workspace_id: workspace_id.to_string() }
             }
+            K::VoiceState { workspace_id, channel_id, participants } => GatewayEvent::VoiceState {
+                workspace_id: workspace_id.to_string(),
+                channel_id: channel_id.to_string(),
+                participants: participants.iter().map(VoiceParticipantDto::from).collect(),
+            },
         }
     }
 }

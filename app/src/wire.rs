@@ -90,6 +90,9 @@ pub struct ChannelDto {
     /// Why the user asking cannot post a top-level message here, if they cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_block: Option<String>,
+    /// Who is in a voice channel's call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub call: Vec<VoiceParticipantDto>,
 }
 
 impl ChannelDto {
@@ -602,6 +605,70 @@ pub enum GatewayEvent {
     },
     /// Answer to a client's `PING`.
     Pong,
+    /// Who is in a voice channel's call now.
+    VoiceState {
+        workspace_id: String,
+        channel_id: String,
+        participants: Vec<VoiceParticipantDto>,
+    },
+    /// This connection is in the call: answer the `RTC_OFFER` that follows.
+    VoiceJoined {
+        channel_id: String,
+        /// Whether the others hear this person (speak permission).
+        can_speak: bool,
+        ice_servers: Vec<IceServerDto>,
+    },
+    /// This connection is no longer in the call (left, moved to another
+    /// page, or the call failed); `reason` says which.
+    VoiceLeft {
+        channel_id: String,
+        reason: String,
+    },
+    /// The server's session description for this connection's call; answer with `RTC_ANSWER`.
+    RtcOffer {
+        sdp: String,
+    },
+    /// One of the server's ICE candidates.
+    RtcCandidate(IceCandidateDto),
+    /// A command was refused; `command` names it.
+    CommandError {
+        command: String,
+        error: ApiError,
+    },
+}
+
+/// An ICE candidate, as `RTCIceCandidateInit` has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceCandidateDto {
+    pub candidate: String,
+    #[serde(default)]
+    pub sdp_mid: Option<String>,
+    #[serde(default)]
+    pub sdp_mline_index: Option<u16>,
+}
+
+/// One person in a call, as the others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VoiceParticipantDto {
+    pub user: UserDto,
+    pub self_muted: bool,
+    /// Muted for everyone by a moderator.
+    pub server_muted: bool,
+    /// Whether they may speak here at all.
+    pub can_speak: bool,
+    pub camera: bool,
+}
+
+/// A STUN or TURN server for the browser's peer connection (TURN with
+/// short-lived credentials).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServerDto {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// What a client may send on the gateway.
@@ -618,6 +685,29 @@ pub enum GatewayCommand {
     Activity {
         active: bool,
     },
+    /// Join a voice channel's call on this connection (leaving any other).
+    VoiceJoin {
+        channel_id: String,
+    },
+    /// Leave the call this connection is in.
+    VoiceLeave,
+    /// One's own microphone and camera switches, for the others to see.
+    VoiceSelf {
+        muted: bool,
+        camera: bool,
+    },
+    /// Mute or unmute someone for everyone in a call (mute_members).
+    VoiceMute {
+        channel_id: String,
+        user_id: String,
+        muted: bool,
+    },
+    /// The answer to an `RTC_OFFER`.
+    RtcAnswer {
+        sdp: String,
+    },
+    /// One of the client's ICE candidates.
+    RtcCandidate(IceCandidateDto),
 }
 
 /// WebSocket close codes the gateway uses.

@@ -48,6 +48,12 @@ pub enum EventKind {
     },
     /// A channel's name, topic, type or flags changed.
     ChannelUpdated(Channel),
+    /// Who is in a voice channel's call changed (joined, left, muted).
+    VoiceState {
+        workspace_id: Id,
+        channel_id: Id,
+        participants: Vec<crate::voice::Participant>,
+    },
     ChannelDeleted {
         workspace_id: Id,
         channel_id: Id,

@@ -13,6 +13,7 @@ mod messages;
 mod moderation;
 mod roles;
 mod threads;
+mod voice;
 mod workspaces;
 
 pub use accounts::Signup;
@@ -40,6 +41,8 @@ pub struct Hub {
     public_url: std::sync::Arc<str>,
     /// Wakes the delivery worker when something is queued.
     deliveries: std::sync::Arc<tokio::sync::Notify>,
+    /// Who is in which call.
+    rooms: crate::voice::Rooms,
 }
 
 impl Hub {
@@ -51,6 +54,7 @@ impl Hub {
             files,
             public_url: "".into(),
             deliveries: Default::default(),
+            rooms: Default::default(),
         }
     }
 

@@ -29,6 +29,7 @@ pub mod presence;
 pub mod search;
 pub mod session_store;
 pub mod store;
+pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};
 pub use events::EventBusExt;

@@ -135,6 +135,8 @@ pub struct ChannelListing {
     pub perms: crate::permissions::Perms,
     /// Why the user cannot post a top-level message here, if they cannot.
     pub post_block: Option<String>,
+    /// Who is in a voice channel's call.
+    pub call: Vec<crate::voice::Participant>,
 }
 
 impl ChannelListing {
@@ -147,6 +149,7 @@ impl ChannelListing {
             members: Vec::new(),
             perms: crate::permissions::Perms::NONE,
             post_block: None,
+            call: Vec::new(),
         }
     }
 }

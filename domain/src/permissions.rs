@@ -742,6 +742,39 @@ pub fn react(f: ChannelFacts) -> Result<()> {
     Ok(())
 }
 
+/// Joining a voice channel's call: a voice channel one can see, not
+/// archived, with join_voice, and not timed out.
+pub fn join_voice(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.kind != ChannelKind::Voice {
+        return Err(Error::invalid("channel_id", "Calls happen in voice channels. Choose a voice channel."));
+    }
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived; nobody can join its call."));
+    }
+    if !f.perms.has(Perm::JoinVoice) {
+        return Err(missing("join this voice channel"));
+    }
+    if f.ws.timed_out_until.is_some() {
+        return Err(Error::forbidden("You are timed out in this workspace and cannot join calls for now."));
+    }
+    Ok(())
+}
+
+/// Whether what one says in this voice channel reaches the others.
+pub fn speak(f: ChannelFacts) -> bool {
+    f.perms.has(Perm::Speak) && f.ws.timed_out_until.is_none()
+}
+
+/// Muting someone else in a call for everyone (server mute).
+pub fn mute_in_call(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if !f.perms.has(Perm::MuteMembers) {
+        return Err(missing("mute people in this call"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -957,6 +990,26 @@ mod tests {
         let err = send_message(f).unwrap_err();
         assert!(err.to_string().contains("timed out in this workspace for 2 more minutes"), "{err}");
         assert!(react(f).is_err() && reply_in_thread(f).is_err() && view_channel(f).is_ok());
+    }
+
+    #[test]
+    fn calls_need_a_voice_channel_join_voice_and_speak() {
+        let voice = ChannelFacts { kind: ChannelKind::Voice, ..ch(member(), true, false) };
+        assert!(join_voice(voice).is_ok() && speak(voice));
+        let text = ch(member(), true, false);
+        assert_eq!(join_voice(text).unwrap_err().kind(), ErrorKind::Invalid);
+        let no_join = ChannelFacts { perms: voice.perms.without(Perm::JoinVoice), ..voice };
+        assert_eq!(join_voice(no_join).unwrap_err().kind(), ErrorKind::Forbidden);
+        let silent = ChannelFacts { perms: voice.perms.without(Perm::Speak), ..voice };
+        assert!(join_voice(silent).is_ok() && !speak(silent));
+        let quiet = WorkspaceFacts { timed_out_until: Some(crate::now_ms() + 60_000), ..member() };
+        let timed_out = ChannelFacts { ws: quiet, kind: ChannelKind::Voice, ..ch(quiet, true, false) };
+        assert!(join_voice(timed_out).is_err() && !speak(timed_out));
+        assert_eq!(mute_in_call(voice).unwrap_err().kind(), ErrorKind::Forbidden);
+        let moderator = ChannelFacts { perms: voice.perms.with(Perm::MuteMembers), ..voice };
+        assert!(mute_in_call(moderator).is_ok());
+        let archived = ChannelFacts { archived: true, ..voice };
+        assert_eq!(join_voice(archived).unwrap_err().kind(), ErrorKind::Forbidden);
     }
 
     #[test]

@@ -16,6 +16,12 @@
 //! | `PARLEY_SMTP_TLS` | `starttls` | `starttls`, `tls` (implicit) or `none` (trusted network only) |
 //! | `PARLEY_SMTP_USERNAME`, `PARLEY_SMTP_PASSWORD` | none | credentials, if the server wants them |
 //! | `PARLEY_MAIL_FROM` | `Parley <parley@localhost>` | the sender of every email |
+//! | `PARLEY_RTC_ANNOUNCED_IPS` | the interfaces' addresses | addresses the SFU announces in its ICE candidates (its public IP behind NAT) |
+//! | `PARLEY_RTC_UDP_PORTS` | any | the UDP port range for calls, like `50000-50100` |
+//! | `PARLEY_STUN_URLS` | none | STUN servers for browsers, comma-separated (`stun:host:3478`) |
+//! | `PARLEY_TURN_URLS` | none | TURN servers for browsers, comma-separated (`turn:host:3478?transport=udp`) |
+//! | `PARLEY_TURN_SECRET` | none | the secret shared with the TURN server (coturn `use-auth-secret`): browsers get credentials valid for a day |
+//! | `PARLEY_TURN_TTL_SECONDS` | `86400` | how long those credentials stay valid |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +38,7 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     pub uploads: domain::files::FilePolicy,
     pub mail: MailConfig,
+    pub rtc: crate::rtc::RtcConfig,
 }
 
 /// How emails leave, and how failed ones are retried.
@@ -44,6 +51,45 @@ pub struct MailConfig {
     pub retry_after: std::time::Duration,
     /// Attempts before an email is given up on.
     pub max_attempts: i64,
+}
+
+fn rtc_from_env() -> Result<crate::rtc::RtcConfig, ConfigError> {
+    let list = |name| {
+        var(name)
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    };
+    let udp_ports = match var("PARLEY_RTC_UDP_PORTS") {
+        None => None,
+        Some(range) => {
+            let parsed = range
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+            match parsed {
+                Some((low, high)) if low <= high => Some((low, high)),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "PARLEY_RTC_UDP_PORTS",
+                        reason: format!("`{range}` should be a range of ports like 50000-50100"),
+                    });
+                }
+            }
+        }
+    };
+    Ok(crate::rtc::RtcConfig {
+        announced_ips: list("PARLEY_RTC_ANNOUNCED_IPS"),
+        udp_ports,
+        stun_urls: list("PARLEY_STUN_URLS"),
+        turn_urls: list("PARLEY_TURN_URLS"),
+        turn_secret: var("PARLEY_TURN_SECRET"),
+        turn_ttl: std::time::Duration::from_secs(match var("PARLEY_TURN_TTL_SECONDS") {
+            None => 86_400,
+            Some(s) => s.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                name: "PARLEY_TURN_TTL_SECONDS",
+                reason: format!("`{s}` should be a number of seconds, like 86400"),
+            })?,
+        }),
+    })
 }
 
 impl MailConfig {
@@ -154,6 +200,7 @@ impl Config {
             site_root: var("PARLEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             secure_cookies,
             mail: MailConfig::from_env()?,
+            rtc: rtc_from_env()?,
         })
     }
 
@@ -175,6 +222,7 @@ impl Config {
                 retry_after: std::time::Duration::from_millis(50),
                 max_attempts: 4,
             },
+            rtc: crate::rtc::RtcConfig { announced_ips: vec!["127.0.0.1".into()], ..Default::default() },
         }
     }
 

@@ -56,5 +56,6 @@ pub async fn upgrade(
     };
     let hub = state.services.hub.clone();
     let shutdown = state.shutdown.clone();
-    ws.on_upgrade(move |socket| connection::run(socket, hub, user, shutdown))
+    let sfu = state.sfu.clone();
+    ws.on_upgrade(move |socket| connection::run(socket, hub, sfu, user, shutdown))
 }

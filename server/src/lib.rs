@@ -15,5 +15,6 @@ pub mod config;
 pub mod gateway;
 pub mod http;
 pub mod jobs;
+pub mod rtc;
 pub mod startup;
 pub mod telemetry;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub origin: OriginPolicy,
     /// Flips to `true` when the server begins to stop.
     pub shutdown: watch::Receiver<bool>,
+    /// Calls: signalling and media.
+    pub sfu: crate::rtc::sfu::Sfu,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -45,6 +47,8 @@ pub enum StartupError {
     Database(#[from] domain::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("the call server (SFU) could not start: {0}")]
+    Rtc(#[from] webrtc::Error),
     #[error("the mail settings are not usable: {0}")]
     Mail(#[from] domain::mail::MailError),
     #[error("server failed: {0}")]
@@ -98,6 +102,7 @@ impl Application {
             leptos_options: leptos_options.clone(),
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
+            sfu: crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?,
         };
 
         let session_store = DbSessionStore::new(store.clone());

@@ -44,7 +44,7 @@ pub fn Sidebar(
                             let cat_id = cat_id.clone();
                             channels.get().into_iter().filter(move |c| listed(c) && c.category_id.as_deref() == Some(cat_id.as_str()))
                         }
-                        key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions) let:c>
+                        key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions, call_key(c)) let:c>
                         {channel_link(&c, &current, &c.name, sigil(&c))}
                     </For>
                 </ul>
@@ -79,7 +79,7 @@ pub fn Sidebar(
             <h3 class="sidebar-section">"Channels"</h3>
             <ul class="channel-list" aria-label="Channels">
                 <For each=move || channels.get().into_iter().filter(|c| listed(c) && c.category_id.is_none())
-                    key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions) let:c>
+                    key=|c| (c.id.clone(), c.is_member, c.name.clone(), c.unread, c.mentions, call_key(c)) let:c>
                     {channel_link(&c, &current, &c.name, sigil(&c))}
                 </For>
             </ul>
@@ -168,6 +168,27 @@ fn channel_link(c: &ChannelDto, current: &str, name: &str, sigil: &'static str) 
                 <span class="channel-name">{name.to_string()}</span>
                 {(mentions > 0).then(|| view! { <span class="badge mention-count" aria-hidden="true">{mentions}</span> })}
             </a>
+            {(!c.call.is_empty()).then(|| {
+                let people = c
+                    .call
+                    .iter()
+                    .map(|p| {
+                        let muted = p.self_muted || p.server_muted || !p.can_speak;
+                        view! {
+                            <li class="call-person">
+                                {p.user.display_name.clone()}
+                                {muted.then(|| view! { <span class="muted" title="Muted">" 🔇"</span> })}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! { <ul class="call-people" aria-label=format!("In the call in {name}")>{people}</ul> }
+            })}
         </li>
     }
+}
+
+/// What of a channel's call the sidebar shows, so a change redraws it.
+fn call_key(c: &ChannelDto) -> Vec<(String, bool)> {
+    c.call.iter().map(|p| (p.user.id.clone(), p.self_muted || p.server_muted || !p.can_speak)).collect()
 }

@@ -226,6 +226,13 @@ fn ChannelScreen(
                     topic.set(updated.topic.clone());
                 }
             }
+            LiveEvent::Gateway(G::VoiceState { channel_id: call, participants, .. }) => {
+                channels.update(|list| {
+                    if let Some(c) = list.iter_mut().find(|c| c.id == *call) {
+                        c.call = participants.clone();
+                    }
+                });
+            }
             LiveEvent::Gateway(G::ChannelDelete { channel_id: gone, .. }) => {
                 channels.update(|list| list.retain(|c| c.id != *gone));
                 if *gone == channel_id {

@@ -110,6 +110,9 @@ impl Hub {
                 (l.unread, l.mentions) = (unread, mentions);
             }
             l.members = members.remove(&l.channel.id).unwrap_or_default();
+            if l.channel.kind == ChannelKind::Voice {
+                l.call = self.rooms.participants(l.channel.id);
+            }
         }
         Ok(list)
     }

@@ -5,15 +5,18 @@
 //! reports that this subscriber lagged), the connection is closed with
 //! `SLOW_CONSUMER` and the client reconnects and reloads.
 
-use app::wire::{GatewayCommand, GatewayEvent, MeDto, close_code};
+use crate::rtc::sfu::Sfu;
+use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use domain::events::{Audience, Event, EventKind};
 use domain::model::User;
 use domain::{Hub, Id};
 use futures::{SinkExt, StreamExt};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
+use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 
 /// Frames waiting for a client before it counts as too slow.
 const QUEUE: usize = 256;
@@ -85,7 +88,23 @@ fn close(code: u16, reason: &'static str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
 }
 
-pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::Receiver<bool>) {
+/// Numbers the connections of this process: a call belongs to one.
+static SESSIONS: AtomicU64 = AtomicU64::new(1);
+
+/// Tells the client that `command` was refused, and why.
+fn refused(tx: &mpsc::Sender<Message>, command: &str, result: Result<(), ApiError>) {
+    if let Err(error) = result {
+        let _ = tx.try_send(frame(&GatewayEvent::CommandError { command: command.into(), error }));
+    }
+}
+
+fn parse_id(field: &'static str, raw: &str) -> Result<Id, ApiError> {
+    app::ssr::parse_id(field, raw)
+}
+
+pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown: watch::Receiver<bool>) {
+    let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
+    let (rtc_tx, mut rtc_rx) = mpsc::unbounded_channel::<GatewayEvent>();
     // Subscribe before reading memberships, so nothing falls between the two.
     let mut events = hub.bus().subscribe();
     let mut subs = Subscriptions {
@@ -130,6 +149,12 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
     tokio::pin!(idle);
     loop {
         tokio::select! {
+            Some(signal) = rtc_rx.recv() => {
+                if tx.try_send(frame(&signal)).is_err() {
+                    let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+                    break;
+                }
+            }
             event = events.recv() => match event {
                 Ok(event) => {
                     subs.update(&event.kind);
@@ -171,6 +196,36 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
                                 }
                             }
                         }
+                        Ok(GatewayCommand::VoiceJoin { channel_id }) => {
+                            let joined = match parse_id("channel_id", &channel_id) {
+                                Ok(id) => sfu.join(session, user.id, id, rtc_tx.clone()).await,
+                                Err(e) => Err(e),
+                            };
+                            refused(&tx, "VOICE_JOIN", joined);
+                        }
+                        Ok(GatewayCommand::VoiceLeave) => sfu.leave(session).await,
+                        Ok(GatewayCommand::VoiceSelf { muted, camera }) => {
+                            refused(&tx, "VOICE_SELF", hub.set_call_self(session, muted, camera).await.map_err(ApiError::from));
+                        }
+                        Ok(GatewayCommand::VoiceMute { channel_id, user_id, muted }) => {
+                            let done = match (parse_id("channel_id", &channel_id), parse_id("user_id", &user_id)) {
+                                (Ok(c), Ok(u)) => sfu.mute(user.id, c, u, muted).await,
+                                (Err(e), _) | (_, Err(e)) => Err(e),
+                            };
+                            refused(&tx, "VOICE_MUTE", done);
+                        }
+                        Ok(GatewayCommand::RtcAnswer { sdp }) => {
+                            refused(&tx, "RTC_ANSWER", sfu.answer(session, sdp).await);
+                        }
+                        Ok(GatewayCommand::RtcCandidate(c)) => {
+                            let init = RTCIceCandidateInit {
+                                candidate: c.candidate,
+                                sdp_mid: c.sdp_mid,
+                                sdp_mline_index: c.sdp_mline_index,
+                                username_fragment: None,
+                            };
+                            refused(&tx, "RTC_CANDIDATE", sfu.candidate(session, init).await);
+                        }
                         Err(_) => {
                             let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
                             break;
@@ -187,6 +242,8 @@ pub async fn run(socket: WebSocket, hub: Hub, user: User, mut shutdown: watch::R
             }
         }
     }
+    // A call ends with its connection.
+    sfu.leave(session).await;
     if let Err(e) = hub.disconnected(user.id, active).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }

@@ -12,7 +12,7 @@
 
 use crate::gateway::{Ws, connect_as, next_any_event};
 use crate::helpers::{TestApp, User, json_of, workspace};
-use app::wire::GatewayCommand;
+use app::wire::{GatewayCommand, IceCandidateDto};
 use futures::SinkExt;
 use futures::future::BoxFuture;
 use leptos::server_fn::ServerFn;
@@ -113,6 +113,8 @@ const STAFF: PersonGrid = "YY.....";
 const MODERATORS: PersonGrid = "YYY....";
 /// Leaving a workspace: anyone in it but its owner.
 const LEAVERS: PersonGrid = ".YYYY..";
+/// Nobody: what needs a state no one here is in (a call, for signalling).
+const NOBODY: PersonGrid = ".......";
 /// Joining a public workspace or accepting an invite: anyone not banned
 /// (members are already in; it changes nothing for them).
 const JOINERS: PersonGrid = "YYYYYY.";
@@ -240,6 +242,12 @@ fn command_name(c: &GatewayCommand) -> &'static str {
         GatewayCommand::Ping => "PING",
         GatewayCommand::Typing { .. } => "TYPING",
         GatewayCommand::Activity { .. } => "ACTIVITY",
+        GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
+        GatewayCommand::VoiceLeave => "VOICE_LEAVE",
+        GatewayCommand::VoiceSelf { .. } => "VOICE_SELF",
+        GatewayCommand::VoiceMute { .. } => "VOICE_MUTE",
+        GatewayCommand::RtcAnswer { .. } => "RTC_ANSWER",
+        GatewayCommand::RtcCandidate(_) => "RTC_CANDIDATE",
     }
 }
 
@@ -703,6 +711,42 @@ fn rows() -> Vec<Row> {
             sync(&mut socket, |_| false).await;
             Outcome::Allowed(s("still connected"))
         }),
+        custom!(Covers::Gateway("VOICE_JOIN"), "the voice channel's call", P(FULL_MEMBERS), |cx, cell| {
+            let join = GatewayCommand::VoiceJoin { channel_id: cx.voice.clone() };
+            let got = cx.command(cell.actor, join, Some(|e: &Value| e["type"] == "VOICE_JOINED")).await;
+            cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await;
+            got
+        }),
+        custom!(Covers::Gateway("VOICE_LEAVE"), "", P(EVERYONE), |cx, cell| {
+            cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await
+        }),
+        custom!(Covers::Gateway("VOICE_SELF"), "", P(EVERYONE), |cx, cell| {
+            cx.command(cell.actor, GatewayCommand::VoiceSelf { muted: true, camera: false }, None).await
+        }),
+        custom!(Covers::Gateway("VOICE_MUTE"), "oneself, in the call", P(MODERATORS), |cx, cell| {
+            cx.command(cell.actor, GatewayCommand::VoiceJoin { channel_id: cx.voice.clone() }, None).await;
+            let me = cx.person(cell.actor).id.clone();
+            let mute = GatewayCommand::VoiceMute { channel_id: cx.voice.clone(), user_id: me, muted: true };
+            let got = cx.command(cell.actor, mute, None).await;
+            cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await;
+            got
+        }),
+        custom!(Covers::Gateway("RTC_ANSWER"), "without being in a call", P(NOBODY), |cx, cell| {
+            cx.command(cell.actor, GatewayCommand::RtcAnswer { sdp: s("v=0") }, None).await
+        }),
+        custom!(Covers::Gateway("RTC_CANDIDATE"), "without being in a call", P(NOBODY), |cx, cell| {
+            let candidate = s("candidate:1 1 udp 2130706431 127.0.0.1 9 typ host");
+            cx.command(
+                cell.actor,
+                GatewayCommand::RtcCandidate(IceCandidateDto {
+                    candidate,
+                    sdp_mid: None,
+                    sdp_mline_index: None,
+                }),
+                None,
+            )
+            .await
+        }),
         custom!(Covers::Gateway("TYPING"), "seen by another member", C(POST), |cx, cell| {
             let channel = cx.ch(cell);
             {
@@ -834,6 +878,8 @@ struct Ctx {
     admin_role: String,
     moderator_role: String,
     category: String,
+    /// A public voice channel.
+    voice: String,
     seq: AtomicUsize,
     sockets: HashMap<Actor, tokio::sync::Mutex<Option<Ws>>>,
 }
@@ -1120,6 +1166,39 @@ impl Ctx {
         tokio::sync::MutexGuard::map(slot, |s| s.as_mut().unwrap())
     }
 
+    /// Sends `command` on `a`'s connection: denied when the server answers
+    /// with a `COMMAND_ERROR` (forbidden or not found), allowed when it does
+    /// not and, with `expect`, when an event like that arrives.
+    async fn command(
+        &self,
+        a: Actor,
+        command: GatewayCommand,
+        expect: Option<fn(&Value) -> bool>,
+    ) -> Outcome {
+        let mut socket = self.socket(a).await;
+        sync(&mut socket, |_| false).await;
+        send(&mut socket, &command).await;
+        let name = command_name(&command);
+        let mut error = None;
+        let mut seen = false;
+        sync(&mut socket, |e| {
+            if e["type"] == "COMMAND_ERROR" && e["command"] == name {
+                error = Some(e["error"].clone());
+            }
+            seen |= expect.is_some_and(|f| f(e));
+            false
+        })
+        .await;
+        match error {
+            Some(e) if matches!(e["code"].as_str(), Some("forbidden" | "not_found")) => {
+                Outcome::Denied(e.to_string())
+            }
+            Some(e) => Outcome::Broken(format!("{name} refused: {e}")),
+            None if expect.is_none() || seen => Outcome::Allowed(format!("{name} accepted")),
+            None => Outcome::Broken(format!("{name} neither refused nor answered")),
+        }
+    }
+
     /// Reads `a`'s connection up to now, dropping what came before.
     async fn sync_socket(&self, a: Actor) {
         let mut socket = self.socket(a).await;
@@ -1155,7 +1234,7 @@ async fn send(socket: &mut Ws, command: &GatewayCommand) {
 /// Reads events until the server has answered two PINGs sent one after the
 /// other (so everything published before the first was sent has arrived),
 /// and tells whether any of them matched `wanted`. A closed connection fails.
-async fn sync(socket: &mut Ws, wanted: impl Fn(&Value) -> bool) -> bool {
+async fn sync(socket: &mut Ws, mut wanted: impl FnMut(&Value) -> bool) -> bool {
     let mut seen = false;
     for _ in 0..2 {
         send(socket, &GatewayCommand::Ping).await;
@@ -1230,6 +1309,7 @@ async fn fixture(app: TestApp) -> Ctx {
         admin_role,
         moderator_role,
         category: String::new(),
+        voice: String::new(),
         seq: AtomicUsize::new(0),
         sockets,
     };
@@ -1286,6 +1366,11 @@ async fn fixture(app: TestApp) -> Ctx {
     let res = cx.person(Owner).post(&cx.app, &path, json!({"reason": "spam"})).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
+    // A voice channel, for calls.
+    let body = json!({"workspace_id": cx.ws, "name": "lounge", "channel_type": "voice"});
+    let res = cx.person(Owner).post(&cx.app, "/api/communication/channels/", body).await;
+    cx.voice = json_of(res, StatusCode::CREATED).await["id"].as_str().unwrap().to_string();
+
     // A category, for arranging channels.
     let path = format!("/api/communication/workspaces/{}/categories/", cx.ws);
     let res = cx.person(Owner).post(&cx.app, &path, json!({"name": "Projects"})).await;
@@ -1318,6 +1403,16 @@ async fn authorisation_matrix(app: TestApp) -> TestApp {
         GatewayCommand::Ping,
         GatewayCommand::Typing { channel_id: String::new() },
         GatewayCommand::Activity { active: true },
+        GatewayCommand::VoiceJoin { channel_id: String::new() },
+        GatewayCommand::VoiceLeave,
+        GatewayCommand::VoiceSelf { muted: false, camera: false },
+        GatewayCommand::VoiceMute { channel_id: String::new(), user_id: String::new(), muted: false },
+        GatewayCommand::RtcAnswer { sdp: String::new() },
+        GatewayCommand::RtcCandidate(IceCandidateDto {
+            candidate: String::new(),
+            sdp_mid: None,
+            sdp_mline_index: None,
+        }),
     ] {
         if !covered.contains(&Covers::Gateway(command_name(&command))) {
             missing.push(format!("gateway command {}", command_name(&command)));

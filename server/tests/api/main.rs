@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod authz;
+mod calls;
 mod conversations;
 mod gateway;
 mod mail;

@@ -1,0 +1,366 @@
+//! The selective forwarding unit: one peer connection per participant,
+//! each publisher's RTP copied to the others' local tracks.
+
+use super::RtcConfig;
+use app::wire::{ApiError, GatewayEvent, IceCandidateDto};
+use domain::{Hub, Id};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use tokio::sync::{Mutex, mpsc};
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::MediaEngine;
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::{API, APIBuilder};
+use webrtc::ice::udp_network::{EphemeralUDP, UDPNetwork};
+use webrtc::ice_transport::ice_candidate::{RTCIceCandidate, RTCIceCandidateInit};
+use webrtc::ice_transport::ice_candidate_type::RTCIceCandidateType;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::peer_connection::signaling_state::RTCSignalingState;
+use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
+use webrtc::track::track_remote::TrackRemote;
+
+/// Events for one gateway connection (its call's signalling).
+pub type Outbox = mpsc::UnboundedSender<GatewayEvent>;
+
+/// A track someone publishes, as the others receive it.
+struct Published {
+    /// The publisher's session.
+    from: u64,
+    local: Arc<TrackLocalStaticRTP>,
+    /// The publisher's connection, for keyframe requests.
+    publisher: Weak<RTCPeerConnection>,
+    ssrc: u32,
+}
+
+struct Peer {
+    user: Id,
+    pc: Arc<RTCPeerConnection>,
+    out: Outbox,
+    /// What this peer receives: the published track's id → its sender here.
+    senders: HashMap<String, Arc<RTCRtpSender>>,
+    /// An offer is out and unanswered; another is wanted once it is answered.
+    awaiting_answer: bool,
+    offer_again: bool,
+    /// Whether this peer's audio is forwarded (may speak, not muted by a moderator).
+    audible: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct Room {
+    peers: HashMap<u64, Peer>,
+    /// Published tracks by track id.
+    tracks: HashMap<String, Published>,
+}
+
+#[derive(Clone)]
+pub struct Sfu {
+    api: Arc<API>,
+    hub: Hub,
+    config: Arc<RtcConfig>,
+    /// Calls by channel.
+    rooms: Arc<Mutex<HashMap<Id, Room>>>,
+}
+
+impl Sfu {
+    pub fn new(hub: Hub, config: &RtcConfig) -> Result<Self, webrtc::Error> {
+        let mut media = MediaEngine::default();
+        media.register_default_codecs()?;
+        let registry = register_default_interceptors(Registry::new(), &mut media)?;
+        let mut settings = SettingEngine::default();
+        if !config.announced_ips.is_empty() {
+            settings.set_nat_1to1_ips(config.announced_ips.clone(), RTCIceCandidateType::Host);
+        }
+        if let Some((low, high)) = config.udp_ports {
+            settings.set_udp_network(UDPNetwork::Ephemeral(EphemeralUDP::new(low, high)?));
+        }
+        settings.set_include_loopback_candidate(true);
+        let api = APIBuilder::new()
+            .with_media_engine(media)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(settings)
+            .build();
+        Ok(Sfu { api: Arc::new(api), hub, config: Arc::new(config.clone()), rooms: Default::default() })
+    }
+
+    /// Joins `channel`'s call on connection `session` and sends the first offer.
+    pub async fn join(&self, session: u64, user: Id, channel: Id, out: Outbox) -> Result<(), ApiError> {
+        let (ch, me, joined) = self.hub.join_voice(user, channel, session).await?;
+        if let Some(old) = joined.replaced {
+            self.drop_peer(old, "You joined the call from another page.").await;
+        }
+        // Moving from another call on this connection: that peer goes first.
+        self.drop_peer(session, "").await;
+        let pc = Arc::new(self.api.new_peer_connection(RTCConfiguration::default()).await.map_err(internal)?);
+        for kind in [RTPCodecType::Audio, RTPCodecType::Video] {
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                send_encodings: vec![],
+            };
+            pc.add_transceiver_from_kind(kind, Some(init)).await.map_err(internal)?;
+        }
+        let audible = Arc::new(AtomicBool::new(me.forwarded()));
+        self.watch(&pc, session, ch.id, out.clone(), audible.clone());
+        let _ = out.send(GatewayEvent::VoiceJoined {
+            channel_id: ch.id.to_string(),
+            can_speak: me.can_speak,
+            ice_servers: self.config.ice_servers_for(user),
+        });
+        let mut rooms = self.rooms.lock().await;
+        let room = rooms.entry(ch.id).or_default();
+        let mut peer = Peer {
+            user,
+            pc,
+            out,
+            senders: HashMap::new(),
+            awaiting_answer: false,
+            offer_again: false,
+            audible,
+        };
+        for (id, t) in &room.tracks {
+            if let Some(sender) = forward_to(&peer.pc, t).await {
+                peer.senders.insert(id.clone(), sender);
+            }
+        }
+        offer(&mut peer).await;
+        room.peers.insert(session, peer);
+        Ok(())
+    }
+
+    /// Applies the answer of `session` to the server's offer.
+    pub async fn answer(&self, session: u64, sdp: String) -> Result<(), ApiError> {
+        let mut rooms = self.rooms.lock().await;
+        let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        let answer =
+            RTCSessionDescription::answer(sdp).map_err(|e| ApiError::invalid("sdp", e.to_string()))?;
+        peer.pc.set_remote_description(answer).await.map_err(|e| ApiError::invalid("sdp", e.to_string()))?;
+        peer.awaiting_answer = false;
+        if std::mem::take(&mut peer.offer_again) {
+            offer(peer).await;
+        }
+        Ok(())
+    }
+
+    /// Adds one of the client's ICE candidates.
+    pub async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
+        let pc = {
+            let rooms = self.rooms.lock().await;
+            rooms.values().find_map(|r| r.peers.get(&session)).map(|p| p.pc.clone())
+        };
+        let pc = pc.ok_or_else(not_in_call)?;
+        pc.add_ice_candidate(candidate).await.map_err(|e| ApiError::invalid("candidate", e.to_string()))
+    }
+
+    /// Leaves the call `session` is in (asked for, or its connection closed).
+    pub async fn leave(&self, session: u64) {
+        self.drop_peer(session, "").await;
+        if let Err(e) = self.hub.leave_voice(session).await {
+            tracing::warn!(error = ?e, "could not announce that someone left a call");
+        }
+    }
+
+    /// Mutes or unmutes someone for everyone (a moderator's decision).
+    pub async fn mute(&self, actor: Id, channel: Id, target: Id, muted: bool) -> Result<(), ApiError> {
+        let changed = self.hub.mute_in_call(actor, channel, target, muted).await?;
+        let rooms = self.rooms.lock().await;
+        if let Some(peer) = rooms.get(&channel).and_then(|r| r.peers.get(&changed.session)) {
+            peer.audible.store(changed.forwarded(), Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Removes `session`'s peer: its connection closes and what it published
+    /// leaves everyone else's connection. `reason`, when given, goes to it.
+    async fn drop_peer(&self, session: u64, reason: &str) {
+        let mut rooms = self.rooms.lock().await;
+        let Some((&channel, _)) = rooms.iter().find(|(_, r)| r.peers.contains_key(&session)) else { return };
+        let room = rooms.get_mut(&channel).expect("found");
+        let peer = room.peers.remove(&session).expect("found");
+        if !reason.is_empty() {
+            let _ = peer
+                .out
+                .send(GatewayEvent::VoiceLeft { channel_id: channel.to_string(), reason: reason.into() });
+        }
+        let gone: Vec<String> =
+            room.tracks.iter().filter(|(_, t)| t.from == session).map(|(id, _)| id.clone()).collect();
+        for id in &gone {
+            room.tracks.remove(id);
+        }
+        for other in room.peers.values_mut() {
+            let mut changed = false;
+            for id in &gone {
+                if let Some(sender) = other.senders.remove(id) {
+                    let _ = other.pc.remove_track(&sender).await;
+                    changed = true;
+                }
+            }
+            if changed {
+                offer(other).await;
+            }
+        }
+        if room.peers.is_empty() {
+            rooms.remove(&channel);
+        }
+        drop(rooms);
+        let _ = peer.pc.close().await;
+        let _ = peer.user;
+    }
+
+    /// Wires a new peer connection: candidates go to the client, incoming
+    /// tracks are published to the room, a failed connection leaves the call.
+    fn watch(
+        &self,
+        pc: &Arc<RTCPeerConnection>,
+        session: u64,
+        channel: Id,
+        out: Outbox,
+        audible: Arc<AtomicBool>,
+    ) {
+        let to_client = out.clone();
+        pc.on_ice_candidate(Box::new(move |c: Option<RTCIceCandidate>| {
+            let to_client = to_client.clone();
+            Box::pin(async move {
+                if let Some(init) = c.and_then(|c| c.to_json().ok()) {
+                    let _ = to_client.send(GatewayEvent::RtcCandidate(IceCandidateDto {
+                        candidate: init.candidate,
+                        sdp_mid: init.sdp_mid,
+                        sdp_mline_index: init.sdp_mline_index,
+                    }));
+                }
+            })
+        }));
+        let sfu = self.clone();
+        pc.on_peer_connection_state_change(Box::new(move |state| {
+            let sfu = sfu.clone();
+            Box::pin(async move {
+                if state == RTCPeerConnectionState::Failed {
+                    tracing::info!(session, "a call connection failed");
+                    sfu.leave(session).await;
+                }
+            })
+        }));
+        let sfu = self.clone();
+        let publisher = Arc::downgrade(pc);
+        pc.on_track(Box::new(move |track, _, _| {
+            let (sfu, publisher, audible) = (sfu.clone(), publisher.clone(), audible.clone());
+            // The handler must return: tracks are announced one after another.
+            tokio::spawn(async move { sfu.publish(session, channel, track, publisher, audible).await });
+            Box::pin(async {})
+        }));
+    }
+
+    /// Makes `track` of `session` available to everyone else in the call, and
+    /// forwards its packets until it ends.
+    async fn publish(
+        &self,
+        session: u64,
+        channel: Id,
+        track: Arc<TrackRemote>,
+        publisher: Weak<RTCPeerConnection>,
+        audible: Arc<AtomicBool>,
+    ) {
+        let id = format!("{session}-{}", track.id());
+        let local = Arc::new(TrackLocalStaticRTP::new(
+            track.codec().capability,
+            id.clone(),
+            format!("{session}-{}", track.stream_id()),
+        ));
+        let published = Published { from: session, local: local.clone(), publisher, ssrc: track.ssrc() };
+        {
+            let mut rooms = self.rooms.lock().await;
+            let Some(room) = rooms.get_mut(&channel) else { return };
+            for (other, peer) in room.peers.iter_mut() {
+                if *other == session {
+                    continue;
+                }
+                if let Some(sender) = forward_to(&peer.pc, &published).await {
+                    peer.senders.insert(id.clone(), sender);
+                    offer(peer).await;
+                }
+            }
+            room.tracks.insert(id.clone(), published);
+        }
+        let is_audio = track.kind() == RTPCodecType::Audio;
+        while let Ok((packet, _)) = track.read_rtp().await {
+            if is_audio && !audible.load(Ordering::Relaxed) {
+                continue;
+            }
+            if local.write_rtp(&packet).await.is_err() {
+                break;
+            }
+        }
+        // The track ended: it leaves the others' connections.
+        let mut rooms = self.rooms.lock().await;
+        let Some(room) = rooms.get_mut(&channel) else { return };
+        if room.tracks.remove(&id).is_none() {
+            return;
+        }
+        for peer in room.peers.values_mut() {
+            if let Some(sender) = peer.senders.remove(&id) {
+                let _ = peer.pc.remove_track(&sender).await;
+                offer(peer).await;
+            }
+        }
+    }
+}
+
+/// Adds `t` to `pc` and passes keyframe requests for it back to its publisher.
+async fn forward_to(pc: &Arc<RTCPeerConnection>, t: &Published) -> Option<Arc<RTCRtpSender>> {
+    let sender = pc.add_track(t.local.clone() as Arc<dyn TrackLocal + Send + Sync>).await.ok()?;
+    let (rtcp, publisher, ssrc) = (sender.clone(), t.publisher.clone(), t.ssrc);
+    tokio::spawn(async move {
+        while let Ok((packets, _)) = rtcp.read_rtcp().await {
+            let wants_keyframe = packets
+                .iter()
+                .any(|p| p.as_any().is::<PictureLossIndication>() || p.as_any().is::<FullIntraRequest>());
+            if wants_keyframe {
+                let Some(publisher) = publisher.upgrade() else { break };
+                let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
+                let _ = publisher.write_rtcp(&[Box::new(pli)]).await;
+            }
+        }
+    });
+    Some(sender)
+}
+
+/// Sends `peer` a new offer, or asks for one once its current offer is answered.
+async fn offer(peer: &mut Peer) {
+    if peer.awaiting_answer || peer.pc.signaling_state() != RTCSignalingState::Stable {
+        peer.offer_again = true;
+        return;
+    }
+    let made = async {
+        let offer = peer.pc.create_offer(None).await?;
+        peer.pc.set_local_description(offer).await?;
+        Ok::<_, webrtc::Error>(peer.pc.local_description().await)
+    }
+    .await;
+    match made {
+        Ok(Some(desc)) => {
+            peer.awaiting_answer = true;
+            let _ = peer.out.send(GatewayEvent::RtcOffer { sdp: desc.sdp });
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not make an offer"),
+    }
+}
+
+fn not_in_call() -> ApiError {
+    ApiError::from(domain::Error::forbidden("This connection is not in a call. Join the call first."))
+}
+
+fn internal(e: webrtc::Error) -> ApiError {
+    tracing::error!(error = %e, "the SFU failed");
+    ApiError::from(domain::Error::Internal(Box::new(e)))
+}

@@ -4,27 +4,12 @@
 
 use crate::gateway::{Ws, connect_as, next_event};
 use crate::helpers::{TestApp, User, join, json_of, workspace};
-use futures::{SinkExt, StreamExt};
+use bench::call_peer::{Peer, until};
+use futures::SinkExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use webrtc::api::APIBuilder;
-use webrtc::api::interceptor_registry::register_default_interceptors;
-use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
-use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
-use webrtc::interceptor::registry::Registry;
-use webrtc::peer_connection::RTCPeerConnection;
-use webrtc::peer_connection::configuration::RTCConfiguration;
-use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-use webrtc::rtp::header::Header;
-use webrtc::rtp::packet::Packet;
-use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
-use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
-use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 
 async fn send(ws: &mut Ws, command: Value) {
     ws.send(Message::Text(command.to_string().into())).await.expect("the gateway takes the command");
@@ -165,147 +150,6 @@ async fn call_rooms(app: TestApp) -> TestApp {
     app
 }
 
-/// A call participant built on the `webrtc` crate: it answers the server's
-/// offers, counts the RTP packets it receives by kind, and, as a publisher,
-/// sends synthetic Opus and VP8 packets.
-struct Peer {
-    pc: Arc<RTCPeerConnection>,
-    commands: mpsc::UnboundedSender<Value>,
-    events: mpsc::UnboundedReceiver<Value>,
-    audio: Arc<AtomicUsize>,
-    video: Arc<AtomicUsize>,
-}
-
-impl Peer {
-    async fn join(app: &TestApp, user: &User, channel: &str, publish: bool) -> Peer {
-        let mut media = MediaEngine::default();
-        media.register_default_codecs().unwrap();
-        let registry = register_default_interceptors(Registry::new(), &mut media).unwrap();
-        let api = APIBuilder::new().with_media_engine(media).with_interceptor_registry(registry).build();
-        let pc = Arc::new(api.new_peer_connection(RTCConfiguration::default()).await.unwrap());
-        if publish {
-            for (mime, clock, channels, id) in
-                [(MIME_TYPE_OPUS, 48_000, 2, "mic"), (MIME_TYPE_VP8, 90_000, 0, "camera")]
-            {
-                let cap = RTCRtpCodecCapability {
-                    mime_type: mime.into(),
-                    clock_rate: clock,
-                    channels,
-                    ..Default::default()
-                };
-                let track = Arc::new(TrackLocalStaticRTP::new(cap, id.into(), "me".into()));
-                pc.add_track(track.clone() as Arc<dyn TrackLocal + Send + Sync>).await.unwrap();
-                tokio::spawn(pump(track, mime == MIME_TYPE_OPUS));
-            }
-        }
-        let (audio, video) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let (a, v) = (audio.clone(), video.clone());
-        pc.on_track(Box::new(move |track, _, _| {
-            let counter = if track.kind() == RTPCodecType::Audio { a.clone() } else { v.clone() };
-            tokio::spawn(async move {
-                while track.read_rtp().await.is_ok() {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-            Box::pin(async {})
-        }));
-        let mut ws = connect_as(app, user).await;
-        send(&mut ws, json!({"type": "VOICE_JOIN", "channel_id": channel})).await;
-        let (commands, mut outgoing) = mpsc::unbounded_channel::<Value>();
-        let (seen, events) = mpsc::unbounded_channel::<Value>();
-        let signalling = pc.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    Some(c) = outgoing.recv() => send(&mut ws, c).await,
-                    frame = ws.next() => {
-                        let Some(Ok(Message::Text(text))) = frame else {
-                            if matches!(frame, Some(Ok(_))) { continue } else { break }
-                        };
-                        let e: Value = serde_json::from_str(&text).unwrap();
-                        match e["type"].as_str() {
-                            Some("RTC_OFFER") => {
-                                let offer = RTCSessionDescription::offer(e["sdp"].as_str().unwrap().into()).unwrap();
-                                signalling.set_remote_description(offer).await.unwrap();
-                                let answer = signalling.create_answer(None).await.unwrap();
-                                let mut gathered = signalling.gathering_complete_promise().await;
-                                signalling.set_local_description(answer).await.unwrap();
-                                let _ = gathered.recv().await;
-                                let sdp = signalling.local_description().await.unwrap().sdp;
-                                send(&mut ws, json!({"type": "RTC_ANSWER", "sdp": sdp})).await;
-                            }
-                            Some("RTC_CANDIDATE") => {
-                                let init = RTCIceCandidateInit {
-                                    candidate: e["candidate"].as_str().unwrap().into(),
-                                    sdp_mid: e["sdp_mid"].as_str().map(Into::into),
-                                    sdp_mline_index: e["sdp_mline_index"].as_u64().map(|i| i as u16),
-                                    username_fragment: None,
-                                };
-                                let _ = signalling.add_ice_candidate(init).await;
-                            }
-                            _ => { let _ = seen.send(e); }
-                        }
-                    }
-                }
-            }
-        });
-        Peer { pc, commands, events, audio, video }
-    }
-
-    /// Waits until `count` passes `at_least`.
-    async fn until(count: &AtomicUsize, at_least: usize, what: &str) {
-        tokio::time::timeout(Duration::from_secs(15), async {
-            while count.load(Ordering::Relaxed) < at_least {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| {
-            panic!("{what}: {} of {at_least} packets in 15 s", count.load(Ordering::Relaxed))
-        });
-    }
-
-    /// The next event of `kind` this peer's connection received.
-    async fn next(&mut self, kind: &str) -> Value {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                let e = self.events.recv().await.expect("connection open");
-                if e["type"] == kind {
-                    return e;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("a {kind} within 10 s"))
-    }
-}
-
-/// Writes a synthetic packet every 20 ms (audio) or 33 ms (video) until the track is gone.
-async fn pump(track: Arc<TrackLocalStaticRTP>, audio: bool) {
-    let (every, step, payload): (u64, u32, Vec<u8>) = if audio {
-        (20, 960, vec![0xfc, 0xff, 0xfe])
-    } else {
-        (33, 3000, vec![0x10, 0x00, 0x9d, 0x01, 0x2a])
-    };
-    let mut tick = tokio::time::interval(Duration::from_millis(every));
-    for n in 0u32.. {
-        tick.tick().await;
-        let packet = Packet {
-            header: Header {
-                version: 2,
-                marker: true,
-                sequence_number: n as u16,
-                timestamp: n.wrapping_mul(step),
-                ..Default::default()
-            },
-            payload: payload.clone().into(),
-        };
-        if track.write_rtp(&packet).await.is_err() {
-            break;
-        }
-    }
-}
-
 async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
@@ -314,11 +158,13 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     let lounge = voice_channel(&app, &ana, &ws, 0).await;
 
     // Ana listens; Bob publishes a microphone and a camera.
-    let mut listener = Peer::join(&app, &ana, &lounge, false).await;
+    let gateway = format!("ws://127.0.0.1:{}/ws", app.port);
+    let mut listener = Peer::join(&gateway, &ana.token, &lounge, false).await;
     listener.next("VOICE_JOINED").await;
-    let speaker = Peer::join(&app, &bob, &lounge, true).await;
-    Peer::until(&listener.audio, 25, "audio from Bob").await;
-    Peer::until(&listener.video, 15, "video from Bob").await;
+    let speaker = Peer::join(&gateway, &bob.token, &lounge, true).await;
+    let heard = listener.received.clone();
+    until(|| heard.audio(), 25, "audio from Bob").await;
+    until(|| heard.video(), 15, "video from Bob").await;
 
     // Ana (the owner) mutes Bob for everyone: his audio stops reaching her, his video does not.
     listener
@@ -331,16 +177,15 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
             break;
         }
     }
-    let audio_then = listener.audio.load(Ordering::Relaxed);
-    let video_then = listener.video.load(Ordering::Relaxed);
-    Peer::until(&listener.video, video_then + 45, "video while Bob is muted").await;
-    let leaked = listener.audio.load(Ordering::Relaxed) - audio_then;
+    let (audio_then, video_then) = (heard.audio(), heard.video());
+    until(|| heard.video(), video_then + 45, "video while Bob is muted").await;
+    let leaked = heard.audio() - audio_then;
     assert!(leaked <= 5, "{leaked} audio packets reached Ana while Bob was muted (only those in flight may)");
     listener
         .commands
         .send(json!({"type": "VOICE_MUTE", "channel_id": lounge, "user_id": bob.id, "muted": false}))
         .unwrap();
-    Peer::until(&listener.audio, audio_then + leaked + 25, "audio after unmuting").await;
+    until(|| heard.audio(), audio_then + leaked + 25, "audio after unmuting").await;
 
     // Bob's connection closes: he leaves the call, and the server lets go of his peer.
     speaker.commands.send(json!({"type": "VOICE_LEAVE"})).unwrap();

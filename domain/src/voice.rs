@@ -99,6 +99,11 @@ impl Rooms {
         out
     }
 
+    /// The channels with a call going on.
+    pub fn channels(&self) -> Vec<Id> {
+        self.inner.lock().expect("rooms lock").keys().copied().collect()
+    }
+
     pub fn participants(&self, channel: Id) -> Vec<Participant> {
         self.inner.lock().expect("rooms lock").get(&channel).cloned().unwrap_or_default()
     }

@@ -63,6 +63,7 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     sweeper: SessionSweeper,
     deliverer: Deliverer,
+    sfu: crate::rtc::sfu::Sfu,
 }
 
 impl Application {
@@ -89,6 +90,7 @@ impl Application {
             public_url: public_url.clone(),
         };
         let queued = services.hub.deliveries_queued();
+        let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let leptos_options = LeptosOptions::builder()
             .output_name("parley")
             .site_root(config.site_root.display().to_string())
@@ -102,7 +104,7 @@ impl Application {
             leptos_options: leptos_options.clone(),
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
-            sfu: crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?,
+            sfu: sfu.clone(),
         };
 
         let session_store = DbSessionStore::new(store.clone());
@@ -161,6 +163,7 @@ impl Application {
             shutdown,
             sweeper: SessionSweeper::new(session_store),
             deliverer,
+            sfu,
         })
     }
 
@@ -174,10 +177,11 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let Application { listener, router, store, shutdown, sweeper, deliverer, .. } = self;
+        let Application { listener, router, store, shutdown, sweeper, deliverer, sfu, .. } = self;
         let workers = [
             tokio::spawn(sweeper.run(shutdown.subscribe())),
             tokio::spawn(deliverer.run(shutdown.subscribe())),
+            tokio::spawn(sfu.run(shutdown.subscribe())),
         ];
         let stopping = async move {
             stop.await;

@@ -31,6 +31,7 @@ impl Hub {
         let left = self.store.remove_workspace_member(ws, user).await?;
         self.audit(ws, actor, "member.kick", Some(user), None, "Removed from the workspace".into()).await?;
         self.announce_departure(ws, user, left);
+        self.refresh_calls(ws).await?;
         Ok(())
     }
 
@@ -48,6 +49,7 @@ impl Hub {
         };
         self.audit(ws, actor, "member.ban", Some(user), None, summary).await?;
         self.announce_departure(ws, user, left);
+        self.refresh_calls(ws).await?;
         Ok(())
     }
 
@@ -81,7 +83,7 @@ impl Hub {
         let summary =
             if minutes > 0 { format!("Timed out for {minutes} minutes") } else { "Timeout lifted".into() };
         self.audit(ws, actor, "member.timeout", Some(user), None, summary).await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(until)
     }
 

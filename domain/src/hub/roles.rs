@@ -37,8 +37,11 @@ fn names(p: Perms) -> String {
 }
 
 impl Hub {
-    pub(super) fn workspace_changed(&self, ws: Id) {
+    /// Roles, permissions or timeouts changed in `ws`: pages reload what
+    /// depends on them, and calls re-read who may speak or stay.
+    pub(super) async fn workspace_changed(&self, ws: Id) -> Result<()> {
         self.bus.publish(Audience::Workspace(ws), EventKind::WorkspaceUpdated { workspace_id: ws });
+        self.refresh_calls(ws).await
     }
 
     pub(super) async fn audit(
@@ -85,7 +88,7 @@ impl Hub {
         self.store.create_role(&role).await?;
         let summary = format!("Created role {} with {}", role.name, names(role.permissions));
         self.audit(ws, actor, "role.create", None, Some(role.id), summary).await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(role)
     }
 
@@ -125,7 +128,7 @@ impl Hub {
             if said.is_empty() { "no change".into() } else { said.join("; ") }
         );
         self.audit(ws, actor, "role.update", None, Some(role.id), summary).await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(role)
     }
 
@@ -139,7 +142,7 @@ impl Hub {
         self.store.delete_role(role.id).await?;
         self.audit(ws, actor, "role.delete", None, Some(role.id), format!("Deleted role {}", role.name))
             .await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(())
     }
 
@@ -175,7 +178,7 @@ impl Hub {
         let summary =
             format!("Role order: {}", order.iter().map(|id| by_id(*id)).collect::<Vec<_>>().join(" > "));
         self.audit(ws, actor, "role.reorder", None, None, summary).await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         self.store.roles(ws).await
     }
 
@@ -204,7 +207,7 @@ impl Hub {
                 if on { ("member.role_add", "Gave") } else { ("member.role_remove", "Took") };
             let summary = format!("{verb} role {}", role.name);
             self.audit(ws, actor, action, Some(user), Some(role.id), summary).await?;
-            self.workspace_changed(ws);
+            self.workspace_changed(ws).await?;
         }
         Ok(())
     }
@@ -246,7 +249,7 @@ impl Hub {
             OverrideTarget::Role(_) => None,
         };
         self.audit(ch.workspace_id, actor, "channel.permissions", target_user, Some(ch.id), summary).await?;
-        self.workspace_changed(ch.workspace_id);
+        self.workspace_changed(ch.workspace_id).await?;
         Ok(())
     }
 
@@ -310,7 +313,7 @@ impl Hub {
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
         self.bus.publish(audience, EventKind::ChannelUpdated(ch.clone()));
-        self.workspace_changed(ch.workspace_id);
+        self.workspace_changed(ch.workspace_id).await?;
         Ok(ch)
     }
 
@@ -333,7 +336,7 @@ impl Hub {
         self.store.create_category(&c).await?;
         self.audit(ws, actor, "category.create", None, Some(c.id), format!("Created category {}", c.name))
             .await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(c)
     }
 
@@ -350,7 +353,7 @@ impl Hub {
             None => ("category.delete", "Deleted a category".to_string()),
         };
         self.audit(ws, actor, action, None, Some(category), summary).await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(())
     }
 
@@ -389,7 +392,7 @@ impl Hub {
         );
         self.store.set_channel_order(ws, &order).await?;
         self.audit(ws, actor, "channel.reorder", None, None, "Rearranged the channels".into()).await?;
-        self.workspace_changed(ws);
+        self.workspace_changed(ws).await?;
         Ok(())
     }
 }

@@ -95,6 +95,47 @@ impl Hub {
         self.rooms.participants(channel)
     }
 
+    /// Re-reads, for everyone in `ws`'s calls, whether they may still be
+    /// there and speak (after roles, overrides, a timeout, a kick or a ban):
+    /// who may no longer join leaves, who may no longer speak is no longer
+    /// forwarded. Everyone hears what changed.
+    pub(super) async fn refresh_calls(&self, ws: Id) -> Result<()> {
+        for channel in self.rooms.channels() {
+            let Some(ch) = self.store.channel(channel).await? else { continue };
+            if ch.workspace_id != ws {
+                continue;
+            }
+            let mut changed = false;
+            for p in self.rooms.participants(channel) {
+                let facts = match self.channel_facts(channel, p.user.id).await {
+                    // A timeout keeps one in the call, silent.
+                    Ok((_, f))
+                        if permissions::join_voice(f).is_ok()
+                            || (permissions::view_channel(f).is_ok() && f.ws.timed_out_until.is_some()) =>
+                    {
+                        Some(f)
+                    }
+                    _ => None,
+                };
+                match facts {
+                    None => {
+                        self.rooms.leave(p.session);
+                        changed = true;
+                    }
+                    Some(f) if permissions::speak(f) != p.can_speak => {
+                        self.rooms.update(channel, p.user.id, |x| x.can_speak = permissions::speak(f));
+                        changed = true;
+                    }
+                    Some(_) => {}
+                }
+            }
+            if changed {
+                self.announce_voice(&ch, self.rooms.participants(channel));
+            }
+        }
+        Ok(())
+    }
+
     async fn announce_voice_of(&self, channel: Id, people: Vec<Participant>) -> Result<()> {
         if let Some(ch) = self.store.channel(channel).await? {
             self.announce_voice(&ch, people);

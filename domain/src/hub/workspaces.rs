@@ -117,6 +117,7 @@ impl Hub {
         permissions::leave_workspace(facts)?;
         let left = self.store.remove_workspace_member(ws, actor).await?;
         self.announce_departure(ws, actor, left);
+        self.refresh_calls(ws).await?;
         Ok(())
     }
 
@@ -254,7 +255,7 @@ impl Hub {
             }
         }
         if facts.is_guest {
-            self.workspace_changed(ws.id);
+            self.workspace_changed(ws.id).await?;
         }
         let open = match channel {
             Some(ch) => ch,

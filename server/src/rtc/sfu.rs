@@ -172,12 +172,55 @@ impl Sfu {
 
     /// Mutes or unmutes someone for everyone (a moderator's decision).
     pub async fn mute(&self, actor: Id, channel: Id, target: Id, muted: bool) -> Result<(), ApiError> {
-        let changed = self.hub.mute_in_call(actor, channel, target, muted).await?;
-        let rooms = self.rooms.lock().await;
-        if let Some(peer) = rooms.get(&channel).and_then(|r| r.peers.get(&changed.session)) {
-            peer.audible.store(changed.forwarded(), Ordering::Relaxed);
-        }
+        self.hub.mute_in_call(actor, channel, target, muted).await?;
         Ok(())
+    }
+
+    /// Follows who is in each call as the hub has it: whoever is no longer
+    /// there (kicked, banned, no longer allowed) is dropped, and each
+    /// publisher's audio is forwarded only while they may be heard (speak,
+    /// not muted by a moderator). It reads the hub's current state on each
+    /// change, so events arriving late cannot undo a newer one.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut events = self.hub.bus().subscribe();
+        loop {
+            let channel = tokio::select! {
+                e = events.recv() => match e {
+                    Ok(e) => match e.kind {
+                        domain::events::EventKind::VoiceState { channel_id, .. } => Some(channel_id),
+                        _ => None,
+                    },
+                    // Missed some: check every call.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                _ = shutdown.changed() => break,
+            };
+            let channels = match channel {
+                Some(c) => vec![c],
+                None => self.rooms.lock().await.keys().copied().collect(),
+            };
+            for channel in channels {
+                self.follow(channel).await;
+            }
+        }
+    }
+
+    async fn follow(&self, channel: Id) {
+        let people = self.hub.in_call(channel);
+        let gone: Vec<u64> = {
+            let rooms = self.rooms.lock().await;
+            let Some(room) = rooms.get(&channel) else { return };
+            for (session, peer) in &room.peers {
+                if let Some(p) = people.iter().find(|p| p.session == *session) {
+                    peer.audible.store(p.forwarded(), Ordering::Relaxed);
+                }
+            }
+            room.peers.keys().filter(|s| self.hub.voice_channel_of(**s) != Some(channel)).copied().collect()
+        };
+        for session in gone {
+            self.drop_peer(session, "You are no longer in this call.").await;
+        }
     }
 
     /// Removes `session`'s peer: its connection closes and what it published

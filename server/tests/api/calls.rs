@@ -147,6 +147,13 @@ async fn call_rooms(app: TestApp) -> TestApp {
     // Leaving by command.
     send(&mut cat_ws, json!({"type": "VOICE_LEAVE"})).await;
     state_with(&mut dan_ws, &lounge, 1).await;
+
+    // Kicked from the workspace, Bob is out of the call at once, and told so.
+    let kick = format!("/api/communication/workspaces/{ws}/members/{}/kick/", bob.id);
+    assert_eq!(ana.post(&app, &kick, json!({})).await.status(), StatusCode::NO_CONTENT);
+    state_with(&mut dan_ws, &lounge, 0).await;
+    let left = next_of(&mut bob_ws, "VOICE_LEFT").await;
+    assert_eq!(left["channel_id"], lounge.as_str());
     app
 }
 
@@ -186,6 +193,21 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
         .send(json!({"type": "VOICE_MUTE", "channel_id": lounge, "user_id": bob.id, "muted": false}))
         .unwrap();
     until(|| heard.audio(), audio_then + leaked + 25, "audio after unmuting").await;
+
+    // Speak taken from Bob in this channel while he talks: his audio stops reaching Ana again.
+    let perms = format!("/api/communication/channels/{lounge}/permissions/");
+    let deny = json!({"target_kind": "member", "target_id": bob.id, "allow": [], "deny": ["speak"]});
+    assert_eq!(ana.put(&app, &perms, deny).await.status(), StatusCode::NO_CONTENT);
+    loop {
+        let s = listener.next("VOICE_STATE").await;
+        if s["participants"].as_array().unwrap().iter().any(|p| p["can_speak"] == false) {
+            break;
+        }
+    }
+    let (audio_then, video_then) = (heard.audio(), heard.video());
+    until(|| heard.video(), video_then + 45, "video without speak").await;
+    let leaked = heard.audio() - audio_then;
+    assert!(leaked <= 5, "{leaked} audio packets reached Ana after Bob lost speak");
 
     // Bob's connection closes: he leaves the call, and the server lets go of his peer.
     speaker.commands.send(json!({"type": "VOICE_LEAVE"})).unwrap();

@@ -157,6 +157,25 @@ async fn call_rooms(app: TestApp) -> TestApp {
     app
 }
 
+/// Once the call says someone's `flag` is `value`, their audio stops
+/// reaching `listener` while video goes on (45 more video packets); only
+/// packets already in flight may arrive. Returns the audio count then and
+/// how many leaked.
+async fn silenced(listener: &mut Peer, flag: &str, value: bool) -> (usize, usize) {
+    loop {
+        let s = listener.next("VOICE_STATE").await;
+        if s["participants"].as_array().unwrap().iter().any(|p| p[flag] == value) {
+            break;
+        }
+    }
+    let heard = listener.received.clone();
+    let (audio_then, video_then) = (heard.audio(), heard.video());
+    until(|| heard.video(), video_then + 45, "video going on").await;
+    let leaked = heard.audio() - audio_then;
+    assert!(leaked <= 5, "{leaked} audio packets arrived once {flag} was {value} (only those in flight may)");
+    (audio_then, leaked)
+}
+
 async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
@@ -178,16 +197,7 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
         .commands
         .send(json!({"type": "VOICE_MUTE", "channel_id": lounge, "user_id": bob.id, "muted": true}))
         .unwrap();
-    loop {
-        let s = listener.next("VOICE_STATE").await;
-        if s["participants"].as_array().unwrap().iter().any(|p| p["server_muted"] == true) {
-            break;
-        }
-    }
-    let (audio_then, video_then) = (heard.audio(), heard.video());
-    until(|| heard.video(), video_then + 45, "video while Bob is muted").await;
-    let leaked = heard.audio() - audio_then;
-    assert!(leaked <= 5, "{leaked} audio packets reached Ana while Bob was muted (only those in flight may)");
+    let (audio_then, leaked) = silenced(&mut listener, "server_muted", true).await;
     listener
         .commands
         .send(json!({"type": "VOICE_MUTE", "channel_id": lounge, "user_id": bob.id, "muted": false}))
@@ -198,16 +208,7 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     let perms = format!("/api/communication/channels/{lounge}/permissions/");
     let deny = json!({"target_kind": "member", "target_id": bob.id, "allow": [], "deny": ["speak"]});
     assert_eq!(ana.put(&app, &perms, deny).await.status(), StatusCode::NO_CONTENT);
-    loop {
-        let s = listener.next("VOICE_STATE").await;
-        if s["participants"].as_array().unwrap().iter().any(|p| p["can_speak"] == false) {
-            break;
-        }
-    }
-    let (audio_then, video_then) = (heard.audio(), heard.video());
-    until(|| heard.video(), video_then + 45, "video without speak").await;
-    let leaked = heard.audio() - audio_then;
-    assert!(leaked <= 5, "{leaked} audio packets reached Ana after Bob lost speak");
+    silenced(&mut listener, "can_speak", false).await;
 
     // Bob's connection closes: he leaves the call, and the server lets go of his peer.
     speaker.commands.send(json!({"type": "VOICE_LEAVE"})).unwrap();

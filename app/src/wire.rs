@@ -696,6 +696,10 @@ pub enum GatewayCommand {
         muted: bool,
         camera: bool,
     },
+    /// About to share the screen: the server offers one more incoming video
+    /// track; the client attaches its screen to it when answering. (Stopping
+    /// the screen track ends it for everyone.)
+    VoiceScreen,
     /// Mute or unmute someone for everyone in a call (mute_members).
     VoiceMute {
         channel_id: String,

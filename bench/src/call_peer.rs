@@ -29,11 +29,12 @@ use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Packets counted by kind.
+/// Packets counted by kind, and how many video tracks arrived.
 #[derive(Default)]
 pub struct Counts {
     pub audio: AtomicUsize,
     pub video: AtomicUsize,
+    pub video_tracks: AtomicUsize,
 }
 
 impl Counts {
@@ -43,6 +44,10 @@ impl Counts {
 
     pub fn video(&self) -> usize {
         self.video.load(Ordering::Relaxed)
+    }
+
+    pub fn video_tracks(&self) -> usize {
+        self.video_tracks.load(Ordering::Relaxed)
     }
 
     fn add(&self, kind: RTPCodecType) {
@@ -94,6 +99,9 @@ impl Peer {
         let counts = received.clone();
         pc.on_track(Box::new(move |track, _, _| {
             let counts = counts.clone();
+            if track.kind() == RTPCodecType::Video {
+                counts.video_tracks.fetch_add(1, Ordering::Relaxed);
+            }
             // The handler must return: tracks are announced one after another.
             tokio::spawn(async move {
                 while track.read_rtp().await.is_ok() {
@@ -110,6 +118,20 @@ impl Peer {
         let (seen, events) = mpsc::unbounded_channel::<Value>();
         tokio::spawn(signal(ws, pc.clone(), outgoing, seen));
         Peer { pc, commands, events, received, sent }
+    }
+
+    /// Shares a (synthetic) screen: one more VP8 track, offered by the server
+    /// on request and attached when answering.
+    pub async fn share_screen(&self) {
+        let cap = RTCRtpCodecCapability {
+            mime_type: MIME_TYPE_VP8.into(),
+            clock_rate: 90_000,
+            ..Default::default()
+        };
+        let track = Arc::new(TrackLocalStaticRTP::new(cap, "screen".into(), "me-screen".into()));
+        self.pc.add_track(track.clone() as Arc<dyn TrackLocal + Send + Sync>).await.expect("screen track");
+        tokio::spawn(pump(track, RTPCodecType::Video, self.sent.clone()));
+        let _ = self.commands.send(json!({"type": "VOICE_SCREEN"}));
     }
 
     /// The next event of `kind` this peer's connection received, within 10 s.

@@ -152,6 +152,18 @@ impl Sfu {
         Ok(())
     }
 
+    /// Makes room for one more video track from `session` (a screen share)
+    /// and offers it.
+    pub async fn add_screen(&self, session: u64) -> Result<(), ApiError> {
+        let mut rooms = self.rooms.lock().await;
+        let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        let init =
+            RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, send_encodings: vec![] };
+        peer.pc.add_transceiver_from_kind(RTPCodecType::Video, Some(init)).await.map_err(internal)?;
+        offer(peer).await;
+        Ok(())
+    }
+
     /// Adds one of the client's ICE candidates.
     pub async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
         let pc = {

@@ -244,6 +244,7 @@ fn command_name(c: &GatewayCommand) -> &'static str {
         GatewayCommand::Activity { .. } => "ACTIVITY",
         GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
         GatewayCommand::VoiceLeave => "VOICE_LEAVE",
+        GatewayCommand::VoiceScreen => "VOICE_SCREEN",
         GatewayCommand::VoiceSelf { .. } => "VOICE_SELF",
         GatewayCommand::VoiceMute { .. } => "VOICE_MUTE",
         GatewayCommand::RtcAnswer { .. } => "RTC_ANSWER",
@@ -731,6 +732,20 @@ fn rows() -> Vec<Row> {
             cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await;
             got
         }),
+        custom!(
+            Covers::Gateway("VOICE_SCREEN"),
+            "in the voice channel's call",
+            P(FULL_MEMBERS),
+            |cx, cell| {
+                cx.command(cell.actor, GatewayCommand::VoiceJoin { channel_id: cx.voice.clone() }, None)
+                    .await;
+                // Accepted; the offer it causes waits for the answer to the first one,
+                // which this connection (no peer behind it) never sends.
+                let got = cx.command(cell.actor, GatewayCommand::VoiceScreen, None).await;
+                cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await;
+                got
+            }
+        ),
         custom!(Covers::Gateway("RTC_ANSWER"), "without being in a call", P(NOBODY), |cx, cell| {
             cx.command(cell.actor, GatewayCommand::RtcAnswer { sdp: s("v=0") }, None).await
         }),
@@ -1405,6 +1420,7 @@ async fn authorisation_matrix(app: TestApp) -> TestApp {
         GatewayCommand::Activity { active: true },
         GatewayCommand::VoiceJoin { channel_id: String::new() },
         GatewayCommand::VoiceLeave,
+        GatewayCommand::VoiceScreen,
         GatewayCommand::VoiceSelf { muted: false, camera: false },
         GatewayCommand::VoiceMute { channel_id: String::new(), user_id: String::new(), muted: false },
         GatewayCommand::RtcAnswer { sdp: String::new() },

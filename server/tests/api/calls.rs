@@ -210,6 +210,12 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     assert_eq!(ana.put(&app, &perms, deny).await.status(), StatusCode::NO_CONTENT);
     silenced(&mut listener, "can_speak", false).await;
 
+    // Bob shares his screen: a second video track reaches Ana, and flows.
+    speaker.share_screen().await;
+    until(|| heard.video_tracks(), 2, "a second video track (the screen)").await;
+    let video_then = heard.video();
+    until(|| heard.video(), video_then + 90, "camera and screen video").await;
+
     // Bob's connection closes: he leaves the call, and the server lets go of his peer.
     speaker.commands.send(json!({"type": "VOICE_LEAVE"})).unwrap();
     loop {

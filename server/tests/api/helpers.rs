@@ -89,8 +89,9 @@ impl TestApp {
         headers.insert("accept", "text/html,application/json;q=0.9".parse().unwrap());
         Client::builder()
             .cookie_store(true)
-            // A request that hangs fails the test instead of stalling the run.
-            .timeout(Duration::from_secs(30))
+            // A request that hangs fails the test instead of stalling the run
+            // (generous: the whole suite shares two cores with PostgreSQL).
+            .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .build()

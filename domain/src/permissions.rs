@@ -793,6 +793,19 @@ mod tests {
         }
     }
 
+    /// A public workspace owned by someone else (user 2).
+    fn workspace() -> Workspace {
+        Workspace {
+            id: Id(1),
+            name: "w".into(),
+            description: String::new(),
+            icon: String::new(),
+            is_private: false,
+            owner_id: Id(2),
+            created_at: 0,
+        }
+    }
+
     fn member() -> WorkspaceFacts {
         ws(false, Builtin::Member.default_permissions())
     }
@@ -919,22 +932,7 @@ mod tests {
     fn higher_roles_win_and_nobody_touches_a_role_at_or_above_their_own() {
         let roles =
             [role(1, 1, Builtin::Member.default_permissions()), role(4, 4, Perms::of(&[Perm::ManageRoles]))];
-        let me = WorkspaceFacts::member(
-            &Workspace {
-                id: Id(1),
-                name: "w".into(),
-                description: String::new(),
-                icon: String::new(),
-                is_private: false,
-                owner_id: Id(2),
-                created_at: 0,
-            },
-            ME,
-            false,
-            &roles,
-            None,
-            0,
-        );
+        let me = WorkspaceFacts::member(&workspace(), ME, false, &roles, None, 0);
         assert_eq!(me.top, 4);
         assert!(manage_role(me, 3, false).is_ok());
         assert_eq!(manage_role(me, 4, false).unwrap_err().kind(), ErrorKind::Forbidden);
@@ -1059,15 +1057,7 @@ mod tests {
 
     #[test]
     fn banned_people_cannot_join_and_the_owner_cannot_leave() {
-        let ws_ = Workspace {
-            id: Id(1),
-            name: "w".into(),
-            description: String::new(),
-            icon: String::new(),
-            is_private: false,
-            owner_id: Id(2),
-            created_at: 0,
-        };
+        let ws_ = workspace();
         assert!(join_workspace(WorkspaceFacts::outsider(&ws_, false), false).is_ok());
         let err = join_workspace(WorkspaceFacts::outsider(&ws_, true), true).unwrap_err();
         assert!(err.to_string().contains("banned"));

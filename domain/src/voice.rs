@@ -26,11 +26,6 @@ pub struct Participant {
 }
 
 impl Participant {
-    /// Whether the others hear them.
-    pub fn audible(&self) -> bool {
-        self.can_speak && !self.server_muted && !self.self_muted
-    }
-
     /// Whether the server forwards their audio (they may speak and no
     /// moderator muted them; muting oneself is the client's).
     pub fn forwarded(&self) -> bool {
@@ -163,7 +158,7 @@ mod tests {
         assert_eq!(rooms.leave(1), None);
         assert!(rooms.participants(b).is_empty());
         let muted = rooms.update(a, Id(2), |p| p.server_muted = true).unwrap();
-        assert!(!muted[0].audible());
+        assert!(!muted[0].forwarded());
         assert!(rooms.update(a, Id(99), |p| p.server_muted = true).is_none());
     }
 }

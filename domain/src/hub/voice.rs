@@ -83,13 +83,6 @@ impl Hub {
         Ok(())
     }
 
-    /// Who is in `channel`'s call, for someone who may see the channel.
-    pub async fn call_participants(&self, actor: Id, channel: Id) -> Result<Vec<Participant>> {
-        let (ch, facts) = self.channel_facts(channel, actor).await?;
-        permissions::view_channel(facts)?;
-        Ok(self.rooms.participants(ch.id))
-    }
-
     /// Everyone in `channel`'s call, as they are now (for the SFU's checks).
     pub fn in_call(&self, channel: Id) -> Vec<Participant> {
         self.rooms.participants(channel)

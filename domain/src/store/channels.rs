@@ -72,13 +72,7 @@ impl Store {
         .bind(ch.created_at)
         .execute(&mut **tx)
         .await
-        .map_err(|e| {
-            super::conflict_or(
-                e,
-                "name",
-                "A channel with that name exists in this workspace already. Choose another name.",
-            )
-        })?;
+        .map_err(name_taken)?;
         Self::insert_channel_member(tx, ch.id, ch.created_by, ch.created_at).await?;
         Ok(())
     }
@@ -269,13 +263,7 @@ impl Store {
         .bind(ch.id.0)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            super::conflict_or(
-                e,
-                "name",
-                "A channel with that name exists in this workspace already. Choose another name.",
-            )
-        })?;
+        .map_err(name_taken)?;
         Ok(())
     }
 
@@ -470,4 +458,13 @@ impl Store {
                 .await?;
         Ok(ids.into_iter().map(Id).collect())
     }
+}
+
+/// A channel name taken in its workspace, as the person should read it.
+fn name_taken(e: sqlx::Error) -> crate::error::Error {
+    super::conflict_or(
+        e,
+        "name",
+        "A channel with that name exists in this workspace already. Choose another name.",
+    )
 }

@@ -98,10 +98,6 @@ fn refused(tx: &mpsc::Sender<Message>, command: &str, result: Result<(), ApiErro
     }
 }
 
-fn parse_id(field: &'static str, raw: &str) -> Result<Id, ApiError> {
-    app::ssr::parse_id(field, raw)
-}
-
 pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown: watch::Receiver<bool>) {
     let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
     let (rtc_tx, mut rtc_rx) = mpsc::unbounded_channel::<GatewayEvent>();
@@ -197,7 +193,7 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
                             }
                         }
                         Ok(GatewayCommand::VoiceJoin { channel_id }) => {
-                            let joined = match parse_id("channel_id", &channel_id) {
+                            let joined = match app::ssr::parse_id("channel_id", &channel_id) {
                                 Ok(id) => sfu.join(session, user.id, id, rtc_tx.clone()).await,
                                 Err(e) => Err(e),
                             };
@@ -211,8 +207,9 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
                             refused(&tx, "VOICE_SELF", hub.set_call_self(session, muted, camera).await.map_err(ApiError::from));
                         }
                         Ok(GatewayCommand::VoiceMute { channel_id, user_id, muted }) => {
+                            use app::ssr::parse_id;
                             let done = match (parse_id("channel_id", &channel_id), parse_id("user_id", &user_id)) {
-                                (Ok(c), Ok(u)) => sfu.mute(user.id, c, u, muted).await,
+                                (Ok(c), Ok(u)) => hub.mute_in_call(user.id, c, u, muted).await.map(drop).map_err(ApiError::from),
                                 (Err(e), _) | (_, Err(e)) => Err(e),
                             };
                             refused(&tx, "VOICE_MUTE", done);

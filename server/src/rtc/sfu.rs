@@ -45,7 +45,6 @@ struct Published {
 }
 
 struct Peer {
-    user: Id,
     pc: Arc<RTCPeerConnection>,
     out: Outbox,
     /// What this peer receives: the published track's id → its sender here.
@@ -119,15 +118,8 @@ impl Sfu {
         });
         let mut rooms = self.rooms.lock().await;
         let room = rooms.entry(ch.id).or_default();
-        let mut peer = Peer {
-            user,
-            pc,
-            out,
-            senders: HashMap::new(),
-            awaiting_answer: false,
-            offer_again: false,
-            audible,
-        };
+        let mut peer =
+            Peer { pc, out, senders: HashMap::new(), awaiting_answer: false, offer_again: false, audible };
         for (id, t) in &room.tracks {
             if let Some(sender) = forward_to(&peer.pc, t).await {
                 peer.senders.insert(id.clone(), sender);
@@ -180,12 +172,6 @@ impl Sfu {
         if let Err(e) = self.hub.leave_voice(session).await {
             tracing::warn!(error = ?e, "could not announce that someone left a call");
         }
-    }
-
-    /// Mutes or unmutes someone for everyone (a moderator's decision).
-    pub async fn mute(&self, actor: Id, channel: Id, target: Id, muted: bool) -> Result<(), ApiError> {
-        self.hub.mute_in_call(actor, channel, target, muted).await?;
-        Ok(())
     }
 
     /// Follows who is in each call as the hub has it: whoever is no longer
@@ -269,7 +255,6 @@ impl Sfu {
         }
         drop(rooms);
         let _ = peer.pc.close().await;
-        let _ = peer.user;
     }
 
     /// Wires a new peer connection: candidates go to the client, incoming

@@ -333,11 +333,11 @@ impl From<domain::Error> for ApiError {
     }
 }
 
-/// The gateway event a domain event becomes on the wire.
 impl From<&domain::voice::Participant> for VoiceParticipantDto {
     fn from(p: &domain::voice::Participant) -> Self {
         VoiceParticipantDto {
             user: (&p.user).into(),
+            session: p.session,
             self_muted: p.self_muted,
             server_muted: p.server_muted,
             can_speak: p.can_speak,
@@ -346,6 +346,7 @@ impl From<&domain::voice::Participant> for VoiceParticipantDto {
     }
 }
 
+/// The gateway event a domain event becomes on the wire.
 impl From<&domain::events::EventKind> for GatewayEvent {
     fn from(kind: &domain::events::EventKind) -> Self {
         use domain::events::EventKind as K;

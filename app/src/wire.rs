@@ -652,6 +652,9 @@ pub struct IceCandidateDto {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VoiceParticipantDto {
     pub user: UserDto,
+    /// Their call's connection: the media they send arrives in streams
+    /// named `{session}-av` (microphone and camera) and `{session}-screen`.
+    pub session: u64,
     pub self_muted: bool,
     /// Muted for everyone by a moderator.
     pub server_muted: bool,
@@ -696,10 +699,12 @@ pub enum GatewayCommand {
         muted: bool,
         camera: bool,
     },
-    /// About to share the screen: the server offers one more incoming video
-    /// track; the client attaches its screen to it when answering. (Stopping
-    /// the screen track ends it for everyone.)
-    VoiceScreen,
+    /// `sharing: true`: about to share the screen; the server offers one more
+    /// incoming video track and the client attaches its screen to it when
+    /// answering. `sharing: false`: the share ended; it leaves everyone's view.
+    VoiceScreen {
+        sharing: bool,
+    },
     /// Mute or unmute someone for everyone in a call (mute_members).
     VoiceMute {
         channel_id: String,

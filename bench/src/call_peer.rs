@@ -29,12 +29,16 @@ use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Packets counted by kind, and how many video tracks arrived.
+/// Packets counted by kind, and how many video tracks arrived (of them,
+/// how many the server marked as screens).
 #[derive(Default)]
 pub struct Counts {
     pub audio: AtomicUsize,
     pub video: AtomicUsize,
     pub video_tracks: AtomicUsize,
+    pub screens: AtomicUsize,
+    /// Screen tracks that ended (their sender left this connection).
+    pub screens_ended: AtomicUsize,
 }
 
 impl Counts {
@@ -48,6 +52,14 @@ impl Counts {
 
     pub fn video_tracks(&self) -> usize {
         self.video_tracks.load(Ordering::Relaxed)
+    }
+
+    pub fn screens(&self) -> usize {
+        self.screens.load(Ordering::Relaxed)
+    }
+
+    pub fn screens_ended(&self) -> usize {
+        self.screens_ended.load(Ordering::Relaxed)
     }
 
     fn add(&self, kind: RTPCodecType) {
@@ -100,12 +112,19 @@ impl Peer {
         pc.on_track(Box::new(move |track, _, _| {
             let counts = counts.clone();
             if track.kind() == RTPCodecType::Video {
+                // Screens first: whoever sees the track count has seen this too.
+                if track.stream_id().ends_with("-screen") {
+                    counts.screens.fetch_add(1, Ordering::Relaxed);
+                }
                 counts.video_tracks.fetch_add(1, Ordering::Relaxed);
             }
             // The handler must return: tracks are announced one after another.
             tokio::spawn(async move {
                 while track.read_rtp().await.is_ok() {
                     counts.add(track.kind());
+                }
+                if track.stream_id().ends_with("-screen") {
+                    counts.screens_ended.fetch_add(1, Ordering::Relaxed);
                 }
             });
             Box::pin(async {})
@@ -120,6 +139,11 @@ impl Peer {
         Peer { pc, commands, events, received, sent }
     }
 
+    /// Stops sharing the screen.
+    pub fn stop_screen(&self) {
+        let _ = self.commands.send(json!({"type": "VOICE_SCREEN", "sharing": false}));
+    }
+
     /// Shares a (synthetic) screen: one more VP8 track, offered by the server
     /// on request and attached when answering.
     pub async fn share_screen(&self) {
@@ -131,7 +155,7 @@ impl Peer {
         let track = Arc::new(TrackLocalStaticRTP::new(cap, "screen".into(), "me-screen".into()));
         self.pc.add_track(track.clone() as Arc<dyn TrackLocal + Send + Sync>).await.expect("screen track");
         tokio::spawn(pump(track, RTPCodecType::Video, self.sent.clone()));
-        let _ = self.commands.send(json!({"type": "VOICE_SCREEN"}));
+        let _ = self.commands.send(json!({"type": "VOICE_SCREEN", "sharing": true}));
     }
 
     /// The next event of `kind` this peer's connection received, within 10 s.

@@ -26,10 +26,11 @@ pub struct Participant {
 }
 
 impl Participant {
-    /// Whether the server forwards their audio (they may speak and no
-    /// moderator muted them; muting oneself is the client's).
+    /// Whether the server forwards their audio: they may speak, no
+    /// moderator muted them, and they did not mute themselves (so "muted"
+    /// as the others see it holds even for a client that keeps sending).
     pub fn forwarded(&self) -> bool {
-        self.can_speak && !self.server_muted
+        self.can_speak && !self.server_muted && !self.self_muted
     }
 }
 

@@ -200,8 +200,9 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
                             refused(&tx, "VOICE_JOIN", joined);
                         }
                         Ok(GatewayCommand::VoiceLeave) => sfu.leave(session).await,
-                        Ok(GatewayCommand::VoiceScreen) => {
-                            refused(&tx, "VOICE_SCREEN", sfu.add_screen(session).await);
+                        Ok(GatewayCommand::VoiceScreen { sharing }) => {
+                            let done = if sharing { sfu.add_screen(session).await } else { sfu.stop_screen(session).await };
+                            refused(&tx, "VOICE_SCREEN", done);
                         }
                         Ok(GatewayCommand::VoiceSelf { muted, camera }) => {
                             refused(&tx, "VOICE_SELF", hub.set_call_self(session, muted, camera).await.map_err(ApiError::from));

@@ -23,10 +23,10 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::signaling_state::RTCSignalingState;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::{RTCRtpTransceiver, RTCRtpTransceiverInit};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 use webrtc::track::track_remote::TrackRemote;
@@ -54,6 +54,8 @@ struct Peer {
     offer_again: bool,
     /// Whether this peer's audio is forwarded (may speak, not muted by a moderator).
     audible: Arc<AtomicBool>,
+    /// The transceiver its camera arrives on (other incoming video is a screen).
+    camera: Weak<RTCRtpTransceiver>,
 }
 
 #[derive(Default)]
@@ -102,15 +104,17 @@ impl Sfu {
         // Moving from another call on this connection: that peer goes first.
         self.drop_peer(session, "").await;
         let pc = Arc::new(self.api.new_peer_connection(RTCConfiguration::default()).await.map_err(internal)?);
+        let mut camera = None;
         for kind in [RTPCodecType::Audio, RTPCodecType::Video] {
             let init = RTCRtpTransceiverInit {
                 direction: RTCRtpTransceiverDirection::Recvonly,
                 send_encodings: vec![],
             };
-            pc.add_transceiver_from_kind(kind, Some(init)).await.map_err(internal)?;
+            camera = Some(pc.add_transceiver_from_kind(kind, Some(init)).await.map_err(internal)?);
         }
+        let camera = Arc::downgrade(&camera.expect("two transceivers"));
         let audible = Arc::new(AtomicBool::new(me.forwarded()));
-        self.watch(&pc, session, ch.id, out.clone(), audible.clone());
+        self.watch(&pc, session, ch.id, out.clone(), audible.clone(), camera.clone());
         let _ = out.send(GatewayEvent::VoiceJoined {
             channel_id: ch.id.to_string(),
             can_speak: me.can_speak,
@@ -118,8 +122,15 @@ impl Sfu {
         });
         let mut rooms = self.rooms.lock().await;
         let room = rooms.entry(ch.id).or_default();
-        let mut peer =
-            Peer { pc, out, senders: HashMap::new(), awaiting_answer: false, offer_again: false, audible };
+        let mut peer = Peer {
+            pc,
+            out,
+            senders: HashMap::new(),
+            awaiting_answer: false,
+            offer_again: false,
+            audible,
+            camera,
+        };
         for (id, t) in &room.tracks {
             if let Some(sender) = forward_to(&peer.pc, t).await {
                 peer.senders.insert(id.clone(), sender);
@@ -152,6 +163,23 @@ impl Sfu {
         let init =
             RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, send_encodings: vec![] };
         peer.pc.add_transceiver_from_kind(RTPCodecType::Video, Some(init)).await.map_err(internal)?;
+        offer(peer).await;
+        Ok(())
+    }
+
+    /// Ends `session`'s screen share: the server stops receiving it, so it
+    /// leaves everyone else's connection, and the sharer's offer shows it inactive.
+    pub async fn stop_screen(&self, session: u64) -> Result<(), ApiError> {
+        let mut rooms = self.rooms.lock().await;
+        let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        let camera = peer.camera.upgrade();
+        for t in peer.pc.get_transceivers().await {
+            let receiving = t.direction() == RTCRtpTransceiverDirection::Recvonly;
+            let is_camera = camera.as_ref().is_some_and(|c| Arc::ptr_eq(c, &t));
+            if receiving && t.kind() == RTPCodecType::Video && !is_camera {
+                t.stop().await.map_err(internal)?;
+            }
+        }
         offer(peer).await;
         Ok(())
     }
@@ -266,6 +294,7 @@ impl Sfu {
         channel: Id,
         out: Outbox,
         audible: Arc<AtomicBool>,
+        camera: Weak<RTCRtpTransceiver>,
     ) {
         let to_client = out.clone();
         pc.on_ice_candidate(Box::new(move |c: Option<RTCIceCandidate>| {
@@ -292,30 +321,39 @@ impl Sfu {
         }));
         let sfu = self.clone();
         let publisher = Arc::downgrade(pc);
-        pc.on_track(Box::new(move |track, _, _| {
+        pc.on_track(Box::new(move |track, _, transceiver| {
             let (sfu, publisher, audible) = (sfu.clone(), publisher.clone(), audible.clone());
+            // Video on any other transceiver than the first is a screen share.
+            let stream = match camera.upgrade() {
+                Some(camera)
+                    if track.kind() == RTPCodecType::Video && !Arc::ptr_eq(&camera, &transceiver) =>
+                {
+                    format!("{session}-screen")
+                }
+                _ => format!("{session}-av"),
+            };
             // The handler must return: tracks are announced one after another.
-            tokio::spawn(async move { sfu.publish(session, channel, track, publisher, audible).await });
+            tokio::spawn(
+                async move { sfu.publish(session, channel, track, stream, publisher, audible).await },
+            );
             Box::pin(async {})
         }));
     }
 
-    /// Makes `track` of `session` available to everyone else in the call, and
+    /// Makes `track` of `session` available to everyone else in the call (in
+    /// `stream`, which tells them whose it is and whether it is a screen), and
     /// forwards its packets until it ends.
     async fn publish(
         &self,
         session: u64,
         channel: Id,
         track: Arc<TrackRemote>,
+        stream: String,
         publisher: Weak<RTCPeerConnection>,
         audible: Arc<AtomicBool>,
     ) {
         let id = format!("{session}-{}", track.id());
-        let local = Arc::new(TrackLocalStaticRTP::new(
-            track.codec().capability,
-            id.clone(),
-            format!("{session}-{}", track.stream_id()),
-        ));
+        let local = Arc::new(TrackLocalStaticRTP::new(track.codec().capability, id.clone(), stream));
         let published = Published { from: session, local: local.clone(), publisher, ssrc: track.ssrc() };
         {
             let mut rooms = self.rooms.lock().await;

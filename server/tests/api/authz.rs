@@ -244,7 +244,7 @@ fn command_name(c: &GatewayCommand) -> &'static str {
         GatewayCommand::Activity { .. } => "ACTIVITY",
         GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
         GatewayCommand::VoiceLeave => "VOICE_LEAVE",
-        GatewayCommand::VoiceScreen => "VOICE_SCREEN",
+        GatewayCommand::VoiceScreen { .. } => "VOICE_SCREEN",
         GatewayCommand::VoiceSelf { .. } => "VOICE_SELF",
         GatewayCommand::VoiceMute { .. } => "VOICE_MUTE",
         GatewayCommand::RtcAnswer { .. } => "RTC_ANSWER",
@@ -741,7 +741,7 @@ fn rows() -> Vec<Row> {
                     .await;
                 // Accepted; the offer it causes waits for the answer to the first one,
                 // which this connection (no peer behind it) never sends.
-                let got = cx.command(cell.actor, GatewayCommand::VoiceScreen, None).await;
+                let got = cx.command(cell.actor, GatewayCommand::VoiceScreen { sharing: true }, None).await;
                 cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await;
                 got
             }
@@ -1420,7 +1420,7 @@ async fn authorisation_matrix(app: TestApp) -> TestApp {
         GatewayCommand::Activity { active: true },
         GatewayCommand::VoiceJoin { channel_id: String::new() },
         GatewayCommand::VoiceLeave,
-        GatewayCommand::VoiceScreen,
+        GatewayCommand::VoiceScreen { sharing: true },
         GatewayCommand::VoiceSelf { muted: false, camera: false },
         GatewayCommand::VoiceMute { channel_id: String::new(), user_id: String::new(), muted: false },
         GatewayCommand::RtcAnswer { sdp: String::new() },

@@ -204,6 +204,12 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
         .unwrap();
     until(|| heard.audio(), audio_then + leaked + 25, "audio after unmuting").await;
 
+    // Bob mutes himself, though his client keeps sending: the server holds his audio back too.
+    speaker.commands.send(json!({"type": "VOICE_SELF", "muted": true, "camera": true})).unwrap();
+    let (audio_then, leaked) = silenced(&mut listener, "self_muted", true).await;
+    speaker.commands.send(json!({"type": "VOICE_SELF", "muted": false, "camera": true})).unwrap();
+    until(|| heard.audio(), audio_then + leaked + 25, "audio after unmuting himself").await;
+
     // Speak taken from Bob in this channel while he talks: his audio stops reaching Ana again.
     let perms = format!("/api/communication/channels/{lounge}/permissions/");
     let deny = json!({"target_kind": "member", "target_id": bob.id, "allow": [], "deny": ["speak"]});
@@ -213,8 +219,15 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     // Bob shares his screen: a second video track reaches Ana, and flows.
     speaker.share_screen().await;
     until(|| heard.video_tracks(), 2, "a second video track (the screen)").await;
+    assert_eq!(heard.screens(), 1, "the server marks the screen's stream as one");
     let video_then = heard.video();
     until(|| heard.video(), video_then + 90, "camera and screen video").await;
+
+    // He stops sharing: the screen leaves Ana's connection; his camera goes on.
+    speaker.stop_screen();
+    until(|| heard.screens_ended(), 1, "the screen track to end").await;
+    let video_then = heard.video();
+    until(|| heard.video(), video_then + 30, "camera video after the share").await;
 
     // Bob's connection closes: he leaves the call, and the server lets go of his peer.
     speaker.commands.send(json!({"type": "VOICE_LEAVE"})).unwrap();

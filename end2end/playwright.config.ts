@@ -24,7 +24,11 @@ export default defineConfig({
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        // Calls: a fake camera and microphone, and no permission prompts.
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+      ],
     },
   },
   projects: [

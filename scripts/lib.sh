@@ -51,6 +51,11 @@ ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then say "installing Chromium"; apt_install chromium; fi
 }
 
+# ffprobe checks that call recordings are media files players can read.
+ensure_ffmpeg() {
+  if ! command -v ffprobe >/dev/null; then say "installing ffmpeg (ffprobe)"; apt_install ffmpeg; fi
+}
+
 pg_ready() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
 ensure_postgres() {

@@ -410,11 +410,56 @@ impl From<&domain::events::EventKind> for GatewayEvent {
             K::WorkspaceUpdated { workspace_id } => {
                 GatewayEvent::WorkspaceUpdate { workspace_id: workspace_id.to_string() }
             }
-            K::VoiceState { workspace_id, channel_id, participants } => GatewayEvent::VoiceState {
+            K::CallRing { workspace_id, channel_id, from } => GatewayEvent::CallRing {
+                workspace_id: workspace_id.to_string(),
+                channel_id: channel_id.to_string(),
+                from: from.into(),
+            },
+            K::CallDeclined { workspace_id, channel_id, user } => GatewayEvent::CallDeclined {
+                workspace_id: workspace_id.to_string(),
+                channel_id: channel_id.to_string(),
+                user: user.into(),
+            },
+            K::VoiceState { workspace_id, channel_id, participants, recording } => GatewayEvent::VoiceState {
                 workspace_id: workspace_id.to_string(),
                 channel_id: channel_id.to_string(),
                 participants: participants.iter().map(VoiceParticipantDto::from).collect(),
+                recording: recording.as_ref().map(UserDto::from),
             },
         }
+    }
+}
+
+/// A meeting with who is in its call now (`call`).
+pub fn meeting_dto(
+    m: &domain::model::Meeting,
+    call: &[domain::voice::Participant],
+) -> crate::wire::MeetingDto {
+    let status = if m.ended_at.is_some() {
+        "ended"
+    } else if !call.is_empty() {
+        "live"
+    } else {
+        "scheduled"
+    };
+    let (id, ws, channel) = (m.id.to_string(), m.workspace_id.to_string(), m.channel_id.to_string());
+    crate::wire::MeetingDto {
+        url: crate::paths::channel(&ws, &channel),
+        ics_url: crate::paths::meeting_ics(&id),
+        id,
+        workspace_id: ws,
+        channel_id: channel,
+        title: m.title.clone(),
+        description: m.description.clone(),
+        organizer: (&m.organizer).into(),
+        participants: m.participants.iter().map(UserDto::from).collect(),
+        scheduled_start: domain::calendar::rfc3339(m.starts_at),
+        scheduled_end: domain::calendar::rfc3339(m.ends_at),
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+        enable_recording: m.enable_recording,
+        instant: m.instant,
+        status: status.into(),
+        call: call.iter().map(VoiceParticipantDto::from).collect(),
     }
 }

@@ -5,13 +5,16 @@
 //! - [`wire`]: DTOs, the API error, gateway events.
 //! - [`api`]: server functions.
 //! - [`pages`]: one component per route; [`components`]: the pieces they share.
-//! - [`live`] (browser only): the gateway connection.
+//! - [`live`] (browser only): the gateway connection; `call` (browser
+//!   only): the media and peer connection of a call.
 //! - `ssr` and `conversions` (server only): services, authentication, and
 //!   the domain-to-wire boundary.
 
 #![recursion_limit = "512"]
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+pub mod call;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod conversions;
@@ -60,6 +63,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let (hydrated, set_hydrated) = signal(false);
     provide_context(Hydrated(hydrated));
+    // The call outlives the page it started on.
+    provide_context(components::call::CallUi::new());
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {

@@ -80,14 +80,11 @@ fn watch_activity() {
 }
 
 /// Sends a command if the gateway is connected; dropped otherwise (commands
-/// are hints like "typing", never data that must arrive).
-pub fn send(command: &GatewayCommand) {
-    let Ok(text) = serde_json::to_string(command) else { return };
-    OUTBOX.with(|o| {
-        if let Some(tx) = o.borrow().as_ref() {
-            let _ = tx.unbounded_send(text);
-        }
-    });
+/// are hints like "typing", or a call's signalling, which starts over on
+/// the next connection). Returns whether it was sent.
+pub fn send(command: &GatewayCommand) -> bool {
+    let Ok(text) = serde_json::to_string(command) else { return false };
+    OUTBOX.with(|o| o.borrow().as_ref().is_some_and(|tx| tx.unbounded_send(text).is_ok()))
 }
 
 /// A live subscription; [`Subscription::cancel`] ends it.

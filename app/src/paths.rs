@@ -20,6 +20,18 @@ pub fn threads(workspace_id: &str) -> String {
 
 /// An attachment's download address (the name is for people and saving; the id decides).
 /// The workspace settings page (roles, members, channels, audit log).
+pub fn meetings(workspace_id: &str) -> String {
+    format!("/w/{workspace_id}/meetings")
+}
+
+pub fn meeting_ics(meeting_id: &str) -> String {
+    format!("/api/communication/meetings/{meeting_id}/ics/")
+}
+
+pub fn calendar_feed(token: &str) -> String {
+    format!("/calendar/{token}.ics")
+}
+
 pub fn settings(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/settings")
 }

@@ -202,6 +202,45 @@ pub struct ThreadSummaryDto {
     pub participants: Vec<UserDto>,
 }
 
+/// A meeting (seed 000): scheduled, or an instant call. Its call happens in
+/// the private voice channel `channel_id`; joining it means joining that call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MeetingDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub channel_id: String,
+    pub title: String,
+    pub description: String,
+    pub organizer: UserDto,
+    /// Invited people (the organizer not among them).
+    pub participants: Vec<UserDto>,
+    /// RFC 3339.
+    pub scheduled_start: String,
+    pub scheduled_end: String,
+    /// The same, in milliseconds since the epoch.
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub enable_recording: bool,
+    pub instant: bool,
+    /// `scheduled`, `live` (its call has people in it) or `ended`.
+    pub status: String,
+    /// Its page: the call's channel.
+    pub url: String,
+    /// Its iCalendar file.
+    pub ics_url: String,
+    /// Who is in its call now.
+    pub call: Vec<VoiceParticipantDto>,
+}
+
+/// A person's private calendar feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CalendarFeedDto {
+    /// Subscribe to it in a calendar app; anyone with it sees your meetings.
+    pub url: String,
+}
+
 /// A file attached to a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -610,6 +649,9 @@ pub enum GatewayEvent {
         workspace_id: String,
         channel_id: String,
         participants: Vec<VoiceParticipantDto>,
+        /// Who is recording the call, if anyone.
+        #[serde(default)]
+        recording: Option<UserDto>,
     },
     /// This connection is in the call: answer the `RTC_OFFER` that follows.
     VoiceJoined {
@@ -623,6 +665,19 @@ pub enum GatewayEvent {
     VoiceLeft {
         channel_id: String,
         reason: String,
+    },
+    /// Someone started a call in a direct conversation: ring (accept by
+    /// joining it with `VOICE_JOIN`, decline with `CALL_DECLINE`).
+    CallRing {
+        workspace_id: String,
+        channel_id: String,
+        from: UserDto,
+    },
+    /// Someone declined the call in a direct conversation.
+    CallDeclined {
+        workspace_id: String,
+        channel_id: String,
+        user: UserDto,
     },
     /// The server's session description for this connection's call; answer with `RTC_ANSWER`.
     RtcOffer {
@@ -704,6 +759,16 @@ pub enum GatewayCommand {
     /// answering. `sharing: false`: the share ended; it leaves everyone's view.
     VoiceScreen {
         sharing: bool,
+    },
+    /// Start (`true`) or stop recording the call this connection is in
+    /// (mute_members; stopping also by whoever started it). When it stops,
+    /// the files are posted in the call's channel.
+    VoiceRecord {
+        recording: bool,
+    },
+    /// Decline the call ringing in a direct conversation.
+    CallDecline {
+        channel_id: String,
     },
     /// Mute or unmute someone for everyone in a call (mute_members).
     VoiceMute {

@@ -47,6 +47,7 @@ pub enum Thing {
     File,
     Role,
     Category,
+    Meeting,
 }
 
 impl fmt::Display for Thing {
@@ -60,6 +61,7 @@ impl fmt::Display for Thing {
             Thing::Role => "Role",
             Thing::Category => "Category",
             Thing::File => "File",
+            Thing::Meeting => "Meeting",
         })
     }
 }

@@ -53,6 +53,20 @@ pub enum EventKind {
         workspace_id: Id,
         channel_id: Id,
         participants: Vec<crate::voice::Participant>,
+        /// Who is recording the call, if anyone.
+        recording: Option<crate::model::UserSummary>,
+    },
+    /// Someone started a call in a direct conversation: the others' pages ring.
+    CallRing {
+        workspace_id: Id,
+        channel_id: Id,
+        from: crate::model::UserSummary,
+    },
+    /// Someone declined a call in a direct conversation.
+    CallDeclined {
+        workspace_id: Id,
+        channel_id: Id,
+        user: crate::model::UserSummary,
     },
     ChannelDeleted {
         workspace_id: Id,

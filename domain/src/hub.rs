@@ -9,6 +9,7 @@
 mod accounts;
 mod channels;
 mod files;
+mod meetings;
 mod messages;
 mod moderation;
 mod roles;
@@ -18,6 +19,7 @@ mod workspaces;
 
 pub use accounts::Signup;
 pub use channels::NewChannel;
+pub use meetings::NewMeeting;
 pub use messages::Post;
 pub use roles::{ChannelSettings, RoleChange};
 pub use workspaces::NewWorkspace;

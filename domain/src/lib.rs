@@ -14,6 +14,7 @@
 //!   functions, REST handlers and the gateway all call.
 //! - [`session_store`]: tower-sessions' storage, kept in the database.
 
+pub mod calendar;
 pub mod error;
 pub mod events;
 pub mod files;

@@ -366,3 +366,33 @@ pub struct SearchHit {
     /// An HTML-escaped excerpt with `<mark>` around what matched.
     pub highlight: String,
 }
+
+/// A scheduled meeting (or an instant call). Its call happens in a private
+/// voice channel of its own whose members are the organizer and participants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meeting {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub channel_id: Id,
+    pub organizer: UserSummary,
+    pub title: String,
+    pub description: String,
+    /// Milliseconds since the epoch.
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// The organizer may record its call.
+    pub enable_recording: bool,
+    /// Started at once rather than scheduled.
+    pub instant: bool,
+    pub ended_at: Option<i64>,
+    pub created_at: i64,
+    /// Invited people, the organizer not among them.
+    pub participants: Vec<UserSummary>,
+}
+
+impl Meeting {
+    /// Whether `user` organises it or is invited.
+    pub fn includes(&self, user: Id) -> bool {
+        self.organizer.id == user || self.participants.iter().any(|p| p.id == user)
+    }
+}

@@ -742,12 +742,15 @@ pub fn react(f: ChannelFacts) -> Result<()> {
     Ok(())
 }
 
-/// Joining a voice channel's call: a voice channel one can see, not
-/// archived, with join_voice, and not timed out.
+/// Joining a call: in a voice channel or a direct conversation one can
+/// see, not archived, with join_voice, and not timed out.
 pub fn join_voice(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
-    if f.kind != ChannelKind::Voice {
-        return Err(Error::invalid("channel_id", "Calls happen in voice channels. Choose a voice channel."));
+    if f.kind != ChannelKind::Voice && f.kind != ChannelKind::Direct {
+        return Err(Error::invalid(
+            "channel_id",
+            "Calls happen in voice channels and direct conversations. Choose one of those.",
+        ));
     }
     if f.archived {
         return Err(Error::forbidden("This channel is archived; nobody can join its call."));
@@ -771,6 +774,47 @@ pub fn mute_in_call(f: ChannelFacts) -> Result<()> {
     view_channel(f)?;
     if !f.perms.has(Perm::MuteMembers) {
         return Err(missing("mute people in this call"));
+    }
+    Ok(())
+}
+
+/// Scheduling a meeting (or starting an instant call): members, not guests,
+/// not timed out.
+pub fn schedule_meeting(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if f.is_guest {
+        return Err(Error::forbidden("Guests cannot schedule meetings. Ask a member to invite you to one."));
+    }
+    if f.timed_out_until.is_some() {
+        return Err(Error::forbidden(
+            "You are timed out in this workspace and cannot schedule meetings for now.",
+        ));
+    }
+    Ok(())
+}
+
+/// Seeing a meeting (its page, its `.ics`, joining it): its organizer and
+/// the people invited, while they belong to the workspace. Others are told
+/// it does not exist.
+pub fn see_meeting(f: WorkspaceFacts, invited: bool) -> Result<()> {
+    if f.is_member && invited { Ok(()) } else { Err(Error::NotFound(Thing::Meeting)) }
+}
+
+/// Ending a meeting for everyone: its organizer, or who manages channels.
+pub fn end_meeting(f: WorkspaceFacts, invited: bool, organizer: bool) -> Result<()> {
+    see_meeting(f, invited || f.perms.has(Perm::ManageChannels))?;
+    if !organizer && !f.perms.has(Perm::ManageChannels) {
+        return Err(missing("end this meeting (only its organizer can)"));
+    }
+    Ok(())
+}
+
+/// Starting or stopping a recording of a call: those who moderate calls
+/// (mute_members) may.
+pub fn record_call(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if !f.perms.has(Perm::MuteMembers) {
+        return Err(missing("record this call"));
     }
     Ok(())
 }
@@ -1008,6 +1052,8 @@ mod tests {
         assert!(mute_in_call(moderator).is_ok());
         let archived = ChannelFacts { archived: true, ..voice };
         assert_eq!(join_voice(archived).unwrap_err().kind(), ErrorKind::Forbidden);
+        let direct = ChannelFacts { kind: ChannelKind::Direct, ..voice };
+        assert!(join_voice(direct).is_ok(), "a call in a direct conversation");
     }
 
     #[test]

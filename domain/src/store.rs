@@ -10,6 +10,7 @@
 
 mod channels;
 mod deliveries;
+mod meetings;
 mod messages;
 mod roles;
 mod sessions;

@@ -44,9 +44,18 @@ pub struct Joined {
     pub replaced: Option<u64>,
 }
 
+/// A call being recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    /// Who started it; the recording is posted in their name.
+    pub by: UserSummary,
+    pub started_at: i64,
+}
+
 #[derive(Clone, Default)]
 pub struct Rooms {
     inner: Arc<Mutex<HashMap<Id, Vec<Participant>>>>,
+    recordings: Arc<Mutex<HashMap<Id, Recording>>>,
 }
 
 impl Rooms {
@@ -108,6 +117,28 @@ impl Rooms {
     pub fn channel_of(&self, session: u64) -> Option<Id> {
         let rooms = self.inner.lock().expect("rooms lock");
         rooms.iter().find(|(_, r)| r.iter().any(|x| x.session == session)).map(|(id, _)| *id)
+    }
+
+    /// Marks `channel`'s call as recorded; refused if it already is.
+    pub fn start_recording(&self, channel: Id, recording: Recording) -> Result<()> {
+        let mut recordings = self.recordings.lock().expect("recordings lock");
+        if let Some(r) = recordings.get(&channel) {
+            return Err(Error::conflict(
+                "recording",
+                format!("{} is already recording this call.", r.by.display_name),
+            ));
+        }
+        recordings.insert(channel, recording);
+        Ok(())
+    }
+
+    /// Ends the recording of `channel`'s call, if there is one.
+    pub fn stop_recording(&self, channel: Id) -> Option<Recording> {
+        self.recordings.lock().expect("recordings lock").remove(&channel)
+    }
+
+    pub fn recording(&self, channel: Id) -> Option<Recording> {
+        self.recordings.lock().expect("recordings lock").get(&channel).cloned()
     }
 
     /// Changes one participant of `channel`; `None` when `user` is not in it.

@@ -117,7 +117,7 @@ pub async fn post_message(
                 body: &body,
                 nonce: nonce.as_deref().filter(|n| !n.is_empty()),
                 thread: crate::ssr::parse_optional_id("thread_id", thread_id.as_deref())?,
-                files: Vec::new(),
+                ..Default::default()
             };
             let (msg, _) = hub.post(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, post).await?;
             Ok(MessageDto::from(&msg))

@@ -1,4 +1,5 @@
 use crate::api::{CreateChannel, LeaveWorkspace, Logout, OpenDirect};
+use crate::components::call::{CallBar, IncomingCall};
 use crate::components::errors::{FieldError, field_error, form_error};
 use crate::wire::{CategoryDto, ChannelDto, ChannelKind, MeDto, WorkspaceDto};
 use leptos::prelude::*;
@@ -17,6 +18,9 @@ pub fn Sidebar(
     #[prop(optional)]
     categories: Vec<CategoryDto>,
 ) -> impl IntoView {
+    // Calls ring on every page of the workspace.
+    #[cfg(feature = "hydrate")]
+    crate::call::watch(crate::components::call::use_call(), me.id.clone());
     let create = ServerAction::<CreateChannel>::new();
     let open_dm = ServerAction::<OpenDirect>::new();
     let dm_value = open_dm.value();
@@ -110,6 +114,12 @@ pub fn Sidebar(
                     <FieldError id="channel-name-error" message=field_error(value, "name") />
                     <label for="channel-topic">"Topic"</label>
                     <input id="channel-topic" name="topic" maxlength="500" />
+                    <label for="channel-kind">"Type"</label>
+                    <select id="channel-kind" name="kind">
+                        <option value="text" selected=true>"Text: messages and threads"</option>
+                        <option value="voice">"Voice: calls with voice, video and screens"</option>
+                        <option value="announcement">"Announcement: only some may post"</option>
+                    </select>
                     <label class="check"><input type="checkbox" name="is_private" value="true" />
                         " Private: only people added to it can see it"</label>
                     <FieldError id="channel-error" message=form_error(value) />
@@ -117,6 +127,8 @@ pub fn Sidebar(
                 </ActionForm>
             </details>
             <div class="sidebar-foot">
+                <IncomingCall />
+                <CallBar />
                 <p class="me">{me.display_name.clone()} <span class="username">" @" {me.username.clone()}</span></p>
                 {(!is_owner).then(|| view! {
                     <ActionForm action=leave attr:class="inline">

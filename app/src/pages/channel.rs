@@ -1,6 +1,7 @@
 use crate::api::{
     AddChannelMember, ChannelViewDto, CreateInvite, JoinChannel, LeaveChannel, SetTopic, channel_view,
 };
+use crate::components::call::CallStage;
 use crate::components::composer::Composer;
 use crate::components::errors::{FieldError, field_error, form_error, page_error};
 #[cfg(feature = "hydrate")]
@@ -203,7 +204,10 @@ fn ChannelScreen(
             LiveEvent::Gateway(G::ChannelMemberAdd { channel, user_id })
                 if channel.workspace_id == ws_id && *user_id == my_id =>
             {
-                if channel.kind == ChannelKind::Direct {
+                if channel.id == channel_id && !is_member {
+                    // Joined this one (by joining its call): the composer replaces "Join".
+                    reload.update(|n| *n += 1);
+                } else if channel.kind == ChannelKind::Direct {
                     // Its members are not in the event: ask for the listing.
                     let id = channel.id.clone();
                     leptos::task::spawn_local(async move {
@@ -339,6 +343,14 @@ fn ChannelScreen(
     let (list_name, compose_name, join_name) = (label.clone(), label.clone(), label.clone());
     let (thread_ws, thread_ch, thread_me) = (workspace.id.clone(), channel.id.clone(), me.id.clone());
     let invite_ws = workspace.id.clone();
+    let stage = matches!(channel.kind, ChannelKind::Voice | ChannelKind::Direct).then(|| {
+        let id = channel.id.clone();
+        let call = Signal::derive(move || {
+            channels.with(|list| list.iter().find(|c| c.id == id).map(|c| c.call.clone()).unwrap_or_default())
+        });
+        view! { <CallStage channel=channel.clone() workspace_id=workspace.id.clone() me_id=me.id.clone() call /> }
+            .into_any()
+    });
     // In a direct conversation: whether the others are online, away or offline.
     let dm_presence = {
         let (others, me_id) = (channel.members.clone(), me.id.clone());
@@ -446,6 +458,7 @@ fn ChannelScreen(
             <Sidebar workspace=workspace.clone() channels current me=me.clone() categories />
             <main class="channel" aria-labelledby="channel-title">
                 {header}
+                {stage}
                 <MessageList messages older channel_id=list_id label=list_name cx=list_cx />
                 <p class="receipt" aria-live="polite">{receipt}</p>
                 <p class="typing" aria-live="polite">{move || typing_text(&typing.get())}</p>

@@ -110,7 +110,7 @@ impl Hub {
                 (l.unread, l.mentions) = (unread, mentions);
             }
             l.members = members.remove(&l.channel.id).unwrap_or_default();
-            if l.channel.kind == ChannelKind::Voice {
+            if matches!(l.channel.kind, ChannelKind::Voice | ChannelKind::Direct) {
                 l.call = self.rooms.participants(l.channel.id);
             }
         }

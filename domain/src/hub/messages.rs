@@ -23,6 +23,9 @@ pub struct Post<'a> {
     pub thread: Option<Id>,
     /// Received uploads (see [`crate::files`]); removed if the post fails.
     pub files: Vec<Upload>,
+    /// The files are a call recording the server made: the upload policy
+    /// (types, size) is for what people send, not for these.
+    pub recorded: bool,
 }
 
 impl Hub {
@@ -41,10 +44,16 @@ impl Hub {
     /// only once committed; the same `nonce` from the same author returns
     /// the first message again, with `false`: nothing new was created or
     /// published. Uploads not kept are deleted whatever happens.
+    /// (A recording's files stay where they are when posting fails.)
     pub async fn post(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
         let tmp: Vec<_> = post.files.iter().map(|f| f.tmp.clone()).collect();
+        let recorded = post.recorded;
         let result = self.post_inner(actor, channel, post).await;
-        self.files.remove(tmp).await;
+        if let (true, Err(e)) = (recorded, &result) {
+            tracing::error!(error = %e, files = ?tmp, "a call recording could not be posted; its files are kept");
+        } else {
+            self.files.remove(tmp).await;
+        }
         result
     }
 
@@ -80,9 +89,11 @@ impl Hub {
         msg.nonce = nonce.map(|n| n.into_inner());
         for f in &post.files {
             let policy = self.files.policy();
-            policy.check_name(&f.file_name)?;
-            if f.size > policy.max_bytes {
-                return Err(policy.too_large(&f.file_name));
+            if !post.recorded {
+                policy.check_name(&f.file_name)?;
+                if f.size > policy.max_bytes {
+                    return Err(policy.too_large(&f.file_name));
+                }
             }
             msg.attachments.push(Attachment {
                 id: Id::new(),

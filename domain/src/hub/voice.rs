@@ -4,7 +4,7 @@ use crate::events::{Audience, EventKind};
 use crate::id::Id;
 use crate::model::{Channel, UserSummary};
 use crate::permissions;
-use crate::voice::{Joined, Participant};
+use crate::voice::{Joined, Participant, Recording};
 
 impl Hub {
     /// Joins `channel`'s call on gateway connection `session`: a voice
@@ -29,10 +29,27 @@ impl Hub {
             joined_at: crate::now_ms(),
         };
         let joined = self.rooms.join(ch.id, ch.user_limit, me.clone())?;
+        // Who is in a voice channel's call is in its channel too: they see its
+        // chat (and the call's recordings) as they arrive.
+        if !facts.channel_member
+            && permissions::join_channel(facts).is_ok()
+            && self.store.add_channel_member(ch.id, actor, crate::now_ms()).await?
+        {
+            self.announce_channel_member(ch.clone(), actor);
+        }
         if let Some((left, people)) = &joined.left {
             self.announce_voice_of(*left, people.clone()).await?;
         }
         self.announce_voice(&ch, joined.participants.clone());
+        // The first one in a direct conversation's call rings the others.
+        if ch.kind == crate::model::ChannelKind::Direct && joined.participants.len() == 1 {
+            let ring = EventKind::CallRing {
+                workspace_id: ch.workspace_id,
+                channel_id: ch.id,
+                from: me.user.clone(),
+            };
+            self.bus.publish(Audience::Channel(ch.id), ring);
+        }
         Ok((ch, me, joined))
     }
 
@@ -136,13 +153,121 @@ impl Hub {
         Ok(())
     }
 
+    /// Declines a call ringing in direct conversation `channel`: the caller
+    /// is told, and the decliner's other pages stop ringing.
+    pub async fn decline_call(&self, actor: Id, channel: Id) -> Result<()> {
+        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        permissions::view_channel(facts)?;
+        if ch.kind != crate::model::ChannelKind::Direct {
+            return Err(Error::invalid("channel_id", "Only calls in direct conversations ring."));
+        }
+        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let declined = EventKind::CallDeclined {
+            workspace_id: ch.workspace_id,
+            channel_id: ch.id,
+            user: UserSummary::from(&user),
+        };
+        self.bus.publish(Audience::Channel(ch.id), declined);
+        Ok(())
+    }
+
+    /// Starts recording the call `session` is in (record_call); everyone in
+    /// it is told. Returns the call's channel and the recording.
+    pub async fn start_recording(&self, actor: Id, session: u64) -> Result<(Channel, Recording)> {
+        let ch = self.call_of(actor, session).await?;
+        let (_, facts) = self.channel_facts(ch.id, actor).await?;
+        if let Err(e) = permissions::record_call(facts) {
+            // A meeting's organizer may record it when it was scheduled so.
+            let meeting = self.store.meeting_of_channel(ch.id).await?;
+            if !meeting.is_some_and(|m| m.enable_recording && m.organizer.id == actor) {
+                return Err(e);
+            }
+        }
+        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let recording = Recording { by: UserSummary::from(&user), started_at: crate::now_ms() };
+        self.rooms.start_recording(ch.id, recording.clone())?;
+        self.audit(
+            ch.workspace_id,
+            actor,
+            "voice.record",
+            None,
+            Some(ch.id),
+            format!("Started recording #{}", ch.name),
+        )
+        .await?;
+        self.announce_voice(&ch, self.rooms.participants(ch.id));
+        Ok((ch, recording))
+    }
+
+    /// Stops the recording of the call `session` is in (whoever started it,
+    /// or anyone who may record).
+    pub async fn stop_recording(&self, actor: Id, session: u64) -> Result<(Channel, Recording)> {
+        let ch = self.call_of(actor, session).await?;
+        let current = self
+            .rooms
+            .recording(ch.id)
+            .ok_or_else(|| Error::invalid("recording", "This call is not being recorded."))?;
+        if current.by.id != actor {
+            let (_, facts) = self.channel_facts(ch.id, actor).await?;
+            permissions::record_call(facts)?;
+        }
+        let recording = self
+            .end_recording(&ch)
+            .ok_or_else(|| Error::invalid("recording", "This call is not being recorded."))?;
+        Ok((ch, recording))
+    }
+
+    /// Ends `ch`'s recording without asking (its call emptied); everyone is told.
+    pub fn end_recording(&self, ch: &Channel) -> Option<Recording> {
+        let recording = self.rooms.stop_recording(ch.id)?;
+        self.announce_voice(ch, self.rooms.participants(ch.id));
+        Some(recording)
+    }
+
+    /// Posts a finished recording's files in its call's channel, in the name
+    /// of who started it.
+    pub async fn post_recording(
+        &self,
+        ch: &Channel,
+        recording: &Recording,
+        files: Vec<crate::files::Upload>,
+    ) -> Result<crate::model::Message> {
+        let minutes = (crate::now_ms() - recording.started_at) / 60_000;
+        let length = match minutes {
+            0 => "under a minute".to_string(),
+            1 => "1 minute".to_string(),
+            n => format!("{n} minutes"),
+        };
+        let body =
+            format!("Recording of the call in 🔊 {} ({length}): one file per person and track.", ch.name);
+        let post = super::messages::Post { body: &body, recorded: true, files, ..Default::default() };
+        let (message, _) = self.post(recording.by.id, ch.id, post).await?;
+        Ok(message)
+    }
+
+    /// The channel of the call `session` is in, which must be `actor`'s.
+    async fn call_of(&self, actor: Id, session: u64) -> Result<Channel> {
+        let not_in_call = || Error::forbidden("This connection is not in a call. Join the call first.");
+        let channel = self.rooms.channel_of(session).ok_or_else(not_in_call)?;
+        if !self.rooms.participants(channel).iter().any(|p| p.session == session && p.user.id == actor) {
+            return Err(not_in_call());
+        }
+        self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))
+    }
+
     /// Tells those who may see the channel who is in its call.
     fn announce_voice(&self, ch: &Channel, participants: Vec<Participant>) {
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
+        let recording = self.rooms.recording(ch.id).map(|r| r.by);
         self.bus.publish(
             audience,
-            EventKind::VoiceState { workspace_id: ch.workspace_id, channel_id: ch.id, participants },
+            EventKind::VoiceState {
+                workspace_id: ch.workspace_id,
+                channel_id: ch.id,
+                participants,
+                recording,
+            },
         );
     }
 }

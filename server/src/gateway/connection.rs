@@ -204,6 +204,17 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
                             let done = if sharing { sfu.add_screen(session).await } else { sfu.stop_screen(session).await };
                             refused(&tx, "VOICE_SCREEN", done);
                         }
+                        Ok(GatewayCommand::CallDecline { channel_id }) => {
+                            let done = match app::ssr::parse_id("channel_id", &channel_id) {
+                                Ok(c) => hub.decline_call(user.id, c).await.map_err(ApiError::from),
+                                Err(e) => Err(e),
+                            };
+                            refused(&tx, "CALL_DECLINE", done);
+                        }
+                        Ok(GatewayCommand::VoiceRecord { recording }) => {
+                            let done = if recording { sfu.start_recording(user.id, session).await } else { sfu.stop_recording(user.id, session).await };
+                            refused(&tx, "VOICE_RECORD", done);
+                        }
                         Ok(GatewayCommand::VoiceSelf { muted, camera }) => {
                             refused(&tx, "VOICE_SELF", hub.set_call_self(session, muted, camera).await.map_err(ApiError::from));
                         }

@@ -375,7 +375,7 @@ pub async fn send_message(
             body: &body.body,
             nonce: body.nonce.as_deref(),
             thread: app::ssr::parse_optional_id("thread_id", body.thread_id.as_deref())?,
-            files: Vec::new(),
+            ..Default::default()
         };
         let channel = app::ssr::parse_id("channel_id", &body.channel_id)?;
         let (msg, created) = hub.post(user.id, channel, post).await?;
@@ -403,7 +403,8 @@ pub async fn send_message(
         }
     };
     let Received { body, nonce, return_to, files, .. } = received;
-    let post = Post { body: &body, nonce: nonce.as_deref().filter(|n| !n.is_empty()), thread, files };
+    let nonce = nonce.as_deref().filter(|n| !n.is_empty());
+    let post = Post { body: &body, nonce, thread, files, ..Default::default() };
     let (msg, created) = hub.post(user.id, channel, post).await?;
     if wants_html && let Some(to) = return_to.filter(|t| t.starts_with('/') && !t.starts_with("//")) {
         return Ok(Redirect::to(&to).into_response());

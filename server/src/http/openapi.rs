@@ -24,7 +24,7 @@ use utoipa::OpenApi;
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),
         (name = "roles", description = "Roles and channel permissions"),
-        (name = "moderation", description = "Kick, ban, timeout and the audit log"))
+        (name = "moderation", description = "Kick, ban, timeout and the audit log"),)
 )]
 pub struct ApiDoc;
 

@@ -5,6 +5,7 @@ use super::RtcConfig;
 use app::wire::{ApiError, GatewayEvent, IceCandidateDto};
 use domain::{Hub, Id};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use tokio::sync::{Mutex, mpsc};
@@ -16,6 +17,10 @@ use webrtc::ice::udp_network::{EphemeralUDP, UDPNetwork};
 use webrtc::ice_transport::ice_candidate::{RTCIceCandidate, RTCIceCandidateInit};
 use webrtc::ice_transport::ice_candidate_type::RTCIceCandidateType;
 use webrtc::interceptor::registry::Registry;
+use webrtc::media::io::Writer;
+use webrtc::media::io::ivf_reader::IVFFileHeader;
+use webrtc::media::io::ivf_writer::IVFWriter;
+use webrtc::media::io::ogg_writer::OggWriter;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
@@ -42,6 +47,18 @@ struct Published {
     /// The publisher's connection, for keyframe requests.
     publisher: Weak<RTCPeerConnection>,
     ssrc: u32,
+    /// `audio`, `camera` or `screen`, and the codec's media type.
+    role: &'static str,
+    mime: String,
+    /// Where its packets are recorded while the call is.
+    sink: Sink,
+}
+
+type Sink = Arc<std::sync::Mutex<Option<Box<dyn Writer + Send>>>>;
+
+/// A call being recorded: the files written so far (path, name to post).
+struct Recorder {
+    files: Vec<(PathBuf, String)>,
 }
 
 struct Peer {
@@ -63,6 +80,7 @@ struct Room {
     peers: HashMap<u64, Peer>,
     /// Published tracks by track id.
     tracks: HashMap<String, Published>,
+    recorder: Option<Recorder>,
 }
 
 #[derive(Clone)]
@@ -184,6 +202,106 @@ impl Sfu {
         Ok(())
     }
 
+    /// Starts recording the call `session` is in: from now on each published
+    /// track is written to a file of its own (Opus in Ogg, VP8 in IVF).
+    pub async fn start_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
+        let (ch, _) = self.hub.start_recording(user, session).await?;
+        let people = self.hub.in_call(ch.id);
+        let mut rooms = self.rooms.lock().await;
+        let Some(room) = rooms.get_mut(&ch.id) else { return Ok(()) };
+        let mut recorder = Recorder { files: Vec::new() };
+        for t in room.tracks.values() {
+            self.record(&mut recorder, t, &people).await;
+        }
+        room.recorder = Some(recorder);
+        Ok(())
+    }
+
+    /// Stops recording the call `session` is in and posts the files in its channel.
+    pub async fn stop_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
+        let (ch, recording) = self.hub.stop_recording(user, session).await?;
+        let files = {
+            let mut rooms = self.rooms.lock().await;
+            rooms.get_mut(&ch.id).and_then(close_recorder).unwrap_or_default()
+        };
+        self.post_recording(&ch, &recording, files).await;
+        Ok(())
+    }
+
+    /// Starts writing `t` into a file of `recorder`'s (and asks its publisher
+    /// for a keyframe, so the video file starts with a whole picture).
+    async fn record(&self, recorder: &mut Recorder, t: &Published, people: &[domain::voice::Participant]) {
+        let who = people.iter().find(|p| p.session == t.from).map_or("someone", |p| p.user.username.as_str());
+        let extension = match t.mime.to_ascii_lowercase().as_str() {
+            "audio/opus" => "ogg",
+            "video/vp8" | "video/vp9" => "ivf",
+            other => {
+                tracing::warn!(codec = other, "a track in a recorded call has a codec that is not recorded");
+                return;
+            }
+        };
+        let mut name = format!("{who}-{}.{extension}", t.role);
+        for n in 2.. {
+            if !recorder.files.iter().any(|(_, f)| *f == name) {
+                break;
+            }
+            name = format!("{who}-{}-{n}.{extension}", t.role);
+        }
+        let opened = async {
+            let path = self.hub.files().temp_path().await.map_err(|e| e.to_string())?;
+            let file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|e| e.to_string())?);
+            let writer: Box<dyn Writer + Send> = if extension == "ogg" {
+                Box::new(OggWriter::new(file, 48_000, 2).map_err(|e| e.to_string())?)
+            } else {
+                let header = IVFFileHeader {
+                    signature: *b"DKIF",
+                    version: 0,
+                    header_size: 32,
+                    four_cc: if t.mime.eq_ignore_ascii_case("video/vp9") { *b"VP90" } else { *b"VP80" },
+                    width: 1280,
+                    height: 720,
+                    timebase_denominator: 30,
+                    timebase_numerator: 1,
+                    num_frames: 0,
+                    unused: 0,
+                };
+                Box::new(IVFWriter::new(file, &header).map_err(|e| e.to_string())?)
+            };
+            Ok::<_, String>((path, writer))
+        };
+        match opened.await {
+            Ok((path, writer)) => {
+                *t.sink.lock().expect("sink lock") = Some(writer);
+                recorder.files.push((path, name));
+                if let (true, Some(publisher)) = (extension == "ivf", t.publisher.upgrade()) {
+                    let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: t.ssrc };
+                    let _ = publisher.write_rtcp(&[Box::new(pli)]).await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not start recording a track"),
+        }
+    }
+
+    /// Posts a finished recording's files (those with anything in them).
+    async fn post_recording(
+        &self,
+        ch: &domain::model::Channel,
+        recording: &domain::voice::Recording,
+        files: Vec<(PathBuf, String)>,
+    ) {
+        let mut uploads = Vec::new();
+        for (tmp, file_name) in files {
+            let size = tokio::fs::metadata(&tmp).await.map(|m| m.len()).unwrap_or(0);
+            uploads.push(domain::files::Upload { tmp, file_name, size });
+        }
+        if uploads.is_empty() {
+            return;
+        }
+        if let Err(e) = self.hub.post_recording(ch, recording, uploads).await {
+            tracing::error!(error = ?e, channel = %ch.id, "could not post a call recording");
+        }
+    }
+
     /// Adds one of the client's ICE candidates.
     pub async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
         let pc = {
@@ -278,11 +396,20 @@ impl Sfu {
                 offer(other).await;
             }
         }
+        let mut unfinished = None;
         if room.peers.is_empty() {
+            unfinished = close_recorder(room);
             rooms.remove(&channel);
         }
         drop(rooms);
         let _ = peer.pc.close().await;
+        // The call emptied while recorded: the recording ends and is posted.
+        if let Some(files) = unfinished
+            && let Ok(Some(ch)) = self.hub.store().channel(channel).await
+            && let Some(recording) = self.hub.end_recording(&ch)
+        {
+            self.post_recording(&ch, &recording, files).await;
+        }
     }
 
     /// Wires a new peer connection: candidates go to the client, incoming
@@ -353,11 +480,31 @@ impl Sfu {
         audible: Arc<AtomicBool>,
     ) {
         let id = format!("{session}-{}", track.id());
-        let local = Arc::new(TrackLocalStaticRTP::new(track.codec().capability, id.clone(), stream));
-        let published = Published { from: session, local: local.clone(), publisher, ssrc: track.ssrc() };
+        let capability = track.codec().capability;
+        let role = match track.kind() {
+            RTPCodecType::Audio => "audio",
+            _ if stream.ends_with("-screen") => "screen",
+            _ => "camera",
+        };
+        let mime = capability.mime_type.clone();
+        let local = Arc::new(TrackLocalStaticRTP::new(capability, id.clone(), stream));
+        let sink: Sink = Default::default();
+        let published = Published {
+            from: session,
+            local: local.clone(),
+            publisher,
+            ssrc: track.ssrc(),
+            role,
+            mime,
+            sink: sink.clone(),
+        };
         {
             let mut rooms = self.rooms.lock().await;
             let Some(room) = rooms.get_mut(&channel) else { return };
+            if let Some(mut recorder) = room.recorder.take() {
+                self.record(&mut recorder, &published, &self.hub.in_call(channel)).await;
+                room.recorder = Some(recorder);
+            }
             for (other, peer) in room.peers.iter_mut() {
                 if *other == session {
                     continue;
@@ -374,9 +521,17 @@ impl Sfu {
             if is_audio && !audible.load(Ordering::Relaxed) {
                 continue;
             }
+            if let Some(writer) = sink.lock().expect("sink lock").as_mut()
+                && let Err(e) = writer.write_rtp(&packet)
+            {
+                tracing::debug!(error = %e, "a packet could not be recorded");
+            }
             if local.write_rtp(&packet).await.is_err() {
                 break;
             }
+        }
+        if let Some(mut writer) = sink.lock().expect("sink lock").take() {
+            let _ = writer.close();
         }
         // The track ended: it leaves the others' connections.
         let mut rooms = self.rooms.lock().await;
@@ -391,6 +546,17 @@ impl Sfu {
             }
         }
     }
+}
+
+/// Ends `room`'s recording: every file is closed; returns them.
+fn close_recorder(room: &mut Room) -> Option<Vec<(PathBuf, String)>> {
+    let recorder = room.recorder.take()?;
+    for t in room.tracks.values() {
+        if let Some(mut writer) = t.sink.lock().expect("sink lock").take() {
+            let _ = writer.close();
+        }
+    }
+    Some(recorder.files)
 }
 
 /// Adds `t` to `pc` and passes keyframe requests for it back to its publisher.

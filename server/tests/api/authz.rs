@@ -247,6 +247,8 @@ fn command_name(c: &GatewayCommand) -> &'static str {
         GatewayCommand::VoiceScreen { .. } => "VOICE_SCREEN",
         GatewayCommand::VoiceSelf { .. } => "VOICE_SELF",
         GatewayCommand::VoiceMute { .. } => "VOICE_MUTE",
+        GatewayCommand::VoiceRecord { .. } => "VOICE_RECORD",
+        GatewayCommand::CallDecline { .. } => "CALL_DECLINE",
         GatewayCommand::RtcAnswer { .. } => "RTC_ANSWER",
         GatewayCommand::RtcCandidate(_) => "RTC_CANDIDATE",
     }
@@ -723,6 +725,27 @@ fn rows() -> Vec<Row> {
         }),
         custom!(Covers::Gateway("VOICE_SELF"), "", P(EVERYONE), |cx, cell| {
             cx.command(cell.actor, GatewayCommand::VoiceSelf { muted: true, camera: false }, None).await
+        }),
+        custom!(
+            Covers::Gateway("CALL_DECLINE"),
+            "in the owner's direct conversation with the member",
+            P("Y..Y..."),
+            |cx, cell| {
+                let body = json!({"workspace_id": cx.ws, "usernames": [cx.name(Member)]});
+                let dm = cx
+                    .raw(cx.person(Owner), "POST", "/api/communication/channels/create_direct/", Some(body))
+                    .await;
+                let dm: Value = dm.json().await.unwrap();
+                let channel_id = dm["id"].as_str().expect("the conversation").to_string();
+                cx.command(cell.actor, GatewayCommand::CallDecline { channel_id }, None).await
+            }
+        ),
+        custom!(Covers::Gateway("VOICE_RECORD"), "start, in the call", P(MODERATORS), |cx, cell| {
+            cx.command(cell.actor, GatewayCommand::VoiceJoin { channel_id: cx.voice.clone() }, None).await;
+            let got = cx.command(cell.actor, GatewayCommand::VoiceRecord { recording: true }, None).await;
+            cx.command(cell.actor, GatewayCommand::VoiceRecord { recording: false }, None).await;
+            cx.command(cell.actor, GatewayCommand::VoiceLeave, None).await;
+            got
         }),
         custom!(Covers::Gateway("VOICE_MUTE"), "oneself, in the call", P(MODERATORS), |cx, cell| {
             cx.command(cell.actor, GatewayCommand::VoiceJoin { channel_id: cx.voice.clone() }, None).await;
@@ -1423,6 +1446,8 @@ async fn authorisation_matrix(app: TestApp) -> TestApp {
         GatewayCommand::VoiceScreen { sharing: true },
         GatewayCommand::VoiceSelf { muted: false, camera: false },
         GatewayCommand::VoiceMute { channel_id: String::new(), user_id: String::new(), muted: false },
+        GatewayCommand::VoiceRecord { recording: true },
+        GatewayCommand::CallDecline { channel_id: String::new() },
         GatewayCommand::RtcAnswer { sdp: String::new() },
         GatewayCommand::RtcCandidate(IceCandidateDto {
             candidate: String::new(),

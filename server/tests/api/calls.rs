@@ -176,21 +176,35 @@ async fn silenced(listener: &mut Peer, flag: &str, value: bool) -> (usize, usize
     (audio_then, leaked)
 }
 
-async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
+/// Ana (the owner) in a voice channel's call, listening; Bob (a member)
+/// publishing a microphone and a camera, his video already reaching her.
+struct TwoInACall {
+    ana: User,
+    bob: User,
+    lounge: String,
+    listener: Peer,
+    speaker: Peer,
+}
+
+async fn two_in_a_call(app: &TestApp) -> TwoInACall {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    let (ws, _) = workspace(&app, &ana, false).await;
-    join(&app, &bob, &ws).await;
-    let lounge = voice_channel(&app, &ana, &ws, 0).await;
-
-    // Ana listens; Bob publishes a microphone and a camera.
+    let (ws, _) = workspace(app, &ana, false).await;
+    join(app, &bob, &ws).await;
+    let lounge = voice_channel(app, &ana, &ws, 0).await;
     let gateway = format!("ws://127.0.0.1:{}/ws", app.port);
     let mut listener = Peer::join(&gateway, &ana.token, &lounge, false).await;
     listener.next("VOICE_JOINED").await;
     let speaker = Peer::join(&gateway, &bob.token, &lounge, true).await;
     let heard = listener.received.clone();
-    until(|| heard.audio(), 25, "audio from Bob").await;
     until(|| heard.video(), 15, "video from Bob").await;
+    TwoInACall { ana, bob, lounge, listener, speaker }
+}
+
+async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
+    let TwoInACall { ana, bob, lounge, mut listener, speaker } = two_in_a_call(&app).await;
+    let heard = listener.received.clone();
+    until(|| heard.audio(), 25, "audio from Bob").await;
 
     // Ana (the owner) mutes Bob for everyone: his audio stops reaching her, his video does not.
     listener
@@ -242,7 +256,71 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     app
 }
 
+/// The duration ffprobe (Debian's ffmpeg) reads from a media file, in seconds.
+fn ffprobe_duration(path: &std::path::Path) -> f64 {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (scripts/test installs ffmpeg)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim().parse().unwrap_or_else(|_| panic!("ffprobe read no duration from {path:?}: {text:?} {out:?}"))
+}
+
+async fn a_recording_is_posted_as_files(app: TestApp) -> TestApp {
+    let TwoInACall { ana, lounge, listener: mut host, speaker, .. } = two_in_a_call(&app).await;
+    let heard = host.received.clone();
+
+    // Ana (the owner) records: everyone is told who records.
+    host.commands.send(json!({"type": "VOICE_RECORD", "recording": true})).unwrap();
+    loop {
+        let s = host.next("VOICE_STATE").await;
+        if s["recording"]["id"] == ana.id.as_str() {
+            break;
+        }
+    }
+    // Two seconds of Bob's media go by, then she stops.
+    let (audio_then, video_then) = (heard.audio(), heard.video());
+    until(|| heard.audio(), audio_then + 100, "two seconds of audio").await;
+    until(|| heard.video(), video_then + 60, "two seconds of video").await;
+    host.commands.send(json!({"type": "VOICE_RECORD", "recording": false})).unwrap();
+
+    // The files arrive in the channel as one message from Ana, one file per track.
+    let posted = loop {
+        let e = host.next("MESSAGE_CREATE").await;
+        if e["message"]["channel_id"] == lounge.as_str() {
+            break e["message"].clone();
+        }
+    };
+    assert_eq!(posted["author"]["id"], ana.id.as_str());
+    let mut names: Vec<String> = posted["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["file_name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bob-audio.ogg", "bob-camera.ivf"]);
+
+    // Each downloads, and ffprobe reads a duration from it.
+    let dir = std::env::temp_dir().join(format!("parley-recording-{}", lounge));
+    std::fs::create_dir_all(&dir).unwrap();
+    for a in posted["attachments"].as_array().unwrap() {
+        let response = ana.get(&app, a["url"].as_str().unwrap()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let path = dir.join(a["file_name"].as_str().unwrap());
+        std::fs::write(&path, response.bytes().await.unwrap()).unwrap();
+        let seconds = ffprobe_duration(&path);
+        assert!(seconds > 0.5, "{path:?} lasts {seconds} s");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = speaker.pc.close().await;
+    let _ = host.pc.close().await;
+    app
+}
+
 crate::on_both_backends! {
     call_rooms => call_rooms;
     media_flows_through_the_sfu => media_flows_through_the_sfu;
+    a_recording_is_posted_as_files => a_recording_is_posted_as_files;
 }

@@ -5,10 +5,12 @@
 
 pub mod auth;
 pub mod channels;
+pub mod meetings;
 pub mod settings;
 pub mod workspaces;
 
 pub use auth::*;
 pub use channels::*;
+pub use meetings::*;
 pub use settings::*;
 pub use workspaces::*;

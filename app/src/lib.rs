@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/w/:ws/c/:ch") view=pages::channel::ChannelPage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/search") view=pages::search::SearchPage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/threads") view=pages::threads::ThreadsPage ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/meetings") view=pages::meetings::MeetingsPage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>

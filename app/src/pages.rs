@@ -4,6 +4,7 @@ pub mod auth;
 pub mod channel;
 pub mod home;
 pub mod invite;
+pub mod meetings;
 pub mod not_found;
 pub mod search;
 pub mod settings;

@@ -63,6 +63,8 @@ test("two people in a voice channel hear and see each other; mute and a screen s
   const bobVideo = a.locator('li.tile[data-user^="bob"] video');
   await expect.poll(() => bobVideo.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 15_000 }).toBeGreaterThan(0);
   await expect(aStage.locator('li.tile[data-user^="ana"] .tile-name')).toHaveText("Ana (you)");
+  // The fake microphone beeps: Bob's page rings Ana's tile while she sounds.
+  await expect(b.locator('li.tile[data-user^="ana"]')).toHaveAttribute("data-speaking", "true", { timeout: 10_000 });
 
   // Ana mutes herself: Bob sees it, and her audio stops reaching him while her video goes on.
   await controls(a).getByRole("button", { name: "Mute", exact: true }).click();

@@ -27,6 +27,8 @@ pub fn Sidebar(
     let dm_ws_id = workspace.id.clone();
     let threads_href = crate::paths::threads(&workspace.id);
     let threads_active = current == "threads";
+    let meetings_href = crate::paths::meetings(&workspace.id);
+    let meetings_active = current == "meetings";
     let (current_dm, me_id) = (current.clone(), me.id.clone());
     let leave = ServerAction::<LeaveWorkspace>::new();
     let logout = ServerAction::<Logout>::new();
@@ -72,6 +74,11 @@ pub fn Sidebar(
                 <li class:active=threads_active>
                     <a href=threads_href aria-current=threads_active.then_some("page")>
                         <span class="sigil" aria-hidden="true">"🧵"</span>"Threads"
+                    </a>
+                </li>
+                <li class:active=meetings_active>
+                    <a href=meetings_href aria-current=meetings_active.then_some("page")>
+                        <span class="sigil" aria-hidden="true">"📅"</span>"Meetings"
                     </a>
                 </li>
                 <li class:active=settings_active>

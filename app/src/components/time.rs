@@ -17,6 +17,34 @@ pub fn Time(ms: i64) -> impl IntoView {
     view! { <time datetime=iso.clone() title=iso>{text}</time> }
 }
 
+/// A date and time, `2026-11-23 09:30`: in UTC (marked so) as rendered by
+/// the server, in the reader's local time once the page is hydrated.
+#[component]
+pub fn DateTime(ms: i64) -> impl IntoView {
+    let hydrated = use_context::<Hydrated>().map(|h| h.0);
+    let iso = iso_utc(ms);
+    let text = move || {
+        let utc = || {
+            let (y, m, d, h, min) = civil(ms);
+            format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02} UTC")
+        };
+        if hydrated.is_some_and(|h| h.get()) { local_ymd_hm(ms).unwrap_or_else(utc) } else { utc() }
+    };
+    view! { <time datetime=iso.clone() title=iso>{text}</time> }
+}
+
+/// Minutes east of UTC where the reader is (0 on the server).
+pub fn utc_offset_minutes() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        -(js_sys::Date::new_0().get_timezone_offset() as i64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
 fn civil(ms: i64) -> (i64, u32, u32, i64, i64) {
     // Days since the epoch to a calendar date (Howard Hinnant's algorithm).
     let secs = ms.div_euclid(1000);
@@ -52,6 +80,24 @@ fn local_hm(ms: i64) -> Option<String> {
 
 #[cfg(not(feature = "hydrate"))]
 fn local_hm(_ms: i64) -> Option<String> {
+    None
+}
+
+#[cfg(feature = "hydrate")]
+fn local_ymd_hm(ms: i64) -> Option<String> {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    ))
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn local_ymd_hm(_ms: i64) -> Option<String> {
     None
 }
 

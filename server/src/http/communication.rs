@@ -49,15 +49,23 @@ pub async fn list_channels(
     Query(q): Query<ChannelListQuery>,
 ) -> HttpResult<Json<Vec<ChannelDto>>> {
     let hub = &state.services.hub;
-    let workspaces = match q.workspace_id.as_deref().filter(|w| !w.is_empty()) {
-        Some(w) => vec![path_id(w, Thing::Workspace)?],
-        None => hub.my_workspaces(user.id).await?.into_iter().map(|w| w.id).collect(),
-    };
     let mut out = Vec::new();
-    for ws in workspaces {
+    for ws in workspaces_asked(hub, user.id, q.workspace_id.as_deref()).await? {
         out.extend(hub.channels(user.id, ws).await?.iter().map(ChannelDto::from));
     }
     Ok(Json(out))
+}
+
+/// The workspace a list asks about (`workspace_id`), or else all the caller's.
+pub async fn workspaces_asked(
+    hub: &domain::Hub,
+    user: domain::Id,
+    asked: Option<&str>,
+) -> HttpResult<Vec<domain::Id>> {
+    Ok(match asked.filter(|w| !w.is_empty()) {
+        Some(w) => vec![path_id(w, Thing::Workspace)?],
+        None => hub.my_workspaces(user).await?.into_iter().map(|w| w.id).collect(),
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

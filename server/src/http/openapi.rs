@@ -2,6 +2,7 @@
 //! annotations and the wire types, served at `/api/openapi.json`.
 
 use super::communication as c;
+use super::meetings as m;
 use super::roles as r;
 use axum::Json;
 use utoipa::OpenApi;
@@ -20,11 +21,13 @@ use utoipa::OpenApi;
         r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
         r::arrange_channels,
+        m::list, m::schedule, m::instant, m::get, m::join, m::end, m::ics, m::renew_feed,
     ),
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),
         (name = "roles", description = "Roles and channel permissions"),
-        (name = "moderation", description = "Kick, ban, timeout and the audit log"),)
+        (name = "moderation", description = "Kick, ban, timeout and the audit log"),
+        (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"))
 )]
 pub struct ApiDoc;
 

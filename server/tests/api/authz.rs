@@ -111,6 +111,8 @@ const FULL_MEMBERS: PersonGrid = "YYYY...";
 const STAFF: PersonGrid = "YY.....";
 /// kick, ban, timeout, bans and the audit log: down to the moderator.
 const MODERATORS: PersonGrid = "YYY....";
+/// A meeting's organizer (the owner) and the person invited (the member).
+const INVITED: PersonGrid = "Y..Y...";
 /// Leaving a workspace: anyone in it but its owner.
 const LEAVERS: PersonGrid = ".YYYY..";
 /// Nobody: what needs a state no one here is in (a call, for signalling).
@@ -530,6 +532,67 @@ fn rows() -> Vec<Row> {
         }),
         rest!("get" "/api/communication/channels/{id}/reads/", "", C(VIEW), |cx, cell| {
             (cx.who(cell), cx.ch_param(cell), None)
+        }),
+        // ---- Meetings: the owner's, with the member invited.
+        sfn!(MeetingsView, "", P(MEMBERS), |cx, cell| (cx.who(cell), vec![("workspace_id", cx.ws.clone())])),
+        sfn!(ScheduleMeeting, "inviting the member", P(FULL_MEMBERS), |cx, cell| {
+            (
+                cx.who(cell),
+                vec![
+                    ("workspace_id", cx.ws.clone()),
+                    ("title", s("Matrix")),
+                    ("participants", cx.name(Member)),
+                    ("starts", s("2099-01-01T09:00")),
+                    ("ends", s("2099-01-01T10:00")),
+                    ("utc_offset", s("60")),
+                ],
+            )
+        }),
+        sfn!(EndMeeting, "a fresh meeting", P(STAFF), |cx, cell| {
+            let mut args = vec![("workspace_id", cx.ws.clone())];
+            args.extend(cx.meeting_param().await.into_iter().map(|(_, id)| ("meeting_id", id)));
+            (cx.who(cell), args)
+        }),
+        sfn!(RenewCalendarFeed, "one's own", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone())])
+        }),
+        rest!("get" "/api/communication/meetings/", "in all one's workspaces", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        custom!(
+            Covers::Rest("get", "/api/communication/meetings/"),
+            "in the workspace",
+            P(MEMBERS),
+            |cx, cell| {
+                let path = format!("/api/communication/meetings/?workspace_id={}", cx.ws);
+                cx.rest(&cx.who(cell), "get", &path, None).await
+            }
+        ),
+        rest!("post" "/api/communication/meetings/", "inviting the member", P(FULL_MEMBERS), |cx, cell| {
+            let body = json!({"workspace_id": cx.ws, "title": "Matrix", "participants": [cx.name(Member)],
+                "scheduled_start": "2099-01-01T09:00:00Z", "scheduled_end": "2099-01-01T10:00:00Z"});
+            (cx.who(cell), vec![], Some(body))
+        }),
+        rest!("post" "/api/communication/meetings/instant/", "", P(FULL_MEMBERS), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"workspace_id": cx.ws})))
+        }),
+        rest!("post" "/api/communication/meetings/calendar_feed/", "one's own", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        rest!("get" "/api/communication/meetings/{id}/", "", P(INVITED), |cx, cell| {
+            (cx.who(cell), cx.meeting_param().await, None)
+        }),
+        rest!("post" "/api/communication/meetings/{id}/join/", "", P(INVITED), |cx, cell| {
+            (cx.who(cell), cx.meeting_param().await, None)
+        }),
+        rest!("get" "/api/communication/meetings/{id}/ics/", "", P(INVITED), |cx, cell| {
+            (cx.who(cell), cx.meeting_param().await, None)
+        }),
+        rest!("post" "/api/communication/meetings/{id}/end/", "a fresh meeting", P(STAFF), |cx, cell| {
+            (cx.who(cell), cx.meeting_param().await, None)
+        }),
+        rest!("get" "/calendar/{file}", "with a made-up secret", P(NOBODY), |cx, cell| {
+            (cx.who(cell), vec![("file", format!("{}.ics", cx.unique("guess")))], None)
         }),
         rest!("get" "/api/communication/channels/{id}/pins/", "", C(VIEW), |cx, cell| {
             (cx.who(cell), cx.ch_param(cell), None)
@@ -989,6 +1052,16 @@ impl Ctx {
             ("action", s(action)),
             ("reason", s("spam")),
         ]
+    }
+
+    /// A new meeting of the owner's with the member invited, as a path parameter.
+    async fn meeting_param(&self) -> Vec<(&'static str, String)> {
+        let body = json!({"workspace_id": self.ws, "title": "Matrix", "participants": [self.name(Member)],
+            "scheduled_start": "2099-01-01T09:00:00Z", "scheduled_end": "2099-01-01T10:00:00Z"});
+        let made = self.raw(self.person(Owner), "POST", "/api/communication/meetings/", Some(body)).await;
+        assert_eq!(made.status(), reqwest::StatusCode::CREATED, "the owner schedules a meeting");
+        let made: Value = made.json().await.unwrap();
+        vec![("id", made["id"].as_str().unwrap().to_string())]
     }
 
     fn unique(&self, prefix: &str) -> String {

@@ -2,7 +2,7 @@
 //! vanishes), and media through the SFU between two peers built on the
 //! `webrtc` crate, talking to the server over the gateway as browsers do.
 
-use crate::gateway::{Ws, connect_as, next_event};
+use crate::gateway::{Ws, connect_as, next_event, next_of};
 use crate::helpers::{TestApp, User, join, json_of, workspace};
 use bench::call_peer::{Peer, until};
 use futures::SinkExt;
@@ -13,20 +13,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 async fn send(ws: &mut Ws, command: Value) {
     ws.send(Message::Text(command.to_string().into())).await.expect("the gateway takes the command");
-}
-
-/// The next event of `kind`, skipping others, within 10 s.
-async fn next_of(ws: &mut Ws, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = next_event(ws).await;
-            if e["type"] == kind {
-                return e;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("a {kind} within 10 s"))
 }
 
 /// The next VOICE_STATE for `channel` with `n` participants.

@@ -40,6 +40,20 @@ pub async fn next_any_event(ws: &mut Ws) -> Value {
 
 /// The next event that is not a presence update (those come and go as
 /// test clients connect).
+/// The next event of `kind`, skipping others, within 10 s.
+pub async fn next_of(ws: &mut Ws, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = next_event(ws).await;
+            if e["type"] == kind {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("a {kind} within 10 s"))
+}
+
 pub async fn next_event(ws: &mut Ws) -> Value {
     loop {
         let e = next_any_event(ws).await;

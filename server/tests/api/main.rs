@@ -10,6 +10,7 @@ mod calls;
 mod conversations;
 mod gateway;
 mod mail;
+mod meetings;
 mod messages;
 mod pages;
 mod server_fns;

@@ -6,11 +6,13 @@
 pub mod auth;
 pub mod channels;
 pub mod meetings;
+pub mod notifications;
 pub mod settings;
 pub mod workspaces;
 
 pub use auth::*;
 pub use channels::*;
 pub use meetings::*;
+pub use notifications::*;
 pub use settings::*;
 pub use workspaces::*;

@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+pub mod bell;
 pub mod call;
 pub mod composer;
 pub mod errors;

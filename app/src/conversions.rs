@@ -410,6 +410,10 @@ impl From<&domain::events::EventKind> for GatewayEvent {
             K::WorkspaceUpdated { workspace_id } => {
                 GatewayEvent::WorkspaceUpdate { workspace_id: workspace_id.to_string() }
             }
+            K::NotificationCreated(n) => GatewayEvent::NotificationCreate { notification: n.into() },
+            K::NotificationsRead { ids } => {
+                GatewayEvent::NotificationsRead { ids: ids.iter().map(ToString::to_string).collect() }
+            }
             K::CallRing { workspace_id, channel_id, from } => GatewayEvent::CallRing {
                 workspace_id: workspace_id.to_string(),
                 channel_id: channel_id.to_string(),
@@ -461,5 +465,32 @@ pub fn meeting_dto(
         instant: m.instant,
         status: status.into(),
         call: call.iter().map(VoiceParticipantDto::from).collect(),
+    }
+}
+
+impl From<&domain::model::Notification> for crate::wire::NotificationDto {
+    fn from(n: &domain::model::Notification) -> Self {
+        let url = match (n.workspace_id, n.channel_id) {
+            (Some(ws), Some(ch)) => {
+                let (ws, ch) = (ws.to_string(), ch.to_string());
+                Some(match (n.thread_id, n.message_id) {
+                    (Some(t), _) => crate::paths::thread(&ws, &ch, &t.to_string()),
+                    (None, Some(m)) => format!("{}?at={m}", crate::paths::channel(&ws, &ch)),
+                    (None, None) => crate::paths::channel(&ws, &ch),
+                })
+            }
+            _ => None,
+        };
+        crate::wire::NotificationDto {
+            id: n.id.to_string(),
+            kind: n.kind.clone(),
+            title: n.title.clone(),
+            content: n.content.clone(),
+            priority: n.priority.clone(),
+            workspace_id: n.workspace_id.map(|w| w.to_string()),
+            url,
+            is_read: n.read_at.is_some(),
+            created_at: n.created_at,
+        }
     }
 }

@@ -11,6 +11,8 @@
 //!   the domain-to-wire boundary.
 
 #![recursion_limit = "512"]
+// A server function takes its form's fields as arguments (the meeting form has nine).
+#![allow(clippy::too_many_arguments)]
 
 pub mod api;
 #[cfg(feature = "hydrate")]

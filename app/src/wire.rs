@@ -233,6 +233,34 @@ pub struct MeetingDto {
     pub call: Vec<VoiceParticipantDto>,
 }
 
+/// An in-app notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationDto {
+    pub id: String,
+    /// `mention`, `direct_message`, `thread_reply`, `reaction` or `meeting_invitation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub content: String,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<String>,
+    /// Where it leads (a channel, a message, a thread), if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub is_read: bool,
+    pub created_at: i64,
+}
+
+/// How many notifications are unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UnreadCountDto {
+    pub unread_count: i64,
+}
+
 /// A person's private calendar feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -665,6 +693,14 @@ pub enum GatewayEvent {
     VoiceLeft {
         channel_id: String,
         reason: String,
+    },
+    /// A new notification for this person.
+    NotificationCreate {
+        notification: NotificationDto,
+    },
+    /// Notifications were marked read on another page (all when `ids` is empty).
+    NotificationsRead {
+        ids: Vec<String>,
     },
     /// Someone started a call in a direct conversation: ring (accept by
     /// joining it with `VOICE_JOIN`, decline with `CALL_DECLINE`).

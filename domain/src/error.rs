@@ -48,6 +48,7 @@ pub enum Thing {
     Role,
     Category,
     Meeting,
+    Notification,
 }
 
 impl fmt::Display for Thing {
@@ -62,6 +63,7 @@ impl fmt::Display for Thing {
             Thing::Category => "Category",
             Thing::File => "File",
             Thing::Meeting => "Meeting",
+            Thing::Notification => "Notification",
         })
     }
 }

@@ -56,6 +56,12 @@ pub enum EventKind {
         /// Who is recording the call, if anyone.
         recording: Option<crate::model::UserSummary>,
     },
+    /// A new in-app notification for its person.
+    NotificationCreated(crate::model::Notification),
+    /// Notifications were marked read (all of them when `ids` is empty).
+    NotificationsRead {
+        ids: Vec<Id>,
+    },
     /// Someone started a call in a direct conversation: the others' pages ring.
     CallRing {
         workspace_id: Id,

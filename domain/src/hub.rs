@@ -12,6 +12,7 @@ mod files;
 mod meetings;
 mod messages;
 mod moderation;
+mod notifications;
 mod roles;
 mod threads;
 mod voice;

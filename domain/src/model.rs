@@ -396,3 +396,43 @@ impl Meeting {
         self.organizer.id == user || self.participants.iter().any(|p| p.id == user)
     }
 }
+
+/// One in-app notification for one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: Id,
+    pub user_id: Id,
+    pub workspace_id: Option<Id>,
+    /// `mention`, `direct_message`, `thread_reply`, `reaction`, `meeting_invitation`.
+    pub kind: String,
+    pub title: String,
+    pub content: String,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+    /// What it leads to.
+    pub channel_id: Option<Id>,
+    pub message_id: Option<Id>,
+    pub thread_id: Option<Id>,
+    pub read_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Notification {
+    /// A new unread notification.
+    pub fn new(user_id: Id, workspace_id: Id, kind: &str, title: String, content: String) -> Self {
+        Notification {
+            id: Id::new(),
+            user_id,
+            workspace_id: Some(workspace_id),
+            kind: kind.into(),
+            title,
+            content,
+            priority: "normal".into(),
+            channel_id: None,
+            message_id: None,
+            thread_id: None,
+            read_at: None,
+            created_at: crate::now_ms(),
+        }
+    }
+}

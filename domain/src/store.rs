@@ -12,6 +12,7 @@ mod channels;
 mod deliveries;
 mod meetings;
 mod messages;
+mod notifications;
 mod roles;
 mod sessions;
 mod users;

@@ -238,10 +238,15 @@ async fn edits_deletes_and_reactions(db: &TestDb) {
             EventKind::ReactionAdded { .. } => "reaction+",
             EventKind::ReactionRemoved { .. } => "reaction-",
             EventKind::MessageDeleted { .. } => "deleted",
+            EventKind::NotificationCreated(ref n) if n.kind == "reaction" && n.user_id == ana => {
+                "ana notified"
+            }
             _ => "other",
         })
         .collect();
-    assert_eq!(kinds, ["updated", "reaction+", "reaction+", "reaction+", "reaction-", "deleted"]);
+    // Bob's reaction tells Ana (the author); her own do not.
+    let want = ["updated", "reaction+", "ana notified", "reaction+", "reaction+", "reaction-", "deleted"];
+    assert_eq!(kinds, want);
 }
 
 async fn search_finds_what_one_may_see(db: &TestDb) {

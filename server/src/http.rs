@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod meetings;
+pub mod notifications;
 pub mod openapi;
 pub mod origin;
 pub mod roles;
@@ -87,6 +88,10 @@ api! {
     "/api/communication/meetings/{id}/end/" => post(meetings::end);
     "/api/communication/meetings/{id}/ics/" => get(meetings::ics);
     "/calendar/{file}" => get(meetings::feed);
+    "/api/communication/notifications/" => get(notifications::list);
+    "/api/communication/notifications/unread_count/" => get(notifications::unread_count);
+    "/api/communication/notifications/mark_all_read/" => post(notifications::mark_all_read);
+    "/api/communication/notifications/{id}/mark_read/" => post(notifications::mark_read);
     "/api/communication/threads/" => get(c::followed_threads);
     "/api/communication/permissions/" => get(r::permissions);
     "/api/communication/channels/{id}/permissions/" => get(r::overrides).put(r::set_override);

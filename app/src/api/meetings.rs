@@ -38,7 +38,6 @@ pub async fn meetings_view(workspace_id: String) -> Result<MeetingsViewDto, ApiE
 
 /// Schedules a meeting from the page's form (times as the form sends them,
 /// `utc_offset` minutes east of UTC), or starts an instant call and opens it.
-#[allow(clippy::too_many_arguments)]
 #[server]
 pub async fn schedule_meeting(
     workspace_id: String,

@@ -1,4 +1,5 @@
 use crate::api::{CreateChannel, LeaveWorkspace, Logout, OpenDirect};
+use crate::components::bell::NotificationBell;
 use crate::components::call::{CallBar, IncomingCall};
 use crate::components::errors::{FieldError, field_error, form_error};
 use crate::wire::{CategoryDto, ChannelDto, ChannelKind, MeDto, WorkspaceDto};
@@ -65,6 +66,7 @@ pub fn Sidebar(
                     <span class="ws-icon" aria-hidden="true">{crate::pages::home::icon_of(&workspace)}</span>
                     {workspace.name.clone()}
                 </h2>
+                <NotificationBell />
             </div>
             <form class="search" method="get" action=format!("/w/{}/search", workspace.id) role="search">
                 <label for="search-q" class="visually-hidden">"Search messages"</label>

@@ -119,6 +119,9 @@ impl Hub {
             participants,
         };
         self.store.insert_meeting(&meeting).await?;
+        if !meeting.instant {
+            self.notify_meeting(&meeting).await?;
+        }
         Ok(meeting)
     }
 

@@ -121,6 +121,9 @@ impl Hub {
         self.paint(ch.workspace_id, vec![&mut stored]).await?;
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
+            if let Err(e) = self.notify_message(&ch, &stored, &mentioned.users).await {
+                tracing::error!(error = ?e, message = %stored.id, "could not notify about a message");
+            }
         } else {
             // A retry: the files of this attempt are not needed.
             self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
@@ -226,10 +229,13 @@ impl Hub {
                 EventKind::ReactionAdded {
                     channel_id: msg.channel_id,
                     message_id: msg.id,
-                    emoji: emoji.into_inner(),
+                    emoji: emoji.as_str().to_string(),
                     user: UserSummary::from(&user),
                 },
             );
+            if let Err(e) = self.notify_reaction(&msg, &UserSummary::from(&user), emoji.as_str()).await {
+                tracing::error!(error = ?e, message = %msg.id, "could not notify about a reaction");
+            }
         }
         Ok(())
     }

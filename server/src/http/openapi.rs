@@ -3,6 +3,7 @@
 
 use super::communication as c;
 use super::meetings as m;
+use super::notifications as n;
 use super::roles as r;
 use axum::Json;
 use utoipa::OpenApi;
@@ -22,12 +23,14 @@ use utoipa::OpenApi;
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
         r::arrange_channels,
         m::list, m::schedule, m::instant, m::get, m::join, m::end, m::ics, m::renew_feed,
+        n::list, n::unread_count, n::mark_all_read, n::mark_read,
     ),
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),
         (name = "roles", description = "Roles and channel permissions"),
         (name = "moderation", description = "Kick, ban, timeout and the audit log"),
-        (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"))
+        (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"),
+        (name = "notifications", description = "One's own in-app notifications"))
 )]
 pub struct ApiDoc;
 

@@ -533,6 +533,23 @@ fn rows() -> Vec<Row> {
         rest!("get" "/api/communication/channels/{id}/reads/", "", C(VIEW), |cx, cell| {
             (cx.who(cell), cx.ch_param(cell), None)
         }),
+        // ---- Notifications: one's own.
+        sfn!(Bell, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![])),
+        sfn!(MarkAllNotificationsRead, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![])),
+        sfn!(MarkNotificationRead, "the member's", P("...Y..."), |cx, cell| {
+            let id = cx.member_notification().await.remove(0).1;
+            (cx.who(cell), vec![("notification_id", id)])
+        }),
+        rest!("get" "/api/communication/notifications/", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("get" "/api/communication/notifications/unread_count/", "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        rest!("post" "/api/communication/notifications/mark_all_read/", "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        rest!("post" "/api/communication/notifications/{id}/mark_read/", "the member's", P("...Y..."), |cx, cell| {
+            (cx.who(cell), cx.member_notification().await, None)
+        }),
         // ---- Meetings: the owner's, with the member invited.
         sfn!(MeetingsView, "", P(MEMBERS), |cx, cell| (cx.who(cell), vec![("workspace_id", cx.ws.clone())])),
         sfn!(ScheduleMeeting, "inviting the member", P(FULL_MEMBERS), |cx, cell| {
@@ -1052,6 +1069,17 @@ impl Ctx {
             ("action", s(action)),
             ("reason", s("spam")),
         ]
+    }
+
+    /// A new notification of the member's (the owner mentions them), as a path parameter.
+    async fn member_notification(&self) -> Vec<(&'static str, String)> {
+        let body =
+            json!({"channel_id": self.channel(Kind::Public), "body": format!("@{} look", self.name(Member))});
+        let sent = self.raw(self.person(Owner), "POST", "/api/communication/messages/", Some(body)).await;
+        assert!(sent.status().is_success(), "the owner mentions the member");
+        let list = self.raw(self.person(Member), "GET", "/api/communication/notifications/", None).await;
+        let list: Value = list.json().await.unwrap();
+        vec![("id", list[0]["id"].as_str().expect("the member's notification").to_string())]
     }
 
     /// A new meeting of the owner's with the member invited, as a path parameter.

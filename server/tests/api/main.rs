@@ -12,6 +12,7 @@ mod gateway;
 mod mail;
 mod meetings;
 mod messages;
+mod notifications;
 mod pages;
 mod server_fns;
 mod workspaces;

@@ -1,0 +1,151 @@
+//! In-app notifications: made from what happens (a mention, a direct
+//! message, a reply in a followed thread, a reaction, a meeting invitation),
+//! stored, then sent live to the person's pages; listed and marked read.
+
+use super::Hub;
+use crate::error::{Error, Result, Thing};
+use crate::events::{Audience, EventKind};
+use crate::id::Id;
+use crate::model::{Channel, ChannelKind, Meeting, Message, Notification};
+use crate::permissions;
+
+/// The first line of a body, shortened, for a notification's content.
+fn excerpt(body: &str) -> String {
+    let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(140).collect();
+    if line.chars().count() > 140 {
+        out.push('…');
+    }
+    out
+}
+
+impl Hub {
+    /// Stores notifications, then sends each to its person's pages.
+    pub(super) async fn notify(&self, list: Vec<Notification>) -> Result<()> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        self.store.insert_notifications(&list).await?;
+        for n in list {
+            self.bus.publish(Audience::User(n.user_id), EventKind::NotificationCreated(n));
+        }
+        Ok(())
+    }
+
+    /// After a message is posted: a notification for each person mentioned,
+    /// the others in a direct conversation, and the followers of the thread it
+    /// answers; one each at most, never to its author, only to who may read it.
+    pub(super) async fn notify_message(&self, ch: &Channel, msg: &Message, mentioned: &[Id]) -> Result<()> {
+        let author = &msg.author;
+        let place = if ch.kind == ChannelKind::Direct {
+            "a direct message".to_string()
+        } else {
+            format!("#{}", ch.name)
+        };
+        let mut out: Vec<Notification> = Vec::new();
+        let mut add = |user: Id, kind: &str, title: String| {
+            if user != author.id && !out.iter().any(|n| n.user_id == user) {
+                let mut n = Notification::new(user, ch.workspace_id, kind, title, excerpt(&msg.body));
+                n.channel_id = Some(ch.id);
+                n.message_id = Some(msg.id);
+                n.thread_id = msg.thread_id;
+                out.push(n);
+            }
+        };
+        for &user in mentioned {
+            add(user, "mention", format!("{} mentioned you in {place}", author.display_name));
+        }
+        if ch.kind == ChannelKind::Direct {
+            for m in self.store.members_of_channels(&[ch.id]).await?.remove(&ch.id).unwrap_or_default() {
+                add(m.id, "direct_message", format!("{} sent you a message", author.display_name));
+            }
+        }
+        if let Some(thread) = msg.thread_id {
+            for user in self.store.thread_followers(thread).await? {
+                add(user, "thread_reply", format!("{} replied in a thread in {place}", author.display_name));
+            }
+        }
+        // Only to those who may read it now.
+        let mut allowed = Vec::with_capacity(out.len());
+        for n in out {
+            if let Ok((_, facts)) = self.channel_facts(ch.id, n.user_id).await
+                && permissions::view_channel(facts).is_ok()
+            {
+                allowed.push(n);
+            }
+        }
+        self.notify(allowed).await
+    }
+
+    /// After `reactor` reacted to `msg`: its author hears of it.
+    pub(super) async fn notify_reaction(
+        &self,
+        msg: &Message,
+        reactor: &crate::model::UserSummary,
+        emoji: &str,
+    ) -> Result<()> {
+        if msg.author.id == reactor.id {
+            return Ok(());
+        }
+        let Some(ch) = self.store.channel(msg.channel_id).await? else { return Ok(()) };
+        let place = if ch.kind == ChannelKind::Direct {
+            "a direct message".to_string()
+        } else {
+            format!("#{}", ch.name)
+        };
+        let title = format!("{} reacted {emoji} to your message in {place}", reactor.display_name);
+        let mut n = Notification::new(msg.author.id, ch.workspace_id, "reaction", title, excerpt(&msg.body));
+        n.channel_id = Some(ch.id);
+        n.message_id = Some(msg.id);
+        n.thread_id = msg.thread_id;
+        self.notify(vec![n]).await
+    }
+
+    /// After a meeting is scheduled: each person invited hears of it.
+    pub(super) async fn notify_meeting(&self, m: &Meeting) -> Result<()> {
+        let list = m
+            .participants
+            .iter()
+            .map(|p| {
+                let title = format!("{} invited you to {}", m.organizer.display_name, m.title);
+                let content = format!("Starts {}", crate::calendar::rfc3339(m.starts_at));
+                let mut n = Notification::new(p.id, m.workspace_id, "meeting_invitation", title, content);
+                n.channel_id = Some(m.channel_id);
+                n
+            })
+            .collect();
+        self.notify(list).await
+    }
+
+    /// `actor`'s notifications, newest first (at most 50, older than `before`).
+    pub async fn notifications(
+        &self,
+        actor: Id,
+        before: Option<Id>,
+        unread_only: bool,
+    ) -> Result<Vec<Notification>> {
+        self.store.notifications_of(actor, before, unread_only, 50).await
+    }
+
+    pub async fn unread_notifications(&self, actor: Id) -> Result<i64> {
+        self.store.unread_notification_count(actor).await
+    }
+
+    /// Marks one of `actor`'s notifications read; their other pages hear of it.
+    pub async fn mark_notification_read(&self, actor: Id, id: Id) -> Result<Notification> {
+        let n = self
+            .store
+            .mark_notification_read(actor, id, crate::now_ms())
+            .await?
+            .ok_or(Error::NotFound(Thing::Notification))?;
+        self.bus.publish(Audience::User(actor), EventKind::NotificationsRead { ids: vec![n.id] });
+        Ok(n)
+    }
+
+    /// Marks all of `actor`'s notifications read; returns how many were unread.
+    pub async fn mark_all_notifications_read(&self, actor: Id) -> Result<u64> {
+        let n = self.store.mark_all_notifications_read(actor, crate::now_ms()).await?;
+        self.bus.publish(Audience::User(actor), EventKind::NotificationsRead { ids: Vec::new() });
+        Ok(n)
+    }
+}

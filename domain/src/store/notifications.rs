@@ -1,0 +1,134 @@
+//! In-app notifications.
+
+use super::Store;
+use crate::error::Result;
+use crate::id::Id;
+use crate::model::Notification;
+
+type Row = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
+
+const COLUMNS: &str = "id, user_id, workspace_id, kind, title, content, priority, channel_id, message_id, thread_id, read_at, created_at";
+
+fn from_row(r: Row) -> Notification {
+    Notification {
+        id: Id(r.0),
+        user_id: Id(r.1),
+        workspace_id: r.2.map(Id),
+        kind: r.3,
+        title: r.4,
+        content: r.5,
+        priority: r.6,
+        channel_id: r.7.map(Id),
+        message_id: r.8.map(Id),
+        thread_id: r.9.map(Id),
+        read_at: r.10,
+        created_at: r.11,
+    }
+}
+
+impl Store {
+    pub async fn insert_notifications(&self, list: &[Notification]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for n in list {
+            sqlx::query(&format!(
+                "INSERT INTO notifications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ))
+            .bind(n.id.0)
+            .bind(n.user_id.0)
+            .bind(n.workspace_id.map(|w| w.0))
+            .bind(&n.kind)
+            .bind(&n.title)
+            .bind(&n.content)
+            .bind(&n.priority)
+            .bind(n.channel_id.map(|c| c.0))
+            .bind(n.message_id.map(|m| m.0))
+            .bind(n.thread_id.map(|t| t.0))
+            .bind(n.read_at)
+            .bind(n.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `user`'s notifications, newest first, older than `before` if given.
+    pub async fn notifications_of(
+        &self,
+        user: Id,
+        before: Option<Id>,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND ($2 = 0 OR id < $2) \
+             AND ($3 = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT $4"
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql)
+            .bind(user.0)
+            .bind(before.map_or(0, |b| b.0))
+            .bind(i64::from(unread_only))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(from_row).collect())
+    }
+
+    pub async fn unread_notification_count(&self, user: Id) -> Result<i64> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+                .bind(user.0)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+
+    /// Marks one of `user`'s notifications read; `None` if they have no such one.
+    pub async fn mark_notification_read(&self, user: Id, id: Id, at: i64) -> Result<Option<Notification>> {
+        sqlx::query(
+            "UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(user.0)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        let sql = format!("SELECT {COLUMNS} FROM notifications WHERE id = $1 AND user_id = $2");
+        let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).bind(user.0).fetch_optional(&self.pool).await?;
+        Ok(row.map(from_row))
+    }
+
+    /// Marks all of `user`'s notifications read; how many were unread.
+    pub async fn mark_all_notifications_read(&self, user: Id, at: i64) -> Result<u64> {
+        let done =
+            sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
+                .bind(user.0)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Who follows `thread`.
+    pub async fn thread_followers(&self, thread: Id) -> Result<Vec<Id>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT user_id FROM thread_follows WHERE thread_id = $1 AND following = 1")
+                .bind(thread.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(u,)| Id(u)).collect())
+    }
+}

@@ -22,6 +22,7 @@ pub use accounts::Signup;
 pub use channels::NewChannel;
 pub use meetings::NewMeeting;
 pub use messages::Post;
+pub use notifications::CustomNotification;
 pub use roles::{ChannelSettings, RoleChange};
 pub use workspaces::NewWorkspace;
 

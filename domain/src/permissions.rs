@@ -809,6 +809,16 @@ pub fn end_meeting(f: WorkspaceFacts, invited: bool, organizer: bool) -> Result<
     Ok(())
 }
 
+/// Sending notifications through the API to a workspace's members: who
+/// manages the workspace.
+pub fn send_notifications(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("send notifications to this workspace's members"));
+    }
+    Ok(())
+}
+
 /// Starting or stopping a recording of a call: those who moderate calls
 /// (mute_members) may.
 pub fn record_call(f: ChannelFacts) -> Result<()> {

@@ -88,7 +88,7 @@ api! {
     "/api/communication/meetings/{id}/end/" => post(meetings::end);
     "/api/communication/meetings/{id}/ics/" => get(meetings::ics);
     "/calendar/{file}" => get(meetings::feed);
-    "/api/communication/notifications/" => get(notifications::list);
+    "/api/communication/notifications/" => get(notifications::list).post(notifications::send);
     "/api/communication/notifications/unread_count/" => get(notifications::unread_count);
     "/api/communication/notifications/mark_all_read/" => post(notifications::mark_all_read);
     "/api/communication/notifications/{id}/mark_read/" => post(notifications::mark_read);

@@ -9,6 +9,21 @@ use crate::id::Id;
 use crate::model::{Channel, ChannelKind, Meeting, Message, Notification};
 use crate::permissions;
 
+/// What a notification sent through the API says and to whom.
+#[derive(Debug, Default)]
+pub struct CustomNotification<'a> {
+    /// Usernames.
+    pub recipients: Vec<String>,
+    /// The type (default `custom`).
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub content: &'a str,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: &'a str,
+    /// `in_app` (always) and `email`.
+    pub channels: Vec<String>,
+}
+
 /// The first line of a body, shortened, for a notification's content.
 fn excerpt(body: &str) -> String {
     let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -115,6 +130,79 @@ impl Hub {
             })
             .collect();
         self.notify(list).await
+    }
+
+    /// A notification sent through the API (seed 000's `send_notification`)
+    /// by someone who manages the workspace, to members of it: in-app, and by
+    /// email when asked.
+    pub async fn send_notification(
+        &self,
+        actor: Id,
+        ws: Id,
+        new: CustomNotification<'_>,
+    ) -> Result<Vec<Notification>> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::send_notifications(facts)?;
+        let title = new.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(Error::invalid("title", "A title is 1 to 200 characters."));
+        }
+        if new.content.chars().count() > 2000 {
+            return Err(Error::invalid("content", "The content is at most 2000 characters."));
+        }
+        if !["low", "normal", "high", "urgent"].contains(&new.priority) {
+            return Err(Error::invalid("priority", "Priority is one of low, normal, high or urgent."));
+        }
+        let kind = if new.kind.trim().is_empty() { "custom" } else { new.kind.trim() };
+        if kind.len() > 50 || !kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::invalid("type", "A type is up to 50 letters, digits and _."));
+        }
+        let mut email = false;
+        for channel in &new.channels {
+            match channel.as_str() {
+                "in_app" => {}
+                "email" => email = true,
+                other => {
+                    return Err(Error::invalid(
+                        "channels",
+                        format!("“{other}” delivery is not available on this server; use in_app and email."),
+                    ));
+                }
+            }
+        }
+        if new.recipients.is_empty() || new.recipients.len() > 500 {
+            return Err(Error::invalid("recipients", "Name 1 to 500 recipients (usernames)."));
+        }
+        let members = self.store.workspace_members(ws).await?;
+        let mut list = Vec::with_capacity(new.recipients.len());
+        let mut addresses = Vec::new();
+        for name in &new.recipients {
+            let name = name.trim().trim_start_matches('@');
+            let m = members.iter().find(|m| m.user.username == name).ok_or_else(|| {
+                Error::invalid("recipients", format!("@{name} is not a member of this workspace."))
+            })?;
+            if list.iter().any(|n: &Notification| n.user_id == m.user.id) {
+                continue;
+            }
+            let mut n = Notification::new(m.user.id, ws, kind, title.to_string(), new.content.to_string());
+            n.priority = new.priority.to_string();
+            list.push(n);
+            if email && let Some(u) = self.store.user(m.user.id).await? {
+                addresses.push(u.email);
+            }
+        }
+        self.notify(list.clone()).await?;
+        for to in addresses {
+            let html = format!(
+                "<h1>{}</h1><p>{}</p>",
+                crate::markdown::escape(title),
+                crate::markdown::escape(new.content).replace('\n', "<br>")
+            );
+            let mail =
+                crate::mail::EmailContent { subject: title.to_string(), text: new.content.to_string(), html };
+            self.queue_email(&to, mail).await?;
+        }
+        Ok(list)
     }
 
     /// `actor`'s notifications, newest first (at most 50, older than `before`).

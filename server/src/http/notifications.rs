@@ -1,15 +1,16 @@
 //! Seed 000's notifications routes under `/api/communication/notifications/`:
 //! the caller's own in-app notifications.
 
-use super::error::{HttpResult, path_id};
+use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
 use app::wire::{ApiError, NotificationDto, UnreadCountDto};
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use domain::error::Thing;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
 pub struct NotificationListQuery {
@@ -31,6 +32,55 @@ pub async fn list(
     let before = app::ssr::parse_optional_id("before", q.before.as_deref())?;
     let list = state.services.hub.notifications(user.id, before, q.unread_only).await?;
     Ok(Json(list.iter().map(NotificationDto::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendBody {
+    workspace_id: String,
+    /// Usernames of members of the workspace.
+    recipients: Vec<String>,
+    /// Default `custom`.
+    #[serde(default, rename = "type")]
+    kind: String,
+    title: String,
+    #[serde(default)]
+    content: String,
+    /// `low`, `normal` (default), `high` or `urgent`.
+    #[serde(default)]
+    priority: Option<String>,
+    /// `in_app` (default; always) and `email`.
+    #[serde(default)]
+    channels: Vec<String>,
+    /// Not available yet: send `title` and `content`.
+    #[serde(default)]
+    template_id: Option<String>,
+}
+
+/// `POST /api/communication/notifications/`: notifies members of a workspace
+/// (who manages it may), in-app and by email when asked.
+#[utoipa::path(post, path = "/api/communication/notifications/", tag = "notifications", request_body = SendBody,
+    responses((status = 201, body = Vec<NotificationDto>), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn send(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<SendBody>,
+) -> HttpResult<(StatusCode, Json<Vec<NotificationDto>>)> {
+    if body.template_id.is_some() {
+        let no = "Notification templates are not available on this server yet; send a title and content.";
+        return Err(domain::Error::invalid("template_id", no).into());
+    }
+    let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
+    let new = domain::hub::CustomNotification {
+        recipients: body.recipients,
+        kind: &body.kind,
+        title: &body.title,
+        content: &body.content,
+        priority: body.priority.as_deref().unwrap_or("normal"),
+        channels: body.channels,
+    };
+    let sent = state.services.hub.send_notification(user.id, ws, new).await?;
+    Ok((StatusCode::CREATED, Json(sent.iter().map(NotificationDto::from).collect())))
 }
 
 /// `GET /api/communication/notifications/unread_count/`.

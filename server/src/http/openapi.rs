@@ -23,7 +23,7 @@ use utoipa::OpenApi;
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
         r::arrange_channels,
         m::list, m::schedule, m::instant, m::get, m::join, m::end, m::ics, m::renew_feed,
-        n::list, n::unread_count, n::mark_all_read, n::mark_read,
+        n::list, n::send, n::unread_count, n::mark_all_read, n::mark_read,
     ),
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),

@@ -97,6 +97,39 @@ async fn people_hear_of_what_concerns_them(app: TestApp) -> TestApp {
     .await;
     assert_eq!(unread(&app, &bob).await, 0);
     assert!(list(&app, &bob).await.iter().all(|n| n["is_read"] == true));
+
+    // Sent through the API by who manages the workspace: in-app and by email; clear refusals.
+    let custom = |extra: Value| {
+        let mut body = json!({"workspace_id": ws, "recipients": ["bob"], "type": "deploy",
+            "title": "Deploy at 5", "content": "Expect a short outage.", "priority": "high",
+            "channels": ["in_app", "email"]});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let path = "/api/communication/notifications/";
+    let refused = json_of(bob.post(&app, path, custom(json!({}))).await, StatusCode::FORBIDDEN).await;
+    assert!(refused["message"].as_str().unwrap().contains("send notifications"), "{refused}");
+    for (extra, field) in [
+        (json!({"priority": "asap"}), "priority"),
+        (json!({"channels": ["sms"]}), "channels"),
+        (json!({"recipients": ["nobody"]}), "recipients"),
+        (json!({"template_id": "welcome"}), "template_id"),
+    ] {
+        let err = json_of(ana.post(&app, path, custom(extra)).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(err["field"], field, "{err}");
+    }
+    let sent = json_of(ana.post(&app, path, custom(json!({}))).await, StatusCode::CREATED).await;
+    assert_eq!(sent.as_array().unwrap().len(), 1);
+    let live = next_of(&mut bob_ws, "NOTIFICATION_CREATE").await;
+    assert_eq!(live["notification"]["type"], "deploy");
+    assert_eq!(live["notification"]["priority"], "high");
+    assert_eq!(live["notification"]["content"], "Expect a short outage.");
+    let store = domain::store::Store::open(&app.db.url).await.unwrap();
+    let mails = store.deliveries_to("bob@example.com").await.unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "Deploy at 5");
+    assert!(mails[0].body_text.contains("Expect a short outage."));
+    store.close().await;
     app
 }
 

@@ -12,7 +12,9 @@
 //! keeps up to date. Remote audio plays through `<audio>` elements of its
 //! own, outside the views.
 
-use crate::components::call::{CallPhase, CallStats, CallUi, DeviceOption, RemoteStream};
+use crate::components::call::{
+    CallPhase, CallStats, CallUi, DeviceOption, LOCAL_CAMERA, LOCAL_SCREEN, RemoteStream,
+};
 use crate::live::{self, LiveEvent};
 use crate::wire::{GatewayCommand, GatewayEvent, IceCandidateDto, IceServerDto};
 use futures::StreamExt;
@@ -32,9 +34,6 @@ use web_sys::{
 
 /// Above this audio level (0–1), someone counts as speaking.
 const SPEAKING_LEVEL: f64 = 0.02;
-/// The local preview streams' names in [`STREAMS`].
-pub const LOCAL_CAMERA: &str = "local-camera";
-pub const LOCAL_SCREEN: &str = "local-screen";
 
 enum Signal {
     Offer(String),

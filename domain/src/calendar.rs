@@ -45,9 +45,12 @@ pub fn calendar(name: &str, meetings: &[Meeting], join_url: impl Fn(&Meeting) ->
 
 /// A time as RFC 3339 (`2026-11-23T09:30:00Z`), from milliseconds since the epoch.
 pub fn rfc3339(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    at(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// A time in milliseconds since the epoch, to the second, in UTC.
+fn at(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time (`2026-11-23T09:30:00+01:00`).
@@ -66,8 +69,7 @@ pub fn parse_local(text: &str, offset_minutes: i64) -> Option<i64> {
 
 /// `20261122T071500Z` for a time in milliseconds since the epoch.
 fn utc(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = at(ms);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),

@@ -33,14 +33,8 @@ pub fn NotificationBell() -> impl IntoView {
                     list.truncate(50);
                 });
             }
-            LiveEvent::Gateway(G::NotificationsRead { ids }) => {
-                items.update(|list| {
-                    for n in list.iter_mut().filter(|n| ids.is_empty() || ids.contains(&n.id)) {
-                        n.is_read = true;
-                    }
-                });
-                load();
-            }
+            // Read on another page: the count and list are read again.
+            LiveEvent::Gateway(G::NotificationsRead { .. }) => load(),
             _ => {}
         });
         on_cleanup(move || sub.cancel());

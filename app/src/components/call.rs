@@ -7,6 +7,10 @@
 use crate::wire::{ChannelDto, VoiceParticipantDto};
 use leptos::prelude::*;
 
+/// The names of the local previews, beside the received streams' names.
+pub const LOCAL_CAMERA: &str = "local-camera";
+pub const LOCAL_SCREEN: &str = "local-screen";
+
 /// The call this page is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallTarget {
@@ -150,8 +154,6 @@ mod engine {
     pub fn set_recording(_: bool) {}
     pub fn accept(_: super::CallUi) {}
     pub fn decline(_: super::CallUi) {}
-    pub const LOCAL_CAMERA: &str = "local-camera";
-    pub const LOCAL_SCREEN: &str = "local-screen";
 }
 
 /// A `<video>` showing the stream `name` (redrawn when `version` changes).
@@ -225,7 +227,7 @@ pub fn CallStage(
                 })
                 .collect();
             if ui.sharing.get() {
-                list.insert(0, (engine::LOCAL_SCREEN.to_string(), "You".to_string()));
+                list.insert(0, (LOCAL_SCREEN.to_string(), "You".to_string()));
             }
             list
         } else {
@@ -248,7 +250,7 @@ pub fn CallStage(
             .map(|p| {
                 let mine = p.user.id == me_id;
                 let stream = if mine {
-                    (here && ui.camera.get()).then(|| engine::LOCAL_CAMERA.to_string())
+                    (here && ui.camera.get()).then(|| LOCAL_CAMERA.to_string())
                 } else {
                     streams
                         .iter()

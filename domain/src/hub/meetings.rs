@@ -192,14 +192,9 @@ impl Hub {
         let not_found = || Error::NotFound(Thing::User);
         let user = self.store.calendar_feed_user(&digest).await?.ok_or_else(not_found)?;
         let person = self.store.user(user).await?.ok_or_else(not_found)?;
-        let mine = self.store.meetings_of(user, None, crate::now_ms() - FEED_PAST_MS).await?;
-        let mut out = Vec::with_capacity(mine.len());
-        for m in mine {
-            let (_, facts) = self.workspace_facts(m.workspace_id, user).await?;
-            if facts.is_member {
-                out.push(m);
-            }
-        }
-        Ok((UserSummary::from(&person), out))
+        let mut mine = self.store.meetings_of(user, None, crate::now_ms() - FEED_PAST_MS).await?;
+        let workspaces = self.store.workspace_ids_of(user).await?;
+        mine.retain(|m| workspaces.contains(&m.workspace_id));
+        Ok((UserSummary::from(&person), mine))
     }
 }

@@ -34,6 +34,20 @@ fn excerpt(body: &str) -> String {
     out
 }
 
+/// Where a message is, as a notification's title says it.
+fn place(ch: &Channel) -> String {
+    if ch.kind == ChannelKind::Direct { "a direct message".to_string() } else { format!("#{}", ch.name) }
+}
+
+/// A notification for `user` about `msg` in `ch`, leading to it.
+fn about(user: Id, ch: &Channel, msg: &Message, kind: &str, title: String) -> Notification {
+    let mut n = Notification::new(user, ch.workspace_id, kind, title, excerpt(&msg.body));
+    n.channel_id = Some(ch.id);
+    n.message_id = Some(msg.id);
+    n.thread_id = msg.thread_id;
+    n
+}
+
 impl Hub {
     /// Stores notifications, then sends each to its person's pages.
     pub(super) async fn notify(&self, list: Vec<Notification>) -> Result<()> {
@@ -52,19 +66,11 @@ impl Hub {
     /// answers; one each at most, never to its author, only to who may read it.
     pub(super) async fn notify_message(&self, ch: &Channel, msg: &Message, mentioned: &[Id]) -> Result<()> {
         let author = &msg.author;
-        let place = if ch.kind == ChannelKind::Direct {
-            "a direct message".to_string()
-        } else {
-            format!("#{}", ch.name)
-        };
+        let place = place(ch);
         let mut out: Vec<Notification> = Vec::new();
         let mut add = |user: Id, kind: &str, title: String| {
             if user != author.id && !out.iter().any(|n| n.user_id == user) {
-                let mut n = Notification::new(user, ch.workspace_id, kind, title, excerpt(&msg.body));
-                n.channel_id = Some(ch.id);
-                n.message_id = Some(msg.id);
-                n.thread_id = msg.thread_id;
-                out.push(n);
+                out.push(about(user, ch, msg, kind, title));
             }
         };
         for &user in mentioned {
@@ -103,17 +109,8 @@ impl Hub {
             return Ok(());
         }
         let Some(ch) = self.store.channel(msg.channel_id).await? else { return Ok(()) };
-        let place = if ch.kind == ChannelKind::Direct {
-            "a direct message".to_string()
-        } else {
-            format!("#{}", ch.name)
-        };
-        let title = format!("{} reacted {emoji} to your message in {place}", reactor.display_name);
-        let mut n = Notification::new(msg.author.id, ch.workspace_id, "reaction", title, excerpt(&msg.body));
-        n.channel_id = Some(ch.id);
-        n.message_id = Some(msg.id);
-        n.thread_id = msg.thread_id;
-        self.notify(vec![n]).await
+        let title = format!("{} reacted {emoji} to your message in {}", reactor.display_name, place(&ch));
+        self.notify(vec![about(msg.author.id, &ch, msg, "reaction", title)]).await
     }
 
     /// After a meeting is scheduled: each person invited hears of it.

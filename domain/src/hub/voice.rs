@@ -203,17 +203,13 @@ impl Hub {
     /// or anyone who may record).
     pub async fn stop_recording(&self, actor: Id, session: u64) -> Result<(Channel, Recording)> {
         let ch = self.call_of(actor, session).await?;
-        let current = self
-            .rooms
-            .recording(ch.id)
-            .ok_or_else(|| Error::invalid("recording", "This call is not being recorded."))?;
+        let not_recorded = || Error::invalid("recording", "This call is not being recorded.");
+        let current = self.rooms.recording(ch.id).ok_or_else(not_recorded)?;
         if current.by.id != actor {
             let (_, facts) = self.channel_facts(ch.id, actor).await?;
             permissions::record_call(facts)?;
         }
-        let recording = self
-            .end_recording(&ch)
-            .ok_or_else(|| Error::invalid("recording", "This call is not being recorded."))?;
+        let recording = self.end_recording(&ch).ok_or_else(not_recorded)?;
         Ok((ch, recording))
     }
 

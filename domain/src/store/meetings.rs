@@ -1,15 +1,17 @@
 //! Meetings, their participants, and the private calendar feeds.
 
-use super::Store;
+use super::{Store, placeholders};
 use crate::error::Result;
 use crate::id::Id;
 use crate::model::{Meeting, UserSummary};
 use std::collections::HashMap;
 
-type MeetingRow = (i64, i64, i64, i64, String, String, i64, i64, i64, i64, Option<i64>, i64);
+type MeetingRow = (i64, i64, i64, i64, String, String, String, String, i64, i64, i64, i64, Option<i64>, i64);
 
-const COLUMNS: &str = "m.id, m.workspace_id, m.channel_id, m.organizer_id, m.title, m.description, \
-     m.starts_at, m.ends_at, m.enable_recording, m.instant, m.ended_at, m.created_at";
+/// Meetings with their organizer, for a `WHERE` on `m` to follow.
+const SELECT: &str = "SELECT m.id, m.workspace_id, m.channel_id, o.id, o.username, o.display_name, m.title, \
+     m.description, m.starts_at, m.ends_at, m.enable_recording, m.instant, m.ended_at, m.created_at \
+     FROM meetings m JOIN users o ON o.id = m.organizer_id";
 
 impl Store {
     /// Stores a meeting with its participants.
@@ -46,14 +48,14 @@ impl Store {
     }
 
     pub async fn meeting(&self, id: Id) -> Result<Option<Meeting>> {
-        let sql = format!("SELECT {COLUMNS} FROM meetings m WHERE m.id = $1");
+        let sql = format!("{SELECT} WHERE m.id = $1");
         let rows = sqlx::query_as::<_, MeetingRow>(&sql).bind(id.0).fetch_all(&self.pool).await?;
         Ok(self.complete(rows).await?.pop())
     }
 
     /// The meeting whose call happens in `channel`.
     pub async fn meeting_of_channel(&self, channel: Id) -> Result<Option<Meeting>> {
-        let sql = format!("SELECT {COLUMNS} FROM meetings m WHERE m.channel_id = $1");
+        let sql = format!("{SELECT} WHERE m.channel_id = $1");
         let rows = sqlx::query_as::<_, MeetingRow>(&sql).bind(channel.0).fetch_all(&self.pool).await?;
         Ok(self.complete(rows).await?.pop())
     }
@@ -62,7 +64,7 @@ impl Store {
     /// ending after `since`, earliest first.
     pub async fn meetings_of(&self, user: Id, ws: Option<Id>, since: i64) -> Result<Vec<Meeting>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM meetings m WHERE m.ends_at >= $2 AND ($3 = 0 OR m.workspace_id = $3) \
+            "{SELECT} WHERE m.ends_at >= $2 AND ($3 = 0 OR m.workspace_id = $3) \
              AND (m.organizer_id = $1 OR EXISTS (SELECT 1 FROM meeting_participants p \
              WHERE p.meeting_id = m.id AND p.user_id = $1)) ORDER BY m.starts_at, m.id LIMIT 500"
         );
@@ -108,17 +110,16 @@ impl Store {
         Ok(row.map(|(id,)| Id(id)))
     }
 
-    /// Rows made into meetings: organizers and participants filled in.
+    /// Rows made into meetings: participants filled in.
     async fn complete(&self, rows: Vec<MeetingRow>) -> Result<Vec<Meeting>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT p.meeting_id, u.id, u.username, u.display_name FROM meeting_participants p \
              JOIN users u ON u.id = p.user_id WHERE p.meeting_id IN ({}) ORDER BY u.display_name, u.id",
-            placeholders.join(", ")
+            placeholders(ids.len())
         );
         let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(&sql);
         for id in &ids {
@@ -128,28 +129,23 @@ impl Store {
         for (m, id, username, display_name) in q.fetch_all(&self.pool).await? {
             people.entry(m).or_default().push(UserSummary { id: Id(id), username, display_name });
         }
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let organizer = match self.user(Id(r.3)).await? {
-                Some(u) => UserSummary::from(&u),
-                None => continue,
-            };
-            out.push(Meeting {
+        Ok(rows
+            .into_iter()
+            .map(|r| Meeting {
                 id: Id(r.0),
                 workspace_id: Id(r.1),
                 channel_id: Id(r.2),
-                organizer,
-                title: r.4,
-                description: r.5,
-                starts_at: r.6,
-                ends_at: r.7,
-                enable_recording: r.8 != 0,
-                instant: r.9 != 0,
-                ended_at: r.10,
-                created_at: r.11,
+                organizer: UserSummary { id: Id(r.3), username: r.4, display_name: r.5 },
+                title: r.6,
+                description: r.7,
+                starts_at: r.8,
+                ends_at: r.9,
+                enable_recording: r.10 != 0,
+                instant: r.11 != 0,
+                ended_at: r.12,
+                created_at: r.13,
                 participants: people.remove(&r.0).unwrap_or_default(),
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 }

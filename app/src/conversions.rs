@@ -61,6 +61,7 @@ impl From<&model::Channel> for ChannelDto {
             permissions: Vec::new(),
             post_block: None,
             call: Vec::new(),
+            notify_level: String::new(),
         }
     }
 }
@@ -75,6 +76,7 @@ impl From<&model::ChannelListing> for ChannelDto {
             permissions: perm_names(l.perms),
             post_block: l.post_block.clone(),
             call: l.call.iter().map(VoiceParticipantDto::from).collect(),
+            notify_level: l.notify_level.as_str().to_string(),
             ..ChannelDto::from(&l.channel)
         }
     }
@@ -468,19 +470,25 @@ pub fn meeting_dto(
     }
 }
 
+/// Where a notification leads in the app: its thread, message or channel.
+pub fn notification_path(n: &domain::model::Notification) -> Option<String> {
+    match (n.workspace_id, n.channel_id) {
+        (Some(ws), Some(ch)) => {
+            let (ws, ch) = (ws.to_string(), ch.to_string());
+            Some(match (n.thread_id, n.message_id) {
+                (Some(t), _) => crate::paths::thread(&ws, &ch, &t.to_string()),
+                (None, Some(m)) => format!("{}?at={m}", crate::paths::channel(&ws, &ch)),
+                (None, None) => crate::paths::channel(&ws, &ch),
+            })
+        }
+        (Some(ws), None) => Some(crate::paths::workspace(&ws.to_string())),
+        _ => None,
+    }
+}
+
 impl From<&domain::model::Notification> for crate::wire::NotificationDto {
     fn from(n: &domain::model::Notification) -> Self {
-        let url = match (n.workspace_id, n.channel_id) {
-            (Some(ws), Some(ch)) => {
-                let (ws, ch) = (ws.to_string(), ch.to_string());
-                Some(match (n.thread_id, n.message_id) {
-                    (Some(t), _) => crate::paths::thread(&ws, &ch, &t.to_string()),
-                    (None, Some(m)) => format!("{}?at={m}", crate::paths::channel(&ws, &ch)),
-                    (None, None) => crate::paths::channel(&ws, &ch),
-                })
-            }
-            _ => None,
-        };
+        let url = notification_path(n);
         crate::wire::NotificationDto {
             id: n.id.to_string(),
             kind: n.kind.clone(),
@@ -492,5 +500,119 @@ impl From<&domain::model::Notification> for crate::wire::NotificationDto {
             is_read: n.read_at.is_some(),
             created_at: n.created_at,
         }
+    }
+}
+
+/// The days of the week as the wire names them, Monday first (bit 0).
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl From<&domain::hub::NotificationSettings> for crate::wire::NotificationPreferencesDto {
+    fn from(s: &domain::hub::NotificationSettings) -> Self {
+        use domain::notify::{DeliveryChannel, KINDS, quiet_hours::hhmm};
+        let p = &s.preferences;
+        let set = &p.settings;
+        crate::wire::NotificationPreferencesDto {
+            time_zone: set.time_zone.clone(),
+            quiet_hours_enabled: set.quiet_enabled,
+            quiet_start: hhmm(set.quiet_start),
+            quiet_end: hhmm(set.quiet_end),
+            quiet_days: WEEKDAYS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| set.quiet_days & (1 << i) != 0)
+                .map(|(_, d)| d.to_string())
+                .collect(),
+            urgent_breaks_through: set.urgent_breaks_through,
+            phone: set.phone.clone(),
+            switches: KINDS
+                .iter()
+                .flat_map(|(kind, _)| {
+                    DeliveryChannel::ALL.into_iter().map(move |c| crate::wire::NotificationSwitchDto {
+                        kind: kind.to_string(),
+                        channel: c.as_str().to_string(),
+                        enabled: p.wants(kind, c),
+                    })
+                })
+                .collect(),
+            types: KINDS
+                .iter()
+                .map(|(k, label)| crate::wire::NotificationTypeDto {
+                    kind: k.to_string(),
+                    label: label.to_string(),
+                })
+                .collect(),
+            push_public_key: s.push_key.clone(),
+            sms_available: s.sms_available,
+            push_subscriptions: s
+                .push_subscriptions
+                .iter()
+                .map(|p| crate::wire::PushSubscriptionDto {
+                    id: p.id.to_string(),
+                    endpoint: p.endpoint.clone(),
+                    user_agent: p.user_agent.clone(),
+                    created_at: p.created_at,
+                })
+                .collect(),
+            channel_levels: s
+                .channel_levels
+                .iter()
+                .map(|(ch, level)| crate::wire::ChannelLevelDto {
+                    channel_id: ch.id.to_string(),
+                    workspace_id: ch.workspace_id.to_string(),
+                    channel_name: ch.name.clone(),
+                    level: level.as_str().to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Settings as the hub takes them, from the wire's days and switches.
+pub fn settings_input(
+    time_zone: String,
+    quiet_enabled: bool,
+    quiet_start: String,
+    quiet_end: String,
+    quiet_days: &[String],
+    urgent_breaks_through: bool,
+    phone: String,
+    switches_on: Vec<String>,
+) -> domain::hub::SettingsInput {
+    let days = WEEKDAYS
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| quiet_days.iter().any(|q| q == *d))
+        .fold(0u8, |acc, (i, _)| acc | (1 << i));
+    domain::hub::SettingsInput {
+        time_zone,
+        quiet_enabled,
+        quiet_start,
+        quiet_end,
+        quiet_days: days,
+        urgent_breaks_through,
+        phone,
+        switches_on,
+    }
+}
+
+impl From<&domain::hub::TemplateView> for crate::wire::TemplateDto {
+    fn from(v: &domain::hub::TemplateView) -> Self {
+        let t = &v.template;
+        crate::wire::TemplateDto {
+            id: v.stored.as_ref().map(|s| s.id.to_string()),
+            name: t.name.clone(),
+            channel: t.channel.as_str().to_string(),
+            subject: t.subject.clone(),
+            body: t.body.clone(),
+            body_html: t.body_html.clone(),
+            is_default: v.stored.is_none(),
+            updated_at: v.stored.as_ref().map(|s| s.updated_at),
+        }
+    }
+}
+
+impl From<&domain::store::StoredTemplate> for crate::wire::TemplateDto {
+    fn from(s: &domain::store::StoredTemplate) -> Self {
+        (&domain::hub::TemplateView { template: s.template.clone(), stored: Some(s.clone()) }).into()
     }
 }

@@ -6,7 +6,8 @@
 //! - [`api`]: server functions.
 //! - [`pages`]: one component per route; [`components`]: the pieces they share.
 //! - [`live`] (browser only): the gateway connection; `call` (browser
-//!   only): the media and peer connection of a call.
+//!   only): the media and peer connection of a call; `pwa` (browser only):
+//!   the service worker and web push.
 //! - `ssr` and `conversions` (server only): services, authentication, and
 //!   the domain-to-wire boundary.
 
@@ -24,6 +25,8 @@ pub mod conversions;
 pub mod live;
 pub mod pages;
 pub mod paths;
+#[cfg(feature = "hydrate")]
+pub mod pwa;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod wire;
@@ -44,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#3b2a5c" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/icon-192.png" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -67,7 +71,11 @@ pub fn App() -> impl IntoView {
     provide_context(Hydrated(hydrated));
     // The call outlives the page it started on.
     provide_context(components::call::CallUi::new());
-    Effect::new(move |_| set_hydrated.set(true));
+    Effect::new(move |_| {
+        set_hydrated.set(true);
+        #[cfg(feature = "hydrate")]
+        pwa::register_service_worker();
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/parley.css" />
@@ -78,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
                 <Route path=path!("/invite/:code") view=pages::invite::InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/settings/notifications") view=pages::notification_settings::NotificationSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/c/:ch") view=pages::channel::ChannelPage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/search") view=pages::search::SearchPage ssr=SsrMode::Async />

@@ -6,6 +6,7 @@ pub mod home;
 pub mod invite;
 pub mod meetings;
 pub mod not_found;
+pub mod notification_settings;
 pub mod search;
 pub mod settings;
 pub mod threads;

@@ -32,6 +32,11 @@ pub fn calendar_feed(token: &str) -> String {
     format!("/calendar/{token}.ics")
 }
 
+/// The person's notification settings.
+pub fn notification_settings() -> String {
+    "/settings/notifications".to_string()
+}
+
 pub fn settings(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/settings")
 }

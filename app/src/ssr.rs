@@ -47,6 +47,26 @@ pub fn parse_ids(field: &'static str, raw: &[String]) -> Result<Vec<domain::Id>,
     raw.iter().map(|r| parse_id(field, r)).collect()
 }
 
+/// A template as a form or request gives it; the channel is checked here.
+pub fn template_input(
+    name: String,
+    channel: &str,
+    subject: Option<String>,
+    body: String,
+    body_html: Option<String>,
+) -> Result<domain::notify::templates::Template, crate::wire::ApiError> {
+    let channel = domain::notify::DeliveryChannel::parse(channel.trim()).ok_or_else(|| {
+        crate::wire::ApiError::invalid("channel", "A template's channel is in_app, email, push or sms.")
+    })?;
+    Ok(domain::notify::templates::Template {
+        name,
+        channel,
+        subject: subject.unwrap_or_default(),
+        body,
+        body_html: body_html.unwrap_or_default(),
+    })
+}
+
 /// Categories and channels in the order drag and drop left them, as ids.
 pub type Arrangement = (Vec<domain::Id>, Vec<(domain::Id, Option<domain::Id>)>);
 

@@ -93,6 +93,10 @@ pub struct ChannelDto {
     /// Who is in a voice channel's call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub call: Vec<VoiceParticipantDto>,
+    /// How much of it notifies the user asking: `all`, `mentions`, `nothing`
+    /// or `muted` (empty in events to many users).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notify_level: String,
 }
 
 impl ChannelDto {
@@ -259,6 +263,122 @@ pub struct NotificationDto {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UnreadCountDto {
     pub unread_count: i64,
+}
+
+/// A person's notification preferences: where each type goes, quiet
+/// hours, the phone for SMS; and, read-only, what the server offers, the
+/// browsers with push on and the channels given a level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationPreferencesDto {
+    /// IANA name, like `Europe/Berlin`.
+    pub time_zone: String,
+    pub quiet_hours_enabled: bool,
+    /// `HH:MM` in the time zone; an end before the start runs past midnight.
+    pub quiet_start: String,
+    pub quiet_end: String,
+    /// The days a quiet window starts on: `mon` … `sun`.
+    pub quiet_days: Vec<String>,
+    /// High and urgent notifications still arrive in quiet hours.
+    pub urgent_breaks_through: bool,
+    /// E.164 (`+442079460958`), or empty.
+    #[serde(default)]
+    pub phone: String,
+    /// Every notification type × delivery channel.
+    pub switches: Vec<NotificationSwitchDto>,
+    /// The notification types with what they mean (read-only).
+    #[serde(default)]
+    pub types: Vec<NotificationTypeDto>,
+    /// The server's VAPID key when web push is on (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_public_key: Option<String>,
+    /// Whether this server can send SMS (read-only).
+    #[serde(default)]
+    pub sms_available: bool,
+    /// The browsers with push on (read-only).
+    #[serde(default)]
+    pub push_subscriptions: Vec<PushSubscriptionDto>,
+    /// Channels given a level other than their default (read-only here).
+    #[serde(default)]
+    pub channel_levels: Vec<ChannelLevelDto>,
+}
+
+/// Whether one notification type goes to one delivery channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationSwitchDto {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `in_app`, `email`, `push` or `sms`.
+    pub channel: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationTypeDto {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub label: String,
+}
+
+/// A browser with push on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PushSubscriptionDto {
+    pub id: String,
+    pub endpoint: String,
+    pub user_agent: String,
+    pub created_at: i64,
+}
+
+/// A browser's push subscription as `PushSubscription.toJSON()` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PushSubscriptionInput {
+    pub endpoint: String,
+    pub keys: PushKeysDto,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PushKeysDto {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// How much of one channel notifies the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChannelLevelDto {
+    pub channel_id: String,
+    pub workspace_id: String,
+    pub channel_name: String,
+    /// `all`, `mentions`, `nothing` or `muted`.
+    pub level: String,
+}
+
+/// A notification template of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TemplateDto {
+    /// Absent for a built-in template the workspace has not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A notification type, a template id, or `digest`.
+    pub name: String,
+    /// `in_app`, `email`, `push` or `sms`.
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    /// Email only; empty: the text body in paragraphs.
+    #[serde(default)]
+    pub body_html: String,
+    /// The built-in wording, not stored (read-only).
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
 }
 
 /// A person's private calendar feed.

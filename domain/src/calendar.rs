@@ -48,6 +48,16 @@ pub fn rfc3339(ms: i64) -> String {
     at(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
+/// A time as a person reads it in `time_zone` (“Mon 4 May 2026, 09:30
+/// CEST”); UTC when the zone is unknown.
+pub fn local_time(ms: i64, time_zone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.to_zoned(tz).strftime("%a %-d %b %Y, %H:%M %Z").to_string(),
+        Err(_) => rfc3339(ms),
+    }
+}
+
 /// A time in milliseconds since the epoch, to the second, in UTC.
 fn at(ms: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)

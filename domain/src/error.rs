@@ -49,6 +49,8 @@ pub enum Thing {
     Category,
     Meeting,
     Notification,
+    Template,
+    PushSubscription,
 }
 
 impl fmt::Display for Thing {
@@ -64,6 +66,8 @@ impl fmt::Display for Thing {
             Thing::File => "File",
             Thing::Meeting => "Meeting",
             Thing::Notification => "Notification",
+            Thing::Template => "Template",
+            Thing::PushSubscription => "Push subscription",
         })
     }
 }

@@ -13,6 +13,7 @@ mod meetings;
 mod messages;
 mod moderation;
 mod notifications;
+mod notify_settings;
 mod roles;
 mod threads;
 mod voice;
@@ -22,7 +23,8 @@ pub use accounts::Signup;
 pub use channels::NewChannel;
 pub use meetings::NewMeeting;
 pub use messages::Post;
-pub use notifications::CustomNotification;
+pub use notifications::{CustomNotification, DeliveryOptions, default_level};
+pub use notify_settings::{NotificationSettings, SettingsInput, TemplateView};
 pub use roles::{ChannelSettings, RoleChange};
 pub use workspaces::NewWorkspace;
 
@@ -45,6 +47,10 @@ pub struct Hub {
     public_url: std::sync::Arc<str>,
     /// Wakes the delivery worker when something is queued.
     deliveries: std::sync::Arc<tokio::sync::Notify>,
+    /// Wakes the scheduler when a notification is scheduled.
+    scheduled: std::sync::Arc<tokio::sync::Notify>,
+    /// What can be delivered beyond the app, and how.
+    delivery: std::sync::Arc<DeliveryOptions>,
     /// Who is in which call.
     rooms: crate::voice::Rooms,
 }
@@ -58,6 +64,8 @@ impl Hub {
             files,
             public_url: "".into(),
             deliveries: Default::default(),
+            scheduled: Default::default(),
+            delivery: Default::default(),
             rooms: Default::default(),
         }
     }
@@ -69,6 +77,21 @@ impl Hub {
     }
 
     /// Notified whenever a delivery is queued.
+    /// What can be delivered beyond the app, and how.
+    pub fn with_delivery(mut self, options: DeliveryOptions) -> Self {
+        self.delivery = options.into();
+        self
+    }
+
+    pub fn delivery_options(&self) -> &DeliveryOptions {
+        &self.delivery
+    }
+
+    /// Woken when a notification is scheduled.
+    pub fn schedules_added(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.scheduled.clone()
+    }
+
     pub fn deliveries_queued(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.deliveries.clone()
     }
@@ -180,8 +203,12 @@ impl Hub {
         } else {
             self.store.overrides_of(&ids).await?
         };
+        let levels = self.store.channel_levels_of(user).await?;
         let mut out = Vec::with_capacity(list.len());
         for mut l in list {
+            if let Some(level) = levels.get(&l.channel.id) {
+                l.notify_level = *level;
+            }
             let o = overrides.remove(&l.channel.id).unwrap_or_default();
             let perms = permissions::resolve_channel(wf, user, &roles, l.channel.kind, &o);
             let facts = ChannelFacts::of(&l.channel, wf, user, l.is_member, perms);

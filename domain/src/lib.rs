@@ -24,6 +24,7 @@ pub mod input;
 pub mod mail;
 pub mod markdown;
 pub mod model;
+pub mod notify;
 pub mod password;
 pub mod permissions;
 pub mod presence;

@@ -2,11 +2,10 @@
 //! that server (STARTTLS, implicit TLS, or plain on a trusted network);
 //! without it, each email is written as a `.eml` file to the outbox folder in
 //! the data directory, so nothing is lost. Emails are queued as
-//! [`Delivery`] rows first and sent by the server's delivery worker, which
+//! [`crate::store::Delivery`] rows first and sent by the server's delivery worker, which
 //! retries with backoff.
 
 use crate::markdown::escape;
-use crate::store::Delivery;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -86,24 +85,22 @@ impl Mailer {
         }
     }
 
-    /// Sends one queued email. Its Message-ID comes from the delivery, so a
-    /// resend after a crash is recognisable, and an outbox file is replaced,
-    /// not doubled.
-    pub async fn send(&self, d: &Delivery) -> Result<(), MailError> {
+    /// Sends one queued email (delivery `id`). Its Message-ID comes from the
+    /// delivery, so a resend after a crash is recognisable, and an outbox
+    /// file is replaced, not doubled.
+    pub async fn send(&self, id: i64, recipient: &str, mail: &EmailContent) -> Result<(), MailError> {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Outbox { from, .. } => from.clone(),
         };
-        let to: Mailbox = d
-            .recipient
-            .parse()
-            .map_err(|e| MailError::Malformed(format!("the address `{}`: {e}", d.recipient)))?;
+        let to: Mailbox =
+            recipient.parse().map_err(|e| MailError::Malformed(format!("the address `{recipient}`: {e}")))?;
         let domain = from.email.domain().to_string();
         let message = Message::builder()
             .from(from)
             .to(to)
-            .subject(&d.subject)
-            .message_id(Some(format!("<{}@{domain}>", d.id)))
-            .multipart(MultiPart::alternative_plain_html(d.body_text.clone(), d.body_html.clone()))
+            .subject(&mail.subject)
+            .message_id(Some(format!("<{id}@{domain}>")))
+            .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| MailError::Malformed(e.to_string()))?;
         match self {
             Mailer::Smtp { transport, .. } => match transport.send(message).await {
@@ -113,9 +110,9 @@ impl Mailer {
             },
             Mailer::Outbox { dir, .. } => {
                 tokio::fs::create_dir_all(dir).await?;
-                let tmp = dir.join(format!(".{}.eml.tmp", d.id));
+                let tmp = dir.join(format!(".{id}.eml.tmp"));
                 tokio::fs::write(&tmp, message.formatted()).await?;
-                tokio::fs::rename(&tmp, dir.join(format!("{}.eml", d.id))).await?;
+                tokio::fs::rename(&tmp, dir.join(format!("{id}.eml"))).await?;
                 Ok(())
             }
         }

@@ -137,12 +137,13 @@ pub struct ChannelListing {
     pub post_block: Option<String>,
     /// Who is in a voice channel's call.
     pub call: Vec<crate::voice::Participant>,
+    /// How much of this channel notifies the user.
+    pub notify_level: crate::notify::Level,
 }
 
 impl ChannelListing {
     pub fn new(channel: Channel, is_member: bool) -> Self {
         ChannelListing {
-            channel,
             is_member,
             unread: 0,
             mentions: 0,
@@ -150,6 +151,8 @@ impl ChannelListing {
             perms: crate::permissions::Perms::NONE,
             post_block: None,
             call: Vec::new(),
+            notify_level: crate::hub::default_level(channel.kind),
+            channel,
         }
     }
 }
@@ -415,6 +418,10 @@ pub struct Notification {
     pub thread_id: Option<Id>,
     pub read_at: Option<i64>,
     pub created_at: i64,
+    /// A custom notification's template id (empty: its type's template).
+    pub template: String,
+    /// The template data, a JSON object.
+    pub data: String,
 }
 
 impl Notification {
@@ -433,6 +440,8 @@ impl Notification {
             thread_id: None,
             read_at: None,
             created_at: crate::now_ms(),
+            template: String::new(),
+            data: "{}".into(),
         }
     }
 }

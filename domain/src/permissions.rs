@@ -819,6 +819,16 @@ pub fn send_notifications(f: WorkspaceFacts) -> Result<()> {
     Ok(())
 }
 
+/// Seeing and editing a workspace's notification templates: who manages
+/// the workspace.
+pub fn manage_templates(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("edit this workspace's notification templates"));
+    }
+    Ok(())
+}
+
 /// Starting or stopping a recording of a call: those who moderate calls
 /// (mute_members) may.
 pub fn record_call(f: ChannelFacts) -> Result<()> {

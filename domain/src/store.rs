@@ -13,14 +13,21 @@ mod deliveries;
 mod meetings;
 mod messages;
 mod notifications;
+mod preferences;
 mod roles;
+mod scheduled;
 mod sessions;
+mod templates;
 mod users;
 mod workspaces;
 
 pub use deliveries::Delivery;
 pub use messages::Mentioned;
+pub use notifications::PlannedDelivery;
+pub use preferences::PushSubscriptionRow;
 pub use roles::{AuditFilter, Standing};
+pub use scheduled::Scheduled;
+pub use templates::StoredTemplate;
 
 use crate::error::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -16,6 +16,12 @@
 //! | `PARLEY_SMTP_TLS` | `starttls` | `starttls`, `tls` (implicit) or `none` (trusted network only) |
 //! | `PARLEY_SMTP_USERNAME`, `PARLEY_SMTP_PASSWORD` | none | credentials, if the server wants them |
 //! | `PARLEY_MAIL_FROM` | `Parley <parley@localhost>` | the sender of every email |
+//! | `PARLEY_DIGEST_MINUTES` | `15` | how long a routine email waits for others to join it in one digest (0: none) |
+//! | `PARLEY_MEETING_REMINDER_MINUTES` | `10` | how long before a meeting its people are reminded (0: never) |
+//! | `PARLEY_PUSH_SUBJECT` | `mailto:` the sender's address | the contact push services see in the VAPID token |
+//! | `PARLEY_PUSH_ALLOW_PRIVATE` | off | accept push endpoints on private or loopback addresses (a push service inside the network) |
+//! | `PARLEY_SMS_ACCOUNT_SID`, `PARLEY_SMS_AUTH_TOKEN`, `PARLEY_SMS_FROM` | none | a Twilio-compatible SMS account; without them SMS is unavailable |
+//! | `PARLEY_SMS_URL` | `https://api.twilio.com` | the SMS provider's API |
 //! | `PARLEY_RTC_ANNOUNCED_IPS` | the interfaces' addresses | addresses the SFU announces in its ICE candidates (its public IP behind NAT) |
 //! | `PARLEY_RTC_UDP_PORTS` | any | the UDP port range for calls, like `50000-50100` |
 //! | `PARLEY_STUN_URLS` | none | STUN servers for browsers, comma-separated (`stun:host:3478`) |
@@ -38,7 +44,61 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     pub uploads: domain::files::FilePolicy,
     pub mail: MailConfig,
+    pub notify: NotifyConfig,
     pub rtc: crate::rtc::RtcConfig,
+}
+
+/// Notification delivery beyond email. The VAPID key for web push is made
+/// on first start and kept in the data directory.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    pub digest_window: std::time::Duration,
+    pub reminder_minutes: i64,
+    /// `None`: `mailto:` the sender's address.
+    pub push_subject: Option<String>,
+    pub push_allow_private: bool,
+    /// `None`: SMS is unavailable.
+    pub sms: Option<domain::notify::sms::SmsConfig>,
+}
+
+impl NotifyConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let minutes = |name: &'static str, default: u64| match var(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("`{v}` should be a whole number of minutes"),
+            }),
+        };
+        let sms = match (var("PARLEY_SMS_ACCOUNT_SID"), var("PARLEY_SMS_AUTH_TOKEN"), var("PARLEY_SMS_FROM"))
+        {
+            (Some(account_sid), Some(auth_token), Some(from)) => Some(domain::notify::sms::SmsConfig {
+                base_url: var("PARLEY_SMS_URL").unwrap_or_else(|| "https://api.twilio.com".into()),
+                account_sid,
+                auth_token,
+                from,
+            }),
+            (None, None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "PARLEY_SMS_ACCOUNT_SID",
+                    reason:
+                        "SMS needs PARLEY_SMS_ACCOUNT_SID, PARLEY_SMS_AUTH_TOKEN and PARLEY_SMS_FROM together"
+                            .into(),
+                });
+            }
+        };
+        Ok(NotifyConfig {
+            digest_window: std::time::Duration::from_secs(60 * minutes("PARLEY_DIGEST_MINUTES", 15)?),
+            reminder_minutes: minutes("PARLEY_MEETING_REMINDER_MINUTES", 10)? as i64,
+            push_subject: var("PARLEY_PUSH_SUBJECT"),
+            push_allow_private: matches!(
+                var("PARLEY_PUSH_ALLOW_PRIVATE").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
+            sms,
+        })
+    }
 }
 
 /// How emails leave, and how failed ones are retried.
@@ -200,6 +260,7 @@ impl Config {
             site_root: var("PARLEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             secure_cookies,
             mail: MailConfig::from_env()?,
+            notify: NotifyConfig::from_env()?,
             rtc: rtc_from_env()?,
         })
     }
@@ -221,6 +282,13 @@ impl Config {
                 from: "Parley <parley@localhost>".into(),
                 retry_after: std::time::Duration::from_millis(50),
                 max_attempts: 4,
+            },
+            notify: NotifyConfig {
+                digest_window: std::time::Duration::ZERO,
+                reminder_minutes: 10,
+                push_subject: None,
+                push_allow_private: true,
+                sms: None,
             },
             rtc: crate::rtc::RtcConfig { announced_ips: vec!["127.0.0.1".into()], ..Default::default() },
         }

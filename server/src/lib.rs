@@ -11,10 +11,12 @@
 
 #![recursion_limit = "512"]
 
+pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod http;
 pub mod jobs;
+pub mod notify;
 pub mod rtc;
 pub mod startup;
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! `parley`: starts the server (`parley` or `parley serve`).
+//! `parley`: starts the server (`parley` or `parley serve`), or runs one
+//! command (`parley create-default-templates`).
 
 #![recursion_limit = "512"]
 
@@ -16,9 +17,12 @@ async fn main() -> std::process::ExitCode {
     telemetry::init(&config.log);
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {}
+        Some("create-default-templates") => return server::cli::create_default_templates(&config).await,
         Some(other) => {
             eprintln!(
-                "parley: unknown command `{other}`. Run `parley` (or `parley serve`) to start the server."
+                "parley: unknown command `{other}`. Run `parley` (or `parley serve`) to start the server, \
+                 or `parley create-default-templates` to store the built-in notification templates in \
+                 every workspace for editing."
             );
             return std::process::ExitCode::from(2);
         }

@@ -5,7 +5,8 @@
 use crate::config::Config;
 use crate::gateway;
 use crate::http::{self, origin::OriginPolicy};
-use crate::jobs::{Deliverer, SessionSweeper};
+use crate::jobs::SessionSweeper;
+use crate::notify::{Deliverer, Scheduler, Senders};
 use app::ssr::Services;
 use axum::Router;
 use axum::extract::FromRef;
@@ -49,6 +50,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("the call server (SFU) could not start: {0}")]
     Rtc(#[from] webrtc::Error),
+    #[error("the web push key {path} could not be read or made: {source}")]
+    PushKey { path: String, source: std::io::Error },
     #[error("the mail settings are not usable: {0}")]
     Mail(#[from] domain::mail::MailError),
     #[error("server failed: {0}")]
@@ -63,6 +66,7 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     sweeper: SessionSweeper,
     deliverer: Deliverer,
+    scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
 }
 
@@ -85,11 +89,42 @@ impl Application {
             .saturating_mul(domain::files::MAX_FILES_PER_MESSAGE)
             .saturating_add(1 << 20);
         let files = domain::files::Files::new(config.data_dir.join("files"), config.uploads.clone());
+        let mail = &config.mail;
+        let notify = &config.notify;
+        let vapid_path = config.data_dir.join("vapid_private_key");
+        let subject = notify.push_subject.clone().unwrap_or_else(|| {
+            let address =
+                mail.from.rsplit_once('<').map_or(mail.from.as_str(), |(_, a)| a.trim_end_matches('>'));
+            format!("mailto:{}", address.trim())
+        });
+        let vapid = domain::notify::push::Vapid::load_or_create(&vapid_path, &subject)
+            .map_err(|source| StartupError::PushKey { path: vapid_path.display().to_string(), source })?;
+        let push =
+            domain::notify::push::PushSender::new(std::sync::Arc::new(vapid), notify.push_allow_private);
+        let senders = Senders {
+            mailer: domain::mail::Mailer::new(
+                mail.smtp.as_ref(),
+                &mail.from,
+                config.data_dir.join("outbox"),
+            )?,
+            push: Some(push.clone()),
+            sms: notify.sms.clone().map(domain::notify::sms::SmsSender::new),
+        };
+        let delivery = domain::hub::DeliveryOptions {
+            digest_window_ms: notify.digest_window.as_millis() as i64,
+            push_key: Some(push.public_key().to_string()),
+            push_allow_private: notify.push_allow_private,
+            sms_available: notify.sms.is_some(),
+            reminder_minutes: notify.reminder_minutes,
+        };
         let services = Services {
-            hub: Hub::new(store.clone(), EventBus::default(), files).with_public_url(&public_url),
+            hub: Hub::new(store.clone(), EventBus::default(), files)
+                .with_public_url(&public_url)
+                .with_delivery(delivery),
             public_url: public_url.clone(),
         };
         let queued = services.hub.deliveries_queued();
+        let scheduler = Scheduler::new(services.hub.clone());
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let leptos_options = LeptosOptions::builder()
             .output_name("parley")
@@ -150,10 +185,9 @@ impl Application {
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(state);
 
-        let mail = &config.mail;
-        let mailer =
-            domain::mail::Mailer::new(mail.smtp.as_ref(), &mail.from, config.data_dir.join("outbox"))?;
-        let deliverer = Deliverer::new(store.clone(), mailer, queued, mail.retry_after, mail.max_attempts);
+        let deliverer =
+            Deliverer::new(store.clone(), senders, &public_url, queued, mail.retry_after, mail.max_attempts);
+
         tracing::info!(%addr, %public_url, backend = ?store.backend(), "listening");
         Ok(Application {
             listener,
@@ -163,6 +197,7 @@ impl Application {
             shutdown,
             sweeper: SessionSweeper::new(session_store),
             deliverer,
+            scheduler,
             sfu,
         })
     }
@@ -177,10 +212,11 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let Application { listener, router, store, shutdown, sweeper, deliverer, sfu, .. } = self;
+        let Application { listener, router, store, shutdown, sweeper, deliverer, scheduler, sfu, .. } = self;
         let workers = [
             tokio::spawn(sweeper.run(shutdown.subscribe())),
             tokio::spawn(deliverer.run(shutdown.subscribe())),
+            tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];
         let stopping = async move {

@@ -26,6 +26,9 @@ pub struct SettingsViewDto {
     pub permissions: Vec<PermissionDto>,
     pub bans: Vec<BanDto>,
     pub audit: Vec<AuditEntryDto>,
+    /// The notification templates (for who manages the workspace).
+    #[serde(default)]
+    pub templates: Vec<crate::wire::TemplateDto>,
 }
 
 #[server]
@@ -70,6 +73,11 @@ pub async fn settings_view(
                 permissions: Perm::ALL.into_iter().map(PermissionDto::from).collect(),
                 bans: bans.iter().map(BanDto::from).collect(),
                 audit: audit.iter().map(AuditEntryDto::from).collect(),
+                templates: if me.perms.has(Perm::ManageWorkspace) {
+                    hub.notification_templates(user.id, ws).await?.iter().map(Into::into).collect()
+                } else {
+                    Vec::new()
+                },
             })
         }
         .await,

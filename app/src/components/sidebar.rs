@@ -146,6 +146,7 @@ pub fn Sidebar(
                     </ActionForm>
                     <FieldError id="leave-error" message=form_error(leave.value()) />
                 })}
+                <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>
                 <ActionForm action=logout attr:class="inline">
                     <button type="submit" class="link">"Sign out"</button>
                 </ActionForm>
@@ -171,19 +172,22 @@ fn sigil(c: &ChannelDto) -> &'static str {
     }
 }
 
-/// One entry of the sidebar: bold when unread, with a badge for mentions.
+/// One entry of the sidebar: bold when unread (unless muted: dimmed), with
+/// a badge for mentions.
 fn channel_link(c: &ChannelDto, current: &str, name: &str, sigil: &'static str) -> impl IntoView + use<> {
     let href = crate::paths::channel(&c.workspace_id, &c.id);
     let active = c.id == current;
-    let unread = c.unread > 0 && !active;
+    let muted = c.notify_level == "muted";
+    let unread = c.unread > 0 && !active && !muted;
     let mentions = if active { 0 } else { c.mentions };
     let label = match (unread, mentions) {
         (_, m) if m > 0 => format!("{name}, {m} mention{}", if m == 1 { "" } else { "s" }),
         (true, _) => format!("{name}, unread messages"),
+        _ if muted => format!("{name}, muted"),
         _ => name.to_string(),
     };
     view! {
-        <li class:active=active class:not-member=c.is_member == Some(false) class:unread=unread data-channel=c.id.clone()>
+        <li class:active=active class:not-member=c.is_member == Some(false) class:unread=unread class:muted=muted data-channel=c.id.clone()>
             <a href=href aria-current=active.then_some("page") aria-label=label>
                 <span class="sigil" aria-hidden="true">{sigil}</span>
                 <span class="channel-name">{name.to_string()}</span>

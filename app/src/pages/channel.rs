@@ -302,6 +302,18 @@ fn ChannelScreen(
     };
     let heading = if is_direct { label.clone() } else { channel.name.clone() };
     let set_topic = ServerAction::<SetTopic>::new();
+    let set_level = ServerAction::<crate::api::SetChannelNotifyLevel>::new();
+    let level_now = if channel.notify_level.is_empty() {
+        if is_direct { "all" } else { "mentions" }.to_string()
+    } else {
+        channel.notify_level.clone()
+    };
+    let level_label = crate::pages::notification_settings::LEVELS
+        .iter()
+        .find(|(v, _)| *v == level_now)
+        .map_or("", |(_, l)| *l);
+    let level_summary = format!("🔔 {level_label}");
+    let level_channel = channel.id.clone();
     let topic_id = channel.id.clone();
     let dm_members = channel.members.clone();
     let my_id_for_receipt = me.id.clone();
@@ -377,6 +389,11 @@ fn ChannelScreen(
                     <p class="topic">{move || topic.get()}</p>
                     {is_direct.then(|| view! { <p class="dm-presence" aria-live="polite">{dm_presence.clone()}</p> })}
                     <div class="channel-actions">
+                        <details class="notify-level">
+                            <summary aria-label=format!("Notifications for this channel: {level_label}")>{level_summary}</summary>
+                            <crate::pages::notification_settings::LevelForm action=set_level channel_id=level_channel current=level_now />
+                            <FieldError id="level-error" message=form_error(set_level.value()) />
+                        </details>
                         {move || {
                             let n = pinned.with(Vec::len);
                             (n > 0).then(|| view! {

@@ -33,6 +33,7 @@ fn Home(home: crate::api::HomeDto) -> impl IntoView {
                 <h1>"Your workspaces"</h1>
                 <div class="who">
                     <span>"Signed in as " <strong>{me.display_name}</strong> " (@" {me.username} ")"</span>
+                    <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>
                     <ActionForm action=logout attr:class="inline">
                         <button type="submit" class="link">"Sign out"</button>
                     </ActionForm>

@@ -90,6 +90,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         permissions,
         bans,
         audit,
+        templates,
     } = view;
     let can = |p: &str| my_permissions.iter().any(|m| m == p);
     let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
@@ -120,6 +121,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     reload_after(set_override, changed);
     reload_after(category, changed);
     reload_after(arrange, changed);
+    let templates_section =
+        (!templates.is_empty()).then(|| templates_editor(&workspace.id, templates, changed));
 
     let ws_id = workspace.id.clone();
     let channel_perms: Vec<_> = permissions.iter().filter(|p| p.per_channel).cloned().collect();
@@ -431,6 +434,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                 {channels_section}
                 {guests_section}
                 {audit_section}
+                {templates_section}
             </main>
         </div>
     }
@@ -740,5 +744,94 @@ fn channel_editor(
                 <button type="submit">"Save permissions"</button>
             </ActionForm>
         </details>
+    }
+}
+
+/// The workspace's notification templates: each editable, stored ones
+/// resettable to their default; new ones for custom notifications; the
+/// defaults stored for editing at once.
+fn templates_editor(
+    ws: &str,
+    templates: Vec<crate::wire::TemplateDto>,
+    changed: RwSignal<u32>,
+) -> impl IntoView + use<> {
+    use crate::api::{CreateDefaultTemplates, ResetNotificationTemplate, SaveNotificationTemplate};
+    let save = ServerAction::<SaveNotificationTemplate>::new();
+    let reset = ServerAction::<ResetNotificationTemplate>::new();
+    let defaults = ServerAction::<CreateDefaultTemplates>::new();
+    reload_after(save, changed);
+    reload_after(reset, changed);
+    reload_after(defaults, changed);
+    let value = save.value();
+    let items = templates
+        .into_iter()
+        .map(|t| {
+            let label = format!("{} · {}", t.name, t.channel);
+            let is_email = t.channel == "email";
+            let (ws1, ws2) = (ws.to_string(), ws.to_string());
+            let form_label = format!("Template {label}");
+            view! {
+                <li>
+                    <details class="template">
+                        <summary>
+                            <code>{t.name.clone()}</code> " · " {t.channel.clone()}
+                            {t.is_default.then(|| view! { <span class="badge">"default"</span> })}
+                        </summary>
+                        <ActionForm action=save attr:class="stack" attr:aria-label=form_label>
+                            <input type="hidden" name="workspace_id" value=ws1 />
+                            <input type="hidden" name="name" value=t.name.clone() />
+                            <input type="hidden" name="channel" value=t.channel.clone() />
+                            {(t.channel != "sms").then(|| view! {
+                                <label>"Subject" <input name="subject" value=t.subject.clone() maxlength="200" /></label>
+                            })}
+                            <label>"Text" <textarea name="body" rows="4" maxlength="5000">{t.body.clone()}</textarea></label>
+                            {is_email.then(|| view! {
+                                <label>"HTML (optional; empty: the text in paragraphs)"
+                                    <textarea name="body_html" rows="4" maxlength="20000">{t.body_html.clone()}</textarea></label>
+                            })}
+                            <button type="submit">"Save template"</button>
+                        </ActionForm>
+                        {t.id.clone().map(|id| view! {
+                            <ActionForm action=reset attr:class="inline">
+                                <input type="hidden" name="workspace_id" value=ws2 />
+                                <input type="hidden" name="template_id" value=id />
+                                <button type="submit" class="link">"Back to the default"</button>
+                            </ActionForm>
+                        })}
+                    </details>
+                </li>
+            }
+        })
+        .collect_view();
+    let (ws_new, ws_defaults) = (ws.to_string(), ws.to_string());
+    view! {
+        <section class="settings-templates" aria-labelledby="templates-title">
+            <h2 id="templates-title">"Notification templates"</h2>
+            <p class="help">"Variables: " <code>"{{title}} {{content}} {{url}} {{workspace}} {{recipient}} {{type}} {{priority}}"</code>
+                ", in the digest " <code>"{{count}} {{items}}"</code>
+                ", and whatever a notification sent through the API gives as template data."</p>
+            <ActionForm action=defaults attr:class="inline">
+                <input type="hidden" name="workspace_id" value=ws_defaults />
+                <button type="submit">"Store the defaults for editing"</button>
+            </ActionForm>
+            <ul class="template-list">{items}</ul>
+            <details class="template-new">
+                <summary>"+ Add a template"</summary>
+                <ActionForm action=save attr:class="stack" attr:aria-label="Add a template">
+                    <input type="hidden" name="workspace_id" value=ws_new />
+                    <label>"Name (a notification type, or a template id for the API)" <input name="name" required maxlength="50" placeholder="task_assigned" /></label>
+                    <label>"Channel" <select name="channel">
+                        <option value="email">"Email"</option>
+                        <option value="push">"Push"</option>
+                        <option value="sms">"SMS"</option>
+                        <option value="in_app">"In the app"</option>
+                    </select></label>
+                    <label>"Subject" <input name="subject" maxlength="200" /></label>
+                    <label>"Text" <textarea name="body" rows="4" required maxlength="5000"></textarea></label>
+                    <button type="submit">"Add template"</button>
+                </ActionForm>
+            </details>
+            <FieldError id="template-error" message=move || crate::components::errors::field_error(value, "body")().or_else(form_error(value)) />
+        </section>
     }
 }

@@ -121,7 +121,7 @@ impl Hub {
         self.paint(ch.workspace_id, vec![&mut stored]).await?;
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
-            if let Err(e) = self.notify_message(&ch, &stored, &mentioned.users).await {
+            if let Err(e) = self.notify_message(&ch, &stored, &mentioned).await {
                 tracing::error!(error = ?e, message = %stored.id, "could not notify about a message");
             }
         } else {

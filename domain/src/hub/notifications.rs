@@ -1,13 +1,48 @@
-//! In-app notifications: made from what happens (a mention, a direct
-//! message, a reply in a followed thread, a reaction, a meeting invitation),
-//! stored, then sent live to the person's pages; listed and marked read.
+//! Notifications: made from what happens (a mention, @channel or @here, a
+//! direct message, a reply in a followed thread, a new message in a channel
+//! set to all, a reaction, a meeting invitation or reminder) or sent through
+//! the API, then stored with their deliveries in one transaction and sent
+//! live to the person's pages. Each person's switches, channel levels and
+//! quiet hours decide where and when ([`crate::notify`]); the server's
+//! delivery worker sends email, push and SMS.
 
 use super::Hub;
 use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind};
 use crate::id::Id;
-use crate::model::{Channel, ChannelKind, Meeting, Message, Notification};
+use crate::model::{Channel, ChannelKind, Meeting, Message, Notification, User};
+use crate::notify::routing::{self, Preferences};
+use crate::notify::{DeliveryChannel, Level};
 use crate::permissions;
+use crate::store::{PlannedDelivery, PushSubscriptionRow, Scheduled};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// What the server can deliver beyond the app, and how it batches.
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    /// How long a routine email waits for others to join it (a digest).
+    pub digest_window_ms: i64,
+    /// The VAPID public key when web push is on.
+    pub push_key: Option<String>,
+    /// Push endpoints on private or loopback addresses are accepted.
+    pub push_allow_private: bool,
+    pub sms_available: bool,
+    /// How long before a meeting its people are reminded.
+    pub reminder_minutes: i64,
+}
+
+impl Default for DeliveryOptions {
+    fn default() -> Self {
+        DeliveryOptions {
+            digest_window_ms: 15 * 60 * 1000,
+            push_key: None,
+            push_allow_private: false,
+            sms_available: false,
+            reminder_minutes: 10,
+        }
+    }
+}
 
 /// What a notification sent through the API says and to whom.
 #[derive(Debug, Default)]
@@ -20,8 +55,35 @@ pub struct CustomNotification<'a> {
     pub content: &'a str,
     /// `low`, `normal`, `high` or `urgent`.
     pub priority: &'a str,
-    /// `in_app` (always) and `email`.
+    /// `in_app`, `email`, `push`, `sms` (the person's preferences still apply).
     pub channels: Vec<String>,
+    /// A template of the workspace's, by name.
+    pub template_id: Option<&'a str>,
+    /// Values for the template's variables (a JSON object).
+    pub template_data: Option<serde_json::Value>,
+    /// Milliseconds since the epoch; later than now schedules it.
+    pub send_at: Option<i64>,
+}
+
+/// A notification to make later, stored as JSON.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Later {
+    Custom { notifications: Vec<Planned>, channels: Vec<String> },
+    MeetingReminder { meeting_id: i64, minutes: i64 },
+}
+
+/// One person's custom notification, as scheduled.
+#[derive(Debug, Serialize, Deserialize)]
+struct Planned {
+    user_id: i64,
+    workspace_id: i64,
+    kind: String,
+    title: String,
+    content: String,
+    priority: String,
+    template: String,
+    data: String,
 }
 
 /// The first line of a body, shortened, for a notification's content.
@@ -48,42 +110,167 @@ fn about(user: Id, ch: &Channel, msg: &Message, kind: &str, title: String) -> No
     n
 }
 
+/// A template variable's value as text (strings without their quotes).
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A person's level for a channel when they have not set one.
+pub fn default_level(kind: ChannelKind) -> Level {
+    if kind == ChannelKind::Direct { Level::All } else { Level::Mentions }
+}
+
+/// What the deliveries of one person need.
+struct Person {
+    user: User,
+    prefs: Preferences,
+    pushes: Vec<PushSubscriptionRow>,
+}
+
 impl Hub {
-    /// Stores notifications, then sends each to its person's pages.
+    /// Stores notifications and their deliveries, then sends each to its
+    /// person's pages.
     pub(super) async fn notify(&self, list: Vec<Notification>) -> Result<()> {
-        if list.is_empty() {
-            return Ok(());
-        }
-        self.store.insert_notifications(&list).await?;
-        for n in list {
-            self.bus.publish(Audience::User(n.user_id), EventKind::NotificationCreated(n));
-        }
-        Ok(())
+        self.notify_via(list, &DeliveryChannel::ALL, None).await.map(|_| ())
     }
 
-    /// After a message is posted: a notification for each person mentioned,
-    /// the others in a direct conversation, and the followers of the thread it
-    /// answers; one each at most, never to its author, only to who may read it.
-    pub(super) async fn notify_message(&self, ch: &Channel, msg: &Message, mentioned: &[Id]) -> Result<()> {
+    /// [`Self::notify`] on the `requested` channels only; with `fired`, as
+    /// that schedule's firing (nothing happens if it fired already).
+    async fn notify_via(
+        &self,
+        mut list: Vec<Notification>,
+        requested: &[DeliveryChannel],
+        fired: Option<Id>,
+    ) -> Result<bool> {
+        let now = crate::now_ms();
+        let mut people: HashMap<Id, Option<Person>> = HashMap::new();
+        let mut planned = Vec::new();
+        for n in &mut list {
+            if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(n.user_id) {
+                let person = match self.store.user(n.user_id).await? {
+                    Some(user) => Some(Person {
+                        prefs: self.store.preferences(user.id).await?,
+                        pushes: if self.delivery.push_key.is_some() {
+                            self.store.push_subscriptions_of(user.id).await?
+                        } else {
+                            Vec::new()
+                        },
+                        user,
+                    }),
+                    None => None,
+                };
+                slot.insert(person);
+            }
+            let Some(person) = &people[&n.user_id] else { continue };
+            let wants = |c: DeliveryChannel| requested.contains(&c) && person.prefs.wants(&n.kind, c);
+            if !wants(DeliveryChannel::InApp) {
+                // Kept in the list, but it does not ring.
+                n.read_at = Some(now);
+            }
+            for channel in [DeliveryChannel::Email, DeliveryChannel::Push, DeliveryChannel::Sms] {
+                if !wants(channel) {
+                    continue;
+                }
+                let recipients: Vec<String> = match channel {
+                    DeliveryChannel::Email => vec![person.user.email.clone()],
+                    DeliveryChannel::Push => person.pushes.iter().map(|s| s.id.to_string()).collect(),
+                    DeliveryChannel::Sms
+                        if self.delivery.sms_available && !person.prefs.settings.phone.is_empty() =>
+                    {
+                        vec![person.prefs.settings.phone.clone()]
+                    }
+                    _ => Vec::new(),
+                };
+                let route =
+                    routing::route(channel, n, &person.prefs.settings, now, self.delivery.digest_window_ms);
+                for recipient in recipients {
+                    planned.push(PlannedDelivery {
+                        notification_id: n.id,
+                        user_id: n.user_id,
+                        channel: channel.as_str(),
+                        recipient,
+                        due_at: route.due_at,
+                        group_key: route.group_key.clone(),
+                    });
+                }
+            }
+        }
+        list.retain(|n| people.get(&n.user_id).is_some_and(Option::is_some));
+        if list.is_empty() && fired.is_none() {
+            return Ok(true);
+        }
+        if !self.store.insert_notifications(&list, &planned, fired).await? {
+            return Ok(false);
+        }
+        if !planned.is_empty() {
+            self.deliveries.notify_one();
+        }
+        for n in list {
+            if n.read_at.is_none() {
+                self.bus.publish(Audience::User(n.user_id), EventKind::NotificationCreated(n));
+            }
+        }
+        Ok(true)
+    }
+
+    /// After a message is posted: a notification for each person mentioned
+    /// (by name, or all members with @channel, those online with @here), the
+    /// others in a direct conversation, the followers of the thread it
+    /// answers, and those who set the channel to all; one each at most, never
+    /// to its author, only to who may read it, and to nobody who set the
+    /// channel to nothing or muted it.
+    pub(super) async fn notify_message(
+        &self,
+        ch: &Channel,
+        msg: &Message,
+        mentioned: &crate::store::Mentioned,
+    ) -> Result<()> {
         let author = &msg.author;
         let place = place(ch);
+        let levels = self.store.channel_levels(ch.id).await?;
+        let level = |user: Id| levels.get(&user).copied().unwrap_or(default_level(ch.kind));
         let mut out: Vec<Notification> = Vec::new();
         let mut add = |user: Id, kind: &str, title: String| {
-            if user != author.id && !out.iter().any(|n| n.user_id == user) {
+            if user != author.id && level(user).notifies() && !out.iter().any(|n| n.user_id == user) {
                 out.push(about(user, ch, msg, kind, title));
             }
         };
-        for &user in mentioned {
+        for &user in &mentioned.users {
             add(user, "mention", format!("{} mentioned you in {place}", author.display_name));
         }
+        let members = if ch.kind == ChannelKind::Direct || mentioned.all {
+            self.store.members_of_channels(&[ch.id]).await?.remove(&ch.id).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if mentioned.all {
+            let here =
+                !crate::markdown::mentions(&msg.body).iter().any(|m| m == "channel" || m == "everyone");
+            let who = if here { "@here" } else { "@channel" };
+            for m in &members {
+                if !here || self.presence.status(m.id) == crate::presence::Status::Online {
+                    add(m.id, "mention", format!("{} mentioned {who} in {place}", author.display_name));
+                }
+            }
+        }
         if ch.kind == ChannelKind::Direct {
-            for m in self.store.members_of_channels(&[ch.id]).await?.remove(&ch.id).unwrap_or_default() {
+            for m in &members {
                 add(m.id, "direct_message", format!("{} sent you a message", author.display_name));
             }
         }
         if let Some(thread) = msg.thread_id {
             for user in self.store.thread_followers(thread).await? {
                 add(user, "thread_reply", format!("{} replied in a thread in {place}", author.display_name));
+            }
+        }
+        if msg.thread_id.is_none() {
+            for (&user, l) in &levels {
+                if *l == Level::All {
+                    add(user, "message", format!("{} posted in {place}", author.display_name));
+                }
             }
         }
         // Only to those who may read it now.
@@ -98,7 +285,8 @@ impl Hub {
         self.notify(allowed).await
     }
 
-    /// After `reactor` reacted to `msg`: its author hears of it.
+    /// After `reactor` reacted to `msg`: its author hears of it (unless they
+    /// silenced the channel).
     pub(super) async fn notify_reaction(
         &self,
         msg: &Message,
@@ -109,11 +297,16 @@ impl Hub {
             return Ok(());
         }
         let Some(ch) = self.store.channel(msg.channel_id).await? else { return Ok(()) };
+        let level = self.store.channel_levels(ch.id).await?.get(&msg.author.id).copied();
+        if !level.unwrap_or(default_level(ch.kind)).notifies() {
+            return Ok(());
+        }
         let title = format!("{} reacted {emoji} to your message in {}", reactor.display_name, place(&ch));
         self.notify(vec![about(msg.author.id, &ch, msg, "reaction", title)]).await
     }
 
-    /// After a meeting is scheduled: each person invited hears of it.
+    /// After a meeting is scheduled: each person invited hears of it, and a
+    /// reminder for everyone in it is scheduled before it starts.
     pub(super) async fn notify_meeting(&self, m: &Meeting) -> Result<()> {
         let list = m
             .participants
@@ -126,12 +319,82 @@ impl Hub {
                 n
             })
             .collect();
-        self.notify(list).await
+        self.notify(list).await?;
+        let minutes = self.delivery.reminder_minutes;
+        let due_at = m.starts_at - minutes * 60_000;
+        if minutes > 0 && due_at > crate::now_ms() {
+            let payload = Later::MeetingReminder { meeting_id: m.id.0, minutes };
+            self.schedule(due_at, &payload, Some(m.id)).await?;
+        }
+        Ok(())
+    }
+
+    async fn schedule(&self, due_at: i64, later: &Later, meeting: Option<Id>) -> Result<()> {
+        let payload = serde_json::to_string(later).map_err(|e| Error::Internal(e.into()))?;
+        self.store
+            .schedule_notification(&Scheduled { id: Id::new(), due_at, payload, meeting_id: meeting })
+            .await?;
+        self.scheduled.notify_one();
+        Ok(())
+    }
+
+    /// Makes what a due schedule says, once: a custom notification sent with
+    /// `send_at`, or a meeting's reminder (dropped if the meeting ended).
+    pub async fn fire_scheduled(&self, s: Scheduled) -> Result<()> {
+        let later: Later = match serde_json::from_str(&s.payload) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(schedule = %s.id, error = %e, "a scheduled notification cannot be read; dropped");
+                return self.store.drop_schedule(s.id).await;
+            }
+        };
+        match later {
+            Later::Custom { notifications, channels } => {
+                let list = notifications
+                    .into_iter()
+                    .map(|p| {
+                        let mut n =
+                            Notification::new(Id(p.user_id), Id(p.workspace_id), &p.kind, p.title, p.content);
+                        n.priority = p.priority;
+                        n.template = p.template;
+                        n.data = p.data;
+                        n
+                    })
+                    .collect();
+                let channels: Vec<DeliveryChannel> =
+                    channels.iter().filter_map(|c| DeliveryChannel::parse(c)).collect();
+                self.notify_via(list, &channels, Some(s.id)).await?;
+            }
+            Later::MeetingReminder { meeting_id, minutes } => {
+                let Some(m) = self.store.meeting(Id(meeting_id)).await?.filter(|m| m.ended_at.is_none())
+                else {
+                    return self.store.drop_schedule(s.id).await;
+                };
+                let mut list = Vec::new();
+                for person in std::iter::once(&m.organizer).chain(&m.participants) {
+                    let tz = self.store.preferences(person.id).await?.settings.time_zone;
+                    let title = if minutes == 1 {
+                        format!("{} starts in 1 minute", m.title)
+                    } else {
+                        format!("{} starts in {minutes} minutes", m.title)
+                    };
+                    let content = format!("At {}", crate::calendar::local_time(m.starts_at, &tz));
+                    let mut n =
+                        Notification::new(person.id, m.workspace_id, "meeting_reminder", title, content);
+                    n.channel_id = Some(m.channel_id);
+                    list.push(n);
+                }
+                self.notify_via(list, &DeliveryChannel::ALL, Some(s.id)).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A notification sent through the API (seed 000's `send_notification`)
-    /// by someone who manages the workspace, to members of it: in-app, and by
-    /// email when asked.
+    /// by someone who manages the workspace, to members of it: in-app, and
+    /// by email, push or SMS where asked and where each person allows it;
+    /// from a template of the workspace's if named; at `send_at` if later.
+    /// Returns what was made now (nothing when scheduled).
     pub async fn send_notification(
         &self,
         actor: Id,
@@ -140,10 +403,6 @@ impl Hub {
     ) -> Result<Vec<Notification>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::send_notifications(facts)?;
-        let title = new.title.trim();
-        if title.is_empty() || title.chars().count() > 200 {
-            return Err(Error::invalid("title", "A title is 1 to 200 characters."));
-        }
         if new.content.chars().count() > 2000 {
             return Err(Error::invalid("content", "The content is at most 2000 characters."));
         }
@@ -154,52 +413,119 @@ impl Hub {
         if kind.len() > 50 || !kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(Error::invalid("type", "A type is up to 50 letters, digits and _."));
         }
-        let mut email = false;
+        let mut channels = Vec::new();
         for channel in &new.channels {
-            match channel.as_str() {
-                "in_app" => {}
-                "email" => email = true,
-                other => {
-                    return Err(Error::invalid(
-                        "channels",
-                        format!("“{other}” delivery is not available on this server; use in_app and email."),
-                    ));
-                }
+            let c = DeliveryChannel::parse(channel).ok_or_else(|| {
+                Error::invalid(
+                    "channels",
+                    format!("“{channel}” is not a delivery channel; use in_app, email, push or sms."),
+                )
+            })?;
+            if c == DeliveryChannel::Sms && !self.delivery.sms_available {
+                return Err(Error::invalid(
+                    "channels",
+                    "SMS is not configured on this server; leave out sms.",
+                ));
             }
+            channels.push(c);
+        }
+        if channels.is_empty() {
+            channels.push(DeliveryChannel::InApp);
+        }
+        let data = match &new.template_data {
+            None => serde_json::Map::new(),
+            Some(serde_json::Value::Object(map)) => map.clone(),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "template_data",
+                    "Template data is an object of names and values.",
+                ));
+            }
+        };
+        let data_text = serde_json::Value::Object(data.clone()).to_string();
+        if data_text.len() > 4000 {
+            return Err(Error::invalid("template_data", "Template data is at most 4000 characters."));
+        }
+        let mut title = new.title.trim().to_string();
+        let mut content = new.content.to_string();
+        let template = new.template_id.map(str::trim).unwrap_or("").to_string();
+        if !template.is_empty() {
+            let known = crate::notify::KINDS.iter().any(|(k, _)| *k == template);
+            if !known && !self.store.template_exists(ws, &template).await? {
+                return Err(Error::invalid(
+                    "template_id",
+                    format!(
+                        "This workspace has no template “{template}”; add it under Settings → Notification templates."
+                    ),
+                ));
+            }
+            // The in-app wording comes from the template's in_app version, if it has one.
+            if let Some(t) = self.store.template(ws, &template, DeliveryChannel::InApp).await? {
+                let vars = |name: &str| match name {
+                    "title" => Some(title.clone()),
+                    "content" => Some(content.clone()),
+                    other => data.get(other).map(json_text),
+                };
+                let (t_title, t_content) = (
+                    crate::notify::templates::render(&t.template.subject, &vars),
+                    crate::notify::templates::render(&t.template.body, &vars),
+                );
+                title = t_title.trim().to_string();
+                content = t_content;
+            }
+        }
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(Error::invalid("title", "A title is 1 to 200 characters."));
         }
         if new.recipients.is_empty() || new.recipients.len() > 500 {
             return Err(Error::invalid("recipients", "Name 1 to 500 recipients (usernames)."));
         }
+        let now = crate::now_ms();
+        if let Some(at) = new.send_at
+            && (at > now + 366 * 24 * 3600 * 1000)
+        {
+            return Err(Error::invalid("send_at", "send_at is at most a year from now."));
+        }
         let members = self.store.workspace_members(ws).await?;
-        let mut list = Vec::with_capacity(new.recipients.len());
-        let mut addresses = Vec::new();
+        let mut list: Vec<Notification> = Vec::with_capacity(new.recipients.len());
         for name in &new.recipients {
             let name = name.trim().trim_start_matches('@');
             let m = members.iter().find(|m| m.user.username == name).ok_or_else(|| {
                 Error::invalid("recipients", format!("@{name} is not a member of this workspace."))
             })?;
-            if list.iter().any(|n: &Notification| n.user_id == m.user.id) {
+            if list.iter().any(|n| n.user_id == m.user.id) {
                 continue;
             }
-            let mut n = Notification::new(m.user.id, ws, kind, title.to_string(), new.content.to_string());
+            let mut n = Notification::new(m.user.id, ws, kind, title.clone(), content.clone());
             n.priority = new.priority.to_string();
+            n.template = template.clone();
+            n.data = data_text.clone();
             list.push(n);
-            if email && let Some(u) = self.store.user(m.user.id).await? {
-                addresses.push(u.email);
+        }
+        match new.send_at {
+            Some(at) if at > now => {
+                let notifications = list
+                    .into_iter()
+                    .map(|n| Planned {
+                        user_id: n.user_id.0,
+                        workspace_id: ws.0,
+                        kind: n.kind,
+                        title: n.title,
+                        content: n.content,
+                        priority: n.priority,
+                        template: n.template,
+                        data: n.data,
+                    })
+                    .collect();
+                let channels = channels.iter().map(|c| c.as_str().to_string()).collect();
+                self.schedule(at, &Later::Custom { notifications, channels }, None).await?;
+                Ok(Vec::new())
+            }
+            _ => {
+                self.notify_via(list.clone(), &channels, None).await?;
+                Ok(list)
             }
         }
-        self.notify(list.clone()).await?;
-        for to in addresses {
-            let html = format!(
-                "<h1>{}</h1><p>{}</p>",
-                crate::markdown::escape(title),
-                crate::markdown::escape(new.content).replace('\n', "<br>")
-            );
-            let mail =
-                crate::mail::EmailContent { subject: title.to_string(), text: new.content.to_string(), html };
-            self.queue_email(&to, mail).await?;
-        }
-        Ok(list)
     }
 
     /// `actor`'s notifications, newest first (at most 50, older than `before`).

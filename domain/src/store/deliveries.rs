@@ -3,12 +3,15 @@ use crate::error::Result;
 use crate::id::Id;
 use sqlx::FromRow;
 
-/// One outgoing delivery: an email now (push and SMS share the queue later).
+/// One outgoing delivery: an email, a push to one browser, or an SMS.
+/// Made from notifications (`user_id` set; its items are read when it is
+/// sent), or written whole (an invitation email).
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Delivery {
     pub id: i64,
-    /// `email`.
+    /// `email`, `push` or `sms`.
     pub channel: String,
+    /// An email address, a push subscription's id, or a phone number.
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -19,6 +22,8 @@ pub struct Delivery {
     pub sent_at: Option<i64>,
     pub failed_at: Option<i64>,
     pub last_error: String,
+    pub user_id: Option<i64>,
+    pub group_key: String,
 }
 
 impl Delivery {
@@ -35,12 +40,14 @@ impl Delivery {
             sent_at: None,
             failed_at: None,
             last_error: String::new(),
+            user_id: None,
+            group_key: String::new(),
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, channel, recipient, subject, body_text, body_html, due_at, attempts, sent_at, failed_at, last_error";
+const COLUMNS: &str = "id, channel, recipient, subject, body_text, body_html, due_at, attempts, sent_at, failed_at, last_error, \
+     user_id, group_key";
 
 impl Store {
     pub async fn enqueue_delivery(&self, d: &Delivery) -> Result<()> {

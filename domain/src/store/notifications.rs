@@ -18,9 +18,11 @@ type Row = (
     Option<i64>,
     Option<i64>,
     i64,
+    String,
+    String,
 );
 
-const COLUMNS: &str = "id, user_id, workspace_id, kind, title, content, priority, channel_id, message_id, thread_id, read_at, created_at";
+const COLUMNS: &str = "id, user_id, workspace_id, kind, title, content, priority, channel_id, message_id, thread_id, read_at, created_at, template, data";
 
 fn from_row(r: Row) -> Notification {
     Notification {
@@ -36,15 +38,55 @@ fn from_row(r: Row) -> Notification {
         thread_id: r.9.map(Id),
         read_at: r.10,
         created_at: r.11,
+        template: r.12,
+        data: r.13,
     }
 }
 
+/// A delivery to make from a notification being stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDelivery {
+    pub notification_id: Id,
+    pub user_id: Id,
+    /// `email`, `push` or `sms`.
+    pub channel: &'static str,
+    /// An email address, a phone number, or a push subscription's id.
+    pub recipient: String,
+    pub due_at: i64,
+    /// Deliveries of one person, channel and recipient with the same key
+    /// gather while they wait (a digest, a collapsed push).
+    pub group_key: String,
+}
+
 impl Store {
-    pub async fn insert_notifications(&self, list: &[Notification]) -> Result<()> {
+    /// Stores notifications and their deliveries in one transaction: each
+    /// delivery joins a waiting one of its group that no worker has taken
+    /// yet, or starts one. With `fired`, a scheduled notification is marked
+    /// done in the same transaction, and nothing is stored if it was done
+    /// already (`false`), so a schedule fires once.
+    pub async fn insert_notifications(
+        &self,
+        list: &[Notification],
+        planned: &[PlannedDelivery],
+        fired: Option<Id>,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
+        if let Some(id) = fired {
+            let done = sqlx::query(
+                "UPDATE scheduled_notifications SET done_at = $2, claimed_until = NULL \
+                 WHERE id = $1 AND done_at IS NULL",
+            )
+            .bind(id.0)
+            .bind(crate::now_ms())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+        }
         for n in list {
             sqlx::query(&format!(
-                "INSERT INTO notifications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                "INSERT INTO notifications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             ))
             .bind(n.id.0)
             .bind(n.user_id.0)
@@ -58,11 +100,76 @@ impl Store {
             .bind(n.thread_id.map(|t| t.0))
             .bind(n.read_at)
             .bind(n.created_at)
+            .bind(&n.template)
+            .bind(&n.data)
             .execute(&mut *tx)
             .await?;
         }
+        for p in planned {
+            let open: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM deliveries WHERE user_id = $1 AND channel = $2 AND recipient = $3 \
+                 AND group_key = $4 AND sent_at IS NULL AND failed_at IS NULL AND claimed_until IS NULL \
+                 AND attempts = 0 ORDER BY id LIMIT 1",
+            )
+            .bind(p.user_id.0)
+            .bind(p.channel)
+            .bind(&p.recipient)
+            .bind(&p.group_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // Touching the row locks it against a worker's claim until this
+            // commits; a worker that claimed it first makes this a new group.
+            let mut joined = None;
+            if let Some((id,)) = open {
+                let touched = sqlx::query(
+                    "UPDATE deliveries SET attempts = 0 WHERE id = $1 AND claimed_until IS NULL AND sent_at IS NULL",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if touched.rows_affected() == 1 {
+                    joined = Some(id);
+                }
+            }
+            let delivery = match joined {
+                Some(id) => id,
+                None => {
+                    let id = Id::new().0;
+                    sqlx::query(
+                        "INSERT INTO deliveries (id, channel, recipient, subject, body_text, body_html, due_at, \
+                         created_at, user_id, group_key) VALUES ($1, $2, $3, '', '', '', $4, $5, $6, $7)",
+                    )
+                    .bind(id)
+                    .bind(p.channel)
+                    .bind(&p.recipient)
+                    .bind(p.due_at)
+                    .bind(crate::now_ms())
+                    .bind(p.user_id.0)
+                    .bind(&p.group_key)
+                    .execute(&mut *tx)
+                    .await?;
+                    id
+                }
+            };
+            sqlx::query("INSERT INTO delivery_items (delivery_id, notification_id) VALUES ($1, $2)")
+                .bind(delivery)
+                .bind(p.notification_id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// The notifications a delivery gathers, oldest first.
+    pub async fn delivery_items(&self, delivery: i64) -> Result<Vec<Notification>> {
+        let sql = format!(
+            "SELECT {} FROM notifications n JOIN delivery_items i ON i.notification_id = n.id \
+             WHERE i.delivery_id = $1 ORDER BY n.id",
+            COLUMNS.split(", ").map(|c| format!("n.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql).bind(delivery).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(from_row).collect())
     }
 
     /// `user`'s notifications, newest first, older than `before` if given.

@@ -42,34 +42,49 @@ pub struct SendBody {
     /// Default `custom`.
     #[serde(default, rename = "type")]
     kind: String,
+    /// May be left out when the template's in_app version gives it.
+    #[serde(default)]
     title: String,
     #[serde(default)]
     content: String,
     /// `low`, `normal` (default), `high` or `urgent`.
     #[serde(default)]
     priority: Option<String>,
-    /// `in_app` (default; always) and `email`.
+    /// Any of `in_app` (default), `email`, `push`, `sms` (each person's
+    /// preferences still apply; `sms` only where the server has SMS).
     #[serde(default)]
     channels: Vec<String>,
-    /// Not available yet: send `title` and `content`.
+    /// A template of the workspace's by name (a notification type, or one
+    /// added under Settings → Notification templates).
     #[serde(default)]
     template_id: Option<String>,
+    /// Values for the template's `{{variables}}`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    template_data: Option<serde_json::Value>,
+    /// RFC 3339; a time in the future schedules it (answered with 202 and
+    /// an empty list).
+    #[serde(default)]
+    send_at: Option<String>,
 }
 
 /// `POST /api/communication/notifications/`: notifies members of a workspace
-/// (who manages it may), in-app and by email when asked.
+/// (who manages it may), in-app and by email, push or SMS when asked, now
+/// or at `send_at`.
 #[utoipa::path(post, path = "/api/communication/notifications/", tag = "notifications", request_body = SendBody,
-    responses((status = 201, body = Vec<NotificationDto>), (status = 400, body = ApiError), (status = 401, body = ApiError),
+    responses((status = 201, body = Vec<NotificationDto>), (status = 202, body = Vec<NotificationDto>), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn send(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<SendBody>,
 ) -> HttpResult<(StatusCode, Json<Vec<NotificationDto>>)> {
-    if body.template_id.is_some() {
-        let no = "Notification templates are not available on this server yet; send a title and content.";
-        return Err(domain::Error::invalid("template_id", no).into());
-    }
+    let send_at = match body.send_at.as_deref() {
+        Some(t) => Some(domain::calendar::parse_rfc3339(t).ok_or_else(|| {
+            domain::Error::invalid("send_at", "Give send_at as an RFC 3339 time, like 2026-12-01T09:00:00Z.")
+        })?),
+        None => None,
+    };
     let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
     let new = domain::hub::CustomNotification {
         recipients: body.recipients,
@@ -78,9 +93,14 @@ pub async fn send(
         content: &body.content,
         priority: body.priority.as_deref().unwrap_or("normal"),
         channels: body.channels,
+        template_id: body.template_id.as_deref(),
+        template_data: body.template_data,
+        send_at,
     };
+    let scheduled = send_at.is_some_and(|at| at > domain::now_ms());
     let sent = state.services.hub.send_notification(user.id, ws, new).await?;
-    Ok((StatusCode::CREATED, Json(sent.iter().map(NotificationDto::from).collect())))
+    let status = if scheduled { StatusCode::ACCEPTED } else { StatusCode::CREATED };
+    Ok((status, Json(sent.iter().map(NotificationDto::from).collect())))
 }
 
 /// `GET /api/communication/notifications/unread_count/`.

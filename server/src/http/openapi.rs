@@ -4,6 +4,7 @@
 use super::communication as c;
 use super::meetings as m;
 use super::notifications as n;
+use super::notify_settings as ns;
 use super::roles as r;
 use axum::Json;
 use utoipa::OpenApi;
@@ -24,13 +25,15 @@ use utoipa::OpenApi;
         r::arrange_channels,
         m::list, m::schedule, m::instant, m::get, m::join, m::end, m::ics, m::renew_feed,
         n::list, n::send, n::unread_count, n::mark_all_read, n::mark_read,
+        ns::get_preferences, ns::put_preferences, ns::subscribe, ns::unsubscribe, ns::set_level, ns::templates,
+        ns::save_template, ns::delete_template, ns::create_defaults,
     ),
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),
         (name = "roles", description = "Roles and channel permissions"),
         (name = "moderation", description = "Kick, ban, timeout and the audit log"),
         (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"),
-        (name = "notifications", description = "One's own in-app notifications"))
+        (name = "notifications", description = "Notifications: one's own, their preferences and push subscriptions, sending them, and a workspace's templates"))
 )]
 pub struct ApiDoc;
 

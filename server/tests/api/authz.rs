@@ -554,6 +554,83 @@ fn rows() -> Vec<Row> {
         rest!("post" "/api/communication/notifications/{id}/mark_read/", "the member's", P("...Y..."), |cx, cell| {
             (cx.who(cell), cx.member_notification().await, None)
         }),
+        // ---- Notification settings: one's own; templates: who manages the workspace.
+        sfn!(NotificationPreferences, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![])),
+        sfn!(SaveNotificationPreferences, "", P(EVERYONE), |cx, cell| {
+            let args = vec![
+                ("time_zone", s("Europe/Berlin")),
+                ("quiet_start", s("22:00")),
+                ("quiet_end", s("07:00")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(SetChannelNotifyLevel, "", C(VIEW), |cx, cell| {
+            (cx.who(cell), vec![("channel_id", cx.ch(cell)), ("level", s("all"))])
+        }),
+        sfn!(SubscribePush, "", P(EVERYONE), |cx, cell| {
+            let (endpoint, p256dh, auth) = cx.push_subscription();
+            (cx.who(cell), vec![("endpoint", endpoint), ("p256dh", p256dh), ("auth", auth)])
+        }),
+        sfn!(UnsubscribePush, "their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let endpoint = cx.subscribed(&who).await;
+            (who, vec![("endpoint", endpoint)])
+        }),
+        sfn!(NotificationTemplates, "", P(STAFF), |cx, cell| (
+            cx.who(cell),
+            vec![("workspace_id", cx.ws.clone())]
+        )),
+        sfn!(SaveNotificationTemplate, "", P(STAFF), |cx, cell| {
+            let args = vec![
+                ("workspace_id", cx.ws.clone()),
+                ("name", s("matrix")),
+                ("channel", s("email")),
+                ("body", s("{{content}}")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(ResetNotificationTemplate, "the owner's", P(STAFF), |cx, cell| {
+            let id = cx.owner_template().await;
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("template_id", id)])
+        }),
+        sfn!(CreateDefaultTemplates, "", P(STAFF), |cx, cell| (
+            cx.who(cell),
+            vec![("workspace_id", cx.ws.clone())]
+        )),
+        rest!("get" "/api/communication/notification_preferences/", "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        rest!("put" "/api/communication/notification_preferences/", "", P(EVERYONE), |cx, cell| {
+            let body = json!({"time_zone": "UTC", "quiet_hours_enabled": false, "quiet_start": "22:00",
+                "quiet_end": "07:00", "quiet_days": [], "urgent_breaks_through": true, "switches": []});
+            (cx.who(cell), vec![], Some(body))
+        }),
+        rest!("post" "/api/communication/push_subscriptions/", "", P(EVERYONE), |cx, cell| {
+            let (endpoint, p256dh, auth) = cx.push_subscription();
+            (cx.who(cell), vec![], Some(json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})))
+        }),
+        rest!("post" "/api/communication/push_subscriptions/unsubscribe/", "their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let endpoint = cx.subscribed(&who).await;
+            (who, vec![], Some(json!({"endpoint": endpoint})))
+        }),
+        rest!("post" "/api/communication/channels/{id}/notification_level/", "", C(VIEW), |cx, cell| {
+            (cx.who(cell), cx.ch_param(cell), Some(json!({"level": "muted"})))
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/notification_templates/", "", P(STAFF), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.ws.clone())], None)
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/notification_templates/", "", P(STAFF), |cx, cell| {
+            let body = json!({"name": "matrix", "channel": "push", "subject": "{{title}}", "body": "{{content}}"});
+            (cx.who(cell), vec![("id", cx.ws.clone())], Some(body))
+        }),
+        rest!("delete" "/api/communication/workspaces/{id}/notification_templates/{template_id}/", "the owner's",
+            P(STAFF), |cx, cell| {
+            let id = cx.owner_template().await;
+            (cx.who(cell), vec![("id", cx.ws.clone()), ("template_id", id)], None)
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/notification_templates/create_defaults/", "", P(STAFF),
+            |cx, cell| (cx.who(cell), vec![("id", cx.ws.clone())], None)),
         // ---- Meetings: the owner's, with the member invited.
         sfn!(MeetingsView, "", P(MEMBERS), |cx, cell| (cx.who(cell), vec![("workspace_id", cx.ws.clone())])),
         sfn!(ScheduleMeeting, "inviting the member", P(FULL_MEMBERS), |cx, cell| {
@@ -1084,6 +1161,35 @@ impl Ctx {
         let list = self.raw(self.person(Member), "GET", "/api/communication/notifications/", None).await;
         let list: Value = list.json().await.unwrap();
         vec![("id", list[0]["id"].as_str().expect("the member's notification").to_string())]
+    }
+
+    /// A fresh push subscription: a loopback endpoint and a browser's keys
+    /// (RFC 8291's example user agent).
+    fn push_subscription(&self) -> (String, String, String) {
+        (
+            format!("http://127.0.0.1:9/push/{}", self.unique("sub")),
+            s("BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"),
+            s("BTBZMqHH6r4Tts7J_aSIgg"),
+        )
+    }
+
+    /// Subscribes `who` to push; returns the endpoint.
+    async fn subscribed(&self, who: &User) -> String {
+        let (endpoint, p256dh, auth) = self.push_subscription();
+        let body = json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}});
+        let res = self.raw(who, "POST", "/api/communication/push_subscriptions/", Some(body)).await;
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED, "push is turned on");
+        endpoint
+    }
+
+    /// A template the owner stored, by id.
+    async fn owner_template(&self) -> String {
+        let body = json!({"name": self.unique("t"), "channel": "email", "subject": "S", "body": "B"});
+        let path = format!("/api/communication/workspaces/{}/notification_templates/", self.ws);
+        let res = self.raw(self.person(Owner), "POST", &path, Some(body)).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "the owner stores a template");
+        let t: Value = res.json().await.unwrap();
+        t["id"].as_str().unwrap().to_string()
     }
 
     /// A new meeting of the owner's with the member invited, as a path parameter.

@@ -261,6 +261,23 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs each test function (taking a backend) on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+                super::$name(domain::Backend::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+                super::$name(domain::Backend::Postgres).await;
+            })*
+        }
+    };
+}
+
 /// `who` posts `body` in `channel` through the API; returns the message.
 pub async fn say(app: &TestApp, who: &User, channel: &str, body: &str) -> Value {
     let res =

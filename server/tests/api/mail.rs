@@ -14,27 +14,27 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 /// An email as an SMTP server received it.
-struct Received {
-    to: Vec<String>,
-    data: String,
+pub struct Received {
+    pub to: Vec<String>,
+    pub data: String,
 }
 
 impl Received {
     /// The message with quoted-printable soft line breaks and `=3D` undone.
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         self.data.replace("=\r\n", "").replace("=3D", "=")
     }
 }
 
 /// A minimal SMTP server on loopback that answers the first `refusals`
 /// MAIL commands with 451 (try again later) and accepts everything after.
-struct SmtpSink {
+pub struct SmtpSink {
     port: u16,
-    received: mpsc::UnboundedReceiver<Received>,
+    pub received: mpsc::UnboundedReceiver<Received>,
 }
 
 impl SmtpSink {
-    async fn start(refusals: usize) -> SmtpSink {
+    pub async fn start(refusals: usize) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, received) = mpsc::unbounded_channel();
@@ -47,7 +47,7 @@ impl SmtpSink {
         SmtpSink { port, received }
     }
 
-    fn settings(&self) -> SmtpSettings {
+    pub fn settings(&self) -> SmtpSettings {
         SmtpSettings {
             host: "127.0.0.1".into(),
             port: self.port,
@@ -58,7 +58,7 @@ impl SmtpSink {
     }
 
     /// The next email, waiting at most 10 s.
-    async fn next(&mut self) -> Received {
+    pub async fn next(&mut self) -> Received {
         tokio::time::timeout(Duration::from_secs(10), self.received.recv())
             .await
             .expect("an email within 10 s")
@@ -209,22 +209,7 @@ async fn without_smtp_emails_land_in_the_outbox(backend: domain::Backend) {
     app.finish().await;
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
-                super::$name(domain::Backend::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
-                super::$name(domain::Backend::Postgres).await;
-            })*
-        }
-    };
-}
-
-both!(
+crate::on_each_backend!(
     a_guest_invite_is_emailed_with_both_parts,
     a_refusing_server_gets_the_email_once_it_accepts,
     without_smtp_emails_land_in_the_outbox

@@ -8,6 +8,7 @@ mod accounts;
 mod authz;
 mod calls;
 mod conversations;
+mod delivery;
 mod gateway;
 mod mail;
 mod meetings;

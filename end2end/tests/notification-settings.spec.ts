@@ -1,0 +1,60 @@
+// The notification settings page as a person uses it: choose where each type
+// goes, set quiet hours in their time zone, save, and find it all as they
+// left it after a reload; a channel's own level from its header.
+import { expect, test } from "@playwright/test";
+import { createWorkspace, signUp, unique } from "./support/actions";
+
+test("preferences save and are there after a reload", async ({ page }) => {
+  await signUp(page, unique("pref"), "Priya");
+  await createWorkspace(page, "Prefs");
+  await page.getByRole("link", { name: "Notification settings" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Notification settings" })).toBeVisible();
+  // Hydrated: the page names the browser's own time zone.
+  await expect(page.getByText("This browser is in")).toBeVisible();
+
+  const reactionsByEmail = page.getByRole("checkbox", { name: "Reactions to your messages: Email" });
+  const mentionsByEmail = page.getByRole("checkbox", { name: "Mentions of you: Email" });
+  await expect(mentionsByEmail).toBeChecked();
+  await expect(reactionsByEmail).not.toBeChecked();
+  // SMS is not set up on this server: the column says so and cannot be switched.
+  await expect(page.getByRole("checkbox", { name: "Mentions of you: SMS" })).toBeDisabled();
+  await expect(page.locator("#sms-note")).toContainText("SMS is not available on this server");
+
+  await mentionsByEmail.uncheck();
+  await reactionsByEmail.check();
+  await page.getByLabel(/Hold email, push and SMS during quiet hours/).check();
+  await page.getByLabel("From").fill("21:30");
+  await page.getByLabel("to", { exact: true }).fill("06:45");
+  await page.getByLabel("Sat").uncheck();
+  await page.getByLabel("Time zone").fill("Mars/Olympus");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#time-zone-error")).toContainText("is not a time zone");
+
+  await page.getByLabel("Time zone").fill("Europe/Berlin");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+
+  await page.reload();
+  await expect(page.getByRole("checkbox", { name: "Mentions of you: Email" })).not.toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Reactions to your messages: Email" })).toBeChecked();
+  await expect(page.getByLabel(/Hold email, push and SMS during quiet hours/)).toBeChecked();
+  await expect(page.getByLabel("From")).toHaveValue("21:30");
+  await expect(page.getByLabel("to", { exact: true })).toHaveValue("06:45");
+  await expect(page.getByLabel("Sat")).not.toBeChecked();
+  await expect(page.getByLabel("Sun")).toBeChecked();
+  await expect(page.getByLabel("Time zone")).toHaveValue("Europe/Berlin");
+});
+
+test("a channel muted from its header is dimmed in the sidebar and listed in settings", async ({ page }) => {
+  await signUp(page, unique("mute"), "Milo");
+  await createWorkspace(page, "Muting");
+  await expect(page.locator("html")).toHaveAttribute("data-live", "connected", { timeout: 10_000 });
+  await page.locator("details.notify-level > summary").click();
+  await page.getByLabel("Notify me about").selectOption("muted");
+  await page.getByRole("button", { name: "Set", exact: true }).click();
+  await expect(page.locator("details.notify-level > summary")).toHaveText("🔔 Muted");
+  await expect(page.getByRole("link", { name: "general, muted" })).toBeVisible();
+  await page.getByRole("link", { name: "Notification settings" }).click();
+  const listed = page.getByRole("list").filter({ has: page.getByRole("link", { name: "#general" }) });
+  await expect(listed.getByLabel("Notify me about")).toHaveValue("muted");
+});

@@ -23,9 +23,9 @@ test("preferences save and are there after a reload", async ({ page }) => {
   await mentionsByEmail.uncheck();
   await reactionsByEmail.check();
   await page.getByLabel(/Hold email, push and SMS during quiet hours/).check();
-  await page.getByLabel("From").fill("21:30");
+  await page.getByLabel("From", { exact: true }).fill("21:30");
   await page.getByLabel("to", { exact: true }).fill("06:45");
-  await page.getByLabel("Sat").uncheck();
+  await page.getByLabel("Sat", { exact: true }).uncheck();
   await page.getByLabel("Time zone").fill("Mars/Olympus");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.locator("#time-zone-error")).toContainText("is not a time zone");
@@ -38,10 +38,10 @@ test("preferences save and are there after a reload", async ({ page }) => {
   await expect(page.getByRole("checkbox", { name: "Mentions of you: Email" })).not.toBeChecked();
   await expect(page.getByRole("checkbox", { name: "Reactions to your messages: Email" })).toBeChecked();
   await expect(page.getByLabel(/Hold email, push and SMS during quiet hours/)).toBeChecked();
-  await expect(page.getByLabel("From")).toHaveValue("21:30");
+  await expect(page.getByLabel("From", { exact: true })).toHaveValue("21:30");
   await expect(page.getByLabel("to", { exact: true })).toHaveValue("06:45");
-  await expect(page.getByLabel("Sat")).not.toBeChecked();
-  await expect(page.getByLabel("Sun")).toBeChecked();
+  await expect(page.getByLabel("Sat", { exact: true })).not.toBeChecked();
+  await expect(page.getByLabel("Sun", { exact: true })).toBeChecked();
   await expect(page.getByLabel("Time zone")).toHaveValue("Europe/Berlin");
 });
 

@@ -1,7 +1,10 @@
 // Parley as an installable app: a valid manifest with icons, a service
 // worker that registers and keeps an offline page, Chromium's own verdict
 // that it can be installed, and a push shown by the service worker.
-import { expect, test } from "@playwright/test";
+import { chromium, expect, test } from "@playwright/test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createWorkspace, signUp, unique } from "./support/actions";
 
 /** Width and height from a PNG's header. */
@@ -28,9 +31,11 @@ test("the manifest is valid and its icons are what it says", async ({ request })
   }
 });
 
-test("the service worker registers, Chromium finds the app installable, and offline shows the offline page", async ({ browser }) => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+test("the service worker registers, Chromium finds the app installable, and offline shows the offline page", async ({ baseURL }, testInfo) => {
+  // Installing needs a profile of one's own (Chromium never offers it in a private window).
+  const profile = mkdtempSync(join(tmpdir(), "parley-pwa-"));
+  const context = await chromium.launchPersistentContext(profile, { ...testInfo.project.use.launchOptions, baseURL });
+  const page = context.pages()[0] ?? (await context.newPage());
   await signUp(page, unique("pwa"), "Pia");
   await createWorkspace(page, "Installable");
   const script = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL);
@@ -53,6 +58,7 @@ test("the service worker registers, Chromium finds the app installable, and offl
   await page.getByRole("link", { name: "Try again" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
   await context.close();
+  rmSync(profile, { recursive: true, force: true });
 });
 
 test("a push delivered to the service worker is shown, one per channel", async ({ browser, baseURL }) => {

@@ -69,8 +69,13 @@ impl Subscriptions {
 
     fn wants(&self, event: &Event) -> bool {
         if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind {
+            // To the workspace's members, or to one person (their own settings changed).
             return self.member_of.contains(workspace_id)
-                && matches!(event.audience, Audience::Workspace(_) | Audience::User(_));
+                && match event.audience {
+                    Audience::Workspace(_) => true,
+                    Audience::User(u) => u == self.user,
+                    Audience::Channel(_) => false,
+                };
         }
         match event.audience {
             Audience::Channel(c) => self.channels.contains(&c),

@@ -88,7 +88,7 @@ test("workspace settings work without JavaScript: a role, the order of roles and
   await signUp(page, unique("nell"), "Nell");
   await createWorkspace(page, "Plain Settings");
   await createChannel(page, "beta");
-  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
 
   await page.getByText("+ New role").click();
@@ -114,4 +114,20 @@ test("workspace settings work without JavaScript: a role, the order of roles and
   await settings.getByRole("button", { name: "Save channel" }).click();
   await expect(page.locator('li.channel-settings[data-channel="beta"]')).toContainText("announcement");
   await expect(page.locator("tr.audit-entry", { hasText: "type announcement" })).toBeVisible();
+});
+
+test("notification settings save without JavaScript", async ({ page }) => {
+  await signUp(page, unique("nora"), "Nora");
+  await createWorkspace(page, "Plain Prefs");
+  await page.getByRole("link", { name: "Notification settings" }).click();
+  await page.getByRole("checkbox", { name: "Mentions of you: Email" }).uncheck();
+  await page.getByRole("checkbox", { name: "Meeting reminders: Push" }).uncheck();
+  await page.getByLabel("Time zone").fill("America/Chicago");
+  await page.getByRole("button", { name: "Save" }).click();
+  // The form posts and comes back to the page, which shows what was stored.
+  await expect(page.getByRole("heading", { level: 1, name: "Notification settings" })).toBeVisible();
+  await expect(page.getByLabel("Time zone")).toHaveValue("America/Chicago");
+  await expect(page.getByRole("checkbox", { name: "Mentions of you: Email" })).not.toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Meeting reminders: Push" })).not.toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Direct messages: Email" })).toBeChecked();
 });

@@ -9,7 +9,7 @@ test("a role without send_messages in a channel disables the composer with the r
   const { a, b, close } = await twoPeople(browser, "Roles");
 
   // Ana (the owner) creates a coloured role in the workspace settings.
-  await a.getByRole("link", { name: "Settings" }).click();
+  await a.getByRole("link", { name: "Settings", exact: true }).click();
   await expect(a.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
   await a.getByText("+ New role").click();
   const newRole = a.getByRole("form", { name: "Create a role" });
@@ -48,7 +48,7 @@ test("a role without send_messages in a channel disables the composer with the r
   await a.getByLabel("Channel name").fill("client");
   await a.getByRole("button", { name: "Create channel" }).click();
   await expect(a.getByRole("heading", { level: 1, name: "client" })).toBeVisible();
-  await a.getByRole("link", { name: "Settings" }).click();
+  await a.getByRole("link", { name: "Settings", exact: true }).click();
   const client = a.locator('li.channel-settings[data-channel="client"]');
   await client.getByText("Settings", { exact: true }).click();
   await client.getByLabel("Open to guests (external)").check();
@@ -83,7 +83,7 @@ test("roles and channels are reordered by drag and drop, and the sidebar follows
   const { a, b, close } = await twoPeople(browser, "Ordering");
   await createChannel(a, "alpha");
   await createChannel(a, "beta");
-  await a.getByRole("link", { name: "Settings" }).click();
+  await a.getByRole("link", { name: "Settings", exact: true }).click();
   await expect(a.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
 
   // Two new roles land just above Member, the newer one lower.

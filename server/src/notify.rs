@@ -230,7 +230,7 @@ impl Composer {
         let mut vars: HashMap<String, String> = HashMap::new();
         if let Ok(serde_json::Value::Object(data)) = serde_json::from_str::<serde_json::Value>(&n.data) {
             for (k, v) in data {
-                vars.insert(k, if let serde_json::Value::String(s) = v { s } else { v.to_string() });
+                vars.insert(k, templates::json_text(&v));
             }
         }
         let workspace = match n.workspace_id {

@@ -110,14 +110,6 @@ fn about(user: Id, ch: &Channel, msg: &Message, kind: &str, title: String) -> No
     n
 }
 
-/// A template variable's value as text (strings without their quotes).
-fn json_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// A person's level for a channel when they have not set one.
 pub fn default_level(kind: ChannelKind) -> Level {
     if kind == ChannelKind::Direct { Level::All } else { Level::Mentions }
@@ -464,7 +456,7 @@ impl Hub {
                 let vars = |name: &str| match name {
                     "title" => Some(title.clone()),
                     "content" => Some(content.clone()),
-                    other => data.get(other).map(json_text),
+                    other => data.get(other).map(crate::notify::templates::json_text),
                 };
                 let (t_title, t_content) = (
                     crate::notify::templates::render(&t.template.subject, &vars),

@@ -107,6 +107,14 @@ fn fill(text: &str, value: &dyn Fn(&str) -> Option<String>, encode: fn(&str) -> 
     out
 }
 
+/// A template data value as text (a string without its quotes).
+pub fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Plain text: values as they are.
 pub fn render(text: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
     fill(text, value, |s| s.to_string())

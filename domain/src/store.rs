@@ -66,8 +66,10 @@ impl Store {
             options = options.max_connections(8).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        // The busy timeout first, so that the pragmas after it wait
+                        // for a lock another connection holds instead of failing.
+                        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                     )
                     .await?;
                     Ok(())

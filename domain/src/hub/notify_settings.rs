@@ -54,7 +54,10 @@ impl Hub {
     pub async fn notification_settings(&self, actor: Id) -> Result<NotificationSettings> {
         let mut channel_levels = Vec::new();
         for (channel, level) in self.store.channel_levels_of(actor).await? {
-            if let Some(ch) = self.store.channel(channel).await? {
+            // Only channels they may still see (not a private one they left).
+            if let Ok((ch, facts)) = self.channel_facts(channel, actor).await
+                && permissions::view_channel(facts).is_ok()
+            {
                 channel_levels.push((ch, level));
             }
         }

@@ -81,6 +81,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
+                tx.rollback().await?;
                 return Ok(false);
             }
         }

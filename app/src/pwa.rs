@@ -69,11 +69,18 @@ pub async fn enable_push(server_key: &str) -> Result<PushSubscriptionInput, Stri
     let reg = registration().await?;
     let manager = reg.push_manager().map_err(message)?;
     let key = js_sys::Uint8Array::from(decode_base64url(server_key)?.as_slice());
+    let refused = |e| {
+        format!(
+            "This browser could not turn push on ({}). Check that notifications are allowed for this site, \
+             or try another browser.",
+            message(e)
+        )
+    };
     let options = web_sys::PushSubscriptionOptionsInit::new();
     options.set_user_visible_only(true);
     options.set_application_server_key(&key);
     let sub =
-        JsFuture::from(manager.subscribe_with_options(&options).map_err(message)?).await.map_err(message)?;
+        JsFuture::from(manager.subscribe_with_options(&options).map_err(refused)?).await.map_err(refused)?;
     let json = js_sys::JSON::stringify(&sub).map_err(message)?.as_string().unwrap_or_default();
     #[derive(serde::Deserialize)]
     struct Raw {

@@ -58,3 +58,20 @@ test("a channel muted from its header is dimmed in the sidebar and listed in set
   const listed = page.getByRole("list").filter({ has: page.getByRole("link", { name: "#general" }) });
   await expect(listed.getByLabel("Notify me about")).toHaveValue("muted");
 });
+
+test("turning push on says what went wrong when the browser cannot", async ({ browser }) => {
+  // Headless Chromium has no push service: the browser refuses, and the page says so and what to do.
+  const context = await browser.newContext();
+  await context.grantPermissions(["notifications"]);
+  const page = await context.newPage();
+  await signUp(page, unique("push"), "Pim");
+  await createWorkspace(page, "Pushless");
+  await page.getByRole("link", { name: "Notification settings" }).click();
+  await expect(page.getByText("This browser is in")).toBeVisible();
+  await page.getByRole("button", { name: "Turn on push in this browser" }).click();
+  const status = page.locator("section[aria-labelledby=push-heading] [role=status]");
+  await expect(status).toContainText("This browser could not turn push on");
+  await expect(status).toContainText("Check that notifications are allowed for this site");
+  await expect(page.getByRole("list", { name: "Browsers with push on" })).toHaveCount(0);
+  await context.close();
+});

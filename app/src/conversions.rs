@@ -543,16 +543,7 @@ impl From<&domain::hub::NotificationSettings> for crate::wire::NotificationPrefe
                 .collect(),
             push_public_key: s.push_key.clone(),
             sms_available: s.sms_available,
-            push_subscriptions: s
-                .push_subscriptions
-                .iter()
-                .map(|p| crate::wire::PushSubscriptionDto {
-                    id: p.id.to_string(),
-                    endpoint: p.endpoint.clone(),
-                    user_agent: p.user_agent.clone(),
-                    created_at: p.created_at,
-                })
-                .collect(),
+            push_subscriptions: s.push_subscriptions.iter().map(Into::into).collect(),
             channel_levels: s
                 .channel_levels
                 .iter()
@@ -563,6 +554,17 @@ impl From<&domain::hub::NotificationSettings> for crate::wire::NotificationPrefe
                     level: level.as_str().to_string(),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl From<&domain::store::PushSubscriptionRow> for crate::wire::PushSubscriptionDto {
+    fn from(p: &domain::store::PushSubscriptionRow) -> Self {
+        crate::wire::PushSubscriptionDto {
+            id: p.id.to_string(),
+            endpoint: p.endpoint.clone(),
+            user_agent: p.user_agent.clone(),
+            created_at: p.created_at,
         }
     }
 }

@@ -83,10 +83,6 @@ impl Hub {
         self
     }
 
-    pub fn delivery_options(&self) -> &DeliveryOptions {
-        &self.delivery
-    }
-
     /// Woken when a notification is scheduled.
     pub fn schedules_added(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.scheduled.clone()

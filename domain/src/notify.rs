@@ -42,16 +42,6 @@ impl DeliveryChannel {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
-
-    /// How a person reads it in settings.
-    pub fn label(self) -> &'static str {
-        match self {
-            DeliveryChannel::InApp => "In the app",
-            DeliveryChannel::Email => "Email",
-            DeliveryChannel::Push => "Push",
-            DeliveryChannel::Sms => "SMS",
-        }
-    }
 }
 
 impl fmt::Display for DeliveryChannel {

@@ -32,8 +32,14 @@ enum Failure {
 }
 
 impl Failure {
+    /// A sender's error, retried unless it is permanent.
+    fn of(error: impl std::fmt::Display, permanent: bool) -> Self {
+        if permanent { Failure::Permanent(error.to_string()) } else { Failure::Temporary(error.to_string()) }
+    }
+
     fn from_mail(e: domain::mail::MailError) -> Self {
-        if e.is_permanent() { Failure::Permanent(e.to_string()) } else { Failure::Temporary(e.to_string()) }
+        let permanent = e.is_permanent();
+        Failure::of(e, permanent)
     }
 }
 
@@ -153,11 +159,8 @@ impl Deliverer {
                 Some(sms) => {
                     let text = self.composer.sms(&items).await?;
                     sms.send(&d.recipient, &text).await.map_err(|e| {
-                        if e.is_permanent() {
-                            Failure::Permanent(e.to_string())
-                        } else {
-                            Failure::Temporary(e.to_string())
-                        }
+                        let permanent = e.is_permanent();
+                        Failure::of(e, permanent)
                     })
                 }
                 None => Err(Failure::Permanent("SMS is no longer configured".into())),
@@ -192,8 +195,10 @@ impl Deliverer {
                 self.store.delete_push_subscription(&sub.endpoint, None).await?;
                 Err(Failure::Permanent(format!("the subscription is gone (HTTP {status}); removed")))
             }
-            Err(e) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
-            Err(e) => Err(Failure::Temporary(e.to_string())),
+            Err(e) => {
+                let permanent = e.is_permanent();
+                Err(Failure::of(e, permanent))
+            }
         })
     }
 }

@@ -143,8 +143,8 @@ impl Hub {
         let mut listing = ChannelListing::new(ch, facts.channel_member);
         listing.perms = facts.perms;
         listing.post_block = permissions::send_message(facts).err().map(|e| e.to_string());
-        if let Some(level) = self.store.channel_levels(channel).await?.get(&actor) {
-            listing.notify_level = *level;
+        if let Some(level) = self.store.channel_level(actor, channel).await? {
+            listing.notify_level = level;
         }
         if listing.channel.kind == ChannelKind::Direct {
             listing.members = self

@@ -289,7 +289,7 @@ impl Hub {
             return Ok(());
         }
         let Some(ch) = self.store.channel(msg.channel_id).await? else { return Ok(()) };
-        let level = self.store.channel_levels(ch.id).await?.get(&msg.author.id).copied();
+        let level = self.store.channel_level(msg.author.id, ch.id).await?;
         if !level.unwrap_or(default_level(ch.kind)).notifies() {
             return Ok(());
         }

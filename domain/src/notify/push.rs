@@ -233,10 +233,6 @@ impl PushSender {
         self.vapid.public_key()
     }
 
-    pub fn allows_private(&self) -> bool {
-        self.allow_private
-    }
-
     pub async fn send(&self, sub: &Subscription, msg: &PushMessage) -> Result<(), PushError> {
         let url = check_endpoint(&sub.endpoint, self.allow_private).map_err(PushError::Invalid)?;
         let key = |s: &str, what: &str| {

@@ -125,6 +125,17 @@ impl Store {
         Ok(rows.into_iter().filter_map(|(c, l)| Some((Id(c), Level::parse(&l)?))).collect())
     }
 
+    /// `user`'s level for `channel`, if they set one.
+    pub async fn channel_level(&self, user: Id, channel: Id) -> Result<Option<Level>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT level FROM channel_notify_levels WHERE user_id = $1 AND channel_id = $2")
+                .bind(user.0)
+                .bind(channel.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(l,)| Level::parse(&l)))
+    }
+
     /// The levels set for `channel`, by person.
     pub async fn channel_levels(&self, channel: Id) -> Result<HashMap<Id, Level>> {
         let rows: Vec<(i64, String)> =

@@ -81,15 +81,6 @@ impl Store {
         Ok(())
     }
 
-    /// Removes the pending schedules of a meeting (it was moved or ended).
-    pub async fn cancel_meeting_schedules(&self, meeting: Id) -> Result<()> {
-        sqlx::query("DELETE FROM scheduled_notifications WHERE meeting_id = $1 AND done_at IS NULL")
-            .bind(meeting.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Pending schedules, soonest first (for tests and the admin's view).
     pub async fn pending_schedules(&self) -> Result<Vec<Scheduled>> {
         let rows: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(

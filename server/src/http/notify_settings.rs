@@ -65,13 +65,7 @@ pub async fn subscribe(
         .hub
         .subscribe_push(user.id, &body.endpoint, &body.keys.p256dh, &body.keys.auth, agent)
         .await?;
-    let dto = app::wire::PushSubscriptionDto {
-        id: s.id.to_string(),
-        endpoint: s.endpoint,
-        user_agent: s.user_agent,
-        created_at: s.created_at,
-    };
-    Ok((StatusCode::CREATED, Json(dto)))
+    Ok((StatusCode::CREATED, Json((&s).into())))
 }
 
 #[derive(Deserialize, ToSchema)]

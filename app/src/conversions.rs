@@ -326,12 +326,22 @@ impl From<domain::Error> for ApiError {
             K::Conflict => ErrorCode::Conflict,
             K::TooLarge => ErrorCode::TooLarge,
             K::UnsupportedType => ErrorCode::UnsupportedType,
+            K::RateLimited => ErrorCode::RateLimited,
             K::Internal => {
                 tracing::error!(error = ?e, "internal error");
                 ErrorCode::Internal
             }
         };
-        ApiError { code, message: e.to_string(), field: e.field().map(str::to_string) }
+        let rate_limit = match &e {
+            domain::Error::RateLimited(r) => Some(RateLimitDto {
+                bucket: r.bucket.to_string(),
+                limit: r.limit,
+                retry_after_ms: r.retry_after.as_millis() as u64,
+                reset_after_ms: r.reset_after.as_millis() as u64,
+            }),
+            _ => None,
+        };
+        ApiError { code, message: e.to_string(), field: e.field().map(str::to_string), rate_limit }
     }
 }
 

@@ -104,6 +104,40 @@ pub fn parse_kind(raw: &str) -> Result<domain::model::ChannelKind, crate::wire::
     }
 }
 
+/// The headers of a refusal by a rate limit, as Discord names them:
+/// `Retry-After` (whole seconds, as HTTP has it), `X-RateLimit-Limit`,
+/// `X-RateLimit-Remaining`, `X-RateLimit-Reset-After` (seconds) and
+/// `X-RateLimit-Bucket`.
+pub fn rate_limit_headers(
+    limit: &crate::wire::RateLimitDto,
+) -> Vec<(axum::http::HeaderName, axum::http::HeaderValue)> {
+    use axum::http::{HeaderName, HeaderValue, header};
+    let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let mut out = vec![
+        (header::RETRY_AFTER, HeaderValue::from(limit.retry_after_ms.div_ceil(1000).max(1))),
+        (HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(limit.limit)),
+        (HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(0u32)),
+    ];
+    if let Ok(v) = HeaderValue::from_str(&seconds(limit.reset_after_ms)) {
+        out.push((HeaderName::from_static("x-ratelimit-reset-after"), v));
+    }
+    if let Ok(v) = HeaderValue::from_str(&limit.bucket) {
+        out.push((HeaderName::from_static("x-ratelimit-bucket"), v));
+    }
+    out
+}
+
+/// The client's address, put in each request's extensions by the server
+/// (from the connection, or from `X-Forwarded-For` behind a trusted proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The address of the client of the current server-function call.
+pub fn client_addr() -> Option<std::net::IpAddr> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<ClientAddr>().map(|a| a.0))
+}
+
 /// Gives a server function's error its HTTP status (Leptos answers every
 /// error with 500). Plain HTML form posts are left alone: they are answered
 /// with a redirect back to the form, which must stay a redirect.
@@ -122,6 +156,9 @@ pub fn respond<T>(result: Result<T, crate::wire::ApiError>) -> Result<T, crate::
             )
         {
             res.set_status(status);
+            for (name, value) in e.rate_limit.iter().flat_map(rate_limit_headers) {
+                res.insert_header(name, value);
+            }
         }
     }
     result

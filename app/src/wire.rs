@@ -649,16 +649,39 @@ pub struct ApiError {
     /// The input field the error is about, for forms to mark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// With `rate_limited`: which limit, and when to try again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitDto>,
+}
+
+/// A rate limit that refused a request (also sent as `Retry-After` and the
+/// `X-RateLimit-*` headers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RateLimitDto {
+    /// What is limited: `post`, `login`, `signup`, `search`, …
+    pub bucket: String,
+    /// How many the bucket holds when full.
+    pub limit: u32,
+    /// Milliseconds until one more is let through.
+    pub retry_after_ms: u64,
+    /// Milliseconds until the bucket is full again.
+    pub reset_after_ms: u64,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), field: None }
+        ApiError { code, message: message.into(), field: None, rate_limit: None }
     }
 
     /// Bad input on `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ApiError { code: ErrorCode::Invalid, message: message.into(), field: Some(field.to_string()) }
+        ApiError {
+            code: ErrorCode::Invalid,
+            message: message.into(),
+            field: Some(field.to_string()),
+            rate_limit: None,
+        }
     }
 
     pub fn unauthenticated() -> Self {
@@ -946,4 +969,8 @@ pub mod close_code {
     pub const SLOW_CONSUMER: u16 = 4008;
     /// The client sent something the gateway does not understand.
     pub const BAD_COMMAND: u16 = 4002;
+    /// The client kept sending commands past its rate limits.
+    pub const RATE_LIMITED: u16 = 4029;
+    /// A message over the size limit (WebSocket's own code).
+    pub const TOO_BIG: u16 = 1009;
 }

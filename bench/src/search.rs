@@ -52,12 +52,15 @@ async fn main() {
     let words = vocabulary(&mut rng);
 
     let me = hub
-        .signup(Signup {
-            username: "bench".into(),
-            email: "bench@example.com".into(),
-            password: "benchmark password".into(),
-            ..Default::default()
-        })
+        .signup(
+            Signup {
+                username: "bench".into(),
+                email: "bench@example.com".into(),
+                password: "benchmark password".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
     let (ws, general) = hub

@@ -31,6 +31,12 @@ pub enum Error {
     /// An upload's file type is not allowed; the message lists what is.
     #[error("{0}")]
     UnsupportedType(String),
+    /// Too many of the same thing in a short time; says when to try again.
+    #[error("{0}")]
+    RateLimited(crate::limits::Refusal),
+    /// A person has the most uploads in flight they may have.
+    #[error("You have {0} uploads in progress. Wait for one to finish, then try again.")]
+    TooManyUploads(usize),
     /// Something failed that the user cannot fix; logged with context.
     #[error("Something went wrong on the server. Please try again.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -82,6 +88,7 @@ pub enum ErrorKind {
     Conflict,
     TooLarge,
     UnsupportedType,
+    RateLimited,
     Internal,
 }
 
@@ -107,6 +114,7 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::TooLarge(_) => ErrorKind::TooLarge,
             Error::UnsupportedType(_) => ErrorKind::UnsupportedType,
+            Error::RateLimited(_) | Error::TooManyUploads(_) => ErrorKind::RateLimited,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }

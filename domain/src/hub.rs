@@ -53,6 +53,8 @@ pub struct Hub {
     delivery: std::sync::Arc<DeliveryOptions>,
     /// Who is in which call.
     rooms: crate::voice::Rooms,
+    /// How often each thing may be done.
+    limits: crate::limits::Limits,
 }
 
 impl Hub {
@@ -67,7 +69,20 @@ impl Hub {
             scheduled: Default::default(),
             delivery: Default::default(),
             rooms: Default::default(),
+            limits: Default::default(),
         }
+    }
+
+    /// Applies `limits` instead of the default ones.
+    pub fn with_limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The rate limits, for the ways in that limit by client address or
+    /// connection (HTTP requests, gateway commands).
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.limits
     }
 
     /// Links in emails start with `url` (no trailing slash).
@@ -92,8 +107,10 @@ impl Hub {
         self.deliveries.clone()
     }
 
-    /// Queues an email to `to`; the delivery worker sends it.
+    /// Queues an email that a person caused (an invite, a password reset)
+    /// to `to`; the delivery worker sends it. Each address gets only so many.
     pub async fn queue_email(&self, to: &str, mail: crate::mail::EmailContent) -> Result<()> {
+        self.limits.check(crate::limits::Bucket::Email, &to.to_lowercase())?;
         let d = crate::store::Delivery::email(to, &mail.subject, &mail.text, &mail.html, crate::now_ms());
         self.store.enqueue_delivery(&d).await?;
         self.deliveries.notify_one();

@@ -12,6 +12,10 @@
 //! - [`events`]: what happened, published after commit for the gateway.
 //! - [`hub`]: the operations (sign up, post a message, ...) that server
 //!   functions, REST handlers and the gateway all call.
+//! - [`limits`]: rate limits (token buckets per person, address and connection),
+//!   failed sign-in back-off, and bounds on password hashing and uploads.
+//! - [`outgoing`]: the one guard for requests the server makes (push, SMS):
+//!   public addresses only, however written, unless the operator allows private ones.
 //! - [`session_store`]: tower-sessions' storage, kept in the database.
 
 pub mod calendar;
@@ -21,10 +25,12 @@ pub mod files;
 pub mod hub;
 pub mod id;
 pub mod input;
+pub mod limits;
 pub mod mail;
 pub mod markdown;
 pub mod model;
 pub mod notify;
+pub mod outgoing;
 pub mod password;
 pub mod permissions;
 pub mod presence;

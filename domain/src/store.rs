@@ -68,8 +68,12 @@ impl Store {
                     conn.execute(
                         // The busy timeout first, so that the pragmas after it wait
                         // for a lock another connection holds instead of failing.
+                        // `synchronous = FULL`: a commit is on disk before it is
+                        // acknowledged, so a power cut loses nothing a person was
+                        // told was sent (NORMAL would keep the database intact but
+                        // could lose the last commits).
                         "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
                     )
                     .await?;
                     Ok(())
@@ -91,6 +95,18 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`): a transaction that began by reading
+    /// and then wants to write cannot wait for the lock (SQLite answers
+    /// "database is locked" at once, whatever the busy timeout), while one
+    /// that asks first waits its turn like any other writer.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub fn backend(&self) -> Backend {

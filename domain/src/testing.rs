@@ -74,8 +74,15 @@ impl TestDb {
     }
 
     /// A hub over this database.
+    /// A hub on this database without rate limits (tests of the store
+    /// and the hub seed many messages at once; the limits are tested on
+    /// their own and through the server).
     pub async fn hub(&self) -> crate::Hub {
-        crate::Hub::new(self.store().await, Default::default(), self.files())
+        let limits = crate::limits::Limits::new(
+            crate::limits::LimitSettings::unlimited(),
+            std::sync::Arc::new(crate::limits::MemoryLimits::default()),
+        );
+        crate::Hub::new(self.store().await, Default::default(), self.files()).with_limits(limits)
     }
 
     /// Drops the PostgreSQL database (call after closing every pool on it).

@@ -12,29 +12,41 @@ async fn accounts(db: &TestDb) {
     let hub = hub(db).await;
     let ana = user(&hub, "ana").await;
     let again = hub
-        .signup(Signup {
-            username: "ANA".into(),
-            email: "other@example.com".into(),
-            password: "long enough".into(),
-            ..Default::default()
-        })
+        .signup(
+            Signup {
+                username: "ANA".into(),
+                email: "other@example.com".into(),
+                password: "long enough".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!((again.kind(), again.field()), (ErrorKind::Conflict, Some("username")));
     let same_mail = hub
-        .signup(Signup {
-            username: "bob".into(),
-            email: "Ana@Example.com".into(),
-            password: "long enough".into(),
-            ..Default::default()
-        })
+        .signup(
+            Signup {
+                username: "bob".into(),
+                email: "Ana@Example.com".into(),
+                password: "long enough".into(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!((same_mail.kind(), same_mail.field()), (ErrorKind::Conflict, Some("email")));
 
-    assert_eq!(hub.login("Ana", "correct horse battery").await.unwrap().id, ana);
-    assert_eq!(hub.login("ana", "wrong password").await.unwrap_err().kind(), ErrorKind::Unauthenticated);
-    assert_eq!(hub.login("nobody", "wrong password").await.unwrap_err().kind(), ErrorKind::Unauthenticated);
+    assert_eq!(hub.login("Ana", "correct horse battery", None).await.unwrap().id, ana);
+    assert_eq!(
+        hub.login("ana", "wrong password", None).await.unwrap_err().kind(),
+        ErrorKind::Unauthenticated
+    );
+    assert_eq!(
+        hub.login("nobody", "wrong password", None).await.unwrap_err().kind(),
+        ErrorKind::Unauthenticated
+    );
 
     let token = hub.issue_token(ana).await.unwrap();
     assert_eq!(hub.user_for_token(&token).await.unwrap().unwrap().id, ana);
@@ -338,7 +350,7 @@ async fn reopening_keeps_data(db: &TestDb) {
     }
     hub1.store().close().await;
     let hub2 = hub(db).await;
-    assert_eq!(hub2.login("ana", "correct horse battery").await.unwrap().id, ana);
+    assert_eq!(hub2.login("ana", "correct horse battery", None).await.unwrap().id, ana);
     hub2.store().close().await;
 }
 

@@ -28,6 +28,11 @@
 //! | `PARLEY_TURN_URLS` | none | TURN servers for browsers, comma-separated (`turn:host:3478?transport=udp`) |
 //! | `PARLEY_TURN_SECRET` | none | the secret shared with the TURN server (coturn `use-auth-secret`): browsers get credentials valid for a day |
 //! | `PARLEY_TURN_TTL_SECONDS` | `86400` | how long those credentials stay valid |
+//! | `PARLEY_LIMIT_<BUCKET>` | see [`domain::limits::Bucket::default_rate`] | a rate limit, `N/<duration>` (`10/10s`) or `off` |
+//! | `PARLEY_PASSWORD_HASHES` | the number of cores | password hashes computed at once, at most |
+//! | `PARLEY_UPLOADS_PER_PERSON` | `3` | uploads one person may have in flight at once |
+//! | `PARLEY_MAX_BODY_KB` | `64` | the largest request body (and gateway frame), uploads aside |
+//! | `PARLEY_TRUST_PROXY` | off | take the client's address from `X-Forwarded-For` (behind a reverse proxy only) |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +51,61 @@ pub struct Config {
     pub mail: MailConfig,
     pub notify: NotifyConfig,
     pub rtc: crate::rtc::RtcConfig,
+    pub limits: domain::limits::LimitSettings,
+    /// The largest request body and gateway frame, uploads aside.
+    pub max_body_bytes: usize,
+    /// Whether the client's address comes from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+}
+
+/// The largest request body and gateway frame by default.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+fn limits_from_env() -> Result<domain::limits::LimitSettings, ConfigError> {
+    use domain::limits::{Bucket, Rate};
+    let mut settings = domain::limits::LimitSettings::default();
+    for bucket in Bucket::ALL {
+        let name = format!("PARLEY_LIMIT_{}", bucket.name().to_ascii_uppercase());
+        if let Some(v) = var(&name) {
+            let rate = Rate::parse(&v).map_err(|reason| ConfigError::Invalid { name: leak(name), reason })?;
+            settings.rates.set(bucket, rate);
+        }
+    }
+    if let Some(n) = whole("PARLEY_PASSWORD_HASHES")? {
+        settings.hashing = n;
+    }
+    if let Some(n) = whole("PARLEY_UPLOADS_PER_PERSON")? {
+        settings.uploads_per_person = n;
+    }
+    Ok(settings)
+}
+
+/// A setting's name made at run time, kept for the error that names it.
+fn leak(name: String) -> &'static str {
+    Box::leak(name.into_boxed_str())
+}
+
+/// A positive whole number, if set.
+fn whole(name: &'static str) -> Result<Option<usize>, ConfigError> {
+    var(name)
+        .map(|v| {
+            v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("`{v}` should be a positive whole number"),
+            })
+        })
+        .transpose()
+}
+
+fn flag(name: &'static str) -> Result<Option<bool>, ConfigError> {
+    match var(name).as_deref() {
+        None => Ok(None),
+        Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
+        Some("0" | "false" | "no" | "off") => Ok(Some(false)),
+        Some(other) => {
+            Err(ConfigError::Invalid { name, reason: format!("`{other}` should be true or false") })
+        }
+    }
 }
 
 /// Notification delivery beyond email. The VAPID key for web push is made
@@ -224,17 +284,7 @@ impl Config {
                 reason: format!("`{u}` must start with http:// or https://"),
             });
         }
-        let secure_cookies = match var("PARLEY_SECURE_COOKIES").as_deref() {
-            None => None,
-            Some("1" | "true" | "yes" | "on") => Some(true),
-            Some("0" | "false" | "no" | "off") => Some(false),
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "PARLEY_SECURE_COOKIES",
-                    reason: format!("`{other}` should be true or false"),
-                });
-            }
-        };
+        let secure_cookies = flag("PARLEY_SECURE_COOKIES")?;
         let mut uploads = domain::files::FilePolicy::default();
         if let Some(types) = var("PARLEY_UPLOAD_TYPES") {
             uploads.allowed = types
@@ -262,6 +312,10 @@ impl Config {
             mail: MailConfig::from_env()?,
             notify: NotifyConfig::from_env()?,
             rtc: rtc_from_env()?,
+            limits: limits_from_env()?,
+            max_body_bytes: whole("PARLEY_MAX_BODY_KB")?
+                .map_or(DEFAULT_MAX_BODY, |kb| kb.saturating_mul(1024)),
+            trust_proxy: flag("PARLEY_TRUST_PROXY")?.unwrap_or(false),
         })
     }
 
@@ -291,6 +345,18 @@ impl Config {
                 sms: None,
             },
             rtc: crate::rtc::RtcConfig { announced_ips: vec!["127.0.0.1".into()], ..Default::default() },
+            limits: {
+                // Tests sign many people up and in from one address, and send
+                // many requests at once; the tests of these limits set them.
+                use domain::limits::Bucket;
+                let mut limits = domain::limits::LimitSettings::default();
+                for bucket in [Bucket::Requests, Bucket::Signup, Bucket::Login] {
+                    limits.rates.set(bucket, None);
+                }
+                limits
+            },
+            max_body_bytes: DEFAULT_MAX_BODY,
+            trust_proxy: false,
         }
     }
 

@@ -54,6 +54,10 @@ pub async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
+    // A larger message is refused by the WebSocket layer before it is
+    // held whole; the connection then closes with 1009.
+    let limit = state.body_limits.body;
+    let ws = ws.max_message_size(limit).max_frame_size(limit);
     let hub = state.services.hub.clone();
     let shutdown = state.shutdown.clone();
     let sfu = state.sfu.clone();

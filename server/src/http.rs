@@ -11,6 +11,7 @@ pub mod communication;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod guard;
 pub mod meetings;
 pub mod notifications;
 pub mod notify_settings;
@@ -28,16 +29,16 @@ use axum::routing;
 /// (the authorisation matrix test checks that it covers every one), and
 /// [`routes`] builds the router from the same lines.
 macro_rules! api {
-    ($limit:ident; $($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))* $([$layer:expr])?;)*) => {
+    ($($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))* $([$layer:expr])?;)*) => {
         /// Every route of the JSON API: its path and its methods.
         pub const ROUTES: &[(&str, &[&str])] =
             &[$(($path, &[stringify!($method) $(, stringify!($more))*])),*];
 
         /// The JSON API under `/api` (merged beside the server functions, which
         /// live at `/api/<name><hash>`), and attachment downloads under `/files`.
-        /// The route for messages accepts bodies up to `upload_limit` bytes
-        /// (a message with files).
-        pub fn routes($limit: usize) -> Router<AppState> {
+        /// Bodies are bounded for all of them by [`guard::bounded_body`]
+        /// (the route for messages takes files, so more).
+        pub fn routes() -> Router<AppState> {
             use communication as c;
             use roles as r;
             Router::new()
@@ -47,7 +48,6 @@ macro_rules! api {
 }
 
 api! {
-    upload_limit;
     "/api/openapi.json" => get(openapi::document);
     "/api/auth/signup" => post(auth::signup);
     "/api/auth/login" => post(auth::login);
@@ -72,7 +72,7 @@ api! {
     "/api/communication/channels/{id}/reads/" => get(c::read_marks);
     "/api/communication/channels/{id}/pins/" => get(c::pins);
     "/api/communication/messages/" => get(c::list_messages).post(c::send_message)
-        [DefaultBodyLimit::max(upload_limit)];
+        [DefaultBodyLimit::disable()];
     "/api/communication/messages/search/" => post(c::search);
     "/api/communication/messages/{id}/" => put(c::edit_message).delete(c::delete_message);
     "/api/communication/messages/{id}/add_reaction/" => post(c::add_reaction);

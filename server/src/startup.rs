@@ -15,7 +15,7 @@ use axum::routing::get;
 use domain::session_store::DbSessionStore;
 use domain::{Hub, Store, events::EventBus};
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -32,6 +32,10 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Calls: signalling and media.
     pub sfu: crate::rtc::sfu::Sfu,
+    /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// How large request bodies and gateway frames may be.
+    pub body_limits: http::guard::BodyLimits,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -99,6 +103,12 @@ impl Application {
         });
         let vapid = domain::notify::push::Vapid::load_or_create(&vapid_path, &subject)
             .map_err(|source| StartupError::PushKey { path: vapid_path.display().to_string(), source })?;
+        // Push, SMS and every later outgoing call: public addresses only,
+        // unless the operator allows private ones.
+        let outgoing = match notify.push_allow_private {
+            true => domain::outgoing::Guard::allowing_private(),
+            false => domain::outgoing::Guard::public_only(),
+        };
         let push =
             domain::notify::push::PushSender::new(std::sync::Arc::new(vapid), notify.push_allow_private);
         let senders = Senders {
@@ -108,7 +118,7 @@ impl Application {
                 config.data_dir.join("outbox"),
             )?,
             push: Some(push.clone()),
-            sms: notify.sms.clone().map(domain::notify::sms::SmsSender::new),
+            sms: notify.sms.clone().map(|sms| domain::notify::sms::SmsSender::new(sms, outgoing)),
         };
         let delivery = domain::hub::DeliveryOptions {
             digest_window_ms: notify.digest_window.as_millis() as i64,
@@ -117,10 +127,15 @@ impl Application {
             sms_available: notify.sms.is_some(),
             reminder_minutes: notify.reminder_minutes,
         };
+        let limits = domain::limits::Limits::new(
+            config.limits.clone(),
+            std::sync::Arc::new(domain::limits::MemoryLimits::default()),
+        );
         let services = Services {
             hub: Hub::new(store.clone(), EventBus::default(), files)
                 .with_public_url(&public_url)
-                .with_delivery(delivery),
+                .with_delivery(delivery)
+                .with_limits(limits),
             public_url: public_url.clone(),
         };
         let queued = services.hub.deliveries_queued();
@@ -140,6 +155,8 @@ impl Application {
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
             sfu: sfu.clone(),
+            trust_proxy: config.trust_proxy,
+            body_limits: http::guard::BodyLimits { body: config.max_body_bytes, upload: upload_limit },
         };
 
         let session_store = DbSessionStore::new(store.clone());
@@ -150,11 +167,11 @@ impl Application {
             .with_same_site(SameSite::Lax)
             .with_expiry(Expiry::OnInactivity(CookieDuration::days(30)));
 
-        let routes = generate_route_list(app::App);
+        let routes = route_list();
         let router = Router::new()
             .route("/ws", get(gateway::upgrade))
             .route("/healthz", get(|| async { "ok" }))
-            .merge(http::routes(upload_limit))
+            .merge(http::routes())
             .leptos_routes_with_context(
                 &state,
                 routes,
@@ -182,6 +199,9 @@ impl Application {
                 header::X_FRAME_OPTIONS,
                 HeaderValue::from_static("DENY"),
             ))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), http::guard::bounded_body))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), http::guard::client_and_rate))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(http::guard::panicked))
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(state);
 
@@ -224,13 +244,26 @@ impl Application {
             tracing::info!("shutting down");
             let _ = shutdown.send(true);
         };
-        axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
         for worker in workers {
             let _ = worker.await;
         }
         store.close().await;
         Ok(())
     }
+}
+
+/// The app's routes, generated once per process.
+///
+/// Generating them renders the app with resource loading switched off, and
+/// Leptos switches it off for the whole process (one global flag in
+/// `leptos_server::SuppressResourceLoad`): a page that another server in the
+/// same process renders meanwhile would wait for its data forever. Once per
+/// process, before any server built here can answer, nothing renders during it.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -13,7 +13,12 @@ pub async fn signup(
         async move {
             use crate::ssr::{auth, services};
             let hub = services()?.hub;
-            let user = hub.signup(domain::hub::Signup { username, display_name, email, password }).await?;
+            let user = hub
+                .signup(
+                    domain::hub::Signup { username, display_name, email, password },
+                    crate::ssr::client_addr(),
+                )
+                .await?;
             auth::sign_in(&auth::session().await?, &user).await?;
             leptos_axum::redirect(&safe_next(next));
             Ok(())
@@ -27,7 +32,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     crate::ssr::respond(
         async move {
             use crate::ssr::{auth, services};
-            let user = services()?.hub.login(&username, &password).await?;
+            let user = services()?.hub.login(&username, &password, crate::ssr::client_addr()).await?;
             auth::sign_in(&auth::session().await?, &user).await?;
             leptos_axum::redirect(&safe_next(next));
             Ok(())

@@ -2,8 +2,10 @@ use super::Hub;
 use crate::error::{Error, Result};
 use crate::id::Id;
 use crate::input::{DisplayName, Email, Password, Username};
+use crate::limits::Bucket;
 use crate::model::User;
 use crate::password;
+use std::net::IpAddr;
 
 /// What a person fills in to sign up, unparsed.
 #[derive(Debug, Clone, Default)]
@@ -15,7 +17,9 @@ pub struct Signup {
 }
 
 impl Hub {
-    pub async fn signup(&self, form: Signup) -> Result<User> {
+    /// Creates an account. `from` is the client's address, when known: each
+    /// address may create only so many.
+    pub async fn signup(&self, form: Signup, from: Option<IpAddr>) -> Result<User> {
         let username = Username::parse(&form.username)?;
         let display_name = if form.display_name.trim().is_empty() {
             DisplayName::parse(username.as_str())?
@@ -23,13 +27,11 @@ impl Hub {
             DisplayName::parse(&form.display_name)?
         };
         let email = Email::parse(&form.email)?;
-        let password = Password::parse(&form.password)?;
-        let hash = {
-            let pw = password.clone();
-            tokio::task::spawn_blocking(move || password::hash_password(pw.expose()))
-                .await
-                .map_err(|e| Error::Internal(Box::new(e)))??
-        };
+        let pw = Password::parse(&form.password)?;
+        if let Some(address) = from {
+            self.limits.check(Bucket::Signup, &address.to_string())?;
+        }
+        let hash = self.limits.hash(move || password::hash_password(pw.expose())).await??;
         let user = User {
             id: Id::new(),
             username: username.into_inner(),
@@ -43,23 +45,34 @@ impl Hub {
 
     /// Checks a username and password. Unknown users cost as much time as
     /// wrong passwords, so timing does not reveal which usernames exist.
-    pub async fn login(&self, username: &str, password: &str) -> Result<User> {
+    /// `from` is the client's address, when known: each address may try
+    /// only so often. After a few wrong passwords for one account, each
+    /// further try waits longer, from whatever address it comes.
+    pub async fn login(&self, username: &str, password: &str, from: Option<IpAddr>) -> Result<User> {
         if password.is_empty() {
             return Err(Error::invalid("password", "Enter your password."));
         }
+        if let Some(address) = from {
+            self.limits.check(Bucket::Login, &address.to_string())?;
+        }
         let username = username.trim().to_lowercase();
+        self.limits.sign_ins().check(&username).map_err(Error::RateLimited)?;
         let found = self.store.credentials(&username).await?;
         let (user, hash) = match found {
             Some((u, h)) => (Some(u), h),
             None => (None, password::dummy_hash().to_string()),
         };
         let pw = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash))
-            .await
-            .map_err(|e| Error::Internal(Box::new(e)))?;
+        let ok = self.limits.hash(move || password::verify_password(&pw, &hash)).await?;
         match user {
-            Some(u) if ok => Ok(u),
-            _ => Err(Error::BadCredentials),
+            Some(u) if ok => {
+                self.limits.sign_ins().succeeded(&username);
+                Ok(u)
+            }
+            _ => {
+                self.limits.sign_ins().failed(&username);
+                Err(Error::BadCredentials)
+            }
         }
     }
 

@@ -4,6 +4,7 @@ use crate::events::{Audience, EventKind};
 use crate::files::{MAX_FILES_PER_MESSAGE, Upload};
 use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
+use crate::limits::Bucket;
 use crate::model::{Attachment, Message, MessagePage, SearchHit, UserSummary};
 use crate::permissions;
 use crate::permissions::ChannelFacts;
@@ -48,7 +49,14 @@ impl Hub {
     pub async fn post(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
         let tmp: Vec<_> = post.files.iter().map(|f| f.tmp.clone()).collect();
         let recorded = post.recorded;
-        let result = self.post_inner(actor, channel, post).await;
+        let result = match recorded {
+            // Parley's own posts are not limited.
+            true => self.post_inner(actor, channel, post).await,
+            false => match self.limits.check(Bucket::Post, &format!("{actor}:{channel}")) {
+                Ok(()) => self.post_inner(actor, channel, post).await,
+                Err(e) => Err(e),
+            },
+        };
         if let (true, Err(e)) = (recorded, &result) {
             tracing::error!(error = %e, files = ?tmp, "a call recording could not be posted; its files are kept");
         } else {
@@ -220,6 +228,7 @@ impl Hub {
     /// Adds `actor`'s reaction (adding it twice changes nothing).
     pub async fn add_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
         let emoji = Emoji::parse(emoji)?;
+        self.limits.check(Bucket::Reaction, &actor.to_string())?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::react(facts)?;
         if self.store.add_reaction(msg.id, actor, emoji.as_str(), crate::now_ms()).await? {
@@ -242,6 +251,7 @@ impl Hub {
 
     pub async fn remove_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
         let emoji = Emoji::parse(emoji)?;
+        self.limits.check(Bucket::Reaction, &actor.to_string())?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::unreact(facts)?;
         if self.store.remove_reaction(msg.id, actor, emoji.as_str()).await? {
@@ -261,6 +271,7 @@ impl Hub {
     /// Searches the messages `actor` may see, in one workspace or all of theirs.
     pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
         let q = crate::search::SearchQuery::parse(query)?;
+        self.limits.check(Bucket::Search, &actor.to_string())?;
         let workspaces = match workspace {
             Some(ws) => {
                 let (_, facts) = self.workspace_facts(ws, actor).await?;

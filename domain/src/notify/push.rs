@@ -3,6 +3,7 @@
 //! payload is encrypted for the subscription's keys (RFC 8291, `aes128gcm`
 //! from RFC 8188), so the push service sees only ciphertext.
 
+use crate::outgoing::Guard;
 use aes_gcm::aead::Aead;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
 use base64::Engine;
@@ -173,26 +174,14 @@ pub struct Subscription {
     pub auth: String,
 }
 
-/// Checks a subscription's endpoint: https, and not this network's own
-/// addresses (a push is a request the server makes for a person) unless
+/// Checks a subscription's endpoint: https, and through the outgoing
+/// guard (a push is a request the server makes for a person) unless
 /// `allow_private` (tests, a push service inside the network).
 pub fn check_endpoint(endpoint: &str, allow_private: bool) -> Result<url::Url, String> {
-    let url = url::Url::parse(endpoint).map_err(|_| "The push endpoint is not a URL.".to_string())?;
-    let private = match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-        }
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost") || d.ends_with(".local"),
-        None => return Err("The push endpoint has no host.".into()),
-    };
-    if !allow_private && (url.scheme() != "https" || private) {
+    let guard = if allow_private { Guard::allowing_private() } else { Guard::public_only() };
+    let url = guard.check(endpoint).map_err(|e| format!("The push endpoint is refused: {e}"))?;
+    if !allow_private && url.scheme() != "https" {
         return Err("The push endpoint must be an https address of a public push service.".into());
-    }
-    if !["https", "http"].contains(&url.scheme()) {
-        return Err("The push endpoint must be an https address.".into());
     }
     Ok(url)
 }
@@ -218,14 +207,8 @@ pub struct PushSender {
 
 impl PushSender {
     pub fn new(vapid: std::sync::Arc<Vapid>, allow_private: bool) -> Self {
-        let mut builder = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none());
-        if !allow_private {
-            // A push service's name must not lead into this network either.
-            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
-        }
-        let client = builder.build().expect("an HTTP client with default TLS");
+        let guard = if allow_private { Guard::allowing_private() } else { Guard::public_only() };
+        let client = guard.client(Duration::from_secs(30));
         PushSender { client, vapid, allow_private }
     }
 
@@ -266,56 +249,6 @@ impl PushSender {
                 )))
             }
         }
-    }
-}
-
-/// Whether an address is on the public internet (not this host, this
-/// network, link-local, shared or reserved space).
-pub fn is_public(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80)
-            }
-        },
-    }
-}
-
-/// Resolves names to their public addresses only, so that a push
-/// endpoint's name cannot point the server at its own network.
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let found: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 443)).await?.collect();
-            let public: Vec<std::net::SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
-            if public.is_empty() {
-                return Err(format!("{host} has no public address").into());
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
     }
 }
 
@@ -401,32 +334,6 @@ mod tests {
             assert!(check_endpoint(bad, false).is_err(), "{bad}");
         }
         assert!(check_endpoint("http://127.0.0.1:9/x", true).is_ok());
-        for ip in ["8.8.8.8", "2001:4860:4860::8888", "1.1.1.1"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in [
-            "10.0.0.1",
-            "172.16.5.4",
-            "192.168.1.1",
-            "127.0.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
-        }
         assert_eq!(topic("ch:123456"), "ch-123456");
-    }
-
-    #[tokio::test]
-    async fn names_that_lead_into_this_network_are_not_resolved() {
-        use reqwest::dns::Resolve;
-        let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        let refused = PublicOnly.resolve(name).await.err().expect("localhost is refused");
-        assert!(refused.to_string().contains("no public address"), "{refused}");
     }
 }

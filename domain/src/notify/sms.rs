@@ -36,18 +36,17 @@ impl SmsError {
 pub struct SmsSender {
     client: reqwest::Client,
     config: SmsConfig,
+    guard: crate::outgoing::Guard,
 }
 
 /// The most characters an SMS body carries here (two concatenated parts).
 pub const MAX_BODY: usize = 300;
 
 impl SmsSender {
-    pub fn new(config: SmsConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("an HTTP client with default TLS");
-        SmsSender { client, config }
+    /// Sends through `config`'s provider; its address passes `guard` (the
+    /// outgoing-request check) before each message.
+    pub fn new(config: SmsConfig, guard: crate::outgoing::Guard) -> Self {
+        SmsSender { client: guard.client(Duration::from_secs(30)), config, guard }
     }
 
     pub async fn send(&self, to: &str, body: &str) -> Result<(), SmsError> {
@@ -57,6 +56,7 @@ impl SmsSender {
             c.base_url.trim_end_matches('/'),
             c.account_sid
         );
+        let url = self.guard.check(&url).map_err(|e| SmsError::Rejected(e.to_string()))?;
         let body: String = body.chars().take(MAX_BODY).collect();
         let res = self
             .client

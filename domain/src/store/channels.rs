@@ -129,7 +129,7 @@ impl Store {
     /// Creates a channel; its creator becomes its first member. A name taken
     /// in the workspace is a conflict on `name`.
     pub async fn create_channel(&self, ch: &Channel) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         Self::insert_channel(&mut tx, ch).await?;
         tx.commit().await?;
         Ok(())
@@ -226,7 +226,7 @@ impl Store {
     /// Creates a direct conversation with its members, unless one with the
     /// same name (the same people) exists: then that one is returned, with `false`.
     pub async fn create_direct(&self, ch: &Channel, members: &[Id]) -> Result<(Channel, bool)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         match Self::insert_channel(&mut tx, ch).await {
             Ok(()) => {}
             Err(crate::Error::Conflict { .. }) => {
@@ -270,7 +270,7 @@ impl Store {
     /// Deletes a channel with its messages, members and invites; returns
     /// the attachments whose files are to be removed.
     pub async fn delete_channel(&self, id: Id) -> Result<Vec<Id>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let files: Vec<i64> = sqlx::query_scalar(
             "SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.channel_id = $1",
         )
@@ -329,7 +329,7 @@ impl Store {
     /// Sets the order of a workspace's channels: each gets its category and
     /// its place in the order given.
     pub async fn set_channel_order(&self, ws: Id, order: &[(Id, Option<Id>)]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (i, (channel, category)) in order.iter().enumerate() {
             sqlx::query(
                 "UPDATE channels SET category_id = $1, position = $2 WHERE id = $3 AND workspace_id = $4",
@@ -391,7 +391,7 @@ impl Store {
 
     /// Sets the order of a workspace's categories.
     pub async fn set_category_order(&self, ws: Id, order: &[Id]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (i, id) in order.iter().enumerate() {
             sqlx::query("UPDATE categories SET position = $1 WHERE id = $2 AND workspace_id = $3")
                 .bind(i as i64)
@@ -417,7 +417,7 @@ impl Store {
 
     /// Adds a member; returns whether they were not one already.
     pub async fn add_channel_member(&self, channel: Id, user: Id, now: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let added = Self::insert_channel_member(&mut tx, channel, user, now).await?;
         tx.commit().await?;
         Ok(added)
@@ -425,7 +425,7 @@ impl Store {
 
     /// Removes a member (and their read mark); returns whether they were one.
     pub async fn remove_channel_member(&self, channel: Id, user: Id) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
             .bind(channel.0)
             .bind(user.0)

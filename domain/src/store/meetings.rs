@@ -16,7 +16,7 @@ const SELECT: &str = "SELECT m.id, m.workspace_id, m.channel_id, o.id, o.usernam
 impl Store {
     /// Stores a meeting with its participants.
     pub async fn insert_meeting(&self, m: &Meeting) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO meetings (id, workspace_id, channel_id, organizer_id, title, description, starts_at, \
              ends_at, enable_recording, instant, ended_at, created_at) \

@@ -79,7 +79,7 @@ impl Store {
     /// for the author. When the author already sent a message with the same
     /// nonce, nothing is inserted and that first message is returned with `false`.
     pub async fn insert_message(&self, msg: &Message, mentioned: &Mentioned) -> Result<(Message, bool)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (author_id, nonce) DO NOTHING",
@@ -177,7 +177,7 @@ impl Store {
     /// Inserts many messages in one transaction (imports, benchmarks).
     /// Nonces are not checked: these are not client posts.
     pub async fn import_messages(&self, messages: &[Message]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in messages.chunks(500) {
             let mut sql = String::from(
                 "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at) VALUES ",
@@ -269,7 +269,7 @@ impl Store {
         mentioned: &Mentioned,
         now: i64,
     ) -> Result<Option<Message>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE messages SET body = $1, body_html = $2, edited_at = $3, mentions_all = $4 \
              WHERE id = $5 AND deleted_at IS NULL",
@@ -292,7 +292,7 @@ impl Store {
     /// as a placeholder while it has replies). Returns whether it was live,
     /// and the attachments whose files are to be removed.
     pub async fn delete_message(&self, id: Id, now: i64) -> Result<(bool, Vec<Id>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE messages SET body = '', body_html = '', mentions_all = 0, deleted_at = $1 \
              WHERE id = $2 AND deleted_at IS NULL",

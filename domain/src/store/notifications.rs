@@ -70,7 +70,7 @@ impl Store {
         planned: &[PlannedDelivery],
         fired: Option<Id>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(id) = fired {
             let done = sqlx::query(
                 "UPDATE scheduled_notifications SET done_at = $2, claimed_until = NULL \

@@ -75,7 +75,7 @@ impl Store {
     /// the defaults are kept).
     pub async fn save_preferences(&self, user: Id, p: &Preferences) -> Result<()> {
         let s = &p.settings;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO notification_settings (user_id, time_zone, quiet_enabled, quiet_start, quiet_end, \
              quiet_days, urgent_breaks_through, phone, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \

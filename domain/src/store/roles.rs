@@ -93,7 +93,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for ws in missing {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write_tx().await?;
             Self::insert_builtin_roles(&mut tx, Id(ws), crate::now_ms()).await?;
             tx.commit().await?;
         }
@@ -121,7 +121,7 @@ impl Store {
     /// Adds a custom role at `role.position`, moving the roles from there up
     /// by one. A name taken in the workspace is a conflict on `name`.
     pub async fn create_role(&self, role: &Role) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE roles SET position = position + 1 WHERE workspace_id = $1 AND position >= $2")
             .bind(role.workspace_id.0)
             .bind(role.position)
@@ -165,7 +165,7 @@ impl Store {
 
     /// Deletes a role: members lose it, channels lose its overrides.
     pub async fn delete_role(&self, role: Id) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM channel_overrides WHERE target_kind = 'role' AND target_id = $1")
             .bind(role.0)
             .execute(&mut *tx)
@@ -177,7 +177,7 @@ impl Store {
 
     /// Sets the positions of roles.
     pub async fn set_role_positions(&self, positions: &[(Id, i64)]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (id, position) in positions {
             sqlx::query("UPDATE roles SET position = $1 WHERE id = $2")
                 .bind(position)

@@ -64,7 +64,7 @@ const WS_COLUMNS: &str = "w.id, w.name, w.description, w.icon, w.is_private, w.o
 impl Store {
     /// Creates a workspace with its first channel; the owner joins both.
     pub async fn create_workspace(&self, ws: &Workspace, first_channel: &Channel) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO workspaces (id, name, description, icon, is_private, owner_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -153,7 +153,7 @@ impl Store {
         now: i64,
         is_guest: bool,
     ) -> Result<Option<Vec<Channel>>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let added = sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, joined_at, is_guest) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (workspace_id, user_id) DO NOTHING",
@@ -180,7 +180,7 @@ impl Store {
     /// Removes `user` from the workspace and every channel in it; returns
     /// the ids of the channels they left.
     pub async fn remove_workspace_member(&self, ws: Id, user: Id) -> Result<Vec<Id>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let left: Vec<i64> = sqlx::query_scalar(
             "SELECT c.id FROM channels c JOIN channel_members m ON m.channel_id = c.id \
              WHERE c.workspace_id = $1 AND m.user_id = $2",
@@ -261,7 +261,7 @@ impl Store {
     }
 
     pub async fn create_invite(&self, invite: &Invite) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO invites (code, workspace_id, created_by, created_at, expires_at, max_uses, uses, is_guest, email) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -10,12 +10,15 @@ pub async fn hub(db: &TestDb) -> Hub {
 }
 
 pub async fn user(hub: &Hub, name: &str) -> Id {
-    hub.signup(Signup {
-        username: name.into(),
-        display_name: format!("{name} Display"),
-        email: format!("{name}@example.com"),
-        password: "correct horse battery".into(),
-    })
+    hub.signup(
+        Signup {
+            username: name.into(),
+            display_name: format!("{name} Display"),
+            email: format!("{name}@example.com"),
+            password: "correct horse battery".into(),
+        },
+        None,
+    )
     .await
     .expect("signup")
     .id

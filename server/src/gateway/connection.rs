@@ -9,6 +9,7 @@ use crate::rtc::sfu::Sfu;
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use domain::events::{Audience, Event, EventKind};
+use domain::limits::Bucket;
 use domain::model::User;
 use domain::{Hub, Id};
 use futures::{SinkExt, StreamExt};
@@ -96,16 +97,184 @@ fn close(code: u16, reason: &'static str) -> Message {
 /// Numbers the connections of this process: a call belongs to one.
 static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
-/// Tells the client that `command` was refused, and why.
-fn refused(tx: &mpsc::Sender<Message>, command: &str, result: Result<(), ApiError>) {
-    if let Err(error) = result {
-        let _ = tx.try_send(frame(&GatewayEvent::CommandError { command: command.into(), error }));
+/// Refused commands in a row after which a flooding client is disconnected.
+const FLOOD_LIMIT: u32 = 10;
+
+/// The name of a command on the wire, for `COMMAND_ERROR`.
+fn command_name(command: &GatewayCommand) -> &'static str {
+    match command {
+        GatewayCommand::Ping => "PING",
+        GatewayCommand::Typing { .. } => "TYPING",
+        GatewayCommand::Activity { .. } => "ACTIVITY",
+        GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
+        GatewayCommand::VoiceLeave => "VOICE_LEAVE",
+        GatewayCommand::VoiceSelf { .. } => "VOICE_SELF",
+        GatewayCommand::VoiceScreen { .. } => "VOICE_SCREEN",
+        GatewayCommand::VoiceRecord { .. } => "VOICE_RECORD",
+        GatewayCommand::CallDecline { .. } => "CALL_DECLINE",
+        GatewayCommand::VoiceMute { .. } => "VOICE_MUTE",
+        GatewayCommand::RtcAnswer { .. } => "RTC_ANSWER",
+        GatewayCommand::RtcCandidate(_) => "RTC_CANDIDATE",
+    }
+}
+
+/// Whether a command is call signalling (its own, larger bucket).
+fn is_signalling(command: &GatewayCommand) -> bool {
+    matches!(
+        command,
+        GatewayCommand::VoiceJoin { .. }
+            | GatewayCommand::VoiceLeave
+            | GatewayCommand::VoiceSelf { .. }
+            | GatewayCommand::VoiceScreen { .. }
+            | GatewayCommand::VoiceRecord { .. }
+            | GatewayCommand::VoiceMute { .. }
+            | GatewayCommand::RtcAnswer { .. }
+            | GatewayCommand::RtcCandidate(_)
+    )
+}
+
+/// Whether reading from the socket failed because the client sent a frame
+/// or message over the size limit.
+fn too_big(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = s.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Whether the connection goes on after a command.
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// The side of one connection that carries out the client's commands.
+struct Commands {
+    hub: Hub,
+    sfu: Sfu,
+    user: Id,
+    session: u64,
+    tx: mpsc::Sender<Message>,
+    rtc_tx: crate::rtc::sfu::Outbox,
+    /// Whether this page has seen its person lately (online versus away).
+    active: bool,
+    /// Commands refused by a rate limit since the last one let through.
+    refused_in_a_row: u32,
+}
+
+impl Commands {
+    /// Tells the client that `command` was refused, and why.
+    fn refused(&self, command: &GatewayCommand, result: Result<(), ApiError>) {
+        if let Err(error) = result {
+            let event = GatewayEvent::CommandError { command: command_name(command).into(), error };
+            let _ = self.tx.try_send(frame(&event));
+        }
+    }
+
+    /// Takes the command from this connection's buckets. Typing over its
+    /// limit is dropped silently (clients send it while people type).
+    fn within_limits(&self, command: &GatewayCommand) -> Result<bool, domain::Error> {
+        let limits = self.hub.limits();
+        let session = self.session.to_string();
+        limits.check(Bucket::GatewayCommand, &session)?;
+        if is_signalling(command) {
+            limits.check(Bucket::Signalling, &session)?;
+        }
+        if let GatewayCommand::Typing { channel_id } = command {
+            return Ok(limits.check(Bucket::Typing, &format!("{session}:{channel_id}")).is_ok());
+        }
+        Ok(true)
+    }
+
+    /// Applies one command; a client that keeps sending past its limits is
+    /// disconnected.
+    async fn apply(&mut self, command: GatewayCommand) -> Flow {
+        if matches!(command, GatewayCommand::Ping) {
+            let _ = self.tx.try_send(frame(&GatewayEvent::Pong));
+            return Flow::Continue;
+        }
+        match self.within_limits(&command) {
+            Ok(true) => self.refused_in_a_row = 0,
+            Ok(false) => return Flow::Continue,
+            Err(e) => {
+                self.refused_in_a_row += 1;
+                if self.refused_in_a_row >= FLOOD_LIMIT {
+                    let _ = self.tx.try_send(close(close_code::RATE_LIMITED, "too many commands; slow down"));
+                    return Flow::Close;
+                }
+                self.refused(&command, Err(ApiError::from(e)));
+                return Flow::Continue;
+            }
+        }
+        let done = self.dispatch(&command).await;
+        self.refused(&command, done);
+        Flow::Continue
+    }
+
+    async fn dispatch(&mut self, command: &GatewayCommand) -> Result<(), ApiError> {
+        use app::ssr::parse_id;
+        let (hub, sfu, user, session) = (&self.hub, &self.sfu, self.user, self.session);
+        match command {
+            GatewayCommand::Ping => Ok(()),
+            GatewayCommand::Typing { channel_id } => {
+                // Not allowed or unknown: nothing to tell anyone.
+                if let Ok(id) = channel_id.parse() {
+                    let _ = hub.typing(user, id).await;
+                }
+                Ok(())
+            }
+            GatewayCommand::Activity { active } => {
+                if *active != self.active {
+                    self.active = *active;
+                    if let Err(e) = hub.activity(user, *active).await {
+                        tracing::warn!(error = ?e, "could not announce presence");
+                    }
+                }
+                Ok(())
+            }
+            GatewayCommand::VoiceJoin { channel_id } => {
+                sfu.join(session, user, parse_id("channel_id", channel_id)?, self.rtc_tx.clone()).await
+            }
+            GatewayCommand::VoiceLeave => {
+                sfu.leave(session).await;
+                Ok(())
+            }
+            GatewayCommand::VoiceScreen { sharing: true } => sfu.add_screen(session).await,
+            GatewayCommand::VoiceScreen { sharing: false } => sfu.stop_screen(session).await,
+            GatewayCommand::CallDecline { channel_id } => {
+                Ok(hub.decline_call(user, parse_id("channel_id", channel_id)?).await?)
+            }
+            GatewayCommand::VoiceRecord { recording: true } => sfu.start_recording(user, session).await,
+            GatewayCommand::VoiceRecord { recording: false } => sfu.stop_recording(user, session).await,
+            GatewayCommand::VoiceSelf { muted, camera } => {
+                Ok(hub.set_call_self(session, *muted, *camera).await?)
+            }
+            GatewayCommand::VoiceMute { channel_id, user_id, muted } => {
+                let (c, u) = (parse_id("channel_id", channel_id)?, parse_id("user_id", user_id)?);
+                hub.mute_in_call(user, c, u, *muted).await?;
+                Ok(())
+            }
+            GatewayCommand::RtcAnswer { sdp } => sfu.answer(session, sdp.clone()).await,
+            GatewayCommand::RtcCandidate(c) => {
+                let init = RTCIceCandidateInit {
+                    candidate: c.candidate.clone(),
+                    sdp_mid: c.sdp_mid.clone(),
+                    sdp_mline_index: c.sdp_mline_index,
+                    username_fragment: None,
+                };
+                sfu.candidate(session, init).await
+            }
+        }
     }
 }
 
 pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown: watch::Receiver<bool>) {
     let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
-    let (rtc_tx, mut rtc_rx) = mpsc::unbounded_channel::<GatewayEvent>();
+    let (rtc_tx, mut rtc_rx) = mpsc::channel::<GatewayEvent>(QUEUE);
     // Subscribe before reading memberships, so nothing falls between the two.
     let mut events = hub.bus().subscribe();
     let mut subs = Subscriptions {
@@ -144,8 +313,16 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
         tracing::warn!(error = ?e, "could not announce presence");
     }
 
-    // Whether this page has seen its person lately (online versus away).
-    let mut active = true;
+    let mut commands = Commands {
+        hub: hub.clone(),
+        sfu: sfu.clone(),
+        user: user.id,
+        session,
+        tx: tx.clone(),
+        rtc_tx,
+        active: true,
+        refused_in_a_row: 0,
+    };
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
     loop {
@@ -180,74 +357,20 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
                 idle.as_mut().reset(tokio::time::Instant::now() + IDLE_LIMIT);
                 match incoming {
                     Some(Ok(Message::Text(text))) => match serde_json::from_str::<GatewayCommand>(&text) {
-                        Ok(GatewayCommand::Ping) => {
-                            let _ = tx.try_send(frame(&GatewayEvent::Pong));
-                        }
-                        Ok(GatewayCommand::Typing { channel_id }) => {
-                            // Not allowed or unknown: nothing to tell anyone.
-                            if let Ok(id) = channel_id.parse() {
-                                let _ = hub.typing(user.id, id).await;
+                        Ok(command) => {
+                            if let Flow::Close = commands.apply(command).await {
+                                break;
                             }
-                        }
-                        Ok(GatewayCommand::Activity { active: now }) => {
-                            if now != active {
-                                active = now;
-                                if let Err(e) = hub.activity(user.id, now).await {
-                                    tracing::warn!(error = ?e, "could not announce presence");
-                                }
-                            }
-                        }
-                        Ok(GatewayCommand::VoiceJoin { channel_id }) => {
-                            let joined = match app::ssr::parse_id("channel_id", &channel_id) {
-                                Ok(id) => sfu.join(session, user.id, id, rtc_tx.clone()).await,
-                                Err(e) => Err(e),
-                            };
-                            refused(&tx, "VOICE_JOIN", joined);
-                        }
-                        Ok(GatewayCommand::VoiceLeave) => sfu.leave(session).await,
-                        Ok(GatewayCommand::VoiceScreen { sharing }) => {
-                            let done = if sharing { sfu.add_screen(session).await } else { sfu.stop_screen(session).await };
-                            refused(&tx, "VOICE_SCREEN", done);
-                        }
-                        Ok(GatewayCommand::CallDecline { channel_id }) => {
-                            let done = match app::ssr::parse_id("channel_id", &channel_id) {
-                                Ok(c) => hub.decline_call(user.id, c).await.map_err(ApiError::from),
-                                Err(e) => Err(e),
-                            };
-                            refused(&tx, "CALL_DECLINE", done);
-                        }
-                        Ok(GatewayCommand::VoiceRecord { recording }) => {
-                            let done = if recording { sfu.start_recording(user.id, session).await } else { sfu.stop_recording(user.id, session).await };
-                            refused(&tx, "VOICE_RECORD", done);
-                        }
-                        Ok(GatewayCommand::VoiceSelf { muted, camera }) => {
-                            refused(&tx, "VOICE_SELF", hub.set_call_self(session, muted, camera).await.map_err(ApiError::from));
-                        }
-                        Ok(GatewayCommand::VoiceMute { channel_id, user_id, muted }) => {
-                            use app::ssr::parse_id;
-                            let done = match (parse_id("channel_id", &channel_id), parse_id("user_id", &user_id)) {
-                                (Ok(c), Ok(u)) => hub.mute_in_call(user.id, c, u, muted).await.map(drop).map_err(ApiError::from),
-                                (Err(e), _) | (_, Err(e)) => Err(e),
-                            };
-                            refused(&tx, "VOICE_MUTE", done);
-                        }
-                        Ok(GatewayCommand::RtcAnswer { sdp }) => {
-                            refused(&tx, "RTC_ANSWER", sfu.answer(session, sdp).await);
-                        }
-                        Ok(GatewayCommand::RtcCandidate(c)) => {
-                            let init = RTCIceCandidateInit {
-                                candidate: c.candidate,
-                                sdp_mid: c.sdp_mid,
-                                sdp_mline_index: c.sdp_mline_index,
-                                username_fragment: None,
-                            };
-                            refused(&tx, "RTC_CANDIDATE", sfu.candidate(session, init).await);
                         }
                         Err(_) => {
                             let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
                             break;
                         }
                     },
+                    Some(Err(e)) if too_big(&e) => {
+                        let _ = tx.try_send(close(close_code::TOO_BIG, "message too big"));
+                        break;
+                    }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => {}
                 }
@@ -261,9 +384,10 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
     }
     // A call ends with its connection.
     sfu.leave(session).await;
-    if let Err(e) = hub.disconnected(user.id, active).await {
+    if let Err(e) = hub.disconnected(user.id, commands.active).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
+    drop(commands);
     drop(tx);
     let _ = writer.await;
 }

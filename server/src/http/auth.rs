@@ -4,11 +4,12 @@
 use super::error::{HttpResult, JsonBody};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
+use app::ssr::ClientAddr;
 use app::ssr::auth;
 use app::wire::{AuthDto, MeDto};
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, request::Parts};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -29,17 +30,21 @@ pub struct LoginBody {
 
 pub async fn signup(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddr>>,
     session: Session,
     JsonBody(body): JsonBody<SignupBody>,
 ) -> HttpResult<(StatusCode, Json<AuthDto>)> {
     let hub = &state.services.hub;
     let user = hub
-        .signup(domain::hub::Signup {
-            username: body.username,
-            display_name: body.display_name,
-            email: body.email,
-            password: body.password,
-        })
+        .signup(
+            domain::hub::Signup {
+                username: body.username,
+                display_name: body.display_name,
+                email: body.email,
+                password: body.password,
+            },
+            client.map(|c| c.0.0),
+        )
         .await?;
     auth::sign_in(&session, &user).await?;
     let token = hub.issue_token(user.id).await?;
@@ -48,11 +53,12 @@ pub async fn signup(
 
 pub async fn login(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddr>>,
     session: Session,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> HttpResult<Json<AuthDto>> {
     let hub = &state.services.hub;
-    let user = hub.login(&body.username, &body.password).await?;
+    let user = hub.login(&body.username, &body.password, client.map(|c| c.0.0)).await?;
     auth::sign_in(&session, &user).await?;
     let token = hub.issue_token(user.id).await?;
     Ok(Json(AuthDto { user: MeDto::from(&user), token }))

@@ -433,12 +433,16 @@ struct Received {
     thread_id: Option<String>,
     return_to: Option<String>,
     files: Vec<Upload>,
+    /// Held while the files arrive: the caller's upload slot.
+    slot: Option<domain::limits::UploadGuard>,
 }
 
-/// Reads a multipart message: text fields, and files streamed to disk with
-/// their size counted, so an oversize or forbidden file is refused as soon
-/// as that is known (before the rest arrives). Checks the caller may post
-/// once the channel is named.
+/// Reads a multipart message: text fields (each at most the body limit),
+/// and files streamed to disk with their size counted, so an oversize or
+/// forbidden file is refused as soon as that is known (before the rest
+/// arrives). The channel must be named before the first file: the caller's
+/// permission, upload rate and upload slot are checked then, before any
+/// byte of a file is written.
 async fn receive(
     mut form: Multipart,
     state: &AppState,
@@ -460,6 +464,12 @@ async fn receive(
             if raw_name.is_empty() {
                 // An empty file input in a plain form.
                 continue;
+            }
+            if into.slot.is_none() {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "channel_id",
+                    "Send channel_id before the files of a message.",
+                )));
             }
             if into.files.len() >= domain::files::MAX_FILES_PER_MESSAGE {
                 return Err(HttpError::from(domain::Error::invalid(
@@ -495,12 +505,18 @@ async fn receive(
             into.files.push(upload);
             continue;
         }
-        let value = field.text().await.map_err(bad)?;
+        let value = bounded_text(&mut field, state.body_limits.body).await?;
         match name.as_str() {
-            "channel_id" => {
+            "channel_id" if into.channel_id.is_none() => {
                 let channel = app::ssr::parse_id("channel_id", &value)?;
-                hub.may_upload(user, channel).await?;
+                into.slot = Some(hub.may_upload(user, channel).await?);
                 into.channel_id = Some(value);
+            }
+            "channel_id" => {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "channel_id",
+                    "Name one channel_id only.",
+                )));
             }
             "body" | "content" => into.body = value,
             "nonce" => into.nonce = Some(value),
@@ -510,6 +526,24 @@ async fn receive(
         }
     }
     Ok(())
+}
+
+/// A text field of a multipart body, refused once it passes `limit` bytes.
+async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>, limit: usize) -> HttpResult<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        HttpError::new(
+            ErrorCode::Invalid,
+            format!("The upload was cut short or malformed: {}", e.body_text()),
+        )
+    })? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(super::guard::too_large(limit));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| HttpError::new(ErrorCode::Invalid, "A text field of the upload is not UTF-8 text."))
 }
 
 #[derive(Deserialize, ToSchema)]

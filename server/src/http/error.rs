@@ -16,7 +16,10 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        let headers = self.0.rate_limit.as_ref().map(app::ssr::rate_limit_headers).unwrap_or_default();
+        let mut res = (status, Json(self.0)).into_response();
+        res.headers_mut().extend(headers);
+        res
     }
 }
 
@@ -52,6 +55,10 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(HttpError::new(
+                ErrorCode::TooLarge,
+                "The request body is larger than this server accepts. Send less at once.",
+            )),
             Err(rejection) => Err(HttpError::new(
                 ErrorCode::Invalid,
                 format!("The request body is not the JSON this route expects: {}", rejection.body_text()),

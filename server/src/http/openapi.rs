@@ -28,6 +28,7 @@ use utoipa::OpenApi;
         ns::get_preferences, ns::put_preferences, ns::subscribe, ns::unsubscribe, ns::set_level, ns::templates,
         ns::save_template, ns::delete_template, ns::create_defaults,
     ),
+    modifiers(&EveryRouteIsBounded),
     tags((name = "channels", description = "Channels and direct conversations"),
         (name = "messages", description = "Messages, threads, reactions and search"),
         (name = "roles", description = "Roles and channel permissions"),
@@ -36,6 +37,49 @@ use utoipa::OpenApi;
         (name = "notifications", description = "Notifications: one's own, their preferences and push subscriptions, sending them, and a workspace's templates"))
 )]
 pub struct ApiDoc;
+
+/// Every route may answer 429 (a rate limit: the client's address, or what
+/// the route does) and 413 (a body over the limit); the document says so
+/// for each operation, with the headers a refusal carries.
+struct EveryRouteIsBounded;
+
+impl utoipa::Modify for EveryRouteIsBounded {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, Type, schema::ObjectBuilder};
+        let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiError"))).build();
+        let header = |description: &str, ty: Type| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(ty))
+                .description(Some(description))
+                .build()
+        };
+        let limited = ResponseBuilder::new()
+            .description(
+                "Too many requests: wait `Retry-After` seconds (the error's `rate_limit` says which limit)",
+            )
+            .content("application/json", error())
+            .header("Retry-After", header("Whole seconds to wait", Type::Integer))
+            .header("X-RateLimit-Limit", header("How many the bucket holds when full", Type::Integer))
+            .header("X-RateLimit-Remaining", header("How many are left (0)", Type::Integer))
+            .header("X-RateLimit-Reset-After", header("Seconds until the bucket is full again", Type::Number))
+            .header("X-RateLimit-Bucket", header("Which limit refused the request", Type::String))
+            .build();
+        let too_large = ResponseBuilder::new()
+            .description("The request body is larger than the server accepts")
+            .content("application/json", error())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                responses.entry("429".into()).or_insert_with(|| limited.clone().into());
+                responses.entry("413".into()).or_insert_with(|| too_large.clone().into());
+            }
+        }
+    }
+}
 
 /// `GET /api/openapi.json`.
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {

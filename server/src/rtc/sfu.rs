@@ -36,8 +36,9 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 use webrtc::track::track_remote::TrackRemote;
 
-/// Events for one gateway connection (its call's signalling).
-pub type Outbox = mpsc::UnboundedSender<GatewayEvent>;
+/// Events for one gateway connection (its call's signalling); bounded: a
+/// connection too slow to take them is closed by the gateway.
+pub type Outbox = mpsc::Sender<GatewayEvent>;
 
 /// A track someone publishes, as the others receive it.
 struct Published {
@@ -133,7 +134,7 @@ impl Sfu {
         let camera = Arc::downgrade(&camera.expect("two transceivers"));
         let audible = Arc::new(AtomicBool::new(me.forwarded()));
         self.watch(&pc, session, ch.id, out.clone(), audible.clone(), camera.clone());
-        let _ = out.send(GatewayEvent::VoiceJoined {
+        let _ = out.try_send(GatewayEvent::VoiceJoined {
             channel_id: ch.id.to_string(),
             can_speak: me.can_speak,
             ice_servers: self.config.ice_servers_for(user),
@@ -377,7 +378,7 @@ impl Sfu {
         if !reason.is_empty() {
             let _ = peer
                 .out
-                .send(GatewayEvent::VoiceLeft { channel_id: channel.to_string(), reason: reason.into() });
+                .try_send(GatewayEvent::VoiceLeft { channel_id: channel.to_string(), reason: reason.into() });
         }
         let gone: Vec<String> =
             room.tracks.iter().filter(|(_, t)| t.from == session).map(|(id, _)| id.clone()).collect();
@@ -428,7 +429,7 @@ impl Sfu {
             let to_client = to_client.clone();
             Box::pin(async move {
                 if let Some(init) = c.and_then(|c| c.to_json().ok()) {
-                    let _ = to_client.send(GatewayEvent::RtcCandidate(IceCandidateDto {
+                    let _ = to_client.try_send(GatewayEvent::RtcCandidate(IceCandidateDto {
                         candidate: init.candidate,
                         sdp_mid: init.sdp_mid,
                         sdp_mline_index: init.sdp_mline_index,
@@ -593,7 +594,7 @@ async fn offer(peer: &mut Peer) {
     match made {
         Ok(Some(desc)) => {
             peer.awaiting_answer = true;
-            let _ = peer.out.send(GatewayEvent::RtcOffer { sdp: desc.sdp });
+            let _ = peer.out.try_send(GatewayEvent::RtcOffer { sdp: desc.sdp });
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "could not make an offer"),

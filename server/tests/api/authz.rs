@@ -1721,6 +1721,14 @@ async fn authorisation_matrix(app: TestApp) -> TestApp {
     cx.app
 }
 
-crate::on_both_backends! {
-    authorisation_matrix => authorisation_matrix;
+/// The matrix asks each way in many times as the same people: it runs
+/// without rate limits (they are tested on their own in `hardening`).
+async fn matrix_without_limits(backend: domain::Backend) {
+    let app = TestApp::spawn_with(backend, crate::helpers::without_rate_limits()).await;
+    authorisation_matrix(app).await.finish().await;
+}
+
+mod matrix {
+    crate::on_each_backend!(matrix_without_limits);
+    use super::matrix_without_limits;
 }

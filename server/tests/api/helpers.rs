@@ -240,6 +240,12 @@ pub async fn channel(app: &TestApp, user: &User, ws: &str, name: &str, private: 
     body["id"].as_str().unwrap().to_string()
 }
 
+/// A configuration without rate limits, for tests that ask the same thing
+/// many times as one person.
+pub fn without_rate_limits() -> Configure {
+    std::sync::Arc::new(|c: &mut Config| c.limits = domain::limits::LimitSettings::unlimited())
+}
+
 /// Runs each test body on SQLite and on PostgreSQL, each with its own server.
 #[macro_export]
 macro_rules! on_both_backends {

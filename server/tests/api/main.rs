@@ -10,6 +10,7 @@ mod calls;
 mod conversations;
 mod delivery;
 mod gateway;
+mod hardening;
 mod mail;
 mod meetings;
 mod messages;

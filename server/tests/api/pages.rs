@@ -1,6 +1,7 @@
 //! Server-rendered pages carry real data in the first response.
 
 use crate::helpers::{TestApp, say, workspace};
+use domain::Backend;
 use reqwest::StatusCode;
 
 async fn signed_out_visitors_go_to_sign_in(app: TestApp) -> TestApp {
@@ -35,6 +36,50 @@ async fn channel_page_renders_messages(app: TestApp) -> TestApp {
     let res = outsider.client.get(app.url(&format!("/w/{ws}/c/{general}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     app
+}
+
+/// Requests for server-rendered pages in flight at once, and how many each sends.
+const PARALLEL_PAGE_LOADS: usize = 4;
+const LOADS_EACH: usize = 25;
+/// Servers started in the same process while the pages render.
+const SERVERS_STARTED: usize = 6;
+
+/// Pages render while other servers start in the same process (each start
+/// builds its router, as every integration test does): every request is
+/// answered. A request that never answers fails on the client's timeout.
+async fn pages_answer_while_other_servers_start(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ana = app.user("ana").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    say(&app, &ana, &general, "stress").await;
+    let page = app.url(&format!("/w/{ws}/c/{general}"));
+    let starting = tokio::spawn(async move {
+        for _ in 0..SERVERS_STARTED {
+            TestApp::spawn(backend).await.finish().await;
+        }
+    });
+    let loads = (0..PARALLEL_PAGE_LOADS).map(|_| {
+        let (client, page) = (ana.client.clone(), page.clone());
+        async move {
+            let mut answered = 0;
+            for _ in 0..LOADS_EACH {
+                let res = client.get(&page).send().await.expect("the page answers");
+                assert_eq!(res.status(), StatusCode::OK);
+                assert!(res.text().await.unwrap().contains("stress"), "the page carries the message");
+                answered += 1;
+            }
+            answered
+        }
+    });
+    let answered: usize = futures::future::join_all(loads).await.into_iter().sum();
+    starting.await.expect("the other servers start and stop");
+    assert_eq!(answered, PARALLEL_PAGE_LOADS * LOADS_EACH);
+    app.finish().await;
+}
+
+mod stress {
+    crate::on_each_backend!(pages_answer_while_other_servers_start);
+    use super::pages_answer_while_other_servers_start;
 }
 
 crate::on_both_backends! {

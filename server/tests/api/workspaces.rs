@@ -252,5 +252,16 @@ async fn messages_validate_page_and_dedupe(app: TestApp) -> TestApp {
 crate::on_both_backends! {
     private_workspace_by_invite => private_workspace_by_invite;
     public_workspace_and_channels => public_workspace_and_channels;
-    messages_validate_page_and_dedupe => messages_validate_page_and_dedupe;
+}
+
+/// Pages through more messages than one person may post in a few seconds:
+/// without rate limits (tested in `hardening`).
+async fn paging_without_limits(backend: domain::Backend) {
+    let app = TestApp::spawn_with(backend, crate::helpers::without_rate_limits()).await;
+    messages_validate_page_and_dedupe(app).await.finish().await;
+}
+
+mod paging {
+    crate::on_each_backend!(paging_without_limits);
+    use super::paging_without_limits;
 }

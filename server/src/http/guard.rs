@@ -1,0 +1,117 @@
+//! What every HTTP request passes before it reaches a handler: its
+//! client's address is known ([`ClientAddr`]), that address's request rate
+//! is within its limit, its body is bounded, and a panic anywhere below
+//! answers 500 instead of leaving the request hanging.
+
+use super::error::HttpError;
+use crate::startup::AppState;
+use app::ssr::ClientAddr;
+use app::wire::{ApiError, ErrorCode};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::limits::Bucket;
+use std::net::{IpAddr, SocketAddr};
+
+/// The path whose bodies may carry files (up to the upload limit).
+pub const UPLOAD_PATH: &str = "/api/communication/messages/";
+
+/// How large bodies may be.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Any request but an upload (JSON, forms, server functions).
+    pub body: usize,
+    /// A message with files.
+    pub upload: usize,
+}
+
+/// Finds the client's address, puts it in the request's extensions and
+/// takes one from its `requests` bucket.
+pub async fn client_and_rate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let addr = client_address(peer, req.headers(), state.trust_proxy);
+    if let Some(addr) = addr {
+        req.extensions_mut().insert(ClientAddr(addr));
+        if let Err(e) = state.services.hub.limits().check(Bucket::Requests, &addr.to_string()) {
+            return HttpError::from(e).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The client's address: the connection's peer, or, behind a proxy that
+/// the operator trusts, the last address that proxy added to `X-Forwarded-For`.
+pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy
+        && let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(last) = forwarded.rsplit(',').next()
+        && let Ok(addr) = last.trim().parse::<IpAddr>()
+    {
+        return Some(addr);
+    }
+    peer
+}
+
+/// Refuses a body larger than the limit for its path: at once when its
+/// `Content-Length` says so (nothing of it is read), else as soon as more
+/// than the limit has arrived.
+pub async fn bounded_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit =
+        if req.uri().path() == UPLOAD_PATH { state.body_limits.upload } else { state.body_limits.body };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let mut res = too_large(limit).into_response();
+        // The rest of the body is not read; the connection cannot be reused.
+        res.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        return res;
+    }
+    let (parts, body) = req.into_parts();
+    let req = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
+
+/// The answer to a body over `limit` bytes.
+pub fn too_large(limit: usize) -> HttpError {
+    HttpError::new(
+        ErrorCode::TooLarge,
+        format!(
+            "The request is larger than the {} KiB this server accepts. Send less at once.",
+            limit / 1024
+        ),
+    )
+}
+
+/// The answer when a handler or a page panicked: logged where it happened
+/// (the panic hook prints the location), a 500 with the JSON error here.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(panic = %what, "a request handler panicked");
+    HttpError(ApiError::new(ErrorCode::Internal, "Something went wrong on the server. Please try again."))
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
+        assert_eq!(client_address(Some(peer), &headers, false), Some(peer));
+        assert_eq!(client_address(Some(peer), &headers, true), Some("198.51.100.7".parse().unwrap()));
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_address(Some(peer), &headers, true), Some(peer));
+    }
+}

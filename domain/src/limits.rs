@@ -434,11 +434,6 @@ impl Limits {
         self.store.take(bucket, rate, key).map_err(Error::RateLimited)
     }
 
-    /// Whether `bucket` has a limit at all.
-    pub fn limits(&self, bucket: Bucket) -> bool {
-        self.rates.get(bucket).is_some()
-    }
-
     pub fn sign_ins(&self) -> &SignInBackoff {
         &self.backoff
     }

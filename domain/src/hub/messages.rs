@@ -49,13 +49,14 @@ impl Hub {
     pub async fn post(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
         let tmp: Vec<_> = post.files.iter().map(|f| f.tmp.clone()).collect();
         let recorded = post.recorded;
+        // Parley's own posts (recordings) are not limited.
         let result = match recorded {
-            // Parley's own posts are not limited.
-            true => self.post_inner(actor, channel, post).await,
-            false => match self.limits.check(Bucket::Post, &format!("{actor}:{channel}")) {
-                Ok(()) => self.post_inner(actor, channel, post).await,
-                Err(e) => Err(e),
-            },
+            true => Ok(()),
+            false => self.limits.check(Bucket::Post, &format!("{actor}:{channel}")),
+        };
+        let result = match result {
+            Ok(()) => self.post_inner(actor, channel, post).await,
+            Err(e) => Err(e),
         };
         if let (true, Err(e)) = (recorded, &result) {
             tracing::error!(error = %e, files = ?tmp, "a call recording could not be posted; its files are kept");

@@ -2,7 +2,7 @@
 //! floods and panics.
 
 use crate::gateway::{connect_as, next_event};
-use crate::helpers::{TestApp, join, json_of, say, workspace};
+use crate::helpers::{TestApp, assert_error, join, json_of, say, workspace};
 use app::wire::{ApiError, ErrorCode, GatewayCommand, GatewayEvent, MessagePageDto};
 use domain::Backend;
 use domain::limits::{Bucket, Rate};
@@ -190,12 +190,7 @@ async fn oversized_bodies_are_refused_unread(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let big = json!({"username": "ana", "password": "x".repeat(DEFAULT_MAX_BODY)});
     let res = app.client().post(app.url("/api/auth/login")).json(&big).send().await.unwrap();
-    let error: ApiError = serde_json::from_str(&{
-        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        res.text().await.unwrap()
-    })
-    .unwrap();
-    assert_eq!(error.code, ErrorCode::TooLarge);
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "too_large", None).await;
     // Headers promising 100 MB, and no body: the answer comes without it.
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
     let head = "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -222,12 +217,7 @@ async fn files_before_the_channel_are_refused_unwritten(backend: Backend) {
     let res = ana
         .send(&app, "POST", ana.client.post(app.url("/api/communication/messages/")).multipart(form))
         .await;
-    let error: ApiError = serde_json::from_str(&{
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-        res.text().await.unwrap()
-    })
-    .unwrap();
-    assert_eq!(error.field.as_deref(), Some("channel_id"));
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("channel_id")).await;
     let tmp = app.data.0.join("files").join("tmp");
     let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
     assert_eq!(left, 0, "nothing was written to {}", tmp.display());

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createWorkspace, inviteLink, send, signUp, unique } from "./support/actions";
+import { createChannel, createWorkspace, inviteLink, send, signUp, unique } from "./support/actions";
 import { expectLive, expectMessage } from "./support/checks";
 
 test("formatting, a live reaction, an edit and a delete between two people", async ({ browser }) => {
@@ -69,4 +69,64 @@ test("search finds a message by part of a word and opens it in its channel", asy
   await page.getByRole("link", { name: "Open in channel" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
   await expect(page.locator(".message.focus")).toContainText("The quarterly redeployment is done");
+});
+
+test("messages typed in quick succession over a slow connection all arrive, in order", async ({ page }) => {
+  await signUp(page, unique("fay"), "Fay");
+  await createWorkspace(page, "Fast typists");
+  await expectLive(page);
+  // Every request now takes at least 400 ms to answer.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 400,
+    downloadThroughput: 256 * 1024,
+    uploadThroughput: 64 * 1024,
+  });
+  const box = page.getByRole("textbox", { name: /^Message #/ });
+  const lines = ["one", "two", "three", "four", "five"].map((w) => `${w} ${unique("m")}`);
+  for (const line of lines) {
+    // Typed while the sends before it are still on their way.
+    await box.pressSequentially(line, { delay: 5 });
+    await box.press("Enter");
+  }
+  await expect(box).toHaveValue("");
+  const bodies = page.getByRole("log").getByRole("listitem").locator(".body");
+  await expect.poll(() => bodies.allInnerTexts(), { timeout: 15_000 }).toEqual(lines);
+  await expect(page.locator("#composer-error")).toHaveCount(0);
+});
+
+test("a draft survives a reload, a move to another channel and a failed send", async ({ page }) => {
+  await signUp(page, unique("dee"), "Dee");
+  await createWorkspace(page, "Drafters");
+  await createChannel(page, "elsewhere");
+  await page.getByRole("link", { name: "general" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await expectLive(page);
+  const box = page.getByRole("textbox", { name: "Message #general" });
+  await box.fill("half a thought");
+
+  await page.reload();
+  await expect(box).toHaveValue("half a thought");
+
+  await page.getByRole("link", { name: "elsewhere" }).click();
+  const other = page.getByRole("textbox", { name: "Message #elsewhere" });
+  await expect(other).toHaveValue("");
+  await page.getByRole("link", { name: "general" }).click();
+  await expect(box).toHaveValue("half a thought");
+
+  // The send fails: the text comes back with the reason.
+  await expectLive(page);
+  await page.route("**/api/post_message*", (route) => route.abort("connectionfailed"));
+  await box.press("Enter");
+  await expect(page.locator("#composer-error")).toBeVisible();
+  await expect(box).toHaveValue("half a thought");
+
+  // Sent once the connection is back; the box and the draft are empty.
+  await page.unroute("**/api/post_message*");
+  await box.press("Enter");
+  await expectMessage(page, "Dee", "half a thought");
+  await expect(box).toHaveValue("");
+  await page.reload();
+  await expect(box).toHaveValue("");
 });

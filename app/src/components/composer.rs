@@ -78,8 +78,6 @@ pub fn Composer(
     on_sent: Callback<MessageDto>,
 ) -> impl IntoView {
     let post = ServerAction::<PostMessage>::new();
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    let nonce_ref = NodeRef::<leptos::html::Input>::new();
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
     let value = post.value();
     let prefix = if thread_id.is_some() { "thread-composer" } else { "composer" };
@@ -94,30 +92,37 @@ pub fn Composer(
     #[cfg(feature = "hydrate")]
     let files = StoredValue::new_local(Vec::<web_sys::File>::new());
 
-    let reset = move || {
-        if let Some(form) = form_ref.get_untracked() {
-            form.reset();
-        }
-        if let Some(nonce) = nonce_ref.get_untracked() {
-            nonce.set_value(&new_nonce());
-        }
-        if let Some(body) = body_ref.get_untracked() {
-            let _ = body.focus();
-        }
-        pending.set(Vec::new());
-        #[cfg(feature = "hydrate")]
-        files.set_value(Vec::new());
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(msg)) = value.get() {
-            on_sent.run(msg);
-            reset();
-        }
-    });
+    // The draft of this conversation, kept in the browser.
+    let draft = crate::components::drafts::draft_key(&channel_id, thread_id.as_deref());
+    let send_error: RwSignal<Option<String>> = RwSignal::new(None);
+    #[cfg(feature = "hydrate")]
+    {
+        let draft = draft.clone();
+        Effect::new(move |_| {
+            if let Some(el) = body_ref.get()
+                && el.value().is_empty()
+                && let Some(text) = crate::components::drafts::load(&draft)
+            {
+                el.set_value(&text);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = on_sent;
+    #[cfg(feature = "hydrate")]
+    let outbox = StoredValue::new_local(Outbox::new(
+        channel_id.clone(),
+        thread_id.clone(),
+        draft.clone(),
+        body_ref,
+        send_error,
+        on_sent,
+    ));
 
     // Mention suggestions: (username, description), the highlighted one.
     let suggestions: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
     let selected = RwSignal::new(0usize);
+    let draft_after_pick = StoredValue::new(draft.clone());
     let pick = move |i: usize| {
         let Some((name, _)) = suggestions.with_untracked(|s| s.get(i).cloned()) else { return };
         suggestions.set(Vec::new());
@@ -134,49 +139,71 @@ pub fn Composer(
                 let inserted = format!("{head}@{name} ");
                 let pos = inserted.encode_utf16().count() as u32;
                 el.set_value(&format!("{inserted}{after}"));
+                draft_after_pick.with_value(|key| crate::components::drafts::save(key, &el.value()));
                 let _ = el.set_selection_range(pos, pos);
                 let _ = el.focus();
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = name;
+        let _ = (name, draft_after_pick);
     };
 
+    // Files go with the text in the box; the text is taken out while they
+    // upload (what is typed meanwhile stays) and comes back if it fails.
     #[cfg(feature = "hydrate")]
     let upload = {
-        let (channel_id, thread_id) = (channel_id.clone(), thread_id.clone());
+        let (channel_id, thread_id, draft) = (channel_id.clone(), thread_id.clone(), draft.clone());
         move || {
             if progress.get_untracked().is_some() {
                 return;
             }
-            let (Some(body), Some(nonce)) = (body_ref.get_untracked(), nonce_ref.get_untracked()) else {
-                return;
-            };
+            let Some(body) = body_ref.get_untracked() else { return };
+            let text = body.value();
+            body.set_value("");
+            crate::components::drafts::save(&draft, "");
             let chosen = files.get_value();
             upload_error.set(None);
             progress.set(Some(0.0));
             let fields = [
                 ("channel_id", channel_id.clone()),
-                ("body", body.value()),
-                ("nonce", nonce.value()),
+                ("body", text.clone()),
+                ("nonce", new_nonce()),
                 ("thread_id", thread_id.clone().unwrap_or_default()),
             ];
+            let draft = draft.clone();
             send_with_files(&fields, &chosen, progress, move |result| {
-                progress.set(None);
+                let _ = progress.try_set(None);
                 match result {
                     Ok(msg) => {
-                        on_sent.run(msg);
-                        reset();
+                        let _ = pending.try_set(Vec::new());
+                        files.try_set_value(Vec::new());
+                        on_sent.try_run(msg);
                     }
-                    Err(e) => upload_error.set(Some(e)),
+                    Err(e) => {
+                        put_back(body_ref, &draft, &[text]);
+                        let _ = upload_error.try_set(Some(e));
+                    }
                 }
             });
+        }
+    };
+    // Enter and the Send button: with files, upload them; otherwise take the
+    // text out of the box and queue it (the box is free for the next one).
+    #[cfg(feature = "hydrate")]
+    let send = move || {
+        if !pending.with_untracked(Vec::is_empty) {
+            upload();
+        } else if let Some(body) = body_ref.get_untracked() {
+            suggestions.set(Vec::new());
+            outbox.with_value(|o| o.push(body.value()));
+            body.set_value("");
+            let _ = body.focus();
         }
     };
 
     let on_keydown = {
         #[cfg(feature = "hydrate")]
-        let upload = upload.clone();
+        let send = send.clone();
         move |ev: leptos::ev::KeyboardEvent| {
             let open = suggestions.with_untracked(|s| s.len());
             if open > 0 {
@@ -206,23 +233,15 @@ pub fn Composer(
             }
             if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                 ev.prevent_default();
-                if post.pending().get_untracked() {
-                    return;
-                }
                 #[cfg(feature = "hydrate")]
-                if !pending.with_untracked(Vec::is_empty) {
-                    upload();
-                    return;
-                }
-                if let Some(form) = form_ref.get_untracked() {
-                    let _ = form.request_submit();
-                }
+                send();
             }
         }
     };
     // Tell the channel we are typing, at most every 3 seconds; offer mentions.
     let last_typing = StoredValue::new(0.0_f64);
     let typing_channel = channel_id.clone();
+    let draft_on_input = draft.clone();
     let on_input = move |_ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -234,6 +253,7 @@ pub fn Composer(
                 });
             }
             if let Some(el) = body_ref.get_untracked() {
+                crate::components::drafts::save(&draft_on_input, &el.value());
                 let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
                 let units: Vec<u16> = el.value().encode_utf16().collect();
                 let before = String::from_utf16_lossy(&units[..caret.min(units.len())]);
@@ -246,7 +266,7 @@ pub fn Composer(
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&typing_channel, last_typing, people);
+        let _ = (&typing_channel, &draft_on_input, last_typing, people);
     };
 
     // Choosing or dropping files.
@@ -305,16 +325,15 @@ pub fn Composer(
             }
         });
     };
-    let on_send_click = {
+    // Once hydrated the form is never submitted: sends are queued instead.
+    let on_send_click = move |ev: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        let upload = upload.clone();
-        move |ev: leptos::ev::MouseEvent| {
-            if !pending.with_untracked(Vec::is_empty) {
-                ev.prevent_default();
-                #[cfg(feature = "hydrate")]
-                upload();
-            }
+        {
+            ev.prevent_default();
+            send();
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
     };
 
     let placeholder = format!("Message {label}");
@@ -322,11 +341,11 @@ pub fn Composer(
     let show_upload = move || hydrated.is_some_and(|h| h.get());
     let list_id_for_textarea = list_id.clone();
     view! {
-        <ActionForm action=post node_ref=form_ref attr:class="composer" attr:aria-label=format!("Send a message to {label}")>
+        <ActionForm action=post attr:class="composer" attr:aria-label=format!("Send a message to {label}")>
             <div class="drop-zone" class:dragging=move || dragging.get()
                 on:dragover=on_dragover on:dragleave=on_dragleave on:drop=on_drop>
                 <input type="hidden" name="channel_id" value=channel_id />
-                <input type="hidden" name="nonce" value=new_nonce() node_ref=nonce_ref />
+                <input type="hidden" name="nonce" value=new_nonce() />
                 {thread_id.clone().map(|t| view! { <input type="hidden" name="thread_id" value=t /> })}
                 <label for=body_id.clone() class="visually-hidden">{placeholder.clone()}</label>
                 <textarea id=body_id name="body" rows="2" placeholder=placeholder node_ref=body_ref
@@ -350,7 +369,7 @@ pub fn Composer(
                     </label>
                     <input type="file" id=file_input_id.clone() multiple class="visually-hidden" on:change=on_file_change />
                 })}
-                <button type="submit" disabled=move || post.pending().get() || progress.get().is_some()
+                <button type="submit" disabled=move || progress.get().is_some()
                     on:click=on_send_click>"Send"</button>
             </div>
             {move || (!pending.with(Vec::is_empty)).then(|| view! {
@@ -371,8 +390,103 @@ pub fn Composer(
                 <progress class="upload-progress" max="100" value=p aria-label="Upload progress">{format!("{p:.0}%")}</progress>
             })}
             <FieldError id="upload-error" message=move || upload_error.get() />
-            <FieldError id=error_id message=move || field_error(value, "body")().or_else(form_error(value)) />
+            <FieldError id=error_id
+                message=move || send_error.get().or_else(field_error(value, "body")).or_else(form_error(value)) />
         </ActionForm>
+    }
+}
+
+/// Messages taken out of the box and waiting their turn: sent one at a time,
+/// in the order they were written, each with its own idempotency key. When
+/// one fails, it and every one after it go back into the box (before what was
+/// typed since) with the error. The queue lives as long as its sends, not
+/// as long as the composer: moving to another channel loses nothing.
+#[cfg(feature = "hydrate")]
+#[derive(Clone)]
+struct Outbox {
+    to: std::rc::Rc<OutboxTarget>,
+    waiting: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<(String, String)>>>,
+    sending: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+#[cfg(feature = "hydrate")]
+struct OutboxTarget {
+    channel_id: String,
+    thread_id: Option<String>,
+    draft: String,
+    body: NodeRef<leptos::html::Textarea>,
+    error: RwSignal<Option<String>>,
+    on_sent: Callback<MessageDto>,
+}
+
+#[cfg(feature = "hydrate")]
+impl Outbox {
+    fn new(
+        channel_id: String,
+        thread_id: Option<String>,
+        draft: String,
+        body: NodeRef<leptos::html::Textarea>,
+        error: RwSignal<Option<String>>,
+        on_sent: Callback<MessageDto>,
+    ) -> Self {
+        Outbox {
+            to: std::rc::Rc::new(OutboxTarget { channel_id, thread_id, draft, body, error, on_sent }),
+            waiting: Default::default(),
+            sending: Default::default(),
+        }
+    }
+
+    /// Queues `text` and starts sending unless a send is under way.
+    fn push(&self, text: String) {
+        crate::components::drafts::save(&self.to.draft, "");
+        self.to.error.set(None);
+        self.waiting.borrow_mut().push_back((text, new_nonce()));
+        if !self.sending.replace(true) {
+            leptos::task::spawn_local(self.clone().drain());
+        }
+    }
+
+    async fn drain(self) {
+        loop {
+            let next = self.waiting.borrow_mut().pop_front();
+            let Some((text, nonce)) = next else { break };
+            let to = &self.to;
+            match crate::api::post_message(
+                to.channel_id.clone(),
+                text.clone(),
+                Some(nonce),
+                to.thread_id.clone(),
+            )
+            .await
+            {
+                Ok(msg) => {
+                    to.on_sent.try_run(msg);
+                }
+                Err(e) => {
+                    let mut unsent = vec![text];
+                    unsent.extend(self.waiting.borrow_mut().drain(..).map(|(text, _)| text));
+                    put_back(to.body, &to.draft, &unsent);
+                    let _ = to.error.try_set(Some(e.message));
+                    break;
+                }
+            }
+        }
+        self.sending.set(false);
+    }
+}
+
+/// Puts text that could not be sent back in front of what the box holds now
+/// (or of the kept draft, when the box is gone), and keeps it as the draft.
+#[cfg(feature = "hydrate")]
+fn put_back(body: NodeRef<leptos::html::Textarea>, draft: &str, unsent: &[String]) {
+    use crate::components::drafts;
+    match body.try_get_untracked().flatten() {
+        Some(el) => {
+            let text = drafts::restore(unsent, &el.value());
+            el.set_value(&text);
+            drafts::save(draft, &text);
+        }
+        None => drafts::save(draft, &drafts::restore(unsent, &drafts::load(draft).unwrap_or_default())),
     }
 }
 

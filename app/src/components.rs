@@ -3,8 +3,23 @@
 pub mod bell;
 pub mod call;
 pub mod composer;
+pub mod drafts;
 pub mod errors;
 pub mod message_list;
 pub mod sidebar;
 pub mod thread_panel;
 pub mod time;
+
+/// Selects a read-only field's whole text when it gets focus (invite and
+/// feed links), so that one copy takes it all.
+pub fn select_all(ev: leptos::ev::FocusEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+            input.select();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}

@@ -312,6 +312,11 @@ pub fn invite_dto(invite: &model::Invite, public_url: &str) -> InviteDto {
         channel_ids: invite.channel_ids.iter().map(|c| c.to_string()).collect(),
         is_guest: invite.is_guest,
         email: invite.email.clone(),
+        created_by: invite.created_by.to_string(),
+        created_at: invite.created_at,
+        expires_at: invite.expires_at,
+        max_uses: invite.max_uses,
+        uses: invite.uses,
     }
 }
 

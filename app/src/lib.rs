@@ -38,6 +38,8 @@ use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::protect_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">

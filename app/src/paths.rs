@@ -69,8 +69,31 @@ fn urlencode(s: &str) -> String {
     out
 }
 
+/// `path` as it may stand in a `Location` header: every byte that is not
+/// visible ASCII (controls, spaces, anything beyond ASCII) percent-encoded, so
+/// that no address a person typed can make a redirect fail.
+pub fn header_safe(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            _ if b.is_ascii_graphic() => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn odd_characters_are_encoded_for_a_location_header() {
+        assert_eq!(super::header_safe("/w/1?q=ok"), "/w/1?q=ok");
+        assert_eq!(super::header_safe("/é a\n\r\x7f\0"), "/%C3%A9%20a%0A%0D%7F%00");
+        for odd in ["/\u{1F600}", "/\n\nSet-Cookie: x=1", "/\u{0}"] {
+            assert!(super::header_safe(odd).bytes().all(|b| b.is_ascii_graphic()), "{odd:?}");
+        }
+    }
+
     #[test]
     fn next_is_encoded() {
         assert_eq!(super::login_then("/w/1/c/2?x=a b"), "/login?next=/w/1/c/2%3Fx%3Da%20b");

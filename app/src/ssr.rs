@@ -24,11 +24,63 @@ pub fn services() -> Result<Services, crate::wire::ApiError> {
     })
 }
 
+/// The Content-Security-Policy of a page: scripts only from this origin or
+/// inline with this response's `nonce` (the hydration scripts), WebAssembly
+/// compiled from them, connections (the gateway too) only to this origin, and
+/// no framing by anyone. Styles may be inline (the app sets a few).
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; \
+         font-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Gives the page being rendered its Content-Security-Policy, with the
+/// nonce Leptos put on this response's inline scripts.
+pub fn protect_page() {
+    use leptos::prelude::use_context;
+    if let (Some(nonce), Some(res)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = axum::http::HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Answers the current request with a redirect to `path` (a plain form post
+/// gets 302, the server-function client its redirect header). Unlike calling
+/// Leptos directly this never panics: odd characters are percent-encoded.
+pub fn redirect(path: &str) {
+    leptos_axum::redirect(&crate::paths::header_safe(path));
+}
+
 /// Parses an id sent as a string, naming the field when it is malformed.
 pub fn parse_id(field: &'static str, raw: &str) -> Result<domain::Id, crate::wire::ApiError> {
     raw.trim().parse().map_err(|_| {
         crate::wire::ApiError::invalid(field, format!("`{field}` must be an id (a string of digits)."))
     })
+}
+
+/// Parses how long an invite lasts and how often it may be used, as a form
+/// sends them (whole numbers; empty or absent for the defaults).
+pub fn parse_invite_terms(
+    expires_in_hours: Option<&str>,
+    max_uses: Option<&str>,
+) -> Result<domain::input::InviteTerms, crate::wire::ApiError> {
+    fn number(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, crate::wire::ApiError> {
+        match raw.map(str::trim).filter(|r| !r.is_empty()) {
+            None => Ok(None),
+            Some(r) => r.parse().map(Some).map_err(|_| {
+                crate::wire::ApiError::invalid(field, format!("`{field}` must be a whole number."))
+            }),
+        }
+    }
+    Ok(domain::input::InviteTerms::parse(
+        number("expires_in_hours", expires_in_hours)?,
+        number("max_uses", max_uses)?,
+    )?)
 }
 
 /// Parses an optional id; absent or empty (as HTML forms send it) is `None`.

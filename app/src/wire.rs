@@ -589,6 +589,21 @@ pub struct InviteDto {
     /// Whom a guest invite was emailed to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Who made it.
+    #[serde(default)]
+    pub created_by: String,
+    /// Milliseconds since the epoch.
+    #[serde(default)]
+    pub created_at: i64,
+    /// When it stops working (milliseconds since the epoch); absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// How many people may use it; absent: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<i64>,
+    /// How many have.
+    #[serde(default)]
+    pub uses: i64,
 }
 
 /// What an invite link's page shows before accepting.

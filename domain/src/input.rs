@@ -335,9 +335,68 @@ impl Reason {
     }
 }
 
+/// How long an invite lasts and how many times it may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InviteTerms {
+    /// Milliseconds from its making; `None`: it never expires.
+    pub lifetime_ms: Option<i64>,
+    /// `None`: as many as want to.
+    pub max_uses: Option<i64>,
+}
+
+impl InviteTerms {
+    /// An invite lasts a week unless its maker says otherwise.
+    pub const DEFAULT_HOURS: i64 = 7 * 24;
+    /// At most a year.
+    pub const MAX_HOURS: i64 = 365 * 24;
+    pub const MAX_USES: i64 = 1000;
+
+    /// `expires_in_hours`: absent for a week, 0 for never; `max_uses`: absent
+    /// or 0 for no limit.
+    pub fn parse(expires_in_hours: Option<i64>, max_uses: Option<i64>) -> Result<Self> {
+        let hours = expires_in_hours.unwrap_or(Self::DEFAULT_HOURS);
+        if !(0..=Self::MAX_HOURS).contains(&hours) {
+            return Err(Error::invalid(
+                "expires_in_hours",
+                format!("An invite lasts from 1 hour to {} hours, or 0 for never.", Self::MAX_HOURS),
+            ));
+        }
+        let uses = max_uses.unwrap_or(0);
+        if !(0..=Self::MAX_USES).contains(&uses) {
+            return Err(Error::invalid(
+                "max_uses",
+                format!("An invite may be used from 1 to {} times, or 0 for no limit.", Self::MAX_USES),
+            ));
+        }
+        Ok(InviteTerms {
+            lifetime_ms: (hours > 0).then_some(hours * 3_600_000),
+            max_uses: (uses > 0).then_some(uses),
+        })
+    }
+}
+
+impl Default for InviteTerms {
+    fn default() -> Self {
+        InviteTerms { lifetime_ms: Some(Self::DEFAULT_HOURS * 3_600_000), max_uses: None }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invites_last_a_week_unless_told_otherwise() {
+        assert_eq!(InviteTerms::parse(None, None).unwrap(), InviteTerms::default());
+        assert_eq!(InviteTerms::default().lifetime_ms, Some(7 * 24 * 3_600_000));
+        let never = InviteTerms::parse(Some(0), Some(0)).unwrap();
+        assert_eq!((never.lifetime_ms, never.max_uses), (None, None));
+        let hour_once = InviteTerms::parse(Some(1), Some(1)).unwrap();
+        assert_eq!((hour_once.lifetime_ms, hour_once.max_uses), (Some(3_600_000), Some(1)));
+        assert_eq!(InviteTerms::parse(Some(-1), None).unwrap_err().field(), Some("expires_in_hours"));
+        assert_eq!(InviteTerms::parse(Some(i64::MAX), None).unwrap_err().field(), Some("expires_in_hours"));
+        assert_eq!(InviteTerms::parse(None, Some(1001)).unwrap_err().field(), Some("max_uses"));
+    }
 
     #[test]
     fn usernames() {

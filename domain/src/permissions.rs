@@ -490,6 +490,16 @@ pub fn create_invite(f: WorkspaceFacts) -> Result<()> {
     Ok(())
 }
 
+/// Revoking an invite: its maker, while they may still invite, or who may
+/// change the workspace.
+pub fn revoke_invite(f: WorkspaceFacts, is_maker: bool) -> Result<()> {
+    create_invite(f)?;
+    if !is_maker && !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("revoke other people's invites"));
+    }
+    Ok(())
+}
+
 /// Workspace-wide settings: categories and channel order need
 /// manage_channels, roles manage_roles, and so on.
 pub fn workspace_permission(f: WorkspaceFacts, p: Perm) -> Result<()> {

@@ -148,10 +148,13 @@ async fn channel_types_and_guests(db: &TestDb) {
     let ext = hub.create_channel_with(ana, ws, ext).await.unwrap();
     let secret = hub.create_channel(ana, ws, "secret", "", true).await.unwrap();
     assert_eq!(
-        hub.create_guest_invite(ana, ws, &[general], None).await.unwrap_err().kind(),
+        hub.create_guest_invite(ana, ws, &[general], None, Default::default()).await.unwrap_err().kind(),
         ErrorKind::Invalid
     );
-    let invite = hub.create_guest_invite(ana, ws, &[ext.id], Some("gus@example.com")).await.unwrap();
+    let invite = hub
+        .create_guest_invite(ana, ws, &[ext.id], Some("gus@example.com"), Default::default())
+        .await
+        .unwrap();
     let (_, opened) = hub.accept_invite(gus, &invite.code).await.unwrap();
     assert_eq!(opened.id, ext.id);
     let seen: Vec<String> =
@@ -169,7 +172,7 @@ async fn channel_types_and_guests(db: &TestDb) {
         "only people in their channels"
     );
     assert!(hub.create_channel(gus, ws, "mine", "", false).await.is_err());
-    assert!(hub.create_invite(gus, ws, None).await.is_err());
+    assert!(hub.create_invite(gus, ws, None, Default::default()).await.is_err());
     assert_eq!(hub.add_channel_member(ana, secret.id, "gus").await.unwrap_err().kind(), ErrorKind::Invalid);
 
     // Archive: read-only, out of the first-channel choice, still searchable; unarchive restores.
@@ -216,7 +219,7 @@ async fn moderation(db: &TestDb) {
     let bob = user(&hub, "bob").await;
     let dan = user(&hub, "dan").await;
     let (ws, general) = workspace(&hub, ana, true).await;
-    let invite = hub.create_invite(ana, ws, None).await.unwrap();
+    let invite = hub.create_invite(ana, ws, None, Default::default()).await.unwrap();
     for u in [bob, dan] {
         hub.accept_invite(u, &invite.code).await.unwrap();
     }

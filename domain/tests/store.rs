@@ -84,7 +84,7 @@ async fn workspaces_and_invites(db: &TestDb) {
     let dup = hub.create_channel(ana, ws, "secret-plans", "", false).await.unwrap_err();
     assert_eq!((dup.kind(), dup.field()), (ErrorKind::Conflict, Some("name")));
 
-    let invite = hub.create_invite(ana, ws, Some(secret.id)).await.unwrap();
+    let invite = hub.create_invite(ana, ws, Some(secret.id), Default::default()).await.unwrap();
     let (w, opened) = hub.accept_invite(bob, &invite.code).await.unwrap();
     assert_eq!((w.id, opened.id), (ws, secret.id));
     let names: Vec<String> =
@@ -354,7 +354,30 @@ async fn reopening_keeps_data(db: &TestDb) {
     hub2.store().close().await;
 }
 
+/// An invite past its expiry admits no one and is no longer listed.
+async fn expired_invites_admit_no_one(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let (ws, _) = workspace(&hub, ana, true).await;
+    let hour = domain::input::InviteTerms::parse(Some(1), None).unwrap();
+    let mut invite = hub.create_invite(ana, ws, None, hour).await.unwrap();
+    assert_eq!(invite.expires_at, Some(invite.created_at + 3_600_000));
+    assert_eq!(hub.invites(ana, ws).await.unwrap().len(), 1);
+    // The same invite, made a minute past its expiry.
+    invite.code = format!("{}x", invite.code);
+    invite.created_at -= 3_660_000;
+    invite.expires_at = Some(invite.created_at + 3_600_000);
+    hub.store().create_invite(&invite).await.unwrap();
+    let refused = hub.accept_invite(bob, &invite.code).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    assert!(refused.to_string().contains("expired"), "{refused}");
+    assert!(hub.invites(ana, ws).await.unwrap().iter().all(|i| i.code != invite.code));
+    assert!(hub.my_workspaces(bob).await.unwrap().is_empty());
+}
+
 domain::both_backends! {
+    expired_invites_admit_no_one => expired_invites_admit_no_one;
     accounts_are_unique_and_passwords_checked => accounts;
     sessions_save_load_expire => sessions;
     workspaces_invites_and_leaving => workspaces_and_invites;

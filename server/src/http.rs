@@ -59,8 +59,8 @@ api! {
     "/api/workspaces/{id}/join" => post(workspaces::join);
     "/api/workspaces/{id}/leave" => post(workspaces::leave);
     "/api/workspaces/{id}/members" => get(workspaces::members);
-    "/api/workspaces/{id}/invites" => post(workspaces::create_invite);
-    "/api/invites/{code}" => get(workspaces::invite_preview);
+    "/api/workspaces/{id}/invites" => get(workspaces::list_invites).post(workspaces::create_invite);
+    "/api/invites/{code}" => get(workspaces::invite_preview).delete(workspaces::revoke_invite);
     "/api/invites/{code}/accept" => post(workspaces::accept_invite);
     "/api/communication/channels/" => get(c::list_channels).post(c::create_channel);
     "/api/communication/channels/create_direct/" => post(c::create_direct);

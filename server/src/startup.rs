@@ -10,7 +10,6 @@ use crate::notify::{Deliverer, Scheduler, Senders};
 use app::ssr::Services;
 use axum::Router;
 use axum::extract::FromRef;
-use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use domain::session_store::DbSessionStore;
 use domain::{Hub, Store, events::EventBus};
@@ -18,7 +17,6 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::{SameSite, time::Duration as CookieDuration};
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -177,7 +175,7 @@ impl Application {
                 routes,
                 move || {
                     leptos::prelude::provide_context(services.clone());
-                    leptos_router::components::provide_server_redirect(leptos_axum::redirect);
+                    leptos_router::components::provide_server_redirect(app::ssr::redirect);
                 },
                 {
                     let options = leptos_options.clone();
@@ -186,19 +184,8 @@ impl Application {
             )
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .layer(axum::middleware::from_fn_with_state(state.clone(), http::origin::csrf_guard))
-            .layer(sessions)
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("same-origin"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_FRAME_OPTIONS,
-                HeaderValue::from_static("DENY"),
-            ))
+            .layer(sessions);
+        let router = http::guard::security_headers(router, public_url.starts_with("https://"))
             .layer(axum::middleware::from_fn_with_state(state.clone(), http::guard::bounded_body))
             .layer(axum::middleware::from_fn_with_state(state.clone(), http::guard::client_and_rate))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(http::guard::panicked))

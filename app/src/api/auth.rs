@@ -20,7 +20,7 @@ pub async fn signup(
                 )
                 .await?;
             auth::sign_in(&auth::session().await?, &user).await?;
-            leptos_axum::redirect(&safe_next(next));
+            crate::ssr::redirect(&safe_next(next));
             Ok(())
         }
         .await,
@@ -34,7 +34,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
             use crate::ssr::{auth, services};
             let user = services()?.hub.login(&username, &password, crate::ssr::client_addr()).await?;
             auth::sign_in(&auth::session().await?, &user).await?;
-            leptos_axum::redirect(&safe_next(next));
+            crate::ssr::redirect(&safe_next(next));
             Ok(())
         }
         .await,
@@ -46,7 +46,7 @@ pub async fn logout() -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
             crate::ssr::auth::sign_out(&crate::ssr::auth::session().await?).await?;
-            leptos_axum::redirect("/login");
+            crate::ssr::redirect("/login");
             Ok(())
         }
         .await,

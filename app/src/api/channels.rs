@@ -175,7 +175,7 @@ pub async fn open_direct(workspace_id: String, usernames: String) -> Result<(), 
             let ch = hub
                 .open_direct(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?, &usernames)
                 .await?;
-            leptos_axum::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
+            crate::ssr::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
             Ok(())
         }
         .await,
@@ -260,7 +260,7 @@ pub async fn create_channel(
             let ch = hub
                 .create_channel_with(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?, new)
                 .await?;
-            leptos_axum::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
+            crate::ssr::redirect(&crate::paths::channel(&workspace_id, &ch.id.to_string()));
             Ok(())
         }
         .await,
@@ -290,9 +290,9 @@ pub async fn leave_channel(channel_id: String) -> Result<(), ApiError> {
             let ws = listing.channel.workspace_id;
             match hub.first_channel(user.id, ws).await {
                 Ok(next) => {
-                    leptos_axum::redirect(&crate::paths::channel(&ws.to_string(), &next.id.to_string()))
+                    crate::ssr::redirect(&crate::paths::channel(&ws.to_string(), &next.id.to_string()))
                 }
-                Err(_) => leptos_axum::redirect("/"),
+                Err(_) => crate::ssr::redirect("/"),
             }
             Ok(())
         }

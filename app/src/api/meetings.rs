@@ -85,7 +85,7 @@ pub async fn schedule_meeting(
             } else {
                 crate::paths::meetings(&workspace_id)
             };
-            leptos_axum::redirect(&to);
+            crate::ssr::redirect(&to);
             Ok(())
         }
         .await,
@@ -99,7 +99,7 @@ pub async fn end_meeting(workspace_id: String, meeting_id: String) -> Result<(),
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             hub.end_meeting(user.id, crate::ssr::parse_id("meeting_id", &meeting_id)?).await?;
-            leptos_axum::redirect(&crate::paths::meetings(&workspace_id));
+            crate::ssr::redirect(&crate::paths::meetings(&workspace_id));
             Ok(())
         }
         .await,
@@ -116,7 +116,7 @@ pub async fn renew_calendar_feed(workspace_id: String) -> Result<(), ApiError> {
             let token = hub.renew_calendar_feed(user.id).await?;
             let public = crate::ssr::services()?.public_url;
             let url = format!("{public}{}", crate::paths::calendar_feed(&token));
-            leptos_axum::redirect(&format!("{}?feed={url}", crate::paths::meetings(&workspace_id)));
+            crate::ssr::redirect(&format!("{}?feed={url}", crate::paths::meetings(&workspace_id)));
             Ok(())
         }
         .await,

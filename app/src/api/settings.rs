@@ -29,6 +29,10 @@ pub struct SettingsViewDto {
     /// The notification templates (for who manages the workspace).
     #[serde(default)]
     pub templates: Vec<crate::wire::TemplateDto>,
+    /// The invites that still work: all of them for who may change the
+    /// workspace, otherwise the reader's own.
+    #[serde(default)]
+    pub invites: Vec<crate::wire::InviteDto>,
 }
 
 #[server]
@@ -41,10 +45,15 @@ pub async fn settings_view(
         async move {
             use domain::permissions::Perm;
             let (user, hub) = crate::ssr::auth::caller().await?;
+            let public_url = crate::ssr::services()?.public_url;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
             let workspace = hub.workspace(user.id, ws).await?;
             let me = hub.my_standing(user.id, ws).await?;
             let bans = if me.perms.has(Perm::BanMembers) { hub.bans(user.id, ws).await? } else { Vec::new() };
+            let invites = match me.perms.has(Perm::CreateInvite) && !me.is_guest {
+                true => hub.invites(user.id, ws).await?,
+                false => Vec::new(),
+            };
             let audit = if me.perms.has(Perm::ViewAuditLog) {
                 let filter = domain::store::AuditFilter {
                     action: audit_action.filter(|a| !a.trim().is_empty()),
@@ -73,6 +82,7 @@ pub async fn settings_view(
                 permissions: Perm::ALL.into_iter().map(PermissionDto::from).collect(),
                 bans: bans.iter().map(BanDto::from).collect(),
                 audit: audit.iter().map(AuditEntryDto::from).collect(),
+                invites: invites.iter().map(|i| crate::conversions::invite_dto(i, &public_url)).collect(),
                 templates: if me.perms.has(Perm::ManageWorkspace) {
                     hub.notification_templates(user.id, ws).await?.iter().map(Into::into).collect()
                 } else {
@@ -347,6 +357,8 @@ pub async fn create_guest_invite(
     workspace_id: String,
     #[server(default)] channel_ids: Vec<String>,
     email: Option<String>,
+    expires_in_hours: Option<String>,
+    max_uses: Option<String>,
 ) -> Result<InviteDto, ApiError> {
     crate::ssr::respond(
         async move {
@@ -357,7 +369,8 @@ pub async fn create_guest_invite(
                 .iter()
                 .map(|c| crate::ssr::parse_id("channel_ids", c))
                 .collect::<Result<Vec<_>, _>>()?;
-            let invite = hub.create_guest_invite(user.id, ws, &channels, email.as_deref()).await?;
+            let terms = crate::ssr::parse_invite_terms(expires_in_hours.as_deref(), max_uses.as_deref())?;
+            let invite = hub.create_guest_invite(user.id, ws, &channels, email.as_deref(), terms).await?;
             Ok(crate::conversions::invite_dto(&invite, &services.public_url))
         }
         .await,

@@ -44,7 +44,7 @@ pub async fn create_workspace(
                 is_private: crate::ssr::checked(&is_private),
             };
             let (ws, general) = hub.create_workspace(user.id, form).await?;
-            leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &general.id.to_string()));
+            crate::ssr::redirect(&crate::paths::channel(&ws.id.to_string(), &general.id.to_string()));
             Ok(())
         }
         .await,
@@ -59,7 +59,7 @@ pub async fn join_workspace(workspace_id: String) -> Result<(), ApiError> {
             let ws =
                 hub.join_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
             let ch = hub.first_channel(user.id, ws.id).await?;
-            leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
+            crate::ssr::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
             Ok(())
         }
         .await,
@@ -72,7 +72,7 @@ pub async fn leave_workspace(workspace_id: String) -> Result<(), ApiError> {
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             hub.leave_workspace(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?).await?;
-            leptos_axum::redirect("/");
+            crate::ssr::redirect("/");
             Ok(())
         }
         .await,
@@ -87,6 +87,8 @@ pub async fn create_invite(
     workspace_id: String,
     channel_id: Option<String>,
     return_to: Option<String>,
+    expires_in_hours: Option<String>,
+    max_uses: Option<String>,
 ) -> Result<InviteDto, ApiError> {
     crate::ssr::respond(
         async move {
@@ -94,16 +96,30 @@ pub async fn create_invite(
             let user = crate::ssr::auth::require_user().await?;
             let services = crate::ssr::services()?;
             let channel = crate::ssr::parse_optional_id("channel_id", channel_id.as_deref())?;
+            let terms = crate::ssr::parse_invite_terms(expires_in_hours.as_deref(), max_uses.as_deref())?;
             let invite = services
                 .hub
-                .create_invite(user.id, parse_id("workspace_id", &workspace_id)?, channel)
+                .create_invite(user.id, parse_id("workspace_id", &workspace_id)?, channel, terms)
                 .await?;
             if let Some(back) = return_to.filter(|r| !r.is_empty()) {
                 let back = crate::api::auth::safe_next(Some(back));
                 let path = back.split('?').next().unwrap_or("/");
-                leptos_axum::redirect(&format!("{path}?invite={}", invite.code));
+                crate::ssr::redirect(&format!("{path}?invite={}", invite.code));
             }
             Ok(crate::conversions::invite_dto(&invite, &services.public_url))
+        }
+        .await,
+    )
+}
+
+/// Revokes an invite: its link stops working at once.
+#[server]
+pub async fn revoke_invite(code: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.revoke_invite(user.id, &code).await?;
+            Ok(())
         }
         .await,
     )
@@ -131,7 +147,7 @@ pub async fn accept_invite(code: String) -> Result<(), ApiError> {
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             let (ws, ch) = hub.accept_invite(user.id, &code).await?;
-            leptos_axum::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
+            crate::ssr::redirect(&crate::paths::channel(&ws.id.to_string(), &ch.id.to_string()));
             Ok(())
         }
         .await,

@@ -44,6 +44,11 @@ pub fn page_error(error: ApiError) -> AnyView {
         let location = use_location();
         let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
         let here = if here.is_empty() { "/".to_string() } else { here };
+        // A standard redirect for every browser (the data's own error set 401).
+        #[cfg(feature = "ssr")]
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(axum::http::StatusCode::FOUND);
+        }
         return view! { <Redirect path=crate::paths::login_then(&here) /> }.into_any();
     }
     #[cfg(feature = "ssr")]

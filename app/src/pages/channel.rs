@@ -445,7 +445,7 @@ fn ChannelScreen(
                         view! {
                             <div class="invite-box" role="status">
                                 <label for="invite-link">"Invite link to " {invite_target.clone()} " (share it with the people you invite)"</label>
-                                <input id="invite-link" readonly value=url onfocus="this.select()" />
+                                <input id="invite-link" readonly value=url on:focus=crate::components::select_all />
                             </div>
                         }
                     })}

@@ -71,7 +71,7 @@ fn meetings_screen(
                 {move || query.read().get("feed").map(|url| view! {
                     <div class="invite-box" role="status">
                         <label for="feed-link">"Your calendar feed: subscribe to it in your calendar app. Anyone with this address sees your meetings; getting a new one turns this one off."</label>
-                        <input id="feed-link" readonly value=url onfocus="this.select()" />
+                        <input id="feed-link" readonly value=url on:focus=crate::components::select_all />
                     </div>
                 })}
                 <details class="schedule-meeting" open=move || value.with(|v| matches!(v, Some(Err(_))))>

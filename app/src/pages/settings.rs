@@ -6,8 +6,8 @@
 
 use crate::api::{
     ArrangeChannels, ConfigureChannel, CreateGuestInvite, CreateRole, DeleteRole, ModerateMember,
-    PlacedChannel, ReorderRoles, SaveCategory, SetChannelOverride, SetMemberRole, SettingsViewDto,
-    UpdateRole, settings_view,
+    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetMemberRole,
+    SettingsViewDto, UpdateRole, settings_view,
 };
 use crate::components::errors::{FieldError, form_error, page_error};
 use crate::components::sidebar::Sidebar;
@@ -91,6 +91,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         bans,
         audit,
         templates,
+        invites,
     } = view;
     let can = |p: &str| my_permissions.iter().any(|m| m == p);
     let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
@@ -111,6 +112,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     let category = ServerAction::<SaveCategory>::new();
     let arrange = ServerAction::<ArrangeChannels>::new();
     let guest_invite = ServerAction::<CreateGuestInvite>::new();
+    let revoke = ServerAction::<RevokeInvite>::new();
     reload_after(create_role, changed);
     reload_after(update_role, changed);
     reload_after(delete_role, changed);
@@ -121,6 +123,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     reload_after(set_override, changed);
     reload_after(category, changed);
     reload_after(arrange, changed);
+    reload_after(revoke, changed);
     let templates_section =
         (!templates.is_empty()).then(|| templates_editor(&workspace.id, templates, changed));
 
@@ -368,6 +371,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                     <fieldset><legend>"Channels"</legend>{boxes}</fieldset>
                     <label for="guest-email">"Email (optional: we send them the link)"</label>
                     <input id="guest-email" name="email" type="email" />
+                    {invite_terms_fields("guest")}
                     <FieldError id="guest-error" message=form_error(guest_value) />
                     <button type="submit">"Make guest invite link"</button>
                 </ActionForm>
@@ -375,6 +379,69 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                     <p class="invite-link">"Guest invite: " <input readonly class="guest-link" value=invite.url /></p>
                     {invite.email.map(|to| view! { <p class="hint" role="status">{format!("The invitation is on its way to {to}.")}</p> })}
                 })}
+            </section>
+        }
+    });
+
+    // Invites that still work ------------------------------------------------
+    let invites_section = invite_ok.then(|| {
+        let revoke_value = revoke.value();
+        let channel_name = |id: &String| {
+            channels.iter().find(|c| &c.id == id).map_or_else(|| "a channel".to_string(), |c| format!("#{}", c.name))
+        };
+        let member_name = |id: &String| {
+            members.iter().find(|m| &m.user.id == id).map_or_else(|| "a former member".to_string(), |m| m.user.display_name.clone())
+        };
+        let rows = invites
+            .iter()
+            .map(|i| {
+                let admits = match i.channel_ids.is_empty() {
+                    true => "the workspace".to_string(),
+                    false => i.channel_ids.iter().map(channel_name).collect::<Vec<_>>().join(", "),
+                };
+                let kind = if i.is_guest { "Guest" } else { "Member" };
+                let uses = match i.max_uses {
+                    Some(max) => format!("{} of {max}", i.uses),
+                    None => i.uses.to_string(),
+                };
+                let label = format!("Revoke the invite made by {} to {admits}", member_name(&i.created_by));
+                let code = i.code.clone();
+                view! {
+                    <tr class="invite-row">
+                        <td><input readonly class="invite-url" aria-label="Invite link" value=i.url.clone()
+                            on:focus=crate::components::select_all /></td>
+                        <td>{kind}</td>
+                        <td>{admits.clone()}</td>
+                        <td>{member_name(&i.created_by)}</td>
+                        <td>{uses}</td>
+                        <td>{match i.expires_at {
+                            Some(ms) => view! { <Time ms /> }.into_any(),
+                            None => "never".into_any(),
+                        }}</td>
+                        <td>
+                            <ActionForm action=revoke attr:class="inline">
+                                <input type="hidden" name="code" value=code />
+                                <button type="submit" class="danger" aria-label=label>"Revoke"</button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let empty = invites.is_empty().then(|| view! { <p class="hint">"No invite links are open."</p> });
+        view! {
+            <section class="settings-invites" aria-labelledby="invites-title">
+                <h2 id="invites-title">"Invite links"</h2>
+                <p class="hint">"Links that still work. Revoking one stops it at once; whoever already joined stays."</p>
+                {empty}
+                {(!invites.is_empty()).then(|| view! {
+                    <table class="invites">
+                        <thead><tr><th>"Link"</th><th>"Joins as"</th><th>"Admits to"</th><th>"Made by"</th>
+                            <th>"Used"</th><th>"Expires"</th><th><span class="visually-hidden">"Revoke"</span></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                })}
+                <FieldError id="revoke-error" message=form_error(revoke_value) />
             </section>
         }
     });
@@ -410,6 +477,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                         <option value="role">"Roles"</option>
                         <option value="channel">"Channels"</option>
                         <option value="message">"Messages"</option>
+                        <option value="invite">"Invites"</option>
                     </select>
                     <label for="audit-user">"Concerning"</label>
                     <select id="audit-user" name="user"><option value="">"Anyone"</option>{people}</select>
@@ -433,12 +501,38 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                 {members_section}
                 {channels_section}
                 {guests_section}
+                {invites_section}
                 {audit_section}
                 {templates_section}
             </main>
         </div>
     }
     .into_any()
+}
+
+/// How long an invite lasts and how often it may be used (the same choices
+/// as the channel page's invite form).
+pub fn invite_terms_fields(prefix: &'static str) -> impl IntoView {
+    let (expires, uses) = (format!("{prefix}-expires"), format!("{prefix}-max-uses"));
+    view! {
+        <label for=expires.clone()>"Expires after"</label>
+        <select id=expires name="expires_in_hours">
+            <option value="1">"1 hour"</option>
+            <option value="24">"1 day"</option>
+            <option value="168" selected>"7 days"</option>
+            <option value="720">"30 days"</option>
+            <option value="0">"Never"</option>
+        </select>
+        <label for=uses.clone()>"Number of uses"</label>
+        <select id=uses name="max_uses">
+            <option value="0" selected>"No limit"</option>
+            <option value="1">"1 use"</option>
+            <option value="5">"5 uses"</option>
+            <option value="10">"10 uses"</option>
+            <option value="25">"25 uses"</option>
+            <option value="100">"100 uses"</option>
+        </select>
+    }
 }
 
 /// `items` with the one at `i` swapped with its neighbour above (`up`) or

@@ -2,9 +2,9 @@ use super::Hub;
 use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind};
 use crate::id::Id;
-use crate::input::{ChannelName, Description, Icon, WorkspaceName};
+use crate::input::{ChannelName, Description, Icon, InviteTerms, WorkspaceName};
 use crate::model::{Channel, ChannelKind, Invite, Member, UserSummary, Workspace};
-use crate::permissions;
+use crate::permissions::{self, Perm};
 
 /// What a person fills in to create a workspace, unparsed.
 #[derive(Debug, Clone, Default)]
@@ -134,8 +134,14 @@ impl Hub {
 
     /// Makes an invite link to the workspace; with `channel`, it also admits
     /// to that (private) channel, which `actor` must belong to.
-    pub async fn create_invite(&self, actor: Id, ws: Id, channel: Option<Id>) -> Result<Invite> {
-        self.make_invite(actor, ws, channel.into_iter().collect(), false, None).await
+    pub async fn create_invite(
+        &self,
+        actor: Id,
+        ws: Id,
+        channel: Option<Id>,
+        terms: InviteTerms,
+    ) -> Result<Invite> {
+        self.make_invite(actor, ws, channel.into_iter().collect(), false, None, terms).await
     }
 
     /// Makes a guest invite: whoever accepts it joins as a guest and sees
@@ -147,6 +153,7 @@ impl Hub {
         ws: Id,
         channels: &[Id],
         email: Option<&str>,
+        terms: InviteTerms,
     ) -> Result<Invite> {
         if channels.is_empty() {
             return Err(Error::invalid("channels", "Choose at least one channel for the guest."));
@@ -156,7 +163,7 @@ impl Hub {
             .filter(|e| !e.is_empty())
             .map(|e| crate::input::Email::parse(e).map(|e| e.into_inner()))
             .transpose()?;
-        let invite = self.make_invite(actor, ws, channels.to_vec(), true, email.clone()).await?;
+        let invite = self.make_invite(actor, ws, channels.to_vec(), true, email.clone(), terms).await?;
         if let Some(to) = email {
             let inviter = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
             let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
@@ -180,6 +187,7 @@ impl Hub {
         channels: Vec<Id>,
         is_guest: bool,
         email: Option<String>,
+        terms: InviteTerms,
     ) -> Result<Invite> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::create_invite(facts)?;
@@ -197,6 +205,7 @@ impl Hub {
                 ));
             }
         }
+        let now = crate::now_ms();
         let invite = Invite {
             code: crate::password::new_invite_code(),
             workspace_id: ws,
@@ -204,13 +213,47 @@ impl Hub {
             is_guest,
             email,
             created_by: actor,
-            created_at: crate::now_ms(),
-            expires_at: None,
-            max_uses: None,
+            created_at: now,
+            expires_at: terms.lifetime_ms.map(|ms| now.saturating_add(ms)),
+            max_uses: terms.max_uses,
             uses: 0,
         };
         self.store.create_invite(&invite).await?;
         Ok(invite)
+    }
+
+    /// The workspace's invites that can still be used: all of them for who
+    /// may change the workspace, otherwise those `actor` made.
+    pub async fn invites(&self, actor: Id, ws: Id) -> Result<Vec<Invite>> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::create_invite(facts)?;
+        let only = (!facts.perms.has(Perm::ManageWorkspace)).then_some(actor);
+        self.store.usable_invites(ws, only, crate::now_ms()).await
+    }
+
+    /// Revokes an invite: its link stops working at once. Its maker may
+    /// revoke it, and so may who can change the workspace.
+    pub async fn revoke_invite(&self, actor: Id, code: &str) -> Result<()> {
+        let invite = self.store.invite(code.trim()).await?.ok_or(Error::NotFound(Thing::Invite))?;
+        let (_, facts) = self.workspace_facts(invite.workspace_id, actor).await?;
+        permissions::revoke_invite(facts, invite.created_by == actor)?;
+        if !self.store.delete_invite(&invite.code).await? {
+            return Err(Error::NotFound(Thing::Invite));
+        }
+        let whose = match self.store.user(invite.created_by).await? {
+            Some(u) if u.id != actor => format!(" made by {}", u.display_name),
+            _ => String::new(),
+        };
+        let kind = if invite.is_guest { "a guest invite" } else { "an invite" };
+        self.audit(
+            invite.workspace_id,
+            actor,
+            "invite.revoke",
+            Some(invite.created_by),
+            None,
+            format!("revoked {kind}{whose}"),
+        )
+        .await
     }
 
     /// What an invite leads to, for its landing page; anyone with the code may look.
@@ -236,6 +279,13 @@ impl Hub {
     /// Returns the workspace and the channel to open.
     pub async fn accept_invite(&self, actor: Id, code: &str) -> Result<(Workspace, Channel)> {
         let (invite, ws, channel) = self.invite_preview(code).await?;
+        // The invite speaks for its maker: it admits only while they may still invite.
+        let (maker, _, _) = self.standing(&ws, invite.created_by, None).await?;
+        if permissions::create_invite(maker).is_err() {
+            return Err(Error::forbidden(
+                "This invite no longer works: the person who made it can no longer invite people. Ask for a new one.",
+            ));
+        }
         let (facts, _, _) = self.standing(&ws, actor, None).await?;
         if !facts.is_member {
             permissions::join_workspace(facts, true)?;
@@ -247,8 +297,13 @@ impl Hub {
         let (facts, _, _) = self.standing(&ws, actor, None).await?;
         for &c in &invite.channel_ids {
             let Some(ch) = self.store.channel(c).await? else { continue };
-            // A guest joins only channels still open to guests.
+            // A guest joins only channels still open to guests, and only
+            // those the invite's maker may still add people to.
             if (facts.is_guest && !ch.is_external) || ch.archived_at.is_some() {
+                continue;
+            }
+            let (_, maker_in_channel) = self.channel_facts(ch.id, invite.created_by).await?;
+            if permissions::add_to_channel(maker_in_channel).is_err() {
                 continue;
             }
             if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {

@@ -308,6 +308,46 @@ impl Store {
         Ok(Some(invite))
     }
 
+    /// A workspace's invites still usable at `now` (only those `created_by`
+    /// made, when given), newest first, with their channels.
+    pub async fn usable_invites(&self, ws: Id, created_by: Option<Id>, now: i64) -> Result<Vec<Invite>> {
+        let mut invites: Vec<Invite> = sqlx::query_as::<_, InviteRow>(
+            "SELECT code, workspace_id, created_by, created_at, expires_at, max_uses, uses, is_guest, email \
+             FROM invites WHERE workspace_id = $1 AND ($2 IS NULL OR created_by = $2) \
+             AND (expires_at IS NULL OR expires_at > $3) AND (max_uses IS NULL OR uses < max_uses) \
+             ORDER BY created_at DESC, code",
+        )
+        .bind(ws.0)
+        .bind(created_by.map(|u| u.0))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+        let channels: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT ic.code, ic.channel_id FROM invite_channels ic JOIN invites i ON i.code = ic.code \
+             WHERE i.workspace_id = $1 ORDER BY ic.channel_id",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        for invite in &mut invites {
+            invite.channel_ids =
+                channels.iter().filter(|(code, _)| *code == invite.code).map(|(_, c)| Id(*c)).collect();
+        }
+        Ok(invites)
+    }
+
+    /// Removes an invite; returns whether there was one.
+    pub async fn delete_invite(&self, code: &str) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM invite_channels WHERE code = $1").bind(code).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM invites WHERE code = $1").bind(code).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Counts one use of an invite, unless it is used up; returns whether it counted.
     pub async fn use_invite(&self, code: &str) -> Result<bool> {
         let done = sqlx::query(

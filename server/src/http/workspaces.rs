@@ -107,6 +107,12 @@ pub struct InviteBody {
     /// Whom a guest invite is for.
     #[serde(default)]
     email: Option<String>,
+    /// Hours until it stops working: absent for a week, 0 for never.
+    #[serde(default)]
+    expires_in_hours: Option<i64>,
+    /// How many people may use it: absent or 0 for no limit.
+    #[serde(default)]
+    max_uses: Option<i64>,
 }
 
 pub async fn create_invite(
@@ -127,6 +133,7 @@ pub async fn create_invite(
         })?
     };
     let ws = path_id(&id, Thing::Workspace)?;
+    let terms = domain::input::InviteTerms::parse(body.expires_in_hours, body.max_uses)?;
     let channel = app::ssr::parse_optional_id("channel_id", body.channel_id.as_deref())?;
     let invite = if body.guest {
         let mut channels = body
@@ -135,11 +142,33 @@ pub async fn create_invite(
             .map(|c| app::ssr::parse_id("channel_ids", c))
             .collect::<Result<Vec<_>, _>>()?;
         channels.extend(channel);
-        state.services.hub.create_guest_invite(user.id, ws, &channels, body.email.as_deref()).await?
+        state.services.hub.create_guest_invite(user.id, ws, &channels, body.email.as_deref(), terms).await?
     } else {
-        state.services.hub.create_invite(user.id, ws, channel).await?
+        state.services.hub.create_invite(user.id, ws, channel, terms).await?
     };
     Ok((StatusCode::CREATED, Json(app::conversions::invite_dto(&invite, &state.services.public_url))))
+}
+
+/// `GET /api/workspaces/{id}/invites`: the invites that still work (all of
+/// them for who may change the workspace, otherwise the caller's own).
+pub async fn list_invites(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<InviteDto>>> {
+    let invites = state.services.hub.invites(user.id, path_id(&id, Thing::Workspace)?).await?;
+    let url = &state.services.public_url;
+    Ok(Json(invites.iter().map(|i| app::conversions::invite_dto(i, url)).collect()))
+}
+
+/// `DELETE /api/invites/{code}`: the link stops working at once.
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(code): Path<String>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.revoke_invite(user.id, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn invite_preview(

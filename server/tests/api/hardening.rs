@@ -296,6 +296,30 @@ async fn closed_with(ws: &mut crate::gateway::Ws) -> u16 {
     .expect("closed within 10 s")
 }
 
+/// A return address with characters a `Location` header cannot hold (as a
+/// hand-made form may send) still gets a redirect, percent-encoded.
+async fn odd_return_addresses_still_redirect(backend: Backend) {
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::spawn(backend).await;
+    let res = app
+        .client()
+        .post(app.url(app::api::Signup::PATH))
+        .form(&[
+            ("username", "odd"),
+            ("display_name", "Odd"),
+            ("email", "odd@example.com"),
+            ("password", "correct horse battery"),
+            ("next", "/w/é\r\nSet-Cookie: x=1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND, "{}", res.text().await.unwrap());
+    assert_eq!(res.headers()["location"], "/w/%C3%A9%0D%0ASet-Cookie:%20x=1");
+    assert!(res.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("x=")));
+    app.finish().await;
+}
+
 mod limits {
     crate::on_each_backend!(
         sign_ins_are_limited_per_address,
@@ -308,6 +332,7 @@ mod limits {
         long_multipart_text_fields_are_refused,
         oversized_gateway_frames_close_with_1009,
         gateway_floods_get_errors_then_disconnect,
+        odd_return_addresses_still_redirect,
     );
     use super::*;
 }

@@ -4,6 +4,7 @@
 mod contract;
 mod helpers;
 
+mod access;
 mod accounts;
 mod authz;
 mod calls;

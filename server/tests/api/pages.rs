@@ -9,6 +9,11 @@ async fn signed_out_visitors_go_to_sign_in(app: TestApp) -> TestApp {
     let res = c.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()["location"], "/login?next=/");
+    // Any client, not only one that asks for HTML, gets a standard redirect.
+    let curl = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = curl.get(app.url("/w/1/c/2")).header("accept", "*/*").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()["location"], "/login?next=/w/1/c/2");
     let login = c.get(app.url("/login")).send().await.unwrap();
     assert_eq!(login.status(), StatusCode::OK);
     let html = login.text().await.unwrap();
@@ -82,7 +87,58 @@ mod stress {
     use super::pages_answer_while_other_servers_start;
 }
 
+/// A page allows only its own scripts: the policy names the nonce that its
+/// inline hydration script carries, and nothing may frame it.
+async fn pages_allow_only_their_own_scripts(app: TestApp) -> TestApp {
+    let res = app.client().get(app.url("/login")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let permissions = res.headers()["permissions-policy"].to_str().unwrap().to_string();
+    assert!(res.headers().get("strict-transport-security").is_none(), "no HSTS over plain http");
+    let html = res.text().await.unwrap();
+    let nonce = html
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an inline script with a nonce");
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(csp.contains(&format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'")), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
+    assert!(
+        permissions.contains("camera=(self)") && permissions.contains("microphone=(self)"),
+        "{permissions}"
+    );
+    assert!(permissions.contains("geolocation=()"), "{permissions}");
+    // Every response gets a new nonce.
+    let again = app.client().get(app.url("/login")).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
+    // What is not a page gets a policy too (the calendar feed and API answer as before).
+    let api = app.client().get(app.url("/api/openapi.json")).send().await.unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    assert!(api.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    app
+}
+
+/// Served over https, every answer tells browsers to keep to https.
+async fn https_deployments_send_hsts(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        std::sync::Arc::new(|c: &mut server::config::Config| {
+            c.public_url = Some("https://chat.example.com".into())
+        }),
+    )
+    .await;
+    let res = app.client().get(app.url("/login")).send().await.unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=63072000");
+    app.finish().await;
+}
+
+mod hsts {
+    crate::on_each_backend!(https_deployments_send_hsts);
+    use super::https_deployments_send_hsts;
+}
+
 crate::on_both_backends! {
+    pages_allow_only_their_own_scripts => pages_allow_only_their_own_scripts;
     signed_out_visitors_go_to_sign_in => signed_out_visitors_go_to_sign_in;
     channel_page_renders_messages => channel_page_renders_messages;
 }

@@ -3,6 +3,7 @@
 //! into wire types. Called from a plain HTML form (no JavaScript), they answer
 //! with a redirect back, carrying any error in the URL for the form to show.
 
+pub mod account;
 pub mod auth;
 pub mod channels;
 pub mod meetings;
@@ -10,6 +11,7 @@ pub mod notifications;
 pub mod settings;
 pub mod workspaces;
 
+pub use account::*;
 pub use auth::*;
 pub use channels::*;
 pub use meetings::*;

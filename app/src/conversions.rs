@@ -303,6 +303,17 @@ impl From<&model::AuditEntry> for AuditEntryDto {
 }
 
 /// An invite as its maker gets it, with the link to share.
+impl From<&model::ApiToken> for ApiTokenDto {
+    fn from(t: &model::ApiToken) -> Self {
+        ApiTokenDto {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
 pub fn invite_dto(invite: &model::Invite, public_url: &str) -> InviteDto {
     InviteDto {
         url: format!("{public_url}{}", crate::paths::invite(&invite.code)),

@@ -1,5 +1,6 @@
 //! One component per route.
 
+pub mod account;
 pub mod auth;
 pub mod channel;
 pub mod home;

@@ -49,6 +49,14 @@ pub fn invite(code: &str) -> String {
     format!("/invite/{code}")
 }
 
+/// The person's own account: password, sessions, API tokens.
+pub fn account() -> String {
+    "/account".to_string()
+}
+
+/// Where a forgotten password is reset (by email).
+pub const FORGOT_PASSWORD: &str = "/forgot-password";
+
 /// The sign-in page, returning to `next` afterwards.
 pub fn login_then(next: &str) -> String {
     format!("/login?next={}", urlencode(next))

@@ -35,6 +35,29 @@ pub struct AuthDto {
     pub token: String,
 }
 
+/// An API token in its owner's list (the token itself is shown only once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiTokenDto {
+    /// Names the token for revoking it; useless for signing in.
+    pub id: String,
+    /// "sign-in" for the token a sign-in answered with.
+    pub name: String,
+    pub created_at: i64,
+    /// Absent: it never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// A new API token: `token` is shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedTokenDto {
+    pub info: ApiTokenDto,
+    /// Use as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceDto {

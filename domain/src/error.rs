@@ -57,6 +57,7 @@ pub enum Thing {
     Notification,
     Template,
     PushSubscription,
+    Token,
 }
 
 impl fmt::Display for Thing {
@@ -74,6 +75,7 @@ impl fmt::Display for Thing {
             Thing::Notification => "Notification",
             Thing::Template => "Template",
             Thing::PushSubscription => "Push subscription",
+            Thing::Token => "API token",
         })
     }
 }

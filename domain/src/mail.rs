@@ -149,6 +149,24 @@ pub fn guest_invite(inviter: &str, workspace: &str, channels: &[String], link: &
     EmailContent { subject, text, html }
 }
 
+/// A password reset link; it works once, within `minutes`.
+pub fn password_reset(name: &str, link: &str, minutes: i64) -> EmailContent {
+    let subject = "Reset your Parley password".to_string();
+    let text = format!(
+        "Hello {name},\n\nSomeone (we hope you) asked to reset your Parley password. \
+         Choose a new one here (the link works once, within {minutes} minutes):\n\n{link}\n\n\
+         If it was not you, ignore this email: your password stays as it is.\n"
+    );
+    let html = format!(
+        "<p>Hello {},</p><p>Someone (we hope you) asked to reset your Parley password. \
+         <a href=\"{}\">Choose a new one</a> (the link works once, within {minutes} minutes).</p>\
+         <p>If it was not you, ignore this email: your password stays as it is.</p>",
+        escape(name),
+        escape(link),
+    );
+    EmailContent { subject, text, html }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -330,6 +330,26 @@ pub struct AuditEntry {
     pub created_at: i64,
 }
 
+/// An API token as its owner sees it in a list: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// The start of the token's digest: enough to name it, useless to sign in.
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    /// `None`: it never expires.
+    pub expires_at: Option<i64>,
+}
+
+impl ApiToken {
+    pub const ID_LEN: usize = 16;
+
+    /// The id of the token with this digest.
+    pub fn id_of(digest: &str) -> String {
+        digest.chars().take(Self::ID_LEN).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {
     pub code: String,

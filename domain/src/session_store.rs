@@ -27,6 +27,14 @@ fn backend(e: crate::Error) -> Error {
     Error::Backend(format!("{e:?}"))
 }
 
+/// The session key that holds the signed-in person's id.
+pub const USER_KEY: &str = "user_id";
+
+/// Whose a session is, once someone signed in on it.
+fn owner(record: &Record) -> Option<crate::Id> {
+    record.data.get(USER_KEY).and_then(serde_json::Value::as_i64).map(crate::Id)
+}
+
 fn expiry_ms(record: &Record) -> i64 {
     (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
 }
@@ -38,7 +46,7 @@ impl SessionStore for DbSessionStore {
         // Retry on the (astronomically unlikely) id collision.
         while !self
             .store
-            .create_session(&record.id.to_string(), &data, expiry_ms(record))
+            .create_session(&record.id.to_string(), &data, expiry_ms(record), owner(record))
             .await
             .map_err(backend)?
         {
@@ -49,7 +57,8 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        self.store.save_session(&record.id.to_string(), &data, expiry_ms(record)).await.map_err(backend)
+        let id = record.id.to_string();
+        self.store.save_session(&id, &data, expiry_ms(record), owner(record)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {

@@ -50,18 +50,18 @@ async fn accounts(db: &TestDb) {
 
     let token = hub.issue_token(ana).await.unwrap();
     assert_eq!(hub.user_for_token(&token).await.unwrap().unwrap().id, ana);
-    hub.revoke_token(&token).await.unwrap();
+    hub.sign_out(Some(&token), None).await.unwrap();
     assert!(hub.user_for_token(&token).await.unwrap().is_none());
 }
 
 async fn sessions(db: &TestDb) {
     let store = db.store().await;
     let now = domain::now_ms();
-    assert!(store.create_session("s1", "{}", now + 60_000).await.unwrap());
-    assert!(!store.create_session("s1", "{}", now + 60_000).await.unwrap(), "ids are unique");
-    store.save_session("s1", r#"{"user":1}"#, now + 60_000).await.unwrap();
+    assert!(store.create_session("s1", "{}", now + 60_000, None).await.unwrap());
+    assert!(!store.create_session("s1", "{}", now + 60_000, None).await.unwrap(), "ids are unique");
+    store.save_session("s1", r#"{"user":1}"#, now + 60_000, None).await.unwrap();
     assert_eq!(store.load_session("s1", now).await.unwrap().unwrap().0, r#"{"user":1}"#);
-    store.save_session("old", "{}", now - 1).await.unwrap();
+    store.save_session("old", "{}", now - 1, None).await.unwrap();
     assert!(store.load_session("old", now).await.unwrap().is_none(), "expired sessions do not load");
     assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
     store.delete_session("s1").await.unwrap();

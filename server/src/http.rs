@@ -53,6 +53,12 @@ api! {
     "/api/auth/login" => post(auth::login);
     "/api/auth/logout" => post(auth::logout);
     "/api/auth/me" => get(auth::me);
+    "/api/auth/logout_everywhere" => post(auth::logout_everywhere);
+    "/api/auth/password" => post(auth::change_password);
+    "/api/auth/password_reset" => post(auth::request_password_reset);
+    "/api/auth/password_reset/confirm" => post(auth::reset_password);
+    "/api/auth/tokens" => get(auth::tokens).post(auth::create_token);
+    "/api/auth/tokens/{id}" => delete(auth::revoke_token);
     "/api/workspaces" => get(workspaces::list).post(workspaces::create);
     "/api/workspaces/discover" => get(workspaces::discover);
     "/api/workspaces/{id}" => get(workspaces::get);

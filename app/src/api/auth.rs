@@ -45,7 +45,8 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 pub async fn logout() -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
-            crate::ssr::auth::sign_out(&crate::ssr::auth::session().await?).await?;
+            let hub = crate::ssr::services()?.hub;
+            crate::ssr::auth::sign_out(&hub, &crate::ssr::auth::session().await?, None).await?;
             crate::ssr::redirect("/login");
             Ok(())
         }

@@ -125,8 +125,9 @@ pub async fn subscribe_push(
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            hub.subscribe_push(user.id, &endpoint, &p256dh, &auth, user_agent.as_deref().unwrap_or(""))
-                .await?;
+            let session = crate::ssr::auth::session_id(&crate::ssr::auth::session().await?);
+            let agent = user_agent.as_deref().unwrap_or("");
+            hub.subscribe_push(user.id, &endpoint, &p256dh, &auth, agent, session.as_deref()).await?;
             Ok(())
         }
         .await,

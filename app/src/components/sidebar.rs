@@ -147,6 +147,7 @@ pub fn Sidebar(
                     <FieldError id="leave-error" message=form_error(leave.value()) />
                 })}
                 <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>
+                    <a class="link" href=crate::paths::account()>"Account"</a>
                 <ActionForm action=logout attr:class="inline">
                     <button type="submit" class="link">"Sign out"</button>
                 </ActionForm>

@@ -34,6 +34,7 @@ fn Home(home: crate::api::HomeDto) -> impl IntoView {
                 <div class="who">
                     <span>"Signed in as " <strong>{me.display_name}</strong> " (@" {me.username} ")"</span>
                     <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>
+                    <a class="link" href=crate::paths::account()>"Account"</a>
                     <ActionForm action=logout attr:class="inline">
                         <button type="submit" class="link">"Sign out"</button>
                     </ActionForm>

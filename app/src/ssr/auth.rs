@@ -8,8 +8,7 @@ use domain::model::User;
 use domain::{Hub, Id};
 use tower_sessions::Session;
 
-/// The session key that holds the signed-in user's id.
-const USER_KEY: &str = "user_id";
+use domain::session_store::USER_KEY;
 
 /// The bearer token of a request, if it carries one.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
@@ -54,8 +53,16 @@ pub async fn sign_in(session: &Session, user: &User) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Ends the session: its data is deleted and the cookie cleared.
-pub async fn sign_out(session: &Session) -> Result<(), ApiError> {
+/// The id of this browser session, once it has one.
+pub fn session_id(session: &Session) -> Option<String> {
+    session.id().map(|id| id.to_string())
+}
+
+/// Signs out: ends the bearer `token` the request used (if any) and the
+/// session with what was made in it (push subscriptions); the session's data
+/// is deleted and the cookie cleared.
+pub async fn sign_out(hub: &Hub, session: &Session, token: Option<&str>) -> Result<(), ApiError> {
+    hub.sign_out(token, session_id(session).as_deref()).await?;
     session.flush().await.map_err(session_error)
 }
 

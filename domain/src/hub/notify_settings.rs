@@ -153,6 +153,7 @@ impl Hub {
         p256dh: &str,
         auth: &str,
         user_agent: &str,
+        session: Option<&str>,
     ) -> Result<PushSubscriptionRow> {
         if self.delivery.push_key.is_none() {
             return Err(Error::invalid("endpoint", "Push notifications are not available on this server."));
@@ -176,7 +177,8 @@ impl Hub {
                 "The subscription's auth secret is not 16 bytes of base64url.",
             ));
         }
-        self.store
+        let saved = self
+            .store
             .save_push_subscription(&PushSubscriptionRow {
                 id: Id::new(),
                 user_id: actor,
@@ -186,7 +188,10 @@ impl Hub {
                 user_agent: user_agent.chars().take(200).collect(),
                 created_at: crate::now_ms(),
             })
-            .await
+            .await?;
+        // It ends with the browser session it was made in.
+        self.store.tie_push_subscription(&saved.endpoint, session).await?;
+        Ok(saved)
     }
 
     /// Turns web push off for one of `actor`'s browsers.

@@ -215,6 +215,40 @@ impl Store {
         Ok(row.map(sub))
     }
 
+    /// Records the browser session a subscription was made in: it ends with
+    /// that session's sign-out.
+    pub async fn tie_push_subscription(&self, endpoint: &str, session: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE push_subscriptions SET session_id = $2 WHERE endpoint = $1")
+            .bind(endpoint)
+            .bind(session)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the subscriptions made in a session; returns how many.
+    pub async fn delete_push_subscriptions_of_session(&self, session: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM push_subscriptions WHERE session_id = $1")
+            .bind(session)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Removes every subscription of `user` but those made in the session
+    /// `keep`; returns how many.
+    pub async fn delete_push_subscriptions_of(&self, user: Id, keep: Option<&str>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM push_subscriptions WHERE user_id = $1 \
+             AND ($2 IS NULL OR session_id IS NULL OR session_id <> $2)",
+        )
+        .bind(user.0)
+        .bind(keep)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Removes a subscription: `user`'s own (`Some`), or any (the push
     /// service said it is gone). Whether there was one.
     pub async fn delete_push_subscription(&self, endpoint: &str, user: Option<Id>) -> Result<bool> {

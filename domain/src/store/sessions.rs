@@ -1,29 +1,41 @@
 use super::Store;
 use crate::error::Result;
+use crate::id::Id;
 
 impl Store {
-    /// Writes a session's data, replacing what was stored under `id`.
-    pub async fn save_session(&self, id: &str, data: &str, expires_at: i64) -> Result<()> {
+    /// Writes a session's data (and whose it is, once someone signed in),
+    /// replacing what was stored under `id`.
+    pub async fn save_session(&self, id: &str, data: &str, expires_at: i64, user: Option<Id>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+             user_id = excluded.user_id",
         )
         .bind(id)
         .bind(data)
         .bind(expires_at)
+        .bind(user.map(|u| u.0))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Inserts a session only if `id` is free; returns whether it was.
-    pub async fn create_session(&self, id: &str, data: &str, expires_at: i64) -> Result<bool> {
+    pub async fn create_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+        user: Option<Id>,
+    ) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(data)
         .bind(expires_at)
+        .bind(user.map(|u| u.0))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -43,6 +55,16 @@ impl Store {
     pub async fn delete_session(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Ends every session of `user` but `keep`; returns how many ended.
+    pub async fn delete_sessions_of(&self, user: Id, keep: Option<&str>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id <> $2)")
+            .bind(user.0)
+            .bind(keep)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {

@@ -56,14 +56,27 @@ pub async fn put_preferences(
 pub async fn subscribe(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    session: tower_sessions::Session,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PushSubscriptionInput>,
 ) -> HttpResult<(StatusCode, Json<app::wire::PushSubscriptionDto>)> {
     let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // Made with the session cookie, it ends with that session's sign-out.
+    let in_session = match headers.contains_key(header::AUTHORIZATION) {
+        true => None,
+        false => app::ssr::auth::session_id(&session),
+    };
     let s = state
         .services
         .hub
-        .subscribe_push(user.id, &body.endpoint, &body.keys.p256dh, &body.keys.auth, agent)
+        .subscribe_push(
+            user.id,
+            &body.endpoint,
+            &body.keys.p256dh,
+            &body.keys.auth,
+            agent,
+            in_session.as_deref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json((&s).into())))
 }

@@ -1,8 +1,12 @@
 //! Access that can be taken back: invites that expire, run out and can be
-//! revoked, and that stop when their maker can no longer invite.
+//! revoked, and that stop when their maker can no longer invite; API tokens
+//! listed and revoked; signing out (here or everywhere); password change and
+//! reset by email.
 
 use crate::helpers::{TestApp, User, assert_error, join, json_of, workspace};
-use app::wire::{AuditEntryDto, InviteDto};
+use crate::mail::{SmtpSink, with_smtp};
+use app::wire::{ApiTokenDto, AuditEntryDto, CreatedTokenDto, InviteDto};
+use domain::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -138,7 +142,252 @@ async fn an_invite_stops_when_its_maker_cannot_invite(app: TestApp) -> TestApp {
     app
 }
 
+/// Whether `token` still opens the API.
+async fn token_works(app: &TestApp, token: &str) -> bool {
+    let res = reqwest::Client::new().get(app.url("/api/auth/me")).bearer_auth(token).send().await.unwrap();
+    match res.status() {
+        StatusCode::OK => true,
+        StatusCode::UNAUTHORIZED => false,
+        other => panic!("unexpected {other}"),
+    }
+}
+
+async fn tokens_of(app: &TestApp, who: &User) -> Vec<ApiTokenDto> {
+    serde_json::from_value(json_of(who.get(app, "/api/auth/tokens").await, StatusCode::OK).await).unwrap()
+}
+
+/// A person names tokens for their scripts, sees them listed (never the
+/// secret), and revokes one: it stops at once, the others keep working.
+async fn api_tokens_are_named_listed_and_revocable(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let res = ana.post(&app, "/api/auth/tokens", json!({"name": "deploy bot", "expires_in_days": 30})).await;
+    let bot: CreatedTokenDto = serde_json::from_value(json_of(res, StatusCode::CREATED).await).unwrap();
+    assert_eq!(bot.info.expires_at, Some(bot.info.created_at + 30 * 24 * HOUR_MS));
+    assert!(token_works(&app, &bot.token).await);
+    let listed = tokens_of(&app, &ana).await;
+    let names: Vec<&str> = listed.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["deploy bot", "sign-in"]);
+    let shown = serde_json::to_string(&listed).unwrap();
+    assert!(!shown.contains(&bot.token) && !shown.contains(&ana.token), "no secret is listed");
+    for (bad, field) in
+        [(json!({"name": " "}), "name"), (json!({"name": "x", "expires_in_days": 400}), "expires_in_days")]
+    {
+        assert_error(
+            ana.post(&app, "/api/auth/tokens", bad).await,
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            Some(field),
+        )
+        .await;
+    }
+    // Someone else's token id is not found.
+    let path = format!("/api/auth/tokens/{}", bot.info.id);
+    assert_error(bob.delete(&app, &path).await, StatusCode::NOT_FOUND, "not_found", None).await;
+    assert_eq!(ana.delete(&app, &path).await.status(), StatusCode::NO_CONTENT);
+    assert!(!token_works(&app, &bot.token).await);
+    assert!(token_works(&app, &ana.token).await);
+    assert_eq!(tokens_of(&app, &ana).await.len(), 1);
+    app
+}
+
+/// Signing out ends the token it was made with, and only that one.
+async fn signing_out_ends_its_own_token(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let res = ana.post(&app, "/api/auth/tokens", json!({"name": "cron"})).await;
+    let cron: CreatedTokenDto = serde_json::from_value(json_of(res, StatusCode::CREATED).await).unwrap();
+    assert_eq!(ana.post(&app, "/api/auth/logout", json!({})).await.status(), StatusCode::NO_CONTENT);
+    assert!(!token_works(&app, &ana.token).await);
+    assert!(token_works(&app, &cron.token).await, "other tokens keep working");
+    app
+}
+
+/// "Sign out everywhere" ends every browser session and every token.
+async fn signing_out_everywhere_ends_every_session_and_token(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    // A second browser: a session cookie from signing in.
+    let laptop = app.client();
+    let res = laptop
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "ana", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(laptop.get(app.url("/api/auth/me")).send().await.unwrap().status(), StatusCode::OK);
+    let res = ana.post(&app, "/api/auth/tokens", json!({"name": "cron"})).await;
+    let cron: CreatedTokenDto = serde_json::from_value(json_of(res, StatusCode::CREATED).await).unwrap();
+
+    assert_eq!(
+        ana.post(&app, "/api/auth/logout_everywhere", json!({})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(laptop.get(app.url("/api/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert!(!token_works(&app, &cron.token).await && !token_works(&app, &ana.token).await);
+    app
+}
+
+/// A new password needs the current one; afterwards the old one fails, the
+/// new one signs in, and other sessions and tokens are out.
+async fn changing_the_password_signs_out_the_rest(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let laptop = app.client();
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.client()
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"username": "ana", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    laptop
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "ana", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let wrong = ana
+        .post(
+            &app,
+            "/api/auth/password",
+            json!({"current_password": "guess", "new_password": "a new long one"}),
+        )
+        .await;
+    assert_error(wrong, StatusCode::BAD_REQUEST, "invalid", Some("current_password")).await;
+    let short = ana
+        .post(
+            &app,
+            "/api/auth/password",
+            json!({"current_password": "correct horse battery", "new_password": "short"}),
+        )
+        .await;
+    assert_error(short, StatusCode::BAD_REQUEST, "invalid", Some("new_password")).await;
+    let res = ana
+        .post(
+            &app,
+            "/api/auth/password",
+            json!({"current_password": "correct horse battery", "new_password": "a new long one"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(login("correct horse battery").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login("a new long one").await, StatusCode::OK);
+    assert_eq!(laptop.get(app.url("/api/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert!(!token_works(&app, &ana.token).await);
+    app
+}
+
+/// A reset link arrives by email (caught by an SMTP server on loopback),
+/// works once, and signs the account out everywhere; an unknown address gets
+/// the same answer and no email.
+async fn a_password_reset_link_works_once(backend: Backend) {
+    let mut sink = SmtpSink::start(0).await;
+    let app = TestApp::spawn_with(backend, with_smtp(sink.settings())).await;
+    let ana = app.user("ana").await;
+    let ask = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.client()
+                .post(app.url("/api/auth/password_reset"))
+                .json(&json!({"email": email}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(ask("nobody@example.com").await, StatusCode::ACCEPTED);
+    assert_eq!(ask("ana@example.com").await, StatusCode::ACCEPTED);
+    let mail = sink.next().await;
+    assert_eq!(mail.to, ["ana@example.com"], "only the account's address gets an email");
+    let text = mail.text();
+    let token = text
+        .split("/reset-password?token=")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>())
+        .expect("the email has the link");
+    assert!(text.contains("within 30 minutes"), "{text}");
+
+    let confirm = |new: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.client()
+                .post(app.url("/api/auth/password_reset/confirm"))
+                .json(&json!({"token": token, "new_password": new}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_error(confirm("short").await, StatusCode::BAD_REQUEST, "invalid", Some("new_password")).await;
+    assert_eq!(confirm("reset and long").await.status(), StatusCode::NO_CONTENT);
+    assert_error(confirm("again and long").await, StatusCode::FORBIDDEN, "forbidden", None).await;
+    assert!(!token_works(&app, &ana.token).await, "the reset signed the account out everywhere");
+    let res = app
+        .client()
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "ana", "password": "reset and long"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(sink.received.try_recv().is_err(), "no email for the unknown address");
+    app.finish().await;
+}
+
+/// A browser's push subscription ends when that browser signs out; one
+/// made with an API token is left alone.
+async fn a_browsers_push_subscription_ends_with_its_sign_out(app: TestApp) -> TestApp {
+    use crate::delivery::{UA_AUTH, UA_PUBLIC};
+    let ana = app.user("ana").await;
+    let browser = app.client();
+    let res = browser
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "ana", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let subscribe = |request: reqwest::RequestBuilder, name: &str| {
+        let endpoint = format!("http://127.0.0.1:9/push/{name}");
+        request
+            .header("origin", &app.base)
+            .json(&json!({"endpoint": endpoint, "keys": {"p256dh": UA_PUBLIC, "auth": UA_AUTH}}))
+            .send()
+    };
+    let path = app.url("/api/communication/push_subscriptions/");
+    assert_eq!(subscribe(browser.post(&path), "laptop").await.unwrap().status(), StatusCode::CREATED);
+    let with_token = subscribe(app.client().post(&path).bearer_auth(&ana.token), "script").await.unwrap();
+    assert_eq!(with_token.status(), StatusCode::CREATED);
+    let endpoints = || async {
+        let prefs =
+            json_of(ana.get(&app, "/api/communication/notification_preferences/").await, StatusCode::OK)
+                .await;
+        let prefs: app::wire::NotificationPreferencesDto = serde_json::from_value(prefs).unwrap();
+        prefs.push_subscriptions.into_iter().map(|s| s.endpoint).collect::<Vec<_>>()
+    };
+    assert_eq!(endpoints().await.len(), 2);
+    let out = browser.post(app.url("/api/auth/logout")).header("origin", &app.base).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(endpoints().await, ["http://127.0.0.1:9/push/script"]);
+    app
+}
+
+mod reset {
+    crate::on_each_backend!(a_password_reset_link_works_once);
+    use super::a_password_reset_link_works_once;
+}
+
 crate::on_both_backends! {
+    a_browsers_push_subscription_ends_with_its_sign_out => a_browsers_push_subscription_ends_with_its_sign_out;
+    api_tokens_are_named_listed_and_revocable => api_tokens_are_named_listed_and_revocable;
+    signing_out_ends_its_own_token => signing_out_ends_its_own_token;
+    signing_out_everywhere_ends_every_session_and_token => signing_out_everywhere_ends_every_session_and_token;
+    changing_the_password_signs_out_the_rest => changing_the_password_signs_out_the_rest;
     invites_last_a_week_unless_told_otherwise => invites_last_a_week_unless_told_otherwise;
     an_invite_admits_only_as_many_as_its_uses => an_invite_admits_only_as_many_as_its_uses;
     a_revoked_invite_stops_at_once => a_revoked_invite_stops_at_once;

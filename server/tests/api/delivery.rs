@@ -19,9 +19,9 @@ use tokio::sync::mpsc;
 
 /// The example browser of RFC 8291: its private key, public key and auth secret.
 const UA_PRIVATE: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
-const UA_PUBLIC: &str =
+pub const UA_PUBLIC: &str =
     "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
-const UA_AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
+pub const UA_AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
 
 /// An HTTP request as a loopback server received it.
 struct Captured {

@@ -111,7 +111,7 @@ async fn session(
     }
 }
 
-fn with_smtp(settings: SmtpSettings) -> crate::helpers::Configure {
+pub fn with_smtp(settings: SmtpSettings) -> crate::helpers::Configure {
     Arc::new(move |c: &mut server::config::Config| c.mail.smtp = Some(settings.clone()))
 }
 

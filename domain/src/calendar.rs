@@ -74,6 +74,10 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
 pub fn parse_local(text: &str, offset_minutes: i64) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let t = time::PrimitiveDateTime::parse(text.trim().get(..16)?, &format).ok()?;
+    // No place is more than a day from UTC; anything else is not an offset.
+    if !(-24 * 60..=24 * 60).contains(&offset_minutes) {
+        return None;
+    }
     Some(t.assume_utc().unix_timestamp() * 1000 - offset_minutes * 60_000)
 }
 

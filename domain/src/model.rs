@@ -328,6 +328,10 @@ pub struct AuditEntry {
     /// What changed, in words.
     pub summary: String,
     pub created_at: i64,
+    /// The channel it concerns, and whether that channel was private: who
+    /// cannot read it sees neither its name nor what was said there.
+    #[serde(default)]
+    pub channel: Option<(Id, bool)>,
 }
 
 /// An API token as its owner sees it in a list: never the token itself.

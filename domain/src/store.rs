@@ -25,7 +25,7 @@ pub use deliveries::Delivery;
 pub use messages::Mentioned;
 pub use notifications::PlannedDelivery;
 pub use preferences::PushSubscriptionRow;
-pub use roles::{AuditFilter, Standing};
+pub use roles::{AuditFilter, NewAudit, Standing};
 pub use scheduled::Scheduled;
 pub use templates::StoredTemplate;
 

@@ -1,6 +1,7 @@
 // With JavaScript disabled: plain forms that post and redirect back.
 import { expect, test } from "@playwright/test";
 import { createChannel, createWorkspace, signIn, signUp, unique } from "./support/actions";
+import { changePassword, revokeInvite } from "./support/access";
 import { expectMessage, expectOrder } from "./support/checks";
 
 test("reading and posting work without JavaScript", async ({ browser }) => {
@@ -130,4 +131,12 @@ test("notification settings save without JavaScript", async ({ page }) => {
   await expect(page.getByRole("checkbox", { name: "Mentions of you: Email" })).not.toBeChecked();
   await expect(page.getByRole("checkbox", { name: "Meeting reminders: Push" })).not.toBeChecked();
   await expect(page.getByRole("checkbox", { name: "Direct messages: Email" })).toBeChecked();
+});
+
+test("changing the password works without JavaScript", async ({ page }) => {
+  await changePassword(page);
+});
+
+test("revoking an invite link works without JavaScript", async ({ page }) => {
+  await revokeInvite(page);
 });

@@ -19,3 +19,8 @@ CREATE TABLE password_resets (
     used_at      BIGINT
 );
 CREATE INDEX password_resets_user ON password_resets (user_id);
+
+-- The channel an audit entry concerns, and whether it was private when
+-- written: the entry's details are shown only to who may read that channel.
+ALTER TABLE audit_log ADD COLUMN channel_id BIGINT;
+ALTER TABLE audit_log ADD COLUMN channel_private BIGINT NOT NULL DEFAULT 0;

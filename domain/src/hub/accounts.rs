@@ -104,7 +104,10 @@ impl Hub {
             None | Some(0) => None,
             Some(days @ 1..=365) => Some(days * 86_400_000),
             Some(_) => {
-                return Err(Error::invalid("expires_in_days", "A token lasts 1 to 365 days, or 0 for never."));
+                return Err(Error::invalid(
+                    "expires_in_days",
+                    "A token lasts 1 to 365 days, or 0 for never.",
+                ));
             }
         };
         let (token, now) = (password::new_token(), crate::now_ms());

@@ -237,7 +237,7 @@ impl Hub {
         self.store.update_channel(&ch).await?;
         if renamed {
             let summary = format!("Renamed a channel to #{}", ch.name);
-            self.audit(ch.workspace_id, actor, "channel.update", None, Some(ch.id), summary).await?;
+            self.audit_in(&ch, actor, "channel.update", None, Some(ch.id), summary).await?;
         }
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
@@ -251,15 +251,8 @@ impl Hub {
         permissions::manage_channel(facts)?;
         let files = self.store.delete_channel(ch.id).await?;
         self.files.remove_attachments(&files).await;
-        self.audit(
-            ch.workspace_id,
-            actor,
-            "channel.delete",
-            None,
-            Some(ch.id),
-            format!("Deleted #{}", ch.name),
-        )
-        .await?;
+        self.audit_in(&ch, actor, "channel.delete", None, Some(ch.id), format!("Deleted #{}", ch.name))
+            .await?;
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
         self.bus.publish(

@@ -74,6 +74,15 @@ impl Hub {
                     ),
                 )
             })?;
+            // A meeting's channel is not open to guests; neither is the meeting.
+            if member.is_guest {
+                return Err(Error::invalid(
+                    "participants",
+                    format!(
+                        "@{name} is a guest; guests can only be in channels open to guests, not in meetings."
+                    ),
+                ));
+            }
             if !participants.iter().any(|p| p.id == member.user.id) {
                 participants.push(member.user.clone());
             }

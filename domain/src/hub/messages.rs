@@ -203,15 +203,8 @@ impl Hub {
         if deleted && msg.author.id != actor {
             let excerpt: String = msg.body.chars().take(80).collect();
             let summary = format!("Deleted a message by @{}: “{excerpt}”", msg.author.username);
-            self.audit(
-                facts.workspace_id,
-                actor,
-                "message.delete",
-                Some(msg.author.id),
-                Some(msg.id),
-                summary,
-            )
-            .await?;
+            let ch = self.store.channel(msg.channel_id).await?.ok_or(Error::NotFound(Thing::Channel))?;
+            self.audit_in(&ch, actor, "message.delete", Some(msg.author.id), Some(msg.id), summary).await?;
         }
         if deleted {
             self.bus.publish(

@@ -91,6 +91,28 @@ impl Hub {
     pub async fn audit_log(&self, actor: Id, ws: Id, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::workspace_permission(facts, Perm::ViewAuditLog)?;
-        self.store.audit_log(ws, filter, 100).await
+        let mut entries = self.store.audit_log(ws, filter, 100).await?;
+        // What happened in a channel the reader cannot read (a private one,
+        // or one since deleted that was private) keeps its secrets.
+        let mut readable: std::collections::HashMap<Id, bool> = std::collections::HashMap::new();
+        for entry in &mut entries {
+            let Some((channel, was_private)) = entry.channel else { continue };
+            let may_read = match readable.get(&channel) {
+                Some(&known) => known,
+                None => {
+                    let known = match self.store.channel(channel).await? {
+                        Some(_) => self.channel(actor, channel).await.is_ok(),
+                        None => !was_private,
+                    };
+                    readable.insert(channel, known);
+                    known
+                }
+            };
+            if !may_read {
+                entry.summary = "Something in a private channel you cannot read.".into();
+                entry.target_id = None;
+            }
+        }
+        Ok(entries)
     }
 }

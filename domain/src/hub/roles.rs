@@ -10,6 +10,7 @@ use crate::id::Id;
 use crate::input::{CategoryName, Colour, RoleName};
 use crate::model::{Category, Channel, ChannelKind, Role};
 use crate::permissions::{self, Builtin, Override, OverrideTarget, Perm, Perms};
+use crate::store::NewAudit;
 
 /// What a role's editor sends.
 #[derive(Debug, Clone)]
@@ -53,7 +54,25 @@ impl Hub {
         target_id: Option<Id>,
         summary: String,
     ) -> Result<()> {
-        self.store.add_audit(ws, actor, action, target_user, target_id, &summary).await
+        let summary = &summary;
+        let entry = NewAudit { ws, actor, action, target_user, target_id, summary, channel: None };
+        self.store.add_audit(entry).await
+    }
+
+    /// Records an action concerning channel `ch` (in its workspace's log):
+    /// its details are shown only to who may read the channel.
+    pub(super) async fn audit_in(
+        &self,
+        ch: &Channel,
+        actor: Id,
+        action: &str,
+        target_user: Option<Id>,
+        target_id: Option<Id>,
+        summary: String,
+    ) -> Result<()> {
+        let (ws, summary) = (ch.workspace_id, &summary);
+        let entry = NewAudit { ws, actor, action, target_user, target_id, summary, channel: Some(ch) };
+        self.store.add_audit(entry).await
     }
 
     /// A workspace's roles, highest first.
@@ -248,7 +267,7 @@ impl Hub {
             OverrideTarget::Member(u) => Some(u),
             OverrideTarget::Role(_) => None,
         };
-        self.audit(ch.workspace_id, actor, "channel.permissions", target_user, Some(ch.id), summary).await?;
+        self.audit_in(&ch, actor, "channel.permissions", target_user, Some(ch.id), summary).await?;
         self.workspace_changed(ch.workspace_id).await?;
         Ok(())
     }
@@ -309,7 +328,7 @@ impl Hub {
             ch.name,
             if said.is_empty() { action.trim_start_matches("channel.").to_string() } else { said.join(", ") }
         );
-        self.audit(ch.workspace_id, actor, action, None, Some(ch.id), summary).await?;
+        self.audit_in(&ch, actor, action, None, Some(ch.id), summary).await?;
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
         self.bus.publish(audience, EventKind::ChannelUpdated(ch.clone()));

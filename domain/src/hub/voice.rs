@@ -81,7 +81,7 @@ impl Hub {
         let changed = people.iter().find(|p| p.user.id == target).cloned().expect("updated");
         let summary =
             format!("{} @{} in #{}", if muted { "Muted" } else { "Unmuted" }, changed.user.username, ch.name);
-        self.audit(ch.workspace_id, actor, "voice.mute", Some(target), Some(ch.id), summary).await?;
+        self.audit_in(&ch, actor, "voice.mute", Some(target), Some(ch.id), summary).await?;
         self.announce_voice(&ch, people);
         Ok(changed)
     }
@@ -186,8 +186,8 @@ impl Hub {
         let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
         let recording = Recording { by: UserSummary::from(&user), started_at: crate::now_ms() };
         self.rooms.start_recording(ch.id, recording.clone())?;
-        self.audit(
-            ch.workspace_id,
+        self.audit_in(
+            &ch,
             actor,
             "voice.record",
             None,

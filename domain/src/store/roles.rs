@@ -59,6 +59,18 @@ fn target_kind(t: OverrideTarget) -> (&'static str, i64) {
     }
 }
 
+/// An audit log entry to write.
+pub struct NewAudit<'a> {
+    pub ws: Id,
+    pub actor: Id,
+    pub action: &'a str,
+    pub target_user: Option<Id>,
+    pub target_id: Option<Id>,
+    pub summary: &'a str,
+    /// The channel it concerns, if any.
+    pub channel: Option<&'a crate::model::Channel>,
+}
+
 impl Store {
     /// Inserts the five built-in roles of a new workspace, in `tx`.
     pub(super) async fn insert_builtin_roles(
@@ -396,19 +408,12 @@ impl Store {
     }
 
     /// Writes one line of the audit log.
-    pub async fn add_audit(
-        &self,
-        ws: Id,
-        actor: Id,
-        action: &str,
-        target_user: Option<Id>,
-        target_id: Option<Id>,
-        summary: &str,
-    ) -> Result<()> {
+    pub async fn add_audit(&self, entry: NewAudit<'_>) -> Result<()> {
+        let NewAudit { ws, actor, action, target_user, target_id, summary, channel } = entry;
         let id = Id::new();
         sqlx::query(
-            "INSERT INTO audit_log (id, workspace_id, actor_id, action, target_user, target_id, summary, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit_log (id, workspace_id, actor_id, action, target_user, target_id, summary, created_at, \
+             channel_id, channel_private) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id.0)
         .bind(ws.0)
@@ -418,6 +423,8 @@ impl Store {
         .bind(target_id.map(|t| t.0))
         .bind(summary)
         .bind(id.timestamp_ms())
+        .bind(channel.map(|c| c.id.0))
+        .bind(channel.is_some_and(|c| c.is_private) as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -438,11 +445,13 @@ impl Store {
             target_id: Option<i64>,
             summary: String,
             created_at: i64,
+            channel_id: Option<i64>,
+            channel_private: i64,
         }
         let mut sql = String::from(
             "SELECT a.id, a.actor_id, u.username AS actor_username, u.display_name AS actor_name, a.action, \
              a.target_user, t.username AS target_username, t.display_name AS target_name, a.target_id, a.summary, \
-             a.created_at FROM audit_log a JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user \
+             a.created_at, a.channel_id, a.channel_private FROM audit_log a JOIN users u ON u.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user \
              WHERE a.workspace_id = $1",
         );
         let mut n = 1;
@@ -495,6 +504,7 @@ impl Store {
                 target_id: r.target_id.map(Id),
                 summary: r.summary,
                 created_at: r.created_at,
+                channel: r.channel_id.map(|c| (Id(c), r.channel_private != 0)),
             })
             .collect())
     }

@@ -36,10 +36,13 @@ struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// Follows membership changes of this user.
-    fn update(&mut self, kind: &EventKind) {
+    /// Follows membership changes of this user. A channel joins the
+    /// subscriptions only once the hub says the user may see it.
+    async fn update(&mut self, hub: &Hub, kind: &EventKind) {
         match kind {
-            EventKind::ChannelMemberAdded { channel, user_id } if *user_id == self.user => {
+            EventKind::ChannelMemberAdded { channel, user_id }
+                if *user_id == self.user && hub.channel(self.user, channel.id).await.is_ok() =>
+            {
                 self.channels.insert(channel.id);
             }
             EventKind::ChannelMemberRemoved { channel_id, user_id } if *user_id == self.user => {
@@ -335,7 +338,7 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
             }
             event = events.recv() => match event {
                 Ok(event) => {
-                    subs.update(&event.kind);
+                    subs.update(&hub, &event.kind).await;
                     if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
                         && subs.member_of.contains(workspace_id)
                         && let Err(e) = subs.reload(&hub).await

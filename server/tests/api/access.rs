@@ -377,12 +377,114 @@ async fn a_browsers_push_subscription_ends_with_its_sign_out(app: TestApp) -> Te
     app
 }
 
+/// A guest hears only the external channels they were invited to (the
+/// gateway never subscribes them to another), and cannot be put in a
+/// meeting or another channel.
+async fn guests_hear_and_join_only_their_external_channels(app: TestApp) -> TestApp {
+    use crate::gateway::{connect_as, next_of};
+    let ana = app.user("ana").await;
+    let gus = app.user("gus").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    let external = json_of(
+        ana.post(
+            &app,
+            "/api/communication/channels/",
+            json!({"workspace_id": ws, "name": "client", "channel_type": "external"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let external = external["id"].as_str().unwrap().to_string();
+    let invite = make_invite(&app, &ana, &ws, json!({"guest": true, "channel_ids": [external]})).await;
+    json_of(accept(&app, &gus, &invite.code).await, StatusCode::OK).await;
+
+    let mut socket = connect_as(&app, &gus).await;
+    crate::helpers::say(&app, &ana, &general, "members only").await;
+    crate::helpers::say(&app, &ana, &external, "hello client").await;
+    // Events arrive in order: the first message gus hears is the external one.
+    let heard = next_of(&mut socket, "MESSAGE_CREATE").await;
+    let heard: app::wire::GatewayEvent = serde_json::from_value(heard).unwrap();
+    match heard {
+        app::wire::GatewayEvent::MessageCreate { message } => assert_eq!(message.body, "hello client"),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    let meeting = json!({"workspace_id": ws, "participants": ["gus"]});
+    let refused = ana.post(&app, "/api/communication/meetings/instant/", meeting).await;
+    let refused = assert_error(refused, StatusCode::BAD_REQUEST, "invalid", Some("participants")).await;
+    assert!(refused["message"].as_str().unwrap().contains("guest"), "{refused}");
+    let add = ana
+        .post(
+            &app,
+            &format!("/api/communication/channels/{general}/add_members/"),
+            json!({"usernames": ["gus"]}),
+        )
+        .await;
+    assert!(add.status().is_client_error(), "a guest is not added to #general");
+    let seen = json_of(
+        gus.get(&app, &format!("/api/communication/channels/?workspace_id={ws}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let ids: Vec<&str> = seen.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [external.as_str()]);
+    app
+}
+
+async fn audit_of(app: &TestApp, who: &User, ws: &str) -> Vec<AuditEntryDto> {
+    let path = format!("/api/communication/workspaces/{ws}/audit_log/?action=message");
+    serde_json::from_value(json_of(who.get(app, &path).await, StatusCode::OK).await).unwrap()
+}
+
+/// Someone who may read the audit log but not a private channel sees that
+/// something happened there, not the channel's name nor what was said.
+async fn the_audit_log_keeps_private_channels_private(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    join(&app, &carol, &ws).await;
+    let roles = format!("/api/communication/workspaces/{ws}/roles/");
+    let auditor = json_of(
+        ana.post(&app, &roles, json!({"name": "Auditor", "permissions": ["view_audit_log"]})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let give = format!(
+        "/api/communication/workspaces/{ws}/members/{}/roles/{}/",
+        carol.id,
+        auditor["id"].as_str().unwrap()
+    );
+    assert!(ana.put(&app, &give, json!({})).await.status().is_success());
+
+    let secret = crate::helpers::channel(&app, &ana, &ws, "acquisition", true).await;
+    let add = format!("/api/communication/channels/{secret}/add_members/");
+    assert!(ana.post(&app, &add, json!({"usernames": ["bob"]})).await.status().is_success());
+    let said = crate::helpers::say(&app, &bob, &secret, "the price is 40 million").await;
+    let delete = format!("/api/communication/messages/{}/", said["id"].as_str().unwrap());
+    assert_eq!(ana.delete(&app, &delete).await.status(), StatusCode::NO_CONTENT);
+
+    let owner_sees = audit_of(&app, &ana, &ws).await;
+    assert_eq!(owner_sees.len(), 1);
+    assert!(owner_sees[0].summary.contains("40 million"), "{:?}", owner_sees[0]);
+    let auditor_sees = audit_of(&app, &carol, &ws).await;
+    assert_eq!(auditor_sees.len(), 1, "the entry is there");
+    let shown = serde_json::to_string(&auditor_sees).unwrap();
+    assert!(!shown.contains("40 million") && !shown.contains("acquisition"), "{shown}");
+    assert_eq!(auditor_sees[0].target_id, None);
+    app
+}
+
 mod reset {
     crate::on_each_backend!(a_password_reset_link_works_once);
     use super::a_password_reset_link_works_once;
 }
 
 crate::on_both_backends! {
+    the_audit_log_keeps_private_channels_private => the_audit_log_keeps_private_channels_private;
+    guests_hear_and_join_only_their_external_channels => guests_hear_and_join_only_their_external_channels;
     a_browsers_push_subscription_ends_with_its_sign_out => a_browsers_push_subscription_ends_with_its_sign_out;
     api_tokens_are_named_listed_and_revocable => api_tokens_are_named_listed_and_revocable;
     signing_out_ends_its_own_token => signing_out_ends_its_own_token;

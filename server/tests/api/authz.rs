@@ -278,6 +278,28 @@ fn rows() -> Vec<Row> {
         }),
         sfn!(Logout, "a fresh session", P(EVERYONE), |cx, cell| (cx.fresh_login(cell.actor).await, vec![])),
         sfn!(Me, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![])),
+        // One's own account: anyone signed in (a newcomer, where it signs people out).
+        sfn!(AccountView, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![])),
+        sfn!(ChangePassword, "a newcomer's own", P(EVERYONE), |cx, _cell| {
+            let args = vec![
+                ("current_password", s("correct horse battery")),
+                ("new_password", s("another long one")),
+            ];
+            (cx.newcomer().await, args)
+        }),
+        sfn!(SignOutEverywhere, "a newcomer's own", P(EVERYONE), |cx, _cell| (cx.newcomer().await, vec![])),
+        sfn!(CreateToken, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![("name", s("matrix bot"))])),
+        sfn!(RevokeToken, "their own fresh token", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let id = cx.fresh_token(&who).await;
+            (who, vec![("id", id)])
+        }),
+        sfn!(RequestPasswordReset, "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![("email", format!("{}@example.com", cx.name(cell.actor)))])
+        }),
+        sfn!(ResetPassword, "a made-up link", P(NOBODY), |cx, cell| {
+            (cx.who(cell), vec![("token", s("pt_made_up")), ("new_password", s("another long one"))])
+        }),
         sfn!(Home, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![])),
         sfn!(CreateWorkspace, "", P(EVERYONE), |cx, cell| {
             (cx.who(cell), vec![("name", s("Elsewhere")), ("description", s("")), ("icon", s(""))])
@@ -290,6 +312,15 @@ fn rows() -> Vec<Row> {
         }),
         sfn!(CreateInvite, "", P(FULL_MEMBERS), |cx, cell| {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone())])
+        }),
+        sfn!(RevokeInvite, "their own fresh invite", P(FULL_MEMBERS), |cx, cell| {
+            let who = cx.who(cell);
+            let code = cx.fresh_invite(&who).await;
+            (who, vec![("code", code)])
+        }),
+        sfn!(RevokeInvite, "the owner's fresh invite", P(STAFF), |cx, cell| {
+            let code = cx.fresh_invite(cx.person(Owner)).await;
+            (cx.who(cell), vec![("code", code)])
         }),
         sfn!(InvitePreview, "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![("code", cx.invite.clone())])),
         sfn!(AcceptInvite, "a fresh person of each kind", P(JOINERS), |cx, cell| {
@@ -460,6 +491,28 @@ fn rows() -> Vec<Row> {
             (cx.fresh_login(cell.actor).await, vec![], None)
         }),
         rest!("get" "/api/auth/me", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("post" "/api/auth/logout_everywhere", "a newcomer's own", P(EVERYONE), |cx, _cell| {
+            (cx.newcomer().await, vec![], Some(json!({})))
+        }),
+        rest!("post" "/api/auth/password", "a newcomer's own", P(EVERYONE), |cx, _cell| {
+            let body = json!({"current_password": "correct horse battery", "new_password": "another long one"});
+            (cx.newcomer().await, vec![], Some(body))
+        }),
+        rest!("post" "/api/auth/password_reset", "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"email": format!("{}@example.com", cx.name(cell.actor))})))
+        }),
+        rest!("post" "/api/auth/password_reset/confirm", "a made-up link", P(NOBODY), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"token": "pt_made_up", "new_password": "another long one"})))
+        }),
+        rest!("get" "/api/auth/tokens", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("post" "/api/auth/tokens", "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"name": "matrix bot", "expires_in_days": 1})))
+        }),
+        rest!("delete" "/api/auth/tokens/{id}", "their own fresh token", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let id = cx.fresh_token(&who).await;
+            (who, vec![("id", id)], None)
+        }),
         rest!("get" "/api/workspaces", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
         rest!("post" "/api/workspaces", "", P(EVERYONE), |cx, cell| {
             (cx.who(cell), vec![], Some(json!({"name": "Elsewhere"})))
@@ -481,6 +534,18 @@ fn rows() -> Vec<Row> {
         rest!("post" "/api/workspaces/{id}/invites", "for a guest", P(FULL_MEMBERS), |cx, cell| {
             let body = json!({"guest": true, "channel_ids": [cx.channel(Kind::External)], "email": "g@example.com"});
             (cx.who(cell), cx.ws_param(), Some(body))
+        }),
+        rest!("get" "/api/workspaces/{id}/invites", "", P(FULL_MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("delete" "/api/invites/{code}", "their own fresh invite", P(FULL_MEMBERS), |cx, cell| {
+            let who = cx.who(cell);
+            let code = cx.fresh_invite(&who).await;
+            (who, vec![("code", code)], None)
+        }),
+        rest!("delete" "/api/invites/{code}", "the owner's fresh invite", P(STAFF), |cx, cell| {
+            let code = cx.fresh_invite(cx.person(Owner)).await;
+            (cx.who(cell), vec![("code", code)], None)
         }),
         rest!("get" "/api/invites/{code}", "", P(EVERYONE), |cx, cell| {
             (cx.who(cell), vec![("code", cx.invite.clone())], None)
@@ -1260,6 +1325,29 @@ impl Ctx {
             req = req.json(&body);
         }
         req.send().await.unwrap()
+    }
+
+    /// Someone who just signed up, for what ends their sessions.
+    async fn newcomer(&self) -> User {
+        self.app.user(&self.unique("newcomer")).await
+    }
+
+    /// A new API token of `who`'s; returns its id.
+    async fn fresh_token(&self, who: &User) -> String {
+        let res = who.post(&self.app, "/api/auth/tokens", json!({"name": "to revoke"})).await;
+        json_of(res, StatusCode::CREATED).await["info"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// A new invite made by `maker`, or by the owner when `maker` may not
+    /// make one; returns its code.
+    async fn fresh_invite(&self, maker: &User) -> String {
+        let path = format!("/api/workspaces/{}/invites", self.ws);
+        let res = maker.post(&self.app, &path, json!({})).await;
+        let res = match res.status() {
+            StatusCode::CREATED => res,
+            _ => self.person(Owner).post(&self.app, &path, json!({})).await,
+        };
+        json_of(res, StatusCode::CREATED).await["code"].as_str().unwrap().to_string()
     }
 
     /// A new person of the kind `a` (the owner stays the owner).

@@ -5,6 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Build artifacts live outside the clone so that fresh clones reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley/target}"
 CARGO_LEPTOS_VERSION=0.3.10
+CARGO_AUDIT_VERSION=0.22.2
 
 say() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*"; }
 
@@ -33,6 +34,25 @@ ensure_rust_tools() {
     say "installing wasm-bindgen-cli $want (takes about 4 minutes once)"
     cargo install wasm-bindgen-cli --version "$want"
   fi
+}
+
+# cargo audit checks Cargo.lock against the RustSec advisory database.
+ensure_cargo_audit() {
+  if [ "$(cargo audit --version 2>/dev/null | awk '{print $2}')" != "$CARGO_AUDIT_VERSION" ]; then
+    say "installing cargo-audit $CARGO_AUDIT_VERSION (takes about 4 minutes once)"
+    cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked
+  fi
+}
+
+# The advisory database: PARLEY_ADVISORY_DB, else the offline copy beside the
+# project (there is no network to fetch it from).
+advisory_db() {
+  local db
+  for db in "${PARLEY_ADVISORY_DB:-}" "$ROOT/../shared/advisory-db" /work/shared/advisory-db; do
+    if [ -n "$db" ] && [ -d "$db/crates" ]; then (cd "$db" && pwd); return 0; fi
+  done
+  echo "No RustSec advisory database found: set PARLEY_ADVISORY_DB to a copy of it." >&2
+  return 1
 }
 
 ensure_npm_packages() {

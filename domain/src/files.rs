@@ -129,6 +129,38 @@ pub struct Upload {
     pub size: u64,
 }
 
+/// Whose call a recording is of, as its files' names in `files/tmp/` carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordingOf {
+    pub workspace: Id,
+    pub channel: Id,
+    pub started_at: i64,
+    pub by: Id,
+}
+
+impl RecordingOf {
+    /// Reads `rec~<workspace>~<channel>~<started_at>~<by>~<file name>.part`.
+    fn parse(name: &str) -> Option<(RecordingOf, String)> {
+        let rest = name.strip_prefix("rec~")?.strip_suffix(".part")?;
+        let mut parts = rest.splitn(5, '~');
+        let mut id = || parts.next()?.parse::<i64>().ok();
+        let (workspace, channel, started_at, by) = (Id(id()?), Id(id()?), id()?, Id(id()?));
+        let file_name = parts.next().filter(|n| !n.is_empty())?.to_string();
+        Some((RecordingOf { workspace, channel, started_at, by }, file_name))
+    }
+}
+
+/// Something a stopped server left behind ([`Files::leftovers`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Leftover {
+    /// Part of an upload that never finished: nobody sent it.
+    Upload(PathBuf),
+    /// One track of a recording the server was making.
+    Recording { of: RecordingOf, file_name: String, path: PathBuf },
+    /// A file moved into place whose message was never stored.
+    Orphan(PathBuf),
+}
+
 /// Where attachments' bytes live.
 #[derive(Debug, Clone)]
 pub struct Files {
@@ -152,6 +184,57 @@ impl Files {
         Ok(dir.join(format!("{}.part", Id::new().0)))
     }
 
+    /// A path in `files/tmp/` for one track of a call recording: its name
+    /// says whose call it was, so a server stopped mid-recording can post it
+    /// at the next start ([`Files::leftovers`]).
+    pub async fn recording_path(&self, of: &RecordingOf, file_name: &str) -> Result<PathBuf> {
+        let dir = self.root.join("tmp");
+        tokio::fs::create_dir_all(&dir).await?;
+        let RecordingOf { workspace, channel, started_at, by } = of;
+        Ok(dir.join(format!("rec~{workspace}~{channel}~{started_at}~{by}~{file_name}.part")))
+    }
+
+    /// What a stopped server left behind: files in `files/tmp/` (uploads cut
+    /// off, and recordings), and files in `files/` that no attachment names.
+    pub async fn leftovers(&self, store: &crate::Store) -> Result<Vec<Leftover>> {
+        let mut found = Vec::new();
+        if let Ok(mut dir) = tokio::fs::read_dir(self.root.join("tmp")).await {
+            while let Some(entry) = dir.next_entry().await? {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                found.push(match RecordingOf::parse(&name) {
+                    Some((of, file_name)) => Leftover::Recording { of, file_name, path },
+                    None => Leftover::Upload(path),
+                });
+            }
+        }
+        let mut stored = Vec::new();
+        if let Ok(mut dir) = tokio::fs::read_dir(&self.root).await {
+            while let Some(entry) = dir.next_entry().await? {
+                if let Ok(id) = entry.file_name().to_string_lossy().parse::<i64>() {
+                    stored.push(Id(id));
+                }
+            }
+        }
+        for chunk in stored.chunks(500) {
+            let known = store.attachments_known(chunk).await?;
+            found.extend(
+                chunk.iter().filter(|id| !known.contains(id)).map(|id| Leftover::Orphan(self.path(*id))),
+            );
+        }
+        Ok(found)
+    }
+
+    /// Keeps a file nobody can be given (a recording whose channel is gone)
+    /// in `files/unclaimed/`; returns where.
+    pub async fn unclaim(&self, path: &Path) -> Result<PathBuf> {
+        let dir = self.root.join("unclaimed");
+        tokio::fs::create_dir_all(&dir).await?;
+        let to = dir.join(path.file_name().unwrap_or_default());
+        tokio::fs::rename(path, &to).await?;
+        Ok(to)
+    }
+
     /// Where attachment `id`'s bytes are.
     pub fn path(&self, id: Id) -> PathBuf {
         self.root.join(id.0.to_string())
@@ -161,6 +244,14 @@ impl Files {
     pub(crate) async fn keep(&self, tmp: &Path, id: Id) -> Result<()> {
         tokio::fs::rename(tmp, self.path(id)).await?;
         Ok(())
+    }
+
+    /// Puts a kept upload back where it was received (its message could not
+    /// be stored): whoever posted it decides what becomes of it.
+    pub(crate) async fn unkeep(&self, id: Id, tmp: &Path) {
+        if let Err(e) = tokio::fs::rename(self.path(id), tmp).await {
+            tracing::warn!(path = %tmp.display(), error = %e, "could not put an upload back");
+        }
     }
 
     /// Deletes attachments' files.
@@ -177,6 +268,23 @@ impl Files {
                 tracing::warn!(path = %p.display(), error = %e, "could not remove a file");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod leftover_tests {
+    use super::*;
+
+    #[test]
+    fn a_recordings_file_name_says_whose_call_it_was() {
+        let of = RecordingOf { workspace: Id(7), channel: Id(8), started_at: 9, by: Id(10) };
+        assert_eq!(
+            RecordingOf::parse("rec~7~8~9~10~ana-audio.ogg.part"),
+            Some((of, "ana-audio.ogg".to_string()))
+        );
+        assert_eq!(RecordingOf::parse("rec~7~8~9~10~.part"), None);
+        assert_eq!(RecordingOf::parse("rec~x~8~9~10~a.ogg.part"), None);
+        assert_eq!(RecordingOf::parse("123.part"), None);
     }
 }
 

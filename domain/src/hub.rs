@@ -21,6 +21,7 @@ mod workspaces;
 
 pub use accounts::Signup;
 pub use channels::NewChannel;
+pub use files::Recovered;
 pub use meetings::NewMeeting;
 pub use messages::Post;
 pub use notifications::{CustomNotification, DeliveryOptions, default_level};

@@ -157,6 +157,10 @@ impl ChannelListing {
     }
 }
 
+/// The account Parley itself posts as (a call's recording): made by a
+/// migration, in no workspace, with no password that could match.
+pub const SYSTEM_USER: Id = Id(1);
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: Id,

@@ -47,7 +47,7 @@ pub struct Joined {
 /// A call being recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recording {
-    /// Who started it; the recording is posted in their name.
+    /// Who started it; the recording is posted by Parley, naming them.
     pub by: UserSummary,
     pub started_at: i64,
 }

@@ -24,3 +24,10 @@ CREATE INDEX password_resets_user ON password_resets (user_id);
 -- written: the entry's details are shown only to who may read that channel.
 ALTER TABLE audit_log ADD COLUMN channel_id BIGINT;
 ALTER TABLE audit_log ADD COLUMN channel_private BIGINT NOT NULL DEFAULT 0;
+
+-- The account Parley itself posts as (a call's recording, whoever started
+-- it): in no workspace, and '!' is no password hash, so it never signs in.
+-- A space is not allowed in usernames people choose.
+INSERT INTO users (id, username, display_name, email, password_hash, created_at)
+VALUES (1, 'parley system', 'Parley', 'system@parley.invalid', '!', 0)
+ON CONFLICT DO NOTHING;

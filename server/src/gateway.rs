@@ -61,5 +61,10 @@ pub async fn upgrade(
     let hub = state.services.hub.clone();
     let shutdown = state.shutdown.clone();
     let sfu = state.sfu.clone();
-    ws.on_upgrade(move |socket| connection::run(socket, hub, sfu, user, shutdown))
+    // Held while the connection lives: shutdown waits until every one is gone.
+    let live = state.live.clone();
+    ws.on_upgrade(move |socket| async move {
+        connection::run(socket, hub, sfu, user, shutdown).await;
+        drop(live);
+    })
 }

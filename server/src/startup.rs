@@ -28,6 +28,10 @@ pub struct AppState {
     pub origin: OriginPolicy,
     /// Flips to `true` when the server begins to stop.
     pub shutdown: watch::Receiver<bool>,
+    /// Each gateway connection holds a clone until it ends; stopping waits
+    /// for all of them (calls end, recordings are posted) before the
+    /// database closes.
+    pub live: tokio::sync::mpsc::Sender<()>,
     /// Calls: signalling and media.
     pub sfu: crate::rtc::sfu::Sfu,
     /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
@@ -70,7 +74,11 @@ pub struct Application {
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
+    connections_ended: tokio::sync::mpsc::Receiver<()>,
 }
+
+/// How long stopping waits for gateway connections to end their calls.
+const CONNECTIONS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
@@ -136,6 +144,12 @@ impl Application {
                 .with_limits(limits),
             public_url: public_url.clone(),
         };
+        // What a stop in the middle of work left behind is finished first.
+        match services.hub.recover_leftovers().await {
+            Ok(r) if r == domain::hub::Recovered::default() => {}
+            Ok(r) => tracing::warn!(?r, "finished what the last run left half-done"),
+            Err(e) => tracing::error!(error = ?e, "could not finish what the last run left half-done"),
+        }
         let queued = services.hub.deliveries_queued();
         let scheduler = Scheduler::new(services.hub.clone());
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
@@ -147,11 +161,13 @@ impl Application {
             .env(leptos::config::Env::PROD)
             .build();
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
         let state = AppState {
             services: services.clone(),
             leptos_options: leptos_options.clone(),
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
+            live,
             sfu: sfu.clone(),
             trust_proxy: config.trust_proxy,
             body_limits: http::guard::BodyLimits { body: config.max_body_bytes, upload: upload_limit },
@@ -206,6 +222,7 @@ impl Application {
             deliverer,
             scheduler,
             sfu,
+            connections_ended,
         })
     }
 
@@ -219,7 +236,18 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let Application { listener, router, store, shutdown, sweeper, deliverer, scheduler, sfu, .. } = self;
+        let Application {
+            listener,
+            router,
+            store,
+            shutdown,
+            sweeper,
+            deliverer,
+            scheduler,
+            sfu,
+            mut connections_ended,
+            ..
+        } = self;
         let workers = [
             tokio::spawn(sweeper.run(shutdown.subscribe())),
             tokio::spawn(deliverer.run(shutdown.subscribe())),
@@ -233,6 +261,12 @@ impl Application {
         };
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
+        // Gateway connections outlive the HTTP server (they were upgraded):
+        // each ends its call (posting a recording it was the last one in)
+        // before the workers stop and the database closes.
+        if tokio::time::timeout(CONNECTIONS_GRACE, connections_ended.recv()).await.is_err() {
+            tracing::warn!("gateway connections did not end within {CONNECTIONS_GRACE:?}; stopping anyway");
+        }
         for worker in workers {
             let _ = worker.await;
         }

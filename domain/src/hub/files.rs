@@ -6,7 +6,92 @@ use crate::model::Attachment;
 use crate::permissions;
 use std::path::PathBuf;
 
+/// What [`Hub::recover_leftovers`] found and did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Parts of uploads cut off by the stop, removed.
+    pub uploads_removed: usize,
+    /// Files moved into place whose message was never stored, removed.
+    pub orphans_removed: usize,
+    /// Recordings posted in their channels.
+    pub recordings_posted: usize,
+    /// Files of recordings whose channel is gone, kept in `files/unclaimed/`
+    /// and reported in their workspace's audit log.
+    pub recordings_unclaimed: usize,
+}
+
 impl Hub {
+    /// Run at start-up, before anything else touches the files: what the
+    /// last run of the server left half-done is finished. Uploads cut off
+    /// and files without a message are removed; recordings that were running
+    /// are posted in their channels (cut short); a recording whose channel is
+    /// gone is kept aside and reported to its workspace's admins.
+    pub async fn recover_leftovers(&self) -> Result<Recovered> {
+        use crate::files::{Leftover, RecordingOf, Upload};
+        let mut done = Recovered::default();
+        let mut recordings: std::collections::HashMap<RecordingOf, Vec<Upload>> = Default::default();
+        for leftover in self.files.leftovers(&self.store).await? {
+            match leftover {
+                Leftover::Upload(path) => {
+                    self.files.remove(vec![path]).await;
+                    done.uploads_removed += 1;
+                }
+                Leftover::Orphan(path) => {
+                    self.files.remove(vec![path]).await;
+                    done.orphans_removed += 1;
+                }
+                Leftover::Recording { of, file_name, path } => {
+                    let size = tokio::fs::metadata(&path).await.map(|m| m.len()).unwrap_or(0);
+                    recordings.entry(of).or_default().push(Upload { tmp: path, file_name, size });
+                }
+            }
+        }
+        for (of, mut files) in recordings {
+            files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+            let by = match self.store.user(of.by).await? {
+                Some(u) => crate::model::UserSummary::from(&u),
+                None => crate::model::UserSummary {
+                    id: of.by,
+                    username: "someone".into(),
+                    display_name: "someone".into(),
+                },
+            };
+            let recording = crate::voice::Recording { by, started_at: of.started_at };
+            match self.store.channel(of.channel).await? {
+                Some(ch) => {
+                    self.post_recording(&ch, &recording, files, true).await?;
+                    done.recordings_posted += 1;
+                }
+                None => {
+                    let mut kept = Vec::new();
+                    for f in &files {
+                        kept.push(self.files.unclaim(&f.tmp).await?.display().to_string());
+                    }
+                    tracing::error!(files = ?kept, "a call recording's channel is gone; its files are kept");
+                    if self.store.workspace(of.workspace).await?.is_some() {
+                        let summary = format!(
+                            "A recording started by {} was cut short and its channel is gone; its {} file(s) are kept on the server: {}",
+                            recording.by.display_name,
+                            kept.len(),
+                            kept.join(", ")
+                        );
+                        self.audit(
+                            of.workspace,
+                            crate::model::SYSTEM_USER,
+                            "recording.unclaimed",
+                            Some(of.by),
+                            None,
+                            summary,
+                        )
+                        .await?;
+                    }
+                    done.recordings_unclaimed += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+
     /// Checks, before an upload is received, that `actor` may post in
     /// `channel` (or reply there), so that nobody streams files in vain.
     /// Whether `actor` may send files to `channel` now: their permission,

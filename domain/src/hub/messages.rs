@@ -5,7 +5,7 @@ use crate::files::{MAX_FILES_PER_MESSAGE, Upload};
 use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
 use crate::limits::Bucket;
-use crate::model::{Attachment, Message, MessagePage, SearchHit, UserSummary};
+use crate::model::{Attachment, Channel, Message, MessagePage, SYSTEM_USER, SearchHit, UserSummary};
 use crate::permissions;
 use crate::permissions::ChannelFacts;
 use crate::store::Mentioned;
@@ -24,9 +24,6 @@ pub struct Post<'a> {
     pub thread: Option<Id>,
     /// Received uploads (see [`crate::files`]); removed if the post fails.
     pub files: Vec<Upload>,
-    /// The files are a call recording the server made: the upload policy
-    /// (types, size) is for what people send, not for these.
-    pub recorded: bool,
 }
 
 impl Hub {
@@ -45,24 +42,13 @@ impl Hub {
     /// only once committed; the same `nonce` from the same author returns
     /// the first message again, with `false`: nothing new was created or
     /// published. Uploads not kept are deleted whatever happens.
-    /// (A recording's files stay where they are when posting fails.)
     pub async fn post(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
         let tmp: Vec<_> = post.files.iter().map(|f| f.tmp.clone()).collect();
-        let recorded = post.recorded;
-        // Parley's own posts (recordings) are not limited.
-        let result = match recorded {
-            true => Ok(()),
-            false => self.limits.check(Bucket::Post, &format!("{actor}:{channel}")),
-        };
-        let result = match result {
+        let result = match self.limits.check(Bucket::Post, &format!("{actor}:{channel}")) {
             Ok(()) => self.post_inner(actor, channel, post).await,
             Err(e) => Err(e),
         };
-        if let (true, Err(e)) = (recorded, &result) {
-            tracing::error!(error = %e, files = ?tmp, "a call recording could not be posted; its files are kept");
-        } else {
-            self.files.remove(tmp).await;
-        }
+        self.files.remove(tmp).await;
         result
     }
 
@@ -98,35 +84,15 @@ impl Hub {
         msg.nonce = nonce.map(|n| n.into_inner());
         for f in &post.files {
             let policy = self.files.policy();
-            if !post.recorded {
-                policy.check_name(&f.file_name)?;
-                if f.size > policy.max_bytes {
-                    return Err(policy.too_large(&f.file_name));
-                }
+            policy.check_name(&f.file_name)?;
+            if f.size > policy.max_bytes {
+                return Err(policy.too_large(&f.file_name));
             }
-            msg.attachments.push(Attachment {
-                id: Id::new(),
-                message_id: msg.id,
-                file_name: f.file_name.clone(),
-                content_type: crate::files::content_type_for(&f.file_name).to_string(),
-                size: f.size as i64,
-                created_at: msg.created_at,
-            });
         }
-        for (f, a) in post.files.iter().zip(&msg.attachments) {
-            self.files.keep(&f.tmp, a.id).await?;
-        }
+        attach(&mut msg, &post.files);
         let mut mentioned = self.mentioned(&msg.body).await?;
         mentioned.all &= permissions::mention_everyone(facts);
-        let (mut stored, created) = match self.store.insert_message(&msg, &mentioned).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.files
-                    .remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>())
-                    .await;
-                return Err(e);
-            }
-        };
+        let (mut stored, created) = self.store_with_files(&msg, &post.files, &mentioned).await?;
         self.paint(ch.workspace_id, vec![&mut stored]).await?;
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
@@ -138,6 +104,44 @@ impl Hub {
             self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
         }
         Ok((stored, created))
+    }
+
+    /// Moves a message's files into place as its attachments and stores it;
+    /// if storing fails, the files go back where they were received (an
+    /// upload is then deleted by [`Hub::post`]; a recording's files stay for
+    /// the next start to post).
+    async fn store_with_files(
+        &self,
+        msg: &Message,
+        files: &[Upload],
+        mentioned: &Mentioned,
+    ) -> Result<(Message, bool)> {
+        for (f, a) in files.iter().zip(&msg.attachments) {
+            self.files.keep(&f.tmp, a.id).await?;
+        }
+        match self.store.insert_message(msg, mentioned).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                for (f, a) in files.iter().zip(&msg.attachments) {
+                    self.files.unkeep(a.id, &f.tmp).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Posts a notice from Parley itself in `ch` (a call's recording): no
+    /// person's permission is needed, and archived channels take it too, so
+    /// what Parley made is never lost because of who started it or what
+    /// became of the channel. It notifies no one.
+    pub async fn post_notice(&self, ch: &Channel, body: &str, files: Vec<Upload>) -> Result<Message> {
+        let parley = self.store.user(SYSTEM_USER).await?.ok_or(Error::NotFound(Thing::User))?;
+        let mut msg =
+            Message::new(ch.id, UserSummary::from(&parley), MessageBody::parse(body)?.into_inner(), None);
+        attach(&mut msg, &files);
+        let (stored, _) = self.store_with_files(&msg, &files, &Mentioned::default()).await?;
+        self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
+        Ok(stored)
     }
 
     /// The people a body mentions by name (those with accounts), and whether
@@ -301,5 +305,20 @@ impl Hub {
             EventKind::Typing { channel_id: ch.id, user: UserSummary::from(&user) },
         );
         Ok(())
+    }
+}
+
+/// Gives `msg` an attachment for each of `files` (their bytes are moved into
+/// place when the message is stored).
+fn attach(msg: &mut Message, files: &[Upload]) {
+    for f in files {
+        msg.attachments.push(Attachment {
+            id: Id::new(),
+            message_id: msg.id,
+            file_name: f.file_name.clone(),
+            content_type: crate::files::content_type_for(&f.file_name).to_string(),
+            size: f.size as i64,
+            created_at: msg.created_at,
+        });
     }
 }

@@ -220,25 +220,28 @@ impl Hub {
         Some(recording)
     }
 
-    /// Posts a finished recording's files in its call's channel, in the name
-    /// of who started it.
+    /// Posts a finished recording's files in its call's channel, as a notice
+    /// from Parley naming who started it (so it is posted even when they were
+    /// removed since, or the channel archived). `cut_short`: the server
+    /// stopped while it ran, and posts what it has at the next start.
     pub async fn post_recording(
         &self,
         ch: &Channel,
         recording: &Recording,
         files: Vec<crate::files::Upload>,
+        cut_short: bool,
     ) -> Result<crate::model::Message> {
-        let minutes = (crate::now_ms() - recording.started_at) / 60_000;
-        let length = match minutes {
-            0 => "under a minute".to_string(),
-            1 => "1 minute".to_string(),
-            n => format!("{n} minutes"),
+        let how = match (cut_short, (crate::now_ms() - recording.started_at) / 60_000) {
+            (true, _) => "cut short when the server stopped".to_string(),
+            (false, 0) => "under a minute".to_string(),
+            (false, 1) => "1 minute".to_string(),
+            (false, n) => format!("{n} minutes"),
         };
-        let body =
-            format!("Recording of the call in 🔊 {} ({length}): one file per person and track.", ch.name);
-        let post = super::messages::Post { body: &body, recorded: true, files, ..Default::default() };
-        let (message, _) = self.post(recording.by.id, ch.id, post).await?;
-        Ok(message)
+        let body = format!(
+            "Recording of the call in 🔊 {}, started by {} ({how}): one file per person and track.",
+            ch.name, recording.by.display_name,
+        );
+        self.post_notice(ch, &body, files).await
     }
 
     /// The channel of the call `session` is in, which must be `actor`'s.

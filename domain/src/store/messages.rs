@@ -73,6 +73,17 @@ fn bind_ids<'q>(sql: &'q str, ids: &[i64]) -> sqlx::query::Query<'q, sqlx::Any, 
 }
 
 impl Store {
+    /// Which of `ids` are attachments of a stored message.
+    pub async fn attachments_known(&self, ids: &[Id]) -> Result<Vec<Id>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT id FROM attachments WHERE id IN ({})", placeholders(ids.len()));
+        let known: Vec<i64> =
+            ids.iter().fold(sqlx::query_scalar(&sql), |q, id| q.bind(id.0)).fetch_all(&self.pool).await?;
+        Ok(known.into_iter().map(Id).collect())
+    }
+
     /// Inserts a message with its mentions and attachments. A reply makes
     /// its author follow the thread (having read it up to their reply), and
     /// the thread's first author follow it too. Posting marks the channel read

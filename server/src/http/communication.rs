@@ -412,7 +412,7 @@ pub async fn send_message(
     };
     let Received { body, nonce, return_to, files, .. } = received;
     let nonce = nonce.as_deref().filter(|n| !n.is_empty());
-    let post = Post { body: &body, nonce, thread, files, ..Default::default() };
+    let post = Post { body: &body, nonce, thread, files };
     let (msg, created) = hub.post(user.id, channel, post).await?;
     if wants_html && let Some(to) = return_to.filter(|t| t.starts_with('/') && !t.starts_with("//")) {
         return Ok(Redirect::to(&to).into_response());

@@ -59,6 +59,9 @@ type Sink = Arc<std::sync::Mutex<Option<Box<dyn Writer + Send>>>>;
 
 /// A call being recorded: the files written so far (path, name to post).
 struct Recorder {
+    /// Whose call it records: its files' names in `files/tmp/` carry it, so
+    /// a server stopped mid-recording posts them at the next start.
+    of: domain::files::RecordingOf,
     files: Vec<(PathBuf, String)>,
 }
 
@@ -206,11 +209,17 @@ impl Sfu {
     /// Starts recording the call `session` is in: from now on each published
     /// track is written to a file of its own (Opus in Ogg, VP8 in IVF).
     pub async fn start_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
-        let (ch, _) = self.hub.start_recording(user, session).await?;
+        let (ch, recording) = self.hub.start_recording(user, session).await?;
         let people = self.hub.in_call(ch.id);
         let mut rooms = self.rooms.lock().await;
         let Some(room) = rooms.get_mut(&ch.id) else { return Ok(()) };
-        let mut recorder = Recorder { files: Vec::new() };
+        let of = domain::files::RecordingOf {
+            workspace: ch.workspace_id,
+            channel: ch.id,
+            started_at: recording.started_at,
+            by: recording.by.id,
+        };
+        let mut recorder = Recorder { of, files: Vec::new() };
         for t in room.tracks.values() {
             self.record(&mut recorder, t, &people).await;
         }
@@ -249,7 +258,8 @@ impl Sfu {
             name = format!("{who}-{}-{n}.{extension}", t.role);
         }
         let opened = async {
-            let path = self.hub.files().temp_path().await.map_err(|e| e.to_string())?;
+            let path =
+                self.hub.files().recording_path(&recorder.of, &name).await.map_err(|e| e.to_string())?;
             let file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|e| e.to_string())?);
             let writer: Box<dyn Writer + Send> = if extension == "ogg" {
                 Box::new(OggWriter::new(file, 48_000, 2).map_err(|e| e.to_string())?)
@@ -298,7 +308,9 @@ impl Sfu {
         if uploads.is_empty() {
             return;
         }
-        if let Err(e) = self.hub.post_recording(ch, recording, uploads).await {
+        if let Err(e) = self.hub.post_recording(ch, recording, uploads, false).await {
+            // Its files stay in files/tmp/, named for their call: the next
+            // start posts them.
             tracing::error!(error = ?e, channel = %ch.id, "could not post a call recording");
         }
     }
@@ -339,7 +351,10 @@ impl Sfu {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 },
-                _ = shutdown.changed() => break,
+                _ = shutdown.changed() => {
+                    self.finish_recordings().await;
+                    break;
+                }
             };
             let channels = match channel {
                 Some(c) => vec![c],
@@ -347,6 +362,21 @@ impl Sfu {
             };
             for channel in channels {
                 self.follow(channel).await;
+            }
+        }
+    }
+
+    /// The server is stopping: every running recording ends and is posted.
+    async fn finish_recordings(&self) {
+        let finished: Vec<(Id, Vec<(PathBuf, String)>)> = {
+            let mut rooms = self.rooms.lock().await;
+            rooms.iter_mut().filter_map(|(id, room)| close_recorder(room).map(|files| (*id, files))).collect()
+        };
+        for (channel, files) in finished {
+            if let Ok(Some(ch)) = self.hub.store().channel(channel).await
+                && let Some(recording) = self.hub.end_recording(&ch)
+            {
+                self.post_recording(&ch, &recording, files).await;
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::gateway::{Ws, connect_as, next_event, next_of};
 use crate::helpers::{TestApp, User, join, json_of, workspace};
+use app::wire::MessageDto;
 use bench::call_peer::{Peer, until};
 use futures::SinkExt;
 use reqwest::StatusCode;
@@ -271,41 +272,198 @@ async fn a_recording_is_posted_as_files(app: TestApp) -> TestApp {
     until(|| heard.video(), video_then + 60, "two seconds of video").await;
     host.commands.send(json!({"type": "VOICE_RECORD", "recording": false})).unwrap();
 
-    // The files arrive in the channel as one message from Ana, one file per track.
-    let posted = loop {
-        let e = host.next("MESSAGE_CREATE").await;
-        if e["message"]["channel_id"] == lounge.as_str() {
-            break e["message"].clone();
-        }
-    };
-    assert_eq!(posted["author"]["id"], ana.id.as_str());
-    let mut names: Vec<String> = posted["attachments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["file_name"].as_str().unwrap().to_string())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["bob-audio.ogg", "bob-camera.ivf"]);
-
-    // Each downloads, and ffprobe reads a duration from it.
-    let dir = std::env::temp_dir().join(format!("parley-recording-{}", lounge));
-    std::fs::create_dir_all(&dir).unwrap();
-    for a in posted["attachments"].as_array().unwrap() {
-        let response = ana.get(&app, a["url"].as_str().unwrap()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let path = dir.join(a["file_name"].as_str().unwrap());
-        std::fs::write(&path, response.bytes().await.unwrap()).unwrap();
-        let seconds = ffprobe_duration(&path);
-        assert!(seconds > 0.5, "{path:?} lasts {seconds} s");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    // The files arrive in the channel as one notice from Parley naming Ana,
+    // one file per track, each a media file ffprobe reads.
+    let posted = posted_in(&mut host, &lounge).await;
+    assert_recording(&app, &ana, &posted, "ana D").await;
     let _ = speaker.pc.close().await;
     let _ = host.pc.close().await;
     app
 }
 
+/// The next message posted in `channel`, as `peer`'s gateway tells it.
+async fn posted_in(peer: &mut Peer, channel: &str) -> MessageDto {
+    loop {
+        let e = peer.next("MESSAGE_CREATE").await;
+        if e["message"]["channel_id"] == channel {
+            return serde_json::from_value(e["message"].clone()).unwrap();
+        }
+    }
+}
+
+/// `posted` is Parley's notice of Bob's recorded audio and camera, started by
+/// `by`: each file downloads (as `reader`) and ffprobe reads a duration from it.
+async fn assert_recording(app: &TestApp, reader: &User, posted: &MessageDto, by: &str) {
+    assert_eq!(posted.author.display_name, "Parley", "{posted:?}");
+    assert!(posted.body.contains(&format!("started by {by}")), "{}", posted.body);
+    let mut names: Vec<&str> = posted.attachments.iter().map(|a| a.file_name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["bob-audio.ogg", "bob-camera.ivf"]);
+    let dir = std::env::temp_dir().join(format!("parley-recording-{}", posted.id));
+    std::fs::create_dir_all(&dir).unwrap();
+    for a in &posted.attachments {
+        let response = reader.get(app, &a.url).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let path = dir.join(&a.file_name);
+        std::fs::write(&path, response.bytes().await.unwrap()).unwrap();
+        let seconds = ffprobe_duration(&path);
+        assert!(seconds > 0.5, "{path:?} lasts {seconds} s");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts a recording through `commands` (the recorder's connection) and
+/// waits until `watcher` hears that `recorder` records; then lets two
+/// seconds of Bob's media go by.
+async fn record_for_two_seconds(
+    commands: &tokio::sync::mpsc::UnboundedSender<Value>,
+    watcher: &mut Peer,
+    recorder: &User,
+) {
+    commands.send(json!({"type": "VOICE_RECORD", "recording": true})).unwrap();
+    loop {
+        let s = watcher.next("VOICE_STATE").await;
+        if s["recording"]["id"] == recorder.id.as_str() {
+            break;
+        }
+    }
+    let heard = watcher.received.clone();
+    let (audio_then, video_then) = (heard.audio(), heard.video());
+    until(|| heard.audio(), audio_then + 100, "two seconds of audio").await;
+    until(|| heard.video(), video_then + 60, "two seconds of video").await;
+}
+
+/// Bob, a moderator, records; he is kicked, and then the channel is
+/// archived (as ending a meeting does), which ends the call: the recording
+/// is still posted, by Parley, in the archived channel.
+async fn a_recording_outlives_its_recorder_and_its_channel(app: TestApp) -> TestApp {
+    let TwoInACall { ana, bob, lounge, mut listener, speaker } = two_in_a_call(&app).await;
+    let ws = json_of(ana.get(&app, &format!("/api/communication/channels/{lounge}/")).await, StatusCode::OK)
+        .await["workspace_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let roles =
+        json_of(ana.get(&app, &format!("/api/communication/workspaces/{ws}/roles/")).await, StatusCode::OK)
+            .await;
+    let moderator =
+        roles.as_array().unwrap().iter().find(|r| r["builtin"] == "moderator").unwrap()["id"].clone();
+    let give = format!(
+        "/api/communication/workspaces/{ws}/members/{}/roles/{}/",
+        bob.id,
+        moderator.as_str().unwrap()
+    );
+    assert!(ana.put(&app, &give, json!({})).await.status().is_success());
+
+    record_for_two_seconds(&speaker.commands, &mut listener, &bob).await;
+    let kick = format!("/api/communication/workspaces/{ws}/members/{}/kick/", bob.id);
+    assert_eq!(ana.post(&app, &kick, json!({})).await.status(), StatusCode::NO_CONTENT);
+    let archive =
+        ana.put(&app, &format!("/api/communication/channels/{lounge}/"), json!({"archived": true})).await;
+    assert_eq!(archive.status(), StatusCode::OK);
+
+    let posted = posted_in(&mut listener, &lounge).await;
+    assert_recording(&app, &ana, &posted, "bob D").await;
+    let _ = speaker.pc.close().await;
+    let _ = listener.pc.close().await;
+    app
+}
+
+/// The server is stopped (as SIGTERM does) while a call is recorded: the
+/// recording is finished and posted before it exits.
+async fn stopping_the_server_posts_the_running_recording(mut app: TestApp) -> TestApp {
+    let TwoInACall { ana, lounge, mut listener, speaker, .. } = two_in_a_call(&app).await;
+    let commands = listener.commands.clone();
+    record_for_two_seconds(&commands, &mut listener, &ana).await;
+    let started = std::time::Instant::now();
+    app.restart().await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "stopped in {:?}", started.elapsed());
+    let page = json_of(
+        ana.get(&app, &format!("/api/communication/messages/?channel_id={lounge}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let page: app::wire::MessagePageDto = serde_json::from_value(page).unwrap();
+    let posted = page.messages.first().expect("the recording was posted");
+    assert_recording(&app, &ana, posted, "ana D").await;
+    let _ = (speaker.pc.close().await, listener.pc.close().await);
+    app
+}
+
+/// A server killed mid-recording (and mid-upload) leaves files behind; the
+/// next start posts the recording in its channel, keeps aside and reports
+/// one whose channel is gone, and removes uploads cut off and files no
+/// message names.
+async fn what_a_crash_left_behind_is_finished_at_the_next_start(mut app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let lounge = voice_channel(&app, &ana, &ws, 0).await;
+    let gone = json_of(
+        ana.post(
+            &app,
+            "/api/communication/channels/",
+            json!({"workspace_id": ws, "name": "gone", "channel_type": "voice"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        ana.delete(&app, &format!("/api/communication/channels/{gone}/")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let files = app.data.0.join("files");
+    let tmp = files.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let started = domain::now_ms() - 60_000;
+    let track = b"OggS recorded audio until the crash".to_vec();
+    std::fs::write(tmp.join(format!("rec~{ws}~{lounge}~{started}~{}~ana-audio.ogg.part", ana.id)), &track)
+        .unwrap();
+    std::fs::write(tmp.join(format!("rec~{ws}~{gone}~{started}~{}~ana-audio.ogg.part", ana.id)), &track)
+        .unwrap();
+    std::fs::write(tmp.join("4242.part"), b"half an upload").unwrap();
+    std::fs::write(files.join("777"), b"a file no message names").unwrap();
+
+    app.restart().await;
+
+    let page = json_of(
+        ana.get(&app, &format!("/api/communication/messages/?channel_id={lounge}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let page: app::wire::MessagePageDto = serde_json::from_value(page).unwrap();
+    let posted = page.messages.first().expect("the recording was posted");
+    assert_eq!(posted.author.display_name, "Parley");
+    assert!(posted.body.contains("started by ana D (cut short when the server stopped)"), "{}", posted.body);
+    assert_eq!(posted.attachments.len(), 1);
+    let download = ana.get(&app, &posted.attachments[0].url).await;
+    assert_eq!(download.bytes().await.unwrap().to_vec(), track);
+
+    let unclaimed: Vec<_> =
+        std::fs::read_dir(files.join("unclaimed")).unwrap().map(|f| f.unwrap().path()).collect();
+    assert_eq!(unclaimed.len(), 1, "the recording of the deleted channel is kept aside");
+    let audit = json_of(
+        ana.get(&app, &format!("/api/communication/workspaces/{ws}/audit_log/?action=recording")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let audit: Vec<app::wire::AuditEntryDto> = serde_json::from_value(audit).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert!(audit[0].summary.contains("kept on the server"), "{}", audit[0].summary);
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|f| f.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "nothing is left in files/tmp: {left:?}");
+    assert!(!files.join("777").exists(), "a file no message names is removed");
+    app
+}
+
 crate::on_both_backends! {
+    what_a_crash_left_behind_is_finished_at_the_next_start => what_a_crash_left_behind_is_finished_at_the_next_start;
+    a_recording_outlives_its_recorder_and_its_channel => a_recording_outlives_its_recorder_and_its_channel;
+    stopping_the_server_posts_the_running_recording => stopping_the_server_posts_the_running_recording;
     call_rooms => call_rooms;
     media_flows_through_the_sfu => media_flows_through_the_sfu;
     a_recording_is_posted_as_files => a_recording_is_posted_as_files;

@@ -77,6 +77,8 @@ struct Peer {
     audible: Arc<AtomicBool>,
     /// The transceiver its camera arrives on (other incoming video is a screen).
     camera: Weak<RTCRtpTransceiver>,
+    /// Whether it shares its screen (one share per person at a time).
+    sharing: bool,
 }
 
 #[derive(Default)]
@@ -152,6 +154,7 @@ impl Sfu {
             offer_again: false,
             audible,
             camera,
+            sharing: false,
         };
         for (id, t) in &room.tracks {
             if let Some(sender) = forward_to(&peer.pc, t).await {
@@ -182,6 +185,13 @@ impl Sfu {
     pub async fn add_screen(&self, session: u64) -> Result<(), ApiError> {
         let mut rooms = self.rooms.lock().await;
         let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        if peer.sharing {
+            return Err(ApiError::from(domain::Error::invalid(
+                "sharing",
+                "You are sharing your screen already. Stop sharing it before sharing another.",
+            )));
+        }
+        peer.sharing = true;
         let init =
             RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, send_encodings: vec![] };
         peer.pc.add_transceiver_from_kind(RTPCodecType::Video, Some(init)).await.map_err(internal)?;
@@ -194,6 +204,7 @@ impl Sfu {
     pub async fn stop_screen(&self, session: u64) -> Result<(), ApiError> {
         let mut rooms = self.rooms.lock().await;
         let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        peer.sharing = false;
         let camera = peer.camera.upgrade();
         for t in peer.pc.get_transceivers().await {
             let receiving = t.direction() == RTCRtpTransceiverDirection::Recvonly;

@@ -189,7 +189,7 @@ async fn two_in_a_call(app: &TestApp) -> TwoInACall {
 }
 
 async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
-    let TwoInACall { ana, bob, lounge, mut listener, speaker } = two_in_a_call(&app).await;
+    let TwoInACall { ana, bob, lounge, mut listener, mut speaker } = two_in_a_call(&app).await;
     let heard = listener.received.clone();
     until(|| heard.audio(), 25, "audio from Bob").await;
 
@@ -221,6 +221,13 @@ async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
     speaker.share_screen().await;
     until(|| heard.video_tracks(), 2, "a second video track (the screen)").await;
     assert_eq!(heard.screens(), 1, "the server marks the screen's stream as one");
+    // One share at a time: a second is refused.
+    speaker.commands.send(json!({"type": "VOICE_SCREEN", "sharing": true})).unwrap();
+    let refused = speaker.next("COMMAND_ERROR").await;
+    assert!(
+        refused["error"]["message"].as_str().unwrap().contains("sharing your screen already"),
+        "{refused}"
+    );
     let video_then = heard.video();
     until(|| heard.video(), video_then + 90, "camera and screen video").await;
 

@@ -87,6 +87,66 @@ struct Room {
     /// Published tracks by track id.
     tracks: HashMap<String, Published>,
     recorder: Option<Recorder>,
+    /// Its last peer left and it was taken out of [`Rooms`]: whoever still
+    /// holds it looks again.
+    closed: bool,
+}
+
+/// The calls, by channel. Each call has a lock of its own, held while its
+/// peers are awaited; the map's lock is never held across an await, so one
+/// slow peer holds up only its own call.
+#[derive(Default)]
+struct Rooms {
+    by_channel: std::sync::Mutex<HashMap<Id, Arc<Mutex<Room>>>>,
+    /// The call each connection is in.
+    by_session: std::sync::Mutex<HashMap<u64, Id>>,
+}
+
+impl Rooms {
+    fn get(&self, channel: Id) -> Option<Arc<Mutex<Room>>> {
+        self.by_channel.lock().expect("rooms lock").get(&channel).cloned()
+    }
+
+    /// `channel`'s call, locked; a new one if it has none (or its last one
+    /// just closed).
+    async fn open(&self, channel: Id) -> tokio::sync::OwnedMutexGuard<Room> {
+        loop {
+            let room = self.by_channel.lock().expect("rooms lock").entry(channel).or_default().clone();
+            let guard = room.lock_owned().await;
+            if !guard.closed {
+                return guard;
+            }
+        }
+    }
+
+    /// The call connection `session` is in, locked.
+    async fn of_session(&self, session: u64) -> Option<tokio::sync::OwnedMutexGuard<Room>> {
+        let channel = *self.by_session.lock().expect("rooms lock").get(&session)?;
+        let guard = self.get(channel)?.lock_owned().await;
+        (guard.peers.contains_key(&session)).then_some(guard)
+    }
+
+    fn channel_of(&self, session: u64) -> Option<Id> {
+        self.by_session.lock().expect("rooms lock").get(&session).copied()
+    }
+
+    fn placed(&self, session: u64, channel: Id) {
+        self.by_session.lock().expect("rooms lock").insert(session, channel);
+    }
+
+    fn left(&self, session: u64) {
+        self.by_session.lock().expect("rooms lock").remove(&session);
+    }
+
+    /// Takes `room` (locked, now empty) out of the map.
+    fn close(&self, channel: Id, room: &mut Room) {
+        room.closed = true;
+        self.by_channel.lock().expect("rooms lock").remove(&channel);
+    }
+
+    fn channels(&self) -> Vec<Id> {
+        self.by_channel.lock().expect("rooms lock").keys().copied().collect()
+    }
 }
 
 #[derive(Clone)]
@@ -95,7 +155,7 @@ pub struct Sfu {
     hub: Hub,
     config: Arc<RtcConfig>,
     /// Calls by channel.
-    rooms: Arc<Mutex<HashMap<Id, Room>>>,
+    rooms: Arc<Rooms>,
 }
 
 impl Sfu {
@@ -144,8 +204,7 @@ impl Sfu {
             can_speak: me.can_speak,
             ice_servers: self.config.ice_servers_for(user),
         });
-        let mut rooms = self.rooms.lock().await;
-        let room = rooms.entry(ch.id).or_default();
+        let mut room = self.rooms.open(ch.id).await;
         let mut peer = Peer {
             pc,
             out,
@@ -163,13 +222,14 @@ impl Sfu {
         }
         offer(&mut peer).await;
         room.peers.insert(session, peer);
+        self.rooms.placed(session, ch.id);
         Ok(())
     }
 
     /// Applies the answer of `session` to the server's offer.
     pub async fn answer(&self, session: u64, sdp: String) -> Result<(), ApiError> {
-        let mut rooms = self.rooms.lock().await;
-        let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        let mut room = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
+        let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         let answer =
             RTCSessionDescription::answer(sdp).map_err(|e| ApiError::invalid("sdp", e.to_string()))?;
         peer.pc.set_remote_description(answer).await.map_err(|e| ApiError::invalid("sdp", e.to_string()))?;
@@ -183,8 +243,8 @@ impl Sfu {
     /// Makes room for one more video track from `session` (a screen share)
     /// and offers it.
     pub async fn add_screen(&self, session: u64) -> Result<(), ApiError> {
-        let mut rooms = self.rooms.lock().await;
-        let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        let mut room = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
+        let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         if peer.sharing {
             return Err(ApiError::from(domain::Error::invalid(
                 "sharing",
@@ -202,8 +262,8 @@ impl Sfu {
     /// Ends `session`'s screen share: the server stops receiving it, so it
     /// leaves everyone else's connection, and the sharer's offer shows it inactive.
     pub async fn stop_screen(&self, session: u64) -> Result<(), ApiError> {
-        let mut rooms = self.rooms.lock().await;
-        let peer = rooms.values_mut().find_map(|r| r.peers.get_mut(&session)).ok_or_else(not_in_call)?;
+        let mut room = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
+        let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         peer.sharing = false;
         let camera = peer.camera.upgrade();
         for t in peer.pc.get_transceivers().await {
@@ -222,8 +282,8 @@ impl Sfu {
     pub async fn start_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
         let (ch, recording) = self.hub.start_recording(user, session).await?;
         let people = self.hub.in_call(ch.id);
-        let mut rooms = self.rooms.lock().await;
-        let Some(room) = rooms.get_mut(&ch.id) else { return Ok(()) };
+        let Some(room) = self.rooms.get(ch.id) else { return Ok(()) };
+        let mut room = room.lock().await;
         let of = domain::files::RecordingOf {
             workspace: ch.workspace_id,
             channel: ch.id,
@@ -241,9 +301,9 @@ impl Sfu {
     /// Stops recording the call `session` is in and posts the files in its channel.
     pub async fn stop_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
         let (ch, recording) = self.hub.stop_recording(user, session).await?;
-        let files = {
-            let mut rooms = self.rooms.lock().await;
-            rooms.get_mut(&ch.id).and_then(close_recorder).unwrap_or_default()
+        let files = match self.rooms.get(ch.id) {
+            Some(room) => close_recorder(&mut *room.lock().await).unwrap_or_default(),
+            None => Vec::new(),
         };
         self.post_recording(&ch, &recording, files).await;
         Ok(())
@@ -329,8 +389,8 @@ impl Sfu {
     /// Adds one of the client's ICE candidates.
     pub async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
         let pc = {
-            let rooms = self.rooms.lock().await;
-            rooms.values().find_map(|r| r.peers.get(&session)).map(|p| p.pc.clone())
+            let room = self.rooms.of_session(session).await;
+            room.and_then(|r| r.peers.get(&session).map(|p| p.pc.clone()))
         };
         let pc = pc.ok_or_else(not_in_call)?;
         pc.add_ice_candidate(candidate).await.map_err(|e| ApiError::invalid("candidate", e.to_string()))
@@ -369,7 +429,7 @@ impl Sfu {
             };
             let channels = match channel {
                 Some(c) => vec![c],
-                None => self.rooms.lock().await.keys().copied().collect(),
+                None => self.rooms.channels(),
             };
             for channel in channels {
                 self.follow(channel).await;
@@ -379,10 +439,14 @@ impl Sfu {
 
     /// The server is stopping: every running recording ends and is posted.
     async fn finish_recordings(&self) {
-        let finished: Vec<(Id, Vec<(PathBuf, String)>)> = {
-            let mut rooms = self.rooms.lock().await;
-            rooms.iter_mut().filter_map(|(id, room)| close_recorder(room).map(|files| (*id, files))).collect()
-        };
+        let mut finished: Vec<(Id, Vec<(PathBuf, String)>)> = Vec::new();
+        for channel in self.rooms.channels() {
+            if let Some(room) = self.rooms.get(channel)
+                && let Some(files) = close_recorder(&mut *room.lock().await)
+            {
+                finished.push((channel, files));
+            }
+        }
         for (channel, files) in finished {
             if let Ok(Some(ch)) = self.hub.store().channel(channel).await
                 && let Some(recording) = self.hub.end_recording(&ch)
@@ -395,8 +459,8 @@ impl Sfu {
     async fn follow(&self, channel: Id) {
         let people = self.hub.in_call(channel);
         let gone: Vec<u64> = {
-            let rooms = self.rooms.lock().await;
-            let Some(room) = rooms.get(&channel) else { return };
+            let Some(room) = self.rooms.get(channel) else { return };
+            let room = room.lock().await;
             for (session, peer) in &room.peers {
                 if let Some(p) = people.iter().find(|p| p.session == *session) {
                     peer.audible.store(p.forwarded(), Ordering::Relaxed);
@@ -412,10 +476,10 @@ impl Sfu {
     /// Removes `session`'s peer: its connection closes and what it published
     /// leaves everyone else's connection. `reason`, when given, goes to it.
     async fn drop_peer(&self, session: u64, reason: &str) {
-        let mut rooms = self.rooms.lock().await;
-        let Some((&channel, _)) = rooms.iter().find(|(_, r)| r.peers.contains_key(&session)) else { return };
-        let room = rooms.get_mut(&channel).expect("found");
+        let Some(channel) = self.rooms.channel_of(session) else { return };
+        let Some(mut room) = self.rooms.of_session(session).await else { return };
         let peer = room.peers.remove(&session).expect("found");
+        self.rooms.left(session);
         if !reason.is_empty() {
             let _ = peer
                 .out
@@ -424,7 +488,13 @@ impl Sfu {
         let gone: Vec<String> =
             room.tracks.iter().filter(|(_, t)| t.from == session).map(|(id, _)| id.clone()).collect();
         for id in &gone {
-            room.tracks.remove(id);
+            // A recorded track's file ends here, whole (its header written),
+            // whatever becomes of the recording.
+            if let Some(t) = room.tracks.remove(id)
+                && let Some(mut writer) = t.sink.lock().expect("sink lock").take()
+            {
+                let _ = writer.close();
+            }
         }
         for other in room.peers.values_mut() {
             let mut changed = false;
@@ -440,10 +510,10 @@ impl Sfu {
         }
         let mut unfinished = None;
         if room.peers.is_empty() {
-            unfinished = close_recorder(room);
-            rooms.remove(&channel);
+            unfinished = close_recorder(&mut room);
+            self.rooms.close(channel, &mut room);
         }
-        drop(rooms);
+        drop(room);
         let _ = peer.pc.close().await;
         // The call emptied while recorded: the recording ends and is posted.
         if let Some(files) = unfinished
@@ -541,8 +611,11 @@ impl Sfu {
             sink: sink.clone(),
         };
         {
-            let mut rooms = self.rooms.lock().await;
-            let Some(room) = rooms.get_mut(&channel) else { return };
+            let Some(room) = self.rooms.get(channel) else { return };
+            let mut room = room.lock().await;
+            if room.closed {
+                return;
+            }
             if let Some(mut recorder) = room.recorder.take() {
                 self.record(&mut recorder, &published, &self.hub.in_call(channel)).await;
                 room.recorder = Some(recorder);
@@ -576,8 +649,8 @@ impl Sfu {
             let _ = writer.close();
         }
         // The track ended: it leaves the others' connections.
-        let mut rooms = self.rooms.lock().await;
-        let Some(room) = rooms.get_mut(&channel) else { return };
+        let Some(room) = self.rooms.get(channel) else { return };
+        let mut room = room.lock().await;
         if room.tracks.remove(&id).is_none() {
             return;
         }

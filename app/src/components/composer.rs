@@ -95,16 +95,22 @@ pub fn Composer(
     // The draft of this conversation, kept in the browser.
     let draft = crate::components::drafts::draft_key(&channel_id, thread_id.as_deref());
     let send_error: RwSignal<Option<String>> = RwSignal::new(None);
+    // The box shows this conversation's draft. Moving to another channel
+    // may reuse the same text box (the page is rebuilt in place), so the box
+    // remembers whose text it holds; text typed before the page was hydrated
+    // (the box remembers nothing yet) is kept.
     #[cfg(feature = "hydrate")]
     {
         let draft = draft.clone();
         Effect::new(move |_| {
-            if let Some(el) = body_ref.get()
-                && el.value().is_empty()
-                && let Some(text) = crate::components::drafts::load(&draft)
-            {
-                el.set_value(&text);
+            let Some(el) = body_ref.get() else { return };
+            let holds = el.get_attribute("data-draft");
+            if holds.is_some_and(|k| k != draft) || el.value().is_empty() {
+                el.set_value(&crate::components::drafts::load(&draft).unwrap_or_default());
+            } else {
+                crate::components::drafts::save(&draft, &el.value());
             }
+            let _ = el.set_attribute("data-draft", &draft);
         });
     }
     #[cfg(not(feature = "hydrate"))]

@@ -47,7 +47,7 @@ export async function revokeInvite(page: Page) {
   await expect(page.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
   const section = page.getByRole("region", { name: "Invite links" });
   const row = section.getByRole("row").filter({ has: page.locator(`input[value$="${code}"]`) });
-  await expect(row).toContainText("#general");
+  await expect(row).toContainText("Member");
   await expect(row).toContainText("Ren");
   await row.getByRole("button", { name: /Revoke the invite made by Ren/ }).click();
   await expect(section).toContainText("No invite links are open.");

@@ -1,0 +1,95 @@
+//! A `parley` server started as its own process for a benchmark, on a free
+//! port with a fresh data directory, and what can be read of it from
+//! outside: its CPU time and resident memory.
+
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    _data: domain::testing::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `bin` with `env` added to the usual settings and waits until it answers.
+    pub async fn start(bin: &str, env: &[(&str, &str)]) -> Server {
+        let data = domain::testing::TempDir::new("parley-bench");
+        let port = free_port();
+        let mut command = Command::new(bin);
+        command
+            .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
+            .env("PARLEY_DATA_DIR", &data.0)
+            .env("PARLEY_RTC_ANNOUNCED_IPS", "127.0.0.1")
+            .env("PARLEY_LOG", "warn")
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("the parley binary starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while reqwest::get(format!("{base}/healthz")).await.is_err() {
+            assert!(started.elapsed() < Duration::from_secs(30), "the server answers within 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Server { child, base, _data: data }
+    }
+
+    /// The server process's CPU time so far (user + system), in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
+        // Fields after the command name (which may hold spaces) in parentheses.
+        let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        ticks / clock_ticks()
+    }
+
+    /// The server process's resident memory now, in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS");
+        kib / 1024.0
+    }
+
+    pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> Value {
+        let mut req = reqwest::Client::new().post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.expect("JSON")
+    }
+
+    /// Signs `name` up; returns their API token.
+    pub async fn signup(&self, name: &str) -> String {
+        let body = json!({"username": name, "display_name": name, "email": format!("{name}@example.com"),
+            "password": "correct horse battery"});
+        self.post(None, "/api/auth/signup", body).await["token"].as_str().unwrap().to_string()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn clock_ticks() -> f64 {
+    let out = Command::new("getconf").arg("CLK_TCK").output().expect("getconf");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(100.0)
+}

@@ -101,6 +101,27 @@ async fn sign_in(server: &Server, name: &str, address: &str) -> (String, String)
     (token, cookie)
 }
 
+/// Sends what `request` makes, one after another, until `stop`; counts
+/// them and those refused with 429.
+async fn flood(
+    server: Arc<Server>,
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+    request: impl Fn(&reqwest::Client, &str, usize) -> reqwest::RequestBuilder,
+) {
+    let client = reqwest::Client::new();
+    let mut i = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        let res = request(&client, &server.base, i).send().await;
+        sent.fetch_add(1, Ordering::Relaxed);
+        if res.is_ok_and(|r| r.status() == 429) {
+            refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -144,46 +165,32 @@ async fn main() {
     );
     let mut floods = Vec::new();
     for t in 0..tasks {
-        let (server, stop, sent, refused) =
-            (server.clone(), stop.clone(), guesses.clone(), refused_guesses.clone());
-        floods.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            let mut n = t * 1_000_000;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let res = client
-                    .post(format!("{}/api/auth/login", server.base))
-                    .header("x-forwarded-for", address(n))
-                    .json(&json!({"username": "victim", "password": format!("guess {n}")}))
-                    .send()
-                    .await;
-                sent.fetch_add(1, Ordering::Relaxed);
-                if res.is_ok_and(|r| r.status() == 429) {
-                    refused.fetch_add(1, Ordering::Relaxed);
+        floods.push(tokio::spawn(flood(
+            server.clone(),
+            stop.clone(),
+            guesses.clone(),
+            refused_guesses.clone(),
+            {
+                let n = t * 1_000_000;
+                move |client: &reqwest::Client, base: &str, i: usize| {
+                    client
+                        .post(format!("{base}/api/auth/login"))
+                        .header("x-forwarded-for", address(n + i))
+                        .json(&json!({"username": "victim", "password": format!("guess {}", n + i)}))
                 }
-            }
-        }));
-        let (server, stop, sent, refused) =
-            (server.clone(), stop.clone(), spam.clone(), refused_spam.clone());
+            },
+        )));
         let (token, channel) = (spammer.clone(), spam_channel.clone());
-        floods.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            let mut n = 5_000_000 + t * 1_000_000;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let res = client
-                    .post(format!("{}/api/communication/messages/", server.base))
+        floods.push(tokio::spawn(flood(server.clone(), stop.clone(), spam.clone(), refused_spam.clone(), {
+            let n = 5_000_000 + t * 1_000_000;
+            move |client: &reqwest::Client, base: &str, i: usize| {
+                client
+                    .post(format!("{base}/api/communication/messages/"))
                     .bearer_auth(&token)
-                    .header("x-forwarded-for", address(n))
+                    .header("x-forwarded-for", address(n + i))
                     .json(&json!({"channel_id": channel, "body": "spam spam spam"}))
-                    .send()
-                    .await;
-                sent.fetch_add(1, Ordering::Relaxed);
-                if res.is_ok_and(|r| r.status() == 429) {
-                    refused.fetch_add(1, Ordering::Relaxed);
-                }
             }
-        }));
+        })));
     }
     let peak = Arc::new(std::sync::Mutex::new(0.0f64));
     let sampler = {
@@ -191,9 +198,10 @@ async fn main() {
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let rss = server.rss_mib();
-                let mut p = peak.lock().unwrap();
-                *p = p.max(rss);
-                drop(p);
+                {
+                    let mut p = peak.lock().unwrap();
+                    *p = p.max(rss);
+                }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         })

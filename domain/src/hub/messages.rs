@@ -92,12 +92,15 @@ impl Hub {
         attach(&mut msg, &post.files);
         let mut mentioned = self.mentioned(&msg.body).await?;
         mentioned.all &= permissions::mention_everyone(facts);
-        let (mut stored, created) = self.store_with_files(&msg, &post.files, &mentioned).await?;
+        let follow_up = Self::message_follow_up(&msg);
+        let (mut stored, created) =
+            self.store_with_files(&msg, &post.files, &mentioned, Some(&follow_up)).await?;
         self.paint(ch.workspace_id, vec![&mut stored]).await?;
         if created {
             self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
-            if let Err(e) = self.notify_message(&ch, &stored, &mentioned).await {
-                tracing::error!(error = ?e, message = %stored.id, "could not notify about a message");
+            if let Err(e) = self.notify_message(&ch, &stored, &mentioned, Some(follow_up.id)).await {
+                // Stored with the message, the follow-up is fired by the scheduler.
+                tracing::error!(error = ?e, message = %stored.id, "could not notify about a message; retried later");
             }
         } else {
             // A retry: the files of this attempt are not needed.
@@ -115,11 +118,12 @@ impl Hub {
         msg: &Message,
         files: &[Upload],
         mentioned: &Mentioned,
+        follow_up: Option<&crate::store::Scheduled>,
     ) -> Result<(Message, bool)> {
         for (f, a) in files.iter().zip(&msg.attachments) {
             self.files.keep(&f.tmp, a.id).await?;
         }
-        match self.store.insert_message(msg, mentioned).await {
+        match self.store.insert_message(msg, mentioned, follow_up).await {
             Ok(r) => Ok(r),
             Err(e) => {
                 for (f, a) in files.iter().zip(&msg.attachments) {
@@ -139,14 +143,14 @@ impl Hub {
         let mut msg =
             Message::new(ch.id, UserSummary::from(&parley), MessageBody::parse(body)?.into_inner(), None);
         attach(&mut msg, &files);
-        let (stored, _) = self.store_with_files(&msg, &files, &Mentioned::default()).await?;
+        let (stored, _) = self.store_with_files(&msg, &files, &Mentioned::default(), None).await?;
         self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
         Ok(stored)
     }
 
     /// The people a body mentions by name (those with accounts), and whether
     /// it mentions everyone.
-    async fn mentioned(&self, body: &str) -> Result<Mentioned> {
+    pub(super) async fn mentioned(&self, body: &str) -> Result<Mentioned> {
         let mut out = Mentioned::default();
         for name in crate::markdown::mentions(body).into_iter().take(50) {
             if name == "channel" || name == "here" || name == "everyone" {

@@ -69,9 +69,25 @@ pub struct CustomNotification<'a> {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Later {
-    Custom { notifications: Vec<Planned>, channels: Vec<String> },
-    MeetingReminder { meeting_id: i64, minutes: i64 },
+    Custom {
+        notifications: Vec<Planned>,
+        channels: Vec<String>,
+    },
+    MeetingReminder {
+        meeting_id: i64,
+        minutes: i64,
+    },
+    /// Telling people of a new message: stored with the message, done by the
+    /// post itself right after; fired only if that failed or the server
+    /// stopped in between.
+    Message {
+        message_id: i64,
+    },
 }
+
+/// How long a message's notifications are left to its post before the
+/// scheduler takes them over.
+const MESSAGE_FOLLOW_UP_MS: i64 = 30_000;
 
 /// One person's custom notification, as scheduled.
 #[derive(Debug, Serialize, Deserialize)]
@@ -219,6 +235,7 @@ impl Hub {
         ch: &Channel,
         msg: &Message,
         mentioned: &crate::store::Mentioned,
+        follow_up: Option<Id>,
     ) -> Result<()> {
         let author = &msg.author;
         let place = place(ch);
@@ -274,7 +291,15 @@ impl Hub {
                 allowed.push(n);
             }
         }
-        self.notify(allowed).await
+        // Marks the message's follow-up done in the same transaction.
+        self.notify_via(allowed, &DeliveryChannel::ALL, follow_up).await.map(|_| ())
+    }
+
+    /// The follow-up stored with a new message (see [`Later::Message`]),
+    /// due once its post has had time to do it.
+    pub fn message_follow_up(msg: &Message) -> Scheduled {
+        let payload = serde_json::to_string(&Later::Message { message_id: msg.id.0 }).expect("serialisable");
+        Scheduled { id: Id::new(), due_at: crate::now_ms() + MESSAGE_FOLLOW_UP_MS, payload, meeting_id: None }
     }
 
     /// After `reactor` reacted to `msg`: its author hears of it (unless they
@@ -356,6 +381,19 @@ impl Hub {
                 let channels: Vec<DeliveryChannel> =
                     channels.iter().filter_map(|c| DeliveryChannel::parse(c)).collect();
                 self.notify_via(list, &channels, Some(s.id)).await?;
+            }
+            Later::Message { message_id } => {
+                let found = self.store.message(Id(message_id)).await?.filter(|m| !m.deleted);
+                let Some(msg) = found else { return self.store.drop_schedule(s.id).await };
+                let Some(ch) = self.store.channel(msg.channel_id).await? else {
+                    return self.store.drop_schedule(s.id).await;
+                };
+                let mut mentioned = self.mentioned(&msg.body).await?;
+                mentioned.all &= match self.channel_facts(ch.id, msg.author.id).await {
+                    Ok((_, facts)) => permissions::mention_everyone(facts),
+                    Err(_) => false,
+                };
+                self.notify_message(&ch, &msg, &mentioned, Some(s.id)).await?;
             }
             Later::MeetingReminder { meeting_id, minutes } => {
                 let Some(m) = self.store.meeting(Id(meeting_id)).await?.filter(|m| m.ended_at.is_none())

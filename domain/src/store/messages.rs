@@ -89,7 +89,16 @@ impl Store {
     /// the thread's first author follow it too. Posting marks the channel read
     /// for the author. When the author already sent a message with the same
     /// nonce, nothing is inserted and that first message is returned with `false`.
-    pub async fn insert_message(&self, msg: &Message, mentioned: &Mentioned) -> Result<(Message, bool)> {
+    /// Stores a message, unless its author already sent one with its nonce
+    /// (then that one is returned, with `false`). `follow_up`, stored in the
+    /// same transaction, is what must still happen because of it (telling
+    /// people): it survives a crash right after the commit.
+    pub async fn insert_message(
+        &self,
+        msg: &Message,
+        mentioned: &Mentioned,
+        follow_up: Option<&super::Scheduled>,
+    ) -> Result<(Message, bool)> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
@@ -119,6 +128,9 @@ impl Store {
             return Ok((found.remove(0), false));
         }
         Self::insert_mentions(&mut tx, msg.id, &mentioned.users).await?;
+        if let Some(s) = follow_up {
+            Self::insert_schedule(&mut *tx, s).await?;
+        }
         for a in &msg.attachments {
             sqlx::query(
                 "INSERT INTO attachments (id, message_id, file_name, content_type, size, created_at) \

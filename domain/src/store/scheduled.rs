@@ -18,6 +18,14 @@ pub struct Scheduled {
 
 impl Store {
     pub async fn schedule_notification(&self, s: &Scheduled) -> Result<()> {
+        Self::insert_schedule(&self.pool, s).await
+    }
+
+    /// Inserts a schedule on `on` (the pool, or a transaction it belongs to).
+    pub(super) async fn insert_schedule<'e, E>(on: E, s: &Scheduled) -> Result<()>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         sqlx::query(
             "INSERT INTO scheduled_notifications (id, due_at, payload, meeting_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -27,7 +35,7 @@ impl Store {
         .bind(&s.payload)
         .bind(s.meeting_id.map(|m| m.0))
         .bind(crate::now_ms())
-        .execute(&self.pool)
+        .execute(on)
         .await?;
         Ok(())
     }

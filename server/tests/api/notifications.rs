@@ -131,6 +131,54 @@ async fn people_hear_of_what_concerns_them(app: TestApp) -> TestApp {
     app
 }
 
+/// The server stopped right after a message was stored, before anyone was
+/// told: the follow-up stored with the message tells them at the next start,
+/// once.
+async fn a_message_stored_before_a_crash_still_notifies(mut app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+
+    // What a post stores in its transaction, with the crash right after it.
+    let store = domain::Store::open(&app.db.url).await.unwrap();
+    let author = store.user(ana.id.parse().unwrap()).await.unwrap().unwrap();
+    let msg = domain::model::Message::new(
+        general.parse().unwrap(),
+        domain::model::UserSummary::from(&author),
+        "@bob did you see the report?".into(),
+        None,
+    );
+    let mentioned = domain::store::Mentioned { users: vec![bob.id.parse().unwrap()], all: false };
+    let mut follow_up = domain::Hub::message_follow_up(&msg);
+    follow_up.due_at = domain::now_ms();
+    store.insert_message(&msg, &mentioned, Some(&follow_up)).await.unwrap();
+    store.close().await;
+    assert_eq!(unread(&app, &bob).await, 0, "nobody was told yet");
+
+    app.restart().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while unread(&app, &bob).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "bob hears of the mention within 10 s");
+        tokio::task::yield_now().await;
+    }
+    let told: Vec<app::wire::NotificationDto> =
+        serde_json::from_value(Value::Array(list(&app, &bob).await)).unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        (told[0].kind.as_str(), told[0].title.as_str()),
+        ("mention", "ana D mentioned you in #general")
+    );
+
+    // A normal post tells at once, and its follow-up never fires again.
+    say(&app, &ana, &general, "@bob and this one").await;
+    assert_eq!(unread(&app, &bob).await, 2);
+    app.restart().await;
+    assert_eq!(unread(&app, &bob).await, 2, "nothing is told twice");
+    app
+}
+
 crate::on_both_backends! {
     people_hear_of_what_concerns_them => people_hear_of_what_concerns_them;
+    a_message_stored_before_a_crash_still_notifies => a_message_stored_before_a_crash_still_notifies;
 }

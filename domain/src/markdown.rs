@@ -195,33 +195,34 @@ const EMOJI: &[(&str, &str)] = &[
     ("see_no_evil", "🙈"),
 ];
 
+/// The only tags a rendered message may hold.
+pub const ALLOWED_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "strong",
+    "em",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "span",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+];
+
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     BUILDER.get_or_init(|| {
-        let tags: HashSet<&str> = [
-            "p",
-            "br",
-            "strong",
-            "em",
-            "del",
-            "code",
-            "pre",
-            "blockquote",
-            "ul",
-            "ol",
-            "li",
-            "a",
-            "span",
-            "hr",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-        ]
-        .into_iter()
-        .collect();
+        let tags: HashSet<&str> = ALLOWED_TAGS.iter().copied().collect();
         let mut b = ammonia::Builder::default();
         b.tags(tags)
             .clean_content_tags(["script", "style"].into_iter().collect())

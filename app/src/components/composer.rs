@@ -116,14 +116,14 @@ pub fn Composer(
     #[cfg(not(feature = "hydrate"))]
     let _ = on_sent;
     #[cfg(feature = "hydrate")]
-    let outbox = StoredValue::new_local(Outbox::new(
-        channel_id.clone(),
-        thread_id.clone(),
-        draft.clone(),
-        body_ref,
-        send_error,
+    let outbox = StoredValue::new_local(Outbox::new(OutboxTarget {
+        channel_id: channel_id.clone(),
+        thread_id: thread_id.clone(),
+        draft: draft.clone(),
+        body: body_ref,
+        error: send_error,
         on_sent,
-    ));
+    }));
 
     // Mention suggestions: (username, description), the highlighted one.
     let suggestions: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
@@ -427,19 +427,8 @@ struct OutboxTarget {
 
 #[cfg(feature = "hydrate")]
 impl Outbox {
-    fn new(
-        channel_id: String,
-        thread_id: Option<String>,
-        draft: String,
-        body: NodeRef<leptos::html::Textarea>,
-        error: RwSignal<Option<String>>,
-        on_sent: Callback<MessageDto>,
-    ) -> Self {
-        Outbox {
-            to: std::rc::Rc::new(OutboxTarget { channel_id, thread_id, draft, body, error, on_sent }),
-            waiting: Default::default(),
-            sending: Default::default(),
-        }
+    fn new(to: OutboxTarget) -> Self {
+        Outbox { to: std::rc::Rc::new(to), waiting: Default::default(), sending: Default::default() }
     }
 
     /// Queues `text` and starts sending unless a send is under way.

@@ -142,6 +142,17 @@ async fn an_invite_stops_when_its_maker_cannot_invite(app: TestApp) -> TestApp {
     app
 }
 
+/// Signs `username` in with `password` on `browser` (which keeps the
+/// session cookie); the answer's status.
+async fn sign_in(app: &TestApp, browser: &reqwest::Client, username: &str, password: &str) -> StatusCode {
+    let body = json!({"username": username, "password": password});
+    browser.post(app.url("/api/auth/login")).json(&body).send().await.unwrap().status()
+}
+
+async fn change_password(app: &TestApp, who: &User, current: &str, new: &str) -> reqwest::Response {
+    who.post(app, "/api/auth/password", json!({"current_password": current, "new_password": new})).await
+}
+
 /// Whether `token` still opens the API.
 async fn token_works(app: &TestApp, token: &str) -> bool {
     let res = reqwest::Client::new().get(app.url("/api/auth/me")).bearer_auth(token).send().await.unwrap();
@@ -207,13 +218,7 @@ async fn signing_out_everywhere_ends_every_session_and_token(app: TestApp) -> Te
     let ana = app.user("ana").await;
     // A second browser: a session cookie from signing in.
     let laptop = app.client();
-    let res = laptop
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": "ana", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(sign_in(&app, &laptop, "ana", "correct horse battery").await, StatusCode::OK);
     assert_eq!(laptop.get(app.url("/api/auth/me")).send().await.unwrap().status(), StatusCode::OK);
     let res = ana.post(&app, "/api/auth/tokens", json!({"name": "cron"})).await;
     let cron: CreatedTokenDto = serde_json::from_value(json_of(res, StatusCode::CREATED).await).unwrap();
@@ -232,50 +237,15 @@ async fn signing_out_everywhere_ends_every_session_and_token(app: TestApp) -> Te
 async fn changing_the_password_signs_out_the_rest(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let laptop = app.client();
-    let login = |password: &'static str| {
-        let app = &app;
-        async move {
-            app.client()
-                .post(app.url("/api/auth/login"))
-                .json(&json!({"username": "ana", "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    laptop
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": "ana", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    let wrong = ana
-        .post(
-            &app,
-            "/api/auth/password",
-            json!({"current_password": "guess", "new_password": "a new long one"}),
-        )
-        .await;
+    assert_eq!(sign_in(&app, &laptop, "ana", "correct horse battery").await, StatusCode::OK);
+    let wrong = change_password(&app, &ana, "guess", "a new long one").await;
     assert_error(wrong, StatusCode::BAD_REQUEST, "invalid", Some("current_password")).await;
-    let short = ana
-        .post(
-            &app,
-            "/api/auth/password",
-            json!({"current_password": "correct horse battery", "new_password": "short"}),
-        )
-        .await;
+    let short = change_password(&app, &ana, "correct horse battery", "short").await;
     assert_error(short, StatusCode::BAD_REQUEST, "invalid", Some("new_password")).await;
-    let res = ana
-        .post(
-            &app,
-            "/api/auth/password",
-            json!({"current_password": "correct horse battery", "new_password": "a new long one"}),
-        )
-        .await;
+    let res = change_password(&app, &ana, "correct horse battery", "a new long one").await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(login("correct horse battery").await, StatusCode::UNAUTHORIZED);
-    assert_eq!(login("a new long one").await, StatusCode::OK);
+    assert_eq!(sign_in(&app, &app.client(), "ana", "correct horse battery").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&app, &app.client(), "ana", "a new long one").await, StatusCode::OK);
     assert_eq!(laptop.get(app.url("/api/auth/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert!(!token_works(&app, &ana.token).await);
     app
@@ -327,14 +297,7 @@ async fn a_password_reset_link_works_once(backend: Backend) {
     assert_eq!(confirm("reset and long").await.status(), StatusCode::NO_CONTENT);
     assert_error(confirm("again and long").await, StatusCode::FORBIDDEN, "forbidden", None).await;
     assert!(!token_works(&app, &ana.token).await, "the reset signed the account out everywhere");
-    let res = app
-        .client()
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": "ana", "password": "reset and long"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(sign_in(&app, &app.client(), "ana", "reset and long").await, StatusCode::OK);
     assert!(sink.received.try_recv().is_err(), "no email for the unknown address");
     app.finish().await;
 }
@@ -345,13 +308,7 @@ async fn a_browsers_push_subscription_ends_with_its_sign_out(app: TestApp) -> Te
     use crate::delivery::{UA_AUTH, UA_PUBLIC};
     let ana = app.user("ana").await;
     let browser = app.client();
-    let res = browser
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": "ana", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(sign_in(&app, &browser, "ana", "correct horse battery").await, StatusCode::OK);
     let subscribe = |request: reqwest::RequestBuilder, name: &str| {
         let endpoint = format!("http://127.0.0.1:9/push/{name}");
         request

@@ -288,6 +288,17 @@ async fn a_recording_is_posted_as_files(app: TestApp) -> TestApp {
     app
 }
 
+/// The newest message of `channel`, as `reader` reads it over the API.
+async fn latest_in(app: &TestApp, reader: &User, channel: &str) -> MessageDto {
+    let page = json_of(
+        reader.get(app, &format!("/api/communication/messages/?channel_id={channel}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let page: app::wire::MessagePageDto = serde_json::from_value(page).unwrap();
+    page.messages.into_iter().next().expect("a message was posted")
+}
+
 /// The next message posted in `channel`, as `peer`'s gateway tells it.
 async fn posted_in(peer: &mut Peer, channel: &str) -> MessageDto {
     loop {
@@ -385,13 +396,7 @@ async fn stopping_the_server_posts_the_running_recording(mut app: TestApp) -> Te
     let started = std::time::Instant::now();
     app.restart().await;
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "stopped in {:?}", started.elapsed());
-    let page = json_of(
-        ana.get(&app, &format!("/api/communication/messages/?channel_id={lounge}")).await,
-        StatusCode::OK,
-    )
-    .await;
-    let page: app::wire::MessagePageDto = serde_json::from_value(page).unwrap();
-    let posted = page.messages.first().expect("the recording was posted");
+    let posted = &latest_in(&app, &ana, &lounge).await;
     assert_recording(&app, &ana, posted, "ana D").await;
     let _ = (speaker.pc.close().await, listener.pc.close().await);
     app
@@ -437,13 +442,7 @@ async fn what_a_crash_left_behind_is_finished_at_the_next_start(mut app: TestApp
 
     app.restart().await;
 
-    let page = json_of(
-        ana.get(&app, &format!("/api/communication/messages/?channel_id={lounge}")).await,
-        StatusCode::OK,
-    )
-    .await;
-    let page: app::wire::MessagePageDto = serde_json::from_value(page).unwrap();
-    let posted = page.messages.first().expect("the recording was posted");
+    let posted = &latest_in(&app, &ana, &lounge).await;
     assert_eq!(posted.author.display_name, "Parley");
     assert!(posted.body.contains("started by ana D (cut short when the server stopped)"), "{}", posted.body);
     assert_eq!(posted.attachments.len(), 1);

@@ -20,8 +20,26 @@ fn return_large_allocations() {
     }
 }
 
+/// Every panic is logged with where it happened (as well as answered 500
+/// when it was a request's), whichever task it happened in.
+fn log_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("a panic without a message");
+        tracing::error!(%location, panic = message, "panicked");
+        default(info);
+    }));
+}
+
 fn main() -> std::process::ExitCode {
     return_large_allocations();
+    log_panics();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -112,7 +112,7 @@ pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>, htt
     const FALLBACK_CSP: &str =
         "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
     const PERMISSIONS: &str = "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self), \
-        geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), midi=(), interest-cohort=()";
+        geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), midi=()";
     let set = |name, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
@@ -131,6 +131,28 @@ pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>, htt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A handler that panics answers 500 with the JSON error, and the next
+    /// request is served as usual.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500() {
+        use tower::ServiceExt;
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let app: Router = Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .route("/fine", axum::routing::get(|| async { "fine" }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked));
+        let get = |path: &str| Request::builder().uri(path).body(Body::empty()).unwrap();
+        let res = app.clone().oneshot(get("/boom")).await.unwrap();
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+        let error: ApiError = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error.code, ErrorCode::Internal);
+        let res = app.oneshot(get("/fine")).await.unwrap();
+        assert_eq!(res.status(), axum::http::StatusCode::OK);
+    }
 
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {

@@ -59,6 +59,11 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+// Pushes are shown one after another, in the order they came: with the
+// same tag, the one shown last stays, and two shown at once could finish in
+// either order (a quick second push then lost to the first).
+let showing = Promise.resolve();
+
 self.addEventListener("push", (event) => {
   let data = {};
   try {
@@ -77,7 +82,9 @@ self.addEventListener("push", (event) => {
     options.tag = data.tag;
     options.renotify = true;
   }
-  event.waitUntil(self.registration.showNotification(data.title || "Parley", options));
+  const shown = showing.then(() => self.registration.showNotification(data.title || "Parley", options));
+  showing = shown.catch(() => {});
+  event.waitUntil(shown);
 });
 
 self.addEventListener("notificationclick", (event) => {

@@ -320,6 +320,56 @@ async fn odd_return_addresses_still_redirect(backend: Backend) {
     app.finish().await;
 }
 
+/// Multipart bodies built from the pieces of real ones, cut, repeated and
+/// mixed with arbitrary bytes (`PARLEY_FUZZ_CASES` / 10 of them, at least
+/// 50): the upload route answers each with a success or a client error,
+/// never a server error, and keeps serving.
+async fn malformed_multipart_bodies_never_crash(backend: Backend) {
+    use proptest::strategy::{Strategy, ValueTree};
+    let app = TestApp::spawn_with(backend, crate::helpers::without_rate_limits()).await;
+    let ana = app.user("ana").await;
+    let (_, general) = workspace(&app, &ana, false).await;
+    let piece = proptest::prop_oneof![
+        proptest::strategy::Just(b"--XYZ\r\n".to_vec()),
+        proptest::strategy::Just(b"--XYZ--\r\n".to_vec()),
+        proptest::strategy::Just(b"\r\n".to_vec()),
+        proptest::strategy::Just(format!("Content-Disposition: form-data; name=\"channel_id\"\r\n\r\n{general}\r\n").into_bytes()),
+        proptest::strategy::Just(b"Content-Disposition: form-data; name=\"body\"\r\n\r\nhello\r\n".to_vec()),
+        proptest::strategy::Just(b"Content-Disposition: form-data; name=\"nonce\"\r\n\r\n".to_vec()),
+        proptest::strategy::Just(b"Content-Disposition: form-data; name=\"thread_id\"\r\n\r\n99999\r\n".to_vec()),
+        proptest::strategy::Just(
+            b"Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nabc\r\n"
+                .to_vec()
+        ),
+        proptest::strategy::Just(b"Content-Disposition: form-data; name=\"file\"; filename=\"../../etc/passwd\"\r\n\r\n".to_vec()),
+        proptest::strategy::Just(b"Content-Disposition: form-data; name=\"\xff\xfe\"\r\n\r\n".to_vec()),
+        proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..64),
+    ];
+    let bodies = proptest::collection::vec(piece, 0..16).prop_map(|parts| parts.concat());
+    let cases = std::env::var("PARLEY_FUZZ_CASES").ok().and_then(|c| c.parse::<usize>().ok()).unwrap_or(1000);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for _ in 0..(cases / 10).max(50) {
+        let body = bodies.new_tree(&mut runner).unwrap().current();
+        let res = ana
+            .client
+            .post(app.url("/api/communication/messages/"))
+            .bearer_auth(&ana.token)
+            .header("content-type", "multipart/form-data; boundary=XYZ")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{status} for {:?}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    say(&app, &ana, &general, "still here").await;
+    app.finish().await;
+}
+
 mod limits {
     crate::on_each_backend!(
         sign_ins_are_limited_per_address,
@@ -333,6 +383,7 @@ mod limits {
         oversized_gateway_frames_close_with_1009,
         gateway_floods_get_errors_then_disconnect,
         odd_return_addresses_still_redirect,
+        malformed_multipart_bodies_never_crash,
     );
     use super::*;
 }

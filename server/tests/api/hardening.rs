@@ -370,6 +370,73 @@ async fn malformed_multipart_bodies_never_crash(backend: Backend) {
     app.finish().await;
 }
 
+/// The `parley` binary, sent SIGTERM while a gateway connection is open:
+/// the connection is closed properly, the process exits successfully within
+/// a bounded time, and what was stored is there at the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_cleanly() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let data = domain::testing::TempDir::new("parley-sigterm");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+            .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
+            .env("PARLEY_DATA_DIR", &data.0)
+            .env("PARLEY_LOG", "warn")
+            .env("PARLEY_SITE_ROOT", &data.0)
+            .spawn()
+            .expect("parley starts")
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let up = || async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while reqwest::get(format!("{base}/healthz")).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "the server answers within 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let mut server = start();
+    up().await;
+    let client = reqwest::Client::new();
+    let body = json!({"username": "ana", "display_name": "Ana", "email": "ana@example.com",
+        "password": "correct horse battery"});
+    let res = client.post(format!("{base}/api/auth/signup")).json(&body).send().await.unwrap();
+    let token = json_of(res, StatusCode::CREATED).await["token"].as_str().unwrap().to_string();
+    let mut request = format!("ws://127.0.0.1:{port}/ws").into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert!(matches!(next_event(&mut socket).await, e if e["type"] == "READY"));
+
+    let stopping = std::time::Instant::now();
+    // SAFETY: sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(server.id() as i32, libc::SIGTERM) }, 0);
+    let closed = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the connection is closed within 15 s");
+    assert!(closed.is_some(), "a close frame, not a dropped connection");
+    let status = tokio::task::spawn_blocking(move || server.wait()).await.unwrap().unwrap();
+    let took = stopping.elapsed();
+    assert!(status.success(), "exit status {status}");
+    assert!(took < Duration::from_secs(15), "stopped in {took:?}");
+
+    let mut again = start();
+    up().await;
+    let login = json!({"username": "ana", "password": "correct horse battery"});
+    let res = client.post(format!("{base}/api/auth/login")).json(&login).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the account outlived the stop");
+    // SAFETY: as above.
+    unsafe { libc::kill(again.id() as i32, libc::SIGTERM) };
+    let _ = tokio::task::spawn_blocking(move || again.wait()).await;
+}
+
 mod limits {
     crate::on_each_backend!(
         sign_ins_are_limited_per_address,

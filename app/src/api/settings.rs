@@ -50,9 +50,9 @@ pub async fn settings_view(
             let workspace = hub.workspace(user.id, ws).await?;
             let me = hub.my_standing(user.id, ws).await?;
             let bans = if me.perms.has(Perm::BanMembers) { hub.bans(user.id, ws).await? } else { Vec::new() };
-            let invites = match me.perms.has(Perm::CreateInvite) && !me.is_guest {
-                true => hub.invites(user.id, ws).await?,
-                false => Vec::new(),
+            let invites = match domain::permissions::create_invite(me) {
+                Ok(()) => hub.invites(user.id, ws).await?,
+                Err(_) => Vec::new(),
             };
             let audit = if me.perms.has(Perm::ViewAuditLog) {
                 let filter = domain::store::AuditFilter {

@@ -510,9 +510,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     .into_any()
 }
 
-/// How long an invite lasts and how often it may be used (the same choices
-/// as the channel page's invite form).
-pub fn invite_terms_fields(prefix: &'static str) -> impl IntoView {
+/// How long an invite lasts and how often it may be used.
+fn invite_terms_fields(prefix: &'static str) -> impl IntoView {
     let (expires, uses) = (format!("{prefix}-expires"), format!("{prefix}-max-uses"));
     view! {
         <label for=expires.clone()>"Expires after"</label>

@@ -90,8 +90,7 @@ impl Hub {
             }
         }
         attach(&mut msg, &post.files);
-        let mut mentioned = self.mentioned(&msg.body).await?;
-        mentioned.all &= permissions::mention_everyone(facts);
+        let mentioned = self.mentioned_by(&msg.body, facts).await?;
         let follow_up = Self::message_follow_up(&msg);
         let (mut stored, created) =
             self.store_with_files(&msg, &post.files, &mentioned, Some(&follow_up)).await?;
@@ -150,7 +149,15 @@ impl Hub {
 
     /// The people a body mentions by name (those with accounts), and whether
     /// it mentions everyone.
-    pub(super) async fn mentioned(&self, body: &str) -> Result<Mentioned> {
+    /// What a body mentions when written by someone standing as `facts` in
+    /// its channel: `@channel` and `@here` count only if they may use them.
+    pub(super) async fn mentioned_by(&self, body: &str, facts: ChannelFacts) -> Result<Mentioned> {
+        let mut mentioned = self.mentioned(body).await?;
+        mentioned.all &= permissions::mention_everyone(facts);
+        Ok(mentioned)
+    }
+
+    async fn mentioned(&self, body: &str) -> Result<Mentioned> {
         let mut out = Mentioned::default();
         for name in crate::markdown::mentions(body).into_iter().take(50) {
             if name == "channel" || name == "here" || name == "everyone" {

@@ -388,11 +388,8 @@ impl Hub {
                 let Some(ch) = self.store.channel(msg.channel_id).await? else {
                     return self.store.drop_schedule(s.id).await;
                 };
-                let mut mentioned = self.mentioned(&msg.body).await?;
-                mentioned.all &= match self.channel_facts(ch.id, msg.author.id).await {
-                    Ok((_, facts)) => permissions::mention_everyone(facts),
-                    Err(_) => false,
-                };
+                let (_, author) = self.channel_facts(ch.id, msg.author.id).await?;
+                let mentioned = self.mentioned_by(&msg.body, author).await?;
                 self.notify_message(&ch, &msg, &mentioned, Some(s.id)).await?;
             }
             Later::MeetingReminder { meeting_id, minutes } => {

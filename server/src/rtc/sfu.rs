@@ -119,15 +119,11 @@ impl Rooms {
         }
     }
 
-    /// The call connection `session` is in, locked.
-    async fn of_session(&self, session: u64) -> Option<tokio::sync::OwnedMutexGuard<Room>> {
+    /// The call connection `session` is in: its channel, and the room locked.
+    async fn of_session(&self, session: u64) -> Option<(Id, tokio::sync::OwnedMutexGuard<Room>)> {
         let channel = *self.by_session.lock().expect("rooms lock").get(&session)?;
         let guard = self.get(channel)?.lock_owned().await;
-        (guard.peers.contains_key(&session)).then_some(guard)
-    }
-
-    fn channel_of(&self, session: u64) -> Option<Id> {
-        self.by_session.lock().expect("rooms lock").get(&session).copied()
+        guard.peers.contains_key(&session).then_some((channel, guard))
     }
 
     fn placed(&self, session: u64, channel: Id) {
@@ -228,7 +224,7 @@ impl Sfu {
 
     /// Applies the answer of `session` to the server's offer.
     pub async fn answer(&self, session: u64, sdp: String) -> Result<(), ApiError> {
-        let mut room = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
+        let (_, mut room) = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
         let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         let answer =
             RTCSessionDescription::answer(sdp).map_err(|e| ApiError::invalid("sdp", e.to_string()))?;
@@ -243,7 +239,7 @@ impl Sfu {
     /// Makes room for one more video track from `session` (a screen share)
     /// and offers it.
     pub async fn add_screen(&self, session: u64) -> Result<(), ApiError> {
-        let mut room = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
+        let (_, mut room) = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
         let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         if peer.sharing {
             return Err(ApiError::from(domain::Error::invalid(
@@ -262,7 +258,7 @@ impl Sfu {
     /// Ends `session`'s screen share: the server stops receiving it, so it
     /// leaves everyone else's connection, and the sharer's offer shows it inactive.
     pub async fn stop_screen(&self, session: u64) -> Result<(), ApiError> {
-        let mut room = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
+        let (_, mut room) = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
         let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         peer.sharing = false;
         let camera = peer.camera.upgrade();
@@ -390,7 +386,7 @@ impl Sfu {
     pub async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
         let pc = {
             let room = self.rooms.of_session(session).await;
-            room.and_then(|r| r.peers.get(&session).map(|p| p.pc.clone()))
+            room.and_then(|(_, r)| r.peers.get(&session).map(|p| p.pc.clone()))
         };
         let pc = pc.ok_or_else(not_in_call)?;
         pc.add_ice_candidate(candidate).await.map_err(|e| ApiError::invalid("candidate", e.to_string()))
@@ -476,8 +472,7 @@ impl Sfu {
     /// Removes `session`'s peer: its connection closes and what it published
     /// leaves everyone else's connection. `reason`, when given, goes to it.
     async fn drop_peer(&self, session: u64, reason: &str) {
-        let Some(channel) = self.rooms.channel_of(session) else { return };
-        let Some(mut room) = self.rooms.of_session(session).await else { return };
+        let Some((channel, mut room)) = self.rooms.of_session(session).await else { return };
         let peer = room.peers.remove(&session).expect("found");
         self.rooms.left(session);
         if !reason.is_empty() {

@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley/target}"
 CARGO_LEPTOS_VERSION=0.3.10
 CARGO_AUDIT_VERSION=0.22.2
+SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 
 say() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*"; }
 
@@ -42,6 +44,21 @@ ensure_cargo_audit() {
     say "installing cargo-audit $CARGO_AUDIT_VERSION (takes about 4 minutes once)"
     cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked
   fi
+}
+
+# schemathesis and openapi-spec-validator check the API against its OpenAPI
+# document (scripts/api-contract), in a virtual environment of their own.
+API_TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/parley/api-tools"
+ensure_api_tools() {
+  local stamp="$API_TOOLS/.installed" want="schemathesis==$SCHEMATHESIS_VERSION openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing $want (takes about a minute once)"
+    python3 -m venv "$API_TOOLS" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$API_TOOLS"; }
+    # shellcheck disable=SC2086
+    "$API_TOOLS/bin/pip" install --quiet --disable-pip-version-check $want
+    echo "$want" > "$stamp"
+  fi
+  export PATH="$API_TOOLS/bin:$PATH"
 }
 
 # The advisory database: PARLEY_ADVISORY_DB, else the offline copy beside the

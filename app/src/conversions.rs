@@ -263,10 +263,7 @@ impl From<&Override> for OverrideDto {
 impl TryFrom<&OverrideDto> for Override {
     type Error = ApiError;
     fn try_from(o: &OverrideDto) -> Result<Self, ApiError> {
-        let id = o
-            .target_id
-            .parse::<domain::Id>()
-            .map_err(|_| ApiError::invalid("target_id", "target_id is the id of a role or a member."))?;
+        let id = crate::ssr::parse_id("target_id", &o.target_id)?;
         let target = match o.target_kind.as_str() {
             "role" => OverrideTarget::Role(id),
             "member" => OverrideTarget::Member(id),
@@ -605,13 +602,16 @@ pub fn settings_input(
     urgent_breaks_through: bool,
     phone: String,
     switches_on: Vec<String>,
-) -> domain::hub::SettingsInput {
+) -> Result<domain::hub::SettingsInput, ApiError> {
+    if let Some(day) = quiet_days.iter().find(|d| !WEEKDAYS.contains(&d.as_str())) {
+        return Err(ApiError::invalid("quiet_days", format!("“{day}” is not a day: use mon, tue, … sun.")));
+    }
     let days = WEEKDAYS
         .iter()
         .enumerate()
         .filter(|(_, d)| quiet_days.iter().any(|q| q == *d))
         .fold(0u8, |acc, (i, _)| acc | (1 << i));
-    domain::hub::SettingsInput {
+    Ok(domain::hub::SettingsInput {
         time_zone,
         quiet_enabled,
         quiet_start,
@@ -620,7 +620,7 @@ pub fn settings_input(
         urgent_breaks_through,
         phone,
         switches_on,
-    }
+    })
 }
 
 impl From<&domain::hub::TemplateView> for crate::wire::TemplateDto {

@@ -28,6 +28,8 @@ pub mod paths;
 #[cfg(feature = "hydrate")]
 pub mod pwa;
 #[cfg(feature = "ssr")]
+pub mod schema;
+#[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod wire;
 

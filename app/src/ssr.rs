@@ -56,10 +56,18 @@ pub fn redirect(path: &str) {
     leptos_axum::redirect(&crate::paths::header_safe(path));
 }
 
-/// Parses an id sent as a string, naming the field when it is malformed.
+/// Parses an id sent as a string, naming the field when it is malformed; an
+/// id too large to exist names nothing (404, as an unknown id would).
 pub fn parse_id(field: &'static str, raw: &str) -> Result<domain::Id, crate::wire::ApiError> {
-    raw.trim().parse().map_err(|_| {
-        crate::wire::ApiError::invalid(field, format!("`{field}` must be an id (a string of digits)."))
+    use crate::wire::{ApiError, ErrorCode};
+    raw.trim().parse().map_err(|e| match e {
+        domain::id::IdError::Malformed => {
+            ApiError::invalid(field, format!("`{field}` must be an id (a string of digits)."))
+        }
+        domain::id::IdError::OutOfRange => ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(ErrorCode::NotFound, format!("`{field}` names nothing: no id is that large."))
+        },
     })
 }
 
@@ -91,6 +99,17 @@ pub fn parse_optional_id(
     match raw {
         Some(r) if !r.trim().is_empty() => parse_id(field, r).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// Checks that a list of usernames names someone in each entry (a blank
+/// one is a mistake, not "nobody").
+pub fn usernames(field: &'static str, names: &[String]) -> Result<(), crate::wire::ApiError> {
+    match names.iter().any(|n| n.trim().trim_start_matches('@').is_empty()) {
+        true => {
+            Err(crate::wire::ApiError::invalid(field, "One of the usernames is empty: name each person."))
+        }
+        false => Ok(()),
     }
 }
 

@@ -331,8 +331,10 @@ pub struct NotificationPreferencesDto {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationSwitchDto {
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schema::NotificationType))]
     pub kind: String,
     /// `in_app`, `email`, `push` or `sms`.
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schema::DeliveryChannel))]
     pub channel: String,
     pub enabled: bool,
 }
@@ -359,6 +361,8 @@ pub struct PushSubscriptionDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PushSubscriptionInput {
+    /// The push service's URL for this browser.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^https://"))]
     pub endpoint: String,
     pub keys: PushKeysDto,
 }
@@ -535,9 +539,13 @@ pub struct PermissionDto {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OverrideDto {
     /// `role` or `member`.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(role|member)$"))]
     pub target_kind: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schema::Id))]
     pub target_id: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<crate::schema::ChannelPermission>))]
     pub allow: Vec<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<crate::schema::ChannelPermission>))]
     pub deny: Vec<String>,
 }
 
@@ -648,6 +656,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     NotFound,
+    /// The route does not take this HTTP method.
+    MethodNotAllowed,
     Conflict,
     /// An upload exceeds the size limit.
     TooLarge,
@@ -666,6 +676,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedType => 415,
@@ -1011,4 +1022,34 @@ pub mod close_code {
     pub const RATE_LIMITED: u16 = 4029;
     /// A message over the size limit (WebSocket's own code).
     pub const TOO_BIG: u16 = 1009;
+}
+
+/// Whole numbers as JSON may write them (`3` or `3.0`, both integers to JSON
+/// Schema): request fields that take a count or a duration read them with
+/// `#[serde(deserialize_with = "whole_number::one")]` (or `::optional`).
+pub mod whole_number {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Integer(i64),
+        Float(f64),
+    }
+
+    fn whole<E: Error>(w: Written) -> Result<i64, E> {
+        match w {
+            Written::Integer(n) => Ok(n),
+            Written::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Ok(f as i64),
+            Written::Float(f) => Err(E::custom(format!("expected a whole number, got {f}"))),
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        whole(Written::deserialize(d)?)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<Written>::deserialize(d)?.map(whole).transpose()
+    }
 }

@@ -68,10 +68,27 @@ impl fmt::Display for Id {
     }
 }
 
+/// Why a string is not an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// Not written as an id is: digits, without a sign or leading zeros.
+    #[error("an id is a string of digits")]
+    Malformed,
+    /// Written as an id, but larger than any can be: it names nothing.
+    #[error("no id is this large")]
+    OutOfRange,
+}
+
 impl FromStr for Id {
-    type Err = std::num::ParseIntError;
+    type Err = IdError;
+    /// Exactly what [`Id`]'s `Display` writes: `0`, or up to 19 digits
+    /// without a leading zero.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<i64>().map(Id)
+        let digits = !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits || (s.len() > 1 && s.starts_with('0')) {
+            return Err(IdError::Malformed);
+        }
+        s.parse::<i64>().map(Id).map_err(|_| IdError::OutOfRange)
     }
 }
 
@@ -86,5 +103,17 @@ mod tests {
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         let t = ids[0].timestamp_ms();
         assert!(t >= before - 1 && t <= crate::now_ms() + 1);
+    }
+
+    #[test]
+    fn ids_parse_only_as_they_are_written() {
+        let id = Id::new();
+        assert_eq!(id.to_string().parse(), Ok(id));
+        assert_eq!("0".parse(), Ok(Id(0)));
+        assert_eq!(i64::MAX.to_string().parse(), Ok(Id(i64::MAX)));
+        for bad in ["", "+5", "-5", "05", " 5", "5 ", "1e3", "12345678901234567890"] {
+            assert_eq!(bad.parse::<Id>(), Err(IdError::Malformed), "{bad:?}");
+        }
+        assert_eq!("9999999999999999999".parse::<Id>(), Err(IdError::OutOfRange));
     }
 }

@@ -137,6 +137,11 @@ pub fn shortcodes(text: &str) -> String {
     out
 }
 
+/// Every shortcode name known (without colons).
+pub fn shortcode_names() -> impl Iterator<Item = &'static str> {
+    EMOJI.iter().map(|(n, _)| *n)
+}
+
 /// The emoji for a shortcode name (without colons).
 pub fn emoji_for(name: &str) -> Option<&'static str> {
     EMOJI.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)

@@ -63,6 +63,12 @@ pub const KINDS: [(&str, &str); 8] = [
     ("custom", "Announcements from workspace admins"),
 ];
 
+/// Whether `kind` is a notification type and `channel` a delivery channel,
+/// so that a switch may name them.
+pub fn is_switch(kind: &str, channel: &str) -> bool {
+    KINDS.iter().any(|(k, _)| *k == kind) && DeliveryChannel::parse(channel).is_some()
+}
+
 /// The type a switch is kept under.
 pub fn switch_kind(kind: &str) -> &str {
     KINDS.iter().find(|(k, _)| *k == kind).map(|(k, _)| *k).unwrap_or("custom")

@@ -554,7 +554,7 @@ pub fn grant(f: WorkspaceFacts, perms: Perms) -> Result<()> {
 pub fn moderate(f: WorkspaceFacts, p: Perm, target: WorkspaceFacts, is_self: bool) -> Result<()> {
     workspace_permission(f, p)?;
     if is_self {
-        return Err(Error::invalid("user", "You cannot do that to yourself."));
+        return Err(Error::forbidden("You cannot do that to yourself."));
     }
     if target.is_owner || (target.is_member && target.top >= f.top) {
         return Err(Error::forbidden("You can only act on members whose highest role is below yours."));
@@ -1026,7 +1026,7 @@ mod tests {
         let owner = WorkspaceFacts { is_owner: true, top: i64::MAX, ..member() };
         assert_eq!(moderate(mod_, Perm::BanMembers, owner, false).unwrap_err().kind(), ErrorKind::Forbidden);
         assert_eq!(moderate(low, Perm::KickMembers, peer, false).unwrap_err().kind(), ErrorKind::Forbidden);
-        assert_eq!(moderate(mod_, Perm::KickMembers, low, true).unwrap_err().kind(), ErrorKind::Invalid);
+        assert_eq!(moderate(mod_, Perm::KickMembers, low, true).unwrap_err().kind(), ErrorKind::Forbidden);
     }
 
     #[test]

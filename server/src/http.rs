@@ -43,12 +43,13 @@ macro_rules! api {
             use roles as r;
             Router::new()
                 $(.route($path, routing::$method($handler) $(.$more($more_handler))* $(.layer($layer))?))*
+                .layer(axum::middleware::map_response(error::json_errors))
         }
     };
 }
 
 api! {
-    "/api/openapi.json" => get(openapi::document);
+    "/api/openapi.json" => get(openapi::openapi_document);
     "/api/auth/signup" => post(auth::signup);
     "/api/auth/login" => post(auth::login);
     "/api/auth/logout" => post(auth::logout);

@@ -92,7 +92,7 @@ pub async fn save_notification_preferences(
                 urgent_breaks_through.is_some(),
                 phone.unwrap_or_default(),
                 switches.unwrap_or_default(),
-            );
+            )?;
             hub.save_notification_settings(user.id, input).await?;
             Ok((&hub.notification_settings(user.id).await?).into())
         }

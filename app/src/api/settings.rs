@@ -328,7 +328,10 @@ pub async fn save_category(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlacedChannel {
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schema::Id))]
     pub channel_id: String,
+    /// Its category, or `""` for none.
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schema::IdOrEmpty))]
     pub category_id: String,
 }
 

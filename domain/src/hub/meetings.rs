@@ -155,7 +155,7 @@ impl Hub {
     pub async fn join_meeting(&self, actor: Id, id: Id) -> Result<Meeting> {
         let m = self.meeting(actor, id).await?;
         if m.ended_at.is_some() {
-            return Err(Error::invalid("meeting", "This meeting has ended."));
+            return Err(Error::Conflict { field: "meeting", message: "This meeting has ended.".into() });
         }
         Ok(m)
     }

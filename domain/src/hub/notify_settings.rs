@@ -99,6 +99,15 @@ impl Hub {
                 Error::invalid("phone", "Give the number with its country code, like +44 20 7946 0958.")
             })?
         };
+        let known = |s: &String| {
+            s.split_once(':').is_some_and(|(kind, channel)| crate::notify::is_switch(kind, channel))
+        };
+        if let Some(unknown) = input.switches_on.iter().find(|s| !known(s)) {
+            return Err(Error::invalid(
+                "switches",
+                format!("“{unknown}” is not a notification type and delivery channel Parley knows."),
+            ));
+        }
         let mut switches = std::collections::HashMap::new();
         for (kind, _) in KINDS {
             for channel in DeliveryChannel::ALL {

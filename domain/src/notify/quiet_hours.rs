@@ -96,6 +96,11 @@ pub fn is_time_zone(name: &str) -> bool {
     TimeZone::get(name).is_ok()
 }
 
+/// The names of every time zone known (the IANA database bundled in).
+pub fn time_zone_names() -> Vec<String> {
+    jiff::tz::db().available().map(|name| name.as_str().to_string()).collect()
+}
+
 /// `HH:MM` as minutes after midnight.
 pub fn parse_hhmm(s: &str) -> Option<u16> {
     let (h, m) = s.trim().split_once(':')?;

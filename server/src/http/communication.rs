@@ -2,15 +2,16 @@
 //! (JSON in and out; cursor pagination; session or bearer token). Every
 //! handler is described for the OpenAPI document ([`super::openapi`]).
 
-use super::error::{HttpError, HttpResult, JsonBody, path_id};
+use super::error::{HttpError, HttpResult, JsonBody, QueryParams, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
+use app::schema as s;
 use app::wire::{
     ApiError, ChannelDto, ErrorCode, FollowedThreadDto, MessageDto, MessagePageDto, ReadMarkDto,
     SearchHitDto, ThreadDto, UserDto,
 };
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::error::Thing;
@@ -35,8 +36,10 @@ pub enum ChannelType {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChannelListQuery {
     /// Only this workspace's channels (default: every workspace of the caller).
+    #[param(value_type = Option<s::IdOrEmpty>)]
     workspace_id: Option<String>,
 }
 
@@ -46,7 +49,7 @@ pub struct ChannelListQuery {
 pub async fn list_channels(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Query(q): Query<ChannelListQuery>,
+    QueryParams(q): QueryParams<ChannelListQuery>,
 ) -> HttpResult<Json<Vec<ChannelDto>>> {
     let hub = &state.services.hub;
     let mut out = Vec::new();
@@ -70,19 +73,25 @@ pub async fn workspaces_asked(
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateChannelBody {
+    #[schema(value_type = s::Id)]
     workspace_id: String,
+    #[schema(value_type = s::ChannelName)]
     name: String,
     #[serde(default)]
+    #[schema(value_type = s::ShortText)]
     topic: String,
     #[serde(default)]
     channel_type: ChannelType,
     /// For voice channels: at most this many people at once (0: no limit).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "app::wire::whole_number::one")]
+    #[schema(minimum = 0, maximum = 99)]
     user_limit: i64,
     /// Put the channel in this category (needs manage_channels).
+    #[schema(value_type = Option<s::IdOrEmpty>)]
     category_id: Option<String>,
     /// Usernames of workspace members to add at once.
     #[serde(default)]
+    #[schema(value_type = Vec<s::Username>)]
     members: Vec<String>,
 }
 
@@ -116,7 +125,7 @@ pub async fn create_channel(
 
 /// `GET /api/communication/channels/{id}/`.
 #[utoipa::path(get, path = "/api/communication/channels/{id}/", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = ChannelDto), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn get_channel(
     State(state): State<AppState>,
@@ -129,23 +138,36 @@ pub async fn get_channel(
 
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateChannelBody {
+    #[schema(value_type = Option<s::ChannelName>)]
     name: Option<String>,
+    #[schema(value_type = Option<s::ShortText>)]
     topic: Option<String>,
     /// `text`, `announcement` or `voice`.
-    kind: Option<String>,
+    kind: Option<ChannelKindName>,
     is_private: Option<bool>,
     /// Open to guests.
     is_external: Option<bool>,
     auto_join: Option<bool>,
     /// Archived channels are read-only and leave the sidebar; they stay searchable.
     archived: Option<bool>,
+    #[serde(default, deserialize_with = "app::wire::whole_number::optional")]
+    #[schema(minimum = 0, maximum = 99)]
     user_limit: Option<i64>,
+}
+
+/// What a channel is for, as `PUT` changes it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKindName {
+    Text,
+    Announcement,
+    Voice,
 }
 
 /// `PUT /api/communication/channels/{id}/`: renames, changes the topic, the type, the flags, or
 /// archives (manage_channels here, or the channel's creator). What is absent stays.
 #[utoipa::path(put, path = "/api/communication/channels/{id}/", tag = "channels", request_body = UpdateChannelBody,
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn update_channel(
@@ -168,8 +190,10 @@ pub async fn update_channel(
     {
         let ch = hub.channel(user.id, id).await?.channel;
         let settings = domain::hub::ChannelSettings {
-            kind: match body.kind.as_deref() {
-                Some(k) => app::ssr::parse_kind(k)?,
+            kind: match body.kind {
+                Some(ChannelKindName::Text) => domain::model::ChannelKind::Text,
+                Some(ChannelKindName::Announcement) => domain::model::ChannelKind::Announcement,
+                Some(ChannelKindName::Voice) => domain::model::ChannelKind::Voice,
                 None => ch.kind,
             },
             is_private: body.is_private.unwrap_or(ch.is_private),
@@ -185,7 +209,7 @@ pub async fn update_channel(
 
 /// `DELETE /api/communication/channels/{id}/`: deletes the channel and everything in it.
 #[utoipa::path(delete, path = "/api/communication/channels/{id}/", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_channel(
     State(state): State<AppState>,
@@ -198,12 +222,14 @@ pub async fn delete_channel(
 
 #[derive(Deserialize, ToSchema)]
 pub struct UsernamesBody {
+    /// At least one.
+    #[schema(value_type = Vec<s::Username>, min_items = 1)]
     usernames: Vec<String>,
 }
 
 /// `POST /api/communication/channels/{id}/add_members/`: adds workspace members by username.
 #[utoipa::path(post, path = "/api/communication/channels/{id}/add_members/", tag = "channels",
-    request_body = UsernamesBody, params(("id" = String, Path, description = "Channel id")),
+    request_body = UsernamesBody, params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn add_members(
@@ -225,7 +251,7 @@ pub async fn add_members(
 
 /// `POST /api/communication/channels/{id}/join/`: joins a public channel.
 #[utoipa::path(post, path = "/api/communication/channels/{id}/join/", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = ChannelDto), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn join_channel(
     State(state): State<AppState>,
@@ -239,7 +265,7 @@ pub async fn join_channel(
 
 /// `POST /api/communication/channels/{id}/leave/`.
 #[utoipa::path(post, path = "/api/communication/channels/{id}/leave/", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn leave_channel(
     State(state): State<AppState>,
@@ -252,8 +278,10 @@ pub async fn leave_channel(
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateDirectBody {
+    #[schema(value_type = s::Id)]
     workspace_id: String,
-    /// The other people (up to 7); the caller is always in it.
+    /// The other people (up to 7; none for notes to oneself); the caller is always in it.
+    #[schema(value_type = Vec<s::Username>, max_items = 7)]
     usernames: Vec<String>,
 }
 
@@ -269,6 +297,7 @@ pub async fn create_direct(
 ) -> HttpResult<Json<ChannelDto>> {
     let hub = &state.services.hub;
     let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
+    app::ssr::usernames("usernames", &body.usernames)?;
     let ch = hub.open_direct(user.id, ws, &body.usernames.join(",")).await?;
     Ok(Json((&hub.channel(user.id, ch.id).await?).into()))
 }
@@ -276,12 +305,13 @@ pub async fn create_direct(
 #[derive(Deserialize, ToSchema)]
 pub struct ReadBody {
     /// Read up to this message (default: the newest).
+    #[schema(value_type = Option<s::IdOrEmpty>)]
     message_id: Option<String>,
 }
 
 /// `POST /api/communication/channels/{id}/read/`: moves the caller's read mark forward.
 #[utoipa::path(post, path = "/api/communication/channels/{id}/read/", tag = "channels", request_body = ReadBody,
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = ReadMarkDto), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn mark_read(
     State(state): State<AppState>,
@@ -296,7 +326,7 @@ pub async fn mark_read(
 
 /// `GET /api/communication/channels/{id}/reads/`: how far each member has read.
 #[utoipa::path(get, path = "/api/communication/channels/{id}/reads/", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = Vec<ReadMarkDto>), (status = 404, body = ApiError)))]
 pub async fn read_marks(
     State(state): State<AppState>,
@@ -309,7 +339,7 @@ pub async fn read_marks(
 
 /// `GET /api/communication/channels/{id}/pins/`: pinned messages, most recently pinned first.
 #[utoipa::path(get, path = "/api/communication/channels/{id}/pins/", tag = "channels",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = Vec<MessageDto>), (status = 404, body = ApiError)))]
 pub async fn pins(
     State(state): State<AppState>,
@@ -321,11 +351,15 @@ pub async fn pins(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageListQuery {
+    #[param(value_type = s::Id)]
     channel_id: String,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<s::IdOrEmpty>)]
     before: Option<String>,
     /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -335,7 +369,7 @@ pub struct MessageListQuery {
 pub async fn list_messages(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Query(q): Query<MessageListQuery>,
+    QueryParams(q): QueryParams<MessageListQuery>,
 ) -> HttpResult<Json<MessagePageDto>> {
     let channel = app::ssr::parse_id("channel_id", &q.channel_id)?;
     let before = app::ssr::parse_optional_id("before", q.before.as_deref())?;
@@ -346,14 +380,41 @@ pub async fn list_messages(
 
 #[derive(Deserialize, ToSchema)]
 pub struct SendBody {
+    #[schema(value_type = s::Id)]
     channel_id: String,
     /// Markdown, 1 to 4000 characters (`content` is accepted too).
     #[serde(alias = "content")]
+    #[schema(value_type = s::MessageText)]
     body: String,
     /// Any string the client picks: sending twice with the same one sends once.
+    #[schema(value_type = Option<s::Nonce>)]
     nonce: Option<String>,
     /// Reply in the thread of this message.
+    #[schema(value_type = Option<s::IdOrEmpty>)]
     thread_id: Option<String>,
+}
+
+/// A message with files, as `multipart/form-data`. The channel comes before
+/// the first file: the sender's permission is checked before a file is stored.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)] // As `receive` refuses other fields (the document says so).
+#[allow(dead_code)] // Describes the form for the OpenAPI document; `receive` reads it.
+pub struct MessageForm {
+    #[schema(value_type = s::Id)]
+    channel_id: String,
+    /// Markdown, 1 to 4000 characters (`content` is accepted too); may be empty when files are attached.
+    #[schema(value_type = s::MessageText)]
+    body: String,
+    #[schema(value_type = s::Nonce, required = false)]
+    nonce: String,
+    #[schema(value_type = s::IdOrEmpty, required = false)]
+    thread_id: String,
+    /// A page of the app to go back to, for a browser without JavaScript.
+    #[schema(required = false)]
+    return_to: String,
+    /// Up to 10 files, each within the server's size limit and of an allowed type.
+    #[schema(value_type = Vec<String>, format = Binary, max_items = 10, required = false)]
+    file: Vec<Vec<u8>>,
 }
 
 /// `POST /api/communication/messages/`: sends a message (JSON), or a message with files
@@ -362,8 +423,10 @@ pub struct SendBody {
 /// first message. A form posted by a browser without JavaScript (with `return_to`) is
 /// answered with a redirect there.
 #[utoipa::path(post, path = "/api/communication/messages/", tag = "messages",
-    request_body(content = SendBody, content_type = "application/json"),
-    responses((status = 201, body = MessageDto), (status = 200, body = MessageDto), (status = 400, body = ApiError),
+    request_body(content((SendBody = "application/json"), (MessageForm = "multipart/form-data"))),
+    responses((status = 201, body = MessageDto), (status = 200, body = MessageDto),
+        (status = 303, description = "A form sent by a browser without JavaScript: back to its `return_to` page"),
+        (status = 400, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 413, body = ApiError),
         (status = 415, body = ApiError)))]
 pub async fn send_message(
@@ -462,7 +525,14 @@ async fn receive(
         if name == "file" {
             let raw_name = field.file_name().unwrap_or("").to_string();
             if raw_name.is_empty() {
-                // An empty file input in a plain form.
+                // An empty file input in a plain form is no file; anything
+                // else without a name is not one either.
+                if !bounded_text(&mut field, state.body_limits.body).await?.is_empty() {
+                    return Err(HttpError::from(domain::Error::invalid(
+                        "file",
+                        "Each file needs its file name (with its type's extension).",
+                    )));
+                }
                 continue;
             }
             if into.slot.is_none() {
@@ -522,7 +592,14 @@ async fn receive(
             "nonce" => into.nonce = Some(value),
             "thread_id" => into.thread_id = Some(value),
             "return_to" => into.return_to = Some(value),
-            _ => {}
+            other => {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "form",
+                    format!(
+                        "“{other}” is not a field of a message: send channel_id, body, nonce, thread_id and file."
+                    ),
+                )));
+            }
         }
     }
     Ok(())
@@ -548,13 +625,15 @@ async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>, limit: us
 
 #[derive(Deserialize, ToSchema)]
 pub struct EditBody {
+    /// The new text (`content` is accepted too).
     #[serde(alias = "content")]
+    #[schema(value_type = s::MessageText)]
     body: String,
 }
 
 /// `PUT /api/communication/messages/{id}/`: the author edits their message.
 #[utoipa::path(put, path = "/api/communication/messages/{id}/", tag = "messages", request_body = EditBody,
-    params(("id" = String, Path, description = "Message id")),
+    params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 200, body = MessageDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn edit_message(
@@ -569,7 +648,7 @@ pub async fn edit_message(
 
 /// `DELETE /api/communication/messages/{id}/`: the author deletes their message (and its files).
 #[utoipa::path(delete, path = "/api/communication/messages/{id}/", tag = "messages",
-    params(("id" = String, Path, description = "Message id")),
+    params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_message(
     State(state): State<AppState>,
@@ -583,8 +662,13 @@ pub async fn delete_message(
 #[derive(Deserialize, ToSchema)]
 pub struct SearchBody {
     /// Words (partial words and CJK text are found) and filters: `in:#channel`,
-    /// `from:@user`, `has:file`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD`.
+    /// `from:@user`, `has:file`, `before:YYYY-MM-DD`, `after:YYYY-MM-DD`; at most 8 words.
+    /// (The pattern states plain words; the filters are accepted as well.)
+    #[schema(
+        pattern = r#"^[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000:"]{1,64}( [^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000:"]{1,64}){0,7}$"#
+    )]
     query: String,
+    #[schema(value_type = Option<s::IdOrEmpty>)]
     workspace_id: Option<String>,
 }
 
@@ -604,12 +688,13 @@ pub async fn search(
 #[derive(Deserialize, ToSchema)]
 pub struct ReactionBody {
     /// One emoji, or a `:shortcode:`.
+    #[schema(value_type = s::Emoji)]
     emoji: String,
 }
 
 /// `POST /api/communication/messages/{id}/add_reaction/`.
 #[utoipa::path(post, path = "/api/communication/messages/{id}/add_reaction/", tag = "messages",
-    request_body = ReactionBody, params(("id" = String, Path, description = "Message id")),
+    request_body = ReactionBody, params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn add_reaction(
     State(state): State<AppState>,
@@ -623,7 +708,7 @@ pub async fn add_reaction(
 
 /// `POST /api/communication/messages/{id}/remove_reaction/`.
 #[utoipa::path(post, path = "/api/communication/messages/{id}/remove_reaction/", tag = "messages",
-    request_body = ReactionBody, params(("id" = String, Path, description = "Message id")),
+    request_body = ReactionBody, params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn remove_reaction(
@@ -638,7 +723,7 @@ pub async fn remove_reaction(
 
 /// `GET /api/communication/messages/{id}/thread/`: the thread and its replies (reading them).
 #[utoipa::path(get, path = "/api/communication/messages/{id}/thread/", tag = "messages",
-    params(("id" = String, Path, description = "The thread's first message")),
+    params(("id" = s::Id, Path, description = "The thread's first message")),
     responses((status = 200, body = ThreadDto), (status = 404, body = ApiError)))]
 pub async fn thread(
     State(state): State<AppState>,
@@ -656,7 +741,7 @@ pub struct FollowBody {
 
 /// `POST /api/communication/messages/{id}/follow/`: follows or unfollows its thread.
 #[utoipa::path(post, path = "/api/communication/messages/{id}/follow/", tag = "messages",
-    request_body = FollowBody, params(("id" = String, Path, description = "Message id")),
+    request_body = FollowBody, params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 204), (status = 404, body = ApiError)))]
 pub async fn follow(
     State(state): State<AppState>,
@@ -675,7 +760,7 @@ pub struct PinBody {
 
 /// `POST /api/communication/messages/{id}/pin/`: pins or unpins it in its channel.
 #[utoipa::path(post, path = "/api/communication/messages/{id}/pin/", tag = "messages",
-    request_body = PinBody, params(("id" = String, Path, description = "Message id")),
+    request_body = PinBody, params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 200, body = MessageDto), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn pin(
     State(state): State<AppState>,
@@ -689,7 +774,7 @@ pub async fn pin(
 
 /// `GET /api/communication/messages/{id}/readers/`: who has read it (read receipts).
 #[utoipa::path(get, path = "/api/communication/messages/{id}/readers/", tag = "messages",
-    params(("id" = String, Path, description = "Message id")),
+    params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 200, body = Vec<UserDto>), (status = 404, body = ApiError)))]
 pub async fn readers(
     State(state): State<AppState>,
@@ -701,7 +786,9 @@ pub async fn readers(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ThreadsQuery {
+    #[param(value_type = s::Id)]
     workspace_id: String,
 }
 
@@ -711,7 +798,7 @@ pub struct ThreadsQuery {
 pub async fn followed_threads(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Query(q): Query<ThreadsQuery>,
+    QueryParams(q): QueryParams<ThreadsQuery>,
 ) -> HttpResult<Json<Vec<FollowedThreadDto>>> {
     let ws = app::ssr::parse_id("workspace_id", &q.workspace_id)?;
     let list = state.services.hub.followed_threads(user.id, ws).await?;

@@ -71,3 +71,70 @@ where
 pub fn path_id(raw: &str, what: domain::error::Thing) -> HttpResult<domain::Id> {
     raw.parse().map_err(|_| HttpError::from(domain::Error::NotFound(what)))
 }
+
+/// Query parameters that answer malformed ones with an [`ApiError`] instead
+/// of axum's plain-text rejection.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(QueryParams(v)),
+            Err(rejection) => Err(HttpError::new(
+                ErrorCode::Invalid,
+                format!("The query string is not what this route expects: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// Makes every error of the JSON API the JSON error: what axum answers by
+/// itself (a path segment it cannot decode, a method a route does not take)
+/// is plain text, so it is rewritten here, keeping its status and headers
+/// (`Allow` with 405).
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let code = match status.as_u16() {
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::TooLarge,
+        415 => ErrorCode::UnsupportedType,
+        429 => ErrorCode::RateLimited,
+        400..=499 => ErrorCode::Invalid,
+        _ => ErrorCode::Internal,
+    };
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = match (code, String::from_utf8_lossy(&text).trim()) {
+        (ErrorCode::MethodNotAllowed, _) => {
+            "This route does not take that method; the Allow header lists the ones it does.".to_string()
+        }
+        (ErrorCode::Internal, _) => "Something went wrong on the server. Please try again.".to_string(),
+        (_, "") => status.canonical_reason().unwrap_or("The request was refused.").to_string(),
+        (_, said) => said.to_string(),
+    };
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let mut answer = (status, Json(ApiError::new(code, message))).into_response();
+    answer.headers_mut().extend(parts.headers);
+    answer
+}

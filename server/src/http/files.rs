@@ -13,6 +13,10 @@ use domain::error::Thing;
 
 /// `GET /files/{id}/{name}`: the bytes of attachment `id` (the name is only
 /// for people and for saving).
+#[utoipa::path(get, path = "/files/{id}/{name}", tag = "messages", operation_id = "download_file",
+    params(("id" = app::schema::Id, Path, description = "Attachment id"), ("name" = String, Path, description = "Any name")),
+    responses((status = 200, description = "The file, with the type it was stored with", content_type = "*/*"),
+        (status = 404, description = "No such file, or not one the caller may see", body = app::wire::ApiError)))]
 pub async fn download(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -1,12 +1,13 @@
 //! Seed 000's meetings routes under `/api/communication/meetings/`, each
 //! meeting's `.ics` file, and the private calendar feeds (`/calendar/…`).
 
-use super::error::{HttpResult, JsonBody, path_id};
+use super::error::{HttpResult, JsonBody, QueryParams, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
+use app::schema as s;
 use app::wire::{ApiError, CalendarFeedDto, MeetingDto};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::error::Thing;
@@ -19,20 +20,22 @@ fn dto(state: &AppState, m: &Meeting) -> MeetingDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MeetingListQuery {
     /// Only this workspace's meetings (default: every workspace of the caller).
+    #[param(value_type = Option<s::IdOrEmpty>)]
     workspace_id: Option<String>,
 }
 
 /// `GET /api/communication/meetings/`: the caller's meetings (organised or
 /// invited to), earliest first, until a day after they end.
-#[utoipa::path(get, path = "/api/communication/meetings/", tag = "meetings", params(MeetingListQuery),
+#[utoipa::path(get, path = "/api/communication/meetings/", operation_id = "list_meetings", tag = "meetings", params(MeetingListQuery),
     responses((status = 200, body = Vec<MeetingDto>), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Query(q): Query<MeetingListQuery>,
+    QueryParams(q): QueryParams<MeetingListQuery>,
 ) -> HttpResult<Json<Vec<MeetingDto>>> {
     let hub = &state.services.hub;
     let mut out = Vec::new();
@@ -44,15 +47,22 @@ pub async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ScheduleBody {
+    #[schema(value_type = s::Id)]
     workspace_id: String,
+    #[schema(value_type = s::Title)]
     title: String,
     #[serde(default)]
+    #[schema(value_type = s::ShortText)]
     description: String,
-    /// Usernames of the people invited.
+    /// Usernames of the people invited (at most 100).
     #[serde(default)]
+    #[schema(value_type = Vec<s::Username>, max_items = 100)]
     participants: Vec<String>,
     /// RFC 3339, like `2026-11-23T09:30:00+01:00`.
+    #[schema(value_type = s::Timestamp)]
     scheduled_start: String,
+    /// After the start, at most 24 hours later, and not yet past.
+    #[schema(value_type = s::Timestamp)]
     scheduled_end: String,
     /// The organizer may record the call.
     #[serde(default)]
@@ -70,7 +80,7 @@ fn time(field: &'static str, text: &str) -> Result<i64, ApiError> {
 
 /// `POST /api/communication/meetings/`: schedules a meeting; its call gets a
 /// private voice channel whose members are the organizer and participants.
-#[utoipa::path(post, path = "/api/communication/meetings/", tag = "meetings", request_body = ScheduleBody,
+#[utoipa::path(post, path = "/api/communication/meetings/", operation_id = "schedule_meeting", tag = "meetings", request_body = ScheduleBody,
     responses((status = 201, body = MeetingDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn schedule(
@@ -79,6 +89,7 @@ pub async fn schedule(
     JsonBody(body): JsonBody<ScheduleBody>,
 ) -> HttpResult<(StatusCode, Json<MeetingDto>)> {
     let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
+    app::ssr::usernames("participants", &body.participants)?;
     let new = domain::hub::NewMeeting {
         title: &body.title,
         description: &body.description,
@@ -94,17 +105,21 @@ pub async fn schedule(
 
 #[derive(Deserialize, ToSchema)]
 pub struct InstantBody {
+    #[schema(value_type = s::Id)]
     workspace_id: String,
     /// Default: "Call".
     #[serde(default)]
+    #[schema(max_length = 200)]
     title: String,
+    /// Usernames of the people invited (at most 100).
     #[serde(default)]
+    #[schema(value_type = Vec<s::Username>, max_items = 100)]
     participants: Vec<String>,
 }
 
 /// `POST /api/communication/meetings/instant/`: a call that starts now (booked
 /// for an hour); join it at `url`.
-#[utoipa::path(post, path = "/api/communication/meetings/instant/", tag = "meetings", request_body = InstantBody,
+#[utoipa::path(post, path = "/api/communication/meetings/instant/", operation_id = "instant_meeting", tag = "meetings", request_body = InstantBody,
     responses((status = 201, body = MeetingDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn instant(
@@ -113,6 +128,7 @@ pub async fn instant(
     JsonBody(body): JsonBody<InstantBody>,
 ) -> HttpResult<(StatusCode, Json<MeetingDto>)> {
     let ws = app::ssr::parse_id("workspace_id", &body.workspace_id)?;
+    app::ssr::usernames("participants", &body.participants)?;
     let title = if body.title.trim().is_empty() { "Call" } else { body.title.as_str() };
     let new = domain::hub::NewMeeting {
         title,
@@ -125,8 +141,8 @@ pub async fn instant(
 }
 
 /// `GET /api/communication/meetings/{id}/`.
-#[utoipa::path(get, path = "/api/communication/meetings/{id}/", tag = "meetings",
-    params(("id" = String, Path, description = "Meeting id")),
+#[utoipa::path(get, path = "/api/communication/meetings/{id}/", operation_id = "get_meeting", tag = "meetings",
+    params(("id" = s::Id, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingDto), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -140,9 +156,9 @@ pub async fn get(
 /// `POST /api/communication/meetings/{id}/join/`: checks that the meeting is
 /// open to the caller and not over; the call is `channel_id`'s (join it over
 /// the gateway with `VOICE_JOIN`, or open `url`).
-#[utoipa::path(post, path = "/api/communication/meetings/{id}/join/", tag = "meetings",
-    params(("id" = String, Path, description = "Meeting id")),
-    responses((status = 200, body = MeetingDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
+#[utoipa::path(post, path = "/api/communication/meetings/{id}/join/", operation_id = "join_meeting", tag = "meetings",
+    params(("id" = s::Id, Path, description = "Meeting id")),
+    responses((status = 200, body = MeetingDto), (status = 409, description = "The meeting has ended", body = ApiError), (status = 401, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn join(
     State(state): State<AppState>,
@@ -155,8 +171,8 @@ pub async fn join(
 
 /// `POST /api/communication/meetings/{id}/end/`: ends it for everyone (its
 /// organizer, or who manages channels): the call ends, its channel is archived.
-#[utoipa::path(post, path = "/api/communication/meetings/{id}/end/", tag = "meetings",
-    params(("id" = String, Path, description = "Meeting id")),
+#[utoipa::path(post, path = "/api/communication/meetings/{id}/end/", operation_id = "end_meeting", tag = "meetings",
+    params(("id" = s::Id, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingDto), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn end(
@@ -185,8 +201,8 @@ fn page_url(state: &AppState, m: &Meeting) -> String {
 }
 
 /// `GET /api/communication/meetings/{id}/ics/`: the meeting as an iCalendar file (RFC 5545).
-#[utoipa::path(get, path = "/api/communication/meetings/{id}/ics/", tag = "meetings",
-    params(("id" = String, Path, description = "Meeting id")),
+#[utoipa::path(get, path = "/api/communication/meetings/{id}/ics/", operation_id = "meeting_ics", tag = "meetings",
+    params(("id" = s::Id, Path, description = "Meeting id")),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 401, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn ics(
@@ -215,6 +231,10 @@ pub async fn renew_feed(
 
 /// `GET /calendar/{secret}.ics`: a person's meetings, for calendar apps (the
 /// secret in the address is the only credential).
+#[utoipa::path(get, path = "/calendar/{file}", tag = "meetings", operation_id = "calendar_feed", security(()),
+    params(("file" = String, Path, description = "`<secret>.ics`, from `POST /api/communication/meetings/calendar_feed/`")),
+    responses((status = 200, description = "An iCalendar file of the person's meetings", content_type = "text/calendar"),
+        (status = 404, description = "No such feed (or it was renewed)", body = ApiError)))]
 pub async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> HttpResult<Response> {
     let token = file.strip_suffix(".ics").unwrap_or(&file);
     let (person, meetings) = state.services.hub.calendar_feed(token).await?;

@@ -4,6 +4,7 @@
 use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
+use app::schema as s;
 use app::wire::{ApiError, NotificationPreferencesDto, PushSubscriptionInput, TemplateDto};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -22,16 +23,50 @@ pub async fn get_preferences(
     Ok(Json((&state.services.hub.notification_settings(user.id).await?).into()))
 }
 
-/// `PUT /api/communication/notification_preferences/`: replaces them (the
-/// read-only fields are ignored; switches left out are off).
+/// What `PUT /api/communication/notification_preferences/` changes: the
+/// writable part of [`NotificationPreferencesDto`] (a whole one as `GET`
+/// gives it is accepted too; its read-only fields are ignored).
+#[derive(Deserialize, ToSchema)]
+pub struct PreferencesBody {
+    #[schema(value_type = s::TimeZoneName)]
+    time_zone: String,
+    /// With quiet hours on, at least one day is chosen.
+    quiet_hours_enabled: bool,
+    /// `HH:MM` in the time zone; an end before the start runs past midnight.
+    #[schema(value_type = s::TimeOfDay)]
+    quiet_start: String,
+    #[schema(value_type = s::TimeOfDay)]
+    quiet_end: String,
+    /// The days a quiet window starts on.
+    #[schema(value_type = Vec<s::Weekday>)]
+    quiet_days: Vec<String>,
+    /// High and urgent notifications still arrive in quiet hours.
+    urgent_breaks_through: bool,
+    /// E.164 (`+442079460958`), or empty.
+    #[serde(default)]
+    #[schema(pattern = r"^(\+[1-9][0-9]{7,14})?$")]
+    phone: String,
+    /// Switches left out are off.
+    switches: Vec<app::wire::NotificationSwitchDto>,
+}
+
+/// `PUT /api/communication/notification_preferences/`: replaces them
+/// (switches left out are off).
 #[utoipa::path(put, path = "/api/communication/notification_preferences/", tag = "notifications",
-    request_body = NotificationPreferencesDto,
+    request_body = PreferencesBody,
     responses((status = 200, body = NotificationPreferencesDto), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
 pub async fn put_preferences(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    JsonBody(p): JsonBody<NotificationPreferencesDto>,
+    JsonBody(p): JsonBody<PreferencesBody>,
 ) -> HttpResult<Json<NotificationPreferencesDto>> {
+    if let Some(s) = p.switches.iter().find(|s| !domain::notify::is_switch(&s.kind, &s.channel)) {
+        let message = format!(
+            "“{}” by {} is not a notification type and delivery channel Parley knows.",
+            s.kind, s.channel
+        );
+        return Err(ApiError::invalid("switches", message).into());
+    }
     let on = p.switches.iter().filter(|s| s.enabled).map(|s| format!("{}:{}", s.kind, s.channel)).collect();
     let input = app::conversions::settings_input(
         p.time_zone,
@@ -42,7 +77,7 @@ pub async fn put_preferences(
         p.urgent_breaks_through,
         p.phone,
         on,
-    );
+    )?;
     let hub = &state.services.hub;
     hub.save_notification_settings(user.id, input).await?;
     Ok(Json((&hub.notification_settings(user.id).await?).into()))
@@ -83,6 +118,8 @@ pub async fn subscribe(
 
 #[derive(Deserialize, ToSchema)]
 pub struct EndpointBody {
+    /// The push service's URL for the browser, as it subscribed.
+    #[schema(pattern = "^https://")]
     endpoint: String,
 }
 
@@ -103,13 +140,14 @@ pub async fn unsubscribe(
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct LevelBody {
     /// `all`, `mentions`, `nothing` or `muted`.
+    #[schema(pattern = "^(all|mentions|nothing|muted)$")]
     level: String,
 }
 
 /// `POST /api/communication/channels/{id}/notification_level/`: how much of
 /// the channel notifies the caller.
 #[utoipa::path(post, path = "/api/communication/channels/{id}/notification_level/", tag = "notifications",
-    params(("id" = String, Path, description = "Channel id")), request_body = LevelBody,
+    params(("id" = s::Id, Path, description = "Channel id")), request_body = LevelBody,
     responses((status = 200, body = LevelBody), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn set_level(
@@ -126,7 +164,7 @@ pub async fn set_level(
 /// `GET /api/communication/workspaces/{id}/notification_templates/`: every
 /// template (built-in ones the workspace has not stored say `is_default`).
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/notification_templates/", tag = "notifications",
-    params(("id" = String, Path, description = "Workspace id")),
+    params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 200, body = Vec<TemplateDto>), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn templates(
@@ -140,21 +178,28 @@ pub async fn templates(
 
 #[derive(Deserialize, ToSchema)]
 pub struct TemplateBody {
-    /// A notification type, a new template id, or `digest`.
+    /// A notification type, a new template id, or `digest`: 1 to 50 letters, digits and _.
+    #[schema(pattern = "^[A-Za-z0-9_]{1,50}$")]
     name: String,
-    /// `in_app`, `email`, `push` or `sms`.
+    #[schema(value_type = s::DeliveryChannel)]
     channel: String,
+    /// At most 200 characters; `{{variable}}` takes a value.
     #[serde(default)]
+    #[schema(max_length = 200)]
     subject: Option<String>,
+    /// 1 to 5000 characters, not only white space; `{{variable}}` takes a value.
+    #[schema(max_length = 5000, pattern = r"\S")]
     body: String,
+    /// At most 20000 characters; `{{variable}}` takes a value.
     #[serde(default)]
+    #[schema(max_length = 20000)]
     body_html: Option<String>,
 }
 
 /// `POST /api/communication/workspaces/{id}/notification_templates/`: saves
 /// a template (replacing the one with its name and channel).
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/notification_templates/", tag = "notifications",
-    params(("id" = String, Path, description = "Workspace id")), request_body = TemplateBody,
+    params(("id" = s::Id, Path, description = "Workspace id")), request_body = TemplateBody,
     responses((status = 200, body = TemplateDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn save_template(
@@ -172,7 +217,7 @@ pub async fn save_template(
 /// a built-in template goes back to its default wording.
 #[utoipa::path(delete, path = "/api/communication/workspaces/{id}/notification_templates/{template_id}/",
     tag = "notifications",
-    params(("id" = String, Path, description = "Workspace id"), ("template_id" = String, Path, description = "Template id")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("template_id" = s::Id, Path, description = "Template id")),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_template(
     State(state): State<AppState>,
@@ -194,7 +239,7 @@ pub struct AddedDto {
 /// stores the built-in templates the workspace lacks, for editing (seed
 /// 000's `create_default_templates`).
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/notification_templates/create_defaults/",
-    tag = "notifications", params(("id" = String, Path, description = "Workspace id")),
+    tag = "notifications", params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 200, body = AddedDto), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn create_defaults(

@@ -1,14 +1,15 @@
 //! The REST API of roles, channel permissions, moderation and the audit
 //! log, under `/api/communication/` beside the channels and messages API.
 
-use super::error::{HttpResult, JsonBody, path_id};
+use super::error::{HttpResult, JsonBody, QueryParams, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
 use app::api::PlacedChannel;
 use app::conversions::parse_perms;
+use app::schema as s;
 use app::wire::{ApiError, AuditEntryDto, BanDto, CategoryDto, OverrideDto, PermissionDto, RoleDto};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::error::Thing;
 use domain::permissions::Perm;
@@ -24,7 +25,7 @@ pub async fn permissions(CurrentUser(_): CurrentUser) -> Json<Vec<PermissionDto>
 
 /// `GET /api/communication/workspaces/{id}/roles/`: the roles, highest first.
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/roles/", tag = "roles",
-    params(("id" = String, Path, description = "Workspace id")),
+    params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 200, body = Vec<RoleDto>), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn list_roles(
     State(state): State<AppState>,
@@ -37,12 +38,15 @@ pub async fn list_roles(
 
 #[derive(Deserialize, ToSchema)]
 pub struct RoleBody {
+    #[schema(value_type = s::RoleName)]
     name: String,
     /// `#rrggbb`, or empty for none.
     #[serde(default)]
+    #[schema(value_type = s::Colour)]
     colour: String,
     /// Permission names (see `GET /api/communication/permissions/`).
     #[serde(default)]
+    #[schema(value_type = Vec<s::Permission>)]
     permissions: Vec<String>,
 }
 
@@ -58,7 +62,7 @@ impl RoleBody {
 
 /// `POST /api/communication/workspaces/{id}/roles/`: a custom role, placed just above Member.
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/roles/", tag = "roles", request_body = RoleBody,
-    params(("id" = String, Path, description = "Workspace id")),
+    params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 201, body = RoleDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn create_role(
@@ -75,7 +79,7 @@ pub async fn create_role(
 /// `PUT /api/communication/workspaces/{id}/roles/{role_id}/`: name, colour and permissions.
 #[utoipa::path(put, path = "/api/communication/workspaces/{id}/roles/{role_id}/", tag = "roles",
     request_body = RoleBody,
-    params(("id" = String, Path, description = "Workspace id"), ("role_id" = String, Path, description = "Role id")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("role_id" = s::Id, Path, description = "Role id")),
     responses((status = 200, body = RoleDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn update_role(
@@ -92,7 +96,7 @@ pub async fn update_role(
 
 /// `DELETE /api/communication/workspaces/{id}/roles/{role_id}/`: custom roles only.
 #[utoipa::path(delete, path = "/api/communication/workspaces/{id}/roles/{role_id}/", tag = "roles",
-    params(("id" = String, Path, description = "Workspace id"), ("role_id" = String, Path, description = "Role id")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("role_id" = s::Id, Path, description = "Role id")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_role(
     State(state): State<AppState>,
@@ -107,8 +111,8 @@ pub async fn delete_role(
 /// `PUT` gives a member a role, `DELETE` takes it:
 /// `/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/`.
 #[utoipa::path(put, path = "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/", tag = "roles",
-    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member"),
-        ("role_id" = String, Path, description = "Role id")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("user_id" = s::Id, Path, description = "Member"),
+        ("role_id" = s::Id, Path, description = "Role id")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn give_role(
     State(state): State<AppState>,
@@ -132,8 +136,8 @@ async fn set_member_role(
 
 /// See [`give_role`].
 #[utoipa::path(delete, path = "/api/communication/workspaces/{id}/members/{user_id}/roles/{role_id}/", tag = "roles",
-    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member"),
-        ("role_id" = String, Path, description = "Role id")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("user_id" = s::Id, Path, description = "Member"),
+        ("role_id" = s::Id, Path, description = "Role id")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn take_role(
     State(state): State<AppState>,
@@ -145,7 +149,7 @@ pub async fn take_role(
 
 /// `POST /api/communication/workspaces/{id}/members/{user_id}/kick/`.
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/members/{user_id}/kick/", tag = "moderation",
-    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("user_id" = s::Id, Path, description = "Member")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn kick(
     State(state): State<AppState>,
@@ -160,13 +164,14 @@ pub async fn kick(
 #[derive(Deserialize, ToSchema)]
 pub struct BanBody {
     #[serde(default)]
+    #[schema(value_type = s::ShortText)]
     reason: String,
 }
 
 /// `POST /api/communication/workspaces/{id}/members/{user_id}/ban/`: they leave and cannot rejoin.
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/members/{user_id}/ban/", tag = "moderation",
     request_body = BanBody,
-    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Person")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("user_id" = s::Id, Path, description = "Person")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn ban(
     State(state): State<AppState>,
@@ -181,7 +186,7 @@ pub async fn ban(
 
 /// `GET /api/communication/workspaces/{id}/bans/`.
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/bans/", tag = "moderation",
-    params(("id" = String, Path, description = "Workspace id")),
+    params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 200, body = Vec<BanDto>), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn bans(
     State(state): State<AppState>,
@@ -194,7 +199,7 @@ pub async fn bans(
 
 /// `DELETE /api/communication/workspaces/{id}/bans/{user_id}/`: lifts a ban.
 #[utoipa::path(delete, path = "/api/communication/workspaces/{id}/bans/{user_id}/", tag = "moderation",
-    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Person")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("user_id" = s::Id, Path, description = "Person")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn unban(
     State(state): State<AppState>,
@@ -209,6 +214,8 @@ pub async fn unban(
 #[derive(Deserialize, ToSchema)]
 pub struct TimeoutBody {
     /// 1 to 40320 (28 days); 0 lifts the timeout.
+    #[serde(deserialize_with = "app::wire::whole_number::one")]
+    #[schema(minimum = 0, maximum = 40320)]
     minutes: i64,
 }
 
@@ -216,7 +223,7 @@ pub struct TimeoutBody {
 /// reacting for a while.
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/members/{user_id}/timeout/", tag = "moderation",
     request_body = TimeoutBody,
-    params(("id" = String, Path, description = "Workspace id"), ("user_id" = String, Path, description = "Member")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("user_id" = s::Id, Path, description = "Member")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn timeout(
     State(state): State<AppState>,
@@ -230,27 +237,31 @@ pub async fn timeout(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// An action (`member.ban`) or a family of them (`member`).
     action: Option<String>,
     /// Only what this person did.
+    #[param(value_type = Option<s::IdOrEmpty>)]
     actor_id: Option<String>,
     /// Only what was done to this person.
+    #[param(value_type = Option<s::IdOrEmpty>)]
     user_id: Option<String>,
     /// Entries older than this one (paging).
+    #[param(value_type = Option<s::IdOrEmpty>)]
     before: Option<String>,
 }
 
 /// `GET /api/communication/workspaces/{id}/audit_log/`: newest first, 100 per page.
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/audit_log/", tag = "moderation",
-    params(("id" = String, Path, description = "Workspace id"), AuditQuery),
+    params(("id" = s::Id, Path, description = "Workspace id"), AuditQuery),
     responses((status = 200, body = Vec<AuditEntryDto>), (status = 400, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn audit_log(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-    Query(q): Query<AuditQuery>,
+    QueryParams(q): QueryParams<AuditQuery>,
 ) -> HttpResult<Json<Vec<AuditEntryDto>>> {
     use app::ssr::parse_optional_id;
     let filter = domain::store::AuditFilter {
@@ -265,7 +276,7 @@ pub async fn audit_log(
 
 /// `GET /api/communication/channels/{id}/permissions/`: the channel's overrides.
 #[utoipa::path(get, path = "/api/communication/channels/{id}/permissions/", tag = "roles",
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = Vec<OverrideDto>), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn overrides(
     State(state): State<AppState>,
@@ -279,7 +290,7 @@ pub async fn overrides(
 /// `PUT /api/communication/channels/{id}/permissions/`: sets one role's or member's override
 /// (empty allow and deny remove it).
 #[utoipa::path(put, path = "/api/communication/channels/{id}/permissions/", tag = "roles", request_body = OverrideDto,
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn set_override(
     State(state): State<AppState>,
@@ -295,13 +306,14 @@ pub async fn set_override(
 #[derive(Deserialize, ToSchema)]
 pub struct RoleOrderBody {
     /// Role ids, highest first.
+    #[schema(value_type = Vec<s::Id>)]
     order: Vec<String>,
 }
 
 /// `PUT /api/communication/workspaces/{id}/role_order/`: the roles below one's own highest
 /// (Member and Guest aside), highest first, each named once.
 #[utoipa::path(put, path = "/api/communication/workspaces/{id}/role_order/", tag = "roles",
-    request_body = RoleOrderBody, params(("id" = String, Path, description = "Workspace id")),
+    request_body = RoleOrderBody, params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 200, body = Vec<RoleDto>), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn reorder_roles(
@@ -318,7 +330,7 @@ pub async fn reorder_roles(
 
 /// `GET /api/communication/workspaces/{id}/categories/`: the categories of channels, in order.
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/categories/", tag = "channels",
-    params(("id" = String, Path, description = "Workspace id")),
+    params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 200, body = Vec<CategoryDto>), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn categories(
     State(state): State<AppState>,
@@ -331,13 +343,14 @@ pub async fn categories(
 
 #[derive(Deserialize, ToSchema)]
 pub struct CategoryBody {
+    #[schema(value_type = s::CategoryName)]
     name: String,
 }
 
 /// `POST /api/communication/workspaces/{id}/categories/`: a new category, first in order
 /// (manage_channels).
 #[utoipa::path(post, path = "/api/communication/workspaces/{id}/categories/", tag = "channels",
-    request_body = CategoryBody, params(("id" = String, Path, description = "Workspace id")),
+    request_body = CategoryBody, params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 201, body = CategoryDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
 pub async fn create_category(
@@ -353,7 +366,7 @@ pub async fn create_category(
 /// `PUT /api/communication/workspaces/{id}/categories/{category_id}/`: renames it.
 #[utoipa::path(put, path = "/api/communication/workspaces/{id}/categories/{category_id}/", tag = "channels",
     request_body = CategoryBody,
-    params(("id" = String, Path, description = "Workspace id"), ("category_id" = String, Path, description = "Category")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("category_id" = s::Id, Path, description = "Category")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn rename_category(
     State(state): State<AppState>,
@@ -369,7 +382,7 @@ pub async fn rename_category(
 /// `DELETE /api/communication/workspaces/{id}/categories/{category_id}/`: its channels stay,
 /// without a category.
 #[utoipa::path(delete, path = "/api/communication/workspaces/{id}/categories/{category_id}/", tag = "channels",
-    params(("id" = String, Path, description = "Workspace id"), ("category_id" = String, Path, description = "Category")),
+    params(("id" = s::Id, Path, description = "Workspace id"), ("category_id" = s::Id, Path, description = "Category")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn delete_category(
     State(state): State<AppState>,
@@ -385,6 +398,7 @@ pub async fn delete_category(
 pub struct ChannelOrderBody {
     /// Category ids, first to last.
     #[serde(default)]
+    #[schema(value_type = Vec<s::Id>)]
     categories: Vec<String>,
     /// Channels first to last, each with its category (`""` for none); channels not named
     /// follow in their current order.
@@ -395,7 +409,7 @@ pub struct ChannelOrderBody {
 /// `PUT /api/communication/workspaces/{id}/channel_order/`: the order of categories and
 /// channels, as drag and drop leaves them (manage_channels).
 #[utoipa::path(put, path = "/api/communication/workspaces/{id}/channel_order/", tag = "channels",
-    request_body = ChannelOrderBody, params(("id" = String, Path, description = "Workspace id")),
+    request_body = ChannelOrderBody, params(("id" = s::Id, Path, description = "Workspace id")),
     responses((status = 204), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn arrange_channels(
     State(state): State<AppState>,

@@ -3,31 +3,42 @@
 use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
+use app::schema as s;
+use app::wire::ApiError;
 use app::wire::{ChannelDto, InviteDto, InvitePreviewDto, MemberDto, WorkspaceDto};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::error::Thing;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateBody {
+    #[schema(value_type = s::WorkspaceName)]
     name: String,
     #[serde(default)]
+    #[schema(value_type = s::ShortText)]
     description: String,
     #[serde(default)]
+    #[schema(value_type = s::Icon)]
     icon: String,
+    /// Private workspaces are joined by invite only.
     #[serde(default)]
     is_private: bool,
 }
 
 /// A new workspace and its first channel.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Created {
     workspace: WorkspaceDto,
     general: ChannelDto,
 }
 
+/// `POST /api/workspaces`: a new workspace with its `general` channel; its
+/// creator is its owner.
+#[utoipa::path(post, path = "/api/workspaces", operation_id = "create_workspace", tag = "workspaces", request_body = CreateBody,
+    responses((status = 201, body = Created), (status = 400, body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -43,6 +54,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(Created { workspace: (&ws).into(), general: (&general).into() })))
 }
 
+/// `GET /api/workspaces`: the caller's workspaces.
+#[utoipa::path(get, path = "/api/workspaces", operation_id = "list_workspaces", tag = "workspaces", responses((status = 200, body = Vec<WorkspaceDto>)))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -51,6 +64,9 @@ pub async fn list(
     Ok(Json(list.iter().map(WorkspaceDto::from).collect()))
 }
 
+/// `GET /api/workspaces/discover`: public workspaces the caller may join.
+#[utoipa::path(get, path = "/api/workspaces/discover", tag = "workspaces",
+    responses((status = 200, body = Vec<WorkspaceDto>)))]
 pub async fn discover(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -59,6 +75,10 @@ pub async fn discover(
     Ok(Json(list.iter().map(WorkspaceDto::from).collect()))
 }
 
+/// `GET /api/workspaces/{id}`.
+#[utoipa::path(get, path = "/api/workspaces/{id}", tag = "workspaces", operation_id = "get_workspace",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = WorkspaceDto), (status = 404, body = ApiError)))]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -68,6 +88,10 @@ pub async fn get(
     Ok(Json((&ws).into()))
 }
 
+/// `POST /api/workspaces/{id}/join`: joins a public workspace.
+#[utoipa::path(post, path = "/api/workspaces/{id}/join", tag = "workspaces", operation_id = "join_workspace",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = WorkspaceDto), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn join(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -77,6 +101,10 @@ pub async fn join(
     Ok(Json((&ws).into()))
 }
 
+/// `POST /api/workspaces/{id}/leave` (its owner cannot leave it).
+#[utoipa::path(post, path = "/api/workspaces/{id}/leave", tag = "workspaces", operation_id = "leave_workspace",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn leave(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -86,6 +114,10 @@ pub async fn leave(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/workspaces/{id}/members`.
+#[utoipa::path(get, path = "/api/workspaces/{id}/members", operation_id = "workspace_members", tag = "workspaces",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = Vec<MemberDto>), (status = 404, body = ApiError)))]
 pub async fn members(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -95,26 +127,40 @@ pub async fn members(
     Ok(Json(list.iter().map(MemberDto::from).collect()))
 }
 
-#[derive(Deserialize, Default)]
+/// An invite's terms; the body may be left out for a workspace-wide invite
+/// that lasts a week.
+#[derive(Deserialize, Default, ToSchema)]
 pub struct InviteBody {
+    /// The channel it opens (and, for a guest, joins).
     #[serde(default)]
+    #[schema(value_type = Option<s::IdOrEmpty>)]
     channel_id: Option<String>,
     /// A guest invite: the guest joins only `channel_ids` (channels open to guests).
     #[serde(default)]
     guest: bool,
     #[serde(default)]
+    #[schema(value_type = Vec<s::Id>)]
     channel_ids: Vec<String>,
     /// Whom a guest invite is for.
     #[serde(default)]
+    #[schema(value_type = Option<s::EmailOrEmpty>)]
     email: Option<String>,
     /// Hours until it stops working: absent for a week, 0 for never.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "app::wire::whole_number::optional")]
+    #[schema(minimum = 0, maximum = 8760)]
     expires_in_hours: Option<i64>,
     /// How many people may use it: absent or 0 for no limit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "app::wire::whole_number::optional")]
+    #[schema(minimum = 0, maximum = 1000)]
     max_uses: Option<i64>,
 }
 
+/// `POST /api/workspaces/{id}/invites`: an invite link (needs create_invite;
+/// a guest invite needs channels open to guests).
+#[utoipa::path(post, path = "/api/workspaces/{id}/invites", tag = "workspaces",
+    params(("id" = s::Id, Path, description = "Workspace id")), request_body(content = Option<InviteBody>),
+    responses((status = 201, body = InviteDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError)))]
 pub async fn create_invite(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -125,22 +171,23 @@ pub async fn create_invite(
     let body: InviteBody = if body.iter().all(u8::is_ascii_whitespace) {
         InviteBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            super::error::HttpError::new(
-                app::wire::ErrorCode::Invalid,
-                format!("The request body is not valid JSON: {e}"),
-            )
-        })?
+        serde_json::from_slice::<Option<InviteBody>>(&body)
+            .map_err(|e| {
+                super::error::HttpError::new(
+                    app::wire::ErrorCode::Invalid,
+                    format!("The request body is not valid JSON: {e}"),
+                )
+            })?
+            .unwrap_or_default()
     };
     let ws = path_id(&id, Thing::Workspace)?;
+    if let Some(email) = body.email.as_deref().filter(|e| !e.is_empty()) {
+        domain::input::Email::parse(email)?;
+    }
     let terms = domain::input::InviteTerms::parse(body.expires_in_hours, body.max_uses)?;
     let channel = app::ssr::parse_optional_id("channel_id", body.channel_id.as_deref())?;
+    let mut channels = app::ssr::parse_ids("channel_ids", &body.channel_ids)?;
     let invite = if body.guest {
-        let mut channels = body
-            .channel_ids
-            .iter()
-            .map(|c| app::ssr::parse_id("channel_ids", c))
-            .collect::<Result<Vec<_>, _>>()?;
         channels.extend(channel);
         state.services.hub.create_guest_invite(user.id, ws, &channels, body.email.as_deref(), terms).await?
     } else {
@@ -151,6 +198,9 @@ pub async fn create_invite(
 
 /// `GET /api/workspaces/{id}/invites`: the invites that still work (all of
 /// them for who may change the workspace, otherwise the caller's own).
+#[utoipa::path(get, path = "/api/workspaces/{id}/invites", tag = "workspaces",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = Vec<InviteDto>), (status = 404, body = ApiError)))]
 pub async fn list_invites(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -162,6 +212,9 @@ pub async fn list_invites(
 }
 
 /// `DELETE /api/invites/{code}`: the link stops working at once.
+#[utoipa::path(delete, path = "/api/invites/{code}", tag = "workspaces",
+    params(("code" = String, Path, description = "The invite's code")),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn revoke_invite(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -171,6 +224,11 @@ pub async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/invites/{code}`: what an invite opens, for anyone holding its link.
+#[utoipa::path(get, path = "/api/invites/{code}", tag = "workspaces", security(()),
+    params(("code" = String, Path, description = "The invite's code")),
+    responses((status = 200, body = InvitePreviewDto),
+        (status = 404, description = "No such invite, or it expired, was used up or revoked", body = ApiError)))]
 pub async fn invite_preview(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -184,12 +242,16 @@ pub async fn invite_preview(
 }
 
 /// The workspace joined and the channel to open.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Accepted {
     workspace: WorkspaceDto,
     channel: ChannelDto,
 }
 
+/// `POST /api/invites/{code}/accept`: joins the workspace (and channel) it opens.
+#[utoipa::path(post, path = "/api/invites/{code}/accept", tag = "workspaces",
+    params(("code" = String, Path, description = "The invite's code")),
+    responses((status = 200, body = Accepted), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn accept_invite(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -437,6 +437,25 @@ async fn sigterm_stops_the_server_cleanly() {
     let _ = tokio::task::spawn_blocking(move || again.wait()).await;
 }
 
+/// What the router refuses by itself (a method a route does not take, a
+/// path segment that is not UTF-8) is answered with the JSON error like
+/// everything else, keeping its status and the `Allow` header.
+async fn the_routers_own_refusals_are_the_json_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ana = app.user("ana").await;
+    let res = app.client().patch(app.url("/api/workspaces")).bearer_auth(&ana.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let error: ApiError = res.json().await.unwrap();
+    assert_eq!(error.code, ErrorCode::MethodNotAllowed);
+    let res = app.client().get(app.url("/api/workspaces/%FF")).bearer_auth(&ana.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let error: ApiError = res.json().await.unwrap();
+    assert_eq!(error.code, ErrorCode::Invalid, "{}", error.message);
+    app.finish().await;
+}
+
 mod limits {
     crate::on_each_backend!(
         sign_ins_are_limited_per_address,
@@ -451,6 +470,7 @@ mod limits {
         gateway_floods_get_errors_then_disconnect,
         odd_return_addresses_still_redirect,
         malformed_multipart_bodies_never_crash,
+        the_routers_own_refusals_are_the_json_error,
     );
     use super::*;
 }

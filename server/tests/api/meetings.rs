@@ -109,7 +109,7 @@ async fn meetings_are_scheduled_joined_and_ended(app: TestApp) -> TestApp {
     let left = next_of(&mut bob_ws, "VOICE_LEFT").await;
     assert_eq!(left["channel_id"], channel.as_str());
     let again =
-        json_of(bob.post(&app, &format!("{meetings}{id}/join/"), json!({})).await, StatusCode::BAD_REQUEST)
+        json_of(bob.post(&app, &format!("{meetings}{id}/join/"), json!({})).await, StatusCode::CONFLICT)
             .await;
     assert!(again["message"].as_str().unwrap().contains("has ended"), "{again}");
 

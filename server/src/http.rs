@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod notify_settings;
 pub mod openapi;
 pub mod origin;
+pub mod render;
 pub mod roles;
 pub mod workspaces;
 

@@ -82,6 +82,8 @@ const CONNECTIONS_GRACE: std::time::Duration = std::time::Duration::from_secs(10
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        // Before Leptos renders a page (it would set a plain Tokio executor).
+        http::render::init_executor();
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
             path: config.data_dir.display().to_string(),
             source,
@@ -192,6 +194,7 @@ impl Application {
                 move || {
                     leptos::prelude::provide_context(services.clone());
                     leptos_router::components::provide_server_redirect(app::ssr::redirect);
+                    http::render::provide_render_abort();
                 },
                 {
                     let options = leptos_options.clone();
@@ -199,6 +202,7 @@ impl Application {
                 },
             )
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+            .layer(axum::middleware::from_fn(http::render::answer_even_if_rendering_panics))
             .layer(axum::middleware::from_fn_with_state(state.clone(), http::origin::csrf_guard))
             .layer(sessions);
         let router = http::guard::security_headers(router, public_url.starts_with("https://"))

@@ -169,6 +169,8 @@ struct TwoInACall {
     ana: User,
     bob: User,
     lounge: String,
+    /// The workspace's text channel.
+    general: String,
     listener: Peer,
     speaker: Peer,
 }
@@ -176,7 +178,7 @@ struct TwoInACall {
 async fn two_in_a_call(app: &TestApp) -> TwoInACall {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
-    let (ws, _) = workspace(app, &ana, false).await;
+    let (ws, general) = workspace(app, &ana, false).await;
     join(app, &bob, &ws).await;
     let lounge = voice_channel(app, &ana, &ws, 0).await;
     let gateway = format!("ws://127.0.0.1:{}/ws", app.port);
@@ -185,11 +187,11 @@ async fn two_in_a_call(app: &TestApp) -> TwoInACall {
     let speaker = Peer::join(&gateway, &bob.token, &lounge, true).await;
     let heard = listener.received.clone();
     until(|| heard.video(), 15, "video from Bob").await;
-    TwoInACall { ana, bob, lounge, listener, speaker }
+    TwoInACall { ana, bob, lounge, general, listener, speaker }
 }
 
 async fn media_flows_through_the_sfu(app: TestApp) -> TestApp {
-    let TwoInACall { ana, bob, lounge, mut listener, mut speaker } = two_in_a_call(&app).await;
+    let TwoInACall { ana, bob, lounge, mut listener, mut speaker, .. } = two_in_a_call(&app).await;
     let heard = listener.received.clone();
     until(|| heard.audio(), 25, "audio from Bob").await;
 
@@ -355,7 +357,7 @@ async fn record_for_two_seconds(
 /// archived (as ending a meeting does), which ends the call: the recording
 /// is still posted, by Parley, in the archived channel.
 async fn a_recording_outlives_its_recorder_and_its_channel(app: TestApp) -> TestApp {
-    let TwoInACall { ana, bob, lounge, mut listener, speaker } = two_in_a_call(&app).await;
+    let TwoInACall { ana, bob, lounge, mut listener, speaker, .. } = two_in_a_call(&app).await;
     let ws = json_of(ana.get(&app, &format!("/api/communication/channels/{lounge}/")).await, StatusCode::OK)
         .await["workspace_id"]
         .as_str()
@@ -387,19 +389,50 @@ async fn a_recording_outlives_its_recorder_and_its_channel(app: TestApp) -> Test
     app
 }
 
-/// The server is stopped (as SIGTERM does) while a call is recorded: the
-/// recording is finished and posted before it exits.
-async fn stopping_the_server_posts_the_running_recording(mut app: TestApp) -> TestApp {
-    let TwoInACall { ana, lounge, mut listener, speaker, .. } = two_in_a_call(&app).await;
+/// The server is stopped (as SIGTERM does) during a call that is being
+/// recorded, with an email queued: it exits within 10 s, the call's
+/// connections are closed, the recording is finished and posted before it exits,
+/// and the email is sent after the next start, once.
+async fn a_stop_during_a_recorded_call_with_mail_queued_loses_nothing(backend: domain::Backend) {
+    let mut sink = crate::mail::SmtpSink::start(0).await;
+    let smtp = sink.settings();
+    let mut app = TestApp::spawn_with(
+        backend,
+        std::sync::Arc::new(move |c: &mut server::config::Config| {
+            c.mail.smtp = Some(smtp.clone());
+            c.notify.digest_window = Duration::from_secs(6);
+        }),
+    )
+    .await;
+    let TwoInACall { ana, lounge, general, mut listener, speaker, .. } = two_in_a_call(&app).await;
+    crate::helpers::say(&app, &ana, &general, "@bob the minutes follow by email").await;
+    let store = domain::Store::open(&app.db.url).await.unwrap();
+    let queued = store.deliveries_to("bob@example.com").await.unwrap();
+    assert!(queued.len() == 1 && queued[0].sent_at.is_none(), "an email waits: {queued:?}");
     let commands = listener.commands.clone();
     record_for_two_seconds(&commands, &mut listener, &ana).await;
+
     let started = std::time::Instant::now();
     app.restart().await;
-    assert!(started.elapsed() < std::time::Duration::from_secs(10), "stopped in {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(10), "stopped in {:?}", started.elapsed());
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while listener.events.recv().await.is_some() {}
+    });
+    ended.await.expect("the call's gateway connection was closed by the stop");
     let posted = &latest_in(&app, &ana, &lounge).await;
     assert_recording(&app, &ana, posted, "ana D").await;
+
+    let mail = tokio::time::timeout(Duration::from_secs(30), sink.received.recv())
+        .await
+        .expect("the queued email within 30 s of the restart")
+        .unwrap();
+    assert_eq!(mail.to, ["bob@example.com"]);
+    assert!(mail.text().contains("the minutes follow by email"), "{}", mail.text());
+    let sent = store.deliveries_to("bob@example.com").await.unwrap();
+    assert_eq!(sent.len(), 1);
+    store.close().await;
     let _ = (speaker.pc.close().await, listener.pc.close().await);
-    app
+    app.finish().await;
 }
 
 /// A server killed mid-recording (and mid-upload) leaves files behind; the
@@ -469,8 +502,12 @@ async fn what_a_crash_left_behind_is_finished_at_the_next_start(mut app: TestApp
 crate::on_both_backends! {
     what_a_crash_left_behind_is_finished_at_the_next_start => what_a_crash_left_behind_is_finished_at_the_next_start;
     a_recording_outlives_its_recorder_and_its_channel => a_recording_outlives_its_recorder_and_its_channel;
-    stopping_the_server_posts_the_running_recording => stopping_the_server_posts_the_running_recording;
     call_rooms => call_rooms;
     media_flows_through_the_sfu => media_flows_through_the_sfu;
     a_recording_is_posted_as_files => a_recording_is_posted_as_files;
+}
+
+mod stops {
+    crate::on_each_backend!(a_stop_during_a_recorded_call_with_mail_queued_loses_nothing);
+    use super::*;
 }

@@ -27,13 +27,13 @@ ensure_rust_tools() {
     rustup target add wasm32-unknown-unknown
   fi
   if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 12 minutes once)"
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 19 minutes once on two cores)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
   local want
   want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
-    say "installing wasm-bindgen-cli $want (takes about 4 minutes once)"
+    say "installing wasm-bindgen-cli $want (takes about 3 minutes once)"
     cargo install wasm-bindgen-cli --version "$want"
   fi
 }
@@ -41,7 +41,7 @@ ensure_rust_tools() {
 # cargo audit checks Cargo.lock against the RustSec advisory database.
 ensure_cargo_audit() {
   if [ "$(cargo audit --version 2>/dev/null | awk '{print $2}')" != "$CARGO_AUDIT_VERSION" ]; then
-    say "installing cargo-audit $CARGO_AUDIT_VERSION (takes about 4 minutes once)"
+    say "installing cargo-audit $CARGO_AUDIT_VERSION (takes about 5 minutes once)"
     cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked
   fi
 }

@@ -87,6 +87,12 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (call after closing every pool on it).
     pub async fn drop_database(self) {
+        self.drop_now().await;
+    }
+
+    /// Drops a PostgreSQL test database at once, closing every connection
+    /// to it (as if the database went away under a running server).
+    pub async fn drop_now(&self) {
         if let Some(name) = &self.pg_name {
             let mut conn = PgConnection::connect(&postgres_admin_url()).await.expect("reach PostgreSQL");
             let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod guard;
+pub mod health;
 pub mod meetings;
 pub mod notifications;
 pub mod notify_settings;

@@ -186,7 +186,8 @@ impl Application {
         let routes = route_list();
         let router = Router::new()
             .route("/ws", get(gateway::upgrade))
-            .route("/healthz", get(|| async { "ok" }))
+            .route("/healthz", get(http::health::healthz))
+            .route("/readyz", get(http::health::readyz))
             .merge(http::routes())
             .leptos_routes_with_context(
                 &state,

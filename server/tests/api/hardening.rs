@@ -456,6 +456,26 @@ async fn the_routers_own_refusals_are_the_json_error(backend: Backend) {
     app.finish().await;
 }
 
+/// A node is ready while its database answers: `/readyz` says 200 and
+/// `ok`; when the database goes away it says 503 and why, while `/healthz`
+/// still says the process is alive.
+async fn readiness_follows_the_database(backend: Backend) {
+    use server::http::health::Readiness;
+    let app = TestApp::spawn(backend).await;
+    let res = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Readiness>().await.unwrap().database, "ok");
+    if backend == Backend::Postgres {
+        app.db.drop_now().await;
+        let res = app.client().get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_ne!(res.json::<Readiness>().await.unwrap().database, "ok");
+        let alive = app.client().get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(alive.status(), StatusCode::OK);
+    }
+    app.finish().await;
+}
+
 mod limits {
     crate::on_each_backend!(
         sign_ins_are_limited_per_address,
@@ -471,6 +491,7 @@ mod limits {
         odd_return_addresses_still_redirect,
         malformed_multipart_bodies_never_crash,
         the_routers_own_refusals_are_the_json_error,
+        readiness_follows_the_database,
     );
     use super::*;
 }

@@ -1,0 +1,40 @@
+//! `/healthz` and `/readyz`, for load balancers and service managers.
+//! Alive means the process answers; ready means it can also do its work:
+//! the database answers within [`READY_WITHIN`].
+
+use crate::startup::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long the database may take to answer a readiness check.
+pub const READY_WITHIN: Duration = Duration::from_secs(2);
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// What `/readyz` found.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Readiness {
+    /// `ok`, or what is wrong with the database.
+    pub database: String,
+}
+
+/// `GET /readyz`: 200 when the database answers, 503 (with what failed)
+/// when it does not, so a balancer sends no one to a node that cannot serve.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let database = match tokio::time::timeout(READY_WITHIN, state.services.hub.store().ping()).await {
+        Ok(Ok(())) => "ok".to_string(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            "the database does not answer".to_string()
+        }
+        Err(_) => format!("the database did not answer within {} s", READY_WITHIN.as_secs()),
+    };
+    let status = if database == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(Readiness { database }))
+}

@@ -569,11 +569,11 @@ fn on_event(event: &GatewayEvent) {
         }
         GatewayEvent::RtcOffer { sdp } => queue(Signal::Offer(sdp.clone())),
         GatewayEvent::RtcCandidate(c) => queue(Signal::Candidate(c.clone())),
-        GatewayEvent::CommandError { command, error } if command == "VOICE_JOIN" => {
+        GatewayEvent::CommandError { command, error, .. } if command == "VOICE_JOIN" => {
             leave_quietly();
             notice(error.message.clone());
         }
-        GatewayEvent::CommandError { command, error } if command.starts_with("VOICE") => {
+        GatewayEvent::CommandError { command, error, .. } if command.starts_with("VOICE") => {
             notice(error.message.clone());
         }
         _ => {}

@@ -913,10 +913,20 @@ pub enum GatewayEvent {
     },
     /// One of the server's ICE candidates.
     RtcCandidate(IceCandidateDto),
-    /// A command was refused; `command` names it.
+    /// A command was refused; `command` names it (and `nonce` the message,
+    /// for a refused `MESSAGE_CREATE`).
     CommandError {
         command: String,
         error: ApiError,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<String>,
+    },
+    /// A `MESSAGE_CREATE` was stored (this connection only; everyone in the
+    /// channel, this connection too, also gets `MESSAGE_CREATE`). A repeated
+    /// nonce is acknowledged with the message first stored under it.
+    MessageAck {
+        nonce: String,
+        message: MessageDto,
     },
 }
 
@@ -962,6 +972,20 @@ pub struct IceServerDto {
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GatewayCommand {
     Ping,
+    /// Sends a message, as `POST /api/communication/messages/` does (the
+    /// same permissions and rate limits): answered with `MESSAGE_ACK` once it
+    /// is stored, or `COMMAND_ERROR` with the nonce. Sending again with the
+    /// same nonce (after a lost connection) stores it once.
+    MessageCreate {
+        channel_id: String,
+        /// Markdown, 1 to 4000 characters.
+        body: String,
+        /// The client's key for this message: 1 to 64 printable ASCII characters.
+        nonce: String,
+        /// Reply in the thread of this message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread_id: Option<String>,
+    },
     /// The user is typing in a channel they may post in.
     Typing {
         channel_id: String,

@@ -107,6 +107,7 @@ const FLOOD_LIMIT: u32 = 10;
 fn command_name(command: &GatewayCommand) -> &'static str {
     match command {
         GatewayCommand::Ping => "PING",
+        GatewayCommand::MessageCreate { .. } => "MESSAGE_CREATE",
         GatewayCommand::Typing { .. } => "TYPING",
         GatewayCommand::Activity { .. } => "ACTIVITY",
         GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
@@ -173,7 +174,11 @@ impl Commands {
     /// Tells the client that `command` was refused, and why.
     fn refused(&self, command: &GatewayCommand, result: Result<(), ApiError>) {
         if let Err(error) = result {
-            let event = GatewayEvent::CommandError { command: command_name(command).into(), error };
+            let nonce = match command {
+                GatewayCommand::MessageCreate { nonce, .. } => Some(nonce.clone()),
+                _ => None,
+            };
+            let event = GatewayEvent::CommandError { command: command_name(command).into(), error, nonce };
             let _ = self.tx.try_send(frame(&event));
         }
     }
@@ -223,6 +228,20 @@ impl Commands {
         let (hub, sfu, user, session) = (&self.hub, &self.sfu, self.user, self.session);
         match command {
             GatewayCommand::Ping => Ok(()),
+            GatewayCommand::MessageCreate { channel_id, body, nonce, thread_id } => {
+                let post = domain::hub::Post {
+                    body,
+                    nonce: Some(nonce.as_str()),
+                    thread: app::ssr::parse_optional_id("thread_id", thread_id.as_deref())?,
+                    ..Default::default()
+                };
+                let (message, _) = hub.post(user, parse_id("channel_id", channel_id)?, post).await?;
+                let ack = GatewayEvent::MessageAck { nonce: nonce.clone(), message: (&message).into() };
+                // Sent after the commit; the queue is bounded, and a client
+                // too far behind to take it is closed as a slow consumer.
+                let _ = self.tx.send(frame(&ack)).await;
+                Ok(())
+            }
             GatewayCommand::Typing { channel_id } => {
                 // Not allowed or unknown: nothing to tell anyone.
                 if let Ok(id) = channel_id.parse() {

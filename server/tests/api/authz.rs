@@ -242,6 +242,7 @@ fn s(v: &str) -> String {
 fn command_name(c: &GatewayCommand) -> &'static str {
     match c {
         GatewayCommand::Ping => "PING",
+        GatewayCommand::MessageCreate { .. } => "MESSAGE_CREATE",
         GatewayCommand::Typing { .. } => "TYPING",
         GatewayCommand::Activity { .. } => "ACTIVITY",
         GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
@@ -932,6 +933,16 @@ fn rows() -> Vec<Row> {
             let mut socket = cx.socket(cell.actor).await;
             sync(&mut socket, |_| false).await;
             Outcome::Allowed(s("PONG"))
+        }),
+        custom!(Covers::Gateway("MESSAGE_CREATE"), "a new message", C(POST), |cx, cell| {
+            let nonce = cx.unique("gw");
+            let send = GatewayCommand::MessageCreate {
+                channel_id: cx.ch(cell),
+                body: s("hello over the socket"),
+                nonce,
+                thread_id: None,
+            };
+            cx.command(cell.actor, send, Some(|e: &Value| e["type"] == "MESSAGE_ACK")).await
         }),
         custom!(Covers::Gateway("ACTIVITY"), "accepted, the connection stays", P(EVERYONE), |cx, cell| {
             let mut socket = cx.socket(cell.actor).await;

@@ -236,7 +236,72 @@ async fn presence_follows_connections(app: TestApp) -> TestApp {
     app
 }
 
+/// The next event of `kind` as the typed wire event.
+async fn next_typed(ws: &mut Ws, kind: &str) -> app::wire::GatewayEvent {
+    serde_json::from_value(next_of(ws, kind).await).expect("a gateway event")
+}
+
+async fn send_command(ws: &mut Ws, command: &app::wire::GatewayCommand) {
+    ws.send(Message::Text(serde_json::to_string(command).unwrap().into())).await.unwrap();
+}
+
+/// A message sent over the socket is stored with the same checks as one
+/// sent through the API: the sender is acknowledged with the stored message
+/// (`MESSAGE_ACK`, by nonce), the channel's members get it, sending again
+/// with the same nonce stores it once, and a refused one is answered with
+/// `COMMAND_ERROR` naming the nonce.
+async fn messages_sent_over_the_socket_are_acknowledged_once_stored(app: TestApp) -> TestApp {
+    use app::wire::{ErrorCode, GatewayCommand, GatewayEvent, MessagePageDto};
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let mut ana_ws = connect_as(&app, &ana).await;
+    let mut bob_ws = connect_as(&app, &bob).await;
+    let send = GatewayCommand::MessageCreate {
+        channel_id: general.clone(),
+        body: "sent over the socket".into(),
+        nonce: "n-1".into(),
+        thread_id: None,
+    };
+    send_command(&mut ana_ws, &send).await;
+    let GatewayEvent::MessageAck { nonce, message } = next_typed(&mut ana_ws, "MESSAGE_ACK").await else {
+        unreachable!()
+    };
+    assert_eq!((nonce.as_str(), message.body.as_str()), ("n-1", "sent over the socket"));
+    let GatewayEvent::MessageCreate { message: seen } = next_typed(&mut bob_ws, "MESSAGE_CREATE").await
+    else {
+        unreachable!()
+    };
+    assert_eq!(seen.id, message.id, "the channel's members get it");
+
+    send_command(&mut ana_ws, &send).await;
+    let GatewayEvent::MessageAck { message: again, .. } = next_typed(&mut ana_ws, "MESSAGE_ACK").await else {
+        unreachable!()
+    };
+    assert_eq!(again.id, message.id, "the same nonce is the same message");
+    let page = ana.get(&app, &format!("/api/communication/messages/?channel_id={general}")).await;
+    let page: MessagePageDto = serde_json::from_value(json_of(page, StatusCode::OK).await).unwrap();
+    assert_eq!(page.messages.iter().filter(|m| m.body == "sent over the socket").count(), 1, "stored once");
+
+    let empty = GatewayCommand::MessageCreate {
+        channel_id: general.clone(),
+        body: "   ".into(),
+        nonce: "n-2".into(),
+        thread_id: None,
+    };
+    send_command(&mut ana_ws, &empty).await;
+    let GatewayEvent::CommandError { command, error, nonce } = next_typed(&mut ana_ws, "COMMAND_ERROR").await
+    else {
+        unreachable!()
+    };
+    assert_eq!((command.as_str(), nonce.as_deref()), ("MESSAGE_CREATE", Some("n-2")));
+    assert_eq!(error.code, ErrorCode::Invalid);
+    app
+}
+
 crate::on_both_backends! {
+    messages_sent_over_the_socket_are_acknowledged_once_stored => messages_sent_over_the_socket_are_acknowledged_once_stored;
     presence_follows_connections => presence_follows_connections;
     typing_reaches_the_channel_only_from_members => typing_reaches_the_channel_only_from_members;
     members_get_messages_others_do_not => members_get_messages_others_do_not;

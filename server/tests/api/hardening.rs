@@ -264,7 +264,7 @@ async fn gateway_floods_get_errors_then_disconnect(backend: Backend) {
     let activity = serde_json::to_string(&GatewayCommand::Activity { active: true }).unwrap();
     ws.send(Message::text(activity.clone())).await.unwrap();
     let refused = loop {
-        if let GatewayEvent::CommandError { command, error } =
+        if let GatewayEvent::CommandError { command, error, .. } =
             serde_json::from_value(next_event(&mut ws).await).expect("a gateway event")
         {
             break (command, error);

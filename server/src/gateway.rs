@@ -7,13 +7,15 @@
 //!   forwards to the client exactly the events it may see.
 
 pub mod connection;
+pub mod dialect;
 
 use crate::http::error::HttpError;
 use crate::startup::AppState;
 use app::wire::{ApiError, ErrorCode};
-use axum::extract::{FromRequestParts, Query, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, Query, State, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use dialect::Dialect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -24,11 +26,36 @@ pub struct UpgradeQuery {
 }
 
 /// `GET /ws`: upgrades an authenticated request from an allowed origin.
-pub async fn upgrade(
+pub async fn upgrade(state: State<AppState>, q: Query<UpgradeQuery>, parts: Parts) -> Response {
+    upgrade_to(state, q, parts, None).await
+}
+
+/// `GET /ws/communication/messages/`: the same, speaking [`Dialect::Communication`].
+pub async fn upgrade_communication(state: State<AppState>, q: Query<UpgradeQuery>, parts: Parts) -> Response {
+    upgrade_to(state, q, parts, Some(Dialect::Communication)).await
+}
+
+/// `GET /ws/text/{channel}/`: the same for one channel the person may see,
+/// speaking [`Dialect::TextChannel`].
+pub async fn upgrade_text_channel(
+    state: State<AppState>,
+    q: Query<UpgradeQuery>,
+    Path(channel): Path<String>,
+    parts: Parts,
+) -> Response {
+    match crate::http::error::path_id(&channel, domain::error::Thing::Channel) {
+        Ok(id) => upgrade_to(state, q, parts, Some(Dialect::TextChannel(id))).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn upgrade_to(
     State(state): State<AppState>,
     Query(q): Query<UpgradeQuery>,
     mut parts: Parts,
+    dialect: Option<Dialect>,
 ) -> Response {
+    let dialect = dialect.unwrap_or(Dialect::Gateway);
     if !state.origin.allows(&parts.headers) {
         return HttpError::new(ErrorCode::Forbidden, "WebSocket connections from other sites are refused.")
             .into_response();
@@ -50,6 +77,11 @@ pub async fn upgrade(
         Ok(u) => u,
         Err(e) => return HttpError(e).into_response(),
     };
+    if let Dialect::TextChannel(channel) = dialect
+        && let Err(e) = state.services.hub.channel(user.id, channel).await
+    {
+        return HttpError::from(e).into_response();
+    }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
@@ -64,7 +96,7 @@ pub async fn upgrade(
     // Held while the connection lives: shutdown waits until every one is gone.
     let live = state.live.clone();
     ws.on_upgrade(move |socket| async move {
-        connection::run(socket, hub, sfu, user, shutdown).await;
+        connection::run(socket, hub, sfu, user, dialect, shutdown).await;
         drop(live);
     })
 }

@@ -186,6 +186,8 @@ impl Application {
         let routes = route_list();
         let router = Router::new()
             .route("/ws", get(gateway::upgrade))
+            .route("/ws/communication/messages/", get(gateway::upgrade_communication))
+            .route("/ws/text/{channel}/", get(gateway::upgrade_text_channel))
             .route("/healthz", get(http::health::healthz))
             .route("/readyz", get(http::health::readyz))
             .merge(http::routes())

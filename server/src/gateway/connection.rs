@@ -5,6 +5,7 @@
 //! reports that this subscriber lagged), the connection is closed with
 //! `SLOW_CONSUMER` and the client reconnects and reloads.
 
+use super::dialect::Dialect;
 use crate::rtc::sfu::Sfu;
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -168,6 +169,7 @@ struct Commands {
     active: bool,
     /// Commands refused by a rate limit since the last one let through.
     refused_in_a_row: u32,
+    dialect: Dialect,
 }
 
 impl Commands {
@@ -179,7 +181,9 @@ impl Commands {
                 _ => None,
             };
             let event = GatewayEvent::CommandError { command: command_name(command).into(), error, nonce };
-            let _ = self.tx.try_send(frame(&event));
+            if let Some(m) = self.dialect.render(&event) {
+                let _ = self.tx.try_send(m);
+            }
         }
     }
 
@@ -237,9 +241,10 @@ impl Commands {
                 };
                 let (message, _) = hub.post(user, parse_id("channel_id", channel_id)?, post).await?;
                 let ack = GatewayEvent::MessageAck { nonce: nonce.clone(), message: (&message).into() };
-                // Sent after the commit; the queue is bounded, and a client
-                // too far behind to take it is closed as a slow consumer.
-                let _ = self.tx.send(frame(&ack)).await;
+                // Sent after the commit, waiting for room in the bounded queue.
+                if let Some(m) = self.dialect.render(&ack) {
+                    let _ = self.tx.send(m).await;
+                }
                 Ok(())
             }
             GatewayCommand::Typing { channel_id } => {
@@ -294,7 +299,14 @@ impl Commands {
     }
 }
 
-pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    socket: WebSocket,
+    hub: Hub,
+    sfu: Sfu,
+    user: User,
+    dialect: Dialect,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
     let (rtc_tx, mut rtc_rx) = mpsc::channel::<GatewayEvent>(QUEUE);
     // Subscribe before reading memberships, so nothing falls between the two.
@@ -330,7 +342,9 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
 
     let ready =
         GatewayEvent::Ready { user: MeDto::from(&user), heartbeat_interval_ms: HEARTBEAT.as_millis() as u64 };
-    let _ = tx.try_send(frame(&ready));
+    if let Some(m) = dialect.render(&ready) {
+        let _ = tx.try_send(m);
+    }
     if let Err(e) = hub.connected(user.id).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
@@ -344,6 +358,7 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
         rtc_tx,
         active: true,
         refused_in_a_row: 0,
+        dialect,
     };
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
@@ -364,7 +379,8 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
                     {
                         tracing::warn!(error = ?e, "gateway could not reload subscriptions");
                     }
-                    if subs.wants(&event) && tx.try_send(frame(&GatewayEvent::from(&event.kind))).is_err() {
+                    let shown = subs.wants(&event).then(|| dialect.render(&GatewayEvent::from(&event.kind))).flatten();
+                    if let Some(m) = shown && tx.try_send(m).is_err() {
                         let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
                         break;
                     }
@@ -378,13 +394,13 @@ pub async fn run(socket: WebSocket, hub: Hub, sfu: Sfu, user: User, mut shutdown
             incoming = stream.next() => {
                 idle.as_mut().reset(tokio::time::Instant::now() + IDLE_LIMIT);
                 match incoming {
-                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<GatewayCommand>(&text) {
-                        Ok(command) => {
+                    Some(Ok(Message::Text(text))) => match dialect.parse(&text) {
+                        Some(command) => {
                             if let Flow::Close = commands.apply(command).await {
                                 break;
                             }
                         }
-                        Err(_) => {
+                        None => {
                             let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
                             break;
                         }

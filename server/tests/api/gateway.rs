@@ -300,7 +300,89 @@ async fn messages_sent_over_the_socket_are_acknowledged_once_stored(app: TestApp
     app
 }
 
+/// A WebSocket to `path` as `user` (no frame read yet).
+async fn socket_at(
+    app: &TestApp,
+    path: &str,
+    user: &User,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("ws://127.0.0.1:{}{path}", app.port).into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", HeaderValue::from_str(&format!("Bearer {}", user.token)).unwrap());
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+/// The next frame of the seeds' formats whose `type` is `kind`, within 5 s.
+async fn next_seed_frame(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let e = next_any_event(ws).await;
+        if e["type"] == kind {
+            return e;
+        }
+    }
+}
+
+/// The communication API's WebSocket format: `{"type": "message",
+/// channel_id, content}` is stored as a message (the sender is told
+/// `message_sent`, members of the channel get it), and one to a channel the
+/// sender is not in is refused with `{"type": "error"}`.
+async fn the_communication_websocket_format_sends_and_receives(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let mut ana_seed = socket_at(&app, "/ws/communication/messages/", &ana).await.expect("upgrade");
+    let mut bob_seed = socket_at(&app, "/ws/communication/messages/", &bob).await.expect("upgrade");
+    let mut bob_ws = connect_as(&app, &bob).await;
+    let hello = json!({"type": "message", "channel_id": general, "content": "hello in the old format"});
+    ana_seed.send(Message::Text(hello.to_string().into())).await.unwrap();
+    let sent = next_seed_frame(&mut ana_seed, "message_sent").await;
+    assert_eq!(sent["message"]["body"], "hello in the old format");
+    let got = next_seed_frame(&mut bob_seed, "message").await;
+    assert_eq!(got["message"]["id"], sent["message"]["id"]);
+    assert_eq!(next_message(&mut bob_ws).await["id"], sent["message"]["id"], "the gateway sees it too");
+
+    let mut eve_seed = socket_at(&app, "/ws/communication/messages/", &eve).await.expect("upgrade");
+    let intrude = json!({"type": "message", "channel_id": general, "content": "let me in"});
+    eve_seed.send(Message::Text(intrude.to_string().into())).await.unwrap();
+    let refused = next_seed_frame(&mut eve_seed, "error").await;
+    assert_eq!(refused["error"]["code"], "not_found", "{refused}");
+    app
+}
+
+/// The text-channel WebSocket format: `{"action": "chat_message", message}`
+/// on `/ws/text/<channel>/` reaches everyone connected there as
+/// `{"type": "chat.message", message, username}`; someone who may not see
+/// the channel cannot connect to it.
+async fn the_text_channel_websocket_format_sends_and_receives(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let path = format!("/ws/text/{general}/");
+    let mut ana_chat = socket_at(&app, &path, &ana).await.expect("upgrade");
+    let mut bob_chat = socket_at(&app, &path, &bob).await.expect("upgrade");
+    let hello = json!({"action": "chat_message", "message": "Hello everyone!"});
+    ana_chat.send(Message::Text(hello.to_string().into())).await.unwrap();
+    for socket in [&mut bob_chat, &mut ana_chat] {
+        let chat = next_seed_frame(socket, "chat.message").await;
+        assert_eq!(
+            (chat["message"].as_str(), chat["username"].as_str()),
+            (Some("Hello everyone!"), Some("ana"))
+        );
+    }
+    match socket_at(&app, &path, &eve).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 404),
+        other => panic!("someone outside the workspace connects to its channel: {:?}", other.is_ok()),
+    }
+    app
+}
+
 crate::on_both_backends! {
+    the_communication_websocket_format_sends_and_receives => the_communication_websocket_format_sends_and_receives;
+    the_text_channel_websocket_format_sends_and_receives => the_text_channel_websocket_format_sends_and_receives;
     messages_sent_over_the_socket_are_acknowledged_once_stored => messages_sent_over_the_socket_are_acknowledged_once_stored;
     presence_follows_connections => presence_follows_connections;
     typing_reaches_the_channel_only_from_members => typing_reaches_the_channel_only_from_members;

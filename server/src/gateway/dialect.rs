@@ -1,0 +1,118 @@
+//! How a connection speaks. Parley's own clients speak the gateway protocol
+//! (`/ws`); clients written to the two formats the communication API's
+//! first description and the servers-and-channels one give are served too:
+//!
+//! - [`Dialect::Communication`] at `/ws/communication/messages/`: the client
+//!   sends `{"type": "message", "channel_id", "content", "nonce"?}` and gets
+//!   `{"type": "message", "message": {…}}` for every new message it may see,
+//!   `{"type": "message_sent", "nonce", "message"}` once its own is stored,
+//!   and `{"type": "error", "error": {…}, "nonce"?}` when one is refused.
+//! - [`Dialect::TextChannel`] at `/ws/text/{channel}/`: the client sends
+//!   `{"action": "chat_message", "message"}` and everyone connected to that
+//!   channel gets `{"type": "chat.message", "message", "username"}`.
+//!
+//! Either way the frame becomes a [`GatewayCommand`] and goes through the
+//! same checks (permissions, rate limits) as everything else.
+
+use app::wire::{GatewayCommand, GatewayEvent};
+use axum::extract::ws::{Message, Utf8Bytes};
+use domain::Id;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Parley's gateway protocol (`app::wire`).
+    Gateway,
+    /// `/ws/communication/messages/`.
+    Communication,
+    /// `/ws/text/{channel}/`: one channel's chat.
+    TextChannel(Id),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum CommunicationFrame {
+    Message { channel_id: String, content: String, nonce: Option<String> },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum TextChannelFrame {
+    ChatMessage { message: String },
+}
+
+/// A nonce for a message whose client gave none: each such send is its own.
+fn fresh_nonce() -> String {
+    format!("ws-{}", Id::new())
+}
+
+impl Dialect {
+    /// A text frame from the client as a command; `None` when it is not one.
+    pub fn parse(self, text: &str) -> Option<GatewayCommand> {
+        match self {
+            Dialect::Gateway => serde_json::from_str(text).ok(),
+            Dialect::Communication => match serde_json::from_str(text).ok()? {
+                CommunicationFrame::Message { channel_id, content, nonce } => {
+                    Some(GatewayCommand::MessageCreate {
+                        channel_id,
+                        body: content,
+                        nonce: nonce.unwrap_or_else(fresh_nonce),
+                        thread_id: None,
+                    })
+                }
+            },
+            Dialect::TextChannel(channel) => match serde_json::from_str(text).ok()? {
+                TextChannelFrame::ChatMessage { message } => Some(GatewayCommand::MessageCreate {
+                    channel_id: channel.to_string(),
+                    body: message,
+                    nonce: fresh_nonce(),
+                    thread_id: None,
+                }),
+            },
+        }
+    }
+
+    /// `event` as this client reads it; `None` when this dialect does not carry it.
+    pub fn render(self, event: &GatewayEvent) -> Option<Message> {
+        let value = match (self, event) {
+            (Dialect::Gateway, event) => serde_json::to_value(event).expect("gateway events serialise"),
+            (Dialect::Communication, GatewayEvent::MessageCreate { message }) => {
+                json!({"type": "message", "message": message})
+            }
+            (Dialect::Communication, GatewayEvent::MessageAck { nonce, message }) => {
+                json!({"type": "message_sent", "nonce": nonce, "message": message})
+            }
+            (Dialect::TextChannel(channel), GatewayEvent::MessageCreate { message })
+                if message.channel_id == channel.to_string() && message.thread_id.is_none() =>
+            {
+                json!({"type": "chat.message", "message": message.body, "username": message.author.username})
+            }
+            (
+                Dialect::Communication | Dialect::TextChannel(_),
+                GatewayEvent::CommandError { error, nonce, .. },
+            ) => {
+                json!({"type": "error", "error": error, "nonce": nonce})
+            }
+            _ => return None,
+        };
+        Some(Message::Text(Utf8Bytes::from(value.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_formats_become_message_commands() {
+        let sent = Dialect::Communication.parse(r#"{"type":"message","channel_id":"5","content":"hi"}"#);
+        assert!(matches!(sent, Some(GatewayCommand::MessageCreate { channel_id, body, .. })
+            if channel_id == "5" && body == "hi"));
+        let chat = Dialect::TextChannel(Id(7)).parse(r#"{"action":"chat_message","message":"hello"}"#);
+        assert!(matches!(chat, Some(GatewayCommand::MessageCreate { channel_id, body, .. })
+            if channel_id == "7" && body == "hello"));
+        assert!(Dialect::TextChannel(Id(7)).parse(r#"{"type":"PING"}"#).is_none());
+        assert!(Dialect::Communication.parse(r#"{"type":"TYPING","channel_id":"5"}"#).is_none());
+    }
+}

@@ -48,15 +48,30 @@ const NAME: &str = concat!(r"^[^\x00-\x1F\x7F-\x9F]*[^", blank!(), r"][^\x00-\x1
 /// At least one character that is neither white space nor a control character.
 const NOT_BLANK: &str = concat!("[^", blank!(), "]");
 
+/// An id as `Id`'s `Display` writes it: `0`, or up to 19 digits without a leading zero.
+macro_rules! id_pattern {
+    () => {
+        "(0|[1-9][0-9]{0,18})"
+    };
+}
+
+/// A name of 1 to `max` characters, not only spaces, without control characters.
+fn name(max: usize) -> ObjectBuilder {
+    text(&format!("1 to {max} characters, not only spaces, without control characters"))
+        .pattern(Some(NAME))
+        .max_length(Some(max))
+}
+
 documented!(
     /// Ids are 64-bit numbers written as strings of digits (`"385841638713856000"`).
     /// A string of digits that names nothing is answered 404.
-    Id => text("An id: a string of digits").pattern(Some(r"^(0|[1-9][0-9]{0,18})$")).max_length(Some(19))
+    Id => text("An id: a string of digits").pattern(Some(concat!("^", id_pattern!(), "$")))
 );
 
 documented!(
     /// An id, or empty for none (as a form sends it).
-    IdOrEmpty => text("An id (a string of digits), or empty for none").pattern(Some(r"^(0|[1-9][0-9]{0,18})?$")).max_length(Some(19))
+    IdOrEmpty => text("An id (a string of digits), or empty for none")
+        .pattern(Some(concat!("^", id_pattern!(), "?$")))
 );
 
 documented!(
@@ -67,8 +82,7 @@ documented!(
 
 documented!(
     /// What others see: 1 to 64 characters, not only spaces, no control characters.
-    DisplayName => text("1 to 64 characters, not only spaces, without control characters")
-        .pattern(Some(NAME)).max_length(Some(64))
+    DisplayName => name(64)
 );
 
 documented!(
@@ -79,20 +93,17 @@ documented!(
 
 documented!(
     /// A workspace's name: as a display name.
-    WorkspaceName => text("1 to 64 characters, not only spaces, without control characters")
-        .pattern(Some(NAME)).max_length(Some(64))
+    WorkspaceName => name(64)
 );
 
 documented!(
     /// A role's name.
-    RoleName => text("1 to 32 characters, not only spaces, without control characters")
-        .pattern(Some(NAME)).max_length(Some(32))
+    RoleName => name(32)
 );
 
 documented!(
     /// A category's name.
-    CategoryName => text("1 to 40 characters, not only spaces, without control characters")
-        .pattern(Some(NAME)).max_length(Some(40))
+    CategoryName => name(40)
 );
 
 documented!(
@@ -194,7 +205,13 @@ documented!(
 documented!(
     /// How a notification reaches someone.
     DeliveryChannel => text("in_app, email, push or sms (sms only where the server has an SMS account)")
-        .enum_values(Some(["in_app", "email", "push", "sms"]))
+        .enum_values(Some(domain::notify::DeliveryChannel::ALL.map(|c| c.as_str())))
+);
+
+documented!(
+    /// How much of a channel notifies a person.
+    NotificationLevel => text("all, mentions, nothing or muted")
+        .enum_values(Some(domain::notify::Level::ALL.map(|l| l.as_str())))
 );
 
 documented!(

@@ -102,6 +102,27 @@ pub fn parse_optional_id(
     }
 }
 
+/// Posts a text message as the wire sends one (ids as strings; an empty
+/// nonce is none): the server function, the REST route and the gateway's
+/// `MESSAGE_CREATE` all go through here. Returns the message and whether it
+/// is new (a repeated nonce returns the first one).
+pub async fn post_text(
+    hub: &Hub,
+    user: domain::Id,
+    channel_id: &str,
+    body: &str,
+    nonce: Option<&str>,
+    thread_id: Option<&str>,
+) -> Result<(domain::model::Message, bool), crate::wire::ApiError> {
+    let post = domain::hub::Post {
+        body,
+        nonce: nonce.filter(|n| !n.is_empty()),
+        thread: parse_optional_id("thread_id", thread_id)?,
+        ..Default::default()
+    };
+    Ok(hub.post(user, parse_id("channel_id", channel_id)?, post).await?)
+}
+
 /// Checks that a list of usernames names someone in each entry (a blank
 /// one is a mistake, not "nobody").
 pub fn usernames(field: &'static str, names: &[String]) -> Result<(), crate::wire::ApiError> {

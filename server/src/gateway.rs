@@ -27,12 +27,12 @@ pub struct UpgradeQuery {
 
 /// `GET /ws`: upgrades an authenticated request from an allowed origin.
 pub async fn upgrade(state: State<AppState>, q: Query<UpgradeQuery>, parts: Parts) -> Response {
-    upgrade_to(state, q, parts, None).await
+    upgrade_to(state, q, parts, Dialect::Gateway).await
 }
 
 /// `GET /ws/communication/messages/`: the same, speaking [`Dialect::Communication`].
 pub async fn upgrade_communication(state: State<AppState>, q: Query<UpgradeQuery>, parts: Parts) -> Response {
-    upgrade_to(state, q, parts, Some(Dialect::Communication)).await
+    upgrade_to(state, q, parts, Dialect::Communication).await
 }
 
 /// `GET /ws/text/{channel}/`: the same for one channel the person may see,
@@ -44,7 +44,7 @@ pub async fn upgrade_text_channel(
     parts: Parts,
 ) -> Response {
     match crate::http::error::path_id(&channel, domain::error::Thing::Channel) {
-        Ok(id) => upgrade_to(state, q, parts, Some(Dialect::TextChannel(id))).await,
+        Ok(id) => upgrade_to(state, q, parts, Dialect::TextChannel(id)).await,
         Err(e) => e.into_response(),
     }
 }
@@ -53,9 +53,8 @@ async fn upgrade_to(
     State(state): State<AppState>,
     Query(q): Query<UpgradeQuery>,
     mut parts: Parts,
-    dialect: Option<Dialect>,
+    dialect: Dialect,
 ) -> Response {
-    let dialect = dialect.unwrap_or(Dialect::Gateway);
     if !state.origin.allows(&parts.headers) {
         return HttpError::new(ErrorCode::Forbidden, "WebSocket connections from other sites are refused.")
             .into_response();

@@ -113,13 +113,15 @@ pub async fn post_message(
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let post = domain::hub::Post {
-                body: &body,
-                nonce: nonce.as_deref().filter(|n| !n.is_empty()),
-                thread: crate::ssr::parse_optional_id("thread_id", thread_id.as_deref())?,
-                ..Default::default()
-            };
-            let (msg, _) = hub.post(user.id, crate::ssr::parse_id("channel_id", &channel_id)?, post).await?;
+            let (msg, _) = crate::ssr::post_text(
+                &hub,
+                user.id,
+                &channel_id,
+                &body,
+                nonce.as_deref(),
+                thread_id.as_deref(),
+            )
+            .await?;
             Ok(MessageDto::from(&msg))
         }
         .await,

@@ -5,7 +5,7 @@
 //! reports that this subscriber lagged), the connection is closed with
 //! `SLOW_CONSUMER` and the client reconnects and reloads.
 
-use super::dialect::Dialect;
+use super::dialect::{Dialect, frame};
 use crate::rtc::sfu::Sfu;
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -88,10 +88,6 @@ impl Subscriptions {
             Audience::User(u) => u == self.user,
         }
     }
-}
-
-fn frame(event: &GatewayEvent) -> Message {
-    Message::Text(Utf8Bytes::from(serde_json::to_string(event).expect("gateway events serialise")))
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
@@ -233,13 +229,9 @@ impl Commands {
         match command {
             GatewayCommand::Ping => Ok(()),
             GatewayCommand::MessageCreate { channel_id, body, nonce, thread_id } => {
-                let post = domain::hub::Post {
-                    body,
-                    nonce: Some(nonce.as_str()),
-                    thread: app::ssr::parse_optional_id("thread_id", thread_id.as_deref())?,
-                    ..Default::default()
-                };
-                let (message, _) = hub.post(user, parse_id("channel_id", channel_id)?, post).await?;
+                let (message, _) =
+                    app::ssr::post_text(hub, user, channel_id, body, Some(nonce), thread_id.as_deref())
+                        .await?;
                 let ack = GatewayEvent::MessageAck { nonce: nonce.clone(), message: (&message).into() };
                 // Sent after the commit, waiting for room in the bounded queue.
                 if let Some(m) = self.dialect.render(&ack) {

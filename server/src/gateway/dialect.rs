@@ -42,6 +42,11 @@ enum TextChannelFrame {
     ChatMessage { message: String },
 }
 
+/// An event in the gateway protocol: one JSON text frame.
+pub fn frame(event: &GatewayEvent) -> Message {
+    Message::Text(Utf8Bytes::from(serde_json::to_string(event).expect("gateway events serialise")))
+}
+
 /// A nonce for a message whose client gave none: each such send is its own.
 fn fresh_nonce() -> String {
     format!("ws-{}", Id::new())
@@ -76,7 +81,7 @@ impl Dialect {
     /// `event` as this client reads it; `None` when this dialect does not carry it.
     pub fn render(self, event: &GatewayEvent) -> Option<Message> {
         let value = match (self, event) {
-            (Dialect::Gateway, event) => serde_json::to_value(event).expect("gateway events serialise"),
+            (Dialect::Gateway, event) => return Some(frame(event)),
             (Dialect::Communication, GatewayEvent::MessageCreate { message }) => {
                 json!({"type": "message", "message": message})
             }

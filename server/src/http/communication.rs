@@ -442,14 +442,15 @@ pub async fn send_message(
     let hub = &state.services.hub;
     if !multipart {
         let JsonBody(body) = JsonBody::<SendBody>::from_request(request, &state).await?;
-        let post = Post {
-            body: &body.body,
-            nonce: body.nonce.as_deref(),
-            thread: app::ssr::parse_optional_id("thread_id", body.thread_id.as_deref())?,
-            ..Default::default()
-        };
-        let channel = app::ssr::parse_id("channel_id", &body.channel_id)?;
-        let (msg, created) = hub.post(user.id, channel, post).await?;
+        let (msg, created) = app::ssr::post_text(
+            hub,
+            user.id,
+            &body.channel_id,
+            &body.body,
+            body.nonce.as_deref(),
+            body.thread_id.as_deref(),
+        )
+        .await?;
         let status = if created { StatusCode::CREATED } else { StatusCode::OK };
         return Ok((status, Json(MessageDto::from(&msg))).into_response());
     }

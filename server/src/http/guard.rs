@@ -89,15 +89,25 @@ pub fn too_large(limit: usize) -> HttpError {
     )
 }
 
-/// The answer when a handler or a page panicked: logged where it happened
-/// (the panic hook prints the location), a 500 with the JSON error here.
+/// The answer when a handler panicked: logged where it happened (the panic
+/// hook prints the location), a 500 with the JSON error here.
 pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let what = panic
+    log_panic(&*panic, "a request handler panicked");
+    internal_error()
+}
+
+/// Logs a caught panic's message with what was running.
+pub fn log_panic(panic: &(dyn std::any::Any + Send), what_panicked: &str) {
+    let message = panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a panic without a message");
-    tracing::error!(panic = %what, "a request handler panicked");
+    tracing::error!(panic = %message, "{what_panicked}");
+}
+
+/// 500 with the JSON error, for a failure the client cannot fix.
+pub fn internal_error() -> Response {
     HttpError(ApiError::new(ErrorCode::Internal, "Something went wrong on the server. Please try again."))
         .into_response()
 }

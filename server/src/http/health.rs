@@ -27,14 +27,15 @@ pub struct Readiness {
 /// `GET /readyz`: 200 when the database answers, 503 (with what failed)
 /// when it does not, so a balancer sends no one to a node that cannot serve.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let database = match tokio::time::timeout(READY_WITHIN, state.services.hub.store().ping()).await {
-        Ok(Ok(())) => "ok".to_string(),
+    let unready = StatusCode::SERVICE_UNAVAILABLE;
+    let (status, database) = match tokio::time::timeout(READY_WITHIN, state.services.hub.store().ping()).await
+    {
+        Ok(Ok(())) => (StatusCode::OK, "ok".to_string()),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: the database does not answer");
-            "the database does not answer".to_string()
+            (unready, "the database does not answer".to_string())
         }
-        Err(_) => format!("the database did not answer within {} s", READY_WITHIN.as_secs()),
+        Err(_) => (unready, format!("the database did not answer within {} s", READY_WITHIN.as_secs())),
     };
-    let status = if database == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(Readiness { database }))
 }

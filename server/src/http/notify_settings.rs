@@ -139,8 +139,7 @@ pub async fn unsubscribe(
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct LevelBody {
-    /// `all`, `mentions`, `nothing` or `muted`.
-    #[schema(pattern = "^(all|mentions|nothing|muted)$")]
+    #[schema(value_type = s::NotificationLevel)]
     level: String,
 }
 

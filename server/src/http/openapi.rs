@@ -9,7 +9,6 @@ use super::notifications as n;
 use super::notify_settings as ns;
 use super::roles as r;
 use super::workspaces as w;
-use axum::Json;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -152,8 +151,12 @@ impl utoipa::Modify for EveryRouteIsBounded {
 /// `GET /api/openapi.json`: this document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta", operation_id = "openapi_document", security(()),
     responses((status = 200, description = "The OpenAPI 3 document of the JSON API", content_type = "application/json")))]
-pub async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_document() -> impl axum::response::IntoResponse {
+    // The same for the life of the process: generated once, on first ask.
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let json =
+        DOCUMENT.get_or_init(|| serde_json::to_string(&ApiDoc::openapi()).expect("the document is JSON"));
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], json.as_str())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! belongs to ([`RenderAbort`], in the request's extensions and the page's
 //! context), and [`answer_even_if_rendering_panics`] answers 500 at once.
 
-use super::guard::panicked;
+use super::guard::{internal_error, log_panic};
 use any_spawner::{CustomExecutor, Executor, PinnedFuture, PinnedLocalFuture};
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -30,8 +30,7 @@ impl CustomExecutor for PanicAwareExecutor {
             .and_then(|owner| owner.with(leptos::prelude::use_context::<RenderAbort>));
         tokio::spawn(async move {
             if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
-                // Logged with its message; the request answers 500.
-                let _ = panicked(panic);
+                log_panic(&*panic, "a task rendering a page panicked");
                 if let Some(abort) = abort {
                     abort.0.notify_one();
                 }
@@ -58,11 +57,12 @@ pub fn init_executor() {
 pub async fn answer_even_if_rendering_panics(mut req: Request, next: Next) -> Response {
     let abort = RenderAbort::default();
     req.extensions_mut().insert(abort.clone());
+    let uri = req.uri().clone();
     tokio::select! {
         response = next.run(req) => response,
         () = abort.0.notified() => {
-            tracing::error!("a page's rendering panicked; answered 500");
-            panicked(Box::new("a task rendering the page panicked"))
+            tracing::error!(%uri, "answered 500: a task rendering this page panicked");
+            internal_error()
         }
     }
 }

@@ -457,7 +457,7 @@ fn subscribe_once() {
     }
     // Never cancelled: it lives as long as the page.
     let _ = live::subscribe(|event| match event {
-        LiveEvent::Connected => {
+        LiveEvent::Connected | LiveEvent::Resumed => {
             // A new gateway connection: the server ended the call with the old one.
             let Some(channel_id) = with(|e| e.channel.clone()) else { return };
             close_connection();

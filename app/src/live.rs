@@ -1,12 +1,16 @@
 //! The browser's connection to the gateway (`/ws`). One WebSocket per page,
-//! opened on first use and reopened with backoff when it drops. Views
-//! subscribe with a callback; after every (re)connection they get
-//! [`LiveEvent::Connected`] so they can reload what they may have missed.
+//! opened on first use and reopened with backoff when it drops. A reopened
+//! connection resumes the page's session (`RESUME` with the last position
+//! seen), so the events missed meanwhile arrive like any others and nothing
+//! needs reloading; views get [`LiveEvent::Resumed`]. When the server cannot
+//! resume (the page was away longer than the event log keeps), or on the
+//! first connection, views get [`LiveEvent::Connected`] and reload what they
+//! show.
 //!
 //! The connection state is mirrored on `<html data-live="...">`, which is
 //! also what end-to-end tests wait for.
 
-use crate::wire::{GatewayCommand, GatewayEvent};
+use crate::wire::{GatewayCommand, GatewayEvent, Sequenced};
 use futures::channel::mpsc;
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{Message, futures::WebSocket};
@@ -18,8 +22,12 @@ use std::time::Duration;
 #[allow(clippy::large_enum_variant)]
 pub enum LiveEvent {
     Gateway(GatewayEvent),
-    /// The gateway is (again) connected and ready.
+    /// A new gateway session: reload what is shown.
     Connected,
+    /// The session continued on a new connection; every event missed
+    /// meanwhile was delivered (only what belongs to a connection, such as
+    /// a call, starts over).
+    Resumed,
 }
 
 type Handler = Rc<dyn Fn(&LiveEvent)>;
@@ -33,6 +41,28 @@ thread_local! {
     /// Whether the person has used this page lately (online versus away).
     static ACTIVE: Cell<bool> = const { Cell::new(true) };
     static LAST_INPUT: Cell<f64> = const { Cell::new(0.0) };
+    /// The page's gateway session and the last log position it received.
+    static SESSION: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
+}
+
+/// How often the page sends `PING` (the server asks for at most 25 s).
+const HEARTBEAT_MS: u64 = 20_000;
+
+/// Remembers how far the page has read the event log.
+fn advance(seq: i64) {
+    SESSION.with(|s| {
+        if let Some((_, last)) = s.borrow_mut().as_mut() {
+            *last = (*last).max(seq);
+        }
+    });
+}
+
+/// The answer to `HELLO`: resume the page's session if it has one.
+fn greeting() -> GatewayCommand {
+    match SESSION.with(|s| s.borrow().clone()) {
+        Some((session_id, seq)) => GatewayCommand::Resume { session_id, seq },
+        None => GatewayCommand::Identify,
+    }
 }
 
 /// After this long without input, or while the page is hidden, it counts as idle.
@@ -124,6 +154,14 @@ fn set_state(state: &str) {
     }
 }
 
+/// Counts the page's resumed sessions on `<html data-live-resumes>`.
+fn count_resume() {
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let n = root.get_attribute("data-live-resumes").and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+        let _ = root.set_attribute("data-live-resumes", &(n + 1).to_string());
+    }
+}
+
 fn gateway_url() -> String {
     let location = leptos::prelude::window().location();
     let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
@@ -149,6 +187,7 @@ async fn run() {
             let (mut sink, mut stream) = ws.split();
             let (tx, mut outbox) = mpsc::unbounded::<String>();
             OUTBOX.with(|o| *o.borrow_mut() = Some(tx));
+            let mut beat = Box::pin(sleep(HEARTBEAT_MS).fuse());
             loop {
                 let frame = futures::select! {
                     frame = stream.next().fuse() => frame,
@@ -160,6 +199,11 @@ async fn run() {
                         }
                         continue;
                     }
+                    _ = beat => {
+                        beat = Box::pin(sleep(HEARTBEAT_MS).fuse());
+                        send(&GatewayCommand::Ping);
+                        continue;
+                    }
                 };
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
@@ -167,14 +211,37 @@ async fn run() {
                     Some(Err(_)) | None => break,
                 };
                 let Ok(event) = serde_json::from_str::<GatewayEvent>(&text) else { continue };
-                if matches!(event, GatewayEvent::Ready { .. }) {
+                if let Ok(Sequenced { seq: Some(seq) }) = serde_json::from_str::<Sequenced>(&text) {
+                    advance(seq);
+                }
+                let started = match &event {
+                    GatewayEvent::Hello { .. } => {
+                        send(&greeting());
+                        None
+                    }
+                    GatewayEvent::Ready { session_id, seq, .. } => {
+                        SESSION.with(|s| *s.borrow_mut() = Some((session_id.clone(), *seq)));
+                        Some(LiveEvent::Connected)
+                    }
+                    GatewayEvent::Resumed { seq, .. } => {
+                        advance(*seq);
+                        count_resume();
+                        Some(LiveEvent::Resumed)
+                    }
+                    GatewayEvent::Pong { seq } => {
+                        advance(*seq);
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(started) = started {
                     delay = 500;
                     set_state("connected");
                     // A new connection starts active; say so if this page is idle.
                     if !ACTIVE.with(Cell::get) {
                         send(&GatewayCommand::Activity { active: false });
                     }
-                    dispatch(&LiveEvent::Connected);
+                    dispatch(&started);
                 }
                 dispatch(&LiveEvent::Gateway(event));
             }

@@ -770,14 +770,42 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
 }
 
 /// Events the gateway (`/ws`) sends, one JSON object per WebSocket text frame,
-/// tagged by `type`.
+/// tagged by `type`. An event from the event log also carries `seq`, its
+/// position there (see [`Sequenced`]); docs/gateway.md describes the protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GatewayEvent {
-    /// First frame: the connection is authenticated and subscribed.
+    /// First frame: the connection is authenticated; the client answers
+    /// with `IDENTIFY` (a new session) or `RESUME` (the one it had).
+    Hello {
+        /// Name this session when resuming it.
+        session_id: String,
+        /// Send `PING` at least this often.
+        heartbeat_interval_ms: u64,
+    },
+    /// The session starts (after `IDENTIFY`, or a `RESUME` that could not
+    /// be honoured): what the client shows must be loaded afresh. Events
+    /// after `seq` follow.
     Ready {
         user: MeDto,
         heartbeat_interval_ms: u64,
+        session_id: String,
+        /// The log position the session starts after.
+        seq: i64,
+    },
+    /// A `RESUME` was honoured: every event the client missed has been sent
+    /// (those it may see now), and the live stream follows.
+    Resumed {
+        session_id: String,
+        /// The last position replayed.
+        seq: i64,
+        /// How many events were sent again.
+        replayed: u64,
+    },
+    /// A `RESUME` could not be honoured (its events are older than the log
+    /// keeps, or it names another person's session): `READY` follows.
+    InvalidSession {
+        reason: String,
     },
     MessageCreate {
         message: MessageDto,
@@ -863,7 +891,11 @@ pub enum GatewayEvent {
         workspace_id: String,
     },
     /// Answer to a client's `PING`.
-    Pong,
+    /// The answer to `PING`: the log position this connection has gone
+    /// through (resume from here if no event came since).
+    Pong {
+        seq: i64,
+    },
     /// Who is in a voice channel's call now.
     VoiceState {
         workspace_id: String,
@@ -967,10 +999,29 @@ pub struct IceServerDto {
     pub credential: Option<String>,
 }
 
+/// The log position a gateway frame carries, read apart from the event
+/// itself: `{"type": "MESSAGE_CREATE", "seq": 42, …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequenced {
+    #[serde(default)]
+    pub seq: Option<i64>,
+}
+
 /// What a client may send on the gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GatewayCommand {
+    /// Starts a new session (the answer to `HELLO`): `READY` follows.
+    Identify,
+    /// Continues a session after a lost connection (the answer to `HELLO`):
+    /// the events after `seq` that the person may see now, then `RESUMED`;
+    /// or `INVALID_SESSION` then `READY` when that is not possible.
+    Resume {
+        session_id: String,
+        /// The last `seq` the client received (from an event or a `PONG`).
+        seq: i64,
+    },
+    /// The heartbeat: answered with `PONG`.
     Ping,
     /// Sends a message, as `POST /api/communication/messages/` does (the
     /// same permissions and rate limits): answered with `MESSAGE_ACK` once it
@@ -987,57 +1038,40 @@ pub enum GatewayCommand {
         thread_id: Option<String>,
     },
     /// The user is typing in a channel they may post in.
-    Typing {
-        channel_id: String,
-    },
+    Typing { channel_id: String },
     /// This page went idle (`false`: no input for a while, or hidden) or
     /// active again (`true`); decides online versus away.
-    Activity {
-        active: bool,
-    },
+    Activity { active: bool },
     /// Join a voice channel's call on this connection (leaving any other).
-    VoiceJoin {
-        channel_id: String,
-    },
+    VoiceJoin { channel_id: String },
     /// Leave the call this connection is in.
     VoiceLeave,
     /// One's own microphone and camera switches, for the others to see.
-    VoiceSelf {
-        muted: bool,
-        camera: bool,
-    },
+    VoiceSelf { muted: bool, camera: bool },
     /// `sharing: true`: about to share the screen; the server offers one more
     /// incoming video track and the client attaches its screen to it when
     /// answering. `sharing: false`: the share ended; it leaves everyone's view.
-    VoiceScreen {
-        sharing: bool,
-    },
+    VoiceScreen { sharing: bool },
     /// Start (`true`) or stop recording the call this connection is in
     /// (mute_members; stopping also by whoever started it). When it stops,
     /// the files are posted in the call's channel.
-    VoiceRecord {
-        recording: bool,
-    },
+    VoiceRecord { recording: bool },
     /// Decline the call ringing in a direct conversation.
-    CallDecline {
-        channel_id: String,
-    },
+    CallDecline { channel_id: String },
     /// Mute or unmute someone for everyone in a call (mute_members).
-    VoiceMute {
-        channel_id: String,
-        user_id: String,
-        muted: bool,
-    },
+    VoiceMute { channel_id: String, user_id: String, muted: bool },
     /// The answer to an `RTC_OFFER`.
-    RtcAnswer {
-        sdp: String,
-    },
+    RtcAnswer { sdp: String },
     /// One of the client's ICE candidates.
     RtcCandidate(IceCandidateDto),
 }
 
 /// WebSocket close codes the gateway uses.
 pub mod close_code {
+    /// A command came before `IDENTIFY` or `RESUME`, or a second one of those.
+    pub const NOT_IDENTIFIED: u16 = 4003;
+    /// Neither `IDENTIFY` nor `RESUME` came in time after `HELLO`.
+    pub const IDENTIFY_TIMEOUT: u16 = 4009;
     /// The client fell too far behind; reconnect and reload what is shown.
     pub const SLOW_CONSUMER: u16 = 4008;
     /// The client sent something the gateway does not understand.

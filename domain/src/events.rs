@@ -1,13 +1,23 @@
-//! Events published after a change is committed, for the gateway to fan out.
+//! Events: what changed, for the gateway to fan out.
 //!
-//! [`EventBus`] is an in-process broadcast: publishing never blocks, and a
+//! Every event has a place in the event log (the `events` table), written in
+//! the transaction of the change it reports (`Store::commit`), so what is
+//! committed and what is announced never differ. Its `seq` orders it among
+//! all events of the deployment: a client that reconnects asks for what came
+//! after the last `seq` it saw.
+//!
+//! [`EventBus`] hands logged events to this process's subscribers, in `seq`
+//! order and each once: events committed by concurrent writers may reach it
+//! out of order, so it holds back an event until those before it arrived
+//! (or were read back from the log). Publishing never blocks, and a
 //! subscriber that falls behind by more than the buffer learns that it
-//! lagged (the gateway then closes that connection so the client resyncs).
+//! lagged (the gateway then closes that connection; the client resumes).
 
 use crate::id::Id;
 use crate::model::{Channel, Member, Message, UserSummary};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// Who may receive an event.
@@ -126,36 +136,137 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// Short-lived: worth showing only when it is fresh (a replay skips an old one).
+    pub fn is_fleeting(&self) -> bool {
+        matches!(self, EventKind::Typing { .. } | EventKind::CallRing { .. })
+    }
+}
+
+/// An event about to be logged: who may receive it, and what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
+pub struct NewEvent {
     pub audience: Audience,
     pub kind: EventKind,
 }
 
+impl NewEvent {
+    pub fn new(audience: Audience, kind: EventKind) -> Self {
+        NewEvent { audience, kind }
+    }
+}
+
+/// A logged event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Its position in the log: one more than the event logged before it.
+    pub seq: i64,
+    /// When it was logged (Unix milliseconds).
+    pub at: i64,
+    pub audience: Audience,
+    pub kind: EventKind,
+}
+
+impl Audience {
+    /// As the log stores it: `channel:5`, `workspace:5`, `user:5`.
+    pub fn to_key(self) -> String {
+        match self {
+            Audience::Channel(id) => format!("channel:{id}"),
+            Audience::Workspace(id) => format!("workspace:{id}"),
+            Audience::User(id) => format!("user:{id}"),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (kind, id) = key.split_once(':')?;
+        let id = Id(id.parse().ok()?);
+        match kind {
+            "channel" => Some(Audience::Channel(id)),
+            "workspace" => Some(Audience::Workspace(id)),
+            "user" => Some(Audience::User(id)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct EventBus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     tx: broadcast::Sender<Arc<Event>>,
+    order: Mutex<Order>,
+}
+
+/// What has been handed out, and what waits for an earlier event.
+struct Order {
+    /// The `seq` of the last event handed to subscribers.
+    released: i64,
+    /// Events that arrived before one they follow (`None`: one passed over).
+    waiting: BTreeMap<i64, Option<Arc<Event>>>,
 }
 
 impl EventBus {
-    pub fn new(capacity: usize) -> Self {
+    /// A bus whose next event is `after + 1`, holding up to `capacity`
+    /// events for each subscriber.
+    pub fn new(capacity: usize, after: i64) -> Self {
         let (tx, _) = broadcast::channel(capacity);
-        EventBus { tx }
+        let order = Mutex::new(Order { released: after, waiting: BTreeMap::new() });
+        EventBus { inner: Arc::new(Inner { tx, order }) }
     }
 
-    /// Publishes to whoever listens now; having no listeners is fine.
-    pub fn publish(&self, audience: Audience, kind: EventKind) {
-        let _ = self.tx.send(Arc::new(Event { audience, kind }));
+    /// Hands `events` (already logged) to subscribers: each once, in `seq`
+    /// order. Returns the first `seq` still missing when an event after it
+    /// waits, for the caller to read it back from the log.
+    pub fn release(&self, events: impl IntoIterator<Item = Event>) -> Option<i64> {
+        self.admit(events.into_iter().map(|e| (e.seq, Some(Arc::new(e)))))
+    }
+
+    /// Goes past `seq` without handing anything out (a log entry that cannot
+    /// be read), so the events after it are not held back.
+    pub fn pass_over(&self, seq: i64) -> Option<i64> {
+        self.admit([(seq, None)])
+    }
+
+    fn admit(&self, entries: impl IntoIterator<Item = (i64, Option<Arc<Event>>)>) -> Option<i64> {
+        let mut order = self.inner.order.lock().expect("event order lock");
+        for (seq, e) in entries {
+            if seq > order.released {
+                order.waiting.insert(seq, e);
+            }
+        }
+        loop {
+            let next = order.released + 1;
+            let Some(e) = order.waiting.remove(&next) else { break };
+            order.released = next;
+            if let Some(e) = e {
+                // Having no subscribers is fine.
+                let _ = self.inner.tx.send(e);
+            }
+        }
+        (!order.waiting.is_empty()).then_some(order.released + 1)
+    }
+
+    /// The `seq` of the last event handed to subscribers.
+    pub fn released(&self) -> i64 {
+        self.inner.order.lock().expect("event order lock").released
+    }
+
+    /// Whether an event after `released()` waits for one before it.
+    pub fn has_gap(&self) -> bool {
+        !self.inner.order.lock().expect("event order lock").waiting.is_empty()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
+        self.inner.tx.subscribe()
     }
-}
 
-impl Default for EventBus {
-    fn default() -> Self {
-        Self::new(4096)
+    /// Subscribes, and says where the subscription starts: it receives every
+    /// event after the returned `seq`, and none before or at it.
+    pub fn subscribe_at(&self) -> (broadcast::Receiver<Arc<Event>>, i64) {
+        let order = self.inner.order.lock().expect("event order lock");
+        (self.inner.tx.subscribe(), order.released)
     }
 }
 
@@ -171,5 +282,58 @@ impl EventBusExt for broadcast::Receiver<Arc<Event>> {
             out.push(e);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: i64) -> Event {
+        Event {
+            seq,
+            at: 0,
+            audience: Audience::User(Id(1)),
+            kind: EventKind::NotificationsRead { ids: Vec::new() },
+        }
+    }
+
+    #[test]
+    fn events_reach_subscribers_in_log_order_whatever_order_they_were_released_in() {
+        let bus = EventBus::new(16, 10);
+        let mut rx = bus.subscribe();
+        assert_eq!(bus.release([event(12)]), Some(11), "12 waits for 11");
+        assert!(rx.drain_now().is_empty());
+        assert_eq!(bus.release([event(11), event(13)]), None);
+        let seqs: Vec<i64> = rx.drain_now().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![11, 12, 13]);
+        assert_eq!(bus.released(), 13);
+    }
+
+    #[test]
+    fn an_event_released_twice_reaches_subscribers_once() {
+        let bus = EventBus::new(16, 0);
+        let mut rx = bus.subscribe();
+        bus.release([event(1), event(2)]);
+        bus.release([event(2), event(1)]);
+        assert_eq!(rx.drain_now().len(), 2);
+    }
+
+    #[test]
+    fn an_unreadable_entry_does_not_hold_back_the_ones_after_it() {
+        let bus = EventBus::new(16, 0);
+        let mut rx = bus.subscribe();
+        assert_eq!(bus.release([event(2)]), Some(1));
+        assert_eq!(bus.pass_over(1), None);
+        let seqs: Vec<i64> = rx.drain_now().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![2]);
+    }
+
+    #[test]
+    fn audiences_survive_the_log() {
+        for a in [Audience::Channel(Id(5)), Audience::Workspace(Id(6)), Audience::User(Id(7))] {
+            assert_eq!(Audience::from_key(&a.to_key()), Some(a));
+        }
+        assert_eq!(Audience::from_key("room:5"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! The operations of the product. Server functions, REST handlers and the
 //! gateway call these and nothing below them: each operation checks its input
-//! (through [`crate::input`]), asks [`crate::permissions`], changes the store,
-//! and publishes what changed on the [`EventBus`] once it is committed.
+//! (through [`crate::input`]), asks [`crate::permissions`], and changes the
+//! store, giving it the events that announce the change: the store logs them
+//! in the change's transaction and hands them to the bus once it is committed.
 //!
 //! Split by subject: [`accounts`], [`workspaces`], [`channels`] (and direct
 //! conversations, read state), [`messages`], [`threads`] (and pins), [`files`].
@@ -30,7 +31,7 @@ pub use roles::{ChannelSettings, RoleChange};
 pub use workspaces::NewWorkspace;
 
 use crate::error::{Error, Result, Thing};
-use crate::events::EventBus;
+use crate::events::{Audience, EventBus, EventKind, NewEvent};
 use crate::files::Files;
 use crate::id::Id;
 use crate::model::{Channel, ChannelListing, Message, Workspace};
@@ -41,7 +42,6 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct Hub {
     store: Store,
-    bus: EventBus,
     presence: Presence,
     files: Files,
     /// The address people use, for links in emails.
@@ -54,15 +54,16 @@ pub struct Hub {
     delivery: std::sync::Arc<DeliveryOptions>,
     /// Who is in which call.
     rooms: crate::voice::Rooms,
+    /// Taken while announcing who is in a call (see `announce_voice`).
+    voice_announcements: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// How often each thing may be done.
     limits: crate::limits::Limits,
 }
 
 impl Hub {
-    pub fn new(store: Store, bus: EventBus, files: Files) -> Self {
+    pub fn new(store: Store, files: Files) -> Self {
         Hub {
             store,
-            bus,
             presence: Presence::default(),
             files,
             public_url: "".into(),
@@ -70,6 +71,7 @@ impl Hub {
             scheduled: Default::default(),
             delivery: Default::default(),
             rooms: Default::default(),
+            voice_announcements: Default::default(),
             limits: Default::default(),
         }
     }
@@ -127,7 +129,18 @@ impl Hub {
     }
 
     pub fn bus(&self) -> &EventBus {
-        &self.bus
+        self.store.bus()
+    }
+
+    /// Up to a page of logged events after `seq`, oldest first (a resuming
+    /// gateway session's replay; the gateway filters them by who may see them).
+    pub async fn events_after(&self, seq: i64) -> Result<Vec<crate::events::Event>> {
+        self.store.events_after(seq, crate::store::LOG_PAGE).await
+    }
+
+    /// The number of the last event logged.
+    pub async fn event_position(&self) -> Result<i64> {
+        self.store.event_position().await
     }
 
     /// A gateway connection of `user` opened (active): if that changes
@@ -148,13 +161,15 @@ impl Hub {
 
     async fn announce_presence(&self, user: Id, changed: Option<Status>) -> Result<()> {
         let Some(status) = changed else { return Ok(()) };
-        for ws in self.store.workspace_ids_of(user).await? {
-            self.bus.publish(
-                crate::events::Audience::Workspace(ws),
-                crate::events::EventKind::PresenceChanged { workspace_id: ws, user_id: user, status },
-            );
-        }
-        Ok(())
+        let events: Vec<NewEvent> = (self.store.workspace_ids_of(user).await?.into_iter())
+            .map(|ws| {
+                NewEvent::new(
+                    Audience::Workspace(ws),
+                    EventKind::PresenceChanged { workspace_id: ws, user_id: user, status },
+                )
+            })
+            .collect();
+        self.store.announce(&events).await
     }
 
     /// `user`'s standing in `ws`: the facts the rules need, the roles they

@@ -10,6 +10,7 @@
 
 mod channels;
 mod deliveries;
+mod events;
 mod meetings;
 mod messages;
 mod notifications;
@@ -22,6 +23,7 @@ mod users;
 mod workspaces;
 
 pub use deliveries::Delivery;
+pub use events::LOG_PAGE;
 pub use messages::Mentioned;
 pub use notifications::PlannedDelivery;
 pub use preferences::PushSubscriptionRow;
@@ -30,8 +32,11 @@ pub use scheduled::Scheduled;
 pub use templates::StoredTemplate;
 
 use crate::error::{Error, Result};
+use crate::events::EventBus;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +45,27 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Debug)]
+/// A write transaction.
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Where this process's subscribers get logged events.
+    bus: EventBus,
+    /// Whether a task is reading back events the bus waits for.
+    filling: Arc<AtomicBool>,
 }
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// Logged events each subscriber of the bus may fall behind by.
+const BUS_CAPACITY: usize = 4096;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -83,8 +104,10 @@ impl Store {
             options = options.max_connections(16);
         }
         let pool = options.connect(url).await?;
-        let store = Store { pool, backend };
+        let mut store =
+            Store { pool, backend, bus: EventBus::new(BUS_CAPACITY, 0), filling: Default::default() };
         store.migrate().await?;
+        store.bus = EventBus::new(BUS_CAPACITY, store.event_position().await?);
         store.ensure_builtin_roles().await?;
         Ok(store)
     }
@@ -102,11 +125,16 @@ impl Store {
     /// and then wants to write cannot wait for the lock (SQLite answers
     /// "database is locked" at once, whatever the busy timeout), while one
     /// that asks first waits its turn like any other writer.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    async fn write_tx(&self) -> Result<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// This process's subscribers' view of the event log.
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
     }
 
     pub fn backend(&self) -> Backend {

@@ -82,7 +82,7 @@ impl TestDb {
             crate::limits::LimitSettings::unlimited(),
             std::sync::Arc::new(crate::limits::MemoryLimits::default()),
         );
-        crate::Hub::new(self.store().await, Default::default(), self.files()).with_limits(limits)
+        crate::Hub::new(self.store().await, self.files()).with_limits(limits)
     }
 
     /// Drops the PostgreSQL database (call after closing every pool on it).

@@ -15,7 +15,7 @@ pub async fn create_default_templates(config: &Config) -> ExitCode {
         }
     };
     let files = domain::files::Files::new(config.data_dir.join("files"), config.uploads.clone());
-    let hub = domain::Hub::new(store.clone(), domain::events::EventBus::default(), files);
+    let hub = domain::Hub::new(store.clone(), files);
     let result = hub.create_default_templates_everywhere().await;
     store.close().await;
     match result {

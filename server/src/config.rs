@@ -56,7 +56,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Whether the client's address comes from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// How long the event log keeps events (a gateway session can resume
+    /// within this window).
+    pub event_log_keep: std::time::Duration,
 }
+
+/// How long the event log keeps events by default.
+pub const DEFAULT_EVENT_LOG_HOURS: u64 = 24;
 
 /// The largest request body and gateway frame by default.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
@@ -316,6 +322,9 @@ impl Config {
             max_body_bytes: whole("PARLEY_MAX_BODY_KB")?
                 .map_or(DEFAULT_MAX_BODY, |kb| kb.saturating_mul(1024)),
             trust_proxy: flag("PARLEY_TRUST_PROXY")?.unwrap_or(false),
+            event_log_keep: std::time::Duration::from_secs(
+                3600 * whole("PARLEY_EVENT_LOG_HOURS")?.map_or(DEFAULT_EVENT_LOG_HOURS, |h| h as u64),
+            ),
         })
     }
 
@@ -356,6 +365,7 @@ impl Config {
                 limits
             },
             max_body_bytes: DEFAULT_MAX_BODY,
+            event_log_keep: std::time::Duration::from_secs(3600 * DEFAULT_EVENT_LOG_HOURS),
             trust_proxy: false,
         }
     }

@@ -2,6 +2,7 @@
 //! `run(shutdown)`, started and stopped by [`crate::startup::Application`].
 //! The notification workers are in [`crate::notify`].
 
+use domain::Store;
 use domain::session_store::DbSessionStore;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -26,6 +27,51 @@ impl SessionSweeper {
                     Ok(n) => tracing::debug!(n, "deleted expired sessions"),
                     Err(e) => tracing::warn!(error = ?e, "could not delete expired sessions"),
                 },
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}
+
+/// Keeps this process's view of the event log whole and the log short: it
+/// reads back, every few seconds, events the bus never got (a writer that
+/// committed and was then cancelled, another node's), and every hour
+/// removes events older than the window a session can resume in.
+pub struct EventLogKeeper {
+    store: Store,
+    keep: Duration,
+    catch_up_every: Duration,
+    prune_every: Duration,
+}
+
+impl EventLogKeeper {
+    pub fn new(store: Store, keep: Duration) -> Self {
+        EventLogKeeper {
+            store,
+            keep,
+            catch_up_every: Duration::from_secs(2),
+            prune_every: Duration::from_secs(3600),
+        }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut catch_up = tokio::time::interval(self.catch_up_every);
+        let mut prune = tokio::time::interval(self.prune_every);
+        loop {
+            tokio::select! {
+                _ = catch_up.tick() => match self.store.catch_up().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(n, "read events back from the log"),
+                    Err(e) => tracing::warn!(error = ?e, "could not read the event log"),
+                },
+                _ = prune.tick() => {
+                    let before = domain::now_ms() - self.keep.as_millis() as i64;
+                    match self.store.prune_events(before).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(n, "pruned the event log"),
+                        Err(e) => tracing::warn!(error = ?e, "could not prune the event log"),
+                    }
+                }
                 _ = shutdown.changed() => break,
             }
         }

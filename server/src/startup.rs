@@ -5,14 +5,14 @@
 use crate::config::Config;
 use crate::gateway;
 use crate::http::{self, origin::OriginPolicy};
-use crate::jobs::SessionSweeper;
+use crate::jobs::{EventLogKeeper, SessionSweeper};
 use crate::notify::{Deliverer, Scheduler, Senders};
 use app::ssr::Services;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
 use domain::session_store::DbSessionStore;
-use domain::{Hub, Store, events::EventBus};
+use domain::{Hub, Store};
 use leptos::config::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -71,6 +71,7 @@ pub struct Application {
     store: Store,
     shutdown: watch::Sender<bool>,
     sweeper: SessionSweeper,
+    log_keeper: EventLogKeeper,
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
@@ -140,7 +141,7 @@ impl Application {
             std::sync::Arc::new(domain::limits::MemoryLimits::default()),
         );
         let services = Services {
-            hub: Hub::new(store.clone(), EventBus::default(), files)
+            hub: Hub::new(store.clone(), files)
                 .with_public_url(&public_url)
                 .with_delivery(delivery)
                 .with_limits(limits),
@@ -218,6 +219,7 @@ impl Application {
         let deliverer =
             Deliverer::new(store.clone(), senders, &public_url, queued, mail.retry_after, mail.max_attempts);
 
+        let log_keeper = EventLogKeeper::new(store.clone(), config.event_log_keep);
         tracing::info!(%addr, %public_url, backend = ?store.backend(), "listening");
         Ok(Application {
             listener,
@@ -226,6 +228,8 @@ impl Application {
             store,
             shutdown,
             sweeper: SessionSweeper::new(session_store),
+            log_keeper,
+
             deliverer,
             scheduler,
             sfu,
@@ -249,6 +253,7 @@ impl Application {
             store,
             shutdown,
             sweeper,
+            log_keeper,
             deliverer,
             scheduler,
             sfu,
@@ -257,6 +262,7 @@ impl Application {
         } = self;
         let workers = [
             tokio::spawn(sweeper.run(shutdown.subscribe())),
+            tokio::spawn(log_keeper.run(shutdown.subscribe())),
             tokio::spawn(deliverer.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),

@@ -114,6 +114,7 @@ fn ThreadBody(
                 head.update(|list| apply_message_event(list, e));
                 replies.update(|list| apply_message_event(list, e));
             }
+            LiveEvent::Resumed => {}
             LiveEvent::Connected => {
                 let id = thread.clone();
                 leptos::task::spawn_local(async move {

@@ -1,6 +1,6 @@
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{ChannelName, Description, Username};
 use crate::model::{Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
@@ -79,20 +79,19 @@ impl Hub {
         channel.auto_join = new.auto_join && !new.is_private;
         channel.user_limit = if new.kind == ChannelKind::Voice { new.user_limit } else { 0 };
         channel.category_id = new.category;
-        self.store.create_channel(&channel).await?;
+        let mut members = Vec::new();
         if channel.auto_join {
-            for m in self.store.workspace_members(ws).await? {
-                if !m.is_guest
-                    && self.store.add_channel_member(channel.id, m.user.id, crate::now_ms()).await?
-                {
-                    self.announce_channel_member(channel.clone(), m.user.id);
-                }
-            }
+            let everyone = self.store.workspace_members(ws).await?;
+            members.extend(everyone.iter().filter(|m| !m.is_guest && m.user.id != actor).map(|m| m.user.id));
         }
+        let mut events = Vec::new();
         if !channel.is_private {
-            self.bus.publish(Audience::Workspace(ws), EventKind::ChannelCreated(channel.clone()));
+            events.push(NewEvent::new(Audience::Workspace(ws), EventKind::ChannelCreated(channel.clone())));
         }
-        self.announce_channel_member(channel.clone(), actor);
+        for m in members.iter().chain([&actor]) {
+            events.extend(channel_member_added(&channel, *m));
+        }
+        self.store.create_channel(&channel, &members, &events).await?;
         Ok(channel)
     }
 
@@ -206,12 +205,8 @@ impl Hub {
         ids.sort();
         let name = format!("@{}", ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(","));
         let channel = Channel::new(ws, name, ChannelKind::Direct, actor);
-        let (channel, created) = self.store.create_direct(&channel, &ids).await?;
-        if created {
-            for id in ids {
-                self.announce_channel_member(channel.clone(), id);
-            }
-        }
+        let events: Vec<NewEvent> = ids.iter().flat_map(|id| channel_member_added(&channel, *id)).collect();
+        let (channel, _) = self.store.create_direct(&channel, &ids, &events).await?;
         Ok(channel)
     }
 
@@ -234,14 +229,11 @@ impl Hub {
                 .into_inner();
         }
         let renamed = self.store.channel(ch.id).await?.is_some_and(|old| old.name != ch.name);
-        self.store.update_channel(&ch).await?;
+        self.store.update_channel(&ch, &[channel_updated(&ch)]).await?;
         if renamed {
             let summary = format!("Renamed a channel to #{}", ch.name);
             self.audit_in(&ch, actor, "channel.update", None, Some(ch.id), summary).await?;
         }
-        let audience =
-            if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
-        self.bus.publish(audience, EventKind::ChannelUpdated(ch.clone()));
         Ok(ch)
     }
 
@@ -249,16 +241,16 @@ impl Hub {
     pub async fn delete_channel(&self, actor: Id, channel: Id) -> Result<()> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::manage_channel(facts)?;
-        let files = self.store.delete_channel(ch.id).await?;
-        self.files.remove_attachments(&files).await;
-        self.audit_in(&ch, actor, "channel.delete", None, Some(ch.id), format!("Deleted #{}", ch.name))
-            .await?;
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
-        self.bus.publish(
+        let deleted = NewEvent::new(
             audience,
             EventKind::ChannelDeleted { workspace_id: ch.workspace_id, channel_id: ch.id },
         );
+        let files = self.store.delete_channel(ch.id, &[deleted]).await?;
+        self.files.remove_attachments(&files).await;
+        self.audit_in(&ch, actor, "channel.delete", None, Some(ch.id), format!("Deleted #{}", ch.name))
+            .await?;
         Ok(())
     }
 
@@ -269,12 +261,13 @@ impl Hub {
         permissions::view_channel(facts)?;
         let latest = self.store.latest_message_id(ch.id).await?;
         let upto = message.map_or(latest, |m| Id(m.0.min(latest.0)));
-        if facts.channel_member && upto.0 > 0 && self.store.mark_read(ch.id, actor, upto).await? {
+        if facts.channel_member && upto.0 > 0 {
             let kind = EventKind::ReadUpdated { channel_id: ch.id, user_id: actor, last_read_id: upto };
+            let mut events = vec![NewEvent::new(Audience::User(actor), kind.clone())];
             if facts.kind == ChannelKind::Direct {
-                self.bus.publish(Audience::Channel(ch.id), kind.clone());
+                events.insert(0, NewEvent::new(Audience::Channel(ch.id), kind));
             }
-            self.bus.publish(Audience::User(actor), kind);
+            self.store.mark_read(ch.id, actor, upto, &events).await?;
         }
         Ok(upto)
     }
@@ -306,18 +299,16 @@ impl Hub {
     pub async fn join_channel(&self, actor: Id, channel: Id) -> Result<Channel> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::join_channel(facts)?;
-        if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {
-            self.announce_channel_member(ch.clone(), actor);
-        }
+        self.store
+            .add_channel_member(ch.id, actor, crate::now_ms(), &channel_member_added(&ch, actor))
+            .await?;
         Ok(ch)
     }
 
     pub async fn leave_channel(&self, actor: Id, channel: Id) -> Result<()> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::leave_channel(facts)?;
-        if self.store.remove_channel_member(ch.id, actor).await? {
-            self.announce_channel_member_gone(ch.id, actor);
-        }
+        self.store.remove_channel_member(ch.id, actor, &channel_member_gone(ch.id, actor)).await?;
         Ok(())
     }
 
@@ -347,22 +338,29 @@ impl Hub {
                 format!("@{} is a guest; guests can only be in channels open to guests.", username.as_str()),
             ));
         }
-        if self.store.add_channel_member(ch.id, user.id, crate::now_ms()).await? {
-            self.announce_channel_member(ch.clone(), user.id);
-        }
+        self.store
+            .add_channel_member(ch.id, user.id, crate::now_ms(), &channel_member_added(&ch, user.id))
+            .await?;
         Ok(ch)
     }
+}
 
-    /// Tells `user` (all their connections) and the channel that they joined.
-    pub(super) fn announce_channel_member(&self, channel: Channel, user: Id) {
-        let kind = EventKind::ChannelMemberAdded { channel: channel.clone(), user_id: user };
-        self.bus.publish(Audience::User(user), kind.clone());
-        self.bus.publish(Audience::Channel(channel.id), kind);
-    }
+/// Tells `user` (all their connections) and the channel that they joined.
+pub(super) fn channel_member_added(channel: &Channel, user: Id) -> [NewEvent; 2] {
+    let kind = EventKind::ChannelMemberAdded { channel: channel.clone(), user_id: user };
+    [NewEvent::new(Audience::User(user), kind.clone()), NewEvent::new(Audience::Channel(channel.id), kind)]
+}
 
-    pub(super) fn announce_channel_member_gone(&self, channel_id: Id, user: Id) {
-        let kind = EventKind::ChannelMemberRemoved { channel_id, user_id: user };
-        self.bus.publish(Audience::Channel(channel_id), kind.clone());
-        self.bus.publish(Audience::User(user), kind);
-    }
+/// Tells the channel and `user` that they left it.
+pub(super) fn channel_member_gone(channel_id: Id, user: Id) -> [NewEvent; 2] {
+    let kind = EventKind::ChannelMemberRemoved { channel_id, user_id: user };
+    [NewEvent::new(Audience::Channel(channel_id), kind.clone()), NewEvent::new(Audience::User(user), kind)]
+}
+
+/// Tells who may see `ch` that it changed (its members if it is private,
+/// the workspace otherwise).
+pub(super) fn channel_updated(ch: &Channel) -> NewEvent {
+    let audience =
+        if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
+    NewEvent::new(audience, EventKind::ChannelUpdated(ch.clone()))
 }

@@ -3,6 +3,7 @@
 
 use super::Hub;
 use crate::error::{Error, Result, Thing};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{ChannelName, Description};
 use crate::model::{Channel, ChannelKind, Meeting, UserSummary};
@@ -106,12 +107,15 @@ impl Hub {
         let mut channel = Channel::new(ws, name, ChannelKind::Voice, actor);
         channel.topic = title.to_string();
         channel.is_private = true;
-        self.store.create_channel(&channel).await?;
-        for person in std::iter::once(organizer.id).chain(participants.iter().map(|p| p.id)) {
-            if self.store.add_channel_member(channel.id, person, now).await? {
-                self.announce_channel_member(channel.clone(), person);
-            }
-        }
+        let mut members: Vec<Id> =
+            std::iter::once(organizer.id).chain(participants.iter().map(|p| p.id)).collect();
+        members.retain(|p| *p != actor);
+        members.sort();
+        members.dedup();
+        let events: Vec<NewEvent> = (members.iter().chain([&actor]))
+            .flat_map(|p| super::channels::channel_member_added(&channel, *p))
+            .collect();
+        self.store.create_channel(&channel, &members, &events).await?;
         let meeting = Meeting {
             id,
             workspace_id: ws,
@@ -171,9 +175,8 @@ impl Hub {
             m.ended_at = Some(now);
             if let Some(mut ch) = self.store.channel(m.channel_id).await? {
                 ch.archived_at = Some(now);
-                self.store.update_channel(&ch).await?;
-                let updated = crate::events::EventKind::ChannelUpdated(ch.clone());
-                self.bus.publish(crate::events::Audience::Channel(ch.id), updated);
+                let updated = NewEvent::new(Audience::Channel(ch.id), EventKind::ChannelUpdated(ch.clone()));
+                self.store.update_channel(&ch, &[updated]).await?;
                 // Re-reads who may be in calls: nobody may be in an archived channel's.
                 self.workspace_changed(m.workspace_id).await?;
             }

@@ -1,6 +1,6 @@
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::files::{MAX_FILES_PER_MESSAGE, Upload};
 use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
@@ -92,16 +92,17 @@ impl Hub {
         attach(&mut msg, &post.files);
         let mentioned = self.mentioned_by(&msg.body, facts).await?;
         let follow_up = Self::message_follow_up(&msg);
+        self.paint(ch.workspace_id, vec![&mut msg]).await?;
+        let created_event = NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()));
         let (mut stored, created) =
-            self.store_with_files(&msg, &post.files, &mentioned, Some(&follow_up)).await?;
-        self.paint(ch.workspace_id, vec![&mut stored]).await?;
+            self.store_with_files(&msg, &post.files, &mentioned, Some(&follow_up), &[created_event]).await?;
         if created {
-            self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
             if let Err(e) = self.notify_message(&ch, &stored, &mentioned, Some(follow_up.id)).await {
                 // Stored with the message, the follow-up is fired by the scheduler.
                 tracing::error!(error = ?e, message = %stored.id, "could not notify about a message; retried later");
             }
         } else {
+            self.paint(ch.workspace_id, vec![&mut stored]).await?;
             // A retry: the files of this attempt are not needed.
             self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
         }
@@ -118,11 +119,12 @@ impl Hub {
         files: &[Upload],
         mentioned: &Mentioned,
         follow_up: Option<&crate::store::Scheduled>,
+        events: &[NewEvent],
     ) -> Result<(Message, bool)> {
         for (f, a) in files.iter().zip(&msg.attachments) {
             self.files.keep(&f.tmp, a.id).await?;
         }
-        match self.store.insert_message(msg, mentioned, follow_up).await {
+        match self.store.insert_message(msg, mentioned, follow_up, events).await {
             Ok(r) => Ok(r),
             Err(e) => {
                 for (f, a) in files.iter().zip(&msg.attachments) {
@@ -142,8 +144,9 @@ impl Hub {
         let mut msg =
             Message::new(ch.id, UserSummary::from(&parley), MessageBody::parse(body)?.into_inner(), None);
         attach(&mut msg, &files);
-        let (stored, _) = self.store_with_files(&msg, &files, &Mentioned::default(), None).await?;
-        self.bus.publish(Audience::Channel(ch.id), EventKind::MessageCreated(stored.clone()));
+        let created = NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()));
+        let (stored, _) =
+            self.store_with_files(&msg, &files, &Mentioned::default(), None, &[created]).await?;
         Ok(stored)
     }
 
@@ -200,36 +203,36 @@ impl Hub {
         permissions::edit_message(facts, msg.author.id == actor)?;
         let mentioned = self.mentioned(body.as_str()).await?;
         let html = crate::markdown::render(body.as_str());
-        let mut edited = self
-            .store
-            .edit_message(msg.id, body.as_str(), &html, &mentioned, crate::now_ms())
-            .await?
-            .ok_or(Error::NotFound(Thing::Message))?;
+        let now = crate::now_ms();
+        let mut edited =
+            Message { body: body.as_str().to_string(), html: html.clone(), edited_at: Some(now), ..msg };
         self.paint(facts.workspace_id, vec![&mut edited]).await?;
-        self.bus.publish(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
+        let updated =
+            NewEvent::new(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
+        if !self.store.edit_message(edited.id, body.as_str(), &html, &mentioned, now, &[updated]).await? {
+            return Err(Error::NotFound(Thing::Message));
+        }
         Ok(edited)
     }
 
     pub async fn delete_message(&self, actor: Id, message: Id) -> Result<()> {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::delete_message(facts, msg.author.id == actor)?;
-        let (deleted, files) = self.store.delete_message(msg.id, crate::now_ms()).await?;
+        let deleted_event = NewEvent::new(
+            Audience::Channel(msg.channel_id),
+            EventKind::MessageDeleted {
+                channel_id: msg.channel_id,
+                message_id: msg.id,
+                thread_id: msg.thread_id,
+            },
+        );
+        let (deleted, files) = self.store.delete_message(msg.id, crate::now_ms(), &[deleted_event]).await?;
         self.files.remove_attachments(&files).await;
         if deleted && msg.author.id != actor {
             let excerpt: String = msg.body.chars().take(80).collect();
             let summary = format!("Deleted a message by @{}: “{excerpt}”", msg.author.username);
             let ch = self.store.channel(msg.channel_id).await?.ok_or(Error::NotFound(Thing::Channel))?;
             self.audit_in(&ch, actor, "message.delete", Some(msg.author.id), Some(msg.id), summary).await?;
-        }
-        if deleted {
-            self.bus.publish(
-                Audience::Channel(msg.channel_id),
-                EventKind::MessageDeleted {
-                    channel_id: msg.channel_id,
-                    message_id: msg.id,
-                    thread_id: msg.thread_id,
-                },
-            );
         }
         Ok(())
     }
@@ -240,20 +243,20 @@ impl Hub {
         self.limits.check(Bucket::Reaction, &actor.to_string())?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::react(facts)?;
-        if self.store.add_reaction(msg.id, actor, emoji.as_str(), crate::now_ms()).await? {
-            let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-            self.bus.publish(
-                Audience::Channel(msg.channel_id),
-                EventKind::ReactionAdded {
-                    channel_id: msg.channel_id,
-                    message_id: msg.id,
-                    emoji: emoji.as_str().to_string(),
-                    user: UserSummary::from(&user),
-                },
-            );
-            if let Err(e) = self.notify_reaction(&msg, &UserSummary::from(&user), emoji.as_str()).await {
-                tracing::error!(error = ?e, message = %msg.id, "could not notify about a reaction");
-            }
+        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let added = NewEvent::new(
+            Audience::Channel(msg.channel_id),
+            EventKind::ReactionAdded {
+                channel_id: msg.channel_id,
+                message_id: msg.id,
+                emoji: emoji.as_str().to_string(),
+                user: UserSummary::from(&user),
+            },
+        );
+        if self.store.add_reaction(msg.id, actor, emoji.as_str(), crate::now_ms(), &[added]).await?
+            && let Err(e) = self.notify_reaction(&msg, &UserSummary::from(&user), emoji.as_str()).await
+        {
+            tracing::error!(error = ?e, message = %msg.id, "could not notify about a reaction");
         }
         Ok(())
     }
@@ -263,17 +266,16 @@ impl Hub {
         self.limits.check(Bucket::Reaction, &actor.to_string())?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::unreact(facts)?;
-        if self.store.remove_reaction(msg.id, actor, emoji.as_str()).await? {
-            self.bus.publish(
-                Audience::Channel(msg.channel_id),
-                EventKind::ReactionRemoved {
-                    channel_id: msg.channel_id,
-                    message_id: msg.id,
-                    emoji: emoji.into_inner(),
-                    user_id: actor,
-                },
-            );
-        }
+        let removed = NewEvent::new(
+            Audience::Channel(msg.channel_id),
+            EventKind::ReactionRemoved {
+                channel_id: msg.channel_id,
+                message_id: msg.id,
+                emoji: emoji.as_str().to_string(),
+                user_id: actor,
+            },
+        );
+        self.store.remove_reaction(msg.id, actor, emoji.as_str(), &[removed]).await?;
         Ok(())
     }
 
@@ -306,16 +308,13 @@ impl Hub {
     }
 
     /// Tells the channel that `actor` is typing; only those who may post
-    /// there can. Nothing is stored.
+    /// there can. Nothing is stored but the event.
     pub async fn typing(&self, actor: Id, channel: Id) -> Result<()> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::send_message(facts)?;
         let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-        self.bus.publish(
-            Audience::Channel(ch.id),
-            EventKind::Typing { channel_id: ch.id, user: UserSummary::from(&user) },
-        );
-        Ok(())
+        let typing = EventKind::Typing { channel_id: ch.id, user: UserSummary::from(&user) };
+        self.store.announce(&[NewEvent::new(Audience::Channel(ch.id), typing)]).await
     }
 }
 

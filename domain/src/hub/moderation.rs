@@ -28,9 +28,10 @@ impl Hub {
     /// Removes a member from the workspace; they may come back with an invite.
     pub async fn kick(&self, actor: Id, ws: Id, user: Id) -> Result<()> {
         self.moderation(actor, ws, user, Perm::KickMembers).await?;
-        let left = self.store.remove_workspace_member(ws, user).await?;
+        self.store
+            .remove_workspace_member(ws, user, |left| super::workspaces::departure(ws, user, left))
+            .await?;
         self.audit(ws, actor, "member.kick", Some(user), None, "Removed from the workspace".into()).await?;
-        self.announce_departure(ws, user, left);
         self.refresh_calls(ws).await?;
         Ok(())
     }
@@ -41,14 +42,14 @@ impl Hub {
         let reason = Reason::parse(reason)?;
         self.store.user(user).await?.ok_or(Error::NotFound(Thing::User))?;
         self.moderation(actor, ws, user, Perm::BanMembers).await?;
-        let left = self.store.ban(ws, user, reason.as_str(), actor, crate::now_ms()).await?;
+        let announce = |left: &[Id]| super::workspaces::departure(ws, user, left);
+        self.store.ban(ws, user, reason.as_str(), actor, crate::now_ms(), announce).await?;
         let summary = if reason.as_str().is_empty() {
             "Banned".to_string()
         } else {
             format!("Banned: {}", reason.as_str())
         };
         self.audit(ws, actor, "member.ban", Some(user), None, summary).await?;
-        self.announce_departure(ws, user, left);
         self.refresh_calls(ws).await?;
         Ok(())
     }

@@ -8,7 +8,7 @@
 
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::model::{Channel, ChannelKind, Meeting, Message, Notification, User};
 use crate::notify::routing::{self, Preferences};
@@ -210,16 +210,14 @@ impl Hub {
         if list.is_empty() && fired.is_none() {
             return Ok(true);
         }
-        if !self.store.insert_notifications(&list, &planned, fired).await? {
+        let events: Vec<NewEvent> = (list.iter().filter(|n| n.read_at.is_none()))
+            .map(|n| NewEvent::new(Audience::User(n.user_id), EventKind::NotificationCreated(n.clone())))
+            .collect();
+        if !self.store.insert_notifications(&list, &planned, fired, &events).await? {
             return Ok(false);
         }
         if !planned.is_empty() {
             self.deliveries.notify_one();
-        }
-        for n in list {
-            if n.read_at.is_none() {
-                self.bus.publish(Audience::User(n.user_id), EventKind::NotificationCreated(n));
-            }
         }
         Ok(true)
     }
@@ -571,19 +569,16 @@ impl Hub {
 
     /// Marks one of `actor`'s notifications read; their other pages hear of it.
     pub async fn mark_notification_read(&self, actor: Id, id: Id) -> Result<Notification> {
-        let n = self
-            .store
-            .mark_notification_read(actor, id, crate::now_ms())
+        let read = NewEvent::new(Audience::User(actor), EventKind::NotificationsRead { ids: vec![id] });
+        self.store
+            .mark_notification_read(actor, id, crate::now_ms(), &[read])
             .await?
-            .ok_or(Error::NotFound(Thing::Notification))?;
-        self.bus.publish(Audience::User(actor), EventKind::NotificationsRead { ids: vec![n.id] });
-        Ok(n)
+            .ok_or(Error::NotFound(Thing::Notification))
     }
 
     /// Marks all of `actor`'s notifications read; returns how many were unread.
     pub async fn mark_all_notifications_read(&self, actor: Id) -> Result<u64> {
-        let n = self.store.mark_all_notifications_read(actor, crate::now_ms()).await?;
-        self.bus.publish(Audience::User(actor), EventKind::NotificationsRead { ids: Vec::new() });
-        Ok(n)
+        let read = NewEvent::new(Audience::User(actor), EventKind::NotificationsRead { ids: Vec::new() });
+        self.store.mark_all_notifications_read(actor, crate::now_ms(), &[read]).await
     }
 }

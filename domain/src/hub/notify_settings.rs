@@ -146,11 +146,11 @@ impl Hub {
         let level = Level::parse(level)
             .ok_or_else(|| Error::invalid("level", "A level is all, mentions, nothing or muted."))?;
         let stored = (level != super::default_level(ch.kind)).then_some(level);
-        self.store.set_channel_level(actor, ch.id, stored).await?;
-        self.bus.publish(
+        let changed = crate::events::NewEvent::new(
             crate::events::Audience::User(actor),
             crate::events::EventKind::WorkspaceUpdated { workspace_id: ch.workspace_id },
         );
+        self.store.set_channel_level(actor, ch.id, stored, &[changed]).await?;
         Ok(level)
     }
 

@@ -5,7 +5,7 @@
 
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{CategoryName, Colour, RoleName};
 use crate::model::{Category, Channel, ChannelKind, Role};
@@ -39,9 +39,13 @@ fn names(p: Perms) -> String {
 
 impl Hub {
     /// Roles, permissions or timeouts changed in `ws`: pages reload what
-    /// depends on them, and calls re-read who may speak or stay.
+    /// depends on them, and calls re-read who may speak or stay. The event
+    /// is logged just after the change's own commit: it carries nothing but
+    /// the workspace's id, for pages to read again what they show.
     pub(super) async fn workspace_changed(&self, ws: Id) -> Result<()> {
-        self.bus.publish(Audience::Workspace(ws), EventKind::WorkspaceUpdated { workspace_id: ws });
+        let changed =
+            NewEvent::new(Audience::Workspace(ws), EventKind::WorkspaceUpdated { workspace_id: ws });
+        self.store.announce(&[changed]).await?;
         self.refresh_calls(ws).await
     }
 
@@ -294,12 +298,11 @@ impl Hub {
             (None, true) => Some(crate::now_ms()),
             (_, false) => None,
         };
-        self.store.update_channel(&ch).await?;
+        self.store.update_channel(&ch, &[super::channels::channel_updated(&ch)]).await?;
         if before.is_external && !ch.is_external {
             for m in self.store.workspace_members(ch.workspace_id).await?.into_iter().filter(|m| m.is_guest) {
-                if self.store.remove_channel_member(ch.id, m.user.id).await? {
-                    self.announce_channel_member_gone(ch.id, m.user.id);
-                }
+                let gone = super::channels::channel_member_gone(ch.id, m.user.id);
+                self.store.remove_channel_member(ch.id, m.user.id, &gone).await?;
             }
         }
         let mut said = Vec::new();
@@ -329,9 +332,6 @@ impl Hub {
             if said.is_empty() { action.trim_start_matches("channel.").to_string() } else { said.join(", ") }
         );
         self.audit_in(&ch, actor, action, None, Some(ch.id), summary).await?;
-        let audience =
-            if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
-        self.bus.publish(audience, EventKind::ChannelUpdated(ch.clone()));
         self.workspace_changed(ch.workspace_id).await?;
         Ok(ch)
     }

@@ -1,6 +1,6 @@
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::model::{FollowedThread, Message, ThreadView};
 use crate::permissions;
@@ -38,11 +38,11 @@ impl Hub {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::view_channel(facts)?;
         let thread = msg.thread_id.unwrap_or(msg.id);
-        self.store.set_following(thread, actor, following).await?;
-        self.bus.publish(
+        let changed = NewEvent::new(
             Audience::User(actor),
             EventKind::ThreadFollowChanged { thread_id: thread, user_id: actor, following },
         );
+        self.store.set_following(thread, actor, following, &[changed]).await?;
         Ok(thread)
     }
 
@@ -63,14 +63,13 @@ impl Hub {
     pub async fn set_pinned(&self, actor: Id, message: Id, pinned: bool) -> Result<Message> {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::pin(facts)?;
-        let changed = if pinned {
-            self.store.pin(msg.id, msg.channel_id, actor, crate::now_ms()).await?
+        let channel = msg.channel_id;
+        let now = Message { pinned, ..msg };
+        let updated = [NewEvent::new(Audience::Channel(channel), EventKind::MessageUpdated(now.clone()))];
+        if pinned {
+            self.store.pin(now.id, channel, actor, crate::now_ms(), &updated).await?;
         } else {
-            self.store.unpin(msg.id).await?
-        };
-        let now = self.store.message(msg.id).await?.ok_or(Error::NotFound(Thing::Message))?;
-        if changed {
-            self.bus.publish(Audience::Channel(now.channel_id), EventKind::MessageUpdated(now.clone()));
+            self.store.unpin(now.id, &updated).await?;
         }
         Ok(now)
     }

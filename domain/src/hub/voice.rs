@@ -1,6 +1,6 @@
 use super::Hub;
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::model::{Channel, UserSummary};
 use crate::permissions;
@@ -31,16 +31,14 @@ impl Hub {
         let joined = self.rooms.join(ch.id, ch.user_limit, me.clone())?;
         // Who is in a voice channel's call is in its channel too: they see its
         // chat (and the call's recordings) as they arrive.
-        if !facts.channel_member
-            && permissions::join_channel(facts).is_ok()
-            && self.store.add_channel_member(ch.id, actor, crate::now_ms()).await?
-        {
-            self.announce_channel_member(ch.clone(), actor);
+        if !facts.channel_member && permissions::join_channel(facts).is_ok() {
+            let added = super::channels::channel_member_added(&ch, actor);
+            self.store.add_channel_member(ch.id, actor, crate::now_ms(), &added).await?;
         }
-        if let Some((left, people)) = &joined.left {
-            self.announce_voice_of(*left, people.clone()).await?;
+        if let Some((left, _)) = &joined.left {
+            self.announce_voice_of(*left).await?;
         }
-        self.announce_voice(&ch, joined.participants.clone());
+        self.announce_voice(&ch).await?;
         // The first one in a direct conversation's call rings the others.
         if ch.kind == crate::model::ChannelKind::Direct && joined.participants.len() == 1 {
             let ring = EventKind::CallRing {
@@ -48,7 +46,7 @@ impl Hub {
                 channel_id: ch.id,
                 from: me.user.clone(),
             };
-            self.bus.publish(Audience::Channel(ch.id), ring);
+            self.store.announce(&[NewEvent::new(Audience::Channel(ch.id), ring)]).await?;
         }
         Ok((ch, me, joined))
     }
@@ -57,8 +55,8 @@ impl Hub {
     /// closed); returns the channel it was in.
     pub async fn leave_voice(&self, session: u64) -> Result<Option<Id>> {
         match self.rooms.leave(session) {
-            Some((channel, people)) => {
-                self.announce_voice_of(channel, people).await?;
+            Some((channel, _)) => {
+                self.announce_voice_of(channel).await?;
                 Ok(Some(channel))
             }
             None => Ok(None),
@@ -82,7 +80,7 @@ impl Hub {
         let summary =
             format!("{} @{} in #{}", if muted { "Muted" } else { "Unmuted" }, changed.user.username, ch.name);
         self.audit_in(&ch, actor, "voice.mute", Some(target), Some(ch.id), summary).await?;
-        self.announce_voice(&ch, people);
+        self.announce_voice(&ch).await?;
         Ok(changed)
     }
 
@@ -91,11 +89,15 @@ impl Hub {
         let Some(channel) = self.rooms.channel_of(session) else { return Ok(()) };
         let people = self.rooms.participants(channel);
         let Some(me) = people.iter().find(|p| p.session == session) else { return Ok(()) };
-        if let Some(people) = self.rooms.update(channel, me.user.id, |p| {
-            p.self_muted = muted;
-            p.camera = camera;
-        }) {
-            self.announce_voice_of(channel, people).await?;
+        if self
+            .rooms
+            .update(channel, me.user.id, |p| {
+                p.self_muted = muted;
+                p.camera = camera;
+            })
+            .is_some()
+        {
+            self.announce_voice_of(channel).await?;
         }
         Ok(())
     }
@@ -140,17 +142,17 @@ impl Hub {
                 }
             }
             if changed {
-                self.announce_voice(&ch, self.rooms.participants(channel));
+                self.announce_voice(&ch).await?;
             }
         }
         Ok(())
     }
 
-    async fn announce_voice_of(&self, channel: Id, people: Vec<Participant>) -> Result<()> {
-        if let Some(ch) = self.store.channel(channel).await? {
-            self.announce_voice(&ch, people);
+    async fn announce_voice_of(&self, channel: Id) -> Result<()> {
+        match self.store.channel(channel).await? {
+            Some(ch) => self.announce_voice(&ch).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Declines a call ringing in direct conversation `channel`: the caller
@@ -167,8 +169,7 @@ impl Hub {
             channel_id: ch.id,
             user: UserSummary::from(&user),
         };
-        self.bus.publish(Audience::Channel(ch.id), declined);
-        Ok(())
+        self.store.announce(&[NewEvent::new(Audience::Channel(ch.id), declined)]).await
     }
 
     /// Starts recording the call `session` is in (record_call); everyone in
@@ -195,7 +196,7 @@ impl Hub {
             format!("Started recording #{}", ch.name),
         )
         .await?;
-        self.announce_voice(&ch, self.rooms.participants(ch.id));
+        self.announce_voice(&ch).await?;
         Ok((ch, recording))
     }
 
@@ -209,14 +210,16 @@ impl Hub {
             let (_, facts) = self.channel_facts(ch.id, actor).await?;
             permissions::record_call(facts)?;
         }
-        let recording = self.end_recording(&ch).ok_or_else(not_recorded)?;
+        let recording = self.end_recording(&ch).await.ok_or_else(not_recorded)?;
         Ok((ch, recording))
     }
 
     /// Ends `ch`'s recording without asking (its call emptied); everyone is told.
-    pub fn end_recording(&self, ch: &Channel) -> Option<Recording> {
+    pub async fn end_recording(&self, ch: &Channel) -> Option<Recording> {
         let recording = self.rooms.stop_recording(ch.id)?;
-        self.announce_voice(ch, self.rooms.participants(ch.id));
+        if let Err(e) = self.announce_voice(ch).await {
+            tracing::warn!(error = ?e, channel = %ch.id, "could not announce that a recording ended");
+        }
         Some(recording)
     }
 
@@ -254,19 +257,20 @@ impl Hub {
         self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))
     }
 
-    /// Tells those who may see the channel who is in its call.
-    fn announce_voice(&self, ch: &Channel, participants: Vec<Participant>) {
+    /// Tells those who may see the channel who is in its call now. One
+    /// announcement at a time, each reading the call as it is then: the
+    /// last one logged is the call's present state, whatever order
+    /// concurrent changes were made in.
+    async fn announce_voice(&self, ch: &Channel) -> Result<()> {
+        let _turn = self.voice_announcements.lock().await;
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
-        let recording = self.rooms.recording(ch.id).map(|r| r.by);
-        self.bus.publish(
-            audience,
-            EventKind::VoiceState {
-                workspace_id: ch.workspace_id,
-                channel_id: ch.id,
-                participants,
-                recording,
-            },
-        );
+        let state = EventKind::VoiceState {
+            workspace_id: ch.workspace_id,
+            channel_id: ch.id,
+            participants: self.rooms.participants(ch.id),
+            recording: self.rooms.recording(ch.id).map(|r| r.by),
+        };
+        self.store.announce(&[NewEvent::new(audience, state)]).await
     }
 }

@@ -1,6 +1,7 @@
 use super::Hub;
+use super::channels::{channel_member_added, channel_member_gone};
 use crate::error::{Error, Result, Thing};
-use crate::events::{Audience, EventKind};
+use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{ChannelName, Description, Icon, InviteTerms, WorkspaceName};
 use crate::model::{Channel, ChannelKind, Invite, Member, UserSummary, Workspace};
@@ -31,11 +32,11 @@ impl Hub {
         let mut general =
             Channel::new(ws.id, ChannelName::parse("general")?.into_inner(), ChannelKind::Text, actor);
         general.auto_join = true;
-        self.store.create_workspace(&ws, &general).await?;
-        self.bus.publish(
+        let joined = NewEvent::new(
             Audience::User(actor),
             EventKind::ChannelMemberAdded { channel: general.clone(), user_id: actor },
         );
+        self.store.create_workspace(&ws, &general, &[joined]).await?;
         Ok((ws, general))
     }
 
@@ -89,47 +90,35 @@ impl Hub {
     /// to none), and tells everyone.
     async fn admit(&self, actor: Id, ws: &Workspace, is_guest: bool) -> Result<()> {
         let now = crate::now_ms();
-        if let Some(joined) = self.store.add_workspace_member(ws.id, actor, now, is_guest).await? {
-            let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-            let member = Member {
-                user: UserSummary::from(&user),
-                joined_at: now,
-                is_owner: false,
-                is_guest,
-                roles: Vec::new(),
-                timeout_until: None,
-                status: self.presence.status(actor),
-            };
-            let kind = EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member };
-            self.bus.publish(Audience::Workspace(ws.id), kind.clone());
+        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let member = Member {
+            user: UserSummary::from(&user),
+            joined_at: now,
+            is_owner: false,
+            is_guest,
+            roles: Vec::new(),
+            timeout_until: None,
+            status: self.presence.status(actor),
+        };
+        let kind = EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member };
+        let announce = |joined: &[Channel]| {
+            let mut events = vec![NewEvent::new(Audience::Workspace(ws.id), kind.clone())];
             if is_guest {
-                self.bus.publish(Audience::User(actor), kind);
+                events.push(NewEvent::new(Audience::User(actor), kind.clone()));
             }
-            for channel in joined {
-                self.announce_channel_member(channel, actor);
-            }
-        }
+            events.extend(joined.iter().flat_map(|ch| channel_member_added(ch, actor)));
+            events
+        };
+        self.store.add_workspace_member(ws.id, actor, now, is_guest, announce).await?;
         Ok(())
     }
 
     pub async fn leave_workspace(&self, actor: Id, ws: Id) -> Result<()> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::leave_workspace(facts)?;
-        let left = self.store.remove_workspace_member(ws, actor).await?;
-        self.announce_departure(ws, actor, left);
+        self.store.remove_workspace_member(ws, actor, |left| departure(ws, actor, left)).await?;
         self.refresh_calls(ws).await?;
         Ok(())
-    }
-
-    /// Tells everyone that `user` left `ws` (and the channels in `left`):
-    /// by leaving, a kick or a ban.
-    pub(super) fn announce_departure(&self, ws: Id, user: Id, left: Vec<Id>) {
-        for channel_id in left {
-            self.announce_channel_member_gone(channel_id, user);
-        }
-        let kind = EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: user };
-        self.bus.publish(Audience::Workspace(ws), kind.clone());
-        self.bus.publish(Audience::User(user), kind);
     }
 
     /// Makes an invite link to the workspace; with `channel`, it also admits
@@ -306,9 +295,9 @@ impl Hub {
             if permissions::add_to_channel(maker_in_channel).is_err() {
                 continue;
             }
-            if self.store.add_channel_member(ch.id, actor, crate::now_ms()).await? {
-                self.announce_channel_member(ch, actor);
-            }
+            self.store
+                .add_channel_member(ch.id, actor, crate::now_ms(), &channel_member_added(&ch, actor))
+                .await?;
         }
         if facts.is_guest {
             self.workspace_changed(ws.id).await?;
@@ -319,4 +308,14 @@ impl Hub {
         };
         Ok((ws, open))
     }
+}
+
+/// Tells everyone that `user` left `ws` (and the channels in `left`): by
+/// leaving, a kick or a ban.
+pub(super) fn departure(ws: Id, user: Id, left: &[Id]) -> Vec<NewEvent> {
+    let mut events: Vec<NewEvent> = left.iter().flat_map(|c| channel_member_gone(*c, user)).collect();
+    let kind = EventKind::WorkspaceMemberRemoved { workspace_id: ws, user_id: user };
+    events.push(NewEvent::new(Audience::Workspace(ws), kind.clone()));
+    events.push(NewEvent::new(Audience::User(user), kind));
+    events
 }

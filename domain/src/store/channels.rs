@@ -1,5 +1,6 @@
 use super::Store;
 use crate::error::Result;
+use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
 use sqlx::{Any, FromRow, Transaction};
@@ -128,11 +129,14 @@ impl Store {
 
     /// Creates a channel; its creator becomes its first member. A name taken
     /// in the workspace is a conflict on `name`.
-    pub async fn create_channel(&self, ch: &Channel) -> Result<()> {
+    /// Creates a channel (its creator a member) with `members` in it too.
+    pub async fn create_channel(&self, ch: &Channel, members: &[Id], events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_tx().await?;
         Self::insert_channel(&mut tx, ch).await?;
-        tx.commit().await?;
-        Ok(())
+        for m in members {
+            Self::insert_channel_member(&mut tx, ch.id, *m, ch.created_at).await?;
+        }
+        self.commit(tx, events).await
     }
 
     pub async fn channel(&self, id: Id) -> Result<Option<Channel>> {
@@ -225,7 +229,12 @@ impl Store {
 
     /// Creates a direct conversation with its members, unless one with the
     /// same name (the same people) exists: then that one is returned, with `false`.
-    pub async fn create_direct(&self, ch: &Channel, members: &[Id]) -> Result<(Channel, bool)> {
+    pub async fn create_direct(
+        &self,
+        ch: &Channel,
+        members: &[Id],
+        events: &[NewEvent],
+    ) -> Result<(Channel, bool)> {
         let mut tx = self.write_tx().await?;
         match Self::insert_channel(&mut tx, ch).await {
             Ok(()) => {}
@@ -239,14 +248,15 @@ impl Store {
         for m in members {
             Self::insert_channel_member(&mut tx, ch.id, *m, ch.created_at).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, events).await?;
         Ok((ch.clone(), true))
     }
 
     /// Writes what can change of a channel: name, topic, type, flags,
     /// archive time, user limit and category. A name taken in the workspace
     /// is a conflict on `name`.
-    pub async fn update_channel(&self, ch: &Channel) -> Result<()> {
+    pub async fn update_channel(&self, ch: &Channel, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE channels SET name = $1, topic = $2, kind = $3, is_private = $4, is_external = $5, \
              auto_join = $6, archived_at = $7, user_limit = $8, category_id = $9 WHERE id = $10",
@@ -261,15 +271,15 @@ impl Store {
         .bind(ch.user_limit)
         .bind(ch.category_id.map(|c| c.0))
         .bind(ch.id.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(name_taken)?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Deletes a channel with its messages, members and invites; returns
     /// the attachments whose files are to be removed.
-    pub async fn delete_channel(&self, id: Id) -> Result<Vec<Id>> {
+    pub async fn delete_channel(&self, id: Id, events: &[NewEvent]) -> Result<Vec<Id>> {
         let mut tx = self.write_tx().await?;
         let files: Vec<i64> = sqlx::query_scalar(
             "SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.channel_id = $1",
@@ -283,13 +293,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM channels WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
-        tx.commit().await?;
+        self.commit(tx, events).await?;
         Ok(files.into_iter().map(Id).collect())
     }
 
     /// Moves `user`'s read mark in `channel` forward to `message` (never back);
-    /// returns whether it moved.
-    pub async fn mark_read(&self, channel: Id, user: Id, message: Id) -> Result<bool> {
+    /// returns whether it moved (only then are `events` logged).
+    pub async fn mark_read(&self, channel: Id, user: Id, message: Id, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "INSERT INTO channel_reads (channel_id, user_id, last_read_id) VALUES ($1, $2, $3) \
              ON CONFLICT (channel_id, user_id) DO UPDATE SET last_read_id = excluded.last_read_id \
@@ -298,9 +309,13 @@ impl Store {
         .bind(channel.0)
         .bind(user.0)
         .bind(message.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let moved = done.rows_affected() == 1;
+        if moved {
+            self.commit(tx, events).await?;
+        }
+        Ok(moved)
     }
 
     /// How far each member of `channel` has read.
@@ -416,15 +431,25 @@ impl Store {
     }
 
     /// Adds a member; returns whether they were not one already.
-    pub async fn add_channel_member(&self, channel: Id, user: Id, now: i64) -> Result<bool> {
+    /// Adds a member; returns whether they are new (only then are `events` logged).
+    pub async fn add_channel_member(
+        &self,
+        channel: Id,
+        user: Id,
+        now: i64,
+        events: &[NewEvent],
+    ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let added = Self::insert_channel_member(&mut tx, channel, user, now).await?;
-        tx.commit().await?;
+        if added {
+            self.commit(tx, events).await?;
+        }
         Ok(added)
     }
 
-    /// Removes a member (and their read mark); returns whether they were one.
-    pub async fn remove_channel_member(&self, channel: Id, user: Id) -> Result<bool> {
+    /// Removes a member (and their read mark); returns whether they were one
+    /// (only then are `events` logged).
+    pub async fn remove_channel_member(&self, channel: Id, user: Id, events: &[NewEvent]) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
             .bind(channel.0)
@@ -436,8 +461,11 @@ impl Store {
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let removed = done.rows_affected() == 1;
+        if removed {
+            self.commit(tx, events).await?;
+        }
+        Ok(removed)
     }
 
     /// Every channel `user` is a member of, across workspaces (the gateway's subscriptions).

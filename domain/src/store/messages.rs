@@ -1,5 +1,6 @@
 use super::{Backend, Store, placeholders};
 use crate::error::Result;
+use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{Attachment, Message, MessagePage, Reaction, ThreadSummary, UserSummary};
 use crate::search::SearchQuery;
@@ -92,12 +93,14 @@ impl Store {
     /// Stores a message, unless its author already sent one with its nonce
     /// (then that one is returned, with `false`). `follow_up`, stored in the
     /// same transaction, is what must still happen because of it (telling
-    /// people): it survives a crash right after the commit.
+    /// people): it survives a crash right after the commit. `events`
+    /// announce it, logged only if it is stored.
     pub async fn insert_message(
         &self,
         msg: &Message,
         mentioned: &Mentioned,
         follow_up: Option<&super::Scheduled>,
+        events: &[NewEvent],
     ) -> Result<(Message, bool)> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
@@ -178,7 +181,7 @@ impl Store {
                 .await?;
             }
         }
-        tx.commit().await?;
+        self.commit(tx, events).await?;
         Ok((msg.clone(), true))
     }
 
@@ -283,7 +286,8 @@ impl Store {
         Ok(MessagePage { messages, next_before })
     }
 
-    /// Replaces a live message's body and mentions; returns the message as it is now.
+    /// Replaces a live message's body and mentions; returns whether it was
+    /// live (only then are `events` logged).
     pub async fn edit_message(
         &self,
         id: Id,
@@ -291,9 +295,10 @@ impl Store {
         html: &str,
         mentioned: &Mentioned,
         now: i64,
-    ) -> Result<Option<Message>> {
+        events: &[NewEvent],
+    ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE messages SET body = $1, body_html = $2, edited_at = $3, mentions_all = $4 \
              WHERE id = $5 AND deleted_at IS NULL",
         )
@@ -304,17 +309,21 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
         sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
         Self::insert_mentions(&mut tx, id, &mentioned.users).await?;
-        tx.commit().await?;
-        self.message(id).await
+        self.commit(tx, events).await?;
+        Ok(true)
     }
 
     /// Deletes a message: its body, reactions, mentions, pin and attachments
     /// are erased and it leaves every listing (a thread's first message stays
     /// as a placeholder while it has replies). Returns whether it was live,
-    /// and the attachments whose files are to be removed.
-    pub async fn delete_message(&self, id: Id, now: i64) -> Result<(bool, Vec<Id>)> {
+    /// and the attachments whose files are to be removed; `events` are
+    /// logged only if it was live.
+    pub async fn delete_message(&self, id: Id, now: i64, events: &[NewEvent]) -> Result<(bool, Vec<Id>)> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE messages SET body = '', body_html = '', mentions_all = 0, deleted_at = $1 \
@@ -334,12 +343,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        let announced: &[NewEvent] = if done.rows_affected() == 1 { events } else { &[] };
+        self.commit(tx, announced).await?;
         Ok((done.rows_affected() == 1, files.into_iter().map(Id).collect()))
     }
 
     /// Follows or unfollows a thread. Following anew starts with every reply read.
-    pub async fn set_following(&self, thread: Id, user: Id, following: bool) -> Result<()> {
+    pub async fn set_following(
+        &self,
+        thread: Id,
+        user: Id,
+        following: bool,
+        events: &[NewEvent],
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) \
              SELECT $1, $2, $3, COALESCE(MAX(id), 0) FROM messages WHERE thread_id = $4 \
@@ -349,9 +366,9 @@ impl Store {
         .bind(user.0)
         .bind(following as i64)
         .bind(thread.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     pub async fn is_following(&self, thread: Id, user: Id) -> Result<bool> {
@@ -435,8 +452,17 @@ impl Store {
             .collect())
     }
 
-    /// Pins a live message; returns whether it was not pinned yet.
-    pub async fn pin(&self, message: Id, channel: Id, user: Id, now: i64) -> Result<bool> {
+    /// Pins a live message; returns whether it was not pinned yet (only then
+    /// are `events` logged).
+    pub async fn pin(
+        &self,
+        message: Id,
+        channel: Id,
+        user: Id,
+        now: i64,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "INSERT INTO pins (message_id, channel_id, pinned_by, pinned_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (message_id) DO NOTHING",
@@ -445,16 +471,27 @@ impl Store {
         .bind(channel.0)
         .bind(user.0)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let pinned = done.rows_affected() == 1;
+        if pinned {
+            self.commit(tx, events).await?;
+        }
+        Ok(pinned)
     }
 
     /// Unpins a message; returns whether it was pinned.
-    pub async fn unpin(&self, message: Id) -> Result<bool> {
+    /// Unpins a message; returns whether it was pinned (only then are
+    /// `events` logged).
+    pub async fn unpin(&self, message: Id, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done =
-            sqlx::query("DELETE FROM pins WHERE message_id = $1").bind(message.0).execute(&self.pool).await?;
-        Ok(done.rows_affected() == 1)
+            sqlx::query("DELETE FROM pins WHERE message_id = $1").bind(message.0).execute(&mut *tx).await?;
+        let unpinned = done.rows_affected() == 1;
+        if unpinned {
+            self.commit(tx, events).await?;
+        }
+        Ok(unpinned)
     }
 
     /// A channel's pinned messages, most recently pinned first.
@@ -488,8 +525,17 @@ impl Store {
         }))
     }
 
-    /// Adds `user`'s reaction; returns whether it is new.
-    pub async fn add_reaction(&self, message: Id, user: Id, emoji: &str, now: i64) -> Result<bool> {
+    /// Adds `user`'s reaction; returns whether it is new (only then are
+    /// `events` logged).
+    pub async fn add_reaction(
+        &self,
+        message: Id,
+        user: Id,
+        emoji: &str,
+        now: i64,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (message_id, user_id, emoji) DO NOTHING",
@@ -498,20 +544,36 @@ impl Store {
         .bind(user.0)
         .bind(emoji)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let added = done.rows_affected() == 1;
+        if added {
+            self.commit(tx, events).await?;
+        }
+        Ok(added)
     }
 
-    /// Removes `user`'s reaction; returns whether there was one.
-    pub async fn remove_reaction(&self, message: Id, user: Id, emoji: &str) -> Result<bool> {
+    /// Removes `user`'s reaction; returns whether there was one (only then
+    /// are `events` logged).
+    pub async fn remove_reaction(
+        &self,
+        message: Id,
+        user: Id,
+        emoji: &str,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3")
             .bind(message.0)
             .bind(user.0)
             .bind(emoji)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let removed = done.rows_affected() == 1;
+        if removed {
+            self.commit(tx, events).await?;
+        }
+        Ok(removed)
     }
 
     /// Messages matching `q` that `user` may see: in their workspaces (or

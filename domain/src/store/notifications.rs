@@ -2,6 +2,7 @@
 
 use super::Store;
 use crate::error::Result;
+use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::Notification;
 
@@ -63,12 +64,14 @@ impl Store {
     /// delivery joins a waiting one of its group that no worker has taken
     /// yet, or starts one. With `fired`, a scheduled notification is marked
     /// done in the same transaction, and nothing is stored if it was done
-    /// already (`false`), so a schedule fires once.
+    /// already (`false`), so a schedule fires once. `events` are logged
+    /// with them.
     pub async fn insert_notifications(
         &self,
         list: &[Notification],
         planned: &[PlannedDelivery],
         fired: Option<Id>,
+        events: &[NewEvent],
     ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         if let Some(id) = fired {
@@ -158,7 +161,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx, events).await?;
         Ok(true)
     }
 
@@ -204,29 +207,42 @@ impl Store {
         Ok(n)
     }
 
-    /// Marks one of `user`'s notifications read; `None` if they have no such one.
-    pub async fn mark_notification_read(&self, user: Id, id: Id, at: i64) -> Result<Option<Notification>> {
+    /// Marks one of `user`'s notifications read; `None` if they have no
+    /// such one (otherwise `events` are logged).
+    pub async fn mark_notification_read(
+        &self,
+        user: Id,
+        id: Id,
+        at: i64,
+        events: &[NewEvent],
+    ) -> Result<Option<Notification>> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE notifications SET read_at = $3 WHERE id = $1 AND user_id = $2 AND read_at IS NULL",
         )
         .bind(id.0)
         .bind(user.0)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         let sql = format!("SELECT {COLUMNS} FROM notifications WHERE id = $1 AND user_id = $2");
-        let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).bind(user.0).fetch_optional(&self.pool).await?;
+        let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).bind(user.0).fetch_optional(&mut *tx).await?;
+        if row.is_some() {
+            self.commit(tx, events).await?;
+        }
         Ok(row.map(from_row))
     }
 
     /// Marks all of `user`'s notifications read; how many were unread.
-    pub async fn mark_all_notifications_read(&self, user: Id, at: i64) -> Result<u64> {
+    pub async fn mark_all_notifications_read(&self, user: Id, at: i64, events: &[NewEvent]) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
         let done =
             sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
                 .bind(user.0)
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+        self.commit(tx, events).await?;
         Ok(done.rows_affected())
     }
 

@@ -147,7 +147,14 @@ impl Store {
     }
 
     /// Sets `user`'s level for `channel`; `None` returns to the default.
-    pub async fn set_channel_level(&self, user: Id, channel: Id, level: Option<Level>) -> Result<()> {
+    pub async fn set_channel_level(
+        &self,
+        user: Id,
+        channel: Id,
+        level: Option<Level>,
+        events: &[crate::events::NewEvent],
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         match level {
             Some(level) => {
                 sqlx::query(
@@ -157,18 +164,18 @@ impl Store {
                 .bind(user.0)
                 .bind(channel.0)
                 .bind(level.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
             }
             None => {
                 sqlx::query("DELETE FROM channel_notify_levels WHERE user_id = $1 AND channel_id = $2")
                     .bind(user.0)
                     .bind(channel.0)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
             }
         }
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Adds a push subscription, or gives an endpoint already known to

@@ -341,7 +341,18 @@ impl Store {
     }
 
     /// Bans `user` from `ws` and removes them from it; returns the channels they left.
-    pub async fn ban(&self, ws: Id, user: Id, reason: &str, by: Id, now: i64) -> Result<Vec<Id>> {
+    /// Bans `user` and removes them from the workspace (see
+    /// [`Store::remove_workspace_member`]).
+    pub async fn ban(
+        &self,
+        ws: Id,
+        user: Id,
+        reason: &str,
+        by: Id,
+        now: i64,
+        announce: impl FnOnce(&[Id]) -> Vec<crate::events::NewEvent>,
+    ) -> Result<Vec<Id>> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO bans (workspace_id, user_id, reason, banned_by, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (workspace_id, user_id) DO UPDATE SET reason = excluded.reason",
@@ -351,9 +362,11 @@ impl Store {
         .bind(reason)
         .bind(by.0)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        self.remove_workspace_member(ws, user).await
+        let left = Self::remove_member_in(&mut tx, ws, user).await?;
+        self.commit(tx, &announce(&left)).await?;
+        Ok(left)
     }
 
     /// Lifts a ban; returns whether there was one.

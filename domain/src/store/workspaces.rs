@@ -1,5 +1,6 @@
 use super::Store;
 use crate::error::Result;
+use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{Channel, Invite, Member, UserSummary, Workspace};
 use sqlx::FromRow;
@@ -63,7 +64,12 @@ const WS_COLUMNS: &str = "w.id, w.name, w.description, w.icon, w.is_private, w.o
 
 impl Store {
     /// Creates a workspace with its first channel; the owner joins both.
-    pub async fn create_workspace(&self, ws: &Workspace, first_channel: &Channel) -> Result<()> {
+    pub async fn create_workspace(
+        &self,
+        ws: &Workspace,
+        first_channel: &Channel,
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO workspaces (id, name, description, icon, is_private, owner_id, created_at) \
@@ -86,8 +92,7 @@ impl Store {
             .await?;
         Self::insert_builtin_roles(&mut tx, ws.id, ws.created_at).await?;
         Self::insert_channel(&mut tx, first_channel).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     pub async fn workspace(&self, id: Id) -> Result<Option<Workspace>> {
@@ -152,6 +157,7 @@ impl Store {
         user: Id,
         now: i64,
         is_guest: bool,
+        announce: impl FnOnce(&[Channel]) -> Vec<NewEvent>,
     ) -> Result<Option<Vec<Channel>>> {
         let mut tx = self.write_tx().await?;
         let added = sqlx::query(
@@ -173,21 +179,32 @@ impl Store {
         for ch in &auto {
             Self::insert_channel_member(&mut tx, ch.id, user, now).await?;
         }
-        tx.commit().await?;
+        self.commit(tx, &announce(&auto)).await?;
         Ok(Some(auto))
     }
 
     /// Removes `user` from the workspace and every channel in it; returns
-    /// the ids of the channels they left.
-    pub async fn remove_workspace_member(&self, ws: Id, user: Id) -> Result<Vec<Id>> {
+    /// the ids of the channels they left, which `announce` is told.
+    pub async fn remove_workspace_member(
+        &self,
+        ws: Id,
+        user: Id,
+        announce: impl FnOnce(&[Id]) -> Vec<NewEvent>,
+    ) -> Result<Vec<Id>> {
         let mut tx = self.write_tx().await?;
+        let left = Self::remove_member_in(&mut tx, ws, user).await?;
+        self.commit(tx, &announce(&left)).await?;
+        Ok(left)
+    }
+
+    pub(super) async fn remove_member_in(tx: &mut super::Tx, ws: Id, user: Id) -> Result<Vec<Id>> {
         let left: Vec<i64> = sqlx::query_scalar(
             "SELECT c.id FROM channels c JOIN channel_members m ON m.channel_id = c.id \
              WHERE c.workspace_id = $1 AND m.user_id = $2",
         )
         .bind(ws.0)
         .bind(user.0)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
         sqlx::query(
             "DELETE FROM channel_members WHERE user_id = $1 AND channel_id IN \
@@ -195,7 +212,7 @@ impl Store {
         )
         .bind(user.0)
         .bind(ws.0)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query(
             "DELETE FROM channel_reads WHERE user_id = $1 AND channel_id IN \
@@ -203,19 +220,18 @@ impl Store {
         )
         .bind(user.0)
         .bind(ws.0)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query("DELETE FROM member_roles WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws.0)
             .bind(user.0)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws.0)
             .bind(user.0)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok(left.into_iter().map(Id).collect())
     }
 

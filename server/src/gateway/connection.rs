@@ -1,9 +1,15 @@
 //! One gateway connection.
 //!
+//! It opens with a handshake ([`handshake`]): `HELLO`, then the client's
+//! `IDENTIFY` (a new session: `READY`) or `RESUME` (the events it missed,
+//! read back from the event log and filtered by what its person may see
+//! now, then `RESUMED`). Then the live stream: every logged event carries its
+//! `seq`, and the connection remembers the last one it went through.
+//!
 //! Events reach the client through a bounded queue drained by a writer
 //! task. Fan-out never waits on a client: when the queue is full (or the bus
 //! reports that this subscriber lagged), the connection is closed with
-//! `SLOW_CONSUMER` and the client reconnects and reloads.
+//! `SLOW_CONSUMER` and the client reconnects and resumes.
 
 use super::dialect::{Dialect, frame};
 use crate::rtc::sfu::Sfu;
@@ -25,6 +31,10 @@ const QUEUE: usize = 256;
 const HEARTBEAT: Duration = Duration::from_secs(25);
 /// A client silent for this long (no pong, no command) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
+/// How long a client has to answer `HELLO`.
+const IDENTIFY_LIMIT: Duration = Duration::from_secs(20);
+/// A replayed typing indicator or ringing call older than this is left out.
+const FLEETING_MS: i64 = 10_000;
 
 /// What one user's connection forwards: events of the channels they
 /// belong to and may see, workspace-wide events of the workspaces where they
@@ -103,6 +113,8 @@ const FLOOD_LIMIT: u32 = 10;
 /// The name of a command on the wire, for `COMMAND_ERROR`.
 fn command_name(command: &GatewayCommand) -> &'static str {
     match command {
+        GatewayCommand::Identify => "IDENTIFY",
+        GatewayCommand::Resume { .. } => "RESUME",
         GatewayCommand::Ping => "PING",
         GatewayCommand::MessageCreate { .. } => "MESSAGE_CREATE",
         GatewayCommand::Typing { .. } => "TYPING",
@@ -166,6 +178,8 @@ struct Commands {
     /// Commands refused by a rate limit since the last one let through.
     refused_in_a_row: u32,
     dialect: Dialect,
+    /// The last log position this connection went through.
+    position: i64,
 }
 
 impl Commands {
@@ -201,9 +215,16 @@ impl Commands {
     /// Applies one command; a client that keeps sending past its limits is
     /// disconnected.
     async fn apply(&mut self, command: GatewayCommand) -> Flow {
-        if matches!(command, GatewayCommand::Ping) {
-            let _ = self.tx.try_send(frame(&GatewayEvent::Pong));
-            return Flow::Continue;
+        match command {
+            GatewayCommand::Ping => {
+                let _ = self.tx.try_send(frame(&GatewayEvent::Pong { seq: self.position }));
+                return Flow::Continue;
+            }
+            GatewayCommand::Identify | GatewayCommand::Resume { .. } => {
+                let _ = self.tx.try_send(close(close_code::NOT_IDENTIFIED, "already identified"));
+                return Flow::Close;
+            }
+            _ => {}
         }
         match self.within_limits(&command) {
             Ok(true) => self.refused_in_a_row = 0,
@@ -227,7 +248,7 @@ impl Commands {
         use app::ssr::parse_id;
         let (hub, sfu, user, session) = (&self.hub, &self.sfu, self.user, self.session);
         match command {
-            GatewayCommand::Ping => Ok(()),
+            GatewayCommand::Ping | GatewayCommand::Identify | GatewayCommand::Resume { .. } => Ok(()),
             GatewayCommand::MessageCreate { channel_id, body, nonce, thread_id } => {
                 let (message, _) =
                     app::ssr::post_text(hub, user, channel_id, body, Some(nonce), thread_id.as_deref())
@@ -291,6 +312,142 @@ impl Commands {
     }
 }
 
+/// A session id names its person: a session can be resumed only by them.
+fn new_session_id(user: Id) -> String {
+    format!("{user}.{}", Id::new())
+}
+
+fn session_is_of(session_id: &str, user: Id) -> bool {
+    session_id.split_once('.').is_some_and(|(u, _)| u == user.to_string())
+}
+
+/// How the handshake ended.
+enum Handshake {
+    /// The live stream goes on after this log position.
+    Streaming(i64),
+    Closed,
+}
+
+/// `HELLO`, then the client's `IDENTIFY` or `RESUME`. `start` is where this
+/// connection's bus subscription begins: the live stream has every event
+/// after it.
+async fn handshake(
+    hub: &Hub,
+    user: &User,
+    subs: &Subscriptions,
+    start: i64,
+    stream: &mut futures::stream::SplitStream<WebSocket>,
+    tx: &mpsc::Sender<Message>,
+) -> Handshake {
+    let session_id = new_session_id(user.id);
+    let heartbeat_interval_ms = HEARTBEAT.as_millis() as u64;
+    let _ =
+        tx.send(frame(&GatewayEvent::Hello { session_id: session_id.clone(), heartbeat_interval_ms })).await;
+    // A new session: what the client shows is loaded afresh (after saying
+    // why, when a resume was refused).
+    let ready = |reason: Option<&'static str>| async move {
+        if let Some(reason) = reason {
+            let _ = tx.send(frame(&GatewayEvent::InvalidSession { reason: reason.into() })).await;
+        }
+        let (user, session_id) = (MeDto::from(user), session_id.clone());
+        let _ = tx
+            .send(frame(&GatewayEvent::Ready { user, heartbeat_interval_ms, session_id, seq: start }))
+            .await;
+        Handshake::Streaming(start)
+    };
+    let deadline = tokio::time::sleep(IDENTIFY_LIMIT);
+    tokio::pin!(deadline);
+    loop {
+        let text = tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Handshake::Closed,
+                Some(Ok(_)) => continue,
+            },
+            _ = &mut deadline => {
+                let _ = tx.send(close(close_code::IDENTIFY_TIMEOUT, "send IDENTIFY or RESUME after HELLO")).await;
+                return Handshake::Closed;
+            }
+        };
+        return match Dialect::Gateway.parse(&text) {
+            Some(GatewayCommand::Ping) => {
+                let _ = tx.send(frame(&GatewayEvent::Pong { seq: start })).await;
+                continue;
+            }
+            Some(GatewayCommand::Identify) => ready(None).await,
+            Some(GatewayCommand::Resume { session_id: resumed, seq }) if session_is_of(&resumed, user.id) => {
+                match replay(hub, subs, seq, start, tx).await {
+                    Ok(Some(replayed)) => {
+                        let seq = seq.max(start);
+                        let resumed = GatewayEvent::Resumed { session_id: resumed, seq, replayed };
+                        let _ = tx.send(frame(&resumed)).await;
+                        Handshake::Streaming(seq)
+                    }
+                    Ok(None) => {
+                        ready(Some("The events since then are no longer kept; load what you show afresh."))
+                            .await
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "gateway could not replay the event log");
+                        ready(Some("The missed events could not be read; load what you show afresh.")).await
+                    }
+                }
+            }
+            Some(GatewayCommand::Resume { .. }) => {
+                ready(Some("That session is not yours; load what you show afresh.")).await
+            }
+            Some(_) | None => {
+                let _ = tx.send(close(close_code::NOT_IDENTIFIED, "send IDENTIFY or RESUME first")).await;
+                Handshake::Closed
+            }
+        };
+    }
+}
+
+/// Sends the logged events after `after` up to `upto` that `subs` wants,
+/// in order, waiting for room in the queue. `None` when the log no longer
+/// has them all (or `after` is not a position it ever had).
+async fn replay(
+    hub: &Hub,
+    subs: &Subscriptions,
+    after: i64,
+    upto: i64,
+    tx: &mpsc::Sender<Message>,
+) -> domain::Result<Option<u64>> {
+    if after < 0 || after > hub.event_position().await? {
+        return Ok(None);
+    }
+    let now = domain::now_ms();
+    let (mut cursor, mut sent) = (after, 0);
+    while cursor < upto {
+        let page = hub.events_after(cursor).await?;
+        match page.first() {
+            None => break,
+            // Pruned since: part of what was missed is gone.
+            Some(first) if cursor == after && first.seq != after + 1 => return Ok(None),
+            Some(_) => {}
+        }
+        for event in page {
+            if event.seq > upto {
+                return Ok(Some(sent));
+            }
+            cursor = event.seq;
+            if !subs.wants(&event) || (event.kind.is_fleeting() && now - event.at > FLEETING_MS) {
+                continue;
+            }
+            if let Some(m) = Dialect::Gateway.render_logged(event.seq, &GatewayEvent::from(&event.kind)) {
+                let _ = tx.send(m).await;
+                sent += 1;
+            }
+        }
+    }
+    if cursor < upto {
+        // The bus handed out events up to `upto`: the log must have them.
+        return Ok(None);
+    }
+    Ok(Some(sent))
+}
+
 pub async fn run(
     socket: WebSocket,
     hub: Hub,
@@ -302,7 +459,7 @@ pub async fn run(
     let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
     let (rtc_tx, mut rtc_rx) = mpsc::channel::<GatewayEvent>(QUEUE);
     // Subscribe before reading memberships, so nothing falls between the two.
-    let mut events = hub.bus().subscribe();
+    let (mut events, start) = hub.bus().subscribe_at();
     let mut subs = Subscriptions {
         user: user.id,
         channels: HashSet::new(),
@@ -332,11 +489,18 @@ pub async fn run(
         let _ = sink.close().await;
     });
 
-    let ready =
-        GatewayEvent::Ready { user: MeDto::from(&user), heartbeat_interval_ms: HEARTBEAT.as_millis() as u64 };
-    if let Some(m) = dialect.render(&ready) {
-        let _ = tx.try_send(m);
-    }
+    let position = match dialect {
+        Dialect::Gateway => match handshake(&hub, &user, &subs, start, &mut stream, &tx).await {
+            Handshake::Streaming(position) => position,
+            Handshake::Closed => {
+                drop(tx);
+                let _ = writer.await;
+                return;
+            }
+        },
+        // The other dialects have no sessions: the stream starts now.
+        Dialect::Communication | Dialect::TextChannel(_) => start,
+    };
     if let Err(e) = hub.connected(user.id).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
@@ -351,6 +515,7 @@ pub async fn run(
         active: true,
         refused_in_a_row: 0,
         dialect,
+        position,
     };
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
@@ -363,7 +528,10 @@ pub async fn run(
                 }
             }
             event = events.recv() => match event {
+                // Already replayed, or before this session's start.
+                Ok(event) if event.seq <= commands.position => {}
                 Ok(event) => {
+                    commands.position = event.seq;
                     subs.update(&hub, &event.kind).await;
                     if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
                         && subs.member_of.contains(workspace_id)
@@ -371,7 +539,10 @@ pub async fn run(
                     {
                         tracing::warn!(error = ?e, "gateway could not reload subscriptions");
                     }
-                    let shown = subs.wants(&event).then(|| dialect.render(&GatewayEvent::from(&event.kind))).flatten();
+                    let shown = subs
+                        .wants(&event)
+                        .then(|| dialect.render_logged(event.seq, &GatewayEvent::from(&event.kind)))
+                        .flatten();
                     if let Some(m) = shown && tx.try_send(m).is_err() {
                         let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
                         break;

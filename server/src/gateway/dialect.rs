@@ -47,6 +47,15 @@ pub fn frame(event: &GatewayEvent) -> Message {
     Message::Text(Utf8Bytes::from(serde_json::to_string(event).expect("gateway events serialise")))
 }
 
+/// A logged event in the gateway protocol, with its position:
+/// `{"seq": 42, "type": …}`.
+pub fn frame_logged(seq: i64, event: &GatewayEvent) -> Message {
+    let json = serde_json::to_string(event).expect("gateway events serialise");
+    // Every event is a JSON object with at least its `type`.
+    let fields = json.strip_prefix('{').expect("gateway events are JSON objects");
+    Message::Text(Utf8Bytes::from(format!("{{\"seq\":{seq},{fields}")))
+}
+
 /// A nonce for a message whose client gave none: each such send is its own.
 fn fresh_nonce() -> String {
     format!("ws-{}", Id::new())
@@ -75,6 +84,15 @@ impl Dialect {
                     thread_id: None,
                 }),
             },
+        }
+    }
+
+    /// A logged event at `seq` as this client reads it (only the gateway
+    /// protocol carries the position).
+    pub fn render_logged(self, seq: i64, event: &GatewayEvent) -> Option<Message> {
+        match self {
+            Dialect::Gateway => Some(frame_logged(seq, event)),
+            _ => self.render(event),
         }
     }
 
@@ -108,6 +126,16 @@ impl Dialect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_event_carries_its_position() {
+        let event =
+            GatewayEvent::MessageDelete { channel_id: "5".into(), message_id: "6".into(), thread_id: None };
+        let Message::Text(text) = frame_logged(42, &event) else { panic!("text") };
+        let position: app::wire::Sequenced = serde_json::from_str(&text).unwrap();
+        assert_eq!(position.seq, Some(42));
+        assert_eq!(serde_json::from_str::<GatewayEvent>(&text).unwrap(), event);
+    }
 
     #[test]
     fn the_seed_formats_become_message_commands() {

@@ -445,7 +445,7 @@ impl Sfu {
         }
         for (channel, files) in finished {
             if let Ok(Some(ch)) = self.hub.store().channel(channel).await
-                && let Some(recording) = self.hub.end_recording(&ch)
+                && let Some(recording) = self.hub.end_recording(&ch).await
             {
                 self.post_recording(&ch, &recording, files).await;
             }
@@ -513,7 +513,7 @@ impl Sfu {
         // The call emptied while recorded: the recording ends and is posted.
         if let Some(files) = unfinished
             && let Ok(Some(ch)) = self.hub.store().channel(channel).await
-            && let Some(recording) = self.hub.end_recording(&ch)
+            && let Some(recording) = self.hub.end_recording(&ch).await
         {
             self.post_recording(&ch, &recording, files).await;
         }

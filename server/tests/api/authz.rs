@@ -241,6 +241,8 @@ fn s(v: &str) -> String {
 /// without adding it here does not compile.
 fn command_name(c: &GatewayCommand) -> &'static str {
     match c {
+        GatewayCommand::Identify => "IDENTIFY",
+        GatewayCommand::Resume { .. } => "RESUME",
         GatewayCommand::Ping => "PING",
         GatewayCommand::MessageCreate { .. } => "MESSAGE_CREATE",
         GatewayCommand::Typing { .. } => "TYPING",
@@ -929,6 +931,33 @@ fn rows() -> Vec<Row> {
             (cx.who(cell), cx.ws_param(), None)
         }),
         // ---- Gateway.
+        custom!(Covers::Gateway("IDENTIFY"), "a new session", P(EVERYONE), |cx, cell| {
+            let mut socket = crate::gateway::open_as(&cx.app, cx.person(cell.actor)).await;
+            send(&mut socket, &GatewayCommand::Identify).await;
+            match crate::gateway::next_wire(&mut socket).await {
+                app::wire::GatewayEvent::Ready { .. } => Outcome::Allowed(s("READY")),
+                other => Outcome::Denied(format!("{other:?}")),
+            }
+        }),
+        custom!(Covers::Gateway("RESUME"), "one's own session, resumed", P(EVERYONE), |cx, cell| {
+            let mut first = crate::gateway::open_as(&cx.app, cx.person(cell.actor)).await;
+            send(&mut first, &GatewayCommand::Identify).await;
+            let app::wire::GatewayEvent::Ready { session_id, seq, .. } =
+                crate::gateway::next_wire(&mut first).await
+            else {
+                return Outcome::Denied(s("no READY"));
+            };
+            drop(first);
+            let mut socket = crate::gateway::open_as(&cx.app, cx.person(cell.actor)).await;
+            send(&mut socket, &GatewayCommand::Resume { session_id, seq }).await;
+            loop {
+                match crate::gateway::next_wire(&mut socket).await {
+                    app::wire::GatewayEvent::Resumed { .. } => break Outcome::Allowed(s("RESUMED")),
+                    app::wire::GatewayEvent::InvalidSession { reason } => break Outcome::Denied(reason),
+                    _ => continue,
+                }
+            }
+        }),
         custom!(Covers::Gateway("PING"), "answered", P(EVERYONE), |cx, cell| {
             let mut socket = cx.socket(cell.actor).await;
             sync(&mut socket, |_| false).await;
@@ -1748,6 +1777,8 @@ async fn authorisation_matrix(app: TestApp) -> TestApp {
         }
     }
     for command in [
+        GatewayCommand::Identify,
+        GatewayCommand::Resume { session_id: String::new(), seq: 0 },
         GatewayCommand::Ping,
         GatewayCommand::Typing { channel_id: String::new() },
         GatewayCommand::Activity { active: true },

@@ -1,4 +1,5 @@
 use crate::helpers::{TestApp, User, channel, join, json_of, say, workspace};
+use app::wire::GatewayEvent;
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -20,9 +21,31 @@ async fn connect(
 
 pub async fn connect_as(app: &TestApp, user: &User) -> Ws {
     let mut ws = connect(app, &[("authorization", format!("Bearer {}", user.token))]).await.expect("upgrade");
-    let ready = next_event(&mut ws).await;
-    assert_eq!(ready["type"], "READY");
+    identify(&mut ws).await;
     ws
+}
+
+/// A connection as `user` that has had its `HELLO` and not answered it.
+pub async fn open_as(app: &TestApp, user: &User) -> Ws {
+    let mut ws = connect(app, &[("authorization", format!("Bearer {}", user.token))]).await.expect("upgrade");
+    let hello = next_wire(&mut ws).await;
+    assert!(matches!(hello, GatewayEvent::Hello { .. }), "HELLO first, got {hello:?}");
+    ws
+}
+
+/// Answers `HELLO` with `IDENTIFY`; returns `READY`.
+pub async fn identify(ws: &mut Ws) -> GatewayEvent {
+    let hello = next_wire(ws).await;
+    assert!(matches!(hello, GatewayEvent::Hello { .. }), "HELLO first, got {hello:?}");
+    ws.send(Message::text(r#"{"type":"IDENTIFY"}"#)).await.unwrap();
+    let ready = next_wire(ws).await;
+    assert!(matches!(ready, GatewayEvent::Ready { .. }), "READY after IDENTIFY, got {ready:?}");
+    ready
+}
+
+/// The next event that is not a presence update, as the wire type.
+pub async fn next_wire(ws: &mut Ws) -> GatewayEvent {
+    serde_json::from_value(next_event(ws).await).expect("a gateway event")
 }
 
 /// The next event of any kind, waiting at most 5 s.
@@ -122,9 +145,8 @@ async fn session_cookie_authenticates_the_gateway(app: TestApp) -> TestApp {
     let mut ws = connect(&app, &[("cookie", cookie), ("origin", app.base.clone())])
         .await
         .expect("upgrade with cookie");
-    let ready = next_event(&mut ws).await;
-    assert_eq!(ready["type"], "READY");
-    assert_eq!(ready["user"]["username"], "ana");
+    let ready = identify(&mut ws).await;
+    assert!(matches!(ready, GatewayEvent::Ready { user, .. } if user.username == "ana"));
     app
 }
 

@@ -17,5 +17,6 @@ mod meetings;
 mod messages;
 mod notifications;
 mod pages;
+mod resume;
 mod server_fns;
 mod workspaces;

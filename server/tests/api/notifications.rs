@@ -152,7 +152,7 @@ async fn a_message_stored_before_a_crash_still_notifies(mut app: TestApp) -> Tes
     let mentioned = domain::store::Mentioned { users: vec![bob.id.parse().unwrap()], all: false };
     let mut follow_up = domain::Hub::message_follow_up(&msg);
     follow_up.due_at = domain::now_ms();
-    store.insert_message(&msg, &mentioned, Some(&follow_up)).await.unwrap();
+    store.insert_message(&msg, &mentioned, Some(&follow_up), &[]).await.unwrap();
     store.close().await;
     assert_eq!(unread(&app, &bob).await, 0, "nobody was told yet");
 

@@ -1,0 +1,103 @@
+//! The event log on both backends: what is committed is what is announced,
+//! numbered in commit order, and another process's events reach this one.
+
+use domain::events::{Audience, EventKind};
+use domain::testing::TestDb;
+use domain::{EventBusExt, Store};
+use std::time::Duration;
+
+mod common;
+use common::{hub, user, workspace};
+
+/// A posted message is in the log with the number the bus handed out; a
+/// retry with the same nonce and a refused post add nothing.
+async fn a_change_and_its_event_are_committed_together(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    let mut bus = hub.bus().subscribe();
+    let before = hub.event_position().await.unwrap();
+    let (posted, _) = hub.post_message(ana, general, "hello", Some("n-1")).await.unwrap();
+    hub.post_message(ana, general, "hello", Some("n-1")).await.unwrap();
+    assert!(hub.post_message(ana, general, "   ", None).await.is_err());
+
+    let logged = hub.events_after(before).await.unwrap();
+    assert_eq!(logged.len(), 1, "one event for one message: {logged:?}");
+    assert_eq!(logged[0].seq, before + 1);
+    assert_eq!(logged[0].audience, Audience::Channel(general));
+    assert!(matches!(&logged[0].kind, EventKind::MessageCreated(m) if m.id == posted.id));
+    let handed_out = bus.drain_now();
+    assert_eq!(handed_out.len(), 1);
+    assert_eq!(*handed_out[0], logged[0], "the bus hands out what the log holds");
+}
+
+/// Concurrent writers: the log's numbers have no gaps, and the bus hands
+/// every event out once, in order.
+async fn concurrent_changes_are_numbered_in_commit_order(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    let mut bus = hub.bus().subscribe();
+    let before = hub.event_position().await.unwrap();
+    let posts: Vec<_> = (0..40)
+        .map(|i| {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.post_message(ana, general, &format!("m{i}"), None).await.unwrap() })
+        })
+        .collect();
+    for p in posts {
+        p.await.unwrap();
+    }
+    let logged = hub.events_after(before).await.unwrap();
+    let seqs: Vec<i64> = logged.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (before + 1..=before + 40).collect::<Vec<_>>(), "no gaps, no repeats");
+    let handed: Vec<i64> = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut out = Vec::new();
+        while out.len() < 40 {
+            out.push(bus.recv().await.unwrap().seq);
+        }
+        out
+    })
+    .await
+    .expect("every event handed out within 5 s");
+    assert_eq!(handed, seqs, "in log order, each once");
+}
+
+/// Another process on the same database (another node) writes an event:
+/// this one's bus gets it when it catches up with the log.
+async fn events_from_another_process_arrive_by_catching_up(db: &TestDb) {
+    let here = hub(db).await;
+    let ana = user(&here, "ana").await;
+    let (_, general) = workspace(&here, ana, false).await;
+    let elsewhere = domain::Hub::new(db.store().await, db.files());
+    let mut bus = here.bus().subscribe();
+    let (posted, _) = elsewhere.post_message(ana, general, "from the other node", None).await.unwrap();
+    assert!(bus.drain_now().is_empty(), "not here until it is read back");
+    assert_eq!(here.store().catch_up().await.unwrap(), 1);
+    let arrived = bus.drain_now();
+    assert!(
+        matches!(&arrived[..], [e] if matches!(&e.kind, EventKind::MessageCreated(m) if m.id == posted.id))
+    );
+}
+
+/// Pruning removes old entries but never reuses their numbers.
+async fn pruning_keeps_the_numbering(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    hub.post_message(ana, general, "old", None).await.unwrap();
+    let position = hub.event_position().await.unwrap();
+    let store: &Store = hub.store();
+    assert!(store.prune_events(domain::now_ms() + 1).await.unwrap() > 0);
+    assert_eq!(store.oldest_event().await.unwrap(), None);
+    hub.post_message(ana, general, "new", None).await.unwrap();
+    let after = hub.events_after(0).await.unwrap();
+    assert_eq!(after.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![position + 1]);
+}
+
+domain::both_backends! {
+    a_change_and_its_event_are_committed_together => a_change_and_its_event_are_committed_together;
+    concurrent_changes_are_numbered_in_commit_order => concurrent_changes_are_numbered_in_commit_order;
+    events_from_another_process_arrive_by_catching_up => events_from_another_process_arrive_by_catching_up;
+    pruning_keeps_the_numbering => pruning_keeps_the_numbering;
+}

@@ -18,7 +18,7 @@ use crate::model::{Channel, Member, Message, UserSummary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Who may receive an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +197,9 @@ pub struct EventBus {
 struct Inner {
     tx: broadcast::Sender<Arc<Event>>,
     order: Mutex<Order>,
+    /// The last event this process committed (for the doorbell that tells
+    /// other nodes).
+    committed: watch::Sender<i64>,
 }
 
 /// What has been handed out, and what waits for an earlier event.
@@ -213,7 +216,8 @@ impl EventBus {
     pub fn new(capacity: usize, after: i64) -> Self {
         let (tx, _) = broadcast::channel(capacity);
         let order = Mutex::new(Order { released: after, waiting: BTreeMap::new() });
-        EventBus { inner: Arc::new(Inner { tx, order }) }
+        let (committed, _) = watch::channel(after);
+        EventBus { inner: Arc::new(Inner { tx, order, committed }) }
     }
 
     /// Hands `events` (already logged) to subscribers: each once, in `seq`
@@ -246,6 +250,22 @@ impl EventBus {
             }
         }
         (!order.waiting.is_empty()).then_some(order.released + 1)
+    }
+
+    /// This process committed events up to `seq`.
+    pub fn committed_here(&self, seq: i64) {
+        self.inner.committed.send_if_modified(|last| {
+            let newer = seq > *last;
+            if newer {
+                *last = seq;
+            }
+            newer
+        });
+    }
+
+    /// Changes whenever this process commits events: the position of the last.
+    pub fn watch_committed(&self) -> watch::Receiver<i64> {
+        self.inner.committed.subscribe()
     }
 
     /// The `seq` of the last event handed to subscribers.

@@ -64,6 +64,12 @@ impl TestDb {
         }
     }
 
+    /// The same database for another server (another node of one
+    /// deployment); dropping it leaves the database to its owner.
+    pub fn shared(&self) -> TestDb {
+        TestDb { url: self.url.clone(), pg_name: None, _dir: None, files: TempDir::new("parley-files") }
+    }
+
     pub async fn store(&self) -> Store {
         Store::open(&self.url).await.expect("open store")
     }

@@ -59,6 +59,11 @@ pub struct Config {
     /// How long the event log keeps events (a gateway session can resume
     /// within this window).
     pub event_log_keep: std::time::Duration,
+    /// How often the event log is read for events the bus did not get
+    /// (another node's, when no doorbell rang).
+    pub event_log_poll: std::time::Duration,
+    /// Redis, between the nodes of one deployment (`None`: one node).
+    pub redis_url: Option<String>,
 }
 
 /// How long the event log keeps events by default.
@@ -325,6 +330,8 @@ impl Config {
             event_log_keep: std::time::Duration::from_secs(
                 3600 * whole("PARLEY_EVENT_LOG_HOURS")?.map_or(DEFAULT_EVENT_LOG_HOURS, |h| h as u64),
             ),
+            event_log_poll: std::time::Duration::from_secs(2),
+            redis_url: var("PARLEY_REDIS_URL"),
         })
     }
 
@@ -366,6 +373,8 @@ impl Config {
             },
             max_body_bytes: DEFAULT_MAX_BODY,
             event_log_keep: std::time::Duration::from_secs(3600 * DEFAULT_EVENT_LOG_HOURS),
+            event_log_poll: std::time::Duration::from_secs(2),
+            redis_url: None,
             trust_proxy: false,
         }
     }

@@ -45,13 +45,9 @@ pub struct EventLogKeeper {
 }
 
 impl EventLogKeeper {
-    pub fn new(store: Store, keep: Duration) -> Self {
-        EventLogKeeper {
-            store,
-            keep,
-            catch_up_every: Duration::from_secs(2),
-            prune_every: Duration::from_secs(3600),
-        }
+    /// Keeps events for `keep`, reading the log every `poll`.
+    pub fn new(store: Store, keep: Duration, poll: Duration) -> Self {
+        EventLogKeeper { store, keep, catch_up_every: poll, prune_every: Duration::from_secs(3600) }
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {

@@ -38,6 +38,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// How large request bodies and gateway frames may be.
     pub body_limits: http::guard::BodyLimits,
+    /// Redis between nodes, when configured (for `/readyz`).
+    pub redis: Option<redis::Client>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -52,6 +54,8 @@ pub enum StartupError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Database(#[from] domain::Error),
+    #[error("PARLEY_REDIS_URL is not a Redis URL: {0}")]
+    Redis(#[from] redis::RedisError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("the call server (SFU) could not start: {0}")]
@@ -72,6 +76,8 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     sweeper: SessionSweeper,
     log_keeper: EventLogKeeper,
+    /// Between nodes, when Redis is configured.
+    doorbell: Option<crate::cluster::Doorbell>,
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
@@ -163,6 +169,10 @@ impl Application {
             .site_addr(addr)
             .env(leptos::config::Env::PROD)
             .build();
+        let doorbell = match &config.redis_url {
+            Some(url) => Some(crate::cluster::Doorbell::new(url, store.clone())?),
+            None => None,
+        };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
         let state = AppState {
@@ -174,6 +184,7 @@ impl Application {
             sfu: sfu.clone(),
             trust_proxy: config.trust_proxy,
             body_limits: http::guard::BodyLimits { body: config.max_body_bytes, upload: upload_limit },
+            redis: doorbell.as_ref().map(|d| d.client()),
         };
 
         let session_store = DbSessionStore::new(store.clone());
@@ -219,7 +230,7 @@ impl Application {
         let deliverer =
             Deliverer::new(store.clone(), senders, &public_url, queued, mail.retry_after, mail.max_attempts);
 
-        let log_keeper = EventLogKeeper::new(store.clone(), config.event_log_keep);
+        let log_keeper = EventLogKeeper::new(store.clone(), config.event_log_keep, config.event_log_poll);
         tracing::info!(%addr, %public_url, backend = ?store.backend(), "listening");
         Ok(Application {
             listener,
@@ -229,6 +240,7 @@ impl Application {
             shutdown,
             sweeper: SessionSweeper::new(session_store),
             log_keeper,
+            doorbell,
 
             deliverer,
             scheduler,
@@ -254,6 +266,7 @@ impl Application {
             shutdown,
             sweeper,
             log_keeper,
+            doorbell,
             deliverer,
             scheduler,
             sfu,
@@ -267,6 +280,7 @@ impl Application {
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];
+        let doorbell = doorbell.map(|d| tokio::spawn(d.run(shutdown.subscribe())));
         let stopping = async move {
             stop.await;
             tracing::info!("shutting down");
@@ -280,7 +294,7 @@ impl Application {
         if tokio::time::timeout(CONNECTIONS_GRACE, connections_ended.recv()).await.is_err() {
             tracing::warn!("gateway connections did not end within {CONNECTIONS_GRACE:?}; stopping anyway");
         }
-        for worker in workers {
+        for worker in workers.into_iter().chain(doorbell) {
             let _ = worker.await;
         }
         store.close().await;

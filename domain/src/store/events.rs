@@ -28,6 +28,9 @@ impl Store {
     pub(super) async fn commit(&self, mut tx: Tx, events: &[NewEvent]) -> Result<()> {
         let logged = Self::log(&mut tx, events).await?;
         tx.commit().await?;
+        if let Some(last) = logged.last() {
+            self.bus.committed_here(last.seq);
+        }
         self.release(logged);
         Ok(())
     }

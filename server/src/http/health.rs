@@ -1,6 +1,7 @@
 //! `/healthz` and `/readyz`, for load balancers and service managers.
 //! Alive means the process answers; ready means it can also do its work:
-//! the database answers within [`READY_WITHIN`].
+//! the database answers within [`READY_WITHIN`]. Redis, between nodes, is
+//! reported but does not decide readiness.
 
 use crate::startup::AppState;
 use axum::Json;
@@ -22,6 +23,12 @@ pub async fn healthz() -> &'static str {
 pub struct Readiness {
     /// `ok`, or what is wrong with the database.
     pub database: String,
+    /// `ok`, `not configured` (one node), or what is wrong with Redis. A
+    /// node without Redis still serves its own clients, and other nodes'
+    /// events still reach them from the log (within seconds instead of at
+    /// once): it stays ready, so that Redis going down never takes every
+    /// node out of the balancer.
+    pub redis: String,
 }
 
 /// `GET /readyz`: 200 when the database answers, 503 (with what failed)
@@ -37,5 +44,15 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         }
         Err(_) => (unready, format!("the database did not answer within {} s", READY_WITHIN.as_secs())),
     };
-    (status, Json(Readiness { database }))
+    let redis = match &state.redis {
+        None => "not configured".to_string(),
+        Some(client) => {
+            match tokio::time::timeout(READY_WITHIN, crate::cluster::Doorbell::ping(client)).await {
+                Ok(Ok(())) => "ok".to_string(),
+                Ok(Err(e)) => format!("Redis does not answer: {e}"),
+                Err(_) => format!("Redis did not answer within {} s", READY_WITHIN.as_secs()),
+            }
+        }
+    };
+    (status, Json(Readiness { database, redis }))
 }

@@ -50,6 +50,24 @@ impl TestApp {
         }
     }
 
+    /// Another node of the same deployment: a server on this one's
+    /// database, with its own data directory and `configure`d.
+    pub async fn another_node(&self, configure: Configure) -> TestApp {
+        let db = self.db.shared();
+        let data = TempDir::new("parley-node");
+        let (port, stop, task) = start(&db.url, &data, &configure).await;
+        TestApp {
+            contract: self.contract.clone(),
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            db,
+            data,
+            stop: Some(stop),
+            task: Some(task),
+            configure,
+        }
+    }
+
     /// Stops the server and starts another on the same database (new port).
     pub async fn restart(&mut self) {
         self.shutdown().await;

@@ -8,6 +8,7 @@ mod access;
 mod accounts;
 mod authz;
 mod calls;
+mod cluster;
 mod conversations;
 mod delivery;
 mod gateway;

@@ -93,6 +93,20 @@ ensure_ffmpeg() {
   if ! command -v ffprobe >/dev/null; then say "installing ffmpeg (ffprobe)"; apt_install ffmpeg; fi
 }
 
+# Redis between the nodes of a local cluster (scripts/cluster) and for the cluster tests.
+ensure_redis() {
+  if ! command -v redis-server >/dev/null; then say "installing Redis"; apt_install redis-server; fi
+  if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    say "starting Redis on 127.0.0.1:6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  fi
+}
+
+# HAProxy in front of a local cluster's nodes (scripts/cluster, the cluster tests).
+ensure_haproxy() {
+  if ! command -v haproxy >/dev/null; then say "installing HAProxy"; apt_install haproxy; fi
+}
+
 pg_ready() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
 ensure_postgres() {

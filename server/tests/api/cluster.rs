@@ -189,6 +189,273 @@ async fn redis_stopped_and_started_during_traffic() {
     a.finish().await;
 }
 
+/// A `parley` process: one node of a deployment, killable.
+struct Node {
+    port: u16,
+    child: Child,
+}
+
+impl Node {
+    fn start(db_url: &str, redis: &Redis, data: &std::path::Path) -> Node {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_parley"))
+            .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", db_url)
+            .env("PARLEY_REDIS_URL", redis.url())
+            .env("PARLEY_DATA_DIR", data)
+            .env("PARLEY_SITE_ROOT", data)
+            .env("PARLEY_LOG", "error")
+            .env("PARLEY_TRUST_PROXY", "true")
+            .env("PARLEY_LIMIT_REQUESTS", "off")
+            .env("PARLEY_LIMIT_SIGNUP", "off")
+            .env("PARLEY_LIMIT_POST", "off")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("parley starts");
+        Node { port, child }
+    }
+
+    async fn ready(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let url = format!("http://127.0.0.1:{}/readyz", self.port);
+            if reqwest::get(&url).await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the node is ready within 60 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        // SAFETY: sends a signal to the child this test started.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) }, 0);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// HAProxy with the shipped configuration in front of `nodes`.
+struct Balancer {
+    port: u16,
+    child: Child,
+    _config: domain::testing::TempDir,
+}
+
+impl Balancer {
+    async fn start(nodes: &[&Node]) -> Balancer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = domain::testing::TempDir::new("parley-haproxy");
+        let mut config =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/haproxy.cfg"))
+                .expect("the shipped HAProxy configuration");
+        // Round robin: Bob's two connections, opened one after the other,
+        // land on different nodes, so the node killed had one of them.
+        config = config.replace("balance leastconn", "balance roundrobin");
+        for (i, n) in nodes.iter().enumerate() {
+            config.push_str(&format!("    server node{i} 127.0.0.1:{} check\n", n.port));
+        }
+        let path = dir.0.join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let child = Command::new("haproxy")
+            .args(["-db", "-f"])
+            .arg(&path)
+            .env("PARLEY_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("haproxy runs (scripts/test installs it)");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(tokio::time::Instant::now() < deadline, "HAProxy serves within 20 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Balancer { port, child, _config: dir }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn sign_up(http: &reqwest::Client, lb: &Balancer, name: &str) -> (String, String) {
+    let body = json!({"username": name, "display_name": name, "email": format!("{name}@example.com"),
+        "password": "correct horse battery"});
+    let res = http.post(lb.url("/api/auth/signup")).json(&body).send().await.unwrap();
+    let body = json_of(res, StatusCode::CREATED).await;
+    (body["token"].as_str().unwrap().to_string(), body["user"]["id"].as_str().unwrap().to_string())
+}
+
+/// A gateway client through the balancer that reconnects and resumes
+/// whenever its connection drops, recording every message it receives.
+async fn follow(
+    url: String,
+    token: String,
+    received: tokio::sync::mpsc::UnboundedSender<String>,
+    mut done: tokio::sync::watch::Receiver<bool>,
+) -> usize {
+    use app::wire::{GatewayCommand, GatewayEvent, Sequenced};
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut session: Option<(String, i64)> = None;
+    let mut reconnects = 0;
+    loop {
+        let mut request = url.clone().into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(request).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let greeting = match &session {
+            Some((session_id, seq)) => GatewayCommand::Resume { session_id: session_id.clone(), seq: *seq },
+            None => GatewayCommand::Identify,
+        };
+        if ws.send(Message::text(serde_json::to_string(&greeting).unwrap())).await.is_err() {
+            continue;
+        }
+        loop {
+            let frame = tokio::select! {
+                f = ws.next() => f,
+                _ = done.changed() => return reconnects,
+            };
+            let text = match frame {
+                Some(Ok(Message::Text(t))) => t,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => break,
+            };
+            let Ok(event) = serde_json::from_str::<GatewayEvent>(&text) else { continue };
+            let seq = serde_json::from_str::<Sequenced>(&text).ok().and_then(|s| s.seq);
+            match (&event, &mut session) {
+                (GatewayEvent::Ready { session_id, seq, .. }, _) => {
+                    session = Some((session_id.clone(), *seq))
+                }
+                (GatewayEvent::InvalidSession { reason }, _) => {
+                    panic!("the session could not resume: {reason}")
+                }
+                (_, Some((_, last))) if seq.is_some() => *last = seq.unwrap(),
+                _ => {}
+            }
+            if let GatewayEvent::MessageCreate { message } = event {
+                let _ = received.send(message.id);
+            }
+        }
+        reconnects += 1;
+    }
+}
+
+/// A node killed with SIGKILL during a burst of 1,000 messages whose senders
+/// retry with their nonces: every acknowledged message reaches each of the
+/// recipient's connections exactly once, those on the killed node resuming
+/// through HAProxy on the other.
+async fn a_node_killed_mid_burst_loses_and_repeats_nothing() {
+    let db = domain::testing::TestDb::new(Backend::Postgres).await;
+    let redis = Redis::start().await;
+    let data = domain::testing::TempDir::new("parley-shared");
+    let first = Node::start(&db.url, &redis, &data.0);
+    first.ready().await;
+    let mut nodes = vec![first, Node::start(&db.url, &redis, &data.0)];
+    nodes[1].ready().await;
+    let lb = Balancer::start(&[&nodes[0], &nodes[1]]).await;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let (ana, _) = sign_up(&http, &lb, "ana").await;
+    let (bob, _) = sign_up(&http, &lb, "bob").await;
+    let created =
+        http.post(lb.url("/api/workspaces")).bearer_auth(&ana).json(&json!({"name": "Burst"})).send();
+    let created = json_of(created.await.unwrap(), StatusCode::CREATED).await;
+    let (ws, general) =
+        (created["workspace"]["id"].as_str().unwrap(), created["general"]["id"].as_str().unwrap());
+    let joined = http.post(lb.url(&format!("/api/workspaces/{ws}/join"))).bearer_auth(&bob).json(&json!({}));
+    assert!(joined.send().await.unwrap().status().is_success());
+
+    // Two connections for Bob: the balancer puts them on different nodes.
+    let (done_tx, done) = tokio::sync::watch::channel(false);
+    let mut inboxes = Vec::new();
+    let mut followers = Vec::new();
+    for _ in 0..2 {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        inboxes.push(rx);
+        let url = format!("ws://127.0.0.1:{}/ws", lb.port);
+        followers.push(tokio::spawn(follow(url, bob.clone(), tx, done.clone())));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Four senders, 250 messages each, retrying each with its nonce until acknowledged.
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let senders: Vec<_> = (0..4)
+        .map(|s| {
+            let (http, url, ana, general, acked) =
+                (http.clone(), lb.url("/api/communication/messages/"), ana.clone(), general.to_string(), acked.clone());
+            tokio::spawn(async move {
+                for i in 0..250 {
+                    let body = json!({"channel_id": general, "body": format!("burst {s}-{i}"), "nonce": format!("b-{s}-{i}")});
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                    loop {
+                        match http.post(&url).bearer_auth(&ana).json(&body).send().await {
+                            Ok(res) if res.status().is_success() => {
+                                let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+                                acked.lock().unwrap().push(id);
+                                break;
+                            }
+                            _ => {
+                                assert!(tokio::time::Instant::now() < deadline, "a message is stored within 30 s of retrying");
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    // Mid-burst, one node dies without a chance to say goodbye.
+    while acked.lock().unwrap().len() < 300 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    nodes[0].kill();
+    for s in senders {
+        s.await.expect("every message was acknowledged");
+    }
+    let acked: std::collections::BTreeSet<String> = acked.lock().unwrap().iter().cloned().collect();
+    assert_eq!(acked.len(), 1000, "1,000 distinct messages acknowledged");
+
+    for (n, inbox) in inboxes.iter_mut().enumerate() {
+        let mut seen = std::collections::BTreeMap::<String, usize>::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !acked.iter().all(|id| seen.contains_key(id)) {
+            let id = tokio::time::timeout_at(deadline, inbox.recv())
+                .await
+                .unwrap_or_else(|_| panic!("connection {n} got {} of 1,000 within 30 s", seen.len()))
+                .unwrap();
+            *seen.entry(id).or_default() += 1;
+        }
+        let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
+        assert!(twice.is_empty(), "connection {n} got messages twice: {twice:?}");
+    }
+    let _ = done_tx.send(true);
+    let mut reconnects = 0;
+    for f in followers {
+        reconnects += f.await.unwrap();
+    }
+    assert!(reconnects >= 1, "one of Bob's connections was on the killed node and resumed");
+    drop(lb);
+    drop(nodes);
+    db.drop_database().await;
+}
+
 macro_rules! cluster_tests {
     ($($name:ident),* $(,)?) => {
         $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name().await; })*
@@ -199,6 +466,7 @@ mod postgres {
     cluster_tests!(
         events_cross_nodes_at_once,
         a_session_resumes_on_another_node,
-        redis_stopped_and_started_during_traffic
+        redis_stopped_and_started_during_traffic,
+        a_node_killed_mid_burst_loses_and_repeats_nothing,
     );
 }

@@ -58,6 +58,8 @@ pub struct Hub {
     voice_announcements: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// How often each thing may be done.
     limits: crate::limits::Limits,
+    /// Presence across nodes, when there are several.
+    shared_presence: Option<std::sync::Arc<dyn crate::presence::SharedPresence>>,
 }
 
 impl Hub {
@@ -73,7 +75,34 @@ impl Hub {
             rooms: Default::default(),
             voice_announcements: Default::default(),
             limits: Default::default(),
+            shared_presence: None,
         }
+    }
+
+    /// Shares presence with the other nodes of a deployment through `shared`.
+    pub fn with_shared_presence(
+        mut self,
+        shared: std::sync::Arc<dyn crate::presence::SharedPresence>,
+    ) -> Self {
+        self.shared_presence = Some(shared);
+        self
+    }
+
+    /// This node's connected people and their status here (for refreshing
+    /// what the other nodes know).
+    pub fn presence_here(&self) -> Vec<(Id, Status)> {
+        self.presence.connected()
+    }
+
+    /// The status of each of `users` as the whole deployment sees it.
+    pub async fn statuses(&self, users: &[Id]) -> Vec<Status> {
+        if let Some(shared) = &self.shared_presence {
+            match shared.statuses(users).await {
+                Ok(s) => return s,
+                Err(e) => tracing::warn!(error = %e, "shared presence unavailable; showing this node's"),
+            }
+        }
+        users.iter().map(|u| self.presence.status(*u)).collect()
     }
 
     /// Applies `limits` instead of the default ones.
@@ -160,7 +189,24 @@ impl Hub {
     }
 
     async fn announce_presence(&self, user: Id, changed: Option<Status>) -> Result<()> {
-        let Some(status) = changed else { return Ok(()) };
+        let Some(here) = changed else { return Ok(()) };
+        let status = match &self.shared_presence {
+            None => here,
+            Some(shared) => match shared.record(user, here).await {
+                Ok(Some(status)) => status,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared presence unavailable; announcing this node's view");
+                    here
+                }
+            },
+        };
+        self.presence_changed(user, status).await
+    }
+
+    /// Tells `user`'s workspaces their deployment-wide status (also for the
+    /// sweep that notices a node gone).
+    pub async fn presence_changed(&self, user: Id, status: Status) -> Result<()> {
         let events: Vec<NewEvent> = (self.store.workspace_ids_of(user).await?.into_iter())
             .map(|ws| {
                 NewEvent::new(

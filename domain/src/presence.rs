@@ -1,9 +1,12 @@
 //! Who is online, away or offline. A user is online while at least one of
-//! their gateway connections to this server process is active (its page
-//! saw the person recently), away while they are connected but every
-//! connection is idle, offline with no connection. (Across several
-//! processes, each tracks its own connections; sharing them is part of
-//! scale-out.)
+//! their gateway connections is active (its page saw the person recently),
+//! away while they are connected but every connection is idle, offline with
+//! no connection.
+//!
+//! [`Presence`] counts this process's connections. With several nodes, each
+//! node's view of a person goes to a [`SharedPresence`] (Redis, in the
+//! server), which says what the whole deployment sees: the best status any
+//! node reports.
 
 use crate::id::Id;
 use serde::{Deserialize, Serialize};
@@ -15,6 +18,17 @@ pub enum Status {
     Online,
     Away,
     Offline,
+}
+
+/// Presence across the nodes of a deployment.
+#[async_trait::async_trait]
+pub trait SharedPresence: Send + Sync + 'static {
+    /// Records this node's view of `user`; returns the deployment-wide
+    /// status when it changed (for exactly one node to announce it).
+    async fn record(&self, user: Id, here: Status) -> std::result::Result<Option<Status>, String>;
+
+    /// The deployment-wide status of each of `users`, in order.
+    async fn statuses(&self, users: &[Id]) -> std::result::Result<Vec<Status>, String>;
 }
 
 impl Status {
@@ -95,6 +109,11 @@ impl Presence {
 
     pub fn status(&self, user: Id) -> Status {
         self.users.lock().expect("presence lock").get(&user).copied().unwrap_or_default().status()
+    }
+
+    /// Everyone connected to this process, with their status here.
+    pub fn connected(&self) -> Vec<(Id, Status)> {
+        self.users.lock().expect("presence lock").iter().map(|(u, c)| (*u, c.status())).collect()
     }
 }
 

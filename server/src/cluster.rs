@@ -145,3 +145,240 @@ async fn pause(
         _ = shutdown.changed() => false,
     }
 }
+
+/// How long a node's report of a person's presence lasts unless renewed (a
+/// node that dies stops renewing; its reports lapse).
+const PRESENCE_TTL_MS: i64 = 90_000;
+/// How often a node renews its reports and looks for lapsed ones.
+pub const PRESENCE_EVERY: Duration = Duration::from_secs(30);
+
+fn presence_key(user: domain::Id) -> String {
+    format!("parley:presence:{user}")
+}
+
+fn said_key(user: domain::Id) -> String {
+    format!("parley:presence:said:{user}")
+}
+
+const PRESENCE_USERS: &str = "parley:presence:users";
+
+fn code(status: domain::presence::Status) -> u8 {
+    use domain::presence::Status::*;
+    match status {
+        Offline => 0,
+        Away => 1,
+        Online => 2,
+    }
+}
+
+fn from_code(code: u8) -> domain::presence::Status {
+    use domain::presence::Status::*;
+    match code {
+        2 => Online,
+        1 => Away,
+        _ => Offline,
+    }
+}
+
+/// The best status among nodes' reports (`"<code>:<expires ms>"`) still in force.
+fn best(reports: &std::collections::HashMap<String, String>, now: i64) -> domain::presence::Status {
+    let live = reports.values().filter_map(|r| {
+        let (code, until) = r.split_once(':')?;
+        (until.parse::<i64>().ok()? > now).then(|| code.parse::<u8>().ok()).flatten()
+    });
+    from_code(live.max().unwrap_or(0))
+}
+
+/// Presence shared through Redis: each node reports its view of each
+/// person under its own field (renewed, lapsing when the node dies); the
+/// deployment-wide status is the best report; the last status announced is
+/// kept beside it, and swapped atomically, so one node announces a change.
+pub struct RedisPresence {
+    client: redis::Client,
+    node: String,
+    conn: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    ttl_ms: i64,
+}
+
+impl RedisPresence {
+    pub fn new(client: redis::Client) -> Self {
+        RedisPresence {
+            client,
+            node: domain::Id::new().to_string(),
+            conn: Default::default(),
+            ttl_ms: PRESENCE_TTL_MS,
+        }
+    }
+
+    /// Reports lasting `ttl` instead of 90 s (for tests of a node that dies).
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl_ms = ttl.as_millis() as i64;
+        self
+    }
+
+    async fn conn(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let mut slot = self.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = self.client.get_multiplexed_async_connection().await?;
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Runs `op` on the connection, forgetting it when it failed (the next
+    /// call reconnects).
+    async fn with<T, F>(&self, op: impl FnOnce(redis::aio::MultiplexedConnection) -> F) -> Result<T, String>
+    where
+        F: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let conn = self.conn().await.map_err(|e| e.to_string())?;
+        let done = op(conn).await;
+        if done.is_err() {
+            *self.conn.lock().await = None;
+        }
+        done.map_err(|e| e.to_string())
+    }
+
+    async fn report(&self, user: domain::Id, here: domain::presence::Status) -> Result<(), String> {
+        let key = presence_key(user);
+        let node = self.node.clone();
+        let until = domain::now_ms() + self.ttl_ms;
+        self.with(|mut c| async move {
+            let mut pipe = redis::pipe();
+            if here == domain::presence::Status::Offline {
+                pipe.hdel(&key, &node);
+            } else {
+                pipe.hset(&key, &node, format!("{}:{until}", code(here))).sadd(PRESENCE_USERS, user.0);
+            }
+            pipe.query_async::<()>(&mut c).await
+        })
+        .await
+    }
+
+    /// The deployment-wide status of `user` now, and whether it differs from
+    /// the last one announced (swapping it in).
+    async fn settle(&self, user: domain::Id) -> Result<Option<domain::presence::Status>, String> {
+        let key = presence_key(user);
+        let reports: std::collections::HashMap<String, String> = self
+            .with(|mut c| async move { redis::cmd("HGETALL").arg(&key).query_async(&mut c).await })
+            .await?;
+        let status = best(&reports, domain::now_ms());
+        let said = said_key(user);
+        let previous: Option<u8> = self
+            .with(|mut c| async move {
+                redis::cmd("SET").arg(&said).arg(code(status)).arg("GET").query_async(&mut c).await
+            })
+            .await?;
+        if status == domain::presence::Status::Offline {
+            let user_id = user.0;
+            self.with(|mut c| async move {
+                redis::cmd("SREM").arg(PRESENCE_USERS).arg(user_id).query_async::<()>(&mut c).await
+            })
+            .await?;
+        }
+        Ok((from_code(previous.unwrap_or(0)) != status).then_some(status))
+    }
+
+    /// Renews this node's reports of the people connected to it.
+    pub async fn renew(&self, here: &[(domain::Id, domain::presence::Status)]) -> Result<(), String> {
+        for (user, status) in here {
+            self.report(*user, *status).await?;
+        }
+        Ok(())
+    }
+
+    /// The people whose deployment-wide status changed without a node
+    /// saying so (a node died and its reports lapsed), with that status, for
+    /// this node to announce.
+    pub async fn lapsed(&self) -> Result<Vec<(domain::Id, domain::presence::Status)>, String> {
+        let users: Vec<i64> = self
+            .with(|mut c| async move { redis::cmd("SMEMBERS").arg(PRESENCE_USERS).query_async(&mut c).await })
+            .await?;
+        let mut changed = Vec::new();
+        for user in users.into_iter().map(domain::Id) {
+            if let Some(status) = self.settle(user).await? {
+                changed.push((user, status));
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn keep(&self, hub: &domain::Hub) -> Result<(), String> {
+        self.renew(&hub.presence_here()).await?;
+        for (user, status) in self.lapsed().await? {
+            if let Err(e) = hub.presence_changed(user, status).await {
+                tracing::warn!(error = ?e, "could not announce presence");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl domain::presence::SharedPresence for RedisPresence {
+    async fn record(
+        &self,
+        user: domain::Id,
+        here: domain::presence::Status,
+    ) -> Result<Option<domain::presence::Status>, String> {
+        self.report(user, here).await?;
+        self.settle(user).await
+    }
+
+    async fn statuses(&self, users: &[domain::Id]) -> Result<Vec<domain::presence::Status>, String> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = users.iter().map(|u| presence_key(*u)).collect();
+        let reports: Vec<std::collections::HashMap<String, String>> = self
+            .with(|mut c| async move {
+                let mut pipe = redis::pipe();
+                for k in &keys {
+                    pipe.hgetall(k);
+                }
+                pipe.query_async(&mut c).await
+            })
+            .await?;
+        let now = domain::now_ms();
+        Ok(reports.iter().map(|r| best(r, now)).collect())
+    }
+}
+
+/// Renews this node's presence reports and settles lapsed ones, every
+/// [`PRESENCE_EVERY`].
+pub async fn keep_presence(
+    presence: std::sync::Arc<RedisPresence>,
+    hub: domain::Hub,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(PRESENCE_EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => if let Err(e) = presence.keep(&hub).await {
+                tracing::warn!(error = %e, "could not renew presence in Redis");
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::presence::Status;
+
+    #[test]
+    fn the_best_report_in_force_wins() {
+        let now = 1_000;
+        let reports = |r: &[(&str, &str)]| r.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(best(&reports(&[]), now), Status::Offline);
+        assert_eq!(best(&reports(&[("a", "1:2000"), ("b", "2:2000")]), now), Status::Online);
+        assert_eq!(
+            best(&reports(&[("a", "1:2000"), ("b", "2:999")]), now),
+            Status::Away,
+            "b's report lapsed"
+        );
+        assert_eq!(best(&reports(&[("a", "garbage")]), now), Status::Offline);
+    }
+}

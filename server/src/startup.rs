@@ -78,6 +78,8 @@ pub struct Application {
     log_keeper: EventLogKeeper,
     /// Between nodes, when Redis is configured.
     doorbell: Option<crate::cluster::Doorbell>,
+    /// Presence shared through Redis, renewed by a worker with this hub.
+    shared_presence: Option<(std::sync::Arc<crate::cluster::RedisPresence>, Hub)>,
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
@@ -146,13 +148,21 @@ impl Application {
             config.limits.clone(),
             std::sync::Arc::new(domain::limits::MemoryLimits::default()),
         );
-        let services = Services {
-            hub: Hub::new(store.clone(), files)
-                .with_public_url(&public_url)
-                .with_delivery(delivery)
-                .with_limits(limits),
-            public_url: public_url.clone(),
+        let doorbell = match &config.redis_url {
+            Some(url) => Some(crate::cluster::Doorbell::new(url, store.clone())?),
+            None => None,
         };
+        let shared_presence =
+            doorbell.as_ref().map(|d| std::sync::Arc::new(crate::cluster::RedisPresence::new(d.client())));
+        let mut hub = Hub::new(store.clone(), files)
+            .with_public_url(&public_url)
+            .with_delivery(delivery)
+            .with_limits(limits);
+        if let Some(p) = &shared_presence {
+            hub = hub.with_shared_presence(p.clone());
+        }
+        let shared_presence = shared_presence.map(|p| (p, hub.clone()));
+        let services = Services { hub, public_url: public_url.clone() };
         // What a stop in the middle of work left behind is finished first.
         match services.hub.recover_leftovers().await {
             Ok(r) if r == domain::hub::Recovered::default() => {}
@@ -169,10 +179,6 @@ impl Application {
             .site_addr(addr)
             .env(leptos::config::Env::PROD)
             .build();
-        let doorbell = match &config.redis_url {
-            Some(url) => Some(crate::cluster::Doorbell::new(url, store.clone())?),
-            None => None,
-        };
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
         let state = AppState {
@@ -241,6 +247,7 @@ impl Application {
             sweeper: SessionSweeper::new(session_store),
             log_keeper,
             doorbell,
+            shared_presence,
 
             deliverer,
             scheduler,
@@ -267,6 +274,7 @@ impl Application {
             sweeper,
             log_keeper,
             doorbell,
+            shared_presence,
             deliverer,
             scheduler,
             sfu,
@@ -281,6 +289,8 @@ impl Application {
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];
         let doorbell = doorbell.map(|d| tokio::spawn(d.run(shutdown.subscribe())));
+        let presence_keeper = shared_presence
+            .map(|(p, hub)| tokio::spawn(crate::cluster::keep_presence(p, hub, shutdown.subscribe())));
         let stopping = async move {
             stop.await;
             tracing::info!("shutting down");
@@ -294,7 +304,7 @@ impl Application {
         if tokio::time::timeout(CONNECTIONS_GRACE, connections_ended.recv()).await.is_err() {
             tracing::warn!("gateway connections did not end within {CONNECTIONS_GRACE:?}; stopping anyway");
         }
-        for worker in workers.into_iter().chain(doorbell) {
+        for worker in workers.into_iter().chain(doorbell).chain(presence_keeper) {
             let _ = worker.await;
         }
         store.close().await;

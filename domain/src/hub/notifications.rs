@@ -257,8 +257,10 @@ impl Hub {
             let here =
                 !crate::markdown::mentions(&msg.body).iter().any(|m| m == "channel" || m == "everyone");
             let who = if here { "@here" } else { "@channel" };
-            for m in &members {
-                if !here || self.presence.status(m.id) == crate::presence::Status::Online {
+            let ids: Vec<Id> = members.iter().map(|m| m.id).collect();
+            let statuses = self.statuses(&ids).await;
+            for (m, status) in members.iter().zip(statuses) {
+                if !here || status == crate::presence::Status::Online {
                     add(m.id, "mention", format!("{} mentioned {who} in {place}", author.display_name));
                 }
             }

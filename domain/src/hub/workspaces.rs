@@ -69,8 +69,9 @@ impl Hub {
             }
             members.retain(|m| seen.contains(&m.user.id));
         }
-        for m in &mut members {
-            m.status = self.presence.status(m.user.id);
+        let ids: Vec<Id> = members.iter().map(|m| m.user.id).collect();
+        for (m, status) in members.iter_mut().zip(self.statuses(&ids).await) {
+            m.status = status;
         }
         Ok(members)
     }
@@ -98,7 +99,7 @@ impl Hub {
             is_guest,
             roles: Vec::new(),
             timeout_until: None,
-            status: self.presence.status(actor),
+            status: self.statuses(&[actor]).await[0],
         };
         let kind = EventKind::WorkspaceMemberAdded { workspace_id: ws.id, member };
         let announce = |joined: &[Channel]| {

@@ -264,7 +264,7 @@ impl Balancer {
         let path = dir.0.join("haproxy.cfg");
         std::fs::write(&path, config).unwrap();
         let child = Command::new("haproxy")
-            .args(["-db", "-f"])
+            .args(["-db", "-q", "-f"])
             .arg(&path)
             .env("PARLEY_LISTEN", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
@@ -468,5 +468,107 @@ mod postgres {
         a_session_resumes_on_another_node,
         redis_stopped_and_started_during_traffic,
         a_node_killed_mid_burst_loses_and_repeats_nothing,
+        presence_is_the_best_of_every_nodes_view,
+        presence_crosses_nodes,
     );
+}
+
+/// Presence across nodes, as each node's view goes into Redis: a person
+/// connected to two nodes is online until both have let go, each change is
+/// announced by one node only, and a node that dies without a word has its
+/// reports lapse, which the survivors then announce.
+async fn presence_is_the_best_of_every_nodes_view() {
+    use domain::presence::{SharedPresence, Status};
+    use server::cluster::RedisPresence;
+    let redis = Redis::start().await;
+    let client = || redis::Client::open(redis.url()).unwrap();
+    let (one, two) = (RedisPresence::new(client()), RedisPresence::new(client()));
+    let ana = domain::Id(7);
+    assert_eq!(one.record(ana, Status::Online).await.unwrap(), Some(Status::Online), "news");
+    assert_eq!(two.record(ana, Status::Online).await.unwrap(), None, "already announced");
+    assert_eq!(one.record(ana, Status::Offline).await.unwrap(), None, "still connected to the other node");
+    assert_eq!(two.statuses(&[ana]).await.unwrap(), vec![Status::Online]);
+    assert_eq!(two.record(ana, Status::Away).await.unwrap(), Some(Status::Away));
+    assert_eq!(two.record(ana, Status::Offline).await.unwrap(), Some(Status::Offline));
+
+    let dying = RedisPresence::new(client()).with_ttl(Duration::from_millis(300));
+    assert_eq!(dying.record(ana, Status::Online).await.unwrap(), Some(Status::Online));
+    assert_eq!(one.lapsed().await.unwrap(), vec![], "nothing lapsed while its node renews");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let lapsed = one.lapsed().await.unwrap();
+        if !lapsed.is_empty() {
+            assert_eq!(lapsed, vec![(ana, Status::Offline)]);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a dead node's report lapses");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(two.lapsed().await.unwrap(), vec![], "announced once");
+}
+
+/// Two nodes: Ana connected to both shows online to Bob (and in the member
+/// list) after one connection closes, and offline once both have.
+async fn presence_crosses_nodes() {
+    let redis = Redis::start().await;
+    let config = clustered(&redis, Duration::from_secs(2));
+    let a = TestApp::spawn_with(Backend::Postgres, config.clone()).await;
+    let b = a.another_node(config).await;
+    let ana = a.user("ana").await;
+    let bob = a.user("bob").await;
+    let (ws, _) = workspace(&a, &ana, false).await;
+    join(&a, &bob, &ws).await;
+    let mut bob_on_b = connect_as(&b, &bob).await;
+    let ana_on_a = connect_as(&a, &ana).await;
+    let ana_on_b = connect_as(&b, &ana).await;
+    let ana_becomes = |status: &'static str| {
+        let ana = ana.id.clone();
+        move |e: &serde_json::Value| e["user_id"] == ana.as_str() && e["status"] == status
+    };
+    next_where(&mut bob_on_b, ana_becomes("online")).await;
+
+    drop(ana_on_a);
+    // Node a lets go of its report; Ana is still online everywhere.
+    let mut redis_conn =
+        redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let reports: i64 = redis::cmd("HLEN")
+            .arg(format!("parley:presence:{}", ana.id))
+            .query_async(&mut redis_conn)
+            .await
+            .unwrap();
+        if reports == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "node a lets go within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for node in [&a, &b] {
+        let members =
+            json_of(bob.get(node, &format!("/api/workspaces/{ws}/members")).await, StatusCode::OK).await;
+        let status = members.as_array().unwrap().iter().find(|m| m["user"]["id"] == ana.id.as_str()).unwrap()
+            ["status"]
+            .clone();
+        assert_eq!(status, "online", "still connected to node b");
+    }
+
+    drop(ana_on_b);
+    next_where(&mut bob_on_b, ana_becomes("offline")).await;
+    b.finish().await;
+    a.finish().await;
+}
+
+/// The next event `wanted` picks, within 10 s.
+async fn next_where(ws: &mut Ws, wanted: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = crate::gateway::next_any_event(ws).await;
+            if wanted(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the event within 10 s")
 }

@@ -20,63 +20,100 @@ pub const CHANNEL: &str = "parley:events";
 const RETRY: [Duration; 4] =
     [Duration::from_millis(250), Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)];
 
+/// This node's way to Redis: one multiplexed connection, made on first use
+/// and made again after a failure, shared by the doorbell, presence and
+/// `/readyz` (a pub/sub subscription has a connection of its own).
+#[derive(Clone)]
+pub struct Redis {
+    client: redis::Client,
+    conn: std::sync::Arc<tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>>,
+}
+
+impl Redis {
+    /// Fails only for a URL Redis's client cannot read; an unreachable
+    /// Redis is tried again on each use.
+    pub fn open(url: &str) -> Result<Self, redis::RedisError> {
+        Ok(Redis { client: redis::Client::open(url)?, conn: Default::default() })
+    }
+
+    async fn conn(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let mut slot = self.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = self.client.get_multiplexed_async_connection().await?;
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Runs `op` on the connection, forgetting it when it failed (the next
+    /// use reconnects).
+    pub async fn with<T, F>(
+        &self,
+        op: impl FnOnce(redis::aio::MultiplexedConnection) -> F,
+    ) -> Result<T, String>
+    where
+        F: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let conn = self.conn().await.map_err(|e| e.to_string())?;
+        let done = op(conn).await;
+        if done.is_err() {
+            *self.conn.lock().await = None;
+        }
+        done.map_err(|e| e.to_string())
+    }
+
+    /// Whether Redis answers a `PING` now (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), String> {
+        self.with(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
+            .await
+            .map(|_| ())
+    }
+}
+
 /// Rings other nodes when this one commits events, and answers their rings.
 pub struct Doorbell {
-    client: redis::Client,
+    redis: Redis,
     store: Store,
 }
 
 impl Doorbell {
-    /// Fails only for a URL Redis's client cannot read; an unreachable
-    /// Redis is retried while running.
-    pub fn new(url: &str, store: Store) -> Result<Self, redis::RedisError> {
-        Ok(Doorbell { client: redis::Client::open(url)?, store })
-    }
-
-    /// Whether Redis answers a `PING` now (for `/readyz`).
-    pub async fn ping(client: &redis::Client) -> redis::RedisResult<()> {
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ())
-    }
-
-    pub fn client(&self) -> redis::Client {
-        self.client.clone()
+    pub fn new(redis: Redis, store: Store) -> Self {
+        Doorbell { redis, store }
     }
 
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
-        let ring = tokio::spawn(ring(self.client.clone(), self.store.clone(), shutdown.clone()));
-        let listen = tokio::spawn(listen(self.client, self.store, shutdown));
+        let ring = tokio::spawn(ring(self.redis.clone(), self.store.clone(), shutdown.clone()));
+        let listen = tokio::spawn(listen(self.redis.client, self.store, shutdown));
         let _ = tokio::join!(ring, listen);
     }
 }
 
 /// Publishes the position of this node's last commit whenever it changes
-/// (positions committed meanwhile are covered by the last one).
-async fn ring(client: redis::Client, store: Store, mut shutdown: watch::Receiver<bool>) {
+/// (positions committed meanwhile are covered by the last one). A ring that
+/// cannot be sent is not retried: the next commit rings again, and the
+/// other nodes read the log every 2 s anyway.
+async fn ring(redis: Redis, store: Store, mut shutdown: watch::Receiver<bool>) {
     let mut committed = store.bus().watch_committed();
-    let mut attempt = 0;
+    let mut failing = false;
     loop {
-        let mut conn = tokio::select! {
-            c = client.get_multiplexed_async_connection() => match c {
-                Ok(c) => c,
-                Err(e) => {
-                    if !pause(&mut attempt, &mut shutdown, "ring", &e).await { return }
-                    continue;
-                }
-            },
+        tokio::select! {
+            changed = committed.changed() => if changed.is_err() { return },
             _ = shutdown.changed() => return,
-        };
-        attempt = 0;
-        loop {
-            tokio::select! {
-                changed = committed.changed() => if changed.is_err() { return },
-                _ = shutdown.changed() => return,
-            }
-            let seq = *committed.borrow_and_update();
-            if let Err(e) = redis::cmd("PUBLISH").arg(CHANNEL).arg(seq).query_async::<i64>(&mut conn).await {
+        }
+        let seq = *committed.borrow_and_update();
+        let rung = redis
+            .with(|mut c| async move {
+                redis::cmd("PUBLISH").arg(CHANNEL).arg(seq).query_async::<i64>(&mut c).await
+            })
+            .await;
+        match rung {
+            Ok(_) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
                 tracing::warn!(error = %e, "could not ring the other nodes; they will read the log");
-                break;
             }
+            Err(_) => {}
         }
     }
 }
@@ -194,20 +231,14 @@ fn best(reports: &std::collections::HashMap<String, String>, now: i64) -> domain
 /// deployment-wide status is the best report; the last status announced is
 /// kept beside it, and swapped atomically, so one node announces a change.
 pub struct RedisPresence {
-    client: redis::Client,
+    redis: Redis,
     node: String,
-    conn: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     ttl_ms: i64,
 }
 
 impl RedisPresence {
-    pub fn new(client: redis::Client) -> Self {
-        RedisPresence {
-            client,
-            node: domain::Id::new().to_string(),
-            conn: Default::default(),
-            ttl_ms: PRESENCE_TTL_MS,
-        }
+    pub fn new(redis: Redis) -> Self {
+        RedisPresence { redis, node: domain::Id::new().to_string(), ttl_ms: PRESENCE_TTL_MS }
     }
 
     /// Reports lasting `ttl` instead of 90 s (for tests of a node that dies).
@@ -216,44 +247,21 @@ impl RedisPresence {
         self
     }
 
-    async fn conn(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
-        let mut slot = self.conn.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        let c = self.client.get_multiplexed_async_connection().await?;
-        *slot = Some(c.clone());
-        Ok(c)
-    }
-
-    /// Runs `op` on the connection, forgetting it when it failed (the next
-    /// call reconnects).
-    async fn with<T, F>(&self, op: impl FnOnce(redis::aio::MultiplexedConnection) -> F) -> Result<T, String>
-    where
-        F: std::future::Future<Output = redis::RedisResult<T>>,
-    {
-        let conn = self.conn().await.map_err(|e| e.to_string())?;
-        let done = op(conn).await;
-        if done.is_err() {
-            *self.conn.lock().await = None;
-        }
-        done.map_err(|e| e.to_string())
-    }
-
     async fn report(&self, user: domain::Id, here: domain::presence::Status) -> Result<(), String> {
         let key = presence_key(user);
         let node = self.node.clone();
         let until = domain::now_ms() + self.ttl_ms;
-        self.with(|mut c| async move {
-            let mut pipe = redis::pipe();
-            if here == domain::presence::Status::Offline {
-                pipe.hdel(&key, &node);
-            } else {
-                pipe.hset(&key, &node, format!("{}:{until}", code(here))).sadd(PRESENCE_USERS, user.0);
-            }
-            pipe.query_async::<()>(&mut c).await
-        })
-        .await
+        self.redis
+            .with(|mut c| async move {
+                let mut pipe = redis::pipe();
+                if here == domain::presence::Status::Offline {
+                    pipe.hdel(&key, &node);
+                } else {
+                    pipe.hset(&key, &node, format!("{}:{until}", code(here))).sadd(PRESENCE_USERS, user.0);
+                }
+                pipe.query_async::<()>(&mut c).await
+            })
+            .await
     }
 
     /// The deployment-wide status of `user` now, and whether it differs from
@@ -261,21 +269,24 @@ impl RedisPresence {
     async fn settle(&self, user: domain::Id) -> Result<Option<domain::presence::Status>, String> {
         let key = presence_key(user);
         let reports: std::collections::HashMap<String, String> = self
+            .redis
             .with(|mut c| async move { redis::cmd("HGETALL").arg(&key).query_async(&mut c).await })
             .await?;
         let status = best(&reports, domain::now_ms());
         let said = said_key(user);
         let previous: Option<u8> = self
+            .redis
             .with(|mut c| async move {
                 redis::cmd("SET").arg(&said).arg(code(status)).arg("GET").query_async(&mut c).await
             })
             .await?;
         if status == domain::presence::Status::Offline {
             let user_id = user.0;
-            self.with(|mut c| async move {
-                redis::cmd("SREM").arg(PRESENCE_USERS).arg(user_id).query_async::<()>(&mut c).await
-            })
-            .await?;
+            self.redis
+                .with(|mut c| async move {
+                    redis::cmd("SREM").arg(PRESENCE_USERS).arg(user_id).query_async::<()>(&mut c).await
+                })
+                .await?;
         }
         Ok((from_code(previous.unwrap_or(0)) != status).then_some(status))
     }
@@ -293,6 +304,7 @@ impl RedisPresence {
     /// this node to announce.
     pub async fn lapsed(&self) -> Result<Vec<(domain::Id, domain::presence::Status)>, String> {
         let users: Vec<i64> = self
+            .redis
             .with(|mut c| async move { redis::cmd("SMEMBERS").arg(PRESENCE_USERS).query_async(&mut c).await })
             .await?;
         let mut changed = Vec::new();
@@ -332,6 +344,7 @@ impl domain::presence::SharedPresence for RedisPresence {
         }
         let keys: Vec<String> = users.iter().map(|u| presence_key(*u)).collect();
         let reports: Vec<std::collections::HashMap<String, String>> = self
+            .redis
             .with(|mut c| async move {
                 let mut pipe = redis::pipe();
                 for k in &keys {

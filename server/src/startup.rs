@@ -39,7 +39,7 @@ pub struct AppState {
     /// How large request bodies and gateway frames may be.
     pub body_limits: http::guard::BodyLimits,
     /// Redis between nodes, when configured (for `/readyz`).
-    pub redis: Option<redis::Client>,
+    pub redis: Option<crate::cluster::Redis>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -148,12 +148,10 @@ impl Application {
             config.limits.clone(),
             std::sync::Arc::new(domain::limits::MemoryLimits::default()),
         );
-        let doorbell = match &config.redis_url {
-            Some(url) => Some(crate::cluster::Doorbell::new(url, store.clone())?),
-            None => None,
-        };
+        let redis = config.redis_url.as_deref().map(crate::cluster::Redis::open).transpose()?;
+        let doorbell = redis.clone().map(|r| crate::cluster::Doorbell::new(r, store.clone()));
         let shared_presence =
-            doorbell.as_ref().map(|d| std::sync::Arc::new(crate::cluster::RedisPresence::new(d.client())));
+            redis.clone().map(|r| std::sync::Arc::new(crate::cluster::RedisPresence::new(r)));
         let mut hub = Hub::new(store.clone(), files)
             .with_public_url(&public_url)
             .with_delivery(delivery)
@@ -190,7 +188,7 @@ impl Application {
             sfu: sfu.clone(),
             trust_proxy: config.trust_proxy,
             body_limits: http::guard::BodyLimits { body: config.max_body_bytes, upload: upload_limit },
-            redis: doorbell.as_ref().map(|d| d.client()),
+            redis,
         };
 
         let session_store = DbSessionStore::new(store.clone());

@@ -311,11 +311,7 @@ impl Store {
         .bind(message.0)
         .execute(&mut *tx)
         .await?;
-        let moved = done.rows_affected() == 1;
-        if moved {
-            self.commit(tx, events).await?;
-        }
-        Ok(moved)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// How far each member of `channel` has read.
@@ -441,10 +437,7 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let added = Self::insert_channel_member(&mut tx, channel, user, now).await?;
-        if added {
-            self.commit(tx, events).await?;
-        }
-        Ok(added)
+        self.commit_if(tx, added, events).await
     }
 
     /// Removes a member (and their read mark); returns whether they were one
@@ -461,11 +454,7 @@ impl Store {
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-        let removed = done.rows_affected() == 1;
-        if removed {
-            self.commit(tx, events).await?;
-        }
-        Ok(removed)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// Every channel `user` is a member of, across workspaces (the gateway's subscriptions).

@@ -35,6 +35,15 @@ impl Store {
         Ok(())
     }
 
+    /// Commits `tx` with `events` when it `changed` something; otherwise
+    /// drops it (nothing to keep, nothing to announce). Returns `changed`.
+    pub(super) async fn commit_if(&self, tx: Tx, changed: bool, events: &[NewEvent]) -> Result<bool> {
+        if changed {
+            self.commit(tx, events).await?;
+        }
+        Ok(changed)
+    }
+
     /// Logs and announces events that change nothing stored (typing,
     /// presence, who is in a call, a ringing call).
     pub async fn announce(&self, events: &[NewEvent]) -> Result<()> {

@@ -473,11 +473,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let pinned = done.rows_affected() == 1;
-        if pinned {
-            self.commit(tx, events).await?;
-        }
-        Ok(pinned)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// Unpins a message; returns whether it was pinned.
@@ -487,11 +483,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let done =
             sqlx::query("DELETE FROM pins WHERE message_id = $1").bind(message.0).execute(&mut *tx).await?;
-        let unpinned = done.rows_affected() == 1;
-        if unpinned {
-            self.commit(tx, events).await?;
-        }
-        Ok(unpinned)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// A channel's pinned messages, most recently pinned first.
@@ -546,11 +538,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let added = done.rows_affected() == 1;
-        if added {
-            self.commit(tx, events).await?;
-        }
-        Ok(added)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// Removes `user`'s reaction; returns whether there was one (only then
@@ -569,11 +557,7 @@ impl Store {
             .bind(emoji)
             .execute(&mut *tx)
             .await?;
-        let removed = done.rows_affected() == 1;
-        if removed {
-            self.commit(tx, events).await?;
-        }
-        Ok(removed)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// Messages matching `q` that `user` may see: in their workspaces (or

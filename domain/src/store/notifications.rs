@@ -227,9 +227,7 @@ impl Store {
         .await?;
         let sql = format!("SELECT {COLUMNS} FROM notifications WHERE id = $1 AND user_id = $2");
         let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).bind(user.0).fetch_optional(&mut *tx).await?;
-        if row.is_some() {
-            self.commit(tx, events).await?;
-        }
+        self.commit_if(tx, row.is_some(), events).await?;
         Ok(row.map(from_row))
     }
 

@@ -46,13 +46,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     };
     let redis = match &state.redis {
         None => "not configured".to_string(),
-        Some(client) => {
-            match tokio::time::timeout(READY_WITHIN, crate::cluster::Doorbell::ping(client)).await {
-                Ok(Ok(())) => "ok".to_string(),
-                Ok(Err(e)) => format!("Redis does not answer: {e}"),
-                Err(_) => format!("Redis did not answer within {} s", READY_WITHIN.as_secs()),
-            }
-        }
+        Some(redis) => match tokio::time::timeout(READY_WITHIN, redis.ping()).await {
+            Ok(Ok(())) => "ok".to_string(),
+            Ok(Err(e)) => format!("Redis does not answer: {e}"),
+            Err(_) => format!("Redis did not answer within {} s", READY_WITHIN.as_secs()),
+        },
     };
     (status, Json(Readiness { database, redis }))
 }

@@ -481,7 +481,7 @@ async fn presence_is_the_best_of_every_nodes_view() {
     use domain::presence::{SharedPresence, Status};
     use server::cluster::RedisPresence;
     let redis = Redis::start().await;
-    let client = || redis::Client::open(redis.url()).unwrap();
+    let client = || server::cluster::Redis::open(&redis.url()).unwrap();
     let (one, two) = (RedisPresence::new(client()), RedisPresence::new(client()));
     let ana = domain::Id(7);
     assert_eq!(one.record(ana, Status::Online).await.unwrap(), Some(Status::Online), "news");

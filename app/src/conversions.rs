@@ -340,6 +340,10 @@ impl From<domain::Error> for ApiError {
             K::TooLarge => ErrorCode::TooLarge,
             K::UnsupportedType => ErrorCode::UnsupportedType,
             K::RateLimited => ErrorCode::RateLimited,
+            K::Unavailable => {
+                tracing::warn!(error = ?e, "the database is out of reach");
+                ErrorCode::Unavailable
+            }
             K::Internal => {
                 tracing::error!(error = ?e, "internal error");
                 ErrorCode::Internal

@@ -666,6 +666,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The request never got an answer (network down, server restarting).
     Unreachable,
+    /// The server is up but cannot reach its database; nothing was changed
+    /// and the request can be repeated.
+    Unavailable,
     Internal,
 }
 
@@ -681,7 +684,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedType => 415,
             ErrorCode::RateLimited => 429,
-            ErrorCode::Unreachable => 503,
+            ErrorCode::Unreachable | ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
         }
     }

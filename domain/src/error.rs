@@ -37,6 +37,10 @@ pub enum Error {
     /// A person has the most uploads in flight they may have.
     #[error("You have {0} uploads in progress. Wait for one to finish, then try again.")]
     TooManyUploads(usize),
+    /// The database cannot be reached now (restarting, or the network to
+    /// it down); nothing was changed, and the same request can be repeated.
+    #[error("The server cannot reach its database right now. Nothing was saved; try again in a moment.")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Something failed that the user cannot fix; logged with context.
     #[error("Something went wrong on the server. Please try again.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -91,6 +95,7 @@ pub enum ErrorKind {
     TooLarge,
     UnsupportedType,
     RateLimited,
+    Unavailable,
     Internal,
 }
 
@@ -117,6 +122,7 @@ impl Error {
             Error::TooLarge(_) => ErrorKind::TooLarge,
             Error::UnsupportedType(_) => ErrorKind::UnsupportedType,
             Error::RateLimited(_) | Error::TooManyUploads(_) => ErrorKind::RateLimited,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -132,8 +138,26 @@ impl Error {
 }
 
 impl From<sqlx::Error> for Error {
+    /// The database being out of reach is [`Error::Unavailable`]; anything
+    /// else it says is [`Error::Internal`].
     fn from(e: sqlx::Error) -> Self {
-        Error::Internal(Box::new(e))
+        if database_unreachable(&e) { Error::Unavailable(Box::new(e)) } else { Error::Internal(Box::new(e)) }
+    }
+}
+
+/// Whether `e` says the database cannot be reached now: no connection
+/// could be had, one broke, or the server is shutting down or starting up
+/// (PostgreSQL's classes 08, connection exception, and 57P, operator
+/// intervention).
+fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            true
+        }
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+        }
+        _ => false,
     }
 }
 

@@ -52,8 +52,11 @@ pub struct Hub {
     scheduled: std::sync::Arc<tokio::sync::Notify>,
     /// What can be delivered beyond the app, and how.
     delivery: std::sync::Arc<DeliveryOptions>,
-    /// Who is in which call.
+    /// Who is in which call run on this node.
     rooms: crate::voice::Rooms,
+    /// Who is in each call as last announced, wherever it runs.
+    calls_seen:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Id, Vec<crate::voice::Participant>>>>,
     /// Taken while announcing who is in a call (see `announce_voice`).
     voice_announcements: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// How often each thing may be done.
@@ -73,6 +76,7 @@ impl Hub {
             scheduled: Default::default(),
             delivery: Default::default(),
             rooms: Default::default(),
+            calls_seen: Default::default(),
             voice_announcements: Default::default(),
             limits: Default::default(),
             shared_presence: None,
@@ -142,7 +146,7 @@ impl Hub {
     /// Queues an email that a person caused (an invite, a password reset)
     /// to `to`; the delivery worker sends it. Each address gets only so many.
     pub async fn queue_email(&self, to: &str, mail: crate::mail::EmailContent) -> Result<()> {
-        self.limits.check(crate::limits::Bucket::Email, &to.to_lowercase())?;
+        self.limits.check(crate::limits::Bucket::Email, &to.to_lowercase()).await?;
         let d = crate::store::Delivery::email(to, &mail.subject, &mail.text, &mail.html, crate::now_ms());
         self.store.enqueue_delivery(&d).await?;
         self.deliveries.notify_one();

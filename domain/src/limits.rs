@@ -5,8 +5,11 @@
 //! `burst` through at once and refills them evenly over `per`. A
 //! [`Bucket`] names what is limited; each is keyed by who is asking (an
 //! account, an address, an account in a channel, a connection). The
-//! buckets live behind [`LimitStore`], so that several server processes can
-//! share one store later; [`MemoryLimits`] keeps them in this process.
+//! buckets keyed by a person or an address live behind [`LimitStore`], so
+//! that every node of a deployment counts against the same bucket (the
+//! server keeps them in Redis when it has one); [`MemoryLimits`] keeps them
+//! in this process. Buckets keyed by a gateway connection are always in this
+//! process's memory: a connection lives on one node.
 //!
 //! Two bounds are not buckets: failed sign-ins slow an account down with a
 //! growing wait ([`SignInBackoff`]), whichever addresses they come from, and
@@ -21,7 +24,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a limit is on. Each has its own rate and its own buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,6 +73,12 @@ impl Bucket {
         Bucket::Typing,
         Bucket::Signalling,
     ];
+
+    /// Whether its buckets are keyed by a gateway connection, which lives
+    /// on one node: those are kept in this process's memory, never shared.
+    pub fn per_connection(self) -> bool {
+        matches!(self, Bucket::GatewayCommand | Bucket::Typing | Bucket::Signalling)
+    }
 
     /// Its name in settings (`PARLEY_LIMIT_<NAME>`) and in `X-RateLimit-Bucket`.
     pub fn name(self) -> &'static str {
@@ -214,6 +223,20 @@ pub enum RefusalReason {
     FailedSignIns,
 }
 
+impl Refusal {
+    /// `bucket` (at `rate`) is empty: one more after `retry_after`.
+    pub fn too_often(bucket: Bucket, rate: Rate, retry_after: Duration) -> Refusal {
+        Refusal {
+            bucket: bucket.name(),
+            limit: rate.burst(),
+            retry_after,
+            // Empty now: full again after the wait for one, plus the rest.
+            reset_after: retry_after + rate.per() / rate.burst() * (rate.burst() - 1),
+            reason: RefusalReason::TooOften,
+        }
+    }
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.retry_after.as_secs_f64().ceil().max(1.0) as u64;
@@ -228,12 +251,24 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Where buckets are kept. One process keeps them in memory
-/// ([`MemoryLimits`]); several processes would share one store.
+/// Where the buckets of people and addresses are kept: in memory for one
+/// process ([`MemoryLimits`]), in a store every node shares for several.
+#[async_trait::async_trait]
 pub trait LimitStore: Send + Sync + 'static {
     /// Takes one from `key`'s bucket of `bucket` at `rate`, or says when
     /// there will be one.
-    fn take(&self, bucket: Bucket, rate: Rate, key: &str) -> std::result::Result<(), Refusal>;
+    async fn take(&self, bucket: Bucket, rate: Rate, key: &str) -> std::result::Result<(), Refusal>;
+
+    /// `account`'s failed sign-ins not yet forgotten: how many, and when
+    /// the last was (unix ms).
+    async fn failed_sign_ins(&self, account: &str) -> Option<(u32, i64)>;
+
+    /// Counts one more failed sign-in of `account` at `now_ms`; all of them
+    /// are forgotten `keep` after the last.
+    async fn sign_in_failed(&self, account: &str, now_ms: i64, keep: Duration);
+
+    /// Forgets `account`'s failed sign-ins.
+    async fn sign_in_succeeded(&self, account: &str);
 }
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -243,6 +278,7 @@ type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, S
 pub struct MemoryLimits {
     limiters: std::sync::Mutex<HashMap<(Bucket, Rate), Arc<Keyed>>>,
     takes: AtomicU64,
+    sign_ins: SignInCounts,
 }
 
 /// How many takes between two sweeps of refilled buckets.
@@ -250,7 +286,7 @@ const SWEEP_EVERY: u64 = 4096;
 
 impl Default for MemoryLimits {
     fn default() -> Self {
-        MemoryLimits { limiters: Default::default(), takes: AtomicU64::new(0) }
+        MemoryLimits { limiters: Default::default(), takes: AtomicU64::new(0), sign_ins: Default::default() }
     }
 }
 
@@ -272,8 +308,10 @@ impl MemoryLimits {
     }
 }
 
-impl LimitStore for MemoryLimits {
-    fn take(&self, bucket: Bucket, rate: Rate, key: &str) -> std::result::Result<(), Refusal> {
+impl MemoryLimits {
+    /// Takes one from `key`'s bucket of `bucket` at `rate`, or says when
+    /// there will be one.
+    pub fn take_here(&self, bucket: Bucket, rate: Rate, key: &str) -> std::result::Result<(), Refusal> {
         if self.takes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.sweep();
         }
@@ -281,36 +319,65 @@ impl LimitStore for MemoryLimits {
         match limiter.check_key(&key.to_string()) {
             Ok(_) => Ok(()),
             Err(not_until) => {
-                let retry_after = not_until.wait_time_from(DefaultClock::default().now());
-                Err(Refusal {
-                    bucket: bucket.name(),
-                    limit: rate.burst(),
-                    retry_after,
-                    // Empty now: full again after the wait for one, plus the rest.
-                    reset_after: retry_after + rate.per() / rate.burst() * (rate.burst() - 1),
-                    reason: RefusalReason::TooOften,
-                })
+                Err(Refusal::too_often(bucket, rate, not_until.wait_time_from(DefaultClock::default().now())))
             }
         }
     }
 }
 
+#[async_trait::async_trait]
+impl LimitStore for MemoryLimits {
+    async fn take(&self, bucket: Bucket, rate: Rate, key: &str) -> std::result::Result<(), Refusal> {
+        self.take_here(bucket, rate, key)
+    }
+
+    async fn failed_sign_ins(&self, account: &str) -> Option<(u32, i64)> {
+        self.sign_ins.get(account, crate::now_ms())
+    }
+
+    async fn sign_in_failed(&self, account: &str, now_ms: i64, keep: Duration) {
+        self.sign_ins.failed(account, now_ms, keep)
+    }
+
+    async fn sign_in_succeeded(&self, account: &str) {
+        self.sign_ins.forget(account)
+    }
+}
+
+impl MemoryLimits {
+    /// [`LimitStore::failed_sign_ins`], for a store that falls back on this one.
+    pub fn failed_sign_ins_here(&self, account: &str) -> Option<(u32, i64)> {
+        self.sign_ins.get(account, crate::now_ms())
+    }
+
+    /// [`LimitStore::sign_in_failed`], for a store that falls back on this one.
+    pub fn sign_in_failed_here(&self, account: &str, now_ms: i64, keep: Duration) {
+        self.sign_ins.failed(account, now_ms, keep)
+    }
+
+    /// [`LimitStore::sign_in_succeeded`], for a store that falls back on this one.
+    pub fn sign_in_succeeded_here(&self, account: &str) {
+        self.sign_ins.forget(account)
+    }
+}
+
 /// Failed sign-ins per account: the first few are free, then each one more
 /// doubles the wait before the account may try again (up to a cap), from
-/// any address. A success forgets them.
+/// any address and through any node. A success forgets them; so does a day
+/// without one. The counts are kept in the [`LimitStore`].
+#[derive(Debug, Clone, Copy)]
 pub struct SignInBackoff {
     free: u32,
     first_wait: Duration,
     max_wait: Duration,
-    accounts: std::sync::Mutex<HashMap<String, (u32, Instant)>>,
 }
 
-/// Accounts remembered at most; the oldest are forgotten beyond it.
-const BACKOFF_ACCOUNTS: usize = 100_000;
+/// How long failed sign-ins are remembered after the last one.
+pub const SIGN_IN_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
 impl SignInBackoff {
     pub fn new(free: u32, first_wait: Duration, max_wait: Duration) -> Self {
-        SignInBackoff { free, first_wait, max_wait, accounts: Default::default() }
+        SignInBackoff { free, first_wait, max_wait }
     }
 
     fn wait_after(&self, failures: u32) -> Duration {
@@ -321,44 +388,20 @@ impl SignInBackoff {
         self.first_wait.saturating_mul(1 << doublings).min(self.max_wait)
     }
 
-    /// Whether `account` may try a password now.
-    pub fn check(&self, account: &str) -> std::result::Result<(), Refusal> {
-        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(&(failures, last)) = accounts.get(account) else { return Ok(()) };
-        let wait = self.wait_after(failures);
-        let ready = last + wait;
-        let now = Instant::now();
-        if now >= ready {
-            return Ok(());
-        }
-        Err(Refusal {
-            bucket: "login_account",
-            limit: self.free,
-            retry_after: ready - now,
-            reset_after: ready - now,
-            reason: RefusalReason::FailedSignIns,
-        })
-    }
-
-    pub fn failed(&self, account: &str) {
-        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-        if accounts.len() >= BACKOFF_ACCOUNTS && !accounts.contains_key(account) {
-            // Forget whoever has waited out their wait the longest ago.
-            let now = Instant::now();
-            accounts.retain(|_, (n, last)| *last + self.wait_after(*n) > now);
-            if accounts.len() >= BACKOFF_ACCOUNTS
-                && let Some(oldest) = accounts.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| k.clone())
-            {
-                accounts.remove(&oldest);
+    /// The refusal, if `failures` failed sign-ins, the last at `last_ms`,
+    /// still hold the account back at `now_ms`.
+    fn refusal(&self, failures: u32, last_ms: i64, now_ms: i64) -> Option<Refusal> {
+        let ready = last_ms.saturating_add(self.wait_after(failures).as_millis() as i64);
+        (now_ms < ready).then(|| {
+            let wait = Duration::from_millis((ready - now_ms) as u64);
+            Refusal {
+                bucket: "login_account",
+                limit: self.free,
+                retry_after: wait,
+                reset_after: wait,
+                reason: RefusalReason::FailedSignIns,
             }
-        }
-        let entry = accounts.entry(account.to_string()).or_insert((0, Instant::now()));
-        entry.0 = entry.0.saturating_add(1);
-        entry.1 = Instant::now();
-    }
-
-    pub fn succeeded(&self, account: &str) {
-        self.accounts.lock().unwrap_or_else(|e| e.into_inner()).remove(account);
+        })
     }
 }
 
@@ -366,6 +409,41 @@ impl Default for SignInBackoff {
     /// Five wrong passwords are free; then 1 s, 2 s, 4 s, … up to 15 minutes.
     fn default() -> Self {
         SignInBackoff::new(5, Duration::from_secs(1), Duration::from_secs(15 * 60))
+    }
+}
+
+/// Failed sign-ins kept in memory: `(how many, last unix ms, forgotten at unix ms)`.
+#[derive(Default)]
+struct SignInCounts(std::sync::Mutex<HashMap<String, (u32, i64, i64)>>);
+
+/// Accounts remembered at most; the oldest are forgotten beyond it.
+const BACKOFF_ACCOUNTS: usize = 100_000;
+
+impl SignInCounts {
+    fn get(&self, account: &str, now_ms: i64) -> Option<(u32, i64)> {
+        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(account).filter(|c| c.2 > now_ms).map(|&(n, last, _)| (n, last))
+    }
+
+    fn failed(&self, account: &str, now_ms: i64, keep: Duration) {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if counts.len() >= BACKOFF_ACCOUNTS && !counts.contains_key(account) {
+            counts.retain(|_, c| c.2 > now_ms);
+            if counts.len() >= BACKOFF_ACCOUNTS
+                && let Some(oldest) = counts.iter().min_by_key(|(_, c)| c.1).map(|(k, _)| k.clone())
+            {
+                counts.remove(&oldest);
+            }
+        }
+        let entry = counts.entry(account.to_string()).or_insert((0, now_ms, 0));
+        if entry.2 <= now_ms {
+            entry.0 = 0;
+        }
+        *entry = (entry.0.saturating_add(1), now_ms, now_ms.saturating_add(keep.as_millis() as i64));
+    }
+
+    fn forget(&self, account: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(account);
     }
 }
 
@@ -405,8 +483,11 @@ impl LimitSettings {
 #[derive(Clone)]
 pub struct Limits {
     rates: Arc<Rates>,
+    /// People's and addresses' buckets.
     store: Arc<dyn LimitStore>,
-    backoff: Arc<SignInBackoff>,
+    /// Connections' buckets.
+    here: Arc<MemoryLimits>,
+    backoff: SignInBackoff,
     hashing: Arc<tokio::sync::Semaphore>,
     uploads: Arc<UploadSlots>,
 }
@@ -422,20 +503,43 @@ impl Limits {
         Limits {
             rates: Arc::new(settings.rates),
             store,
-            backoff: Arc::new(SignInBackoff::default()),
+            here: Arc::new(MemoryLimits::default()),
+            backoff: SignInBackoff::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(settings.hashing.max(1))),
             uploads: Arc::new(UploadSlots::new(settings.uploads_per_person.max(1))),
         }
     }
 
-    /// Takes one from `key`'s `bucket`; a refusal is [`Error::RateLimited`].
-    pub fn check(&self, bucket: Bucket, key: &str) -> Result<()> {
+    /// Takes one from `key`'s `bucket` (a person's or an address's, counted
+    /// across every node); a refusal is [`Error::RateLimited`].
+    pub async fn check(&self, bucket: Bucket, key: &str) -> Result<()> {
+        debug_assert!(!bucket.per_connection(), "{} is kept per connection", bucket.name());
         let Some(rate) = self.rates.get(bucket) else { return Ok(()) };
-        self.store.take(bucket, rate, key).map_err(Error::RateLimited)
+        self.store.take(bucket, rate, key).await.map_err(Error::RateLimited)
     }
 
-    pub fn sign_ins(&self) -> &SignInBackoff {
-        &self.backoff
+    /// Takes one from a gateway connection's `bucket`, kept on this node.
+    pub fn check_connection(&self, bucket: Bucket, connection: &str) -> Result<()> {
+        debug_assert!(bucket.per_connection(), "{} is not kept per connection", bucket.name());
+        let Some(rate) = self.rates.get(bucket) else { return Ok(()) };
+        self.here.take_here(bucket, rate, connection).map_err(Error::RateLimited)
+    }
+
+    /// Whether `account` may try a password now (see [`SignInBackoff`]).
+    pub async fn sign_in_allowed(&self, account: &str) -> Result<()> {
+        let Some((failures, last)) = self.store.failed_sign_ins(account).await else { return Ok(()) };
+        match self.backoff.refusal(failures, last, crate::now_ms()) {
+            Some(refusal) => Err(Error::RateLimited(refusal)),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn sign_in_failed(&self, account: &str) {
+        self.store.sign_in_failed(account, crate::now_ms(), SIGN_IN_MEMORY).await
+    }
+
+    pub async fn sign_in_succeeded(&self, account: &str) {
+        self.store.sign_in_succeeded(account).await
     }
 
     /// Runs `work` (a password hash) when fewer than the allowed number of
@@ -515,9 +619,9 @@ mod tests {
         let limits = MemoryLimits::default();
         let rate = Rate::new(3, Duration::from_secs(30)).unwrap();
         for _ in 0..3 {
-            assert!(limits.take(Bucket::Post, rate, "u:1").is_ok());
+            assert!(limits.take_here(Bucket::Post, rate, "u:1").is_ok());
         }
-        let refusal = limits.take(Bucket::Post, rate, "u:1").unwrap_err();
+        let refusal = limits.take_here(Bucket::Post, rate, "u:1").unwrap_err();
         assert_eq!(refusal.bucket, "post");
         assert_eq!(refusal.limit, 3);
         assert!(
@@ -526,12 +630,12 @@ mod tests {
         assert!(
             refusal.reset_after > Duration::from_secs(29) && refusal.reset_after <= Duration::from_secs(30)
         );
-        assert!(limits.take(Bucket::Post, rate, "u:2").is_ok(), "another key has its own bucket");
-        assert!(limits.take(Bucket::Reaction, rate, "u:1").is_ok(), "another bucket is separate");
+        assert!(limits.take_here(Bucket::Post, rate, "u:2").is_ok(), "another key has its own bucket");
+        assert!(limits.take_here(Bucket::Reaction, rate, "u:1").is_ok(), "another bucket is separate");
     }
 
     #[test]
-    fn failed_sign_ins_wait_longer_each_time_and_success_forgets() {
+    fn failed_sign_ins_wait_longer_each_time() {
         let backoff = SignInBackoff::new(2, Duration::from_secs(1), Duration::from_secs(8));
         assert_eq!(backoff.wait_after(0), Duration::ZERO);
         assert_eq!(backoff.wait_after(1), Duration::ZERO);
@@ -540,14 +644,33 @@ mod tests {
         assert_eq!(backoff.wait_after(4), Duration::from_secs(4));
         assert_eq!(backoff.wait_after(5), Duration::from_secs(8));
         assert_eq!(backoff.wait_after(40), Duration::from_secs(8), "capped, no overflow");
-        backoff.failed("ana");
-        assert!(backoff.check("ana").is_ok());
-        backoff.failed("ana");
-        let refusal = backoff.check("ana").unwrap_err();
-        assert_eq!(refusal.reason, RefusalReason::FailedSignIns);
-        assert!(backoff.check("bob").is_ok(), "other accounts are not slowed");
-        backoff.succeeded("ana");
-        assert!(backoff.check("ana").is_ok());
+        assert!(backoff.refusal(1, 1_000, 1_000).is_none());
+        let refusal = backoff.refusal(3, 1_000, 1_500).unwrap();
+        assert_eq!(
+            (refusal.reason, refusal.retry_after),
+            (RefusalReason::FailedSignIns, Duration::from_millis(1_500))
+        );
+        assert!(backoff.refusal(3, 1_000, 3_000).is_none(), "waited out");
+    }
+
+    #[tokio::test]
+    async fn a_success_or_a_quiet_day_forgets_failed_sign_ins() {
+        let limits = Limits::new(LimitSettings::default(), Arc::new(MemoryLimits::default()));
+        for _ in 0..6 {
+            limits.sign_in_failed("ana").await;
+        }
+        assert!(matches!(limits.sign_in_allowed("ana").await, Err(Error::RateLimited(_))));
+        assert!(limits.sign_in_allowed("bob").await.is_ok(), "other accounts are not slowed");
+        limits.sign_in_succeeded("ana").await;
+        assert!(limits.sign_in_allowed("ana").await.is_ok());
+
+        let counts = SignInCounts::default();
+        counts.failed("cat", 0, Duration::from_secs(10));
+        counts.failed("cat", 1_000, Duration::from_secs(10));
+        assert_eq!(counts.get("cat", 5_000), Some((2, 1_000)));
+        assert_eq!(counts.get("cat", 11_000), None, "forgotten 10 s after the last");
+        counts.failed("cat", 12_000, Duration::from_secs(10));
+        assert_eq!(counts.get("cat", 12_000), Some((1, 12_000)), "counting starts again");
     }
 
     #[test]

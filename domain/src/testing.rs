@@ -17,6 +17,8 @@ pub fn postgres_admin_url() -> String {
 pub struct TestDb {
     pub url: String,
     pg_name: Option<String>,
+    /// The administrator's database of its PostgreSQL server.
+    admin: Option<String>,
     _dir: Option<TempDir>,
     files: TempDir,
 }
@@ -44,30 +46,46 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = TempDir::new("parley-test");
                 let url = format!("sqlite://{}?mode=rwc", dir.0.join("parley.db").display());
-                TestDb { url, pg_name: None, _dir: Some(dir), files: TempDir::new("parley-files") }
-            }
-            Backend::Postgres => {
-                let admin = postgres_admin_url();
-                let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL is required for these tests and is not reachable at {admin}: {e}")
-                });
-                let name = format!("parley_test_{}", crate::Id::new());
-                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
-                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
                 TestDb {
-                    url: format!("{base}/{name}"),
-                    pg_name: Some(name),
-                    _dir: None,
+                    url,
+                    pg_name: None,
+                    admin: None,
+                    _dir: Some(dir),
                     files: TempDir::new("parley-files"),
                 }
             }
+            Backend::Postgres => TestDb::postgres_on(&postgres_admin_url()).await,
+        }
+    }
+
+    /// A new database on the PostgreSQL server that `admin` reaches (its
+    /// administrator's database), dropped with [`TestDb::drop_database`].
+    pub async fn postgres_on(admin: &str) -> TestDb {
+        let mut conn = PgConnection::connect(admin).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for these tests and is not reachable at {admin}: {e}")
+        });
+        let name = format!("parley_test_{}", crate::Id::new());
+        conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+        TestDb {
+            url: format!("{base}/{name}"),
+            pg_name: Some(name),
+            admin: Some(admin.to_string()),
+            _dir: None,
+            files: TempDir::new("parley-files"),
         }
     }
 
     /// The same database for another server (another node of one
     /// deployment); dropping it leaves the database to its owner.
     pub fn shared(&self) -> TestDb {
-        TestDb { url: self.url.clone(), pg_name: None, _dir: None, files: TempDir::new("parley-files") }
+        TestDb {
+            url: self.url.clone(),
+            pg_name: None,
+            admin: None,
+            _dir: None,
+            files: TempDir::new("parley-files"),
+        }
     }
 
     pub async fn store(&self) -> Store {
@@ -99,8 +117,8 @@ impl TestDb {
     /// Drops a PostgreSQL test database at once, closing every connection
     /// to it (as if the database went away under a running server).
     pub async fn drop_now(&self) {
-        if let Some(name) = &self.pg_name {
-            let mut conn = PgConnection::connect(&postgres_admin_url()).await.expect("reach PostgreSQL");
+        if let (Some(name), Some(admin)) = (&self.pg_name, &self.admin) {
+            let mut conn = PgConnection::connect(admin).await.expect("reach PostgreSQL");
             let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
         }
     }

@@ -63,6 +63,11 @@ impl Redis {
         done.map_err(|e| e.to_string())
     }
 
+    /// The client, for a pub/sub subscription's own connection.
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
     /// Whether Redis answers a `PING` now (for `/readyz`).
     pub async fn ping(&self) -> Result<(), String> {
         self.with(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
@@ -84,7 +89,7 @@ impl Doorbell {
 
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let ring = tokio::spawn(ring(self.redis.clone(), self.store.clone(), shutdown.clone()));
-        let listen = tokio::spawn(listen(self.redis.client, self.store, shutdown));
+        let listen = tokio::spawn(listen(self.redis.client().clone(), self.store, shutdown));
         let _ = tokio::join!(ring, listen);
     }
 }
@@ -181,6 +186,147 @@ async fn pause(
         _ = tokio::time::sleep(wait) => true,
         _ = shutdown.changed() => false,
     }
+}
+
+/// Takes one from a bucket kept in Redis, by the same rule as
+/// [`domain::limits::MemoryLimits`] (GCRA): the key holds the bucket's
+/// "theoretical arrival time" in microseconds of Redis's clock, so every
+/// node counts against one bucket whatever its own clock says. Returns 0
+/// when taken, else the microseconds until one more is let through.
+const TAKE_SCRIPT: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local after = tat + interval
+local allowed_at = after - interval * burst
+if now < allowed_at then return allowed_at - now end
+redis.call('SET', KEYS[1], after, 'PX', math.ceil((after - now) / 1000) + 1)
+return 0
+";
+
+/// Rate limits of people and addresses shared by every node through Redis.
+/// While Redis cannot be reached each node limits on its own (in memory):
+/// requests keep being served, each node allowing at most a bucket's worth.
+pub struct RedisLimits {
+    redis: Redis,
+    script: redis::Script,
+    fallback: domain::limits::MemoryLimits,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl RedisLimits {
+    pub fn new(redis: Redis) -> Self {
+        RedisLimits {
+            redis,
+            script: redis::Script::new(TAKE_SCRIPT),
+            fallback: Default::default(),
+            failing: Default::default(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl domain::limits::LimitStore for RedisLimits {
+    async fn take(
+        &self,
+        bucket: domain::limits::Bucket,
+        rate: domain::limits::Rate,
+        key: &str,
+    ) -> Result<(), domain::limits::Refusal> {
+        use std::sync::atomic::Ordering;
+        let redis_key = format!("parley:limit:{}:{key}", bucket.name());
+        let interval = (rate.per().as_micros() / u128::from(rate.burst())).max(1) as u64;
+        let wait: Result<u64, String> =
+            self.redis
+                .with(|mut c| {
+                    let script = &self.script;
+                    async move {
+                        script.key(&redis_key).arg(interval).arg(rate.burst()).invoke_async(&mut c).await
+                    }
+                })
+                .await;
+        match wait {
+            Ok(wait) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("rate limits are shared through Redis again");
+                }
+                if wait == 0 {
+                    Ok(())
+                } else {
+                    Err(domain::limits::Refusal::too_often(bucket, rate, Duration::from_micros(wait)))
+                }
+            }
+            Err(e) => {
+                self.failed(&e);
+                self.fallback.take_here(bucket, rate, key)
+            }
+        }
+    }
+
+    async fn failed_sign_ins(&self, account: &str) -> Option<(u32, i64)> {
+        let key = sign_in_key(account);
+        let found: Result<(Option<u32>, Option<i64>), String> = self
+            .redis
+            .with(|mut c| async move {
+                redis::cmd("HMGET").arg(&key).arg("n").arg("last").query_async(&mut c).await
+            })
+            .await;
+        match found {
+            Ok((Some(n), Some(last))) => Some((n, last)),
+            Ok(_) => None,
+            Err(e) => {
+                self.failed(&e);
+                self.fallback.failed_sign_ins_here(account)
+            }
+        }
+    }
+
+    async fn sign_in_failed(&self, account: &str, now_ms: i64, keep: Duration) {
+        let key = sign_in_key(account);
+        let counted = self
+            .redis
+            .with(|mut c| async move {
+                redis::pipe()
+                    .hincr(&key, "n", 1)
+                    .hset(&key, "last", now_ms)
+                    .pexpire(&key, keep.as_millis() as i64)
+                    .query_async::<()>(&mut c)
+                    .await
+            })
+            .await;
+        if let Err(e) = counted {
+            self.failed(&e);
+            self.fallback.sign_in_failed_here(account, now_ms, keep);
+        }
+    }
+
+    async fn sign_in_succeeded(&self, account: &str) {
+        let key = sign_in_key(account);
+        let forgotten = self
+            .redis
+            .with(|mut c| async move { redis::cmd("DEL").arg(&key).query_async::<()>(&mut c).await })
+            .await;
+        if let Err(e) = forgotten {
+            self.failed(&e);
+        }
+        self.fallback.sign_in_succeeded_here(account);
+    }
+}
+
+impl RedisLimits {
+    /// Notes that Redis failed (said once until it works again).
+    fn failed(&self, e: &str) {
+        if !self.failing.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(error = %e, "cannot reach Redis; each node limits on its own until it is back");
+        }
+    }
+}
+
+fn sign_in_key(account: &str) -> String {
+    format!("parley:signin:{account}")
 }
 
 /// How long a node's report of a person's presence lasts unless renewed (a

@@ -91,11 +91,11 @@ async fn upgrade_to(
     let ws = ws.max_message_size(limit).max_frame_size(limit);
     let hub = state.services.hub.clone();
     let shutdown = state.shutdown.clone();
-    let sfu = state.sfu.clone();
+    let calls = state.calls.clone();
     // Held while the connection lives: shutdown waits until every one is gone.
     let live = state.live.clone();
     ws.on_upgrade(move |socket| async move {
-        connection::run(socket, hub, sfu, user, dialect, shutdown).await;
+        connection::run(socket, hub, calls, user, dialect, shutdown).await;
         drop(live);
     })
 }

@@ -7,7 +7,12 @@
 //! call: no mixing, no transcoding. Keyframe requests from receivers go back
 //! to the publisher. Who may join, speak and mute others is the hub's
 //! decision ([`domain::Hub::join_voice`]); the SFU only moves packets.
+//!
+//! A call runs on one node: with several nodes, [`relay`] carries a
+//! connection's call commands to the node running its call ([`calls`]).
 
+pub mod calls;
+pub mod relay;
 pub mod sfu;
 
 /// Where the SFU listens and what it tells browsers.

@@ -32,8 +32,8 @@ pub struct AppState {
     /// for all of them (calls end, recordings are posted) before the
     /// database closes.
     pub live: tokio::sync::mpsc::Sender<()>,
-    /// Calls: signalling and media.
-    pub sfu: crate::rtc::sfu::Sfu,
+    /// Calls: where each connection's call commands go.
+    pub calls: crate::rtc::calls::Calls,
     /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
     pub trust_proxy: bool,
     /// How large request bodies and gateway frames may be.
@@ -83,6 +83,8 @@ pub struct Application {
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
+    /// Calls across nodes, when Redis is configured.
+    relay: Option<std::sync::Arc<crate::rtc::relay::Relay>>,
     connections_ended: tokio::sync::mpsc::Receiver<()>,
 }
 
@@ -144,11 +146,14 @@ impl Application {
             sms_available: notify.sms.is_some(),
             reminder_minutes: notify.reminder_minutes,
         };
-        let limits = domain::limits::Limits::new(
-            config.limits.clone(),
-            std::sync::Arc::new(domain::limits::MemoryLimits::default()),
-        );
         let redis = config.redis_url.as_deref().map(crate::cluster::Redis::open).transpose()?;
+        // People's and addresses' buckets: shared by every node through
+        // Redis when there is one, else in this process.
+        let limit_store: std::sync::Arc<dyn domain::limits::LimitStore> = match &redis {
+            Some(r) => std::sync::Arc::new(crate::cluster::RedisLimits::new(r.clone())),
+            None => std::sync::Arc::new(domain::limits::MemoryLimits::default()),
+        };
+        let limits = domain::limits::Limits::new(config.limits.clone(), limit_store);
         let doorbell = redis.clone().map(|r| crate::cluster::Doorbell::new(r, store.clone()));
         let shared_presence =
             redis.clone().map(|r| std::sync::Arc::new(crate::cluster::RedisPresence::new(r)));
@@ -170,6 +175,11 @@ impl Application {
         let queued = services.hub.deliveries_queued();
         let scheduler = Scheduler::new(services.hub.clone());
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
+        let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
+        let calls = match &relay {
+            Some(relay) => crate::rtc::calls::Calls::relayed(sfu.clone(), relay.clone()),
+            None => crate::rtc::calls::Calls::here(sfu.clone()),
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name("parley")
             .site_root(config.site_root.display().to_string())
@@ -185,7 +195,7 @@ impl Application {
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
             live,
-            sfu: sfu.clone(),
+            calls,
             trust_proxy: config.trust_proxy,
             body_limits: http::guard::BodyLimits { body: config.max_body_bytes, upload: upload_limit },
             redis,
@@ -250,6 +260,7 @@ impl Application {
             deliverer,
             scheduler,
             sfu,
+            relay,
             connections_ended,
         })
     }
@@ -276,6 +287,7 @@ impl Application {
             deliverer,
             scheduler,
             sfu,
+            relay,
             mut connections_ended,
             ..
         } = self;
@@ -287,6 +299,7 @@ impl Application {
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];
         let doorbell = doorbell.map(|d| tokio::spawn(d.run(shutdown.subscribe())));
+        let relay = relay.map(|r| tokio::spawn(r.run(shutdown.subscribe())));
         let presence_keeper = shared_presence
             .map(|(p, hub)| tokio::spawn(crate::cluster::keep_presence(p, hub, shutdown.subscribe())));
         let stopping = async move {
@@ -302,7 +315,7 @@ impl Application {
         if tokio::time::timeout(CONNECTIONS_GRACE, connections_ended.recv()).await.is_err() {
             tracing::warn!("gateway connections did not end within {CONNECTIONS_GRACE:?}; stopping anyway");
         }
-        for worker in workers.into_iter().chain(doorbell).chain(presence_keeper) {
+        for worker in workers.into_iter().chain(doorbell).chain(presence_keeper).chain(relay) {
             let _ = worker.await;
         }
         store.close().await;

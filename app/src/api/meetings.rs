@@ -28,7 +28,7 @@ pub async fn meetings_view(workspace_id: String) -> Result<MeetingsViewDto, ApiE
                 channels: hub.channels(user.id, ws).await?.iter().map(ChannelDto::from).collect(),
                 meetings: meetings
                     .iter()
-                    .map(|m| crate::conversions::meeting_dto(m, &hub.in_call(m.channel_id)))
+                    .map(|m| crate::conversions::meeting_dto(m, &hub.call_shown(m.channel_id)))
                     .collect(),
             })
         }

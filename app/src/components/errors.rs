@@ -63,6 +63,7 @@ pub fn page_error(error: ApiError) -> AnyView {
                 ErrorCode::NotFound => "Not found",
                 ErrorCode::Forbidden => "Not allowed",
                 ErrorCode::Unreachable => "Cannot reach the server",
+                ErrorCode::Unavailable => "Parley is briefly unavailable",
                 _ => "Something went wrong",
             }}</h1>
             <p role="alert">{error.message}</p>

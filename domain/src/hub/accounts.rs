@@ -29,7 +29,7 @@ impl Hub {
         let email = Email::parse(&form.email)?;
         let pw = Password::parse(&form.password)?;
         if let Some(address) = from {
-            self.limits.check(Bucket::Signup, &address.to_string())?;
+            self.limits.check(Bucket::Signup, &address.to_string()).await?;
         }
         let hash = self.limits.hash(move || password::hash_password(pw.expose())).await??;
         let user = User {
@@ -53,10 +53,10 @@ impl Hub {
             return Err(Error::invalid("password", "Enter your password."));
         }
         if let Some(address) = from {
-            self.limits.check(Bucket::Login, &address.to_string())?;
+            self.limits.check(Bucket::Login, &address.to_string()).await?;
         }
         let username = username.trim().to_lowercase();
-        self.limits.sign_ins().check(&username).map_err(Error::RateLimited)?;
+        self.limits.sign_in_allowed(&username).await?;
         let found = self.store.credentials(&username).await?;
         let (user, hash) = match found {
             Some((u, h)) => (Some(u), h),
@@ -66,11 +66,11 @@ impl Hub {
         let ok = self.limits.hash(move || password::verify_password(&pw, &hash)).await?;
         match user {
             Some(u) if ok => {
-                self.limits.sign_ins().succeeded(&username);
+                self.limits.sign_in_succeeded(&username).await;
                 Ok(u)
             }
             _ => {
-                self.limits.sign_ins().failed(&username);
+                self.limits.sign_in_failed(&username).await;
                 Err(Error::BadCredentials)
             }
         }
@@ -169,11 +169,11 @@ impl Hub {
     ) -> Result<()> {
         let me = self.store.user(user).await?.ok_or(Error::NotFound(Thing::User))?;
         let new = Password::parse(new).map_err(|e| rename_field(e, "new_password"))?;
-        self.limits.sign_ins().check(&me.username).map_err(Error::RateLimited)?;
+        self.limits.sign_in_allowed(&me.username).await?;
         let hash = self.store.password_hash(user).await?.ok_or(Error::NotFound(Thing::User))?;
         let given = current.to_string();
         if !self.limits.hash(move || password::verify_password(&given, &hash)).await? {
-            self.limits.sign_ins().failed(&me.username);
+            self.limits.sign_in_failed(&me.username).await;
             return Err(Error::invalid("current_password", "That is not your current password."));
         }
         let hash = self.limits.hash(move || password::hash_password(new.expose())).await??;
@@ -194,9 +194,9 @@ impl Hub {
             return Err(Error::invalid("email", "Enter the email address of your account."));
         }
         if let Some(address) = from {
-            self.limits.check(Bucket::PasswordReset, &address.to_string())?;
+            self.limits.check(Bucket::PasswordReset, &address.to_string()).await?;
         }
-        self.limits.check(Bucket::PasswordReset, &email)?;
+        self.limits.check(Bucket::PasswordReset, &email).await?;
         let Some(user) = self.store.user_by_email(&email).await? else { return Ok(()) };
         let (token, now) = (password::new_token(), crate::now_ms());
         let expires_at = now + Self::RESET_MINUTES * 60_000;
@@ -225,7 +225,7 @@ impl Hub {
         self.store.set_password_hash(user, &hash).await?;
         self.sign_out_everywhere(user, None).await?;
         let user = self.store.user(user).await?.ok_or(Error::NotFound(Thing::User))?;
-        self.limits.sign_ins().succeeded(&user.username);
+        self.limits.sign_in_succeeded(&user.username).await;
         Ok(user)
     }
 

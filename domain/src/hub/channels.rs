@@ -110,7 +110,7 @@ impl Hub {
             }
             l.members = members.remove(&l.channel.id).unwrap_or_default();
             if matches!(l.channel.kind, ChannelKind::Voice | ChannelKind::Direct) {
-                l.call = self.rooms.participants(l.channel.id);
+                l.call = self.call_shown(l.channel.id);
             }
         }
         Ok(list)

@@ -100,7 +100,7 @@ impl Hub {
     pub async fn may_upload(&self, actor: Id, channel: Id) -> Result<crate::limits::UploadGuard> {
         let (_, facts) = self.channel_facts(channel, actor).await?;
         permissions::attach_files(facts, false).or_else(|_| permissions::attach_files(facts, true))?;
-        self.limits.check(Bucket::Upload, &actor.to_string())?;
+        self.limits.check(Bucket::Upload, &actor.to_string()).await?;
         self.limits.upload_slot(actor)
     }
 

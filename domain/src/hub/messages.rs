@@ -44,7 +44,7 @@ impl Hub {
     /// published. Uploads not kept are deleted whatever happens.
     pub async fn post(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
         let tmp: Vec<_> = post.files.iter().map(|f| f.tmp.clone()).collect();
-        let result = match self.limits.check(Bucket::Post, &format!("{actor}:{channel}")) {
+        let result = match self.limits.check(Bucket::Post, &format!("{actor}:{channel}")).await {
             Ok(()) => self.post_inner(actor, channel, post).await,
             Err(e) => Err(e),
         };
@@ -240,7 +240,7 @@ impl Hub {
     /// Adds `actor`'s reaction (adding it twice changes nothing).
     pub async fn add_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
         let emoji = Emoji::parse(emoji)?;
-        self.limits.check(Bucket::Reaction, &actor.to_string())?;
+        self.limits.check(Bucket::Reaction, &actor.to_string()).await?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::react(facts)?;
         let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
@@ -263,7 +263,7 @@ impl Hub {
 
     pub async fn remove_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
         let emoji = Emoji::parse(emoji)?;
-        self.limits.check(Bucket::Reaction, &actor.to_string())?;
+        self.limits.check(Bucket::Reaction, &actor.to_string()).await?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::unreact(facts)?;
         let removed = NewEvent::new(
@@ -282,7 +282,7 @@ impl Hub {
     /// Searches the messages `actor` may see, in one workspace or all of theirs.
     pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
         let q = crate::search::SearchQuery::parse(query)?;
-        self.limits.check(Bucket::Search, &actor.to_string())?;
+        self.limits.check(Bucket::Search, &actor.to_string()).await?;
         let workspaces = match workspace {
             Some(ws) => {
                 let (_, facts) = self.workspace_facts(ws, actor).await?;

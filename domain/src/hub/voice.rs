@@ -102,16 +102,38 @@ impl Hub {
         Ok(())
     }
 
-    /// Everyone in `channel`'s call, as they are now (for the SFU's checks).
+    /// Everyone in `channel`'s call run on this node, as they are now (for
+    /// the SFU's checks).
     pub fn in_call(&self, channel: Id) -> Vec<Participant> {
         self.rooms.participants(channel)
+    }
+
+    /// Notes who is in `channel`'s call as announced (`VOICE_STATE`), so
+    /// that a node shows calls that another node runs.
+    pub fn call_seen(&self, channel: Id, participants: Vec<Participant>) {
+        let mut seen = self.calls_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if participants.is_empty() {
+            seen.remove(&channel);
+        } else {
+            seen.insert(channel, participants);
+        }
+    }
+
+    /// Everyone in `channel`'s call, to show: as this node has it when it
+    /// runs the call, else as last announced.
+    pub fn call_shown(&self, channel: Id) -> Vec<Participant> {
+        let here = self.rooms.participants(channel);
+        if !here.is_empty() {
+            return here;
+        }
+        self.calls_seen.lock().unwrap_or_else(|e| e.into_inner()).get(&channel).cloned().unwrap_or_default()
     }
 
     /// Re-reads, for everyone in `ws`'s calls, whether they may still be
     /// there and speak (after roles, overrides, a timeout, a kick or a ban):
     /// who may no longer join leaves, who may no longer speak is no longer
     /// forwarded. Everyone hears what changed.
-    pub(super) async fn refresh_calls(&self, ws: Id) -> Result<()> {
+    pub async fn refresh_calls(&self, ws: Id) -> Result<()> {
         for channel in self.rooms.channels() {
             let Some(ch) = self.store.channel(channel).await? else { continue };
             if ch.workspace_id != ws {

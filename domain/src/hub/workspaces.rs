@@ -181,7 +181,7 @@ impl Hub {
     ) -> Result<Invite> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::create_invite(facts)?;
-        self.limits.check(crate::limits::Bucket::Invite, &actor.to_string())?;
+        self.limits.check(crate::limits::Bucket::Invite, &actor.to_string()).await?;
         for &channel in &channels {
             let (ch, facts) = self.channel_facts(channel, actor).await?;
             if ch.workspace_id != ws {

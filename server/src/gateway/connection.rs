@@ -12,7 +12,7 @@
 //! `SLOW_CONSUMER` and the client reconnects and resumes.
 
 use super::dialect::{Dialect, frame};
-use crate::rtc::sfu::Sfu;
+use crate::rtc::calls::{CallCommand, Calls};
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use domain::events::{Audience, Event, EventKind};
@@ -24,13 +24,15 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
-use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 
 /// Frames waiting for a client before it counts as too slow.
-const QUEUE: usize = 256;
+pub(crate) const QUEUE: usize = 256;
 const HEARTBEAT: Duration = Duration::from_secs(25);
 /// A client silent for this long (no pong, no command) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
+/// How long a closing connection's last frames may take to be written: a
+/// client that stopped reading is cut off after it.
+const CLOSING_LIMIT: Duration = Duration::from_secs(30);
 /// How long a client has to answer `HELLO`.
 const IDENTIFY_LIMIT: Duration = Duration::from_secs(20);
 /// A replayed typing indicator or ringing call older than this is left out.
@@ -107,6 +109,12 @@ fn close(code: u16, reason: &'static str) -> Message {
 /// Numbers the connections of this process: a call belongs to one.
 static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
+/// A new session number of this process: a connection's, or that of a
+/// participant from another node in a call run here.
+pub(crate) fn next_session() -> u64 {
+    SESSIONS.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Refused commands in a row after which a flooding client is disconnected.
 const FLOOD_LIMIT: u32 = 10;
 
@@ -133,17 +141,7 @@ fn command_name(command: &GatewayCommand) -> &'static str {
 
 /// Whether a command is call signalling (its own, larger bucket).
 fn is_signalling(command: &GatewayCommand) -> bool {
-    matches!(
-        command,
-        GatewayCommand::VoiceJoin { .. }
-            | GatewayCommand::VoiceLeave
-            | GatewayCommand::VoiceSelf { .. }
-            | GatewayCommand::VoiceScreen { .. }
-            | GatewayCommand::VoiceRecord { .. }
-            | GatewayCommand::VoiceMute { .. }
-            | GatewayCommand::RtcAnswer { .. }
-            | GatewayCommand::RtcCandidate(_)
-    )
+    CallCommand::from_gateway(command).is_some()
 }
 
 /// Whether reading from the socket failed because the client sent a frame
@@ -168,7 +166,7 @@ enum Flow {
 /// The side of one connection that carries out the client's commands.
 struct Commands {
     hub: Hub,
-    sfu: Sfu,
+    calls: Calls,
     user: Id,
     session: u64,
     tx: mpsc::Sender<Message>,
@@ -202,12 +200,12 @@ impl Commands {
     fn within_limits(&self, command: &GatewayCommand) -> Result<bool, domain::Error> {
         let limits = self.hub.limits();
         let session = self.session.to_string();
-        limits.check(Bucket::GatewayCommand, &session)?;
+        limits.check_connection(Bucket::GatewayCommand, &session)?;
         if is_signalling(command) {
-            limits.check(Bucket::Signalling, &session)?;
+            limits.check_connection(Bucket::Signalling, &session)?;
         }
         if let GatewayCommand::Typing { channel_id } = command {
-            return Ok(limits.check(Bucket::Typing, &format!("{session}:{channel_id}")).is_ok());
+            return Ok(limits.check_connection(Bucket::Typing, &format!("{session}:{channel_id}")).is_ok());
         }
         Ok(true)
     }
@@ -246,7 +244,7 @@ impl Commands {
 
     async fn dispatch(&mut self, command: &GatewayCommand) -> Result<(), ApiError> {
         use app::ssr::parse_id;
-        let (hub, sfu, user, session) = (&self.hub, &self.sfu, self.user, self.session);
+        let (hub, user) = (&self.hub, self.user);
         match command {
             GatewayCommand::Ping | GatewayCommand::Identify | GatewayCommand::Resume { .. } => Ok(()),
             GatewayCommand::MessageCreate { channel_id, body, nonce, thread_id } => {
@@ -276,38 +274,20 @@ impl Commands {
                 }
                 Ok(())
             }
-            GatewayCommand::VoiceJoin { channel_id } => {
-                sfu.join(session, user, parse_id("channel_id", channel_id)?, self.rtc_tx.clone()).await
-            }
-            GatewayCommand::VoiceLeave => {
-                sfu.leave(session).await;
-                Ok(())
-            }
-            GatewayCommand::VoiceScreen { sharing: true } => sfu.add_screen(session).await,
-            GatewayCommand::VoiceScreen { sharing: false } => sfu.stop_screen(session).await,
             GatewayCommand::CallDecline { channel_id } => {
                 Ok(hub.decline_call(user, parse_id("channel_id", channel_id)?).await?)
             }
-            GatewayCommand::VoiceRecord { recording: true } => sfu.start_recording(user, session).await,
-            GatewayCommand::VoiceRecord { recording: false } => sfu.stop_recording(user, session).await,
-            GatewayCommand::VoiceSelf { muted, camera } => {
-                Ok(hub.set_call_self(session, *muted, *camera).await?)
-            }
-            GatewayCommand::VoiceMute { channel_id, user_id, muted } => {
-                let (c, u) = (parse_id("channel_id", channel_id)?, parse_id("user_id", user_id)?);
-                hub.mute_in_call(user, c, u, *muted).await?;
-                Ok(())
-            }
-            GatewayCommand::RtcAnswer { sdp } => sfu.answer(session, sdp.clone()).await,
-            GatewayCommand::RtcCandidate(c) => {
-                let init = RTCIceCandidateInit {
-                    candidate: c.candidate.clone(),
-                    sdp_mid: c.sdp_mid.clone(),
-                    sdp_mline_index: c.sdp_mline_index,
-                    username_fragment: None,
-                };
-                sfu.candidate(session, init).await
-            }
+            GatewayCommand::VoiceJoin { .. }
+            | GatewayCommand::VoiceLeave
+            | GatewayCommand::VoiceSelf { .. }
+            | GatewayCommand::VoiceScreen { .. }
+            | GatewayCommand::VoiceRecord { .. }
+            | GatewayCommand::VoiceMute { .. }
+            | GatewayCommand::RtcAnswer { .. }
+            | GatewayCommand::RtcCandidate(_) => match CallCommand::from_gateway(command) {
+                Some(call) => self.calls.apply(self.session, user, call?, &self.rtc_tx).await,
+                None => Ok(()),
+            },
         }
     }
 }
@@ -451,12 +431,12 @@ async fn replay(
 pub async fn run(
     socket: WebSocket,
     hub: Hub,
-    sfu: Sfu,
+    calls: Calls,
     user: User,
     dialect: Dialect,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let session = SESSIONS.fetch_add(1, Ordering::Relaxed);
+    let session = next_session();
     let (rtc_tx, mut rtc_rx) = mpsc::channel::<GatewayEvent>(QUEUE);
     // Subscribe before reading memberships, so nothing falls between the two.
     let (mut events, start) = hub.bus().subscribe_at();
@@ -473,11 +453,15 @@ pub async fn run(
 
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
+    // A close that goes before whatever is queued (a slow consumer's).
+    let (urgent, mut urgent_rx) = mpsc::channel::<Message>(1);
     let writer = tokio::spawn(async move {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
         loop {
             let msg = tokio::select! {
+                biased;
+                Some(m) = urgent_rx.recv() => m,
                 m = rx.recv() => match m { Some(m) => m, None => break },
                 _ = heartbeat.tick() => Message::Ping(Default::default()),
             };
@@ -494,7 +478,7 @@ pub async fn run(
             Handshake::Streaming(position) => position,
             Handshake::Closed => {
                 drop(tx);
-                let _ = writer.await;
+                finish_writing(writer).await;
                 return;
             }
         },
@@ -507,7 +491,7 @@ pub async fn run(
 
     let mut commands = Commands {
         hub: hub.clone(),
-        sfu: sfu.clone(),
+        calls: calls.clone(),
         user: user.id,
         session,
         tx: tx.clone(),
@@ -517,13 +501,15 @@ pub async fn run(
         dialect,
         position,
     };
+    // Set when the connection is closed for being too slow to take its events.
+    let mut too_slow = false;
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
     loop {
         tokio::select! {
             Some(signal) = rtc_rx.recv() => {
                 if tx.try_send(frame(&signal)).is_err() {
-                    let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+                    too_slow = true;
                     break;
                 }
             }
@@ -544,12 +530,12 @@ pub async fn run(
                         .then(|| dialect.render_logged(event.seq, &GatewayEvent::from(&event.kind)))
                         .flatten();
                     if let Some(m) = shown && tx.try_send(m).is_err() {
-                        let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+                        too_slow = true;
                         break;
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = tx.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+                    too_slow = true;
                     break;
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -584,11 +570,23 @@ pub async fn run(
         }
     }
     // A call ends with its connection.
-    sfu.leave(session).await;
+    calls.ended(session, user.id, &commands.rtc_tx).await;
     if let Err(e) = hub.disconnected(user.id, commands.active).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
+    if too_slow {
+        // Ahead of the backlog it could not take: the client resumes after it.
+        let _ = urgent.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+    }
     drop(commands);
     drop(tx);
-    let _ = writer.await;
+    finish_writing(writer).await;
+}
+
+/// Waits for the writer to send what is left and close, at most
+/// [`CLOSING_LIMIT`]: a client that stopped reading is then cut off.
+async fn finish_writing(mut writer: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(CLOSING_LIMIT, &mut writer).await.is_err() {
+        writer.abort();
+    }
 }

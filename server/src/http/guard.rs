@@ -36,7 +36,7 @@ pub async fn client_and_rate(State(state): State<AppState>, mut req: Request, ne
     let addr = client_address(peer, req.headers(), state.trust_proxy);
     if let Some(addr) = addr {
         req.extensions_mut().insert(ClientAddr(addr));
-        if let Err(e) = state.services.hub.limits().check(Bucket::Requests, &addr.to_string()) {
+        if let Err(e) = state.services.hub.limits().check(Bucket::Requests, &addr.to_string()).await {
             return HttpError::from(e).into_response();
         }
     }

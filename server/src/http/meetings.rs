@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 fn dto(state: &AppState, m: &Meeting) -> MeetingDto {
-    app::conversions::meeting_dto(m, &state.services.hub.in_call(m.channel_id))
+    app::conversions::meeting_dto(m, &state.services.hub.call_shown(m.channel_id))
 }
 
 #[derive(Deserialize, IntoParams)]

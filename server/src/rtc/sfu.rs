@@ -175,8 +175,56 @@ impl Sfu {
         Ok(Sfu { api: Arc::new(api), hub, config: Arc::new(config.clone()), rooms: Default::default() })
     }
 
+    /// Applies a call command of connection `session` (of `user`), whose
+    /// signalling goes to `out`: this node runs the call.
+    pub async fn apply(
+        &self,
+        session: u64,
+        user: Id,
+        command: super::calls::CallCommand,
+        out: &Outbox,
+    ) -> Result<(), ApiError> {
+        use super::calls::CallCommand as C;
+        match command {
+            C::Join { channel } => self.join(session, user, channel, out.clone()).await,
+            C::Leave => {
+                self.leave(session).await;
+                Ok(())
+            }
+            C::Answer { sdp } => self.answer(session, sdp).await,
+            C::Candidate { candidate, sdp_mid, sdp_mline_index } => {
+                let init =
+                    RTCIceCandidateInit { candidate, sdp_mid, sdp_mline_index, username_fragment: None };
+                self.candidate(session, init).await
+            }
+            C::Screen { sharing: true } => self.add_screen(session).await,
+            C::Screen { sharing: false } => self.stop_screen(session).await,
+            C::Record { recording: true } => self.start_recording(user, session).await,
+            C::Record { recording: false } => self.stop_recording(user, session).await,
+            C::SelfState { muted, camera } => Ok(self.hub.set_call_self(session, muted, camera).await?),
+            C::Mute { channel, user: target, muted } => {
+                self.hub.mute_in_call(user, channel, target, muted).await?;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Whether this node runs `channel`'s call now.
+    pub fn runs(&self, channel: Id) -> bool {
+        self.rooms.get(channel).is_some()
+    }
+
+    /// The calls this node runs.
+    pub fn channels(&self) -> Vec<Id> {
+        self.rooms.channels()
+    }
+
     /// Joins `channel`'s call on connection `session` and sends the first offer.
-    pub async fn join(&self, session: u64, user: Id, channel: Id, out: Outbox) -> Result<(), ApiError> {
+    async fn join(&self, session: u64, user: Id, channel: Id, out: Outbox) -> Result<(), ApiError> {
         let (ch, me, joined) = self.hub.join_voice(user, channel, session).await?;
         if let Some(old) = joined.replaced {
             self.drop_peer(old, "You joined the call from another page.").await;
@@ -223,7 +271,7 @@ impl Sfu {
     }
 
     /// Applies the answer of `session` to the server's offer.
-    pub async fn answer(&self, session: u64, sdp: String) -> Result<(), ApiError> {
+    async fn answer(&self, session: u64, sdp: String) -> Result<(), ApiError> {
         let (_, mut room) = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
         let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         let answer =
@@ -238,7 +286,7 @@ impl Sfu {
 
     /// Makes room for one more video track from `session` (a screen share)
     /// and offers it.
-    pub async fn add_screen(&self, session: u64) -> Result<(), ApiError> {
+    async fn add_screen(&self, session: u64) -> Result<(), ApiError> {
         let (_, mut room) = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
         let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         if peer.sharing {
@@ -257,7 +305,7 @@ impl Sfu {
 
     /// Ends `session`'s screen share: the server stops receiving it, so it
     /// leaves everyone else's connection, and the sharer's offer shows it inactive.
-    pub async fn stop_screen(&self, session: u64) -> Result<(), ApiError> {
+    async fn stop_screen(&self, session: u64) -> Result<(), ApiError> {
         let (_, mut room) = self.rooms.of_session(session).await.ok_or_else(not_in_call)?;
         let peer = room.peers.get_mut(&session).ok_or_else(not_in_call)?;
         peer.sharing = false;
@@ -275,7 +323,7 @@ impl Sfu {
 
     /// Starts recording the call `session` is in: from now on each published
     /// track is written to a file of its own (Opus in Ogg, VP8 in IVF).
-    pub async fn start_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
+    async fn start_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
         let (ch, recording) = self.hub.start_recording(user, session).await?;
         let people = self.hub.in_call(ch.id);
         let Some(room) = self.rooms.get(ch.id) else { return Ok(()) };
@@ -295,7 +343,7 @@ impl Sfu {
     }
 
     /// Stops recording the call `session` is in and posts the files in its channel.
-    pub async fn stop_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
+    async fn stop_recording(&self, user: Id, session: u64) -> Result<(), ApiError> {
         let (ch, recording) = self.hub.stop_recording(user, session).await?;
         let files = match self.rooms.get(ch.id) {
             Some(room) => close_recorder(&mut *room.lock().await).unwrap_or_default(),
@@ -383,7 +431,7 @@ impl Sfu {
     }
 
     /// Adds one of the client's ICE candidates.
-    pub async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
+    async fn candidate(&self, session: u64, candidate: RTCIceCandidateInit) -> Result<(), ApiError> {
         let pc = {
             let room = self.rooms.of_session(session).await;
             room.and_then(|(_, r)| r.peers.get(&session).map(|p| p.pc.clone()))
@@ -410,8 +458,20 @@ impl Sfu {
         loop {
             let channel = tokio::select! {
                 e = events.recv() => match e {
-                    Ok(e) => match e.kind {
-                        domain::events::EventKind::VoiceState { channel_id, .. } => Some(channel_id),
+                    Ok(e) => match &e.kind {
+                        domain::events::EventKind::VoiceState { channel_id, participants, .. } => {
+                            self.hub.call_seen(*channel_id, participants.clone());
+                            Some(*channel_id)
+                        }
+                        // Changed on any node: the calls run here re-read
+                        // who may stay and speak (announcing what changed).
+                        domain::events::EventKind::WorkspaceUpdated { workspace_id }
+                        | domain::events::EventKind::WorkspaceMemberRemoved { workspace_id, .. } => {
+                            if let Err(e) = self.hub.refresh_calls(*workspace_id).await {
+                                tracing::warn!(error = ?e, "could not re-read who may be in calls");
+                            }
+                            None
+                        }
                         _ => None,
                     },
                     // Missed some: check every call.

@@ -30,7 +30,7 @@ async fn state_with(ws: &mut Ws, channel: &str, n: usize) -> Value {
     .unwrap_or_else(|_| panic!("{n} people in the call within 10 s"))
 }
 
-async fn voice_channel(app: &TestApp, owner: &User, ws: &str, limit: i64) -> String {
+pub(crate) async fn voice_channel(app: &TestApp, owner: &User, ws: &str, limit: i64) -> String {
     let body = json!({"workspace_id": ws, "name": "lounge", "channel_type": "voice", "user_limit": limit});
     let res = owner.post(app, "/api/communication/channels/", body).await;
     json_of(res, StatusCode::CREATED).await["id"].as_str().unwrap().to_string()
@@ -148,7 +148,7 @@ async fn call_rooms(app: TestApp) -> TestApp {
 /// reaching `listener` while video goes on (45 more video packets); only
 /// packets already in flight may arrive. Returns the audio count then and
 /// how many leaked.
-async fn silenced(listener: &mut Peer, flag: &str, value: bool) -> (usize, usize) {
+pub(crate) async fn silenced(listener: &mut Peer, flag: &str, value: bool) -> (usize, usize) {
     loop {
         let s = listener.next("VOICE_STATE").await;
         if s["participants"].as_array().unwrap().iter().any(|p| p[flag] == value) {

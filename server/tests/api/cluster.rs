@@ -303,7 +303,7 @@ async fn sign_up(http: &reqwest::Client, lb: &Balancer, name: &str) -> (String, 
 
 /// A gateway client through the balancer that reconnects and resumes
 /// whenever its connection drops, recording every message it receives.
-async fn follow(
+pub(crate) async fn follow(
     url: String,
     token: String,
     received: tokio::sync::mpsc::UnboundedSender<String>,
@@ -470,6 +470,8 @@ mod postgres {
         a_node_killed_mid_burst_loses_and_repeats_nothing,
         presence_is_the_best_of_every_nodes_view,
         presence_crosses_nodes,
+        a_call_runs_on_one_node_for_participants_on_any,
+        rate_limits_count_across_nodes,
     );
 }
 
@@ -571,4 +573,137 @@ async fn next_where(ws: &mut Ws, wanted: impl Fn(&serde_json::Value) -> bool) ->
     })
     .await
     .expect("the event within 10 s")
+}
+
+/// Who is in `channel`'s call as `app`'s channel list shows it.
+async fn listed_in_call(app: &TestApp, user: &crate::helpers::User, ws: &str, channel: &str) -> Vec<String> {
+    let list = json_of(
+        user.get(app, &format!("/api/communication/channels/?workspace_id={ws}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let listed =
+        list.as_array().unwrap().iter().find(|c| c["id"] == channel).expect("the channel is listed").clone();
+    let mut names: Vec<String> = listed["call"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user"]["username"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A call whose participants' gateways are on different nodes runs on one
+/// of them: audio and video flow both ways, a moderator's mute given
+/// through the other node holds the audio back, both nodes list who is in
+/// it, and leaving through either node is seen by the other.
+async fn a_call_runs_on_one_node_for_participants_on_any() {
+    use crate::calls::{silenced, voice_channel};
+    use bench::call_peer::{Peer, until};
+    let redis = Redis::start().await;
+    let slow_poll = clustered(&redis, Duration::from_secs(60));
+    let a = TestApp::spawn_with(Backend::Postgres, slow_poll.clone()).await;
+    let b = a.another_node(slow_poll).await;
+    let ana = a.user("ana").await;
+    let bob = a.user("bob").await;
+    let (ws, _) = workspace(&a, &ana, false).await;
+    join(&a, &bob, &ws).await;
+    let lounge = voice_channel(&a, &ana, &ws, 0).await;
+
+    // Ana joins through node a (which then runs the call), Bob through node b.
+    let mut on_a = Peer::join(&format!("ws://127.0.0.1:{}/ws", a.port), &ana.token, &lounge, true).await;
+    on_a.next("VOICE_JOINED").await;
+    let mut on_b = Peer::join(&format!("ws://127.0.0.1:{}/ws", b.port), &bob.token, &lounge, true).await;
+    let joined = on_b.next("VOICE_JOINED").await;
+    assert_eq!(joined["channel_id"], lounge.as_str(), "the call's node answers through node b");
+    let (ana_hears, bob_hears) = (on_a.received.clone(), on_b.received.clone());
+    until(|| ana_hears.video(), 30, "Bob's video at Ana").await;
+    until(|| ana_hears.audio(), 25, "Bob's audio at Ana").await;
+    until(|| bob_hears.video(), 30, "Ana's video at Bob").await;
+    until(|| bob_hears.audio(), 25, "Ana's audio at Bob").await;
+    let both = vec!["ana".to_string(), "bob".to_string()];
+    assert_eq!(listed_in_call(&a, &ana, &ws, &lounge).await, both, "node a lists the call");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while listed_in_call(&b, &bob, &ws, &lounge).await != both {
+        assert!(tokio::time::Instant::now() < deadline, "node b lists both in the call within 5 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Ana (the owner) mutes Bob through node a: his audio, which the node
+    // running the call forwards, stops reaching her. Bob may not mute Ana:
+    // the refusal comes back to him through node b.
+    on_a.commands
+        .send(json!({"type": "VOICE_MUTE", "channel_id": lounge, "user_id": bob.id, "muted": true}))
+        .unwrap();
+    silenced(&mut on_a, "server_muted", true).await;
+    on_b.commands
+        .send(json!({"type": "VOICE_MUTE", "channel_id": lounge, "user_id": ana.id, "muted": true}))
+        .unwrap();
+    let refused = on_b.next("COMMAND_ERROR").await;
+    assert_eq!(refused["command"], "VOICE_MUTE", "the refusal comes back through node b: {refused}");
+
+    // Bob leaves through node b: Ana, on node a, sees the call with her alone.
+    on_b.commands.send(json!({"type": "VOICE_LEAVE"})).unwrap();
+    loop {
+        let s = on_a.next("VOICE_STATE").await;
+        if s["participants"].as_array().unwrap().len() == 1 {
+            break;
+        }
+    }
+    let _ = on_a.pc.close().await;
+    let _ = on_b.pc.close().await;
+    b.finish().await;
+    a.finish().await;
+}
+
+/// A person's and an address's buckets are one across the nodes: what one
+/// node let through counts on the other, wrong passwords too.
+async fn rate_limits_count_across_nodes() {
+    use domain::limits::{Bucket, Rate};
+    let redis = Redis::start().await;
+    let url = redis.url();
+    let limited: Configure = Arc::new(move |c: &mut server::config::Config| {
+        c.redis_url = Some(url.clone());
+        c.trust_proxy = true;
+        c.limits.rates.set(Bucket::Post, Rate::new(4, Duration::from_secs(60)));
+    });
+    let a = TestApp::spawn_with(Backend::Postgres, limited.clone()).await;
+    let b = a.another_node(limited).await;
+    let ana = a.user("ana").await;
+    let (_, general) = workspace(&a, &ana, false).await;
+    for (i, node) in [&a, &b, &a, &b].into_iter().enumerate() {
+        say(node, &ana, &general, &format!("message {i}")).await;
+    }
+    for node in [&a, &b] {
+        let res = ana
+            .post(node, "/api/communication/messages/", json!({"channel_id": general, "body": "one more"}))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "four posts in all, whichever node took them"
+        );
+        assert_eq!(res.headers()["x-ratelimit-bucket"], "post");
+    }
+
+    // Five wrong passwords, spread over both nodes, slow the account on each.
+    a.user("bob").await;
+    let sign_in = |node: &TestApp, password: &str| {
+        node.client()
+            .post(node.url("/api/auth/login"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"username": "bob", "password": password}))
+            .send()
+    };
+    for node in [&a, &b, &a, &b, &a] {
+        assert_eq!(sign_in(node, "guess").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    for node in [&b, &a] {
+        let res = sign_in(node, "correct horse battery").await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()["x-ratelimit-bucket"], "login_account");
+    }
+    b.finish().await;
+    a.finish().await;
 }

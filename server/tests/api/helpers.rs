@@ -29,7 +29,11 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with `configure` applied to the configuration.
     pub async fn spawn_with(backend: Backend, configure: Configure) -> TestApp {
-        let db = TestDb::new(backend).await;
+        Self::spawn_on(TestDb::new(backend).await, configure).await
+    }
+
+    /// A server on `db`, with `configure` applied to the configuration.
+    pub async fn spawn_on(db: TestDb, configure: Configure) -> TestApp {
         let data = TempDir::new("parley-app");
         let (port, stop, task) = start(&db.url, &data, &configure).await;
         let doc: Value = reqwest::get(format!("http://127.0.0.1:{port}/api/openapi.json"))

@@ -11,6 +11,7 @@ mod calls;
 mod cluster;
 mod conversations;
 mod delivery;
+mod faults;
 mod gateway;
 mod hardening;
 mod mail;

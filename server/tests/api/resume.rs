@@ -3,7 +3,7 @@
 
 use crate::gateway::{Ws, next_any_event};
 use crate::helpers::{TestApp, User, channel, join, json_of, say, without_rate_limits, workspace};
-use app::wire::{GatewayCommand, GatewayEvent, MessagePageDto, Sequenced};
+use app::wire::{GatewayCommand, GatewayEvent, MessagePageDto, PresenceStatus, Sequenced};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -425,6 +425,122 @@ async fn random_disconnects_lose_nothing_and_repeat_nothing(backend: domain::Bac
     app.finish().await;
 }
 
+/// Bob's client stops reading while Ana posts long messages: the server
+/// closes it as a slow consumer (4008, ahead of the backlog) rather than
+/// hold the backlog; resuming brings every message it had not received,
+/// each once.
+async fn a_slow_consumer_is_closed_and_resumes_with_nothing_missed(backend: domain::Backend) {
+    use app::wire::close_code;
+    let app = TestApp::spawn_with(backend, without_rate_limits()).await;
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+
+    // A small receive window, so the backlog stays on the server.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(([127, 0, 0, 1], app.port).into()).await.unwrap();
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port).into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", HeaderValue::from_str(&format!("Bearer {}", bob.token)).unwrap());
+    let (mut slow, _) =
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(stream)).await.unwrap();
+    let hello: GatewayEvent = serde_json::from_value(next_any_event(&mut slow).await).unwrap();
+    assert!(matches!(hello, GatewayEvent::Hello { .. }));
+    send(&mut slow, &GatewayCommand::Identify).await;
+    let (session_id, mut seq) = match next_frame(&mut slow).await.1 {
+        GatewayEvent::Ready { session_id, seq, .. } => (session_id, seq),
+        other => panic!("READY after IDENTIFY, got {other:?}"),
+    };
+
+    // Ana watches Bob's presence: he goes offline when the server lets go
+    // of his connection.
+    let mut watcher = open(&app, &ana).await;
+    send(&mut watcher, &GatewayCommand::Identify).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watching = {
+        let (stop, bob_id) = (stop.clone(), bob.id.clone());
+        tokio::spawn(async move {
+            loop {
+                if let (_, GatewayEvent::PresenceUpdate { user_id, status: PresenceStatus::Offline, .. }) =
+                    next_frame(&mut watcher).await
+                    && user_id == bob_id
+                {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            }
+        })
+    };
+
+    // Messages of 4,000 two-byte characters (16 KB a frame, with their
+    // HTML) until the server gives up on Bob: at most 3,000, 48 MB.
+    let posters: Vec<_> = (0..4)
+        .map(|p| {
+            let (app_url, token, general) =
+                (app.url("/api/communication/messages/"), ana.token.clone(), general.clone());
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut ids = Vec::new();
+                for i in 0..750 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let body = format!("{p}-{i} {}", "é".repeat(3990));
+                    let res = http
+                        .post(&app_url)
+                        .bearer_auth(&token)
+                        .json(&json!({"channel_id": general, "body": body}));
+                    ids.push(message_id(&json_of(res.send().await.unwrap(), StatusCode::CREATED).await));
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut posted = BTreeSet::new();
+    for p in posters {
+        posted.extend(p.await.unwrap());
+    }
+    assert!(stop.load(std::sync::atomic::Ordering::Relaxed), "the server let go of Bob's connection");
+    watching.await.unwrap();
+
+    // Now Bob reads: what the server had sent, then its close.
+    let mut received = BTreeMap::<String, usize>::new();
+    let closed = loop {
+        let frame =
+            tokio::time::timeout(Duration::from_secs(30), slow.next()).await.expect("frames within 30 s");
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                if let (Ok(Sequenced { seq: Some(s) }), Ok(GatewayEvent::MessageCreate { message })) =
+                    (serde_json::from_str(&text), serde_json::from_str::<GatewayEvent>(&text))
+                {
+                    seq = s;
+                    *received.entry(message.id).or_default() += 1;
+                }
+            }
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("the connection failed instead of closing: {e}"),
+            None => break None,
+        }
+    };
+    assert_eq!(closed, Some(close_code::SLOW_CONSUMER), "closed as a slow consumer");
+    assert!(received.len() < posted.len(), "the backlog was not all sent before closing");
+
+    let mut client = Client { ws: None, session_id, seq, seen: Vec::new() };
+    for event in client.resume(&app, &bob).await {
+        if let GatewayEvent::MessageCreate { message } = event {
+            *received.entry(message.id).or_default() += 1;
+        }
+    }
+    let ids: BTreeSet<String> = received.keys().cloned().collect();
+    assert_eq!(ids, posted, "every message, before the close or in the replay");
+    assert!(received.values().all(|n| *n == 1), "none twice");
+    app.finish().await;
+}
+
 crate::on_both_backends! {
     a_resumed_session_gets_what_it_missed_in_order => a_resumed_session_gets_what_it_missed_in_order;
     a_person_removed_from_a_private_channel_while_away_gets_none_of_its_events => a_person_removed_from_a_private_channel_while_away_gets_none_of_its_events;
@@ -435,4 +551,9 @@ crate::on_both_backends! {
 mod disconnects {
     crate::on_each_backend!(random_disconnects_lose_nothing_and_repeat_nothing);
     use super::random_disconnects_lose_nothing_and_repeat_nothing;
+}
+
+mod slow_consumer {
+    crate::on_each_backend!(a_slow_consumer_is_closed_and_resumes_with_nothing_missed);
+    use super::a_slow_consumer_is_closed_and_resumes_with_nothing_missed;
 }

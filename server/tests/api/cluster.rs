@@ -302,13 +302,16 @@ async fn sign_up(http: &reqwest::Client, lb: &Balancer, name: &str) -> (String, 
 }
 
 /// A gateway client through the balancer that reconnects and resumes
-/// whenever its connection drops, recording every message it receives.
+/// whenever its connection drops, recording every message it receives;
+/// `identified` hears when its session has begun.
 pub(crate) async fn follow(
     url: String,
     token: String,
     received: tokio::sync::mpsc::UnboundedSender<String>,
+    identified: tokio::sync::oneshot::Sender<()>,
     mut done: tokio::sync::watch::Receiver<bool>,
 ) -> usize {
+    let mut identified = Some(identified);
     use app::wire::{GatewayCommand, GatewayEvent, Sequenced};
     use futures::StreamExt;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -342,7 +345,10 @@ pub(crate) async fn follow(
             let seq = serde_json::from_str::<Sequenced>(&text).ok().and_then(|s| s.seq);
             match (&event, &mut session) {
                 (GatewayEvent::Ready { session_id, seq, .. }, _) => {
-                    session = Some((session_id.clone(), *seq))
+                    session = Some((session_id.clone(), *seq));
+                    if let Some(identified) = identified.take() {
+                        let _ = identified.send(());
+                    }
                 }
                 (GatewayEvent::InvalidSession { reason }, _) => {
                     panic!("the session could not resume: {reason}")
@@ -390,9 +396,13 @@ async fn a_node_killed_mid_burst_loses_and_repeats_nothing() {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         inboxes.push(rx);
         let url = format!("ws://127.0.0.1:{}/ws", lb.port);
-        followers.push(tokio::spawn(follow(url, bob.clone(), tx, done.clone())));
+        let (identified, started) = tokio::sync::oneshot::channel();
+        followers.push(tokio::spawn(follow(url, bob.clone(), tx, identified, done.clone())));
+        tokio::time::timeout(Duration::from_secs(10), started)
+            .await
+            .expect("Bob's connection is identified within 10 s")
+            .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Four senders, 250 messages each, retrying each with its nonce until acknowledged.
     let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));

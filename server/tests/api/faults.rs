@@ -129,12 +129,18 @@ async fn postgres_restarting_loses_nothing_acknowledged() {
 
     let (inbox_tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
     let (done_tx, done) = tokio::sync::watch::channel(false);
+    let (identified, started) = tokio::sync::oneshot::channel();
     let follower = tokio::spawn(crate::cluster::follow(
         format!("ws://127.0.0.1:{}/ws", app.port),
         bob.token.clone(),
         inbox_tx,
+        identified,
         done,
     ));
+    tokio::time::timeout(Duration::from_secs(10), started)
+        .await
+        .expect("Bob's connection is identified within 10 s")
+        .unwrap();
 
     let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
     let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));

@@ -85,36 +85,51 @@ async fn within(ws: &mut Ws, kind: &str, within: Duration) -> serde_json::Value 
         .unwrap_or_else(|_| panic!("{kind} within {within:?}"))
 }
 
-/// With the log read only once a minute, events made on one node reach a
-/// person connected to the other at once: messages, reactions, typing,
-/// notifications and read state.
+/// Three nodes, the log read only once a minute: events made on one node
+/// reach people connected to the other two at once: messages, reactions,
+/// typing, notifications and read state.
 async fn events_cross_nodes_at_once() {
     let redis = Redis::start().await;
     let slow_poll = clustered(&redis, Duration::from_secs(60));
     let a = TestApp::spawn_with(Backend::Postgres, slow_poll.clone()).await;
-    let b = a.another_node(slow_poll).await;
+    let b = a.another_node(slow_poll.clone()).await;
+    let c = a.another_node(slow_poll).await;
     let ana = a.user("ana").await;
     let bob = a.user("bob").await;
+    let cat = a.user("cat").await;
     let (ws, general) = workspace(&a, &ana, false).await;
     join(&a, &bob, &ws).await;
+    join(&a, &cat, &ws).await;
     let mut bob_on_b = connect_as(&b, &bob).await;
+    let mut cat_on_c = connect_as(&c, &cat).await;
     let mut ana_on_a = connect_as(&a, &ana).await;
     let fast = Duration::from_secs(3);
 
     let posted = say(&a, &ana, &general, "hello from node a").await;
     assert_eq!(within(&mut bob_on_b, "MESSAGE_CREATE", fast).await["message"]["body"], "hello from node a");
+    assert_eq!(within(&mut cat_on_c, "MESSAGE_CREATE", fast).await["message"]["body"], "hello from node a");
     let id = posted["id"].as_str().unwrap();
     let react = format!("/api/communication/messages/{id}/add_reaction/");
     assert_eq!(ana.post(&a, &react, json!({"emoji": "👍"})).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(within(&mut bob_on_b, "REACTION_ADD", fast).await["emoji"], "👍");
+    assert_eq!(within(&mut cat_on_c, "REACTION_ADD", fast).await["emoji"], "👍");
     ana_on_a.send(Message::text(json!({"type": "TYPING", "channel_id": general}).to_string())).await.unwrap();
     assert_eq!(within(&mut bob_on_b, "TYPING_START", fast).await["user"]["username"], "ana");
+    assert_eq!(within(&mut cat_on_c, "TYPING_START", fast).await["user"]["username"], "ana");
+    // Cat replies through node c: Ana, on node a, sees it.
+    say(&c, &cat, &general, "hello from node c").await;
+    let from_c =
+        |e: &serde_json::Value| e["type"] == "MESSAGE_CREATE" && e["message"]["body"] == "hello from node c";
+    tokio::time::timeout(fast, next_where(&mut ana_on_a, from_c))
+        .await
+        .expect("Cat's message reaches node a at once");
     say(&a, &ana, &general, "@bob have a look").await;
     assert_eq!(within(&mut bob_on_b, "NOTIFICATION_CREATE", fast).await["notification"]["type"], "mention");
     let read = bob.post(&a, &format!("/api/communication/channels/{general}/read/"), json!({})).await;
     assert!(read.status().is_success(), "{}", read.status());
     assert_eq!(within(&mut bob_on_b, "READ_UPDATE", fast).await["channel_id"], general.as_str());
 
+    c.finish().await;
     b.finish().await;
     a.finish().await;
 }

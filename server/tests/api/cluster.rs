@@ -379,6 +379,26 @@ pub(crate) async fn follow(
     }
 }
 
+/// Reads the message ids `follow` recorded until every one of `acked` has
+/// arrived (within 30 s), and asserts that none arrived twice.
+pub(crate) async fn received_each_once(
+    inbox: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    acked: &std::collections::BTreeSet<String>,
+    who: &str,
+) {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !acked.iter().all(|id| seen.contains_key(id)) {
+        let id = tokio::time::timeout_at(deadline, inbox.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{who} got {} of {} within 30 s", seen.len(), acked.len()))
+            .unwrap();
+        *seen.entry(id).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(twice.is_empty(), "{who} got messages twice: {twice:?}");
+}
+
 /// A node killed with SIGKILL during a burst of 1,000 messages whose senders
 /// retry with their nonces: every acknowledged message reaches each of the
 /// recipient's connections exactly once, those on the killed node resuming
@@ -458,17 +478,7 @@ async fn a_node_killed_mid_burst_loses_and_repeats_nothing() {
     assert_eq!(acked.len(), 1000, "1,000 distinct messages acknowledged");
 
     for (n, inbox) in inboxes.iter_mut().enumerate() {
-        let mut seen = std::collections::BTreeMap::<String, usize>::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while !acked.iter().all(|id| seen.contains_key(id)) {
-            let id = tokio::time::timeout_at(deadline, inbox.recv())
-                .await
-                .unwrap_or_else(|_| panic!("connection {n} got {} of 1,000 within 30 s", seen.len()))
-                .unwrap();
-            *seen.entry(id).or_default() += 1;
-        }
-        let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
-        assert!(twice.is_empty(), "connection {n} got messages twice: {twice:?}");
+        received_each_once(inbox, &acked, &format!("Bob's connection {n}")).await;
     }
     let _ = done_tx.send(true);
     let mut reconnects = 0;

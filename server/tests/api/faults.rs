@@ -210,17 +210,7 @@ async fn postgres_restarting_loses_nothing_acknowledged() {
     let stored: std::collections::BTreeSet<String> = stored.into_iter().collect();
     assert_eq!(stored, acked, "what was acknowledged is what is stored");
 
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !acked.iter().all(|id| seen.contains_key(id)) {
-        let id = tokio::time::timeout_at(deadline, inbox.recv())
-            .await
-            .unwrap_or_else(|_| panic!("Bob's connection got {} of 300 within 30 s", seen.len()))
-            .unwrap();
-        *seen.entry(id).or_default() += 1;
-    }
-    let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
-    assert!(twice.is_empty(), "messages received twice: {twice:?}");
+    crate::cluster::received_each_once(&mut inbox, &acked, "Bob's connection").await;
     let _ = done_tx.send(true);
     follower.await.unwrap();
     app.finish().await;

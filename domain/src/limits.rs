@@ -332,15 +332,15 @@ impl LimitStore for MemoryLimits {
     }
 
     async fn failed_sign_ins(&self, account: &str) -> Option<(u32, i64)> {
-        self.sign_ins.get(account, crate::now_ms())
+        self.failed_sign_ins_here(account)
     }
 
     async fn sign_in_failed(&self, account: &str, now_ms: i64, keep: Duration) {
-        self.sign_ins.failed(account, now_ms, keep)
+        self.sign_in_failed_here(account, now_ms, keep)
     }
 
     async fn sign_in_succeeded(&self, account: &str) {
-        self.sign_ins.forget(account)
+        self.sign_in_succeeded_here(account)
     }
 }
 

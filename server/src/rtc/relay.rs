@@ -128,7 +128,7 @@ impl Relay {
                 self.remote(node, session, user, command, out).await
             }
             _ => {
-                if matches!(command, CallCommand::Join { .. }) {
+                if matches!(command, CallCommand::Join { .. } | CallCommand::Leave) {
                     self.forget(session);
                 }
                 self.sfu.apply(session, user, command, out).await
@@ -148,7 +148,11 @@ impl Relay {
     ) -> Result<(), ApiError> {
         let leaving = command == CallCommand::Leave;
         if !leaving {
-            self.away.lock().expect("relay lock").insert(session, node.clone());
+            // Only a join puts the connection's call there; a mute in a call
+            // run elsewhere needs only a way back for its refusal.
+            if matches!(command, CallCommand::Join { .. }) {
+                self.away.lock().expect("relay lock").insert(session, node.clone());
+            }
             self.outboxes.lock().expect("relay lock").insert(session, out.clone());
         }
         let delivered = self.send(&node, session, user, command.clone()).await;

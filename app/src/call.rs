@@ -71,6 +71,9 @@ struct Engine {
     /// One `<audio>` per received stream with sound.
     players: HashMap<String, HtmlAudioElement>,
     stats_timer: Option<IntervalHandle>,
+    /// The audio energy and duration each audio statistic (by its id) had
+    /// counted at the last poll, to measure loudness between two polls.
+    energy: HashMap<String, (f64, f64)>,
     subscribed: bool,
 }
 
@@ -189,6 +192,7 @@ fn leave_quietly() {
         if let Some(timer) = e.stats_timer.take() {
             timer.clear();
         }
+        e.energy.clear();
         e.ui
     });
     if let Some(ui) = ui {
@@ -812,6 +816,32 @@ fn text(stat: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(stat, &key.into()).ok()?.as_string()
 }
 
+/// How loud an audio statistic was since the last poll (0–1): the root mean
+/// square of its level over that time, from the energy and duration it has
+/// counted. An instant's level would miss short sounds between two polls
+/// (and, polled in step with a sound that repeats, miss it every time); the
+/// first poll of a statistic has only that instant's level to go on.
+fn loudness(
+    stat: &JsValue,
+    before: &HashMap<String, (f64, f64)>,
+    now: &mut HashMap<String, (f64, f64)>,
+) -> f64 {
+    let instant = number(stat, "audioLevel").unwrap_or(0.0);
+    let (Some(id), Some(energy), Some(duration)) =
+        (text(stat, "id"), number(stat, "totalAudioEnergy"), number(stat, "totalSamplesDuration"))
+    else {
+        return instant;
+    };
+    let previous = before.get(&id).copied();
+    now.insert(id, (energy, duration));
+    match previous {
+        Some((energy_then, duration_then)) if duration > duration_then => {
+            ((energy - energy_then) / (duration - duration_then)).max(0.0).sqrt()
+        }
+        _ => instant,
+    }
+}
+
 /// Reads the connection's statistics: bytes in and out by kind, and who is
 /// speaking (the audio level of each incoming track and of the microphone).
 async fn poll_stats() {
@@ -820,6 +850,8 @@ async fn poll_stats() {
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return };
     let Ok(Some(entries)) = js_sys::try_iter(&report) else { return };
     let mut stats = CallStats::default();
+    let before = with(|e| std::mem::take(&mut e.energy));
+    let mut energy = HashMap::new();
     let mut speaking_sessions: Vec<u64> = Vec::new();
     let mut me_speaking = false;
     for entry in entries.flatten() {
@@ -830,7 +862,7 @@ async fn poll_stats() {
                 let bytes = number(&stat, "bytesReceived").unwrap_or(0.0);
                 if kind == "audio" {
                     stats.audio_in += bytes;
-                    let loud = number(&stat, "audioLevel").unwrap_or(0.0) > SPEAKING_LEVEL;
+                    let loud = loudness(&stat, &before, &mut energy) > SPEAKING_LEVEL;
                     let session = text(&stat, "trackIdentifier")
                         .and_then(|t| t.split_once('-').and_then(|(s, _)| s.parse::<u64>().ok()));
                     if let (true, Some(s)) = (loud, session) {
@@ -849,11 +881,12 @@ async fn poll_stats() {
                 }
             }
             Some("media-source") if kind == "audio" => {
-                me_speaking = number(&stat, "audioLevel").unwrap_or(0.0) > SPEAKING_LEVEL;
+                me_speaking = loudness(&stat, &before, &mut energy) > SPEAKING_LEVEL;
             }
             _ => {}
         }
     }
+    with(|e| e.energy = energy);
     let me = ui.me.get_untracked();
     let speaking: Vec<String> = ui.people.with_untracked(|people| {
         people

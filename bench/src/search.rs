@@ -102,6 +102,8 @@ async fn main() {
             batch.clear();
         }
     }
+    // As the database would have on its own a while after such an import.
+    hub.store().refresh_statistics().await.unwrap();
     println!("backend {backend:?}: {total} messages loaded in {:.1} s", started.elapsed().as_secs_f64());
 
     let kinds: [(&str, QueryMaker); 3] = [

@@ -5,34 +5,16 @@
 //!
 //! Usage: sends-bench <parley binary> [seconds]   (default 10)
 
+use bench::client::{Frame, Ws, connect};
 use bench::server::Server;
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::Message;
 
 const SENDERS: usize = 10;
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn gateway(server: &Server, token: &str) -> Ws {
-    let url = format!("{}/ws", server.base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("gateway");
-    // A server that says HELLO wants IDENTIFY; one from before sessions
-    // starts with READY (so the same client measures both).
-    loop {
-        let Some(Ok(Message::Text(text))) = ws.next().await else { panic!("the gateway closed") };
-        match serde_json::from_str::<Value>(&text).unwrap()["type"].as_str() {
-            Some("HELLO") => ws.send(Message::text(r#"{"type":"IDENTIFY"}"#)).await.unwrap(),
-            Some("READY") => return ws,
-            _ => {}
-        }
-    }
-}
 
 /// Sends one message after another until `stop`, counting acknowledgements.
 async fn sender(mut ws: Ws, channel: String, who: usize, stop: Arc<AtomicBool>, acked: Arc<AtomicUsize>) {
@@ -43,10 +25,10 @@ async fn sender(mut ws: Ws, channel: String, who: usize, stop: Arc<AtomicBool>, 
         ws.send(Message::text(send.to_string())).await.unwrap();
         loop {
             let Some(Ok(Message::Text(text))) = ws.next().await else { panic!("the gateway closed") };
-            let event: Value = serde_json::from_str(&text).unwrap();
-            match event["type"].as_str() {
-                Some("MESSAGE_ACK") if event["nonce"] == nonce.as_str() => break,
-                Some("COMMAND_ERROR") => panic!("refused: {event}"),
+            let frame: Frame = serde_json::from_str(&text).unwrap();
+            match frame.kind {
+                "MESSAGE_ACK" if frame.nonce == Some(nonce.as_str()) => break,
+                "COMMAND_ERROR" => panic!("refused: {text}"),
                 _ => {}
             }
         }
@@ -78,7 +60,7 @@ async fn run(bin: &str, backend: &str, database: Option<&str>, seconds: u64) {
     for i in 0..SENDERS {
         let token = server.signup(&format!("sender{i}")).await;
         server.post(Some(&token), &format!("/api/workspaces/{ws}/join"), json!({})).await;
-        let socket = gateway(&server, &token).await;
+        let socket = connect(&server.base, &token).await;
         tasks.push(tokio::spawn(sender(socket, channel.clone(), i, stop.clone(), acked.clone())));
     }
     // Warm up, then measure.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub struct Server {
     child: Child,
     pub base: String,
-    _data: domain::testing::TempDir,
+    _data: Option<domain::testing::TempDir>,
 }
 
 impl Drop for Server {
@@ -20,14 +20,23 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts `bin` with `env` added to the usual settings and waits until it answers.
+    /// Starts `bin` with `env` added to the usual settings, in a data
+    /// directory of its own, and waits until it answers.
     pub async fn start(bin: &str, env: &[(&str, &str)]) -> Server {
         let data = domain::testing::TempDir::new("parley-bench");
+        let mut server = Server::start_in(bin, env, &data.0).await;
+        server._data = Some(data);
+        server
+    }
+
+    /// Starts `bin` as one node of a deployment whose nodes share the data
+    /// directory `data` (and the database and Redis that `env` names).
+    pub async fn start_in(bin: &str, env: &[(&str, &str)], data: &std::path::Path) -> Server {
         let port = free_port();
         let mut command = Command::new(bin);
         command
             .env("PARLEY_BIND", format!("127.0.0.1:{port}"))
-            .env("PARLEY_DATA_DIR", &data.0)
+            .env("PARLEY_DATA_DIR", data)
             .env("PARLEY_RTC_ANNOUNCED_IPS", "127.0.0.1")
             .env("PARLEY_LOG", "warn")
             .stdout(Stdio::null());
@@ -41,17 +50,12 @@ impl Server {
             assert!(started.elapsed() < Duration::from_secs(30), "the server answers within 30 s");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Server { child, base, _data: data }
+        Server { child, base, _data: None }
     }
 
     /// The server process's CPU time so far (user + system), in seconds.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).expect("/proc stat");
-        // Fields after the command name (which may hold spaces) in parentheses.
-        let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-        ticks / clock_ticks()
+        cpu_seconds_of(self.child.id())
     }
 
     /// The server process's resident memory now, in MiB.
@@ -83,6 +87,17 @@ impl Server {
             "password": "correct horse battery"});
         self.post(None, "/api/auth/signup", body).await["token"].as_str().unwrap().to_string()
     }
+}
+
+/// The CPU time (user + system) process `pid` has used so far, in seconds;
+/// of the benchmark itself with `std::process::id()`.
+pub fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / clock_ticks()
 }
 
 fn free_port() -> u16 {

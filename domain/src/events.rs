@@ -165,7 +165,38 @@ pub struct Event {
     pub at: i64,
     pub audience: Audience,
     pub kind: EventKind,
+    /// The event as connections send it, made once for all of them.
+    #[serde(skip)]
+    pub wire: Wire,
 }
+
+impl Event {
+    pub fn new(seq: i64, at: i64, audience: Audience, kind: EventKind) -> Self {
+        Event { seq, at, audience, kind, wire: Wire::default() }
+    }
+}
+
+/// What an event becomes on the wire, made by the first connection that
+/// sends it and shared by the others (an event goes to every member of its
+/// channel: it is serialised once, not once per member). Not part of what
+/// the event is: events are equal whatever their wire form.
+#[derive(Debug, Clone, Default)]
+pub struct Wire(std::sync::OnceLock<bytes::Bytes>);
+
+impl Wire {
+    /// The wire form, made with `make` if no connection made it yet.
+    pub fn get_or_init(&self, make: impl FnOnce() -> bytes::Bytes) -> bytes::Bytes {
+        self.0.get_or_init(make).clone()
+    }
+}
+
+impl PartialEq for Wire {
+    fn eq(&self, _: &Wire) -> bool {
+        true
+    }
+}
+
+impl Eq for Wire {}
 
 impl Audience {
     /// As the log stores it: `channel:5`, `workspace:5`, `user:5`.
@@ -310,12 +341,7 @@ mod tests {
     use super::*;
 
     fn event(seq: i64) -> Event {
-        Event {
-            seq,
-            at: 0,
-            audience: Audience::User(Id(1)),
-            kind: EventKind::NotificationsRead { ids: Vec::new() },
-        }
+        Event::new(seq, 0, Audience::User(Id(1)), EventKind::NotificationsRead { ids: Vec::new() })
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct Store {
     bus: EventBus,
     /// Whether a task is reading back events the bus waits for.
     filling: Arc<AtomicBool>,
+    /// PostgreSQL search: when the id below its newest window was read, and that id.
+    search_floor: Arc<std::sync::Mutex<Option<(std::time::Instant, Option<i64>)>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -104,8 +106,13 @@ impl Store {
             options = options.max_connections(16);
         }
         let pool = options.connect(url).await?;
-        let mut store =
-            Store { pool, backend, bus: EventBus::new(BUS_CAPACITY, 0), filling: Default::default() };
+        let mut store = Store {
+            pool,
+            backend,
+            bus: EventBus::new(BUS_CAPACITY, 0),
+            filling: Default::default(),
+            search_floor: Default::default(),
+        };
         store.migrate().await?;
         store.bus = EventBus::new(BUS_CAPACITY, store.event_position().await?);
         store.ensure_builtin_roles().await?;
@@ -143,6 +150,19 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Refreshes the query planner's statistics, as the database does on its
+    /// own some time after much has changed (autovacuum's analyze, SQLite's
+    /// `PRAGMA optimize`): after a bulk import, so that what follows is
+    /// planned with what is there now.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        let sql = match self.backend {
+            Backend::Sqlite => "PRAGMA optimize",
+            Backend::Postgres => "ANALYZE",
+        };
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Whether the database answers a query now.

@@ -318,6 +318,25 @@ async fn search_finds_what_one_may_see(db: &TestDb) {
     assert!(hub.search(ana, "has:file", None).await.unwrap().is_empty(), "no files yet");
 }
 
+/// A term is found inside addresses, links and compound words as well as
+/// plain ones, and a term no message holds finds nothing.
+async fn search_finds_terms_inside_addresses_and_compounds(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    let body =
+        "Mail bob@example.com about the re-deploy at https://example.com/releases, O'Brien's café-au-lait";
+    let (posted, _) = hub.post_message(ana, general, body, None).await.unwrap();
+    for term in ["EXAMPLE", "releases", "deploy", "brien", "Café", "u-l", "au", "s://ex", "bob@"] {
+        let found: Vec<_> =
+            hub.search(ana, term, None).await.unwrap().into_iter().map(|h| h.message.id).collect();
+        assert_eq!(found, [posted.id], "{term}");
+    }
+    for term in ["redeploy", "nowhere", "exampl3"] {
+        assert!(hub.search(ana, term, None).await.unwrap().is_empty(), "{term}");
+    }
+}
+
 /// More history than PostgreSQL's recent-first window: a page filled by
 /// recent messages, and an old message found past the window.
 async fn search_past_the_recent_window(db: &TestDb) {
@@ -388,4 +407,5 @@ domain::both_backends! {
     edits_deletes_and_reactions => edits_deletes_and_reactions;
     search_finds_what_one_may_see => search_finds_what_one_may_see;
     search_past_the_recent_window => search_past_the_recent_window;
+    search_finds_terms_inside_addresses_and_compounds => search_finds_terms_inside_addresses_and_compounds;
 }

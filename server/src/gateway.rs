@@ -19,6 +19,9 @@ use dialect::Dialect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+/// Bytes a connection reads from its socket at a time (and keeps for it while idle).
+const READ_BUFFER: usize = 4 * 1024;
+
 #[derive(Deserialize)]
 pub struct UpgradeQuery {
     /// An API token, for clients that cannot set headers on a WebSocket.
@@ -88,7 +91,10 @@ async fn upgrade_to(
     // A larger message is refused by the WebSocket layer before it is
     // held whole; the connection then closes with 1009.
     let limit = state.body_limits.body;
-    let ws = ws.max_message_size(limit).max_frame_size(limit);
+    // Commands are small: a read buffer of the WebSocket layer's default
+    // size (128 KiB, all of it touched by the first read) would make most of
+    // an idle connection's memory. It grows for a larger frame.
+    let ws = ws.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER);
     let hub = state.services.hub.clone();
     let shutdown = state.shutdown.clone();
     let calls = state.calls.clone();

@@ -73,7 +73,7 @@ impl Store {
                 .bind(at)
                 .execute(&mut **tx)
                 .await?;
-            logged.push(Event { seq, at, audience: e.audience, kind: e.kind.clone() });
+            logged.push(Event::new(seq, at, e.audience, e.kind.clone()));
         }
         Ok(logged)
     }
@@ -148,7 +148,7 @@ impl Store {
             let kind = serde_json::from_str::<EventKind>(&body);
             match (Audience::from_key(&audience), kind) {
                 (Some(audience), Ok(kind)) => {
-                    out.push((seq, Some(Event { seq, at: row.try_get("created_at")?, audience, kind })))
+                    out.push((seq, Some(Event::new(seq, row.try_get("created_at")?, audience, kind))))
                 }
                 (_, kind) => {
                     tracing::error!(seq, audience, error = ?kind.err(), "an event in the log cannot be read; skipped");

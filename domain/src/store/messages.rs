@@ -46,6 +46,52 @@ impl From<MessageRow> for Message {
     }
 }
 
+/// PostgreSQL search reads the newest this many messages first, in id order.
+const SEARCH_PROBE: i64 = 2_000;
+/// Then it looks among the newest this many through the word index.
+const SEARCH_WINDOW: i64 = 50_000;
+/// How long the id below the newest `SEARCH_WINDOW` messages is reused.
+const SEARCH_FLOOR_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Above this many vocabulary words holding a term, the term is too common a
+/// fragment for the word index to help.
+const MAX_SEARCH_WORDS: i64 = 500;
+
+/// Terms held by at most this many words all narrow a search's word query.
+const ANDED_SEARCH_WORDS: usize = 32;
+
+/// What the search vocabulary says of one term.
+enum Holding {
+    /// No word holds it: no message does.
+    Nothing,
+    /// A full-text query for the `count` words that hold it.
+    Words { count: usize, query: String },
+    /// No help: the term is not made of letters and digits alone (it may
+    /// span words, as "release notes" or "o-b" do), or more than
+    /// `MAX_SEARCH_WORDS` words hold it.
+    Unfiltered,
+}
+
+/// One full-text query for the messages holding every term, from each
+/// term's words and how many there are: the term with the fewest words,
+/// and every other with at most `ANDED_SEARCH_WORDS` (a term held by many
+/// words costs the word index more than it narrows what is read).
+fn word_query(mut held: Vec<(usize, String)>) -> Option<String> {
+    held.sort_by_key(|(count, _)| *count);
+    let parts: Vec<String> = held
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (count, _))| *i == 0 || *count <= ANDED_SEARCH_WORDS)
+        .map(|(_, (_, query))| format!("({query})"))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" & "))
+}
+
+/// `text` with LIKE's wildcards and escape character escaped (escape `\`).
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// Messages with their authors and pins; callers add `WHERE ...`.
 const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, \
      m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at \
@@ -131,6 +177,7 @@ impl Store {
             return Ok((found.remove(0), false));
         }
         Self::insert_mentions(&mut tx, msg.id, &mentioned.users).await?;
+        self.learn_words(&mut tx, &msg.body).await?;
         if let Some(s) = follow_up {
             Self::insert_schedule(&mut *tx, s).await?;
         }
@@ -234,8 +281,28 @@ impl Store {
                     .bind(m.created_at);
             }
             q.execute(&mut *tx).await?;
+            let bodies: Vec<&str> = chunk.iter().map(|m| m.body.as_str()).collect();
+            self.learn_words(&mut tx, &bodies.join("\n")).await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// PostgreSQL: adds the words of `text` that are new to the search
+    /// vocabulary (see `search_messages`). One statement, in sorted order, so
+    /// that two transactions adding the same new words wait for each other
+    /// rather than deadlock.
+    async fn learn_words(&self, tx: &mut super::Tx, text: &str) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(
+                "INSERT INTO search_words (word) \
+                 SELECT w FROM unnest(tsvector_to_array(to_tsvector('simple', $1))) AS w ORDER BY w \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(text)
+            .execute(&mut **tx)
+            .await?;
+        }
         Ok(())
     }
 
@@ -314,6 +381,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
         Self::insert_mentions(&mut tx, id, &mentioned.users).await?;
+        self.learn_words(&mut tx, body).await?;
         self.commit(tx, events).await?;
         Ok(true)
     }
@@ -573,27 +641,96 @@ impl Store {
         if channels.is_empty() {
             return Ok(Vec::new());
         }
-        // PostgreSQL's trigram index hands back every message holding a common
-        // word before the newest can be picked, which is slow on a big history.
-        // So first read the newest messages in id order and stop at a full page
-        // (the trigram index is kept out of that query); only when the recent
-        // window does not fill the page is the index asked. Ids grow with time,
-        // so a full page from the window is the full answer.
+        // On PostgreSQL each term is first looked up in the search vocabulary
+        // (see migration 0012): the words holding the terms become a
+        // full-text query that the messages' word index answers with only
+        // messages holding them. A term held by no word is found nowhere.
+        let mut words = None;
         if self.backend == Backend::Postgres && !q.terms.is_empty() {
-            let floor: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM messages ORDER BY id DESC OFFSET 50000 LIMIT 1")
-                    .fetch_optional(&self.pool)
-                    .await?;
-            let recent = self.search_rows(channels, workspace, q, limit, Some(floor.unwrap_or(0))).await?;
-            if recent.len() as i64 >= limit || floor.is_none() {
-                return Ok(recent);
+            let mut held = Vec::new();
+            for term in &q.terms {
+                match self.words_holding(term).await? {
+                    Holding::Nothing => return Ok(Vec::new()),
+                    Holding::Words { count, query } => held.push((count, query)),
+                    Holding::Unfiltered => {}
+                }
+            }
+            words = word_query(held);
+            // Newest first. A common term fills its page from the last few
+            // thousand messages, read in id order (quick), while collecting
+            // all its messages would be slow; a rarer one is looked for among
+            // the newest window's messages holding its words, then in the
+            // whole history. Ids grow with time, so a full page from a window
+            // is the full answer.
+            for (window, filter) in [(SEARCH_PROBE, None), (SEARCH_WINDOW, words.as_deref())] {
+                let Some(floor) = self.search_floor(window).await? else { break };
+                let found = self.search_rows(channels, workspace, q, limit, Some(floor), filter).await?;
+                if found.len() as i64 >= limit {
+                    return Ok(found);
+                }
             }
         }
-        self.search_rows(channels, workspace, q, limit, None).await
+        self.search_rows(channels, workspace, q, limit, None, words.as_deref()).await
     }
 
-    /// One search query; with `above`, a scan of the messages newer than it
-    /// in id order that does not use the trigram index (PostgreSQL).
+    /// PostgreSQL: the id below the newest `window` messages (`None` when
+    /// there are not that many). The large window's is kept for a minute:
+    /// counting 50,000 index entries is slow, and a window somewhat larger
+    /// than asked changes nothing found.
+    async fn search_floor(&self, window: i64) -> Result<Option<i64>> {
+        let kept = window == SEARCH_WINDOW;
+        if kept
+            && let Some((at, floor)) = *self.search_floor.lock().expect("search floor lock")
+            && at.elapsed() < SEARCH_FLOOR_KEPT
+        {
+            return Ok(floor);
+        }
+        let floor: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM messages ORDER BY id DESC OFFSET $1 LIMIT 1")
+                .bind(window)
+                .fetch_optional(&self.pool)
+                .await?;
+        if kept {
+            *self.search_floor.lock().expect("search floor lock") = Some((std::time::Instant::now(), floor));
+        }
+        Ok(floor)
+    }
+
+    /// PostgreSQL: the words of the search vocabulary that hold `term`
+    /// (case-insensitively), as a full-text query matching any of them.
+    /// Letters and digits are always part of a word of PostgreSQL's text
+    /// parser, so a term made of them alone is found only in messages with
+    /// one of those words.
+    async fn words_holding(&self, term: &str) -> Result<Holding> {
+        if !term.chars().all(char::is_alphanumeric) {
+            return Ok(Holding::Unfiltered);
+        }
+        let words: Vec<String> =
+            sqlx::query_scalar("SELECT word FROM search_words WHERE word ILIKE $1 ESCAPE '\\' LIMIT $2")
+                .bind(format!("%{}%", escape_like(term)))
+                .bind(MAX_SEARCH_WORDS + 1)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(match words.len() as i64 {
+            0 => Holding::Nothing,
+            n if n > MAX_SEARCH_WORDS => Holding::Unfiltered,
+            _ => {
+                // tsquery's own quoting: a quoted lexeme, quotes doubled, backslashes escaped.
+                let quoted: Vec<String> = words
+                    .iter()
+                    .map(|w| format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''")))
+                    .collect();
+                Holding::Words { count: words.len(), query: quoted.join(" | ") }
+            }
+        })
+    }
+
+    /// One search query. With `above`, only messages newer than it; with
+    /// `words` (PostgreSQL), only messages holding those words, found through
+    /// the word index. Without either, PostgreSQL answers from the trigram
+    /// index; with either, that index is kept out (`body || ''` is not what it
+    /// covers): reading the window in id order, or the word index's few
+    /// messages, is what is fast.
     async fn search_rows(
         &self,
         channels: &[Id],
@@ -601,6 +738,7 @@ impl Store {
         q: &SearchQuery,
         limit: i64,
         above: Option<i64>,
+        words: Option<&str>,
     ) -> Result<Vec<(Message, String, Id)>> {
         enum P {
             I(i64),
@@ -630,6 +768,9 @@ impl Store {
         if let Some(floor) = above {
             sql += &format!(" AND m.id > {}", arg(P::I(floor)));
         }
+        if let Some(words) = words {
+            sql += &format!(" AND to_tsvector('simple', m.body) @@ {}::tsquery", arg(P::S(words.to_owned())));
+        }
         if q.has_file {
             sql += " AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)";
         }
@@ -640,7 +781,7 @@ impl Store {
             sql += &format!(" AND m.created_at >= {}", arg(P::I(t)));
         }
         for term in &q.terms {
-            let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!("%{}%", escape_like(term));
             sql += &match self.backend {
                 // The trigram index answers substrings of three characters or more.
                 Backend::Sqlite if term.chars().count() >= 3 => format!(
@@ -648,8 +789,7 @@ impl Store {
                     arg(P::S(format!("\"{}\"", term.replace('"', "\"\""))))
                 ),
                 Backend::Sqlite => format!(" AND m.body LIKE {} ESCAPE '\\'", arg(P::S(pattern))),
-                // `body || ''` is not what the trigram index covers: the window is read in id order.
-                Backend::Postgres if above.is_some() => {
+                Backend::Postgres if above.is_some() || words.is_some() => {
                     format!(" AND (m.body || '') ILIKE {} ESCAPE '\\'", arg(P::S(pattern)))
                 }
                 Backend::Postgres => format!(" AND m.body ILIKE {} ESCAPE '\\'", arg(P::S(pattern))),
@@ -664,7 +804,10 @@ impl Store {
             channel_name: String,
             workspace_id: i64,
         }
-        let mut query = sqlx::query_as::<_, Row>(&sql);
+        // Unprepared, so PostgreSQL plans with this query's own words and
+        // window (how common they are decides between the word index and a
+        // scan in id order) rather than with a plan made for any.
+        let mut query = sqlx::query_as::<_, Row>(&sql).persistent(false);
         for p in params {
             query = match p {
                 P::I(i) => query.bind(i),

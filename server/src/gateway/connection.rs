@@ -49,6 +49,17 @@ struct Subscriptions {
 }
 
 impl Subscriptions {
+    /// Whether `kind` changes this user's memberships (what `update` follows).
+    fn follows(&self, kind: &EventKind) -> bool {
+        match kind {
+            EventKind::ChannelMemberAdded { user_id, .. }
+            | EventKind::ChannelMemberRemoved { user_id, .. }
+            | EventKind::WorkspaceMemberRemoved { user_id, .. } => *user_id == self.user,
+            EventKind::WorkspaceMemberAdded { member, .. } => member.user.id == self.user,
+            _ => false,
+        }
+    }
+
     /// Follows membership changes of this user. A channel joins the
     /// subscriptions only once the hub says the user may see it.
     async fn update(&mut self, hub: &Hub, kind: &EventKind) {
@@ -415,7 +426,7 @@ async fn replay(
             if !subs.wants(&event) || (event.kind.is_fleeting() && now - event.at > FLEETING_MS) {
                 continue;
             }
-            if let Some(m) = Dialect::Gateway.render_logged(event.seq, &GatewayEvent::from(&event.kind)) {
+            if let Some(m) = Dialect::Gateway.render_logged(&event) {
                 let _ = tx.send(m).await;
                 sent += 1;
             }
@@ -428,6 +439,10 @@ async fn replay(
     Ok(Some(sent))
 }
 
+/// One connection, from its upgrade to its close. An idle connection is
+/// this future and its writer's: what only some moments need (the
+/// handshake, a command, a change of memberships) is boxed, so that its
+/// state takes memory only while it runs.
 pub async fn run(
     socket: WebSocket,
     hub: Hub,
@@ -446,7 +461,7 @@ pub async fn run(
         workspaces: HashSet::new(),
         member_of: HashSet::new(),
     };
-    if let Err(e) = subs.reload(&hub).await {
+    if let Err(e) = Box::pin(subs.reload(&hub)).await {
         tracing::error!(error = ?e, "gateway could not load subscriptions");
         return;
     }
@@ -474,7 +489,7 @@ pub async fn run(
     });
 
     let position = match dialect {
-        Dialect::Gateway => match handshake(&hub, &user, &subs, start, &mut stream, &tx).await {
+        Dialect::Gateway => match Box::pin(handshake(&hub, &user, &subs, start, &mut stream, &tx)).await {
             Handshake::Streaming(position) => position,
             Handshake::Closed => {
                 drop(tx);
@@ -485,7 +500,7 @@ pub async fn run(
         // The other dialects have no sessions: the stream starts now.
         Dialect::Communication | Dialect::TextChannel(_) => start,
     };
-    if let Err(e) = hub.connected(user.id).await {
+    if let Err(e) = Box::pin(hub.connected(user.id)).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
 
@@ -518,16 +533,18 @@ pub async fn run(
                 Ok(event) if event.seq <= commands.position => {}
                 Ok(event) => {
                     commands.position = event.seq;
-                    subs.update(&hub, &event.kind).await;
+                    if subs.follows(&event.kind) {
+                        Box::pin(subs.update(&hub, &event.kind)).await;
+                    }
                     if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
                         && subs.member_of.contains(workspace_id)
-                        && let Err(e) = subs.reload(&hub).await
+                        && let Err(e) = Box::pin(subs.reload(&hub)).await
                     {
                         tracing::warn!(error = ?e, "gateway could not reload subscriptions");
                     }
                     let shown = subs
                         .wants(&event)
-                        .then(|| dialect.render_logged(event.seq, &GatewayEvent::from(&event.kind)))
+                        .then(|| dialect.render_logged(&event))
                         .flatten();
                     if let Some(m) = shown && tx.try_send(m).is_err() {
                         too_slow = true;
@@ -545,7 +562,7 @@ pub async fn run(
                 match incoming {
                     Some(Ok(Message::Text(text))) => match dialect.parse(&text) {
                         Some(command) => {
-                            if let Flow::Close = commands.apply(command).await {
+                            if let Flow::Close = Box::pin(commands.apply(command)).await {
                                 break;
                             }
                         }
@@ -570,8 +587,8 @@ pub async fn run(
         }
     }
     // A call ends with its connection.
-    calls.ended(session, user.id, &commands.rtc_tx).await;
-    if let Err(e) = hub.disconnected(user.id, commands.active).await {
+    Box::pin(calls.ended(session, user.id, &commands.rtc_tx)).await;
+    if let Err(e) = Box::pin(hub.disconnected(user.id, commands.active)).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
     if too_slow {

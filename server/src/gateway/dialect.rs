@@ -15,8 +15,10 @@
 //! same checks (permissions, rate limits) as everything else.
 
 use app::wire::{GatewayCommand, GatewayEvent};
+use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes};
 use domain::Id;
+use domain::events::Event;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -87,12 +89,22 @@ impl Dialect {
         }
     }
 
-    /// A logged event at `seq` as this client reads it (only the gateway
-    /// protocol carries the position).
-    pub fn render_logged(self, seq: i64, event: &GatewayEvent) -> Option<Message> {
+    /// A logged event as this client reads it (only the gateway protocol
+    /// carries its position). The gateway's frame is made once per event and
+    /// shared by every connection that sends it.
+    pub fn render_logged(self, event: &Event) -> Option<Message> {
         match self {
-            Dialect::Gateway => Some(frame_logged(seq, event)),
-            _ => self.render(event),
+            Dialect::Gateway => {
+                let wire = event.wire.get_or_init(|| {
+                    let Message::Text(text) = frame_logged(event.seq, &GatewayEvent::from(&event.kind))
+                    else {
+                        unreachable!("frames are text")
+                    };
+                    Bytes::from(text)
+                });
+                Some(Message::Text(Utf8Bytes::try_from(wire).expect("made from text")))
+            }
+            _ => self.render(&GatewayEvent::from(&event.kind)),
         }
     }
 

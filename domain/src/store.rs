@@ -48,6 +48,10 @@ pub enum Backend {
 /// A write transaction.
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
+/// When the id below PostgreSQL search's newest window was read, and that
+/// id (`None`: fewer messages than the window).
+type SearchFloor = Option<(std::time::Instant, Option<i64>)>;
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -57,7 +61,7 @@ pub struct Store {
     /// Whether a task is reading back events the bus waits for.
     filling: Arc<AtomicBool>,
     /// PostgreSQL search: when the id below its newest window was read, and that id.
-    search_floor: Arc<std::sync::Mutex<Option<(std::time::Instant, Option<i64>)>>>,
+    search_floor: Arc<std::sync::Mutex<SearchFloor>>,
 }
 
 impl std::fmt::Debug for Store {

@@ -804,10 +804,10 @@ impl Store {
             channel_name: String,
             workspace_id: i64,
         }
-        // Unprepared, so PostgreSQL plans with this query's own words and
-        // window (how common they are decides between the word index and a
-        // scan in id order) rather than with a plan made for any.
-        let mut query = sqlx::query_as::<_, Row>(&sql).persistent(false);
+        // Unprepared on PostgreSQL, so it plans with this query's own words
+        // and window (how common they are decides between the word index and
+        // a scan in id order) rather than with a plan made for any.
+        let mut query = sqlx::query_as::<_, Row>(&sql).persistent(self.backend == Backend::Sqlite);
         for p in params {
             query = match p {
                 P::I(i) => query.bind(i),

@@ -150,11 +150,6 @@ fn command_name(command: &GatewayCommand) -> &'static str {
     }
 }
 
-/// Whether a command is call signalling (its own, larger bucket).
-fn is_signalling(command: &GatewayCommand) -> bool {
-    CallCommand::from_gateway(command).is_some()
-}
-
 /// Whether reading from the socket failed because the client sent a frame
 /// or message over the size limit.
 fn too_big(e: &axum::Error) -> bool {
@@ -206,13 +201,14 @@ impl Commands {
         }
     }
 
-    /// Takes the command from this connection's buckets. Typing over its
-    /// limit is dropped silently (clients send it while people type).
-    fn within_limits(&self, command: &GatewayCommand) -> Result<bool, domain::Error> {
+    /// Takes the command from this connection's buckets (call signalling
+    /// also from its own, larger one). Typing over its limit is dropped
+    /// silently (clients send it while people type).
+    fn within_limits(&self, command: &GatewayCommand, signalling: bool) -> Result<bool, domain::Error> {
         let limits = self.hub.limits();
         let session = self.session.to_string();
         limits.check_connection(Bucket::GatewayCommand, &session)?;
-        if is_signalling(command) {
+        if signalling {
             limits.check_connection(Bucket::Signalling, &session)?;
         }
         if let GatewayCommand::Typing { channel_id } = command {
@@ -235,7 +231,9 @@ impl Commands {
             }
             _ => {}
         }
-        match self.within_limits(&command) {
+        // Parsed once: whether it is signalling, and what the call is asked.
+        let call = CallCommand::from_gateway(&command);
+        match self.within_limits(&command, call.is_some()) {
             Ok(true) => self.refused_in_a_row = 0,
             Ok(false) => return Flow::Continue,
             Err(e) => {
@@ -248,12 +246,18 @@ impl Commands {
                 return Flow::Continue;
             }
         }
-        let done = self.dispatch(&command).await;
+        let done = self.dispatch(&command, call).await;
         self.refused(&command, done);
         Flow::Continue
     }
 
-    async fn dispatch(&mut self, command: &GatewayCommand) -> Result<(), ApiError> {
+    /// Carries out `command`; `call` is what [`CallCommand::from_gateway`]
+    /// made of it.
+    async fn dispatch(
+        &mut self,
+        command: &GatewayCommand,
+        call: Option<Result<CallCommand, ApiError>>,
+    ) -> Result<(), ApiError> {
         use app::ssr::parse_id;
         let (hub, user) = (&self.hub, self.user);
         match command {
@@ -295,7 +299,7 @@ impl Commands {
             | GatewayCommand::VoiceRecord { .. }
             | GatewayCommand::VoiceMute { .. }
             | GatewayCommand::RtcAnswer { .. }
-            | GatewayCommand::RtcCandidate(_) => match CallCommand::from_gateway(command) {
+            | GatewayCommand::RtcCandidate(_) => match call {
                 Some(call) => self.calls.apply(self.session, user, call?, &self.rtc_tx).await,
                 None => Ok(()),
             },

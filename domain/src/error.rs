@@ -127,6 +127,28 @@ impl Error {
         }
     }
 
+    /// An internal error that says what failed, and where: the file and
+    /// line of the code that raised it.
+    #[track_caller]
+    pub fn internal(what: impl Into<String>) -> Self {
+        Error::Internal(Box::new(Failure::here(what.into())))
+    }
+
+    /// This error again, for another of those waiting on one shared
+    /// operation (a commit of several posts): the same kind, its words,
+    /// and where it was handed on.
+    #[track_caller]
+    pub fn shared(&self) -> Self {
+        let again = Box::new(Failure::here(match self {
+            Error::Unavailable(e) | Error::Internal(e) => e.to_string(),
+            other => other.to_string(),
+        }));
+        match self {
+            Error::Unavailable(_) => Error::Unavailable(again),
+            _ => Error::Internal(again),
+        }
+    }
+
     /// The input field the error is about, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -136,6 +158,28 @@ impl Error {
         }
     }
 }
+
+/// An internal failure told in words, with the place in the code that saw it.
+#[derive(Debug)]
+pub struct Failure {
+    what: String,
+    at: &'static std::panic::Location<'static>,
+}
+
+impl Failure {
+    #[track_caller]
+    fn here(what: String) -> Self {
+        Failure { what, at: std::panic::Location::caller() }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at {}:{})", self.what, self.at.file(), self.at.line())
+    }
+}
+
+impl std::error::Error for Failure {}
 
 impl From<sqlx::Error> for Error {
     /// The database being out of reach is [`Error::Unavailable`]; anything

@@ -316,12 +316,16 @@ impl Hub {
         Ok((channels, workspaces, member_of))
     }
 
-    /// Gives each message its author's role colour in `ws` (one query).
+    /// Gives each message its author's role colour in `ws` (one query, for
+    /// their authors only).
     async fn paint(&self, ws: Id, messages: Vec<&mut Message>) -> Result<()> {
         if messages.is_empty() {
             return Ok(());
         }
-        let colours = self.store.name_colours(ws).await?;
+        let mut authors: Vec<Id> = messages.iter().map(|m| m.author.id).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        let colours = self.store.name_colours(ws, &authors).await?;
         for m in messages {
             m.author_colour = colours.get(&m.author.id).cloned().unwrap_or_default();
         }

@@ -11,6 +11,7 @@
 mod channels;
 mod deliveries;
 mod events;
+mod group_commit;
 mod meetings;
 mod messages;
 mod notifications;
@@ -24,8 +25,8 @@ mod workspaces;
 
 pub use deliveries::Delivery;
 pub use events::LOG_PAGE;
-pub use messages::Mentioned;
-pub use notifications::PlannedDelivery;
+pub use messages::{Mentioned, NewMessage};
+pub use notifications::{Notifying, PlannedDelivery};
 pub use preferences::PushSubscriptionRow;
 pub use roles::{AuditFilter, NewAudit, Standing};
 pub use scheduled::Scheduled;
@@ -62,6 +63,8 @@ pub struct Store {
     filling: Arc<AtomicBool>,
     /// PostgreSQL search: when the id below its newest window was read, and that id.
     search_floor: Arc<std::sync::Mutex<SearchFloor>>,
+    /// Posts waiting to share a commit.
+    posts: Arc<group_commit::Queue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,6 +119,7 @@ impl Store {
             bus: EventBus::new(BUS_CAPACITY, 0),
             filling: Default::default(),
             search_floor: Default::default(),
+            posts: Default::default(),
         };
         store.migrate().await?;
         store.bus = EventBus::new(BUS_CAPACITY, store.event_position().await?);
@@ -179,6 +183,23 @@ impl Store {
 /// `$1, $2, ... $n`, for an `IN (...)` list.
 fn placeholders(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `($1, $2, $3), ($4, $5, $6)`: `rows` rows of `columns` placeholders, for
+/// a multi-row `VALUES`.
+fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            format!(
+                "({})",
+                (r * columns + 1..=r * columns + columns)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Maps a unique-constraint violation to a [`Error::Conflict`], anything else

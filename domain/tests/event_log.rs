@@ -1,7 +1,9 @@
 //! The event log on both backends: what is committed is what is announced,
 //! numbered in commit order, and another process's events reach this one.
 
-use domain::events::{Audience, EventKind};
+use domain::events::{Audience, EventKind, NewEvent};
+use domain::model::{Message, UserSummary};
+use domain::store::NewMessage;
 use domain::testing::TestDb;
 use domain::{EventBusExt, Store};
 use std::time::Duration;
@@ -95,7 +97,93 @@ async fn pruning_keeps_the_numbering(db: &TestDb) {
     assert_eq!(after.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![position + 1]);
 }
 
+/// A post to store directly, as the hub makes it: announced in `channel`.
+fn new_message(
+    store_author: &domain::model::User,
+    channel: domain::Id,
+    body: &str,
+    nonce: Option<&str>,
+) -> NewMessage {
+    let mut message = Message::new(channel, UserSummary::from(store_author), body.into(), None);
+    message.nonce = nonce.map(str::to_string);
+    let created = NewEvent::new(Audience::Channel(channel), EventKind::MessageCreated(message.clone()));
+    NewMessage {
+        message,
+        mentioned: Default::default(),
+        notifying: Default::default(),
+        events: vec![created],
+    }
+}
+
+/// Posts written together share one commit, yet each is its own: one that
+/// cannot be stored (its channel does not exist) fails alone, a retry in
+/// the same commit returns the first, and only what was stored is logged.
+async fn a_post_that_fails_in_a_shared_commit_fails_alone(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    let store: &Store = hub.store();
+    let author = store.user(ana).await.unwrap().unwrap();
+    let before = hub.event_position().await.unwrap();
+    let posts = vec![
+        new_message(&author, general, "one", Some("a")),
+        new_message(&author, domain::Id(424242), "nowhere", None),
+        new_message(&author, general, "two", None),
+        new_message(&author, general, "one, again", Some("a")),
+    ];
+    // Started together, they are queued before the writer runs: one batch.
+    let outcomes = futures::future::join_all(posts.into_iter().map(|p| store.insert_message(p))).await;
+    let [one, nowhere, two, again]: [_; 4] = outcomes.try_into().unwrap();
+    let (one, two, again) = (one.unwrap(), two.unwrap(), again.unwrap());
+    assert!(nowhere.is_err(), "a message in no channel is refused");
+    assert!(one.1 && two.1, "the others are stored");
+    assert_eq!((again.0.id, again.1), (one.0.id, false), "the retry returns the first");
+    let logged: Vec<domain::Id> = hub
+        .events_after(before)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::MessageCreated(m) => Some(m.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, [one.0.id, two.0.id], "only what was stored is announced, in order");
+    let bodies: Vec<String> =
+        hub.messages(ana, general, None, 10).await.unwrap().messages.into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, ["two", "one"]);
+}
+
+/// A message's notifications are committed with it: once the post returns,
+/// the person mentioned has theirs, whatever happens to the server next.
+async fn a_message_and_its_notifications_are_committed_together(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let before = hub.event_position().await.unwrap();
+    let (posted, _) = hub.post_message(ana, general, "@bob see this", None).await.unwrap();
+    // Read through another connection, as after a crash and restart.
+    let reopened = domain::Hub::new(db.store().await, db.files());
+    let told = reopened.notifications(bob, None, false).await.unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].message_id, Some(posted.id));
+    let logged = reopened.events_after(before).await.unwrap();
+    let kinds: Vec<&str> = logged
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::MessageCreated(_) => "message",
+            EventKind::NotificationCreated(_) => "notification",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["message", "notification"], "in one commit, the message first");
+}
+
 domain::both_backends! {
+    a_post_that_fails_in_a_shared_commit_fails_alone => a_post_that_fails_in_a_shared_commit_fails_alone;
+    a_message_and_its_notifications_are_committed_together => a_message_and_its_notifications_are_committed_together;
     a_change_and_its_event_are_committed_together => a_change_and_its_event_are_committed_together;
     concurrent_changes_are_numbered_in_commit_order => concurrent_changes_are_numbered_in_commit_order;
     events_from_another_process_arrive_by_catching_up => events_from_another_process_arrive_by_catching_up;

@@ -8,7 +8,7 @@ use crate::limits::Bucket;
 use crate::model::{Attachment, Channel, Message, MessagePage, SYSTEM_USER, SearchHit, UserSummary};
 use crate::permissions;
 use crate::permissions::ChannelFacts;
-use crate::store::Mentioned;
+use crate::store::{Mentioned, NewMessage};
 
 /// Largest page of history one request may ask for.
 pub const MAX_PAGE: i64 = 100;
@@ -91,20 +91,21 @@ impl Hub {
         }
         attach(&mut msg, &post.files);
         let mentioned = self.mentioned_by(&msg.body, facts).await?;
-        let follow_up = Self::message_follow_up(&msg);
         self.paint(ch.workspace_id, vec![&mut msg]).await?;
-        let created_event = NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()));
-        let (mut stored, created) =
-            self.store_with_files(&msg, &post.files, &mentioned, Some(&follow_up), &[created_event]).await?;
-        if created {
-            if let Err(e) = self.notify_message(&ch, &stored, &mentioned, Some(follow_up.id)).await {
-                // Stored with the message, the follow-up is fired by the scheduler.
-                tracing::error!(error = ?e, message = %stored.id, "could not notify about a message; retried later");
-            }
-        } else {
+        let (notifying, told) = self.message_notifying(&ch, &msg, &mentioned).await?;
+        let mut events =
+            vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];
+        events.extend(told);
+        let delivers = !notifying.planned.is_empty();
+        let attachments: Vec<Id> = msg.attachments.iter().map(|a| a.id).collect();
+        let new = NewMessage { message: msg, mentioned, notifying, events };
+        let (mut stored, created) = self.store_with_files(new, &post.files).await?;
+        if created && delivers {
+            self.deliveries.notify_one();
+        } else if !created {
             self.paint(ch.workspace_id, vec![&mut stored]).await?;
             // A retry: the files of this attempt are not needed.
-            self.files.remove_attachments(&msg.attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
+            self.files.remove_attachments(&attachments).await;
         }
         Ok((stored, created))
     }
@@ -113,21 +114,15 @@ impl Hub {
     /// if storing fails, the files go back where they were received (an
     /// upload is then deleted by [`Hub::post`]; a recording's files stay for
     /// the next start to post).
-    async fn store_with_files(
-        &self,
-        msg: &Message,
-        files: &[Upload],
-        mentioned: &Mentioned,
-        follow_up: Option<&crate::store::Scheduled>,
-        events: &[NewEvent],
-    ) -> Result<(Message, bool)> {
-        for (f, a) in files.iter().zip(&msg.attachments) {
+    async fn store_with_files(&self, new: NewMessage, files: &[Upload]) -> Result<(Message, bool)> {
+        let attachments = new.message.attachments.clone();
+        for (f, a) in files.iter().zip(&attachments) {
             self.files.keep(&f.tmp, a.id).await?;
         }
-        match self.store.insert_message(msg, mentioned, follow_up, events).await {
+        match self.store.insert_message(new).await {
             Ok(r) => Ok(r),
             Err(e) => {
-                for (f, a) in files.iter().zip(&msg.attachments) {
+                for (f, a) in files.iter().zip(&attachments) {
                     self.files.unkeep(a.id, &f.tmp).await;
                 }
                 Err(e)
@@ -145,8 +140,13 @@ impl Hub {
             Message::new(ch.id, UserSummary::from(&parley), MessageBody::parse(body)?.into_inner(), None);
         attach(&mut msg, &files);
         let created = NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()));
-        let (stored, _) =
-            self.store_with_files(&msg, &files, &Mentioned::default(), None, &[created]).await?;
+        let new = NewMessage {
+            message: msg,
+            mentioned: Mentioned::default(),
+            notifying: Default::default(),
+            events: vec![created],
+        };
+        let (stored, _) = self.store_with_files(new, &files).await?;
         Ok(stored)
     }
 

@@ -14,7 +14,7 @@ use crate::model::{Channel, ChannelKind, Meeting, Message, Notification, User};
 use crate::notify::routing::{self, Preferences};
 use crate::notify::{DeliveryChannel, Level};
 use crate::permissions;
-use crate::store::{PlannedDelivery, PushSubscriptionRow, Scheduled};
+use crate::store::{Notifying, PlannedDelivery, PushSubscriptionRow, Scheduled};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -77,17 +77,15 @@ enum Later {
         meeting_id: i64,
         minutes: i64,
     },
-    /// Telling people of a new message: stored with the message, done by the
-    /// post itself right after; fired only if that failed or the server
-    /// stopped in between.
+    /// Telling people of a new message. Earlier versions stored one with
+    /// each message and told people after the commit, firing it only if the
+    /// server stopped in between; now a message's notifications are stored
+    /// in its own transaction, and this is read only from such a version's
+    /// database.
     Message {
         message_id: i64,
     },
 }
-
-/// How long a message's notifications are left to its post before the
-/// scheduler takes them over.
-const MESSAGE_FOLLOW_UP_MS: i64 = 30_000;
 
 /// One person's custom notification, as scheduled.
 #[derive(Debug, Serialize, Deserialize)]
@@ -149,10 +147,37 @@ impl Hub {
     /// that schedule's firing (nothing happens if it fired already).
     async fn notify_via(
         &self,
-        mut list: Vec<Notification>,
+        list: Vec<Notification>,
         requested: &[DeliveryChannel],
         fired: Option<Id>,
     ) -> Result<bool> {
+        let (notifying, events) = self.plan_notifications(list, requested).await?;
+        if notifying.list.is_empty() && fired.is_none() {
+            return Ok(true);
+        }
+        if !self.store.insert_notifications(&notifying, fired, &events).await? {
+            return Ok(false);
+        }
+        self.deliver_planned(&notifying);
+        Ok(true)
+    }
+
+    /// Wakes the delivery worker when `notifying`, now committed, planned deliveries.
+    pub(super) fn deliver_planned(&self, notifying: &Notifying) {
+        if !notifying.planned.is_empty() {
+            self.deliveries.notify_one();
+        }
+    }
+
+    /// What storing `list` takes: the notifications of people who still
+    /// exist, each marked read at once if its person does not want it in the
+    /// app, the deliveries their preferences ask for on the `requested`
+    /// channels, and the events that ring in their pages.
+    async fn plan_notifications(
+        &self,
+        mut list: Vec<Notification>,
+        requested: &[DeliveryChannel],
+    ) -> Result<(Notifying, Vec<NewEvent>)> {
         let now = crate::now_ms();
         let mut people: HashMap<Id, Option<Person>> = HashMap::new();
         let mut planned = Vec::new();
@@ -207,19 +232,10 @@ impl Hub {
             }
         }
         list.retain(|n| people.get(&n.user_id).is_some_and(Option::is_some));
-        if list.is_empty() && fired.is_none() {
-            return Ok(true);
-        }
         let events: Vec<NewEvent> = (list.iter().filter(|n| n.read_at.is_none()))
             .map(|n| NewEvent::new(Audience::User(n.user_id), EventKind::NotificationCreated(n.clone())))
             .collect();
-        if !self.store.insert_notifications(&list, &planned, fired, &events).await? {
-            return Ok(false);
-        }
-        if !planned.is_empty() {
-            self.deliveries.notify_one();
-        }
-        Ok(true)
+        Ok((Notifying { list, planned }, events))
     }
 
     /// After a message is posted: a notification for each person mentioned
@@ -227,14 +243,14 @@ impl Hub {
     /// others in a direct conversation, the followers of the thread it
     /// answers, and those who set the channel to all; one each at most, never
     /// to its author, only to who may read it, and to nobody who set the
-    /// channel to nothing or muted it.
-    pub(super) async fn notify_message(
+    /// channel to nothing or muted it. Planned before the message is stored,
+    /// to be stored with it.
+    pub(super) async fn message_notifying(
         &self,
         ch: &Channel,
         msg: &Message,
         mentioned: &crate::store::Mentioned,
-        follow_up: Option<Id>,
-    ) -> Result<()> {
+    ) -> Result<(Notifying, Vec<NewEvent>)> {
         let author = &msg.author;
         let place = place(ch);
         let levels = self.store.channel_levels(ch.id).await?;
@@ -291,15 +307,14 @@ impl Hub {
                 allowed.push(n);
             }
         }
-        // Marks the message's follow-up done in the same transaction.
-        self.notify_via(allowed, &DeliveryChannel::ALL, follow_up).await.map(|_| ())
+        self.plan_notifications(allowed, &DeliveryChannel::ALL).await
     }
 
-    /// The follow-up stored with a new message (see [`Later::Message`]),
-    /// due once its post has had time to do it.
+    /// The follow-up an earlier version stored with each new message (see
+    /// [`Later::Message`]), due now.
     pub fn message_follow_up(msg: &Message) -> Scheduled {
         let payload = serde_json::to_string(&Later::Message { message_id: msg.id.0 }).expect("serialisable");
-        Scheduled { id: Id::new(), due_at: crate::now_ms() + MESSAGE_FOLLOW_UP_MS, payload, meeting_id: None }
+        Scheduled { id: Id::new(), due_at: crate::now_ms(), payload, meeting_id: None }
     }
 
     /// After `reactor` reacted to `msg`: its author hears of it (unless they
@@ -390,7 +405,10 @@ impl Hub {
                 };
                 let (_, author) = self.channel_facts(ch.id, msg.author.id).await?;
                 let mentioned = self.mentioned_by(&msg.body, author).await?;
-                self.notify_message(&ch, &msg, &mentioned, Some(s.id)).await?;
+                let (notifying, events) = self.message_notifying(&ch, &msg, &mentioned).await?;
+                if self.store.insert_notifications(&notifying, Some(s.id), &events).await? {
+                    self.deliver_planned(&notifying);
+                }
             }
             Later::MeetingReminder { meeting_id, minutes } => {
                 let Some(m) = self.store.meeting(Id(meeting_id)).await?.filter(|m| m.ended_at.is_none())

@@ -63,17 +63,25 @@ impl Store {
                 .await?;
         let at = crate::now_ms();
         let mut logged = Vec::with_capacity(events.len());
+        let mut bodies = Vec::with_capacity(events.len());
         for (seq, e) in (last - n + 1..).zip(events) {
             let body =
                 serde_json::to_string(&e.kind).map_err(|e| crate::error::Error::Internal(Box::new(e)))?;
-            sqlx::query("INSERT INTO events (seq, audience, body, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(seq)
-                .bind(e.audience.to_key())
-                .bind(body)
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
+            bodies.push(body);
             logged.push(Event::new(seq, at, e.audience, e.kind.clone()));
+        }
+        // One statement for each hundred events.
+        for (chunk, texts) in logged.chunks(100).zip(bodies.chunks(100)) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                .collect();
+            let sql =
+                format!("INSERT INTO events (seq, audience, body, created_at) VALUES {}", rows.join(", "));
+            let mut q = sqlx::query(&sql);
+            for (e, body) in chunk.iter().zip(texts) {
+                q = q.bind(e.seq).bind(e.audience.to_key()).bind(body.as_str()).bind(at);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(logged)
     }

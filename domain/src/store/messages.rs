@@ -1,4 +1,5 @@
-use super::{Backend, Store, placeholders};
+use super::notifications::Notifying;
+use super::{Backend, Store, Tx, placeholders, value_rows};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
@@ -102,6 +103,18 @@ fn live(condition: &str) -> String {
     format!("{MSG_FROM} WHERE m.deleted_at IS NULL AND {condition}")
 }
 
+/// A message to store ([`Store::insert_message`]), with what it causes.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub message: Message,
+    pub mentioned: Mentioned,
+    /// Who is told of it, stored in its transaction: once it is committed,
+    /// a crash cannot keep them from hearing of it.
+    pub notifying: Notifying,
+    /// What announces it (and its notifications), logged only if it is stored.
+    pub events: Vec<NewEvent>,
+}
+
 /// Who a new or edited message mentions.
 #[derive(Debug, Clone, Default)]
 pub struct Mentioned {
@@ -131,56 +144,80 @@ impl Store {
         Ok(known.into_iter().map(Id).collect())
     }
 
-    /// Inserts a message with its mentions and attachments. A reply makes
-    /// its author follow the thread (having read it up to their reply), and
-    /// the thread's first author follow it too. Posting marks the channel read
-    /// for the author. When the author already sent a message with the same
-    /// nonce, nothing is inserted and that first message is returned with `false`.
-    /// Stores a message, unless its author already sent one with its nonce
-    /// (then that one is returned, with `false`). `follow_up`, stored in the
-    /// same transaction, is what must still happen because of it (telling
-    /// people): it survives a crash right after the commit. `events`
-    /// announce it, logged only if it is stored.
-    pub async fn insert_message(
-        &self,
-        msg: &Message,
-        mentioned: &Mentioned,
-        follow_up: Option<&super::Scheduled>,
-        events: &[NewEvent],
-    ) -> Result<(Message, bool)> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (author_id, nonce) DO NOTHING",
-        )
-        .bind(msg.id.0)
-        .bind(msg.channel_id.0)
-        .bind(msg.author.id.0)
-        .bind(&msg.body)
-        .bind(&msg.html)
-        .bind(&msg.nonce)
-        .bind(msg.created_at)
-        .bind(msg.thread_id.map(|t| t.0))
-        .bind(mentioned.all as i64)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            drop(tx);
-            // The first message with this nonce (even if deleted since: a retry must not resurrect it).
-            let sql = format!("{MSG_FROM} WHERE m.author_id = $1 AND m.nonce = $2");
-            let first = sqlx::query_as::<_, MessageRow>(&sql)
-                .bind(msg.author.id.0)
-                .bind(&msg.nonce)
-                .fetch_one(&self.pool)
-                .await?;
-            let mut found = self.hydrate(vec![first]).await?;
-            return Ok((found.remove(0), false));
+    /// Stores a message with its mentions, attachments and notifications,
+    /// unless its author already sent one with its nonce (then that one is
+    /// returned, with `false`). It returns once committed; concurrent posts
+    /// share one commit (see [`super::group_commit`]). A reply makes its
+    /// author follow the thread (having read it up to their reply), and the
+    /// thread's first author follow it too. Posting marks the channel read
+    /// for the author.
+    pub async fn insert_message(&self, new: NewMessage) -> Result<(Message, bool)> {
+        let msg = new.message.clone();
+        if self.write_grouped(new).await? {
+            return Ok((msg, true));
         }
-        Self::insert_mentions(&mut tx, msg.id, &mentioned.users).await?;
-        self.learn_words(&mut tx, &msg.body).await?;
-        if let Some(s) = follow_up {
-            Self::insert_schedule(&mut *tx, s).await?;
+        // The first message with this nonce (even if deleted since: a retry must not resurrect it).
+        let sql = format!("{MSG_FROM} WHERE m.author_id = $1 AND m.nonce = $2");
+        let first = sqlx::query_as::<_, MessageRow>(&sql)
+            .bind(msg.author.id.0)
+            .bind(&msg.nonce)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut found = self.hydrate(vec![first]).await?;
+        Ok((found.remove(0), false))
+    }
+
+    /// Writes messages and what comes with them in `tx`, but for their words
+    /// (added to the search vocabulary by the batch): the messages in one
+    /// statement for each fifty, then each one's own rows. For each, `false`
+    /// when its author's nonce was used already (nothing is written for it).
+    pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[NewMessage]) -> Result<Vec<bool>> {
+        let mut inserted = std::collections::HashSet::new();
+        for chunk in posts.chunks(50) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "({})",
+                        (9 * i + 1..=9 * i + 9).map(|p| format!("${p}")).collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
+                 VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for NewMessage { message: msg, mentioned, .. } in chunk {
+                q = q
+                    .bind(msg.id.0)
+                    .bind(msg.channel_id.0)
+                    .bind(msg.author.id.0)
+                    .bind(&msg.body)
+                    .bind(&msg.html)
+                    .bind(&msg.nonce)
+                    .bind(msg.created_at)
+                    .bind(msg.thread_id.map(|t| t.0))
+                    .bind(mentioned.all as i64);
+            }
+            inserted.extend(q.fetch_all(&mut **tx).await?);
         }
+        let mut stored = Vec::with_capacity(posts.len());
+        for post in posts {
+            let new = inserted.contains(&post.message.id.0);
+            if new {
+                Self::write_with_message(tx, post).await?;
+            }
+            stored.push(new);
+        }
+        Ok(stored)
+    }
+
+    /// What comes with a message just inserted: its mentions, attachments,
+    /// thread follows or read mark, and notifications.
+    async fn write_with_message(tx: &mut Tx, new: &NewMessage) -> Result<()> {
+        let NewMessage { message: msg, mentioned, notifying, events: _ } = new;
+        Self::insert_mentions(tx, msg.id, &mentioned.users).await?;
         for a in &msg.attachments {
             sqlx::query(
                 "INSERT INTO attachments (id, message_id, file_name, content_type, size, created_at) \
@@ -192,7 +229,7 @@ impl Store {
             .bind(&a.content_type)
             .bind(a.size)
             .bind(a.created_at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         match msg.thread_id {
@@ -203,7 +240,7 @@ impl Store {
                      ON CONFLICT (thread_id, user_id) DO NOTHING",
                 )
                 .bind(thread.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 sqlx::query(
                     "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) VALUES ($1, $2, 1, $3) \
@@ -212,7 +249,7 @@ impl Store {
                 .bind(thread.0)
                 .bind(msg.author.id.0)
                 .bind(msg.id.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
             None => {
@@ -224,19 +261,15 @@ impl Store {
                 .bind(msg.channel_id.0)
                 .bind(msg.author.id.0)
                 .bind(msg.id.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
         }
-        self.commit(tx, events).await?;
-        Ok((msg.clone(), true))
+        Self::write_notifications(tx, notifying).await?;
+        Ok(())
     }
 
-    async fn insert_mentions(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        message: Id,
-        users: &[Id],
-    ) -> Result<()> {
+    async fn insert_mentions(tx: &mut Tx, message: Id, users: &[Id]) -> Result<()> {
         for u in users {
             sqlx::query("INSERT INTO mentions (message_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(message.0)
@@ -252,24 +285,11 @@ impl Store {
     pub async fn import_messages(&self, messages: &[Message]) -> Result<()> {
         let mut tx = self.write_tx().await?;
         for chunk in messages.chunks(500) {
-            let mut sql = String::from(
-                "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at) VALUES ",
+            // Imported messages have no nonce.
+            let sql = format!(
+                "INSERT INTO messages (id, channel_id, author_id, body, body_html, created_at) VALUES {}",
+                value_rows(chunk.len(), 6)
             );
-            for i in 0..chunk.len() {
-                let b = i * 6;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql += &format!(
-                    "(${}, ${}, ${}, ${}, ${}, NULL, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                );
-            }
             let mut q = sqlx::query(&sql);
             for m in chunk {
                 q = q
@@ -292,8 +312,8 @@ impl Store {
     /// vocabulary (see `search_messages`). One statement, in sorted order, so
     /// that two transactions adding the same new words wait for each other
     /// rather than deadlock.
-    async fn learn_words(&self, tx: &mut super::Tx, text: &str) -> Result<()> {
-        if self.backend == Backend::Postgres {
+    pub(super) async fn learn_words(&self, tx: &mut super::Tx, text: &str) -> Result<()> {
+        if self.backend == Backend::Postgres && !text.is_empty() {
             sqlx::query(
                 "INSERT INTO search_words (word) \
                  SELECT w FROM unnest(tsvector_to_array(to_tsvector('simple', $1))) AS w ORDER BY w \

@@ -1,6 +1,6 @@
 //! In-app notifications.
 
-use super::Store;
+use super::{Store, Tx};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
@@ -59,17 +59,24 @@ pub struct PlannedDelivery {
     pub group_key: String,
 }
 
+/// Notifications to store, with the deliveries they make. Stored with the
+/// change that causes them when there is one (a message), so that nobody
+/// misses being told of what was committed.
+#[derive(Debug, Clone, Default)]
+pub struct Notifying {
+    pub list: Vec<Notification>,
+    pub planned: Vec<PlannedDelivery>,
+}
+
 impl Store {
-    /// Stores notifications and their deliveries in one transaction: each
-    /// delivery joins a waiting one of its group that no worker has taken
-    /// yet, or starts one. With `fired`, a scheduled notification is marked
-    /// done in the same transaction, and nothing is stored if it was done
-    /// already (`false`), so a schedule fires once. `events` are logged
-    /// with them.
+    /// Stores notifications and their deliveries in one transaction (see
+    /// [`Store::write_notifications`]). With `fired`, a scheduled
+    /// notification is marked done in the same transaction, and nothing is
+    /// stored if it was done already (`false`), so a schedule fires once.
+    /// `events` are logged with them.
     pub async fn insert_notifications(
         &self,
-        list: &[Notification],
-        planned: &[PlannedDelivery],
+        notifying: &Notifying,
         fired: Option<Id>,
         events: &[NewEvent],
     ) -> Result<bool> {
@@ -88,6 +95,16 @@ impl Store {
                 return Ok(false);
             }
         }
+        Self::write_notifications(&mut tx, notifying).await?;
+        self.commit(tx, events).await?;
+        Ok(true)
+    }
+
+    /// Writes notifications and their deliveries in `tx`: each delivery
+    /// joins a waiting one of its group that no worker has taken yet, or
+    /// starts one.
+    pub(super) async fn write_notifications(tx: &mut Tx, notifying: &Notifying) -> Result<()> {
+        let Notifying { list, planned } = notifying;
         for n in list {
             sqlx::query(&format!(
                 "INSERT INTO notifications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -106,7 +123,7 @@ impl Store {
             .bind(n.created_at)
             .bind(&n.template)
             .bind(&n.data)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         for p in planned {
@@ -119,7 +136,7 @@ impl Store {
             .bind(p.channel)
             .bind(&p.recipient)
             .bind(&p.group_key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
             // Touching the row locks it against a worker's claim until this
             // commits; a worker that claimed it first makes this a new group.
@@ -129,7 +146,7 @@ impl Store {
                     "UPDATE deliveries SET attempts = 0 WHERE id = $1 AND claimed_until IS NULL AND sent_at IS NULL",
                 )
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 if touched.rows_affected() == 1 {
                     joined = Some(id);
@@ -150,7 +167,7 @@ impl Store {
                     .bind(crate::now_ms())
                     .bind(p.user_id.0)
                     .bind(&p.group_key)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     id
                 }
@@ -158,11 +175,10 @@ impl Store {
             sqlx::query("INSERT INTO delivery_items (delivery_id, notification_id) VALUES ($1, $2)")
                 .bind(delivery)
                 .bind(p.notification_id.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        self.commit(tx, events).await?;
-        Ok(true)
+        Ok(())
     }
 
     /// The notifications a delivery gathers, oldest first.
@@ -244,13 +260,18 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Who follows `thread`.
+    /// Who follows `thread` once a reply is stored: those following it now,
+    /// and its first author unless they chose not to (a reply makes them
+    /// follow it, see [`Store::insert_message`]).
     pub async fn thread_followers(&self, thread: Id) -> Result<Vec<Id>> {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT user_id FROM thread_follows WHERE thread_id = $1 AND following = 1")
-                .bind(thread.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT user_id FROM thread_follows WHERE thread_id = $1 AND following = 1 \
+             UNION SELECT m.author_id FROM messages m WHERE m.id = $1 AND NOT EXISTS \
+               (SELECT 1 FROM thread_follows f WHERE f.thread_id = m.id AND f.user_id = m.author_id)",
+        )
+        .bind(thread.0)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(|(u,)| Id(u)).collect())
     }
 }

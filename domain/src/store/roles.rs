@@ -262,19 +262,22 @@ impl Store {
     }
 
     /// The colour of each member's highest coloured role in `ws` (the
-    /// owner's is the Owner role's); members without one are absent.
-    pub async fn name_colours(&self, ws: Id) -> Result<HashMap<Id, String>> {
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+    /// owner's is the Owner role's), of `users` only; members without one are absent.
+    pub async fn name_colours(&self, ws: Id, users: &[Id]) -> Result<HashMap<Id, String>> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
             "SELECT wm.user_id, r.colour, r.position FROM workspace_members wm \
              JOIN workspaces w ON w.id = wm.workspace_id \
              JOIN roles r ON r.workspace_id = wm.workspace_id AND r.colour <> '' AND ( \
                r.builtin = (CASE WHEN w.owner_id = wm.user_id THEN 'owner' WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) \
                OR r.id IN (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
-             WHERE wm.workspace_id = $1 ORDER BY r.position",
-        )
-        .bind(ws.0)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE wm.workspace_id = $1 AND wm.user_id IN ({}) ORDER BY r.position",
+            (2..users.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
+        let q = sqlx::query_as::<_, (i64, String, i64)>(&sql).bind(ws.0);
+        let rows = users.iter().fold(q, |q, u| q.bind(u.0)).fetch_all(&self.pool).await?;
         // Ascending positions: the highest coloured role is written last.
         Ok(rows.into_iter().map(|(user, colour, _)| (Id(user), colour)).collect())
     }

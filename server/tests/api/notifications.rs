@@ -131,16 +131,16 @@ async fn people_hear_of_what_concerns_them(app: TestApp) -> TestApp {
     app
 }
 
-/// The server stopped right after a message was stored, before anyone was
-/// told: the follow-up stored with the message tells them at the next start,
-/// once.
-async fn a_message_stored_before_a_crash_still_notifies(mut app: TestApp) -> TestApp {
+/// An earlier version stored a follow-up with each message and told people
+/// after the commit; one whose server stopped in between left the follow-up
+/// due: the next start tells them, once.
+async fn a_follow_up_left_by_an_earlier_version_still_notifies(mut app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
     let (ws, general) = workspace(&app, &ana, false).await;
     join(&app, &bob, &ws).await;
 
-    // What a post stores in its transaction, with the crash right after it.
+    // What an earlier version's post stored in its transaction, with the crash right after it.
     let store = domain::Store::open(&app.db.url).await.unwrap();
     let author = store.user(ana.id.parse().unwrap()).await.unwrap().unwrap();
     let msg = domain::model::Message::new(
@@ -150,9 +150,11 @@ async fn a_message_stored_before_a_crash_still_notifies(mut app: TestApp) -> Tes
         None,
     );
     let mentioned = domain::store::Mentioned { users: vec![bob.id.parse().unwrap()], all: false };
-    let mut follow_up = domain::Hub::message_follow_up(&msg);
-    follow_up.due_at = domain::now_ms();
-    store.insert_message(&msg, &mentioned, Some(&follow_up), &[]).await.unwrap();
+    let follow_up = domain::Hub::message_follow_up(&msg);
+    let new =
+        domain::store::NewMessage { message: msg, mentioned, notifying: Default::default(), events: vec![] };
+    store.insert_message(new).await.unwrap();
+    store.schedule_notification(&follow_up).await.unwrap();
     store.close().await;
     assert_eq!(unread(&app, &bob).await, 0, "nobody was told yet");
 
@@ -180,5 +182,5 @@ async fn a_message_stored_before_a_crash_still_notifies(mut app: TestApp) -> Tes
 
 crate::on_both_backends! {
     people_hear_of_what_concerns_them => people_hear_of_what_concerns_them;
-    a_message_stored_before_a_crash_still_notifies => a_message_stored_before_a_crash_still_notifies;
+    a_follow_up_left_by_an_earlier_version_still_notifies => a_follow_up_left_by_an_earlier_version_still_notifies;
 }

@@ -28,6 +28,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// Frames waiting for a client before it counts as too slow.
 pub(crate) const QUEUE: usize = 256;
 const HEARTBEAT: Duration = Duration::from_secs(25);
+/// Most queued frames written to a client with one flush (one system call
+/// under load instead of one for each frame).
+const WRITE_BATCH: usize = 64;
 /// A client silent for this long (no pong, no command) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
 /// How long a closing connection's last frames may take to be written: a
@@ -484,8 +487,21 @@ pub async fn run(
                 m = rx.recv() => match m { Some(m) => m, None => break },
                 _ = heartbeat.tick() => Message::Ping(Default::default()),
             };
-            let closing = matches!(msg, Message::Close(_));
-            if sink.send(msg).await.is_err() || closing {
+            let mut closing = matches!(msg, Message::Close(_));
+            if sink.feed(msg).await.is_err() {
+                break;
+            }
+            // What else is queued goes out in the same write.
+            let mut batched = 1;
+            while !closing && batched < WRITE_BATCH {
+                let Ok(msg) = rx.try_recv() else { break };
+                closing = matches!(msg, Message::Close(_));
+                if sink.feed(msg).await.is_err() {
+                    closing = true;
+                }
+                batched += 1;
+            }
+            if sink.flush().await.is_err() || closing {
                 break;
             }
         }

@@ -102,6 +102,21 @@ ensure_redis() {
   fi
 }
 
+# Matrix Synapse, run beside Parley by the sends and fan-out benchmarks:
+# PARLEY_BENCH_SYNAPSE names the Python that runs it, installed here once.
+SYNAPSE_VERSION=1.163.2
+ensure_synapse() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/parley/synapse/venv"
+  if [ -z "${PARLEY_BENCH_SYNAPSE:-}" ]; then
+    if ! "$venv/bin/python" -c "import synapse, psycopg2, sys; sys.exit(synapse.__version__ != '$SYNAPSE_VERSION')" 2>/dev/null; then
+      say "installing Matrix Synapse $SYNAPSE_VERSION for comparison (takes about a minute once)"
+      python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+      "$venv/bin/pip" install --quiet --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION" psycopg2-binary
+    fi
+    export PARLEY_BENCH_SYNAPSE="$venv/bin/python"
+  fi
+}
+
 # HAProxy in front of a local cluster's nodes (scripts/cluster, the cluster tests).
 ensure_haproxy() {
   if ! command -v haproxy >/dev/null; then say "installing HAProxy"; apt_install haproxy; fi

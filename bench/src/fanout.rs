@@ -7,12 +7,16 @@
 //! nodes), with the load client's own CPU time so that a client that is the
 //! bottleneck shows.
 //!
-//! Usage: fanout-bench <parley binary> [one|three] [seconds per rate] [messages/s …]
+//! `synapse`: the same room on Matrix Synapse (see [`bench::synapse`]),
+//! members long-polling `/sync`, for the ratio.
+//!
+//! Usage: fanout-bench <parley binary> [one|three|synapse] [seconds per rate] [messages/s …]
 //! (default: one node, 5 s at 50, 100, 200 and 400 messages/s; Redis at
 //! `PARLEY_BENCH_REDIS`, by default the machine's on port 6379)
 
 use bench::client::{Frame, Ws, connect};
 use bench::server::{Server, cpu_seconds_of};
+use bench::synapse::Synapse;
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -40,50 +44,96 @@ struct Shared {
 async fn member(ws: Ws, who: usize, sends: bool, shared: Arc<Shared>) {
     let (mut tx, mut rx) = ws.split();
     if sends {
-        let shared = shared.clone();
+        // Paced into a queue, written by a task of its own.
+        let (queue, mut queued) = tokio::sync::mpsc::unbounded_channel::<String>();
         tokio::spawn(async move {
-            let mut n = 0u64;
-            let mut next = tokio::time::Instant::now();
-            loop {
-                let period = shared.period_us.load(Ordering::Relaxed);
-                if period == 0 {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    next = tokio::time::Instant::now();
-                    continue;
-                }
-                next += Duration::from_micros(period);
-                tokio::time::sleep_until(next).await;
-                let body = format!(
-                    "{}:{}",
-                    shared.phase.load(Ordering::Relaxed),
-                    shared.epoch.elapsed().as_micros()
-                );
-                let command = json!({"type": "MESSAGE_CREATE", "channel_id": CHANNEL.get().unwrap(),
-                    "body": body, "nonce": format!("{who}-{n}")});
-                if tx.send(Message::text(command.to_string())).await.is_err() {
+            while let Some(command) = queued.recv().await {
+                if tx.send(Message::text(command)).await.is_err() {
                     return;
                 }
-                n += 1;
             }
         });
+        tokio::spawn(pace(shared.clone(), move |n, body| {
+            let command = json!({"type": "MESSAGE_CREATE", "channel_id": CHANNEL.get().unwrap(),
+                "body": body, "nonce": format!("{who}-{n}")});
+            queue.send(command.to_string()).is_ok()
+        }));
     }
     while let Some(Ok(frame)) = rx.next().await {
         let Message::Text(text) = frame else { continue };
         let Ok(frame) = serde_json::from_str::<Frame>(&text) else { continue };
         match frame.kind {
             "MESSAGE_CREATE" => {
-                let now = shared.epoch.elapsed().as_micros() as u64;
-                let Some((phase, sent)) = frame.message.and_then(|m| m.body.split_once(':')) else {
-                    continue;
-                };
-                let (Ok(phase), Ok(sent)) = (phase.parse::<u32>(), sent.parse::<u64>()) else { continue };
-                if phase == shared.phase.load(Ordering::Relaxed) {
-                    shared.latencies.lock().unwrap().push(now.saturating_sub(sent) as u32);
+                if let Some(m) = frame.message {
+                    received(&shared, m.body);
                 }
             }
             "COMMAND_ERROR" => panic!("refused: {text}"),
             _ => {}
         }
+    }
+}
+
+/// Records a received body `phase:µs` of the current phase.
+fn received(shared: &Shared, body: &str) {
+    let now = shared.epoch.elapsed().as_micros() as u64;
+    let Some((phase, sent)) = body.split_once(':') else { return };
+    let (Ok(phase), Ok(sent)) = (phase.parse::<u32>(), sent.parse::<u64>()) else { return };
+    if phase == shared.phase.load(Ordering::Relaxed) {
+        shared.latencies.lock().unwrap().push(now.saturating_sub(sent) as u32);
+    }
+}
+
+/// What a message's body says: its phase and when it was sent.
+fn stamp(shared: &Shared) -> String {
+    format!("{}:{}", shared.phase.load(Ordering::Relaxed), shared.epoch.elapsed().as_micros())
+}
+
+/// Sends at the shared rate with `send`, which must not wait for the server.
+async fn pace(shared: Arc<Shared>, mut send: impl FnMut(u64, String) -> bool) {
+    let mut n = 0u64;
+    let mut next = tokio::time::Instant::now();
+    loop {
+        let period = shared.period_us.load(Ordering::Relaxed);
+        if period == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            next = tokio::time::Instant::now();
+            continue;
+        }
+        next += Duration::from_micros(period);
+        tokio::time::sleep_until(next).await;
+        if !send(n, stamp(&shared)) {
+            return;
+        }
+        n += 1;
+    }
+}
+
+/// A Synapse member: long-polls `/sync` for every message and, for a
+/// sender, sends at the shared rate (each send its own request, not waited for).
+async fn synapse_member(
+    synapse: Arc<Synapse>,
+    token: String,
+    room: String,
+    who: usize,
+    sends: bool,
+    shared: Arc<Shared>,
+) {
+    if sends {
+        let (synapse, token, room) = (synapse.clone(), token.clone(), room.clone());
+        tokio::spawn(pace(shared.clone(), move |n, body| {
+            let (synapse, token, room) = (synapse.clone(), token.clone(), room.clone());
+            tokio::spawn(async move { synapse.send(&token, &room, &format!("{who}-{n}"), &body).await });
+            true
+        }));
+    }
+    let mut since = synapse.sync(&token, None, Duration::ZERO).await.next_batch;
+    loop {
+        let synced = synapse.sync(&token, Some(&since), Duration::from_secs(30)).await;
+        for body in &synced.bodies {
+            received(&shared, body);
+        }
+        since = synced.next_batch;
     }
 }
 
@@ -104,12 +154,7 @@ async fn run(label: &str, servers: &[Server], seconds: u64, rates: &[u64]) {
     let channel = created["general"]["id"].as_str().unwrap().to_string();
     CHANNEL.get_or_init(|| channel.clone());
     assert_eq!(CHANNEL.get(), Some(&channel), "one channel id per process: run one deployment per process");
-    let shared = Arc::new(Shared {
-        phase: AtomicU32::new(0),
-        period_us: AtomicU64::new(0),
-        latencies: Mutex::new(Vec::new()),
-        epoch: Instant::now(),
-    });
+    let shared = new_shared();
     for i in 0..MEMBERS {
         let server = &servers[i % servers.len()];
         let token = server.signup(&format!("member{i}")).await;
@@ -118,6 +163,35 @@ async fn run(label: &str, servers: &[Server], seconds: u64, rates: &[u64]) {
         tokio::spawn(member(socket, i, i < SENDERS, shared.clone()));
     }
     let cpu = || servers.iter().map(Server::cpu_seconds).sum::<f64>();
+    measure(label, &shared, cpu, seconds, rates).await;
+}
+
+/// The same room of 100 on Synapse (SQLite, as one Parley node).
+async fn run_synapse(synapse: Arc<Synapse>, seconds: u64, rates: &[u64]) {
+    let owner = synapse.register("owner").await;
+    let room = synapse.create_room(&owner).await;
+    let shared = new_shared();
+    for i in 0..MEMBERS {
+        let token = synapse.register(&format!("member{i}")).await;
+        synapse.join(&token, &room).await;
+        tokio::spawn(synapse_member(synapse.clone(), token, room.clone(), i, i < SENDERS, shared.clone()));
+    }
+    let cpu = || synapse.cpu_seconds();
+    measure("Synapse (SQLite)", &shared, cpu, seconds, rates).await;
+}
+
+fn new_shared() -> Arc<Shared> {
+    Arc::new(Shared {
+        phase: AtomicU32::new(0),
+        period_us: AtomicU64::new(0),
+        latencies: Mutex::new(Vec::new()),
+        epoch: Instant::now(),
+    })
+}
+
+/// Runs each rate in turn on members already connected, and prints what
+/// they measured, with `cpu`, the servers' CPU time so far.
+async fn measure(label: &str, shared: &Shared, cpu: impl Fn() -> f64, seconds: u64, rates: &[u64]) {
     for &rate in rates {
         let phase = shared.phase.load(Ordering::Relaxed) + 1;
         shared.phase.store(phase, Ordering::Relaxed);
@@ -185,6 +259,11 @@ async fn main() {
             drop(servers);
             db.drop_database().await;
         }
-        other => panic!("unknown shape {other}: use one or three"),
+        "synapse" => {
+            let python = Synapse::python().expect("PARLEY_BENCH_SYNAPSE names the Python that runs Synapse");
+            let synapse = Arc::new(Synapse::start(&python, None).await);
+            run_synapse(synapse, seconds, &rates).await;
+        }
+        other => panic!("unknown shape {other}: use one, three or synapse"),
     }
 }

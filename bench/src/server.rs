@@ -100,7 +100,7 @@ pub fn cpu_seconds_of(pid: u32) -> f64 {
     ticks / clock_ticks()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

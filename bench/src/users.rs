@@ -237,27 +237,38 @@ async fn ramp(label: &str, servers: &[Server], step_size: usize, most: usize, se
     while people < most {
         // Warm-up: this step's people sign up, join and connect.
         shared.step.store(0, Ordering::Relaxed);
-        for i in people..people + step_size {
-            let server = &servers[i % servers.len()];
-            let token = server.signup(&format!("person{i}")).await;
-            server.post(Some(&token), &format!("/api/workspaces/{ws}/join"), json!({})).await;
-            let mine: Vec<String> =
-                channels.choose_multiple(&mut rand::thread_rng(), CHANNELS_EACH).cloned().collect();
-            for c in &mine {
-                server.post(Some(&token), &format!("/api/communication/channels/{c}/join/"), json!({})).await;
+        // Sixteen at a time, as people arriving at once would.
+        let joining: Vec<usize> = (people..people + step_size).collect();
+        for batch in joining.chunks(16) {
+            let arrivals = batch.iter().map(|&i| {
+                let (server, http, ws, channels) = (&servers[i % servers.len()], &http, &ws, &channels);
+                async move {
+                    let token = server.signup(&format!("person{i}")).await;
+                    server.post(Some(&token), &format!("/api/workspaces/{ws}/join"), json!({})).await;
+                    let mine: Vec<String> =
+                        channels.choose_multiple(&mut rand::thread_rng(), CHANNELS_EACH).cloned().collect();
+                    for c in &mine {
+                        server
+                            .post(Some(&token), &format!("/api/communication/channels/{c}/join/"), json!({}))
+                            .await;
+                    }
+                    let socket = connect(&server.base, &token).await;
+                    let person = Person {
+                        http: http.clone(),
+                        base: server.base.clone(),
+                        token,
+                        channels: mine,
+                        current: 0,
+                        seen: Vec::new(),
+                        cursor: None,
+                        sent: 0,
+                    };
+                    (person, socket)
+                }
+            });
+            for (person, socket) in futures::future::join_all(arrivals).await {
+                tokio::spawn(live(person, socket, shared.clone()));
             }
-            let socket = connect(&server.base, &token).await;
-            let person = Person {
-                http: http.clone(),
-                base: server.base.clone(),
-                token,
-                channels: mine,
-                current: 0,
-                seen: Vec::new(),
-                cursor: None,
-                sent: 0,
-            };
-            tokio::spawn(live(person, socket, shared.clone()));
         }
         people += step_size;
         step += 1;

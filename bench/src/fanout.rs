@@ -15,7 +15,7 @@
 //! `PARLEY_BENCH_REDIS`, by default the machine's on port 6379)
 
 use bench::client::{Frame, Ws, connect};
-use bench::server::{Server, cpu_seconds_of};
+use bench::server::{Cluster, Server, cpu_seconds_of};
 use bench::synapse::Synapse;
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -245,19 +245,9 @@ async fn main() {
             run("one node (SQLite)", &[server], seconds, &rates).await;
         }
         "three" => {
-            let db = domain::testing::TestDb::new(domain::Backend::Postgres).await;
-            let redis =
-                std::env::var("PARLEY_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-            let data = domain::testing::TempDir::new("parley-fanout");
-            let mut env = LIMITS_OFF.to_vec();
-            env.extend([("DATABASE_URL", db.url.as_str()), ("PARLEY_REDIS_URL", redis.as_str())]);
-            let mut servers = Vec::new();
-            for _ in 0..3 {
-                servers.push(Server::start_in(bin, &env, &data.0).await);
-            }
-            run("three nodes (PG+Redis)", &servers, seconds, &rates).await;
-            drop(servers);
-            db.drop_database().await;
+            let cluster = Cluster::start(bin, &LIMITS_OFF, 3).await;
+            run("three nodes (PG+Redis)", &cluster.servers, seconds, &rates).await;
+            cluster.stop().await;
         }
         "synapse" => {
             let python = Synapse::python().expect("PARLEY_BENCH_SYNAPSE names the Python that runs Synapse");

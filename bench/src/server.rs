@@ -89,6 +89,36 @@ impl Server {
     }
 }
 
+/// `n` nodes of one deployment: a fresh PostgreSQL database, the Redis at
+/// `PARLEY_BENCH_REDIS` (by default the machine's on port 6379) between
+/// them, and one data directory.
+pub struct Cluster {
+    pub servers: Vec<Server>,
+    db: domain::testing::TestDb,
+    _data: domain::testing::TempDir,
+}
+
+impl Cluster {
+    pub async fn start(bin: &str, env: &[(&str, &str)], n: usize) -> Cluster {
+        let db = domain::testing::TestDb::new(domain::Backend::Postgres).await;
+        let redis = std::env::var("PARLEY_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let data = domain::testing::TempDir::new("parley-cluster");
+        let mut env = env.to_vec();
+        env.extend([("DATABASE_URL", db.url.as_str()), ("PARLEY_REDIS_URL", redis.as_str())]);
+        let mut servers = Vec::new();
+        for _ in 0..n {
+            servers.push(Server::start_in(bin, &env, &data.0).await);
+        }
+        Cluster { servers, db, _data: data }
+    }
+
+    /// Stops the nodes, then drops their database.
+    pub async fn stop(self) {
+        drop(self.servers);
+        self.db.drop_database().await;
+    }
+}
+
 /// The CPU time (user + system) process `pid` has used so far, in seconds;
 /// of the benchmark itself with `std::process::id()`.
 pub fn cpu_seconds_of(pid: u32) -> f64 {

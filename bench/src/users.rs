@@ -16,7 +16,7 @@
 //! PostgreSQL and Redis at `PARLEY_BENCH_REDIS`)
 
 use bench::client::{Ws, connect};
-use bench::server::{Server, cpu_seconds_of};
+use bench::server::{Cluster, Server, cpu_seconds_of};
 use futures::{SinkExt, StreamExt};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -318,19 +318,9 @@ async fn main() {
             ramp("one node (SQLite)", &[server], step, most, seconds).await;
         }
         "three" => {
-            let db = domain::testing::TestDb::new(domain::Backend::Postgres).await;
-            let redis =
-                std::env::var("PARLEY_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-            let data = domain::testing::TempDir::new("parley-users");
-            let mut env = LIMITS_OFF.to_vec();
-            env.extend([("DATABASE_URL", db.url.as_str()), ("PARLEY_REDIS_URL", redis.as_str())]);
-            let mut servers = Vec::new();
-            for _ in 0..3 {
-                servers.push(Server::start_in(bin, &env, &data.0).await);
-            }
-            ramp("three nodes (PG+Redis)", &servers, step, most, seconds).await;
-            drop(servers);
-            db.drop_database().await;
+            let cluster = Cluster::start(bin, &LIMITS_OFF, 3).await;
+            ramp("three nodes (PG+Redis)", &cluster.servers, step, most, seconds).await;
+            cluster.stop().await;
         }
         other => panic!("unknown shape {other}: use one or three"),
     }

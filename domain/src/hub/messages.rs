@@ -96,7 +96,7 @@ impl Hub {
         let mut events =
             vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];
         events.extend(told);
-        let delivers = !notifying.planned.is_empty();
+        let delivers = notifying.delivers();
         let attachments: Vec<Id> = msg.attachments.iter().map(|a| a.id).collect();
         let new = NewMessage { message: msg, mentioned, notifying, events };
         let (mut stored, created) = self.store_with_files(new, &post.files).await?;

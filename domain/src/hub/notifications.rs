@@ -164,7 +164,7 @@ impl Hub {
 
     /// Wakes the delivery worker when `notifying`, now committed, planned deliveries.
     pub(super) fn deliver_planned(&self, notifying: &Notifying) {
-        if !notifying.planned.is_empty() {
+        if notifying.delivers() {
             self.deliveries.notify_one();
         }
     }

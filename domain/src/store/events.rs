@@ -72,11 +72,10 @@ impl Store {
         }
         // One statement for each hundred events.
         for (chunk, texts) in logged.chunks(100).zip(bodies.chunks(100)) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
-                .collect();
-            let sql =
-                format!("INSERT INTO events (seq, audience, body, created_at) VALUES {}", rows.join(", "));
+            let sql = format!(
+                "INSERT INTO events (seq, audience, body, created_at) VALUES {}",
+                super::value_rows(chunk.len(), 4)
+            );
             let mut q = sqlx::query(&sql);
             for (e, body) in chunk.iter().zip(texts) {
                 q = q.bind(e.seq).bind(e.audience.to_key()).bind(body.as_str()).bind(at);

@@ -174,18 +174,10 @@ impl Store {
     pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[NewMessage]) -> Result<Vec<bool>> {
         let mut inserted = std::collections::HashSet::new();
         for chunk in posts.chunks(50) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "({})",
-                        (9 * i + 1..=9 * i + 9).map(|p| format!("${p}")).collect::<Vec<_>>().join(", ")
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
                  VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id",
-                rows.join(", ")
+                value_rows(chunk.len(), 9)
             );
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for NewMessage { message: msg, mentioned, .. } in chunk {

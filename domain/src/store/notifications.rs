@@ -68,6 +68,13 @@ pub struct Notifying {
     pub planned: Vec<PlannedDelivery>,
 }
 
+impl Notifying {
+    /// Whether storing these leaves deliveries for the worker to send.
+    pub fn delivers(&self) -> bool {
+        !self.planned.is_empty()
+    }
+}
+
 impl Store {
     /// Stores notifications and their deliveries in one transaction (see
     /// [`Store::write_notifications`]). With `fired`, a scheduled

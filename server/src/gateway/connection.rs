@@ -52,25 +52,13 @@ struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// Whether `kind` changes this user's memberships (what `update` follows).
-    fn follows(&self, kind: &EventKind) -> bool {
+    /// Follows membership changes of this user. Returns a channel they
+    /// were added to: it joins the subscriptions only once the hub says they
+    /// may see it ([`Self::admit`]), the one check that needs the database.
+    fn update(&mut self, kind: &EventKind) -> Option<Id> {
         match kind {
-            EventKind::ChannelMemberAdded { user_id, .. }
-            | EventKind::ChannelMemberRemoved { user_id, .. }
-            | EventKind::WorkspaceMemberRemoved { user_id, .. } => *user_id == self.user,
-            EventKind::WorkspaceMemberAdded { member, .. } => member.user.id == self.user,
-            _ => false,
-        }
-    }
-
-    /// Follows membership changes of this user. A channel joins the
-    /// subscriptions only once the hub says the user may see it.
-    async fn update(&mut self, hub: &Hub, kind: &EventKind) {
-        match kind {
-            EventKind::ChannelMemberAdded { channel, user_id }
-                if *user_id == self.user && hub.channel(self.user, channel.id).await.is_ok() =>
-            {
-                self.channels.insert(channel.id);
+            EventKind::ChannelMemberAdded { channel, user_id } if *user_id == self.user => {
+                return Some(channel.id);
             }
             EventKind::ChannelMemberRemoved { channel_id, user_id } if *user_id == self.user => {
                 self.channels.remove(channel_id);
@@ -86,6 +74,14 @@ impl Subscriptions {
                 self.member_of.remove(workspace_id);
             }
             _ => {}
+        }
+        None
+    }
+
+    /// Subscribes to `channel` if the user may see it.
+    async fn admit(&mut self, hub: &Hub, channel: Id) {
+        if hub.channel(self.user, channel).await.is_ok() {
+            self.channels.insert(channel);
         }
     }
 
@@ -553,8 +549,8 @@ pub async fn run(
                 Ok(event) if event.seq <= commands.position => {}
                 Ok(event) => {
                     commands.position = event.seq;
-                    if subs.follows(&event.kind) {
-                        Box::pin(subs.update(&hub, &event.kind)).await;
+                    if let Some(channel) = subs.update(&event.kind) {
+                        Box::pin(subs.admit(&hub, channel)).await;
                     }
                     if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
                         && subs.member_of.contains(workspace_id)

@@ -2,12 +2,15 @@
 //! of live events (`app::wire::GatewayEvent`).
 //!
 //! - [`upgrade`] checks Origin and authentication, then hands the socket to
-//!   [`connection`], which runs one connection: it subscribes to the event
-//!   bus, keeps the set of channels and workspaces the user belongs to, and
+//!   [`connection`], which runs one connection: it joins the [`router`],
+//!   keeps the set of channels and workspaces the user belongs to, and
 //!   forwards to the client exactly the events it may see.
+//! - [`router`] hands each event of the bus only to the connections indexed
+//!   under its audience.
 
 pub mod connection;
 pub mod dialect;
+pub mod router;
 
 use crate::http::error::HttpError;
 use crate::startup::AppState;
@@ -19,8 +22,10 @@ use dialect::Dialect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-/// Bytes a connection reads from its socket at a time (and keeps for it while idle).
-const READ_BUFFER: usize = 4 * 1024;
+/// Bytes a connection reads from its socket at a time (and keeps for it
+/// while idle): commands are small, and a larger frame makes room for
+/// itself once its header is read.
+const READ_BUFFER: usize = 1024;
 
 #[derive(Deserialize)]
 pub struct UpgradeQuery {
@@ -98,10 +103,11 @@ async fn upgrade_to(
     let hub = state.services.hub.clone();
     let shutdown = state.shutdown.clone();
     let calls = state.calls.clone();
+    let router = state.router.clone();
     // Held while the connection lives: shutdown waits until every one is gone.
     let live = state.live.clone();
     ws.on_upgrade(move |socket| async move {
-        connection::run(socket, hub, calls, user, dialect, shutdown).await;
+        connection::run(socket, hub, router, calls, user, dialect, shutdown).await;
         drop(live);
     })
 }

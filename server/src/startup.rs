@@ -32,6 +32,8 @@ pub struct AppState {
     /// for all of them (calls end, recordings are posted) before the
     /// database closes.
     pub live: tokio::sync::mpsc::Sender<()>,
+    /// Where gateway connections receive their events.
+    pub router: gateway::router::Router,
     /// Calls: where each connection's call commands go.
     pub calls: crate::rtc::calls::Calls,
     /// Whether `X-Forwarded-For` names the client (behind a trusted proxy).
@@ -80,6 +82,8 @@ pub struct Application {
     doorbell: Option<crate::cluster::Doorbell>,
     /// Presence shared through Redis, renewed by a worker with this hub.
     shared_presence: Option<(std::sync::Arc<crate::cluster::RedisPresence>, Hub)>,
+    /// Feeds gateway connections their events.
+    router_task: gateway::router::RouterTask,
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
@@ -189,12 +193,14 @@ impl Application {
             .build();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
+        let (router, router_task) = gateway::router::Router::new(services.hub.bus());
         let state = AppState {
             services: services.clone(),
             leptos_options: leptos_options.clone(),
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
             live,
+            router,
             calls,
             trust_proxy: config.trust_proxy,
             body_limits: http::guard::BodyLimits { body: config.max_body_bytes, upload: upload_limit },
@@ -256,7 +262,7 @@ impl Application {
             log_keeper,
             doorbell,
             shared_presence,
-
+            router_task,
             deliverer,
             scheduler,
             sfu,
@@ -284,6 +290,7 @@ impl Application {
             log_keeper,
             doorbell,
             shared_presence,
+            router_task,
             deliverer,
             scheduler,
             sfu,
@@ -297,6 +304,7 @@ impl Application {
             tokio::spawn(deliverer.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
+            tokio::spawn(router_task.run(shutdown.subscribe())),
         ];
         let doorbell = doorbell.map(|d| tokio::spawn(d.run(shutdown.subscribe())));
         let relay = relay.map(|r| tokio::spawn(r.run(shutdown.subscribe())));

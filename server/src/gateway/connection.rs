@@ -12,6 +12,7 @@
 //! `SLOW_CONSUMER` and the client reconnects and resumes.
 
 use super::dialect::{Dialect, frame};
+use super::router::{Route, Router};
 use crate::rtc::calls::{CallCommand, Calls};
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -23,7 +24,7 @@ use futures::{SinkExt, StreamExt};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Frames waiting for a client before it counts as too slow.
 pub(crate) const QUEUE: usize = 256;
@@ -49,6 +50,8 @@ struct Subscriptions {
     channels: HashSet<Id>,
     workspaces: HashSet<Id>,
     member_of: HashSet<Id>,
+    /// Whether they changed since the router was last told.
+    changed: bool,
 }
 
 impl Subscriptions {
@@ -62,16 +65,19 @@ impl Subscriptions {
             }
             EventKind::ChannelMemberRemoved { channel_id, user_id } if *user_id == self.user => {
                 self.channels.remove(channel_id);
+                self.changed = true;
             }
             EventKind::WorkspaceMemberAdded { workspace_id, member } if member.user.id == self.user => {
                 if !member.is_guest {
                     self.workspaces.insert(*workspace_id);
                 }
                 self.member_of.insert(*workspace_id);
+                self.changed = true;
             }
             EventKind::WorkspaceMemberRemoved { workspace_id, user_id } if *user_id == self.user => {
                 self.workspaces.remove(workspace_id);
                 self.member_of.remove(workspace_id);
+                self.changed = true;
             }
             _ => {}
         }
@@ -81,7 +87,7 @@ impl Subscriptions {
     /// Subscribes to `channel` if the user may see it.
     async fn admit(&mut self, hub: &Hub, channel: Id) {
         if hub.channel(self.user, channel).await.is_ok() {
-            self.channels.insert(channel);
+            self.changed |= self.channels.insert(channel);
         }
     }
 
@@ -91,7 +97,32 @@ impl Subscriptions {
         self.channels = channels.into_iter().collect();
         self.workspaces = workspaces.into_iter().collect();
         self.member_of = member_of.into_iter().collect();
+        self.changed = true;
         Ok(())
+    }
+
+    /// Tells the router what this connection now follows, having gone
+    /// through the events up to `position`, if it changed or the router waits for it.
+    fn publish(&mut self, route: &Route, position: i64) {
+        if std::mem::take(&mut self.changed) || route.should_publish(position) {
+            route.publish(&self.channels, &self.member_of, position);
+        }
+    }
+
+    /// Goes through one event routed here: follows the membership changes
+    /// it makes, and returns its frame if the client is to see it.
+    async fn take(&mut self, hub: &Hub, route: &Route, dialect: Dialect, event: &Event) -> Option<Message> {
+        if let Some(channel) = self.update(&event.kind) {
+            Box::pin(self.admit(hub, channel)).await;
+        }
+        if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
+            && self.member_of.contains(workspace_id)
+            && let Err(e) = Box::pin(self.reload(hub)).await
+        {
+            tracing::warn!(error = ?e, "gateway could not reload subscriptions");
+        }
+        self.publish(route, event.seq);
+        self.wants(event).then(|| dialect.render_logged(event)).flatten()
     }
 
     fn wants(&self, event: &Event) -> bool {
@@ -449,37 +480,41 @@ async fn replay(
 pub async fn run(
     socket: WebSocket,
     hub: Hub,
+    router: Router,
     calls: Calls,
     user: User,
     dialect: Dialect,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let session = next_session();
-    let (rtc_tx, mut rtc_rx) = mpsc::channel::<GatewayEvent>(QUEUE);
-    // Subscribe before reading memberships, so nothing falls between the two.
-    let (mut events, start) = hub.bus().subscribe_at();
+    let (rtc_tx, mut rtc_rx) = crate::rtc::sfu::Outbox::channel(QUEUE);
+    // Join the router before reading memberships, so nothing falls between
+    // the two: until it is told them, it routes every event here.
+    let (mut route, start) = router.join(user.id);
     let mut subs = Subscriptions {
         user: user.id,
         channels: HashSet::new(),
         workspaces: HashSet::new(),
         member_of: HashSet::new(),
+        changed: false,
     };
     if let Err(e) = Box::pin(subs.reload(&hub)).await {
         tracing::error!(error = ?e, "gateway could not load subscriptions");
         return;
     }
+    subs.publish(&route, start);
 
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
     // A close that goes before whatever is queued (a slow consumer's).
-    let (urgent, mut urgent_rx) = mpsc::channel::<Message>(1);
+    let (urgent, mut urgent_rx) = oneshot::channel::<Message>();
     let writer = tokio::spawn(async move {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
         loop {
             let msg = tokio::select! {
                 biased;
-                Some(m) = urgent_rx.recv() => m,
+                Ok(m) = &mut urgent_rx, if !urgent_rx.is_terminated() => m,
                 m = rx.recv() => match m { Some(m) => m, None => break },
                 _ = heartbeat.tick() => Message::Ping(Default::default()),
             };
@@ -544,40 +579,38 @@ pub async fn run(
                     break;
                 }
             }
-            event = events.recv() => match event {
-                // Already replayed, or before this session's start.
-                Ok(event) if event.seq <= commands.position => {}
-                Ok(event) => {
-                    commands.position = event.seq;
-                    if let Some(channel) = subs.update(&event.kind) {
-                        Box::pin(subs.admit(&hub, channel)).await;
-                    }
-                    if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
-                        && subs.member_of.contains(workspace_id)
-                        && let Err(e) = Box::pin(subs.reload(&hub)).await
-                    {
-                        tracing::warn!(error = ?e, "gateway could not reload subscriptions");
-                    }
-                    let shown = subs
-                        .wants(&event)
-                        .then(|| dialect.render_logged(&event))
-                        .flatten();
-                    if let Some(m) = shown && tx.try_send(m).is_err() {
+            event = route.recv() => match event {
+                Some(event) => {
+                    if forward(&mut subs, &hub, &route, dialect, &event, &mut commands.position, &tx).await.is_err() {
                         too_slow = true;
                         break;
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    too_slow = true;
+                None => {
+                    too_slow = route.lagged();
                     break;
                 }
-                Err(broadcast::error::RecvError::Closed) => break,
             },
             incoming = stream.next() => {
                 idle.as_mut().reset(tokio::time::Instant::now() + IDLE_LIMIT);
                 match incoming {
                     Some(Ok(Message::Text(text))) => match dialect.parse(&text) {
                         Some(command) => {
+                            if let GatewayCommand::Ping = command {
+                                // Pong says how far this connection has gone:
+                                // past every event routed here until now.
+                                let dispatched = route.dispatched();
+                                while let Some(event) = route.try_recv() {
+                                    if forward(&mut subs, &hub, &route, dialect, &event, &mut commands.position, &tx).await.is_err() {
+                                        too_slow = true;
+                                        break;
+                                    }
+                                }
+                                if too_slow {
+                                    break;
+                                }
+                                commands.position = commands.position.max(dispatched);
+                            }
                             if let Flow::Close = Box::pin(commands.apply(command)).await {
                                 break;
                             }
@@ -609,11 +642,36 @@ pub async fn run(
     }
     if too_slow {
         // Ahead of the backlog it could not take: the client resumes after it.
-        let _ = urgent.try_send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+        let _ = urgent.send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
     }
     drop(commands);
     drop(tx);
     finish_writing(writer).await;
+}
+
+/// The client's queue is full.
+struct TooSlow;
+
+/// Goes through one event routed here (unless this connection is already
+/// past it: replayed, or before its start) and queues its frame if the
+/// client is to see it.
+async fn forward(
+    subs: &mut Subscriptions,
+    hub: &Hub,
+    route: &Route,
+    dialect: Dialect,
+    event: &Event,
+    position: &mut i64,
+    tx: &mpsc::Sender<Message>,
+) -> Result<(), TooSlow> {
+    if event.seq <= *position {
+        return Ok(());
+    }
+    *position = event.seq;
+    match subs.take(hub, route, dialect, event).await {
+        Some(m) => tx.try_send(m).map_err(|_| TooSlow),
+        None => Ok(()),
+    }
 }
 
 /// Waits for the writer to send what is left and close, at most

@@ -314,7 +314,7 @@ impl Relay {
             Relayed::Event { session, event } => {
                 let out = self.outboxes.lock().expect("relay lock").get(&session).cloned();
                 if let Some(out) = out {
-                    let _ = out.try_send(*event);
+                    out.try_send(event);
                 }
             }
             Relayed::Command { from, session, user, command } => {
@@ -339,14 +339,12 @@ impl Relay {
     ) {
         let (node, their_session) = key.clone();
         let session = crate::gateway::connection::next_session();
-        let (out, mut signalling) = mpsc::channel::<GatewayEvent>(crate::gateway::connection::QUEUE);
+        let (out, mut signalling) = Outbox::channel(crate::gateway::connection::QUEUE);
         let back = {
             let relay = self.clone();
             tokio::spawn(async move {
                 while let Some(event) = signalling.recv().await {
-                    relay
-                        .publish(&node, &Relayed::Event { session: their_session, event: Box::new(event) })
-                        .await;
+                    relay.publish(&node, &Relayed::Event { session: their_session, event }).await;
                 }
             })
         };
@@ -355,7 +353,7 @@ impl Relay {
             let leaving = command == CallCommand::Leave;
             let name = command.wire_name();
             if let Err(error) = self.sfu.apply(session, user, command, &out).await {
-                let _ = out.try_send(GatewayEvent::CommandError { command: name.into(), error, nonce: None });
+                out.try_send(GatewayEvent::CommandError { command: name.into(), error, nonce: None });
             }
             if leaving {
                 let mut visitors = self.visitors.lock().expect("relay lock");

@@ -37,8 +37,24 @@ use webrtc::track::track_local::{TrackLocal, TrackLocalWriter};
 use webrtc::track::track_remote::TrackRemote;
 
 /// Events for one gateway connection (its call's signalling); bounded: a
-/// connection too slow to take them is closed by the gateway.
-pub type Outbox = mpsc::Sender<GatewayEvent>;
+/// connection too slow to take them is closed by the gateway. They wait
+/// boxed: a queue holds its first block of slots from the moment it is
+/// made, and every connection has one, in a call or not.
+#[derive(Clone)]
+pub struct Outbox(mpsc::Sender<Box<GatewayEvent>>);
+
+impl Outbox {
+    /// An outbox holding up to `capacity` events, and where they come out.
+    pub fn channel(capacity: usize) -> (Outbox, mpsc::Receiver<Box<GatewayEvent>>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Outbox(tx), rx)
+    }
+
+    /// Queues `event` without waiting; `false` if the queue is full or gone.
+    pub fn try_send(&self, event: impl Into<Box<GatewayEvent>>) -> bool {
+        self.0.try_send(event.into()).is_ok()
+    }
+}
 
 /// A track someone publishes, as the others receive it.
 struct Published {

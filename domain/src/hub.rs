@@ -251,10 +251,10 @@ impl Hub {
     }
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
-        let ch = self.store.channel(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
-        let ws = self.store.workspace(ch.workspace_id).await?.ok_or(Error::NotFound(Thing::Channel))?;
+        let (ch, ws, overridden) =
+            self.store.channel_in_workspace(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
         let (wf, roles, in_channel) = self.standing(&ws, user, Some(ch.id)).await?;
-        let overrides = if wf.is_member && !wf.perms.has(Perm::Administrator) {
+        let overrides = if overridden && wf.is_member && !wf.perms.has(Perm::Administrator) {
             self.store.overrides(ch.id).await?
         } else {
             Vec::new()

@@ -79,8 +79,10 @@ impl Hub {
                 Some(parent.thread_id.unwrap_or(parent.id))
             }
         };
-        let author = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-        let mut msg = Message::new(ch.id, UserSummary::from(&author), body, thread);
+        let (author, colour) =
+            self.store.author(ch.workspace_id, actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let mut msg = Message::new(ch.id, author, body, thread);
+        msg.author_colour = colour;
         msg.nonce = nonce.map(|n| n.into_inner());
         for f in &post.files {
             let policy = self.files.policy();
@@ -91,7 +93,6 @@ impl Hub {
         }
         attach(&mut msg, &post.files);
         let mentioned = self.mentioned_by(&msg.body, facts).await?;
-        self.paint(ch.workspace_id, vec![&mut msg]).await?;
         let (notifying, told) = self.message_notifying(&ch, &msg, &mentioned).await?;
         let mut events =
             vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];

@@ -2,7 +2,7 @@ use super::Store;
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
-use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
+use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, UserSummary, Workspace};
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::HashMap;
 
@@ -142,6 +142,43 @@ impl Store {
     pub async fn channel(&self, id: Id) -> Result<Option<Channel>> {
         let sql = format!("SELECT {CH_COLUMNS} FROM channels c WHERE c.id = $1");
         Ok(sqlx::query_as::<_, ChannelRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?.map(Into::into))
+    }
+
+    /// A channel with its workspace, and whether any permission override is
+    /// set on it: what every check of what someone may do in a channel
+    /// starts from, read with one query.
+    pub async fn channel_in_workspace(&self, id: Id) -> Result<Option<(Channel, Workspace, bool)>> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            ch: ChannelRow,
+            ws_name: String,
+            ws_description: String,
+            ws_icon: String,
+            ws_is_private: i64,
+            ws_owner_id: i64,
+            ws_created_at: i64,
+            overridden: i64,
+        }
+        let sql = format!(
+            "SELECT {CH_COLUMNS}, w.name AS ws_name, w.description AS ws_description, w.icon AS ws_icon, \
+               w.is_private AS ws_is_private, w.owner_id AS ws_owner_id, w.created_at AS ws_created_at, \
+               (SELECT COUNT(*) FROM channel_overrides o WHERE o.channel_id = c.id) AS overridden \
+             FROM channels c JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1"
+        );
+        let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| {
+            let ws = Workspace {
+                id: Id(r.ch.workspace_id),
+                name: r.ws_name,
+                description: r.ws_description,
+                icon: r.ws_icon,
+                is_private: r.ws_is_private != 0,
+                owner_id: Id(r.ws_owner_id),
+                created_at: r.ws_created_at,
+            };
+            (r.ch.into(), ws, r.overridden > 0)
+        }))
     }
 
     /// The channels of a workspace that `user` may see: every public one,

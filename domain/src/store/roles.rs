@@ -71,6 +71,12 @@ pub struct NewAudit<'a> {
     pub channel: Option<&'a crate::model::Channel>,
 }
 
+/// The coloured roles of a member (`wm`, in workspace `w`): the built-in
+/// one they hold (the owner's is Owner) and those given to them.
+const COLOURING_ROLES: &str = "JOIN roles r ON r.workspace_id = wm.workspace_id AND r.colour <> '' AND ( \
+   r.builtin = (CASE WHEN w.owner_id = wm.user_id THEN 'owner' WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) \
+   OR r.id IN (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id))";
+
 impl Store {
     /// Inserts the five built-in roles of a new workspace, in `tx`.
     pub(super) async fn insert_builtin_roles(
@@ -261,6 +267,26 @@ impl Store {
         Ok(Some((standing, in_channel)))
     }
 
+    /// Who `user` is, to show as a message's author in `ws`: their names
+    /// and the colour of their highest coloured role there (empty without
+    /// one), read with one query.
+    pub async fn author(&self, ws: Id, user: Id) -> Result<Option<(UserSummary, String)>> {
+        let sql = format!(
+            "SELECT u.username, u.display_name, COALESCE((SELECT r.colour FROM workspace_members wm \
+               JOIN workspaces w ON w.id = wm.workspace_id {COLOURING_ROLES} \
+               WHERE wm.workspace_id = $1 AND wm.user_id = u.id ORDER BY r.position DESC LIMIT 1), '') AS colour \
+             FROM users u WHERE u.id = $2"
+        );
+        let row = sqlx::query_as::<_, (String, String, String)>(&sql)
+            .bind(ws.0)
+            .bind(user.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(username, display_name, colour)| {
+            (UserSummary { id: user, username, display_name }, colour)
+        }))
+    }
+
     /// The colour of each member's highest coloured role in `ws` (the
     /// owner's is the Owner role's), of `users` only; members without one are absent.
     pub async fn name_colours(&self, ws: Id, users: &[Id]) -> Result<HashMap<Id, String>> {
@@ -269,10 +295,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT wm.user_id, r.colour, r.position FROM workspace_members wm \
-             JOIN workspaces w ON w.id = wm.workspace_id \
-             JOIN roles r ON r.workspace_id = wm.workspace_id AND r.colour <> '' AND ( \
-               r.builtin = (CASE WHEN w.owner_id = wm.user_id THEN 'owner' WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) \
-               OR r.id IN (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
+             JOIN workspaces w ON w.id = wm.workspace_id {COLOURING_ROLES} \
              WHERE wm.workspace_id = $1 AND wm.user_id IN ({}) ORDER BY r.position",
             (2..users.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
         );

@@ -800,7 +800,8 @@ pub enum GatewayEvent {
     /// (those it may see now), and the live stream follows.
     Resumed {
         session_id: String,
-        /// The last position replayed.
+        /// The log position the live stream goes on after: the end of
+        /// the log when the missed events were read back.
         seq: i64,
         /// How many events were sent again.
         replayed: u64,

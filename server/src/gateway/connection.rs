@@ -12,16 +12,15 @@
 //! `SLOW_CONSUMER` and the client reconnects and resumes.
 
 use super::dialect::{Dialect, frame};
-use super::router::{Route, Router};
+use super::feed::{Feed, TooSlow};
+use super::router::Router;
 use crate::rtc::calls::{CallCommand, Calls};
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use domain::events::{Audience, Event, EventKind};
 use domain::limits::Bucket;
 use domain::model::User;
 use domain::{Hub, Id};
 use futures::{SinkExt, StreamExt};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -39,109 +38,6 @@ const IDLE_LIMIT: Duration = Duration::from_secs(75);
 const CLOSING_LIMIT: Duration = Duration::from_secs(30);
 /// How long a client has to answer `HELLO`.
 const IDENTIFY_LIMIT: Duration = Duration::from_secs(20);
-/// A replayed typing indicator or ringing call older than this is left out.
-const FLEETING_MS: i64 = 10_000;
-
-/// What one user's connection forwards: events of the channels they
-/// belong to and may see, workspace-wide events of the workspaces where they
-/// are not a guest, and `WORKSPACE_UPDATE` of every workspace they are in.
-struct Subscriptions {
-    user: Id,
-    channels: HashSet<Id>,
-    workspaces: HashSet<Id>,
-    member_of: HashSet<Id>,
-    /// Whether they changed since the router was last told.
-    changed: bool,
-}
-
-impl Subscriptions {
-    /// Follows membership changes of this user. Returns a channel they
-    /// were added to: it joins the subscriptions only once the hub says they
-    /// may see it ([`Self::admit`]), the one check that needs the database.
-    fn update(&mut self, kind: &EventKind) -> Option<Id> {
-        match kind {
-            EventKind::ChannelMemberAdded { channel, user_id } if *user_id == self.user => {
-                return Some(channel.id);
-            }
-            EventKind::ChannelMemberRemoved { channel_id, user_id } if *user_id == self.user => {
-                self.channels.remove(channel_id);
-                self.changed = true;
-            }
-            EventKind::WorkspaceMemberAdded { workspace_id, member } if member.user.id == self.user => {
-                if !member.is_guest {
-                    self.workspaces.insert(*workspace_id);
-                }
-                self.member_of.insert(*workspace_id);
-                self.changed = true;
-            }
-            EventKind::WorkspaceMemberRemoved { workspace_id, user_id } if *user_id == self.user => {
-                self.workspaces.remove(workspace_id);
-                self.member_of.remove(workspace_id);
-                self.changed = true;
-            }
-            _ => {}
-        }
-        None
-    }
-
-    /// Subscribes to `channel` if the user may see it.
-    async fn admit(&mut self, hub: &Hub, channel: Id) {
-        if hub.channel(self.user, channel).await.is_ok() {
-            self.changed |= self.channels.insert(channel);
-        }
-    }
-
-    /// Reads again what the user may see (after roles or permissions changed).
-    async fn reload(&mut self, hub: &Hub) -> domain::Result<()> {
-        let (channels, workspaces, member_of) = hub.subscriptions(self.user).await?;
-        self.channels = channels.into_iter().collect();
-        self.workspaces = workspaces.into_iter().collect();
-        self.member_of = member_of.into_iter().collect();
-        self.changed = true;
-        Ok(())
-    }
-
-    /// Tells the router what this connection now follows, having gone
-    /// through the events up to `position`, if it changed or the router waits for it.
-    fn publish(&mut self, route: &Route, position: i64) {
-        if std::mem::take(&mut self.changed) || route.should_publish(position) {
-            route.publish(&self.channels, &self.member_of, position);
-        }
-    }
-
-    /// Goes through one event routed here: follows the membership changes
-    /// it makes, and returns its frame if the client is to see it.
-    async fn take(&mut self, hub: &Hub, route: &Route, dialect: Dialect, event: &Event) -> Option<Message> {
-        if let Some(channel) = self.update(&event.kind) {
-            Box::pin(self.admit(hub, channel)).await;
-        }
-        if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind
-            && self.member_of.contains(workspace_id)
-            && let Err(e) = Box::pin(self.reload(hub)).await
-        {
-            tracing::warn!(error = ?e, "gateway could not reload subscriptions");
-        }
-        self.publish(route, event.seq);
-        self.wants(event).then(|| dialect.render_logged(event)).flatten()
-    }
-
-    fn wants(&self, event: &Event) -> bool {
-        if let EventKind::WorkspaceUpdated { workspace_id } = &event.kind {
-            // To the workspace's members, or to one person (their own settings changed).
-            return self.member_of.contains(workspace_id)
-                && match event.audience {
-                    Audience::Workspace(_) => true,
-                    Audience::User(u) => u == self.user,
-                    Audience::Channel(_) => false,
-                };
-        }
-        match event.audience {
-            Audience::Channel(c) => self.channels.contains(&c),
-            Audience::Workspace(w) => self.workspaces.contains(&w),
-            Audience::User(u) => u == self.user,
-        }
-    }
-}
 
 fn close(code: u16, reason: &'static str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
@@ -212,8 +108,6 @@ struct Commands {
     /// Commands refused by a rate limit since the last one let through.
     refused_in_a_row: u32,
     dialect: Dialect,
-    /// The last log position this connection went through.
-    position: i64,
 }
 
 impl Commands {
@@ -251,10 +145,8 @@ impl Commands {
     /// disconnected.
     async fn apply(&mut self, command: GatewayCommand) -> Flow {
         match command {
-            GatewayCommand::Ping => {
-                let _ = self.tx.try_send(frame(&GatewayEvent::Pong { seq: self.position }));
-                return Flow::Continue;
-            }
+            // Answered where the feed is (see `run`).
+            GatewayCommand::Ping => return Flow::Continue,
             GatewayCommand::Identify | GatewayCommand::Resume { .. } => {
                 let _ = self.tx.try_send(close(close_code::NOT_IDENTIFIED, "already identified"));
                 return Flow::Close;
@@ -348,24 +240,23 @@ fn session_is_of(session_id: &str, user: Id) -> bool {
 
 /// How the handshake ended.
 enum Handshake {
-    /// The live stream goes on after this log position.
-    Streaming(i64),
+    /// The live stream goes on after the feed's position.
+    Streaming,
     Closed,
 }
 
-/// `HELLO`, then the client's `IDENTIFY` or `RESUME`. `start` is where this
-/// connection's bus subscription begins: the live stream has every event
-/// after it.
+/// `HELLO`, then the client's `IDENTIFY` (the live stream goes on from
+/// where the feed started) or `RESUME` (the feed replays what was missed).
 async fn handshake(
     hub: &Hub,
     user: &User,
-    subs: &Subscriptions,
-    start: i64,
+    feed: &mut Feed,
     stream: &mut futures::stream::SplitStream<WebSocket>,
     tx: &mpsc::Sender<Message>,
 ) -> Handshake {
     let session_id = new_session_id(user.id);
     let heartbeat_interval_ms = HEARTBEAT.as_millis() as u64;
+    let start = feed.position();
     let _ =
         tx.send(frame(&GatewayEvent::Hello { session_id: session_id.clone(), heartbeat_interval_ms })).await;
     // A new session: what the client shows is loaded afresh (after saying
@@ -378,7 +269,7 @@ async fn handshake(
         let _ = tx
             .send(frame(&GatewayEvent::Ready { user, heartbeat_interval_ms, session_id, seq: start }))
             .await;
-        Handshake::Streaming(start)
+        Handshake::Streaming
     };
     let deadline = tokio::time::sleep(IDENTIFY_LIMIT);
     tokio::pin!(deadline);
@@ -401,12 +292,12 @@ async fn handshake(
             }
             Some(GatewayCommand::Identify) => ready(None).await,
             Some(GatewayCommand::Resume { session_id: resumed, seq }) if session_is_of(&resumed, user.id) => {
-                match replay(hub, subs, seq, start, tx).await {
+                match feed.replay(hub, seq, tx).await {
                     Ok(Some(replayed)) => {
-                        let seq = seq.max(start);
+                        let seq = feed.position();
                         let resumed = GatewayEvent::Resumed { session_id: resumed, seq, replayed };
                         let _ = tx.send(frame(&resumed)).await;
-                        Handshake::Streaming(seq)
+                        Handshake::Streaming
                     }
                     Ok(None) => {
                         ready(Some("The events since then are no longer kept; load what you show afresh."))
@@ -429,50 +320,6 @@ async fn handshake(
     }
 }
 
-/// Sends the logged events after `after` up to `upto` that `subs` wants,
-/// in order, waiting for room in the queue. `None` when the log no longer
-/// has them all (or `after` is not a position it ever had).
-async fn replay(
-    hub: &Hub,
-    subs: &Subscriptions,
-    after: i64,
-    upto: i64,
-    tx: &mpsc::Sender<Message>,
-) -> domain::Result<Option<u64>> {
-    if after < 0 || after > hub.event_position().await? {
-        return Ok(None);
-    }
-    let now = domain::now_ms();
-    let (mut cursor, mut sent) = (after, 0);
-    while cursor < upto {
-        let page = hub.events_after(cursor).await?;
-        match page.first() {
-            None => break,
-            // Pruned since: part of what was missed is gone.
-            Some(first) if cursor == after && first.seq != after + 1 => return Ok(None),
-            Some(_) => {}
-        }
-        for event in page {
-            if event.seq > upto {
-                return Ok(Some(sent));
-            }
-            cursor = event.seq;
-            if !subs.wants(&event) || (event.kind.is_fleeting() && now - event.at > FLEETING_MS) {
-                continue;
-            }
-            if let Some(m) = Dialect::Gateway.render_logged(&event) {
-                let _ = tx.send(m).await;
-                sent += 1;
-            }
-        }
-    }
-    if cursor < upto {
-        // The bus handed out events up to `upto`: the log must have them.
-        return Ok(None);
-    }
-    Ok(Some(sent))
-}
-
 /// One connection, from its upgrade to its close. An idle connection is
 /// this future and its writer's: what only some moments need (the
 /// handshake, a command, a change of memberships) is boxed, so that its
@@ -488,21 +335,13 @@ pub async fn run(
 ) {
     let session = next_session();
     let (rtc_tx, mut rtc_rx) = crate::rtc::sfu::Outbox::channel(QUEUE);
-    // Join the router before reading memberships, so nothing falls between
-    // the two: until it is told them, it routes every event here.
-    let (mut route, start) = router.join(user.id);
-    let mut subs = Subscriptions {
-        user: user.id,
-        channels: HashSet::new(),
-        workspaces: HashSet::new(),
-        member_of: HashSet::new(),
-        changed: false,
+    let mut feed = match Box::pin(Feed::open(&hub, &router, user.id)).await {
+        Ok(feed) => feed,
+        Err(e) => {
+            tracing::error!(error = ?e, "gateway could not load subscriptions");
+            return;
+        }
     };
-    if let Err(e) = Box::pin(subs.reload(&hub)).await {
-        tracing::error!(error = ?e, "gateway could not load subscriptions");
-        return;
-    }
-    subs.publish(&route, start);
 
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
@@ -539,18 +378,14 @@ pub async fn run(
         let _ = sink.close().await;
     });
 
-    let position = match dialect {
-        Dialect::Gateway => match Box::pin(handshake(&hub, &user, &subs, start, &mut stream, &tx)).await {
-            Handshake::Streaming(position) => position,
-            Handshake::Closed => {
-                drop(tx);
-                finish_writing(writer).await;
-                return;
-            }
-        },
-        // The other dialects have no sessions: the stream starts now.
-        Dialect::Communication | Dialect::TextChannel(_) => start,
-    };
+    // The other dialects have no sessions: their stream starts now.
+    if let Dialect::Gateway = dialect
+        && let Handshake::Closed = Box::pin(handshake(&hub, &user, &mut feed, &mut stream, &tx)).await
+    {
+        drop(tx);
+        finish_writing(writer).await;
+        return;
+    }
     if let Err(e) = Box::pin(hub.connected(user.id)).await {
         tracing::warn!(error = ?e, "could not announce presence");
     }
@@ -565,7 +400,6 @@ pub async fn run(
         active: true,
         refused_in_a_row: 0,
         dialect,
-        position,
     };
     // Set when the connection is closed for being too slow to take its events.
     let mut too_slow = false;
@@ -579,15 +413,15 @@ pub async fn run(
                     break;
                 }
             }
-            event = route.recv() => match event {
+            event = feed.recv() => match event {
                 Some(event) => {
-                    if forward(&mut subs, &hub, &route, dialect, &event, &mut commands.position, &tx).await.is_err() {
+                    if feed.forward(&hub, dialect, &event, &tx).await.is_err() {
                         too_slow = true;
                         break;
                     }
                 }
                 None => {
-                    too_slow = route.lagged();
+                    too_slow = feed.lagged();
                     break;
                 }
             },
@@ -599,17 +433,15 @@ pub async fn run(
                             if let GatewayCommand::Ping = command {
                                 // Pong says how far this connection has gone:
                                 // past every event routed here until now.
-                                let dispatched = route.dispatched();
-                                while let Some(event) = route.try_recv() {
-                                    if forward(&mut subs, &hub, &route, dialect, &event, &mut commands.position, &tx).await.is_err() {
+                                match feed.catch_up(&hub, dialect, &tx).await {
+                                    Ok(seq) => {
+                                        let _ = tx.try_send(frame(&GatewayEvent::Pong { seq }));
+                                    }
+                                    Err(TooSlow) => {
                                         too_slow = true;
                                         break;
                                     }
                                 }
-                                if too_slow {
-                                    break;
-                                }
-                                commands.position = commands.position.max(dispatched);
                             }
                             if let Flow::Close = Box::pin(commands.apply(command)).await {
                                 break;
@@ -647,31 +479,6 @@ pub async fn run(
     drop(commands);
     drop(tx);
     finish_writing(writer).await;
-}
-
-/// The client's queue is full.
-struct TooSlow;
-
-/// Goes through one event routed here (unless this connection is already
-/// past it: replayed, or before its start) and queues its frame if the
-/// client is to see it.
-async fn forward(
-    subs: &mut Subscriptions,
-    hub: &Hub,
-    route: &Route,
-    dialect: Dialect,
-    event: &Event,
-    position: &mut i64,
-    tx: &mpsc::Sender<Message>,
-) -> Result<(), TooSlow> {
-    if event.seq <= *position {
-        return Ok(());
-    }
-    *position = event.seq;
-    match subs.take(hub, route, dialect, event).await {
-        Some(m) => tx.try_send(m).map_err(|_| TooSlow),
-        None => Ok(()),
-    }
 }
 
 /// Waits for the writer to send what is left and close, at most

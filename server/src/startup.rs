@@ -83,7 +83,6 @@ pub struct Application {
     /// Presence shared through Redis, renewed by a worker with this hub.
     shared_presence: Option<(std::sync::Arc<crate::cluster::RedisPresence>, Hub)>,
     /// Feeds gateway connections their events.
-    router_task: gateway::router::RouterTask,
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
@@ -193,7 +192,7 @@ impl Application {
             .build();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
-        let (router, router_task) = gateway::router::Router::new(services.hub.bus());
+        let router = gateway::router::Router::new(services.hub.bus());
         let state = AppState {
             services: services.clone(),
             leptos_options: leptos_options.clone(),
@@ -262,7 +261,6 @@ impl Application {
             log_keeper,
             doorbell,
             shared_presence,
-            router_task,
             deliverer,
             scheduler,
             sfu,
@@ -290,7 +288,6 @@ impl Application {
             log_keeper,
             doorbell,
             shared_presence,
-            router_task,
             deliverer,
             scheduler,
             sfu,
@@ -304,7 +301,6 @@ impl Application {
             tokio::spawn(deliverer.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
-            tokio::spawn(router_task.run(shutdown.subscribe())),
         ];
         let doorbell = doorbell.map(|d| tokio::spawn(d.run(shutdown.subscribe())));
         let relay = relay.map(|r| tokio::spawn(r.run(shutdown.subscribe())));

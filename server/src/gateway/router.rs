@@ -1,10 +1,13 @@
 //! Routes logged events to the gateway connections that may want them.
 //!
-//! One task reads the event bus and hands each event only to the
-//! connections indexed under its audience: the members' connections of a
-//! channel, the connections of a workspace's members, or one person's. An
-//! event of one channel wakes the connections of its members, not every
-//! connection of the process.
+//! The router listens to the event bus ([`Listener`]): as the bus hands out
+//! each event, in log order and in the task that released it, the router
+//! puts it in the queues of the connections indexed under its audience —
+//! the members' connections of a channel, the connections of a workspace's
+//! members, or one person's. An event of one channel wakes the connections
+//! of its members, not every connection of the process, and no task in
+//! between (a task of the router's own doubled the cost of a message sent
+//! to a few people: one more wake-up each time).
 //!
 //! The index is what each connection last told the router ([`Route::publish`]).
 //! A connection whose subscriptions are about to change — its person was
@@ -20,11 +23,11 @@
 //! the client resumes from the event log.
 
 use domain::Id;
-use domain::events::{Audience, Event, EventBus, EventKind};
+use domain::events::{Audience, Event, EventBus, EventKind, Listener};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::mpsc;
 
 /// Events waiting for one connection before it counts as too slow (as many
 /// as the bus itself holds for a subscriber).
@@ -80,16 +83,15 @@ pub struct Route {
 }
 
 impl Router {
-    /// A router fed by `bus`, from the events released after now ([`Self::run`] feeds it).
-    pub fn new(bus: &EventBus) -> (Self, RouterTask) {
-        let (events, after) = bus.subscribe_at();
+    /// A router that listens to `bus`, from the events released after now.
+    pub fn new(bus: &EventBus) -> Self {
         let router = Router {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
-                dispatched: AtomicI64::new(after),
-            }),
+            shared: Arc::new(Shared { state: Mutex::new(State::default()), dispatched: AtomicI64::new(0) }),
         };
-        (router.clone(), RouterTask { router, events })
+        let after = bus.listen(Arc::new(router.clone()));
+        // An event released since then is dispatched already: it counts.
+        router.shared.dispatched.fetch_max(after, Ordering::AcqRel);
+        router
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -173,17 +175,11 @@ impl Router {
         }
         self.shared.dispatched.store(event.seq, Ordering::Release);
     }
+}
 
-    /// Every connection missed events up to `seq` (the router itself fell
-    /// behind the bus): all are cut off, and a connection joining now starts
-    /// after `seq` (it reads what came before from the log).
-    fn cut_off_all(&self, seq: i64) {
-        let mut state = self.state();
-        let ids: Vec<u64> = state.connections.keys().copied().collect();
-        for id in ids {
-            state.cut_off(id);
-        }
-        self.shared.dispatched.fetch_max(seq, Ordering::AcqRel);
+impl Listener for Router {
+    fn hear(&self, event: &Arc<Event>) {
+        self.dispatch(event.clone());
     }
 }
 
@@ -285,39 +281,6 @@ impl Drop for Route {
     }
 }
 
-/// The task that feeds a [`Router`] from the bus.
-pub struct RouterTask {
-    router: Router,
-    events: broadcast::Receiver<Arc<Event>>,
-}
-
-impl RouterTask {
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        // Set when events were missed: the first one received after them
-        // says how far.
-        let mut missed = false;
-        loop {
-            tokio::select! {
-                event = self.events.recv() => match event {
-                    Ok(event) => {
-                        if std::mem::take(&mut missed) {
-                            self.router.cut_off_all(event.seq - 1);
-                        }
-                        self.router.dispatch(event);
-                    }
-                    Err(broadcast::error::RecvError::Lagged(count)) => {
-                        tracing::warn!(count, "gateway router fell behind the event bus; connections resume");
-                        self.router.cut_off_all(0);
-                        missed = true;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                _ = shutdown.changed() => return,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,7 +304,7 @@ mod tests {
     }
 
     fn router() -> Router {
-        Router::new(&EventBus::new(16, 0)).0
+        Router::new(&EventBus::new(16, 0))
     }
 
     #[test]

@@ -258,7 +258,35 @@ async fn moderation(db: &TestDb) {
     assert_eq!(log[1].summary, "Banned: spam");
 }
 
+/// What announces a change of roles is logged in the change's own commit:
+/// one `WorkspaceUpdated` for each change made, none for a change that
+/// changed nothing or was refused.
+async fn a_role_change_is_logged_with_its_announcement(db: &TestDb) {
+    use domain::events::EventKind;
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let (ws, _) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let change = RoleChange { name: "Crew".into(), colour: "#3366ff".into(), permissions: Perms::NONE };
+    let before = hub.event_position().await.unwrap();
+    let crew = hub.create_role(ana, ws, change.clone()).await.unwrap();
+    hub.set_member_role(ana, ws, bob, crew.id, true).await.unwrap();
+    hub.set_member_role(ana, ws, bob, crew.id, true).await.unwrap();
+    assert!(hub.create_role(ana, ws, change).await.is_err(), "the name is taken");
+
+    let logged = hub.events_after(before).await.unwrap();
+    let updates: Vec<i64> = logged
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::WorkspaceUpdated { workspace_id } if workspace_id == ws))
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(updates.len(), 2, "the role made and the role given, nothing else: {logged:?}");
+    assert_eq!(hub.event_position().await.unwrap(), *updates.last().unwrap());
+}
+
 domain::both_backends! {
+    a_role_change_is_logged_with_its_announcement => a_role_change_is_logged_with_its_announcement;
     roles_overrides_hierarchy_and_colours => roles_and_overrides;
     announcement_external_guests_archive_voice_and_order => channel_types_and_guests;
     timeouts_kicks_bans_and_the_audit_log => moderation;

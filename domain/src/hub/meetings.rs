@@ -175,10 +175,13 @@ impl Hub {
             m.ended_at = Some(now);
             if let Some(mut ch) = self.store.channel(m.channel_id).await? {
                 ch.archived_at = Some(now);
-                let updated = NewEvent::new(Audience::Channel(ch.id), EventKind::ChannelUpdated(ch.clone()));
-                self.store.update_channel(&ch, &[updated]).await?;
+                let updated = [
+                    NewEvent::new(Audience::Channel(ch.id), EventKind::ChannelUpdated(ch.clone())),
+                    Self::workspace_updated(m.workspace_id),
+                ];
+                self.store.update_channel(&ch, &updated).await?;
                 // Re-reads who may be in calls: nobody may be in an archived channel's.
-                self.workspace_changed(m.workspace_id).await?;
+                self.refresh_calls(m.workspace_id).await?;
             }
         }
         Ok(m)

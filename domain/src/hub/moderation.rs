@@ -80,11 +80,11 @@ impl Hub {
         }
         self.moderation(actor, ws, user, Perm::TimeoutMembers).await?;
         let until = (minutes > 0).then(|| crate::now_ms() + minutes * 60_000);
-        self.store.set_timeout(ws, user, until).await?;
+        self.store.set_timeout(ws, user, until, &[Self::workspace_updated(ws)]).await?;
         let summary =
             if minutes > 0 { format!("Timed out for {minutes} minutes") } else { "Timeout lifted".into() };
         self.audit(ws, actor, "member.timeout", Some(user), None, summary).await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(until)
     }
 

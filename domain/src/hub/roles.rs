@@ -38,15 +38,13 @@ fn names(p: Perms) -> String {
 }
 
 impl Hub {
-    /// Roles, permissions or timeouts changed in `ws`: pages reload what
-    /// depends on them, and calls re-read who may speak or stay. The event
-    /// is logged just after the change's own commit: it carries nothing but
-    /// the workspace's id, for pages to read again what they show.
-    pub(super) async fn workspace_changed(&self, ws: Id) -> Result<()> {
-        let changed =
-            NewEvent::new(Audience::Workspace(ws), EventKind::WorkspaceUpdated { workspace_id: ws });
-        self.store.announce(&[changed]).await?;
-        self.refresh_calls(ws).await
+    /// What announces that roles, permissions, channels' settings or
+    /// timeouts changed in `ws`, logged in the change's own transaction: it
+    /// carries nothing but the workspace's id, for pages to read again what
+    /// they show (and connections what they follow). After the commit,
+    /// [`Hub::refresh_calls`] has calls re-read who may speak or stay.
+    pub(super) fn workspace_updated(ws: Id) -> NewEvent {
+        NewEvent::new(Audience::Workspace(ws), EventKind::WorkspaceUpdated { workspace_id: ws })
     }
 
     pub(super) async fn audit(
@@ -108,10 +106,10 @@ impl Hub {
             permissions: change.permissions,
             builtin: None,
         };
-        self.store.create_role(&role).await?;
+        self.store.create_role(&role, &[Self::workspace_updated(ws)]).await?;
         let summary = format!("Created role {} with {}", role.name, names(role.permissions));
         self.audit(ws, actor, "role.create", None, Some(role.id), summary).await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(role)
     }
 
@@ -129,7 +127,7 @@ impl Hub {
         role.name = name;
         role.colour = Colour::parse(&change.colour)?.into_inner();
         role.permissions = change.permissions;
-        self.store.update_role(&role).await?;
+        self.store.update_role(&role, &[Self::workspace_updated(ws)]).await?;
         let mut said = Vec::new();
         if before.name != role.name {
             said.push(format!("renamed from {}", before.name));
@@ -151,7 +149,7 @@ impl Hub {
             if said.is_empty() { "no change".into() } else { said.join("; ") }
         );
         self.audit(ws, actor, "role.update", None, Some(role.id), summary).await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(role)
     }
 
@@ -162,10 +160,10 @@ impl Hub {
         if role.builtin.is_some() {
             return Err(Error::forbidden("Built-in roles cannot be deleted."));
         }
-        self.store.delete_role(role.id).await?;
+        self.store.delete_role(role.id, &[Self::workspace_updated(ws)]).await?;
         self.audit(ws, actor, "role.delete", None, Some(role.id), format!("Deleted role {}", role.name))
             .await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(())
     }
 
@@ -196,12 +194,12 @@ impl Hub {
         let mut slots: Vec<i64> = movable.iter().map(|r| r.position).collect();
         slots.sort_by(|a, b| b.cmp(a));
         let positions: Vec<(Id, i64)> = order.iter().copied().zip(slots).collect();
-        self.store.set_role_positions(&positions).await?;
+        self.store.set_role_positions(&positions, &[Self::workspace_updated(ws)]).await?;
         let by_id = |id: Id| roles.iter().find(|r| r.id == id).map(|r| r.name.clone()).unwrap_or_default();
         let summary =
             format!("Role order: {}", order.iter().map(|id| by_id(*id)).collect::<Vec<_>>().join(" > "));
         self.audit(ws, actor, "role.reorder", None, None, summary).await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         self.store.roles(ws).await
     }
 
@@ -225,12 +223,12 @@ impl Hub {
                 "You can only change the roles of members whose highest role is below yours.",
             ));
         }
-        if self.store.set_member_role(ws, user, role.id, on).await? {
+        if self.store.set_member_role(ws, user, role.id, on, &[Self::workspace_updated(ws)]).await? {
             let (action, verb) =
                 if on { ("member.role_add", "Gave") } else { ("member.role_remove", "Took") };
             let summary = format!("{verb} role {}", role.name);
             self.audit(ws, actor, action, Some(user), Some(role.id), summary).await?;
-            self.workspace_changed(ws).await?;
+            self.refresh_calls(ws).await?;
         }
         Ok(())
     }
@@ -265,14 +263,14 @@ impl Hub {
                 format!("@{}", user.username)
             }
         };
-        self.store.set_override(ch.id, &o).await?;
+        self.store.set_override(ch.id, &o, &[Self::workspace_updated(ch.workspace_id)]).await?;
         let summary = format!("#{}: {target} allowed {}, denied {}", ch.name, names(o.allow), names(o.deny));
         let target_user = match o.target {
             OverrideTarget::Member(u) => Some(u),
             OverrideTarget::Role(_) => None,
         };
         self.audit_in(&ch, actor, "channel.permissions", target_user, Some(ch.id), summary).await?;
-        self.workspace_changed(ch.workspace_id).await?;
+        self.refresh_calls(ch.workspace_id).await?;
         Ok(())
     }
 
@@ -298,7 +296,8 @@ impl Hub {
             (None, true) => Some(crate::now_ms()),
             (_, false) => None,
         };
-        self.store.update_channel(&ch, &[super::channels::channel_updated(&ch)]).await?;
+        let updated = [super::channels::channel_updated(&ch), Self::workspace_updated(ch.workspace_id)];
+        self.store.update_channel(&ch, &updated).await?;
         if before.is_external && !ch.is_external {
             for m in self.store.workspace_members(ch.workspace_id).await?.into_iter().filter(|m| m.is_guest) {
                 let gone = super::channels::channel_member_gone(ch.id, m.user.id);
@@ -332,7 +331,7 @@ impl Hub {
             if said.is_empty() { action.trim_start_matches("channel.").to_string() } else { said.join(", ") }
         );
         self.audit_in(&ch, actor, action, None, Some(ch.id), summary).await?;
-        self.workspace_changed(ch.workspace_id).await?;
+        self.refresh_calls(ch.workspace_id).await?;
         Ok(ch)
     }
 
@@ -352,10 +351,10 @@ impl Hub {
             name: CategoryName::parse(name)?.into_inner(),
             position: 0,
         };
-        self.store.create_category(&c).await?;
+        self.store.create_category(&c, &[Self::workspace_updated(ws)]).await?;
         self.audit(ws, actor, "category.create", None, Some(c.id), format!("Created category {}", c.name))
             .await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(c)
     }
 
@@ -364,7 +363,11 @@ impl Hub {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::workspace_permission(facts, Perm::ManageChannels)?;
         let name = name.map(CategoryName::parse).transpose()?;
-        if !self.store.change_category(ws, category, name.as_ref().map(|n| n.as_str())).await? {
+        if !self
+            .store
+            .change_category(ws, category, name.as_ref().map(|n| n.as_str()), &[Self::workspace_updated(ws)])
+            .await?
+        {
             return Err(Error::NotFound(Thing::Category));
         }
         let (action, summary) = match name {
@@ -372,7 +375,7 @@ impl Hub {
             None => ("category.delete", "Deleted a category".to_string()),
         };
         self.audit(ws, actor, action, None, Some(category), summary).await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(())
     }
 
@@ -409,9 +412,9 @@ impl Hub {
                 .filter(|l| l.channel.kind != ChannelKind::Direct && !named.contains(&l.channel.id))
                 .map(|l| (l.channel.id, l.channel.category_id)),
         );
-        self.store.set_channel_order(ws, &order).await?;
+        self.store.set_channel_order(ws, &order, &[Self::workspace_updated(ws)]).await?;
         self.audit(ws, actor, "channel.reorder", None, None, "Rearranged the channels".into()).await?;
-        self.workspace_changed(ws).await?;
+        self.refresh_calls(ws).await?;
         Ok(())
     }
 }

@@ -301,7 +301,11 @@ impl Hub {
                 .await?;
         }
         if facts.is_guest {
-            self.workspace_changed(ws.id).await?;
+            // The channels a guest joined change what they may see across
+            // the workspace: each join is logged with its own event, and
+            // this one after them all has their pages read it again.
+            self.store.announce(&[Self::workspace_updated(ws.id)]).await?;
+            self.refresh_calls(ws.id).await?;
         }
         let open = match channel {
             Some(ch) => ch,

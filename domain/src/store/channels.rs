@@ -376,7 +376,12 @@ impl Store {
 
     /// Sets the order of a workspace's channels: each gets its category and
     /// its place in the order given.
-    pub async fn set_channel_order(&self, ws: Id, order: &[(Id, Option<Id>)]) -> Result<()> {
+    pub async fn set_channel_order(
+        &self,
+        ws: Id,
+        order: &[(Id, Option<Id>)],
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         for (i, (channel, category)) in order.iter().enumerate() {
             sqlx::query(
@@ -389,11 +394,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
-    pub async fn create_category(&self, c: &Category) -> Result<()> {
+    pub async fn create_category(&self, c: &Category, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO categories (id, workspace_id, name, position) \
              VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position) + 1, 0) FROM categories WHERE workspace_id = $4))",
@@ -402,9 +407,9 @@ impl Store {
         .bind(c.workspace_id.0)
         .bind(&c.name)
         .bind(c.workspace_id.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// A workspace's categories, in order.
@@ -422,8 +427,16 @@ impl Store {
     }
 
     /// Renames a category (`Some`) or deletes it (`None`: its channels
-    /// become uncategorised); returns whether it existed in `ws`.
-    pub async fn change_category(&self, ws: Id, id: Id, name: Option<&str>) -> Result<bool> {
+    /// become uncategorised); returns whether it existed in `ws` (and logs
+    /// `events` only then).
+    pub async fn change_category(
+        &self,
+        ws: Id,
+        id: Id,
+        name: Option<&str>,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done = match name {
             Some(name) => {
                 sqlx::query("UPDATE categories SET name = $1 WHERE id = $2 AND workspace_id = $3").bind(name)
@@ -432,9 +445,9 @@ impl Store {
         }
         .bind(id.0)
         .bind(ws.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// Sets the order of a workspace's categories.

@@ -1,5 +1,6 @@
 use super::Store;
 use crate::error::Result;
+use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{AuditEntry, Ban, Role, UserSummary};
 use crate::permissions::{Builtin, HeldRole, Override, OverrideTarget, Perms};
@@ -138,7 +139,7 @@ impl Store {
 
     /// Adds a custom role at `role.position`, moving the roles from there up
     /// by one. A name taken in the workspace is a conflict on `name`.
-    pub async fn create_role(&self, role: &Role) -> Result<()> {
+    pub async fn create_role(&self, role: &Role, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE roles SET position = position + 1 WHERE workspace_id = $1 AND position >= $2")
             .bind(role.workspace_id.0)
@@ -162,39 +163,38 @@ impl Store {
         .map_err(|e| {
             super::conflict_or(e, "name", "A role with that name exists already. Choose another name.")
         })?;
-        tx.commit().await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Writes a role's name, colour and permissions.
-    pub async fn update_role(&self, role: &Role) -> Result<()> {
+    pub async fn update_role(&self, role: &Role, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE roles SET name = $1, colour = $2, permissions = $3 WHERE id = $4")
             .bind(&role.name)
             .bind(&role.colour)
             .bind(role.permissions.0 as i64)
             .bind(role.id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| {
                 super::conflict_or(e, "name", "A role with that name exists already. Choose another name.")
             })?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Deletes a role: members lose it, channels lose its overrides.
-    pub async fn delete_role(&self, role: Id) -> Result<()> {
+    pub async fn delete_role(&self, role: Id, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM channel_overrides WHERE target_kind = 'role' AND target_id = $1")
             .bind(role.0)
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM roles WHERE id = $1").bind(role.0).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Sets the positions of roles.
-    pub async fn set_role_positions(&self, positions: &[(Id, i64)]) -> Result<()> {
+    pub async fn set_role_positions(&self, positions: &[(Id, i64)], events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_tx().await?;
         for (id, position) in positions {
             sqlx::query("UPDATE roles SET position = $1 WHERE id = $2")
@@ -203,12 +203,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
-    /// Gives (`on`) or takes a role; returns whether anything changed.
-    pub async fn set_member_role(&self, ws: Id, user: Id, role: Id, on: bool) -> Result<bool> {
+    /// Gives (`on`) or takes a role; returns whether anything changed (and
+    /// logs `events` only then).
+    pub async fn set_member_role(
+        &self,
+        ws: Id,
+        user: Id,
+        role: Id,
+        on: bool,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
         let done = if on {
             sqlx::query(
                 "INSERT INTO member_roles (workspace_id, user_id, role_id) VALUES ($1, $2, $3) \
@@ -220,9 +228,9 @@ impl Store {
         .bind(ws.0)
         .bind(user.0)
         .bind(role.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
     /// `user`'s standing in `ws`, and whether they belong to `channel`;
@@ -338,7 +346,8 @@ impl Store {
     }
 
     /// Sets a channel override; one with nothing allowed or denied is removed.
-    pub async fn set_override(&self, channel: Id, o: &Override) -> Result<()> {
+    pub async fn set_override(&self, channel: Id, o: &Override, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         let (kind, target) = target_kind(o.target);
         if o.allow == Perms::NONE && o.deny == Perms::NONE {
             sqlx::query(
@@ -347,7 +356,7 @@ impl Store {
             .bind(channel.0)
             .bind(kind)
             .bind(target)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         } else {
             sqlx::query(
@@ -360,10 +369,10 @@ impl Store {
             .bind(target)
             .bind(o.allow.0 as i64)
             .bind(o.deny.0 as i64)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         }
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Bans `user` from `ws` and removes them from it; returns the channels they left.
@@ -434,16 +443,17 @@ impl Store {
     }
 
     /// Sets or clears (`None`) a member's timeout.
-    pub async fn set_timeout(&self, ws: Id, user: Id, until: Option<i64>) -> Result<()> {
+    pub async fn set_timeout(&self, ws: Id, user: Id, until: Option<i64>, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE workspace_members SET timeout_until = $1 WHERE workspace_id = $2 AND user_id = $3",
         )
         .bind(until)
         .bind(ws.0)
         .bind(user.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.commit(tx, events).await
     }
 
     /// Writes one line of the audit log.

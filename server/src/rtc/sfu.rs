@@ -50,9 +50,14 @@ impl Outbox {
         (Outbox(tx), rx)
     }
 
-    /// Queues `event` without waiting; `false` if the queue is full or gone.
-    pub fn try_send(&self, event: impl Into<Box<GatewayEvent>>) -> bool {
-        self.0.try_send(event.into()).is_ok()
+    /// Queues `event` without waiting. A connection that has gone is no
+    /// longer told anything; one whose queue is full has stopped taking its
+    /// events (it is closed as a slow consumer, and its call ends with it):
+    /// what it misses is logged.
+    pub fn try_send(&self, event: impl Into<Box<GatewayEvent>>) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.try_send(event.into()) {
+            tracing::warn!("call signalling dropped: the connection's queue is full");
+        }
     }
 }
 
@@ -259,7 +264,7 @@ impl Sfu {
         let camera = Arc::downgrade(&camera.expect("two transceivers"));
         let audible = Arc::new(AtomicBool::new(me.forwarded()));
         self.watch(&pc, session, ch.id, out.clone(), audible.clone(), camera.clone());
-        let _ = out.try_send(GatewayEvent::VoiceJoined {
+        out.try_send(GatewayEvent::VoiceJoined {
             channel_id: ch.id.to_string(),
             can_speak: me.can_speak,
             ice_servers: self.config.ice_servers_for(user),
@@ -552,8 +557,7 @@ impl Sfu {
         let peer = room.peers.remove(&session).expect("found");
         self.rooms.left(session);
         if !reason.is_empty() {
-            let _ = peer
-                .out
+            peer.out
                 .try_send(GatewayEvent::VoiceLeft { channel_id: channel.to_string(), reason: reason.into() });
         }
         let gone: Vec<String> =
@@ -611,7 +615,7 @@ impl Sfu {
             let to_client = to_client.clone();
             Box::pin(async move {
                 if let Some(init) = c.and_then(|c| c.to_json().ok()) {
-                    let _ = to_client.try_send(GatewayEvent::RtcCandidate(IceCandidateDto {
+                    to_client.try_send(GatewayEvent::RtcCandidate(IceCandidateDto {
                         candidate: init.candidate,
                         sdp_mid: init.sdp_mid,
                         sdp_mline_index: init.sdp_mline_index,
@@ -779,7 +783,7 @@ async fn offer(peer: &mut Peer) {
     match made {
         Ok(Some(desc)) => {
             peer.awaiting_answer = true;
-            let _ = peer.out.try_send(GatewayEvent::RtcOffer { sdp: desc.sdp });
+            peer.out.try_send(GatewayEvent::RtcOffer { sdp: desc.sdp });
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "could not make an offer"),

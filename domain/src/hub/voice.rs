@@ -119,6 +119,25 @@ impl Hub {
         }
     }
 
+    /// The calls this node shows that another node runs, as last announced.
+    pub fn calls_seen_elsewhere(&self) -> Vec<Id> {
+        let seen = self.calls_seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.keys().copied().filter(|c| self.rooms.participants(*c).is_empty()).collect()
+    }
+
+    /// The node that ran `channel`'s call is gone, and the call with it:
+    /// unless a call runs here, everyone hears that nobody is in it (its
+    /// people lost their connections with that node, or were told to join
+    /// again).
+    pub async fn call_gone(&self, channel: Id) -> Result<()> {
+        if !self.rooms.participants(channel).is_empty() {
+            return Ok(());
+        }
+        self.calls_seen.lock().unwrap_or_else(|e| e.into_inner()).remove(&channel);
+        let Some(ch) = self.store.channel(channel).await? else { return Ok(()) };
+        self.announce_voice(&ch).await
+    }
+
     /// Everyone in `channel`'s call, to show: as this node has it when it
     /// runs the call, else as last announced.
     pub fn call_shown(&self, channel: Id) -> Vec<Participant> {

@@ -7,6 +7,10 @@
 //!   renews the claim every [`RENEW_EVERY`] while the call lasts, and
 //!   releases it after the call has been empty that long. A node that dies
 //!   stops renewing: its claims lapse after [`CLAIM_TTL`].
+//! - Every node watches the nodes running the calls it shows
+//!   ([`Relay::watch_calls`]): a node that no longer listens on Redis has
+//!   died, and its calls end everywhere at once rather than when the claim
+//!   lapses.
 //! - Each node listens on `parley:node:<node>`. A connection's call command
 //!   goes to the call's node as [`Relayed::Command`], where it is applied to
 //!   that node's SFU in the order sent, as a participant of its own
@@ -39,6 +43,8 @@ use tokio::sync::{mpsc, watch};
 const CLAIM_TTL: Duration = Duration::from_secs(30);
 /// How often claims are renewed (and those of ended calls released).
 pub const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How often the nodes running the calls shown here are checked for life.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
 
 /// Releases a claim only if it is still this node's.
 const RELEASE_SCRIPT: &str = r"
@@ -66,12 +72,18 @@ fn node_channel(node: &str) -> String {
 /// A participant from another node, as this node runs them.
 type Visitor = mpsc::UnboundedSender<(Id, CallCommand)>;
 
+/// Where the call of a connection here runs.
+struct Away {
+    node: String,
+    channel: Id,
+}
+
 pub struct Relay {
     redis: Redis,
     node: String,
     sfu: Sfu,
     /// Connections here whose call runs on another node: session → node.
-    away: Mutex<HashMap<u64, String>>,
+    away: Mutex<HashMap<u64, Away>>,
     /// Where to send what other nodes send back, by connection here.
     outboxes: Mutex<HashMap<u64, Outbox>>,
     /// Connections elsewhere in calls run here, by (node, session there).
@@ -103,7 +115,7 @@ impl Relay {
         command: CallCommand,
         out: &Outbox,
     ) -> Result<(), ApiError> {
-        let away = self.away.lock().expect("relay lock").get(&session).cloned();
+        let away = self.away.lock().expect("relay lock").get(&session).map(|a| a.node.clone());
         let node = match &command {
             CallCommand::Join { channel } => {
                 let node = self.claim(*channel).await;
@@ -150,8 +162,8 @@ impl Relay {
         if !leaving {
             // Only a join puts the connection's call there; a mute in a call
             // run elsewhere needs only a way back for its refusal.
-            if matches!(command, CallCommand::Join { .. }) {
-                self.away.lock().expect("relay lock").insert(session, node.clone());
+            if let CallCommand::Join { channel } = command {
+                self.away.lock().expect("relay lock").insert(session, Away { node: node.clone(), channel });
             }
             self.outboxes.lock().expect("relay lock").insert(session, out.clone());
         }
@@ -216,12 +228,26 @@ impl Relay {
 
     /// The node running `channel`'s call, if any.
     async fn runner(&self, channel: Id) -> Option<String> {
+        self.claimant(channel).await.ok().flatten()
+    }
+
+    /// The node whose claim on `channel`'s call stands, if any.
+    async fn claimant(&self, channel: Id) -> Result<Option<String>, String> {
         let key = call_key(channel);
-        self.redis
-            .with(|mut c| async move { redis::cmd("GET").arg(&key).query_async(&mut c).await })
-            .await
-            .ok()
-            .flatten()
+        self.redis.with(|mut c| async move { redis::cmd("GET").arg(&key).query_async(&mut c).await }).await
+    }
+
+    /// Whether `node` listens for call signalling: a node that died (even
+    /// killed outright) stops at once, its connection to Redis closed.
+    async fn listening(&self, node: &str) -> Result<bool, String> {
+        let channel = node_channel(node);
+        let counts: Vec<(String, i64)> = self
+            .redis
+            .with(|mut c| async move {
+                redis::cmd("PUBSUB").arg("NUMSUB").arg(&channel).query_async(&mut c).await
+            })
+            .await?;
+        Ok(counts.first().is_some_and(|(_, n)| *n > 0))
     }
 
     /// Releases `node`'s claim on `channel`'s call (if it still holds it).
@@ -267,6 +293,7 @@ impl Relay {
     /// say back) and keeps this node's claims, until shutdown.
     pub async fn run(self: std::sync::Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let keeper = tokio::spawn(self.clone().keep_claims(shutdown.clone()));
+        let watcher = tokio::spawn(self.clone().watch_calls(shutdown.clone()));
         let mut attempt = 0;
         loop {
             let subscribed = async {
@@ -296,7 +323,7 @@ impl Relay {
             loop {
                 let message = tokio::select! {
                     m = messages.next() => m,
-                    _ = shutdown.changed() => { let _ = keeper.await; return },
+                    _ = shutdown.changed() => { let _ = tokio::join!(keeper, watcher); return },
                 };
                 let Some(message) = message else { break };
                 let Ok(body) = message.get_payload::<String>() else { continue };
@@ -306,7 +333,7 @@ impl Relay {
                 }
             }
         }
-        let _ = keeper.await;
+        let _ = tokio::join!(keeper, watcher);
     }
 
     fn received(self: &std::sync::Arc<Self>, relayed: Relayed) {
@@ -365,6 +392,86 @@ impl Relay {
         }
         drop(out);
         let _ = back.await;
+    }
+
+    /// Checks, every [`WATCH_EVERY`], that the nodes running the calls this
+    /// node shows (and those of its connections' calls) still live. A call
+    /// whose node is gone ends: its participants here are told so
+    /// (`VOICE_LEFT`, and they may join again, which starts the call on a
+    /// node that lives), its claim is released, and everyone hears that
+    /// nobody is in it. A node is gone when it no longer listens for
+    /// signalling, or when its claim has been missing for [`CLAIM_TTL`]
+    /// (a claim lost with a restarted Redis comes back within
+    /// [`RENEW_EVERY`]).
+    async fn watch_calls(self: std::sync::Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(WATCH_EVERY);
+        // Calls shown with no claim standing, since when.
+        let mut unclaimed: HashMap<Id, Instant> = HashMap::new();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            let mut channels: Vec<Id> = self.sfu.hub().calls_seen_elsewhere();
+            channels.extend(self.away.lock().expect("relay lock").values().map(|a| a.channel));
+            channels.sort_unstable();
+            channels.dedup();
+            unclaimed.retain(|c, _| channels.contains(c));
+            for channel in channels {
+                if self.sfu.runs(channel) {
+                    continue;
+                }
+                let gone = match self.claimant(channel).await {
+                    Ok(Some(node)) => {
+                        unclaimed.remove(&channel);
+                        match self.listening(&node).await {
+                            Ok(listening) => (!listening).then_some(Some(node)),
+                            Err(_) => None,
+                        }
+                    }
+                    Ok(None) => {
+                        let since = *unclaimed.entry(channel).or_insert_with(Instant::now);
+                        (since.elapsed() >= CLAIM_TTL).then_some(None)
+                    }
+                    // Redis cannot say: nothing is judged.
+                    Err(_) => None,
+                };
+                if let Some(node) = gone {
+                    unclaimed.remove(&channel);
+                    self.call_gone(channel, node).await;
+                }
+            }
+        }
+    }
+
+    /// `channel`'s call ended with its node (`node`, when its claim still
+    /// names it).
+    async fn call_gone(&self, channel: Id, node: Option<String>) {
+        tracing::warn!(%channel, node, "the node running a call is gone; the call ends");
+        let here: Vec<u64> = self
+            .away
+            .lock()
+            .expect("relay lock")
+            .iter()
+            .filter(|(_, a)| a.channel == channel)
+            .map(|(s, _)| *s)
+            .collect();
+        for session in here {
+            let out = self.outboxes.lock().expect("relay lock").get(&session).cloned();
+            self.forget(session);
+            if let Some(out) = out {
+                out.try_send(GatewayEvent::VoiceLeft {
+                    channel_id: channel.to_string(),
+                    reason: "The server running this call stopped. Join the call again.".into(),
+                });
+            }
+        }
+        if let Some(node) = node {
+            self.release(channel, &node).await;
+        }
+        if let Err(e) = self.sfu.hub().call_gone(channel).await {
+            tracing::warn!(error = ?e, %channel, "could not announce the end of a call");
+        }
     }
 
     /// Renews this node's claims while their calls last; releases those of

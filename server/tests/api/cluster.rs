@@ -523,6 +523,7 @@ mod postgres {
         presence_is_the_best_of_every_nodes_view,
         presence_crosses_nodes,
         a_call_runs_on_one_node_for_participants_on_any,
+        a_call_whose_node_is_killed_ends_and_starts_again_on_a_node_that_lives,
         rate_limits_count_across_nodes,
     );
 }
@@ -636,10 +637,11 @@ async fn listed_in_call(app: &TestApp, user: &crate::helpers::User, ws: &str, ch
     .await;
     let listed =
         list.as_array().unwrap().iter().find(|c| c["id"] == channel).expect("the channel is listed").clone();
+    // No call: no list.
     let mut names: Vec<String> = listed["call"]
         .as_array()
-        .unwrap()
-        .iter()
+        .into_iter()
+        .flatten()
         .map(|p| p["user"]["username"].as_str().unwrap().to_string())
         .collect();
     names.sort();
@@ -707,6 +709,59 @@ async fn a_call_runs_on_one_node_for_participants_on_any() {
     let _ = on_b.pc.close().await;
     b.finish().await;
     a.finish().await;
+}
+
+/// Node a, a `parley` process, runs a call with Ana connected to it and
+/// Bob connected through node b; then it is killed (SIGKILL). Within
+/// seconds Bob is told the call ended, node b shows nobody in it, and Bob's
+/// joining again starts it on node b.
+async fn a_call_whose_node_is_killed_ends_and_starts_again_on_a_node_that_lives() {
+    use crate::calls::voice_channel;
+    use crate::gateway::identify;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let redis = Redis::start().await;
+    let b = TestApp::spawn_with(Backend::Postgres, clustered(&redis, Duration::from_secs(2))).await;
+    let data = domain::testing::TempDir::new("parley-node-a");
+    let mut a = Node::start(&b.db.url, &redis, &data.0);
+    a.ready().await;
+    let ana = b.user("ana").await;
+    let bob = b.user("bob").await;
+    let (ws, _) = workspace(&b, &ana, false).await;
+    join(&b, &bob, &ws).await;
+    let lounge = voice_channel(&b, &ana, &ws, 0).await;
+    let join_call = Message::text(json!({"type": "VOICE_JOIN", "channel_id": lounge}).to_string());
+
+    let mut request = format!("ws://127.0.0.1:{}/ws", a.port).into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {}", ana.token).parse().unwrap());
+    let (mut ana_on_a, _) = tokio_tungstenite::connect_async(request).await.expect("node a upgrades");
+    identify(&mut ana_on_a).await;
+    ana_on_a.send(join_call.clone()).await.unwrap();
+    next_of(&mut ana_on_a, "VOICE_JOINED").await;
+    let mut bob_on_b = connect_as(&b, &bob).await;
+    bob_on_b.send(join_call.clone()).await.unwrap();
+    next_of(&mut bob_on_b, "VOICE_JOINED").await;
+    let both = vec!["ana".to_string(), "bob".to_string()];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while listed_in_call(&b, &bob, &ws, &lounge).await != both {
+        assert!(tokio::time::Instant::now() < deadline, "node b lists both in the call within 5 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    a.kill();
+    let left = next_of(&mut bob_on_b, "VOICE_LEFT").await;
+    assert_eq!(left["channel_id"], lounge.as_str(), "Bob is told the call ended: {left}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !listed_in_call(&b, &bob, &ws, &lounge).await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "node b shows nobody in the call within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    bob_on_b.send(join_call).await.unwrap();
+    let joined = next_of(&mut bob_on_b, "VOICE_JOINED").await;
+    assert_eq!(joined["channel_id"], lounge.as_str());
+    assert_eq!(listed_in_call(&b, &bob, &ws, &lounge).await, ["bob"], "the call runs on node b");
+    drop(ana_on_a);
+    b.finish().await;
 }
 
 /// A person's and an address's buckets are one across the nodes: what one

@@ -4,7 +4,7 @@
 //! - [`upgrade`] checks Origin and authentication, then hands the socket to
 //!   [`connection`], which runs one connection: its handshake, the
 //!   client's commands, and writing its frames.
-//! - [`feed`] is what reaches one connection: it joins the [`router`],
+//! - `feed` is what reaches one connection: it joins the [`router`],
 //!   keeps the set of channels and workspaces the user belongs to, replays
 //!   the log on `RESUME`, and forwards exactly the events the client may see.
 //! - [`router`] hands each event of the bus only to the connections indexed

@@ -336,13 +336,6 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.inner.tx.subscribe()
     }
-
-    /// Subscribes, and says where the subscription starts: it receives every
-    /// event after the returned `seq`, and none before or at it.
-    pub fn subscribe_at(&self) -> (broadcast::Receiver<Arc<Event>>, i64) {
-        let order = self.inner.order.lock().expect("event order lock");
-        (self.inner.tx.subscribe(), order.released)
-    }
 }
 
 /// Reads what a subscription has buffered, without waiting (for tests and diagnostics).

@@ -82,7 +82,6 @@ pub struct Application {
     doorbell: Option<crate::cluster::Doorbell>,
     /// Presence shared through Redis, renewed by a worker with this hub.
     shared_presence: Option<(std::sync::Arc<crate::cluster::RedisPresence>, Hub)>,
-    /// Feeds gateway connections their events.
     deliverer: Deliverer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,

@@ -7,9 +7,10 @@
 //! `seq`, and the connection remembers the last one it went through.
 //!
 //! Events reach the client through a bounded queue drained by a writer
-//! task. Fan-out never waits on a client: when the queue is full (or the bus
-//! reports that this subscriber lagged), the connection is closed with
-//! `SLOW_CONSUMER` and the client reconnects and resumes.
+//! task. Fan-out never waits on a client: when the queue is full (or the
+//! router cut this connection off for not taking its events), the
+//! connection is closed with `SLOW_CONSUMER` and the client reconnects and
+//! resumes.
 
 use super::dialect::{Dialect, frame};
 use super::feed::{Feed, TooSlow};
@@ -145,7 +146,7 @@ impl Commands {
     /// disconnected.
     async fn apply(&mut self, command: GatewayCommand) -> Flow {
         match command {
-            // Answered where the feed is (see `run`).
+            // Answered by `run`, where the feed is; never sent here.
             GatewayCommand::Ping => return Flow::Continue,
             GatewayCommand::Identify | GatewayCommand::Resume { .. } => {
                 let _ = self.tx.try_send(close(close_code::NOT_IDENTIFIED, "already identified"));
@@ -429,20 +430,18 @@ pub async fn run(
                 idle.as_mut().reset(tokio::time::Instant::now() + IDLE_LIMIT);
                 match incoming {
                     Some(Ok(Message::Text(text))) => match dialect.parse(&text) {
-                        Some(command) => {
-                            if let GatewayCommand::Ping = command {
-                                // Pong says how far this connection has gone:
-                                // past every event routed here until now.
-                                match feed.catch_up(&hub, dialect, &tx).await {
-                                    Ok(seq) => {
-                                        let _ = tx.try_send(frame(&GatewayEvent::Pong { seq }));
-                                    }
-                                    Err(TooSlow) => {
-                                        too_slow = true;
-                                        break;
-                                    }
-                                }
+                        // Pong says how far this connection has gone: past
+                        // every event routed here until now.
+                        Some(GatewayCommand::Ping) => match feed.catch_up(&hub, dialect, &tx).await {
+                            Ok(seq) => {
+                                let _ = tx.try_send(frame(&GatewayEvent::Pong { seq }));
                             }
+                            Err(TooSlow) => {
+                                too_slow = true;
+                                break;
+                            }
+                        },
+                        Some(command) => {
                             if let Flow::Close = Box::pin(commands.apply(command)).await {
                                 break;
                             }

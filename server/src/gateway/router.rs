@@ -29,8 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
-/// Events waiting for one connection before it counts as too slow (as many
-/// as the bus itself holds for a subscriber).
+/// Events waiting for one connection before it counts as too slow.
 const QUEUE: usize = 4096;
 
 #[derive(Clone)]
@@ -130,7 +129,7 @@ impl Router {
     }
 
     /// Hands `event` to the connections that may want it.
-    fn dispatch(&self, event: Arc<Event>) {
+    fn dispatch(&self, event: &Arc<Event>) {
         let mut guard = self.state();
         let state = &mut *guard;
         let indexed = match event.audience {
@@ -179,7 +178,7 @@ impl Router {
 
 impl Listener for Router {
     fn hear(&self, event: &Arc<Event>) {
-        self.dispatch(event.clone());
+        self.dispatch(event);
     }
 }
 
@@ -229,8 +228,7 @@ fn reindex(index: &mut HashMap<Id, HashSet<u64>>, id: u64, old: &HashSet<Id>, ne
 }
 
 impl Route {
-    /// The next event routed here; `None` once cut off ([`Self::lagged`]) or
-    /// when the router stops.
+    /// The next event routed here; `None` once cut off ([`Self::lagged`]).
     pub async fn recv(&mut self) -> Option<Arc<Event>> {
         self.events.recv().await
     }
@@ -314,8 +312,8 @@ mod tests {
         let (mut b, _) = router.join(Id(2));
         a.publish(&set(&[10]), &set(&[100]), start);
         b.publish(&set(&[20]), &set(&[100]), start);
-        router.dispatch(in_channel(1, 10));
-        router.dispatch(in_channel(2, 20));
+        router.dispatch(&in_channel(1, 10));
+        router.dispatch(&in_channel(2, 20));
         assert_eq!(received(&mut a), vec![1]);
         assert_eq!(received(&mut b), vec![2]);
         assert_eq!(router.dispatched(), 2);
@@ -325,9 +323,9 @@ mod tests {
     fn a_connection_receives_every_event_until_it_says_what_it_follows() {
         let router = router();
         let (mut a, start) = router.join(Id(1));
-        router.dispatch(in_channel(1, 10));
+        router.dispatch(&in_channel(1, 10));
         a.publish(&set(&[]), &set(&[]), start);
-        router.dispatch(in_channel(2, 10));
+        router.dispatch(&in_channel(2, 10));
         assert_eq!(received(&mut a), vec![1]);
     }
 
@@ -337,14 +335,14 @@ mod tests {
         let (mut a, start) = router.join(Id(1));
         a.publish(&set(&[10]), &set(&[100]), start);
         let updated = EventKind::WorkspaceUpdated { workspace_id: Id(100) };
-        router.dispatch(event(1, Audience::Workspace(Id(100)), updated));
-        router.dispatch(in_channel(2, 20));
+        router.dispatch(&event(1, Audience::Workspace(Id(100)), updated));
+        router.dispatch(&in_channel(2, 20));
         assert!(!a.should_publish(0), "it has not gone through the change yet");
         assert!(a.should_publish(1));
         // Having reloaded at the change, it follows channel 20 too.
         a.publish(&set(&[10, 20]), &set(&[100]), 1);
-        router.dispatch(in_channel(3, 30));
-        router.dispatch(in_channel(4, 20));
+        router.dispatch(&in_channel(3, 30));
+        router.dispatch(&in_channel(4, 20));
         assert_eq!(received(&mut a), vec![1, 2, 4]);
     }
 
@@ -354,7 +352,7 @@ mod tests {
         let (mut a, start) = router.join(Id(1));
         a.publish(&set(&[]), &set(&[]), start);
         let removed = EventKind::ChannelMemberRemoved { channel_id: Id(10), user_id: Id(1) };
-        router.dispatch(event(1, Audience::Channel(Id(10)), removed));
+        router.dispatch(&event(1, Audience::Channel(Id(10)), removed));
         assert_eq!(received(&mut a), vec![1]);
         assert!(!a.should_publish(1), "losing a channel needs no lookup");
     }
@@ -365,13 +363,13 @@ mod tests {
         let (mut a, start) = router.join(Id(1));
         a.publish(&set(&[10]), &set(&[]), start);
         for seq in 1..=(QUEUE as i64 + 1) {
-            router.dispatch(in_channel(seq, 10));
+            router.dispatch(&in_channel(seq, 10));
         }
         assert!(a.lagged());
         assert_eq!(received(&mut a).len(), QUEUE, "what was queued is still there to take");
         let (mut b, _) = router.join(Id(2));
         b.publish(&set(&[10]), &set(&[]), QUEUE as i64 + 1);
-        router.dispatch(in_channel(QUEUE as i64 + 2, 10));
+        router.dispatch(&in_channel(QUEUE as i64 + 2, 10));
         assert_eq!(received(&mut a), Vec::<i64>::new());
         assert_eq!(received(&mut b), vec![QUEUE as i64 + 2]);
     }

@@ -34,7 +34,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventBus, EventKind, NewEvent};
 use crate::files::Files;
 use crate::id::Id;
-use crate::model::{Channel, ChannelListing, Message, Workspace};
+use crate::model::{Channel, ChannelListing, Message, UserSummary, Workspace};
 use crate::permissions::{self, ChannelFacts, HeldRole, Perm, WorkspaceFacts};
 use crate::presence::{Presence, Status};
 use crate::store::Store;
@@ -230,7 +230,18 @@ impl Hub {
         user: Id,
         channel: Option<Id>,
     ) -> Result<(WorkspaceFacts, Vec<HeldRole>, bool)> {
-        match self.store.standing(ws.id, user, channel).await? {
+        self.facts_of(ws, user, self.store.standing(ws.id, user, channel).await?).await
+    }
+
+    /// The facts of a standing read from the store (an outsider's say
+    /// whether they are banned).
+    async fn facts_of(
+        &self,
+        ws: &Workspace,
+        user: Id,
+        standing: Option<(crate::store::Standing, bool)>,
+    ) -> Result<(WorkspaceFacts, Vec<HeldRole>, bool)> {
+        match standing {
             Some((s, in_channel)) => {
                 let facts =
                     WorkspaceFacts::member(ws, user, s.is_guest, &s.roles, s.timeout_until, crate::now_ms());
@@ -251,17 +262,29 @@ impl Hub {
     }
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
-        let (ch, ws, overridden) =
-            self.store.channel_in_workspace(channel).await?.ok_or(Error::NotFound(Thing::Channel))?;
-        let (wf, roles, in_channel) = self.standing(&ws, user, Some(ch.id)).await?;
-        let overrides = if overridden && wf.is_member && !wf.perms.has(Perm::Administrator) {
+        let (ch, facts, _) = self.channel_standing(channel, user).await?;
+        Ok((ch, facts))
+    }
+
+    /// A channel, what `user` may do there, and who they are there (their
+    /// name and its colour: what a message they post shows).
+    async fn channel_standing(
+        &self,
+        channel: Id,
+        user: Id,
+    ) -> Result<(Channel, ChannelFacts, (Option<UserSummary>, String))> {
+        let found = self.store.channel_standing(channel, user).await?;
+        let found = found.ok_or(Error::NotFound(Thing::Channel))?;
+        let ch = found.channel;
+        let (wf, roles, in_channel) = self.facts_of(&found.workspace, user, found.member).await?;
+        let overrides = if found.overridden && wf.is_member && !wf.perms.has(Perm::Administrator) {
             self.store.overrides(ch.id).await?
         } else {
             Vec::new()
         };
         let perms = permissions::resolve_channel(wf, user, &roles, ch.kind, &overrides);
         let facts = ChannelFacts::of(&ch, wf, user, in_channel, perms);
-        Ok((ch, facts))
+        Ok((ch, facts, (found.person, found.colour)))
     }
 
     /// The channels of `ws` that `user` may see (archived ones included),

@@ -23,6 +23,7 @@ mod templates;
 mod users;
 mod workspaces;
 
+pub use channels::ChannelStanding;
 pub use deliveries::Delivery;
 pub use events::LOG_PAGE;
 pub use messages::{Mentioned, NewMessage};

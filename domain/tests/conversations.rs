@@ -314,7 +314,33 @@ async fn attachments(db: &TestDb) {
     assert_eq!(hub.attachment(ana, a.id).await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
+async fn posts_sharing_a_commit_leave_each_author_read_up_to_their_last(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    // Concurrent posts are written in shared commits, several by one author in one.
+    let posts = (0..40).map(|i| {
+        let hub = hub.clone();
+        let who = if i % 2 == 0 { ana } else { bob };
+        async move { hub.post_message(who, general, &format!("post {i}"), None).await.unwrap().0 }
+    });
+    let posted = futures::future::join_all(posts).await;
+    for who in [ana, bob] {
+        let last = posted.iter().filter(|m| m.author.id == who).map(|m| m.id).max().unwrap();
+        let list = hub.channels(who, ws).await.unwrap();
+        let g = list.iter().find(|l| l.channel.name == "general").unwrap();
+        assert_eq!(
+            g.unread,
+            posted.iter().filter(|m| m.id > last).count() as i64,
+            "read up to their last post"
+        );
+    }
+}
+
 domain::both_backends! {
+    posts_sharing_a_commit_leave_each_author_read_up_to_their_last => posts_sharing_a_commit_leave_each_author_read_up_to_their_last;
     threads_summaries_follows_and_placeholders => threads;
     direct_and_group_conversations => direct_conversations;
     unread_mentions_and_receipts => read_state;

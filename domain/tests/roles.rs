@@ -285,7 +285,30 @@ async fn a_role_change_is_logged_with_its_announcement(db: &TestDb) {
     assert_eq!(hub.event_position().await.unwrap(), *updates.last().unwrap());
 }
 
+async fn a_post_shows_its_author_s_highest_coloured_role(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await; // owner
+    let bob = user(&hub, "bob").await;
+    let cat = user(&hub, "cat").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    for u in [bob, cat] {
+        hub.join_workspace(u, ws).await.unwrap();
+    }
+    let moderator = builtin(&hub, ana, ws, Builtin::Moderator).await;
+    let admin = builtin(&hub, ana, ws, Builtin::Admin).await;
+    hub.set_member_role(ana, ws, cat, moderator, true).await.unwrap();
+    hub.set_member_role(ana, ws, cat, admin, true).await.unwrap();
+    let colour = |who| {
+        let hub = hub.clone();
+        async move { hub.post_message(who, general, "hi", None).await.unwrap().0.author_colour }
+    };
+    assert_eq!(colour(ana).await, Builtin::Owner.colour(), "the owner's name takes the Owner role's colour");
+    assert_eq!(colour(bob).await, "", "Member has no colour");
+    assert_eq!(colour(cat).await, Builtin::Admin.colour(), "the highest of two coloured roles");
+}
+
 domain::both_backends! {
+    a_post_shows_its_author_s_highest_coloured_role => a_post_shows_its_author_s_highest_coloured_role;
     a_role_change_is_logged_with_its_announcement => a_role_change_is_logged_with_its_announcement;
     roles_overrides_hierarchy_and_colours => roles_and_overrides;
     announcement_external_guests_archive_voice_and_order => channel_types_and_guests;

@@ -62,7 +62,7 @@ impl Hub {
             return Err(Error::invalid("file", "Attach at most 10 files to one message."));
         }
         let nonce = Nonce::parse_optional(post.nonce)?;
-        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        let (ch, facts, (author, colour)) = self.channel_standing(channel, actor).await?;
         if !post.files.is_empty() {
             permissions::attach_files(facts, post.thread.is_some())?;
         }
@@ -79,8 +79,7 @@ impl Hub {
                 Some(parent.thread_id.unwrap_or(parent.id))
             }
         };
-        let (author, colour) =
-            self.store.author(ch.workspace_id, actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let author = author.ok_or(Error::NotFound(Thing::User))?;
         let mut msg = Message::new(ch.id, author, body, thread);
         msg.author_colour = colour;
         msg.nonce = nonce.map(|n| n.into_inner());

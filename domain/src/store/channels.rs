@@ -1,4 +1,5 @@
 use super::Store;
+use super::roles::{HELD_ROLE_COLUMNS, HELD_ROLES, HeldRoleRow, Standing};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
@@ -6,7 +7,7 @@ use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, Use
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::HashMap;
 
-#[derive(FromRow)]
+#[derive(FromRow, Clone)]
 struct ChannelRow {
     id: i64,
     workspace_id: i64,
@@ -43,6 +44,24 @@ impl From<ChannelRow> for Channel {
             created_at: r.created_at,
         }
     }
+}
+
+/// A channel, its workspace, and who someone is there (see
+/// [`Store::channel_standing`]).
+#[derive(Debug, Clone)]
+pub struct ChannelStanding {
+    pub channel: Channel,
+    pub workspace: Workspace,
+    /// Whether any permission override is set on the channel.
+    pub overridden: bool,
+    /// The person, if they have an account.
+    pub person: Option<UserSummary>,
+    /// The colour of their name in the workspace: that of their highest
+    /// coloured role, empty without one.
+    pub colour: String,
+    /// Their standing in the workspace and whether they belong to the
+    /// channel; `None` when they are not a member of the workspace.
+    pub member: Option<(Standing, bool)>,
 }
 
 const CH_COLUMNS: &str = "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, \
@@ -144,10 +163,10 @@ impl Store {
         Ok(sqlx::query_as::<_, ChannelRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?.map(Into::into))
     }
 
-    /// A channel with its workspace, and whether any permission override is
-    /// set on it: what every check of what someone may do in a channel
-    /// starts from, read with one query.
-    pub async fn channel_in_workspace(&self, id: Id) -> Result<Option<(Channel, Workspace, bool)>> {
+    /// A channel, its workspace, and who `user` is there: what every
+    /// operation on a channel needs before it asks the rules, read in one
+    /// query (`None`: no such channel).
+    pub async fn channel_standing(&self, id: Id, user: Id) -> Result<Option<ChannelStanding>> {
         #[derive(FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -159,26 +178,78 @@ impl Store {
             ws_owner_id: i64,
             ws_created_at: i64,
             overridden: i64,
+            in_channel: i64,
+            username: Option<String>,
+            display_name: Option<String>,
+            is_guest: Option<i64>,
+            timeout_until: Option<i64>,
+            #[sqlx(flatten)]
+            role: HeldRoleRow,
         }
+        // One row per role the member holds (their Owner role included, for
+        // its colour); one row with no role for an outsider.
         let sql = format!(
             "SELECT {CH_COLUMNS}, w.name AS ws_name, w.description AS ws_description, w.icon AS ws_icon, \
                w.is_private AS ws_is_private, w.owner_id AS ws_owner_id, w.created_at AS ws_created_at, \
-               (SELECT COUNT(*) FROM channel_overrides o WHERE o.channel_id = c.id) AS overridden \
-             FROM channels c JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1"
+               (SELECT COUNT(*) FROM channel_overrides o WHERE o.channel_id = c.id) AS overridden, \
+               (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $2) AS in_channel, \
+               u.username, u.display_name, wm.is_guest, wm.timeout_until, {HELD_ROLE_COLUMNS} \
+             FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
+             LEFT JOIN users u ON u.id = $2 \
+             LEFT JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = $2 \
+             {HELD_ROLES} \
+             WHERE c.id = $1"
         );
-        let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
-        Ok(row.map(|r| {
-            let ws = Workspace {
-                id: Id(r.ch.workspace_id),
-                name: r.ws_name,
-                description: r.ws_description,
-                icon: r.ws_icon,
-                is_private: r.ws_is_private != 0,
-                owner_id: Id(r.ws_owner_id),
-                created_at: r.ws_created_at,
-            };
-            (r.ch.into(), ws, r.overridden > 0)
-        }))
+        let rows = sqlx::query_as::<_, Row>(&sql).bind(id.0).bind(user.0).fetch_all(&self.pool).await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let workspace = Workspace {
+            id: Id(first.ch.workspace_id),
+            name: first.ws_name.clone(),
+            description: first.ws_description.clone(),
+            icon: first.ws_icon.clone(),
+            is_private: first.ws_is_private != 0,
+            owner_id: Id(first.ws_owner_id),
+            created_at: first.ws_created_at,
+        };
+        let person = match (&first.username, &first.display_name) {
+            (Some(username), Some(display_name)) => {
+                Some(UserSummary { id: user, username: username.clone(), display_name: display_name.clone() })
+            }
+            _ => None,
+        };
+        let is_owner = workspace.owner_id == user;
+        let member = first.is_guest.map(|is_guest| Standing {
+            is_guest: is_guest != 0,
+            timeout_until: first.timeout_until,
+            roles: Vec::new(),
+        });
+        let (overridden, in_channel) = (first.overridden > 0, first.in_channel > 0);
+        let mut standing = ChannelStanding {
+            channel: first.ch.clone().into(),
+            workspace,
+            overridden,
+            person,
+            colour: String::new(),
+            member: member.map(|s| (s, in_channel)),
+        };
+        let mut colour_position = i64::MIN;
+        for r in rows {
+            let Some(held) = r.role.held() else { continue };
+            let builtin = r.role.role_builtin.as_deref();
+            // The owner's name takes the Owner role's colour, not Member's.
+            let colours = if is_owner { builtin != Some("member") } else { true };
+            let colour = r.role.role_colour.as_deref().unwrap_or("");
+            if colours && !colour.is_empty() && held.position > colour_position {
+                colour_position = held.position;
+                standing.colour = colour.to_string();
+            }
+            if builtin != Some("owner")
+                && let Some((s, _)) = standing.member.as_mut()
+            {
+                s.roles.push(held);
+            }
+        }
+        Ok(Some(standing))
     }
 
     /// The channels of a workspace that `user` may see: every public one,

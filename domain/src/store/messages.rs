@@ -195,18 +195,48 @@ impl Store {
             inserted.extend(q.fetch_all(&mut **tx).await?);
         }
         let mut stored = Vec::with_capacity(posts.len());
+        // Posting marks the channel read for the author, up to their latest post.
+        let mut read_up_to: std::collections::HashMap<(i64, i64), i64> = Default::default();
         for post in posts {
             let new = inserted.contains(&post.message.id.0);
             if new {
                 Self::write_with_message(tx, post).await?;
+                let msg = &post.message;
+                if msg.thread_id.is_none() {
+                    let mark = read_up_to.entry((msg.channel_id.0, msg.author.id.0)).or_default();
+                    *mark = (*mark).max(msg.id.0);
+                }
             }
             stored.push(new);
         }
+        Self::mark_read_by_posting(tx, &read_up_to).await?;
         Ok(stored)
     }
 
+    /// Moves each `(channel, user)`'s read mark up to the message they
+    /// posted, in one statement for each fifty.
+    async fn mark_read_by_posting(
+        tx: &mut Tx,
+        marks: &std::collections::HashMap<(i64, i64), i64>,
+    ) -> Result<()> {
+        let marks: Vec<_> = marks.iter().collect();
+        for chunk in marks.chunks(50) {
+            let sql = format!(
+                "UPDATE channel_reads SET last_read_id = v.column3 FROM (VALUES {}) AS v \
+                 WHERE channel_reads.channel_id = v.column1 AND channel_reads.user_id = v.column2 \
+                   AND channel_reads.last_read_id < v.column3",
+                value_rows(chunk.len(), 3)
+            );
+            let q = chunk
+                .iter()
+                .fold(sqlx::query(&sql), |q, ((channel, user), id)| q.bind(*channel).bind(*user).bind(**id));
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     /// What comes with a message just inserted: its mentions, attachments,
-    /// thread follows or read mark, and notifications.
+    /// thread follows, and notifications.
     async fn write_with_message(tx: &mut Tx, new: &NewMessage) -> Result<()> {
         let NewMessage { message: msg, mentioned, notifying, events: _ } = new;
         Self::insert_mentions(tx, msg.id, &mentioned.users).await?;
@@ -224,38 +254,25 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         }
-        match msg.thread_id {
-            Some(thread) => {
-                sqlx::query(
-                    "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) \
-                     SELECT id, author_id, 1, 0 FROM messages WHERE id = $1 \
-                     ON CONFLICT (thread_id, user_id) DO NOTHING",
-                )
-                .bind(thread.0)
-                .execute(&mut **tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) VALUES ($1, $2, 1, $3) \
-                     ON CONFLICT (thread_id, user_id) DO UPDATE SET following = 1, last_read_id = excluded.last_read_id",
-                )
-                .bind(thread.0)
-                .bind(msg.author.id.0)
-                .bind(msg.id.0)
-                .execute(&mut **tx)
-                .await?;
-            }
-            None => {
-                sqlx::query(
-                    "UPDATE channel_reads SET last_read_id = $1 \
-                     WHERE channel_id = $2 AND user_id = $3 AND last_read_id < $4",
-                )
-                .bind(msg.id.0)
-                .bind(msg.channel_id.0)
-                .bind(msg.author.id.0)
-                .bind(msg.id.0)
-                .execute(&mut **tx)
-                .await?;
-            }
+        // (A top-level post's read mark is moved by the batch: see `write_messages`.)
+        if let Some(thread) = msg.thread_id {
+            sqlx::query(
+                "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) \
+                 SELECT id, author_id, 1, 0 FROM messages WHERE id = $1 \
+                 ON CONFLICT (thread_id, user_id) DO NOTHING",
+            )
+            .bind(thread.0)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO thread_follows (thread_id, user_id, following, last_read_id) VALUES ($1, $2, 1, $3) \
+                 ON CONFLICT (thread_id, user_id) DO UPDATE SET following = 1, last_read_id = excluded.last_read_id",
+            )
+            .bind(thread.0)
+            .bind(msg.author.id.0)
+            .bind(msg.id.0)
+            .execute(&mut **tx)
+            .await?;
         }
         Self::write_notifications(tx, notifying).await?;
         Ok(())

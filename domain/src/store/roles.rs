@@ -72,6 +72,39 @@ pub struct NewAudit<'a> {
     pub channel: Option<&'a crate::model::Channel>,
 }
 
+/// The roles a member (`wm`, in workspace `w`) holds, joined as `r`: their
+/// Member or Guest role, the Owner role if they own the workspace (it gives
+/// the owner's name its colour; their permissions come from owning it), and
+/// those given to them. A row with no role when `wm` is absent.
+pub(super) const HELD_ROLES: &str = "LEFT JOIN roles r ON r.workspace_id = wm.workspace_id AND ( \
+   r.builtin = (CASE WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) \
+   OR (r.builtin = 'owner' AND w.owner_id = wm.user_id) \
+   OR r.id IN (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id))";
+
+/// The columns of [`HeldRoleRow`], from the `r` of [`HELD_ROLES`].
+pub(super) const HELD_ROLE_COLUMNS: &str = "r.id AS role_id, r.position AS role_position, \
+   r.permissions AS role_permissions, r.colour AS role_colour, r.builtin AS role_builtin";
+
+/// A role of [`HELD_ROLES`], if the row has one.
+#[derive(FromRow)]
+pub(super) struct HeldRoleRow {
+    pub role_id: Option<i64>,
+    pub role_position: Option<i64>,
+    pub role_permissions: Option<i64>,
+    pub role_colour: Option<String>,
+    pub role_builtin: Option<String>,
+}
+
+impl HeldRoleRow {
+    pub fn held(&self) -> Option<HeldRole> {
+        Some(HeldRole {
+            id: Id(self.role_id?),
+            position: self.role_position?,
+            permissions: Perms::from_bits(self.role_permissions?),
+        })
+    }
+}
+
 /// The coloured roles of a member (`wm`, in workspace `w`): the built-in
 /// one they hold (the owner's is Owner) and those given to them.
 const COLOURING_ROLES: &str = "JOIN roles r ON r.workspace_id = wm.workspace_id AND r.colour <> '' AND ( \
@@ -241,58 +274,34 @@ impl Store {
             is_guest: i64,
             timeout_until: Option<i64>,
             in_channel: i64,
-            id: Option<i64>,
-            position: Option<i64>,
-            permissions: Option<i64>,
+            #[sqlx(flatten)]
+            role: HeldRoleRow,
         }
-        let rows = sqlx::query_as::<_, Row>(
+        let sql = format!(
             "SELECT wm.is_guest, wm.timeout_until, \
                (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = $1 AND cm.user_id = wm.user_id) AS in_channel, \
-               r.id, r.position, r.permissions \
-             FROM workspace_members wm LEFT JOIN roles r ON r.workspace_id = wm.workspace_id AND \
-               (r.builtin = (CASE WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) OR r.id IN \
-                 (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id)) \
-             WHERE wm.workspace_id = $2 AND wm.user_id = $3",
-        )
-        .bind(channel.map_or(0, |c| c.0))
-        .bind(ws.0)
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await?;
+               {HELD_ROLE_COLUMNS} \
+             FROM workspace_members wm JOIN workspaces w ON w.id = wm.workspace_id {HELD_ROLES} \
+             WHERE wm.workspace_id = $2 AND wm.user_id = $3"
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql)
+            .bind(channel.map_or(0, |c| c.0))
+            .bind(ws.0)
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await?;
         let Some(first) = rows.first() else { return Ok(None) };
         let mut standing =
             Standing { is_guest: first.is_guest != 0, timeout_until: first.timeout_until, roles: Vec::new() };
         let in_channel = first.in_channel > 0;
         for r in &rows {
-            if let (Some(id), Some(position), Some(permissions)) = (r.id, r.position, r.permissions) {
-                standing.roles.push(HeldRole {
-                    id: Id(id),
-                    position,
-                    permissions: Perms::from_bits(permissions),
-                });
+            if r.role.role_builtin.as_deref() != Some("owner")
+                && let Some(held) = r.role.held()
+            {
+                standing.roles.push(held);
             }
         }
         Ok(Some((standing, in_channel)))
-    }
-
-    /// Who `user` is, to show as a message's author in `ws`: their names
-    /// and the colour of their highest coloured role there (empty without
-    /// one), read with one query.
-    pub async fn author(&self, ws: Id, user: Id) -> Result<Option<(UserSummary, String)>> {
-        let sql = format!(
-            "SELECT u.username, u.display_name, COALESCE((SELECT r.colour FROM workspace_members wm \
-               JOIN workspaces w ON w.id = wm.workspace_id {COLOURING_ROLES} \
-               WHERE wm.workspace_id = $1 AND wm.user_id = u.id ORDER BY r.position DESC LIMIT 1), '') AS colour \
-             FROM users u WHERE u.id = $2"
-        );
-        let row = sqlx::query_as::<_, (String, String, String)>(&sql)
-            .bind(ws.0)
-            .bind(user.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(username, display_name, colour)| {
-            (UserSummary { id: user, username, display_name }, colour)
-        }))
     }
 
     /// The colour of each member's highest coloured role in `ws` (the

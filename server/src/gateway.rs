@@ -7,13 +7,18 @@
 //! - `feed` is what reaches one connection: it joins the [`router`],
 //!   keeps the set of channels and workspaces the user belongs to, replays
 //!   the log on `RESUME`, and forwards exactly the events the client may see.
+//! - `outgoing` is a connection's bounded queue of frames, written by the
+//!   connection's own loop as the socket takes them.
 //! - [`router`] hands each event of the bus only to the connections indexed
 //!   under its audience.
 
 pub mod connection;
 pub mod dialect;
 mod feed;
+mod outgoing;
 pub mod router;
+
+pub(crate) use outgoing::QUEUE;
 
 use crate::http::error::HttpError;
 use crate::startup::AppState;

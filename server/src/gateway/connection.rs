@@ -6,14 +6,15 @@
 //! now, then `RESUMED`). Then the live stream: every logged event carries its
 //! `seq`, and the connection remembers the last one it went through.
 //!
-//! Events reach the client through a bounded queue drained by a writer
-//! task. Fan-out never waits on a client: when the queue is full (or the
-//! router cut this connection off for not taking its events), the
-//! connection is closed with `SLOW_CONSUMER` and the client reconnects and
-//! resumes.
+//! Events reach the client through a bounded queue ([`Outgoing`]) that the
+//! connection's own loop writes as the socket takes it. Fan-out never waits
+//! on a client: when the queue is full (or the router cut this connection
+//! off for not taking its events), the connection is closed with
+//! `SLOW_CONSUMER` and the client reconnects and resumes.
 
 use super::dialect::{Dialect, frame};
 use super::feed::{Feed, TooSlow};
+use super::outgoing::{Outgoing, QUEUE};
 use super::router::Router;
 use crate::rtc::calls::{CallCommand, Calls};
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
@@ -21,17 +22,12 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use domain::limits::Bucket;
 use domain::model::User;
 use domain::{Hub, Id};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::watch;
 
-/// Frames waiting for a client before it counts as too slow.
-pub(crate) const QUEUE: usize = 256;
 const HEARTBEAT: Duration = Duration::from_secs(25);
-/// Most queued frames written to a client with one flush (one system call
-/// under load instead of one for each frame).
-const WRITE_BATCH: usize = 64;
 /// A client silent for this long (no pong, no command) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
 /// How long a closing connection's last frames may take to be written: a
@@ -102,7 +98,6 @@ struct Commands {
     calls: Calls,
     user: Id,
     session: u64,
-    tx: mpsc::Sender<Message>,
     rtc_tx: crate::rtc::sfu::Outbox,
     /// Whether this page has seen its person lately (online versus away).
     active: bool,
@@ -113,7 +108,7 @@ struct Commands {
 
 impl Commands {
     /// Tells the client that `command` was refused, and why.
-    fn refused(&self, command: &GatewayCommand, result: Result<(), ApiError>) {
+    fn refused(&self, command: &GatewayCommand, result: Result<(), ApiError>, out: &mut Outgoing) {
         if let Err(error) = result {
             let nonce = match command {
                 GatewayCommand::MessageCreate { nonce, .. } => Some(nonce.clone()),
@@ -121,7 +116,7 @@ impl Commands {
             };
             let event = GatewayEvent::CommandError { command: command_name(command).into(), error, nonce };
             if let Some(m) = self.dialect.render(&event) {
-                let _ = self.tx.try_send(m);
+                out.push_anyway(m);
             }
         }
     }
@@ -144,12 +139,12 @@ impl Commands {
 
     /// Applies one command; a client that keeps sending past its limits is
     /// disconnected.
-    async fn apply(&mut self, command: GatewayCommand) -> Flow {
+    async fn apply(&mut self, command: GatewayCommand, out: &mut Outgoing) -> Flow {
         match command {
             // Answered by `run`, where the feed is; never sent here.
             GatewayCommand::Ping => return Flow::Continue,
             GatewayCommand::Identify | GatewayCommand::Resume { .. } => {
-                let _ = self.tx.try_send(close(close_code::NOT_IDENTIFIED, "already identified"));
+                out.push_anyway(close(close_code::NOT_IDENTIFIED, "already identified"));
                 return Flow::Close;
             }
             _ => {}
@@ -162,15 +157,15 @@ impl Commands {
             Err(e) => {
                 self.refused_in_a_row += 1;
                 if self.refused_in_a_row >= FLOOD_LIMIT {
-                    let _ = self.tx.try_send(close(close_code::RATE_LIMITED, "too many commands; slow down"));
+                    out.push_anyway(close(close_code::RATE_LIMITED, "too many commands; slow down"));
                     return Flow::Close;
                 }
-                self.refused(&command, Err(ApiError::from(e)));
+                self.refused(&command, Err(ApiError::from(e)), out);
                 return Flow::Continue;
             }
         }
-        let done = self.dispatch(&command, call).await;
-        self.refused(&command, done);
+        let done = self.dispatch(&command, call, out).await;
+        self.refused(&command, done, out);
         Flow::Continue
     }
 
@@ -180,6 +175,7 @@ impl Commands {
         &mut self,
         command: &GatewayCommand,
         call: Option<Result<CallCommand, ApiError>>,
+        out: &mut Outgoing,
     ) -> Result<(), ApiError> {
         use app::ssr::parse_id;
         let (hub, user) = (&self.hub, self.user);
@@ -190,9 +186,9 @@ impl Commands {
                     app::ssr::post_text(hub, user, channel_id, body, Some(nonce), thread_id.as_deref())
                         .await?;
                 let ack = GatewayEvent::MessageAck { nonce: nonce.clone(), message: (&message).into() };
-                // Sent after the commit, waiting for room in the bounded queue.
+                // Sent after the commit; one for each command, so it need not wait for room.
                 if let Some(m) = self.dialect.render(&ack) {
-                    let _ = self.tx.send(m).await;
+                    out.push_anyway(m);
                 }
                 Ok(())
             }
@@ -248,33 +244,34 @@ enum Handshake {
 
 /// `HELLO`, then the client's `IDENTIFY` (the live stream goes on from
 /// where the feed started) or `RESUME` (the feed replays what was missed).
+/// What it says is written before it waits for the client again.
 async fn handshake(
     hub: &Hub,
     user: &User,
     feed: &mut Feed,
     stream: &mut futures::stream::SplitStream<WebSocket>,
-    tx: &mpsc::Sender<Message>,
+    out: &mut Outgoing,
 ) -> Handshake {
     let session_id = new_session_id(user.id);
     let heartbeat_interval_ms = HEARTBEAT.as_millis() as u64;
     let start = feed.position();
-    let _ =
-        tx.send(frame(&GatewayEvent::Hello { session_id: session_id.clone(), heartbeat_interval_ms })).await;
+    out.push_anyway(frame(&GatewayEvent::Hello { session_id: session_id.clone(), heartbeat_interval_ms }));
     // A new session: what the client shows is loaded afresh (after saying
     // why, when a resume was refused).
-    let ready = |reason: Option<&'static str>| async move {
+    let ready = |reason: Option<&'static str>, out: &mut Outgoing| {
         if let Some(reason) = reason {
-            let _ = tx.send(frame(&GatewayEvent::InvalidSession { reason: reason.into() })).await;
+            out.push_anyway(frame(&GatewayEvent::InvalidSession { reason: reason.into() }));
         }
         let (user, session_id) = (MeDto::from(user), session_id.clone());
-        let _ = tx
-            .send(frame(&GatewayEvent::Ready { user, heartbeat_interval_ms, session_id, seq: start }))
-            .await;
+        out.push_anyway(frame(&GatewayEvent::Ready { user, heartbeat_interval_ms, session_id, seq: start }));
         Handshake::Streaming
     };
     let deadline = tokio::time::sleep(IDENTIFY_LIMIT);
     tokio::pin!(deadline);
     loop {
+        if out.write().await.is_err() {
+            return Handshake::Closed;
+        }
         let text = tokio::select! {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => text,
@@ -282,39 +279,38 @@ async fn handshake(
                 Some(Ok(_)) => continue,
             },
             _ = &mut deadline => {
-                let _ = tx.send(close(close_code::IDENTIFY_TIMEOUT, "send IDENTIFY or RESUME after HELLO")).await;
+                out.push_anyway(close(close_code::IDENTIFY_TIMEOUT, "send IDENTIFY or RESUME after HELLO"));
                 return Handshake::Closed;
             }
         };
         return match Dialect::Gateway.parse(&text) {
             Some(GatewayCommand::Ping) => {
-                let _ = tx.send(frame(&GatewayEvent::Pong { seq: start })).await;
+                out.push_anyway(frame(&GatewayEvent::Pong { seq: start }));
                 continue;
             }
-            Some(GatewayCommand::Identify) => ready(None).await,
+            Some(GatewayCommand::Identify) => ready(None, out),
             Some(GatewayCommand::Resume { session_id: resumed, seq }) if session_is_of(&resumed, user.id) => {
-                match feed.replay(hub, seq, tx).await {
+                match feed.replay(hub, seq, out).await {
                     Ok(Some(replayed)) => {
                         let seq = feed.position();
-                        let resumed = GatewayEvent::Resumed { session_id: resumed, seq, replayed };
-                        let _ = tx.send(frame(&resumed)).await;
+                        out.push_anyway(frame(&GatewayEvent::Resumed { session_id: resumed, seq, replayed }));
                         Handshake::Streaming
                     }
-                    Ok(None) => {
-                        ready(Some("The events since then are no longer kept; load what you show afresh."))
-                            .await
-                    }
+                    Ok(None) => ready(
+                        Some("The events since then are no longer kept; load what you show afresh."),
+                        out,
+                    ),
                     Err(e) => {
                         tracing::error!(error = ?e, "gateway could not replay the event log");
-                        ready(Some("The missed events could not be read; load what you show afresh.")).await
+                        ready(Some("The missed events could not be read; load what you show afresh."), out)
                     }
                 }
             }
             Some(GatewayCommand::Resume { .. }) => {
-                ready(Some("That session is not yours; load what you show afresh.")).await
+                ready(Some("That session is not yours; load what you show afresh."), out)
             }
             Some(_) | None => {
-                let _ = tx.send(close(close_code::NOT_IDENTIFIED, "send IDENTIFY or RESUME first")).await;
+                out.push_anyway(close(close_code::NOT_IDENTIFIED, "send IDENTIFY or RESUME first"));
                 Handshake::Closed
             }
         };
@@ -322,9 +318,9 @@ async fn handshake(
 }
 
 /// One connection, from its upgrade to its close. An idle connection is
-/// this future and its writer's: what only some moments need (the
-/// handshake, a command, a change of memberships) is boxed, so that its
-/// state takes memory only while it runs.
+/// this one future: what only some moments need (the handshake, a command,
+/// a change of memberships) is boxed, so that its state takes memory only
+/// while it runs.
 pub async fn run(
     socket: WebSocket,
     hub: Hub,
@@ -344,47 +340,13 @@ pub async fn run(
         }
     };
 
-    let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Message>(QUEUE);
-    // A close that goes before whatever is queued (a slow consumer's).
-    let (urgent, mut urgent_rx) = oneshot::channel::<Message>();
-    let writer = tokio::spawn(async move {
-        let mut heartbeat = tokio::time::interval(HEARTBEAT);
-        heartbeat.tick().await;
-        loop {
-            let msg = tokio::select! {
-                biased;
-                Ok(m) = &mut urgent_rx, if !urgent_rx.is_terminated() => m,
-                m = rx.recv() => match m { Some(m) => m, None => break },
-                _ = heartbeat.tick() => Message::Ping(Default::default()),
-            };
-            let mut closing = matches!(msg, Message::Close(_));
-            if sink.feed(msg).await.is_err() {
-                break;
-            }
-            // What else is queued goes out in the same write.
-            let mut batched = 1;
-            while !closing && batched < WRITE_BATCH {
-                let Ok(msg) = rx.try_recv() else { break };
-                closing = matches!(msg, Message::Close(_));
-                if sink.feed(msg).await.is_err() {
-                    closing = true;
-                }
-                batched += 1;
-            }
-            if sink.flush().await.is_err() || closing {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
-
+    let (sink, mut stream) = socket.split();
+    let mut out = Outgoing::new(sink);
     // The other dialects have no sessions: their stream starts now.
     if let Dialect::Gateway = dialect
-        && let Handshake::Closed = Box::pin(handshake(&hub, &user, &mut feed, &mut stream, &tx)).await
+        && let Handshake::Closed = Box::pin(handshake(&hub, &user, &mut feed, &mut stream, &mut out)).await
     {
-        drop(tx);
-        finish_writing(writer).await;
+        out.finish(CLOSING_LIMIT).await;
         return;
     }
     if let Err(e) = Box::pin(hub.connected(user.id)).await {
@@ -396,7 +358,6 @@ pub async fn run(
         calls: calls.clone(),
         user: user.id,
         session,
-        tx: tx.clone(),
         rtc_tx,
         active: true,
         refused_in_a_row: 0,
@@ -406,17 +367,23 @@ pub async fn run(
     let mut too_slow = false;
     let idle = tokio::time::sleep(IDLE_LIMIT);
     tokio::pin!(idle);
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     loop {
         tokio::select! {
+            written = out.write(), if out.pending() => {
+                if written.is_err() {
+                    break;
+                }
+            }
             Some(signal) = rtc_rx.recv() => {
-                if tx.try_send(frame(&signal)).is_err() {
+                if out.push(frame(&signal)).is_err() {
                     too_slow = true;
                     break;
                 }
             }
             event = feed.recv() => match event {
                 Some(event) => {
-                    if feed.forward(&hub, dialect, &event, &tx).await.is_err() {
+                    if feed.forward(&hub, dialect, &event, &mut out).await.is_err() {
                         too_slow = true;
                         break;
                     }
@@ -432,36 +399,35 @@ pub async fn run(
                     Some(Ok(Message::Text(text))) => match dialect.parse(&text) {
                         // Pong says how far this connection has gone: past
                         // every event routed here until now.
-                        Some(GatewayCommand::Ping) => match feed.catch_up(&hub, dialect, &tx).await {
-                            Ok(seq) => {
-                                let _ = tx.try_send(frame(&GatewayEvent::Pong { seq }));
-                            }
+                        Some(GatewayCommand::Ping) => match feed.catch_up(&hub, dialect, &mut out).await {
+                            Ok(seq) => out.push_anyway(frame(&GatewayEvent::Pong { seq })),
                             Err(TooSlow) => {
                                 too_slow = true;
                                 break;
                             }
                         },
                         Some(command) => {
-                            if let Flow::Close = Box::pin(commands.apply(command)).await {
+                            if let Flow::Close = Box::pin(commands.apply(command, &mut out)).await {
                                 break;
                             }
                         }
                         None => {
-                            let _ = tx.try_send(close(close_code::BAD_COMMAND, "unknown command"));
+                            out.push_anyway(close(close_code::BAD_COMMAND, "unknown command"));
                             break;
                         }
                     },
                     Some(Err(e)) if too_big(&e) => {
-                        let _ = tx.try_send(close(close_code::TOO_BIG, "message too big"));
+                        out.push_anyway(close(close_code::TOO_BIG, "message too big"));
                         break;
                     }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => {}
                 }
             }
+            _ = heartbeat.tick() => out.push_anyway(Message::Ping(Default::default())),
             _ = &mut idle => break,
             _ = shutdown.changed() => {
-                let _ = tx.try_send(close(1001, "server shutting down"));
+                out.push_anyway(close(1001, "server shutting down"));
                 break;
             }
         }
@@ -473,17 +439,8 @@ pub async fn run(
     }
     if too_slow {
         // Ahead of the backlog it could not take: the client resumes after it.
-        let _ = urgent.send(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
+        out.close_now(close(close_code::SLOW_CONSUMER, "too slow; reconnect"));
     }
     drop(commands);
-    drop(tx);
-    finish_writing(writer).await;
-}
-
-/// Waits for the writer to send what is left and close, at most
-/// [`CLOSING_LIMIT`]: a client that stopped reading is then cut off.
-async fn finish_writing(mut writer: tokio::task::JoinHandle<()>) {
-    if tokio::time::timeout(CLOSING_LIMIT, &mut writer).await.is_err() {
-        writer.abort();
-    }
+    out.finish(CLOSING_LIMIT).await;
 }

@@ -5,13 +5,12 @@
 //! [`router`]: super::router
 
 use super::dialect::Dialect;
+use super::outgoing::Outgoing;
 use super::router::{Route, Router};
-use axum::extract::ws::Message;
 use domain::events::{Audience, Event, EventKind};
 use domain::{Hub, Id};
 use std::collections::HashSet;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// A replayed typing indicator or ringing call older than this is left out.
 const FLEETING_MS: i64 = 10_000;
@@ -70,7 +69,7 @@ impl Feed {
         hub: &Hub,
         dialect: Dialect,
         event: &Event,
-        tx: &mpsc::Sender<Message>,
+        out: &mut Outgoing,
     ) -> Result<(), TooSlow> {
         if event.seq <= self.position {
             return Ok(());
@@ -79,7 +78,7 @@ impl Feed {
         self.subs.follow(hub, event).await;
         self.subs.publish(&self.route, event.seq);
         match self.subs.wants(event).then(|| dialect.render_logged(event)).flatten() {
-            Some(m) => tx.try_send(m).map_err(|_| TooSlow),
+            Some(m) => out.push(m),
             None => Ok(()),
         }
     }
@@ -91,11 +90,11 @@ impl Feed {
         &mut self,
         hub: &Hub,
         dialect: Dialect,
-        tx: &mpsc::Sender<Message>,
+        out: &mut Outgoing,
     ) -> Result<i64, TooSlow> {
         let dispatched = self.route.dispatched();
         while let Some(event) = self.route.try_recv() {
-            self.forward(hub, dialect, &event, tx).await?;
+            self.forward(hub, dialect, &event, out).await?;
         }
         self.position = self.position.max(dispatched);
         Ok(self.position)
@@ -111,12 +110,7 @@ impl Feed {
     /// The end of the log, not the router's position: an event committed
     /// on another node may be in the log before this node's router has it,
     /// and a client resuming expects it before `RESUMED`.
-    pub async fn replay(
-        &mut self,
-        hub: &Hub,
-        after: i64,
-        tx: &mpsc::Sender<Message>,
-    ) -> domain::Result<Option<u64>> {
+    pub async fn replay(&mut self, hub: &Hub, after: i64, out: &mut Outgoing) -> domain::Result<Option<u64>> {
         let head = hub.event_position().await?;
         if after < 0 || after > head {
             return Ok(None);
@@ -146,7 +140,7 @@ impl Feed {
                     continue;
                 }
                 if let Some(m) = Dialect::Gateway.render_logged(&event) {
-                    let _ = tx.send(m).await;
+                    out.send(m).await;
                     sent += 1;
                 }
             }

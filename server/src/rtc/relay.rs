@@ -366,7 +366,7 @@ impl Relay {
     ) {
         let (node, their_session) = key.clone();
         let session = crate::gateway::connection::next_session();
-        let (out, mut signalling) = Outbox::channel(crate::gateway::connection::QUEUE);
+        let (out, mut signalling) = Outbox::channel(crate::gateway::QUEUE);
         let back = {
             let relay = self.clone();
             tokio::spawn(async move {

@@ -7,7 +7,7 @@ use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, Use
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::HashMap;
 
-#[derive(FromRow, Clone)]
+#[derive(FromRow)]
 struct ChannelRow {
     id: i64,
     workspace_id: i64,
@@ -201,54 +201,45 @@ impl Store {
              WHERE c.id = $1"
         );
         let rows = sqlx::query_as::<_, Row>(&sql).bind(id.0).bind(user.0).fetch_all(&self.pool).await?;
-        let Some(first) = rows.first() else { return Ok(None) };
-        let workspace = Workspace {
-            id: Id(first.ch.workspace_id),
-            name: first.ws_name.clone(),
-            description: first.ws_description.clone(),
-            icon: first.ws_icon.clone(),
-            is_private: first.ws_is_private != 0,
-            owner_id: Id(first.ws_owner_id),
-            created_at: first.ws_created_at,
-        };
-        let person = match (&first.username, &first.display_name) {
-            (Some(username), Some(display_name)) => {
-                Some(UserSummary { id: user, username: username.clone(), display_name: display_name.clone() })
+        let is_owner = rows.first().is_some_and(|r| r.ws_owner_id == user.0);
+        let (mut roles, mut colour, mut colour_position) = (Vec::new(), String::new(), i64::MIN);
+        for r in &rows {
+            let Some(held) = r.role.held() else { continue };
+            // The owner's name takes the Owner role's colour, not Member's
+            // (the rule of `roles::COLOURING_ROLES`).
+            let colours = !is_owner || r.role.role_builtin.as_deref() != Some("member");
+            let role_colour = r.role.role_colour.as_deref().unwrap_or("");
+            if colours && !role_colour.is_empty() && held.position > colour_position {
+                colour_position = held.position;
+                colour = role_colour.to_string();
             }
+            roles.extend(r.role.granted());
+        }
+        let Some(first) = rows.into_iter().next() else { return Ok(None) };
+        let person = match (first.username, first.display_name) {
+            (Some(username), Some(display_name)) => Some(UserSummary { id: user, username, display_name }),
             _ => None,
         };
-        let is_owner = workspace.owner_id == user;
-        let member = first.is_guest.map(|is_guest| Standing {
-            is_guest: is_guest != 0,
-            timeout_until: first.timeout_until,
-            roles: Vec::new(),
+        let member = first.is_guest.map(|is_guest| {
+            let standing = Standing { is_guest: is_guest != 0, timeout_until: first.timeout_until, roles };
+            (standing, first.in_channel > 0)
         });
-        let (overridden, in_channel) = (first.overridden > 0, first.in_channel > 0);
-        let mut standing = ChannelStanding {
-            channel: first.ch.clone().into(),
-            workspace,
-            overridden,
+        let standing = ChannelStanding {
+            workspace: Workspace {
+                id: Id(first.ch.workspace_id),
+                name: first.ws_name,
+                description: first.ws_description,
+                icon: first.ws_icon,
+                is_private: first.ws_is_private != 0,
+                owner_id: Id(first.ws_owner_id),
+                created_at: first.ws_created_at,
+            },
+            channel: first.ch.into(),
+            overridden: first.overridden > 0,
             person,
-            colour: String::new(),
-            member: member.map(|s| (s, in_channel)),
+            colour,
+            member,
         };
-        let mut colour_position = i64::MIN;
-        for r in rows {
-            let Some(held) = r.role.held() else { continue };
-            let builtin = r.role.role_builtin.as_deref();
-            // The owner's name takes the Owner role's colour, not Member's.
-            let colours = if is_owner { builtin != Some("member") } else { true };
-            let colour = r.role.role_colour.as_deref().unwrap_or("");
-            if colours && !colour.is_empty() && held.position > colour_position {
-                colour_position = held.position;
-                standing.colour = colour.to_string();
-            }
-            if builtin != Some("owner")
-                && let Some((s, _)) = standing.member.as_mut()
-            {
-                s.roles.push(held);
-            }
-        }
         Ok(Some(standing))
     }
 

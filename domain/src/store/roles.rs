@@ -96,6 +96,13 @@ pub(super) struct HeldRoleRow {
 }
 
 impl HeldRoleRow {
+    /// The role, if it is one whose permissions the member holds (not the
+    /// owner's Owner role, there for its colour: owning gives the rest).
+    pub fn granted(&self) -> Option<HeldRole> {
+        self.held().filter(|_| self.role_builtin.as_deref() != Some("owner"))
+    }
+
+    /// The role, whatever it gives.
     pub fn held(&self) -> Option<HeldRole> {
         Some(HeldRole {
             id: Id(self.role_id?),
@@ -294,13 +301,7 @@ impl Store {
         let mut standing =
             Standing { is_guest: first.is_guest != 0, timeout_until: first.timeout_until, roles: Vec::new() };
         let in_channel = first.in_channel > 0;
-        for r in &rows {
-            if r.role.role_builtin.as_deref() != Some("owner")
-                && let Some(held) = r.role.held()
-            {
-                standing.roles.push(held);
-            }
-        }
+        standing.roles.extend(rows.iter().filter_map(|r| r.role.granted()));
         Ok(Some((standing, in_channel)))
     }
 

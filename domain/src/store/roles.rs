@@ -113,7 +113,8 @@ impl HeldRoleRow {
 }
 
 /// The coloured roles of a member (`wm`, in workspace `w`): the built-in
-/// one they hold (the owner's is Owner) and those given to them.
+/// one they hold (the owner's is Owner) and those given to them. The same
+/// rule picks a post's author's colour in `Store::channel_standing`.
 const COLOURING_ROLES: &str = "JOIN roles r ON r.workspace_id = wm.workspace_id AND r.colour <> '' AND ( \
    r.builtin = (CASE WHEN w.owner_id = wm.user_id THEN 'owner' WHEN wm.is_guest = 1 THEN 'guest' ELSE 'member' END) \
    OR r.id IN (SELECT mr.role_id FROM member_roles mr WHERE mr.workspace_id = wm.workspace_id AND mr.user_id = wm.user_id))";

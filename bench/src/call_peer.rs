@@ -131,7 +131,9 @@ impl Peer {
         }));
         let mut request = ws_url.into_client_request().expect("gateway URL");
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("token"));
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("gateway connection");
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+            .await
+            .expect("gateway connection");
         // HELLO comes first; a new session starts with IDENTIFY.
         send(&mut ws, json!({"type": "IDENTIFY"})).await;
         send(&mut ws, json!({"type": "VOICE_JOIN", "channel_id": channel})).await;

@@ -29,7 +29,9 @@ pub async fn connect(base: &str, token: &str) -> Ws {
     let url = format!("{}/ws", base.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("gateway");
+    // Nagle's algorithm off, as browsers have it.
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, None, true).await.expect("gateway");
     loop {
         let Some(Ok(Message::Text(text))) = ws.next().await else { panic!("the gateway closed") };
         let frame: Frame = serde_json::from_str(&text).expect("a gateway frame");

@@ -11,6 +11,7 @@ use app::ssr::Services;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use domain::session_store::DbSessionStore;
 use domain::{Hub, Store};
 use leptos::config::LeptosOptions;
@@ -311,6 +312,14 @@ impl Application {
             let _ = shutdown.send(true);
         };
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        // Small frames go out at once: with Nagle's algorithm a gateway
+        // acknowledgement written while the client's delayed ACK of the last
+        // one is pending waits up to 40 ms for it.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not turn off Nagle's algorithm on a connection");
+            }
+        });
         axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
         // Gateway connections outlive the HTTP server (they were upgraded):
         // each ends its call (posting a recording it was the last one in)

@@ -290,6 +290,8 @@ impl Hub {
     /// The channels of `ws` that `user` may see (archived ones included),
     /// with what they may do in each. Everything that lists channels goes
     /// through here, so that lists, search and live events agree with the rules.
+    /// (What only the channel list shows, unread counts and notification
+    /// levels, is read by [`Hub::channels`].)
     async fn visible_listings(
         &self,
         ws: Id,
@@ -305,12 +307,8 @@ impl Hub {
         } else {
             self.store.overrides_of(&ids).await?
         };
-        let levels = self.store.channel_levels_of(user).await?;
         let mut out = Vec::with_capacity(list.len());
         for mut l in list {
-            if let Some(level) = levels.get(&l.channel.id) {
-                l.notify_level = *level;
-            }
             let o = overrides.remove(&l.channel.id).unwrap_or_default();
             let perms = permissions::resolve_channel(wf, user, &roles, l.channel.kind, &o);
             let facts = ChannelFacts::of(&l.channel, wf, user, l.is_member, perms);

@@ -101,12 +101,16 @@ impl Hub {
         let (_, list) = self.visible_listings(ws, actor).await?;
         let mut list: Vec<ChannelListing> = list.into_iter().map(|(l, _)| l).collect();
         let counts = self.store.unread_counts(ws, actor).await?;
+        let levels = self.store.channel_levels_of(actor).await?;
         let direct: Vec<Id> =
             list.iter().filter(|l| l.channel.kind == ChannelKind::Direct).map(|l| l.channel.id).collect();
         let mut members = self.store.members_of_channels(&direct).await?;
         for l in &mut list {
             if let Some(&(unread, mentions)) = counts.get(&l.channel.id) {
                 (l.unread, l.mentions) = (unread, mentions);
+            }
+            if let Some(&level) = levels.get(&l.channel.id) {
+                l.notify_level = level;
             }
             l.members = members.remove(&l.channel.id).unwrap_or_default();
             if matches!(l.channel.kind, ChannelKind::Voice | ChannelKind::Direct) {

@@ -256,9 +256,21 @@ impl Hub {
     }
 
     async fn workspace_facts(&self, ws: Id, user: Id) -> Result<(Workspace, WorkspaceFacts)> {
-        let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
-        let (facts, _, _) = self.standing(&workspace, user, None).await?;
+        let (workspace, facts, _) = self.workspace_standing(ws, user).await?;
         Ok((workspace, facts))
+    }
+
+    /// A workspace, what `user` may do there, and the roles they hold (one
+    /// query for a member).
+    async fn workspace_standing(
+        &self,
+        ws: Id,
+        user: Id,
+    ) -> Result<(Workspace, WorkspaceFacts, Vec<HeldRole>)> {
+        let found = self.store.workspace_standing(ws, user).await?;
+        let (workspace, member) = found.ok_or(Error::NotFound(Thing::Workspace))?;
+        let (facts, roles, _) = self.facts_of(&workspace, user, member.map(|s| (s, false))).await?;
+        Ok((workspace, facts, roles))
     }
 
     async fn channel_facts(&self, channel: Id, user: Id) -> Result<(Channel, ChannelFacts)> {
@@ -297,8 +309,7 @@ impl Hub {
         ws: Id,
         user: Id,
     ) -> Result<(WorkspaceFacts, Vec<(ChannelListing, ChannelFacts)>)> {
-        let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound(Thing::Workspace))?;
-        let (wf, roles, _) = self.standing(&workspace, user, None).await?;
+        let (_, wf, roles) = self.workspace_standing(ws, user).await?;
         permissions::view_workspace(wf)?;
         let list = self.store.visible_channels(ws, user).await?;
         let ids: Vec<Id> = list.iter().map(|l| l.channel.id).collect();

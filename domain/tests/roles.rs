@@ -307,7 +307,33 @@ async fn a_post_shows_its_author_s_highest_coloured_role(db: &TestDb) {
     assert_eq!(colour(cat).await, Builtin::Admin.colour(), "the highest of two coloured roles");
 }
 
+async fn a_workspace_s_standing_holds_a_member_s_roles_and_none_for_an_outsider(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await; // owner
+    let bob = user(&hub, "bob").await;
+    let cat = user(&hub, "cat").await;
+    let (ws, _) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let moderator = builtin(&hub, ana, ws, Builtin::Moderator).await;
+    hub.set_member_role(ana, ws, bob, moderator, true).await.unwrap();
+    let standing = |who| hub.store().workspace_standing(ws, who);
+
+    let (workspace, bob_there) = standing(bob).await.unwrap().expect("the workspace");
+    assert_eq!(workspace.id, ws);
+    let mut held: Vec<Id> = bob_there.expect("bob is a member").roles.iter().map(|r| r.id).collect();
+    held.sort();
+    let member = builtin(&hub, ana, ws, Builtin::Member).await;
+    let mut expected = vec![member, moderator];
+    expected.sort();
+    assert_eq!(held, expected, "Member and the role given");
+
+    let (_, cat_there) = standing(cat).await.unwrap().expect("the workspace");
+    assert!(cat_there.is_none(), "an outsider has no standing");
+    assert!(hub.store().workspace_standing(Id::new(), bob).await.unwrap().is_none(), "no such workspace");
+}
+
 domain::both_backends! {
+    a_workspace_s_standing_holds_a_member_s_roles_and_none_for_an_outsider => a_workspace_s_standing_holds_a_member_s_roles_and_none_for_an_outsider;
     a_post_shows_its_author_s_highest_coloured_role => a_post_shows_its_author_s_highest_coloured_role;
     a_role_change_is_logged_with_its_announcement => a_role_change_is_logged_with_its_announcement;
     roles_overrides_hierarchy_and_colours => roles_and_overrides;

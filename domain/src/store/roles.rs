@@ -2,7 +2,7 @@ use super::Store;
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
-use crate::model::{AuditEntry, Ban, Role, UserSummary};
+use crate::model::{AuditEntry, Ban, Role, UserSummary, Workspace};
 use crate::permissions::{Builtin, HeldRole, Override, OverrideTarget, Perms};
 use sqlx::{Any, FromRow, Transaction};
 use std::collections::HashMap;
@@ -272,6 +272,40 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         self.commit_if(tx, done.rows_affected() == 1, events).await
+    }
+
+    /// Workspace `ws` and `user`'s standing there (`None` when they are not
+    /// a member); `None` when there is no such workspace. One query.
+    pub async fn workspace_standing(
+        &self,
+        ws: Id,
+        user: Id,
+    ) -> Result<Option<(Workspace, Option<Standing>)>> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            ws: super::workspaces::WorkspaceRow,
+            is_guest: Option<i64>,
+            timeout_until: Option<i64>,
+            #[sqlx(flatten)]
+            role: HeldRoleRow,
+        }
+        // One row per role the member holds; one row with no role for an outsider.
+        let sql = format!(
+            "SELECT {}, wm.is_guest, wm.timeout_until, {HELD_ROLE_COLUMNS} FROM workspaces w \
+             LEFT JOIN workspace_members wm ON wm.workspace_id = w.id AND wm.user_id = $2 {HELD_ROLES} \
+             WHERE w.id = $1",
+            super::workspaces::WS_COLUMNS
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql).bind(ws.0).bind(user.0).fetch_all(&self.pool).await?;
+        let roles: Vec<HeldRole> = rows.iter().filter_map(|r| r.role.granted()).collect();
+        let Some(first) = rows.into_iter().next() else { return Ok(None) };
+        let member = first.is_guest.map(|is_guest| Standing {
+            is_guest: is_guest != 0,
+            timeout_until: first.timeout_until,
+            roles,
+        });
+        Ok(Some((first.ws.into(), member)))
     }
 
     /// `user`'s standing in `ws`, and whether they belong to `channel`;

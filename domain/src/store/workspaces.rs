@@ -6,7 +6,7 @@ use crate::model::{Channel, Invite, Member, UserSummary, Workspace};
 use sqlx::FromRow;
 
 #[derive(FromRow)]
-struct WorkspaceRow {
+pub(super) struct WorkspaceRow {
     id: i64,
     name: String,
     description: String,
@@ -60,7 +60,8 @@ impl From<InviteRow> for Invite {
     }
 }
 
-const WS_COLUMNS: &str = "w.id, w.name, w.description, w.icon, w.is_private, w.owner_id, w.created_at";
+pub(super) const WS_COLUMNS: &str =
+    "w.id, w.name, w.description, w.icon, w.is_private, w.owner_id, w.created_at";
 
 impl Store {
     /// Creates a workspace with its first channel; the owner joins both.

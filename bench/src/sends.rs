@@ -20,29 +20,62 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
 const SENDERS: usize = 10;
+/// The gateway's close code for a connection too slow to take its events.
+const SLOW_CONSUMER: u16 = 4008;
+
+/// What the senders count.
+#[derive(Default)]
+struct Counts {
+    acked: AtomicUsize,
+    /// Connections closed as slow consumers (the client fell behind its
+    /// events); the sender reconnects and sends its message again.
+    slow_closes: AtomicUsize,
+}
 
 /// Sends one message after another until `stop`, counting acknowledgements.
-async fn sender(mut ws: Ws, channel: String, who: usize, stop: Arc<AtomicBool>, acked: Arc<AtomicUsize>) {
+/// Closed as a slow consumer, it reconnects and sends the same message
+/// with the same nonce: one already stored is acknowledged, not stored twice.
+async fn sender(
+    base: String,
+    token: String,
+    channel: String,
+    who: usize,
+    stop: Arc<AtomicBool>,
+    counts: Arc<Counts>,
+) {
+    let mut ws = connect(&base, &token).await;
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
-        let nonce = format!("s{who}-{n}");
-        let send = json!({"type": "MESSAGE_CREATE", "channel_id": channel, "body": format!("message {n}"), "nonce": nonce});
-        ws.send(Message::text(send.to_string())).await.unwrap();
-        loop {
-            let text = match ws.next().await {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => panic!("the gateway closed: {other:?}"),
-            };
-            let frame: Frame = serde_json::from_str(&text).unwrap();
-            match frame.kind {
-                "MESSAGE_ACK" if frame.nonce == Some(nonce.as_str()) => break,
-                "COMMAND_ERROR" => panic!("refused: {text}"),
-                _ => {}
-            }
+        if send_one(&mut ws, &channel, &format!("s{who}-{n}"), n).await {
+            counts.acked.fetch_add(1, Ordering::Relaxed);
+            n += 1;
+        } else {
+            counts.slow_closes.fetch_add(1, Ordering::Relaxed);
+            ws = connect(&base, &token).await;
         }
-        acked.fetch_add(1, Ordering::Relaxed);
-        n += 1;
+    }
+}
+
+/// Sends message `n` and waits for its acknowledgement: `false` when the
+/// connection was closed as a slow consumer first.
+async fn send_one(ws: &mut Ws, channel: &str, nonce: &str, n: u64) -> bool {
+    let send = json!({"type": "MESSAGE_CREATE", "channel_id": channel, "body": format!("message {n}"), "nonce": nonce});
+    ws.send(Message::text(send.to_string())).await.unwrap();
+    loop {
+        let text = match ws.next().await {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(Some(close)))) if u16::from(close.code) == SLOW_CONSUMER => {
+                return false;
+            }
+            other => panic!("the gateway closed: {other:?}"),
+        };
+        let frame: Frame = serde_json::from_str(&text).unwrap();
+        match frame.kind {
+            "MESSAGE_ACK" if frame.nonce == Some(nonce) => return true,
+            "COMMAND_ERROR" => panic!("refused: {text}"),
+            _ => {}
+        }
     }
 }
 
@@ -64,15 +97,24 @@ async fn run(bin: &str, backend: &str, database: Option<&str>, seconds: u64) {
         created["general"]["id"].as_str().unwrap().to_string(),
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let acked = Arc::new(AtomicUsize::new(0));
+    let counts = Arc::new(Counts::default());
     let mut tasks = Vec::new();
     for i in 0..SENDERS {
         let token = server.signup(&format!("sender{i}")).await;
         server.post(Some(&token), &format!("/api/workspaces/{ws}/join"), json!({})).await;
-        let socket = connect(&server.base, &token).await;
-        tasks.push(tokio::spawn(sender(socket, channel.clone(), i, stop.clone(), acked.clone())));
+        let (base, channel, stop, counts) =
+            (server.base.clone(), channel.clone(), stop.clone(), counts.clone());
+        tasks.push(tokio::spawn(sender(base, token, channel, i, stop, counts)));
     }
-    measure(&format!("Parley {backend}"), || server.cpu_seconds(), &stop, &acked, tasks, seconds).await;
+    measure(&format!("Parley {backend}"), || server.cpu_seconds(), &stop, &counts.acked, tasks, seconds)
+        .await;
+    let closes = counts.slow_closes.load(Ordering::Relaxed);
+    if closes > 0 {
+        println!(
+            "{:<18} {closes} connections closed as slow consumers (reconnected)",
+            format!("Parley {backend}")
+        );
+    }
 }
 
 /// Ten senders against Synapse, each sending its next message once the last

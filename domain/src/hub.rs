@@ -222,15 +222,12 @@ impl Hub {
         self.store.announce(&events).await
     }
 
-    /// `user`'s standing in `ws`: the facts the rules need, the roles they
-    /// hold, and whether they belong to `channel`.
-    async fn standing(
-        &self,
-        ws: &Workspace,
-        user: Id,
-        channel: Option<Id>,
-    ) -> Result<(WorkspaceFacts, Vec<HeldRole>, bool)> {
-        self.facts_of(ws, user, self.store.standing(ws.id, user, channel).await?).await
+    /// `user`'s standing in `ws`: the facts the rules need and the roles
+    /// they hold.
+    async fn standing(&self, ws: &Workspace, user: Id) -> Result<(WorkspaceFacts, Vec<HeldRole>)> {
+        let member = self.store.workspace_standing(ws.id, user).await?.and_then(|(_, member)| member);
+        let (facts, roles, _) = self.facts_of(ws, user, member.map(|s| (s, false))).await?;
+        Ok((facts, roles))
     }
 
     /// The facts of a standing read from the store (an outsider's say

@@ -332,7 +332,7 @@ impl Hub {
         };
         let user = self.store.user_by_username(username.as_str()).await?.ok_or_else(not_member)?;
         let ws = self.store.workspace(ch.workspace_id).await?.ok_or(Error::NotFound(Thing::Workspace))?;
-        let (target, _, _) = self.standing(&ws, user.id, None).await?;
+        let (target, _) = self.standing(&ws, user.id).await?;
         if !target.is_member {
             return Err(not_member());
         }

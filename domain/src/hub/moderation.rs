@@ -16,7 +16,7 @@ impl Hub {
     /// Checks that `actor` may use `p` on `user`; returns the target's facts.
     async fn moderation(&self, actor: Id, ws: Id, user: Id, p: Perm) -> Result<WorkspaceFacts> {
         let (workspace, facts) = self.workspace_facts(ws, actor).await?;
-        let (target, _, _) = self.standing(&workspace, user, None).await?;
+        let (target, _) = self.standing(&workspace, user).await?;
         if !target.is_member && p != Perm::BanMembers {
             permissions::workspace_permission(facts, p)?;
             return Err(Error::NotFound(Thing::User));

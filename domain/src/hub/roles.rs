@@ -214,7 +214,7 @@ impl Hub {
                 "Every member holds Member, and every guest Guest; they are not given.",
             ));
         }
-        let (target, _, _) = self.standing(&workspace, user, None).await?;
+        let (target, _) = self.standing(&workspace, user).await?;
         if !target.is_member {
             return Err(Error::NotFound(Thing::User));
         }

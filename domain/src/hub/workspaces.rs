@@ -270,13 +270,13 @@ impl Hub {
     pub async fn accept_invite(&self, actor: Id, code: &str) -> Result<(Workspace, Channel)> {
         let (invite, ws, channel) = self.invite_preview(code).await?;
         // The invite speaks for its maker: it admits only while they may still invite.
-        let (maker, _, _) = self.standing(&ws, invite.created_by, None).await?;
+        let (maker, _) = self.standing(&ws, invite.created_by).await?;
         if permissions::create_invite(maker).is_err() {
             return Err(Error::forbidden(
                 "This invite no longer works: the person who made it can no longer invite people. Ask for a new one.",
             ));
         }
-        let (facts, _, _) = self.standing(&ws, actor, None).await?;
+        let (facts, _) = self.standing(&ws, actor).await?;
         if !facts.is_member {
             permissions::join_workspace(facts, true)?;
             if !self.store.use_invite(&invite.code).await? {
@@ -284,7 +284,7 @@ impl Hub {
             }
             self.admit(actor, &ws, invite.is_guest).await?;
         }
-        let (facts, _, _) = self.standing(&ws, actor, None).await?;
+        let (facts, _) = self.standing(&ws, actor).await?;
         for &c in &invite.channel_ids {
             let Some(ch) = self.store.channel(c).await? else { continue };
             // A guest joins only channels still open to guests, and only

@@ -308,38 +308,6 @@ impl Store {
         Ok(Some((first.ws.into(), member)))
     }
 
-    /// `user`'s standing in `ws`, and whether they belong to `channel`;
-    /// `None` when they are not a member of the workspace. One query.
-    pub async fn standing(&self, ws: Id, user: Id, channel: Option<Id>) -> Result<Option<(Standing, bool)>> {
-        #[derive(FromRow)]
-        struct Row {
-            is_guest: i64,
-            timeout_until: Option<i64>,
-            in_channel: i64,
-            #[sqlx(flatten)]
-            role: HeldRoleRow,
-        }
-        let sql = format!(
-            "SELECT wm.is_guest, wm.timeout_until, \
-               (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = $1 AND cm.user_id = wm.user_id) AS in_channel, \
-               {HELD_ROLE_COLUMNS} \
-             FROM workspace_members wm JOIN workspaces w ON w.id = wm.workspace_id {HELD_ROLES} \
-             WHERE wm.workspace_id = $2 AND wm.user_id = $3"
-        );
-        let rows = sqlx::query_as::<_, Row>(&sql)
-            .bind(channel.map_or(0, |c| c.0))
-            .bind(ws.0)
-            .bind(user.0)
-            .fetch_all(&self.pool)
-            .await?;
-        let Some(first) = rows.first() else { return Ok(None) };
-        let mut standing =
-            Standing { is_guest: first.is_guest != 0, timeout_until: first.timeout_until, roles: Vec::new() };
-        let in_channel = first.in_channel > 0;
-        standing.roles.extend(rows.iter().filter_map(|r| r.role.granted()));
-        Ok(Some((standing, in_channel)))
-    }
-
     /// The colour of each member's highest coloured role in `ws` (the
     /// owner's is the Owner role's), of `users` only; members without one are absent.
     pub async fn name_colours(&self, ws: Id, users: &[Id]) -> Result<HashMap<Id, String>> {

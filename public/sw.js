@@ -4,8 +4,11 @@
 //   copy of the app's scripts, styles and WebAssembly, so the app starts
 //   and says it is offline when the network is gone. Pages and API answers
 //   are never cached: they hold people's messages and always come from the
-//   server. Scripts and styles are fetched from the network first, so a new
-//   version of the server is picked up at once.
+//   server. The app's files carry a hash of their content in their names
+//   (parley.<hash>.wasm) and never change, so they come from the cache
+//   first; keeping a new one drops the older copies of the same file. Other
+//   files (and unhashed names, in development) come from the network first,
+//   so a new version of the server is picked up at once.
 // - Shows web pushes (the server encrypts them for this browser; the push
 //   service only relays) and opens the right channel when one is clicked.
 
@@ -35,6 +38,24 @@ function isAsset(url) {
   return url.pathname.startsWith("/pkg/") || url.pathname.startsWith("/icons/") || SHELL.includes(url.pathname);
 }
 
+// "/pkg/parley.0123456789abcdef.wasm" -> "/pkg/parley.*.wasm"; null for a name without a hash.
+function unhashed(url) {
+  const m = url.pathname.match(/^(\/pkg\/.+)\.[0-9a-f]{16}(\.[^./]+)$/);
+  return m ? m[1] + ".*" + m[2] : null;
+}
+
+// Keeps `response` for `request`, and drops the older copies of the same file.
+async function keep(request, response) {
+  const cache = await caches.open(CACHE);
+  const kind = unhashed(new URL(request.url));
+  if (kind) {
+    for (const old of await cache.keys()) {
+      if (old.url !== request.url && unhashed(new URL(old.url)) === kind) await cache.delete(old);
+    }
+  }
+  await cache.put(request, response);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
@@ -44,14 +65,22 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match("/offline.html")));
     return;
   }
-  if (isAsset(url)) {
+  if (unhashed(url)) {
+    event.respondWith(
+      caches.match(request).then(
+        (hit) =>
+          hit ||
+          fetch(request).then((response) => {
+            if (response.ok) event.waitUntil(keep(request, response.clone()));
+            return response;
+          }),
+      ),
+    );
+  } else if (isAsset(url)) {
     event.respondWith(
       fetch(request)
         .then((response) => {
-          if (response.ok) {
-            const copy = response.clone();
-            caches.open(CACHE).then((cache) => cache.put(request, copy));
-          }
+          if (response.ok) event.waitUntil(keep(request, response.clone()));
           return response;
         })
         .catch(() => caches.match(request).then((hit) => hit || Response.error())),

@@ -21,28 +21,43 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
 
-ensure_rust_tools() {
+# What the release build needs beyond cargo: the WebAssembly target and
+# brotli (wasm-opt comes with the npm packages, see ensure_npm_packages; the
+# wasm-bindgen CLI is compiled beside Parley, see build_release). Tools are
+# compiled in a temporary folder of their own, not in the build cache.
+# cargo-leptos is not needed.
+ensure_build_tools() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 19 minutes once on two cores)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-  fi
+  if ! command -v brotli >/dev/null; then say "installing brotli"; apt_install brotli; fi
+}
+
+# The wasm-bindgen CLI whose version is the wasm-bindgen in Cargo.lock;
+# nothing when it is installed.
+ensure_wasm_bindgen() {
   local want
   want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
-    say "installing wasm-bindgen-cli $want (takes about 3 minutes once)"
-    cargo install wasm-bindgen-cli --version "$want"
+    say "compiling wasm-bindgen-cli $want (once; about 3 minutes of CPU)"
+    env -u CARGO_TARGET_DIR cargo install --quiet wasm-bindgen-cli --version "$want"
   fi
 }
 
-# cargo audit checks Cargo.lock against the RustSec advisory database.
+# cargo-leptos, for development only (`cargo leptos watch` rebuilds and
+# reloads on change); scripts/start and scripts/test do not use it.
+ensure_cargo_leptos() {
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes once on two cores)"
+    env -u CARGO_TARGET_DIR cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+}
+
 ensure_cargo_audit() {
   if [ "$(cargo audit --version 2>/dev/null | awk '{print $2}')" != "$CARGO_AUDIT_VERSION" ]; then
     say "installing cargo-audit $CARGO_AUDIT_VERSION (takes about 5 minutes once)"
-    cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked
+    env -u CARGO_TARGET_DIR cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked
   fi
 }
 
@@ -146,23 +161,73 @@ ensure_postgres() {
 
 # A hash of everything the release build reads.
 release_inputs_hash() {
-  (cd "$ROOT" && find Cargo.toml Cargo.lock app frontend server domain style public migrations -type f -print0 \
+  (cd "$ROOT" && find Cargo.toml Cargo.lock scripts/lib.sh app frontend server domain style public migrations -type f -print0 \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
+# Builds the release: the server binary, and the site it serves under
+# target/site (the WebAssembly app with its JavaScript loader, the style
+# sheet, and public/). What cargo-leptos's `build --release` does, with the
+# same names and cache folders, without the 18 minutes of compiling
+# cargo-leptos itself: the two cargo builds run side by side (they have
+# separate target folders), then wasm-bindgen and wasm-opt.
 build_release() {
-  # cargo-leptos re-runs wasm-bindgen and wasm-opt (about 40 s) even when
-  # nothing changed, so skip the whole build when its inputs are the same.
-  # The binary in the shared cache belongs to whichever clone built it last,
-  # and server-function URLs depend on the source path: the clone is part of the key.
+  # wasm-bindgen and wasm-opt take about 40 s even when nothing changed, so
+  # the whole build is skipped when its inputs are the same. The binary in
+  # the shared cache belongs to whichever clone built it last, and
+  # server-function URLs depend on the source path: the clone is part of the key.
   local stamp="$CARGO_TARGET_DIR/parley-release.stamp" want
   want="$(release_inputs_hash) $ROOT"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$CARGO_TARGET_DIR/release/parley" ] \
-    && [ -f "$ROOT/target/site/pkg/parley.wasm" ]; then
+    && [ -f "$ROOT/target/site/hash.txt" ]; then
     say "the release build is up to date"
     return 0
   fi
-  say "building the release (cargo leptos build --release)"
-  (cd "$ROOT" && cargo leptos build --release)
+  ensure_build_tools
+  ensure_npm_packages
+  local front="$CARGO_TARGET_DIR/front" logs site="$ROOT/target/site" started=$SECONDS
+  logs="$(mktemp -d)"
+  # The first time, wasm-bindgen-cli compiles beside Parley, at a lower
+  # priority: the server's build leaves one core idle for much of its time.
+  (nice -n 10 bash -c "source '$ROOT/scripts/lib.sh'; ensure_wasm_bindgen") > "$logs/bindgen.log" 2>&1 &
+  local bindgen=$!
+  # As cargo-leptos sets them: the server names the app's files after
+  # LEPTOS_OUTPUT_NAME (read when leptos is compiled).
+  export LEPTOS_OUTPUT_NAME=parley LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
+  say "compiling the server and the WebAssembly app side by side (about 18 minutes the first time on two cores, seconds after a small change)"
+  (cd "$ROOT" && cargo build --release --package=server --bin=parley) > "$logs/server.log" 2>&1 &
+  local server=$!
+  (cd "$ROOT" && cargo build --package=frontend --lib --target=wasm32-unknown-unknown \
+    --profile=wasm-release --target-dir="$front") > "$logs/front.log" 2>&1 &
+  local app=$! failed=0
+  wait "$server" || { failed=1; echo "--- compiling the server failed:"; tail -n 60 "$logs/server.log"; }
+  wait "$app" || { failed=1; echo "--- compiling the WebAssembly app failed:"; tail -n 60 "$logs/front.log"; }
+  wait "$bindgen" || { failed=1; echo "--- installing wasm-bindgen-cli failed:"; tail -n 60 "$logs/bindgen.log"; }
+  rm -rf "$logs"
+  [ "$failed" = 0 ] || return 1
+  say "compiled in $((SECONDS - started)) s; generating the app's JavaScript loader (wasm-bindgen) and shrinking it (wasm-opt -Oz, about a minute)"
+  local pkg="$site/pkg.new"
+  rm -rf "$pkg" && mkdir -p "$pkg"
+  wasm-bindgen --target=web --no-typescript --out-name=parley --out-dir="$pkg" \
+    "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/parley_bg.wasm" -o "$pkg/parley.wasm"
+  rm "$pkg/parley_bg.wasm"
+  cp "$ROOT/style/main.css" "$pkg/parley.css"
+  # Each of the app's files is named after a hash of its content, so that
+  # browsers may keep it for good (the server reads the names from hash.txt).
+  local kind hash hashes=""
+  for kind in js wasm css; do
+    hash="$(sha256sum "$pkg/parley.$kind" | cut -c1-16)"
+    mv "$pkg/parley.$kind" "$pkg/parley.$hash.$kind"
+    hashes+="$kind: $hash"$'\n'
+  done
+  rm -f "$site/hash.txt"
+  cp -r "$ROOT/public/." "$site/"
+  rm -rf "$site/pkg" && mv "$pkg" "$site/pkg"
+  say "compressing the site's files (brotli and gzip, served as the browser accepts)"
+  find "$site" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \
+    -o -name '*.webmanifest' -o -name '*.json' \) -print0 | xargs -0 -P2 -I{} sh -c 'brotli -q 11 -f -k "$1" && gzip -9 -f -k "$1"' _ {}
+  printf '%s' "$hashes" > "$site/hash.txt"
   echo "$want" > "$stamp"
+  say "the release build is ready ($((SECONDS - started)) s)"
 }

@@ -5,6 +5,7 @@
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
 //! - [`auth`], [`workspaces`]: accounts and workspaces; [`communication`]: seed 000's channels and
 //!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`openapi`]: the document describing them.
+//! - [`site`]: the app's built files, and what browsers may keep of every answer.
 
 pub mod auth;
 pub mod communication;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod origin;
 pub mod render;
 pub mod roles;
+pub mod site;
 pub mod workspaces;
 
 use crate::startup::AppState;

@@ -10,6 +10,7 @@ use crate::notify::{Deliverer, Scheduler, Senders};
 use app::ssr::Services;
 use axum::Router;
 use axum::extract::FromRef;
+use axum::handler::Handler;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use domain::session_store::DbSessionStore;
@@ -63,6 +64,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("the call server (SFU) could not start: {0}")]
     Rtc(#[from] webrtc::Error),
+    #[error("the site folder {path} (PARLEY_SITE_ROOT) cannot be located: {source}")]
+    SiteRoot { path: String, source: std::io::Error },
     #[error("the web push key {path} could not be read or made: {source}")]
     PushKey { path: String, source: std::io::Error },
     #[error("the mail settings are not usable: {0}")]
@@ -183,12 +186,21 @@ impl Application {
             Some(relay) => crate::rtc::calls::Calls::relayed(sfu.clone(), relay.clone()),
             None => crate::rtc::calls::Calls::here(sfu.clone()),
         };
+        // A release build names the app's files after their content and
+        // lists the names in the site's hash file (Leptos looks for it
+        // beside the executable unless its path is absolute).
+        let hash_file =
+            std::path::absolute(config.site_root.join(http::site::HASH_FILE)).map_err(|source| {
+                StartupError::SiteRoot { path: config.site_root.display().to_string(), source }
+            })?;
         let leptos_options = LeptosOptions::builder()
             .output_name("parley")
             .site_root(config.site_root.display().to_string())
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .env(leptos::config::Env::PROD)
+            .hash_files(hash_file.exists())
+            .hash_file(std::sync::Arc::<str>::from(hash_file.display().to_string()))
             .build();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
@@ -235,8 +247,12 @@ impl Application {
                     move || app::shell(options.clone())
                 },
             )
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+            .nest_service(http::site::PKG_PATH, http::site::pkg_files(&config.site_root))
+            .fallback_service(http::site::site_files(&config.site_root).fallback(
+                leptos_axum::file_and_error_handler::<AppState, _>(app::shell).with_state(state.clone()),
+            ))
             .layer(axum::middleware::from_fn(http::render::answer_even_if_rendering_panics))
+            .layer(axum::middleware::from_fn(http::site::caching))
             .layer(axum::middleware::from_fn_with_state(state.clone(), http::origin::csrf_guard))
             .layer(sessions);
         let router = http::guard::security_headers(router, public_url.starts_with("https://"))

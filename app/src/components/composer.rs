@@ -351,6 +351,7 @@ pub fn Composer(
             <div class="drop-zone" class:dragging=move || dragging.get()
                 on:dragover=on_dragover on:dragleave=on_dragleave on:drop=on_drop>
                 <input type="hidden" name="channel_id" value=channel_id />
+                // New on every rendering; a page's ETag leaves it out (server::http::site).
                 <input type="hidden" name="nonce" value=new_nonce() />
                 {thread_id.clone().map(|t| view! { <input type="hidden" name="thread_id" value=t /> })}
                 <label for=body_id.clone() class="visually-hidden">{placeholder.clone()}</label>

@@ -112,6 +112,19 @@ pub fn internal_error() -> Response {
         .into_response()
 }
 
+/// Gives an answer without a Content-Security-Policy a strict one; but not
+/// a 304, with which the browser keeps the page it holds with that page's
+/// own policy (see [`super::site`]).
+async fn fallback_csp(mut res: Response) -> Response {
+    const FALLBACK_CSP: HeaderValue = HeaderValue::from_static(
+        "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+    );
+    if res.status() != axum::http::StatusCode::NOT_MODIFIED {
+        res.headers_mut().entry(header::CONTENT_SECURITY_POLICY).or_insert(FALLBACK_CSP);
+    }
+    res
+}
+
 /// The headers every response carries: no MIME sniffing, no referrer beyond
 /// this origin, no framing, camera, microphone and screen capture for this
 /// origin only (calls) and nothing else powerful, and, when served over https,
@@ -119,8 +132,6 @@ pub fn internal_error() -> Response {
 /// inline scripts, see `app::ssr::protect_page`); everything else gets a
 /// policy allowing only this origin.
 pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>, https: bool) -> Router<S> {
-    const FALLBACK_CSP: &str =
-        "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
     const PERMISSIONS: &str = "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self), \
         geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), midi=()";
     let set = |name, value: &'static str| {
@@ -130,7 +141,7 @@ pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>, htt
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set(header::REFERRER_POLICY, "same-origin"))
         .layer(set(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(set(header::CONTENT_SECURITY_POLICY, FALLBACK_CSP))
+        .layer(axum::middleware::map_response(fallback_csp))
         .layer(set(HeaderName::from_static("permissions-policy"), PERMISSIONS));
     match https {
         true => router.layer(set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000")),

@@ -21,4 +21,5 @@ mod notifications;
 mod pages;
 mod resume;
 mod server_fns;
+mod site;
 mod workspaces;

@@ -1,0 +1,221 @@
+//! The site's files and what browsers may keep of every answer.
+//!
+//! - `/pkg/…`, the app's WebAssembly, its JavaScript loader and its style
+//!   sheet: the release build names each after a hash of its content
+//!   (`parley.<hash>.wasm`, listed in the site's `hash.txt`), so an answer
+//!   for a hashed name never changes and is `immutable` for a year. A name
+//!   without a hash (a development build) is revalidated each time.
+//! - The site's other files (icons, the manifest, the service worker, the
+//!   offline page) are revalidated each time (`no-cache` with their
+//!   `Last-Modified`): a new version is seen at once, an unchanged one costs
+//!   a 304 and no body.
+//! - Both are sent precompressed where the build left `.br` and `.gz`
+//!   copies beside them, as the request's `Accept-Encoding` allows.
+//! - A server-rendered page carries an `ETag` (a hash of the page) and
+//!   `private, no-cache`: revalidating an unchanged page answers 304 with no
+//!   body; a shared cache keeps nothing of it.
+//!
+//! Answers that chose their own `Cache-Control` (downloads, calendar feeds)
+//! keep it.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use tower_http::services::ServeDir;
+
+/// Where the app's built files are served from.
+pub const PKG_PATH: &str = "/pkg";
+
+/// The name of the file in the site's root that lists the hashes of the
+/// app's files (one `kind: hash` line each for `js`, `wasm` and `css`), as
+/// Leptos reads it.
+pub const HASH_FILE: &str = "hash.txt";
+
+const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
+const PRIVATE_REVALIDATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+
+/// Serves the app's built files under [`PKG_PATH`] from `site_root/pkg`,
+/// precompressed where the build compressed them.
+pub fn pkg_files(site_root: &Path) -> ServeDir {
+    ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip()
+}
+
+/// Serves the site's other files (icons, the manifest, the service worker,
+/// the offline page) from `site_root`, precompressed where the build
+/// compressed them, and whatever they do not answer through the service
+/// given with `.fallback(…)` (the app's pages and its "not found" page),
+/// whatever the method.
+pub fn site_files(site_root: &Path) -> ServeDir {
+    ServeDir::new(site_root).precompressed_br().precompressed_gzip().call_fallback_on_method_not_allowed(true)
+}
+
+/// Whether a file name carries a content hash: `<name>.<16 hex digits>.<ext>`.
+pub fn is_hashed(file_name: &str) -> bool {
+    let mut parts = file_name.rsplit('.');
+    let (_ext, hash, name) = (parts.next(), parts.next(), parts.next());
+    name.is_some_and(|n| !n.is_empty())
+        && hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Sets what browsers may keep of each answer (see the module's
+/// description), and answers a page's revalidation with 304 when the page
+/// is unchanged.
+pub async fn caching(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let reading = matches!(*req.method(), Method::GET | Method::HEAD);
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let res = next.run(req).await;
+    if !reading || res.headers().contains_key(header::CACHE_CONTROL) {
+        return res;
+    }
+    if let Some(file) = path.strip_prefix(PKG_PATH).and_then(|p| p.strip_prefix('/')) {
+        return with_cache_control(res, if is_hashed(file) { IMMUTABLE } else { REVALIDATE });
+    }
+    if res.headers().contains_key(header::LAST_MODIFIED) {
+        // A file of the site, served with its modification time.
+        return with_cache_control(res, REVALIDATE);
+    }
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html && res.status() == StatusCode::OK {
+        return page_with_etag(res, if_none_match).await;
+    }
+    res
+}
+
+/// Sets `Cache-Control` on a file's answer (not on an error), and says that
+/// the answer depends on `Accept-Encoding` (files go out precompressed).
+fn with_cache_control(mut res: Response, value: HeaderValue) -> Response {
+    if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
+        res.headers_mut().insert(header::CACHE_CONTROL, value);
+        res.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    res
+}
+
+/// Gives a rendered page its `ETag`; 304 without the page when the
+/// request already holds it.
+async fn page_with_etag(res: Response, if_none_match: Option<HeaderValue>) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            // The page could not be finished (its rendering failed midway):
+            // what was sent so far is not a page to keep.
+            tracing::warn!(error = %e, "a page's body failed while it was read for its ETag");
+            return Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .body(Body::from("The page could not be rendered. Reload to try again."))
+                .expect("a static response");
+        }
+    };
+    let nonce =
+        parts.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|csp| script_nonce(csp.to_str().ok()?));
+    let etag = HeaderValue::from_str(&format!("\"{:016x}\"", page_hash(&bytes, nonce)))
+        .expect("hex digits in quotes are a header value");
+    parts.headers.insert(header::CACHE_CONTROL, PRIVATE_REVALIDATE);
+    if if_none_match.as_ref().is_some_and(|held| matches_etag(held, &etag)) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        // The browser keeps the page it holds with that page's policy (and
+        // nonce): a new policy would refuse the page's scripts.
+        parts.headers.remove(header::CONTENT_SECURITY_POLICY);
+        parts.headers.insert(header::ETAG, etag);
+        return Response::from_parts(parts, Body::empty());
+    }
+    parts.headers.insert(header::ETAG, etag);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The nonce that a Content-Security-Policy allows scripts by (`'nonce-…'`).
+fn script_nonce(csp: &str) -> Option<&str> {
+    let start = csp.find("'nonce-")? + "'nonce-".len();
+    let len = csp[start..].find('\'')?;
+    Some(&csp[start..start + len])
+}
+
+/// What a page holds that is new on every rendering: the script nonce, and
+/// the send nonce of each composer form (`<input type="hidden" name="nonce"
+/// value="…">`, see `app::components::composer`). A page answered with 304
+/// keeps the form nonce it was sent with, which is still unused: a post
+/// with it would have changed the page.
+const FORM_NONCE: &str = "name=\"nonce\" value=\"";
+
+/// A hash of a page that leaves out what is new on every rendering (see
+/// [`FORM_NONCE`]): the same page twice has the same hash.
+fn page_hash(page: &[u8], script_nonce: Option<&str>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    let Ok(mut rest) = std::str::from_utf8(page) else {
+        page.hash(&mut hasher);
+        return hasher.finish();
+    };
+    let script_nonce = script_nonce.filter(|n| !n.is_empty());
+    loop {
+        let script = script_nonce.and_then(|n| rest.find(n).map(|at| (at, at + n.len())));
+        let form = rest
+            .find(FORM_NONCE)
+            .map(|at| at + FORM_NONCE.len())
+            .map(|start| (start, rest[start..].find('"').map_or(rest.len(), |len| start + len)));
+        let Some((from, to)) = [script, form].into_iter().flatten().min() else { break };
+        rest[..from].hash(&mut hasher);
+        rest = &rest[to..];
+    }
+    rest.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Whether an `If-None-Match` list holds `etag` (or is `*`); a weak
+/// validator (`W/"…"`) matches its strong twin, as RFC 9110 allows here.
+fn matches_etag(held: &HeaderValue, etag: &HeaderValue) -> bool {
+    let Ok(held) = held.to_str() else { return false };
+    let etag = etag.to_str().unwrap_or_default();
+    held.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_with_sixteen_hex_digits_before_its_extension_is_hashed() {
+        assert!(is_hashed("parley.0123456789abcdef.wasm"));
+        assert!(!is_hashed("parley.wasm"));
+        assert!(!is_hashed("parley.0123456789abcde.js"));
+        assert!(!is_hashed(".0123456789abcdef.js"));
+        assert!(!is_hashed("parley.0123456789abcdeg.js"));
+    }
+
+    #[test]
+    fn a_page_s_hash_leaves_out_its_nonce_but_not_its_content() {
+        let page = |nonce: &str, body: &str| {
+            format!(
+                "<script nonce=\"{nonce}\">go()</script><p>{body}</p>\
+                 <input type=\"hidden\" name=\"nonce\" value=\"s-{nonce}\">"
+            )
+        };
+        let csp = |nonce: &str| format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'");
+        let (a, b) = (page("n0nceA", "hello"), page("n0nceB", "hello"));
+        let hash = |page: &str, csp: &str| page_hash(page.as_bytes(), script_nonce(csp));
+        assert_eq!(hash(&a, &csp("n0nceA")), hash(&b, &csp("n0nceB")));
+        assert_ne!(hash(&a, &csp("n0nceA")), hash(&page("n0nceC", "hello!"), &csp("n0nceC")));
+        assert_eq!(script_nonce("default-src 'self'"), None);
+    }
+
+    #[test]
+    fn if_none_match_matches_a_listed_weak_or_strong_tag_or_a_star() {
+        let etag = HeaderValue::from_static("\"00000000000000ff\"");
+        let held = |s: &'static str| HeaderValue::from_static(s);
+        assert!(matches_etag(&held("\"00000000000000ff\""), &etag));
+        assert!(matches_etag(&held("\"1\", W/\"00000000000000ff\""), &etag));
+        assert!(matches_etag(&held("*"), &etag));
+        assert!(!matches_etag(&held("\"00000000000000fe\""), &etag));
+    }
+}

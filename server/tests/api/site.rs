@@ -1,0 +1,137 @@
+//! The site's files go out precompressed as the browser accepts; the app's
+//! hash-named files are kept for good; everything else, pages included, is
+//! revalidated and costs a 304 without a body when unchanged.
+
+use crate::helpers::{TestApp, say, workspace};
+use domain::Backend;
+use domain::testing::TempDir;
+use reqwest::{StatusCode, header};
+use std::sync::Arc;
+
+const HASH: &str = "0123456789abcdef";
+
+/// A built site in a temporary folder: the app's hash-named WebAssembly
+/// with brotli and gzip copies (each with bytes of its own, so that a test
+/// sees which was sent), a style sheet without a hash (as in development),
+/// an icon, and the hash file that names the app's files.
+fn site() -> TempDir {
+    let dir = TempDir::new("parley-site");
+    let pkg = dir.0.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm = pkg.join(format!("parley.{HASH}.wasm"));
+    std::fs::write(&wasm, b"\0asm plain").unwrap();
+    std::fs::write(wasm.with_extension("wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(wasm.with_extension("wasm.gz"), b"gzip bytes").unwrap();
+    std::fs::write(pkg.join("parley.css"), "body {}").unwrap();
+    std::fs::write(dir.0.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    std::fs::write(dir.0.join("hash.txt"), format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n")).unwrap();
+    dir
+}
+
+async fn serving(site: &TempDir) -> TestApp {
+    let root = site.0.clone();
+    TestApp::spawn_with(
+        Backend::Sqlite,
+        Arc::new(move |c: &mut server::config::Config| c.site_root = root.clone()),
+    )
+    .await
+}
+
+fn header_of(res: &reqwest::Response, name: header::HeaderName) -> &str {
+    res.headers().get(&name).map(|v| v.to_str().unwrap()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_s_files_are_sent_as_brotli_or_gzip_as_the_browser_accepts() {
+    let site = site();
+    let app = serving(&site).await;
+    let url = app.url(&format!("/pkg/parley.{HASH}.wasm"));
+    let c = app.client();
+    for (accepts, encoding, body) in [
+        ("gzip, deflate, br", "br", "brotli bytes"),
+        ("gzip", "gzip", "gzip bytes"),
+        ("identity", "", "\0asm plain"),
+    ] {
+        let res = c.get(&url).header(header::ACCEPT_ENCODING, accepts).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{accepts}");
+        assert_eq!(header_of(&res, header::CONTENT_ENCODING), encoding, "{accepts}");
+        assert_eq!(header_of(&res, header::CONTENT_TYPE), "application/wasm", "{accepts}");
+        assert!(header_of(&res, header::VARY).to_ascii_lowercase().contains("accept-encoding"), "{accepts}");
+        assert_eq!(res.text().await.unwrap(), body, "{accepts}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hash_named_file_is_immutable_and_one_without_a_hash_is_revalidated() {
+    let site = site();
+    let app = serving(&site).await;
+    let c = app.client();
+    let hashed = c.get(app.url(&format!("/pkg/parley.{HASH}.wasm"))).send().await.unwrap();
+    assert_eq!(header_of(&hashed, header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+    let plain = c.get(app.url("/pkg/parley.css")).send().await.unwrap();
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert_eq!(header_of(&plain, header::CACHE_CONTROL), "no-cache");
+    let missing = c.get(app.url("/pkg/parley.fedcba9876543210.wasm")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header_of(&missing, header::CACHE_CONTROL), "", "a 404 is not kept");
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_file_unchanged_since_it_was_fetched_answers_304_without_a_body() {
+    let site = site();
+    let app = serving(&site).await;
+    let c = app.client();
+    let first = c.get(app.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(header_of(&first, header::CACHE_CONTROL), "no-cache");
+    let modified = header_of(&first, header::LAST_MODIFIED).to_string();
+    assert!(!modified.is_empty(), "a site file carries its modification time");
+    let again =
+        c.get(app.url("/favicon.svg")).header(header::IF_MODIFIED_SINCE, &modified).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.text().await.unwrap(), "");
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_load_the_app_s_files_by_their_hashed_names() {
+    let site = site();
+    let app = serving(&site).await;
+    let html = app.client().get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    for kind in ["js", "wasm", "css"] {
+        assert!(html.contains(&format!("/pkg/parley.{HASH}.{kind}")), "{kind} in {html}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_page_revalidates_to_304_and_a_changed_one_is_sent_again() {
+    let site = site();
+    let app = serving(&site).await;
+    let ana = app.user("ana").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    say(&app, &ana, &general, "first").await;
+    let page = app.url(&format!("/w/{ws}/c/{general}"));
+    let first = ana.client.get(&page).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(header_of(&first, header::CACHE_CONTROL), "private, no-cache");
+    let etag = header_of(&first, header::ETAG).to_string();
+    assert!(etag.starts_with('"'), "a page carries an ETag: {etag:?}");
+
+    let same = ana.client.get(&page).header(header::IF_NONE_MATCH, &etag).send().await.unwrap();
+    assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header_of(&same, header::ETAG), etag);
+    // The browser keeps the policy (and script nonce) of the page it holds.
+    assert_eq!(header_of(&same, header::CONTENT_SECURITY_POLICY), "");
+    assert_eq!(same.text().await.unwrap(), "");
+
+    say(&app, &ana, &general, "second").await;
+    let changed = ana.client.get(&page).header(header::IF_NONE_MATCH, &etag).send().await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(header_of(&changed, header::ETAG), etag);
+    assert!(header_of(&changed, header::CONTENT_SECURITY_POLICY).contains("'nonce-"));
+    assert!(changed.text().await.unwrap().contains("second"));
+    app.finish().await;
+}

@@ -1,0 +1,115 @@
+//! Server-rendered pages benchmark: how long the server takes to answer a
+//! signed-in person's channel page holding 50 messages (request sent to
+//! last byte received, one request at a time over one kept-alive
+//! connection), p50 and p99, with the server's CPU time per page; then the
+//! same page revalidated with its `ETag` (answered 304 without a body).
+//! On SQLite and on PostgreSQL (a fresh database on the machine's server).
+//!
+//! Usage: pages-bench <parley binary> [requests]   (default 500)
+
+use bench::server::Server;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const MESSAGES: usize = 50;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let bin = args.next().expect("usage: pages-bench <parley binary> [requests]");
+    let requests: usize = args.next().map(|n| n.parse().expect("a number of requests")).unwrap_or(500);
+    run(&bin, "SQLite", None, requests).await;
+    let db = domain::testing::TestDb::new(domain::Backend::Postgres).await;
+    run(&bin, "PostgreSQL", Some(&db.url), requests).await;
+    db.drop_database().await;
+}
+
+async fn run(bin: &str, backend: &str, database: Option<&str>, requests: usize) {
+    let mut env =
+        vec![("PARLEY_LIMIT_SIGNUP", "off"), ("PARLEY_LIMIT_REQUESTS", "off"), ("PARLEY_LIMIT_POST", "off")];
+    if let Some(url) = database {
+        env.push(("DATABASE_URL", url));
+    }
+    let server = Server::start(bin, &env).await;
+    let token = server.signup("reader").await;
+    let created = server.post(Some(&token), "/api/workspaces", json!({"name": "Pages"})).await;
+    let (ws, channel) = (
+        created["workspace"]["id"].as_str().unwrap().to_string(),
+        created["general"]["id"].as_str().unwrap().to_string(),
+    );
+    for n in 0..MESSAGES {
+        let body =
+            format!("message {n}: a line of the **kind** people write, with a link https://example.com/{n}");
+        server
+            .post(Some(&token), "/api/communication/messages/", json!({"channel_id": channel, "body": body}))
+            .await;
+    }
+    let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let signed_in = browser
+        .post(format!("{}/api/auth/login", server.base))
+        .json(&json!({"username": "reader", "password": "correct horse battery"}))
+        .send()
+        .await
+        .expect("sign in");
+    assert!(signed_in.status().is_success(), "sign in: {}", signed_in.status());
+    let page = format!("{}/w/{ws}/c/{channel}", server.base);
+
+    let first = browser.get(&page).send().await.expect("page");
+    assert_eq!(first.status(), reqwest::StatusCode::OK);
+    let etag = first.headers().get("etag").expect("a page carries an ETag").to_str().unwrap().to_string();
+    let size = first.bytes().await.expect("page body").len();
+    let label = format!("Parley {backend}");
+    let (times, cpu) = measure(&server, requests, || browser.get(&page), reqwest::StatusCode::OK).await;
+    report(
+        &label,
+        &format!("channel page ({MESSAGES} messages, {:.1} KB)", size as f64 / 1000.0),
+        &times,
+        cpu,
+    );
+    let (times, cpu) = measure(
+        &server,
+        requests,
+        || browser.get(&page).header("if-none-match", &etag),
+        reqwest::StatusCode::NOT_MODIFIED,
+    )
+    .await;
+    report(&label, "the same page revalidated (304)", &times, cpu);
+}
+
+/// Sends `requests` requests one after another (after a tenth as many to
+/// warm up), each expected to answer `status`; their times and the
+/// server's CPU seconds per request.
+async fn measure(
+    server: &Server,
+    requests: usize,
+    request: impl Fn() -> reqwest::RequestBuilder,
+    status: reqwest::StatusCode,
+) -> (Vec<Duration>, f64) {
+    for _ in 0..requests / 10 {
+        request().send().await.expect("request").bytes().await.expect("body");
+    }
+    let cpu = server.cpu_seconds();
+    let mut times = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let started = Instant::now();
+        let res = request().send().await.expect("request");
+        assert_eq!(res.status(), status);
+        res.bytes().await.expect("body");
+        times.push(started.elapsed());
+    }
+    (times, (server.cpu_seconds() - cpu) / requests as f64)
+}
+
+fn report(label: &str, what: &str, times: &[Duration], cpu: f64) {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let at =
+        |q: f64| sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "{label:<18} {what}: p50 {:.2} ms, p99 {:.2} ms, server CPU {:.2} ms per request ({} requests)",
+        at(0.5),
+        at(0.99),
+        cpu * 1000.0,
+        times.len()
+    );
+}

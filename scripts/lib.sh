@@ -23,7 +23,7 @@ apt_install() {
 
 # What the release build needs beyond cargo: the WebAssembly target and
 # brotli (wasm-opt comes with the npm packages, see ensure_npm_packages; the
-# wasm-bindgen CLI is compiled beside Parley, see build_release). Tools are
+# wasm-bindgen CLI is compiled beside the app, see build_site). Tools are
 # compiled in a temporary folder of their own, not in the build cache.
 # cargo-leptos is not needed.
 ensure_build_tools() {
@@ -166,15 +166,15 @@ release_inputs_hash() {
 }
 
 # Builds the release: the server binary, and the site it serves under
-# target/site (the WebAssembly app with its JavaScript loader, the style
-# sheet, and public/). What cargo-leptos's `build --release` does, with the
-# same names and cache folders, without the 18 minutes of compiling
-# cargo-leptos itself: the two cargo builds run side by side (they have
-# separate target folders), then wasm-bindgen and wasm-opt.
+# target/site (see build_site). What cargo-leptos's `build --release` does,
+# with the same names and cache folders, without the 18 minutes of
+# compiling cargo-leptos itself. The server and the site are built side by
+# side (their target folders are separate): the server's build is the
+# longer, and for much of it one core is idle.
 build_release() {
-  # wasm-bindgen and wasm-opt take about 40 s even when nothing changed, so
-  # the whole build is skipped when its inputs are the same. The binary in
-  # the shared cache belongs to whichever clone built it last, and
+  # wasm-bindgen and wasm-opt take about two minutes even when nothing
+  # changed, so the whole build is skipped when its inputs are the same. The
+  # binary in the shared cache belongs to whichever clone built it last, and
   # server-function URLs depend on the source path: the clone is part of the key.
   local stamp="$CARGO_TARGET_DIR/parley-release.stamp" want
   want="$(release_inputs_hash) $ROOT"
@@ -185,49 +185,59 @@ build_release() {
   fi
   ensure_build_tools
   ensure_npm_packages
-  local front="$CARGO_TARGET_DIR/front" logs site="$ROOT/target/site" started=$SECONDS
+  local logs site="$ROOT/target/site" started=$SECONDS failed=0
   logs="$(mktemp -d)"
-  # The first time, wasm-bindgen-cli compiles beside Parley, at a lower
-  # priority: the server's build leaves one core idle for much of its time.
-  (nice -n 10 bash -c "source '$ROOT/scripts/lib.sh'; ensure_wasm_bindgen") > "$logs/bindgen.log" 2>&1 &
-  local bindgen=$!
   # As cargo-leptos sets them: the server names the app's files after
   # LEPTOS_OUTPUT_NAME (read when leptos is compiled).
   export LEPTOS_OUTPUT_NAME=parley LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
-  say "compiling the server and the WebAssembly app side by side (about 18 minutes the first time on two cores, seconds after a small change)"
+  say "compiling the server, and the site beside it (about 23 minutes the first time on two cores, 13 after a change to the app)"
   (cd "$ROOT" && cargo build --release --package=server --bin=parley) > "$logs/server.log" 2>&1 &
   local server=$!
-  (cd "$ROOT" && cargo build --package=frontend --lib --target=wasm32-unknown-unknown \
-    --profile=wasm-release --target-dir="$front") > "$logs/front.log" 2>&1 &
-  local app=$! failed=0
+  build_site "$site.new" "$logs" &
+  local app=$!
+  wait "$app" || { failed=1; echo "--- building the site failed:"; tail -n 60 "$logs/site.log"; }
   wait "$server" || { failed=1; echo "--- compiling the server failed:"; tail -n 60 "$logs/server.log"; }
-  wait "$app" || { failed=1; echo "--- compiling the WebAssembly app failed:"; tail -n 60 "$logs/front.log"; }
-  wait "$bindgen" || { failed=1; echo "--- installing wasm-bindgen-cli failed:"; tail -n 60 "$logs/bindgen.log"; }
   rm -rf "$logs"
   [ "$failed" = 0 ] || return 1
-  say "compiled in $((SECONDS - started)) s; generating the app's JavaScript loader (wasm-bindgen) and shrinking it (wasm-opt -Oz, about a minute)"
-  local pkg="$site/pkg.new"
-  rm -rf "$pkg" && mkdir -p "$pkg"
-  wasm-bindgen --target=web --no-typescript --out-name=parley --out-dir="$pkg" \
-    "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/parley_bg.wasm" -o "$pkg/parley.wasm"
-  rm "$pkg/parley_bg.wasm"
-  cp "$ROOT/style/main.css" "$pkg/parley.css"
-  # Each of the app's files is named after a hash of its content, so that
-  # browsers may keep it for good (the server reads the names from hash.txt).
-  local kind hash hashes=""
-  for kind in js wasm css; do
-    hash="$(sha256sum "$pkg/parley.$kind" | cut -c1-16)"
-    mv "$pkg/parley.$kind" "$pkg/parley.$hash.$kind"
-    hashes+="$kind: $hash"$'\n'
-  done
-  rm -f "$site/hash.txt"
-  cp -r "$ROOT/public/." "$site/"
-  rm -rf "$site/pkg" && mv "$pkg" "$site/pkg"
-  say "compressing the site's files (brotli and gzip, served as the browser accepts)"
-  find "$site" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \
-    -o -name '*.webmanifest' -o -name '*.json' \) -print0 | xargs -0 -P2 -I{} sh -c 'brotli -q 11 -f -k "$1" && gzip -9 -f -k "$1"' _ {}
-  printf '%s' "$hashes" > "$site/hash.txt"
+  rm -rf "$site.old"
+  if [ -d "$site" ]; then mv "$site" "$site.old"; fi
+  mv "$site.new" "$site" && rm -rf "$site.old"
   echo "$want" > "$stamp"
   say "the release build is ready ($((SECONDS - started)) s)"
+}
+
+# Builds the site into `out`: the WebAssembly app with its JavaScript loader
+# (wasm-bindgen, then wasm-opt -Oz) and the style sheet under pkg/, each
+# named after a hash of its content (so that browsers may keep it for good;
+# the server reads the names from hash.txt), public/ beside them, and
+# brotli and gzip copies of what compresses. The first time, wasm-bindgen-cli
+# compiles beside the app, at a lower priority. Tools' output goes to
+# `logs`/site.log.
+build_site() {
+  local out="$1" log="$2/site.log" front="$CARGO_TARGET_DIR/front" started=$SECONDS
+  (nice -n 10 bash -c "source '$ROOT/scripts/lib.sh'; ensure_wasm_bindgen") >> "$log" 2>&1 &
+  local bindgen=$!
+  (cd "$ROOT" && cargo build --package=frontend --lib --target=wasm32-unknown-unknown \
+    --profile=wasm-release --target-dir="$front") >> "$log" 2>&1 || return 1
+  wait "$bindgen" || return 1
+  say "the WebAssembly app compiled in $((SECONDS - started)) s; generating its JavaScript loader (wasm-bindgen) and shrinking it (wasm-opt -Oz, about two minutes)"
+  rm -rf "$out" && mkdir -p "$out/pkg"
+  wasm-bindgen --target=web --no-typescript --out-name=parley --out-dir="$out/pkg" \
+    "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm" >> "$log" 2>&1 || return 1
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$out/pkg/parley_bg.wasm" -o "$out/pkg/parley.wasm" >> "$log" 2>&1 || return 1
+  rm "$out/pkg/parley_bg.wasm"
+  cp "$ROOT/style/main.css" "$out/pkg/parley.css"
+  local kind hash hashes=""
+  for kind in js wasm css; do
+    hash="$(sha256sum "$out/pkg/parley.$kind" | cut -c1-16)"
+    mv "$out/pkg/parley.$kind" "$out/pkg/parley.$hash.$kind"
+    hashes+="$kind: $hash"$'\n'
+  done
+  cp -r "$ROOT/public/." "$out/"
+  find "$out" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \
+    -o -name '*.webmanifest' -o -name '*.json' \) -print0 \
+    | xargs -0 -P2 -I{} sh -c 'brotli -q 11 -f -k "$1" && gzip -9 -f -k "$1"' _ {} || return 1
+  printf '%s' "$hashes" > "$out/hash.txt"
+  say "the site is built ($((SECONDS - started)) s)"
 }

@@ -153,22 +153,34 @@ const FORM_NONCE: &str = "name=\"nonce\" value=\"";
 /// [`FORM_NONCE`]): the same page twice has the same hash.
 fn page_hash(page: &[u8], script_nonce: Option<&str>) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    let Ok(mut rest) = std::str::from_utf8(page) else {
+    let Ok(text) = std::str::from_utf8(page) else {
         page.hash(&mut hasher);
         return hasher.finish();
     };
     let script_nonce = script_nonce.filter(|n| !n.is_empty());
-    loop {
-        let script = script_nonce.and_then(|n| rest.find(n).map(|at| (at, at + n.len())));
-        let form = rest
-            .find(FORM_NONCE)
-            .map(|at| at + FORM_NONCE.len())
-            .map(|start| (start, rest[start..].find('"').map_or(rest.len(), |len| start + len)));
-        let Some((from, to)) = [script, form].into_iter().flatten().min() else { break };
-        rest[..from].hash(&mut hasher);
-        rest = &rest[to..];
+    // The next of each kind from `from` on, as (start, end) in `text`;
+    // each is looked for again only once the hash has passed it.
+    let script_at = |from: usize| {
+        script_nonce.and_then(|n| text[from..].find(n).map(|at| (from + at, from + at + n.len())))
+    };
+    let form_at = |from: usize| {
+        text[from..].find(FORM_NONCE).map(|at| {
+            let start = from + at + FORM_NONCE.len();
+            (start, text[start..].find('"').map_or(text.len(), |len| start + len))
+        })
+    };
+    let (mut hashed_to, mut script, mut form) = (0, script_at(0), form_at(0));
+    while let Some((from, to)) = [script, form].into_iter().flatten().min() {
+        text[hashed_to..from].hash(&mut hasher);
+        hashed_to = to;
+        if script.is_some_and(|(start, _)| start < hashed_to) {
+            script = script_at(hashed_to);
+        }
+        if form.is_some_and(|(start, _)| start < hashed_to) {
+            form = form_at(hashed_to);
+        }
     }
-    rest.hash(&mut hasher);
+    text[hashed_to..].hash(&mut hasher);
     hasher.finish()
 }
 
@@ -198,7 +210,8 @@ mod tests {
         let page = |nonce: &str, body: &str| {
             format!(
                 "<script nonce=\"{nonce}\">go()</script><p>{body}</p>\
-                 <input type=\"hidden\" name=\"nonce\" value=\"s-{nonce}\">"
+                 <input type=\"hidden\" name=\"nonce\" value=\"s-{nonce}\">\
+                 <script nonce=\"{nonce}\">on()</script><input type=\"hidden\" name=\"nonce\" value=\"s-2{body}\">"
             )
         };
         let csp = |nonce: &str| format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'");

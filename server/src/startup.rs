@@ -188,7 +188,8 @@ impl Application {
         };
         // A release build names the app's files after their content and
         // lists the names in the site's hash file (Leptos looks for it
-        // beside the executable unless its path is absolute).
+        // beside the executable unless its path is absolute); a later
+        // development build writes plain names.
         let hash_file =
             std::path::absolute(config.site_root.join(http::site::HASH_FILE)).map_err(|source| {
                 StartupError::SiteRoot { path: config.site_root.display().to_string(), source }
@@ -199,7 +200,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .env(leptos::config::Env::PROD)
-            .hash_files(hash_file.exists())
+            .hash_files(http::site::uses_hashed_names(&config.site_root, &hash_file))
             .hash_file(std::sync::Arc::<str>::from(hash_file.display().to_string()))
             .build();
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -39,6 +39,18 @@ const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=3153600
 const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 const PRIVATE_REVALIDATE: HeaderValue = HeaderValue::from_static("private, no-cache");
 
+/// Whether the site's pages should load the app's files by the hashed
+/// names in `hash_file`: it exists, and no build without hashes (`cargo
+/// leptos watch`, which writes `pkg/parley.wasm` and leaves an older hash
+/// file in place) is newer than it.
+pub fn uses_hashed_names(site_root: &Path, hash_file: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(hash_file), modified(&site_root.join("pkg").join("parley.wasm"))) {
+        (Some(hashed), Some(plain)) => hashed >= plain,
+        (hashed, _) => hashed.is_some(),
+    }
+}
+
 /// Serves the app's built files under [`PKG_PATH`] from `site_root/pkg`,
 /// precompressed where the build compressed them.
 pub fn pkg_files(site_root: &Path) -> ServeDir {
@@ -220,6 +232,27 @@ mod tests {
         assert_eq!(hash(&a, &csp("n0nceA")), hash(&b, &csp("n0nceB")));
         assert_ne!(hash(&a, &csp("n0nceA")), hash(&page("n0nceC", "hello!"), &csp("n0nceC")));
         assert_eq!(script_nonce("default-src 'self'"), None);
+    }
+
+    #[test]
+    fn a_build_without_hashes_newer_than_the_hash_file_is_served_by_plain_names() {
+        let site = domain::testing::TempDir::new("parley-site-names");
+        std::fs::create_dir_all(site.0.join("pkg")).unwrap();
+        let hash_file = site.0.join(HASH_FILE);
+        assert!(!uses_hashed_names(&site.0, &hash_file), "no hash file: plain names");
+        std::fs::write(&hash_file, "wasm: 0123456789abcdef\n").unwrap();
+        assert!(uses_hashed_names(&site.0, &hash_file), "a release build");
+        let set_time = |path: &Path, secs: u64| {
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).unwrap();
+        };
+        let plain = site.0.join("pkg").join("parley.wasm");
+        std::fs::write(&plain, b"\0asm").unwrap();
+        set_time(&hash_file, 1_000);
+        set_time(&plain, 2_000);
+        assert!(!uses_hashed_names(&site.0, &hash_file), "a development build after the release build");
+        set_time(&hash_file, 3_000);
+        assert!(uses_hashed_names(&site.0, &hash_file), "a release build after it");
     }
 
     #[test]

@@ -78,15 +78,23 @@ pub fn is_hashed(file_name: &str) -> bool {
 /// description), and answers a page's revalidation with 304 when the page
 /// is unchanged.
 pub async fn caching(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    let reading = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    // Decided from the request, which `next` consumes.
+    let pkg_policy = req
+        .uri()
+        .path()
+        .strip_prefix(PKG_PATH)
+        .and_then(|p| p.strip_prefix('/'))
+        .map(|file| if is_hashed(file) { IMMUTABLE } else { REVALIDATE });
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let res = next.run(req).await;
-    if !reading || res.headers().contains_key(header::CACHE_CONTROL) {
+    if res.headers().contains_key(header::CACHE_CONTROL) {
         return res;
     }
-    if let Some(file) = path.strip_prefix(PKG_PATH).and_then(|p| p.strip_prefix('/')) {
-        return with_cache_control(res, if is_hashed(file) { IMMUTABLE } else { REVALIDATE });
+    if let Some(policy) = pkg_policy {
+        return with_cache_control(res, policy);
     }
     if res.headers().contains_key(header::LAST_MODIFIED) {
         // A file of the site, served with its modification time.

@@ -162,13 +162,14 @@ impl Store {
     }
 
     /// Refreshes the query planner's statistics, as the database does on its
-    /// own some time after much has changed (autovacuum's analyze, SQLite's
-    /// `PRAGMA optimize`): after a bulk import, so that what follows is
-    /// planned with what is there now.
+    /// own some time after much has changed (SQLite's `PRAGMA optimize`;
+    /// PostgreSQL's autovacuum, which after many inserts also vacuums: marks
+    /// pages all-visible and merges the GIN indexes' pending lists): after a
+    /// bulk import, so that what follows runs as it would a while later.
     pub async fn refresh_statistics(&self) -> Result<()> {
         let sql = match self.backend {
             Backend::Sqlite => "PRAGMA optimize",
-            Backend::Postgres => "ANALYZE",
+            Backend::Postgres => "VACUUM ANALYZE",
         };
         sqlx::query(sql).execute(&self.pool).await?;
         Ok(())

@@ -659,7 +659,7 @@ impl Store {
         // query is a condition of its own: the index intersects the terms'
         // messages, skipping in one term's list to the other's next message,
         // rather than testing every message of every word against one query
-        // of all the words (three to ten times slower for two terms).
+        // of all the words (twice as slow for two terms of a dozen words).
         let mut words = Vec::new();
         if self.backend == Backend::Postgres && !q.terms.is_empty() {
             for term in &q.terms {
@@ -740,11 +740,10 @@ impl Store {
 
     /// One search query. With `above`, only messages newer than it; with
     /// `words` (PostgreSQL), only messages holding one word of each of those
-    /// full-text queries, found through
-    /// the word index. Without either, PostgreSQL answers from the trigram
-    /// index; with either, that index is kept out (`body || ''` is not what it
-    /// covers): reading the window in id order, or the word index's few
-    /// messages, is what is fast.
+    /// full-text queries, found through the word index. Without either,
+    /// PostgreSQL answers from the trigram index; with either, that index is
+    /// kept out (`body || ''` is not what it covers): reading the window in
+    /// id order, or the word index's few messages, is what is fast.
     async fn search_rows(
         &self,
         channels: &[Id],

@@ -76,10 +76,18 @@ pub fn App() -> impl IntoView {
     provide_context(Hydrated(hydrated));
     // The call outlives the page it started on.
     provide_context(components::call::CallUi::new());
+    // So does the emoji list, fetched once.
+    provide_context(components::emoji::EmojiList::new());
     Effect::new(move |_| {
         set_hydrated.set(true);
         #[cfg(feature = "hydrate")]
-        pwa::register_service_worker();
+        {
+            // For tests and styles: the app is running.
+            if let Some(root) = document().document_element() {
+                let _ = root.set_attribute("data-hydrated", "");
+            }
+            pwa::register_service_worker();
+        }
     });
 
     view! {

@@ -167,3 +167,17 @@ pub async fn workspace_entry(workspace_id: String) -> Result<String, ApiError> {
         .await,
     )
 }
+
+/// The people of a workspace, for the quick switcher (who is a member may
+/// see them all, as the member list shows them).
+#[server]
+pub async fn workspace_people(workspace_id: String) -> Result<Vec<crate::wire::UserDto>, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            Ok(hub.members(user.id, ws).await?.iter().map(|m| crate::wire::UserDto::from(&m.user)).collect())
+        }
+        .await,
+    )
+}

@@ -2,6 +2,7 @@ use crate::api::{CreateChannel, LeaveWorkspace, Logout, OpenDirect};
 use crate::components::bell::NotificationBell;
 use crate::components::call::{CallBar, IncomingCall};
 use crate::components::errors::{FieldError, field_error, form_error};
+use crate::components::shortcuts::Shortcuts;
 use crate::wire::{CategoryDto, ChannelDto, ChannelKind, MeDto, WorkspaceDto};
 use leptos::prelude::*;
 
@@ -39,6 +40,7 @@ pub fn Sidebar(
     let is_owner = workspace.owner_id == me.id;
     let settings_href = crate::paths::settings(&workspace.id);
     let settings_active = current == "settings";
+    let (shortcuts_ws, shortcuts_me) = (workspace.id.clone(), me.id.clone());
     let current_cat = current.clone();
     let grouped = categories
         .into_iter()
@@ -59,8 +61,13 @@ pub fn Sidebar(
         })
         .collect_view();
     view! {
-        <nav class="sidebar" aria-label="Workspace">
+        // On a phone the sidebar is folded away: this opens it over the page
+        // (a link to it, so that it works without JavaScript; `rel=external`
+        // leaves it to the browser, whose `:target` shows it).
+        <a class="nav-toggle" href="#sidebar" rel="external" aria-label="Channels and views">"☰"</a>
+        <nav class="sidebar" id="sidebar" aria-label="Workspace">
             <div class="sidebar-head">
+                <a class="nav-close" href="#" rel="external" aria-label="Close the channel list">"✕"</a>
                 <a href="/" class="all-workspaces" title="All workspaces">"← Workspaces"</a>
                 <h2 class="workspace-name">
                     <span class="ws-icon" aria-hidden="true">{crate::pages::home::icon_of(&workspace)}</span>
@@ -147,7 +154,8 @@ pub fn Sidebar(
                     <FieldError id="leave-error" message=form_error(leave.value()) />
                 })}
                 <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>
-                    <a class="link" href=crate::paths::account()>"Account"</a>
+                <a class="link" href=crate::paths::account()>"Account"</a>
+                <Shortcuts workspace_id=shortcuts_ws channels me_id=shortcuts_me />
                 <ActionForm action=logout attr:class="inline">
                     <button type="submit" class="link">"Sign out"</button>
                 </ActionForm>

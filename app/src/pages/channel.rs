@@ -287,6 +287,29 @@ fn ChannelScreen(
     #[cfg(not(feature = "hydrate"))]
     let _ = (members, read_marks, pinned, topic);
 
+    // Esc marks the channel read, up to its newest message, and takes away the "new messages" line.
+    let all_read = RwSignal::new(false);
+    {
+        let id = channel.id.clone();
+        provide_context(crate::components::shortcuts::MarkReadShortcut(Callback::new(move |()| {
+            // `try_`: the page may be gone by the time the key is pressed.
+            all_read.try_set(true);
+            channels.try_update(|list| {
+                if let Some(c) = list.iter_mut().find(|c| c.id == id) {
+                    c.unread = 0;
+                    c.mentions = 0;
+                }
+            });
+            #[cfg(feature = "hydrate")]
+            if is_member {
+                let id = id.clone();
+                leptos::task::spawn_local(async move {
+                    let _ = crate::api::mark_read(id, None).await;
+                });
+            }
+        })));
+    }
+
     let location = use_location();
     let here = location.pathname.get_untracked();
     let invite_code = move || query.read().get("invite");
@@ -470,10 +493,10 @@ fn ChannelScreen(
     view! {
         <Title text=title />
         // Mentions of the reader stand out (usernames are [a-z0-9_.-] only).
-        <style>{format!(".mention[data-mention=\"{}\"], .mention-all {{ background: #fff1b8; color: #5c4400; }}", me.username)}</style>
+        <style>{format!(".mention[data-mention=\"{}\"], .mention-all {{ background: var(--highlight-bg); color: var(--highlight-fg); }}", me.username)}</style>
         <div class="app">
             <Sidebar workspace=workspace.clone() channels current me=me.clone() categories />
-            <main class="channel" aria-labelledby="channel-title">
+            <main class="channel" class:all-read=move || all_read.get() aria-labelledby="channel-title">
                 {header}
                 {stage}
                 <MessageList messages older channel_id=list_id label=list_name cx=list_cx />

@@ -340,6 +340,10 @@ fn rows() -> Vec<Row> {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("name", cx.unique("made"))])
         }),
         sfn!(ThreadsView, "", P(MEMBERS), |cx, cell| (cx.who(cell), vec![("workspace_id", cx.ws.clone())])),
+        sfn!(WorkspacePeople, "", P(MEMBERS), |cx, cell| (
+            cx.who(cell),
+            vec![("workspace_id", cx.ws.clone())]
+        )),
         sfn!(SettingsView, "", P(MEMBERS), |cx, cell| (cx.who(cell), vec![("workspace_id", cx.ws.clone())])),
         sfn!(CreateGuestInvite, "to the external channel", P(FULL_MEMBERS), |cx, cell| {
             (

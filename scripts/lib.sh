@@ -161,7 +161,7 @@ ensure_postgres() {
 
 # A hash of everything the release build reads.
 release_inputs_hash() {
-  (cd "$ROOT" && find Cargo.toml Cargo.lock scripts/lib.sh app frontend server domain style public migrations -type f -print0 \
+  (cd "$ROOT" && find Cargo.toml Cargo.lock scripts/lib.sh scripts/emoji.mjs end2end/package-lock.json app frontend server domain style public migrations -type f -print0 \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
@@ -228,6 +228,9 @@ build_site() {
     "$out/pkg/parley_bg.wasm" -o "$out/pkg/parley.wasm" >> "$log" 2>&1 || return 1
   rm "$out/pkg/parley_bg.wasm"
   cp "$ROOT/style/main.css" "$out/pkg/parley.css"
+  # The emoji font's subsets (with their @font-face rules, added to the
+  # style sheet) and the emoji list for the picker.
+  node "$ROOT/scripts/emoji.mjs" "$out" "$ROOT/end2end/node_modules" >> "$log" || return 1
   local kind hash hashes=""
   for kind in js wasm css; do
     hash="$(sha256sum "$out/pkg/parley.$kind" | cut -c1-16)"

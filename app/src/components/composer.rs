@@ -60,6 +60,41 @@ pub fn mention_candidates(people: &[UserDto], partial: &str) -> Vec<(String, Str
     out
 }
 
+/// What `@` or `:` offers to complete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    /// Replaces what was typed from the `@` or `:` on: "@ana", "👍".
+    pub insert: String,
+    /// Shown first: "@ana", "👍".
+    pub label: String,
+    /// Shown after it: "Ana Lima", ":thumbsup:".
+    pub note: String,
+}
+
+/// What is being completed just before the caret: where it starts (in
+/// UTF-16 units) and what was typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completing {
+    Mention(usize, String),
+    Shortcode(usize, String),
+}
+
+impl Completing {
+    pub fn at_caret(before_caret: &str) -> Option<Completing> {
+        mention_at_caret(before_caret).map(|(at, p)| Completing::Mention(at, p)).or_else(|| {
+            crate::components::emoji::shortcode_at_caret(before_caret)
+                .map(|(at, p)| Completing::Shortcode(at, p))
+        })
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn start(&self) -> usize {
+        match self {
+            Completing::Mention(at, _) | Completing::Shortcode(at, _) => *at,
+        }
+    }
+}
+
 /// The message box. Enter sends, Shift+Enter starts a new line; `@` offers
 /// people to mention. Files can be attached by button or dropped on it
 /// (once the page is hydrated: uploads need JavaScript); they are sent with
@@ -125,34 +160,42 @@ pub fn Composer(
         on_sent,
     }));
 
-    // Mention suggestions: (username, description), the highlighted one.
-    let suggestions: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
+    // Completions of `@name` and `:shortcode:`, and the highlighted one.
+    let suggestions: RwSignal<Vec<Suggestion>> = RwSignal::new(Vec::new());
+    let suggesting_emoji = RwSignal::new(false);
     let selected = RwSignal::new(0usize);
+    let emoji_list = crate::components::emoji::EmojiList::get_or_provide();
     let draft_after_pick = StoredValue::new(draft.clone());
-    let pick = move |i: usize| {
-        let Some((name, _)) = suggestions.with_untracked(|s| s.get(i).cloned()) else { return };
-        suggestions.set(Vec::new());
+    // Puts `text` in the box in place of what is being completed (or at the
+    // caret), followed by a space.
+    let insert = move |text: String| {
         #[cfg(feature = "hydrate")]
         if let Some(el) = body_ref.get_untracked() {
-            let text = el.value();
-            let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
-            let units: Vec<u16> = text.encode_utf16().collect();
-            let caret = caret.min(units.len());
+            let value = el.value();
+            let units: Vec<u16> = value.encode_utf16().collect();
+            let caret =
+                (el.selection_start().ok().flatten().unwrap_or(units.len() as u32) as usize).min(units.len());
             let before = String::from_utf16_lossy(&units[..caret]);
             let after = String::from_utf16_lossy(&units[caret..]);
-            if let Some((at, _)) = mention_at_caret(&before) {
-                let head = String::from_utf16_lossy(&units[..at]);
-                let inserted = format!("{head}@{name} ");
-                let pos = inserted.encode_utf16().count() as u32;
-                el.set_value(&format!("{inserted}{after}"));
-                draft_after_pick.with_value(|key| crate::components::drafts::save(key, &el.value()));
-                let _ = el.set_selection_range(pos, pos);
-                let _ = el.focus();
-            }
+            let start = Completing::at_caret(&before).map_or(caret, |c| c.start());
+            let head = String::from_utf16_lossy(&units[..start]);
+            let inserted = format!("{head}{text} ");
+            let pos = inserted.encode_utf16().count() as u32;
+            el.set_value(&format!("{inserted}{after}"));
+            draft_after_pick.with_value(|key| crate::components::drafts::save(key, &el.value()));
+            let _ = el.set_selection_range(pos, pos);
+            let _ = el.focus();
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (name, draft_after_pick);
+        let _ = (text, draft_after_pick);
     };
+    let pick = move |i: usize| {
+        let Some(chosen) = suggestions.with_untracked(|s| s.get(i).cloned()) else { return };
+        suggestions.set(Vec::new());
+        insert(chosen.insert);
+    };
+    let emoji_open = RwSignal::new(false);
+    let on_emoji = Callback::new(move |emoji: String| insert(emoji));
 
     // Files go with the text in the box; the text is taken out while they
     // upload (what is typed meanwhile stays) and comes back if it fails.
@@ -237,6 +280,13 @@ pub fn Composer(
                     _ => {}
                 }
             }
+            if ev.key() == "ArrowUp" && !(ev.shift_key() || ev.alt_key() || ev.ctrl_key() || ev.meta_key()) {
+                #[cfg(feature = "hydrate")]
+                if body_ref.get_untracked().is_some_and(|b| b.value().is_empty()) && edit_last_message(&ev) {
+                    ev.prevent_default();
+                }
+                return;
+            }
             if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                 ev.prevent_default();
                 #[cfg(feature = "hydrate")]
@@ -244,6 +294,51 @@ pub fn Composer(
             }
         }
     };
+    // Offers completions for the `@name` or `:shortcode` before the caret.
+    #[cfg(feature = "hydrate")]
+    let complete = move || {
+        let Some(el) = body_ref.get_untracked() else { return };
+        let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
+        let units: Vec<u16> = el.value().encode_utf16().collect();
+        let before = String::from_utf16_lossy(&units[..caret.min(units.len())]);
+        let completing = Completing::at_caret(&before);
+        let found = match &completing {
+            Some(Completing::Mention(_, partial)) => people.with_untracked(|p| {
+                mention_candidates(p, partial)
+                    .into_iter()
+                    .map(|(name, who)| Suggestion {
+                        insert: format!("@{name}"),
+                        label: format!("@{name}"),
+                        note: who,
+                    })
+                    .collect()
+            }),
+            Some(Completing::Shortcode(_, partial)) => match emoji_list.get_untracked() {
+                Some(list) => crate::components::emoji::shortcode_candidates(&list, partial, 6)
+                    .into_iter()
+                    .map(|(e, code)| Suggestion {
+                        insert: e.emoji.clone(),
+                        label: e.emoji.clone(),
+                        note: format!(":{code}:"),
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        suggesting_emoji.set(matches!(completing, Some(Completing::Shortcode(..))));
+        selected.set(0);
+        suggestions.set(found);
+    };
+    // The emoji list arrives after the first `:`; what was typed meanwhile is then offered.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if emoji_list.arrived() {
+            complete();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (people, emoji_list, suggesting_emoji);
     // Tell the channel we are typing, at most every 3 seconds; offer mentions.
     let last_typing = StoredValue::new(0.0_f64);
     let typing_channel = channel_id.clone();
@@ -260,19 +355,11 @@ pub fn Composer(
             }
             if let Some(el) = body_ref.get_untracked() {
                 crate::components::drafts::save(&draft_on_input, &el.value());
-                let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
-                let units: Vec<u16> = el.value().encode_utf16().collect();
-                let before = String::from_utf16_lossy(&units[..caret.min(units.len())]);
-                let found = match mention_at_caret(&before) {
-                    Some((_, partial)) => people.with_untracked(|p| mention_candidates(p, &partial)),
-                    None => Vec::new(),
-                };
-                selected.set(0);
-                suggestions.set(found);
             }
+            complete();
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&typing_channel, &draft_on_input, last_typing, people);
+        let _ = (&typing_channel, &draft_on_input, last_typing);
     };
 
     // Choosing or dropping files.
@@ -357,15 +444,16 @@ pub fn Composer(
                 <label for=body_id.clone() class="visually-hidden">{placeholder.clone()}</label>
                 <textarea id=body_id name="body" rows="2" placeholder=placeholder node_ref=body_ref
                     on:keydown=on_keydown on:input=on_input aria-describedby=error_id
-                    aria-autocomplete="list" aria-controls=list_id_for_textarea
-                    aria-expanded=move || if suggestions.with(Vec::is_empty) { "false" } else { "true" }></textarea>
+                    aria-autocomplete="list"
+                    aria-controls=move || (!suggestions.with(Vec::is_empty)).then(|| list_id_for_textarea.clone())></textarea>
                 {move || (!suggestions.with(Vec::is_empty)).then(|| view! {
-                    <ul class="mention-suggestions" role="listbox" id=list_id.clone() aria-label="People to mention">
-                        {suggestions.get().into_iter().enumerate().map(|(i, (name, who))| view! {
+                    <ul class="mention-suggestions" role="listbox" id=list_id.clone()
+                        aria-label=move || if suggesting_emoji.get() { "Emoji" } else { "People to mention" }>
+                        {suggestions.get().into_iter().enumerate().map(|(i, s)| view! {
                             <li role="option" aria-selected=move || if selected.get() == i { "true" } else { "false" }
                                 class:selected=move || selected.get() == i
                                 on:mousedown=move |ev| { ev.prevent_default(); pick(i); }>
-                                <span class="mention-name">"@" {name}</span> " " <span class="mention-who">{who}</span>
+                                <span class="mention-name">{s.label}</span> " " <span class="mention-who">{s.note}</span>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -375,7 +463,12 @@ pub fn Composer(
                         <span aria-hidden="true">"📎"</span><span class="visually-hidden">"Attach files"</span>
                     </label>
                     <input type="file" id=file_input_id.clone() multiple class="visually-hidden" on:change=on_file_change />
+                    <button type="button" class="emoji-button" aria-label="Add an emoji" title="Add an emoji"
+                        on:click=move |_| emoji_open.set(true)>"😀"</button>
                 })}
+                <Show when=move || emoji_open.get()>
+                    <crate::components::emoji::EmojiPicker title="Add an emoji".to_string() open=emoji_open on_pick=on_emoji />
+                </Show>
                 <button type="submit" disabled=move || progress.get().is_some()
                     on:click=on_send_click>"Send"</button>
             </div>
@@ -573,6 +666,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_box_completes_a_mention_or_a_shortcode_whichever_is_being_typed() {
+        assert_eq!(Completing::at_caret("hi @an"), Some(Completing::Mention(3, "an".into())));
+        assert_eq!(Completing::at_caret("nice :tad"), Some(Completing::Shortcode(5, "tad".into())));
+        assert_eq!(Completing::at_caret("at 10:30"), None);
+    }
+
+    #[test]
     fn finds_the_mention_being_typed() {
         assert_eq!(mention_at_caret("hi @an"), Some((3, "an".into())));
         assert_eq!(mention_at_caret("@"), Some((0, String::new())));
@@ -595,4 +695,34 @@ mod tests {
         assert_eq!(names("").len(), 5);
         assert!(names("bob").is_empty(), "nothing to offer for a finished name");
     }
+}
+
+/// Opens the edit form of the last message of one's own above the composer
+/// that `ev` was typed in (the channel's, or the thread's), with its text
+/// focused: ↑ in an empty composer. `false` when there is none.
+#[cfg(feature = "hydrate")]
+fn edit_last_message(ev: &leptos::ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(field) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    let Some(area) = field.closest(".thread-panel, main").ok().flatten() else { return false };
+    let Ok(forms) = area.query_selector_all("li.message details.edit") else { return false };
+    let Some(last) = forms
+        .item(forms.length().wrapping_sub(1))
+        .and_then(|n| n.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+    else {
+        return false;
+    };
+    last.set_open(true);
+    let Some(text) = last
+        .query_selector("textarea")
+        .ok()
+        .flatten()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+    else {
+        return false;
+    };
+    let _ = text.focus();
+    let end = text.value().encode_utf16().count() as u32;
+    let _ = text.set_selection_range(end, end);
+    true
 }

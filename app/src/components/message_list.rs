@@ -160,8 +160,16 @@ pub fn MessageList(
         edit: ServerAction::<EditMessage>::new(),
         delete: ServerAction::<DeleteMessage>::new(),
         pin: ServerAction::<PinMessage>::new(),
+        reacting_to: RwSignal::new(None),
+        picker_open: RwSignal::new(false),
     };
-    let Actions { react, edit, delete, pin } = actions;
+    // One emoji picker for the list, for the message being reacted to.
+    let Actions { react, edit, delete, pin, reacting_to, picker_open } = actions;
+    let on_reaction = Callback::new(move |emoji: String| {
+        if let Some(message_id) = reacting_to.get_untracked() {
+            react.dispatch(React { message_id, emoji, remove: None });
+        }
+    });
     // Keep the newest message in view as messages arrive.
     Effect::new(move |_| {
         let _ = messages.with(|m| m.last().map(|m| m.id.clone()));
@@ -209,6 +217,9 @@ pub fn MessageList(
                     {message_item(m, &cx, actions)}
                 </For>
             </ol>
+            <Show when=move || picker_open.get()>
+                <crate::components::emoji::EmojiPicker title="Add a reaction".to_string() open=picker_open on_pick=on_reaction />
+            </Show>
         </div>
     }
     .into_any()
@@ -221,10 +232,13 @@ pub struct Actions {
     pub edit: ServerAction<EditMessage>,
     pub delete: ServerAction<DeleteMessage>,
     pub pin: ServerAction<PinMessage>,
+    /// The message the emoji picker chooses a reaction for, and whether it is open.
+    pub reacting_to: RwSignal<Option<String>>,
+    pub picker_open: RwSignal<bool>,
 }
 
 fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
-    let Actions { react, edit, delete, pin } = actions;
+    let Actions { react, edit, delete, pin, reacting_to, picker_open } = actions;
     let (me_id, can_react) = (cx.me_id.as_str(), cx.can_react);
     let id = m.id.clone();
     let divider = (cx.first_unread.as_deref() == Some(id.as_str())).then(|| {
@@ -277,6 +291,21 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             })
             .collect_view()
     });
+    // Any emoji, from the picker (it needs the app running).
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    let more = can_react.then(|| {
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            hydrated.is_some_and(|h| h.get()).then(|| view! {
+                <button type="button" class="add-reaction" aria-label="Add a reaction" title="Add a reaction"
+                    on:click=move |_| {
+                        reacting_to.set(Some(id.clone()));
+                        picker_open.set(true);
+                    }>"😀+"</button>
+            })
+        }
+    });
     let own = (m.author.id == me_id).then(|| {
         let edit_field = format!("edit-{id}");
         let (edit_id, delete_id, body) = (id.clone(), id.clone(), m.body.clone());
@@ -319,7 +348,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
         <li class="message" class:focus=focus class:pinned=m.pinned id=format!("m-{id}") data-id=id.clone()>
             <div class="meta">
                 <span class="author" title=format!("@{}", m.author.username)
-                    style=(!m.author_colour.is_empty()).then(|| format!("color: {}", m.author_colour))>{m.author.display_name}</span>
+                    style=(!m.author_colour.is_empty()).then(|| format!("--role: {}", m.author_colour))>{m.author.display_name}</span>
                 <Time ms=m.created_at />
                 {m.edited_at.map(|_| view! { <span class="edited">"(edited)"</span> })}
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
@@ -328,7 +357,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
             <div class="reactions">{chips}</div>
             {summary}
-            <div class="message-actions">{reply_link}{quick}{pin_form}{own}{seen}</div>
+            <div class="message-actions">{reply_link}{quick}{more}{pin_form}{own}{seen}</div>
         </li>
     }
     .into_any()

@@ -140,3 +140,18 @@ test("changing the password works without JavaScript", async ({ page }) => {
 test("revoking an invite link works without JavaScript", async ({ page }) => {
   await revokeInvite(page);
 });
+
+test("on a phone without JavaScript the channel list opens from its link and closes again", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signUp(page, unique("phone"), "Pho");
+  await createWorkspace(page, "Pocket");
+  const channels = page.getByRole("list", { name: "Channels" });
+  await expect(channels).toBeHidden();
+  await expect(page.getByRole("textbox", { name: /^Message #/ })).toBeVisible();
+  await page.getByRole("link", { name: "Channels and views" }).click();
+  await expect(channels).toBeVisible();
+  await page.getByRole("link", { name: "Close the channel list" }).click();
+  await expect(channels).toBeHidden();
+  await context.close();
+});

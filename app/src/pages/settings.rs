@@ -155,7 +155,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             };
             let drag_id = r.id.clone();
             let swatch = (!r.colour.is_empty()).then(|| format!("background: {}", r.colour));
-            let name_style = (!r.colour.is_empty()).then(|| format!("color: {}", r.colour));
+            let name_style = (!r.colour.is_empty()).then(|| format!("--role: {}", r.colour));
             let editor = editable.then(|| role_editor(r, &ws_id, &permissions, update_role, delete_role));
             let steps = movable.iter().position(|id| *id == r.id).filter(|_| draggable).map(|i| {
                 let form = |order: Option<Vec<String>>, label: String, glyph: &'static str| {
@@ -620,7 +620,7 @@ fn role_editor(
     let colour = if r.colour.is_empty() { "#000000".to_string() } else { r.colour.clone() };
     let value = update.value();
     let is_custom = r.builtin.is_none();
-    let (ws2, rid2) = (ws_id.to_string(), r.id.clone());
+    let (ws2, rid2, role_name) = (ws_id.to_string(), r.id.clone(), r.name.clone());
     let (ws1, rid1, name, label) =
         (ws_id.to_string(), r.id.clone(), r.name.clone(), format!("Edit role {}", r.name));
     view! {
@@ -636,11 +636,17 @@ fn role_editor(
                 <button type="submit">"Save role"</button>
             </ActionForm>
             {is_custom.then(|| view! {
-                <ActionForm action=delete attr:class="inline">
-                    <input type="hidden" name="workspace_id" value=ws2 />
-                    <input type="hidden" name="role_id" value=rid2 />
-                    <button type="submit" class="link danger">"Delete role"</button>
-                </ActionForm>
+                <details class="confirm">
+                    <summary>"Delete role…"</summary>
+                    <div class="confirm-box">
+                        <p>{format!("Everyone who holds {role_name} loses what it gives them. This cannot be undone.")}</p>
+                        <ActionForm action=delete attr:class="inline">
+                            <input type="hidden" name="workspace_id" value=ws2 />
+                            <input type="hidden" name="role_id" value=rid2 />
+                            <button type="submit" class="danger">{format!("Delete {role_name}")}</button>
+                        </ActionForm>
+                    </div>
+                </details>
             })}
         </details>
     }
@@ -699,39 +705,77 @@ fn member_row(
             </ActionForm>
         }
     });
-    let form = |action: &'static str, label: &'static str, extra: AnyView| {
+    let name = m.user.display_name.clone();
+    // Kick, ban and time out ask first: the summary opens what it will do,
+    // and the button inside does it (so without JavaScript too).
+    let confirmed = |action: &'static str, label: &'static str, what: String, extra: AnyView| {
+        let (ws, uid) = (ws_id.to_string(), m.user.id.clone());
+        let button = format!("{label} {name}");
+        view! {
+            <details class="confirm">
+                <summary>{label} "…"</summary>
+                <div class="confirm-box">
+                    <p>{what}</p>
+                    <ActionForm action=moderate attr:class="inline">
+                        <input type="hidden" name="workspace_id" value=ws />
+                        <input type="hidden" name="user_id" value=uid />
+                        <input type="hidden" name="action" value=action />
+                        {extra}
+                        <button type="submit" class="danger">{button}</button>
+                    </ActionForm>
+                </div>
+            </details>
+        }
+    };
+    let timed_out = m.timeout_until.is_some();
+    let lift = (acts && timeout && timed_out).then(|| {
         let (ws, uid) = (ws_id.to_string(), m.user.id.clone());
         view! {
             <ActionForm action=moderate attr:class="inline">
                 <input type="hidden" name="workspace_id" value=ws />
                 <input type="hidden" name="user_id" value=uid />
-                <input type="hidden" name="action" value=action />
-                {extra}
-                <button type="submit" class="link danger">{label}</button>
+                <input type="hidden" name="action" value="timeout" />
+                <input type="hidden" name="minutes" value="0" />
+                <button type="submit" class="link">"Lift timeout"</button>
             </ActionForm>
         }
-    };
-    let timed_out = m.timeout_until.is_some();
+    });
+    let time_out = (acts && timeout && !timed_out).then(|| {
+        confirmed(
+            "timeout",
+            "Time out",
+            format!("{name} can read but not post, react or join calls until the time is up."),
+            view! { <select name="minutes" aria-label="For">
+                <option value="10">"10 minutes"</option><option value="60">"1 hour"</option>
+                <option value="1440">"1 day"</option><option value="10080">"1 week"</option>
+            </select> }
+            .into_any(),
+        )
+    });
+    let kick_form = (acts && kick).then(|| {
+        confirmed(
+            "kick",
+            "Kick",
+            format!("{name} leaves the workspace at once; an invite brings them back."),
+            ().into_any(),
+        )
+    });
+    let ban_form = (acts && ban).then(|| {
+        confirmed(
+            "ban",
+            "Ban",
+            format!("{name} leaves the workspace and cannot come back, even with an invite, until unbanned."),
+            view! { <input name="reason" placeholder="Reason" aria-label="Reason for the ban" maxlength="500" /> }.into_any(),
+        )
+    });
     view! {
         <li class="member-setting" data-user=m.user.username.clone()>
-            <strong>{m.user.display_name.clone()}</strong> " @" {m.user.username.clone()}
+            <span class="who"><strong>{m.user.display_name.clone()}</strong> <span class="username">"@" {m.user.username.clone()}</span></span>
             {m.is_owner.then(|| view! { <span class="role-chip owner">"Owner"</span> })}
             {m.is_guest.then(|| view! { <span class="role-chip guest">"Guest"</span> })}
             {timed_out.then(|| view! { <span class="role-chip timed-out">"Timed out"</span> })}
             {chips}
-            {give}
-            {(acts && timeout).then(|| form("timeout", if timed_out { "Lift timeout" } else { "Time out" },
-                if timed_out {
-                    view! { <input type="hidden" name="minutes" value="0" /> }.into_any()
-                } else {
-                    view! { <select name="minutes" aria-label="For">
-                        <option value="10">"10 minutes"</option><option value="60">"1 hour"</option>
-                        <option value="1440">"1 day"</option><option value="10080">"1 week"</option>
-                    </select> }.into_any()
-                }))}
-            {(acts && kick).then(|| form("kick", "Kick", ().into_any()))}
-            {(acts && ban).then(|| form("ban", "Ban",
-                view! { <input name="reason" placeholder="Reason" aria-label="Reason for the ban" maxlength="500" /> }.into_any()))}
+            <span class="actions">{give}{lift}{time_out}{kick_form}{ban_form}</span>
         </li>
     }
 }

@@ -5,6 +5,11 @@
 //! same page revalidated with its `ETag` (answered 304 without a body).
 //! On SQLite and on PostgreSQL (a fresh database on the machine's server).
 //!
+//! Before that, what a first visit to the page transfers (the page and the
+//! app's files it loads, brotli-compressed as a browser asks for them, and
+//! the WebAssembly's size raw, gzip and brotli) and what a repeat visit
+//! transfers (the page revalidated; the app's files are kept for good).
+//!
 //! Usage: pages-bench <parley binary> [requests]   (default 500)
 
 use bench::server::Server;
@@ -59,6 +64,9 @@ async fn run(bin: &str, backend: &str, database: Option<&str>, requests: usize) 
     let etag = first.headers().get("etag").expect("a page carries an ETag").to_str().unwrap().to_string();
     let size = first.bytes().await.expect("page body").len();
     let label = format!("Parley {backend}");
+    if database.is_none() {
+        transfers(&browser, &server.base, &page, &etag).await;
+    }
     let (times, cpu) = measure(&server, requests, || browser.get(&page), reqwest::StatusCode::OK).await;
     report(
         &label,
@@ -74,6 +82,63 @@ async fn run(bin: &str, backend: &str, database: Option<&str>, requests: usize) 
     )
     .await;
     report(&label, "the same page revalidated (304)", &times, cpu);
+}
+
+/// Body bytes of `url` as sent for `accept-encoding` (the client decodes
+/// nothing, so this is what crossed the network), and the answer's status.
+async fn body_bytes(client: &reqwest::Client, url: &str, encoding: &str) -> (usize, reqwest::StatusCode) {
+    let res = client.get(url).header("accept-encoding", encoding).send().await.expect("request");
+    let status = res.status();
+    (res.bytes().await.expect("body").len(), status)
+}
+
+/// Prints what a first and a repeat visit of `page` transfer.
+async fn transfers(browser: &reqwest::Client, base: &str, page: &str, etag: &str) {
+    let (html_bytes, _) = body_bytes(browser, page, "br, gzip").await;
+    let html = browser.get(page).send().await.expect("page").text().await.expect("page text");
+    // The app's files the page names: its loader, WebAssembly and style sheet.
+    let mut files: Vec<String> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/pkg/parley.") && !s.contains(' '))
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    files.dedup();
+    let mut total = html_bytes;
+    for f in &files {
+        let url = format!("{base}{f}");
+        let (bytes, status) = body_bytes(browser, &url, "br, gzip").await;
+        assert!(status.is_success(), "{f}: {status}");
+        total += bytes;
+        if f.ends_with(".wasm") {
+            let (raw, _) = body_bytes(browser, &url, "identity").await;
+            let (gzip, _) = body_bytes(browser, &url, "gzip").await;
+            println!(
+                "WebAssembly the first page loads ({f}): {:.0} KB raw, {:.0} KB gzip, {:.0} KB brotli",
+                raw as f64 / 1000.0,
+                gzip as f64 / 1000.0,
+                bytes as f64 / 1000.0
+            );
+        }
+    }
+    println!(
+        "first visit of the channel page: {:.0} KB transferred (the page {:.1} KB and {} files of the app)",
+        total as f64 / 1000.0,
+        html_bytes as f64 / 1000.0,
+        files.len()
+    );
+    let again = browser
+        .get(page)
+        .header("accept-encoding", "br, gzip")
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("page again");
+    let status = again.status();
+    let bytes = again.bytes().await.expect("body").len();
+    println!(
+        "repeat visit: the page answered {status} with {bytes} bytes of body; the app's files are kept by the browser (immutable), 0 bytes"
+    );
 }
 
 /// Sends `requests` requests one after another (after a tenth as many to
@@ -106,8 +171,9 @@ fn report(label: &str, what: &str, times: &[Duration], cpu: f64) {
     let at =
         |q: f64| sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0;
     println!(
-        "{label:<18} {what}: p50 {:.2} ms, p99 {:.2} ms, server CPU {:.2} ms per request ({} requests)",
+        "{label:<18} {what}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, server CPU {:.2} ms per request ({} requests)",
         at(0.5),
+        at(0.95),
         at(0.99),
         cpu * 1000.0,
         times.len()

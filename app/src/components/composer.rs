@@ -164,7 +164,7 @@ pub fn Composer(
     let suggestions: RwSignal<Vec<Suggestion>> = RwSignal::new(Vec::new());
     let suggesting_emoji = RwSignal::new(false);
     let selected = RwSignal::new(0usize);
-    let emoji_list = crate::components::emoji::EmojiList::get_or_provide();
+    let emoji_list = crate::components::emoji::EmojiList::current();
     let draft_after_pick = StoredValue::new(draft.clone());
     // Puts `text` in the box in place of what is being completed (or at the
     // caret), followed by a space.

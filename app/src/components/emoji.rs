@@ -122,32 +122,25 @@ impl EmojiList {
         EmojiList(RwSignal::new(None))
     }
 
-    /// The app's list.
-    pub fn get_or_provide() -> Self {
-        match use_context::<EmojiList>() {
-            Some(list) => list,
-            None => {
-                let list = EmojiList::new();
-                provide_context(list);
-                list
-            }
-        }
+    /// The app's list (provided once by the app: a list provided by a page
+    /// would be disposed with it while its context stayed reachable).
+    pub fn current() -> Self {
+        expect_context::<EmojiList>()
     }
 
     /// The list, if it has arrived (tracked); the first call starts fetching it.
     pub fn get(self) -> Option<Arc<Vec<Emoji>>> {
-        let now = self.0.get();
-        #[cfg(feature = "hydrate")]
-        if now.is_none() {
-            self.fetch();
-        }
-        now
+        self.fetched(self.0.get())
     }
 
     /// The list, if it has arrived, for an event handler (not tracked);
     /// the first call starts fetching it.
     pub fn get_untracked(self) -> Option<Arc<Vec<Emoji>>> {
-        let now = self.0.get_untracked();
+        self.fetched(self.0.get_untracked())
+    }
+
+    /// `now`, after starting the fetch if the list has not arrived.
+    fn fetched(self, now: Option<Arc<Vec<Emoji>>>) -> Option<Arc<Vec<Emoji>>> {
         #[cfg(feature = "hydrate")]
         if now.is_none() {
             self.fetch();
@@ -219,7 +212,7 @@ pub fn EmojiPicker(
     open: RwSignal<bool>,
     on_pick: Callback<String>,
 ) -> impl IntoView {
-    let list = EmojiList::get_or_provide();
+    let list = EmojiList::current();
     let query = RwSignal::new(String::new());
     let recent = recent();
     let search_ref = NodeRef::<leptos::html::Input>::new();

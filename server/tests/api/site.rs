@@ -135,3 +135,64 @@ async fn an_unchanged_page_revalidates_to_304_and_a_changed_one_is_sent_again() 
     assert!(changed.text().await.unwrap().contains("second"));
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_is_sent_compressed_as_the_browser_accepts_with_a_tag_per_encoding() {
+    use std::io::Read;
+    let site = site();
+    let app = serving(&site).await;
+    let ana = app.user("ana").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    say(&app, &ana, &general, "a message worth compressing").await;
+    let page = app.url(&format!("/w/{ws}/c/{general}"));
+    let get = |accepts: &'static str| ana.client.get(&page).header(header::ACCEPT_ENCODING, accepts).send();
+
+    let plain = get("identity").await.unwrap();
+    assert_eq!(header_of(&plain, header::CONTENT_ENCODING), "");
+    let plain_tag = header_of(&plain, header::ETAG).to_string();
+    let plain_text = plain.text().await.unwrap();
+
+    let mut tags = vec![plain_tag.clone()];
+    for (accepts, coding) in [("gzip, deflate, br, zstd", "br"), ("gzip, deflate", "gzip")] {
+        let res = get(accepts).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{accepts}");
+        assert_eq!(header_of(&res, header::CONTENT_ENCODING), coding, "{accepts}");
+        assert!(header_of(&res, header::VARY).to_ascii_lowercase().contains("accept-encoding"), "{accepts}");
+        let tag = header_of(&res, header::ETAG).to_string();
+        let sent = res.bytes().await.unwrap();
+        let mut text = String::new();
+        match coding {
+            "br" => brotli::Decompressor::new(&sent[..], 4096).read_to_string(&mut text).unwrap(),
+            _ => flate2::read::GzDecoder::new(&sent[..]).read_to_string(&mut text).unwrap(),
+        };
+        assert!(
+            text.contains("a message worth compressing") && text.trim_end().ends_with("</html>"),
+            "{coding}"
+        );
+        // The same page but for its nonces, in a fraction of the bytes.
+        assert_eq!(text.len(), plain_text.len(), "{coding}");
+        assert!(sent.len() * 3 < plain_text.len(), "{coding}: {} of {} bytes", sent.len(), plain_text.len());
+        tags.push(tag);
+    }
+    tags.sort();
+    tags.dedup();
+    assert_eq!(tags.len(), 3, "one tag per encoding: {tags:?}");
+
+    // A tag held for one encoding revalidates that encoding only.
+    let brotli_tag = get("br").await.unwrap().headers()[header::ETAG].to_str().unwrap().to_string();
+    let again = ana
+        .client
+        .get(&page)
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(header::IF_NONE_MATCH, &brotli_tag);
+    assert_eq!(again.send().await.unwrap().status(), StatusCode::NOT_MODIFIED);
+    let other = ana
+        .client
+        .get(&page)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .header(header::IF_NONE_MATCH, &brotli_tag);
+    let other = other.send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    assert_eq!(header_of(&other, header::CONTENT_ENCODING), "gzip");
+    app.finish().await;
+}

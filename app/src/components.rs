@@ -3,6 +3,7 @@
 pub mod bell;
 pub mod call;
 pub mod composer;
+pub mod confirm;
 pub mod drafts;
 pub mod emoji;
 pub mod errors;

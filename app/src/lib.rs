@@ -3,7 +3,7 @@
 //! client sees.
 //!
 //! - [`wire`]: DTOs, the API error, gateway events.
-//! - [`api`]: server functions.
+//! - [`api`]: server functions; [`codec`]: how pages' data is carried.
 //! - [`pages`]: one component per route; [`components`]: the pieces they share.
 //! - [`live`] (browser only): the gateway connection; `call` (browser
 //!   only): the media and peer connection of a call; `pwa` (browser only):
@@ -18,6 +18,7 @@
 pub mod api;
 #[cfg(feature = "hydrate")]
 pub mod call;
+pub mod codec;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod conversions;

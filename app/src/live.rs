@@ -210,8 +210,8 @@ async fn run() {
                     Some(Ok(Message::Bytes(_))) => continue,
                     Some(Err(_)) | None => break,
                 };
-                let Ok(event) = serde_json::from_str::<GatewayEvent>(&text) else { continue };
-                if let Ok(Sequenced { seq: Some(seq) }) = serde_json::from_str::<Sequenced>(&text) {
+                let Ok(event) = crate::codec::from_json::<GatewayEvent>(&text) else { continue };
+                if let Ok(Sequenced { seq: Some(seq) }) = crate::codec::from_json::<Sequenced>(&text) {
                     advance(seq);
                 }
                 let started = match &event {

@@ -87,7 +87,7 @@ pub async fn enable_push(server_key: &str) -> Result<PushSubscriptionInput, Stri
         endpoint: String,
         keys: PushKeysDto,
     }
-    let raw: Raw = serde_json::from_str(&json).map_err(|e| format!("the browser's subscription: {e}"))?;
+    let raw: Raw = crate::codec::from_json(&json).map_err(|e| format!("the browser's subscription: {e}"))?;
     Ok(PushSubscriptionInput { endpoint: raw.endpoint, keys: raw.keys })
 }
 

@@ -38,3 +38,27 @@ test("on a phone the sidebar folds away and opens over the page", async ({ brows
   await expect(channels).toBeHidden();
   await close();
 });
+
+test("leaving a workspace asks first and then leaves it", async ({ browser }) => {
+  const { b, close } = await twoPeople(browser, "Leavers");
+  const leave = b.getByRole("button", { name: "Leave Leavers" });
+  await expect(leave).toBeHidden();
+  await b.getByText("Leave workspace…").click();
+  await expect(b.getByText("You leave Leavers and its channels; an invite brings you back.")).toBeVisible();
+  await leave.click();
+  await expect(b).toHaveURL(/\/$/);
+  await expect(b.getByRole("link", { name: "Leavers" })).toHaveCount(0);
+  await close();
+});
+
+test("signing out everywhere asks first and then signs this browser out too", async ({ browser }) => {
+  const { a, close } = await twoPeople(browser, "Everywhere");
+  await a.getByRole("link", { name: "Account" }).click();
+  const everywhere = a.getByRole("button", { name: "Sign out on every device" });
+  await expect(everywhere).toBeHidden();
+  await a.getByText("Sign out everywhere…").click();
+  await expect(a.getByText(/this one included, signs out, and every API token stops working/)).toBeVisible();
+  await everywhere.click();
+  await expect(a).toHaveURL(/\/login$/);
+  await close();
+});

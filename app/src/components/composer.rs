@@ -637,12 +637,12 @@ fn send_with_files(
             let text = xhr.response_text().ok().flatten().unwrap_or_default();
             let status = xhr.status().unwrap_or(0);
             if (200..300).contains(&status) {
-                match serde_json::from_str::<MessageDto>(&text) {
+                match crate::codec::from_json::<MessageDto>(&text) {
                     Ok(m) => finish(Ok(m)),
                     Err(_) => finish(Err(fail.into())),
                 }
             } else {
-                let message = serde_json::from_str::<crate::wire::ApiError>(&text)
+                let message = crate::codec::from_json::<crate::wire::ApiError>(&text)
                     .map(|e| e.message)
                     .unwrap_or_else(|_| format!("The upload failed (HTTP {status}). Try again."));
                 finish(Err(message));

@@ -184,7 +184,7 @@ fn recent() -> Vec<String> {
     {
         let stored =
             window().local_storage().ok().flatten().and_then(|s| s.get_item(RECENT_KEY).ok().flatten());
-        stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+        stored.and_then(|s| crate::codec::from_json(&s).ok()).unwrap_or_default()
     }
     #[cfg(not(feature = "hydrate"))]
     Vec::new()

@@ -1,6 +1,7 @@
 use crate::api::{CreateChannel, LeaveWorkspace, Logout, OpenDirect};
 use crate::components::bell::NotificationBell;
 use crate::components::call::{CallBar, IncomingCall};
+use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::shortcuts::Shortcuts;
 use crate::wire::{CategoryDto, ChannelDto, ChannelKind, MeDto, WorkspaceDto};
@@ -37,6 +38,7 @@ pub fn Sidebar(
     let value = create.value();
     let ws_id = workspace.id.clone();
     let leave_ws_id = workspace.id.clone();
+    let leave_ws_name = workspace.name.clone();
     let is_owner = workspace.owner_id == me.id;
     let settings_href = crate::paths::settings(&workspace.id);
     let settings_active = current == "settings";
@@ -147,10 +149,13 @@ pub fn Sidebar(
                 <CallBar />
                 <p class="me">{me.display_name.clone()} <span class="username">" @" {me.username.clone()}</span></p>
                 {(!is_owner).then(|| view! {
-                    <ActionForm action=leave attr:class="inline">
-                        <input type="hidden" name="workspace_id" value=leave_ws_id />
-                        <button type="submit" class="link">"Leave workspace"</button>
-                    </ActionForm>
+                    <Confirm action="Leave workspace" opens="up"
+                        what=format!("You leave {leave_ws_name} and its channels; an invite brings you back.")>
+                        <ActionForm action=leave attr:class="inline">
+                            <input type="hidden" name="workspace_id" value=leave_ws_id />
+                            <button type="submit" class="danger">{format!("Leave {leave_ws_name}")}</button>
+                        </ActionForm>
+                    </Confirm>
                     <FieldError id="leave-error" message=form_error(leave.value()) />
                 })}
                 <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>

@@ -20,7 +20,7 @@ pub fn ThreadPanel(
     people: Signal<Vec<UserDto>>,
 ) -> impl IntoView {
     let follow = ServerAction::<FollowThread>::new();
-    let data = Resource::new(
+    let data = crate::codec::page_data(
         move || thread_id.get(),
         |id| async move {
             match id {

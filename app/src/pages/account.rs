@@ -2,6 +2,7 @@
 //! everywhere, and make or revoke API tokens for scripts and bots.
 
 use crate::api::{AccountViewDto, ChangePassword, CreateToken, RevokeToken, SignOutEverywhere, account_view};
+use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error, page_error};
 use crate::components::time::Time;
 use leptos::prelude::*;
@@ -12,7 +13,8 @@ use leptos_router::hooks::use_query_map;
 pub fn AccountPage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let data = Resource::new(move || (create.version().get(), revoke.version().get()), |_| account_view());
+    let data =
+        crate::codec::page_data(move || (create.version().get(), revoke.version().get()), |_| account_view());
     view! {
         <Title text="Account" />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -88,9 +90,12 @@ fn account_screen(
             <section aria-labelledby="sessions-title">
                 <h2 id="sessions-title">"Where you are signed in"</h2>
                 <p class="hint">"Lost a device, or signed in somewhere you should not have? End every session and API token, this one included."</p>
-                <ActionForm action=everywhere attr:class="inline">
-                    <button type="submit" class="danger">"Sign out everywhere"</button>
-                </ActionForm>
+                <Confirm action="Sign out everywhere"
+                    what="Every browser and app signed in as you, this one included, signs out, and every API token stops working.">
+                    <ActionForm action=everywhere attr:class="inline">
+                        <button type="submit" class="danger">"Sign out on every device"</button>
+                    </ActionForm>
+                </Confirm>
                 <FieldError id="everywhere-error" message=form_error(everywhere.value()) />
             </section>
 

@@ -3,6 +3,7 @@ use crate::api::{
 };
 use crate::components::call::CallStage;
 use crate::components::composer::Composer;
+use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error, page_error};
 #[cfg(feature = "hydrate")]
 use crate::components::message_list::apply_message_event;
@@ -22,7 +23,7 @@ pub fn ChannelPage() -> impl IntoView {
     let add_member = ServerAction::<AddChannelMember>::new();
     // Bumped when roles or permissions change in the workspace: what the reader may do is read again.
     let reload = RwSignal::new(0u32);
-    let data = Resource::new(
+    let data = crate::codec::page_data(
         move || {
             (
                 params.read().get("ws").unwrap_or_default(),
@@ -378,6 +379,7 @@ fn ChannelScreen(
     let (list_name, compose_name, join_name) = (label.clone(), label.clone(), label.clone());
     let (thread_ws, thread_ch, thread_me) = (workspace.id.clone(), channel.id.clone(), me.id.clone());
     let invite_ws = workspace.id.clone();
+    let leave_private = channel.is_private.then(|| format!("#{}", channel.name));
     let stage = matches!(channel.kind, ChannelKind::Voice | ChannelKind::Direct).then(|| {
         let id = channel.id.clone();
         let call = Signal::derive(move || {
@@ -455,12 +457,7 @@ fn ChannelScreen(
                             <button type="submit">"Invite people"</button>
                         </ActionForm>
                         })}
-                        {(is_member && !is_direct).then(|| view! {
-                            <ActionForm action=leave attr:class="inline">
-                                <input type="hidden" name="channel_id" value=leave_id />
-                                <button type="submit" class="link">"Leave channel"</button>
-                            </ActionForm>
-                        })}
+                        {(is_member && !is_direct).then(|| leave_channel(leave, leave_id, leave_private))}
                     </div>
                     <FieldError id="invite-create-error" message=form_error(create_invite.value()) />
                     {move || invite_code().map(|code| {
@@ -578,6 +575,31 @@ fn excerpt(body: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Leaving a channel; leaving a private one asks first, since only an
+/// invite brings one back (`private` is its name then).
+fn leave_channel(leave: ServerAction<LeaveChannel>, channel_id: String, private: Option<String>) -> AnyView {
+    let button_class = if private.is_some() { "danger" } else { "link" };
+    let label = match &private {
+        Some(name) => format!("Leave {name}"),
+        None => "Leave channel".to_string(),
+    };
+    let form = view! {
+        <ActionForm action=leave attr:class="inline">
+            <input type="hidden" name="channel_id" value=channel_id />
+            <button type="submit" class=button_class>{label}</button>
+        </ActionForm>
+    };
+    match private {
+        Some(name) => view! {
+            <Confirm action="Leave channel" what=format!("{name} is private: only an invite from one of its members brings you back.")>
+                {form}
+            </Confirm>
+        }
+        .into_any(),
+        None => form.into_any(),
+    }
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]

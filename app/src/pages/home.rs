@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| home());
+    let data = crate::codec::page_data(|| (), |_| home());
     view! {
         <Title text="Your workspaces" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

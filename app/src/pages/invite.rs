@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
-    let data = Resource::new(code, |code| async move {
+    let data = crate::codec::page_data(code, |code| async move {
         let preview = invite_preview(code).await?;
         let me = me().await?;
         Ok::<_, crate::wire::ApiError>((preview, me))

@@ -14,7 +14,7 @@ pub fn MeetingsPage() -> impl IntoView {
     let params = use_params_map();
     let schedule = ServerAction::<ScheduleMeeting>::new();
     let end = ServerAction::<EndMeeting>::new();
-    let data = Resource::new(
+    let data = crate::codec::page_data(
         move || (params.read().get("ws").unwrap_or_default(), schedule.version().get(), end.version().get()),
         |(ws, _, _)| meetings_view(ws),
     );

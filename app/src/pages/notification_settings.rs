@@ -36,7 +36,7 @@ pub fn NotificationSettingsPage() -> impl IntoView {
     let level = ServerAction::<SetChannelNotifyLevel>::new();
     let unsubscribe = ServerAction::<UnsubscribePush>::new();
     let pushed = RwSignal::new(0u32);
-    let data = Resource::new(
+    let data = crate::codec::page_data(
         move || (save.version().get(), level.version().get(), unsubscribe.version().get(), pushed.get()),
         |_| notification_preferences(),
     );

@@ -14,7 +14,7 @@ pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let ws = move || params.read().get("ws").unwrap_or_default();
     let q = move || query.read().get("q").unwrap_or_default();
-    let hits = Resource::new(move || (ws(), q()), |(ws, q)| search(ws, q));
+    let hits = crate::codec::page_data(move || (ws(), q()), |(ws, q)| search(ws, q));
     view! {
         <Title text=move || format!("Search: {}", q()) />
         <main class="search-page">

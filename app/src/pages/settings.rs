@@ -9,6 +9,7 @@ use crate::api::{
     PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetMemberRole,
     SettingsViewDto, UpdateRole, settings_view,
 };
+use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, form_error, page_error};
 use crate::components::sidebar::Sidebar;
 use crate::components::time::Time;
@@ -37,7 +38,7 @@ pub fn SettingsPage() -> impl IntoView {
     let query = use_query_map();
     // Any change made here reloads the page's data.
     let changed = RwSignal::new(0u32);
-    let data = Resource::new(
+    let data = crate::codec::page_data(
         move || {
             (
                 params.read().get("ws").unwrap_or_default(),
@@ -636,17 +637,13 @@ fn role_editor(
                 <button type="submit">"Save role"</button>
             </ActionForm>
             {is_custom.then(|| view! {
-                <details class="confirm">
-                    <summary>"Delete role…"</summary>
-                    <div class="confirm-box">
-                        <p>{format!("Everyone who holds {role_name} loses what it gives them. This cannot be undone.")}</p>
-                        <ActionForm action=delete attr:class="inline">
-                            <input type="hidden" name="workspace_id" value=ws2 />
-                            <input type="hidden" name="role_id" value=rid2 />
-                            <button type="submit" class="danger">{format!("Delete {role_name}")}</button>
-                        </ActionForm>
-                    </div>
-                </details>
+                <Confirm action="Delete role" what=format!("Everyone who holds {role_name} loses what it gives them. This cannot be undone.")>
+                    <ActionForm action=delete attr:class="inline">
+                        <input type="hidden" name="workspace_id" value=ws2 />
+                        <input type="hidden" name="role_id" value=rid2 />
+                        <button type="submit" class="danger">{format!("Delete {role_name}")}</button>
+                    </ActionForm>
+                </Confirm>
             })}
         </details>
     }
@@ -712,19 +709,15 @@ fn member_row(
         let (ws, uid) = (ws_id.to_string(), m.user.id.clone());
         let button = format!("{label} {name}");
         view! {
-            <details class="confirm">
-                <summary>{label} "…"</summary>
-                <div class="confirm-box">
-                    <p>{what}</p>
-                    <ActionForm action=moderate attr:class="inline">
-                        <input type="hidden" name="workspace_id" value=ws />
-                        <input type="hidden" name="user_id" value=uid />
-                        <input type="hidden" name="action" value=action />
-                        {extra}
-                        <button type="submit" class="danger">{button}</button>
-                    </ActionForm>
-                </div>
-            </details>
+            <Confirm action=label what=what>
+                <ActionForm action=moderate attr:class="inline">
+                    <input type="hidden" name="workspace_id" value=ws />
+                    <input type="hidden" name="user_id" value=uid />
+                    <input type="hidden" name="action" value=action />
+                    {extra}
+                    <button type="submit" class="danger">{button}</button>
+                </ActionForm>
+            </Confirm>
         }
     };
     let timed_out = m.timeout_until.is_some();

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ThreadsPage() -> impl IntoView {
     let params = use_params_map();
-    let data = Resource::new(move || params.read().get("ws").unwrap_or_default(), threads_view);
+    let data = crate::codec::page_data(move || params.read().get("ws").unwrap_or_default(), threads_view);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -8,7 +8,8 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn WorkspacePage() -> impl IntoView {
     let params = use_params_map();
-    let target = Resource::new(move || params.read().get("ws").unwrap_or_default(), workspace_entry);
+    let target =
+        crate::codec::page_data(move || params.read().get("ws").unwrap_or_default(), workspace_entry);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

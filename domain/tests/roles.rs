@@ -332,7 +332,38 @@ async fn a_workspace_s_standing_holds_a_member_s_roles_and_none_for_an_outsider(
     assert!(hub.store().workspace_standing(Id::new(), bob).await.unwrap().is_none(), "no such workspace");
 }
 
+async fn the_settings_page_sees_the_overrides_of_the_channels_its_reader_may_change(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await; // owner
+    let cat = user(&hub, "cat").await; // a member who creates a channel of her own
+    let (ws, general) = workspace(&hub, ana, false).await;
+    hub.join_workspace(cat, ws).await.unwrap();
+    let cats = hub.create_channel(cat, ws, "cats", "", false).await.unwrap();
+    let member = builtin(&hub, ana, ws, Builtin::Member).await;
+    let quiet = |channel| {
+        (
+            channel,
+            Override {
+                target: OverrideTarget::Role(member),
+                allow: Perms::NONE,
+                deny: Perms::of(&[Perm::SendMessages]),
+            },
+        )
+    };
+    for (channel, o) in [quiet(general), quiet(cats.id)] {
+        hub.set_override(ana, channel, o).await.unwrap();
+    }
+    let all = hub.manageable_overrides(ana, ws).await.unwrap();
+    assert_eq!(all.len(), 2, "the owner changes every channel");
+    assert_eq!(all[&general], vec![quiet(general).1]);
+    let hers = hub.manageable_overrides(cat, ws).await.unwrap();
+    assert_eq!(hers.keys().collect::<Vec<_>>(), [&cats.id], "a member only the channel she created");
+    let stranger = user(&hub, "dan").await;
+    assert_eq!(hub.manageable_overrides(stranger, ws).await.unwrap_err().kind(), ErrorKind::Forbidden);
+}
+
 domain::both_backends! {
+    the_settings_page_sees_the_overrides_of_the_channels_its_reader_may_change => the_settings_page_sees_the_overrides_of_the_channels_its_reader_may_change;
     a_workspace_s_standing_holds_a_member_s_roles_and_none_for_an_outsider => a_workspace_s_standing_holds_a_member_s_roles_and_none_for_an_outsider;
     a_post_shows_its_author_s_highest_coloured_role => a_post_shows_its_author_s_highest_coloured_role;
     a_role_change_is_logged_with_its_announcement => a_role_change_is_logged_with_its_announcement;

@@ -28,11 +28,19 @@ test("a role without send_messages in a channel disables the composer with the r
   await expect(bobRow.locator(".role-chip", { hasText: "Quiet" })).toBeVisible();
   const general = a.locator('li.channel-settings[data-channel="general"]');
   await general.getByText("Settings", { exact: true }).click();
+  await expect(general.getByText("Everyone has here what their roles give them everywhere.")).toBeVisible();
+  await general.getByText("Set permissions for a role or member…").click();
   const perms = a.getByRole("form", { name: "Permissions in general" });
   await perms.getByLabel("For").selectOption({ label: "Role: Quiet" });
   await perms.getByLabel("Deny send_messages").check();
   await perms.getByRole("button", { name: "Save permissions" }).click();
   await expect(a.locator("tr.audit-entry", { hasText: "channel.permissions" })).toBeVisible();
+  // The channel's settings now list it, and its form is ticked as saved.
+  const set = general.locator("details.override", { hasText: "Role: Quiet" });
+  await expect(set.locator("summary")).toContainText("denies send_messages");
+  const saved = general.getByRole("form", { name: "Permissions of Role: Quiet in general" });
+  await expect(saved.getByLabel("Deny send_messages")).toBeChecked();
+  await expect(saved.getByLabel("Allow send_messages")).not.toBeChecked();
 
   // Bob's open page updates by itself: the composer is disabled and says why.
   const blocked = b.getByRole("textbox", { name: "Message" });

@@ -33,6 +33,10 @@ pub struct SettingsViewDto {
     /// workspace, otherwise the reader's own.
     #[serde(default)]
     pub invites: Vec<crate::wire::InviteDto>,
+    /// The overrides set on each channel the reader may change, by the
+    /// channel's id.
+    #[serde(default)]
+    pub overrides: std::collections::BTreeMap<String, Vec<OverrideDto>>,
 }
 
 #[server]
@@ -83,6 +87,14 @@ pub async fn settings_view(
                 bans: bans.iter().map(BanDto::from).collect(),
                 audit: audit.iter().map(AuditEntryDto::from).collect(),
                 invites: invites.iter().map(|i| crate::conversions::invite_dto(i, &public_url)).collect(),
+                overrides: hub
+                    .manageable_overrides(user.id, ws)
+                    .await?
+                    .into_iter()
+                    .map(|(channel, list)| {
+                        (channel.to_string(), list.iter().map(OverrideDto::from).collect())
+                    })
+                    .collect(),
                 templates: if me.perms.has(Perm::ManageWorkspace) {
                     hub.notification_templates(user.id, ws).await?.iter().map(Into::into).collect()
                 } else {

@@ -13,7 +13,7 @@ use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, form_error, page_error};
 use crate::components::sidebar::Sidebar;
 use crate::components::time::Time;
-use crate::wire::{ChannelDto, ChannelKind, MemberDto, RoleDto};
+use crate::wire::{ChannelDto, ChannelKind, MemberDto, OverrideDto, RoleDto};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -93,6 +93,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         audit,
         templates,
         invites,
+        overrides,
     } = view;
     let can = |p: &str| my_permissions.iter().any(|m| m == p);
     let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
@@ -293,7 +294,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             };
             let drag_id = c.id.clone();
             let manage = manage_channels || c.can("manage_channels");
-            let editor = manage.then(|| channel_editor(c, &ws_id, &roles, &members, &channel_perms, &categories, configure, set_override, arrange));
+            let set = overrides.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+            let editor = manage.then(|| channel_editor(c, &ws_id, (&roles, &members, set), &channel_perms, &categories, configure, set_override, arrange));
             let steps = order.iter().position(|(id, _)| *id == c.id).filter(|_| manage_channels).map(|i| {
                 let form = |placed: Option<Vec<(String, String)>>, label: String, glyph: &'static str| {
                     placed.map(|placed| {
@@ -777,8 +779,7 @@ fn member_row(
 fn channel_editor(
     c: &ChannelDto,
     ws_id: &str,
-    roles: &[RoleDto],
-    members: &[MemberDto],
+    (roles, members, overrides): (&[RoleDto], &[MemberDto], &[OverrideDto]),
     channel_perms: &[crate::wire::PermissionDto],
     categories: &[crate::wire::CategoryDto],
     configure: ServerAction<ConfigureChannel>,
@@ -789,29 +790,38 @@ fn channel_editor(
     let kinds = ["text", "announcement", "voice"]
         .map(|k| view! { <option value=k selected=k == kind>{k}</option> })
         .collect_view();
-    let targets = roles
+    // Who an override can be for: roles (but the owner's) and members, as
+    // (`role:<id>` or `member:<id>`, what the page calls them).
+    let targets: Vec<(String, String)> = roles
         .iter()
         .filter(|r| r.builtin.as_deref() != Some("owner"))
-        .map(|r| view! { <option value=format!("role:{}", r.id)>{format!("Role: {}", r.name)}</option> })
-        .chain(members.iter().map(|m| {
-            view! { <option value=format!("member:{}", m.user.id)>{format!("Member: {}", m.user.display_name)}</option> }
-        }))
-        .collect_view();
-    let perm_rows = channel_perms
+        .map(|r| (format!("role:{}", r.id), format!("Role: {}", r.name)))
+        .chain(
+            members
+                .iter()
+                .map(|m| (format!("member:{}", m.user.id), format!("Member: {}", m.user.display_name))),
+        )
+        .collect();
+    let key = |o: &OverrideDto| format!("{}:{}", o.target_kind, o.target_id);
+    let existing = overrides
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
+        .map(|o| {
+            let target = key(o);
+            let name = targets.iter().find(|(k, _)| *k == target).map_or_else(|| target.clone(), |(_, n)| n.clone());
+            let summary = override_summary(o);
+            let label = format!("Permissions of {name} in {}", c.name);
             view! {
-                <tr>
-                    <th scope="row" title=p.description.clone()>{p.name.clone()}</th>
-                    <td><input type="checkbox" name=format!("allow[{i}]") value=p.name.clone()
-                        aria-label=format!("Allow {}", p.name) /></td>
-                    <td><input type="checkbox" name=format!("deny[{i}]") value=p.name.clone()
-                        aria-label=format!("Deny {}", p.name) /></td>
-                </tr>
+                <li>
+                    <details class="override">
+                        <summary><strong>{name.clone()}</strong> " " <span class="hint">{summary}</span></summary>
+                        {override_form(set_override, &c.id, OverrideFor::Set(target), Some(o), channel_perms, label)}
+                    </details>
+                </li>
             }
         })
         .collect_view();
+    let open_targets: Vec<(String, String)> =
+        targets.into_iter().filter(|(k, _)| !overrides.iter().any(|o| key(o) == *k)).collect();
     let cat_options = categories
         .iter()
         .map(|k| {
@@ -858,22 +868,97 @@ fn channel_editor(
                     <button type="submit">"Move to category"</button>
                 </ActionForm>
             })}
-            <ActionForm action=set_override attr:class="stack overrides" attr:aria-label=perms_label>
-                <input type="hidden" name="channel_id" value=cid />
+            <h4>"Permissions here"</h4>
+            {if overrides.is_empty() {
+                view! { <p class="hint">"Everyone has here what their roles give them everywhere."</p> }.into_any()
+            } else {
+                view! { <ul class="overrides-set">{existing}</ul> }.into_any()
+            }}
+            <details class="override">
+                <summary>"Set permissions for a role or member…"</summary>
+                {override_form(set_override, &cid, OverrideFor::Choose(open_targets), None, channel_perms, perms_label)}
+            </details>
+        </details>
+    }
+}
+
+/// Whom an override form is for: one already set (its `role:<id>` or
+/// `member:<id>`), or a choice among those without one (with their names).
+enum OverrideFor {
+    Set(String),
+    Choose(Vec<(String, String)>),
+}
+
+/// What an override does, in a few words: "allows X; denies Y".
+fn override_summary(o: &OverrideDto) -> String {
+    let mut parts = Vec::new();
+    if !o.allow.is_empty() {
+        parts.push(format!("allows {}", o.allow.join(", ")));
+    }
+    if !o.deny.is_empty() {
+        parts.push(format!("denies {}", o.deny.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// The grid of a channel's permissions, allow and deny, for one role or
+/// member (ticked as `current` has them), or for one chosen from a list.
+fn override_form(
+    set_override: ServerAction<SetChannelOverride>,
+    channel_id: &str,
+    target: OverrideFor,
+    current: Option<&OverrideDto>,
+    channel_perms: &[crate::wire::PermissionDto],
+    label: String,
+) -> impl IntoView + use<> {
+    let has = |list: Option<&Vec<String>>, name: &str| list.is_some_and(|l| l.iter().any(|p| p == name));
+    let rows = channel_perms
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (allowed, denied) =
+                (has(current.map(|o| &o.allow), &p.name), has(current.map(|o| &o.deny), &p.name));
+            view! {
+                <tr>
+                    <th scope="row" title=p.description.clone()>{p.name.clone()}</th>
+                    <td><input type="checkbox" name=format!("allow[{i}]") value=p.name.clone() checked=allowed
+                        aria-label=format!("Allow {}", p.name) /></td>
+                    <td><input type="checkbox" name=format!("deny[{i}]") value=p.name.clone() checked=denied
+                        aria-label=format!("Deny {}", p.name) /></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let target = match target {
+        OverrideFor::Set(key) => view! { <input type="hidden" name="target" value=key /> }.into_any(),
+        OverrideFor::Choose(choices) => {
+            let options = choices
+                .into_iter()
+                .map(|(key, name)| view! { <option value=key>{name}</option> })
+                .collect_view();
+            view! {
                 <label>"For "
                     <select name="target" required>
                         <option value="">"Choose a role or member"</option>
-                        {targets}
+                        {options}
                     </select>
                 </label>
-                <table class="override-grid">
-                    <thead><tr><th>"Permission"</th><th>"Allow"</th><th>"Deny"</th></tr></thead>
-                    <tbody>{perm_rows}</tbody>
-                </table>
-                <p class="hint">"Unticked in both: as the role or member has it elsewhere. Saving with nothing ticked removes the override."</p>
-                <button type="submit">"Save permissions"</button>
-            </ActionForm>
-        </details>
+            }
+            .into_any()
+        }
+    };
+    let channel_id = channel_id.to_string();
+    view! {
+        <ActionForm action=set_override attr:class="stack overrides" attr:aria-label=label>
+            <input type="hidden" name="channel_id" value=channel_id />
+            {target}
+            <table class="override-grid">
+                <thead><tr><th>"Permission"</th><th>"Allow"</th><th>"Deny"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <p class="hint">"Unticked in both: as the role or member has it elsewhere. Saving with nothing ticked removes the override."</p>
+            <button type="submit">"Save permissions"</button>
+        </ActionForm>
     }
 }
 

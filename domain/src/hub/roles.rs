@@ -11,6 +11,7 @@ use crate::input::{CategoryName, Colour, RoleName};
 use crate::model::{Category, Channel, ChannelKind, Role};
 use crate::permissions::{self, Builtin, Override, OverrideTarget, Perm, Perms};
 use crate::store::NewAudit;
+use std::collections::HashMap;
 
 /// What a role's editor sends.
 #[derive(Debug, Clone)]
@@ -238,6 +239,18 @@ impl Hub {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::manage_channel(facts)?;
         self.store.overrides(ch.id).await
+    }
+
+    /// The overrides of every channel of `ws` that `actor` may change, by
+    /// channel (those without any are left out), for the settings page.
+    pub async fn manageable_overrides(&self, actor: Id, ws: Id) -> Result<HashMap<Id, Vec<Override>>> {
+        let (_, listings) = self.visible_listings(ws, actor).await?;
+        let ids: Vec<Id> = listings
+            .iter()
+            .filter(|(_, facts)| permissions::manage_channel(*facts).is_ok())
+            .map(|(l, _)| l.channel.id)
+            .collect();
+        self.store.overrides_of(&ids).await
     }
 
     /// Sets what a role or a member is allowed and denied in one channel

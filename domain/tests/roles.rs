@@ -358,8 +358,9 @@ async fn the_settings_page_sees_the_overrides_of_the_channels_its_reader_may_cha
     assert_eq!(all[&general], vec![quiet(general).1]);
     let hers = hub.manageable_overrides(cat, ws).await.unwrap();
     assert_eq!(hers.keys().collect::<Vec<_>>(), [&cats.id], "a member only the channel she created");
+    // As everything of a workspace one is not in: not found.
     let stranger = user(&hub, "dan").await;
-    assert_eq!(hub.manageable_overrides(stranger, ws).await.unwrap_err().kind(), ErrorKind::Forbidden);
+    assert_eq!(hub.manageable_overrides(stranger, ws).await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
 domain::both_backends! {

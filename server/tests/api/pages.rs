@@ -17,8 +17,8 @@ async fn signed_out_visitors_go_to_sign_in(app: TestApp) -> TestApp {
     let login = c.get(app.url("/login")).send().await.unwrap();
     assert_eq!(login.status(), StatusCode::OK);
     let html = login.text().await.unwrap();
-    assert!(html.contains(r#"<label for="login-username">Username</label>"#), "{html}");
-    assert!(html.contains("Sign in</button>"));
+    assert!(html.contains(r#"<label for="login-username">Username"#), "{html}");
+    assert!(html.contains(r#"<button type="submit">Sign in"#), "{html}");
     let missing = c.get(app.url("/no/such/page")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     app

@@ -165,10 +165,7 @@ async fn a_page_is_sent_compressed_as_the_browser_accepts_with_a_tag_per_encodin
             "br" => brotli::Decompressor::new(&sent[..], 4096).read_to_string(&mut text).unwrap(),
             _ => flate2::read::GzDecoder::new(&sent[..]).read_to_string(&mut text).unwrap(),
         };
-        assert!(
-            text.contains("a message worth compressing") && text.trim_end().ends_with("</html>"),
-            "{coding}"
-        );
+        assert!(text.contains("a message worth compressing") && text.contains("</body>"), "{coding}");
         // The same page but for its nonces, in a fraction of the bytes.
         assert_eq!(text.len(), plain_text.len(), "{coding}");
         assert!(sent.len() * 3 < plain_text.len(), "{coding}: {} of {} bytes", sent.len(), plain_text.len());

@@ -35,9 +35,10 @@ test("a role without send_messages in a channel disables the composer with the r
   await perms.getByLabel("Deny send_messages").check();
   await perms.getByRole("button", { name: "Save permissions" }).click();
   await expect(a.locator("tr.audit-entry", { hasText: "channel.permissions" })).toBeVisible();
-  // The channel's settings now list it, and its form is ticked as saved.
+  // The channel's settings now list it; opened, its form is ticked as saved.
   const set = general.locator("details.override", { hasText: "Role: Quiet" });
   await expect(set.locator("summary")).toContainText("denies send_messages");
+  await set.locator("summary").click();
   const saved = general.getByRole("form", { name: "Permissions of Role: Quiet in general" });
   await expect(saved.getByLabel("Deny send_messages")).toBeChecked();
   await expect(saved.getByLabel("Allow send_messages")).not.toBeChecked();

@@ -194,7 +194,7 @@ build_release() {
   # As cargo-leptos sets them: the server names the app's files after
   # LEPTOS_OUTPUT_NAME (read when leptos is compiled).
   export LEPTOS_OUTPUT_NAME=parley LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
-  say "compiling the server, and the site beside it (about 24 minutes the first time on two cores; 7 after a change to the server, 13–15 after one to the app)"
+  say "compiling the server, and the site beside it (about 20 minutes the first time on two cores; 3 to 6 after a change)"
   (cd "$ROOT" && cargo build --release --package=server --bin=parley) > "$logs/server.log" 2>&1 &
   local server=$!
   build_site "$site.new" "$logs" &

@@ -52,8 +52,10 @@ test("a scheduled meeting shows for both, offers an .ics file, opens its call, a
   await expect(his).toContainText("In progress");
   await expect(his).toContainText("In the call: Ana");
 
-  // Ana ends it for everyone: her call ends, and it shows as ended.
+  // Ana ends it for everyone (it asks first): her call ends, and it shows as ended.
   await a.getByRole("link", { name: "Meetings" }).click();
+  await mine.getByText("End meeting…").click();
+  await expect(mine.getByText("The call ends for everyone in it, and the meeting shows as ended.")).toBeVisible();
   await mine.getByRole("button", { name: "End meeting for everyone" }).click();
   await expect(mine).toContainText("Ended");
   await expect(a.getByRole("region", { name: "Your call" })).toHaveCount(0, { timeout: 10_000 });

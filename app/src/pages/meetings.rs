@@ -1,4 +1,5 @@
 use crate::api::{EndMeeting, MeetingsViewDto, RenewCalendarFeed, ScheduleMeeting, meetings_view};
+use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error, page_error};
 use crate::components::sidebar::Sidebar;
 use crate::components::time::{DateTime, utc_offset_minutes};
@@ -136,11 +137,13 @@ fn meeting_item(
                 " " <a href=m.ics_url.clone() download="meeting.ics">"Add to calendar (.ics)"</a>
             </p>
             {(mine && !ended).then(|| view! {
-                <ActionForm action=end attr:class="inline">
-                    <input type="hidden" name="workspace_id" value=ws_id />
-                    <input type="hidden" name="meeting_id" value=meeting_id />
-                    <button type="submit" class="link">"End meeting for everyone"</button>
-                </ActionForm>
+                <Confirm action="End meeting" what="The call ends for everyone in it, and the meeting shows as ended.">
+                    <ActionForm action=end attr:class="inline">
+                        <input type="hidden" name="workspace_id" value=ws_id />
+                        <input type="hidden" name="meeting_id" value=meeting_id />
+                        <button type="submit" class="danger">"End meeting for everyone"</button>
+                    </ActionForm>
+                </Confirm>
             })}
         </li>
     }

@@ -4,21 +4,17 @@ use leptos::prelude::*;
 
 /// A destructive action that asks first: `action…` opens a box saying
 /// `what` it will do, holding the form that does it (`children`), so that
-/// nothing happens on the first click, with or without JavaScript.
-/// `opens` places the box where there is room: `"left"` (the default, for
-/// actions at the end of a row) or `"up"` (for actions at the foot of the
-/// sidebar).
+/// nothing happens on the first click, with or without JavaScript. The
+/// box opens leftwards, for actions at the end of a row, or with `up`
+/// upwards, for those at the foot of the sidebar.
 #[component]
 pub fn Confirm(
     action: &'static str,
     #[prop(into)] what: String,
-    #[prop(optional)] opens: Option<&'static str>,
+    #[prop(optional)] up: bool,
     children: Children,
 ) -> impl IntoView {
-    let class = match opens {
-        Some(side) => format!("confirm opens-{side}"),
-        None => "confirm".to_string(),
-    };
+    let class = if up { "confirm opens-up" } else { "confirm" };
     view! {
         <details class=class>
             <summary>{action} "…"</summary>

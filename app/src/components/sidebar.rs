@@ -149,7 +149,7 @@ pub fn Sidebar(
                 <CallBar />
                 <p class="me">{me.display_name.clone()} <span class="username">" @" {me.username.clone()}</span></p>
                 {(!is_owner).then(|| view! {
-                    <Confirm action="Leave workspace" opens="up"
+                    <Confirm action="Leave workspace" up=true
                         what=format!("You leave {leave_ws_name} and its channels; an invite brings you back.")>
                         <ActionForm action=leave attr:class="inline">
                             <input type="hidden" name="workspace_id" value=leave_ws_id />

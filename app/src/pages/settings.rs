@@ -295,7 +295,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             let drag_id = c.id.clone();
             let manage = manage_channels || c.can("manage_channels");
             let set = overrides.get(&c.id).map(Vec::as_slice).unwrap_or_default();
-            let editor = manage.then(|| channel_editor(c, &ws_id, (&roles, &members, set), &channel_perms, &categories, configure, set_override, arrange));
+            let editor = manage.then(|| channel_editor(c, &ws_id, &roles, &members, set, &channel_perms, &categories, configure, set_override, arrange));
             let steps = order.iter().position(|(id, _)| *id == c.id).filter(|_| manage_channels).map(|i| {
                 let form = |placed: Option<Vec<(String, String)>>, label: String, glyph: &'static str| {
                     placed.map(|placed| {
@@ -779,7 +779,9 @@ fn member_row(
 fn channel_editor(
     c: &ChannelDto,
     ws_id: &str,
-    (roles, members, overrides): (&[RoleDto], &[MemberDto], &[OverrideDto]),
+    roles: &[RoleDto],
+    members: &[MemberDto],
+    overrides: &[OverrideDto],
     channel_perms: &[crate::wire::PermissionDto],
     categories: &[crate::wire::CategoryDto],
     configure: ServerAction<ConfigureChannel>,

@@ -5,7 +5,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Build artifacts live outside the clone so that fresh clones reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/parley/target}"
 CARGO_LEPTOS_VERSION=0.3.10
-CARGO_AUDIT_VERSION=0.22.2
 SCHEMATHESIS_VERSION=4.32.5
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 
@@ -55,13 +54,6 @@ ensure_cargo_leptos() {
   if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
     say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes once on two cores)"
     env -u CARGO_TARGET_DIR cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-  fi
-}
-
-ensure_cargo_audit() {
-  if [ "$(cargo audit --version 2>/dev/null | awk '{print $2}')" != "$CARGO_AUDIT_VERSION" ]; then
-    say "installing cargo-audit $CARGO_AUDIT_VERSION (takes about 5 minutes once)"
-    env -u CARGO_TARGET_DIR cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked
   fi
 }
 

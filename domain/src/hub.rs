@@ -21,7 +21,7 @@ mod voice;
 mod workspaces;
 
 pub use accounts::Signup;
-pub use channels::NewChannel;
+pub use channels::{ChannelPage, NewChannel};
 pub use files::Recovered;
 pub use meetings::NewMeeting;
 pub use messages::Post;
@@ -308,6 +308,17 @@ impl Hub {
     ) -> Result<(WorkspaceFacts, Vec<(ChannelListing, ChannelFacts)>)> {
         let (_, wf, roles) = self.workspace_standing(ws, user).await?;
         permissions::view_workspace(wf)?;
+        Ok((wf, self.listings_in(ws, user, wf, &roles).await?))
+    }
+
+    /// [`Hub::visible_listings`] once `user`'s standing in `ws` is known.
+    async fn listings_in(
+        &self,
+        ws: Id,
+        user: Id,
+        wf: WorkspaceFacts,
+        roles: &[HeldRole],
+    ) -> Result<Vec<(ChannelListing, ChannelFacts)>> {
         let list = self.store.visible_channels(ws, user).await?;
         let ids: Vec<Id> = list.iter().map(|l| l.channel.id).collect();
         let mut overrides = if wf.perms.has(Perm::Administrator) {
@@ -318,7 +329,7 @@ impl Hub {
         let mut out = Vec::with_capacity(list.len());
         for mut l in list {
             let o = overrides.remove(&l.channel.id).unwrap_or_default();
-            let perms = permissions::resolve_channel(wf, user, &roles, l.channel.kind, &o);
+            let perms = permissions::resolve_channel(wf, user, roles, l.channel.kind, &o);
             let facts = ChannelFacts::of(&l.channel, wf, user, l.is_member, perms);
             if permissions::view_channel(facts).is_ok() {
                 l.perms = perms;
@@ -326,7 +337,7 @@ impl Hub {
                 out.push((l, facts));
             }
         }
-        Ok((wf, out))
+        Ok(out)
     }
 
     /// What `user` hears live: the channels they belong to and may see, the

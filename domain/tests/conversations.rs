@@ -196,7 +196,7 @@ async fn read_state(db: &TestDb) {
     let mut events = hub.bus().subscribe();
     assert_eq!(hub.mark_read(bob, general, Some(m2.id)).await.unwrap(), m2.id);
     assert_eq!(counts(bob).await, (1, 1));
-    hub.mark_read(bob, general, Some(m1.id)).await.unwrap();
+    assert_eq!(hub.mark_read(bob, general, Some(m1.id)).await.unwrap(), m2.id, "the mark as it stays");
     assert_eq!(counts(bob).await, (1, 1), "a read mark never moves back");
     let read_events: Vec<(Audience, Id)> = events
         .drain_now()
@@ -339,7 +339,81 @@ async fn posts_sharing_a_commit_leave_each_author_read_up_to_their_last(db: &Tes
     }
 }
 
+/// Opening a channel read already (most page loads) changes nothing and
+/// tells no one; a new message makes the next reading count again.
+async fn reading_again_what_was_read_announces_nothing(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let (first, _) = hub.post_message(ana, general, "one", None).await.unwrap();
+    assert_eq!(hub.mark_read(bob, general, None).await.unwrap(), first.id);
+    let mut events = hub.bus().subscribe();
+    assert_eq!(hub.mark_read(bob, general, None).await.unwrap(), first.id);
+    assert_eq!(hub.mark_read(bob, general, Some(first.id)).await.unwrap(), first.id);
+    let (second, _) = hub.post_message(ana, general, "two", None).await.unwrap();
+    assert_eq!(hub.mark_read(bob, general, None).await.unwrap(), second.id);
+    let read: Vec<Id> = events
+        .drain_now()
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::ReadUpdated { last_read_id, .. } => Some(last_read_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(read, [second.id], "only the reading that moved the mark is announced");
+}
+
+/// The channel page read at once shows what each operation it stands for
+/// shows on its own, reads the newest messages (not an older page), and is
+/// refused as they are: to outsiders, and for a channel of another workspace.
+async fn a_channel_page_shows_what_its_parts_show(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let eve = user(&hub, "eve").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    let (other_ws, _) = workspace(&hub, eve, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let mut posted = Vec::new();
+    for n in 0..5 {
+        posted.push(hub.post_message(ana, general, &format!("note {n}"), None).await.unwrap().0);
+    }
+    hub.set_pinned(ana, posted[1].id, true).await.unwrap();
+    hub.open_direct(ana, ws, "bob").await.unwrap();
+
+    // An older page first: it reads nothing.
+    let older = hub.channel_page(bob, ws, general, Some(posted[3].id), 2).await.unwrap();
+    let ids: Vec<Id> = older.messages.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [posted[2].id, posted[1].id]);
+    let unread = |list: &[domain::model::ChannelListing]| {
+        list.iter().find(|l| l.channel.id == general).map(|l| l.unread).unwrap()
+    };
+    assert_eq!(unread(&older.channels), 5);
+
+    let marks_before = hub.read_marks(bob, general).await.unwrap();
+    let page = hub.channel_page(bob, ws, general, None, 50).await.unwrap();
+    assert_eq!(page.workspace, hub.workspace(bob, ws).await.unwrap());
+    assert_eq!(page.channel, hub.channel(bob, general).await.unwrap());
+    assert_eq!(page.messages, hub.messages(bob, general, None, 50).await.unwrap());
+    assert_eq!(page.pinned, hub.pinned(bob, general).await.unwrap());
+    assert_eq!(page.categories, hub.categories(bob, ws).await.unwrap());
+    assert_eq!(page.channels, hub.channels(bob, ws).await.unwrap());
+    assert_eq!(page.members, hub.members(bob, ws).await.unwrap());
+    assert_eq!(page.read_marks, marks_before, "the marks as they were before this reading");
+    assert_eq!(unread(&page.channels), 0, "the newest page reads the channel, and the sidebar shows it");
+    let mark = hub.read_marks(bob, general).await.unwrap().into_iter().find(|m| m.user_id == bob).unwrap();
+    assert_eq!(mark.last_read_id, posted[4].id);
+
+    assert_eq!(hub.channel_page(eve, ws, general, None, 50).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let err = hub.channel_page(ana, other_ws, general, None, 50).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
 domain::both_backends! {
+    a_channel_page_shows_what_its_parts_show => a_channel_page_shows_what_its_parts_show;
+    reading_again_what_was_read_announces_nothing => reading_again_what_was_read_announces_nothing;
     posts_sharing_a_commit_leave_each_author_read_up_to_their_last => posts_sharing_a_commit_leave_each_author_read_up_to_their_last;
     threads_summaries_follows_and_placeholders => threads;
     direct_and_group_conversations => direct_conversations;

@@ -45,41 +45,27 @@ pub async fn channel_view(
             // Opening at a message shows the page that ends with it.
             let at = crate::ssr::parse_optional_id("at", at.as_deref())?.map(|a| domain::Id(a.0 + 1));
             let before = crate::ssr::parse_optional_id("before", before.as_deref())?.or(at);
-            let workspace = hub.workspace(user.id, ws_id).await?;
-            let listing = hub.channel(user.id, ch_id).await?;
-            if listing.channel.workspace_id != ws_id {
-                return Err(domain::Error::NotFound(domain::error::Thing::Channel).into());
-            }
-            let page = hub.messages(user.id, ch_id, before, PAGE_SIZE).await?;
-            let marks = hub.read_marks(user.id, ch_id).await?;
-            let last_read = marks.iter().find(|m| m.user_id == user.id).map(|m| m.last_read_id.to_string());
             // Seeing the newest messages reads them.
-            if before.is_none() && listing.is_member {
-                hub.mark_read(user.id, ch_id, None).await?;
-            }
+            let view = hub.channel_page(user.id, ws_id, ch_id, before, PAGE_SIZE).await?;
+            let marks = &view.read_marks;
+            let last_read = marks.iter().find(|m| m.user_id == user.id).map(|m| m.last_read_id.to_string());
             // Receipts concern the others' marks, which reading here does not move.
-            let read_marks = if listing.channel.kind == domain::model::ChannelKind::Direct {
+            let read_marks = if view.channel.channel.kind == domain::model::ChannelKind::Direct {
                 marks.iter().map(ReadMarkDto::from).collect()
             } else {
                 Vec::new()
             };
-            let pinned = hub.pinned(user.id, ch_id).await?.iter().map(MessageDto::from).collect();
             Ok(ChannelViewDto {
-                categories: hub
-                    .categories(user.id, ws_id)
-                    .await?
-                    .iter()
-                    .map(crate::wire::CategoryDto::from)
-                    .collect(),
+                categories: view.categories.iter().map(crate::wire::CategoryDto::from).collect(),
                 last_read,
                 read_marks,
-                pinned,
+                pinned: view.pinned.iter().map(MessageDto::from).collect(),
                 me: MeDto::from(&user),
-                workspace: WorkspaceDto::from(&workspace),
-                channels: hub.channels(user.id, ws_id).await?.iter().map(ChannelDto::from).collect(),
-                channel: ChannelDto::from(&listing),
-                page: MessagePageDto::from(&page),
-                members: hub.members(user.id, ws_id).await?.iter().map(MemberDto::from).collect(),
+                workspace: WorkspaceDto::from(&view.workspace),
+                channels: view.channels.iter().map(ChannelDto::from).collect(),
+                channel: ChannelDto::from(&view.channel),
+                page: MessagePageDto::from(&view.messages),
+                members: view.members.iter().map(MemberDto::from).collect(),
                 public_url: services.public_url,
             })
         }

@@ -3,7 +3,10 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{ChannelName, Description, Username};
-use crate::model::{Channel, ChannelKind, ChannelListing, ReadMark, UserSummary};
+use crate::model::{
+    Category, Channel, ChannelKind, ChannelListing, Member, Message, MessagePage, ReadMark, UserSummary,
+    Workspace,
+};
 use crate::permissions::{self, Perm};
 
 /// What a person fills in to create a channel, unparsed.
@@ -34,6 +37,21 @@ impl<'a> NewChannel<'a> {
             category: None,
         }
     }
+}
+
+/// What a channel's page shows (see [`Hub::channel_page`]).
+#[derive(Debug)]
+pub struct ChannelPage {
+    pub workspace: Workspace,
+    pub channel: ChannelListing,
+    pub messages: MessagePage,
+    /// As they were before the page read the channel.
+    pub read_marks: Vec<ReadMark>,
+    pub pinned: Vec<Message>,
+    pub categories: Vec<Category>,
+    /// The sidebar's: every channel `actor` sees in the workspace, counted.
+    pub channels: Vec<ChannelListing>,
+    pub members: Vec<Member>,
 }
 
 impl Hub {
@@ -99,7 +117,19 @@ impl Hub {
     /// conversations included, with their members), with unread counts.
     pub async fn channels(&self, actor: Id, ws: Id) -> Result<Vec<ChannelListing>> {
         let (_, list) = self.visible_listings(ws, actor).await?;
-        let mut list: Vec<ChannelListing> = list.into_iter().map(|(l, _)| l).collect();
+        let list = list.into_iter().map(|(l, _)| l).collect();
+        Ok(self.with_counts(actor, ws, list).await?.0)
+    }
+
+    /// `list` (what `actor` sees of `ws`) with unread counts, notification
+    /// levels, the members of direct conversations and who is in calls;
+    /// with the levels `actor` set in every channel.
+    async fn with_counts(
+        &self,
+        actor: Id,
+        ws: Id,
+        mut list: Vec<ChannelListing>,
+    ) -> Result<(Vec<ChannelListing>, std::collections::HashMap<Id, crate::notify::Level>)> {
         let counts = self.store.unread_counts(ws, actor).await?;
         let levels = self.store.channel_levels_of(actor).await?;
         let direct: Vec<Id> =
@@ -117,7 +147,58 @@ impl Hub {
                 l.call = self.call_shown(l.channel.id);
             }
         }
-        Ok(list)
+        Ok((list, levels))
+    }
+
+    /// Everything a channel's page shows, with one look at where `actor`
+    /// stands in its workspace and one in the channel, rather than one per
+    /// part: the workspace, the channel, a page of its messages (those
+    /// `before` one, else the newest, which reads the channel as
+    /// [`Hub::mark_read`] does), read marks, pins, the sidebar's channels
+    /// and categories, and the members.
+    pub async fn channel_page(
+        &self,
+        actor: Id,
+        ws: Id,
+        channel: Id,
+        before: Option<Id>,
+        limit: i64,
+    ) -> Result<ChannelPage> {
+        let (workspace, wf, roles) = self.workspace_standing(ws, actor).await?;
+        permissions::view_workspace(wf)?;
+        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        permissions::view_channel(facts)?;
+        if ch.workspace_id != ws {
+            return Err(Error::NotFound(Thing::Channel));
+        }
+        let mut messages =
+            self.store.messages(ch.id, before, limit.clamp(1, super::messages::MAX_PAGE)).await?;
+        let mut pinned = self.store.pinned_messages(ch.id).await?;
+        self.paint(ws, messages.messages.iter_mut().chain(pinned.iter_mut()).collect()).await?;
+        let read_marks = self.store.read_marks(ch.id).await?;
+        if before.is_none() {
+            self.read_to(&ch, facts, actor, None).await?;
+        }
+        let visible = self.listings_in(ws, actor, wf, &roles).await?;
+        let (channels, levels) =
+            self.with_counts(actor, ws, visible.into_iter().map(|(l, _)| l).collect()).await?;
+        let members = match channels.iter().find(|l| l.channel.id == ch.id) {
+            Some(l) => l.members.clone(),
+            None => Vec::new(),
+        };
+        let level = levels.get(&ch.id).copied();
+        let channel = Self::listing_of(ch, facts, level, members);
+        let people = self.members_seen(actor, ws, wf, &channels).await?;
+        Ok(ChannelPage {
+            categories: self.store.categories(ws).await?,
+            workspace,
+            channel,
+            messages,
+            read_marks,
+            pinned,
+            channels,
+            members: people,
+        })
     }
 
     /// The channel to open when entering a workspace: the first auto-join
@@ -143,21 +224,34 @@ impl Hub {
     pub async fn channel(&self, actor: Id, channel: Id) -> Result<ChannelListing> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
+        let level = self.store.channel_level(actor, channel).await?;
+        let members = if ch.kind == ChannelKind::Direct {
+            self.store.members_of_channels(&[ch.id]).await?.remove(&ch.id).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Ok(Self::listing_of(ch, facts, level, members))
+    }
+
+    /// `ch` as `actor` (who stands there as `facts`) sees it: what they may
+    /// do, why they may not post, their notification level, and, for a
+    /// direct conversation, its `members`.
+    fn listing_of(
+        ch: Channel,
+        facts: permissions::ChannelFacts,
+        level: Option<crate::notify::Level>,
+        members: Vec<UserSummary>,
+    ) -> ChannelListing {
         let mut listing = ChannelListing::new(ch, facts.channel_member);
         listing.perms = facts.perms;
         listing.post_block = permissions::send_message(facts).err().map(|e| e.to_string());
-        if let Some(level) = self.store.channel_level(actor, channel).await? {
+        if let Some(level) = level {
             listing.notify_level = level;
         }
         if listing.channel.kind == ChannelKind::Direct {
-            listing.members = self
-                .store
-                .members_of_channels(&[listing.channel.id])
-                .await?
-                .remove(&listing.channel.id)
-                .unwrap_or_default();
+            listing.members = members;
         }
-        Ok(listing)
+        listing
     }
 
     /// Opens the direct conversation between `actor` and the people named
@@ -263,9 +357,22 @@ impl Hub {
     pub async fn mark_read(&self, actor: Id, channel: Id, message: Option<Id>) -> Result<Id> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts)?;
-        let latest = self.store.latest_message_id(ch.id).await?;
+        self.read_to(&ch, facts, actor, message).await
+    }
+
+    /// [`Hub::mark_read`] once `actor` is known to see `ch`.
+    async fn read_to(
+        &self,
+        ch: &Channel,
+        facts: permissions::ChannelFacts,
+        actor: Id,
+        message: Option<Id>,
+    ) -> Result<Id> {
+        let (latest, read) = self.store.read_position(ch.id, actor).await?;
         let upto = message.map_or(latest, |m| Id(m.0.min(latest.0)));
-        if facts.channel_member && upto.0 > 0 {
+        // Reading again what was read writes nothing (opening a channel
+        // read already is most page loads).
+        if facts.channel_member && upto.0 > read.0 {
             let kind = EventKind::ReadUpdated { channel_id: ch.id, user_id: actor, last_read_id: upto };
             let mut events = vec![NewEvent::new(Audience::User(actor), kind.clone())];
             if facts.kind == ChannelKind::Direct {
@@ -273,7 +380,7 @@ impl Hub {
             }
             self.store.mark_read(ch.id, actor, upto, &events).await?;
         }
-        Ok(upto)
+        Ok(upto.max(read))
     }
 
     /// How far each member has read a channel `actor` may see.

@@ -59,10 +59,26 @@ impl Hub {
     pub async fn members(&self, actor: Id, ws: Id) -> Result<Vec<Member>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::view_workspace(facts)?;
+        let listings = if facts.is_guest {
+            self.visible_listings(ws, actor).await?.1.into_iter().map(|(l, _)| l).collect()
+        } else {
+            Vec::new()
+        };
+        self.members_seen(actor, ws, facts, &listings).await
+    }
+
+    /// [`Hub::members`] once `actor`'s standing in `ws` (`facts`) is known;
+    /// for a guest, `listings` are the channels they see there.
+    pub(super) async fn members_seen(
+        &self,
+        actor: Id,
+        ws: Id,
+        facts: crate::permissions::WorkspaceFacts,
+        listings: &[crate::model::ChannelListing],
+    ) -> Result<Vec<Member>> {
         let mut members = self.store.workspace_members(ws).await?;
         if facts.is_guest {
-            let (_, list) = self.visible_listings(ws, actor).await?;
-            let ids: Vec<Id> = list.iter().filter(|(l, _)| l.is_member).map(|(l, _)| l.channel.id).collect();
+            let ids: Vec<Id> = listings.iter().filter(|l| l.is_member).map(|l| l.channel.id).collect();
             let mut seen: Vec<Id> = vec![actor];
             for people in self.store.members_of_channels(&ids).await?.into_values() {
                 seen.extend(people.into_iter().map(|u| u.id));

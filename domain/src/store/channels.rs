@@ -426,14 +426,18 @@ impl Store {
         Ok(rows.into_iter().map(|(u, m)| ReadMark { user_id: Id(u), last_read_id: Id(m) }).collect())
     }
 
-    /// The newest top-level message of a channel (0 when there is none).
-    pub async fn latest_message_id(&self, channel: Id) -> Result<Id> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(id) FROM messages WHERE channel_id = $1 AND thread_id IS NULL")
-                .bind(channel.0)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(Id(id.unwrap_or(0)))
+    /// The newest top-level message of a channel, and how far `user` has
+    /// read it (0 for none).
+    pub async fn read_position(&self, channel: Id, user: Id) -> Result<(Id, Id)> {
+        let (latest, read): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT MAX(id) FROM messages WHERE channel_id = $1 AND thread_id IS NULL), \
+             (SELECT last_read_id FROM channel_reads WHERE channel_id = $1 AND user_id = $2)",
+        )
+        .bind(channel.0)
+        .bind(user.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((Id(latest.unwrap_or(0)), Id(read.unwrap_or(0))))
     }
 
     /// Sets the order of a workspace's channels: each gets its category and

@@ -275,21 +275,25 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             }
         })
         .collect_view();
+    // One form: the button pressed sends its emoji (as a browser does
+    // without the app, and ActionForm with it).
     let quick = can_react.then(|| {
-        QUICK
+        let buttons = QUICK
             .iter()
             .map(|e| {
                 let label = format!("React with {e}");
-                let id = id.clone();
                 view! {
-                    <ActionForm action=react attr:class="inline">
-                        <input type="hidden" name="message_id" value=id />
-                        <input type="hidden" name="emoji" value=*e />
-                        <button type="submit" class="quick-react" aria-label=label.clone() title=label>{*e}</button>
-                    </ActionForm>
+                    <button type="submit" name="emoji" value=*e class="quick-react" aria-label=label.clone() title=label>{*e}</button>
                 }
             })
-            .collect_view()
+            .collect_view();
+        let id = id.clone();
+        view! {
+            <ActionForm action=react attr:class="inline">
+                <input type="hidden" name="message_id" value=id />
+                {buttons}
+            </ActionForm>
+        }
     });
     // Any emoji, from the picker (it needs the app running).
     let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);

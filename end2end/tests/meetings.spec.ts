@@ -29,6 +29,7 @@ test("a scheduled meeting shows for both, offers an .ics file, opens its call, a
   await form.getByLabel("Ends").fill(localTime(1, 10));
   await form.getByRole("button", { name: "Schedule meeting" }).click();
   const mine = a.getByRole("listitem", { name: "Sprint planning" });
+  await expect(a.getByRole("region", { name: "Upcoming and in progress" }).getByRole("listitem")).toHaveCount(1);
   await expect(mine).toContainText("Scheduled");
   await expect(mine).toContainText("With Ana, Bob");
   // Shown in Ana's local time: 09:00 tomorrow.
@@ -58,6 +59,10 @@ test("a scheduled meeting shows for both, offers an .ics file, opens its call, a
   await expect(mine.getByText("The call ends for everyone in it, and the meeting shows as ended.")).toBeVisible();
   await mine.getByRole("button", { name: "End meeting for everyone" }).click();
   await expect(mine).toContainText("Ended");
+  // It moves below the meetings ahead, among those that ended.
+  const ended = a.getByRole("region", { name: "Ended in the last day" });
+  await expect(ended.getByRole("listitem", { name: "Sprint planning" })).toBeVisible();
+  await expect(a.getByRole("region", { name: "Upcoming and in progress" })).toContainText("No meetings ahead.");
   await expect(a.getByRole("region", { name: "Your call" })).toHaveCount(0, { timeout: 10_000 });
   await close();
 });

@@ -46,12 +46,24 @@ fn meetings_screen(
     let value = schedule.value();
     let ws_id = workspace.id.clone();
     let (instant_ws, feed_ws, form_ws) = (ws_id.clone(), ws_id.clone(), ws_id.clone());
-    let items = if meetings.is_empty() {
-        view! { <p class="empty">"No meetings yet. Schedule one, or start an instant call."</p> }.into_any()
+    // Ended ones below the others, the most recent first.
+    let (mut ended, upcoming): (Vec<_>, Vec<_>) = meetings.into_iter().partition(|m| m.status == "ended");
+    ended.reverse();
+    let upcoming = if upcoming.is_empty() {
+        view! { <p class="empty">"No meetings ahead. Schedule one, or start an instant call."</p> }.into_any()
     } else {
-        let list = meetings.into_iter().map(|m| meeting_item(m, &me.id, &ws_id, end)).collect_view();
+        let list = upcoming.into_iter().map(|m| meeting_item(m, &me.id, &ws_id, end)).collect_view();
         view! { <ul class="meeting-list">{list}</ul> }.into_any()
     };
+    let ended = (!ended.is_empty()).then(|| {
+        let list = ended.into_iter().map(|m| meeting_item(m, &me.id, &ws_id, end)).collect_view();
+        view! {
+            <section class="meetings-section" aria-labelledby="ended-title">
+                <h2 id="ended-title">"Ended in the last day"</h2>
+                <ul class="meeting-list">{list}</ul>
+            </section>
+        }
+    });
     view! {
         <Title text=title />
         <div class="app">
@@ -101,7 +113,11 @@ fn meetings_screen(
                         <button type="submit">"Schedule meeting"</button>
                     </ActionForm>
                 </details>
-                {items}
+                <section class="meetings-section" aria-labelledby="upcoming-title">
+                    <h2 id="upcoming-title">"Upcoming and in progress"</h2>
+                    {upcoming}
+                </section>
+                {ended}
             </main>
         </div>
     }
@@ -127,7 +143,7 @@ fn meeting_item(
     let (ws_id, meeting_id) = (ws_id.to_string(), m.id.clone());
     view! {
         <li class="meeting" data-status=m.status.clone() aria-label=m.title.clone()>
-            <h2>{m.title.clone()} <span class="badge">{status}</span></h2>
+            <h3>{m.title.clone()} <span class="badge">{status}</span></h3>
             <p class="meeting-time"><DateTime ms=m.starts_at /> " – " <DateTime ms=m.ends_at /></p>
             {(!m.description.is_empty()).then(|| view! { <p class="meeting-description">{m.description.clone()}</p> })}
             <p class="meeting-people">{format!("With {}", people.join(", "))}</p>

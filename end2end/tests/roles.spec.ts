@@ -42,6 +42,10 @@ test("a role without send_messages in a channel disables the composer with the r
   const saved = general.getByRole("form", { name: "Permissions of Role: Quiet in general" });
   await expect(saved.getByLabel("Deny send_messages")).toBeChecked();
   await expect(saved.getByLabel("Allow send_messages")).not.toBeChecked();
+  // The form for adding one starts afresh, no longer offering Quiet.
+  await expect(perms.getByLabel("For")).toHaveValue("");
+  await expect(perms.getByLabel("Deny send_messages")).not.toBeChecked();
+  await expect(perms.getByLabel("For").locator("option", { hasText: "Role: Quiet" })).toHaveCount(0);
 
   // Bob's open page updates by itself: the composer is disabled and says why.
   const blocked = b.getByRole("textbox", { name: "Message" });

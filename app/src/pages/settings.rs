@@ -78,6 +78,22 @@ where
     });
 }
 
+/// Empties a form that adds something (its choice and its ticks) once it
+/// is sent: after this event, when ActionForm has read what it sends. The
+/// page's data then reloads into the same elements, which would otherwise
+/// keep the last choice: one no longer offered, the list having just lost it.
+fn start_afresh(ev: leptos::ev::SubmitEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) {
+            set_timeout(move || form.reset(), std::time::Duration::ZERO);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoView {
     let SettingsViewDto {
         me,
@@ -931,6 +947,13 @@ fn override_form(
             }
         })
         .collect_view();
+    // A form that adds an override starts afresh once it is sent.
+    let adding = matches!(target, OverrideFor::Choose(_));
+    let on_submit = move |ev| {
+        if adding {
+            start_afresh(ev);
+        }
+    };
     let target = match target {
         OverrideFor::Set(key) => view! { <input type="hidden" name="target" value=key /> }.into_any(),
         OverrideFor::Choose(choices) => {
@@ -951,7 +974,7 @@ fn override_form(
     };
     let channel_id = channel_id.to_string();
     view! {
-        <ActionForm action=set_override attr:class="stack overrides" attr:aria-label=label>
+        <ActionForm action=set_override attr:class="stack overrides" attr:aria-label=label on:submit=on_submit>
             <input type="hidden" name="channel_id" value=channel_id />
             {target}
             <table class="override-grid">

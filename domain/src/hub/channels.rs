@@ -118,18 +118,17 @@ impl Hub {
     pub async fn channels(&self, actor: Id, ws: Id) -> Result<Vec<ChannelListing>> {
         let (_, list) = self.visible_listings(ws, actor).await?;
         let list = list.into_iter().map(|(l, _)| l).collect();
-        Ok(self.with_counts(actor, ws, list).await?.0)
+        self.with_counts(actor, ws, list).await
     }
 
     /// `list` (what `actor` sees of `ws`) with unread counts, notification
-    /// levels, the members of direct conversations and who is in calls;
-    /// with the levels `actor` set in every channel.
+    /// levels, the members of direct conversations and who is in calls.
     async fn with_counts(
         &self,
         actor: Id,
         ws: Id,
         mut list: Vec<ChannelListing>,
-    ) -> Result<(Vec<ChannelListing>, std::collections::HashMap<Id, crate::notify::Level>)> {
+    ) -> Result<Vec<ChannelListing>> {
         let counts = self.store.unread_counts(ws, actor).await?;
         let levels = self.store.channel_levels_of(actor).await?;
         let direct: Vec<Id> =
@@ -147,7 +146,7 @@ impl Hub {
                 l.call = self.call_shown(l.channel.id);
             }
         }
-        Ok((list, levels))
+        Ok(list)
     }
 
     /// Everything a channel's page shows, with one look at where `actor`
@@ -180,24 +179,22 @@ impl Hub {
             self.read_to(&ch, facts, actor, None).await?;
         }
         let visible = self.listings_in(ws, actor, wf, &roles).await?;
-        let (channels, levels) =
-            self.with_counts(actor, ws, visible.into_iter().map(|(l, _)| l).collect()).await?;
-        let members = match channels.iter().find(|l| l.channel.id == ch.id) {
-            Some(l) => l.members.clone(),
-            None => Vec::new(),
-        };
-        let level = levels.get(&ch.id).copied();
-        let channel = Self::listing_of(ch, facts, level, members);
-        let people = self.members_seen(actor, ws, wf, &channels).await?;
+        let channels = self.with_counts(actor, ws, visible.into_iter().map(|(l, _)| l).collect()).await?;
+        // Its level and a conversation's members as the sidebar has them.
+        let (level, direct) = channels
+            .iter()
+            .find(|l| l.channel.id == ch.id)
+            .map_or((None, Vec::new()), |l| (Some(l.notify_level), l.members.clone()));
+        let channel = Self::listing_of(ch, facts, level, direct);
         Ok(ChannelPage {
             categories: self.store.categories(ws).await?,
+            members: self.members_seen(actor, ws, wf, &channels).await?,
             workspace,
             channel,
             messages,
             read_marks,
             pinned,
             channels,
-            members: people,
         })
     }
 
@@ -234,8 +231,8 @@ impl Hub {
     }
 
     /// `ch` as `actor` (who stands there as `facts`) sees it: what they may
-    /// do, why they may not post, their notification level, and, for a
-    /// direct conversation, its `members`.
+    /// do, why they may not post, their notification level, and `members`
+    /// (a direct conversation's; none for other channels).
     fn listing_of(
         ch: Channel,
         facts: permissions::ChannelFacts,
@@ -248,9 +245,7 @@ impl Hub {
         if let Some(level) = level {
             listing.notify_level = level;
         }
-        if listing.channel.kind == ChannelKind::Direct {
-            listing.members = members;
-        }
+        listing.members = members;
         listing
     }
 

@@ -49,18 +49,21 @@ fn meetings_screen(
     // Ended ones below the others, the most recent first.
     let (mut ended, upcoming): (Vec<_>, Vec<_>) = meetings.into_iter().partition(|m| m.status == "ended");
     ended.reverse();
+    let list = |meetings: Vec<MeetingDto>| {
+        let items = meetings.into_iter().map(|m| meeting_item(m, &me.id, &ws_id, end)).collect_view();
+        view! { <ul class="meeting-list">{items}</ul> }
+    };
     let upcoming = if upcoming.is_empty() {
         view! { <p class="empty">"No meetings ahead. Schedule one, or start an instant call."</p> }.into_any()
     } else {
-        let list = upcoming.into_iter().map(|m| meeting_item(m, &me.id, &ws_id, end)).collect_view();
-        view! { <ul class="meeting-list">{list}</ul> }.into_any()
+        list(upcoming).into_any()
     };
     let ended = (!ended.is_empty()).then(|| {
-        let list = ended.into_iter().map(|m| meeting_item(m, &me.id, &ws_id, end)).collect_view();
+        let list = list(ended);
         view! {
             <section class="meetings-section" aria-labelledby="ended-title">
                 <h2 id="ended-title">"Ended in the last day"</h2>
-                <ul class="meeting-list">{list}</ul>
+                {list}
             </section>
         }
     });

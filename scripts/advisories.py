@@ -104,12 +104,14 @@ def matches(requirement, version):
     return True
 
 
-def front_matter(path):
+def read_advisory(path):
+    """An advisory file's TOML front matter, and its title (the first heading)."""
     text = path.read_text(encoding="utf-8")
     m = re.search(r"```toml\n(.*?)\n```", text, re.S)
     if not m:
         raise ValueError(f"{path}: no TOML front matter")
-    return tomllib.loads(m.group(1))
+    title = text[m.end():].split("\n# ", 1)[-1].split("\n", 1)[0]
+    return tomllib.loads(m.group(1)), title
 
 
 def affected(advisory, version):
@@ -118,26 +120,28 @@ def affected(advisory, version):
     return not any(matches(req, version) for req in safe)
 
 
-def findings(db, lock, ignore):
-    """(package, version, id, kind, title) for every advisory that applies."""
+def packages_of(lock):
+    """Every package in a Cargo.lock, and those from crates.io."""
+    every = tomllib.loads(lock.read_text())["package"]
+    return every, [p for p in every if p.get("source", "").startswith("registry+")]
+
+
+def findings(db, packages, ignore):
+    """(package, version, id, kind, title) for every advisory that applies to
+    one of `packages` (crates.io packages of a lock file)."""
     found = []
-    packages = [
-        p for p in tomllib.loads(lock.read_text())["package"]
-        if p.get("source", "").startswith("registry+")
-    ]
     for p in packages:
         folder = db / "crates" / p["name"]
         if not folder.is_dir():
             continue
         version = parse_version(p["version"])
         for path in sorted(folder.glob("*.md")):
-            doc = front_matter(path)
+            doc, title = read_advisory(path)
             adv = doc["advisory"]
             kind = adv.get("informational", "vulnerability")
             if adv.get("withdrawn") or kind == "notice" or adv["id"] in ignore:
                 continue
             if affected(doc, version):
-                title = path.read_text(encoding="utf-8").split("\n# ", 1)[-1].split("\n", 1)[0]
                 found.append((p["name"], p["version"], adv["id"], kind, title))
     return found
 
@@ -148,14 +152,14 @@ def main(argv):
         return 2
     db, lock, config = Path(argv[1]), Path(argv[2]), Path(argv[3])
     ignore = set(tomllib.loads(config.read_text()).get("advisories", {}).get("ignore", []))
-    found = findings(db, lock, ignore)
-    packages = sum(1 for p in tomllib.loads(lock.read_text())["package"])
+    every, registry = packages_of(lock)
+    found = findings(db, registry, ignore)
     for name, version, id_, kind, title in found:
         print(f"{id_} ({kind}): {name} {version}: {title}")
     if found:
         print(f"{len(found)} advisories apply; upgrade, or explain each in {config}", file=sys.stderr)
         return 1
-    print(f"{packages} packages checked: no advisory applies ({len(ignore)} allowed in {config.name})")
+    print(f"{len(every)} packages checked: no advisory applies ({len(ignore)} allowed in {config.name})")
     return 0
 
 

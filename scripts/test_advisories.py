@@ -69,7 +69,8 @@ class Database(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "Cargo.lock"
             path.write_text(text)
-            return [f[2] for f in advisories.findings(DB, path, set(ignore))]
+            _, registry = advisories.packages_of(path)
+            return [f[2] for f in advisories.findings(DB, registry, set(ignore))]
 
     def test_a_vulnerable_version_is_found_and_a_patched_one_is_not(self):
         self.assertIn("RUSTSEC-2023-0005", self.check(lock(("tokio", "1.24.1", REGISTRY))))

@@ -157,7 +157,7 @@ ensure_postgres() {
 
 # A hash of everything the release build reads.
 release_inputs_hash() {
-  (cd "$ROOT" && find Cargo.toml Cargo.lock scripts/lib.sh scripts/emoji.mjs end2end/package-lock.json app frontend server domain style public migrations -type f -print0 \
+  (cd "$ROOT" && find Cargo.toml Cargo.lock .cargo/config.toml scripts/lib.sh scripts/emoji.mjs end2end/package-lock.json app frontend server domain style public migrations -type f -print0 \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
@@ -203,42 +203,43 @@ build_release() {
 }
 
 # Builds the site into `out`: the WebAssembly app with its JavaScript loader
-# (wasm-bindgen, then wasm-opt -Oz) and the style sheet under pkg/, each
-# named after a hash of its content (so that browsers may keep it for good;
-# the server reads the names from hash.txt), public/ beside them, and
-# brotli and gzip copies of what compresses. The first time, wasm-bindgen-cli
-# compiles beside the app (taking its share of the cores: the site is then
+# and the style sheet under pkg/, public/ beside them, and brotli and gzip
+# copies of what compresses. The app is split (frontend/site-build) into the
+# part every page loads and the parts loaded when first used (lazily loaded
+# pages), then wasm-bindgen writes the JavaScript around the first and
+# wasm-opt -Oz shrinks each; site-build then names each file after a hash of
+# its content (so that browsers may keep it for good; the server reads the
+# names from hash.txt). The first time, wasm-bindgen-cli and site-build
+# compile beside the app (taking their share of the cores: the site is then
 # ready before the server, not after it). Tools' output goes to
 # `logs`/site.log.
 build_site() {
   local out="$1" log="$2/site.log" front="$CARGO_TARGET_DIR/front" started=$SECONDS
+  local tool="$CARGO_TARGET_DIR/tools/tool/site-build"
   (bash -c "source '$ROOT/scripts/lib.sh'; ensure_wasm_bindgen") >> "$log" 2>&1 &
   local bindgen=$!
+  (cd "$ROOT" && cargo build --package=site-build --profile=tool --target-dir="$CARGO_TARGET_DIR/tools") >> "$log" 2>&1 &
+  local site_build=$!
   (cd "$ROOT" && cargo build --package=frontend --lib --target=wasm32-unknown-unknown \
     --profile=wasm-release --target-dir="$front") >> "$log" 2>&1 || return 1
   say "the WebAssembly app compiled in $((SECONDS - started)) s"
   wait "$bindgen" || return 1
-  say "generating the app's JavaScript loader (wasm-bindgen) and shrinking it (wasm-opt -Oz, about two minutes)"
+  wait "$site_build" || return 1
+  say "splitting the app, generating its JavaScript loader (wasm-bindgen) and shrinking it (wasm-opt -Oz, about two minutes)"
   rm -rf "$out" && mkdir -p "$out/pkg"
-  wasm-bindgen --target=web --no-typescript --out-name=parley --out-dir="$out/pkg" \
-    "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm" >> "$log" 2>&1 || return 1
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    "$out/pkg/parley_bg.wasm" -o "$out/pkg/parley.wasm" >> "$log" 2>&1 || return 1
-  rm "$out/pkg/parley_bg.wasm"
+  "$tool" split "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm" "$front/main.wasm" "$out/pkg" >> "$log" || return 1
+  wasm-bindgen --target=web --no-typescript --keep-lld-exports --out-name=parley --out-dir="$out/pkg" "$front/main.wasm" >> "$log" 2>&1 || return 1
+  mv "$out/pkg/parley_bg.wasm" "$out/pkg/parley.wasm"
+  find "$out/pkg" -name '*.wasm' -print0 | xargs -0 -P2 -I{} wasm-opt -Oz --enable-bulk-memory \
+    --enable-nontrapping-float-to-int {} -o {} >> "$log" 2>&1 || return 1
   cp "$ROOT/style/main.css" "$out/pkg/parley.css"
   # The emoji font's subsets (with their @font-face rules, added to the
   # style sheet) and the emoji list for the picker.
   node "$ROOT/scripts/emoji.mjs" "$out" "$ROOT/end2end/node_modules" >> "$log" || return 1
-  local kind hash hashes=""
-  for kind in js wasm css; do
-    hash="$(sha256sum "$out/pkg/parley.$kind" | cut -c1-16)"
-    mv "$out/pkg/parley.$kind" "$out/pkg/parley.$hash.$kind"
-    hashes+="$kind: $hash"$'\n'
-  done
+  "$tool" name "$out" >> "$log" || return 1
   cp -r "$ROOT/public/." "$out/"
   find "$out" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \
     -o -name '*.webmanifest' -o -name '*.json' \) -print0 \
     | xargs -0 -P2 -I{} sh -c 'brotli -q 11 -f -k "$1" && gzip -9 -f -k "$1"' _ {} || return 1
-  printf '%s' "$hashes" > "$out/hash.txt"
   say "the site is built ($((SECONDS - started)) s)"
 }

@@ -37,7 +37,7 @@ pub mod wire;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -70,26 +70,50 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Hydrated(pub ReadSignal<bool>);
 
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// Where [`hydrate`] says the page is hydrated, once it is.
+    static SET_HYDRATED: std::cell::Cell<Option<WriteSignal<bool>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Hydrates the server-rendered page: first loads the part of the app a
+/// lazily loaded page needs (see [`pages`]), then tells the views that the
+/// page is hydrated ([`Hydrated`]; `data-hydrated` on the document, for
+/// tests and styles) and registers the service worker.
+///
+/// Invariant: [`Hydrated`] turns true only after the whole page is
+/// hydrated. Hydration waits for a lazily loaded page's part; a view that
+/// switched while it waited would no longer match the server's HTML (and
+/// hydration would fail).
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    wasm_bindgen_futures::spawn_local(async {
+        let body = document().body().expect("a page has a body");
+        let owner = leptos::mount::hydrate_from_async(body, App).await;
+        owner.forget();
+        if let Some(set) = SET_HYDRATED.take() {
+            set.set(true);
+        }
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+        pwa::register_service_worker();
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let (hydrated, set_hydrated) = signal(false);
     provide_context(Hydrated(hydrated));
+    #[cfg(feature = "hydrate")]
+    SET_HYDRATED.set(Some(set_hydrated));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_hydrated;
     // The call outlives the page it started on.
     provide_context(components::call::CallUi::new());
     // So does the emoji list, fetched once.
     provide_context(components::emoji::EmojiList::new());
-    Effect::new(move |_| {
-        set_hydrated.set(true);
-        #[cfg(feature = "hydrate")]
-        {
-            // For tests and styles: the app is running.
-            if let Some(root) = document().document_element() {
-                let _ = root.set_attribute("data-hydrated", "");
-            }
-            pwa::register_service_worker();
-        }
-    });
 
     view! {
         <Title formatter=|title: String| if title.is_empty() { "Parley".to_string() } else { format!("{title} · Parley") } />
@@ -100,15 +124,15 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async />
                 <Route path=path!("/forgot-password") view=pages::auth::ForgotPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:code") view=pages::invite::InvitePage ssr=SsrMode::Async />
-                <Route path=path!("/settings/notifications") view=pages::notification_settings::NotificationSettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view={Lazy::<pages::AccountRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/invite/:code") view={Lazy::<pages::InviteRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/settings/notifications") view={Lazy::<pages::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/c/:ch") view=pages::channel::ChannelPage ssr=SsrMode::Async />
-                <Route path=path!("/w/:ws/search") view=pages::search::SearchPage ssr=SsrMode::Async />
-                <Route path=path!("/w/:ws/threads") view=pages::threads::ThreadsPage ssr=SsrMode::Async />
-                <Route path=path!("/w/:ws/meetings") view=pages::meetings::MeetingsPage ssr=SsrMode::Async />
-                <Route path=path!("/w/:ws/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/search") view={Lazy::<pages::SearchRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/threads") view={Lazy::<pages::ThreadsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/meetings") view={Lazy::<pages::MeetingsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/settings") view={Lazy::<pages::SettingsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

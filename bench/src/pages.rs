@@ -111,12 +111,29 @@ async fn transfers(browser: &reqwest::Client, base: &str, page: &str) {
     let etag = first.headers().get("etag").expect("a page carries an ETag").to_str().unwrap().to_string();
     let html_bytes = first.bytes().await.expect("page body").len();
     let html = browser.get(page).send().await.expect("page").text().await.expect("page text");
-    // The app's files the page names: its loader, WebAssembly and style sheet.
+    // The app's files the page names: its JavaScript, WebAssembly and style sheet.
     let mut files: Vec<String> = html
         .split(['"', '\''])
         .filter(|s| s.starts_with("/pkg/parley.") && !s.contains(' '))
         .map(str::to_string)
         .collect();
+    // And what the app's JavaScript imports: the loader of its lazily loaded parts.
+    for js in files.clone().iter().filter(|f| f.ends_with(".js")) {
+        let text = browser
+            .get(format!("{base}{js}"))
+            .send()
+            .await
+            .expect("script")
+            .text()
+            .await
+            .expect("script text");
+        files.extend(
+            text.split(['"', '\''])
+                .filter_map(|s| s.strip_prefix("./"))
+                .filter(|s| s.starts_with("__wasm_split.") && s.ends_with(".js"))
+                .map(|s| format!("/pkg/{s}")),
+        );
+    }
     files.sort();
     files.dedup();
     let mut total = html_bytes;

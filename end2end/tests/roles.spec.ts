@@ -3,7 +3,7 @@
 // a guest invited to one channel sees nothing else.
 import { expect, test } from "@playwright/test";
 import { createChannel, send, signUp, twoPeople, unique } from "./support/actions";
-import { expectOrder } from "./support/checks";
+import { expectLive, expectOrder } from "./support/checks";
 
 test("a role without send_messages in a channel disables the composer with the reason; guests see only their channel", async ({ browser }) => {
   const { a, b, close } = await twoPeople(browser, "Roles");
@@ -119,6 +119,8 @@ test("roles and channels are reordered by drag and drop, and the sidebar follows
   await expectOrder(roles, "data-role", ["Owner", "Admin", "Second", "Moderator", "First", "Member", "Guest"]);
   await a.reload();
   await expectOrder(roles, "data-role", ["Owner", "Admin", "Second", "Moderator", "First", "Member", "Guest"]);
+  // Dragging needs the page hydrated (its part of the app loaded), not only shown.
+  await expectLive(a);
 
   // Dropping #beta on #general puts it first, in Bob's sidebar too, without a reload there.
   const bobChannels = b.getByRole("list", { name: "Channels" }).getByRole("link");

@@ -3,7 +3,7 @@
 // unchanged page revalidated without being sent again.
 import { expect, test } from "@playwright/test";
 import { createWorkspace, signUp, unique } from "./support/actions";
-import { expectLive } from "./support/checks";
+import { expectLive, pageErrors } from "./support/checks";
 
 test("the app's files arrive brotli-compressed under hashed names that the browser keeps", async ({ page }) => {
   const files = new Map<string, Record<string, string>>();
@@ -21,6 +21,52 @@ test("the app's files arrive brotli-compressed under hashed names that the brows
     expect(headers["content-encoding"], name).toBe("br");
     expect(headers["cache-control"], name).toBe("public, max-age=31536000, immutable");
   }
+});
+
+// Rarely used pages (the settings pages, meetings, one's account) are parts
+// of the app fetched when first opened, not in the WebAssembly every page loads.
+test("a settings page's part of the app is fetched when the page is opened, under a hashed name the browser keeps", async ({
+  page,
+}) => {
+  const files = new Map<string, Record<string, string>>();
+  page.on("response", (res) => {
+    const url = new URL(res.url());
+    if (url.pathname.startsWith("/pkg/")) files.set(url.pathname, res.headers());
+  });
+  const parts = () => [...files.keys()].filter((p) => p.startsWith("/pkg/split_"));
+  const errors = pageErrors(page);
+  await signUp(page, unique("lazy"), "Lazlo");
+  await createWorkspace(page, "Lazy");
+  await expectLive(page);
+  expect(parts(), "the channel page loads no lazily loaded part").toEqual([]);
+
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
+  const part = parts().find((p) => p.includes("settings_route"));
+  expect(part, "the settings page's part").toMatch(/^\/pkg\/split_[a-z0-9_]+\.[0-9a-f]{16}\.wasm$/);
+  expect(files.get(part!)!["content-encoding"], part).toBe("br");
+  expect(files.get(part!)!["cache-control"], part).toBe("public, max-age=31536000, immutable");
+  // The page works: a role is made from it without a reload.
+  const form = page.getByRole("form", { name: "Create a role" });
+  if (!(await form.isVisible())) await page.getByText("+ New role").click();
+  await form.getByLabel("Name", { exact: true }).fill("Lazy role");
+  await form.getByRole("button", { name: "Create role" }).click();
+  await expect(page.locator('li.role[data-role="Lazy role"]')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test("a settings page opened directly loads its part while hydrating, and works", async ({ page }) => {
+  const errors = pageErrors(page);
+  await signUp(page, unique("direct"), "Dora");
+  await createWorkspace(page, "Direct");
+  await page.goto(page.url().replace(/\/c\/.*$/, "/settings"));
+  await expectLive(page);
+  const form = page.getByRole("form", { name: "Create a role" });
+  if (!(await form.isVisible())) await page.getByText("+ New role").click();
+  await form.getByLabel("Name", { exact: true }).fill("Direct role");
+  await form.getByRole("button", { name: "Create role" }).click();
+  await expect(page.locator('li.role[data-role="Direct role"]')).toBeVisible();
+  expect(errors, "hydrating the page panicked").toEqual([]);
 });
 
 // The service worker fetches pages itself; a browser without it (or before

@@ -129,11 +129,14 @@ impl Hub {
         ws: Id,
         mut list: Vec<ChannelListing>,
     ) -> Result<Vec<ChannelListing>> {
-        let counts = self.store.unread_counts(ws, actor).await?;
-        let levels = self.store.channel_levels_of(actor).await?;
         let direct: Vec<Id> =
             list.iter().filter(|l| l.channel.kind == ChannelKind::Direct).map(|l| l.channel.id).collect();
-        let mut members = self.store.members_of_channels(&direct).await?;
+        // Three reads that do not need each other, asked for together.
+        let (counts, levels, mut members) = tokio::try_join!(
+            self.store.unread_counts(ws, actor),
+            self.store.channel_levels_of(actor),
+            self.store.members_of_channels(&direct)
+        )?;
         for l in &mut list {
             if let Some(&(unread, mentions)) = counts.get(&l.channel.id) {
                 (l.unread, l.mentions) = (unread, mentions);
@@ -163,39 +166,56 @@ impl Hub {
         before: Option<Id>,
         limit: i64,
     ) -> Result<ChannelPage> {
-        let (workspace, wf, roles) = self.workspace_standing(ws, actor).await?;
+        // Each part is a round trip to the database; the parts that do not
+        // need each other are asked for together, so the page waits for the
+        // longest chain (6 statements), not for all of them (18). The two
+        // standings are judged in the order they were read in before (the
+        // workspace's refusal first).
+        let (in_workspace, in_channel) =
+            tokio::join!(self.workspace_standing(ws, actor), self.channel_facts(channel, actor));
+        let (workspace, wf, roles) = in_workspace?;
         permissions::view_workspace(wf)?;
-        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        let (ch, facts) = in_channel?;
         permissions::view_channel(facts)?;
         if ch.workspace_id != ws {
             return Err(Error::NotFound(Thing::Channel));
         }
-        let mut messages =
-            self.store.messages(ch.id, before, limit.clamp(1, super::messages::MAX_PAGE)).await?;
-        let mut pinned = self.store.pinned_messages(ch.id).await?;
-        self.paint(ws, messages.messages.iter_mut().chain(pinned.iter_mut()).collect()).await?;
-        let read_marks = self.store.read_marks(ch.id).await?;
-        if before.is_none() {
-            self.read_to(&ch, facts, actor, None).await?;
-        }
-        let visible = self.listings_in(ws, actor, wf, &roles).await?;
-        let channels = self.with_counts(actor, ws, visible.into_iter().map(|(l, _)| l).collect()).await?;
+        let limit = limit.clamp(1, super::messages::MAX_PAGE);
+        let history = async {
+            let (mut messages, mut pinned) = tokio::try_join!(
+                self.store.messages(ch.id, before, limit),
+                self.store.pinned_messages(ch.id)
+            )?;
+            self.paint(ws, messages.messages.iter_mut().chain(pinned.iter_mut()).collect()).await?;
+            Ok::<_, Error>((messages, pinned))
+        };
+        // The marks as they stood before this reading, then the reading.
+        let reading = async {
+            let marks = self.store.read_marks(ch.id).await?;
+            if before.is_none() {
+                self.read_to(&ch, facts, actor, None).await?;
+            }
+            Ok::<_, Error>(marks)
+        };
+        let ((messages, pinned), read_marks, visible, categories) = tokio::try_join!(
+            history,
+            reading,
+            self.listings_in(ws, actor, wf, &roles),
+            self.store.categories(ws)
+        )?;
+        let visible: Vec<ChannelListing> = visible.into_iter().map(|(l, _)| l).collect();
+        // The counts once the reading is done: this channel's are read.
+        let (channels, members) = tokio::try_join!(
+            self.with_counts(actor, ws, visible.clone()),
+            self.members_seen(actor, ws, wf, &visible)
+        )?;
         // Its level and a conversation's members as the sidebar has them.
         let (level, direct) = channels
             .iter()
             .find(|l| l.channel.id == ch.id)
             .map_or((None, Vec::new()), |l| (Some(l.notify_level), l.members.clone()));
         let channel = Self::listing_of(ch, facts, level, direct);
-        Ok(ChannelPage {
-            categories: self.store.categories(ws).await?,
-            members: self.members_seen(actor, ws, wf, &channels).await?,
-            workspace,
-            channel,
-            messages,
-            read_marks,
-            pinned,
-            channels,
-        })
+        Ok(ChannelPage { categories, members, workspace, channel, messages, read_marks, pinned, channels })
     }
 
     /// The channel to open when entering a workspace: the first auto-join

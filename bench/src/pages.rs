@@ -130,7 +130,13 @@ async fn transfers(browser: &reqwest::Client, base: &str, page: &str) {
         files.extend(
             text.split(['"', '\''])
                 .filter_map(|s| s.strip_prefix("./"))
-                .filter(|s| s.starts_with("__wasm_split.") && s.ends_with(".js"))
+                // The hashed name it is imported by (the WebAssembly's own import
+                // name, `__wasm_split.js`, names no file).
+                .filter(|s| {
+                    s.strip_prefix("__wasm_split.")
+                        .and_then(|s| s.strip_suffix(".js"))
+                        .is_some_and(|h| !h.is_empty())
+                })
                 .map(|s| format!("/pkg/{s}")),
         );
     }

@@ -1,7 +1,7 @@
 // Every page passes the automated accessibility audit, hydrated, in the
 // light and the dark colour scheme (the pages without JavaScript:
 // accessibility-nojs.spec.ts).
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { auditEveryPage } from "./support/audit";
 
 for (const scheme of ["light", "dark"] as const) {

@@ -1,4 +1,4 @@
-import { test } from "@playwright/test";
+import { test } from "./support/test";
 import { changePassword, revokeInvite } from "./support/access";
 
 test("a person changes their password on the account page", async ({ page }) => {

@@ -1,6 +1,6 @@
 // The workspace settings as an admin uses them: destructive actions ask
 // first, and the page reads well on a phone.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { twoPeople } from "./support/actions";
 
 test("kicking a member asks first, says what it does, and then removes them", async ({ browser }) => {

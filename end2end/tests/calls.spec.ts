@@ -3,7 +3,8 @@
 // from the other), a muted microphone stops reaching the other, and a shared screen
 // is shown large to the other until it stops. Chromium's fake camera and microphone
 // stand in for real ones.
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { createChannel, createWorkspace, inviteLink, send, signUp, unique } from "./support/actions";
 import { expectLive, expectMessage } from "./support/checks";
 

@@ -3,7 +3,8 @@
 // them). The call runs on the node Ana joined through; Bob's signalling
 // crosses to it, his media goes straight to it, and each hears and sees the
 // other. The nodes are started here, beside the suite's own server.
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { type Browser, type Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

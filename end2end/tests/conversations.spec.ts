@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { send, twoPeople } from "./support/actions";
 import { expectMessage } from "./support/checks";
 import { readFile } from "node:fs/promises";

@@ -1,6 +1,6 @@
 // Emoji as people use them: drawn by the font Parley ships, chosen from a
 // picker with search and recently used, completed from :shortcodes:.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { send, twoPeople } from "./support/actions";
 import { expectMessage } from "./support/checks";
 

@@ -1,6 +1,6 @@
 // Meetings as people plan them: Ana schedules one with Bob for tomorrow, both see it
 // with a calendar file to download, Ana opens it and starts the call, and ends it.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { twoPeople } from "./support/actions";
 
 /** `YYYY-MM-DDTHH:MM` for a datetime-local field, `days` from now at `hour`:00 local time. */

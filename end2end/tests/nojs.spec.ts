@@ -1,5 +1,5 @@
 // With JavaScript disabled: plain forms that post and redirect back.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { createChannel, createWorkspace, signIn, signUp, unique } from "./support/actions";
 import { changePassword, revokeInvite } from "./support/access";
 import { expectMessage, expectOrder } from "./support/checks";

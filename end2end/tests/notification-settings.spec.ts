@@ -1,7 +1,7 @@
 // The notification settings page as a person uses it: choose where each type
 // goes, set quiet hours in their time zone, save, and find it all as they
 // left it after a reload; a channel's own level from its header.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { createWorkspace, signUp, unique } from "./support/actions";
 
 test("preferences save and are there after a reload", async ({ page }) => {

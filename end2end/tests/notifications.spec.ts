@@ -1,6 +1,6 @@
 // In-app notifications as people meet them: Ana mentions Bob, his bell counts it
 // at once, he opens it, is taken to the message, and it stays read.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { send, twoPeople } from "./support/actions";
 
 test("a mention reaches the other person's bell live; opening it leads to the message and marks it read", async ({ browser }) => {

@@ -1,7 +1,8 @@
 // Parley as an installable app: a valid manifest with icons, a service
 // worker that registers and keeps an offline page, Chromium's own verdict
 // that it can be installed, and a push shown by the service worker.
-import { chromium, expect, test } from "@playwright/test";
+import { chromium } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

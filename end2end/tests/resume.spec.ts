@@ -1,7 +1,7 @@
 // A page whose connection drops, or whose server restarts, resumes its
 // gateway session: what was posted meanwhile appears without a reload.
 // These tests run their own server behind a TCP relay they can cut.
-import { test, expect } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 // Roles and permissions as people meet them: an admin makes a coloured role and takes
 // send_messages from it in one channel; a member holding it sees why they cannot post;
 // a guest invited to one channel sees nothing else.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { createChannel, send, signUp, twoPeople, unique } from "./support/actions";
 import { expectLive, expectOrder } from "./support/checks";
 

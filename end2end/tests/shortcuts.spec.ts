@@ -1,7 +1,8 @@
 // The keyboard habits of Slack and Discord: a quick switcher, moving
 // between channels, editing the last message, marking read, search and
 // the list of shortcuts.
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { createChannel, send, twoPeople } from "./support/actions";
 import { expectMessage } from "./support/checks";
 

@@ -19,10 +19,3 @@ export async function expectOrder(items: Locator, attribute: string, values: str
     .poll(() => items.evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), attribute), { timeout })
     .toEqual(values);
 }
-
-/** Collects the uncaught errors of `page` (a panic in the app is one), for a test to expect none. */
-export function pageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  return errors;
-}

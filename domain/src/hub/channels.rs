@@ -167,10 +167,10 @@ impl Hub {
         limit: i64,
     ) -> Result<ChannelPage> {
         // Each part is a round trip to the database; the parts that do not
-        // need each other are asked for together, so the page waits for the
-        // longest chain (6 statements), not for all of them (18). The two
-        // standings are judged in the order they were read in before (the
-        // workspace's refusal first).
+        // need each other are asked for together, so the page waits for its
+        // longest chain of them, not for all of them. The two standings are
+        // judged in the order they were read in before (the workspace's
+        // refusal first).
         let (in_workspace, in_channel) =
             tokio::join!(self.workspace_standing(ws, actor), self.channel_facts(channel, actor));
         let (workspace, wf, roles) = in_workspace?;
@@ -203,11 +203,12 @@ impl Hub {
             self.listings_in(ws, actor, wf, &roles),
             self.store.categories(ws)
         )?;
+        let joined = super::workspaces::joined_channels(visible.iter().map(|(l, _)| l));
         let visible: Vec<ChannelListing> = visible.into_iter().map(|(l, _)| l).collect();
         // The counts once the reading is done: this channel's are read.
         let (channels, members) = tokio::try_join!(
-            self.with_counts(actor, ws, visible.clone()),
-            self.members_seen(actor, ws, wf, &visible)
+            self.with_counts(actor, ws, visible),
+            self.members_seen(actor, ws, wf, &joined)
         )?;
         // Its level and a conversation's members as the sidebar has them.
         let (level, direct) = channels

@@ -59,28 +59,27 @@ impl Hub {
     pub async fn members(&self, actor: Id, ws: Id) -> Result<Vec<Member>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::view_workspace(facts)?;
-        let listings = if facts.is_guest {
-            self.visible_listings(ws, actor).await?.1.into_iter().map(|(l, _)| l).collect()
+        let joined = if facts.is_guest {
+            joined_channels(self.visible_listings(ws, actor).await?.1.iter().map(|(l, _)| l))
         } else {
             Vec::new()
         };
-        self.members_seen(actor, ws, facts, &listings).await
+        self.members_seen(actor, ws, facts, &joined).await
     }
 
     /// [`Hub::members`] once `actor`'s standing in `ws` (`facts`) is known;
-    /// for a guest, `listings` are the channels they see there.
+    /// for a guest, `joined` are the channels they belong to there.
     pub(super) async fn members_seen(
         &self,
         actor: Id,
         ws: Id,
         facts: crate::permissions::WorkspaceFacts,
-        listings: &[crate::model::ChannelListing],
+        joined: &[Id],
     ) -> Result<Vec<Member>> {
         let mut members = self.store.workspace_members(ws).await?;
         if facts.is_guest {
-            let ids: Vec<Id> = listings.iter().filter(|l| l.is_member).map(|l| l.channel.id).collect();
             let mut seen: Vec<Id> = vec![actor];
-            for people in self.store.members_of_channels(&ids).await?.into_values() {
+            for people in self.store.members_of_channels(joined).await?.into_values() {
                 seen.extend(people.into_iter().map(|u| u.id));
             }
             members.retain(|m| seen.contains(&m.user.id));
@@ -339,4 +338,11 @@ pub(super) fn departure(ws: Id, user: Id, left: &[Id]) -> Vec<NewEvent> {
     events.push(NewEvent::new(Audience::Workspace(ws), kind.clone()));
     events.push(NewEvent::new(Audience::User(user), kind));
     events
+}
+
+/// The channels of `listings` their reader belongs to.
+pub(super) fn joined_channels<'a>(
+    listings: impl IntoIterator<Item = &'a crate::model::ChannelListing>,
+) -> Vec<Id> {
+    listings.into_iter().filter(|l| l.is_member).map(|l| l.channel.id).collect()
 }

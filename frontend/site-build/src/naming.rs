@@ -51,7 +51,7 @@ impl File {
     }
 
     fn text(&self) -> Result<String, Error> {
-        String::from_utf8(self.bytes.clone()).map_err(|e| Error::Io {
+        std::str::from_utf8(&self.bytes).map(str::to_string).map_err(|e| Error::Io {
             path: self.path.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })
@@ -145,7 +145,8 @@ pub fn name_site(site: &Path) -> Result<Names, Error> {
 
     let app = hash_of([&js, &wasm].into_iter().chain(loader.as_ref()).chain(&parts));
     let css_hash = hash_of([&css]);
-    let mut out: Vec<(PathBuf, String, Vec<u8>)> = Vec::new();
+    // The files whose content changes (their references), by old path.
+    let mut rewritten: Vec<(PathBuf, String, Vec<u8>)> = Vec::new();
 
     let mut js_text = js.text()?;
     if let Some(loader) = &loader {
@@ -159,18 +160,20 @@ pub fn name_site(site: &Path) -> Result<Names, Error> {
             let (old, new) = (format!("./{}", part.name), format!("./{}", hashed(&part.name, &app)));
             text = rewrite_reference(&text, &loader.path, LITERAL, &old, &new, Expect::Once)?;
         }
-        out.push((loader.path.clone(), hashed(LOADER, &app), text.into_bytes()));
+        rewritten.push((loader.path.clone(), hashed(LOADER, &app), text.into_bytes()));
         rename_manifest_entries(&pkg.join(MANIFEST), &parts, &app)?;
     }
-    out.push((js.path.clone(), hashed(JS, &app), js_text.into_bytes()));
-    for f in [wasm, css].iter().chain(&parts) {
-        let hash = if f.name == CSS { &css_hash } else { &app };
-        out.push((f.path.clone(), hashed(&f.name, hash), f.bytes.clone()));
-    }
-    for (old, name, bytes) in &out {
+    rewritten.push((js.path.clone(), hashed(JS, &app), js_text.into_bytes()));
+    for (old, name, bytes) in &rewritten {
         let new = pkg.join(name);
         std::fs::write(&new, bytes).map_err(Error::io(&new))?;
         std::fs::remove_file(old).map_err(Error::io(old))?;
+    }
+    // The others keep their content: renamed, not copied.
+    for f in [&wasm, &css].into_iter().chain(&parts) {
+        let hash = if f.name == CSS { &css_hash } else { &app };
+        let new = pkg.join(hashed(&f.name, hash));
+        std::fs::rename(&f.path, &new).map_err(Error::io(&f.path))?;
     }
 
     let mut list = format!("js: {app}\nwasm: {app}\ncss: {css_hash}\n");

@@ -79,7 +79,8 @@ thread_local! {
 /// Hydrates the server-rendered page: first loads the part of the app a
 /// lazily loaded page needs (see [`pages`]), then tells the views that the
 /// page is hydrated ([`Hydrated`]; `data-hydrated` on the document, for
-/// tests and styles) and registers the service worker.
+/// tests and styles), opens the gateway connection (`live`) and registers
+/// the service worker.
 ///
 /// Invariant: [`Hydrated`] turns true only after the whole page is
 /// hydrated. Hydration waits for a lazily loaded page's part; a view that
@@ -94,6 +95,7 @@ pub fn hydrate() {
         if let Some(set) = SET_HYDRATED.take() {
             set.set(true);
         }
+        live::page_hydrated();
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-hydrated", "");
         }

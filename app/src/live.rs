@@ -36,6 +36,7 @@ thread_local! {
     static HANDLERS: RefCell<Vec<(u64, Handler)>> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
     static STARTED: Cell<bool> = const { Cell::new(false) };
+    static HYDRATED: Cell<bool> = const { Cell::new(false) };
     /// Where commands go while a connection is open.
     static OUTBOX: RefCell<Option<mpsc::UnboundedSender<String>>> = const { RefCell::new(None) };
     /// Whether the person has used this page lately (online versus away).
@@ -134,11 +135,32 @@ pub fn subscribe(handler: impl Fn(&LiveEvent) + 'static) -> Subscription {
         id
     });
     HANDLERS.with(|h| h.borrow_mut().push((id, Rc::new(handler))));
+    if HYDRATED.get() {
+        start();
+    }
+    Subscription(id)
+}
+
+/// Says the page is hydrated, and opens the connection if anything
+/// subscribed meanwhile.
+///
+/// Invariant: the connection opens only once the page is hydrated. A view
+/// that reloads on [`LiveEvent::Connected`] (or takes an event) while
+/// hydration still waits for a lazily loaded part would no longer match
+/// the server's HTML, and hydration would fail.
+pub fn page_hydrated() {
+    HYDRATED.set(true);
+    if HANDLERS.with(|h| !h.borrow().is_empty()) {
+        start();
+    }
+}
+
+/// Opens the connection, once per page.
+fn start() {
     if !STARTED.with(|s| s.replace(true)) {
         watch_activity();
         leptos::task::spawn_local(run());
     }
-    Subscription(id)
 }
 
 fn dispatch(event: &LiveEvent) {

@@ -30,6 +30,17 @@ impl<T: DeserializeOwned> codee::Decoder<T> for Json {
 
 /// A page's data: what `fetcher` answers for the value of `source`,
 /// loaded again whenever that changes, carried in the page as [`Json`].
+///
+/// Invariant: a page's data is created in the page's own component, never
+/// below a `Suspense` or `Transition` nor in a view's closure (`move || …`).
+/// The server walks what a `Suspense` shows to find what it waits for, a
+/// number of times that depends on when the data arrive, calling closures
+/// and building what they show again each time; data created there exist
+/// several times, each with the next serial number, and a copy fails when
+/// its fetch starts after the walk that built it is gone. The browser
+/// builds them once and reads the first copy's value: when that copy had
+/// failed, hydration failed where the page showed it (an open thread did,
+/// now and then).
 #[track_caller]
 pub fn page_data<T, S, Fut>(
     source: impl Fn() -> S + Send + Sync + 'static,

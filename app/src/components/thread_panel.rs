@@ -4,23 +4,18 @@ use crate::components::errors::{FieldError, form_error};
 #[cfg(feature = "hydrate")]
 use crate::components::message_list::apply_message_event;
 use crate::components::message_list::{ListContext, MessageList, merge_messages};
-use crate::wire::{MessageDto, ThreadDto, UserDto};
+use crate::wire::{ApiError, MessageDto, ThreadDto, UserDto};
 use leptos::prelude::*;
 
-/// A thread beside its channel: the first message, the replies, a box to
-/// reply, and follow/unfollow. It loads on its own, so opening a thread
-/// does not reload the channel.
-#[component]
-pub fn ThreadPanel(
-    thread_id: Signal<Option<String>>,
-    workspace_id: String,
-    channel_id: String,
-    me_id: String,
-    can_post: bool,
-    people: Signal<Vec<UserDto>>,
-) -> impl IntoView {
-    let follow = ServerAction::<FollowThread>::new();
-    let data = crate::codec::page_data(
+/// The open thread (none while no thread is open), loaded again when
+/// another opens.
+pub type ThreadData = Resource<Result<Option<ThreadDto>, ApiError>, crate::codec::Json>;
+
+/// The data of the thread `thread_id` names, for a [`ThreadPanel`]. The
+/// page creates it in its own component, as every page's data (see
+/// [`crate::codec::page_data`]).
+pub fn thread_data(thread_id: Signal<Option<String>>) -> ThreadData {
+    crate::codec::page_data(
         move || thread_id.get(),
         |id| async move {
             match id {
@@ -28,7 +23,22 @@ pub fn ThreadPanel(
                 None => Ok(None),
             }
         },
-    );
+    )
+}
+
+/// A thread beside its channel: the first message, the replies, a box to
+/// reply, and follow/unfollow. It loads on its own, so opening a thread
+/// does not reload the channel.
+#[component]
+pub fn ThreadPanel(
+    data: ThreadData,
+    workspace_id: String,
+    channel_id: String,
+    me_id: String,
+    can_post: bool,
+    people: Signal<Vec<UserDto>>,
+) -> impl IntoView {
+    let follow = ServerAction::<FollowThread>::new();
     let close_href = crate::paths::channel(&workspace_id, &channel_id);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading thread…"</p> }>

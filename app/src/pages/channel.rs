@@ -9,11 +9,12 @@ use crate::components::errors::{FieldError, field_error, form_error, page_error}
 use crate::components::message_list::apply_message_event;
 use crate::components::message_list::{ListContext, MessageList, first_unread, merge_messages};
 use crate::components::sidebar::Sidebar;
-use crate::components::thread_panel::ThreadPanel;
+use crate::components::thread_panel::{ThreadData, ThreadPanel, thread_data};
 use crate::wire::{ChannelDto, ChannelKind, MemberDto, MessageDto, PresenceStatus, UserDto};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
+use leptos_router::params::ParamsMap;
 
 #[component]
 pub fn ChannelPage() -> impl IntoView {
@@ -37,11 +38,14 @@ pub fn ChannelPage() -> impl IntoView {
         },
         |(ws, ch, before, at, _, _, _)| channel_view(ws, ch, before, at),
     );
+    // The open thread's data is the page's too (see `page_data` why it is
+    // created here and not by the panel).
+    let thread = thread_data(open_thread(query));
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <ChannelScreen view join add_member reload /> }.into_any(),
+                    Ok(view) => view! { <ChannelScreen view thread join add_member reload /> }.into_any(),
                     Err(e) => page_error(e),
                 }
             })}
@@ -49,9 +53,15 @@ pub fn ChannelPage() -> impl IntoView {
     }
 }
 
+/// The thread open beside the channel (`?thread=`), if any.
+fn open_thread(query: Memo<ParamsMap>) -> Signal<Option<String>> {
+    Signal::derive(move || query.read().get("thread").filter(|t| !t.is_empty()))
+}
+
 #[component]
 fn ChannelScreen(
     view: ChannelViewDto,
+    thread: ThreadData,
     join: ServerAction<JoinChannel>,
     add_member: ServerAction<AddChannelMember>,
     reload: RwSignal<u32>,
@@ -87,8 +97,7 @@ fn ChannelScreen(
     let people: Signal<Vec<UserDto>> =
         Signal::derive(move || members.with(|m| m.iter().map(|m| m.user.clone()).collect()));
     let query = use_query_map();
-    let thread_open: Signal<Option<String>> =
-        Signal::derive(move || query.read().get("thread").filter(|t| !t.is_empty()));
+    let thread_open = open_thread(query);
     let is_member = channel.is_member.unwrap_or(false);
     let on_sent = Callback::new(move |m: MessageDto| messages.update(|list| merge_messages(list, [m])));
     // Who else is typing here, and until when (ms since the epoch).
@@ -525,7 +534,7 @@ fn ChannelScreen(
             {move || match thread_open.get() {
                 Some(_) => view! {
                     <aside class="thread-aside">
-                        <ThreadPanel thread_id=thread_open workspace_id=thread_ws.clone() channel_id=thread_ch.clone()
+                        <ThreadPanel data=thread workspace_id=thread_ws.clone() channel_id=thread_ch.clone()
                             me_id=thread_me.clone() can_post=is_member people />
                     </aside>
                 }.into_any(),

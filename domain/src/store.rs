@@ -94,7 +94,11 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
-            options = options.max_connections(8).after_connect(|conn, _| {
+            // No ping before each use: a SQLite connection is a thread of
+            // this process and cannot hang up, and the ping was a hand-off to
+            // that thread and back for every statement (18 of them for a
+            // channel page).
+            options = options.max_connections(8).test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
                         // The busy timeout first, so that the pragmas after it wait

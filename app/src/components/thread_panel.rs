@@ -27,8 +27,8 @@ pub fn thread_data(thread_id: Signal<Option<String>>) -> ThreadData {
 }
 
 /// A thread beside its channel: the first message, the replies, a box to
-/// reply, and follow/unfollow. It loads on its own, so opening a thread
-/// does not reload the channel.
+/// reply, and follow/unfollow. Its data ([`thread_data`]) is apart from the
+/// channel's, so opening a thread does not reload the channel.
 #[component]
 pub fn ThreadPanel(
     data: ThreadData,

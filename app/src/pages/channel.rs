@@ -14,7 +14,6 @@ use crate::wire::{ChannelDto, ChannelKind, MemberDto, MessageDto, PresenceStatus
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
-use leptos_router::params::ParamsMap;
 
 #[component]
 pub fn ChannelPage() -> impl IntoView {
@@ -38,14 +37,17 @@ pub fn ChannelPage() -> impl IntoView {
         },
         |(ws, ch, before, at, _, _, _)| channel_view(ws, ch, before, at),
     );
-    // The open thread's data is the page's too (see `page_data` why it is
-    // created here and not by the panel).
-    let thread = thread_data(open_thread(query));
+    // The thread open beside the channel (`?thread=`), if any. Its data is
+    // the page's too (see `page_data` why it is created here and not by the
+    // panel).
+    let thread_open: Signal<Option<String>> =
+        Signal::derive(move || query.read().get("thread").filter(|t| !t.is_empty()));
+    let thread = thread_data(thread_open);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <ChannelScreen view thread join add_member reload /> }.into_any(),
+                    Ok(view) => view! { <ChannelScreen view thread_open thread join add_member reload /> }.into_any(),
                     Err(e) => page_error(e),
                 }
             })}
@@ -53,14 +55,10 @@ pub fn ChannelPage() -> impl IntoView {
     }
 }
 
-/// The thread open beside the channel (`?thread=`), if any.
-fn open_thread(query: Memo<ParamsMap>) -> Signal<Option<String>> {
-    Signal::derive(move || query.read().get("thread").filter(|t| !t.is_empty()))
-}
-
 #[component]
 fn ChannelScreen(
     view: ChannelViewDto,
+    thread_open: Signal<Option<String>>,
     thread: ThreadData,
     join: ServerAction<JoinChannel>,
     add_member: ServerAction<AddChannelMember>,
@@ -97,7 +95,6 @@ fn ChannelScreen(
     let people: Signal<Vec<UserDto>> =
         Signal::derive(move || members.with(|m| m.iter().map(|m| m.user.clone()).collect()));
     let query = use_query_map();
-    let thread_open = open_thread(query);
     let is_member = channel.is_member.unwrap_or(false);
     let on_sent = Callback::new(move |m: MessageDto| messages.update(|list| merge_messages(list, [m])));
     // Who else is typing here, and until when (ms since the epoch).

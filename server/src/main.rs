@@ -14,6 +14,20 @@ use server::{config::Config, startup::Application, telemetry};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `purge_delay` option (its place in `mi_option_e`, the same in
+/// mimalloc 2 and 3; a test below checks that it reads mimalloc 3's default).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory the allocator no longer uses goes back to the system after 10 s
+/// rather than mimalloc's 1 s. With 1 s, serving pages one after another
+/// kept handing whole 2 MiB pages back and faulting them in again, each
+/// zeroed by the kernel: 6% of a channel page's CPU time, and a p99 three
+/// times its p90. An idle server still gives back what a burst took.
+fn tune_allocator() {
+    // SAFETY: sets a plain integer option, which mimalloc reads atomically.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) };
+}
+
 /// Every panic is logged with where it happened (as well as answered 500
 /// when it was a request's), whichever task it happened in.
 fn log_panics() {
@@ -32,6 +46,7 @@ fn log_panics() {
 }
 
 fn main() -> std::process::ExitCode {
+    tune_allocator();
     log_panics();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -75,5 +90,17 @@ async fn serve() -> std::process::ExitCode {
             eprintln!("parley: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MI_OPTION_PURGE_DELAY;
+
+    #[test]
+    fn the_purge_delay_option_is_mimallocs() {
+        // mimalloc 3's default purge delay is 1,000 ms; no other option
+        // near it defaults to that.
+        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }, 1000);
     }
 }

@@ -4,6 +4,7 @@ pub mod bell;
 pub mod call;
 pub mod composer;
 pub mod confirm;
+pub mod deferred;
 pub mod drafts;
 pub mod emoji;
 pub mod errors;

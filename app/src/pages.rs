@@ -13,6 +13,41 @@ pub mod settings;
 pub mod threads;
 pub mod workspace;
 
+use crate::codec::Json;
+use crate::components::deferred::deferred;
+use crate::components::errors::page_error;
+use crate::wire::ApiError;
+use leptos::prelude::*;
+use serde::{Serialize, de::DeserializeOwned};
+
+/// A page's screen: "Loading…" until its data (from
+/// [`crate::codec::page_data`]) arrive, then `screen` of them, or the page's
+/// error. While the data load again, the screen stays. The screen is built
+/// once per render ([`crate::components::deferred`] says why that needs
+/// saying).
+pub fn page_screen<T, V>(
+    data: Resource<Result<T, ApiError>, Json>,
+    screen: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let screen = screen.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(value) => deferred(move || screen(value)).into_any(),
+                        Err(e) => page_error(e),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
 /// Declares a route whose page is loaded when it is first shown: in the
 /// browser its code is a part of the app fetched then (see `site-build`),
 /// not in the WebAssembly every page loads. On the server it renders as

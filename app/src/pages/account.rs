@@ -3,7 +3,7 @@
 
 use crate::api::{AccountViewDto, ChangePassword, CreateToken, RevokeToken, SignOutEverywhere, account_view};
 use crate::components::confirm::Confirm;
-use crate::components::errors::{FieldError, field_error, form_error, page_error};
+use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::time::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,14 +17,7 @@ pub fn AccountPage() -> impl IntoView {
         crate::codec::page_data(move || (create.version().get(), revoke.version().get()), |_| account_view());
     view! {
         <Title text="Account" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => account_screen(view, create, revoke).into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Transition>
+        {super::page_screen(data, move |view| account_screen(view, create, revoke))}
     }
 }
 

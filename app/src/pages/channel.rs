@@ -4,7 +4,7 @@ use crate::api::{
 use crate::components::call::CallStage;
 use crate::components::composer::Composer;
 use crate::components::confirm::Confirm;
-use crate::components::errors::{FieldError, field_error, form_error, page_error};
+use crate::components::errors::{FieldError, field_error, form_error};
 #[cfg(feature = "hydrate")]
 use crate::components::message_list::apply_message_event;
 use crate::components::message_list::{ListContext, MessageList, first_unread, merge_messages};
@@ -44,14 +44,7 @@ pub fn ChannelPage() -> impl IntoView {
         Signal::derive(move || query.read().get("thread").filter(|t| !t.is_empty()));
     let thread = thread_data(thread_open);
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <ChannelScreen view thread_open thread join add_member reload /> }.into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Transition>
+        {super::page_screen(data, move |view| view! { <ChannelScreen view thread_open thread join add_member reload /> })}
     }
 }
 

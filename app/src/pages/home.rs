@@ -1,5 +1,5 @@
 use crate::api::{CreateWorkspace, JoinWorkspace, Logout, home};
-use crate::components::errors::{FieldError, field_error, form_error, page_error};
+use crate::components::errors::{FieldError, field_error, form_error};
 use crate::wire::WorkspaceDto;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,14 +9,7 @@ pub fn HomePage() -> impl IntoView {
     let data = crate::codec::page_data(|| (), |_| home());
     view! {
         <Title text="Your workspaces" />
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(home) => view! { <Home home /> }.into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Suspense>
+        {super::page_screen(data, |home| view! { <Home home /> })}
     }
 }
 

@@ -1,6 +1,6 @@
 use crate::api::{EndMeeting, MeetingsViewDto, RenewCalendarFeed, ScheduleMeeting, meetings_view};
 use crate::components::confirm::Confirm;
-use crate::components::errors::{FieldError, field_error, form_error, page_error};
+use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::sidebar::Sidebar;
 use crate::components::time::{DateTime, utc_offset_minutes};
 use crate::wire::MeetingDto;
@@ -20,14 +20,7 @@ pub fn MeetingsPage() -> impl IntoView {
         |(ws, _, _)| meetings_view(ws),
     );
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => meetings_screen(view, schedule, end).into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Transition>
+        {super::page_screen(data, move |view| meetings_screen(view, schedule, end))}
     }
 }
 

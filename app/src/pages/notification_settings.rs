@@ -6,7 +6,7 @@
 use crate::api::{
     SaveNotificationPreferences, SetChannelNotifyLevel, UnsubscribePush, notification_preferences,
 };
-use crate::components::errors::{FieldError, field_error, form_error, page_error};
+use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::time::DateTime;
 use crate::wire::NotificationPreferencesDto;
 use leptos::prelude::*;
@@ -42,14 +42,7 @@ pub fn NotificationSettingsPage() -> impl IntoView {
     );
     view! {
         <Title text="Notification settings" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(p) => settings_screen(p, save, level, unsubscribe, pushed).into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Transition>
+        {super::page_screen(data, move |p| settings_screen(p, save, level, unsubscribe, pushed))}
     }
 }
 

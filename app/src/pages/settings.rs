@@ -10,7 +10,7 @@ use crate::api::{
     SettingsViewDto, UpdateRole, settings_view,
 };
 use crate::components::confirm::Confirm;
-use crate::components::errors::{FieldError, form_error, page_error};
+use crate::components::errors::{FieldError, form_error};
 use crate::components::sidebar::Sidebar;
 use crate::components::time::Time;
 use crate::wire::{ChannelDto, ChannelKind, MemberDto, OverrideDto, RoleDto};
@@ -50,14 +50,7 @@ pub fn SettingsPage() -> impl IntoView {
         |(ws, action, user, _)| settings_view(ws, action, user),
     );
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => settings_screen(view, changed).into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Transition>
+        {super::page_screen(data, move |view| settings_screen(view, changed))}
     }
 }
 

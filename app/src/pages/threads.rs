@@ -1,5 +1,4 @@
 use crate::api::{ThreadsViewDto, threads_view};
-use crate::components::errors::page_error;
 use crate::components::sidebar::Sidebar;
 use crate::components::time::Time;
 use leptos::prelude::*;
@@ -13,14 +12,7 @@ pub fn ThreadsPage() -> impl IntoView {
     let params = use_params_map();
     let data = crate::codec::page_data(move || params.read().get("ws").unwrap_or_default(), threads_view);
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => threads_screen(view).into_any(),
-                    Err(e) => page_error(e),
-                }
-            })}
-        </Transition>
+        {super::page_screen(data, threads_screen)}
     }
 }
 

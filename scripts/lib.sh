@@ -172,9 +172,11 @@ build_release() {
   # changed, so the whole build is skipped when its inputs are the same. The
   # binary in the shared cache belongs to whichever clone built it last, and
   # server-function URLs depend on the source path: the clone is part of the key.
-  local stamp="$CARGO_TARGET_DIR/parley-release.stamp" want
+  # So is the binary's time and size: a binary built by hand since (a cargo
+  # build of other sources, put back afterwards) is not this build's.
+  local stamp="$CARGO_TARGET_DIR/parley-release.stamp" want binary="$CARGO_TARGET_DIR/release/parley"
   want="$(release_inputs_hash) $ROOT"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$CARGO_TARGET_DIR/release/parley" ] \
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want $(stat -c '%Y %s' "$binary" 2>/dev/null)" ] && [ -x "$binary" ] \
     && [ -f "$ROOT/target/site/hash.txt" ]; then
     say "the release build is up to date"
     return 0
@@ -198,7 +200,7 @@ build_release() {
   rm -rf "$site.old"
   if [ -d "$site" ]; then mv "$site" "$site.old"; fi
   mv "$site.new" "$site" && rm -rf "$site.old"
-  echo "$want" > "$stamp"
+  echo "$want $(stat -c '%Y %s' "$binary")" > "$stamp"
   say "the release build is ready ($((SECONDS - started)) s)"
 }
 

@@ -1,5 +1,5 @@
 use crate::api::{AcceptInvite, invite_preview, me};
-use crate::components::errors::{FieldError, form_error, page_error};
+use crate::components::errors::{FieldError, form_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -18,42 +18,35 @@ pub fn InvitePage() -> impl IntoView {
     let accept = ServerAction::<AcceptInvite>::new();
     view! {
         <Title text="Invitation" />
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => page_error(e),
-                    Ok((preview, me)) => {
-                        let here = crate::paths::invite(&preview.code);
-                        let place = match &preview.channel {
-                            Some(c) => format!("#{} in {}", c.name, preview.workspace.name),
-                            None => preview.workspace.name.clone(),
-                        };
-                        view! {
-                            <main class="centered invite">
-                                <p class="ws-icon big" aria-hidden="true">{crate::pages::home::icon_of(&preview.workspace)}</p>
-                                <h1>"You are invited to " {place}</h1>
-                                <p>{preview.workspace.description.clone()}</p>
-                                {match me {
-                                    Some(me) => view! {
-                                        <ActionForm action=accept attr:aria-label="Accept invitation">
-                                            <input type="hidden" name="code" value=preview.code.clone() />
-                                            <button type="submit">"Join as " {me.display_name}</button>
-                                        </ActionForm>
-                                        <FieldError id="invite-error" message=form_error(accept.value()) />
-                                    }.into_any(),
-                                    None => view! {
-                                        <p class="actions">
-                                            <a class="button" href=crate::paths::signup_then(&here)>"Create an account to join"</a>
-                                            " or "
-                                            <a href=crate::paths::login_then(&here)>"sign in"</a>
-                                        </p>
-                                    }.into_any(),
-                                }}
-                            </main>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        {super::page_screen(data, move |(preview, me)| {
+            let here = crate::paths::invite(&preview.code);
+            let place = match &preview.channel {
+                Some(c) => format!("#{} in {}", c.name, preview.workspace.name),
+                None => preview.workspace.name.clone(),
+            };
+            view! {
+                <main class="centered invite">
+                    <p class="ws-icon big" aria-hidden="true">{crate::pages::home::icon_of(&preview.workspace)}</p>
+                    <h1>"You are invited to " {place}</h1>
+                    <p>{preview.workspace.description.clone()}</p>
+                    {match me {
+                        Some(me) => view! {
+                            <ActionForm action=accept attr:aria-label="Accept invitation">
+                                <input type="hidden" name="code" value=preview.code.clone() />
+                                <button type="submit">"Join as " {me.display_name}</button>
+                            </ActionForm>
+                            <FieldError id="invite-error" message=form_error(accept.value()) />
+                        }.into_any(),
+                        None => view! {
+                            <p class="actions">
+                                <a class="button" href=crate::paths::signup_then(&here)>"Create an account to join"</a>
+                                " or "
+                                <a href=crate::paths::login_then(&here)>"sign in"</a>
+                            </p>
+                        }.into_any(),
+                    }}
+                </main>
+            }
+        })}
     }
 }

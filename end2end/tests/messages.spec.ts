@@ -130,3 +130,19 @@ test("a draft survives a reload, a move to another channel and a failed send", a
   await page.reload();
   await expect(box).toHaveValue("");
 });
+
+test("pinning and unpinning a message with the app running", async ({ page }) => {
+  await signUp(page, unique("pia"), "Pia");
+  await createWorkspace(page, "Pinners");
+  await expectLive(page);
+  await send(page, "worth keeping");
+  const item = page.getByRole("log").getByRole("listitem").filter({ hasText: "worth keeping" });
+  await item.hover();
+  await item.getByRole("button", { name: "Pin", exact: true }).click();
+  await expect(item.getByText("📌 Pinned")).toBeVisible();
+  await expect(page.getByText("📌 1 pinned")).toBeVisible();
+  await item.hover();
+  await item.getByRole("button", { name: "Unpin" }).click();
+  await expect(item.getByText("📌 Pinned")).toHaveCount(0);
+  await expect(page.getByText("📌 1 pinned")).toHaveCount(0);
+});

@@ -62,6 +62,17 @@ test("reacting and editing work without JavaScript", async ({ page }) => {
   await expect(edited).toContainText("(edited)");
 });
 
+test("deleting a message works without JavaScript", async ({ page }) => {
+  await signUp(page, unique("dana"), "Dana");
+  await createWorkspace(page, "Plain Deletes");
+  await page.getByRole("textbox", { name: /^Message #/ }).fill("gone soon");
+  await page.getByRole("button", { name: "Send" }).click();
+  const item = page.getByRole("log").getByRole("listitem").filter({ hasText: "gone soon" });
+  await item.hover();
+  await item.getByRole("button", { name: "Delete message" }).click();
+  await expect(page.getByRole("log").getByText("gone soon")).toHaveCount(0);
+});
+
 test("threads and pins work without JavaScript", async ({ page }) => {
   await signUp(page, unique("nell"), "Nell");
   await createWorkspace(page, "Plain Threads");

@@ -3,6 +3,7 @@ use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::time::Time;
 use crate::wire::{MessageDto, ReactionDto, UserDto};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// Orders ids (decimal strings of 64-bit integers) numerically.
 fn id_key(id: &str) -> (usize, &str) {
@@ -238,7 +239,7 @@ pub struct Actions {
 }
 
 fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
-    let Actions { react, edit, delete, pin, reacting_to, picker_open } = actions;
+    let react = actions.react;
     let (me_id, can_react) = (cx.me_id.as_str(), cx.can_react);
     let id = m.id.clone();
     let divider = (cx.first_unread.as_deref() == Some(id.as_str())).then(|| {
@@ -275,71 +276,10 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             }
         })
         .collect_view();
-    // One form: the button pressed sends its emoji (as a browser does
-    // without the app, and ActionForm with it).
-    let quick = can_react.then(|| {
-        let buttons = QUICK
-            .iter()
-            .map(|e| {
-                let label = format!("React with {e}");
-                view! {
-                    <button type="submit" name="emoji" value=*e class="quick-react" aria-label=label.clone() title=label>{*e}</button>
-                }
-            })
-            .collect_view();
-        let id = id.clone();
-        view! {
-            <ActionForm action=react attr:class="inline">
-                <input type="hidden" name="message_id" value=id />
-                {buttons}
-            </ActionForm>
-        }
-    });
-    // Any emoji, from the picker (it needs the app running).
-    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
-    let more = can_react.then(|| {
-        let id = id.clone();
-        move || {
-            let id = id.clone();
-            hydrated.is_some_and(|h| h.get()).then(|| view! {
-                <button type="button" class="add-reaction" aria-label="Add a reaction" title="Add a reaction"
-                    on:click=move |_| {
-                        reacting_to.set(Some(id.clone()));
-                        picker_open.set(true);
-                    }>"😀+"</button>
-            })
-        }
-    });
-    let own = (m.author.id == me_id).then(|| {
-        let edit_field = format!("edit-{id}");
-        let (edit_id, delete_id, body) = (id.clone(), id.clone(), m.body.clone());
-        view! {
-            <details class="edit">
-                <summary>"Edit"</summary>
-                <ActionForm action=edit attr:class="stack" attr:aria-label="Edit message">
-                    <input type="hidden" name="message_id" value=edit_id />
-                    <label for=edit_field.clone() class="visually-hidden">"New text"</label>
-                    <textarea id=edit_field name="body" rows="3">{body}</textarea>
-                    <button type="submit">"Save"</button>
-                </ActionForm>
-            </details>
-            <ActionForm action=delete attr:class="inline">
-                <input type="hidden" name="message_id" value=delete_id />
-                <button type="submit" class="link danger" aria-label="Delete message">"Delete"</button>
-            </ActionForm>
-        }
-    });
-    let seen = (m.author.id == me_id && cx.threads).then(|| view! { <SeenBy message_id=id.clone() /> });
-    let pin_form = can_react.then(|| {
-        let (pin_id, pinned) = (id.clone(), m.pinned);
-        view! {
-            <ActionForm action=pin attr:class="inline">
-                <input type="hidden" name="message_id" value=pin_id />
-                <input type="hidden" name="unpin" value=if pinned { "true" } else { "" } />
-                <button type="submit" class="link">{if pinned { "Unpin" } else { "Pin" }}</button>
-            </ActionForm>
-        }
-    });
+    let own = m.author.id == me_id;
+    let form = (can_react || own)
+        .then(|| actions_form(&id, m.pinned, can_react, own.then(|| m.body.clone()), actions));
+    let seen = (own && cx.threads).then(|| view! { <SeenBy message_id=id.clone() /> });
     let reply_link = (cx.threads && m.thread_id.is_none()).then(|| {
         let href = crate::paths::thread(&cx.workspace_id, &m.channel_id, &id);
         view! { <a class="reply-link" href=href>"Reply in thread"</a> }
@@ -361,10 +301,109 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
             <div class="reactions">{chips}</div>
             {summary}
-            <div class="message-actions">{reply_link}{quick}{more}{pin_form}{own}{seen}</div>
+            <div class="message-actions">{reply_link}{form}{seen}</div>
         </li>
     }
     .into_any()
+}
+
+/// One form for what can be done to a message: a quick reaction, pin or
+/// unpin, edit and delete. The button pressed says which, as a browser sends
+/// it without the app: a reaction sends its `emoji` to the form's action
+/// (react); Pin, Save and Delete post to their own `formaction`. With the
+/// app, the submit is dispatched to the action the pressed button names.
+/// `edit_body` is the message's text when it is the viewer's own (they may
+/// edit and delete it).
+fn actions_form(
+    id: &str,
+    pinned: bool,
+    can_react: bool,
+    edit_body: Option<String>,
+    actions: Actions,
+) -> impl IntoView + use<> {
+    let react_and_pin = can_react.then(|| {
+        let buttons = QUICK
+            .iter()
+            .map(|e| {
+                let label = format!("React with {e}");
+                view! {
+                    <button type="submit" name="emoji" value=*e class="quick-react" aria-label=label.clone() title=label>{*e}</button>
+                }
+            })
+            .collect_view();
+        view! {
+            {buttons}
+            {more_reactions_button(id.to_string(), actions.reacting_to, actions.picker_open)}
+            <button type="submit" class="link" formaction=PinMessage::url() name="unpin" value=if pinned { "true" } else { "" }>
+                {if pinned { "Unpin" } else { "Pin" }}
+            </button>
+        }
+    });
+    let edit_and_delete = edit_body.map(|body| {
+        let edit_field = format!("edit-{id}");
+        view! {
+            <details class="edit">
+                <summary>"Edit"</summary>
+                <div class="stack" role="group" aria-label="Edit message">
+                    <label for=edit_field.clone() class="visually-hidden">"New text"</label>
+                    <textarea id=edit_field name="body" rows="3">{body}</textarea>
+                    <button type="submit" formaction=EditMessage::url()>"Save"</button>
+                </div>
+            </details>
+            <button type="submit" class="link danger" formaction=DeleteMessage::url() aria-label="Delete message">"Delete"</button>
+        }
+    });
+    view! {
+        <form class="actions" action=React::url() method="post" on:submit=move |ev| dispatch_action(&ev, actions)>
+            <input type="hidden" name="message_id" value=id.to_string() />
+            {react_and_pin}
+            {edit_and_delete}
+        </form>
+    }
+}
+
+/// Sends a message's actions form to the action its pressed button names
+/// (see [`actions_form`]).
+fn dispatch_action(ev: &leptos::ev::SubmitEvent, actions: Actions) {
+    use leptos::form::FromFormData;
+    ev.prevent_default();
+    let target = ev.submitter().and_then(|button| button.get_attribute("formaction"));
+    let dispatched = match target.as_deref() {
+        Some(url) if url == PinMessage::url() => {
+            PinMessage::from_event(ev).map(|a| drop(actions.pin.dispatch(a)))
+        }
+        Some(url) if url == EditMessage::url() => {
+            EditMessage::from_event(ev).map(|a| drop(actions.edit.dispatch(a)))
+        }
+        Some(url) if url == DeleteMessage::url() => {
+            DeleteMessage::from_event(ev).map(|a| drop(actions.delete.dispatch(a)))
+        }
+        _ => React::from_event(ev).map(|a| drop(actions.react.dispatch(a))),
+    };
+    if let Err(e) = dispatched {
+        leptos::logging::error!("a message's actions form could not be read: {e}");
+    }
+}
+
+/// Opens the emoji picker for any reaction (it needs the app running).
+fn more_reactions_button(
+    id: String,
+    reacting_to: RwSignal<Option<String>>,
+    picker_open: RwSignal<bool>,
+) -> impl IntoView + use<> {
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    move || {
+        let id = id.clone();
+        hydrated.is_some_and(|h| h.get()).then(|| {
+            view! {
+                <button type="button" class="add-reaction" aria-label="Add a reaction" title="Add a reaction"
+                    on:click=move |_| {
+                        reacting_to.set(Some(id.clone()));
+                        picker_open.set(true);
+                    }>"😀+"</button>
+            }
+        })
+    }
 }
 
 /// Read receipts on request: who has read one's own message.

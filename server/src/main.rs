@@ -10,7 +10,7 @@ use server::{config::Config, startup::Application, telemetry};
 /// free (arenas shared by the runtime's and SQLite's threads, consolidating
 /// freed chunks). The cost: mimalloc keeps more memory after password hashes
 /// (19 MiB each, at most four at once): 130 MiB after 100 sign-ups, against
-/// 54 MiB with glibc tuned to hand large blocks back (README, abuse benchmark).
+/// 54 MiB with glibc tuned to hand large blocks back (bench/HISTORY.md, abuse benchmark).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

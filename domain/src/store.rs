@@ -64,8 +64,8 @@ pub struct Store {
     filling: Arc<AtomicBool>,
     /// PostgreSQL search: when the id below its newest window was read, and that id.
     search_floor: Arc<std::sync::Mutex<SearchFloor>>,
-    /// Posts waiting to share a commit.
-    posts: Arc<group_commit::Queue>,
+    /// Posts and announcements waiting to share a commit.
+    grouped: Arc<group_commit::Queue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -124,7 +124,7 @@ impl Store {
             bus: EventBus::new(BUS_CAPACITY, 0),
             filling: Default::default(),
             search_floor: Default::default(),
-            posts: Default::default(),
+            grouped: Default::default(),
         };
         store.migrate().await?;
         store.bus = EventBus::new(BUS_CAPACITY, store.event_position().await?);

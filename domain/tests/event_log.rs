@@ -181,8 +181,32 @@ async fn a_message_and_its_notifications_are_committed_together(db: &TestDb) {
     assert_eq!(kinds, ["message", "notification"], "in one commit, the message first");
 }
 
+/// An announcement (typing) written in the same commit as a post that
+/// cannot be stored is logged all the same, and the failed post is not.
+async fn an_announcement_sharing_a_commit_with_a_failed_post_is_logged(db: &TestDb) {
+    let hub = hub(db).await;
+    let ana = user(&hub, "ana").await;
+    let (_, general) = workspace(&hub, ana, false).await;
+    let store: &Store = hub.store();
+    let author = store.user(ana).await.unwrap().unwrap();
+    let before = hub.event_position().await.unwrap();
+    let typing = NewEvent::new(
+        Audience::Channel(general),
+        EventKind::Typing { channel_id: general, user: UserSummary::from(&author) },
+    );
+    // Started together, they are queued before the writer runs: one batch.
+    let nowhere = store.insert_message(new_message(&author, domain::Id(424242), "nowhere", None));
+    let (posted, announced) = futures::join!(nowhere, store.announce(std::slice::from_ref(&typing)));
+    assert!(posted.is_err(), "a message in no channel is refused");
+    announced.expect("the announcement is committed");
+    let logged: Vec<EventKind> =
+        hub.events_after(before).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(logged, [typing.kind], "the typing alone is logged");
+}
+
 domain::both_backends! {
     a_post_that_fails_in_a_shared_commit_fails_alone => a_post_that_fails_in_a_shared_commit_fails_alone;
+    an_announcement_sharing_a_commit_with_a_failed_post_is_logged => an_announcement_sharing_a_commit_with_a_failed_post_is_logged;
     a_message_and_its_notifications_are_committed_together => a_message_and_its_notifications_are_committed_together;
     a_change_and_its_event_are_committed_together => a_change_and_its_event_are_committed_together;
     concurrent_changes_are_numbered_in_commit_order => concurrent_changes_are_numbered_in_commit_order;

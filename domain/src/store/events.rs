@@ -45,10 +45,10 @@ impl Store {
     }
 
     /// Logs and announces events that change nothing stored (typing,
-    /// presence, who is in a call, a ringing call).
+    /// presence, who is in a call, a ringing call), in the same transaction
+    /// as whatever is being posted at the time (see [`super::group_commit`]).
     pub async fn announce(&self, events: &[NewEvent]) -> Result<()> {
-        let tx = self.write_tx().await?;
-        self.commit(tx, events).await
+        self.write_grouped(super::group_commit::Write::Announce(events.to_vec())).await.map(|_| ())
     }
 
     async fn log(tx: &mut Tx, events: &[NewEvent]) -> Result<Vec<Event>> {

@@ -1,7 +1,10 @@
 //! Group commit of posts: messages posted at the same time share one
 //! transaction, so that one commit (one flush to disk: SQLite's WAL sync,
 //! PostgreSQL's WAL flush, and the one-row lock on `event_position`) serves
-//! all of them instead of each waiting for its own.
+//! all of them instead of each waiting for its own. Events that change
+//! nothing stored (typing, a ringing call: [`Store::announce`]) join the
+//! same transactions: they are logged like any other, and a busy channel's
+//! typing then costs no commit of its own.
 //!
 //! A post joins the queue; if no batch is being written, it starts a task
 //! that writes batches until the queue is empty. Each post waits for the
@@ -32,9 +35,17 @@ struct State {
     writing: bool,
 }
 
+/// What waits to be written.
+pub(super) enum Write {
+    Post(Box<NewMessage>),
+    /// Events to log that come with no change.
+    Announce(Vec<NewEvent>),
+}
+
 struct Waiting {
-    post: NewMessage,
-    /// `true` when stored, `false` when its nonce was used already.
+    write: Write,
+    /// `true` when stored (an announcement always is), `false` when a
+    /// post's nonce was used already.
     done: oneshot::Sender<Result<bool>>,
 }
 
@@ -54,14 +65,14 @@ impl Drop for Writing<'_> {
 }
 
 impl Store {
-    /// Writes `post` with whatever else is being posted now; returns once
-    /// it is committed: `true` when it was stored, `false` when its author's
-    /// nonce was used already.
-    pub(super) async fn write_grouped(&self, post: NewMessage) -> Result<bool> {
+    /// Writes `write` with whatever else is being posted now; returns once
+    /// it is committed: `true` when it was stored, `false` when a post's
+    /// nonce was used already by its author.
+    pub(super) async fn write_grouped(&self, write: Write) -> Result<bool> {
         let (done, outcome) = oneshot::channel();
         let start = {
-            let mut state = self.posts.state.lock().expect("queue lock");
-            state.waiting.push(Waiting { post, done });
+            let mut state = self.grouped.state.lock().expect("queue lock");
+            state.waiting.push(Waiting { write, done });
             !std::mem::replace(&mut state.writing, true)
         };
         if start {
@@ -75,10 +86,10 @@ impl Store {
 
     /// Writes batches until none is waiting.
     async fn write_queue(&self) {
-        let mut writing = Writing { queue: &self.posts, ended: false };
+        let mut writing = Writing { queue: &self.grouped, ended: false };
         loop {
             let batch: Vec<Waiting> = {
-                let mut state = self.posts.state.lock().expect("queue lock");
+                let mut state = self.grouped.state.lock().expect("queue lock");
                 if state.waiting.is_empty() {
                     state.writing = false;
                     writing.ended = true;
@@ -93,12 +104,12 @@ impl Store {
 
     /// Writes `batch` in one transaction and tells each post its outcome.
     async fn write_batch(&self, batch: Vec<Waiting>) {
-        let (posts, done): (Vec<NewMessage>, Vec<_>) = batch.into_iter().map(|w| (w.post, w.done)).unzip();
-        let outcomes = match self.write_posts(&posts).await {
+        let (writes, done): (Vec<Write>, Vec<_>) = batch.into_iter().map(|w| (w.write, w.done)).unzip();
+        let outcomes = match self.write_posts(&writes).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
-                tracing::error!(error = ?e, posts = posts.len(), "could not commit a batch of posts");
-                posts.iter().map(|_| Err(e.shared())).collect()
+                tracing::error!(error = ?e, writes = writes.len(), "could not commit a batch of posts");
+                writes.iter().map(|_| Err(e.shared())).collect()
             }
         };
         for (done, outcome) in done.into_iter().zip(outcomes) {
@@ -107,29 +118,37 @@ impl Store {
         }
     }
 
-    /// One transaction for `posts`; their events are logged in the order of
-    /// `posts`. First all together; if one fails, the transaction is rolled
-    /// back and written again with each post in its own savepoint, so that
-    /// only that one fails (the common case pays for no savepoints).
-    async fn write_posts(&self, posts: &[NewMessage]) -> Result<Vec<Result<bool>>> {
-        if posts.len() > 1 {
+    /// One transaction for `writes`; their events are logged in the order
+    /// of `writes`. First all together; if a post fails, the transaction is
+    /// rolled back and written again with each post in its own savepoint, so
+    /// that only that one fails (the common case pays for no savepoints).
+    async fn write_posts(&self, writes: &[Write]) -> Result<Vec<Result<bool>>> {
+        let posts: Vec<&NewMessage> = writes.iter().filter_map(Write::post).collect();
+        if writes.len() > 1 || posts.is_empty() {
             let mut tx = self.write_tx().await?;
-            if let Ok(stored) = self.write_messages(&mut tx, posts).await {
-                self.finish_posts(tx, posts, &stored).await?;
-                return Ok(stored.into_iter().map(Ok).collect());
+            if let Ok(stored) = self.write_messages(&mut tx, &posts).await {
+                let mut stored = stored.into_iter();
+                let outcomes: Vec<bool> =
+                    writes.iter().map(|w| w.post().is_none() || stored.next() == Some(true)).collect();
+                self.finish_posts(tx, writes, &outcomes).await?;
+                return Ok(outcomes.into_iter().map(Ok).collect());
             }
             tx.rollback().await?;
         }
         let mut tx = self.write_tx().await?;
-        let mut outcomes = Vec::with_capacity(posts.len());
-        let alone = posts.len() == 1;
-        for post in posts {
-            let one = std::slice::from_ref(post);
+        let mut outcomes = Vec::with_capacity(writes.len());
+        let alone = writes.len() == 1;
+        for write in writes {
+            let Write::Post(post) = write else {
+                outcomes.push(Ok(true));
+                continue;
+            };
+            let one = [&**post];
             if alone {
-                outcomes.push(Ok(self.write_messages(&mut tx, one).await?[0]));
+                outcomes.push(Ok(self.write_messages(&mut tx, &one).await?[0]));
             } else {
                 sqlx::query("SAVEPOINT post").execute(&mut *tx).await?;
-                let outcome = self.write_messages(&mut tx, one).await.map(|stored| stored[0]);
+                let outcome = self.write_messages(&mut tx, &one).await.map(|stored| stored[0]);
                 if outcome.is_err() {
                     sqlx::query("ROLLBACK TO SAVEPOINT post").execute(&mut *tx).await?;
                 }
@@ -138,17 +157,33 @@ impl Store {
             }
         }
         let stored: Vec<bool> = outcomes.iter().map(|o| matches!(o, Ok(true))).collect();
-        self.finish_posts(tx, posts, &stored).await?;
+        self.finish_posts(tx, writes, &stored).await?;
         Ok(outcomes)
     }
 
-    /// Adds what the `stored` posts share (their words to the search
+    /// Adds what the `stored` writes share (their posts' words to the search
     /// vocabulary, their events to the log) and commits.
-    async fn finish_posts(&self, mut tx: super::Tx, posts: &[NewMessage], stored: &[bool]) -> Result<()> {
-        let kept = || posts.iter().zip(stored).filter(|(_, s)| **s).map(|(p, _)| p);
-        let bodies: Vec<&str> = kept().map(|p| p.message.body.as_str()).collect();
+    async fn finish_posts(&self, mut tx: super::Tx, writes: &[Write], stored: &[bool]) -> Result<()> {
+        let kept = || writes.iter().zip(stored).filter(|(_, s)| **s).map(|(w, _)| w);
+        let bodies: Vec<&str> = kept().filter_map(Write::post).map(|p| p.message.body.as_str()).collect();
         self.learn_words(&mut tx, &bodies.join("\n")).await?;
-        let events: Vec<NewEvent> = kept().flat_map(|p| p.events.iter().cloned()).collect();
+        let events: Vec<NewEvent> = kept().flat_map(|w| w.events().iter().cloned()).collect();
         self.commit(tx, &events).await
+    }
+}
+
+impl Write {
+    fn post(&self) -> Option<&NewMessage> {
+        match self {
+            Write::Post(p) => Some(p),
+            Write::Announce(_) => None,
+        }
+    }
+
+    fn events(&self) -> &[NewEvent] {
+        match self {
+            Write::Post(p) => &p.events,
+            Write::Announce(events) => events,
+        }
     }
 }

@@ -135,7 +135,7 @@ impl Store {
     /// for the author.
     pub async fn insert_message(&self, new: NewMessage) -> Result<(Message, bool)> {
         let msg = new.message.clone();
-        if self.write_grouped(new).await? {
+        if self.write_grouped(super::group_commit::Write::Post(Box::new(new))).await? {
             return Ok((msg, true));
         }
         // The first message with this nonce (even if deleted since: a retry must not resurrect it).
@@ -153,7 +153,7 @@ impl Store {
     /// (added to the search vocabulary by the batch): the messages in one
     /// statement for each fifty, then each one's own rows. For each, `false`
     /// when its author's nonce was used already (nothing is written for it).
-    pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[NewMessage]) -> Result<Vec<bool>> {
+    pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[&NewMessage]) -> Result<Vec<bool>> {
         let mut inserted = std::collections::HashSet::new();
         for chunk in posts.chunks(50) {
             let sql = format!(

@@ -44,6 +44,10 @@ thread_local! {
     static LAST_INPUT: Cell<f64> = const { Cell::new(0.0) };
     /// The page's gateway session and the last log position it received.
     static SESSION: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
+    /// Whether the connection is past its handshake (commands may be sent).
+    static LIVE_NOW: Cell<bool> = const { Cell::new(false) };
+    /// The channel on screen, and which view said so.
+    static VIEWING: RefCell<Option<(u64, String)>> = const { RefCell::new(None) };
 }
 
 /// How often the page sends `PING` (the server asks for at most 25 s).
@@ -108,6 +112,41 @@ fn watch_activity() {
         },
         Duration::from_secs(30),
     );
+}
+
+/// A channel on screen, until [`Viewing::end`].
+pub struct Viewing(u64);
+
+/// Says that this page shows `channel_id`: the gateway then sends it typing
+/// only from there (see `VIEW`). Said again on every new connection.
+pub fn view(channel_id: String) -> Viewing {
+    let id = NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    });
+    VIEWING.with(|v| *v.borrow_mut() = Some((id, channel_id.clone())));
+    if LIVE_NOW.get() {
+        send(&GatewayCommand::View { channel_id: Some(channel_id) });
+    }
+    Viewing(id)
+}
+
+impl Viewing {
+    /// The channel left the screen, unless another view showed one since.
+    pub fn end(self) {
+        let ended = VIEWING.with(|v| {
+            let mut v = v.borrow_mut();
+            let mine = v.as_ref().is_some_and(|(id, _)| *id == self.0);
+            if mine {
+                *v = None;
+            }
+            mine
+        });
+        if ended && LIVE_NOW.get() {
+            send(&GatewayCommand::View { channel_id: None });
+        }
+    }
 }
 
 /// Sends a command if the gateway is connected; dropped otherwise (commands
@@ -259,15 +298,21 @@ async fn run() {
                 if let Some(started) = started {
                     delay = 500;
                     set_state("connected");
-                    // A new connection starts active; say so if this page is idle.
+                    LIVE_NOW.set(true);
+                    // A new connection starts active, showing no channel in
+                    // particular: say what this page is.
                     if !ACTIVE.with(Cell::get) {
                         send(&GatewayCommand::Activity { active: false });
+                    }
+                    if let Some((_, channel_id)) = VIEWING.with(|v| v.borrow().clone()) {
+                        send(&GatewayCommand::View { channel_id: Some(channel_id) });
                     }
                     dispatch(&started);
                 }
                 dispatch(&LiveEvent::Gateway(event));
             }
             OUTBOX.with(|o| *o.borrow_mut() = None);
+            LIVE_NOW.set(false);
         }
         set_state("disconnected");
         sleep(delay).await;

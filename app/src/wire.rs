@@ -1043,6 +1043,13 @@ pub enum GatewayCommand {
     },
     /// The user is typing in a channel they may post in.
     Typing { channel_id: String },
+    /// The channel this page shows (`null`: none). From then on the
+    /// connection is sent `TYPING_START` only from that channel; one that
+    /// never says is sent it from every channel it follows.
+    View {
+        #[serde(default)]
+        channel_id: Option<String>,
+    },
     /// This page went idle (`false`: no input for a while, or hidden) or
     /// active again (`true`); decides online versus away.
     Activity { active: bool },

@@ -9,7 +9,8 @@
 //!
 //! The workspace has 20 channels (each person in 3 of them, chosen at
 //! random, besides #general where nobody posts) seeded with 50 messages
-//! each.
+//! each. Like the app, a person tells the gateway which channel is on
+//! screen (`VIEW`), and is sent typing only from there.
 //!
 //! Usage: users-bench <parley binary> [one|three] [people per step] [most people] [seconds per step]
 //! (default: one node, steps of 250 up to 5,000, 20 s each; three nodes use
@@ -151,7 +152,17 @@ async fn live(mut person: Person, ws: Ws, shared: Arc<Shared>) {
     if person.switch().await.is_err() {
         shared.errors.fetch_add(1, Ordering::Relaxed);
     }
+    // The channel on screen, as the app tells the gateway (`VIEW`).
+    let mut shown = None;
     while !shared.stop.load(Ordering::Relaxed) {
+        if shown != Some(person.current) {
+            shown = Some(person.current);
+            let view = json!({"type": "VIEW", "channel_id": person.channels[person.current]});
+            if tx.send(Message::text(view.to_string())).await.is_err() {
+                shared.errors.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
         let think = rand::thread_rng().gen_range(0.0..2.0) * THINK.as_secs_f64();
         tokio::time::sleep(Duration::from_secs_f64(think)).await;
         let roll = rand::thread_rng().gen_range(0..100);

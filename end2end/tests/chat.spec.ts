@@ -105,3 +105,36 @@ test("a typing indicator shows to the other person and goes when the message arr
   await anaContext.close();
   await bobContext.close();
 });
+
+test("typing shows in the channel one moves to in the app", async ({ browser }) => {
+  const anaContext = await browser.newContext();
+  const bobContext = await browser.newContext();
+  const a = await anaContext.newPage();
+  const b = await bobContext.newPage();
+  await signUp(a, unique("tia"), "Tia");
+  await createWorkspace(a, "Movers");
+  await createChannel(a, "second");
+  const link = await inviteLink(a);
+  await b.goto(link);
+  await b.getByRole("link", { name: "Create an account to join" }).click();
+  await signUp(b, unique("tom"), "Tom", "");
+  await b.getByRole("button", { name: "Join as Tom" }).click();
+  await expect(b.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await expectLive(a);
+  await expectLive(b);
+
+  // Tom moves to #second and back in the app (no page load); Tia types in #general.
+  await b.getByRole("link", { name: "second" }).click();
+  await b.getByRole("button", { name: "Join channel" }).click();
+  await expect(b.getByRole("textbox", { name: "Message #second" })).toBeVisible();
+  await b.getByRole("link", { name: "general" }).click();
+  await expect(b.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await a.getByRole("link", { name: "general" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await a.getByRole("textbox", { name: /^Message #/ }).pressSequentially("over here");
+  await expect(b.getByText("Tia is typing…")).toBeVisible({ timeout: 2_000 });
+  await a.getByRole("textbox", { name: /^Message #/ }).press("Enter");
+  await expectMessage(b, "Tia", "over here", 2_000);
+  await anaContext.close();
+  await bobContext.close();
+});

@@ -270,7 +270,12 @@ fn ChannelScreen(
             }
             _ => {}
         });
-        on_cleanup(move || sub.cancel());
+        // Typing is sent from the channel on screen only.
+        let viewing = crate::live::view(channel.id.clone());
+        on_cleanup(move || {
+            sub.cancel();
+            viewing.end();
+        });
         // Typing notices expire after 5 seconds of silence.
         if let Ok(tick) = leptos::prelude::set_interval_with_handle(
             move || {

@@ -15,7 +15,7 @@
 use super::dialect::{Dialect, frame};
 use super::feed::{Feed, TooSlow};
 use super::outgoing::{Outgoing, QUEUE};
-use super::router::Router;
+use super::router::{Router, Viewer};
 use crate::rtc::calls::{CallCommand, Calls};
 use app::wire::{ApiError, GatewayCommand, GatewayEvent, MeDto, close_code};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -60,6 +60,7 @@ fn command_name(command: &GatewayCommand) -> &'static str {
         GatewayCommand::Ping => "PING",
         GatewayCommand::MessageCreate { .. } => "MESSAGE_CREATE",
         GatewayCommand::Typing { .. } => "TYPING",
+        GatewayCommand::View { .. } => "VIEW",
         GatewayCommand::Activity { .. } => "ACTIVITY",
         GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
         GatewayCommand::VoiceLeave => "VOICE_LEAVE",
@@ -99,6 +100,8 @@ struct Commands {
     user: Id,
     session: u64,
     rtc_tx: crate::rtc::sfu::Outbox,
+    /// Says which channel this page shows.
+    viewer: Viewer,
     /// Whether this page has seen its person lately (online versus away).
     active: bool,
     /// Commands refused by a rate limit since the last one let through.
@@ -197,6 +200,11 @@ impl Commands {
                 if let Ok(id) = channel_id.parse() {
                     let _ = hub.typing(user, id).await;
                 }
+                Ok(())
+            }
+            GatewayCommand::View { channel_id } => {
+                let shown = channel_id.as_deref().map(|c| parse_id("channel_id", c)).transpose()?;
+                self.viewer.view(shown);
                 Ok(())
             }
             GatewayCommand::Activity { active } => {
@@ -359,6 +367,7 @@ pub async fn run(
         user: user.id,
         session,
         rtc_tx,
+        viewer: feed.viewer(),
         active: true,
         refused_in_a_row: 0,
         dialect,

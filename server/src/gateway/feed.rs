@@ -45,6 +45,11 @@ impl Feed {
         Ok(Feed { subs, route, position: start })
     }
 
+    /// What tells the router which channel this connection shows.
+    pub fn viewer(&self) -> super::router::Viewer {
+        self.route.viewer()
+    }
+
     /// The last log position this connection went through.
     pub fn position(&self) -> i64 {
         self.position

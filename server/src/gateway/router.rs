@@ -18,6 +18,10 @@
 //! decides what it forwards; the index only spares it what it would
 //! certainly drop.
 //!
+//! Typing reaches only the connections that show its channel, when they
+//! said which one they show ([`Viewer::view`]): a person in many busy
+//! channels is not sent every keystroke of all of them.
+//!
 //! Invariant: the router never waits on a connection. A connection whose
 //! queue is full is cut off from routing and told so ([`Route::lagged`]);
 //! the client resumes from the event log.
@@ -61,6 +65,25 @@ struct Connection {
     flags: Arc<Flags>,
     channels: HashSet<Id>,
     workspaces: HashSet<Id>,
+    viewing: Viewing,
+}
+
+/// Which channel's typing a connection is sent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Viewing {
+    /// Every channel's: the client never said which one it shows.
+    Every,
+    /// Only this one's (`None`: it shows no channel).
+    Only(Option<Id>),
+}
+
+impl Viewing {
+    fn shows(self, channel: Id) -> bool {
+        match self {
+            Viewing::Every => true,
+            Viewing::Only(shown) => shown == Some(channel),
+        }
+    }
 }
 
 /// What the router tells one connection without waiting for it.
@@ -116,6 +139,7 @@ impl Router {
             flags: flags.clone(),
             channels: HashSet::new(),
             workspaces: HashSet::new(),
+            viewing: Viewing::Every,
         };
         state.connections.insert(id, connection);
         (Route { id, router: self.clone(), flags, events }, start)
@@ -162,9 +186,16 @@ impl Router {
                 }
             }
         }
+        let typing_in = match &event.kind {
+            EventKind::Typing { channel_id, .. } => Some(*channel_id),
+            _ => None,
+        };
         let mut overflowed = Vec::new();
         for id in targets {
             let Some(c) = state.connections.get(&id) else { continue };
+            if typing_in.is_some_and(|channel| !c.viewing.shows(channel)) {
+                continue;
+            }
             if c.tx.try_send(event.clone()).is_err() {
                 overflowed.push(id);
             }
@@ -227,7 +258,29 @@ fn reindex(index: &mut HashMap<Id, HashSet<u64>>, id: u64, old: &HashSet<Id>, ne
     }
 }
 
+/// Tells the router which channel one connection shows (see the module's
+/// documentation); it can be held apart from the connection's [`Route`].
+pub struct Viewer {
+    id: u64,
+    router: Router,
+}
+
+impl Viewer {
+    /// From now on this connection is sent typing only from `channel`
+    /// (`None`: from none).
+    pub fn view(&self, channel: Option<Id>) {
+        if let Some(c) = self.router.state().connections.get_mut(&self.id) {
+            c.viewing = Viewing::Only(channel);
+        }
+    }
+}
+
 impl Route {
+    /// What says which channel this connection shows.
+    pub fn viewer(&self) -> Viewer {
+        Viewer { id: self.id, router: self.router.clone() }
+    }
+
     /// The next event routed here; `None` once cut off ([`Self::lagged`]).
     pub async fn recv(&mut self) -> Option<Arc<Event>> {
         self.events.recv().await
@@ -372,6 +425,28 @@ mod tests {
         router.dispatch(&in_channel(QUEUE as i64 + 2, 10));
         assert_eq!(received(&mut a), Vec::<i64>::new());
         assert_eq!(received(&mut b), vec![QUEUE as i64 + 2]);
+    }
+
+    fn typing(seq: i64, channel: i64) -> Arc<Event> {
+        let user =
+            domain::model::UserSummary { id: Id(7), username: "ana".into(), display_name: "Ana".into() };
+        event(seq, Audience::Channel(Id(channel)), EventKind::Typing { channel_id: Id(channel), user })
+    }
+
+    #[test]
+    fn typing_reaches_a_connection_that_said_what_it_shows_only_from_that_channel() {
+        let router = router();
+        let (mut a, start) = router.join(Id(1));
+        a.publish(&set(&[10, 20]), &set(&[]), start);
+        router.dispatch(&typing(1, 10));
+        router.dispatch(&typing(2, 20));
+        a.viewer().view(Some(Id(20)));
+        router.dispatch(&typing(3, 10));
+        router.dispatch(&typing(4, 20));
+        router.dispatch(&in_channel(5, 10));
+        a.viewer().view(None);
+        router.dispatch(&typing(6, 20));
+        assert_eq!(received(&mut a), vec![1, 2, 4, 5], "other events of a channel not shown still arrive");
     }
 
     #[test]

@@ -246,6 +246,7 @@ fn command_name(c: &GatewayCommand) -> &'static str {
         GatewayCommand::Ping => "PING",
         GatewayCommand::MessageCreate { .. } => "MESSAGE_CREATE",
         GatewayCommand::Typing { .. } => "TYPING",
+        GatewayCommand::View { .. } => "VIEW",
         GatewayCommand::Activity { .. } => "ACTIVITY",
         GatewayCommand::VoiceJoin { .. } => "VOICE_JOIN",
         GatewayCommand::VoiceLeave => "VOICE_LEAVE",
@@ -981,6 +982,15 @@ fn rows() -> Vec<Row> {
             let mut socket = cx.socket(cell.actor).await;
             send(&mut socket, &GatewayCommand::Activity { active: false }).await;
             send(&mut socket, &GatewayCommand::Activity { active: true }).await;
+            sync(&mut socket, |_| false).await;
+            Outcome::Allowed(s("still connected"))
+        }),
+        // Which channel a page shows decides only which typing it is sent;
+        // on a connection of its own: the shared one stays sent every channel's typing.
+        custom!(Covers::Gateway("VIEW"), "accepted, the connection stays", P(EVERYONE), |cx, cell| {
+            let mut socket = connect_as(&cx.app, cx.person(cell.actor)).await;
+            send(&mut socket, &GatewayCommand::View { channel_id: Some(cx.voice.clone()) }).await;
+            send(&mut socket, &GatewayCommand::View { channel_id: None }).await;
             sync(&mut socket, |_| false).await;
             Outcome::Allowed(s("still connected"))
         }),

@@ -402,12 +402,71 @@ async fn the_text_channel_websocket_format_sends_and_receives(app: TestApp) -> T
     app
 }
 
+/// Sends `command` and waits for the answer to a `PING` after it: the
+/// gateway has carried the command out.
+async fn command(ws: &mut Ws, command: Value) {
+    ws.send(Message::text(command.to_string())).await.unwrap();
+    ws.send(Message::text(r#"{"type":"PING"}"#)).await.unwrap();
+    loop {
+        if let GatewayEvent::Pong { .. } = next_wire(ws).await {
+            return;
+        }
+    }
+}
+
+/// The next `TYPING_START` or `MESSAGE_CREATE`, skipping other events.
+async fn next_typing_or_message(ws: &mut Ws) -> GatewayEvent {
+    loop {
+        let e = next_wire(ws).await;
+        if matches!(e, GatewayEvent::TypingStart { .. } | GatewayEvent::MessageCreate { .. }) {
+            return e;
+        }
+    }
+}
+
+async fn typing_reaches_a_page_only_from_the_channel_it_shows(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let other = channel(&app, &ana, &ws, "other", true).await;
+    let add = json!({"usernames": ["bob"]});
+    ana.post(&app, &format!("/api/communication/channels/{other}/add_members/"), add).await;
+    let typing = |channel: &str| Message::text(json!({"type": "TYPING", "channel_id": channel}).to_string());
+
+    let mut bob_ws = connect_as(&app, &bob).await;
+    command(&mut bob_ws, json!({"type": "VIEW", "channel_id": general})).await;
+    let mut ana_ws = connect_as(&app, &ana).await;
+    ana_ws.send(typing(&other)).await.unwrap();
+    ana_ws.send(typing(&general)).await.unwrap();
+    match next_typing_or_message(&mut bob_ws).await {
+        GatewayEvent::TypingStart { channel_id, user } => {
+            assert_eq!((channel_id, user.username), (general.clone(), "ana".to_string()));
+        }
+        other => panic!("expected ana typing in the channel bob shows, got {other:?}"),
+    }
+
+    // Showing no channel: no typing at all, while messages still arrive.
+    command(&mut bob_ws, json!({"type": "VIEW", "channel_id": null})).await;
+    let mut ana_again = connect_as(&app, &ana).await;
+    for channel in [&other, &general] {
+        command(&mut ana_again, json!({"type": "TYPING", "channel_id": channel})).await;
+    }
+    say(&app, &ana, &general, "no one is typing").await;
+    match next_typing_or_message(&mut bob_ws).await {
+        GatewayEvent::MessageCreate { message } => assert_eq!(message.body, "no one is typing"),
+        other => panic!("expected the message and no typing, got {other:?}"),
+    }
+    app
+}
+
 crate::on_both_backends! {
     the_communication_websocket_format_sends_and_receives => the_communication_websocket_format_sends_and_receives;
     the_text_channel_websocket_format_sends_and_receives => the_text_channel_websocket_format_sends_and_receives;
     messages_sent_over_the_socket_are_acknowledged_once_stored => messages_sent_over_the_socket_are_acknowledged_once_stored;
     presence_follows_connections => presence_follows_connections;
     typing_reaches_the_channel_only_from_members => typing_reaches_the_channel_only_from_members;
+    typing_reaches_a_page_only_from_the_channel_it_shows => typing_reaches_a_page_only_from_the_channel_it_shows;
     members_get_messages_others_do_not => members_get_messages_others_do_not;
     session_cookie_authenticates_the_gateway => session_cookie_authenticates_the_gateway;
     refuses_anonymous_and_foreign_origin => refuses_anonymous_and_foreign_origin;

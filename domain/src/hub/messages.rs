@@ -241,20 +241,24 @@ impl Hub {
     pub async fn add_reaction(&self, actor: Id, message: Id, emoji: &str) -> Result<()> {
         let emoji = Emoji::parse(emoji)?;
         self.limits.check(Bucket::Reaction, &actor.to_string()).await?;
-        let (msg, facts) = self.message_facts(actor, message).await?;
+        // Only what the check, the event and the notification need: the
+        // message as stored, and where the actor stands with who they are.
+        let msg = self.store.message_alone(message).await?.ok_or(Error::NotFound(Thing::Message))?;
+        let (ch, facts, (user, _)) = self.channel_standing(msg.channel_id, actor).await?;
+        permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::Message))?;
         permissions::react(facts)?;
-        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
+        let user = user.ok_or(Error::NotFound(Thing::User))?;
         let added = NewEvent::new(
             Audience::Channel(msg.channel_id),
             EventKind::ReactionAdded {
                 channel_id: msg.channel_id,
                 message_id: msg.id,
                 emoji: emoji.as_str().to_string(),
-                user: UserSummary::from(&user),
+                user: user.clone(),
             },
         );
         if self.store.add_reaction(msg.id, actor, emoji.as_str(), crate::now_ms(), &[added]).await?
-            && let Err(e) = self.notify_reaction(&msg, &UserSummary::from(&user), emoji.as_str()).await
+            && let Err(e) = self.notify_reaction(&ch, &msg, &user, emoji.as_str()).await
         {
             tracing::error!(error = ?e, message = %msg.id, "could not notify about a reaction");
         }
@@ -310,10 +314,10 @@ impl Hub {
     /// Tells the channel that `actor` is typing; only those who may post
     /// there can. Nothing is stored but the event.
     pub async fn typing(&self, actor: Id, channel: Id) -> Result<()> {
-        let (ch, facts) = self.channel_facts(channel, actor).await?;
+        let (ch, facts, (user, _)) = self.channel_standing(channel, actor).await?;
         permissions::send_message(facts)?;
-        let user = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?;
-        let typing = EventKind::Typing { channel_id: ch.id, user: UserSummary::from(&user) };
+        let user = user.ok_or(Error::NotFound(Thing::User))?;
+        let typing = EventKind::Typing { channel_id: ch.id, user };
         self.store.announce(&[NewEvent::new(Audience::Channel(ch.id), typing)]).await
     }
 }

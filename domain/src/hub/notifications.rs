@@ -321,6 +321,7 @@ impl Hub {
     /// silenced the channel).
     pub(super) async fn notify_reaction(
         &self,
+        ch: &Channel,
         msg: &Message,
         reactor: &crate::model::UserSummary,
         emoji: &str,
@@ -328,13 +329,12 @@ impl Hub {
         if msg.author.id == reactor.id {
             return Ok(());
         }
-        let Some(ch) = self.store.channel(msg.channel_id).await? else { return Ok(()) };
         let level = self.store.channel_level(msg.author.id, ch.id).await?;
         if !level.unwrap_or(default_level(ch.kind)).notifies() {
             return Ok(());
         }
-        let title = format!("{} reacted {emoji} to your message in {}", reactor.display_name, place(&ch));
-        self.notify(vec![about(msg.author.id, &ch, msg, "reaction", title)]).await
+        let title = format!("{} reacted {emoji} to your message in {}", reactor.display_name, place(ch));
+        self.notify(vec![about(msg.author.id, ch, msg, "reaction", title)]).await
     }
 
     /// After a meeting is scheduled: each person invited hears of it, and a

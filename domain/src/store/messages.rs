@@ -327,6 +327,15 @@ impl Store {
         })
     }
 
+    /// A live message as stored, without what [`Self::message`] adds (its
+    /// reactions, attachments and thread summary): enough to check who may
+    /// touch it and to say whose it is.
+    pub async fn message_alone(&self, id: Id) -> Result<Option<Message>> {
+        let row =
+            sqlx::query_as::<_, MessageRow>(&live("m.id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(row.map(Into::into))
+    }
+
     /// The first message of a thread: live, or deleted but still holding live replies.
     pub async fn thread_parent(&self, id: Id) -> Result<Option<Message>> {
         let sql = format!("{MSG_FROM} WHERE m.id = $1 AND m.thread_id IS NULL AND {SHOWN}");

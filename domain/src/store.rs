@@ -47,8 +47,37 @@ pub enum Backend {
     Postgres,
 }
 
-/// A write transaction.
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A write transaction: it reads and writes as its connection (`&mut *tx`),
+/// and ends with [`Tx::commit`] or [`Tx::rollback`] (or rolls back when
+/// dropped). On SQLite it holds this process's turn to write until then.
+struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// Given back after the transaction has ended (fields drop in order).
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl Tx {
+    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
 
 /// When the id below PostgreSQL search's newest window was read, and that
 /// id (`None`: fewer messages than the window).
@@ -66,6 +95,9 @@ pub struct Store {
     search_floor: Arc<std::sync::Mutex<SearchFloor>>,
     /// Posts and announcements waiting to share a commit.
     grouped: Arc<group_commit::Queue>,
+    /// SQLite: this process's writers take turns here, one at a time (see
+    /// [`Store::write_tx`]).
+    writers: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Store {
@@ -125,6 +157,7 @@ impl Store {
             filling: Default::default(),
             search_floor: Default::default(),
             grouped: Default::default(),
+            writers: Arc::new(tokio::sync::Semaphore::new(1)),
         };
         store.migrate().await?;
         store.bus = EventBus::new(BUS_CAPACITY, store.event_position().await?);
@@ -145,10 +178,25 @@ impl Store {
     /// and then wants to write cannot wait for the lock (SQLite answers
     /// "database is locked" at once, whatever the busy timeout), while one
     /// that asks first waits its turn like any other writer.
+    ///
+    /// This process's writers wait for their turn in a queue of their own
+    /// before they take a connection: SQLite's own wait for its lock is a
+    /// sleep that grows to 100 ms a try, and each writer waiting so held a
+    /// connection that reads then lacked; under load, pages waited on
+    /// writers that waited on sleeps, with the processor half idle. The busy
+    /// timeout stays for another process's writes.
     async fn write_tx(&self) -> Result<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self
+                    .writers
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Error::internal("the writers' queue closed"))?;
+                Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+            }
+            Backend::Postgres => Tx { tx: self.pool.begin().await?, _turn: None },
         })
     }
 

@@ -4,7 +4,7 @@ use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, UserSummary, Workspace};
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::FromRow;
 use std::collections::HashMap;
 
 #[derive(FromRow)]
@@ -69,7 +69,7 @@ const CH_COLUMNS: &str = "c.id, c.workspace_id, c.name, c.topic, c.is_private, c
 
 impl Store {
     /// Inserts a channel and makes its creator a member, in `tx`.
-    pub(super) async fn insert_channel(tx: &mut Transaction<'static, Any>, ch: &Channel) -> Result<()> {
+    pub(super) async fn insert_channel(tx: &mut super::Tx, ch: &Channel) -> Result<()> {
         sqlx::query(
             "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, kind, \
              is_external, archived_at, user_limit, category_id, position, created_by, created_at) \
@@ -101,7 +101,7 @@ impl Store {
     /// A new member has read nothing before joining: what is there already
     /// does not count as unread.
     pub(super) async fn insert_channel_member(
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut super::Tx,
         channel: Id,
         user: Id,
         now: i64,
@@ -130,10 +130,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn auto_join_channels(
-        tx: &mut Transaction<'static, Any>,
-        ws: Id,
-    ) -> Result<Vec<Channel>> {
+    pub(super) async fn auto_join_channels(tx: &mut super::Tx, ws: Id) -> Result<Vec<Channel>> {
         let sql =
             format!("SELECT {CH_COLUMNS} FROM channels c WHERE c.workspace_id = $1 AND c.auto_join = $2");
         Ok(sqlx::query_as::<_, ChannelRow>(&sql)

@@ -4,7 +4,7 @@ use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{AuditEntry, Ban, Role, UserSummary, Workspace};
 use crate::permissions::{Builtin, HeldRole, Override, OverrideTarget, Perms};
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::FromRow;
 use std::collections::HashMap;
 
 #[derive(FromRow)]
@@ -121,11 +121,7 @@ const COLOURING_ROLES: &str = "JOIN roles r ON r.workspace_id = wm.workspace_id 
 
 impl Store {
     /// Inserts the five built-in roles of a new workspace, in `tx`.
-    pub(super) async fn insert_builtin_roles(
-        tx: &mut Transaction<'static, Any>,
-        ws: Id,
-        now: i64,
-    ) -> Result<()> {
+    pub(super) async fn insert_builtin_roles(tx: &mut super::Tx, ws: Id, now: i64) -> Result<()> {
         for b in Builtin::ALL {
             sqlx::query(
                 "INSERT INTO roles (id, workspace_id, name, colour, position, permissions, builtin, created_at) \

@@ -52,7 +52,9 @@ pub enum Backend {
 /// dropped). On SQLite it holds this process's turn to write until then.
 struct Tx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    /// Given back after the transaction has ended (fields drop in order).
+    /// Given back once the transaction has ended (after a commit or
+    /// rollback; a dropped transaction's rollback is only queued on its
+    /// connection, and a writer after it may then wait in SQLite's busy wait).
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 

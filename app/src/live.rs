@@ -114,17 +114,22 @@ fn watch_activity() {
     );
 }
 
+/// A number for a subscription or a view, new on this page.
+fn next_id() -> u64 {
+    NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}
+
 /// A channel on screen, until [`Viewing::end`].
 pub struct Viewing(u64);
 
 /// Says that this page shows `channel_id`: the gateway then sends it typing
 /// only from there (see `VIEW`). Said again on every new connection.
 pub fn view(channel_id: String) -> Viewing {
-    let id = NEXT_ID.with(|n| {
-        let id = n.get();
-        n.set(id + 1);
-        id
-    });
+    let id = next_id();
     VIEWING.with(|v| *v.borrow_mut() = Some((id, channel_id.clone())));
     if LIVE_NOW.get() {
         send(&GatewayCommand::View { channel_id: Some(channel_id) });
@@ -168,11 +173,7 @@ impl Subscription {
 
 /// Calls `handler` for every live event until the subscription is cancelled.
 pub fn subscribe(handler: impl Fn(&LiveEvent) + 'static) -> Subscription {
-    let id = NEXT_ID.with(|n| {
-        let id = n.get();
-        n.set(id + 1);
-        id
-    });
+    let id = next_id();
     HANDLERS.with(|h| h.borrow_mut().push((id, Rc::new(handler))));
     if HYDRATED.get() {
         start();

@@ -52,9 +52,10 @@ pub enum Backend {
 /// dropped). On SQLite it holds this process's turn to write until then.
 struct Tx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    /// Given back once the transaction has ended (after a commit or
-    /// rollback; a dropped transaction's rollback is only queued on its
-    /// connection, and a writer after it may then wait in SQLite's busy wait).
+    /// Given back once the transaction has ended. End it with a commit or
+    /// a rollback: a dropped one's rollback is only queued on its
+    /// connection, and the next writer may then wait in SQLite's busy wait
+    /// (left so only when a statement failed).
     _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 

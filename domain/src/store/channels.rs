@@ -335,7 +335,7 @@ impl Store {
         match Self::insert_channel(&mut tx, ch).await {
             Ok(()) => {}
             Err(crate::Error::Conflict { .. }) => {
-                drop(tx);
+                tx.rollback().await?;
                 let existing = self.channel_by_name(ch.workspace_id, &ch.name).await?;
                 return Ok((existing.ok_or(crate::Error::NotFound(crate::error::Thing::Channel))?, false));
             }

@@ -36,10 +36,14 @@ impl Store {
     }
 
     /// Commits `tx` with `events` when it `changed` something; otherwise
-    /// drops it (nothing to keep, nothing to announce). Returns `changed`.
+    /// rolls it back (nothing to keep, nothing to announce): ended, not
+    /// dropped, so that the next writer finds SQLite's lock free. Returns
+    /// `changed`.
     pub(super) async fn commit_if(&self, tx: Tx, changed: bool, events: &[NewEvent]) -> Result<bool> {
         if changed {
             self.commit(tx, events).await?;
+        } else {
+            tx.rollback().await?;
         }
         Ok(changed)
     }

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod auth;
 pub mod channels;
+pub mod integrations;
 pub mod meetings;
 pub mod notifications;
 pub mod settings;
@@ -14,6 +15,7 @@ pub mod workspaces;
 pub use account::*;
 pub use auth::*;
 pub use channels::*;
+pub use integrations::*;
 pub use meetings::*;
 pub use notifications::*;
 pub use settings::*;

@@ -6,7 +6,12 @@ use domain::permissions::{Override, OverrideTarget, Perm, Perms};
 
 impl From<&model::UserSummary> for UserDto {
     fn from(u: &model::UserSummary) -> Self {
-        UserDto { id: u.id.to_string(), username: u.username.clone(), display_name: u.display_name.clone() }
+        UserDto {
+            id: u.id.to_string(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            is_bot: u.is_bot,
+        }
     }
 }
 
@@ -154,6 +159,8 @@ impl From<&model::Message> for MessageDto {
             pinned: m.pinned,
             attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
             mentions: if m.deleted { Vec::new() } else { domain::markdown::mentions(&m.body) },
+            shown_name: m.shown_name.clone(),
+            shown_icon: m.shown_icon.clone(),
         }
     }
 }
@@ -325,6 +332,45 @@ pub fn invite_dto(invite: &model::Invite, public_url: &str) -> InviteDto {
         expires_at: invite.expires_at,
         max_uses: invite.max_uses,
         uses: invite.uses,
+    }
+}
+
+impl From<&model::Bot> for BotDto {
+    fn from(b: &model::Bot) -> Self {
+        BotDto {
+            user: UserDto::from(&b.user),
+            owner: UserDto::from(&b.owner),
+            emoji: b.emoji.clone(),
+            description: b.description.clone(),
+            created_at: b.created_at,
+            tokens: None,
+        }
+    }
+}
+
+impl From<&model::Webhook> for WebhookDto {
+    fn from(w: &model::Webhook) -> Self {
+        WebhookDto {
+            id: w.id.to_string(),
+            workspace_id: w.workspace_id.to_string(),
+            channel_id: w.channel_id.to_string(),
+            channel_label: w.channel_label.clone(),
+            bot: UserDto::from(&w.bot),
+            created_by: UserDto::from(&w.created_by),
+            created_at: w.created_at,
+            signed: w.signed,
+            last_used_at: w.last_used_at,
+        }
+    }
+}
+
+impl From<&domain::hub::NewWebhook> for CreatedWebhookDto {
+    fn from(n: &domain::hub::NewWebhook) -> Self {
+        CreatedWebhookDto {
+            webhook: WebhookDto::from(&n.webhook),
+            url: n.url.clone(),
+            signing_secret: n.signing_secret.clone(),
+        }
     }
 }
 

@@ -135,6 +135,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/w/:ws/threads") view={Lazy::<pages::ThreadsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/meetings") view={Lazy::<pages::MeetingsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/settings") view={Lazy::<pages::SettingsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/integrations") view={Lazy::<pages::IntegrationsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod channel;
 pub mod home;
+pub mod integrations;
 pub mod invite;
 pub mod meetings;
 pub mod not_found;
@@ -77,6 +78,10 @@ lazy_page!(
 lazy_page!(
     /// Notification settings.
     NotificationSettingsRoute => notification_settings::NotificationSettingsPage
+);
+lazy_page!(
+    /// A workspace's integrations.
+    IntegrationsRoute => integrations::IntegrationsPage
 );
 lazy_page!(
     /// One's account.

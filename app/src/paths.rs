@@ -37,6 +37,11 @@ pub fn notification_settings() -> String {
     "/settings/notifications".to_string()
 }
 
+/// A workspace's integrations (incoming webhooks).
+pub fn integrations(workspace_id: &str) -> String {
+    format!("/w/{workspace_id}/integrations")
+}
+
 pub fn settings(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/settings")
 }

@@ -174,14 +174,27 @@ documented!(
     TimeOfDay => text("HH:MM, 00:00 to 23:59").pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))
 );
 
+/// One emoji as a character, or one of the known `:shortcodes:`.
+fn emoji_choices() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(text("One emoji").pattern(Some(concat!("^[^", blank!(), r"\x00-\x7F]{1,32}$"))))
+        .item(
+            text("A :shortcode:")
+                .enum_values(Some(domain::markdown::shortcode_names().map(|n| format!(":{n}:")))),
+        )
+}
+
 documented!(
     /// A reaction: one emoji as a character, or one of the known `:shortcodes:`.
-    Emoji => OneOfBuilder::new()
+    Emoji => emoji_choices()
         .description(Some("One emoji (up to 32 characters, none of them ASCII or white space), or a known :shortcode:"))
-        .item(text("One emoji").pattern(Some(concat!("^[^", blank!(), r"\x00-\x7F]{1,32}$"))))
-        .item(text("A :shortcode:").enum_values(Some(
-            domain::markdown::shortcode_names().map(|n| format!(":{n}:")),
-        )))
+);
+
+documented!(
+    /// A bot's avatar: one emoji, a known `:shortcode:`, or empty for 🤖.
+    BotEmoji => emoji_choices()
+        .description(Some("One emoji, a known :shortcode:, or empty for 🤖"))
+        .item(text("Empty: 🤖").max_length(Some(0)))
 );
 
 documented!(
@@ -228,4 +241,8 @@ documented!(
 documented!(
     /// What an API token is for.
     TokenName => text("1 to 100 characters, not only white space").pattern(Some(NOT_BLANK)).max_length(Some(100))
+);
+documented!(
+    /// A webhook's name: what its posts show as their author.
+    WebhookName => name(80)
 );

@@ -14,6 +14,9 @@ pub struct UserDto {
     pub id: String,
     pub username: String,
     pub display_name: String,
+    /// A bot account (an incoming webhook's): shown with a BOT tag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_bot: bool,
 }
 
 /// The signed-in user, as they see themselves.
@@ -56,6 +59,55 @@ pub struct CreatedTokenDto {
     pub info: ApiTokenDto,
     /// Use as `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+/// A bot account of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BotDto {
+    /// Its account: add it to channels and give it roles by this.
+    pub user: UserDto,
+    /// Who made it; they manage its tokens.
+    pub owner: UserDto,
+    /// Its avatar.
+    pub emoji: String,
+    pub description: String,
+    pub created_at: i64,
+    /// Its API tokens, for who may manage it (absent for others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<ApiTokenDto>>,
+}
+
+/// An incoming webhook in its managers' list (its address is shown only
+/// when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub channel_id: String,
+    /// Where it posts: `#name`, or who is in a direct conversation.
+    pub channel_label: String,
+    /// The bot account its posts are by; its display name is the webhook's name.
+    pub bot: UserDto,
+    pub created_by: UserDto,
+    pub created_at: i64,
+    /// Calls must be signed with its signing secret.
+    pub signed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
+}
+
+/// A new incoming webhook: `url` and `signing_secret` are shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedWebhookDto {
+    pub webhook: WebhookDto,
+    /// POST JSON here (`{"text": "…"}`, Slack's format, or `{"content": "…"}`).
+    pub url: String,
+    /// For signing calls, when the webhook requires it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +262,13 @@ pub struct MessageDto {
     /// Usernames mentioned, and `channel`/`here`.
     #[serde(default)]
     pub mentions: Vec<String>,
+    /// Shown instead of the author's display name (a webhook call's
+    /// `username`), or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub shown_name: String,
+    /// Shown instead of the author's avatar (an emoji), or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub shown_icon: String,
 }
 
 impl MessageDto {

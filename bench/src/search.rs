@@ -96,6 +96,8 @@ async fn main() {
             deleted: false,
             pinned: false,
             attachments: Vec::new(),
+            shown_name: String::new(),
+            shown_icon: String::new(),
         });
         if batch.len() == 10_000 || n + 1 == total {
             hub.store().import_messages(&batch).await.unwrap();

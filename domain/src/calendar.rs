@@ -140,7 +140,7 @@ mod tests {
     use crate::model::UserSummary;
 
     fn person(id: i64, name: &str) -> UserSummary {
-        UserSummary { id: Id(id), username: name.to_lowercase(), display_name: name.into() }
+        UserSummary::person(Id(id), name.to_lowercase(), name.into())
     }
 
     fn meeting() -> Meeting {

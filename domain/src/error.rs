@@ -13,6 +13,10 @@ pub enum Error {
     /// The request needs a signed-in user.
     #[error("You are not signed in. Sign in and try again.")]
     Unauthenticated,
+    /// A call that must be signed (an incoming webhook's) was not, or not
+    /// with the right secret, or too long ago; the message says which.
+    #[error("{0}")]
+    BadSignature(&'static str),
     /// Username or password did not match.
     #[error("That username and password do not match. Check them and try again.")]
     BadCredentials,
@@ -62,6 +66,8 @@ pub enum Thing {
     Template,
     PushSubscription,
     Token,
+    Webhook,
+    Bot,
 }
 
 impl fmt::Display for Thing {
@@ -80,6 +86,8 @@ impl fmt::Display for Thing {
             Thing::Template => "Template",
             Thing::PushSubscription => "Push subscription",
             Thing::Token => "API token",
+            Thing::Webhook => "Webhook",
+            Thing::Bot => "Bot",
         })
     }
 }
@@ -115,7 +123,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Invalid { .. } => ErrorKind::Invalid,
-            Error::Unauthenticated | Error::BadCredentials => ErrorKind::Unauthenticated,
+            Error::Unauthenticated | Error::BadCredentials | Error::BadSignature(_) => {
+                ErrorKind::Unauthenticated
+            }
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,

@@ -8,6 +8,7 @@
 //! conversations, read state), [`messages`], [`threads`] (and pins), [`files`].
 
 mod accounts;
+mod bots;
 mod channels;
 mod files;
 mod meetings;
@@ -18,9 +19,11 @@ mod notify_settings;
 mod roles;
 mod threads;
 mod voice;
+mod webhooks;
 mod workspaces;
 
 pub use accounts::Signup;
+pub use bots::{DEFAULT_BOT_EMOJI, NewBot};
 pub use channels::{ChannelPage, NewChannel};
 pub use files::Recovered;
 pub use meetings::NewMeeting;
@@ -28,6 +31,7 @@ pub use messages::Post;
 pub use notifications::{CustomNotification, DeliveryOptions, default_level};
 pub use notify_settings::{NotificationSettings, SettingsInput, TemplateView};
 pub use roles::{ChannelSettings, RoleChange};
+pub use webhooks::{NewWebhook, Signature, sign as sign_webhook_call};
 pub use workspaces::NewWorkspace;
 
 use crate::error::{Error, Result, Thing};

@@ -11,6 +11,9 @@ pub struct User {
     pub display_name: String,
     pub email: String,
     pub created_at: i64,
+    /// A bot account: it never signs in with a password.
+    #[serde(default)]
+    pub is_bot: bool,
 }
 
 /// What other people see of a user.
@@ -19,11 +22,26 @@ pub struct UserSummary {
     pub id: Id,
     pub username: String,
     pub display_name: String,
+    /// A bot account (an incoming webhook's), shown with a BOT tag.
+    #[serde(default)]
+    pub is_bot: bool,
+}
+
+impl UserSummary {
+    /// A person's summary (not a bot).
+    pub fn person(id: Id, username: String, display_name: String) -> Self {
+        UserSummary { id, username, display_name, is_bot: false }
+    }
 }
 
 impl From<&User> for UserSummary {
     fn from(u: &User) -> Self {
-        UserSummary { id: u.id, username: u.username.clone(), display_name: u.display_name.clone() }
+        UserSummary {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            is_bot: u.is_bot,
+        }
     }
 }
 
@@ -187,6 +205,12 @@ pub struct Message {
     pub deleted: bool,
     pub pinned: bool,
     pub attachments: Vec<Attachment>,
+    /// What this post shows instead of its author's display name and avatar
+    /// (an incoming webhook call's `username` and `icon_emoji`), or empty.
+    #[serde(default)]
+    pub shown_name: String,
+    #[serde(default)]
+    pub shown_icon: String,
 }
 
 impl Message {
@@ -209,6 +233,8 @@ impl Message {
             deleted: false,
             pinned: false,
             attachments: Vec::new(),
+            shown_name: String::new(),
+            shown_icon: String::new(),
         }
     }
 }
@@ -356,6 +382,39 @@ impl ApiToken {
     pub fn id_of(digest: &str) -> String {
         digest.chars().take(Self::ID_LEN).collect()
     }
+}
+
+/// A bot account of a workspace, as its members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bot {
+    /// Its account: what its posts and its membership show.
+    pub user: UserSummary,
+    pub workspace_id: Id,
+    /// Who made it; they manage its tokens.
+    pub owner: UserSummary,
+    /// Its avatar.
+    pub emoji: String,
+    pub description: String,
+    pub created_at: i64,
+}
+
+/// An incoming webhook as its managers see it in a list: never its secret
+/// address, which is shown once when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub channel_id: Id,
+    /// Where it posts as people read it: `#name`, or who is in a direct
+    /// conversation.
+    pub channel_label: String,
+    /// The bot account it posts as; its display name is the webhook's name.
+    pub bot: UserSummary,
+    pub created_by: UserSummary,
+    pub created_at: i64,
+    /// Calls must be signed (HMAC-SHA256 with its signing secret).
+    pub signed: bool,
+    pub last_used_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,9 +29,15 @@ pub fn dummy_hash() -> &'static str {
 
 /// A new API token: 32 random bytes, hex; only its SHA-256 is stored.
 pub fn new_token() -> String {
+    new_secret("pt_")
+}
+
+/// 32 random bytes, hex, after `prefix` (which tells a reader, or a secret
+/// scanner, what the secret opens).
+pub fn new_secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("pt_{}", hex::encode(bytes))
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 pub fn token_digest(token: &str) -> String {

@@ -47,10 +47,11 @@ pub enum Perm {
     ViewAuditLog = 17,
     CreateChannels = 18,
     Administrator = 19,
+    ManageWebhooks = 20,
 }
 
 impl Perm {
-    pub const ALL: [Perm; 20] = [
+    pub const ALL: [Perm; 21] = [
         Perm::ViewChannel,
         Perm::SendMessages,
         Perm::SendInThreads,
@@ -68,13 +69,14 @@ impl Perm {
         Perm::KickMembers,
         Perm::BanMembers,
         Perm::ManageRoles,
+        Perm::ManageWebhooks,
         Perm::ViewAuditLog,
         Perm::ManageWorkspace,
         Perm::Administrator,
     ];
 
     /// The flags that make sense per channel (the others are workspace-wide).
-    pub const CHANNEL: [Perm; 10] = [
+    pub const CHANNEL: [Perm; 11] = [
         Perm::ViewChannel,
         Perm::SendMessages,
         Perm::SendInThreads,
@@ -85,6 +87,7 @@ impl Perm {
         Perm::JoinVoice,
         Perm::Speak,
         Perm::MuteMembers,
+        Perm::ManageWebhooks,
     ];
 
     pub fn bit(self) -> u64 {
@@ -114,6 +117,7 @@ impl Perm {
             Perm::ViewAuditLog => "view_audit_log",
             Perm::CreateChannels => "create_channels",
             Perm::Administrator => "administrator",
+            Perm::ManageWebhooks => "manage_webhooks",
         }
     }
 
@@ -144,6 +148,7 @@ impl Perm {
             Perm::ViewAuditLog => "Read the audit log",
             Perm::CreateChannels => "Create channels",
             Perm::Administrator => "Everything, in every channel (bypasses channel permissions)",
+            Perm::ManageWebhooks => "Add and remove incoming webhooks that post into channels",
         }
     }
 }
@@ -154,7 +159,7 @@ pub struct Perms(pub u64);
 
 impl Perms {
     pub const NONE: Perms = Perms(0);
-    pub const ALL: Perms = Perms((1 << 20) - 1);
+    pub const ALL: Perms = Perms((1 << 21) - 1);
 
     pub fn of(perms: &[Perm]) -> Perms {
         Perms(perms.iter().fold(0, |bits, p| bits | p.bit()))
@@ -519,6 +524,21 @@ pub fn workspace_permission(f: WorkspaceFacts, p: Perm) -> Result<()> {
     Ok(())
 }
 
+/// Making a bot: who may change the workspace (not guests).
+pub fn create_bot(f: WorkspaceFacts) -> Result<()> {
+    workspace_permission(f, Perm::ManageWorkspace)
+}
+
+/// A bot's tokens, and removing it: its owner while a member, and who may
+/// change the workspace.
+pub fn manage_bot(f: WorkspaceFacts, is_its_owner: bool) -> Result<()> {
+    view_workspace(f)?;
+    if is_its_owner && !f.is_guest {
+        return Ok(());
+    }
+    workspace_permission(f, Perm::ManageWorkspace).map_err(|_| missing("manage this bot"))
+}
+
 /// Changing a role, or giving or taking it: manage_roles, and the role must
 /// sit below the actor's highest role; built-in Owner never.
 pub fn manage_role(f: WorkspaceFacts, role_position: i64, is_owner_role: bool) -> Result<()> {
@@ -675,6 +695,20 @@ pub fn manage_channel(f: ChannelFacts) -> Result<()> {
     }
     if !(f.perms.has(Perm::ManageChannels) || (f.is_creator && !f.ws.is_guest)) {
         return Err(missing("change this channel"));
+    }
+    Ok(())
+}
+
+/// Adding, listing and removing a channel's incoming webhooks: who holds
+/// manage_webhooks here, and in a direct conversation its members (it is
+/// theirs; roles do not reach it); never guests.
+pub fn manage_webhooks(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.ws.is_guest {
+        return Err(missing("manage webhooks"));
+    }
+    if !f.is_direct() && !f.perms.has(Perm::ManageWebhooks) {
+        return Err(missing("add or remove webhooks in this channel"));
     }
     Ok(())
 }

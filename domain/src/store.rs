@@ -8,6 +8,7 @@
 //! categories), [`messages`], [`roles`] (and overrides, bans, timeouts, the audit log),
 //! [`deliveries`] (the durable queue of outgoing emails).
 
+mod bots;
 mod channels;
 mod deliveries;
 mod events;
@@ -21,6 +22,7 @@ mod scheduled;
 mod sessions;
 mod templates;
 mod users;
+mod webhooks;
 mod workspaces;
 
 pub use channels::ChannelStanding;
@@ -32,6 +34,7 @@ pub use preferences::PushSubscriptionRow;
 pub use roles::{AuditFilter, NewAudit, Standing};
 pub use scheduled::Scheduled;
 pub use templates::StoredTemplate;
+pub use webhooks::WebhookKey;
 
 use crate::error::{Error, Result};
 use crate::events::EventBus;

@@ -161,7 +161,7 @@ mod tests {
 
     fn person(id: i64, session: u64) -> Participant {
         Participant {
-            user: UserSummary { id: Id(id), username: format!("u{id}"), display_name: format!("U{id}") },
+            user: UserSummary::person(Id(id), format!("u{id}"), format!("U{id}")),
             session,
             self_muted: false,
             server_muted: false,

@@ -144,6 +144,32 @@ test("notification settings save without JavaScript", async ({ page }) => {
   await expect(page.getByRole("checkbox", { name: "Direct messages: Email" })).toBeChecked();
 });
 
+test("an incoming webhook is made, posts and is removed without JavaScript", async ({ page, request }) => {
+  await signUp(page, unique("nell"), "Nell");
+  await createWorkspace(page, "Plain Hooks");
+  const channel = page.url();
+  await page.getByRole("link", { name: "Integrations" }).click();
+  const form = page.getByRole("form", { name: "Add an incoming webhook" });
+  await form.getByLabel("Name (its posts show it)").fill("Nightly");
+  await form.getByRole("checkbox").check();
+  await form.getByRole("button", { name: "Add webhook" }).click();
+  // The page the form comes back to shows the address and secret, this once.
+  const url = await page.getByRole("textbox", { name: "Address" }).inputValue();
+  expect(url).toMatch(/\/hooks\/wh_/);
+  await expect(page.getByRole("textbox", { name: "Signing secret" })).toHaveValue(/^whsec_/);
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "Address" })).toHaveCount(0);
+  await expect(page.locator("tr.webhook-row", { hasText: "Nightly" })).toContainText("yes");
+
+  // Unsigned calls are refused by a webhook that asks for signatures.
+  expect((await request.post(url, { data: { text: "unsigned" } })).status()).toBe(401);
+  await page.locator("tr.webhook-row", { hasText: "Nightly" }).getByText("Remove…").click();
+  await page.getByRole("button", { name: "Remove the webhook Nightly" }).click();
+  await expect(page.locator("tr.webhook-row")).toHaveCount(0);
+  await page.goto(channel);
+  await expect(page.getByRole("log")).not.toContainText("unsigned");
+});
+
 test("changing the password works without JavaScript", async ({ page }) => {
   await changePassword(page);
 });

@@ -8,6 +8,7 @@
 //! - [`site`]: the app's built files, and what browsers may keep of every answer.
 
 pub mod auth;
+pub mod bots;
 pub mod communication;
 pub mod error;
 pub mod extract;
@@ -22,6 +23,7 @@ pub mod origin;
 pub mod render;
 pub mod roles;
 pub mod site;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::startup::AppState;
@@ -127,5 +129,12 @@ api! {
     "/api/communication/workspaces/{id}/bans/" => get(r::bans);
     "/api/communication/workspaces/{id}/bans/{user_id}/" => delete(r::unban);
     "/api/communication/workspaces/{id}/audit_log/" => get(r::audit_log);
+    "/api/communication/workspaces/{id}/webhooks/" => get(webhooks::list_webhooks).post(webhooks::create_webhook);
+    "/api/communication/webhooks/{id}/" => delete(webhooks::delete_webhook);
+    "/api/communication/workspaces/{id}/bots/" => get(bots::list_bots).post(bots::create_bot);
+    "/api/communication/bots/{id}/" => delete(bots::remove_bot);
+    "/api/communication/bots/{id}/tokens/" => get(bots::bot_tokens).post(bots::create_bot_token);
+    "/api/communication/bots/{id}/tokens/{token_id}/" => delete(bots::revoke_bot_token);
+    "/hooks/{token}" => post(webhooks::call_webhook);
     "/files/{id}/{name}" => get(files::download);
 }

@@ -684,9 +684,24 @@ mod tests {
     #[test]
     fn offers_people_then_everyone() {
         let people = vec![
-            UserDto { id: "1".into(), username: "ana".into(), display_name: "Ana Lima".into() },
-            UserDto { id: "2".into(), username: "bob".into(), display_name: "Bob Chen".into() },
-            UserDto { id: "3".into(), username: "hector".into(), display_name: "Héctor".into() },
+            UserDto {
+                id: "1".into(),
+                username: "ana".into(),
+                display_name: "Ana Lima".into(),
+                is_bot: false,
+            },
+            UserDto {
+                id: "2".into(),
+                username: "bob".into(),
+                display_name: "Bob Chen".into(),
+                is_bot: false,
+            },
+            UserDto {
+                id: "3".into(),
+                username: "hector".into(),
+                display_name: "Héctor".into(),
+                is_bot: false,
+            },
         ];
         let names = |p: &str| mention_candidates(&people, p).into_iter().map(|c| c.0).collect::<Vec<_>>();
         assert_eq!(names("a"), ["ana"]);

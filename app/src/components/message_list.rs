@@ -291,8 +291,10 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
         {divider}
         <li class="message" class:focus=focus class:pinned=m.pinned id=format!("m-{id}") data-id=id.clone()>
             <div class="meta">
-                <span class="author" title=format!("@{}", m.author.username)
-                    style=(!m.author_colour.is_empty()).then(|| format!("--role: {}", m.author_colour))>{m.author.display_name}</span>
+                {(!m.shown_icon.is_empty()).then(|| view! { <span class="shown-icon" aria-hidden="true">{m.shown_icon.clone()}</span> })}
+                <span class="author" title=author_title(&m)
+                    style=(!m.author_colour.is_empty()).then(|| format!("--role: {}", m.author_colour))>{shown_name(&m)}</span>
+                {m.author.is_bot.then(|| view! { <span class="bot-tag" title="Posted by an integration, not a person">"BOT"</span> })}
                 <Time ms=m.created_at />
                 {m.edited_at.map(|_| view! { <span class="edited">"(edited)"</span> })}
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
@@ -305,6 +307,23 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
         </li>
     }
     .into_any()
+}
+
+/// The name a message shows for its author: a webhook call's own name, if
+/// it gave one, else the author's display name.
+fn shown_name(m: &MessageDto) -> String {
+    if m.shown_name.is_empty() { m.author.display_name.clone() } else { m.shown_name.clone() }
+}
+
+/// What hovering the author's name tells: a person's username, or for a
+/// bot the name of the integration itself (which a webhook call's own name
+/// could otherwise hide).
+fn author_title(m: &MessageDto) -> String {
+    if m.author.is_bot {
+        format!("Bot: {}", m.author.display_name)
+    } else {
+        format!("@{}", m.author.username)
+    }
 }
 
 /// One form for what can be done to a message: a quick reaction, pin or
@@ -504,7 +523,7 @@ mod tests {
         MessageDto {
             id: id.into(),
             channel_id: "1".into(),
-            author: UserDto { id: "1".into(), username: "a".into(), display_name: "A".into() },
+            author: UserDto { id: "1".into(), username: "a".into(), display_name: "A".into(), is_bot: false },
             author_colour: String::new(),
             body: id.into(),
             html: String::new(),
@@ -518,6 +537,8 @@ mod tests {
             pinned: false,
             attachments: Vec::new(),
             mentions: Vec::new(),
+            shown_name: String::new(),
+            shown_icon: String::new(),
         }
     }
 
@@ -551,8 +572,10 @@ mod tests {
 
     #[test]
     fn reactions_apply_idempotently() {
-        let ana = UserDto { id: "1".into(), username: "ana".into(), display_name: "Ana".into() };
-        let bob = UserDto { id: "2".into(), username: "bob".into(), display_name: "Bob".into() };
+        let ana =
+            UserDto { id: "1".into(), username: "ana".into(), display_name: "Ana".into(), is_bot: false };
+        let bob =
+            UserDto { id: "2".into(), username: "bob".into(), display_name: "Bob".into(), is_bot: false };
         let mut list = vec![msg("9")];
         apply_reaction(&mut list, "9", "👍", Ok(&ana));
         apply_reaction(&mut list, "9", "👍", Ok(&ana));

@@ -465,7 +465,7 @@ mod tests {
     }
 
     fn person(id: &str, username: &str, name: &str) -> UserDto {
-        UserDto { id: id.into(), username: username.into(), display_name: name.into() }
+        UserDto { id: id.into(), username: username.into(), display_name: name.into(), is_bot: false }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub fn Sidebar(
     let is_owner = workspace.owner_id == me.id;
     let settings_href = crate::paths::settings(&workspace.id);
     let settings_active = current == "settings";
+    let integrations_href = crate::paths::integrations(&workspace.id);
     let (shortcuts_ws, shortcuts_me) = (workspace.id.clone(), me.id.clone());
     let current_cat = current.clone();
     let grouped = categories
@@ -90,6 +91,11 @@ pub fn Sidebar(
                 <li class:active=meetings_active>
                     <a href=meetings_href aria-current=meetings_active.then_some("page")>
                         <span class="sigil" aria-hidden="true">"📅"</span>"Meetings"
+                    </a>
+                </li>
+                <li>
+                    <a href=integrations_href>
+                        <span class="sigil" aria-hidden="true">"🔌"</span>"Integrations"
                     </a>
                 </li>
                 <li class:active=settings_active>

@@ -33,6 +33,16 @@ pub fn DateTime(ms: i64) -> impl IntoView {
     view! { <time datetime=iso.clone() title=iso>{text}</time> }
 }
 
+/// A [`DateTime`], or `none` for a time that has not come (a token that
+/// never expires, a webhook never used).
+#[component]
+pub fn DateTimeOr(ms: Option<i64>, none: &'static str) -> impl IntoView {
+    match ms {
+        Some(ms) => view! { <DateTime ms /> }.into_any(),
+        None => none.into_any(),
+    }
+}
+
 /// Minutes east of UTC where the reader is (0 on the server).
 pub fn utc_offset_minutes() -> i64 {
     #[cfg(feature = "hydrate")]

@@ -4,7 +4,7 @@
 use crate::api::{AccountViewDto, ChangePassword, CreateToken, RevokeToken, SignOutEverywhere, account_view};
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
-use crate::components::time::Time;
+use crate::components::time::{DateTimeOr, Time};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -41,10 +41,7 @@ fn account_screen(
                 <tr class="token-row">
                     <td>{t.name}</td>
                     <td><Time ms=t.created_at /></td>
-                    <td>{match t.expires_at {
-                        Some(ms) => view! { <Time ms /> }.into_any(),
-                        None => "never".into_any(),
-                    }}</td>
+                    <td><DateTimeOr ms=t.expires_at none="never" /></td>
                     <td>
                         <ActionForm action=revoke attr:class="inline">
                             <input type="hidden" name="id" value=t.id />

@@ -555,6 +555,7 @@ fn MemberList(members: RwSignal<Vec<MemberDto>>) -> impl IntoView {
                     <span class="member-name">{m.user.display_name.clone()}</span>
                     <span class="username">" @" {m.user.username.clone()}</span>
                     {m.is_owner.then(|| view! { <span class="badge">"owner"</span> })}
+                    {m.user.is_bot.then(|| view! { <span class="bot-tag">"BOT"</span> })}
                 </li>
             </For>
         </ul>

@@ -12,7 +12,7 @@ use crate::api::{
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, form_error};
 use crate::components::sidebar::Sidebar;
-use crate::components::time::Time;
+use crate::components::time::{DateTimeOr, Time};
 use crate::wire::{ChannelDto, ChannelKind, MemberDto, OverrideDto, RoleDto};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -426,10 +426,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                         <td>{admits.clone()}</td>
                         <td>{member_name(&i.created_by)}</td>
                         <td>{uses}</td>
-                        <td>{match i.expires_at {
-                            Some(ms) => view! { <Time ms /> }.into_any(),
-                            None => "never".into_any(),
-                        }}</td>
+                        <td><DateTimeOr ms=i.expires_at none="never" /></td>
                         <td>
                             <ActionForm action=revoke attr:class="inline">
                                 <input type="hidden" name="code" value=code />

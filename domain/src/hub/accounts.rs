@@ -38,6 +38,7 @@ impl Hub {
             display_name: display_name.into_inner(),
             email: email.into_inner(),
             created_at: crate::now_ms(),
+            is_bot: false,
         };
         self.store.create_user(&user, &hash).await?;
         Ok(user)

@@ -50,11 +50,7 @@ impl Hub {
             files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
             let by = match self.store.user(of.by).await? {
                 Some(u) => crate::model::UserSummary::from(&u),
-                None => crate::model::UserSummary {
-                    id: of.by,
-                    username: "someone".into(),
-                    display_name: "someone".into(),
-                },
+                None => crate::model::UserSummary::person(of.by, "someone".into(), "someone".into()),
             };
             let recording = crate::voice::Recording { by, started_at: of.started_at };
             match self.store.channel(of.channel).await? {

@@ -53,20 +53,36 @@ impl Hub {
     }
 
     async fn post_inner(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
-        let body = if post.files.is_empty() || !post.body.trim().is_empty() {
-            MessageBody::parse(post.body)?.into_inner()
-        } else {
-            String::new()
-        };
-        if post.files.len() > MAX_FILES_PER_MESSAGE {
-            return Err(Error::invalid("file", "Attach at most 10 files to one message."));
-        }
-        let nonce = Nonce::parse_optional(post.nonce)?;
+        let (body, nonce) = checked(&post)?;
         let (ch, facts, (author, colour)) = self.channel_standing(channel, actor).await?;
+        let author = author.ok_or(Error::NotFound(Thing::User))?;
+        // A bot's posts show its emoji as their avatar (read only for bots).
+        let icon = match author.is_bot {
+            true => self.store.bot(author.id).await?.map(|b| b.emoji).unwrap_or_default(),
+            false => String::new(),
+        };
+        let mut msg = Message::new(ch.id, author, body, None);
+        msg.author_colour = colour;
+        msg.nonce = nonce;
+        msg.shown_icon = icon;
+        self.publish(&ch, facts, msg, post).await
+    }
+
+    /// Posts `msg` (its body, author and nonce set) in `ch` with `post`'s
+    /// thread and files, on the authority of whoever `facts` describe (its
+    /// author, or the person who made the webhook posting it): permissions,
+    /// mentions, notifications, the event, storing, and a retry's answer.
+    pub(super) async fn publish(
+        &self,
+        ch: &Channel,
+        facts: ChannelFacts,
+        mut msg: Message,
+        post: Post<'_>,
+    ) -> Result<(Message, bool)> {
         if !post.files.is_empty() {
             permissions::attach_files(facts, post.thread.is_some())?;
         }
-        let thread = match post.thread {
+        msg.thread_id = match post.thread {
             None => {
                 permissions::send_message(facts)?;
                 None
@@ -79,10 +95,6 @@ impl Hub {
                 Some(parent.thread_id.unwrap_or(parent.id))
             }
         };
-        let author = author.ok_or(Error::NotFound(Thing::User))?;
-        let mut msg = Message::new(ch.id, author, body, thread);
-        msg.author_colour = colour;
-        msg.nonce = nonce.map(|n| n.into_inner());
         for f in &post.files {
             let policy = self.files.policy();
             policy.check_name(&f.file_name)?;
@@ -92,7 +104,7 @@ impl Hub {
         }
         attach(&mut msg, &post.files);
         let mentioned = self.mentioned_by(&msg.body, facts).await?;
-        let (notifying, told) = self.message_notifying(&ch, &msg, &mentioned).await?;
+        let (notifying, told) = self.message_notifying(ch, &msg, &mentioned).await?;
         let mut events =
             vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];
         events.extend(told);
@@ -320,6 +332,21 @@ impl Hub {
         let typing = EventKind::Typing { channel_id: ch.id, user };
         self.store.announce(&[NewEvent::new(Audience::Channel(ch.id), typing)]).await
     }
+}
+
+/// A post's body (Markdown; may be empty when files are attached) and
+/// nonce, checked, and its number of files.
+fn checked(post: &Post<'_>) -> Result<(String, Option<String>)> {
+    let body = if post.files.is_empty() || !post.body.trim().is_empty() {
+        MessageBody::parse(post.body)?.into_inner()
+    } else {
+        String::new()
+    };
+    if post.files.len() > MAX_FILES_PER_MESSAGE {
+        return Err(Error::invalid("file", "Attach at most 10 files to one message."));
+    }
+    let nonce = Nonce::parse_optional(post.nonce)?.map(|n| n.into_inner());
+    Ok((body, nonce))
 }
 
 /// Gives `msg` an attachment for each of `files` (their bytes are moved into

@@ -111,7 +111,7 @@ fn excerpt(body: &str) -> String {
 }
 
 /// Where a message is, as a notification's title says it.
-fn place(ch: &Channel) -> String {
+pub(super) fn place(ch: &Channel) -> String {
     if ch.kind == ChannelKind::Direct { "a direct message".to_string() } else { format!("#{}", ch.name) }
 }
 

@@ -178,6 +178,7 @@ impl Store {
             in_channel: i64,
             username: Option<String>,
             display_name: Option<String>,
+            is_bot: Option<i64>,
             is_guest: Option<i64>,
             timeout_until: Option<i64>,
             #[sqlx(flatten)]
@@ -190,7 +191,7 @@ impl Store {
                w.is_private AS ws_is_private, w.owner_id AS ws_owner_id, w.created_at AS ws_created_at, \
                (SELECT COUNT(*) FROM channel_overrides o WHERE o.channel_id = c.id) AS overridden, \
                (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $2) AS in_channel, \
-               u.username, u.display_name, wm.is_guest, wm.timeout_until, {HELD_ROLE_COLUMNS} \
+               u.username, u.display_name, u.is_bot, wm.is_guest, wm.timeout_until, {HELD_ROLE_COLUMNS} \
              FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
              LEFT JOIN users u ON u.id = $2 \
              LEFT JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = $2 \
@@ -214,7 +215,9 @@ impl Store {
         }
         let Some(first) = rows.into_iter().next() else { return Ok(None) };
         let person = match (first.username, first.display_name) {
-            (Some(username), Some(display_name)) => Some(UserSummary { id: user, username, display_name }),
+            (Some(username), Some(display_name)) => {
+                Some(UserSummary { id: user, username, display_name, is_bot: first.is_bot == Some(1) })
+            }
             _ => None,
         };
         let member = first.is_guest.map(|is_guest| {
@@ -298,16 +301,17 @@ impl Store {
         }
         let placeholders: Vec<String> = (1..=channels.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT cm.channel_id, u.id, u.username, u.display_name FROM channel_members cm \
+            "SELECT cm.channel_id, u.id, u.username, u.display_name, u.is_bot FROM channel_members cm \
              JOIN users u ON u.id = cm.user_id WHERE cm.channel_id IN ({}) ORDER BY u.display_name, u.id",
             placeholders.join(", ")
         );
-        let mut q = sqlx::query_as::<_, (i64, i64, String, String)>(&sql);
+        let mut q = sqlx::query_as::<_, (i64, i64, String, String, i64)>(&sql);
         for c in channels {
             q = q.bind(c.0);
         }
-        for (c, id, username, display_name) in q.fetch_all(&self.pool).await? {
-            out.entry(Id(c)).or_default().push(UserSummary { id: Id(id), username, display_name });
+        for (c, id, username, display_name, is_bot) in q.fetch_all(&self.pool).await? {
+            let user = UserSummary { id: Id(id), username, display_name, is_bot: is_bot != 0 };
+            out.entry(Id(c)).or_default().push(user);
         }
         Ok(out)
     }

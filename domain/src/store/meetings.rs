@@ -127,7 +127,7 @@ impl Store {
         }
         let mut people: HashMap<i64, Vec<UserSummary>> = HashMap::new();
         for (m, id, username, display_name) in q.fetch_all(&self.pool).await? {
-            people.entry(m).or_default().push(UserSummary { id: Id(id), username, display_name });
+            people.entry(m).or_default().push(UserSummary::person(Id(id), username, display_name));
         }
         Ok(rows
             .into_iter()
@@ -135,7 +135,7 @@ impl Store {
                 id: Id(r.0),
                 workspace_id: Id(r.1),
                 channel_id: Id(r.2),
-                organizer: UserSummary { id: Id(r.3), username: r.4, display_name: r.5 },
+                organizer: UserSummary::person(Id(r.3), r.4, r.5),
                 title: r.6,
                 description: r.7,
                 starts_at: r.8,

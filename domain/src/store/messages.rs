@@ -15,6 +15,7 @@ struct MessageRow {
     author_id: i64,
     username: String,
     display_name: String,
+    is_bot: i64,
     body: String,
     body_html: String,
     nonce: Option<String>,
@@ -23,6 +24,8 @@ struct MessageRow {
     thread_id: Option<i64>,
     deleted_at: Option<i64>,
     pinned_at: Option<i64>,
+    shown_name: String,
+    shown_icon: String,
 }
 
 impl From<MessageRow> for Message {
@@ -30,7 +33,12 @@ impl From<MessageRow> for Message {
         Message {
             id: Id(r.id),
             channel_id: Id(r.channel_id),
-            author: UserSummary { id: Id(r.author_id), username: r.username, display_name: r.display_name },
+            author: UserSummary {
+                id: Id(r.author_id),
+                username: r.username,
+                display_name: r.display_name,
+                is_bot: r.is_bot != 0,
+            },
             author_colour: String::new(),
             html: if r.body_html.is_empty() { crate::markdown::render(&r.body) } else { r.body_html },
             body: r.body,
@@ -43,6 +51,8 @@ impl From<MessageRow> for Message {
             deleted: r.deleted_at.is_some(),
             pinned: r.pinned_at.is_some(),
             attachments: Vec::new(),
+            shown_name: r.shown_name,
+            shown_icon: r.shown_icon,
         }
     }
 }
@@ -76,8 +86,9 @@ fn escape_like(text: &str) -> String {
 }
 
 /// Messages with their authors and pins; callers add `WHERE ...`.
-const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, \
-     m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at \
+const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, \
+     m.body_html, m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, \
+     m.shown_icon \
      FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id";
 
 /// Live (not deleted) messages with their authors.
@@ -157,9 +168,10 @@ impl Store {
         let mut inserted = std::collections::HashSet::new();
         for chunk in posts.chunks(50) {
             let sql = format!(
-                "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, mentions_all) \
+                "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, \
+                 mentions_all, shown_name, shown_icon) \
                  VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id",
-                value_rows(chunk.len(), 9)
+                value_rows(chunk.len(), 11)
             );
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for NewMessage { message: msg, mentioned, .. } in chunk {
@@ -172,7 +184,9 @@ impl Store {
                     .bind(&msg.nonce)
                     .bind(msg.created_at)
                     .bind(msg.thread_id.map(|t| t.0))
-                    .bind(mentioned.all as i64);
+                    .bind(mentioned.all as i64)
+                    .bind(&msg.shown_name)
+                    .bind(&msg.shown_icon);
             }
             inserted.extend(q.fetch_all(&mut **tx).await?);
         }
@@ -772,8 +786,9 @@ impl Store {
             format!("${}", params.len())
         };
         let mut sql = format!(
-            "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, m.body, m.body_html, m.nonce, \
-             m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, c.name AS channel_name, c.workspace_id \
+            "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, m.body_html, \
+             m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, m.shown_icon, \
+             c.name AS channel_name, c.workspace_id \
              FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id \
              JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL AND m.channel_id IN ({})",
             channels.iter().map(|c| arg(P::I(c.0))).collect::<Vec<_>>().join(", ")
@@ -855,7 +870,7 @@ impl Store {
         use sqlx::Row;
 
         let sql = format!(
-            "SELECT r.message_id, r.emoji, u.id, u.username, u.display_name FROM reactions r \
+            "SELECT r.message_id, r.emoji, u.id, u.username, u.display_name, u.is_bot FROM reactions r \
              JOIN users u ON u.id = r.user_id WHERE r.message_id IN ({ids}) ORDER BY r.created_at, u.id"
         );
         let mut reactions: HashMap<i64, Vec<Reaction>> = HashMap::new();
@@ -866,6 +881,7 @@ impl Store {
                 id: Id(row.try_get(2)?),
                 username: row.try_get(3)?,
                 display_name: row.try_get(4)?,
+                is_bot: row.try_get::<i64, _>(5)? != 0,
             };
             match list.iter_mut().find(|r| r.emoji == emoji) {
                 Some(r) => r.users.push(user),
@@ -890,9 +906,10 @@ impl Store {
         }
         if !threads.is_empty() {
             let sql = format!(
-                "SELECT m.thread_id, u.id, u.username, u.display_name, MIN(m.id) AS first FROM messages m \
-                 JOIN users u ON u.id = m.author_id WHERE m.thread_id IN ({ids}) AND m.deleted_at IS NULL \
-                 GROUP BY m.thread_id, u.id, u.username, u.display_name ORDER BY first"
+                "SELECT m.thread_id, u.id, u.username, u.display_name, u.is_bot, MIN(m.id) AS first \
+                 FROM messages m JOIN users u ON u.id = m.author_id \
+                 WHERE m.thread_id IN ({ids}) AND m.deleted_at IS NULL \
+                 GROUP BY m.thread_id, u.id, u.username, u.display_name, u.is_bot ORDER BY first"
             );
             for row in bind_ids(&sql, &id_list).fetch_all(&self.pool).await? {
                 if let Some(t) = threads.get_mut(&row.try_get::<i64, _>(0)?)
@@ -902,6 +919,7 @@ impl Store {
                         id: Id(row.try_get(1)?),
                         username: row.try_get(2)?,
                         display_name: row.try_get(3)?,
+                        is_bot: row.try_get::<i64, _>(4)? != 0,
                     });
                 }
             }

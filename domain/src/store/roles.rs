@@ -443,7 +443,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(id, username, display_name, reason, by, at)| Ban {
-                user: UserSummary { id: Id(id), username, display_name },
+                user: UserSummary::person(Id(id), username, display_name),
                 reason,
                 banned_by: Id(by),
                 created_at: at,
@@ -547,15 +547,11 @@ impl Store {
             .map(|r| AuditEntry {
                 id: Id(r.id),
                 workspace_id: ws,
-                actor: UserSummary {
-                    id: Id(r.actor_id),
-                    username: r.actor_username,
-                    display_name: r.actor_name,
-                },
+                actor: UserSummary::person(Id(r.actor_id), r.actor_username, r.actor_name),
                 action: r.action,
                 target_user: match (r.target_user, r.target_username, r.target_name) {
                     (Some(id), Some(username), Some(display_name)) => {
-                        Some(UserSummary { id: Id(id), username, display_name })
+                        Some(UserSummary::person(Id(id), username, display_name))
                     }
                     _ => None,
                 },

@@ -11,6 +11,7 @@ struct UserRow {
     display_name: String,
     email: String,
     created_at: i64,
+    is_bot: i64,
 }
 
 impl From<UserRow> for User {
@@ -21,11 +22,12 @@ impl From<UserRow> for User {
             display_name: r.display_name,
             email: r.email,
             created_at: r.created_at,
+            is_bot: r.is_bot != 0,
         }
     }
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
+const USER_COLUMNS: &str = "id, username, display_name, email, created_at, is_bot";
 
 impl Store {
     /// Inserts a user; a taken username or e-mail is a conflict on that field.
@@ -114,7 +116,7 @@ impl Store {
 
     /// Whose an unexpired token is.
     pub async fn user_by_token(&self, digest: &str, now: i64) -> Result<Option<User>> {
-        let sql = "SELECT u.id, u.username, u.display_name, u.email, u.created_at FROM api_tokens t \
+        let sql = "SELECT u.id, u.username, u.display_name, u.email, u.created_at, u.is_bot FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_digest = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)";
         Ok(sqlx::query_as::<_, UserRow>(sql)
             .bind(digest)

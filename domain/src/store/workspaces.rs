@@ -242,13 +242,14 @@ impl Store {
             id: i64,
             username: String,
             display_name: String,
+            is_bot: i64,
             joined_at: i64,
             owner_id: i64,
             is_guest: i64,
             timeout_until: Option<i64>,
         }
         let rows = sqlx::query_as::<_, Row>(
-            "SELECT u.id, u.username, u.display_name, m.joined_at, w.owner_id, m.is_guest, m.timeout_until \
+            "SELECT u.id, u.username, u.display_name, u.is_bot, m.joined_at, w.owner_id, m.is_guest, m.timeout_until \
              FROM workspace_members m JOIN users u ON u.id = m.user_id \
              JOIN workspaces w ON w.id = m.workspace_id \
              WHERE m.workspace_id = $1 ORDER BY u.display_name, u.username",
@@ -266,7 +267,12 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| Member {
-                user: UserSummary { id: Id(r.id), username: r.username, display_name: r.display_name },
+                user: UserSummary {
+                    id: Id(r.id),
+                    username: r.username,
+                    display_name: r.display_name,
+                    is_bot: r.is_bot != 0,
+                },
                 joined_at: r.joined_at,
                 is_owner: r.owner_id == r.id,
                 is_guest: r.is_guest != 0,

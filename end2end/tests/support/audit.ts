@@ -64,6 +64,7 @@ export async function auditEveryPage(browser: Browser, scheme: Scheme, javaScrip
   await audit("threads", `${workspace}/threads`);
   await audit("meetings", `${workspace}/meetings`);
   await audit("workspace settings", `${workspace}/settings`);
+  await audit("integrations", `${workspace}/integrations`);
   await audit("notification settings", "/settings/notifications");
   await audit("account", "/account");
   await audit("invite", invite);

@@ -428,8 +428,7 @@ mod tests {
     }
 
     fn typing(seq: i64, channel: i64) -> Arc<Event> {
-        let user =
-            domain::model::UserSummary { id: Id(7), username: "ana".into(), display_name: "Ana".into() };
+        let user = domain::model::UserSummary::person(Id(7), "ana".into(), "Ana".into());
         event(seq, Audience::Channel(Id(channel)), EventKind::Typing { channel_id: Id(channel), user })
     }
 

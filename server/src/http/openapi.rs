@@ -2,19 +2,21 @@
 //! annotations and the wire types, served at `/api/openapi.json`.
 
 use super::auth as a;
+use super::bots as b;
 use super::communication as c;
 use super::files as f;
 use super::meetings as m;
 use super::notifications as n;
 use super::notify_settings as ns;
 use super::roles as r;
+use super::webhooks as wh;
 use super::workspaces as w;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Accounts, workspaces and invites; channels, direct conversations, messages, threads, reactions, \
-        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications. \
+        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming webhooks and bot accounts. \
         Authenticate with `Authorization: Bearer <token>` (from `POST /api/auth/login` or `POST /api/auth/tokens`) or the \
         session cookie a browser gets when it signs in. Ids are strings of digits. Every error is an `ApiError` JSON \
         object with a fitting status code."),
@@ -36,6 +38,8 @@ use utoipa::OpenApi;
         n::list, n::send, n::unread_count, n::mark_all_read, n::mark_read,
         ns::get_preferences, ns::put_preferences, ns::subscribe, ns::unsubscribe, ns::set_level, ns::templates,
         ns::save_template, ns::delete_template, ns::create_defaults,
+        wh::list_webhooks, wh::create_webhook, wh::delete_webhook, wh::call_webhook,
+        b::list_bots, b::create_bot, b::remove_bot, b::bot_tokens, b::create_bot_token, b::revoke_bot_token,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
     security(("bearer" = []), ("session" = [])),
@@ -47,6 +51,8 @@ use utoipa::OpenApi;
         (name = "moderation", description = "Kick, ban, timeout and the audit log"),
         (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"),
         (name = "notifications", description = "Notifications: one's own, their preferences and push subscriptions, sending them, and a workspace's templates"),
+        (name = "bots", description = "Bot accounts and their API tokens"),
+        (name = "webhooks", description = "Incoming webhooks: their addresses take Slack's payloads or Parley's own"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;
@@ -263,6 +269,7 @@ mod tests {
             "post /api/auth/password_reset/confirm",
             "get /api/invites/{code}",
             "get /calendar/{file}",
+            "post /hooks/{token}",
         ];
         assert_eq!(open, expected.iter().map(|s| s.to_string()).collect());
         for (method, path, op) in operations(&doc) {

@@ -100,6 +100,15 @@ const JOIN: ChannelGrid = ["Y.Y..", "Y.Y..", "Y.Y..", "Y.Y..", ".....", ".....",
 /// Adding someone: members of the channel, not guests, not when archived.
 const ADD_MEMBER: ChannelGrid = ["YYYY.", "Y.YY.", "YYYY.", "YYYY.", ".....", ".....", "....."];
 
+/// Adding an incoming webhook: manage_webhooks (owner and admin) where one
+/// may post, since the webhook posts with its maker's right to.
+const WEBHOOK_ADD: ChannelGrid = ["YYYY.", "Y.YY.", ".....", ".....", ".....", ".....", "....."];
+/// Removing one: manage_webhooks where one sees the channel, archived too.
+const WEBHOOK_MANAGE: ChannelGrid = ["YYYYY", "Y.YYY", ".....", ".....", ".....", ".....", "....."];
+/// Calling a webhook's address (the owner's): whoever has it, but not into
+/// an archived channel.
+const WEBHOOK_CALL: ChannelGrid = ["YYYY."; 7];
+
 type PersonGrid = &'static str;
 
 const EVERYONE: PersonGrid = "YYYYYYY";
@@ -109,6 +118,9 @@ const MEMBERS: PersonGrid = "YYYYY..";
 const FULL_MEMBERS: PersonGrid = "YYYY...";
 /// manage_channels or manage_roles workspace-wide: owner and admin.
 const STAFF: PersonGrid = "YY.....";
+/// manage_workspace: owner and admin (making bots, and managing one the
+/// owner made).
+const BOT_MANAGERS: PersonGrid = "YY.....";
 /// kick, ban, timeout, bans and the audit log: down to the moderator.
 const MODERATORS: PersonGrid = "YYY....";
 /// A meeting's organizer (the owner) and the person invited (the member).
@@ -935,6 +947,77 @@ fn rows() -> Vec<Row> {
         rest!("get" "/api/communication/workspaces/{id}/audit_log/", "", P(MODERATORS), |cx, cell| {
             (cx.who(cell), cx.ws_param(), None)
         }),
+        rest!("get" "/api/communication/workspaces/{id}/webhooks/", "", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/webhooks/", "", C(WEBHOOK_ADD), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({"channel_id": cx.ch(cell), "name": "Matrix hook"})))
+        }),
+        rest!("delete" "/api/communication/webhooks/{id}/", "the owner's fresh webhook", C(WEBHOOK_MANAGE), |cx, cell| {
+            let (id, _) = cx.fresh_webhook(cell.kind()).await;
+            (cx.who(cell), vec![("id", id)], None)
+        }),
+        rest!("post" "/hooks/{token}", "the owner's fresh webhook, called by anyone", C(WEBHOOK_CALL), |cx, cell| {
+            let (_, token) = cx.fresh_webhook(cell.kind()).await;
+            (cx.who(cell), vec![("token", token)], Some(json!({"text": "From the *matrix*"})))
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/bots/", "", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/bots/", "", P(BOT_MANAGERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({"username": cx.unique("bot"), "display_name": "Matrix Bot"})))
+        }),
+        rest!("delete" "/api/communication/bots/{id}/", "the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_bot().await)], None)
+        }),
+        rest!("get" "/api/communication/bots/{id}/tokens/", "the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_bot().await)], None)
+        }),
+        rest!("post" "/api/communication/bots/{id}/tokens/", "the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_bot().await)], Some(json!({"name": "matrix"})))
+        }),
+        rest!("delete" "/api/communication/bots/{id}/tokens/{token_id}/", "a fresh token of the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            let bot = cx.fresh_bot().await;
+            let token = cx.fresh_bot_token(&bot).await;
+            (cx.who(cell), vec![("id", bot), ("token_id", token)], None)
+        }),
+        sfn!(CreateBot, "", P(BOT_MANAGERS), |cx, cell| {
+            let args = vec![
+                ("workspace_id", cx.ws.clone()),
+                ("username", cx.unique("bot")),
+                ("display_name", s("Matrix Bot")),
+                ("emoji", s("")),
+                ("description", s("")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(RemoveBot, "the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("bot_id", cx.fresh_bot().await)])
+        }),
+        sfn!(CreateBotToken, "the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("bot_id", cx.fresh_bot().await), ("name", s("matrix"))])
+        }),
+        sfn!(RevokeBotToken, "a fresh token of the owner's fresh bot", P(BOT_MANAGERS), |cx, cell| {
+            let bot = cx.fresh_bot().await;
+            let token = cx.fresh_bot_token(&bot).await;
+            (cx.who(cell), vec![("bot_id", bot), ("id", token)])
+        }),
+        sfn!(IntegrationsView, "", P(MEMBERS), |cx, cell| (
+            cx.who(cell),
+            vec![("workspace_id", cx.ws.clone())]
+        )),
+        sfn!(CreateWebhook, "", C(WEBHOOK_ADD), |cx, cell| {
+            let args = vec![
+                ("workspace_id", cx.ws.clone()),
+                ("channel_id", cx.ch(cell)),
+                ("name", s("Matrix hook")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(DeleteWebhook, "the owner's fresh webhook", C(WEBHOOK_MANAGE), |cx, cell| {
+            let (id, _) = cx.fresh_webhook(cell.kind()).await;
+            (cx.who(cell), vec![("id", id)])
+        }),
         // ---- Gateway.
         custom!(Covers::Gateway("IDENTIFY"), "a new session", P(EVERYONE), |cx, cell| {
             let mut socket = crate::gateway::open_as(&cx.app, cx.person(cell.actor)).await;
@@ -1486,6 +1569,42 @@ impl Ctx {
             self.archive(&id).await;
         }
         id
+    }
+
+    /// A new incoming webhook by the owner in the channel of `kind` (for
+    /// the archived kind, in a fresh channel archived once it is made): its
+    /// id and the secret part of its address.
+    async fn fresh_webhook(&self, kind: Kind) -> (String, String) {
+        let channel = if kind == Kind::Archived {
+            self.fresh_channel(Kind::Archived, false).await
+        } else {
+            self.channel(kind)
+        };
+        let path = format!("/api/communication/workspaces/{}/webhooks/", self.ws);
+        let body = json!({"channel_id": channel, "name": self.unique("Hook")});
+        let res = self.person(Owner).post(&self.app, &path, body).await;
+        let made: app::wire::CreatedWebhookDto =
+            serde_json::from_value(json_of(res, StatusCode::CREATED).await).unwrap();
+        if kind == Kind::Archived {
+            self.archive(&channel).await;
+        }
+        let token = made.url.rsplit('/').next().unwrap().to_string();
+        (made.webhook.id, token)
+    }
+
+    /// A new bot made by the owner: its id.
+    async fn fresh_bot(&self) -> String {
+        let path = format!("/api/communication/workspaces/{}/bots/", self.ws);
+        let body = json!({"username": self.unique("bot"), "display_name": "Fresh Bot"});
+        let res = self.person(Owner).post(&self.app, &path, body).await;
+        json_of(res, StatusCode::CREATED).await["user"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// A new token of `bot`, made by the owner: its id.
+    async fn fresh_bot_token(&self, bot: &str) -> String {
+        let path = format!("/api/communication/bots/{bot}/tokens/");
+        let res = self.person(Owner).post(&self.app, &path, json!({"name": "to revoke"})).await;
+        json_of(res, StatusCode::CREATED).await["info"]["id"].as_str().unwrap().to_string()
     }
 
     async fn archive(&self, channel: &str) {

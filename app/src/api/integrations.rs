@@ -1,0 +1,195 @@
+//! A workspace's integrations page: its incoming webhooks and its bot
+//! accounts, made, listed and removed by who may manage them. A secret made
+//! here (a webhook's address, a bot's token) is kept in the maker's session
+//! until the page shows it, once, so that it reaches a page without
+//! JavaScript too.
+
+use crate::wire::{ApiError, BotDto, CreatedWebhookDto, WebhookDto, WorkspaceDto};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A channel a webhook can be added to, as the form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookChannelDto {
+    pub id: String,
+    /// `#name`, or who is in a direct conversation.
+    pub label: String,
+}
+
+/// What the integrations page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationsViewDto {
+    pub workspace: WorkspaceDto,
+    pub webhooks: Vec<WebhookDto>,
+    /// Where the caller may add a webhook.
+    pub channels: Vec<WebhookChannelDto>,
+    /// The webhook the caller has just made, with its address: shown this once.
+    pub made: Option<CreatedWebhookDto>,
+    /// The workspace's bots; their tokens for those the caller manages.
+    pub bots: Vec<BotDto>,
+    /// Whether the caller may make bots.
+    pub can_make_bots: bool,
+    /// The bot token the caller has just made: shown this once.
+    pub new_token: Option<NewBotTokenDto>,
+}
+
+/// A bot's new API token, with the name it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBotTokenDto {
+    pub name: String,
+    pub token: String,
+}
+
+/// Where the page keeps a new webhook's address until it is shown.
+#[cfg(feature = "ssr")]
+const MADE_KEY: &str = "parley.new_webhook";
+/// Where the page keeps a new bot token until it is shown.
+#[cfg(feature = "ssr")]
+const TOKEN_KEY: &str = "parley.new_bot_token";
+
+/// Keeps `value` in the caller's session until the integrations page shows it.
+#[cfg(feature = "ssr")]
+async fn keep_for_the_page<T: Serialize + Send + Sync>(key: &str, value: T) -> Result<(), ApiError> {
+    let session = crate::ssr::auth::session().await?;
+    session
+        .insert(key, value)
+        .await
+        .map_err(|e| ApiError::new(crate::wire::ErrorCode::Internal, format!("Session: {e}")))
+}
+
+#[server]
+pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewDto, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let workspace = hub.workspace(user.id, ws).await?;
+            let webhooks = hub.webhooks(user.id, ws).await?;
+            let channels = hub.webhook_channels(user.id, ws).await?;
+            let mut bots = Vec::new();
+            for bot in hub.bots(user.id, ws).await? {
+                let mut dto = BotDto::from(&bot);
+                // Those the caller may not manage are listed without tokens.
+                dto.tokens = hub
+                    .bot_tokens(user.id, bot.user.id)
+                    .await
+                    .ok()
+                    .map(|t| t.iter().map(crate::wire::ApiTokenDto::from).collect());
+                bots.push(dto);
+            }
+            let can_make_bots = hub.may_create_bots(user.id, ws).await?;
+            let session = crate::ssr::auth::session().await?;
+            let made: Option<CreatedWebhookDto> = session.remove(MADE_KEY).await.ok().flatten();
+            let new_token: Option<NewBotTokenDto> = session.remove(TOKEN_KEY).await.ok().flatten();
+            Ok(IntegrationsViewDto {
+                workspace: WorkspaceDto::from(&workspace),
+                webhooks: webhooks.iter().map(WebhookDto::from).collect(),
+                channels: channels
+                    .into_iter()
+                    .map(|(id, label)| WebhookChannelDto { id: id.to_string(), label })
+                    .collect(),
+                made,
+                bots,
+                can_make_bots,
+                new_token,
+            })
+        }
+        .await,
+    )
+}
+
+/// Makes an incoming webhook; the page shows its address next, this once.
+#[server]
+pub async fn create_webhook(
+    workspace_id: String,
+    channel_id: String,
+    name: String,
+    signed: Option<String>,
+) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let channel = crate::ssr::parse_id("channel_id", &channel_id)?;
+            let signed = signed.is_some_and(|s| !s.is_empty() && s != "false");
+            let made = hub.create_webhook(user.id, ws, channel, &name, signed).await?;
+            keep_for_the_page(MADE_KEY, CreatedWebhookDto::from(&made)).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn delete_webhook(id: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.delete_webhook(user.id, crate::ssr::parse_id("id", &id)?).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn create_bot(
+    workspace_id: String,
+    username: String,
+    display_name: String,
+    emoji: String,
+    description: String,
+) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let new = domain::hub::NewBot {
+                username: &username,
+                display_name: &display_name,
+                emoji: &emoji,
+                description: &description,
+            };
+            hub.create_bot(user.id, ws, new).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Makes an API token for a bot; the page shows it next, this once.
+#[server]
+pub async fn create_bot_token(bot_id: String, name: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let bot = crate::ssr::parse_id("bot_id", &bot_id)?;
+            let (_, token) = hub.create_bot_token(user.id, bot, &name).await?;
+            keep_for_the_page(TOKEN_KEY, NewBotTokenDto { name, token }).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn revoke_bot_token(bot_id: String, id: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.revoke_bot_token(user.id, crate::ssr::parse_id("bot_id", &bot_id)?, &id).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn remove_bot(bot_id: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            hub.remove_bot(user.id, crate::ssr::parse_id("bot_id", &bot_id)?).await?;
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -36,14 +36,14 @@ pub struct BotBody {
     username: String,
     #[schema(value_type = s::DisplayName)]
     display_name: String,
-    /// Its avatar: one emoji or a `:shortcode:` (default 🤖).
+    /// Its avatar: one emoji or a `:shortcode:` (absent, null or empty: 🤖).
     #[serde(default)]
     #[schema(value_type = Option<s::BotEmoji>)]
-    emoji: String,
+    emoji: Option<String>,
     /// What it does.
     #[serde(default)]
     #[schema(value_type = Option<s::ShortText>)]
-    description: String,
+    description: Option<String>,
 }
 
 /// `POST /api/communication/workspaces/{id}/bots/`: makes a bot owned by the caller.
@@ -60,8 +60,8 @@ pub async fn create_bot(
     let new = NewBot {
         username: &body.username,
         display_name: &body.display_name,
-        emoji: &body.emoji,
-        description: &body.description,
+        emoji: body.emoji.as_deref().unwrap_or(""),
+        description: body.description.as_deref().unwrap_or(""),
     };
     let bot = state.services.hub.create_bot(user.id, path_id(&id, Thing::Workspace)?, new).await?;
     Ok((StatusCode::CREATED, Json(BotDto::from(&bot))))

@@ -200,7 +200,19 @@ async fn removing_a_bot_ends_its_tokens_and_membership_and_is_audited(app: TestA
     app
 }
 
+async fn a_bot_made_without_an_avatar_or_description_gets_the_robot(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let body = json!({"username": "plain-bot", "display_name": "Plain", "emoji": null, "description": null});
+    let bot: BotDto =
+        serde_json::from_value(json_of(ana.post(&app, &bots_of(&ws), body).await, StatusCode::CREATED).await)
+            .unwrap();
+    assert_eq!((bot.emoji.as_str(), bot.description.as_str()), (domain::hub::DEFAULT_BOT_EMOJI, ""));
+    app
+}
+
 crate::on_both_backends! {
+    a_bot_made_without_an_avatar_or_description_gets_the_robot => a_bot_made_without_an_avatar_or_description_gets_the_robot;
     a_bot_posts_with_its_token_once_in_the_channel => a_bot_posts_with_its_token_once_in_the_channel;
     only_who_may_change_the_workspace_makes_bots => only_who_may_change_the_workspace_makes_bots;
     a_bot_cannot_sign_in_with_a_password => a_bot_cannot_sign_in_with_a_password;

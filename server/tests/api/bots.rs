@@ -6,10 +6,12 @@
 use crate::gateway::{connect_as, next_wire};
 use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
 use app::wire::{
-    AuditEntryDto, BotDto, CreatedTokenDto, GatewayEvent, MemberDto, MessageDto, MessagePageDto,
+    AuditEntryDto, BotDto, CreatedTokenDto, GatewayCommand, GatewayEvent, MemberDto, MessageDto,
+    MessagePageDto,
 };
 use reqwest::StatusCode;
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 
 fn bots_of(ws: &str) -> String {
     format!("/api/communication/workspaces/{ws}/bots/")
@@ -211,7 +213,36 @@ async fn a_bot_made_without_an_avatar_or_description_gets_the_robot(app: TestApp
     app
 }
 
+async fn a_bot_resumes_its_gateway_session_and_gets_what_it_missed(app: TestApp) -> TestApp {
+    use futures::SinkExt;
+    let ana = app.user("ana").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    let (_, as_bot) = make_bot(&app, &ana, &ws, "resumer").await;
+    let join_path = format!("/api/communication/channels/{general}/join/");
+    json_of(as_bot.post(&app, &join_path, json!({})).await, StatusCode::OK).await;
+    let mut first = crate::gateway::open_as(&app, &as_bot).await;
+    first.send(Message::text(r#"{"type":"IDENTIFY"}"#)).await.unwrap();
+    let GatewayEvent::Ready { session_id, seq, .. } = next_wire(&mut first).await else { panic!("READY") };
+    drop(first);
+
+    assert_eq!(post_as(&app, &ana, &general, "while you were away").await.status(), StatusCode::CREATED);
+    let mut again = crate::gateway::open_as(&app, &as_bot).await;
+    let resume = serde_json::to_string(&GatewayCommand::Resume { session_id, seq }).unwrap();
+    again.send(Message::text(resume)).await.unwrap();
+    let mut missed = Vec::new();
+    loop {
+        match next_wire(&mut again).await {
+            GatewayEvent::MessageCreate { message } => missed.push(message.body),
+            GatewayEvent::Resumed { .. } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(missed, ["while you were away"]);
+    app
+}
+
 crate::on_both_backends! {
+    a_bot_resumes_its_gateway_session_and_gets_what_it_missed => a_bot_resumes_its_gateway_session_and_gets_what_it_missed;
     a_bot_made_without_an_avatar_or_description_gets_the_robot => a_bot_made_without_an_avatar_or_description_gets_the_robot;
     a_bot_posts_with_its_token_once_in_the_channel => a_bot_posts_with_its_token_once_in_the_channel;
     only_who_may_change_the_workspace_makes_bots => only_who_may_change_the_workspace_makes_bots;

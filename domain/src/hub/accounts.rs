@@ -198,7 +198,9 @@ impl Hub {
             self.limits.check(Bucket::PasswordReset, &address.to_string()).await?;
         }
         self.limits.check(Bucket::PasswordReset, &email).await?;
-        let Some(user) = self.store.user_by_email(&email).await? else { return Ok(()) };
+        // A bot has no password to reset, and its address is a made-up one.
+        let found = self.store.user_by_email(&email).await?.filter(|u| !u.is_bot);
+        let Some(user) = found else { return Ok(()) };
         let (token, now) = (password::new_token(), crate::now_ms());
         let expires_at = now + Self::RESET_MINUTES * 60_000;
         self.store.create_password_reset(&password::token_digest(&token), user.id, now, expires_at).await?;

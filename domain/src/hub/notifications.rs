@@ -208,7 +208,8 @@ impl Hub {
                     continue;
                 }
                 let recipients: Vec<String> = match channel {
-                    DeliveryChannel::Email => vec![person.user.email.clone()],
+                    // A bot has no mailbox: its address is a made-up one.
+                    DeliveryChannel::Email if !person.user.is_bot => vec![person.user.email.clone()],
                     DeliveryChannel::Push => person.pushes.iter().map(|s| s.id.to_string()).collect(),
                     DeliveryChannel::Sms
                         if self.delivery.sms_available && !person.prefs.settings.phone.is_empty() =>

@@ -1,7 +1,7 @@
 //! Bot accounts: a user that never signs in with a password, made in one
 //! workspace by its admins, with an owner; it works through API tokens.
 
-use super::Store;
+use super::{Store, Tx};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
@@ -45,6 +45,23 @@ const SELECT: &str = "SELECT b.user_id, u.username, u.display_name, b.workspace_
      FROM bots b JOIN users u ON u.id = b.user_id JOIN users o ON o.id = b.owner_id";
 
 impl Store {
+    /// Writes a bot's account (a bot's, or an incoming webhook's) in `tx`: `'!'`
+    /// for a password hash, which no password matches.
+    pub(super) async fn insert_bot_account(tx: &mut Tx, account: &User) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, email, password_hash, created_at, is_bot) \
+             VALUES ($1, $2, $3, $4, '!', $5, 1)",
+        )
+        .bind(account.id.0)
+        .bind(&account.username)
+        .bind(&account.display_name)
+        .bind(&account.email)
+        .bind(account.created_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// Stores a new bot: its account (no password), its record, and its
     /// membership of the workspace (no channel: it is added to those it
     /// serves), with the events that announce it, in one transaction. A
@@ -59,17 +76,7 @@ impl Store {
             tx.rollback().await?;
             return Err(crate::Error::conflict("username", "That username is taken. Choose another."));
         }
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, email, password_hash, created_at, is_bot) \
-             VALUES ($1, $2, $3, $4, '!', $5, 1)",
-        )
-        .bind(account.id.0)
-        .bind(&account.username)
-        .bind(&account.display_name)
-        .bind(&account.email)
-        .bind(account.created_at)
-        .execute(&mut *tx)
-        .await?;
+        Self::insert_bot_account(&mut tx, account).await?;
         sqlx::query(
             "INSERT INTO bots (user_id, workspace_id, owner_id, emoji, description, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",

@@ -73,17 +73,7 @@ impl Store {
         signing_secret: &str,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, email, password_hash, created_at, is_bot) \
-             VALUES ($1, $2, $3, $4, '!', $5, 1)",
-        )
-        .bind(bot.id.0)
-        .bind(&bot.username)
-        .bind(&bot.display_name)
-        .bind(&bot.email)
-        .bind(bot.created_at)
-        .execute(&mut *tx)
-        .await?;
+        Self::insert_bot_account(&mut tx, bot).await?;
         sqlx::query(
             "INSERT INTO webhooks (id, workspace_id, channel_id, bot_id, name, token_digest, signing_secret, \
              created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -53,6 +53,8 @@ export default defineConfig({
       PARLEY_LIMIT_SIGNUP: "off",
       PARLEY_LIMIT_LOGIN: "off",
       PARLEY_LIMIT_REQUESTS: "off",
+      // Outgoing webhooks call receivers the tests run on loopback.
+      PARLEY_PUSH_ALLOW_PRIVATE: "1",
     },
   },
 });

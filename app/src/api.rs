@@ -9,6 +9,7 @@ pub mod channels;
 pub mod integrations;
 pub mod meetings;
 pub mod notifications;
+pub mod outgoing_webhooks;
 pub mod settings;
 pub mod workspaces;
 
@@ -18,5 +19,6 @@ pub use channels::*;
 pub use integrations::*;
 pub use meetings::*;
 pub use notifications::*;
+pub use outgoing_webhooks::*;
 pub use settings::*;
 pub use workspaces::*;

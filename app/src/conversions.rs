@@ -374,6 +374,68 @@ impl From<&domain::hub::NewWebhook> for CreatedWebhookDto {
     }
 }
 
+impl From<&model::OutgoingWebhook> for OutgoingWebhookDto {
+    fn from(w: &model::OutgoingWebhook) -> Self {
+        OutgoingWebhookDto {
+            id: w.id.to_string(),
+            workspace_id: w.workspace_id.to_string(),
+            name: w.name.clone(),
+            url: w.url.clone(),
+            format: w.format.as_str().into(),
+            events: w.events.iter().map(|e| e.as_str().to_string()).collect(),
+            channels: w
+                .channels
+                .iter()
+                .map(|(id, name)| ChannelRefDto { id: id.to_string(), name: name.clone() })
+                .collect(),
+            trigger_words: w.trigger_words.clone(),
+            bot: UserDto::from(&w.bot),
+            created_by: UserDto::from(&w.created_by),
+            created_at: w.created_at,
+        }
+    }
+}
+
+impl From<&domain::hub::CreatedOutgoingWebhook> for CreatedOutgoingWebhookDto {
+    fn from(n: &domain::hub::CreatedOutgoingWebhook) -> Self {
+        CreatedOutgoingWebhookDto {
+            webhook: OutgoingWebhookDto::from(&n.webhook),
+            token: n.token.clone(),
+            signing_secret: n.signing_secret.clone(),
+        }
+    }
+}
+
+impl From<&model::WebhookDelivery> for WebhookDeliveryDto {
+    fn from(d: &model::WebhookDelivery) -> Self {
+        WebhookDeliveryDto {
+            id: d.id.to_string(),
+            webhook_id: d.webhook_id.to_string(),
+            event: d.event.as_str().into(),
+            created_at: d.created_at,
+            state: match d.state {
+                model::CallState::Pending => "pending",
+                model::CallState::Delivered => "delivered",
+                model::CallState::Failed => "failed",
+            }
+            .into(),
+            due_at: d.due_at,
+            payload: d.payload.clone(),
+            attempts: d
+                .attempts
+                .iter()
+                .map(|a| WebhookAttemptDto {
+                    at: a.at,
+                    status_code: a.status_code,
+                    latency_ms: a.latency_ms,
+                    ok: a.ok,
+                    excerpt: a.excerpt.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 impl From<domain::Error> for ApiError {
     fn from(e: domain::Error) -> Self {
         use domain::ErrorKind as K;
@@ -493,6 +555,11 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 workspace_id: workspace_id.to_string(),
                 channel_id: channel_id.to_string(),
                 from: from.into(),
+            },
+            K::CallStarted { workspace_id, channel_id, by } => GatewayEvent::CallStart {
+                workspace_id: workspace_id.to_string(),
+                channel_id: channel_id.to_string(),
+                user: by.into(),
             },
             K::CallDeclined { workspace_id, channel_id, user } => GatewayEvent::CallDeclined {
                 workspace_id: workspace_id.to_string(),

@@ -9,6 +9,7 @@ pub mod invite;
 pub mod meetings;
 pub mod not_found;
 pub mod notification_settings;
+pub mod outgoing_webhooks;
 pub mod search;
 pub mod settings;
 pub mod threads;
@@ -82,6 +83,10 @@ lazy_page!(
 lazy_page!(
     /// A workspace's integrations.
     IntegrationsRoute => integrations::IntegrationsPage
+);
+lazy_page!(
+    /// An outgoing webhook's calls.
+    OutgoingLogRoute => outgoing_webhooks::OutgoingLogPage
 );
 lazy_page!(
     /// One's account.

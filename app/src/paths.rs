@@ -37,9 +37,14 @@ pub fn notification_settings() -> String {
     "/settings/notifications".to_string()
 }
 
-/// A workspace's integrations (incoming webhooks).
+/// A workspace's integrations (webhooks and bots).
 pub fn integrations(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/integrations")
+}
+
+/// An outgoing webhook's calls.
+pub fn outgoing_webhook_log(workspace_id: &str, webhook_id: &str) -> String {
+    format!("/w/{workspace_id}/integrations/outgoing/{webhook_id}")
 }
 
 pub fn settings(workspace_id: &str) -> String {

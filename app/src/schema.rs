@@ -246,3 +246,22 @@ documented!(
     /// A webhook's name: what its posts show as their author.
     WebhookName => name(80)
 );
+
+documented!(
+    /// What an outgoing webhook is called for.
+    WebhookEventName => text("An event an outgoing webhook can be called for")
+        .enum_values(Some(domain::model::WebhookEvent::ALL.iter().map(|e| e.as_str())))
+);
+
+documented!(
+    /// How an outgoing webhook's calls carry their payload.
+    PayloadFormatName => text("json (the default), or form: Slack's classic form fields")
+        .enum_values(Some(["json", "form"]))
+);
+
+documented!(
+    /// The address an outgoing webhook calls: http or https, on the public internet.
+    WebhookUrl => text("An http(s) URL on the public internet (unless the server allows private ones)")
+        .pattern(Some(r"^https?://[^\s]+$"))
+        .max_length(Some(2000))
+);

@@ -110,6 +110,85 @@ pub struct CreatedWebhookDto {
     pub signing_secret: Option<String>,
 }
 
+/// An outgoing webhook in its managers' list (its token and signing secret
+/// are shown only when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OutgoingWebhookDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    /// Where it calls.
+    pub url: String,
+    /// `json`, or `form` (Slack's classic form fields).
+    pub format: String,
+    /// Of `message_posted`, `member_joined`, `reaction_added`, `meeting_started`.
+    pub events: Vec<String>,
+    /// The channels it hears; none: every public channel.
+    pub channels: Vec<ChannelRefDto>,
+    /// Words a message must start with to be sent; none: every message.
+    pub trigger_words: Vec<String>,
+    /// The bot account its answers are posted as.
+    pub bot: UserDto,
+    pub created_by: UserDto,
+    pub created_at: i64,
+}
+
+/// A channel named by id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChannelRefDto {
+    pub id: String,
+    pub name: String,
+}
+
+/// A new outgoing webhook: `token` and `signing_secret` are shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedOutgoingWebhookDto {
+    pub webhook: OutgoingWebhookDto,
+    /// Sent as each payload's `token` (for scripts written for Slack's).
+    pub token: String,
+    /// Each call is signed with it: `X-Parley-Signature` (and
+    /// `X-Slack-Signature`) is `v0=` and the hex HMAC-SHA256 of
+    /// `v0:<X-Parley-Request-Timestamp>:<body>`.
+    pub signing_secret: String,
+}
+
+/// One event sent to an outgoing webhook, with each attempt at the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookDeliveryDto {
+    pub id: String,
+    pub webhook_id: String,
+    /// `message_posted`, `member_joined`, `reaction_added` or `meeting_started`.
+    pub event: String,
+    pub created_at: i64,
+    /// `pending`, `delivered` or `failed` (given up on).
+    pub state: String,
+    /// When it is tried next, while pending.
+    pub due_at: i64,
+    /// The body sent.
+    pub payload: String,
+    /// Oldest first.
+    pub attempts: Vec<WebhookAttemptDto>,
+}
+
+/// One attempt at a call to an outgoing webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookAttemptDto {
+    pub at: i64,
+    /// The answer's HTTP status; absent when there was no answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    /// The webhook took the call (a 2xx answer).
+    pub ok: bool,
+    /// The start of the answer, or what went wrong.
+    pub excerpt: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceDto {
@@ -995,6 +1074,13 @@ pub enum GatewayEvent {
         workspace_id: String,
         channel_id: String,
         from: UserDto,
+    },
+    /// A call began in a channel (a voice channel's, a meeting's or a
+    /// direct conversation's): `user` was the first to join it.
+    CallStart {
+        workspace_id: String,
+        channel_id: String,
+        user: UserDto,
     },
     /// Someone declined the call in a direct conversation.
     CallDeclined {

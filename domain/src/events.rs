@@ -78,6 +78,12 @@ pub enum EventKind {
         channel_id: Id,
         from: crate::model::UserSummary,
     },
+    /// A call began in a channel: `by` was the first to join it.
+    CallStarted {
+        workspace_id: Id,
+        channel_id: Id,
+        by: crate::model::UserSummary,
+    },
     /// Someone declined a call in a direct conversation.
     CallDeclined {
         workspace_id: Id,

@@ -38,6 +38,7 @@ pub mod search;
 pub mod session_store;
 pub mod store;
 pub mod voice;
+pub mod webhook_call;
 pub mod webhook_payload;
 
 pub use error::{Error, ErrorKind, Result};

@@ -32,6 +32,11 @@ impl UserSummary {
     pub fn person(id: Id, username: String, display_name: String) -> Self {
         UserSummary { id, username, display_name, is_bot: false }
     }
+
+    /// A bot account (a bot's, or a webhook's).
+    pub fn bot(id: Id, username: String, display_name: String) -> Self {
+        UserSummary { id, username, display_name, is_bot: true }
+    }
 }
 
 impl From<&User> for UserSummary {
@@ -415,6 +420,125 @@ pub struct Webhook {
     /// Calls must be signed (HMAC-SHA256 with its signing secret).
     pub signed: bool,
     pub last_used_at: Option<i64>,
+}
+
+/// What an outgoing webhook can be called for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookEvent {
+    /// A message posted in one of its channels (a thread reply too).
+    MessagePosted,
+    /// Someone became a member of one of its channels.
+    MemberJoined,
+    /// Someone reacted to a message in one of its channels.
+    ReactionAdded,
+    /// A call began in one of its channels (a meeting's, or a voice
+    /// channel's): the first person joined it.
+    MeetingStarted,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 4] = [
+        WebhookEvent::MessagePosted,
+        WebhookEvent::MemberJoined,
+        WebhookEvent::ReactionAdded,
+        WebhookEvent::MeetingStarted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::MessagePosted => "message_posted",
+            WebhookEvent::MemberJoined => "member_joined",
+            WebhookEvent::ReactionAdded => "reaction_added",
+            WebhookEvent::MeetingStarted => "meeting_started",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// How an outgoing webhook's calls carry their payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayloadFormat {
+    /// `application/json`.
+    Json,
+    /// `application/x-www-form-urlencoded`, as Slack's classic outgoing webhooks.
+    Form,
+}
+
+impl PayloadFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayloadFormat::Json => "json",
+            PayloadFormat::Form => "form",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [PayloadFormat::Json, PayloadFormat::Form].into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// An outgoing webhook as its managers see it: never its token or signing
+/// secret, which are shown once when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingWebhook {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: String,
+    /// Where it calls.
+    pub url: String,
+    pub format: PayloadFormat,
+    pub events: Vec<WebhookEvent>,
+    /// The channels it hears, with their names; none: every public channel.
+    pub channels: Vec<(Id, String)>,
+    /// Words a message must start with to be sent; none: every message.
+    pub trigger_words: Vec<String>,
+    /// The bot account its answers are posted as.
+    pub bot: UserSummary,
+    pub created_by: UserSummary,
+    pub created_at: i64,
+}
+
+/// Whether a call is still to be made, was taken, or was given up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// One event sent to an outgoing webhook, with each attempt at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: Id,
+    pub webhook_id: Id,
+    pub event: WebhookEvent,
+    pub created_at: i64,
+    pub state: CallState,
+    /// When it is tried next, while pending.
+    pub due_at: i64,
+    /// What was sent.
+    pub payload: String,
+    /// Oldest first.
+    pub attempts: Vec<WebhookAttempt>,
+}
+
+/// One attempt at a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAttempt {
+    pub at: i64,
+    /// The answer's HTTP status; none when there was no answer (refused,
+    /// unreachable, timed out).
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    pub ok: bool,
+    /// The start of the answer, or what went wrong.
+    pub excerpt: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -518,10 +518,18 @@ pub fn workspace_permission(f: WorkspaceFacts, p: Perm) -> Result<()> {
             Perm::KickMembers => "remove members",
             Perm::BanMembers => "ban people",
             Perm::TimeoutMembers => "time members out",
+            Perm::ManageWebhooks => "manage this workspace's outgoing webhooks",
             _ => "do that",
         }));
     }
     Ok(())
+}
+
+/// A workspace's outgoing webhooks (listing, making, removing, their log):
+/// who holds manage_webhooks through their roles (not guests). Each channel
+/// a webhook hears also takes [`manage_webhooks`] there.
+pub fn manage_outgoing_webhooks(f: WorkspaceFacts) -> Result<()> {
+    workspace_permission(f, Perm::ManageWebhooks)
 }
 
 /// Making a bot: who may change the workspace (not guests).

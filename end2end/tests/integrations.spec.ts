@@ -1,8 +1,9 @@
 // Incoming webhooks as a team sets one up: made on the integrations page,
 // called by a script, its posts shown live with a BOT tag, then removed.
 import { expect, test } from "./support/test";
-import { twoPeople } from "./support/actions";
+import { send, twoPeople } from "./support/actions";
 import { expectMessage } from "./support/checks";
+import { Receiver, signedWith } from "./support/receiver";
 
 test("a webhook made on the integrations page posts live with a BOT tag until it is removed", async ({ browser, request }) => {
   const { a, b, close } = await twoPeople(browser, "Hooks");
@@ -74,4 +75,46 @@ test("an admin makes a bot whose token, shown once, drives the API until the bot
   const after = await request.get("/api/auth/me", { headers: { authorization: `Bearer ${token}` } });
   expect(after.status()).toBe(401);
   await close();
+});
+
+test("an outgoing webhook hears a trigger word, answers as its bot, and logs its calls to send again", async ({ browser }) => {
+  const receiver = await Receiver.start(JSON.stringify({ text: "Deployed *main* to staging" }));
+  const { a, b, close } = await twoPeople(browser, "Outgoing");
+  await a.getByRole("link", { name: "Integrations" }).click();
+  const form = a.getByRole("form", { name: "Add an outgoing webhook" });
+  await form.getByLabel("Name (its answers show it)").fill("Deployer");
+  await form.getByLabel("URL to call").fill(receiver.url("/deploy"));
+  await expect(form.getByRole("checkbox", { name: "Messages" })).toBeChecked();
+  await form.getByRole("checkbox", { name: "#general" }).check();
+  await form.getByLabel(/Only messages starting with/).fill("deploy");
+  await form.getByRole("button", { name: "Add outgoing webhook" }).click();
+  const secret = await a.getByRole("textbox", { name: "Signing secret" }).inputValue();
+  expect(secret).toMatch(/^owsec_/);
+  await expect(a.getByRole("textbox", { name: /^Token/ })).toHaveValue(/^owt_/);
+  const row = a.locator("tr.outgoing-row", { hasText: "Deployer" });
+  await expect(row).toContainText("#general · messages starting with deploy");
+
+  // Bob asks in #general; the service is called, signed, and its answer
+  // appears for him as the webhook's bot.
+  await send(b, "deploy main please");
+  const call = await receiver.next();
+  expect(call.path).toBe("/deploy");
+  expect(signedWith(call, secret)).toBe(true);
+  expect(JSON.parse(call.body)).toMatchObject({ text: "deploy main please", trigger_word: "deploy", channel_name: "general" });
+  const answer = b.getByRole("log").getByRole("listitem").filter({ hasText: "Deployed main to staging" });
+  await expect(answer.locator(".bot-tag")).toHaveText("BOT");
+
+  // The log shows the call, delivered, and sends it again.
+  await row.getByRole("link", { name: "Calls of Deployer" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "Calls of Deployer" })).toBeVisible();
+  const logged = a.locator("li.webhook-call");
+  await expect(logged).toHaveCount(1);
+  await expect(logged.first()).toContainText("delivered");
+  await expect(logged.first()).toContainText("HTTP 200");
+  await logged.first().getByRole("button", { name: "Send the messages call again" }).click();
+  const again = await receiver.next();
+  expect(again.body).toBe(call.body);
+  await expect(logged).toHaveCount(2);
+  await close();
+  await receiver.close();
 });

@@ -3,6 +3,7 @@ import { expect, test } from "./support/test";
 import { createChannel, createWorkspace, signIn, signUp, unique } from "./support/actions";
 import { changePassword, revokeInvite } from "./support/access";
 import { expectMessage, expectOrder } from "./support/checks";
+import { Receiver } from "./support/receiver";
 
 test("reading and posting work without JavaScript", async ({ browser }) => {
   const ana = unique("nana");
@@ -168,6 +169,38 @@ test("an incoming webhook is made, posts and is removed without JavaScript", asy
   await expect(page.locator("tr.webhook-row")).toHaveCount(0);
   await page.goto(channel);
   await expect(page.getByRole("log")).not.toContainText("unsigned");
+});
+
+test("an outgoing webhook is made, calls, and is sent again without JavaScript", async ({ page }) => {
+  const receiver = await Receiver.start("{}");
+  await signUp(page, unique("olga"), "Olga");
+  await createWorkspace(page, "Plain Outgoing");
+  const channel = page.url();
+  await page.getByRole("link", { name: "Integrations" }).click();
+  const form = page.getByRole("form", { name: "Add an outgoing webhook" });
+  await form.getByLabel("Name (its answers show it)").fill("Mirror");
+  await form.getByLabel("URL to call").fill(receiver.url("/mirror"));
+  await form.getByRole("checkbox", { name: "Reactions" }).check();
+  await form.getByLabel("Send as").selectOption("form");
+  await form.getByRole("button", { name: "Add outgoing webhook" }).click();
+  await expect(page.getByRole("textbox", { name: "Signing secret" })).toHaveValue(/^owsec_/);
+  await page.reload();
+  await expect(page.getByRole("textbox", { name: "Signing secret" })).toHaveCount(0);
+  await expect(page.locator("tr.outgoing-row", { hasText: "Mirror" })).toContainText("Messages, Reactions");
+
+  await page.goto(channel);
+  await page.getByRole("textbox", { name: /^Message #/ }).fill("plain hello");
+  await page.getByRole("button", { name: "Send" }).click();
+  const call = await receiver.next();
+  expect(new URLSearchParams(call.body).get("text")).toBe("plain hello");
+
+  await page.getByRole("link", { name: "Integrations" }).click();
+  await page.getByRole("link", { name: "Calls of Mirror" }).click();
+  await expect(page.locator("li.webhook-call")).toHaveCount(1);
+  await page.getByRole("button", { name: "Send the messages call again" }).click();
+  expect((await receiver.next()).body).toBe(call.body);
+  await expect(page.locator("li.webhook-call")).toHaveCount(2);
+  await receiver.close();
 });
 
 test("changing the password works without JavaScript", async ({ page }) => {

@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod notify_settings;
 pub mod openapi;
 pub mod origin;
+pub mod outgoing_webhooks;
 pub mod render;
 pub mod roles;
 pub mod site;
@@ -47,6 +48,7 @@ macro_rules! api {
         pub fn routes() -> Router<AppState> {
             use communication as c;
             use roles as r;
+            use outgoing_webhooks as ow;
             Router::new()
                 $(.route($path, routing::$method($handler) $(.$more($more_handler))* $(.layer($layer))?))*
                 .layer(axum::middleware::map_response(error::json_errors))
@@ -131,6 +133,10 @@ api! {
     "/api/communication/workspaces/{id}/audit_log/" => get(r::audit_log);
     "/api/communication/workspaces/{id}/webhooks/" => get(webhooks::list_webhooks).post(webhooks::create_webhook);
     "/api/communication/webhooks/{id}/" => delete(webhooks::delete_webhook);
+    "/api/communication/workspaces/{id}/outgoing-webhooks/" => get(ow::list_outgoing_webhooks).post(ow::create_outgoing_webhook);
+    "/api/communication/outgoing-webhooks/{id}/" => delete(ow::delete_outgoing_webhook);
+    "/api/communication/outgoing-webhooks/{id}/deliveries/" => get(ow::webhook_deliveries);
+    "/api/communication/outgoing-webhooks/{id}/deliveries/{delivery}/redeliver/" => post(ow::redeliver);
     "/api/communication/workspaces/{id}/bots/" => get(bots::list_bots).post(bots::create_bot);
     "/api/communication/bots/{id}/" => delete(bots::remove_bot);
     "/api/communication/bots/{id}/tokens/" => get(bots::bot_tokens).post(bots::create_bot_token);

@@ -2,10 +2,12 @@
 //! `run(shutdown)`, started and stopped by [`crate::startup::Application`].
 //! The notification workers are in [`crate::notify`].
 
-use domain::Store;
+use domain::events::{Event, EventKind, Listener};
 use domain::session_store::DbSessionStore;
+use domain::{Hub, Store};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// Deletes expired sessions every hour.
 pub struct SessionSweeper {
@@ -68,6 +70,62 @@ impl EventLogKeeper {
                         Err(e) => tracing::warn!(error = ?e, "could not prune the event log"),
                     }
                 }
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}
+
+/// Turns logged events into calls to outgoing webhooks
+/// ([`Hub::dispatch_outgoing_webhooks`]): woken by each event that could
+/// concern one (this node's, and those read back from other nodes), at most
+/// every tenth of a second so that a burst is read as one page, and once a
+/// minute whatever happens.
+pub struct WebhookDispatcher {
+    hub: Hub,
+    gap: Duration,
+    every: Duration,
+}
+
+/// Rings when the bus hands out an event an outgoing webhook could hear.
+struct Doorbell(Arc<Notify>);
+
+impl Listener for Doorbell {
+    fn hear(&self, event: &Arc<Event>) {
+        if matches!(
+            event.kind,
+            EventKind::MessageCreated(_)
+                | EventKind::ChannelMemberAdded { .. }
+                | EventKind::ReactionAdded { .. }
+                | EventKind::CallStarted { .. }
+        ) {
+            self.0.notify_one();
+        }
+    }
+}
+
+impl WebhookDispatcher {
+    pub fn new(hub: Hub) -> Self {
+        WebhookDispatcher { hub, gap: Duration::from_millis(100), every: Duration::from_secs(60) }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let rung = Arc::new(Notify::new());
+        self.hub.bus().listen(Arc::new(Doorbell(rung.clone())));
+        loop {
+            match self.hub.dispatch_outgoing_webhooks().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(n, "queued outgoing webhook calls"),
+                Err(e) => tracing::warn!(error = ?e, "could not turn events into outgoing webhook calls"),
+            }
+            tokio::select! {
+                _ = rung.notified() => {}
+                _ = tokio::time::sleep(self.every) => {}
+                _ = shutdown.changed() => break,
+            }
+            // Events that arrive meanwhile are read with this one.
+            tokio::select! {
+                _ = tokio::time::sleep(self.gap) => {}
                 _ = shutdown.changed() => break,
             }
         }

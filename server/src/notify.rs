@@ -4,16 +4,20 @@
 //! SMS), composes each from its notifications and the workspace's templates
 //! (several gathered notifications make a digest or a collapsed push),
 //! sends it, and marks it sent the moment the other side took it; failures
-//! are retried with doubling waits. `Scheduler` fires scheduled
+//! are retried with doubling waits. Calls to outgoing webhooks are
+//! deliveries too: each attempt is recorded for the webhook's log, and an
+//! answer with text is posted as the webhook's bot. `Scheduler` fires scheduled
 //! notifications (`send_at`, meeting reminders) when they are due.
 
 use domain::mail::{EmailContent, Mailer};
 use domain::model::Notification;
+use domain::model::WebhookAttempt;
 use domain::notify::DeliveryChannel;
 use domain::notify::push::{PushError, PushMessage, PushSender, Subscription};
 use domain::notify::sms::SmsSender;
 use domain::notify::templates::{self, DIGEST, Template};
 use domain::store::{Delivery, Store};
+use domain::webhook_call::WebhookCaller;
 use domain::{Hub, Id};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,12 +47,13 @@ impl Failure {
     }
 }
 
-/// The ways out, each optional but email.
+/// The ways out, each optional but email and webhooks.
 #[derive(Clone)]
 pub struct Senders {
     pub mailer: Mailer,
     pub push: Option<PushSender>,
     pub sms: Option<SmsSender>,
+    pub webhooks: WebhookCaller,
 }
 
 /// Sends queued deliveries: each due one is claimed, sent, and marked sent;
@@ -56,6 +61,7 @@ pub struct Senders {
 /// it has been tried `max_attempts` times (or was refused for good). Wakes
 /// when something is queued, and when the next one is due.
 pub struct Deliverer {
+    hub: Hub,
     store: Store,
     senders: Senders,
     composer: Composer,
@@ -66,22 +72,23 @@ pub struct Deliverer {
 
 impl Deliverer {
     pub fn new(
-        store: Store,
+        hub: Hub,
         senders: Senders,
         public_url: &str,
         queued: Arc<Notify>,
         retry_after: Duration,
         max_attempts: i64,
     ) -> Self {
+        let store = hub.store().clone();
         let composer =
             Composer { store: store.clone(), public_url: public_url.trim_end_matches('/').to_string() };
-        Deliverer { store, senders, composer, queued, retry_after, max_attempts }
+        Deliverer { hub, store, senders, composer, queued, retry_after, max_attempts }
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(to = %self.senders.mailer.describe(), "emails are sent through");
         loop {
-            if let Err(e) = self.deliver_due().await {
+            if let Err(e) = self.deliver_due(&shutdown).await {
                 tracing::warn!(error = ?e, "could not read the delivery queue");
             }
             let wait = match self.store.next_delivery_due().await {
@@ -96,17 +103,22 @@ impl Deliverer {
         }
     }
 
-    async fn deliver_due(&self) -> domain::Result<()> {
-        loop {
+    /// Sends what is due, a batch at a time, until nothing is or the server
+    /// is stopping (a batch under way is finished first).
+    async fn deliver_due(&self, shutdown: &watch::Receiver<bool>) -> domain::Result<()> {
+        while !*shutdown.borrow() {
             let batch =
                 self.store.claim_due_deliveries(domain::now_ms(), LEASE.as_millis() as i64, 20).await?;
             if batch.is_empty() {
                 return Ok(());
             }
-            for d in batch {
-                self.attempt(d).await?;
+            // At once: one slow webhook does not hold up the emails.
+            let attempts: Vec<_> = batch.into_iter().map(|d| self.attempt(d)).collect();
+            for done in futures::future::join_all(attempts).await {
+                done?;
             }
         }
+        Ok(())
     }
 
     async fn attempt(&self, d: Delivery) -> domain::Result<()> {
@@ -136,6 +148,9 @@ impl Deliverer {
 
     /// Composes and sends one delivery; the outer error is the database's.
     async fn send(&self, d: &Delivery) -> domain::Result<Result<(), Failure>> {
+        if d.channel == "webhook" {
+            return self.call_webhook(d).await;
+        }
         if d.user_id.is_none() {
             // Written whole when queued (an invitation).
             let mail = EmailContent {
@@ -166,6 +181,41 @@ impl Deliverer {
                 None => Err(Failure::Permanent("SMS is no longer configured".into())),
             },
             _ => Err(Failure::Permanent(format!("unknown delivery channel `{}`", d.channel))),
+        })
+    }
+
+    /// Calls an outgoing webhook, records the attempt for its log, and
+    /// posts its answer when it has text.
+    async fn call_webhook(&self, d: &Delivery) -> domain::Result<Result<(), Failure>> {
+        let key = match d.webhook_id {
+            Some(id) => self.store.outgoing_key(Id(id)).await?,
+            None => None,
+        };
+        let Some(key) = key else {
+            return Ok(Err(Failure::Permanent("the webhook was removed".into())));
+        };
+        let outcome =
+            self.senders.webhooks.call(&key.url, key.format, &key.signing_secret, &d.body_text).await;
+        tracing::debug!(delivery = d.id, status = ?outcome.status, error = ?outcome.error, "called an outgoing webhook");
+        let mut excerpt = outcome.excerpt();
+        if outcome.delivered() {
+            match self.hub.answer_outgoing_call(d, &outcome.answer).await {
+                Ok(Some(_)) => excerpt = format!("(answer posted) {excerpt}"),
+                Ok(None) => {}
+                Err(e) => excerpt = format!("(answer not posted: {e}) {excerpt}"),
+            }
+        }
+        let attempt = WebhookAttempt {
+            at: domain::now_ms(),
+            status_code: outcome.status,
+            latency_ms: outcome.latency_ms,
+            ok: outcome.delivered(),
+            excerpt,
+        };
+        self.store.record_webhook_attempt(d.id, &attempt).await?;
+        Ok(match (outcome.delivered(), outcome.error) {
+            (true, _) => Ok(()),
+            (false, error) => Err(Failure::of(error.unwrap_or_default(), !outcome.retry)),
         })
     }
 

@@ -87,6 +87,7 @@ pub struct Application {
     /// Presence shared through Redis, renewed by a worker with this hub.
     shared_presence: Option<(std::sync::Arc<crate::cluster::RedisPresence>, Hub)>,
     deliverer: Deliverer,
+    webhook_dispatcher: crate::jobs::WebhookDispatcher,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
@@ -144,11 +145,12 @@ impl Application {
             )?,
             push: Some(push.clone()),
             sms: notify.sms.clone().map(|sms| domain::notify::sms::SmsSender::new(sms, outgoing)),
+            webhooks: domain::webhook_call::WebhookCaller::new(outgoing),
         };
         let delivery = domain::hub::DeliveryOptions {
             digest_window_ms: notify.digest_window.as_millis() as i64,
             push_key: Some(push.public_key().to_string()),
-            push_allow_private: notify.push_allow_private,
+            outgoing,
             sms_available: notify.sms.is_some(),
             reminder_minutes: notify.reminder_minutes,
         };
@@ -180,6 +182,8 @@ impl Application {
         }
         let queued = services.hub.deliveries_queued();
         let scheduler = Scheduler::new(services.hub.clone());
+        let webhook_dispatcher = crate::jobs::WebhookDispatcher::new(services.hub.clone());
+        let deliverer_hub = services.hub.clone();
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
         let calls = match &relay {
@@ -264,7 +268,7 @@ impl Application {
             .with_state(state);
 
         let deliverer =
-            Deliverer::new(store.clone(), senders, &public_url, queued, mail.retry_after, mail.max_attempts);
+            Deliverer::new(deliverer_hub, senders, &public_url, queued, mail.retry_after, mail.max_attempts);
 
         let log_keeper = EventLogKeeper::new(store.clone(), config.event_log_keep, config.event_log_poll);
         tracing::info!(%addr, %public_url, backend = ?store.backend(), "listening");
@@ -279,6 +283,7 @@ impl Application {
             doorbell,
             shared_presence,
             deliverer,
+            webhook_dispatcher,
             scheduler,
             sfu,
             relay,
@@ -306,6 +311,7 @@ impl Application {
             doorbell,
             shared_presence,
             deliverer,
+            webhook_dispatcher,
             scheduler,
             sfu,
             relay,
@@ -316,6 +322,7 @@ impl Application {
             tokio::spawn(sweeper.run(shutdown.subscribe())),
             tokio::spawn(log_keeper.run(shutdown.subscribe())),
             tokio::spawn(deliverer.run(shutdown.subscribe())),
+            tokio::spawn(webhook_dispatcher.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];

@@ -1,8 +1,8 @@
-//! A workspace's integrations page: its incoming webhooks and its bot
-//! accounts, made, listed and removed by who may manage them. A secret made
-//! here (a webhook's address, a bot's token) is kept in the maker's session
-//! until the page shows it, once, so that it reaches a page without
-//! JavaScript too.
+//! A workspace's integrations page: its incoming webhooks, its bot accounts
+//! and (in [`super::outgoing_webhooks`]) its outgoing webhooks, made, listed
+//! and removed by who may manage them. A secret made here (a webhook's
+//! address, a bot's token) is kept in the maker's session until the page
+//! shows it, once, so that it reaches a page without JavaScript too.
 
 use crate::wire::{ApiError, BotDto, CreatedWebhookDto, WebhookDto, WorkspaceDto};
 use leptos::prelude::*;
@@ -31,6 +31,8 @@ pub struct IntegrationsViewDto {
     pub can_make_bots: bool,
     /// The bot token the caller has just made: shown this once.
     pub new_token: Option<NewBotTokenDto>,
+    /// The outgoing webhooks, when the caller may manage them.
+    pub outgoing: Option<crate::api::outgoing_webhooks::OutgoingViewDto>,
 }
 
 /// A bot's new API token, with the name it was given.
@@ -78,6 +80,7 @@ pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewD
                 bots.push(dto);
             }
             let can_make_bots = hub.may_create_bots(user.id, ws).await?;
+            let outgoing = crate::api::outgoing_webhooks::outgoing_view(&hub, user.id, ws).await?;
             let session = crate::ssr::auth::session().await?;
             let made: Option<CreatedWebhookDto> = session.remove(MADE_KEY).await.ok().flatten();
             let new_token: Option<NewBotTokenDto> = session.remove(TOKEN_KEY).await.ok().flatten();
@@ -92,6 +95,7 @@ pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewD
                 bots,
                 can_make_bots,
                 new_token,
+                outgoing,
             })
         }
         .await,

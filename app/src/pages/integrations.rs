@@ -1,5 +1,5 @@
 //! A workspace's integrations (`/w/:ws/integrations`): its incoming
-//! webhooks, listed with where they post, who made them and when they last
+//! webhooks (its outgoing webhooks are in [`super::outgoing_webhooks`]), listed with where they post, who made them and when they last
 //! posted; a form to add one (its address, and its signing secret when it
 //! requires signed calls, shown once); and a button to remove each. Then its
 //! bot accounts: each with its owner and description, and for who manages
@@ -7,8 +7,8 @@
 //! one. Every form works without JavaScript.
 
 use crate::api::{
-    CreateBot, CreateBotToken, CreateWebhook, DeleteWebhook, IntegrationsViewDto, NewBotTokenDto, RemoveBot,
-    RevokeBotToken, integrations_view,
+    CreateBot, CreateBotToken, CreateOutgoingWebhook, CreateWebhook, DeleteOutgoingWebhook, DeleteWebhook,
+    IntegrationsViewDto, NewBotTokenDto, RemoveBot, RevokeBotToken, integrations_view,
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
@@ -28,6 +28,8 @@ pub fn IntegrationsPage() -> impl IntoView {
         bot_token: ServerAction::new(),
         revoke_token: ServerAction::new(),
         remove_bot: ServerAction::new(),
+        create_outgoing: ServerAction::new(),
+        delete_outgoing: ServerAction::new(),
     };
     let data = crate::codec::page_data(
         move || (params.read().get("ws").unwrap_or_default(), actions.versions()),
@@ -47,10 +49,12 @@ struct Actions {
     bot_token: ServerAction<CreateBotToken>,
     revoke_token: ServerAction<RevokeBotToken>,
     remove_bot: ServerAction<RemoveBot>,
+    create_outgoing: ServerAction<CreateOutgoingWebhook>,
+    delete_outgoing: ServerAction<DeleteOutgoingWebhook>,
 }
 
 impl Actions {
-    fn versions(self) -> [usize; 6] {
+    fn versions(self) -> [usize; 8] {
         [
             self.create.version().get(),
             self.delete.version().get(),
@@ -58,16 +62,27 @@ impl Actions {
             self.bot_token.version().get(),
             self.revoke_token.version().get(),
             self.remove_bot.version().get(),
+            self.create_outgoing.version().get(),
+            self.delete_outgoing.version().get(),
         ]
     }
 }
 
 fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl IntoView {
-    let IntegrationsViewDto { workspace, webhooks, channels, made, bots, can_make_bots, new_token } = view;
+    let IntegrationsViewDto { workspace, webhooks, channels, made, bots, can_make_bots, new_token, outgoing } =
+        view;
     let Actions { create, delete, .. } = actions;
     let title = format!("Integrations · {}", workspace.name);
     let (ws_id, back) = (workspace.id.clone(), crate::paths::workspace(&workspace.id));
     let created = create.value();
+    let outgoing = outgoing.map(|o| {
+        super::outgoing_webhooks::outgoing_section(
+            ws_id.clone(),
+            o,
+            actions.create_outgoing,
+            actions.delete_outgoing,
+        )
+    });
     let listed = (!webhooks.is_empty()).then(|| {
         let rows = webhooks.into_iter().map(|w| webhook_row(w, delete)).collect_view();
         view! {
@@ -123,6 +138,7 @@ fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl Into
                 <FieldError id="delete-webhook-error" message=form_error(delete.value()) />
                 {form}
             </section>
+            {outgoing}
             {bots_section(workspace.id, bots, can_make_bots, new_token, actions)}
         </main>
     }

@@ -25,8 +25,10 @@ pub struct DeliveryOptions {
     pub digest_window_ms: i64,
     /// The VAPID public key when web push is on.
     pub push_key: Option<String>,
-    /// Push endpoints on private or loopback addresses are accepted.
-    pub push_allow_private: bool,
+    /// Where the server may call on someone's behalf (push endpoints,
+    /// outgoing webhooks): the public internet only, unless the operator
+    /// allows private addresses.
+    pub outgoing: crate::outgoing::Guard,
     pub sms_available: bool,
     /// How long before a meeting its people are reminded.
     pub reminder_minutes: i64,
@@ -37,7 +39,7 @@ impl Default for DeliveryOptions {
         DeliveryOptions {
             digest_window_ms: 15 * 60 * 1000,
             push_key: None,
-            push_allow_private: false,
+            outgoing: crate::outgoing::Guard::public_only(),
             sms_available: false,
             reminder_minutes: 10,
         }

@@ -167,7 +167,7 @@ impl Hub {
         if self.delivery.push_key.is_none() {
             return Err(Error::invalid("endpoint", "Push notifications are not available on this server."));
         }
-        crate::notify::push::check_endpoint(endpoint, self.delivery.push_allow_private)
+        crate::notify::push::check_endpoint(endpoint, self.delivery.outgoing.allows_private())
             .map_err(|e| Error::invalid("endpoint", e))?;
         let b64 =
             |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim().trim_end_matches('='));

@@ -39,14 +39,17 @@ impl Hub {
             self.announce_voice_of(*left).await?;
         }
         self.announce_voice(&ch).await?;
-        // The first one in a direct conversation's call rings the others.
-        if ch.kind == crate::model::ChannelKind::Direct && joined.participants.len() == 1 {
-            let ring = EventKind::CallRing {
-                workspace_id: ch.workspace_id,
-                channel_id: ch.id,
-                from: me.user.clone(),
-            };
-            self.store.announce(&[NewEvent::new(Audience::Channel(ch.id), ring)]).await?;
+        // The first one in starts the call (outgoing webhooks hear of it);
+        // in a direct conversation, it rings the others.
+        if joined.participants.len() == 1 {
+            let (workspace_id, channel_id) = (ch.workspace_id, ch.id);
+            let mut started = vec![EventKind::CallStarted { workspace_id, channel_id, by: me.user.clone() }];
+            if ch.kind == crate::model::ChannelKind::Direct {
+                started.push(EventKind::CallRing { workspace_id, channel_id, from: me.user.clone() });
+            }
+            let events: Vec<NewEvent> =
+                started.into_iter().map(|k| NewEvent::new(Audience::Channel(ch.id), k)).collect();
+            self.store.announce(&events).await?;
         }
         Ok((ch, me, joined))
     }

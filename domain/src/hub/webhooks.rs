@@ -76,15 +76,7 @@ impl Hub {
         permissions::send_message(facts)?;
         let maker = maker.ok_or(Error::NotFound(Thing::User))?;
         let (id, now) = (Id::new(), crate::now_ms());
-        let bot = User {
-            id: Id::new(),
-            // A space: no person's username can be the same.
-            username: format!("webhook {}", id.0),
-            display_name: name.to_string(),
-            email: format!("webhook-{}@bots.parley.invalid", id.0),
-            created_at: now,
-            is_bot: true,
-        };
+        let bot = bot_account(id, name, now);
         let webhook = Webhook {
             id,
             workspace_id: ch.workspace_id,
@@ -155,7 +147,11 @@ impl Hub {
     }
 
     /// The channels of `ws` where `actor` may manage webhooks, with their facts.
-    async fn manageable(&self, actor: Id, ws: Id) -> Result<Vec<(Channel, permissions::ChannelFacts)>> {
+    pub(super) async fn manageable(
+        &self,
+        actor: Id,
+        ws: Id,
+    ) -> Result<Vec<(Channel, permissions::ChannelFacts)>> {
         let (_, listings) = self.visible_listings(ws, actor).await?;
         Ok(listings
             .into_iter()
@@ -223,6 +219,20 @@ impl Hub {
         let (stored, _) = self.publish(&ch, facts, msg, Post::default()).await?;
         self.store.webhook_used(key.id, stored.created_at).await?;
         Ok(stored)
+    }
+}
+
+/// The bot account webhook `id` (incoming or outgoing) posts as, named
+/// `name`: no password, a made-up address.
+pub(super) fn bot_account(id: Id, name: &str, now: i64) -> User {
+    User {
+        id: Id::new(),
+        // A space: no person's username can be the same.
+        username: format!("webhook {}", id.0),
+        display_name: name.to_string(),
+        email: format!("webhook-{}@bots.parley.invalid", id.0),
+        created_at: now,
+        is_bot: true,
     }
 }
 

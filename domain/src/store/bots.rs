@@ -25,12 +25,7 @@ struct Row {
 impl From<Row> for Bot {
     fn from(r: Row) -> Self {
         Bot {
-            user: UserSummary {
-                id: Id(r.user_id),
-                username: r.username,
-                display_name: r.display_name,
-                is_bot: true,
-            },
+            user: UserSummary::bot(Id(r.user_id), r.username, r.display_name),
             workspace_id: Id(r.workspace_id),
             owner: UserSummary::person(Id(r.owner_id), r.owner_username, r.owner_name),
             emoji: r.emoji,

@@ -3,15 +3,17 @@ use crate::error::Result;
 use crate::id::Id;
 use sqlx::FromRow;
 
-/// One outgoing delivery: an email, a push to one browser, or an SMS.
-/// Made from notifications (`user_id` set; its items are read when it is
-/// sent), or written whole (an invitation email).
+/// One outgoing delivery: an email, a push to one browser, an SMS, or a
+/// call to an outgoing webhook. Made from notifications (`user_id` set; its
+/// items are read when it is sent), or written whole (an invitation email,
+/// a webhook's payload).
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Delivery {
     pub id: i64,
-    /// `email`, `push` or `sms`.
+    /// `email`, `push`, `sms` or `webhook`.
     pub channel: String,
-    /// An email address, a push subscription's id, or a phone number.
+    /// An email address, a push subscription's id, a phone number, or a
+    /// webhook's URL.
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -24,13 +26,25 @@ pub struct Delivery {
     pub last_error: String,
     pub user_id: Option<i64>,
     pub group_key: String,
+    /// The outgoing webhook a call goes to.
+    pub webhook_id: Option<i64>,
+    /// Where the webhook's answer is posted (a call about a message in a
+    /// thread answers in that thread).
+    pub answer_channel_id: Option<i64>,
+    pub answer_thread_id: Option<i64>,
 }
 
 impl Delivery {
     pub fn email(to: &str, subject: &str, text: &str, html: &str, due_at: i64) -> Self {
+        Self::whole("email", to, subject, text, html, due_at)
+    }
+
+    /// A delivery written whole when it is queued, not gathered from
+    /// notifications (an email, a call to a webhook).
+    pub fn whole(channel: &str, to: &str, subject: &str, text: &str, html: &str, due_at: i64) -> Self {
         Delivery {
             id: Id::new().0,
-            channel: "email".into(),
+            channel: channel.into(),
             recipient: to.into(),
             subject: subject.into(),
             body_text: text.into(),
@@ -42,18 +56,30 @@ impl Delivery {
             last_error: String::new(),
             user_id: None,
             group_key: String::new(),
+            webhook_id: None,
+            answer_channel_id: None,
+            answer_thread_id: None,
         }
     }
 }
 
-const COLUMNS: &str = "id, channel, recipient, subject, body_text, body_html, due_at, attempts, sent_at, failed_at, last_error, \
-     user_id, group_key";
+pub(super) const COLUMNS: &str = "id, channel, recipient, subject, body_text, body_html, due_at, attempts, sent_at, failed_at, last_error, \
+     user_id, group_key, webhook_id, answer_channel_id, answer_thread_id";
 
 impl Store {
     pub async fn enqueue_delivery(&self, d: &Delivery) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        Self::insert_delivery(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a delivery written whole (not one gathered from notifications) in `tx`.
+    pub(super) async fn insert_delivery(tx: &mut super::Tx, d: &Delivery) -> Result<()> {
         sqlx::query(
-            "INSERT INTO deliveries (id, channel, recipient, subject, body_text, body_html, due_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO deliveries (id, channel, recipient, subject, body_text, body_html, due_at, created_at, \
+             webhook_id, answer_channel_id, answer_thread_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(d.id)
         .bind(&d.channel)
@@ -63,7 +89,10 @@ impl Store {
         .bind(&d.body_html)
         .bind(d.due_at)
         .bind(crate::now_ms())
-        .execute(&self.pool)
+        .bind(d.webhook_id)
+        .bind(d.answer_channel_id)
+        .bind(d.answer_thread_id)
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }

@@ -143,7 +143,7 @@ impl Store {
 
     /// Logged events after `seq`, oldest first, at most `limit`; an entry
     /// this version cannot read is `None` (it is skipped, with an error logged).
-    async fn logged_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, Option<Event>)>> {
+    pub(crate) async fn logged_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, Option<Event>)>> {
         let rows = sqlx::query(
             "SELECT seq, audience, body, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )

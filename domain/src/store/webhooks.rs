@@ -42,12 +42,7 @@ impl From<Row> for Webhook {
             workspace_id: Id(r.workspace_id),
             channel_id: Id(r.channel_id),
             channel_label: format!("#{}", r.channel_name),
-            bot: UserSummary {
-                id: Id(r.bot_id),
-                username: r.bot_username,
-                display_name: r.bot_name,
-                is_bot: true,
-            },
+            bot: UserSummary::bot(Id(r.bot_id), r.bot_username, r.bot_name),
             created_by: UserSummary::person(Id(r.creator_id), r.creator_username, r.creator_name),
             created_at: r.created_at,
             signed: !r.signing_secret.is_empty(),
@@ -127,12 +122,7 @@ impl Store {
         Ok(row.map(|r| WebhookKey {
             id: Id(r.id),
             channel_id: Id(r.channel_id),
-            bot: UserSummary {
-                id: Id(r.bot_id),
-                username: r.username,
-                display_name: r.display_name,
-                is_bot: true,
-            },
+            bot: UserSummary::bot(Id(r.bot_id), r.username, r.display_name),
             created_by: Id(r.created_by),
             signing_secret: r.signing_secret,
         }))

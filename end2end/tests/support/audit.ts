@@ -65,6 +65,13 @@ export async function auditEveryPage(browser: Browser, scheme: Scheme, javaScrip
   await audit("meetings", `${workspace}/meetings`);
   await audit("workspace settings", `${workspace}/settings`);
   await audit("integrations", `${workspace}/integrations`);
+  const outgoing = page.getByRole("form", { name: "Add an outgoing webhook" });
+  await outgoing.getByLabel("Name (its answers show it)").fill("Audit hook");
+  await outgoing.getByLabel("URL to call").fill("http://127.0.0.1:9/audit");
+  await outgoing.getByRole("button", { name: "Add outgoing webhook" }).click();
+  await expect(page.getByRole("textbox", { name: "Signing secret" })).toBeVisible();
+  const calls = await page.getByRole("link", { name: "Calls of Audit hook" }).getAttribute("href");
+  await audit("an outgoing webhook's calls", calls ?? "");
   await audit("notification settings", "/settings/notifications");
   await audit("account", "/account");
   await audit("invite", invite);

@@ -8,6 +8,7 @@ use super::files as f;
 use super::meetings as m;
 use super::notifications as n;
 use super::notify_settings as ns;
+use super::outgoing_webhooks as ow;
 use super::roles as r;
 use super::webhooks as wh;
 use super::workspaces as w;
@@ -16,7 +17,7 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Accounts, workspaces and invites; channels, direct conversations, messages, threads, reactions, \
-        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming webhooks and bot accounts. \
+        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks and bot accounts. \
         Authenticate with `Authorization: Bearer <token>` (from `POST /api/auth/login` or `POST /api/auth/tokens`) or the \
         session cookie a browser gets when it signs in. Ids are strings of digits. Every error is an `ApiError` JSON \
         object with a fitting status code."),
@@ -39,6 +40,8 @@ use utoipa::OpenApi;
         ns::get_preferences, ns::put_preferences, ns::subscribe, ns::unsubscribe, ns::set_level, ns::templates,
         ns::save_template, ns::delete_template, ns::create_defaults,
         wh::list_webhooks, wh::create_webhook, wh::delete_webhook, wh::call_webhook,
+        ow::list_outgoing_webhooks, ow::create_outgoing_webhook, ow::delete_outgoing_webhook,
+        ow::webhook_deliveries, ow::redeliver,
         b::list_bots, b::create_bot, b::remove_bot, b::bot_tokens, b::create_bot_token, b::revoke_bot_token,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
@@ -52,7 +55,7 @@ use utoipa::OpenApi;
         (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"),
         (name = "notifications", description = "Notifications: one's own, their preferences and push subscriptions, sending them, and a workspace's templates"),
         (name = "bots", description = "Bot accounts and their API tokens"),
-        (name = "webhooks", description = "Incoming webhooks: their addresses take Slack's payloads or Parley's own"),
+        (name = "webhooks", description = "Incoming webhooks (their addresses take Slack's payloads or Parley's own) and outgoing webhooks (calls with Slack's payloads, signed, retried, logged)"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;

@@ -118,6 +118,9 @@ const MEMBERS: PersonGrid = "YYYYY..";
 const FULL_MEMBERS: PersonGrid = "YYYY...";
 /// manage_channels or manage_roles workspace-wide: owner and admin.
 const STAFF: PersonGrid = "YY.....";
+/// manage_webhooks workspace-wide: owner and admin (outgoing webhooks,
+/// their log and redelivery).
+const OUTGOING_MANAGERS: PersonGrid = "YY.....";
 /// manage_workspace: owner and admin (making bots, and managing one the
 /// owner made).
 const BOT_MANAGERS: PersonGrid = "YY.....";
@@ -961,6 +964,24 @@ fn rows() -> Vec<Row> {
             let (_, token) = cx.fresh_webhook(cell.kind()).await;
             (cx.who(cell), vec![("token", token)], Some(json!({"text": "From the *matrix*"})))
         }),
+        rest!("get" "/api/communication/workspaces/{id}/outgoing-webhooks/", "", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/outgoing-webhooks/", "", P(OUTGOING_MANAGERS), |cx, cell| {
+            // Called only when a call starts: not for every message the matrix posts.
+            let body = json!({"name": "Matrix out", "url": "http://127.0.0.1:9/matrix", "events": ["meeting_started"]});
+            (cx.who(cell), cx.ws_param(), Some(body))
+        }),
+        rest!("delete" "/api/communication/outgoing-webhooks/{id}/", "the owner's fresh outgoing webhook", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_outgoing().await)], None)
+        }),
+        rest!("get" "/api/communication/outgoing-webhooks/{id}/deliveries/", "the owner's fresh outgoing webhook", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_outgoing().await)], None)
+        }),
+        rest!("post" "/api/communication/outgoing-webhooks/{id}/deliveries/{delivery}/redeliver/", "a call of the owner's fresh outgoing webhook", P(OUTGOING_MANAGERS), |cx, cell| {
+            let (hook, call) = cx.fresh_outgoing_call().await;
+            (cx.who(cell), vec![("id", hook), ("delivery", call)], Some(json!({})))
+        }),
         rest!("get" "/api/communication/workspaces/{id}/bots/", "", P(MEMBERS), |cx, cell| {
             (cx.who(cell), cx.ws_param(), None)
         }),
@@ -1018,6 +1039,33 @@ fn rows() -> Vec<Row> {
             let (id, _) = cx.fresh_webhook(cell.kind()).await;
             (cx.who(cell), vec![("id", id)])
         }),
+        sfn!(CreateOutgoingWebhook, "", P(OUTGOING_MANAGERS), |cx, cell| {
+            let args = vec![
+                ("workspace_id", cx.ws.clone()),
+                ("name", s("Matrix out")),
+                ("url", s("http://127.0.0.1:9/matrix")),
+                ("events[0]", s("meeting_started")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(
+            DeleteOutgoingWebhook,
+            "the owner's fresh outgoing webhook",
+            P(OUTGOING_MANAGERS),
+            |cx, cell| { (cx.who(cell), vec![("id", cx.fresh_outgoing().await)]) }
+        ),
+        sfn!(OutgoingLog, "the owner's fresh outgoing webhook", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("id", cx.fresh_outgoing().await)])
+        }),
+        sfn!(
+            RedeliverCall,
+            "a call of the owner's fresh outgoing webhook",
+            P(OUTGOING_MANAGERS),
+            |cx, cell| {
+                let (hook, call) = cx.fresh_outgoing_call().await;
+                (cx.who(cell), vec![("webhook_id", hook), ("id", call)])
+            }
+        ),
         // ---- Gateway.
         custom!(Covers::Gateway("IDENTIFY"), "a new session", P(EVERYONE), |cx, cell| {
             let mut socket = crate::gateway::open_as(&cx.app, cx.person(cell.actor)).await;
@@ -1598,6 +1646,43 @@ impl Ctx {
         let body = json!({"username": self.unique("bot"), "display_name": "Fresh Bot"});
         let res = self.person(Owner).post(&self.app, &path, body).await;
         json_of(res, StatusCode::CREATED).await["user"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// A new outgoing webhook by the owner, hearing a fresh public channel of
+    /// its own (not the matrix's, where every message would call it): its
+    /// id and the channel's.
+    async fn fresh_outgoing_in(&self) -> (String, String) {
+        let channel = self.fresh_channel(Kind::Public, false).await;
+        let path = format!("/api/communication/workspaces/{}/outgoing-webhooks/", self.ws);
+        let body = json!({
+            "name": self.unique("Out"),
+            "url": "http://127.0.0.1:9/fresh",
+            "events": ["message_posted"],
+            "channel_ids": [channel],
+        });
+        let res = self.person(Owner).post(&self.app, &path, body).await;
+        let id = json_of(res, StatusCode::CREATED).await["webhook"]["id"].as_str().unwrap().to_string();
+        (id, channel)
+    }
+
+    /// A new outgoing webhook by the owner: its id.
+    async fn fresh_outgoing(&self) -> String {
+        self.fresh_outgoing_in().await.0
+    }
+
+    /// A fresh outgoing webhook of the owner's and a call it was made for
+    /// (the owner posted in its channel): their ids.
+    async fn fresh_outgoing_call(&self) -> (String, String) {
+        let (hook, channel) = self.fresh_outgoing_in().await;
+        crate::helpers::say(&self.app, self.person(Owner), &channel, "for the webhook").await;
+        let log = format!("/api/communication/outgoing-webhooks/{hook}/deliveries/");
+        let calls = || async {
+            let res = self.person(Owner).get(&self.app, &log).await;
+            json_of(res, StatusCode::OK).await.as_array().unwrap().clone()
+        };
+        crate::helpers::until(10, "a call queued", || async { !calls().await.is_empty() }).await;
+        let call = calls().await[0]["id"].as_str().unwrap().to_string();
+        (hook, call)
     }
 
     /// A new token of `bot`, made by the owner: its id.

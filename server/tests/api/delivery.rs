@@ -4,8 +4,9 @@
 //! browser's keys, an SMS provider receives Twilio-style requests; templates,
 //! preferences, channel levels, quiet hours and scheduled notifications.
 
-use crate::helpers::{TestApp, User, join, json_of, say, workspace};
+use crate::helpers::{TestApp, User, join, json_of, say, until, workspace};
 use crate::mail::SmtpSink;
+use crate::sink::HttpSink;
 use aes_gcm::aead::Aead;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
 use base64::Engine;
@@ -13,63 +14,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// The example browser of RFC 8291: its private key, public key and auth secret.
 const UA_PRIVATE: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
 pub const UA_PUBLIC: &str =
     "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
 pub const UA_AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
-
-/// An HTTP request as a loopback server received it.
-struct Captured {
-    path: String,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-/// A loopback HTTP server (a push service, an SMS provider) that records
-/// each request and answers with `status`.
-struct HttpSink {
-    port: u16,
-    status: Arc<AtomicU16>,
-    received: mpsc::UnboundedReceiver<Captured>,
-}
-
-impl HttpSink {
-    async fn start(status: u16) -> HttpSink {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (tx, received) = mpsc::unbounded_channel();
-        let status = Arc::new(AtomicU16::new(status));
-        let answer = status.clone();
-        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (tx, answer) = (tx.clone(), answer.clone());
-            async move {
-                let (parts, body) = req.into_parts();
-                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec();
-                let _ =
-                    tx.send(Captured { path: parts.uri.path().to_string(), headers: parts.headers, body });
-                axum::http::StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap()
-            }
-        });
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        HttpSink { port, status, received }
-    }
-
-    async fn next(&mut self) -> Captured {
-        tokio::time::timeout(Duration::from_secs(10), self.received.recv())
-            .await
-            .expect("a request within 10 s")
-            .expect("the sink runs")
-    }
-}
-
-fn header<'a>(c: &'a Captured, name: &str) -> &'a str {
-    c.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-}
 
 /// The browser's side of RFC 8291: the salt and the sender's key from the
 /// header, the same derivation with the subscription's private key.
@@ -136,19 +87,6 @@ pub async fn outbox_email(app: &TestApp, needle: &str) -> String {
         }
         assert!(tokio::time::Instant::now() < deadline, "an email with {needle:?} in the outbox within 10 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits (at most `secs`) until `check` holds.
-async fn until<F, Fut>(secs: u64, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "{what} within {secs} s");
-        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -267,11 +205,11 @@ async fn a_push_reaches_the_push_service_encrypted_for_the_browser(backend: doma
     say(&app, &ana, &general, "@bob look at this").await;
     let got = push.next().await;
     assert_eq!(got.path, "/push/bob-laptop");
-    assert_eq!(header(&got, "content-encoding"), "aes128gcm");
-    assert_eq!(header(&got, "ttl"), "86400");
-    assert_eq!(header(&got, "urgency"), "normal");
-    assert_eq!(header(&got, "topic"), format!("ch-{general}"), "one topic per channel");
-    check_vapid(header(&got, "authorization"), &key, &format!("http://127.0.0.1:{}", push.port));
+    assert_eq!(got.header("content-encoding"), "aes128gcm");
+    assert_eq!(got.header("ttl"), "86400");
+    assert_eq!(got.header("urgency"), "normal");
+    assert_eq!(got.header("topic"), format!("ch-{general}"), "one topic per channel");
+    check_vapid(got.header("authorization"), &key, &format!("http://127.0.0.1:{}", push.port));
     let payload: Value = serde_json::from_slice(&decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
     assert_eq!(payload["title"], "ana D mentioned you in #general");
     assert_eq!(payload["body"], "@bob look at this");
@@ -292,12 +230,12 @@ async fn a_push_reaches_the_push_service_encrypted_for_the_browser(backend: doma
 
     // An urgent one breaks through; the push service says the browser is
     // gone, and the subscription is removed.
-    push.status.store(410, Ordering::SeqCst);
+    push.answer(410, "");
     let body = json!({"workspace_id": ws, "recipients": ["bob"], "title": "Server down", "content": "Stop deploys.",
         "priority": "urgent", "channels": ["in_app", "push"]});
     json_of(ana.post(&app, "/api/communication/notifications/", body).await, StatusCode::CREATED).await;
     let got = push.next().await;
-    assert_eq!(header(&got, "urgency"), "high");
+    assert_eq!(got.header("urgency"), "high");
     let payload: Value = serde_json::from_slice(&decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
     assert_eq!(payload["title"], "Server down");
     until(10, "the gone subscription is removed", || async {
@@ -339,8 +277,8 @@ async fn an_sms_reaches_a_twilio_compatible_provider(backend: domain::Backend) {
     say(&app, &ana, &general, "@bob call me").await;
     let got = sms.next().await;
     assert_eq!(got.path, "/2010-04-01/Accounts/AC123/Messages.json");
-    assert_eq!(header(&got, "authorization"), format!("Basic {}", STANDARD.encode("AC123:s3cret")));
-    assert!(header(&got, "content-type").starts_with("application/x-www-form-urlencoded"));
+    assert_eq!(got.header("authorization"), format!("Basic {}", STANDARD.encode("AC123:s3cret")));
+    assert!(got.header("content-type").starts_with("application/x-www-form-urlencoded"));
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(&got.body).into_owned().collect();
     assert_eq!(form["To"], "+442079460958");

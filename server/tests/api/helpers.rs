@@ -33,7 +33,13 @@ impl TestApp {
     }
 
     /// A server on `db`, with `configure` applied to the configuration.
+    /// The servers' logs go to stderr when `PARLEY_TEST_LOG` holds log
+    /// directives (as `PARLEY_LOG` does for the server), e.g.
+    /// `PARLEY_TEST_LOG=server=debug,domain=debug`.
     pub async fn spawn_on(db: TestDb, configure: Configure) -> TestApp {
+        if let Ok(directives) = std::env::var("PARLEY_TEST_LOG") {
+            server::telemetry::init(&directives);
+        }
         let data = TempDir::new("parley-app");
         let (port, stop, task) = start(&db.url, &data, &configure).await;
         let doc: Value = reqwest::get(format!("http://127.0.0.1:{port}/api/openapi.json"))
@@ -311,4 +317,17 @@ pub async fn say(app: &TestApp, who: &User, channel: &str, body: &str) -> Value 
     let res =
         who.post(app, "/api/communication/messages/", json!({"channel_id": channel, "body": body})).await;
     json_of(res, StatusCode::CREATED).await
+}
+
+/// Waits (at most `secs`) until `check` holds.
+pub async fn until<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what} within {secs} s");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }

@@ -40,7 +40,7 @@ pub struct OutgoingWebhookBody {
     #[schema(value_type = s::WebhookUrl)]
     url: String,
     /// What it is called for: at least one.
-    #[schema(value_type = Vec<s::WebhookEventName>)]
+    #[schema(value_type = Vec<s::WebhookEventName>, min_items = 1)]
     events: Vec<String>,
     /// The channels it hears; none (the default): every public channel.
     #[serde(default)]

@@ -133,6 +133,12 @@ ensure_haproxy() {
   if ! command -v haproxy >/dev/null; then say "installing HAProxy"; apt_install haproxy; fi
 }
 
+# clamd, for the tests of virus scanning (they start their own, with a
+# signature database that knows only the EICAR test file).
+ensure_clamav() {
+  if ! command -v clamd >/dev/null; then say "installing ClamAV's daemon"; apt_install clamav-daemon; fi
+}
+
 pg_ready() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
 ensure_postgres() {

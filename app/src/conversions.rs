@@ -96,6 +96,7 @@ impl From<&model::Attachment> for AttachmentDto {
             content_type: a.content_type.clone(),
             size: a.size,
             is_image: a.is_image(),
+            scan: a.scan.as_str().to_string(),
         }
     }
 }
@@ -449,7 +450,7 @@ impl From<domain::Error> for ApiError {
             K::UnsupportedType => ErrorCode::UnsupportedType,
             K::RateLimited => ErrorCode::RateLimited,
             K::Unavailable => {
-                tracing::warn!(error = ?e, "the database is out of reach");
+                tracing::warn!(error = ?e, "a service the server needs (the database, the virus scanner) is out of reach");
                 ErrorCode::Unavailable
             }
             K::Internal => {

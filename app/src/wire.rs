@@ -567,6 +567,10 @@ pub struct AttachmentDto {
     pub url: String,
     /// Shown inline as a picture.
     pub is_image: bool,
+    /// Whether the virus scanner looked at it: empty (no scanner on this
+    /// server), `clean`, or not scanned: `too_large`, `unavailable`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scan: String,
 }
 
 /// A thread with its replies (oldest first).

@@ -45,6 +45,12 @@ pub enum Error {
     /// it down); nothing was changed, and the same request can be repeated.
     #[error("The server cannot reach its database right now. Nothing was saved; try again in a moment.")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The virus scanner cannot be reached and the server refuses uploads
+    /// it cannot scan (why, for the log).
+    #[error(
+        "Files cannot be scanned for viruses right now, so they are not accepted. Try again in a moment; if it goes on, tell an admin."
+    )]
+    ScannerUnavailable(String),
     /// Something failed that the user cannot fix; logged with context.
     #[error("Something went wrong on the server. Please try again.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -132,7 +138,7 @@ impl Error {
             Error::TooLarge(_) => ErrorKind::TooLarge,
             Error::UnsupportedType(_) => ErrorKind::UnsupportedType,
             Error::RateLimited(_) | Error::TooManyUploads(_) => ErrorKind::RateLimited,
-            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Unavailable(_) | Error::ScannerUnavailable(_) => ErrorKind::Unavailable,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -166,11 +166,23 @@ pub enum Leftover {
 pub struct Files {
     root: PathBuf,
     policy: FilePolicy,
+    /// Scans each upload before it is kept, when configured.
+    scanner: Option<crate::virus_scan::Scanner>,
 }
 
 impl Files {
     pub fn new(root: impl Into<PathBuf>, policy: FilePolicy) -> Self {
-        Files { root: root.into(), policy }
+        Files { root: root.into(), policy, scanner: None }
+    }
+
+    /// Scans every upload with `scanner` before it is kept.
+    pub fn with_scanner(mut self, scanner: crate::virus_scan::Scanner) -> Self {
+        self.scanner = Some(scanner);
+        self
+    }
+
+    pub fn scanner(&self) -> Option<&crate::virus_scan::Scanner> {
+        self.scanner.as_ref()
     }
 
     pub fn policy(&self) -> &FilePolicy {

@@ -37,6 +37,7 @@ pub mod presence;
 pub mod search;
 pub mod session_store;
 pub mod store;
+pub mod virus_scan;
 pub mod voice;
 pub mod webhook_call;
 pub mod webhook_payload;

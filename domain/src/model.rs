@@ -262,6 +262,42 @@ pub struct Attachment {
     pub content_type: String,
     pub size: i64,
     pub created_at: i64,
+    /// What the virus scanner made of it.
+    #[serde(default)]
+    pub scan: ScanStatus,
+}
+
+/// Whether an attachment was scanned for viruses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// No scanner is configured.
+    #[default]
+    Off,
+    /// The scanner found nothing.
+    Clean,
+    /// Larger than the scanner takes: not scanned.
+    TooLarge,
+    /// The scanner could not be reached, and the server keeps uploads then: not scanned.
+    Unavailable,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Off => "",
+            ScanStatus::Clean => "clean",
+            ScanStatus::TooLarge => "too_large",
+            ScanStatus::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        [ScanStatus::Clean, ScanStatus::TooLarge, ScanStatus::Unavailable]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .unwrap_or(ScanStatus::Off)
+    }
 }
 
 impl Attachment {

@@ -32,6 +32,8 @@
 //! | `PARLEY_PASSWORD_HASHES` | the number of cores | password hashes computed at once, at most |
 //! | `PARLEY_UPLOADS_PER_PERSON` | `3` | uploads one person may have in flight at once |
 //! | `PARLEY_MAX_BODY_KB` | `64` | the largest request body (and gateway frame), uploads aside |
+//! | `PARLEY_CLAMD` | none | scan every upload with clamd before accepting it: `host:port` or `unix:/path` |
+//! | `PARLEY_CLAMD_UNREACHABLE` | `refuse` | when clamd cannot be reached: `refuse` uploads, or `accept` them marked "not scanned" |
 //! | `PARLEY_TRUST_PROXY` | off | take the client's address from `X-Forwarded-For` (behind a reverse proxy only) |
 
 use std::net::SocketAddr;
@@ -48,6 +50,8 @@ pub struct Config {
     pub site_root: PathBuf,
     pub secure_cookies: Option<bool>,
     pub uploads: domain::files::FilePolicy,
+    /// Scans uploads when set.
+    pub scanner: Option<domain::virus_scan::Scanner>,
     pub mail: MailConfig,
     pub notify: NotifyConfig,
     pub rtc: crate::rtc::RtcConfig,
@@ -71,6 +75,24 @@ pub const DEFAULT_EVENT_LOG_HOURS: u64 = 24;
 
 /// The largest request body and gateway frame by default.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+fn scanner_from_env() -> Result<Option<domain::virus_scan::Scanner>, ConfigError> {
+    use domain::virus_scan::{ScanAddress, Scanner, WhenUnreachable};
+    let Some(address) = var("PARLEY_CLAMD") else { return Ok(None) };
+    let address = ScanAddress::parse(&address)
+        .map_err(|reason| ConfigError::Invalid { name: "PARLEY_CLAMD", reason })?;
+    let when = match var("PARLEY_CLAMD_UNREACHABLE").as_deref().map(str::trim) {
+        None | Some("refuse") => WhenUnreachable::Refuse,
+        Some("accept") => WhenUnreachable::Accept,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "PARLEY_CLAMD_UNREACHABLE",
+                reason: format!("`{other}` should be refuse or accept"),
+            });
+        }
+    };
+    Ok(Some(Scanner::new(address, when)))
+}
 
 fn limits_from_env() -> Result<domain::limits::LimitSettings, ConfigError> {
     use domain::limits::{Bucket, Rate};
@@ -313,6 +335,7 @@ impl Config {
         }
         Ok(Config {
             uploads,
+            scanner: scanner_from_env()?,
             bind,
             public_url,
             data_dir: var("PARLEY_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
@@ -347,6 +370,7 @@ impl Config {
             site_root: "target/site".into(),
             secure_cookies: None,
             uploads: domain::files::FilePolicy::default(),
+            scanner: None,
             mail: MailConfig {
                 smtp: None,
                 from: "Parley <parley@localhost>".into(),

@@ -118,7 +118,11 @@ impl Application {
         let upload_limit = (config.uploads.max_bytes as usize)
             .saturating_mul(domain::files::MAX_FILES_PER_MESSAGE)
             .saturating_add(1 << 20);
-        let files = domain::files::Files::new(config.data_dir.join("files"), config.uploads.clone());
+        let mut files = domain::files::Files::new(config.data_dir.join("files"), config.uploads.clone());
+        if let Some(scanner) = config.scanner.clone() {
+            tracing::info!(clamd = %scanner.describe(), "uploads are scanned for viruses");
+            files = files.with_scanner(scanner);
+        }
         let mail = &config.mail;
         let notify = &config.notify;
         let vapid_path = config.data_dir.join("vapid_private_key");

@@ -472,7 +472,18 @@ fn thread_summary(m: &MessageDto, cx: &ListContext) -> Option<impl IntoView + us
     })
 }
 
+/// What an attachment shows when the virus scanner did not look at it
+/// (never said of a file that was not scanned that it is clean).
+fn not_scanned(scan: &str) -> Option<&'static str> {
+    match scan {
+        "too_large" => Some("Not scanned for viruses: too large for the scanner"),
+        "unavailable" => Some("Not scanned for viruses: the scanner was unavailable"),
+        _ => None,
+    }
+}
+
 fn attachment_view(a: &crate::wire::AttachmentDto) -> impl IntoView + use<> {
+    let note = not_scanned(&a.scan).map(|n| view! { <span class="scan-note" role="note">{n}</span> });
     let size = human_size(a.size);
     let (url, name) = (a.url.clone(), a.file_name.clone());
     if a.is_image {
@@ -483,6 +494,7 @@ fn attachment_view(a: &crate::wire::AttachmentDto) -> impl IntoView + use<> {
                     <img src=img_src alt=alt loading="lazy" />
                 </a>
                 <span class="file-name">{shown}</span>
+                {note}
             </li>
         }
         .into_any()
@@ -494,6 +506,7 @@ fn attachment_view(a: &crate::wire::AttachmentDto) -> impl IntoView + use<> {
                     <span aria-hidden="true">"📎 "</span><span class="file-name">{name}</span>
                 </a>
                 <span class="file-size">{size}</span>
+                {note}
             </li>
         }
         .into_any()

@@ -5,10 +5,13 @@ use crate::files::{MAX_FILES_PER_MESSAGE, Upload};
 use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
 use crate::limits::Bucket;
-use crate::model::{Attachment, Channel, Message, MessagePage, SYSTEM_USER, SearchHit, UserSummary};
+use crate::model::{
+    Attachment, Channel, Message, MessagePage, SYSTEM_USER, ScanStatus, SearchHit, UserSummary,
+};
 use crate::permissions;
 use crate::permissions::ChannelFacts;
 use crate::store::{Mentioned, NewMessage};
+use crate::virus_scan::{Verdict, WhenUnreachable};
 
 /// Largest page of history one request may ask for.
 pub const MAX_PAGE: i64 = 100;
@@ -103,6 +106,7 @@ impl Hub {
             }
         }
         attach(&mut msg, &post.files);
+        self.scan_uploads(ch, &mut msg, &post.files).await?;
         let mentioned = self.mentioned_by(&msg.body, facts).await?;
         let (notifying, told) = self.message_notifying(ch, &msg, &mentioned).await?;
         let mut events =
@@ -120,6 +124,43 @@ impl Hub {
             self.files.remove_attachments(&attachments).await;
         }
         Ok((stored, created))
+    }
+
+    /// Scans each of `files` (uploads for `msg`'s attachments, in order)
+    /// with the virus scanner, when one is configured: an infected file
+    /// refuses the post (and is audited); one too large for the scanner, or
+    /// (if the operator keeps uploads then) sent while it is out of reach,
+    /// is marked not scanned.
+    async fn scan_uploads(&self, ch: &Channel, msg: &mut Message, files: &[Upload]) -> Result<()> {
+        let Some(scanner) = self.files.scanner() else { return Ok(()) };
+        for (f, a) in files.iter().zip(msg.attachments.iter_mut()) {
+            a.scan = match scanner.scan(&f.tmp).await {
+                Verdict::Clean => ScanStatus::Clean,
+                Verdict::TooLarge => ScanStatus::TooLarge,
+                Verdict::Infected(signature) => {
+                    let summary = format!(
+                        "Refused “{}” from @{} in {}: the virus scanner found {signature}",
+                        f.file_name,
+                        msg.author.username,
+                        super::notifications::place(ch)
+                    );
+                    self.audit_in(ch, msg.author.id, "upload.infected", Some(msg.author.id), None, summary)
+                        .await?;
+                    return Err(Error::invalid(
+                        "file",
+                        format!("“{}” was refused: the virus scanner found {signature} in it.", f.file_name),
+                    ));
+                }
+                Verdict::Unreachable(why) => match scanner.when_unreachable {
+                    WhenUnreachable::Refuse => return Err(Error::ScannerUnavailable(why)),
+                    WhenUnreachable::Accept => {
+                        tracing::warn!(file = %f.file_name, %why, "kept an upload the virus scanner could not look at");
+                        ScanStatus::Unavailable
+                    }
+                },
+            };
+        }
+        Ok(())
     }
 
     /// Moves a message's files into place as its attachments and stores it;
@@ -151,6 +192,7 @@ impl Hub {
         let mut msg =
             Message::new(ch.id, UserSummary::from(&parley), MessageBody::parse(body)?.into_inner(), None);
         attach(&mut msg, &files);
+        self.scan_uploads(ch, &mut msg, &files).await?;
         let created = NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()));
         let new = NewMessage {
             message: msg,
@@ -360,6 +402,7 @@ fn attach(msg: &mut Message, files: &[Upload]) {
             content_type: crate::files::content_type_for(&f.file_name).to_string(),
             size: f.size as i64,
             created_at: msg.created_at,
+            scan: ScanStatus::Off,
         });
     }
 }

@@ -3,9 +3,9 @@ use super::{Backend, Store, Tx, placeholders, value_rows};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
-use crate::model::{Attachment, Message, MessagePage, Reaction, ThreadSummary, UserSummary};
+use crate::model::{Attachment, Message, MessagePage, Reaction, ScanStatus, ThreadSummary, UserSummary};
 use crate::search::SearchQuery;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 use std::collections::HashMap;
 
 #[derive(FromRow)]
@@ -238,8 +238,8 @@ impl Store {
         Self::insert_mentions(tx, msg.id, &mentioned.users).await?;
         for a in &msg.attachments {
             sqlx::query(
-                "INSERT INTO attachments (id, message_id, file_name, content_type, size, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO attachments (id, message_id, file_name, content_type, size, created_at, scan_status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(a.id.0)
             .bind(msg.id.0)
@@ -247,6 +247,7 @@ impl Store {
             .bind(&a.content_type)
             .bind(a.size)
             .bind(a.created_at)
+            .bind(a.scan.as_str())
             .execute(&mut **tx)
             .await?;
         }
@@ -597,26 +598,15 @@ impl Store {
 
     /// An attachment of a live message, and that message's channel.
     pub async fn attachment(&self, id: Id) -> Result<Option<(Attachment, Id)>> {
-        let row: Option<(i64, i64, String, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT a.id, a.message_id, a.file_name, a.content_type, a.size, a.created_at, m.channel_id \
-             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = $1 AND m.deleted_at IS NULL",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id, message_id, file_name, content_type, size, created_at, channel)| {
-            (
-                Attachment {
-                    id: Id(id),
-                    message_id: Id(message_id),
-                    file_name,
-                    content_type,
-                    size,
-                    created_at,
-                },
-                Id(channel),
-            )
-        }))
+        let sql = format!(
+            "SELECT {ATTACHMENT_COLUMNS}, m.channel_id FROM attachments a JOIN messages m ON m.id = a.message_id \
+             WHERE a.id = $1 AND m.deleted_at IS NULL"
+        );
+        let row = sqlx::query(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(row) => Some((attachment_of(&row)?, Id(row.try_get(7)?))),
+            None => None,
+        })
     }
 
     /// Adds `user`'s reaction; returns whether it is new (only then are
@@ -867,7 +857,6 @@ impl Store {
         }
         let ids = placeholders(messages.len());
         let id_list: Vec<i64> = messages.iter().map(|m| m.id.0).collect();
-        use sqlx::Row;
 
         let sql = format!(
             "SELECT r.message_id, r.emoji, u.id, u.username, u.display_name, u.is_bot FROM reactions r \
@@ -926,20 +915,12 @@ impl Store {
         }
 
         let sql = format!(
-            "SELECT id, message_id, file_name, content_type, size, created_at FROM attachments \
-             WHERE message_id IN ({ids}) ORDER BY id"
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments a WHERE a.message_id IN ({ids}) ORDER BY a.id"
         );
         let mut files: HashMap<i64, Vec<Attachment>> = HashMap::new();
         for row in bind_ids(&sql, &id_list).fetch_all(&self.pool).await? {
-            let message_id: i64 = row.try_get(1)?;
-            files.entry(message_id).or_default().push(Attachment {
-                id: Id(row.try_get(0)?),
-                message_id: Id(message_id),
-                file_name: row.try_get(2)?,
-                content_type: row.try_get(3)?,
-                size: row.try_get(4)?,
-                created_at: row.try_get(5)?,
-            });
+            let a = attachment_of(&row)?;
+            files.entry(a.message_id.0).or_default().push(a);
         }
 
         for m in &mut messages {
@@ -954,3 +935,20 @@ impl Store {
 /// A message shown in its channel: live, or deleted with live replies in its thread.
 const SHOWN: &str = "(m.deleted_at IS NULL OR EXISTS \
      (SELECT 1 FROM messages r WHERE r.thread_id = m.id AND r.deleted_at IS NULL))";
+
+/// An attachment's columns, as [`attachment_of`] reads them.
+const ATTACHMENT_COLUMNS: &str =
+    "a.id, a.message_id, a.file_name, a.content_type, a.size, a.created_at, a.scan_status";
+
+/// The attachment in a row that starts with [`ATTACHMENT_COLUMNS`].
+fn attachment_of(row: &sqlx::any::AnyRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: Id(row.try_get(0)?),
+        message_id: Id(row.try_get(1)?),
+        file_name: row.try_get(2)?,
+        content_type: row.try_get(3)?,
+        size: row.try_get(4)?,
+        created_at: row.try_get(5)?,
+        scan: ScanStatus::parse(row.try_get::<&str, _>(6)?),
+    })
+}

@@ -428,7 +428,9 @@ pub struct MessageForm {
         (status = 303, description = "A form sent by a browser without JavaScript: back to its `return_to` page"),
         (status = 400, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 413, body = ApiError),
-        (status = 415, body = ApiError)))]
+        (status = 415, body = ApiError),
+        (status = 503, description = "Files were attached and the virus scanner cannot be reached (where the \
+            server refuses what it cannot scan)", body = ApiError)))]
 pub async fn send_message(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

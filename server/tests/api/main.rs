@@ -25,5 +25,6 @@ mod resume;
 mod server_fns;
 mod sink;
 mod site;
+mod virus_scan;
 mod webhooks;
 mod workspaces;

@@ -577,10 +577,12 @@ impl From<&domain::events::EventKind> for GatewayEvent {
     }
 }
 
-/// A meeting with who is in its call now (`call`).
+/// A meeting with who is in its call now (`call`) and the viewer's link
+/// into its Jitsi room (`video_url`), when the server offers Jitsi.
 pub fn meeting_dto(
     m: &domain::model::Meeting,
     call: &[domain::voice::Participant],
+    video_url: Option<String>,
 ) -> crate::wire::MeetingDto {
     let status = if m.ended_at.is_some() {
         "ended"
@@ -608,6 +610,7 @@ pub fn meeting_dto(
         instant: m.instant,
         status: status.into(),
         call: call.iter().map(VoiceParticipantDto::from).collect(),
+        video_url,
     }
 }
 

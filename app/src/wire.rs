@@ -396,6 +396,11 @@ pub struct MeetingDto {
     pub ics_url: String,
     /// Who is in its call now.
     pub call: Vec<VoiceParticipantDto>,
+    /// The caller's link into its room on the server's Jitsi, when the
+    /// server offers Jitsi as a video provider (with a signed token when
+    /// that Jitsi checks them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
 }
 
 /// An in-app notification.

@@ -69,6 +69,8 @@ pub struct Hub {
     limits: crate::limits::Limits,
     /// Presence across nodes, when there are several.
     shared_presence: Option<std::sync::Arc<dyn crate::presence::SharedPresence>>,
+    /// Jitsi, when the operator offers it for meetings.
+    video: Option<std::sync::Arc<crate::jitsi::Jitsi>>,
 }
 
 impl Hub {
@@ -86,6 +88,7 @@ impl Hub {
             voice_announcements: Default::default(),
             limits: Default::default(),
             shared_presence: None,
+            video: None,
         }
     }
 
@@ -113,6 +116,12 @@ impl Hub {
             }
         }
         users.iter().map(|u| self.presence.status(*u)).collect()
+    }
+
+    /// Offers meetings a room on `jitsi` too.
+    pub fn with_video(mut self, jitsi: crate::jitsi::Jitsi) -> Self {
+        self.video = Some(std::sync::Arc::new(jitsi));
+        self
     }
 
     /// Applies `limits` instead of the default ones.

@@ -25,6 +25,7 @@ pub mod files;
 pub mod hub;
 pub mod id;
 pub mod input;
+pub mod jitsi;
 pub mod limits;
 pub mod mail;
 pub mod markdown;

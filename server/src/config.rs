@@ -34,6 +34,9 @@
 //! | `PARLEY_MAX_BODY_KB` | `64` | the largest request body (and gateway frame), uploads aside |
 //! | `PARLEY_CLAMD` | none | scan every upload with clamd before accepting it: `host:port` or `unix:/path` |
 //! | `PARLEY_CLAMD_UNREACHABLE` | `refuse` | when clamd cannot be reached: `refuse` uploads, or `accept` them marked "not scanned" |
+//! | `PARLEY_JITSI_URL` | none | offer meetings a room on this Jitsi Meet server (`https://meet.example.com`) |
+//! | `PARLEY_JITSI_APP_ID` | `parley` | the app id of that server's token authentication (`iss`) |
+//! | `PARLEY_JITSI_SECRET` | none | its secret: links then carry a JWT signed HS256 (unset: plain links, for a server without tokens) |
 //! | `PARLEY_TRUST_PROXY` | off | take the client's address from `X-Forwarded-For` (behind a reverse proxy only) |
 
 use std::net::SocketAddr;
@@ -52,6 +55,8 @@ pub struct Config {
     pub uploads: domain::files::FilePolicy,
     /// Scans uploads when set.
     pub scanner: Option<domain::virus_scan::Scanner>,
+    /// Jitsi, when meetings are to offer it.
+    pub jitsi: Option<JitsiConfig>,
     pub mail: MailConfig,
     pub notify: NotifyConfig,
     pub rtc: crate::rtc::RtcConfig,
@@ -75,6 +80,26 @@ pub const DEFAULT_EVENT_LOG_HOURS: u64 = 24;
 
 /// The largest request body and gateway frame by default.
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+/// A Jitsi Meet server meetings offer rooms on.
+#[derive(Debug, Clone)]
+pub struct JitsiConfig {
+    pub url: String,
+    /// The app id and secret of its token authentication, if it uses it.
+    pub token: Option<(String, String)>,
+}
+
+fn jitsi_from_env() -> Result<Option<JitsiConfig>, ConfigError> {
+    let Some(url) = var("PARLEY_JITSI_URL") else { return Ok(None) };
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ConfigError::Invalid {
+            name: "PARLEY_JITSI_URL",
+            reason: format!("`{url}` must start with https:// (or http://)"),
+        });
+    }
+    let app_id = var("PARLEY_JITSI_APP_ID").unwrap_or_else(|| "parley".into());
+    Ok(Some(JitsiConfig { url, token: var("PARLEY_JITSI_SECRET").map(|secret| (app_id, secret)) }))
+}
 
 fn scanner_from_env() -> Result<Option<domain::virus_scan::Scanner>, ConfigError> {
     use domain::virus_scan::{ScanAddress, Scanner, WhenUnreachable};
@@ -336,6 +361,7 @@ impl Config {
         Ok(Config {
             uploads,
             scanner: scanner_from_env()?,
+            jitsi: jitsi_from_env()?,
             bind,
             public_url,
             data_dir: var("PARLEY_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
@@ -371,6 +397,7 @@ impl Config {
             secure_cookies: None,
             uploads: domain::files::FilePolicy::default(),
             scanner: None,
+            jitsi: None,
             mail: MailConfig {
                 smtp: None,
                 from: "Parley <parley@localhost>".into(),

@@ -68,6 +68,8 @@ pub enum StartupError {
     SiteRoot { path: String, source: std::io::Error },
     #[error("the web push key {path} could not be read or made: {source}")]
     PushKey { path: String, source: std::io::Error },
+    #[error("the key file {path} cannot be read or written: {source}")]
+    KeyFile { path: String, source: std::io::Error },
     #[error("the mail settings are not usable: {0}")]
     Mail(#[from] domain::mail::MailError),
     #[error("server failed: {0}")]
@@ -175,6 +177,13 @@ impl Application {
             .with_limits(limits);
         if let Some(p) = &shared_presence {
             hub = hub.with_shared_presence(p.clone());
+        }
+        if let Some(jitsi) = &config.jitsi {
+            let key_path = config.data_dir.join("jitsi_room_key");
+            let video = domain::jitsi::Jitsi::load_or_create(&jitsi.url, &key_path, jitsi.token.clone())
+                .map_err(|source| StartupError::KeyFile { path: key_path.display().to_string(), source })?;
+            tracing::info!(url = %jitsi.url, tokens = jitsi.token.is_some(), "meetings offer Jitsi");
+            hub = hub.with_video(video);
         }
         let shared_presence = shared_presence.map(|p| (p, hub.clone()));
         let services = Services { hub, public_url: public_url.clone() };

@@ -146,6 +146,10 @@ fn meeting_item(
             {(!in_call.is_empty()).then(|| view! { <p class="meeting-call">{format!("In the call: {}", in_call.join(", "))}</p> })}
             <p class="meeting-links">
                 {(!ended).then(|| view! { <a class="button" href=m.url.clone()>"Open the meeting"</a> })}
+                {m.video_url.clone().filter(|_| !ended).map(|v| view! {
+                    " " <a class="button" href=v target="_blank" rel="noopener noreferrer"
+                        aria-label=format!("Join {} on Jitsi (opens a new tab)", m.title)>"Join on Jitsi"</a>
+                })}
                 " " <a href=m.ics_url.clone() download="meeting.ics">"Add to calendar (.ics)"</a>
             </p>
             {(mine && !ended).then(|| view! {

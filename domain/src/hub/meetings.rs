@@ -188,6 +188,24 @@ impl Hub {
     }
 
     /// The meeting whose call is `channel`'s, if any.
+    /// The link that takes `viewer` into meeting `m`'s Jitsi room, when the
+    /// operator offers Jitsi (the organizer enters as its moderator).
+    pub async fn video_link(&self, viewer: Id, m: &Meeting) -> Result<Option<String>> {
+        let Some(jitsi) = &self.video else { return Ok(None) };
+        let user = self.store.user(viewer).await?.ok_or(Error::NotFound(Thing::User))?;
+        let id = m.id.to_string();
+        let guest = crate::jitsi::Guest {
+            id: &user.id.to_string(),
+            name: &user.display_name,
+            email: &user.email,
+            moderator: m.organizer.id == viewer,
+        };
+        let now = crate::now_ms() / 1000;
+        // Good until an hour after the meeting ends, and for an hour at least.
+        let until = (m.ends_at / 1000 + 3600).max(now + 3600);
+        Ok(Some(jitsi.link(&id, &guest, now, until)))
+    }
+
     pub async fn meeting_of_channel(&self, channel: Id) -> Result<Option<Meeting>> {
         self.store.meeting_of_channel(channel).await
     }

@@ -15,8 +15,10 @@ use domain::model::Meeting;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-fn dto(state: &AppState, m: &Meeting) -> MeetingDto {
-    app::conversions::meeting_dto(m, &state.services.hub.call_shown(m.channel_id))
+/// Meeting `m` as `viewer` sees it (their link into its Jitsi room, if offered).
+async fn dto(state: &AppState, viewer: domain::Id, m: &Meeting) -> domain::Result<MeetingDto> {
+    let hub = &state.services.hub;
+    Ok(app::conversions::meeting_dto(m, &hub.call_shown(m.channel_id), hub.video_link(viewer, m).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -40,7 +42,9 @@ pub async fn list(
     let hub = &state.services.hub;
     let mut out = Vec::new();
     for ws in super::communication::workspaces_asked(hub, user.id, q.workspace_id.as_deref()).await? {
-        out.extend(hub.meetings(user.id, ws).await?.iter().map(|m| dto(&state, m)));
+        for m in hub.meetings(user.id, ws).await? {
+            out.push(dto(&state, user.id, &m).await?);
+        }
     }
     Ok(Json(out))
 }
@@ -100,7 +104,7 @@ pub async fn schedule(
         instant: false,
     };
     let m = state.services.hub.schedule_meeting(user.id, ws, new).await?;
-    Ok((StatusCode::CREATED, Json(dto(&state, &m))))
+    Ok((StatusCode::CREATED, Json(dto(&state, user.id, &m).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -137,7 +141,7 @@ pub async fn instant(
         ..Default::default()
     };
     let m = state.services.hub.schedule_meeting(user.id, ws, new).await?;
-    Ok((StatusCode::CREATED, Json(dto(&state, &m))))
+    Ok((StatusCode::CREATED, Json(dto(&state, user.id, &m).await?)))
 }
 
 /// `GET /api/communication/meetings/{id}/`.
@@ -150,7 +154,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> HttpResult<Json<MeetingDto>> {
     let m = state.services.hub.meeting(user.id, path_id(&id, Thing::Meeting)?).await?;
-    Ok(Json(dto(&state, &m)))
+    Ok(Json(dto(&state, user.id, &m).await?))
 }
 
 /// `POST /api/communication/meetings/{id}/join/`: checks that the meeting is
@@ -166,7 +170,7 @@ pub async fn join(
     Path(id): Path<String>,
 ) -> HttpResult<Json<MeetingDto>> {
     let m = state.services.hub.join_meeting(user.id, path_id(&id, Thing::Meeting)?).await?;
-    Ok(Json(dto(&state, &m)))
+    Ok(Json(dto(&state, user.id, &m).await?))
 }
 
 /// `POST /api/communication/meetings/{id}/end/`: ends it for everyone (its
@@ -181,7 +185,7 @@ pub async fn end(
     Path(id): Path<String>,
 ) -> HttpResult<Json<MeetingDto>> {
     let m = state.services.hub.end_meeting(user.id, path_id(&id, Thing::Meeting)?).await?;
-    Ok(Json(dto(&state, &m)))
+    Ok(Json(dto(&state, user.id, &m).await?))
 }
 
 fn calendar_response(name: &str, body: String) -> Response {

@@ -125,6 +125,130 @@ async fn meetings_are_scheduled_joined_and_ended(app: TestApp) -> TestApp {
     app
 }
 
+/// Claims of a Jitsi token, as Prosody's token authentication reads them.
+#[derive(serde::Deserialize)]
+struct JitsiClaims {
+    aud: String,
+    iss: String,
+    sub: String,
+    room: String,
+    nbf: i64,
+    exp: i64,
+    moderator: bool,
+    context: JitsiContext,
+}
+
+#[derive(serde::Deserialize)]
+struct JitsiContext {
+    user: JitsiUser,
+}
+
+#[derive(serde::Deserialize)]
+struct JitsiUser {
+    name: String,
+}
+
+/// Checks a link's token as a Jitsi server with token authentication does
+/// (HS256 with the app's secret; audience, issuer, domain, room, times),
+/// and returns the room and the claims.
+fn verified(link: &str, secret: &str) -> (String, JitsiClaims) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use hmac::{Hmac, Mac};
+    let rest = link.strip_prefix("https://meet.example.com/").expect("a link to the Jitsi server");
+    let (room, jwt) = rest.split_once("?jwt=").expect("a token");
+    let (input, signature) = jwt.rsplit_once('.').unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    mac.verify_slice(&B64.decode(signature).unwrap()).expect("signed with the app's secret");
+    let (header, claims) = input.split_once('.').unwrap();
+    let header: serde_json::Value = serde_json::from_slice(&B64.decode(header).unwrap()).unwrap();
+    assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("HS256"), Some("JWT")));
+    let claims: JitsiClaims = serde_json::from_slice(&B64.decode(claims).unwrap()).unwrap();
+    let now = domain::now_ms() / 1000;
+    assert_eq!(
+        (claims.aud.as_str(), claims.iss.as_str(), claims.sub.as_str()),
+        ("jitsi", "parley-test", "meet.example.com")
+    );
+    assert_eq!(claims.room, room, "the token is for this room");
+    assert!(claims.nbf <= now && claims.exp > now + 3000, "valid now, for the meeting");
+    (room.to_string(), claims)
+}
+
+/// With Jitsi offered, each person's meeting carries their own signed link
+/// into one room; the organizer enters as moderator.
+async fn with_jitsi_each_person_gets_a_signed_link_into_the_meetings_room(backend: domain::Backend) {
+    let jitsi = server::config::JitsiConfig {
+        url: "https://meet.example.com".into(),
+        token: Some(("parley-test".into(), "s3cret".into())),
+    };
+    let configure = std::sync::Arc::new(move |c: &mut server::config::Config| c.jitsi = Some(jitsi.clone()));
+    let app = TestApp::spawn_with(backend, configure).await;
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (ws, _) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let body = json!({"workspace_id": ws, "participants": ["bob"]});
+    let call =
+        json_of(ana.post(&app, "/api/communication/meetings/instant/", body).await, StatusCode::CREATED)
+            .await;
+    let id = call["id"].as_str().unwrap();
+    let (ana_room, ana_claims) = verified(call["video_url"].as_str().unwrap(), "s3cret");
+    assert!(ana_room.starts_with(&format!("parley-{id}-")), "{ana_room}");
+    assert!(ana_claims.moderator && ana_claims.context.user.name == "ana D");
+
+    let seen =
+        json_of(bob.get(&app, &format!("/api/communication/meetings/{id}/")).await, StatusCode::OK).await;
+    let (bob_room, bob_claims) = verified(seen["video_url"].as_str().unwrap(), "s3cret");
+    assert_eq!(bob_room, ana_room, "one room for the meeting");
+    assert!(!bob_claims.moderator && bob_claims.context.user.name == "bob D");
+    // The meetings page offers it.
+    let page = bob.client.get(app.url(&format!("/w/{ws}/meetings"))).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Join on Jitsi") && html.contains(&format!("https://meet.example.com/{bob_room}?jwt="))
+    );
+    app.finish().await;
+}
+
+/// An instant call `who` starts in `ws`.
+async fn instant(app: &TestApp, who: &crate::helpers::User, ws: &str) -> serde_json::Value {
+    let body = json!({"workspace_id": ws});
+    json_of(who.post(app, "/api/communication/meetings/instant/", body).await, StatusCode::CREATED).await
+}
+
+/// Without Jitsi, meetings have no video link; with a Jitsi that takes no
+/// tokens, the link is the room alone.
+async fn a_jitsi_without_tokens_gets_plain_links_and_none_without_jitsi(backend: domain::Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ana = app.user("ana").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let call = instant(&app, &ana, &ws).await;
+    assert!(call.get("video_url").is_none(), "{call}");
+    app.finish().await;
+
+    let jitsi = server::config::JitsiConfig { url: "https://meet.example.com/".into(), token: None };
+    let configure = std::sync::Arc::new(move |c: &mut server::config::Config| c.jitsi = Some(jitsi.clone()));
+    let app = TestApp::spawn_with(backend, configure).await;
+    let ana = app.user("ana").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let call = instant(&app, &ana, &ws).await;
+    let link = call["video_url"].as_str().unwrap();
+    let room = link.strip_prefix("https://meet.example.com/").unwrap();
+    assert!(
+        room.starts_with(&format!("parley-{}-", call["id"].as_str().unwrap())) && !room.contains('?'),
+        "{link}"
+    );
+    app.finish().await;
+}
+
 crate::on_both_backends! {
     meetings_are_scheduled_joined_and_ended => meetings_are_scheduled_joined_and_ended;
+}
+
+mod jitsi {
+    crate::on_each_backend!(
+        with_jitsi_each_person_gets_a_signed_link_into_the_meetings_room,
+        a_jitsi_without_tokens_gets_plain_links_and_none_without_jitsi,
+    );
+    use super::*;
 }

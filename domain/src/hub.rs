@@ -31,7 +31,7 @@ pub use meetings::NewMeeting;
 pub use messages::Post;
 pub use notifications::{CustomNotification, DeliveryOptions, default_level};
 pub use notify_settings::{NotificationSettings, SettingsInput, TemplateView};
-pub use outgoing_webhooks::{CreatedOutgoingWebhook, NewOutgoingWebhook};
+pub use outgoing_webhooks::{CreatedOutgoingWebhook, NewOutgoingWebhook, heard_by_webhooks};
 pub use roles::{ChannelSettings, RoleChange};
 pub use webhooks::{NewWebhook, Signature, sign as sign_webhook_call};
 pub use workspaces::NewWorkspace;

@@ -2,7 +2,7 @@
 //! `run(shutdown)`, started and stopped by [`crate::startup::Application`].
 //! The notification workers are in [`crate::notify`].
 
-use domain::events::{Event, EventKind, Listener};
+use domain::events::{Event, Listener};
 use domain::session_store::DbSessionStore;
 use domain::{Hub, Store};
 use std::sync::Arc;
@@ -92,13 +92,7 @@ struct Doorbell(Arc<Notify>);
 
 impl Listener for Doorbell {
     fn hear(&self, event: &Arc<Event>) {
-        if matches!(
-            event.kind,
-            EventKind::MessageCreated(_)
-                | EventKind::ChannelMemberAdded { .. }
-                | EventKind::ReactionAdded { .. }
-                | EventKind::CallStarted { .. }
-        ) {
+        if domain::hub::heard_by_webhooks(&event.kind).is_some() {
             self.0.notify_one();
         }
     }

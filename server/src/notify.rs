@@ -199,7 +199,7 @@ impl Deliverer {
         tracing::debug!(delivery = d.id, status = ?outcome.status, error = ?outcome.error, "called an outgoing webhook");
         let mut excerpt = outcome.excerpt();
         if outcome.delivered() {
-            match self.hub.answer_outgoing_call(d, &outcome.answer).await {
+            match self.hub.answer_outgoing_call(&key, d, &outcome.answer).await {
                 Ok(Some(_)) => excerpt = format!("(answer posted) {excerpt}"),
                 Ok(None) => {}
                 Err(e) => excerpt = format!("(answer not posted: {e}) {excerpt}"),

@@ -21,16 +21,18 @@ pub async fn meetings_view(workspace_id: String) -> Result<MeetingsViewDto, ApiE
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
             let workspace = hub.workspace(user.id, ws).await?;
-            let mut meetings = Vec::new();
-            for m in hub.meetings(user.id, ws).await? {
-                let video = hub.video_link(user.id, &m).await?;
-                meetings.push(crate::conversions::meeting_dto(&m, &hub.call_shown(m.channel_id), video));
-            }
+            let meetings = hub.meetings(user.id, ws).await?;
             Ok(MeetingsViewDto {
                 me: MeDto::from(&user),
                 workspace: WorkspaceDto::from(&workspace),
                 channels: hub.channels(user.id, ws).await?.iter().map(ChannelDto::from).collect(),
-                meetings,
+                meetings: meetings
+                    .iter()
+                    .map(|m| {
+                        let video = hub.video_link(&user, m);
+                        crate::conversions::meeting_dto(m, &hub.call_shown(m.channel_id), video)
+                    })
+                    .collect(),
             })
         }
         .await,

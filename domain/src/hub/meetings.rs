@@ -6,7 +6,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{ChannelName, Description};
-use crate::model::{Channel, ChannelKind, Meeting, UserSummary};
+use crate::model::{Channel, ChannelKind, Meeting, User, UserSummary};
 use crate::permissions;
 
 /// The longest a meeting may be scheduled for.
@@ -190,20 +190,18 @@ impl Hub {
     /// The meeting whose call is `channel`'s, if any.
     /// The link that takes `viewer` into meeting `m`'s Jitsi room, when the
     /// operator offers Jitsi (the organizer enters as its moderator).
-    pub async fn video_link(&self, viewer: Id, m: &Meeting) -> Result<Option<String>> {
-        let Some(jitsi) = &self.video else { return Ok(None) };
-        let user = self.store.user(viewer).await?.ok_or(Error::NotFound(Thing::User))?;
-        let id = m.id.to_string();
+    pub fn video_link(&self, viewer: &User, m: &Meeting) -> Option<String> {
+        let jitsi = self.video.as_ref()?;
         let guest = crate::jitsi::Guest {
-            id: &user.id.to_string(),
-            name: &user.display_name,
-            email: &user.email,
-            moderator: m.organizer.id == viewer,
+            id: &viewer.id.to_string(),
+            name: &viewer.display_name,
+            email: &viewer.email,
+            moderator: m.organizer.id == viewer.id,
         };
         let now = crate::now_ms() / 1000;
         // Good until an hour after the meeting ends, and for an hour at least.
         let until = (m.ends_at / 1000 + 3600).max(now + 3600);
-        Ok(Some(jitsi.link(&id, &guest, now, until)))
+        Some(jitsi.link(&m.id.to_string(), &guest, now, until))
     }
 
     pub async fn meeting_of_channel(&self, channel: Id) -> Result<Option<Meeting>> {

@@ -24,14 +24,12 @@ use super::messages::Post;
 use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, Event, EventKind};
 use crate::id::Id;
-use crate::input::MessageBody;
-use crate::limits::Bucket;
 use crate::model::{
     Channel, ChannelKind, Message, OutgoingWebhook, PayloadFormat, UserSummary, WebhookDelivery, WebhookEvent,
 };
 use crate::password;
 use crate::permissions::{self, ChannelFacts};
-use crate::store::{Delivery, OutgoingRule};
+use crate::store::{Delivery, OutgoingKey, OutgoingRule};
 use crate::webhook_payload::WebhookPost;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -68,6 +66,27 @@ pub struct CreatedOutgoingWebhook {
     pub webhook: OutgoingWebhook,
     pub token: String,
     pub signing_secret: String,
+}
+
+/// What was looked up while a page of the log is read, so that each is
+/// read once: where each webhook's maker stands in a channel, and each
+/// workspace's name.
+#[derive(Default)]
+struct Lookups {
+    standing: HashMap<(Id, Id), Option<(Channel, ChannelFacts)>>,
+    workspace_names: HashMap<Id, String>,
+}
+
+/// Which outgoing-webhook event a logged event is, if any. Bots' messages
+/// are none: two bots must not answer each other for ever.
+pub fn heard_by_webhooks(kind: &EventKind) -> Option<WebhookEvent> {
+    Some(match kind {
+        EventKind::MessageCreated(m) if !m.author.is_bot => WebhookEvent::MessagePosted,
+        EventKind::ChannelMemberAdded { .. } => WebhookEvent::MemberJoined,
+        EventKind::ReactionAdded { .. } => WebhookEvent::ReactionAdded,
+        EventKind::CallStarted { .. } => WebhookEvent::MeetingStarted,
+        _ => return None,
+    })
 }
 
 /// What one logged event is, to an outgoing webhook.
@@ -262,9 +281,9 @@ impl Hub {
             let page = self.store.logged_after(from, crate::store::LOG_PAGE).await?;
             let Some(&(to, _)) = page.last() else { return Ok(queued) };
             let mut calls = Vec::new();
-            let mut standing = HashMap::new();
+            let mut lookups = Lookups::default();
             for event in page.iter().filter_map(|(_, e)| e.as_ref()) {
-                calls.extend(self.calls_for(event, &rules, &mut standing).await?);
+                calls.extend(self.calls_for(event, &rules, &mut lookups).await?);
             }
             if self.store.queue_outgoing_calls(from, to, &calls).await? {
                 queued += calls.len();
@@ -284,14 +303,18 @@ impl Hub {
         &self,
         event: &Event,
         rules: &[OutgoingRule],
-        standing: &mut HashMap<(Id, Id), Option<(Channel, ChannelFacts)>>,
+        lookups: &mut Lookups,
     ) -> Result<Vec<Delivery>> {
         // What happened in a channel is told to its members (a joiner is
         // also told on their own): the channel's copy is the one that counts.
         if !matches!(event.audience, Audience::Channel(_)) {
             return Ok(Vec::new());
         }
-        let Some(happening) = self.happening(&event.kind).await? else { return Ok(Vec::new()) };
+        let Some(heard) = heard_by_webhooks(&event.kind) else { return Ok(Vec::new()) };
+        if !rules.iter().any(|r| r.events.contains(&heard)) {
+            return Ok(Vec::new());
+        }
+        let Some(happening) = self.happening(&event.kind, heard).await? else { return Ok(Vec::new()) };
         let mut calls = Vec::new();
         for rule in rules {
             if event.seq <= rule.after_seq
@@ -309,7 +332,7 @@ impl Hub {
                 }
                 _ => "",
             };
-            let known = match standing.entry((happening.channel, rule.created_by)) {
+            let known = match lookups.standing.entry((happening.channel, rule.created_by)) {
                 Entry::Occupied(known) => known.into_mut(),
                 Entry::Vacant(unknown) => {
                     let found = match self.channel_facts(happening.channel, rule.created_by).await {
@@ -331,9 +354,14 @@ impl Hub {
             {
                 continue;
             }
-            let workspace = self.store.workspace(ch.workspace_id).await?;
-            let team_domain = workspace.map(|w| w.name).unwrap_or_default();
-            let body = payload(rule, ch, &team_domain, &happening, trigger, event.at);
+            let team_domain = match lookups.workspace_names.entry(ch.workspace_id) {
+                Entry::Occupied(name) => name.into_mut(),
+                Entry::Vacant(unknown) => {
+                    let workspace = self.store.workspace(ch.workspace_id).await?;
+                    unknown.insert(workspace.map(|w| w.name).unwrap_or_default())
+                }
+            };
+            let body = payload(rule, ch, team_domain, &happening, trigger, event.at);
             let mut call =
                 Delivery::whole("webhook", &rule.url, happening.kind.as_str(), &body, "", crate::now_ms());
             call.webhook_id = Some(rule.id.0);
@@ -344,12 +372,12 @@ impl Hub {
         Ok(calls)
     }
 
-    /// What a logged event is to outgoing webhooks, if anything.
-    async fn happening<'a>(&self, kind: &'a EventKind) -> Result<Option<Happening<'a>>> {
+    /// What a logged event, `heard` as an outgoing-webhook event, is to
+    /// outgoing webhooks: where, by whom, and its details.
+    async fn happening<'a>(&self, kind: &'a EventKind, heard: WebhookEvent) -> Result<Option<Happening<'a>>> {
         Ok(Some(match kind {
-            // Bots' messages are not sent: two bots must not answer each other for ever.
-            EventKind::MessageCreated(m) if !m.author.is_bot => Happening {
-                kind: WebhookEvent::MessagePosted,
+            EventKind::MessageCreated(m) => Happening {
+                kind: heard,
                 channel: m.channel_id,
                 actor: m.author.clone(),
                 text: &m.body,
@@ -366,7 +394,7 @@ impl Hub {
             EventKind::ChannelMemberAdded { channel, user_id } => {
                 let Some(user) = self.store.user(*user_id).await? else { return Ok(None) };
                 Happening {
-                    kind: WebhookEvent::MemberJoined,
+                    kind: heard,
                     channel: channel.id,
                     actor: UserSummary::from(&user),
                     text: "",
@@ -378,7 +406,7 @@ impl Hub {
                 }
             }
             EventKind::ReactionAdded { channel_id, message_id, emoji, user } => Happening {
-                kind: WebhookEvent::ReactionAdded,
+                kind: heard,
                 channel: *channel_id,
                 actor: user.clone(),
                 text: "",
@@ -392,7 +420,7 @@ impl Hub {
             EventKind::CallStarted { channel_id, by, .. } => {
                 let meeting = self.store.meeting_of_channel(*channel_id).await?;
                 Happening {
-                    kind: WebhookEvent::MeetingStarted,
+                    kind: heard,
                     channel: *channel_id,
                     actor: by.clone(),
                     text: "",
@@ -412,28 +440,24 @@ impl Hub {
         }))
     }
 
-    /// Posts what an outgoing webhook answered to `call` (Slack's answer:
+    /// Posts what outgoing webhook `key` answered to `call` (Slack's answer:
     /// `{"text": …}`, with the same fields an incoming webhook takes) as its
     /// bot, where the call's event happened, on the authority of the person
     /// who made it. An answer with nothing to post is no error: `None`.
-    pub async fn answer_outgoing_call(&self, call: &Delivery, answer: &[u8]) -> Result<Option<Message>> {
-        let (Some(hook), Some(channel)) = (call.webhook_id, call.answer_channel_id) else {
-            return Ok(None);
-        };
+    pub async fn answer_outgoing_call(
+        &self,
+        key: &OutgoingKey,
+        call: &Delivery,
+        answer: &[u8],
+    ) -> Result<Option<Message>> {
+        let Some(channel) = call.answer_channel_id else { return Ok(None) };
         let Ok(answer) = WebhookPost::from_json(answer) else { return Ok(None) };
-        let key = self.store.outgoing_key(Id(hook)).await?.ok_or(Error::NotFound(Thing::Webhook))?;
-        let body = MessageBody::parse(&answer.body)?.into_inner();
-        self.limits.check(Bucket::Post, &format!("{}:{channel}", key.bot.id)).await?;
-        let (ch, facts, _) = self.channel_standing(Id(channel), key.created_by).await?;
-        let mut msg = Message::new(ch.id, key.bot, body, None);
-        (msg.shown_name, msg.shown_icon) = (answer.shown_name, answer.shown_icon);
         // The call's id: an answer taken twice (a worker stopped after
         // posting it) is posted once.
         let nonce = format!("webhook-call-{}", call.id);
-        msg.nonce = Some(nonce.clone());
         let post = Post { nonce: Some(&nonce), thread: call.answer_thread_id.map(Id), ..Default::default() };
-        let (stored, _) = self.publish(&ch, facts, msg, post).await?;
-        Ok(Some(stored))
+        let posted = self.post_as_webhook(key.bot.clone(), key.created_by, Id(channel), answer, post).await?;
+        Ok(Some(posted))
     }
 }
 

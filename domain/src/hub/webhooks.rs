@@ -203,10 +203,28 @@ impl Hub {
             verify(&key.signing_secret, signature, signed, crate::now_ms() / 1000)?;
         }
         let call = WebhookPost::from_json(payload)?;
+        let stored =
+            self.post_as_webhook(key.bot, key.created_by, key.channel_id, call, Post::default()).await?;
+        self.store.webhook_used(key.id, stored.created_at).await?;
+        Ok(stored)
+    }
+
+    /// Posts what a webhook (incoming, or an outgoing one's answer) sent as
+    /// its bot in `channel`, on the authority of `maker`, the person who made
+    /// it: rate-limited per bot and channel, and refused, saying why, when
+    /// the maker can no longer post there.
+    pub(super) async fn post_as_webhook(
+        &self,
+        bot: UserSummary,
+        maker: Id,
+        channel: Id,
+        call: WebhookPost,
+        post: Post<'_>,
+    ) -> Result<Message> {
         let body = MessageBody::parse(&call.body)?.into_inner();
-        self.limits.check(Bucket::Post, &format!("{}:{}", key.bot.id, key.channel_id)).await?;
-        let (ch, facts, _) = self.channel_standing(key.channel_id, key.created_by).await?;
-        if permissions::send_message(facts).is_err() {
+        self.limits.check(Bucket::Post, &format!("{}:{channel}", bot.id)).await?;
+        let (ch, facts, _) = self.channel_standing(channel, maker).await?;
+        if post.thread.is_none() && permissions::send_message(facts).is_err() {
             return Err(Error::forbidden(if facts.archived {
                 "The webhook's channel is archived: nothing can be posted there until it is unarchived."
             } else {
@@ -214,10 +232,10 @@ impl Hub {
                  webhook. Ask someone who can to make a new one."
             }));
         }
-        let mut msg = Message::new(ch.id, key.bot, body, None);
+        let mut msg = Message::new(ch.id, bot, body, None);
         (msg.shown_name, msg.shown_icon) = (call.shown_name, call.shown_icon);
-        let (stored, _) = self.publish(&ch, facts, msg, Post::default()).await?;
-        self.store.webhook_used(key.id, stored.created_at).await?;
+        msg.nonce = post.nonce.map(str::to_string);
+        let (stored, _) = self.publish(&ch, facts, msg, post).await?;
         Ok(stored)
     }
 }

@@ -228,10 +228,11 @@ impl Store {
             .collect())
     }
 
-    /// What a call to webhook `id` needs, while it exists.
+    /// What a call to webhook `id` needs, while it exists (not its channels).
     pub async fn outgoing_key(&self, id: Id) -> Result<Option<OutgoingKey>> {
-        let rows = self.outgoing_rows("WHERE h.id = $1", Some(id.0)).await?;
-        Ok(rows.into_iter().next().map(|(r, _)| OutgoingKey {
+        let sql = format!("{SELECT} WHERE h.id = $1");
+        let row = sqlx::query_as::<_, Row>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| OutgoingKey {
             id: Id(r.id),
             url: r.url.clone(),
             format: r.format(),

@@ -11,14 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::error::Thing;
-use domain::model::Meeting;
+use domain::model::{Meeting, User};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 /// Meeting `m` as `viewer` sees it (their link into its Jitsi room, if offered).
-async fn dto(state: &AppState, viewer: domain::Id, m: &Meeting) -> domain::Result<MeetingDto> {
+fn dto(state: &AppState, viewer: &User, m: &Meeting) -> MeetingDto {
     let hub = &state.services.hub;
-    Ok(app::conversions::meeting_dto(m, &hub.call_shown(m.channel_id), hub.video_link(viewer, m).await?))
+    app::conversions::meeting_dto(m, &hub.call_shown(m.channel_id), hub.video_link(viewer, m))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -42,9 +42,7 @@ pub async fn list(
     let hub = &state.services.hub;
     let mut out = Vec::new();
     for ws in super::communication::workspaces_asked(hub, user.id, q.workspace_id.as_deref()).await? {
-        for m in hub.meetings(user.id, ws).await? {
-            out.push(dto(&state, user.id, &m).await?);
-        }
+        out.extend(hub.meetings(user.id, ws).await?.iter().map(|m| dto(&state, &user, m)));
     }
     Ok(Json(out))
 }
@@ -104,7 +102,7 @@ pub async fn schedule(
         instant: false,
     };
     let m = state.services.hub.schedule_meeting(user.id, ws, new).await?;
-    Ok((StatusCode::CREATED, Json(dto(&state, user.id, &m).await?)))
+    Ok((StatusCode::CREATED, Json(dto(&state, &user, &m))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -141,7 +139,7 @@ pub async fn instant(
         ..Default::default()
     };
     let m = state.services.hub.schedule_meeting(user.id, ws, new).await?;
-    Ok((StatusCode::CREATED, Json(dto(&state, user.id, &m).await?)))
+    Ok((StatusCode::CREATED, Json(dto(&state, &user, &m))))
 }
 
 /// `GET /api/communication/meetings/{id}/`.
@@ -154,7 +152,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> HttpResult<Json<MeetingDto>> {
     let m = state.services.hub.meeting(user.id, path_id(&id, Thing::Meeting)?).await?;
-    Ok(Json(dto(&state, user.id, &m).await?))
+    Ok(Json(dto(&state, &user, &m)))
 }
 
 /// `POST /api/communication/meetings/{id}/join/`: checks that the meeting is
@@ -170,7 +168,7 @@ pub async fn join(
     Path(id): Path<String>,
 ) -> HttpResult<Json<MeetingDto>> {
     let m = state.services.hub.join_meeting(user.id, path_id(&id, Thing::Meeting)?).await?;
-    Ok(Json(dto(&state, user.id, &m).await?))
+    Ok(Json(dto(&state, &user, &m)))
 }
 
 /// `POST /api/communication/meetings/{id}/end/`: ends it for everyone (its
@@ -185,7 +183,7 @@ pub async fn end(
     Path(id): Path<String>,
 ) -> HttpResult<Json<MeetingDto>> {
     let m = state.services.hub.end_meeting(user.id, path_id(&id, Thing::Meeting)?).await?;
-    Ok(Json(dto(&state, user.id, &m).await?))
+    Ok(Json(dto(&state, &user, &m)))
 }
 
 fn calendar_response(name: &str, body: String) -> Response {

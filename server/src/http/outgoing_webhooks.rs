@@ -93,7 +93,7 @@ pub async fn create_outgoing_webhook(
 }
 
 /// The events named, each known.
-pub fn parse_events(names: &[String]) -> Result<Vec<WebhookEvent>, HttpError> {
+fn parse_events(names: &[String]) -> Result<Vec<WebhookEvent>, HttpError> {
     names
         .iter()
         .map(|n| {

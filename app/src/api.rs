@@ -11,6 +11,7 @@ pub mod meetings;
 pub mod notifications;
 pub mod outgoing_webhooks;
 pub mod settings;
+pub mod slash_commands;
 pub mod workspaces;
 
 pub use account::*;
@@ -21,4 +22,5 @@ pub use meetings::*;
 pub use notifications::*;
 pub use outgoing_webhooks::*;
 pub use settings::*;
+pub use slash_commands::*;
 pub use workspaces::*;

@@ -407,6 +407,59 @@ impl From<&domain::hub::CreatedOutgoingWebhook> for CreatedOutgoingWebhookDto {
     }
 }
 
+impl From<&model::SlashCommand> for SlashCommandDto {
+    fn from(c: &model::SlashCommand) -> Self {
+        SlashCommandDto {
+            id: c.id.to_string(),
+            workspace_id: c.workspace_id.to_string(),
+            name: c.name.clone(),
+            url: c.url.clone(),
+            description: c.description.clone(),
+            usage_hint: c.usage_hint.clone(),
+            bot: (&c.bot).into(),
+            created_by: (&c.created_by).into(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+impl From<&domain::hub::CreatedSlashCommand> for CreatedSlashCommandDto {
+    fn from(n: &domain::hub::CreatedSlashCommand) -> Self {
+        CreatedSlashCommandDto {
+            command: SlashCommandDto::from(&n.command),
+            token: n.token.clone(),
+            signing_secret: n.signing_secret.clone(),
+        }
+    }
+}
+
+impl From<&domain::hub::CommandListing> for CommandListingDto {
+    fn from(c: &domain::hub::CommandListing) -> Self {
+        CommandListingDto {
+            name: c.name.clone(),
+            usage: c.usage.clone(),
+            description: c.description.clone(),
+            custom: c.custom,
+        }
+    }
+}
+
+impl From<&domain::hub::CommandReply> for CommandReplyDto {
+    fn from(r: &domain::hub::CommandReply) -> Self {
+        use domain::hub::GoTo;
+        CommandReplyDto {
+            ephemeral: r.ephemeral.clone(),
+            ephemeral_html: r.ephemeral.as_deref().map(domain::markdown::render),
+            message: r.posted.as_ref().map(MessageDto::from),
+            go_to: r.go_to.as_ref().map(|g| match g {
+                GoTo::Workspace(ws) => crate::paths::workspace(&ws.to_string()),
+                GoTo::Search { workspace, query } => crate::paths::search(&workspace.to_string(), query),
+            }),
+            join_call: r.join_call.map(|c| c.to_string()),
+        }
+    }
+}
+
 impl From<&model::WebhookDelivery> for WebhookDeliveryDto {
     fn from(d: &model::WebhookDelivery) -> Self {
         WebhookDeliveryDto {
@@ -562,6 +615,15 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 channel_id: channel_id.to_string(),
                 user: by.into(),
             },
+            K::CommandAnswer { workspace_id, channel_id, thread_id, command, html } => {
+                GatewayEvent::CommandAnswer {
+                    workspace_id: workspace_id.to_string(),
+                    channel_id: channel_id.to_string(),
+                    thread_id: thread_id.map(|t| t.to_string()),
+                    command: command.clone(),
+                    html: html.clone(),
+                }
+            }
             K::CallDeclined { workspace_id, channel_id, user } => GatewayEvent::CallDeclined {
                 workspace_id: workspace_id.to_string(),
                 channel_id: channel_id.to_string(),
@@ -688,6 +750,7 @@ impl From<&domain::hub::NotificationSettings> for crate::wire::NotificationPrefe
             push_public_key: s.push_key.clone(),
             sms_available: s.sms_available,
             push_subscriptions: s.push_subscriptions.iter().map(Into::into).collect(),
+            paused_until: set.dnd_until.filter(|until| *until > domain::now_ms()),
             channel_levels: s
                 .channel_levels
                 .iter()

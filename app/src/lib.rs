@@ -116,6 +116,8 @@ pub fn App() -> impl IntoView {
     provide_context(components::call::CallUi::new());
     // So does the emoji list, fetched once.
     provide_context(components::emoji::EmojiList::new());
+    // And what a command said, until dismissed.
+    provide_context(components::commands::CommandNotices::new());
 
     view! {
         <Title formatter=|title: String| if title.is_empty() { "Parley".to_string() } else { format!("{title} · Parley") } />

@@ -12,6 +12,7 @@ pub mod notification_settings;
 pub mod outgoing_webhooks;
 pub mod search;
 pub mod settings;
+pub mod slash_commands;
 pub mod threads;
 pub mod workspace;
 

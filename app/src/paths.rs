@@ -18,8 +18,12 @@ pub fn threads(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/threads")
 }
 
-/// An attachment's download address (the name is for people and saving; the id decides).
-/// The workspace settings page (roles, members, channels, audit log).
+/// A workspace's searches, with `query` asked.
+pub fn search(workspace_id: &str, query: &str) -> String {
+    format!("/w/{workspace_id}/search?q={}", urlencode(query))
+}
+
+/// A workspace's meetings.
 pub fn meetings(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/meetings")
 }
@@ -47,10 +51,12 @@ pub fn outgoing_webhook_log(workspace_id: &str, webhook_id: &str) -> String {
     format!("/w/{workspace_id}/integrations/outgoing/{webhook_id}")
 }
 
+/// The workspace settings page (roles, members, channels, audit log).
 pub fn settings(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/settings")
 }
 
+/// An attachment's download address (the name is for people and saving; the id decides).
 pub fn file(id: &str, name: &str) -> String {
     format!("/files/{id}/{}", urlencode(&name.replace('/', "_")))
 }

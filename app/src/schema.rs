@@ -265,3 +265,21 @@ documented!(
         .pattern(Some(r"^https?://[^\s]+$"))
         .max_length(Some(2000))
 );
+
+documented!(
+    /// A slash command as typed.
+    CommandText => text("A slash command as typed: a slash, the command's name, then what it takes (\"/shrug\", \"/remind me in 10 minutes to stretch\"); at most 4000 characters")
+        .pattern(Some(r"^\s*/[^/\s]")).max_length(Some(domain::input::MessageBody::MAX_CHARS))
+);
+
+documented!(
+    /// A workspace's own slash command's name.
+    CommandName => text("1 to 32 letters, digits, _ and - (capitals are taken as lower case; a leading / is dropped); not a built-in command's name")
+        .pattern(Some(r"^/?[A-Za-z0-9_-]{1,32}$"))
+);
+
+documented!(
+    /// A short line of text.
+    ShortLine => text("At most 200 characters, without control characters")
+        .pattern(Some(r"^[^\x00-\x1F\x7F-\x9F]*$")).max_length(Some(200))
+);

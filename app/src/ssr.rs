@@ -49,6 +49,17 @@ pub fn protect_page() {
     }
 }
 
+/// Whether this request is a plain form post (the browser ran no
+/// JavaScript): it asks for HTML, where the server-function client does not.
+pub fn is_html_form() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
 /// Answers the current request with a redirect to `path` (a plain form post
 /// gets 302, the server-function client its redirect header). Unlike calling
 /// Leptos directly this never panics: odd characters are percent-encoded.
@@ -234,23 +245,16 @@ pub fn client_addr() -> Option<std::net::IpAddr> {
 /// error with 500). Plain HTML form posts are left alone: they are answered
 /// with a redirect back to the form, which must stay a redirect.
 pub fn respond<T>(result: Result<T, crate::wire::ApiError>) -> Result<T, crate::wire::ApiError> {
-    if let Err(e) = &result {
-        let html_form = leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|p| {
-            p.headers
-                .get(axum::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
-        });
-        if !html_form
-            && let (Some(res), Ok(status)) = (
-                leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-                axum::http::StatusCode::from_u16(e.code.http_status()),
-            )
-        {
-            res.set_status(status);
-            for (name, value) in e.rate_limit.iter().flat_map(rate_limit_headers) {
-                res.insert_header(name, value);
-            }
+    if let Err(e) = &result
+        && !is_html_form()
+        && let (Some(res), Ok(status)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::StatusCode::from_u16(e.code.http_status()),
+        )
+    {
+        res.set_status(status);
+        for (name, value) in e.rate_limit.iter().flat_map(rate_limit_headers) {
+            res.insert_header(name, value);
         }
     }
     result

@@ -155,6 +155,74 @@ pub struct CreatedOutgoingWebhookDto {
     pub signing_secret: String,
 }
 
+/// A workspace's own slash command in its managers' list (its token and
+/// signing secret are shown only when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SlashCommandDto {
+    pub id: String,
+    pub workspace_id: String,
+    /// Typed after the slash: `deploy` for `/deploy`.
+    pub name: String,
+    /// Where it calls.
+    pub url: String,
+    pub description: String,
+    /// What follows the name, as suggestions show it.
+    pub usage_hint: String,
+    /// The bot account its answers in the channel are posted as.
+    pub bot: UserDto,
+    pub created_by: UserDto,
+    pub created_at: i64,
+}
+
+/// A new slash command: `token` and `signing_secret` are shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedSlashCommandDto {
+    pub command: SlashCommandDto,
+    /// Sent as each call's `token` (for scripts written for Slack's).
+    pub token: String,
+    /// Each call is signed with it, as outgoing webhooks' calls are.
+    pub signing_secret: String,
+}
+
+/// A command that can be typed in a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CommandListingDto {
+    /// Without the slash.
+    pub name: String,
+    /// What follows the name: `@person text`.
+    pub usage: String,
+    pub description: String,
+    /// One of the workspace's own, not a built-in.
+    pub custom: bool,
+}
+
+/// What running a command did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CommandReplyDto {
+    /// For the person who typed it alone, as Markdown.
+    pub ephemeral: Option<String>,
+    /// The same, as sanitised HTML.
+    pub ephemeral_html: Option<String>,
+    /// What it posted (in this channel, or another: `/msg`).
+    pub message: Option<MessageDto>,
+    /// A page of the app to go to (`/search`, `/leave`).
+    pub go_to: Option<String>,
+    /// The channel whose call to join (`/call`).
+    pub join_call: Option<String>,
+}
+
+/// What the message box's text became: a message, or a command's reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "sent", rename_all = "snake_case")]
+pub enum SentDto {
+    Message(MessageDto),
+    Command(CommandReplyDto),
+}
+
 /// One event sent to an outgoing webhook, with each attempt at the call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -467,6 +535,10 @@ pub struct NotificationPreferencesDto {
     /// Channels given a level other than their default (read-only here).
     #[serde(default)]
     pub channel_levels: Vec<ChannelLevelDto>,
+    /// Notifications are paused (`/dnd`) until then, ms since the epoch
+    /// (read-only here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_until: Option<i64>,
 }
 
 /// Whether one notification type goes to one delivery channel.
@@ -1090,6 +1162,17 @@ pub enum GatewayEvent {
         workspace_id: String,
         channel_id: String,
         user: UserDto,
+    },
+    /// A slash command's later answer (through its response URL), for the
+    /// person who typed it alone.
+    CommandAnswer {
+        workspace_id: String,
+        channel_id: String,
+        thread_id: Option<String>,
+        /// With its slash: `/deploy`.
+        command: String,
+        /// Sanitised HTML.
+        html: String,
     },
     /// Someone declined the call in a direct conversation.
     CallDeclined {

@@ -74,6 +74,8 @@ pub enum Thing {
     Token,
     Webhook,
     Bot,
+    Command,
+    ResponseUrl,
 }
 
 impl fmt::Display for Thing {
@@ -94,6 +96,8 @@ impl fmt::Display for Thing {
             Thing::Token => "API token",
             Thing::Webhook => "Webhook",
             Thing::Bot => "Bot",
+            Thing::Command => "Slash command",
+            Thing::ResponseUrl => "Response URL",
         })
     }
 }

@@ -84,6 +84,17 @@ pub enum EventKind {
         channel_id: Id,
         by: crate::model::UserSummary,
     },
+    /// A slash command's answer for the person who typed it alone (a
+    /// workspace's own command answering later through its response URL).
+    CommandAnswer {
+        workspace_id: Id,
+        channel_id: Id,
+        thread_id: Option<Id>,
+        /// The command, with its slash: "/deploy".
+        command: String,
+        /// The answer as sanitised HTML.
+        html: String,
+    },
     /// Someone declined a call in a direct conversation.
     CallDeclined {
         workspace_id: Id,

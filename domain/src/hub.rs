@@ -10,6 +10,7 @@
 mod accounts;
 mod bots;
 mod channels;
+mod commands;
 mod files;
 mod meetings;
 mod messages;
@@ -26,6 +27,7 @@ mod workspaces;
 pub use accounts::Signup;
 pub use bots::{DEFAULT_BOT_EMOJI, NewBot};
 pub use channels::{ChannelPage, NewChannel};
+pub use commands::{CommandListing, CommandReply, CreatedSlashCommand, GoTo, NewSlashCommand, Sent};
 pub use files::Recovered;
 pub use meetings::NewMeeting;
 pub use messages::Post;
@@ -71,6 +73,8 @@ pub struct Hub {
     shared_presence: Option<std::sync::Arc<dyn crate::presence::SharedPresence>>,
     /// Jitsi, when the operator offers it for meetings.
     video: Option<std::sync::Arc<crate::jitsi::Jitsi>>,
+    /// Calls workspaces' own slash commands (through the outgoing guard).
+    commands_caller: crate::webhook_call::WebhookCaller,
 }
 
 impl Hub {
@@ -89,6 +93,7 @@ impl Hub {
             limits: Default::default(),
             shared_presence: None,
             video: None,
+            commands_caller: crate::webhook_call::WebhookCaller::new(crate::outgoing::Guard::public_only()),
         }
     }
 
@@ -111,11 +116,30 @@ impl Hub {
     pub async fn statuses(&self, users: &[Id]) -> Vec<Status> {
         if let Some(shared) = &self.shared_presence {
             match shared.statuses(users).await {
-                Ok(s) => return s,
+                Ok(s) => return self.with_away(users, s).await,
                 Err(e) => tracing::warn!(error = %e, "shared presence unavailable; showing this node's"),
             }
         }
-        users.iter().map(|u| self.presence.status(*u)).collect()
+        let here = users.iter().map(|u| self.presence.status(*u)).collect();
+        self.with_away(users, here).await
+    }
+
+    /// `statuses` of `users`, with those who said they are away (`/away`)
+    /// shown so while they are online.
+    async fn with_away(&self, users: &[Id], mut statuses: Vec<Status>) -> Vec<Status> {
+        let away = match self.store.away_among(users).await {
+            Ok(away) => away,
+            Err(e) => {
+                tracing::warn!(error = %e, "who is away cannot be read; showing connections' statuses");
+                return statuses;
+            }
+        };
+        for (user, status) in users.iter().zip(statuses.iter_mut()) {
+            if *status == Status::Online && away.contains(user) {
+                *status = Status::Away;
+            }
+        }
+        statuses
     }
 
     /// Offers meetings a room on `jitsi` too.
@@ -145,6 +169,7 @@ impl Hub {
     /// Notified whenever a delivery is queued.
     /// What can be delivered beyond the app, and how.
     pub fn with_delivery(mut self, options: DeliveryOptions) -> Self {
+        self.commands_caller = crate::webhook_call::WebhookCaller::new(options.outgoing);
         self.delivery = options.into();
         self
     }
@@ -226,6 +251,11 @@ impl Hub {
     /// Tells `user`'s workspaces their deployment-wide status (also for the
     /// sweep that notices a node gone).
     pub async fn presence_changed(&self, user: Id, status: Status) -> Result<()> {
+        let status = if status == Status::Online && !self.store.away_among(&[user]).await?.is_empty() {
+            Status::Away
+        } else {
+            status
+        };
         let events: Vec<NewEvent> = (self.store.workspace_ids_of(user).await?.into_iter())
             .map(|ws| {
                 NewEvent::new(

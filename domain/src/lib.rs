@@ -37,6 +37,7 @@ pub mod permissions;
 pub mod presence;
 pub mod search;
 pub mod session_store;
+pub mod slash;
 pub mod store;
 pub mod virus_scan;
 pub mod voice;

@@ -539,6 +539,25 @@ pub struct OutgoingWebhook {
     pub created_at: i64,
 }
 
+/// A workspace's own slash command as its managers see it: never its token
+/// or signing secret, which are shown once when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashCommand {
+    pub id: Id,
+    pub workspace_id: Id,
+    /// Typed after the slash; lower case.
+    pub name: String,
+    /// Where it calls.
+    pub url: String,
+    pub description: String,
+    /// What follows the name: "[environment]".
+    pub usage_hint: String,
+    /// The bot account its answers in the channel are posted as.
+    pub bot: UserSummary,
+    pub created_by: UserSummary,
+    pub created_at: i64,
+}
+
 /// Whether a call is still to be made, was taken, or was given up on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

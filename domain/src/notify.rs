@@ -52,7 +52,7 @@ impl fmt::Display for DeliveryChannel {
 
 /// The notification types a person can switch per delivery channel. Custom
 /// types sent through the API all count as `custom`.
-pub const KINDS: [(&str, &str); 8] = [
+pub const KINDS: [(&str, &str); 9] = [
     ("mention", "Mentions of you"),
     ("direct_message", "Direct messages"),
     ("thread_reply", "Replies in threads you follow"),
@@ -60,6 +60,7 @@ pub const KINDS: [(&str, &str); 8] = [
     ("message", "New messages in channels set to all"),
     ("meeting_invitation", "Meeting invitations"),
     ("meeting_reminder", "Meeting reminders"),
+    ("reminder", "Reminders you set with /remind"),
     ("custom", "Announcements from workspace admins"),
 ];
 

@@ -751,6 +751,19 @@ pub fn add_to_channel(f: ChannelFacts) -> Result<()> {
     Ok(())
 }
 
+/// Removing someone else from a channel: who may change the channel
+/// (manage_channels, or its creator); never from a direct conversation.
+pub fn remove_from_channel(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.is_direct() {
+        return Err(Error::forbidden("Nobody can be removed from a direct conversation."));
+    }
+    if !(f.perms.has(Perm::ManageChannels) || (f.is_creator && !f.ws.is_guest)) {
+        return Err(missing("remove people from this channel"));
+    }
+    Ok(())
+}
+
 /// Editing a message: its author only, while they can still see the channel.
 pub fn edit_message(f: ChannelFacts, is_author: bool) -> Result<()> {
     view_channel(f)?;

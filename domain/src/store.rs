@@ -21,6 +21,7 @@ mod preferences;
 mod roles;
 mod scheduled;
 mod sessions;
+mod slash_commands;
 mod templates;
 mod users;
 mod webhooks;
@@ -35,6 +36,7 @@ pub use outgoing_webhooks::{OutgoingKey, OutgoingRule};
 pub use preferences::PushSubscriptionRow;
 pub use roles::{AuditFilter, NewAudit, Standing};
 pub use scheduled::Scheduled;
+pub use slash_commands::{CommandKey, CommandUse, NewCommandUse};
 pub use templates::StoredTemplate;
 pub use webhooks::WebhookKey;
 

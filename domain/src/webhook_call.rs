@@ -48,6 +48,16 @@ impl CallOutcome {
     }
 }
 
+/// Fields as a form body (`application/x-www-form-urlencoded`), as Slack's
+/// classic outgoing webhooks and slash commands send them.
+pub fn form_body(fields: &[(&str, String)]) -> String {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        form.append_pair(k, v);
+    }
+    form.finish()
+}
+
 /// Makes the calls, with one HTTP client for all of them.
 #[derive(Clone)]
 pub struct WebhookCaller {

@@ -203,6 +203,25 @@ test("an outgoing webhook is made, calls, and is sent again without JavaScript",
   await receiver.close();
 });
 
+test("slash commands work without JavaScript: one posts, another's reply shows once", async ({ page }) => {
+  await signUp(page, unique("sara"), "Sara");
+  await createWorkspace(page, "Plain Commands");
+  const box = () => page.getByRole("textbox", { name: /^Message #/ });
+  await box().fill("/me waves");
+  await page.getByRole("button", { name: "Send" }).click();
+  const item = page.getByRole("log").getByRole("listitem").filter({ hasText: "waves" });
+  await expect(item.locator("em")).toHaveText("waves");
+  await box().fill("/topic Plain talk");
+  await page.getByRole("button", { name: "Send" }).click();
+  const reply = page.getByRole("status").filter({ hasText: "Only visible to you" });
+  await expect(reply).toContainText("The topic of #general is now: Plain talk");
+  await page.reload();
+  await expect(page.getByText("Only visible to you")).toHaveCount(0);
+  await box().fill("/nosuch");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("alert")).toContainText("There is no /nosuch command here");
+});
+
 test("changing the password works without JavaScript", async ({ page }) => {
   await changePassword(page);
 });

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod bots;
+pub mod commands;
 pub mod communication;
 pub mod error;
 pub mod extract;
@@ -135,6 +136,10 @@ api! {
     "/api/communication/webhooks/{id}/" => delete(webhooks::delete_webhook);
     "/api/communication/workspaces/{id}/outgoing-webhooks/" => get(ow::list_outgoing_webhooks).post(ow::create_outgoing_webhook);
     "/api/communication/outgoing-webhooks/{id}/" => delete(ow::delete_outgoing_webhook);
+    "/api/communication/channels/{id}/commands/" => get(commands::list_commands).post(commands::run_command);
+    "/api/communication/workspaces/{id}/slash-commands/" => get(commands::list_slash_commands).post(commands::create_slash_command);
+    "/api/communication/slash-commands/{id}/" => delete(commands::delete_slash_command);
+    "/api/communication/commands/answers/{secret}/" => post(commands::answer_command);
     "/api/communication/outgoing-webhooks/{id}/deliveries/" => get(ow::webhook_deliveries);
     "/api/communication/outgoing-webhooks/{id}/deliveries/{delivery}/redeliver/" => post(ow::redeliver);
     "/api/communication/workspaces/{id}/bots/" => get(bots::list_bots).post(bots::create_bot);

@@ -38,7 +38,8 @@ impl SessionSweeper {
 /// Keeps this process's view of the event log whole and the log short: it
 /// reads back, every few seconds, events the bus never got (a writer that
 /// committed and was then cancelled, another node's), and every hour
-/// removes events older than the window a session can resume in.
+/// removes events older than the window a session can resume in (and
+/// slash commands' uses whose response URLs expired as long ago).
 pub struct EventLogKeeper {
     store: Store,
     keep: Duration,
@@ -68,6 +69,11 @@ impl EventLogKeeper {
                         Ok(0) => {}
                         Ok(n) => tracing::debug!(n, "pruned the event log"),
                         Err(e) => tracing::warn!(error = ?e, "could not prune the event log"),
+                    }
+                    // Slash commands' uses go once their response URLs have
+                    // been dead as long (what they answered is kept elsewhere).
+                    if let Err(e) = self.store.prune_command_uses(before).await {
+                        tracing::warn!(error = ?e, "could not prune slash commands' uses");
                     }
                 }
                 _ = shutdown.changed() => break,

@@ -1,6 +1,6 @@
 use crate::wire::{
-    ApiError, ChannelDto, FollowedThreadDto, MeDto, MemberDto, MessageDto, MessagePageDto, ReadMarkDto,
-    SearchHitDto, ThreadDto, UserDto, WorkspaceDto,
+    ApiError, ChannelDto, CommandListingDto, FollowedThreadDto, MeDto, MemberDto, MessageDto, MessagePageDto,
+    ReadMarkDto, SearchHitDto, SentDto, ThreadDto, UserDto, WorkspaceDto,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,9 @@ pub struct ChannelViewDto {
     pub read_marks: Vec<ReadMarkDto>,
     pub pinned: Vec<MessageDto>,
     pub categories: Vec<crate::wire::CategoryDto>,
+    /// What a command typed here said (HTML), when it was sent without
+    /// JavaScript: shown once.
+    pub command_reply: Option<String>,
 }
 
 #[server]
@@ -55,7 +58,15 @@ pub async fn channel_view(
             } else {
                 Vec::new()
             };
+            let command_reply = match leptos_axum::extract::<tower_sessions::Session>().await {
+                Ok(session) => crate::ssr::auth::take::<CommandFlash>(&session, COMMAND_FLASH)
+                    .await?
+                    .filter(|f| f.channel_id == channel_id)
+                    .map(|f| f.html),
+                Err(_) => None,
+            };
             Ok(ChannelViewDto {
+                command_reply,
                 categories: view.categories.iter().map(crate::wire::CategoryDto::from).collect(),
                 last_read,
                 read_marks,
@@ -88,27 +99,71 @@ pub async fn message_page(channel_id: String, before: Option<String>) -> Result<
     )
 }
 
-/// Posts a message, or a reply when `thread_id` is given.
+/// What the message box sends: a message (a reply when `thread_id` is
+/// given), or a slash command when the text starts with `/` (`//` posts
+/// the text with one slash fewer). A command that leads elsewhere
+/// (`/search`, `/leave`) redirects there; without JavaScript, what it says
+/// to the person is kept for the channel's page to show once.
 #[server]
 pub async fn post_message(
     channel_id: String,
     body: String,
     nonce: Option<String>,
     thread_id: Option<String>,
-) -> Result<MessageDto, ApiError> {
+) -> Result<SentDto, ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let (msg, _) = crate::ssr::post_text(
-                &hub,
-                user.id,
-                &channel_id,
-                &body,
-                nonce.as_deref(),
-                thread_id.as_deref(),
-            )
-            .await?;
-            Ok(MessageDto::from(&msg))
+            let channel = crate::ssr::parse_id("channel_id", &channel_id)?;
+            let post = domain::hub::Post {
+                body: &body,
+                nonce: nonce.as_deref().filter(|n| !n.is_empty()),
+                thread: crate::ssr::parse_optional_id("thread_id", thread_id.as_deref())?,
+                ..Default::default()
+            };
+            match hub.send(user.id, channel, post).await? {
+                domain::hub::Sent::Posted(msg, _) => Ok(SentDto::Message(MessageDto::from(&msg))),
+                domain::hub::Sent::Command(reply) => {
+                    let mut reply = crate::wire::CommandReplyDto::from(&reply);
+                    if let Some(path) = &reply.go_to {
+                        crate::ssr::redirect(path);
+                    } else if crate::ssr::is_html_form() {
+                        if reply.join_call.is_some() {
+                            let text = "Calls need JavaScript: turn it on, then use Join call.";
+                            reply.ephemeral_html = Some(domain::markdown::render(text));
+                        }
+                        if let Some(html) = &reply.ephemeral_html {
+                            let flash = CommandFlash { channel_id: channel_id.clone(), html: html.clone() };
+                            crate::ssr::auth::keep(COMMAND_FLASH, &flash).await?;
+                        }
+                    }
+                    Ok(SentDto::Command(reply))
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// What a command said, kept for the next page when the form was sent
+/// without JavaScript.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CommandFlash {
+    pub channel_id: String,
+    pub html: String,
+}
+
+/// The session key of a [`CommandFlash`].
+pub const COMMAND_FLASH: &str = "command_reply";
+
+/// The commands that can be typed in a channel (for the composer's suggestions).
+#[server]
+pub async fn command_list(channel_id: String) -> Result<Vec<CommandListingDto>, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let listed = hub.commands(user.id, crate::ssr::parse_id("channel_id", &channel_id)?).await?;
+            Ok(listed.iter().map(CommandListingDto::from).collect())
         }
         .await,
     )

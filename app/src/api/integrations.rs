@@ -33,6 +33,8 @@ pub struct IntegrationsViewDto {
     pub new_token: Option<NewBotTokenDto>,
     /// The outgoing webhooks, when the caller may manage them.
     pub outgoing: Option<crate::api::outgoing_webhooks::OutgoingViewDto>,
+    /// The workspace's own slash commands, when the caller may manage them.
+    pub commands: Option<crate::api::slash_commands::CommandsViewDto>,
 }
 
 /// A bot's new API token, with the name it was given.
@@ -48,16 +50,6 @@ const MADE_KEY: &str = "parley.new_webhook";
 /// Where the page keeps a new bot token until it is shown.
 #[cfg(feature = "ssr")]
 const TOKEN_KEY: &str = "parley.new_bot_token";
-
-/// Keeps `value` in the caller's session until the integrations page shows it.
-#[cfg(feature = "ssr")]
-async fn keep_for_the_page<T: Serialize + Send + Sync>(key: &str, value: T) -> Result<(), ApiError> {
-    let session = crate::ssr::auth::session().await?;
-    session
-        .insert(key, value)
-        .await
-        .map_err(|e| ApiError::new(crate::wire::ErrorCode::Internal, format!("Session: {e}")))
-}
 
 #[server]
 pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewDto, ApiError> {
@@ -81,9 +73,10 @@ pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewD
             }
             let can_make_bots = hub.may_create_bots(user.id, ws).await?;
             let outgoing = crate::api::outgoing_webhooks::outgoing_view(&hub, user.id, ws).await?;
+            let commands = crate::api::slash_commands::commands_view(&hub, user.id, ws).await?;
             let session = crate::ssr::auth::session().await?;
-            let made: Option<CreatedWebhookDto> = session.remove(MADE_KEY).await.ok().flatten();
-            let new_token: Option<NewBotTokenDto> = session.remove(TOKEN_KEY).await.ok().flatten();
+            let made: Option<CreatedWebhookDto> = crate::ssr::auth::take(&session, MADE_KEY).await?;
+            let new_token: Option<NewBotTokenDto> = crate::ssr::auth::take(&session, TOKEN_KEY).await?;
             Ok(IntegrationsViewDto {
                 workspace: WorkspaceDto::from(&workspace),
                 webhooks: webhooks.iter().map(WebhookDto::from).collect(),
@@ -96,6 +89,7 @@ pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewD
                 can_make_bots,
                 new_token,
                 outgoing,
+                commands,
             })
         }
         .await,
@@ -117,7 +111,7 @@ pub async fn create_webhook(
             let channel = crate::ssr::parse_id("channel_id", &channel_id)?;
             let signed = signed.is_some_and(|s| !s.is_empty() && s != "false");
             let made = hub.create_webhook(user.id, ws, channel, &name, signed).await?;
-            keep_for_the_page(MADE_KEY, CreatedWebhookDto::from(&made)).await
+            crate::ssr::auth::keep(MADE_KEY, &CreatedWebhookDto::from(&made)).await
         }
         .await,
     )
@@ -168,7 +162,7 @@ pub async fn create_bot_token(bot_id: String, name: String) -> Result<(), ApiErr
             let (user, hub) = crate::ssr::auth::caller().await?;
             let bot = crate::ssr::parse_id("bot_id", &bot_id)?;
             let (_, token) = hub.create_bot_token(user.id, bot, &name).await?;
-            keep_for_the_page(TOKEN_KEY, NewBotTokenDto { name, token }).await
+            crate::ssr::auth::keep(TOKEN_KEY, &NewBotTokenDto { name, token }).await
         }
         .await,
     )

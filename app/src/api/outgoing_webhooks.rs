@@ -47,7 +47,7 @@ pub(crate) async fn outgoing_view(
     let webhooks = hub.outgoing_webhooks(user, ws).await?;
     let channels = hub.outgoing_webhook_channels(user, ws).await?;
     let session = crate::ssr::auth::session().await?;
-    let made: Option<CreatedOutgoingWebhookDto> = session.remove(MADE_KEY).await.ok().flatten();
+    let made: Option<CreatedOutgoingWebhookDto> = crate::ssr::auth::take(&session, MADE_KEY).await?;
     Ok(Some(OutgoingViewDto {
         webhooks: webhooks.iter().map(OutgoingWebhookDto::from).collect(),
         channels: channels
@@ -89,11 +89,7 @@ pub async fn create_outgoing_webhook(
                 trigger_words: &trigger_words,
             };
             let made = hub.create_outgoing_webhook(user.id, ws, new).await?;
-            let session = crate::ssr::auth::session().await?;
-            session
-                .insert(MADE_KEY, CreatedOutgoingWebhookDto::from(&made))
-                .await
-                .map_err(|e| ApiError::new(crate::wire::ErrorCode::Internal, format!("Session: {e}")))
+            crate::ssr::auth::keep(MADE_KEY, &CreatedOutgoingWebhookDto::from(&made)).await
         }
         .await,
     )

@@ -1,6 +1,7 @@
 use crate::api::PostMessage;
+use crate::components::commands::{CommandNotices, CommandReply, command_at_caret, command_candidates};
 use crate::components::errors::{FieldError, field_error, form_error};
-use crate::wire::{MessageDto, UserDto};
+use crate::wire::{CommandListingDto, MessageDto, UserDto};
 use leptos::prelude::*;
 
 /// A fresh idempotency key for the next message.
@@ -75,24 +76,56 @@ pub struct Suggestion {
 /// UTF-16 units) and what was typed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Completing {
+    /// A slash command's name: the box holds only `/` and a partial name.
+    Command(String),
     Mention(usize, String),
     Shortcode(usize, String),
 }
 
 impl Completing {
     pub fn at_caret(before_caret: &str) -> Option<Completing> {
-        mention_at_caret(before_caret).map(|(at, p)| Completing::Mention(at, p)).or_else(|| {
-            crate::components::emoji::shortcode_at_caret(before_caret)
-                .map(|(at, p)| Completing::Shortcode(at, p))
-        })
+        command_at_caret(before_caret)
+            .map(Completing::Command)
+            .or_else(|| mention_at_caret(before_caret).map(|(at, p)| Completing::Mention(at, p)))
+            .or_else(|| {
+                crate::components::emoji::shortcode_at_caret(before_caret)
+                    .map(|(at, p)| Completing::Shortcode(at, p))
+            })
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn start(&self) -> usize {
         match self {
+            Completing::Command(_) => 0,
             Completing::Mention(at, _) | Completing::Shortcode(at, _) => *at,
         }
     }
+
+    /// What the list of suggestions is called.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn list_label(&self) -> &'static str {
+        match self {
+            Completing::Command(_) => "Commands",
+            Completing::Mention(..) => "People to mention",
+            Completing::Shortcode(..) => "Emoji",
+        }
+    }
+}
+
+/// The suggestions for the command being typed.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn command_suggestions(listed: &[CommandListingDto], partial: &str) -> Vec<Suggestion> {
+    command_candidates(listed, partial)
+        .into_iter()
+        .map(|c| Suggestion {
+            insert: format!("/{}", c.name),
+            label: match c.usage.is_empty() {
+                true => format!("/{}", c.name),
+                false => format!("/{} {}", c.name, c.usage),
+            },
+            note: c.description.clone(),
+        })
+        .collect()
 }
 
 /// The message box. Enter sends, Shift+Enter starts a new line; `@` offers
@@ -127,6 +160,9 @@ pub fn Composer(
     #[cfg(feature = "hydrate")]
     let files = StoredValue::new_local(Vec::<web_sys::File>::new());
 
+    // What commands typed here say, and their later answers.
+    let notices = CommandNotices::current();
+    crate::components::commands::listen_for_answers(notices);
     // The draft of this conversation, kept in the browser.
     let draft = crate::components::drafts::draft_key(&channel_id, thread_id.as_deref());
     let send_error: RwSignal<Option<String>> = RwSignal::new(None);
@@ -158,11 +194,17 @@ pub fn Composer(
         body: body_ref,
         error: send_error,
         on_sent,
+        notices,
     }));
 
     // Completions of `@name` and `:shortcode:`, and the highlighted one.
     let suggestions: RwSignal<Vec<Suggestion>> = RwSignal::new(Vec::new());
-    let suggesting_emoji = RwSignal::new(false);
+    let list_label = RwSignal::new("People to mention");
+    // The commands that can be typed here, fetched when `/` is first typed.
+    let commands: RwSignal<Option<Vec<CommandListingDto>>> = RwSignal::new(None);
+    let commands_asked = StoredValue::new(false);
+    let commands_channel = StoredValue::new(channel_id.clone());
+
     let selected = RwSignal::new(0usize);
     let emoji_list = crate::components::emoji::EmojiList::current();
     let draft_after_pick = StoredValue::new(draft.clone());
@@ -303,6 +345,21 @@ pub fn Composer(
         let before = String::from_utf16_lossy(&units[..caret.min(units.len())]);
         let completing = Completing::at_caret(&before);
         let found = match &completing {
+            Some(Completing::Command(partial)) => match commands.get_untracked() {
+                Some(listed) => command_suggestions(&listed, partial),
+                None => {
+                    if !commands_asked.get_value() {
+                        commands_asked.set_value(true);
+                        let channel_id = commands_channel.get_value();
+                        leptos::task::spawn_local(async move {
+                            if let Ok(listed) = crate::api::command_list(channel_id).await {
+                                let _ = commands.try_set(Some(listed));
+                            }
+                        });
+                    }
+                    Vec::new()
+                }
+            },
             Some(Completing::Mention(_, partial)) => people.with_untracked(|p| {
                 mention_candidates(p, partial)
                     .into_iter()
@@ -326,19 +383,23 @@ pub fn Composer(
             },
             None => Vec::new(),
         };
-        suggesting_emoji.set(matches!(completing, Some(Completing::Shortcode(..))));
+        if let Some(c) = &completing {
+            list_label.set(c.list_label());
+        }
         selected.set(0);
         suggestions.set(found);
     };
-    // The emoji list arrives after the first `:`; what was typed meanwhile is then offered.
+    // The emoji list arrives after the first `:`, the commands after the
+    // first `/`; what was typed meanwhile is then offered.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if emoji_list.arrived() {
+        let (emoji, listed) = (emoji_list.arrived(), commands.with(Option::is_some));
+        if emoji || listed {
             complete();
         }
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (people, emoji_list, suggesting_emoji);
+    let _ = (people, emoji_list, commands, commands_asked, commands_channel);
     // Tell the channel we are typing, at most every 3 seconds; offer mentions.
     let last_typing = StoredValue::new(0.0_f64);
     let typing_channel = channel_id.clone();
@@ -435,6 +496,7 @@ pub fn Composer(
     let list_id_for_textarea = list_id.clone();
     view! {
         <ActionForm action=post attr:class="composer" attr:aria-label=format!("Send a message to {label}")>
+            <CommandReply channel_id=channel_id.clone() thread_id=thread_id.clone() />
             <div class="drop-zone" class:dragging=move || dragging.get()
                 on:dragover=on_dragover on:dragleave=on_dragleave on:drop=on_drop>
                 <input type="hidden" name="channel_id" value=channel_id />
@@ -448,7 +510,7 @@ pub fn Composer(
                     aria-controls=move || (!suggestions.with(Vec::is_empty)).then(|| list_id_for_textarea.clone())></textarea>
                 {move || (!suggestions.with(Vec::is_empty)).then(|| view! {
                     <ul class="mention-suggestions" role="listbox" id=list_id.clone()
-                        aria-label=move || if suggesting_emoji.get() { "Emoji" } else { "People to mention" }>
+                        aria-label=move || list_label.get()>
                         {suggestions.get().into_iter().enumerate().map(|(i, s)| view! {
                             <li role="option" aria-selected=move || if selected.get() == i { "true" } else { "false" }
                                 class:selected=move || selected.get() == i
@@ -517,6 +579,7 @@ struct OutboxTarget {
     body: NodeRef<leptos::html::Textarea>,
     error: RwSignal<Option<String>>,
     on_sent: Callback<MessageDto>,
+    notices: CommandNotices,
 }
 
 #[cfg(feature = "hydrate")]
@@ -548,9 +611,10 @@ impl Outbox {
             )
             .await
             {
-                Ok(msg) => {
+                Ok(crate::wire::SentDto::Message(msg)) => {
                     to.on_sent.try_run(msg);
                 }
+                Ok(crate::wire::SentDto::Command(reply)) => self.replied(reply),
                 Err(e) => {
                     let mut unsent = vec![text];
                     unsent.extend(self.waiting.borrow_mut().drain(..).map(|(text, _)| text));
@@ -561,6 +625,23 @@ impl Outbox {
             }
         }
         self.sending.set(false);
+    }
+
+    /// Shows what a command did: what it posted here, what it said (also
+    /// when the page has no call to join). Where it leads, the server's
+    /// redirect has already taken the page.
+    fn replied(&self, reply: crate::wire::CommandReplyDto) {
+        let to = &self.to;
+        if let Some(msg) = reply.message.filter(|m| m.channel_id == to.channel_id) {
+            to.on_sent.try_run(msg);
+        }
+        let mut said = reply.ephemeral_html;
+        if reply.join_call.is_some() && !crate::components::commands::join_call_on_page() {
+            said = Some("<p>There is no call to join on this page.</p>".to_string());
+        }
+        if let Some(html) = said {
+            to.notices.show(&to.channel_id, to.thread_id.as_deref(), html);
+        }
     }
 }
 

@@ -58,6 +58,10 @@ fn ChannelScreen(
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let _ = reload;
+    // What a command sent without JavaScript said, shown once.
+    if let Some(html) = view.command_reply.clone() {
+        crate::components::commands::CommandNotices::current().show(&view.channel.id, None, html);
+    }
     let ChannelViewDto {
         me,
         workspace,
@@ -70,6 +74,7 @@ fn ChannelScreen(
         read_marks,
         pinned,
         categories,
+        command_reply: _,
     } = view;
     let post_block = channel.post_block.clone();
     let mut history = page.messages;

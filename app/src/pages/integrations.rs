@@ -1,5 +1,7 @@
 //! A workspace's integrations (`/w/:ws/integrations`): its incoming
-//! webhooks (its outgoing webhooks are in [`super::outgoing_webhooks`]), listed with where they post, who made them and when they last
+//! webhooks (its outgoing webhooks are in [`super::outgoing_webhooks`], its
+//! slash commands in [`super::slash_commands`]), listed with where they
+//! post, who made them and when they last
 //! posted; a form to add one (its address, and its signing secret when it
 //! requires signed calls, shown once); and a button to remove each. Then its
 //! bot accounts: each with its owner and description, and for who manages
@@ -7,8 +9,9 @@
 //! one. Every form works without JavaScript.
 
 use crate::api::{
-    CreateBot, CreateBotToken, CreateOutgoingWebhook, CreateWebhook, DeleteOutgoingWebhook, DeleteWebhook,
-    IntegrationsViewDto, NewBotTokenDto, RemoveBot, RevokeBotToken, integrations_view,
+    CreateBot, CreateBotToken, CreateOutgoingWebhook, CreateSlashCommand, CreateWebhook,
+    DeleteOutgoingWebhook, DeleteSlashCommand, DeleteWebhook, IntegrationsViewDto, NewBotTokenDto, RemoveBot,
+    RevokeBotToken, integrations_view,
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
@@ -30,6 +33,8 @@ pub fn IntegrationsPage() -> impl IntoView {
         remove_bot: ServerAction::new(),
         create_outgoing: ServerAction::new(),
         delete_outgoing: ServerAction::new(),
+        create_command: ServerAction::new(),
+        delete_command: ServerAction::new(),
     };
     let data = crate::codec::page_data(
         move || (params.read().get("ws").unwrap_or_default(), actions.versions()),
@@ -51,10 +56,12 @@ struct Actions {
     remove_bot: ServerAction<RemoveBot>,
     create_outgoing: ServerAction<CreateOutgoingWebhook>,
     delete_outgoing: ServerAction<DeleteOutgoingWebhook>,
+    create_command: ServerAction<CreateSlashCommand>,
+    delete_command: ServerAction<DeleteSlashCommand>,
 }
 
 impl Actions {
-    fn versions(self) -> [usize; 8] {
+    fn versions(self) -> [usize; 10] {
         [
             self.create.version().get(),
             self.delete.version().get(),
@@ -64,13 +71,24 @@ impl Actions {
             self.remove_bot.version().get(),
             self.create_outgoing.version().get(),
             self.delete_outgoing.version().get(),
+            self.create_command.version().get(),
+            self.delete_command.version().get(),
         ]
     }
 }
 
 fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl IntoView {
-    let IntegrationsViewDto { workspace, webhooks, channels, made, bots, can_make_bots, new_token, outgoing } =
-        view;
+    let IntegrationsViewDto {
+        workspace,
+        webhooks,
+        channels,
+        made,
+        bots,
+        can_make_bots,
+        new_token,
+        outgoing,
+        commands,
+    } = view;
     let Actions { create, delete, .. } = actions;
     let title = format!("Integrations · {}", workspace.name);
     let (ws_id, back) = (workspace.id.clone(), crate::paths::workspace(&workspace.id));
@@ -81,6 +99,14 @@ fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl Into
             o,
             actions.create_outgoing,
             actions.delete_outgoing,
+        )
+    });
+    let commands = commands.map(|c| {
+        super::slash_commands::commands_section(
+            ws_id.clone(),
+            c,
+            actions.create_command,
+            actions.delete_command,
         )
     });
     let listed = (!webhooks.is_empty()).then(|| {
@@ -139,6 +165,7 @@ fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl Into
                 {form}
             </section>
             {outgoing}
+            {commands}
             {bots_section(workspace.id, bots, can_make_bots, new_token, actions)}
         </main>
     }

@@ -160,13 +160,37 @@ fn outgoing_row(
 
 /// The token and signing secret of the outgoing webhook just made.
 fn made_box(made: CreatedOutgoingWebhookDto) -> impl IntoView {
+    let ready = format!(
+        "The outgoing webhook “{}” is ready. Copy its token and signing secret now: they are not shown again.",
+        made.webhook.name
+    );
+    secrets_box(
+        ready,
+        "outgoing",
+        "Token (sent in each payload's token field)",
+        made.token,
+        made.signing_secret,
+    )
+}
+
+/// What calls out (an outgoing webhook, a slash command) is shown with once,
+/// when it is made: the token its calls carry and the secret they are signed
+/// with (fields `<id>-token` and `<id>-secret`).
+pub(super) fn secrets_box(
+    ready: String,
+    id: &'static str,
+    token_label: &'static str,
+    token: String,
+    secret: String,
+) -> impl IntoView {
+    let (token_id, secret_id) = (format!("{id}-token"), format!("{id}-secret"));
     view! {
         <div class="invite-box made-webhook" role="status">
-            <p>{format!("The outgoing webhook “{}” is ready. Copy its token and signing secret now: they are not shown again.", made.webhook.name)}</p>
-            <label for="outgoing-token">"Token (sent in each payload's token field)"</label>
-            <input id="outgoing-token" readonly value=made.token on:focus=crate::components::select_all />
-            <label for="outgoing-secret">"Signing secret"</label>
-            <input id="outgoing-secret" readonly value=made.signing_secret on:focus=crate::components::select_all />
+            <p>{ready}</p>
+            <label for=token_id.clone()>{token_label}</label>
+            <input id=token_id readonly value=token on:focus=crate::components::select_all />
+            <label for=secret_id.clone()>"Signing secret"</label>
+            <input id=secret_id readonly value=secret on:focus=crate::components::select_all />
             <p class="hint">"Each call carries " <code>"X-Parley-Request-Timestamp"</code> " and "
                 <code>"X-Parley-Signature: v0=<hex HMAC-SHA256 of v0:timestamp:body>"</code>
                 " (and the same under Slack's X-Slack-… names): check it with this secret."</p>

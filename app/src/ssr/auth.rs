@@ -94,6 +94,26 @@ pub async fn caller() -> Result<(User, Hub), ApiError> {
     Ok((require_user().await?, super::services()?.hub))
 }
 
+/// Keeps `value` in this request's session under `key`, for the next page
+/// to [`take`] (what a form made, shown once, also without JavaScript).
+pub async fn keep<T: serde::Serialize>(key: &str, value: &T) -> Result<(), ApiError> {
+    session().await?.insert(key, value).await.map_err(session_error)
+}
+
+/// Takes what was kept in `session` under `key`, once. Only a session that
+/// holds something there is changed (removing marks a session to be saved,
+/// and most pages have nothing to take).
+pub async fn take<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    key: &str,
+) -> Result<Option<T>, ApiError> {
+    let kept: Option<T> = session.get(key).await.map_err(session_error)?;
+    if kept.is_some() {
+        session.remove_value(key).await.map_err(session_error)?;
+    }
+    Ok(kept)
+}
+
 /// For server functions: the session of this request.
 pub async fn session() -> Result<Session, ApiError> {
     leptos_axum::extract::<Session>()

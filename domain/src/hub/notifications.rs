@@ -79,6 +79,13 @@ enum Later {
         meeting_id: i64,
         minutes: i64,
     },
+    /// What a person asked to be reminded of (`/remind`), where they asked.
+    Reminder {
+        user_id: i64,
+        workspace_id: i64,
+        channel_id: i64,
+        text: String,
+    },
     /// Telling people of a new message. Earlier versions stored one with
     /// each message and told people after the commit, firing it only if the
     /// server stopped in between; now a message's notifications are stored
@@ -364,6 +371,23 @@ impl Hub {
         Ok(())
     }
 
+    /// Reminds `user` of `text` at `due_at`, leading to `ch`, where they asked.
+    pub(super) async fn schedule_reminder(
+        &self,
+        user: Id,
+        ch: &Channel,
+        due_at: i64,
+        text: &str,
+    ) -> Result<()> {
+        let later = Later::Reminder {
+            user_id: user.0,
+            workspace_id: ch.workspace_id.0,
+            channel_id: ch.id.0,
+            text: text.to_string(),
+        };
+        self.schedule(due_at, &later, None).await
+    }
+
     async fn schedule(&self, due_at: i64, later: &Later, meeting: Option<Id>) -> Result<()> {
         let payload = serde_json::to_string(later).map_err(|e| Error::Internal(e.into()))?;
         self.store
@@ -412,6 +436,17 @@ impl Hub {
                 if self.store.insert_notifications(&notifying, Some(s.id), &events).await? {
                     self.deliver_planned(&notifying);
                 }
+            }
+            Later::Reminder { user_id, workspace_id, channel_id, text } => {
+                let title = format!("Reminder: {text}");
+                let content = "You asked for this reminder with /remind.".to_string();
+                let mut n = Notification::new(Id(user_id), Id(workspace_id), "reminder", title, content);
+                // Leading back to where they asked, while they may still see it.
+                let visible = self.channel_facts(Id(channel_id), Id(user_id)).await;
+                if visible.is_ok_and(|(_, f)| permissions::view_channel(f).is_ok()) {
+                    n.channel_id = Some(Id(channel_id));
+                }
+                self.notify_via(vec![n], &DeliveryChannel::ALL, Some(s.id)).await?;
             }
             Later::MeetingReminder { meeting_id, minutes } => {
                 let Some(m) = self.store.meeting(Id(meeting_id)).await?.filter(|m| m.ended_at.is_none())

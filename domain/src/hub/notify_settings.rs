@@ -132,6 +132,7 @@ impl Hub {
                 quiet_days: input.quiet_days & 0x7f,
                 urgent_breaks_through: input.urgent_breaks_through,
                 phone,
+                dnd_until: None,
             },
             switches,
         };

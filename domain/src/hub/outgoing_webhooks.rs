@@ -515,13 +515,7 @@ fn payload(
         ("webhook_id", rule.id.to_string()),
     ];
     match rule.format {
-        PayloadFormat::Form => {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &fields {
-                form.append_pair(k, v);
-            }
-            form.finish()
-        }
+        PayloadFormat::Form => crate::webhook_call::form_body(&fields),
         PayloadFormat::Json => {
             let mut event = happening.detail.clone();
             if let Value::Object(e) = &mut event {

@@ -26,6 +26,9 @@ pub struct Settings {
     pub urgent_breaks_through: bool,
     /// E.164, or empty.
     pub phone: String,
+    /// Notifications paused (`/dnd`) until then (ms): routine deliveries
+    /// wait for it as they wait for quiet hours.
+    pub dnd_until: Option<i64>,
 }
 
 impl Default for Settings {
@@ -38,6 +41,7 @@ impl Default for Settings {
             quiet_days: 0x7f,
             urgent_breaks_through: true,
             phone: String::new(),
+            dnd_until: None,
         }
     }
 }
@@ -84,7 +88,10 @@ pub fn route(
     digest_window_ms: i64,
 ) -> Route {
     let quiet = settings.quiet_hours();
-    let after_quiet = |t: i64| quiet.as_ref().map_or(t, |q| q.next_allowed_ms(t));
+    let after_quiet = |t: i64| {
+        let t = settings.dnd_until.map_or(t, |until| t.max(until));
+        quiet.as_ref().map_or(t, |q| q.next_allowed_ms(t))
+    };
     if is_urgent(&n.priority) {
         let due_at = if settings.urgent_breaks_through { now } else { after_quiet(now) };
         return Route { due_at, group_key: format!("n:{}", n.id) };
@@ -190,6 +197,16 @@ mod tests {
         let r = route(DeliveryChannel::Email, &n, &s, at, 15 * MIN);
         assert_eq!(r.due_at, ms("2026-05-05T06:00:00Z"));
         assert_eq!(r.group_key, format!("n:{}", n.id), "still alone, not in the digest");
+    }
+
+    #[test]
+    fn paused_notifications_wait_for_the_pause_to_end_unless_urgent() {
+        let now = ms("2026-05-04T09:00:00Z");
+        let s = Settings { dnd_until: Some(now + 60 * MIN), ..Settings::default() };
+        assert_eq!(route(DeliveryChannel::Push, &note("normal", Some(7)), &s, now, 0).due_at, now + 60 * MIN);
+        assert_eq!(route(DeliveryChannel::Push, &note("urgent", Some(7)), &s, now, 0).due_at, now);
+        let ended = Settings { dnd_until: Some(now - MIN), ..Settings::default() };
+        assert_eq!(route(DeliveryChannel::Push, &note("normal", Some(7)), &ended, now, 0).due_at, now);
     }
 
     #[test]

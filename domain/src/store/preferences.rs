@@ -21,7 +21,7 @@ pub struct PushSubscriptionRow {
     pub created_at: i64,
 }
 
-type SettingsRow = (String, i64, i64, i64, i64, i64, String);
+type SettingsRow = (String, i64, i64, i64, i64, i64, String, Option<i64>);
 type SubRow = (i64, i64, String, String, String, String, i64);
 
 fn sub(r: SubRow) -> PushSubscriptionRow {
@@ -42,8 +42,8 @@ impl Store {
     /// `user`'s settings and switches (defaults where they said nothing).
     pub async fn preferences(&self, user: Id) -> Result<Preferences> {
         let row: Option<SettingsRow> = sqlx::query_as(
-            "SELECT time_zone, quiet_enabled, quiet_start, quiet_end, quiet_days, urgent_breaks_through, phone \
-             FROM notification_settings WHERE user_id = $1",
+            "SELECT time_zone, quiet_enabled, quiet_start, quiet_end, quiet_days, urgent_breaks_through, phone, \
+             dnd_until FROM notification_settings WHERE user_id = $1",
         )
         .bind(user.0)
         .fetch_optional(&self.pool)
@@ -57,6 +57,7 @@ impl Store {
                 quiet_days: r.4 as u8,
                 urgent_breaks_through: r.5 != 0,
                 phone: r.6,
+                dnd_until: r.7,
             })
             .unwrap_or_default();
         let switches: Vec<(String, String, i64)> =

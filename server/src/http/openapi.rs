@@ -3,6 +3,7 @@
 
 use super::auth as a;
 use super::bots as b;
+use super::commands as cmd;
 use super::communication as c;
 use super::files as f;
 use super::meetings as m;
@@ -17,7 +18,7 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Accounts, workspaces and invites; channels, direct conversations, messages, threads, reactions, \
-        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks and bot accounts. \
+        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks, slash commands and bot accounts. \
         Authenticate with `Authorization: Bearer <token>` (from `POST /api/auth/login` or `POST /api/auth/tokens`) or the \
         session cookie a browser gets when it signs in. Ids are strings of digits. Every error is an `ApiError` JSON \
         object with a fitting status code."),
@@ -42,6 +43,8 @@ use utoipa::OpenApi;
         wh::list_webhooks, wh::create_webhook, wh::delete_webhook, wh::call_webhook,
         ow::list_outgoing_webhooks, ow::create_outgoing_webhook, ow::delete_outgoing_webhook,
         ow::webhook_deliveries, ow::redeliver,
+        cmd::run_command, cmd::list_commands, cmd::list_slash_commands, cmd::create_slash_command,
+        cmd::delete_slash_command, cmd::answer_command,
         b::list_bots, b::create_bot, b::remove_bot, b::bot_tokens, b::create_bot_token, b::revoke_bot_token,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
@@ -56,6 +59,7 @@ use utoipa::OpenApi;
         (name = "notifications", description = "Notifications: one's own, their preferences and push subscriptions, sending them, and a workspace's templates"),
         (name = "bots", description = "Bot accounts and their API tokens"),
         (name = "webhooks", description = "Incoming webhooks (their addresses take Slack's payloads or Parley's own) and outgoing webhooks (calls with Slack's payloads, signed, retried, logged)"),
+        (name = "commands", description = "Slash commands: running one in a channel, the commands a channel offers, a workspace's own commands (Slack's form fields, signed) and their response URLs"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;
@@ -273,6 +277,7 @@ mod tests {
             "get /api/invites/{code}",
             "get /calendar/{file}",
             "post /hooks/{token}",
+            "post /api/communication/commands/answers/{secret}/",
         ];
         assert_eq!(open, expected.iter().map(|s| s.to_string()).collect());
         for (method, path, op) in operations(&doc) {

@@ -445,6 +445,10 @@ fn rows() -> Vec<Row> {
         sfn!(PostMessage, "a thread reply", C(CONTRIBUTE), |cx, cell| {
             (cx.who(cell), vec![("channel_id", cx.ch(cell)), ("body", s("re")), ("thread_id", cx.msg(cell))])
         }),
+        sfn!(PostMessage, "a command that posts (/shrug)", C(POST), |cx, cell| {
+            (cx.who(cell), vec![("channel_id", cx.ch(cell)), ("body", s("/shrug"))])
+        }),
+        sfn!(CommandList, "", C(VIEW), |cx, cell| (cx.who(cell), vec![("channel_id", cx.ch(cell))])),
         sfn!(ThreadView, "", C(VIEW), |cx, cell| (cx.who(cell), vec![("thread_id", cx.msg(cell))])),
         sfn!(ReadThread, "", C(VIEW), |cx, cell| (cx.who(cell), vec![("thread_id", cx.msg(cell))])),
         sfn!(FollowThread, "", C(VIEW), |cx, cell| {
@@ -608,6 +612,12 @@ fn rows() -> Vec<Row> {
         }),
         rest!("post" "/api/communication/channels/{id}/add_members/", "", C(ADD_MEMBER), |cx, cell| {
             (cx.who(cell), cx.ch_param(cell), Some(json!({"usernames": [cx.spare_name]})))
+        }),
+        rest!("get" "/api/communication/channels/{id}/commands/", "", C(VIEW), |cx, cell| {
+            (cx.who(cell), cx.ch_param(cell), None)
+        }),
+        rest!("post" "/api/communication/channels/{id}/commands/", "/shrug, which posts", C(POST), |cx, cell| {
+            (cx.who(cell), cx.ch_param(cell), Some(json!({"command": "/shrug"})))
         }),
         rest!("post" "/api/communication/channels/{id}/join/", "", C(JOIN), |cx, cell| {
             (cx.who(cell), cx.ch_param(cell), Some(json!({})))
@@ -982,6 +992,19 @@ fn rows() -> Vec<Row> {
             let (hook, call) = cx.fresh_outgoing_call().await;
             (cx.who(cell), vec![("id", hook), ("delivery", call)], Some(json!({})))
         }),
+        rest!("get" "/api/communication/workspaces/{id}/slash-commands/", "", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/slash-commands/", "", P(OUTGOING_MANAGERS), |cx, cell| {
+            let body = json!({"name": cx.unique("matrix"), "url": "http://127.0.0.1:9/matrix"});
+            (cx.who(cell), cx.ws_param(), Some(body))
+        }),
+        rest!("delete" "/api/communication/slash-commands/{id}/", "the owner's fresh command", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_command().await)], None)
+        }),
+        rest!("post" "/api/communication/commands/answers/{secret}/", "a response URL never issued", P(NOBODY), |cx, cell| {
+            (cx.who(cell), vec![("secret", s("scr_never_issued"))], Some(json!({"text": "late"})))
+        }),
         rest!("get" "/api/communication/workspaces/{id}/bots/", "", P(MEMBERS), |cx, cell| {
             (cx.who(cell), cx.ws_param(), None)
         }),
@@ -1038,6 +1061,17 @@ fn rows() -> Vec<Row> {
         sfn!(DeleteWebhook, "the owner's fresh webhook", C(WEBHOOK_MANAGE), |cx, cell| {
             let (id, _) = cx.fresh_webhook(cell.kind()).await;
             (cx.who(cell), vec![("id", id)])
+        }),
+        sfn!(CreateSlashCommand, "", P(OUTGOING_MANAGERS), |cx, cell| {
+            let args = vec![
+                ("workspace_id", cx.ws.clone()),
+                ("name", cx.unique("matrix")),
+                ("url", s("http://127.0.0.1:9/matrix")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(DeleteSlashCommand, "the owner's fresh command", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_command().await)])
         }),
         sfn!(CreateOutgoingWebhook, "", P(OUTGOING_MANAGERS), |cx, cell| {
             let args = vec![
@@ -1663,6 +1697,14 @@ impl Ctx {
         let res = self.person(Owner).post(&self.app, &path, body).await;
         let id = json_of(res, StatusCode::CREATED).await["webhook"]["id"].as_str().unwrap().to_string();
         (id, channel)
+    }
+
+    /// A new slash command by the owner: its id.
+    async fn fresh_command(&self) -> String {
+        let path = format!("/api/communication/workspaces/{}/slash-commands/", self.ws);
+        let body = json!({"name": self.unique("fresh"), "url": "http://127.0.0.1:9/fresh"});
+        let res = self.person(Owner).post(&self.app, &path, body).await;
+        json_of(res, StatusCode::CREATED).await["command"]["id"].as_str().unwrap().to_string()
     }
 
     /// A new outgoing webhook by the owner: its id.

@@ -319,7 +319,8 @@ async fn templates_shape_what_is_sent_and_admins_edit_them(backend: domain::Back
     let path = format!("/api/communication/workspaces/{ws}/notification_templates/");
     let list = json_of(ana.get(&app, &path).await, StatusCode::OK).await;
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 25, "each of 8 types on email, push and SMS, and the digest");
+    let kinds = domain::notify::KINDS.len();
+    assert_eq!(list.len(), kinds * 3 + 1, "each type on email, push and SMS, and the digest");
     assert!(list.iter().all(|t| t["is_default"] == true));
     assert_eq!(bob.get(&app, &path).await.status(), StatusCode::FORBIDDEN);
 
@@ -359,7 +360,10 @@ async fn templates_shape_what_is_sent_and_admins_edit_them(backend: domain::Back
 
     // The defaults, stored for editing; a second time adds nothing.
     let defaults = format!("{path}create_defaults/");
-    assert_eq!(json_of(ana.post(&app, &defaults, json!({})).await, StatusCode::OK).await["added"], 25);
+    assert_eq!(
+        json_of(ana.post(&app, &defaults, json!({})).await, StatusCode::OK).await["added"],
+        kinds * 3 + 1
+    );
     assert_eq!(json_of(ana.post(&app, &defaults, json!({})).await, StatusCode::OK).await["added"], 0);
     let list = json_of(ana.get(&app, &path).await, StatusCode::OK).await;
     let digest = list.as_array().unwrap().iter().find(|t| t["name"] == "digest").unwrap().clone();

@@ -10,6 +10,7 @@ mod authz;
 mod bots;
 mod calls;
 mod cluster;
+mod commands;
 mod conversations;
 mod delivery;
 mod faults;

@@ -373,8 +373,11 @@ pub async fn list_messages(
 ) -> HttpResult<Json<MessagePageDto>> {
     let channel = app::ssr::parse_id("channel_id", &q.channel_id)?;
     let before = app::ssr::parse_optional_id("before", q.before.as_deref())?;
-    let page =
-        state.services.hub.messages(user.id, channel, before, q.limit.unwrap_or(app::api::PAGE_SIZE)).await?;
+    let limit = q.limit.unwrap_or(app::api::PAGE_SIZE);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit", "A page holds 1 to 100 messages.").into());
+    }
+    let page = state.services.hub.messages(user.id, channel, before, limit).await?;
     Ok(Json((&page).into()))
 }
 

@@ -239,6 +239,10 @@ async fn messages_validate_page_and_dedupe(app: TestApp) -> TestApp {
         cursor = page["next_cursor"].as_str().map(str::to_string);
     }
     assert_eq!(seen, 61, "every message exactly once");
+    for limit in ["0", "-3", "101"] {
+        let res = ana.get(&app, &format!("{list}&limit={limit}")).await;
+        assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("limit")).await;
+    }
     assert_error(
         ana.get(&app, &format!("{list}&before=yesterday")).await,
         StatusCode::BAD_REQUEST,

@@ -114,14 +114,19 @@ impl Hub {
 
     /// The status of each of `users` as the whole deployment sees it.
     pub async fn statuses(&self, users: &[Id]) -> Vec<Status> {
+        let connected = self.connection_statuses(users).await;
+        self.with_away(users, connected).await
+    }
+
+    /// What `users`' connections say across the deployment, before `/away`.
+    async fn connection_statuses(&self, users: &[Id]) -> Vec<Status> {
         if let Some(shared) = &self.shared_presence {
             match shared.statuses(users).await {
-                Ok(s) => return self.with_away(users, s).await,
+                Ok(s) => return s,
                 Err(e) => tracing::warn!(error = %e, "shared presence unavailable; showing this node's"),
             }
         }
-        let here = users.iter().map(|u| self.presence.status(*u)).collect();
-        self.with_away(users, here).await
+        users.iter().map(|u| self.presence.status(*u)).collect()
     }
 
     /// `statuses` of `users`, with those who said they are away (`/away`)

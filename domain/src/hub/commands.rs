@@ -283,9 +283,10 @@ impl Hub {
     /// tells their workspaces.
     pub async fn set_away(&self, actor: Id, away: bool) -> Result<()> {
         self.store.set_away(actor, away).await?;
-        let status =
-            self.statuses(&[actor]).await.into_iter().next().unwrap_or(crate::presence::Status::Offline);
-        self.presence_changed(actor, status).await
+        // What the connections say; `presence_changed` applies the flag.
+        let connected = self.connection_statuses(&[actor]).await;
+        self.presence_changed(actor, connected.into_iter().next().unwrap_or(crate::presence::Status::Offline))
+            .await
     }
 
     /// Pauses `actor`'s notifications for `pause` (ms), or resumes them.

@@ -162,6 +162,22 @@ impl From<&model::Message> for MessageDto {
             mentions: if m.deleted { Vec::new() } else { domain::markdown::mentions(&m.body) },
             shown_name: m.shown_name.clone(),
             shown_icon: m.shown_icon.clone(),
+            link_previews: m.link_previews.iter().map(|p| LinkPreviewDto::of(m.id, p)).collect(),
+        }
+    }
+}
+
+impl LinkPreviewDto {
+    fn of(message: domain::Id, p: &model::LinkPreview) -> Self {
+        LinkPreviewDto {
+            position: p.position,
+            url: p.url.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            site_name: p.site_name.clone(),
+            image_url: p
+                .has_image
+                .then(|| crate::paths::link_preview_image(&message.to_string(), p.position)),
         }
     }
 }
@@ -544,6 +560,11 @@ impl From<&domain::events::EventKind> for GatewayEvent {
         match kind {
             K::MessageCreated(m) => GatewayEvent::MessageCreate { message: m.into() },
             K::MessageUpdated(m) => GatewayEvent::MessageUpdate { message: m.into() },
+            K::LinkPreviews { channel_id, message_id, previews } => GatewayEvent::LinkPreviews {
+                channel_id: channel_id.to_string(),
+                message_id: message_id.to_string(),
+                link_previews: previews.iter().map(|p| LinkPreviewDto::of(*message_id, p)).collect(),
+            },
             K::MessageDeleted { channel_id, message_id, thread_id } => GatewayEvent::MessageDelete {
                 channel_id: channel_id.to_string(),
                 message_id: message_id.to_string(),

@@ -61,6 +61,11 @@ pub fn file(id: &str, name: &str) -> String {
     format!("/files/{id}/{}", urlencode(&name.replace('/', "_")))
 }
 
+/// A link preview's image, as Parley keeps it.
+pub fn link_preview_image(message: &str, position: i64) -> String {
+    format!("/files/previews/{message}/{position}")
+}
+
 pub fn invite(code: &str) -> String {
     format!("/invite/{code}")
 }

@@ -416,6 +416,35 @@ pub struct MessageDto {
     /// Shown instead of the author's avatar (an emoji), or empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub shown_icon: String,
+    /// What the pages it links to say about themselves (fetched by the
+    /// server after posting: a `LINK_PREVIEWS` event brings them).
+    #[serde(default)]
+    pub link_previews: Vec<LinkPreviewDto>,
+}
+
+/// A linked page's title, description, site and image, shown under the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkPreviewDto {
+    /// The link's place among the message's links (removing it names it).
+    pub position: i64,
+    pub url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub site_name: String,
+    /// The page's image as Parley keeps it (the reader never loads it from the linked site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+}
+
+/// Whether links posted in a workspace get previews.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkPreviewSettingDto {
+    pub enabled: bool,
 }
 
 impl MessageDto {
@@ -1036,6 +1065,12 @@ pub enum GatewayEvent {
     /// A message was edited: replace it.
     MessageUpdate {
         message: MessageDto,
+    },
+    /// A message's link previews changed (fetched, or one removed): these replace them.
+    LinkPreviews {
+        channel_id: String,
+        message_id: String,
+        link_previews: Vec<LinkPreviewDto>,
     },
     MessageDelete {
         channel_id: String,

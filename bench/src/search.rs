@@ -98,6 +98,7 @@ async fn main() {
             attachments: Vec::new(),
             shown_name: String::new(),
             shown_icon: String::new(),
+            link_previews: Vec::new(),
         });
         if batch.len() == 10_000 || n + 1 == total {
             hub.store().import_messages(&batch).await.unwrap();

@@ -76,6 +76,7 @@ pub enum Thing {
     Bot,
     Command,
     ResponseUrl,
+    LinkPreview,
 }
 
 impl fmt::Display for Thing {
@@ -98,6 +99,7 @@ impl fmt::Display for Thing {
             Thing::Bot => "Bot",
             Thing::Command => "Slash command",
             Thing::ResponseUrl => "Response URL",
+            Thing::LinkPreview => "Link preview",
         })
     }
 }

@@ -36,6 +36,12 @@ pub enum EventKind {
     MessageCreated(Message),
     /// The body changed (an edit).
     MessageUpdated(Message),
+    /// A message's link previews changed (one was fetched or removed): those it shows now.
+    LinkPreviews {
+        channel_id: Id,
+        message_id: Id,
+        previews: Vec<crate::model::LinkPreview>,
+    },
     MessageDeleted {
         channel_id: Id,
         message_id: Id,

@@ -266,6 +266,42 @@ impl Files {
         }
     }
 
+    /// Keeps a link preview's image in `files/previews/`, named by the
+    /// SHA-256 digest of its bytes (an image shown by many previews is kept
+    /// once); returns the digest.
+    pub async fn keep_preview_image(&self, bytes: &[u8]) -> Result<String> {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(bytes));
+        let path = self.preview_image_path(&digest);
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(digest);
+        }
+        let dir = self.root.join("previews");
+        tokio::fs::create_dir_all(&dir).await?;
+        let part = dir.join(format!("{}.part", Id::new().0));
+        tokio::fs::write(&part, bytes).await?;
+        tokio::fs::rename(&part, &path).await?;
+        Ok(digest)
+    }
+
+    /// The preview images kept, by digest, with when each was written.
+    pub async fn preview_images(&self) -> Result<Vec<(String, std::time::SystemTime)>> {
+        let mut found = Vec::new();
+        let Ok(mut dir) = tokio::fs::read_dir(self.root.join("previews")).await else { return Ok(found) };
+        while let Some(entry) = dir.next_entry().await? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                found.push((name, entry.metadata().await?.modified()?));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Where the preview image with `digest` is kept.
+    pub fn preview_image_path(&self, digest: &str) -> PathBuf {
+        self.root.join("previews").join(digest)
+    }
+
     /// Deletes attachments' files.
     pub async fn remove_attachments(&self, ids: &[Id]) {
         self.remove(ids.iter().map(|id| self.path(*id)).collect()).await;

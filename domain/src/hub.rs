@@ -12,6 +12,7 @@ mod bots;
 mod channels;
 mod commands;
 mod files;
+mod link_previews;
 mod meetings;
 mod messages;
 mod moderation;
@@ -75,6 +76,10 @@ pub struct Hub {
     video: Option<std::sync::Arc<crate::jitsi::Jitsi>>,
     /// Calls workspaces' own slash commands (through the outgoing guard).
     commands_caller: crate::webhook_call::WebhookCaller,
+    /// Fetches link previews (through the outgoing guard).
+    previewer: crate::link_preview::Previewer,
+    /// Wakes the link preview worker when links wait for previews.
+    previews: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -94,6 +99,8 @@ impl Hub {
             shared_presence: None,
             video: None,
             commands_caller: crate::webhook_call::WebhookCaller::new(crate::outgoing::Guard::public_only()),
+            previewer: crate::link_preview::Previewer::new(crate::outgoing::Guard::public_only()),
+            previews: Default::default(),
         }
     }
 
@@ -175,6 +182,7 @@ impl Hub {
     /// What can be delivered beyond the app, and how.
     pub fn with_delivery(mut self, options: DeliveryOptions) -> Self {
         self.commands_caller = crate::webhook_call::WebhookCaller::new(options.outgoing);
+        self.previewer = crate::link_preview::Previewer::new(options.outgoing);
         self.delivery = options.into();
         self
     }

@@ -27,6 +27,7 @@ pub mod id;
 pub mod input;
 pub mod jitsi;
 pub mod limits;
+pub mod link_preview;
 pub mod mail;
 pub mod markdown;
 pub mod model;

@@ -7,22 +7,25 @@
 //! Beyond CommonMark (bold, italic, strike, code, code blocks with a
 //! language, quotes, lists, links): single newlines are line breaks, as in
 //! every chat; `:shortcode:` emoji become the emoji; `@name`, `@channel` and
-//! `@here` become mention spans (`<span class="mention" data-mention="name">`).
+//! `@here` become mention spans (`<span class="mention" data-mention="name">`);
+//! bare `http://` and `https://` addresses become links, as chats link them.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, html};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, TextMergeStream, html};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// Renders a message body to sanitised HTML.
 pub fn render(body: &str) -> String {
-    let parser = Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH);
+    let parser = TextMergeStream::new(Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH));
     let mut events = Vec::new();
+    let mut place = Place::default();
     for event in parser {
+        place.see(&event);
         match event {
             Event::SoftBreak => events.push(Event::HardBreak),
             // Raw HTML is not markup in a chat message: show it as typed.
             Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
-            Event::Text(text) => decorate(&text, &mut events),
+            Event::Text(text) => decorate(&text, place.may_link(), &mut events),
             other => events.push(other),
         }
     }
@@ -34,9 +37,22 @@ pub fn render(body: &str) -> String {
 /// The mentions a body makes: user names (lower-case), and `channel`/`here`.
 pub fn mentions(body: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for event in Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH) {
+    let mut place = Place::default();
+    for event in TextMergeStream::new(Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH)) {
+        place.see(&event);
         if let Event::Text(text) = event {
-            for piece in split_mentions(&text) {
+            // An address's `/@name` is no mention.
+            let mut words = String::with_capacity(text.len());
+            let mut last = 0;
+            if place.may_link() {
+                for (start, end) in bare_addresses(&text) {
+                    words.push_str(&text[last..start]);
+                    words.push(' ');
+                    last = end;
+                }
+            }
+            words.push_str(&text[last..]);
+            for piece in split_mentions(&words) {
                 if let Piece::Mention(name) = piece {
                     let name = name.to_lowercase();
                     if !found.contains(&name) {
@@ -45,6 +61,100 @@ pub fn mentions(body: &str) -> Vec<String> {
                 }
             }
         }
+    }
+    found
+}
+
+/// The web addresses a body links to, in order and each once: links
+/// written as Markdown and bare addresses, not those inside code.
+pub fn links(body: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |url: &str| {
+        if !found.iter().any(|f| f == url) {
+            found.push(url.to_string());
+        }
+    };
+    let mut place = Place::default();
+    for event in TextMergeStream::new(Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH)) {
+        place.see(&event);
+        match &event {
+            Event::Start(Tag::Link { dest_url, .. }) if !place.in_code && is_web_address(dest_url) => {
+                add(dest_url)
+            }
+            Event::Text(text) if place.may_link() => {
+                for (start, end) in bare_addresses(text) {
+                    add(&text[start..end]);
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Where in a body a parser's event is: inside a link or a code block.
+#[derive(Default)]
+struct Place {
+    in_link: usize,
+    in_code: bool,
+}
+
+impl Place {
+    fn see(&mut self, event: &Event) {
+        match event {
+            Event::Start(Tag::Link { .. }) => self.in_link += 1,
+            Event::End(TagEnd::Link) => self.in_link = self.in_link.saturating_sub(1),
+            Event::Start(Tag::CodeBlock(_)) => self.in_code = true,
+            Event::End(TagEnd::CodeBlock) => self.in_code = false,
+            _ => {}
+        }
+    }
+
+    /// Whether a bare address here becomes a link (not in a link or code).
+    fn may_link(&self) -> bool {
+        self.in_link == 0 && !self.in_code
+    }
+}
+
+fn is_web_address(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("http://") && url.len() > 7) || (lower.starts_with("https://") && url.len() > 8)
+}
+
+/// Where bare `http://` and `https://` addresses are in `text`: from the
+/// scheme (not in the middle of a word) to the next space or `<>"`, less
+/// the punctuation that ends a sentence, and a closing bracket that opened
+/// before the address.
+fn bare_addresses(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("http").map(|i| i + from) {
+        let word_start = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let rest = &text[at..];
+        let scheme = if rest.starts_with("https://") {
+            8
+        } else if rest.starts_with("http://") {
+            7
+        } else {
+            0
+        };
+        if scheme == 0 || !word_start {
+            from = at + 4;
+            continue;
+        }
+        let mut end = at + rest.find(|c: char| c.is_whitespace() || "<>\"".contains(c)).unwrap_or(rest.len());
+        loop {
+            let url = &text[at..end];
+            match url.chars().next_back() {
+                Some(c) if ".,:;!?'*_".contains(c) => end -= 1,
+                Some(')') if url.matches(')').count() > url.matches('(').count() => end -= 1,
+                _ => break,
+            }
+        }
+        if end > at + scheme {
+            found.push((at, end));
+        }
+        from = end.max(at + scheme);
     }
     found
 }
@@ -90,8 +200,34 @@ fn split_mentions(text: &str) -> Vec<Piece<'_>> {
     pieces
 }
 
-/// Emoji shortcodes and mentions inside a text run.
-fn decorate<'a>(text: &CowStr<'a>, out: &mut Vec<Event<'a>>) {
+/// Emoji shortcodes, mentions and (where `linking`) bare addresses inside a text run.
+fn decorate<'a>(text: &CowStr<'a>, linking: bool, out: &mut Vec<Event<'a>>) {
+    if linking {
+        let mut last = 0;
+        for (start, end) in bare_addresses(text) {
+            decorate_words(&text[last..start], out);
+            let url = CowStr::from(text[start..end].to_string());
+            out.push(Event::Start(Tag::Link {
+                link_type: LinkType::Autolink,
+                dest_url: url.clone(),
+                title: CowStr::from(""),
+                id: CowStr::from(""),
+            }));
+            out.push(Event::Text(url));
+            out.push(Event::End(TagEnd::Link));
+            last = end;
+        }
+        decorate_words(&text[last..], out);
+    } else {
+        decorate_words(text, out);
+    }
+}
+
+/// Emoji shortcodes and mentions inside a piece of text.
+fn decorate_words<'a>(text: &str, out: &mut Vec<Event<'a>>) {
+    if text.is_empty() {
+        return;
+    }
     let text = shortcodes(text);
     for piece in split_mentions(&text) {
         match piece {
@@ -284,6 +420,46 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_addresses_become_links_without_the_punctuation_after_them() {
+        assert_eq!(
+            render("see https://example.com/a?b=1, then"),
+            "<p>see <a href=\"https://example.com/a?b=1\" target=\"_blank\" rel=\"noopener noreferrer nofollow ugc\">https://example.com/a?b=1</a>, then</p>\n"
+        );
+        assert_eq!(
+            render("https://en.wikipedia.org/wiki/Rust_(language)"),
+            "<p><a href=\"https://en.wikipedia.org/wiki/Rust_(language)\" target=\"_blank\" rel=\"noopener noreferrer nofollow ugc\">https://en.wikipedia.org/wiki/Rust_(language)</a></p>\n"
+        );
+        assert_eq!(
+            links("(read https://en.wikipedia.org/wiki/Rust_(programming_language)). Or http://x.org!"),
+            ["https://en.wikipedia.org/wiki/Rust_(programming_language)", "http://x.org"]
+        );
+    }
+
+    #[test]
+    fn links_are_listed_once_in_order_and_not_from_code() {
+        assert_eq!(
+            links(
+                "[docs](https://docs.example.com) and https://a.example and `https://code.example` \n```\nhttps://block.example\n```\nhttps://a.example again, mailto:x@y.z"
+            ),
+            ["https://docs.example.com", "https://a.example"]
+        );
+        assert!(links("nothttps://x.example or http:// alone").is_empty());
+    }
+
+    #[test]
+    fn an_address_inside_a_link_or_code_is_not_linked_again() {
+        assert_eq!(
+            render("[https://a.example](https://b.example) `https://c.example`"),
+            "<p><a href=\"https://b.example\" target=\"_blank\" rel=\"noopener noreferrer nofollow ugc\">https://a.example</a> <code>https://c.example</code></p>\n"
+        );
+    }
+
+    #[test]
+    fn a_name_in_an_address_is_no_mention() {
+        assert_eq!(mentions("hi @ana, see https://social.example/@bob"), ["ana"]);
+    }
 
     #[test]
     fn formatting() {

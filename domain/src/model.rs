@@ -216,6 +216,22 @@ pub struct Message {
     pub shown_name: String,
     #[serde(default)]
     pub shown_icon: String,
+    /// Previews of the links it holds, as fetched (pending ones not yet).
+    #[serde(default)]
+    pub link_previews: Vec<LinkPreview>,
+}
+
+/// What a linked page says about itself, shown under the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPreview {
+    /// The link's place among the message's links.
+    pub position: i64,
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    pub site_name: String,
+    /// Whether Parley holds an image for it (served from Parley, never the linked site).
+    pub has_image: bool,
 }
 
 impl Message {
@@ -240,6 +256,7 @@ impl Message {
             attachments: Vec::new(),
             shown_name: String::new(),
             shown_icon: String::new(),
+            link_previews: Vec::new(),
         }
     }
 }

@@ -788,6 +788,19 @@ pub fn delete_message(f: ChannelFacts, is_author: bool) -> Result<()> {
     Ok(())
 }
 
+/// Removing a link preview from a message: its author, or who manages
+/// messages in the channel (not in an archived one).
+pub fn remove_link_preview(f: ChannelFacts, is_author: bool) -> Result<()> {
+    view_channel(f)?;
+    if f.archived {
+        return Err(Error::forbidden("This channel is archived and read-only."));
+    }
+    if !is_author && !f.perms.has(Perm::ManageMessages) {
+        return Err(Error::forbidden("Only the message's author can remove its link previews."));
+    }
+    Ok(())
+}
+
 /// Taking one's reaction back: anyone who can see the channel, unless it
 /// is archived (read-only).
 pub fn unreact(f: ChannelFacts) -> Result<()> {
@@ -880,6 +893,15 @@ pub fn send_notifications(f: WorkspaceFacts) -> Result<()> {
     view_workspace(f)?;
     if !f.perms.has(Perm::ManageWorkspace) {
         return Err(missing("send notifications to this workspace's members"));
+    }
+    Ok(())
+}
+
+/// Turning link previews on or off for a workspace: who manages the workspace.
+pub fn set_link_previews(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("turn link previews on or off in this workspace"));
     }
     Ok(())
 }

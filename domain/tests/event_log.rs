@@ -112,6 +112,7 @@ fn new_message(
         mentioned: Default::default(),
         notifying: Default::default(),
         events: vec![created],
+        links: Vec::new(),
     }
 }
 

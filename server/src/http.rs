@@ -4,7 +4,7 @@
 //! - [`extract`]: who is asking ([`extract::CurrentUser`]).
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
 //! - [`auth`], [`workspaces`]: accounts and workspaces; [`communication`]: seed 000's channels and
-//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`openapi`]: the document describing them.
+//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`link_previews`]: link previews' images, removal and switch; [`openapi`]: the document describing them.
 //! - [`site`]: the app's built files, and what browsers may keep of every answer.
 
 pub mod auth;
@@ -16,6 +16,7 @@ pub mod extract;
 pub mod files;
 pub mod guard;
 pub mod health;
+pub mod link_previews;
 pub mod meetings;
 pub mod notifications;
 pub mod notify_settings;
@@ -97,6 +98,8 @@ api! {
     "/api/communication/messages/{id}/follow/" => post(c::follow);
     "/api/communication/messages/{id}/pin/" => post(c::pin);
     "/api/communication/messages/{id}/readers/" => get(c::readers);
+    "/api/communication/messages/{id}/link-previews/{position}/" => delete(link_previews::remove_link_preview);
+    "/api/communication/workspaces/{id}/link-previews/" => get(link_previews::link_previews_setting).put(link_previews::set_link_previews);
     "/api/communication/meetings/" => get(meetings::list).post(meetings::schedule);
     "/api/communication/meetings/instant/" => post(meetings::instant);
     "/api/communication/meetings/calendar_feed/" => post(meetings::renew_feed);
@@ -148,4 +151,5 @@ api! {
     "/api/communication/bots/{id}/tokens/{token_id}/" => delete(bots::revoke_bot_token);
     "/hooks/{token}" => post(webhooks::call_webhook);
     "/files/{id}/{name}" => get(files::download);
+    "/files/previews/{id}/{position}" => get(link_previews::link_preview_image);
 }

@@ -131,3 +131,60 @@ impl WebhookDispatcher {
         }
     }
 }
+
+/// Fetches link previews ([`Hub::fetch_link_previews`]): woken when this
+/// node posts or edits a message with links, or hears of one posted on
+/// another node, and every half minute whatever happens (a claim left by a
+/// node that stopped is taken up once its lease ends). Every hour it
+/// deletes the kept images no preview shows any more.
+pub struct LinkPreviewer {
+    hub: Hub,
+    every: Duration,
+    prune_every: Duration,
+}
+
+/// Rings when the bus hands out a message that may hold links.
+struct LinksPosted(Arc<Notify>);
+
+impl Listener for LinksPosted {
+    fn hear(&self, event: &Arc<Event>) {
+        use domain::events::EventKind;
+        if let EventKind::MessageCreated(m) | EventKind::MessageUpdated(m) = &event.kind
+            && m.body.contains("http")
+        {
+            self.0.notify_one();
+        }
+    }
+}
+
+impl LinkPreviewer {
+    pub fn new(hub: Hub) -> Self {
+        LinkPreviewer { hub, every: Duration::from_secs(30), prune_every: Duration::from_secs(3600) }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let rung = self.hub.previews_waiting();
+        self.hub.bus().listen(Arc::new(LinksPosted(rung.clone())));
+        let mut prune = tokio::time::interval(self.prune_every);
+        loop {
+            tokio::select! {
+                settled = self.hub.fetch_link_previews() => match settled {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(n, "settled link previews"),
+                    Err(e) => tracing::warn!(error = ?e, "could not fetch link previews"),
+                },
+                _ = shutdown.changed() => break,
+            }
+            tokio::select! {
+                _ = rung.notified() => {}
+                _ = tokio::time::sleep(self.every) => {}
+                _ = prune.tick() => match self.hub.prune_link_preview_images(self.prune_every).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(n, "deleted link preview images no longer shown"),
+                    Err(e) => tracing::warn!(error = ?e, "could not prune link preview images"),
+                },
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}

@@ -90,6 +90,7 @@ pub struct Application {
     shared_presence: Option<(std::sync::Arc<crate::cluster::RedisPresence>, Hub)>,
     deliverer: Deliverer,
     webhook_dispatcher: crate::jobs::WebhookDispatcher,
+    link_previewer: crate::jobs::LinkPreviewer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
@@ -196,6 +197,7 @@ impl Application {
         let queued = services.hub.deliveries_queued();
         let scheduler = Scheduler::new(services.hub.clone());
         let webhook_dispatcher = crate::jobs::WebhookDispatcher::new(services.hub.clone());
+        let link_previewer = crate::jobs::LinkPreviewer::new(services.hub.clone());
         let deliverer_hub = services.hub.clone();
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
@@ -297,6 +299,7 @@ impl Application {
             shared_presence,
             deliverer,
             webhook_dispatcher,
+            link_previewer,
             scheduler,
             sfu,
             relay,
@@ -325,6 +328,7 @@ impl Application {
             shared_presence,
             deliverer,
             webhook_dispatcher,
+            link_previewer,
             scheduler,
             sfu,
             relay,
@@ -336,6 +340,7 @@ impl Application {
             tokio::spawn(log_keeper.run(shutdown.subscribe())),
             tokio::spawn(deliverer.run(shutdown.subscribe())),
             tokio::spawn(webhook_dispatcher.run(shutdown.subscribe())),
+            tokio::spawn(link_previewer.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];

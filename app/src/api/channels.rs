@@ -382,6 +382,23 @@ pub async fn delete_message(message_id: String) -> Result<(), ApiError> {
     )
 }
 
+/// Removes a link preview from the caller's message (`position` names it).
+#[server]
+pub async fn remove_link_preview(message_id: String, position: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let id = crate::ssr::parse_id("message_id", &message_id)?;
+            let position = position.trim().parse::<i64>().map_err(|_| {
+                ApiError::invalid("position", "`position` must be a preview's number (0, 1, 2).")
+            })?;
+            hub.remove_link_preview(user.id, id, position).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// Adds the caller's reaction, or removes it when `remove` is set (a toggle
 /// that a plain form can express).
 #[server]

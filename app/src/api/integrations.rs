@@ -35,6 +35,10 @@ pub struct IntegrationsViewDto {
     pub outgoing: Option<crate::api::outgoing_webhooks::OutgoingViewDto>,
     /// The workspace's own slash commands, when the caller may manage them.
     pub commands: Option<crate::api::slash_commands::CommandsViewDto>,
+    /// Whether links posted here get previews.
+    pub link_previews: bool,
+    /// Whether the caller may turn them on or off.
+    pub can_set_link_previews: bool,
 }
 
 /// A bot's new API token, with the name it was given.
@@ -74,6 +78,7 @@ pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewD
             let can_make_bots = hub.may_create_bots(user.id, ws).await?;
             let outgoing = crate::api::outgoing_webhooks::outgoing_view(&hub, user.id, ws).await?;
             let commands = crate::api::slash_commands::commands_view(&hub, user.id, ws).await?;
+            let (link_previews, can_set_link_previews) = hub.link_previews_setting(user.id, ws).await?;
             let session = crate::ssr::auth::session().await?;
             let made: Option<CreatedWebhookDto> = crate::ssr::auth::take(&session, MADE_KEY).await?;
             let new_token: Option<NewBotTokenDto> = crate::ssr::auth::take(&session, TOKEN_KEY).await?;
@@ -90,7 +95,23 @@ pub async fn integrations_view(workspace_id: String) -> Result<IntegrationsViewD
                 new_token,
                 outgoing,
                 commands,
+                link_previews,
+                can_set_link_previews,
             })
+        }
+        .await,
+    )
+}
+
+/// Turns link previews in the workspace on (`enabled` is `true`) or off.
+#[server]
+pub async fn set_link_previews(workspace_id: String, enabled: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            hub.set_link_previews(user.id, ws, enabled == "true").await?;
+            Ok(())
         }
         .await,
     )

@@ -1,7 +1,7 @@
-use crate::api::{DeleteMessage, EditMessage, PinMessage, React};
+use crate::api::{DeleteMessage, EditMessage, PinMessage, React, RemoveLinkPreview};
 use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::time::Time;
-use crate::wire::{MessageDto, ReactionDto, UserDto};
+use crate::wire::{LinkPreviewDto, MessageDto, ReactionDto, UserDto};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -94,6 +94,11 @@ pub fn apply_message_event(list: &mut Vec<MessageDto>, event: &crate::wire::Gate
                 list.retain(|m| &m.id != message_id);
             }
         }
+        G::LinkPreviews { message_id, link_previews, .. } => {
+            if let Some(m) = list.iter_mut().find(|m| &m.id == message_id) {
+                m.link_previews = link_previews.clone();
+            }
+        }
         G::ReactionAdd { message_id, emoji, user, .. } => apply_reaction(list, message_id, emoji, Ok(user)),
         G::ReactionRemove { message_id, emoji, user_id, .. } => {
             apply_reaction(list, message_id, emoji, Err(user_id))
@@ -107,13 +112,15 @@ pub fn apply_message_event(list: &mut Vec<MessageDto>, event: &crate::wire::Gate
 fn render_key(m: &MessageDto) -> String {
     let reactions: Vec<String> = m.reactions.iter().map(|r| format!("{}{}", r.emoji, r.count)).collect();
     let replies = m.thread.as_ref().map_or(0, |t| t.reply_count);
+    let previews: Vec<String> = m.link_previews.iter().map(|p| p.position.to_string()).collect();
     format!(
-        "{}:{}:{}:{replies}:{}:{}",
+        "{}:{}:{}:{replies}:{}:{}:{}",
         m.id,
         m.edited_at.unwrap_or(0),
         reactions.join(","),
         m.pinned,
-        m.deleted
+        m.deleted,
+        previews.join(",")
     )
 }
 
@@ -161,11 +168,12 @@ pub fn MessageList(
         edit: ServerAction::<EditMessage>::new(),
         delete: ServerAction::<DeleteMessage>::new(),
         pin: ServerAction::<PinMessage>::new(),
+        remove_preview: ServerAction::<RemoveLinkPreview>::new(),
         reacting_to: RwSignal::new(None),
         picker_open: RwSignal::new(false),
     };
     // One emoji picker for the list, for the message being reacted to.
-    let Actions { react, edit, delete, pin, reacting_to, picker_open } = actions;
+    let Actions { react, edit, delete, pin, remove_preview, reacting_to, picker_open } = actions;
     let on_reaction = Callback::new(move |emoji: String| {
         if let Some(message_id) = reacting_to.get_untracked() {
             react.dispatch(React { message_id, emoji, remove: None });
@@ -200,6 +208,7 @@ pub fn MessageList(
             .or_else(field_error(edit.value(), "body"))
             .or_else(form_error(delete.value()))
             .or_else(form_error(pin.value()))
+            .or_else(form_error(remove_preview.value()))
     };
     let error_id = if cx.threads { "message-action-error" } else { "thread-action-error" };
     view! {
@@ -233,6 +242,7 @@ pub struct Actions {
     pub edit: ServerAction<EditMessage>,
     pub delete: ServerAction<DeleteMessage>,
     pub pin: ServerAction<PinMessage>,
+    pub remove_preview: ServerAction<RemoveLinkPreview>,
     /// The message the emoji picker chooses a reaction for, and whether it is open.
     pub reacting_to: RwSignal<Option<String>>,
     pub picker_open: RwSignal<bool>,
@@ -285,6 +295,11 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
         view! { <a class="reply-link" href=href>"Reply in thread"</a> }
     });
     let files = m.attachments.iter().map(attachment_view).collect_view();
+    let previews = m
+        .link_previews
+        .iter()
+        .map(|p| link_preview_view(&id, p, own.then_some(actions.remove_preview)))
+        .collect_view();
     let focus = cx.focus.as_deref() == Some(id.as_str());
     let summary = thread_summary(&m, cx);
     view! {
@@ -301,12 +316,48 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             </div>
             <div class="body markdown" inner_html=m.html></div>
             {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
+            {(!m.link_previews.is_empty()).then(|| view! { <div class="link-previews">{previews}</div> })}
             <div class="reactions">{chips}</div>
             {summary}
             <div class="message-actions">{reply_link}{form}{seen}</div>
         </li>
     }
     .into_any()
+}
+
+/// A linked page's preview: its site, its title as the link, its
+/// description and its image (served by Parley). Its message's author may
+/// remove it (`remove`), with a form that works without the app too.
+fn link_preview_view(
+    message_id: &str,
+    p: &LinkPreviewDto,
+    remove: Option<ServerAction<RemoveLinkPreview>>,
+) -> impl IntoView + use<> {
+    let title = if p.title.is_empty() { p.url.clone() } else { p.title.clone() };
+    let remove = remove.map(|action| {
+        let label = format!("Remove the preview of {}", p.url);
+        let (message_id, position) = (message_id.to_string(), p.position.to_string());
+        view! {
+            <ActionForm action=action attr:class="inline preview-remove">
+                <input type="hidden" name="message_id" value=message_id />
+                <input type="hidden" name="position" value=position />
+                <button type="submit" class="link" aria-label=label.clone() title=label>"×"</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <div class="link-preview" role="group" aria-label=format!("Preview of {}", p.url)>
+            {p.image_url.clone().map(|src| view! {
+                <img class="preview-image" src=src alt="" loading="lazy" />
+            })}
+            <div class="preview-text">
+                {(!p.site_name.is_empty()).then(|| view! { <span class="preview-site">{p.site_name.clone()}</span> })}
+                <a class="preview-title" href=p.url.clone() target="_blank" rel="noopener noreferrer nofollow ugc">{title}</a>
+                {(!p.description.is_empty()).then(|| view! { <p class="preview-description">{p.description.clone()}</p> })}
+            </div>
+            {remove}
+        </div>
+    }
 }
 
 /// The name a message shows for its author: a webhook call's own name, if
@@ -552,6 +603,7 @@ mod tests {
             mentions: Vec::new(),
             shown_name: String::new(),
             shown_icon: String::new(),
+            link_previews: Vec::new(),
         }
     }
 

@@ -191,6 +191,7 @@ fn ChannelScreen(
             }
             LiveEvent::Gateway(
                 e @ (G::MessageDelete { channel_id: c, .. }
+                | G::LinkPreviews { channel_id: c, .. }
                 | G::ReactionAdd { channel_id: c, .. }
                 | G::ReactionRemove { channel_id: c, .. }),
             ) if *c == channel_id => {

@@ -6,12 +6,13 @@
 //! requires signed calls, shown once); and a button to remove each. Then its
 //! bot accounts: each with its owner and description, and for who manages
 //! it its tokens (made, shown once, revoked) and removal; a form to make
-//! one. Every form works without JavaScript.
+//! one. Whether links get previews, with a button to turn them off or on
+//! for who manages the workspace. Every form works without JavaScript.
 
 use crate::api::{
     CreateBot, CreateBotToken, CreateOutgoingWebhook, CreateSlashCommand, CreateWebhook,
     DeleteOutgoingWebhook, DeleteSlashCommand, DeleteWebhook, IntegrationsViewDto, NewBotTokenDto, RemoveBot,
-    RevokeBotToken, integrations_view,
+    RevokeBotToken, SetLinkPreviews, integrations_view,
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
@@ -35,6 +36,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         delete_outgoing: ServerAction::new(),
         create_command: ServerAction::new(),
         delete_command: ServerAction::new(),
+        link_previews: ServerAction::new(),
     };
     let data = crate::codec::page_data(
         move || (params.read().get("ws").unwrap_or_default(), actions.versions()),
@@ -58,10 +60,11 @@ struct Actions {
     delete_outgoing: ServerAction<DeleteOutgoingWebhook>,
     create_command: ServerAction<CreateSlashCommand>,
     delete_command: ServerAction<DeleteSlashCommand>,
+    link_previews: ServerAction<SetLinkPreviews>,
 }
 
 impl Actions {
-    fn versions(self) -> [usize; 10] {
+    fn versions(self) -> [usize; 11] {
         [
             self.create.version().get(),
             self.delete.version().get(),
@@ -73,6 +76,7 @@ impl Actions {
             self.delete_outgoing.version().get(),
             self.create_command.version().get(),
             self.delete_command.version().get(),
+            self.link_previews.version().get(),
         ]
     }
 }
@@ -88,6 +92,8 @@ fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl Into
         new_token,
         outgoing,
         commands,
+        link_previews,
+        can_set_link_previews,
     } = view;
     let Actions { create, delete, .. } = actions;
     let title = format!("Integrations · {}", workspace.name);
@@ -166,8 +172,42 @@ fn integrations_screen(view: IntegrationsViewDto, actions: Actions) -> impl Into
             </section>
             {outgoing}
             {commands}
+            {link_previews_section(workspace.id.clone(), link_previews, can_set_link_previews, actions.link_previews)}
             {bots_section(workspace.id, bots, can_make_bots, new_token, actions)}
         </main>
+    }
+}
+
+/// Whether links posted in the workspace get previews, and for who
+/// manages it a button that turns them off or on.
+fn link_previews_section(
+    ws_id: String,
+    enabled: bool,
+    can_set: bool,
+    action: ServerAction<SetLinkPreviews>,
+) -> impl IntoView {
+    let status = if enabled {
+        "On: under a message, the title, description and image of the pages it links to, \
+         fetched by this server (readers never load anything from the linked site)."
+    } else {
+        "Off: links posted here show no preview."
+    };
+    let toggle = can_set.then(|| {
+        view! {
+            <ActionForm action=action attr:class="inline" attr:aria-label="Link previews">
+                <input type="hidden" name="workspace_id" value=ws_id />
+                <input type="hidden" name="enabled" value=if enabled { "false" } else { "true" } />
+                <button type="submit">{if enabled { "Turn link previews off" } else { "Turn link previews on" }}</button>
+            </ActionForm>
+            <FieldError id="link-previews-error" message=form_error(action.value()) />
+        }
+    });
+    view! {
+        <section aria-labelledby="link-previews-title">
+            <h2 id="link-previews-title">"Link previews"</h2>
+            <p class="hint" id="link-previews-status">{status}</p>
+            {toggle}
+        </section>
     }
 }
 

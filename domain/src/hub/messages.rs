@@ -114,8 +114,13 @@ impl Hub {
         events.extend(told);
         let delivers = notifying.delivers();
         let attachments: Vec<Id> = msg.attachments.iter().map(|a| a.id).collect();
-        let new = NewMessage { message: msg, mentioned, notifying, events };
+        let links = self.links_to_preview(ch.workspace_id, &msg.body).await?;
+        let previews = !links.is_empty();
+        let new = NewMessage { message: msg, mentioned, notifying, events, links };
         let (mut stored, created) = self.store_with_files(new, &post.files).await?;
+        if created && previews {
+            self.previews.notify_one();
+        }
         if created && delivers {
             self.deliveries.notify_one();
         } else if !created {
@@ -199,6 +204,7 @@ impl Hub {
             mentioned: Mentioned::default(),
             notifying: Default::default(),
             events: vec![created],
+            links: Vec::new(),
         };
         let (stored, _) = self.store_with_files(new, &files).await?;
         Ok(stored)
@@ -258,13 +264,23 @@ impl Hub {
         let mentioned = self.mentioned(body.as_str()).await?;
         let html = crate::markdown::render(body.as_str());
         let now = crate::now_ms();
+        let links = self.links_to_preview(facts.workspace_id, body.as_str()).await?;
         let mut edited =
             Message { body: body.as_str().to_string(), html: html.clone(), edited_at: Some(now), ..msg };
+        // Previews of links still there stay; new links wait for theirs.
+        edited.link_previews.retain(|p| links.contains(&p.url));
         self.paint(facts.workspace_id, vec![&mut edited]).await?;
         let updated =
             NewEvent::new(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
-        if !self.store.edit_message(edited.id, body.as_str(), &html, &mentioned, now, &[updated]).await? {
+        let stored = self
+            .store
+            .edit_message(edited.id, body.as_str(), &html, &mentioned, &links, now, &[updated])
+            .await?;
+        if !stored {
             return Err(Error::NotFound(Thing::Message));
+        }
+        if !links.is_empty() {
+            self.previews.notify_one();
         }
         Ok(edited)
     }

@@ -53,6 +53,7 @@ impl From<MessageRow> for Message {
             attachments: Vec::new(),
             shown_name: r.shown_name,
             shown_icon: r.shown_icon,
+            link_previews: Vec::new(),
         }
     }
 }
@@ -106,6 +107,8 @@ pub struct NewMessage {
     pub notifying: Notifying,
     /// What announces it (and its notifications), logged only if it is stored.
     pub events: Vec<NewEvent>,
+    /// The links to preview, each waiting for a worker to fetch it.
+    pub links: Vec<String>,
 }
 
 /// Who a new or edited message mentions.
@@ -117,7 +120,10 @@ pub struct Mentioned {
 }
 
 /// A query with `ids` bound to its first parameters, in order.
-fn bind_ids<'q>(sql: &'q str, ids: &[i64]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+pub(super) fn bind_ids<'q>(
+    sql: &'q str,
+    ids: &[i64],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     let mut q = sqlx::query(sql);
     for id in ids {
         q = q.bind(*id);
@@ -234,8 +240,9 @@ impl Store {
     /// What comes with a message just inserted: its mentions, attachments,
     /// thread follows, and notifications.
     async fn write_with_message(tx: &mut Tx, new: &NewMessage) -> Result<()> {
-        let NewMessage { message: msg, mentioned, notifying, events: _ } = new;
+        let NewMessage { message: msg, mentioned, notifying, events: _, links } = new;
         Self::insert_mentions(tx, msg.id, &mentioned.users).await?;
+        Self::add_pending_previews(tx, msg.id, links, msg.created_at).await?;
         for a in &msg.attachments {
             sqlx::query(
                 "INSERT INTO attachments (id, message_id, file_name, content_type, size, created_at, scan_status) \
@@ -390,12 +397,14 @@ impl Store {
 
     /// Replaces a live message's body and mentions; returns whether it was
     /// live (only then are `events` logged).
+    #[allow(clippy::too_many_arguments)]
     pub async fn edit_message(
         &self,
         id: Id,
         body: &str,
         html: &str,
         mentioned: &Mentioned,
+        links: &[String],
         now: i64,
         events: &[NewEvent],
     ) -> Result<bool> {
@@ -416,6 +425,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
         Self::insert_mentions(&mut tx, id, &mentioned.users).await?;
+        Self::edit_previews(&mut tx, id, links, now).await?;
         self.learn_words(&mut tx, body).await?;
         self.commit(tx, events).await?;
         Ok(true)
@@ -440,7 +450,7 @@ impl Store {
             .bind(id.0)
             .fetch_all(&mut *tx)
             .await?;
-        for table in ["reactions", "mentions", "pins", "attachments"] {
+        for table in ["reactions", "mentions", "pins", "attachments", "link_previews"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE message_id = $1"))
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -848,8 +858,9 @@ impl Store {
         Ok(messages.into_iter().zip(places).map(|(m, (name, ws))| (m, name, ws)).collect())
     }
 
-    /// Turns rows into messages with their reactions, thread summaries and
-    /// attachments (one query for each, whatever the number of rows).
+    /// Turns rows into messages with their reactions, thread summaries,
+    /// attachments and link previews (one query for each, whatever the
+    /// number of rows).
     async fn hydrate(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
         let mut messages: Vec<Message> = rows.into_iter().map(Into::into).collect();
         if messages.is_empty() {
@@ -923,7 +934,9 @@ impl Store {
             files.entry(a.message_id.0).or_default().push(a);
         }
 
+        let mut previews = self.previews_of(&id_list).await?;
         for m in &mut messages {
+            m.link_previews = previews.remove(&m.id.0).unwrap_or_default();
             m.reactions = reactions.remove(&m.id.0).unwrap_or_default();
             m.thread = threads.remove(&m.id.0);
             m.attachments = files.remove(&m.id.0).unwrap_or_default();

@@ -6,6 +6,7 @@ use super::bots as b;
 use super::commands as cmd;
 use super::communication as c;
 use super::files as f;
+use super::link_previews as lp;
 use super::meetings as m;
 use super::notifications as n;
 use super::notify_settings as ns;
@@ -32,6 +33,7 @@ use utoipa::OpenApi;
         c::add_members, c::join_channel, c::leave_channel, c::create_direct, c::mark_read, c::read_marks, c::pins,
         c::list_messages, c::send_message, c::edit_message, c::delete_message, c::search, c::add_reaction,
         c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads, f::download,
+        lp::remove_link_preview, lp::link_preview_image, lp::link_previews_setting, lp::set_link_previews,
         r::permissions, r::list_roles, r::create_role, r::update_role, r::delete_role, r::give_role, r::take_role,
         r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
@@ -52,7 +54,7 @@ use utoipa::OpenApi;
     tags((name = "accounts", description = "Signing up and in, passwords, API tokens"),
         (name = "workspaces", description = "Workspaces, their members and invites"),
         (name = "channels", description = "Channels and direct conversations"),
-        (name = "messages", description = "Messages, threads, reactions, search and attachments"),
+        (name = "messages", description = "Messages, threads, reactions, search, attachments and link previews"),
         (name = "roles", description = "Roles and channel permissions"),
         (name = "moderation", description = "Kick, ban, timeout and the audit log"),
         (name = "meetings", description = "Scheduled meetings and instant calls, iCalendar files and feeds"),

@@ -466,6 +466,12 @@ fn rows() -> Vec<Row> {
         sfn!(EditMessage, "the owner's message", C(EDIT_OWNERS), |cx, cell| {
             (cx.who(cell), vec![("message_id", cx.msg(cell)), ("body", cx.parent_body(cell.kind()))])
         }),
+        sfn!(RemoveLinkPreview, "a fresh previewed message by the owner", C(DELETE_OWNERS), |cx, cell| {
+            (cx.who(cell), vec![("message_id", cx.fresh_previewed(cell.kind()).await), ("position", s("0"))])
+        }),
+        sfn!(SetLinkPreviews, "unchanged (on)", P(STAFF), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("enabled", s("true"))])
+        }),
         sfn!(DeleteMessage, "a fresh message by the owner", C(DELETE_OWNERS), |cx, cell| {
             (cx.who(cell), vec![("message_id", cx.fresh_message(cell.kind()).await)])
         }),
@@ -884,6 +890,24 @@ fn rows() -> Vec<Row> {
                 cx.checked("GET", cx.raw(&cx.who(cell), "GET", &url, None).await, |_| true).await
             }
         ),
+        rest!("delete" "/api/communication/messages/{id}/link-previews/{position}/", "a fresh previewed message by the owner", C(DELETE_OWNERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_previewed(cell.kind()).await), ("position", s("0"))], None)
+        }),
+        custom!(
+            Covers::Rest("get", "/files/previews/{id}/{position}"),
+            "the owner's previewed message",
+            C(VIEW),
+            |cx, cell| {
+                let url = format!("/files/previews/{}/0", cx.previewed[&cell.kind()]);
+                cx.checked("GET", cx.raw(&cx.who(cell), "GET", &url, None).await, |_| true).await
+            }
+        ),
+        rest!("get" "/api/communication/workspaces/{id}/link-previews/", "", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("put" "/api/communication/workspaces/{id}/link-previews/", "unchanged (on)", P(STAFF), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({"enabled": true})))
+        }),
         // ---- REST: roles and moderation.
         rest!("get" "/api/communication/permissions/", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
         rest!("get" "/api/communication/workspaces/{id}/roles/", "", P(MEMBERS), |cx, cell| {
@@ -1354,6 +1378,10 @@ struct Ctx {
     /// The owner's message in each channel, with a reply: a thread.
     parents: HashMap<Kind, String>,
     files: HashMap<Kind, String>,
+    /// The owner's message in each channel with a link, previewed.
+    previewed: HashMap<Kind, String>,
+    /// The site those links are to.
+    site: crate::link_previews::Site,
     invite: String,
     guest_invite: String,
     /// A custom role without permissions.
@@ -1750,6 +1778,34 @@ impl Ctx {
         m["id"].as_str().unwrap().to_string()
     }
 
+    /// A new message by the owner in `kind`'s channel with a link, once
+    /// its preview is shown (the archived channel's, posted before it was
+    /// archived, for every cell).
+    async fn fresh_previewed(&self, kind: Kind) -> String {
+        if kind == Kind::Archived {
+            return self.previewed[&kind].clone();
+        }
+        self.previewed_message(kind).await
+    }
+
+    async fn previewed_message(&self, kind: Kind) -> String {
+        let channel = &self.channels[&kind];
+        let body = format!("see {}", self.site.url("/article"));
+        let m = crate::helpers::say(&self.app, self.person(Owner), channel, &body).await;
+        let id = m["id"].as_str().unwrap().to_string();
+        let path = format!("/api/communication/messages/?channel_id={channel}");
+        crate::helpers::until(10, "the link's preview", || async {
+            let page = json_of(self.person(Owner).get(&self.app, &path).await, StatusCode::OK).await;
+            page["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == id.as_str() && m["link_previews"][0].is_object())
+        })
+        .await;
+        id
+    }
+
     async fn fresh_category(&self) -> String {
         let path = format!("/api/communication/workspaces/{}/categories/", self.ws);
         let res = self.person(Owner).post(&self.app, &path, json!({"name": self.unique("Gone")})).await;
@@ -1940,6 +1996,8 @@ async fn fixture(app: TestApp) -> Ctx {
         channels: HashMap::new(),
         parents: HashMap::new(),
         files: HashMap::new(),
+        previewed: HashMap::new(),
+        site: crate::link_previews::Site::start().await,
         invite,
         guest_invite: String::new(),
         plain,
@@ -1996,6 +2054,8 @@ async fn fixture(app: TestApp) -> Ctx {
         json_of(owner.post(&cx.app, "/api/communication/messages/", reply).await, StatusCode::CREATED).await;
         cx.files.insert(kind, parent["attachments"][0]["url"].as_str().unwrap().to_string());
         cx.parents.insert(kind, id);
+        let previewed = cx.previewed_message(kind).await;
+        cx.previewed.insert(kind, previewed);
     }
     cx.archive(&cx.channels[&Kind::Archived].clone()).await;
 

@@ -16,6 +16,7 @@ mod delivery;
 mod faults;
 mod gateway;
 mod hardening;
+mod link_previews;
 mod mail;
 mod meetings;
 mod messages;

@@ -151,8 +151,13 @@ async fn a_follow_up_left_by_an_earlier_version_still_notifies(mut app: TestApp)
     );
     let mentioned = domain::store::Mentioned { users: vec![bob.id.parse().unwrap()], all: false };
     let follow_up = domain::Hub::message_follow_up(&msg);
-    let new =
-        domain::store::NewMessage { message: msg, mentioned, notifying: Default::default(), events: vec![] };
+    let new = domain::store::NewMessage {
+        message: msg,
+        mentioned,
+        notifying: Default::default(),
+        events: vec![],
+        links: vec![],
+    };
     store.insert_message(new).await.unwrap();
     store.schedule_notification(&follow_up).await.unwrap();
     store.close().await;

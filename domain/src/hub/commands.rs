@@ -290,13 +290,26 @@ impl Hub {
     }
 
     /// Pauses `actor`'s notifications for `pause` (ms), or resumes them.
+    /// Deliveries the pause held are due again when it ends sooner (at
+    /// once, or when quiet hours end).
     pub async fn pause_notifications(&self, actor: Id, pause: Option<i64>) -> Result<CommandReply> {
-        let until = pause.map(|p| crate::now_ms() + p);
-        self.store.set_dnd(actor, until).await?;
+        let now = crate::now_ms();
+        let until = pause.map(|p| now + p);
+        let mut settings = self.store.preferences(actor).await?.settings;
+        let held = settings.dnd_until.filter(|old| *old > now && until.is_none_or(|u| u < *old));
+        settings.dnd_until = until;
+        let release = held.map(|old| {
+            let due = crate::notify::routing::held_until(&settings, settings.quiet_hours().as_ref(), now);
+            (old, due)
+        });
+        self.store.set_dnd(actor, until, release).await?;
+        if release.is_some() {
+            self.deliveries.notify_one();
+        }
         let Some(until) = until else {
             return Ok(CommandReply::says("Notifications are back on."));
         };
-        let tz = self.store.preferences(actor).await?.settings.time_zone;
+        let tz = settings.time_zone;
         Ok(CommandReply::says(format!(
             "Notifications are paused until {}: emails, pushes and texts wait until then (urgent ones too, \
              unless your settings let them through). Type /dnd off to resume them.",

@@ -79,6 +79,14 @@ pub struct Route {
     pub group_key: String,
 }
 
+/// The first time at or after `t` when a person with `settings` (whose
+/// quiet hours are `quiet`) takes routine deliveries: after `/dnd`'s pause
+/// and outside quiet hours.
+pub fn held_until(settings: &Settings, quiet: Option<&QuietHours>, t: i64) -> i64 {
+    let t = settings.dnd_until.map_or(t, |until| t.max(until));
+    quiet.map_or(t, |q| q.next_allowed_ms(t))
+}
+
 /// Routes `n` to `channel` for a person with `settings`, at `now` (ms).
 pub fn route(
     channel: DeliveryChannel,
@@ -88,10 +96,7 @@ pub fn route(
     digest_window_ms: i64,
 ) -> Route {
     let quiet = settings.quiet_hours();
-    let after_quiet = |t: i64| {
-        let t = settings.dnd_until.map_or(t, |until| t.max(until));
-        quiet.as_ref().map_or(t, |q| q.next_allowed_ms(t))
-    };
+    let after_quiet = |t: i64| held_until(settings, quiet.as_ref(), t);
     if is_urgent(&n.priority) {
         let due_at = if settings.urgent_breaks_through { now } else { after_quiet(now) };
         return Route { due_at, group_key: format!("n:{}", n.id) };

@@ -276,7 +276,10 @@ impl Store {
     }
 
     /// Pauses `user`'s notifications until `until` (ms), or resumes them.
-    pub async fn set_dnd(&self, user: Id, until: Option<i64>) -> Result<()> {
+    ///
+    /// With `release` `(held_until, due)`, the person's deliveries waiting
+    /// for the pause that ended at `held_until` are due at `due` instead.
+    pub async fn set_dnd(&self, user: Id, until: Option<i64>, release: Option<(i64, i64)>) -> Result<()> {
         let d = crate::notify::routing::Settings::default();
         let mut tx = self.write_tx().await?;
         sqlx::query(
@@ -294,6 +297,17 @@ impl Store {
         .bind(until)
         .execute(&mut *tx)
         .await?;
+        if let Some((held_until, due)) = release {
+            sqlx::query(
+                "UPDATE deliveries SET due_at = $1 WHERE user_id = $2 AND due_at = $3 \
+                 AND sent_at IS NULL AND failed_at IS NULL",
+            )
+            .bind(due)
+            .bind(user.0)
+            .bind(held_until)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -195,6 +195,19 @@ async fn dnd_pauses_notifications_and_says_until_when(app: TestApp) -> TestApp {
     app
 }
 
+/// What the pause held goes out when it is lifted, not when it would have ended.
+async fn dnd_off_sends_what_the_pause_held(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    ran(&app, &bob, &general, "/dnd 2h").await;
+    crate::helpers::say(&app, &ana, &general, "@bob the held mention").await;
+    ran(&app, &bob, &general, "/dnd off").await;
+    let mail = crate::delivery::outbox_email(&app, "the held mention").await;
+    assert!(mail.contains("bob@"), "to bob: {mail}");
+    app
+}
+
 async fn paused_until(app: &TestApp, who: &User) -> Option<i64> {
     let res = who.get(app, "/api/communication/notification_preferences/").await;
     let prefs: NotificationPreferencesDto =
@@ -447,6 +460,7 @@ crate::on_both_backends! {
     remind_notifies_the_person_when_the_time_comes => remind_notifies_the_person_when_the_time_comes;
     away_shows_the_person_away_until_they_are_back => away_shows_the_person_away_until_they_are_back;
     dnd_pauses_notifications_and_says_until_when => dnd_pauses_notifications_and_says_until_when;
+    dnd_off_sends_what_the_pause_held => dnd_off_sends_what_the_pause_held;
     search_and_call_tell_the_client_where_to_go => search_and_call_tell_the_client_where_to_go;
     help_lists_the_built_ins_and_the_workspaces_own => help_lists_the_built_ins_and_the_workspaces_own;
     what_is_not_a_command_says_how_to_write_one => what_is_not_a_command_says_how_to_write_one;

@@ -167,6 +167,20 @@ impl From<&model::Message> for MessageDto {
     }
 }
 
+impl From<&model::CommandUseRecord> for CommandUseDto {
+    fn from(u: &model::CommandUseRecord) -> Self {
+        CommandUseDto {
+            at: u.at,
+            user: UserDto::from(&u.user),
+            text: u.text.clone(),
+            status_code: u.status_code,
+            latency_ms: u.latency_ms,
+            excerpt: u.excerpt.clone(),
+            answers: u.answers,
+        }
+    }
+}
+
 impl LinkPreviewDto {
     fn of(message: domain::Id, p: &model::LinkPreview) -> Self {
         LinkPreviewDto {

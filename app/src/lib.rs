@@ -139,6 +139,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/w/:ws/settings") view={Lazy::<pages::SettingsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/integrations") view={Lazy::<pages::IntegrationsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/integrations/outgoing/:id") view={Lazy::<pages::OutgoingLogRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/integrations/commands/:id") view={Lazy::<pages::CommandUsesRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

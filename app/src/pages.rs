@@ -90,6 +90,10 @@ lazy_page!(
     OutgoingLogRoute => outgoing_webhooks::OutgoingLogPage
 );
 lazy_page!(
+    /// A workspace's own slash command's uses.
+    CommandUsesRoute => slash_commands::CommandUsesPage
+);
+lazy_page!(
     /// One's account.
     AccountRoute => account::AccountPage
 );

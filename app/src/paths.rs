@@ -46,6 +46,11 @@ pub fn integrations(workspace_id: &str) -> String {
     format!("/w/{workspace_id}/integrations")
 }
 
+/// A workspace's own slash command's log of uses.
+pub fn command_uses(workspace_id: &str, command_id: &str) -> String {
+    format!("/w/{workspace_id}/integrations/commands/{command_id}")
+}
+
 /// An outgoing webhook's calls.
 pub fn outgoing_webhook_log(workspace_id: &str, webhook_id: &str) -> String {
     format!("/w/{workspace_id}/integrations/outgoing/{webhook_id}")

@@ -175,6 +175,26 @@ pub struct SlashCommandDto {
     pub created_at: i64,
 }
 
+/// One use of a workspace's own slash command, in its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CommandUseDto {
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    /// Who typed it.
+    pub user: UserDto,
+    /// What followed the command's name.
+    pub text: String,
+    /// The call's HTTP status; absent when it did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    /// The start of the answer, or the error.
+    pub excerpt: String,
+    /// Later answers taken through its response URL.
+    pub answers: i64,
+}
+
 /// A new slash command: `token` and `signing_secret` are shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -221,6 +221,23 @@ pub struct Message {
     pub link_previews: Vec<LinkPreview>,
 }
 
+/// One use of a workspace's own slash command, for its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandUseRecord {
+    pub at: i64,
+    /// Who typed it.
+    pub user: UserSummary,
+    /// What followed the command's name.
+    pub text: String,
+    /// The call's answer status; none when it did not answer.
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    /// The start of the answer, or the error.
+    pub excerpt: String,
+    /// Later answers taken through its response URL.
+    pub answers: i64,
+}
+
 /// What a linked page says about itself, shown under the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkPreview {

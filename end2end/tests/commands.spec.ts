@@ -102,6 +102,16 @@ test("a workspace's own command calls its service, whose answers show to the per
   await expectMessage(b, "/deploy", "Deployed");
   const posted = b.getByRole("log").getByRole("listitem").filter({ hasText: "Deployed" });
   await expect(posted.locator(".bot-tag")).toHaveText("BOT");
+
+  // The command's log says who typed what and how it answered.
+  await a.getByRole("link", { name: "Integrations" }).click();
+  await a.getByRole("link", { name: "Uses of /deploy" }).click();
+  await expect(a.getByRole("heading", { name: "Uses of /deploy" })).toBeVisible();
+  const use = a.locator("li.command-use");
+  await expect(use).toHaveCount(1);
+  await expect(use).toContainText("staging");
+  await expect(use).toContainText("HTTP 200");
+  await expect(use).toContainText("2 later answers");
   await close();
   await receiver.close();
 });

@@ -142,6 +142,7 @@ api! {
     "/api/communication/channels/{id}/commands/" => get(commands::list_commands).post(commands::run_command);
     "/api/communication/workspaces/{id}/slash-commands/" => get(commands::list_slash_commands).post(commands::create_slash_command);
     "/api/communication/slash-commands/{id}/" => delete(commands::delete_slash_command);
+    "/api/communication/slash-commands/{id}/uses/" => get(commands::command_uses);
     "/api/communication/commands/answers/{secret}/" => post(commands::answer_command);
     "/api/communication/outgoing-webhooks/{id}/deliveries/" => get(ow::webhook_deliveries);
     "/api/communication/outgoing-webhooks/{id}/deliveries/{delivery}/redeliver/" => post(ow::redeliver);

@@ -2,7 +2,7 @@
 //! command's token and signing secret are kept in the maker's session until
 //! the page shows them, once, as for webhooks.
 
-use crate::wire::{ApiError, CreatedSlashCommandDto, SlashCommandDto};
+use crate::wire::{ApiError, CommandUseDto, CreatedSlashCommandDto, SlashCommandDto, WorkspaceDto};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +12,15 @@ pub struct CommandsViewDto {
     pub commands: Vec<SlashCommandDto>,
     /// The command the caller has just made, with its secrets: shown this once.
     pub made: Option<CreatedSlashCommandDto>,
+}
+
+/// A command's page of uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandUsesDto {
+    pub workspace: WorkspaceDto,
+    pub command: SlashCommandDto,
+    /// Newest first.
+    pub uses: Vec<CommandUseDto>,
 }
 
 /// Where the page keeps a new command's secrets until they are shown.
@@ -68,6 +77,27 @@ pub async fn delete_slash_command(id: String) -> Result<(), ApiError> {
             let (user, hub) = crate::ssr::auth::caller().await?;
             hub.delete_slash_command(user.id, crate::ssr::parse_id("id", &id)?).await?;
             Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn command_uses(workspace_id: String, id: String) -> Result<CommandUsesDto, ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            let workspace = hub.workspace(user.id, ws).await?;
+            let (command, uses) = hub.slash_command_uses(user.id, crate::ssr::parse_id("id", &id)?).await?;
+            if command.workspace_id != ws {
+                return Err(domain::Error::NotFound(domain::error::Thing::Command).into());
+            }
+            Ok(CommandUsesDto {
+                workspace: WorkspaceDto::from(&workspace),
+                command: SlashCommandDto::from(&command),
+                uses: uses.iter().map(CommandUseDto::from).collect(),
+            })
         }
         .await,
     )

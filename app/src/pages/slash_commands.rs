@@ -1,13 +1,16 @@
 //! A workspace's own slash commands: their section of the integrations
-//! page (the list, with where each calls; a form to add one, whose token
-//! and signing secret are shown once; removal). Every form works without
-//! JavaScript.
+//! page (the list, with where each calls and a link to its uses; a form to
+//! add one, whose token and signing secret are shown once; removal), and
+//! each command's log of uses. Every form works without JavaScript.
 
-use crate::api::{CommandsViewDto, CreateSlashCommand, DeleteSlashCommand};
+use crate::api::{CommandUsesDto, CommandsViewDto, CreateSlashCommand, DeleteSlashCommand, command_uses};
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
-use crate::wire::{CreatedSlashCommandDto, SlashCommandDto};
+use crate::components::time::DateTimeOr;
+use crate::wire::{CommandUseDto, CreatedSlashCommandDto, SlashCommandDto};
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
 
 /// The integrations page's slash commands section.
 pub(super) fn commands_section(
@@ -67,6 +70,8 @@ pub(super) fn commands_section(
 
 fn command_row(c: SlashCommandDto, delete: ServerAction<DeleteSlashCommand>) -> impl IntoView {
     let label = format!("Remove the command /{}", c.name);
+    let uses = crate::paths::command_uses(&c.workspace_id, &c.id);
+    let uses_label = format!("Uses of /{}", c.name);
     let what = format!("Typing /{} will do nothing more, and its calls' response URLs stop working.", c.name);
     let typed = match c.usage_hint.is_empty() {
         true => format!("/{}", c.name),
@@ -74,7 +79,7 @@ fn command_row(c: SlashCommandDto, delete: ServerAction<DeleteSlashCommand>) -> 
     };
     view! {
         <tr class="webhook-row command-row">
-            <td><code>{typed}</code></td>
+            <td><code>{typed}</code> " " <a href=uses aria-label=uses_label>"Uses"</a></td>
             <td><code>{c.url}</code></td>
             <td>{c.description}</td>
             <td>{c.created_by.display_name}</td>
@@ -103,4 +108,60 @@ fn made_box(made: CreatedSlashCommandDto) -> impl IntoView {
         made.token,
         made.signing_secret,
     )
+}
+
+/// A command's latest uses, newest first: who typed what, and how its
+/// call answered.
+#[component]
+pub fn CommandUsesPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = crate::codec::page_data(
+        move || {
+            let p = params.read();
+            (p.get("ws").unwrap_or_default(), p.get("id").unwrap_or_default())
+        },
+        |(ws, id)| command_uses(ws, id),
+    );
+    view! {
+        {super::page_screen(data, uses_screen)}
+    }
+}
+
+fn uses_screen(page: CommandUsesDto) -> impl IntoView {
+    let CommandUsesDto { workspace, command, uses } = page;
+    let title = format!("Uses of /{} · {}", command.name, workspace.name);
+    let back = crate::paths::integrations(&workspace.id);
+    let list = match uses.is_empty() {
+        true => view! { <p class="hint">"Nobody has typed it in the last day."</p> }.into_any(),
+        false => {
+            let items = uses.into_iter().map(use_item).collect_view();
+            view! { <ol class="webhook-calls command-uses">{items}</ol> }.into_any()
+        }
+    };
+    view! {
+        <Title text=title />
+        <main class="settings integrations" aria-labelledby="uses-title">
+            <p><a href=back>"← Integrations"</a></p>
+            <h1 id="uses-title">{format!("Uses of /{}", command.name)}</h1>
+            <p class="hint">"Calls to " <code>{command.url}</code> ". The latest 50 of the last day, newest first."</p>
+            {list}
+        </main>
+    }
+}
+
+fn use_item(u: CommandUseDto) -> impl IntoView {
+    let ok = u.status_code.is_some_and(|s| (200..300).contains(&s));
+    let code = u.status_code.map_or("no answer".to_string(), |s| format!("HTTP {s}"));
+    let later = (u.answers > 0)
+        .then(|| format!(" · {} later answer{}", u.answers, if u.answers == 1 { "" } else { "s" }));
+    view! {
+        <li class=if ok { "command-use ok" } else { "command-use failed" }>
+            <strong>{u.user.display_name}</strong> " · " <DateTimeOr ms=Some(u.at) none="" />
+            " · " <code>{u.text}</code>
+            <div class="attempt">
+                {code} " · " {format!("{} ms", u.latency_ms)} {later}
+                {(!u.excerpt.is_empty()).then(|| view! { " · " <code class="excerpt">{u.excerpt}</code> })}
+            </div>
+        </li>
+    }
 }

@@ -405,17 +405,35 @@ impl Hub {
     /// Removes a command: typing it does nothing more, and the response URLs
     /// of its calls stop working.
     pub async fn delete_slash_command(&self, actor: Id, id: Id) -> Result<()> {
+        let key = self.managed_command(actor, id).await?;
+        if !self.store.delete_slash_command(id).await? {
+            return Err(Error::NotFound(Thing::Command));
+        }
+        let summary = format!("Removed the command /{}", key.command.name);
+        self.audit(key.command.workspace_id, actor, "slash_command.delete", None, Some(id), summary).await
+    }
+
+    /// Command `id`, for `actor` who manages the workspace's commands.
+    async fn managed_command(&self, actor: Id, id: Id) -> Result<crate::store::CommandKey> {
         let key = self.store.slash_command(id).await?.ok_or(Error::NotFound(Thing::Command))?;
         let (_, facts, _) = self.workspace_standing(key.command.workspace_id, actor).await?;
         permissions::manage_outgoing_webhooks(facts).map_err(|e| match e {
             Error::NotFound(_) => Error::NotFound(Thing::Command),
             other => other,
         })?;
-        if !self.store.delete_slash_command(id).await? {
-            return Err(Error::NotFound(Thing::Command));
-        }
-        let summary = format!("Removed the command /{}", key.command.name);
-        self.audit(key.command.workspace_id, actor, "slash_command.delete", None, Some(id), summary).await
+        Ok(key)
+    }
+
+    /// Command `id` and its latest 50 uses (kept as long as the event log),
+    /// newest first: who typed what, and how its call answered.
+    pub async fn slash_command_uses(
+        &self,
+        actor: Id,
+        id: Id,
+    ) -> Result<(SlashCommand, Vec<crate::model::CommandUseRecord>)> {
+        let key = self.managed_command(actor, id).await?;
+        let uses = self.store.command_uses(id, 50).await?;
+        Ok((key.command, uses))
     }
 
     /// Calls the workspace's command `name` with what followed it, and
@@ -443,6 +461,7 @@ impl Hub {
                 channel_id: at.ch.id,
                 thread_id: at.thread,
                 response_digest: password::token_digest(&answer_secret),
+                text: text.to_string(),
                 at: now,
                 expires_at: now + RESPONSE_URL_MS,
             })

@@ -38,8 +38,25 @@ pub struct NewCommandUse {
     pub channel_id: Id,
     pub thread_id: Option<Id>,
     pub response_digest: String,
+    /// What followed the command's name.
+    pub text: String,
     pub at: i64,
     pub expires_at: i64,
+}
+
+/// A use as [`Store::command_uses`] reads it.
+#[derive(FromRow)]
+struct UseRecordRow {
+    at: i64,
+    text: String,
+    status_code: Option<i64>,
+    latency_ms: i64,
+    excerpt: String,
+    answers: i64,
+    user_id: i64,
+    username: String,
+    display_name: String,
+    is_bot: i64,
 }
 
 #[derive(FromRow)]
@@ -171,7 +188,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO slash_command_uses (id, command_id, user_id, channel_id, thread_id, response_digest, \
-             at, expires_at, latency_ms, excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '')",
+             at, expires_at, latency_ms, excerpt, text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9)",
         )
         .bind(u.id.0)
         .bind(u.command_id.0)
@@ -181,10 +198,42 @@ impl Store {
         .bind(&u.response_digest)
         .bind(u.at)
         .bind(u.expires_at)
+        .bind(&u.text)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The latest `limit` uses of `command`, newest first, with who typed it.
+    pub async fn command_uses(&self, command: Id, limit: i64) -> Result<Vec<crate::model::CommandUseRecord>> {
+        let rows: Vec<UseRecordRow> = sqlx::query_as(
+            "SELECT u.at, u.text, u.status_code, u.latency_ms, u.excerpt, u.answers, \
+             p.id AS user_id, p.username, p.display_name, p.is_bot \
+             FROM slash_command_uses u JOIN users p ON p.id = u.user_id \
+             WHERE u.command_id = $1 ORDER BY u.at DESC, u.id DESC LIMIT $2",
+        )
+        .bind(command.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| crate::model::CommandUseRecord {
+                at: r.at,
+                user: crate::model::UserSummary {
+                    id: Id(r.user_id),
+                    username: r.username,
+                    display_name: r.display_name,
+                    is_bot: r.is_bot != 0,
+                },
+                text: r.text,
+                status_code: r.status_code,
+                latency_ms: r.latency_ms,
+                excerpt: r.excerpt,
+                answers: r.answers,
+            })
+            .collect())
     }
 
     /// What the call of use `id` came back with: its status (none without

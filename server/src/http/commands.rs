@@ -7,7 +7,9 @@ use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
 use app::schema as s;
-use app::wire::{ApiError, CommandListingDto, CommandReplyDto, CreatedSlashCommandDto, SlashCommandDto};
+use app::wire::{
+    ApiError, CommandListingDto, CommandReplyDto, CommandUseDto, CreatedSlashCommandDto, SlashCommandDto,
+};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -122,6 +124,21 @@ pub async fn create_slash_command(
     };
     let made = state.services.hub.create_slash_command(user.id, ws, new).await?;
     Ok((StatusCode::CREATED, Json(CreatedSlashCommandDto::from(&made))))
+}
+
+/// `GET /api/communication/slash-commands/{id}/uses/`: its latest 50 uses
+/// of the last day, newest first: who typed what, and how its call answered.
+#[utoipa::path(get, path = "/api/communication/slash-commands/{id}/uses/", tag = "commands",
+    params(("id" = s::Id, Path, description = "Slash command id")),
+    responses((status = 200, body = Vec<CommandUseDto>), (status = 401, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn command_uses(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<CommandUseDto>>> {
+    let (_, uses) = state.services.hub.slash_command_uses(user.id, path_id(&id, Thing::Command)?).await?;
+    Ok(Json(uses.iter().map(CommandUseDto::from).collect()))
 }
 
 /// `DELETE /api/communication/slash-commands/{id}/`: typing it does nothing

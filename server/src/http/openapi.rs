@@ -46,7 +46,7 @@ use utoipa::OpenApi;
         ow::list_outgoing_webhooks, ow::create_outgoing_webhook, ow::delete_outgoing_webhook,
         ow::webhook_deliveries, ow::redeliver,
         cmd::run_command, cmd::list_commands, cmd::list_slash_commands, cmd::create_slash_command,
-        cmd::delete_slash_command, cmd::answer_command,
+        cmd::delete_slash_command, cmd::command_uses, cmd::answer_command,
         b::list_bots, b::create_bot, b::remove_bot, b::bot_tokens, b::create_bot_token, b::revoke_bot_token,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),

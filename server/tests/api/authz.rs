@@ -1026,6 +1026,9 @@ fn rows() -> Vec<Row> {
         rest!("delete" "/api/communication/slash-commands/{id}/", "the owner's fresh command", P(OUTGOING_MANAGERS), |cx, cell| {
             (cx.who(cell), vec![("id", cx.fresh_command().await)], None)
         }),
+        rest!("get" "/api/communication/slash-commands/{id}/uses/", "the owner's fresh command", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_command().await)], None)
+        }),
         rest!("post" "/api/communication/commands/answers/{secret}/", "a response URL never issued", P(NOBODY), |cx, cell| {
             (cx.who(cell), vec![("secret", s("scr_never_issued"))], Some(json!({"text": "late"})))
         }),
@@ -1096,6 +1099,9 @@ fn rows() -> Vec<Row> {
         }),
         sfn!(DeleteSlashCommand, "the owner's fresh command", P(OUTGOING_MANAGERS), |cx, cell| {
             (cx.who(cell), vec![("id", cx.fresh_command().await)])
+        }),
+        sfn!(CommandUses, "the owner's fresh command", P(OUTGOING_MANAGERS), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("id", cx.fresh_command().await)])
         }),
         sfn!(CreateOutgoingWebhook, "", P(OUTGOING_MANAGERS), |cx, cell| {
             let args = vec![

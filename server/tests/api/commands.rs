@@ -9,8 +9,9 @@ use crate::gateway::{Ws, connect_as, next_of};
 use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, until, workspace};
 use crate::sink::{Captured, HttpSink};
 use app::wire::{
-    AuditEntryDto, ChannelDto, CommandListingDto, CommandReplyDto, CreatedSlashCommandDto, GatewayEvent,
-    MemberDto, MessagePageDto, NotificationDto, NotificationPreferencesDto, PresenceStatus, SlashCommandDto,
+    AuditEntryDto, ChannelDto, CommandListingDto, CommandReplyDto, CommandUseDto, CreatedSlashCommandDto,
+    GatewayEvent, MemberDto, MessagePageDto, NotificationDto, NotificationPreferencesDto, PresenceStatus,
+    SlashCommandDto,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -419,6 +420,29 @@ async fn a_failing_command_says_what_went_wrong(app: TestApp) -> TestApp {
     app
 }
 
+/// A command's log: who typed what, and how its call answered, newest
+/// first, for who manages the workspace's commands only.
+async fn a_commands_uses_say_who_typed_what_and_how_it_answered(app: TestApp) -> TestApp {
+    let sink = HttpSink::start(500).await;
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let made = make(&app, &ana, &ws, "deploy", &sink.url("/deploy")).await;
+    ran(&app, &bob, &general, "/deploy staging").await;
+    sink.answer(200, r#"{"text": "Deploying production"}"#);
+    ran(&app, &ana, &general, "/deploy production").await;
+
+    let path = format!("/api/communication/slash-commands/{}/uses/", made.command.id);
+    let uses: Vec<CommandUseDto> =
+        serde_json::from_value(json_of(ana.get(&app, &path).await, StatusCode::OK).await).unwrap();
+    let seen: Vec<(&str, &str, Option<i64>)> =
+        uses.iter().map(|u| (u.user.username.as_str(), u.text.as_str(), u.status_code)).collect();
+    assert_eq!(seen, [("ana", "production", Some(200)), ("bob", "staging", Some(500))]);
+    assert!(uses[0].excerpt.contains("Deploying production"), "{}", uses[0].excerpt);
+    assert_error(bob.get(&app, &path).await, StatusCode::FORBIDDEN, "forbidden", None).await;
+    app
+}
+
 async fn managing_commands_takes_manage_webhooks(app: TestApp) -> TestApp {
     let (ana, bob) = (app.user("ana").await, app.user("bob").await);
     let (ws, _) = workspace(&app, &ana, false).await;
@@ -470,4 +494,5 @@ crate::on_both_backends! {
     the_response_url_takes_five_later_answers => the_response_url_takes_five_later_answers;
     a_failing_command_says_what_went_wrong => a_failing_command_says_what_went_wrong;
     managing_commands_takes_manage_webhooks => managing_commands_takes_manage_webhooks;
+    a_commands_uses_say_who_typed_what_and_how_it_answered => a_commands_uses_say_who_typed_what_and_how_it_answered;
 }

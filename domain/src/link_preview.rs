@@ -96,8 +96,14 @@ impl Previewer {
     /// linked directly.
     pub async fn preview(&self, url: &str) -> Result<Fetched, NoPreview> {
         let (at, content_type, body) = self.get(url, PAGE_LIMIT, "text/html,image/*;q=0.8").await?;
-        if let Some(content_type) = image_type(&body) {
-            return Ok(Fetched { image: Some(Image { bytes: body, content_type }), ..Fetched::default() });
+        if let Some(kind) = image_type(&body) {
+            // A link to an image is its own preview: read whole if the
+            // page's share of it was not all of it.
+            let image = match body.len() < PAGE_LIMIT {
+                true => Image { bytes: body, content_type: kind },
+                false => self.image(at.as_str()).await?,
+            };
+            return Ok(Fetched { image: Some(image), ..Fetched::default() });
         }
         if !(content_type.starts_with("text/html") || content_type.starts_with("application/xhtml")) {
             return Err(NoPreview::Nothing);

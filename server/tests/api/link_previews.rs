@@ -23,6 +23,13 @@ const PNG: &[u8] = &[
     0x60, 0x82,
 ];
 
+/// A PNG of 2 MB (its header, then filler): more than a page's share.
+fn poster() -> Vec<u8> {
+    let mut bytes = PNG.to_vec();
+    bytes.resize(2 << 20, 7);
+    bytes
+}
+
 /// A website on loopback: an article with Open Graph tags and an image, a
 /// video page that has only an oEmbed document, a redirect to the article,
 /// a page that never answers and one of 3 MB. It records each request's
@@ -56,6 +63,7 @@ impl Site {
                     )
                     .into_response(),
                     "/cover.png" => ([(header::CONTENT_TYPE, "image/png")], PNG).into_response(),
+                    "/poster.png" => ([(header::CONTENT_TYPE, "image/png")], poster()).into_response(),
                     "/video" => Html(
                         r#"<html><head><link rel="alternate" type="application/json+oembed" href="/oembed.json">
                         </head></html>"#,
@@ -212,6 +220,17 @@ async fn redirects_are_followed_and_slow_or_huge_pages_are_bounded(app: TestApp)
     app
 }
 
+async fn a_link_to_an_image_is_previewed_by_the_whole_image(app: TestApp) -> TestApp {
+    let (site, ana, general, mut anas) = ana_alone(&app).await;
+    let posted = post(&app, &ana, &general, &site.url("/poster.png")).await;
+    let (_, previews) = next_previews(&mut anas, 10).await;
+    let image = previews[0].image_url.clone().expect("the image itself");
+    assert_eq!(image, format!("/files/previews/{}/0", posted.id));
+    let res = ana.get(&app, &image).await;
+    assert_eq!(res.bytes().await.unwrap().to_vec(), poster(), "all 2 MB, not the first megabyte");
+    app
+}
+
 async fn the_author_removes_a_preview_and_an_edit_does_not_bring_it_back(app: TestApp) -> TestApp {
     let site = Site::start().await;
     let (ana, bob) = (app.user("ana").await, app.user("bob").await);
@@ -289,6 +308,7 @@ crate::on_both_backends! {
     a_link_shows_its_pages_preview_with_the_image_served_by_parley => a_link_shows_its_pages_preview_with_the_image_served_by_parley;
     a_page_without_open_graph_is_previewed_from_its_oembed_document => a_page_without_open_graph_is_previewed_from_its_oembed_document;
     redirects_are_followed_and_slow_or_huge_pages_are_bounded => redirects_are_followed_and_slow_or_huge_pages_are_bounded;
+    a_link_to_an_image_is_previewed_by_the_whole_image => a_link_to_an_image_is_previewed_by_the_whole_image;
     the_author_removes_a_preview_and_an_edit_does_not_bring_it_back => the_author_removes_a_preview_and_an_edit_does_not_bring_it_back;
     a_link_posted_again_within_the_hour_is_not_fetched_again => a_link_posted_again_within_the_hour_is_not_fetched_again;
     a_workspace_without_previews_fetches_nothing => a_workspace_without_previews_fetches_nothing;

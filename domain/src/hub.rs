@@ -78,8 +78,6 @@ pub struct Hub {
     commands_caller: crate::webhook_call::WebhookCaller,
     /// Fetches link previews (through the outgoing guard).
     previewer: crate::link_preview::Previewer,
-    /// Wakes the link preview worker when links wait for previews.
-    previews: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -100,7 +98,6 @@ impl Hub {
             video: None,
             commands_caller: crate::webhook_call::WebhookCaller::new(crate::outgoing::Guard::public_only()),
             previewer: crate::link_preview::Previewer::new(crate::outgoing::Guard::public_only()),
-            previews: Default::default(),
         }
     }
 

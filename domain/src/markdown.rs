@@ -69,6 +69,10 @@ pub fn mentions(body: &str) -> Vec<String> {
 /// written as Markdown and bare addresses, not those inside code.
 pub fn links(body: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
+    // Most messages link nothing: they are not parsed again for links.
+    if !body.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"http")) {
+        return found;
+    }
     let mut add = |url: &str| {
         if !found.iter().any(|f| f == url) {
             found.push(url.to_string());

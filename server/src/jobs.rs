@@ -132,9 +132,9 @@ impl WebhookDispatcher {
     }
 }
 
-/// Fetches link previews ([`Hub::fetch_link_previews`]): woken when this
-/// node posts or edits a message with links, or hears of one posted on
-/// another node, and every half minute whatever happens (a claim left by a
+/// Fetches link previews ([`Hub::fetch_link_previews`]): woken when the
+/// bus hands out a message that may hold links (posted or edited on this
+/// node or another), and every half minute whatever happens (a claim left by a
 /// node that stopped is taken up once its lease ends). Every hour it
 /// deletes the kept images no preview shows any more.
 pub struct LinkPreviewer {
@@ -163,7 +163,7 @@ impl LinkPreviewer {
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let rung = self.hub.previews_waiting();
+        let rung = Arc::new(Notify::new());
         self.hub.bus().listen(Arc::new(LinksPosted(rung.clone())));
         let mut prune = tokio::time::interval(self.prune_every);
         loop {

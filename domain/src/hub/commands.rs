@@ -537,8 +537,14 @@ impl Hub {
             }
         };
         let command = format!("/{}", key.command.name);
-        let (_, facts) = self.channel_facts(ch.id, person.id).await?;
-        if in_channel && (thread.is_some() || permissions::send_message(facts).is_ok()) {
+        // In the channel where the person may post there (in a thread, the
+        // bot's reply goes where they typed).
+        let in_channel = in_channel
+            && (thread.is_some() || {
+                let (_, facts) = self.channel_facts(ch.id, person.id).await?;
+                permissions::send_message(facts).is_ok()
+            });
+        if in_channel {
             let post = Post { thread, ..Default::default() };
             let posted = self.post_as_webhook(key.command.bot.clone(), person.id, ch.id, text, post).await?;
             return Ok(CommandReply { posted: Some(posted), ..Default::default() });

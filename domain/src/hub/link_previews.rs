@@ -8,6 +8,7 @@ use super::Hub;
 use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
+use crate::model::LinkPreview;
 use crate::permissions;
 use crate::store::{PendingPreview, PreviewOutcome, StoredImage};
 use std::path::PathBuf;
@@ -20,11 +21,6 @@ const MESSAGES_PER_ROUND: i64 = 8;
 const REUSE_MS: i64 = 3_600_000;
 
 impl Hub {
-    /// Woken when a message with links is posted.
-    pub fn previews_waiting(&self) -> std::sync::Arc<tokio::sync::Notify> {
-        self.previews.clone()
-    }
-
     /// The links in a body posted in `ws` that get previews: the first few,
     /// none where the workspace turned previews off.
     pub(super) async fn links_to_preview(&self, ws: Id, body: &str) -> Result<Vec<String>> {
@@ -80,13 +76,7 @@ impl Hub {
         for link in &links {
             outcomes.push((link.position, self.preview_link(link).await?));
         }
-        let announce = |previews| {
-            vec![NewEvent::new(
-                Audience::Channel(channel_id),
-                EventKind::LinkPreviews { channel_id, message_id, previews },
-            )]
-        };
-        self.store.finish_previews(message_id, &outcomes, announce).await
+        self.store.finish_previews(message_id, &outcomes, previews_changed(channel_id, message_id)).await
     }
 
     /// What one link shows: nothing where previews are off, what it showed
@@ -141,14 +131,8 @@ impl Hub {
     pub async fn remove_link_preview(&self, actor: Id, message: Id, position: i64) -> Result<()> {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::remove_link_preview(facts, msg.author.id == actor)?;
-        let (channel_id, message_id) = (msg.channel_id, msg.id);
-        let announce = |previews| {
-            vec![NewEvent::new(
-                Audience::Channel(channel_id),
-                EventKind::LinkPreviews { channel_id, message_id, previews },
-            )]
-        };
-        if !self.store.remove_preview(message_id, position, announce).await? {
+        let announce = previews_changed(msg.channel_id, msg.id);
+        if !self.store.remove_preview(msg.id, position, announce).await? {
             return Err(Error::NotFound(Thing::LinkPreview));
         }
         Ok(())
@@ -184,5 +168,13 @@ impl Hub {
         self.store.set_link_previews(ws, on).await?;
         let summary = if on { "Turned link previews on" } else { "Turned link previews off" };
         self.audit(ws, actor, "workspace.link_previews", None, None, summary.to_string()).await
+    }
+}
+
+/// What announces that `message` (in `channel`) now shows `previews`.
+fn previews_changed(channel: Id, message: Id) -> impl FnOnce(Vec<LinkPreview>) -> Vec<NewEvent> {
+    move |previews| {
+        let kind = EventKind::LinkPreviews { channel_id: channel, message_id: message, previews };
+        vec![NewEvent::new(Audience::Channel(channel), kind)]
     }
 }

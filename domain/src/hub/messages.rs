@@ -115,12 +115,8 @@ impl Hub {
         let delivers = notifying.delivers();
         let attachments: Vec<Id> = msg.attachments.iter().map(|a| a.id).collect();
         let links = self.links_to_preview(ch.workspace_id, &msg.body).await?;
-        let previews = !links.is_empty();
         let new = NewMessage { message: msg, mentioned, notifying, events, links };
         let (mut stored, created) = self.store_with_files(new, &post.files).await?;
-        if created && previews {
-            self.previews.notify_one();
-        }
         if created && delivers {
             self.deliveries.notify_one();
         } else if !created {
@@ -278,9 +274,6 @@ impl Hub {
             .await?;
         if !stored {
             return Err(Error::NotFound(Thing::Message));
-        }
-        if !links.is_empty() {
-            self.previews.notify_one();
         }
         Ok(edited)
     }

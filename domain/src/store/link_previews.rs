@@ -139,16 +139,18 @@ impl Store {
         lease_ms: i64,
         messages: i64,
     ) -> Result<Vec<PendingPreview>> {
-        let waiting: Vec<(i64,)> = sqlx::query_as(
-            "SELECT DISTINCT message_id FROM link_previews WHERE state = 'pending' AND claimed_until < $1 \
-             ORDER BY message_id LIMIT $2",
+        let waiting: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT DISTINCT l.message_id, c.id, w.id, w.link_previews FROM link_previews l \
+             JOIN messages m ON m.id = l.message_id JOIN channels c ON c.id = m.channel_id \
+             JOIN workspaces w ON w.id = c.workspace_id \
+             WHERE l.state = 'pending' AND l.claimed_until < $1 ORDER BY l.message_id LIMIT $2",
         )
         .bind(now)
         .bind(messages)
         .fetch_all(&self.pool)
         .await?;
         let mut claimed = Vec::new();
-        for (message,) in waiting {
+        for (message, channel, workspace, on) in waiting {
             let rows = sqlx::query(
                 "UPDATE link_previews SET claimed_until = $1 \
                  WHERE message_id = $2 AND state = 'pending' AND claimed_until < $3 RETURNING position, url",
@@ -158,17 +160,7 @@ impl Store {
             .bind(now)
             .fetch_all(&self.pool)
             .await?;
-            if rows.is_empty() {
-                continue; // another node took it
-            }
-            let place: Option<(i64, i64, i64)> = sqlx::query_as(
-                "SELECT c.id, w.id, w.link_previews FROM messages m JOIN channels c ON c.id = m.channel_id \
-                 JOIN workspaces w ON w.id = c.workspace_id WHERE m.id = $1",
-            )
-            .bind(message)
-            .fetch_optional(&self.pool)
-            .await?;
-            let Some((channel, workspace, on)) = place else { continue };
+            // None when another node took it.
             for row in rows {
                 claimed.push(PendingPreview {
                     message_id: Id(message),
@@ -302,12 +294,11 @@ impl Store {
 
     /// Whether any preview still shows the image with `digest`.
     pub async fn preview_image_used(&self, digest: &str) -> Result<bool> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM link_previews WHERE image_digest = $1 AND state IN ('shown', 'pending')",
-        )
-        .bind(digest)
-        .fetch_one(&self.pool)
-        .await?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM link_previews WHERE image_digest = $1 AND state = 'shown'")
+                .bind(digest)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n > 0)
     }
 

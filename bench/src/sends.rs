@@ -10,7 +10,7 @@
 //! Usage: sends-bench <parley binary> [seconds]   (default 10)
 
 use bench::client::{Frame, Ws, connect};
-use bench::server::Server;
+use bench::server::{Server, cpu_seconds_of, postgres_cpu_seconds};
 use bench::synapse::Synapse;
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -106,8 +106,8 @@ async fn run(bin: &str, backend: &str, database: Option<&str>, seconds: u64) {
             (server.base.clone(), channel.clone(), stop.clone(), counts.clone());
         tasks.push(tokio::spawn(sender(base, token, channel, i, stop, counts)));
     }
-    measure(&format!("Parley {backend}"), || server.cpu_seconds(), &stop, &counts.acked, tasks, seconds)
-        .await;
+    let label = format!("Parley {backend}");
+    measure(&label, || server.cpu_seconds(), &stop, &counts.acked, tasks, seconds).await;
     let closes = counts.slow_closes.load(Ordering::Relaxed);
     if closes > 0 {
         println!(
@@ -139,11 +139,13 @@ async fn run_synapse(python: &str, backend: &str, database: Option<&str>, second
             }
         }));
     }
-    measure(&format!("Synapse {backend}"), || synapse.cpu_seconds(), &stop, &acked, tasks, seconds).await;
+    let label = format!("Synapse {backend}");
+    measure(&label, || synapse.cpu_seconds(), &stop, &acked, tasks, seconds).await;
 }
 
 /// With the senders running: a second's warm-up, then `seconds` measured
-/// (acknowledgements, and `cpu`, the server's CPU time so far); then stops them.
+/// (acknowledgements, and `cpu`, the server's CPU time so far, with the
+/// client's and, on PostgreSQL, the database's beside it); then stops them.
 async fn measure(
     label: &str,
     cpu: impl Fn() -> f64,
@@ -152,19 +154,32 @@ async fn measure(
     tasks: Vec<tokio::task::JoinHandle<()>>,
     seconds: u64,
 ) {
+    let postgres = label.ends_with("PostgreSQL");
+    let others = || (cpu_seconds_of(std::process::id()), if postgres { postgres_cpu_seconds() } else { 0.0 });
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let (start_acked, start_cpu, started) = (acked.load(Ordering::Relaxed), cpu(), Instant::now());
+    let (start_acked, start_cpu, start_others, started) =
+        (acked.load(Ordering::Relaxed), cpu(), others(), Instant::now());
     tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let (n, cpu, elapsed) =
-        (acked.load(Ordering::Relaxed) - start_acked, cpu() - start_cpu, started.elapsed().as_secs_f64());
+    let (n, cpu, (client, database), elapsed) = (
+        acked.load(Ordering::Relaxed) - start_acked,
+        cpu() - start_cpu,
+        others(),
+        started.elapsed().as_secs_f64(),
+    );
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         let _ = t.await;
     }
+    let per = |seconds: f64| seconds * 1000.0 / n as f64;
+    let database = match postgres {
+        true => format!(", database {:.2}", per(database - start_others.1)),
+        false => String::new(),
+    };
     println!(
-        "{label:<18} {SENDERS} senders: {:>6.0} acknowledged messages/s, {:.2} server CPU-ms per message ({n} in {elapsed:.1} s)",
+        "{label:<18} {SENDERS} senders: {:>6.0} acknowledged messages/s, {:.2} server CPU-ms per message ({n} in {elapsed:.1} s; client {:.2}{database})",
         n as f64 / elapsed,
-        cpu * 1000.0 / n as f64
+        per(cpu),
+        per(client - start_others.0),
     );
 }
 
@@ -173,14 +188,18 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let bin = args.get(1).expect("usage: sends-bench <parley binary> [seconds]");
     let seconds = args.get(2).map_or(10, |s| s.parse().expect("seconds"));
-    run(bin, "SQLite", None, seconds).await;
+    if std::env::var_os("SENDS_PG_ONLY").is_none() {
+        run(bin, "SQLite", None, seconds).await;
+    }
     let synapse = Synapse::python();
     if let Some(python) = &synapse {
         run_synapse(python, "SQLite", None, seconds).await;
     }
     let db = domain::testing::TestDb::new(domain::Backend::Postgres).await;
     run(bin, "PostgreSQL", Some(&db.url), seconds).await;
-    db.drop_database().await;
+    if std::env::var_os("SENDS_KEEP_DB").is_none() {
+        db.drop_database().await;
+    }
     if let Some(python) = &synapse {
         let db = domain::testing::TestDb::new(domain::Backend::Postgres).await;
         run_synapse(python, "PostgreSQL", Some(&db.url), seconds).await;

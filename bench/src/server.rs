@@ -122,12 +122,31 @@ impl Cluster {
 /// The CPU time (user + system) process `pid` has used so far, in seconds;
 /// of the benchmark itself with `std::process::id()`.
 pub fn cpu_seconds_of(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    cpu_seconds_if(pid).expect("/proc stat of a running process")
+}
+
+/// [`cpu_seconds_of`], or `None` when `pid` has gone.
+fn cpu_seconds_if(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) in parentheses.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / clock_ticks()
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / clock_ticks())
+}
+
+/// The CPU time (user + system) all PostgreSQL processes of this machine
+/// have used so far, in seconds (its backends, WAL writer and the rest;
+/// those that ended meanwhile are not counted, so read it around a run
+/// whose connections stay open).
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(cpu_seconds_if)
+        .sum()
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -135,6 +154,9 @@ pub(crate) fn free_port() -> u16 {
 }
 
 fn clock_ticks() -> f64 {
-    let out = Command::new("getconf").arg("CLK_TCK").output().expect("getconf");
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(100.0)
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().expect("getconf");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(100.0)
+    })
 }

@@ -48,6 +48,9 @@ use crate::permissions::{self, ChannelFacts, HeldRole, Perm, WorkspaceFacts};
 use crate::presence::{Presence, Status};
 use crate::store::Store;
 
+/// The notification levels set for one channel, by person.
+type Levels = std::collections::HashMap<Id, crate::notify::Level>;
+
 #[derive(Clone)]
 pub struct Hub {
     store: Store,
@@ -337,7 +340,19 @@ impl Hub {
         channel: Id,
         user: Id,
     ) -> Result<(Channel, ChannelFacts, (Option<UserSummary>, String))> {
-        let found = self.store.channel_standing(channel, user).await?;
+        let (ch, facts, who, _) = self.channel_standing_with(channel, user, false).await?;
+        Ok((ch, facts, who))
+    }
+
+    /// [`Hub::channel_standing`], with the channel's notification levels
+    /// when `levels` (what posting needs; read in the same query).
+    async fn channel_standing_with(
+        &self,
+        channel: Id,
+        user: Id,
+        levels: bool,
+    ) -> Result<(Channel, ChannelFacts, (Option<UserSummary>, String), Option<Levels>)> {
+        let found = self.store.channel_standing(channel, user, levels).await?;
         let found = found.ok_or(Error::NotFound(Thing::Channel))?;
         let ch = found.channel;
         let (wf, roles, in_channel) = self.facts_of(&found.workspace, user, found.member).await?;
@@ -348,7 +363,7 @@ impl Hub {
         };
         let perms = permissions::resolve_channel(wf, user, &roles, ch.kind, &overrides);
         let facts = ChannelFacts::of(&ch, wf, user, in_channel, perms);
-        Ok((ch, facts, (found.person, found.colour)))
+        Ok((ch, facts, (found.person, found.colour), found.levels))
     }
 
     /// The channels of `ws` that `user` may see (archived ones included),

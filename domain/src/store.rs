@@ -122,6 +122,10 @@ impl std::fmt::Debug for Store {
 const BUS_CAPACITY: usize = 4096;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+/// How long a PostgreSQL connection may sit in the pool before it is
+/// pinged when taken out (one used more recently was pinged when it came back).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 impl Store {
@@ -159,7 +163,19 @@ impl Store {
                 })
             });
         } else {
-            options = options.max_connections(16);
+            // sqlx pings a connection (a round trip) when it goes back to
+            // the pool, and by default again when it is taken out: three
+            // round trips for every statement. The second ping is only
+            // needed for a connection that has sat idle, which the server
+            // may have dropped meanwhile.
+            options = options.max_connections(16).test_before_acquire(false).before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         }
         let pool = options.connect(url).await?;
         let mut store = Store {

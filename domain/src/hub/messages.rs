@@ -57,7 +57,7 @@ impl Hub {
 
     async fn post_inner(&self, actor: Id, channel: Id, post: Post<'_>) -> Result<(Message, bool)> {
         let (body, nonce) = checked(&post)?;
-        let (ch, facts, (author, colour)) = self.channel_standing(channel, actor).await?;
+        let (ch, facts, (author, colour), levels) = self.channel_standing_with(channel, actor, true).await?;
         let author = author.ok_or(Error::NotFound(Thing::User))?;
         // A bot's posts show its emoji as their avatar (read only for bots).
         let icon = match author.is_bot {
@@ -68,19 +68,21 @@ impl Hub {
         msg.author_colour = colour;
         msg.nonce = nonce;
         msg.shown_icon = icon;
-        self.publish(&ch, facts, msg, post).await
+        self.publish(&ch, facts, msg, post, levels).await
     }
 
     /// Posts `msg` (its body, author and nonce set) in `ch` with `post`'s
     /// thread and files, on the authority of whoever `facts` describe (its
     /// author, or the person who made the webhook posting it): permissions,
     /// mentions, notifications, the event, storing, and a retry's answer.
+    /// `levels`: the channel's notification levels, if already read.
     pub(super) async fn publish(
         &self,
         ch: &Channel,
         facts: ChannelFacts,
         mut msg: Message,
         post: Post<'_>,
+        levels: Option<super::Levels>,
     ) -> Result<(Message, bool)> {
         if !post.files.is_empty() {
             permissions::attach_files(facts, post.thread.is_some())?;
@@ -108,7 +110,7 @@ impl Hub {
         attach(&mut msg, &post.files);
         self.scan_uploads(ch, &mut msg, &post.files).await?;
         let mentioned = self.mentioned_by(&msg.body, facts).await?;
-        let (notifying, told) = self.message_notifying(ch, &msg, &mentioned).await?;
+        let (notifying, told) = self.message_notifying(ch, &msg, &mentioned, levels).await?;
         let mut events =
             vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];
         events.extend(told);

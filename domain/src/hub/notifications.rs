@@ -260,10 +260,14 @@ impl Hub {
         ch: &Channel,
         msg: &Message,
         mentioned: &crate::store::Mentioned,
+        levels: Option<super::Levels>,
     ) -> Result<(Notifying, Vec<NewEvent>)> {
         let author = &msg.author;
         let place = place(ch);
-        let levels = self.store.channel_levels(ch.id).await?;
+        let levels = match levels {
+            Some(levels) => levels,
+            None => self.store.channel_levels(ch.id).await?,
+        };
         let level = |user: Id| levels.get(&user).copied().unwrap_or(default_level(ch.kind));
         let mut out: Vec<Notification> = Vec::new();
         let mut add = |user: Id, kind: &str, title: String| {
@@ -432,7 +436,7 @@ impl Hub {
                 };
                 let (_, author) = self.channel_facts(ch.id, msg.author.id).await?;
                 let mentioned = self.mentioned_by(&msg.body, author).await?;
-                let (notifying, events) = self.message_notifying(&ch, &msg, &mentioned).await?;
+                let (notifying, events) = self.message_notifying(&ch, &msg, &mentioned, None).await?;
                 if self.store.insert_notifications(&notifying, Some(s.id), &events).await? {
                     self.deliver_planned(&notifying);
                 }

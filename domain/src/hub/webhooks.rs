@@ -223,7 +223,7 @@ impl Hub {
     ) -> Result<Message> {
         let body = MessageBody::parse(&call.body)?.into_inner();
         self.limits.check(Bucket::Post, &format!("{}:{channel}", bot.id)).await?;
-        let (ch, facts, _) = self.channel_standing(channel, maker).await?;
+        let (ch, facts, _, levels) = self.channel_standing_with(channel, maker, true).await?;
         if post.thread.is_none() && permissions::send_message(facts).is_err() {
             return Err(Error::forbidden(if facts.archived {
                 "The webhook's channel is archived: nothing can be posted there until it is unarchived."
@@ -235,7 +235,7 @@ impl Hub {
         let mut msg = Message::new(ch.id, bot, body, None);
         (msg.shown_name, msg.shown_icon) = (call.shown_name, call.shown_icon);
         msg.nonce = post.nonce.map(str::to_string);
-        let (stored, _) = self.publish(&ch, facts, msg, post).await?;
+        let (stored, _) = self.publish(&ch, facts, msg, post, levels).await?;
         Ok(stored)
     }
 }

@@ -1,9 +1,10 @@
-use super::Store;
 use super::roles::{HELD_ROLE_COLUMNS, HELD_ROLES, HeldRoleRow, Standing};
+use super::{Backend, Store};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
 use crate::model::{Category, Channel, ChannelKind, ChannelListing, ReadMark, UserSummary, Workspace};
+use crate::notify::Level;
 use sqlx::FromRow;
 use std::collections::HashMap;
 
@@ -62,6 +63,9 @@ pub struct ChannelStanding {
     /// Their standing in the workspace and whether they belong to the
     /// channel; `None` when they are not a member of the workspace.
     pub member: Option<(Standing, bool)>,
+    /// The notification levels set for the channel, by person, when asked
+    /// for (what posting there needs: read in the same query).
+    pub levels: Option<HashMap<Id, Level>>,
 }
 
 const CH_COLUMNS: &str = "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, \
@@ -162,8 +166,9 @@ impl Store {
 
     /// A channel, its workspace, and who `user` is there: what every
     /// operation on a channel needs before it asks the rules, read in one
-    /// query (`None`: no such channel).
-    pub async fn channel_standing(&self, id: Id, user: Id) -> Result<Option<ChannelStanding>> {
+    /// query (`None`: no such channel); with `levels`, the channel's
+    /// notification levels too (see [`Store::channel_levels`]).
+    pub async fn channel_standing(&self, id: Id, user: Id, levels: bool) -> Result<Option<ChannelStanding>> {
         #[derive(FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -176,6 +181,7 @@ impl Store {
             ws_created_at: i64,
             overridden: i64,
             in_channel: i64,
+            levels: Option<String>,
             username: Option<String>,
             display_name: Option<String>,
             is_bot: Option<i64>,
@@ -185,13 +191,25 @@ impl Store {
             role: HeldRoleRow,
         }
         // One row per role the member holds (their Owner role included, for
-        // its colour); one row with no role for an outsider.
+        // its colour); one row with no role for an outsider. The levels as
+        // `user:level,user:level`.
+        let levels_sql = match (levels, self.backend) {
+            (false, _) => "NULL",
+            (true, Backend::Sqlite) => {
+                "(SELECT group_concat(l.user_id || ':' || l.level, ',') FROM channel_notify_levels l \
+                  WHERE l.channel_id = c.id)"
+            }
+            (true, Backend::Postgres) => {
+                "(SELECT string_agg(l.user_id || ':' || l.level, ',') FROM channel_notify_levels l \
+                  WHERE l.channel_id = c.id)"
+            }
+        };
         let sql = format!(
             "SELECT {CH_COLUMNS}, w.name AS ws_name, w.description AS ws_description, w.icon AS ws_icon, \
                w.is_private AS ws_is_private, w.owner_id AS ws_owner_id, w.created_at AS ws_created_at, \
                (SELECT COUNT(*) FROM channel_overrides o WHERE o.channel_id = c.id) AS overridden, \
                (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $2) AS in_channel, \
-               u.username, u.display_name, u.is_bot, wm.is_guest, wm.timeout_until, {HELD_ROLE_COLUMNS} \
+               {levels_sql} AS levels, u.username, u.display_name, u.is_bot, wm.is_guest, wm.timeout_until, {HELD_ROLE_COLUMNS} \
              FROM channels c JOIN workspaces w ON w.id = c.workspace_id \
              LEFT JOIN users u ON u.id = $2 \
              LEFT JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = $2 \
@@ -236,6 +254,7 @@ impl Store {
             },
             channel: first.ch.into(),
             overridden: first.overridden > 0,
+            levels: levels.then(|| parse_levels(first.levels.as_deref().unwrap_or(""))),
             person,
             colour,
             member,
@@ -601,4 +620,13 @@ fn name_taken(e: sqlx::Error) -> crate::error::Error {
         "name",
         "A channel with that name exists in this workspace already. Choose another name.",
     )
+}
+
+/// Levels as `user:level,user:level` (see [`Store::channel_standing`]).
+fn parse_levels(text: &str) -> HashMap<Id, Level> {
+    let level = |pair: &str| {
+        let (user, level) = pair.split_once(':')?;
+        Some((Id(user.parse().ok()?), Level::parse(level)?))
+    };
+    text.split(',').filter_map(level).collect()
 }

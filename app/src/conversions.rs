@@ -579,6 +579,11 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 message_id: message_id.to_string(),
                 link_previews: previews.iter().map(|p| LinkPreviewDto::of(*message_id, p)).collect(),
             },
+            K::MessagesPurged { channel_id, message_ids, attachment_ids } => GatewayEvent::MessagesPurge {
+                channel_id: channel_id.to_string(),
+                message_ids: message_ids.iter().map(|id| id.to_string()).collect(),
+                attachment_ids: attachment_ids.iter().map(|id| id.to_string()).collect(),
+            },
             K::MessageDeleted { channel_id, message_id, thread_id } => GatewayEvent::MessageDelete {
                 channel_id: channel_id.to_string(),
                 message_id: message_id.to_string(),

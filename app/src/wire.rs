@@ -1092,6 +1092,13 @@ pub enum GatewayEvent {
         message_id: String,
         link_previews: Vec<LinkPreviewDto>,
     },
+    /// A retention policy removed these messages (and their thread
+    /// replies), or only these attachments: drop them.
+    MessagesPurge {
+        channel_id: String,
+        message_ids: Vec<String>,
+        attachment_ids: Vec<String>,
+    },
     MessageDelete {
         channel_id: String,
         message_id: String,

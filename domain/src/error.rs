@@ -77,6 +77,7 @@ pub enum Thing {
     Command,
     ResponseUrl,
     LinkPreview,
+    Hold,
 }
 
 impl fmt::Display for Thing {
@@ -100,6 +101,7 @@ impl fmt::Display for Thing {
             Thing::Command => "Slash command",
             Thing::ResponseUrl => "Response URL",
             Thing::LinkPreview => "Link preview",
+            Thing::Hold => "Legal hold",
         })
     }
 }

@@ -42,6 +42,13 @@ pub enum EventKind {
         message_id: Id,
         previews: Vec<crate::model::LinkPreview>,
     },
+    /// A retention policy removed messages (with their thread replies) or
+    /// only attachments from a channel.
+    MessagesPurged {
+        channel_id: Id,
+        message_ids: Vec<Id>,
+        attachment_ids: Vec<Id>,
+    },
     MessageDeleted {
         channel_id: Id,
         message_id: Id,

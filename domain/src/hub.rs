@@ -11,6 +11,7 @@ mod accounts;
 mod bots;
 mod channels;
 mod commands;
+mod compliance;
 mod files;
 mod link_previews;
 mod meetings;
@@ -24,6 +25,11 @@ mod threads;
 mod voice;
 mod webhooks;
 mod workspaces;
+
+pub use compliance::{
+    ComplianceOptions, DeploymentRetention, MAX_RETENTION_DAYS, NewHold, RETENTION_EVERY_MS,
+    RetentionOutcome, RetentionView,
+};
 
 pub use accounts::Signup;
 pub use bots::{DEFAULT_BOT_EMOJI, NewBot};
@@ -81,6 +87,10 @@ pub struct Hub {
     commands_caller: crate::webhook_call::WebhookCaller,
     /// Fetches link previews (through the outgoing guard).
     previewer: crate::link_preview::Previewer,
+    /// Deployment administrators and retention from the configuration.
+    compliance: std::sync::Arc<ComplianceOptions>,
+    /// This hub's name among the deployment's nodes, for claiming work.
+    node: Id,
 }
 
 impl Hub {
@@ -101,7 +111,15 @@ impl Hub {
             video: None,
             commands_caller: crate::webhook_call::WebhookCaller::new(crate::outgoing::Guard::public_only()),
             previewer: crate::link_preview::Previewer::new(crate::outgoing::Guard::public_only()),
+            compliance: Default::default(),
+            node: Id::new(),
         }
+    }
+
+    /// Takes deployment administrators and the default retention from `options`.
+    pub fn with_compliance(mut self, options: ComplianceOptions) -> Self {
+        self.compliance = options.into();
+        self
     }
 
     /// Shares presence with the other nodes of a deployment through `shared`.

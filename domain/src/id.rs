@@ -50,6 +50,12 @@ impl Id {
         Id((ms << 22) | (g.node << 12) | g.seq)
     }
 
+    /// The smallest id made at `ms` (milliseconds since the Unix epoch) or
+    /// later: every id below it was made before `ms`.
+    pub fn first_at(ms: i64) -> Self {
+        Id((ms - EPOCH_MS).max(0) << 22)
+    }
+
     /// Milliseconds since the Unix epoch at which this id was made.
     pub fn timestamp_ms(self) -> i64 {
         (self.0 >> 22) + EPOCH_MS

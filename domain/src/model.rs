@@ -419,6 +419,68 @@ pub struct Ban {
     pub created_at: i64,
 }
 
+/// How long messages and files are kept: days, `Some(0)` forever, `None`
+/// as the level above says (a channel follows its workspace, a workspace
+/// the deployment; the deployment's `None` keeps everything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionPolicy {
+    pub messages_days: Option<i64>,
+    pub files_days: Option<i64>,
+}
+
+impl RetentionPolicy {
+    /// This policy where it says something, else `outer`'s.
+    pub fn or(self, outer: RetentionPolicy) -> RetentionPolicy {
+        RetentionPolicy {
+            messages_days: self.messages_days.or(outer.messages_days),
+            files_days: self.files_days.or(outer.files_days),
+        }
+    }
+}
+
+/// A channel named by a legal hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldChannel {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: String,
+}
+
+impl From<&Channel> for HeldChannel {
+    fn from(ch: &Channel) -> Self {
+        HeldChannel { id: ch.id, workspace_id: ch.workspace_id, name: ch.name.clone() }
+    }
+}
+
+/// A legal hold: what the people and channels it names posted from
+/// `starts_at` on is kept (exempt from retention, and kept as it was when
+/// edited or deleted) until it is released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalHold {
+    pub id: Id,
+    pub name: String,
+    pub reason: String,
+    pub starts_at: i64,
+    pub created_by: UserSummary,
+    pub created_at: i64,
+    pub released_at: Option<i64>,
+    pub released_by: Option<UserSummary>,
+    pub users: Vec<UserSummary>,
+    pub channels: Vec<HeldChannel>,
+}
+
+/// One line of the deployment's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentAuditEntry {
+    pub id: Id,
+    pub actor: UserSummary,
+    /// `settings.retention`, `hold.create`, `hold.release`, `retention.run`...
+    pub action: String,
+    pub target_id: Option<Id>,
+    pub summary: String,
+    pub created_at: i64,
+}
+
 /// One line of a workspace's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

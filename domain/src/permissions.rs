@@ -906,6 +906,28 @@ pub fn set_link_previews(f: WorkspaceFacts) -> Result<()> {
     Ok(())
 }
 
+/// Setting a workspace's retention policy, or one of its channels':
+/// who manages the workspace.
+pub fn set_retention(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("set how long this workspace keeps messages and files"));
+    }
+    Ok(())
+}
+
+/// What the deployment's administrators alone do: its retention, legal
+/// holds, compliance exports, its audit log.
+pub fn administer_deployment(is_admin: bool) -> Result<()> {
+    match is_admin {
+        true => Ok(()),
+        false => Err(Error::forbidden(
+            "Only the deployment's administrators can do this. Ask one of them, or the operator \
+             who can name administrators in PARLEY_ADMINS.",
+        )),
+    }
+}
+
 /// Seeing and editing a workspace's notification templates: who manages
 /// the workspace.
 pub fn manage_templates(f: WorkspaceFacts) -> Result<()> {

@@ -10,6 +10,7 @@
 
 mod bots;
 mod channels;
+mod compliance;
 mod deliveries;
 mod events;
 mod group_commit;
@@ -29,6 +30,7 @@ mod webhooks;
 mod workspaces;
 
 pub use channels::ChannelStanding;
+pub use compliance::{ChannelRetention, HoldRow, Purged, RetentionCount};
 pub use deliveries::Delivery;
 pub use events::LOG_PAGE;
 pub use link_previews::{PendingPreview, PreviewOutcome, StoredImage};

@@ -38,6 +38,9 @@
 //! | `PARLEY_JITSI_APP_ID` | `parley` | the app id of that server's token authentication (`iss`) |
 //! | `PARLEY_JITSI_SECRET` | none | its secret: links then carry a JWT signed HS256 (unset: plain links, for a server without tokens) |
 //! | `PARLEY_TRUST_PROXY` | off | take the client's address from `X-Forwarded-For` (behind a reverse proxy only) |
+//! | `PARLEY_ADMINS` | none | usernames of the deployment's administrators, comma-separated (besides its first account) |
+//! | `PARLEY_MESSAGE_RETENTION_DAYS` | none (keep everything) | the deployment's default: messages older than this many days are removed |
+//! | `PARLEY_FILE_RETENTION_DAYS` | none (keep everything) | the same for attached files (their messages stay) |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +76,8 @@ pub struct Config {
     pub event_log_poll: std::time::Duration,
     /// Redis, between the nodes of one deployment (`None`: one node).
     pub redis_url: Option<String>,
+    /// Deployment administrators and the default retention.
+    pub compliance: domain::hub::ComplianceOptions,
 }
 
 /// How long the event log keeps events by default.
@@ -117,6 +122,27 @@ fn scanner_from_env() -> Result<Option<domain::virus_scan::Scanner>, ConfigError
         }
     };
     Ok(Some(Scanner::new(address, when)))
+}
+
+fn compliance_from_env() -> Result<domain::hub::ComplianceOptions, ConfigError> {
+    let days = |name: &'static str| {
+        whole(name)?
+            .map(|d| match d as i64 {
+                d if d <= domain::hub::MAX_RETENTION_DAYS => Ok(d),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("should be at most {} days", domain::hub::MAX_RETENTION_DAYS),
+                }),
+            })
+            .transpose()
+    };
+    Ok(domain::hub::ComplianceOptions {
+        admins: list("PARLEY_ADMINS"),
+        retention: domain::model::RetentionPolicy {
+            messages_days: days("PARLEY_MESSAGE_RETENTION_DAYS")?,
+            files_days: days("PARLEY_FILE_RETENTION_DAYS")?,
+        },
+    })
 }
 
 fn limits_from_env() -> Result<domain::limits::LimitSettings, ConfigError> {
@@ -231,12 +257,14 @@ pub struct MailConfig {
     pub max_attempts: i64,
 }
 
+/// A comma-separated list, empty when unset.
+fn list(name: &str) -> Vec<String> {
+    var(name)
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
 fn rtc_from_env() -> Result<crate::rtc::RtcConfig, ConfigError> {
-    let list = |name| {
-        var(name)
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default()
-    };
     let udp_ports = match var("PARLEY_RTC_UDP_PORTS") {
         None => None,
         Some(range) => {
@@ -381,6 +409,7 @@ impl Config {
             ),
             event_log_poll: std::time::Duration::from_secs(2),
             redis_url: var("PARLEY_REDIS_URL"),
+            compliance: compliance_from_env()?,
         })
     }
 
@@ -426,6 +455,7 @@ impl Config {
             event_log_keep: std::time::Duration::from_secs(3600 * DEFAULT_EVENT_LOG_HOURS),
             event_log_poll: std::time::Duration::from_secs(2),
             redis_url: None,
+            compliance: Default::default(),
             trust_proxy: false,
         }
     }

@@ -188,3 +188,31 @@ impl LinkPreviewer {
         }
     }
 }
+
+/// Applies the retention policies: every ten minutes (and at start) it
+/// goes on with an open run or opens one when an hour has passed since the
+/// last (see [`Hub::run_retention`]: batches, resumable, one node at a time).
+pub struct RetentionWorker {
+    hub: Hub,
+    every: Duration,
+}
+
+impl RetentionWorker {
+    pub fn new(hub: Hub) -> Self {
+        RetentionWorker { hub, every: Duration::from_secs(600) }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = self.hub.run_retention(domain::now_ms(), None).await {
+                        tracing::warn!(error = ?e, "could not apply the retention policies");
+                    }
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}

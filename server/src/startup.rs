@@ -91,6 +91,7 @@ pub struct Application {
     deliverer: Deliverer,
     webhook_dispatcher: crate::jobs::WebhookDispatcher,
     link_previewer: crate::jobs::LinkPreviewer,
+    retention: crate::jobs::RetentionWorker,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
@@ -175,7 +176,8 @@ impl Application {
         let mut hub = Hub::new(store.clone(), files)
             .with_public_url(&public_url)
             .with_delivery(delivery)
-            .with_limits(limits);
+            .with_limits(limits)
+            .with_compliance(config.compliance.clone());
         if let Some(p) = &shared_presence {
             hub = hub.with_shared_presence(p.clone());
         }
@@ -198,6 +200,7 @@ impl Application {
         let scheduler = Scheduler::new(services.hub.clone());
         let webhook_dispatcher = crate::jobs::WebhookDispatcher::new(services.hub.clone());
         let link_previewer = crate::jobs::LinkPreviewer::new(services.hub.clone());
+        let retention = crate::jobs::RetentionWorker::new(services.hub.clone());
         let deliverer_hub = services.hub.clone();
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
@@ -300,6 +303,7 @@ impl Application {
             deliverer,
             webhook_dispatcher,
             link_previewer,
+            retention,
             scheduler,
             sfu,
             relay,
@@ -329,6 +333,7 @@ impl Application {
             deliverer,
             webhook_dispatcher,
             link_previewer,
+            retention,
             scheduler,
             sfu,
             relay,
@@ -341,6 +346,7 @@ impl Application {
             tokio::spawn(deliverer.run(shutdown.subscribe())),
             tokio::spawn(webhook_dispatcher.run(shutdown.subscribe())),
             tokio::spawn(link_previewer.run(shutdown.subscribe())),
+            tokio::spawn(retention.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];

@@ -94,6 +94,12 @@ pub fn apply_message_event(list: &mut Vec<MessageDto>, event: &crate::wire::Gate
                 list.retain(|m| &m.id != message_id);
             }
         }
+        G::MessagesPurge { message_ids, attachment_ids, .. } => {
+            list.retain(|m| !message_ids.contains(&m.id));
+            for m in list.iter_mut() {
+                m.attachments.retain(|a| !attachment_ids.contains(&a.id));
+            }
+        }
         G::LinkPreviews { message_id, link_previews, .. } => {
             if let Some(m) = list.iter_mut().find(|m| &m.id == message_id) {
                 m.link_previews = link_previews.clone();

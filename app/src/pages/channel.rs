@@ -191,13 +191,20 @@ fn ChannelScreen(
             }
             LiveEvent::Gateway(
                 e @ (G::MessageDelete { channel_id: c, .. }
+                | G::MessagesPurge { channel_id: c, .. }
                 | G::LinkPreviews { channel_id: c, .. }
                 | G::ReactionAdd { channel_id: c, .. }
                 | G::ReactionRemove { channel_id: c, .. }),
             ) if *c == channel_id => {
                 messages.update(|list| apply_message_event(list, e));
-                if let G::MessageDelete { message_id, .. } = e {
-                    pinned.update(|list| list.retain(|m| m.id != *message_id));
+                match e {
+                    G::MessageDelete { message_id, .. } => {
+                        pinned.update(|list| list.retain(|m| m.id != *message_id))
+                    }
+                    G::MessagesPurge { message_ids, .. } => {
+                        pinned.update(|list| list.retain(|m| !message_ids.contains(&m.id)))
+                    }
+                    _ => {}
                 }
             }
             LiveEvent::Gateway(e @ G::MessageCreate { message }) if message.channel_id == channel_id => {

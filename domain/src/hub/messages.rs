@@ -270,9 +270,10 @@ impl Hub {
         self.paint(facts.workspace_id, vec![&mut edited]).await?;
         let updated =
             NewEvent::new(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
+        let keep = self.keeps_versions(edited.id).await?.then_some(actor);
         let stored = self
             .store
-            .edit_message(edited.id, body.as_str(), &html, &mentioned, &links, now, &[updated])
+            .edit_message(edited.id, body.as_str(), &html, &mentioned, &links, now, keep, &[updated])
             .await?;
         if !stored {
             return Err(Error::NotFound(Thing::Message));
@@ -291,7 +292,9 @@ impl Hub {
                 thread_id: msg.thread_id,
             },
         );
-        let (deleted, files) = self.store.delete_message(msg.id, crate::now_ms(), &[deleted_event]).await?;
+        let keep = self.keeps_versions(msg.id).await?.then_some(actor);
+        let (deleted, files) =
+            self.store.delete_message(msg.id, crate::now_ms(), keep, &[deleted_event]).await?;
         self.files.remove_attachments(&files).await;
         if deleted && msg.author.id != actor {
             let excerpt: String = msg.body.chars().take(80).collect();

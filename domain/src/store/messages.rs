@@ -406,9 +406,13 @@ impl Store {
         mentioned: &Mentioned,
         links: &[String],
         now: i64,
+        keep: Option<Id>,
         events: &[NewEvent],
     ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
+        if let Some(by) = keep {
+            Self::keep_version(&mut tx, id, "edited", by, now).await?;
+        }
         let done = sqlx::query(
             "UPDATE messages SET body = $1, body_html = $2, edited_at = $3, mentions_all = $4 \
              WHERE id = $5 AND deleted_at IS NULL",
@@ -433,11 +437,22 @@ impl Store {
 
     /// Deletes a message: its body, reactions, mentions, pin and attachments
     /// are erased and it leaves every listing (a thread's first message stays
-    /// as a placeholder while it has replies). Returns whether it was live,
-    /// and the attachments whose files are to be removed; `events` are
+    /// as a placeholder while it has replies). With `keep` (who deletes it,
+    /// when it is held or archived), its body is kept as its last version
+    /// and its attachments stay, shown to no one. Returns whether it was
+    /// live, and the attachments whose files are to be removed; `events` are
     /// logged only if it was live.
-    pub async fn delete_message(&self, id: Id, now: i64, events: &[NewEvent]) -> Result<(bool, Vec<Id>)> {
+    pub async fn delete_message(
+        &self,
+        id: Id,
+        now: i64,
+        keep: Option<Id>,
+        events: &[NewEvent],
+    ) -> Result<(bool, Vec<Id>)> {
         let mut tx = self.write_tx().await?;
+        if let Some(by) = keep {
+            Self::keep_version(&mut tx, id, "deleted", by, now).await?;
+        }
         let done = sqlx::query(
             "UPDATE messages SET body = '', body_html = '', mentions_all = 0, deleted_at = $1 \
              WHERE id = $2 AND deleted_at IS NULL",
@@ -446,11 +461,20 @@ impl Store {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
-        let files: Vec<i64> = sqlx::query_scalar("SELECT id FROM attachments WHERE message_id = $1")
-            .bind(id.0)
-            .fetch_all(&mut *tx)
-            .await?;
-        for table in ["reactions", "mentions", "pins", "attachments", "link_previews"] {
+        let files: Vec<i64> = match keep {
+            Some(_) => Vec::new(),
+            None => {
+                sqlx::query_scalar("SELECT id FROM attachments WHERE message_id = $1")
+                    .bind(id.0)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+        };
+        let erased: &[&str] = match keep {
+            Some(_) => &["reactions", "mentions", "pins", "link_previews"],
+            None => &["reactions", "mentions", "pins", "attachments", "link_previews"],
+        };
+        for table in erased {
             sqlx::query(&format!("DELETE FROM {table} WHERE message_id = $1"))
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -939,7 +963,9 @@ impl Store {
             m.link_previews = previews.remove(&m.id.0).unwrap_or_default();
             m.reactions = reactions.remove(&m.id.0).unwrap_or_default();
             m.thread = threads.remove(&m.id.0);
-            m.attachments = files.remove(&m.id.0).unwrap_or_default();
+            // A deleted message's files are kept only for a legal hold: not shown.
+            let kept = files.remove(&m.id.0).unwrap_or_default();
+            m.attachments = if m.deleted { Vec::new() } else { kept };
         }
         Ok(messages)
     }

@@ -467,6 +467,13 @@ impl Store {
 
     /// Writes one line of the audit log.
     pub async fn add_audit(&self, entry: NewAudit<'_>) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        Self::add_audit_in(&mut tx, entry).await?;
+        self.commit(tx, &[]).await
+    }
+
+    /// [`Store::add_audit`] in `tx`.
+    pub(super) async fn add_audit_in(tx: &mut super::Tx, entry: NewAudit<'_>) -> Result<()> {
         let NewAudit { ws, actor, action, target_user, target_id, summary, channel } = entry;
         let id = Id::new();
         sqlx::query(
@@ -483,7 +490,7 @@ impl Store {
         .bind(id.timestamp_ms())
         .bind(channel.map(|c| c.id.0))
         .bind(channel.is_some_and(|c| c.is_private) as i64)
-        .execute(&self.pool)
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }

@@ -40,8 +40,10 @@ impl Store {
             return Err(crate::Error::conflict("username", "That username is taken. Choose another."));
         }
         sqlx::query(
-            "INSERT INTO users (id, username, display_name, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            // The first person of a deployment administers it.
+            "INSERT INTO users (id, username, display_name, email, password_hash, created_at, deployment_admin) \
+             SELECT $1, $2, $3, $4, $5, $6, \
+                    CASE WHEN EXISTS (SELECT 1 FROM users WHERE id <> 1 AND is_bot = 0) THEN 0 ELSE 1 END",
         )
         .bind(user.id.0)
         .bind(&user.username)

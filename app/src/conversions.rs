@@ -868,3 +868,69 @@ impl From<&domain::store::StoredTemplate> for crate::wire::TemplateDto {
         (&domain::hub::TemplateView { template: s.template.clone(), stored: Some(s.clone()) }).into()
     }
 }
+
+impl From<model::RetentionPolicy> for RetentionPolicyDto {
+    fn from(p: model::RetentionPolicy) -> Self {
+        RetentionPolicyDto { messages_days: p.messages_days, files_days: p.files_days }
+    }
+}
+
+impl From<RetentionPolicyDto> for model::RetentionPolicy {
+    fn from(p: RetentionPolicyDto) -> Self {
+        model::RetentionPolicy { messages_days: p.messages_days, files_days: p.files_days }
+    }
+}
+
+impl From<domain::hub::RetentionView> for RetentionDto {
+    fn from(v: domain::hub::RetentionView) -> Self {
+        RetentionDto { own: v.own.into(), effective: v.effective.into(), may_change: v.may_change }
+    }
+}
+
+impl From<domain::hub::DeploymentRetention> for DeploymentRetentionDto {
+    fn from(r: domain::hub::DeploymentRetention) -> Self {
+        DeploymentRetentionDto {
+            set: r.set.into(),
+            configured: r.configured.into(),
+            effective: r.effective().into(),
+        }
+    }
+}
+
+impl From<&model::LegalHold> for LegalHoldDto {
+    fn from(h: &model::LegalHold) -> Self {
+        LegalHoldDto {
+            id: h.id.to_string(),
+            name: h.name.clone(),
+            reason: h.reason.clone(),
+            starts_at: h.starts_at,
+            created_by: (&h.created_by).into(),
+            created_at: h.created_at,
+            released_at: h.released_at,
+            released_by: h.released_by.as_ref().map(Into::into),
+            users: h.users.iter().map(Into::into).collect(),
+            channels: h
+                .channels
+                .iter()
+                .map(|c| HeldChannelDto {
+                    id: c.id.to_string(),
+                    workspace_id: c.workspace_id.to_string(),
+                    name: c.name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&model::DeploymentAuditEntry> for DeploymentAuditEntryDto {
+    fn from(e: &model::DeploymentAuditEntry) -> Self {
+        DeploymentAuditEntryDto {
+            id: e.id.to_string(),
+            actor: (&e.actor).into(),
+            action: e.action.clone(),
+            target_id: e.target_id.map(|t| t.to_string()),
+            summary: e.summary.clone(),
+            created_at: e.created_at,
+        }
+    }
+}

@@ -1421,3 +1421,84 @@ pub mod whole_number {
         Option::<Written>::deserialize(d)?.map(whole).transpose()
     }
 }
+
+/// How long messages and files are kept, in days: 0 keeps them forever,
+/// null leaves it to the level above (a channel's workspace, then the
+/// deployment, whose null keeps everything).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RetentionPolicyDto {
+    #[serde(default)]
+    pub messages_days: Option<i64>,
+    #[serde(default)]
+    pub files_days: Option<i64>,
+}
+
+/// A workspace's or channel's retention: its own, and what applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RetentionDto {
+    pub own: RetentionPolicyDto,
+    pub effective: RetentionPolicyDto,
+    /// Whether the caller may change it.
+    pub may_change: bool,
+}
+
+/// The deployment's retention: what its administrators set, what the
+/// configuration gives where they set nothing, and what applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeploymentRetentionDto {
+    pub set: RetentionPolicyDto,
+    pub configured: RetentionPolicyDto,
+    pub effective: RetentionPolicyDto,
+}
+
+/// Whether edits and deletes keep what was there (for exports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ComplianceArchiveDto {
+    pub enabled: bool,
+}
+
+/// A channel a legal hold names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HeldChannelDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+}
+
+/// A legal hold: what its people and channels posted from `starts_at` on
+/// is kept until it is released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LegalHoldDto {
+    pub id: String,
+    pub name: String,
+    pub reason: String,
+    pub starts_at: i64,
+    pub created_by: UserDto,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_by: Option<UserDto>,
+    pub users: Vec<UserDto>,
+    pub channels: Vec<HeldChannelDto>,
+}
+
+/// One line of the deployment's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeploymentAuditEntryDto {
+    pub id: String,
+    pub actor: UserDto,
+    /// `settings.retention`, `settings.compliance_archive`, `hold.create`, `hold.release`, `retention.run`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    pub summary: String,
+    pub created_at: i64,
+}

@@ -4,13 +4,14 @@
 //! - [`extract`]: who is asking ([`extract::CurrentUser`]).
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
 //! - [`auth`], [`workspaces`]: accounts and workspaces; [`communication`]: seed 000's channels and
-//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`link_previews`]: link previews' images, removal and switch; [`openapi`]: the document describing them.
+//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`link_previews`]: link previews' images, removal and switch; [`compliance`]: retention, legal holds and the deployment's audit log; [`openapi`]: the document describing them.
 //! - [`site`]: the app's built files, and what browsers may keep of every answer.
 
 pub mod auth;
 pub mod bots;
 pub mod commands;
 pub mod communication;
+pub mod compliance;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -100,6 +101,13 @@ api! {
     "/api/communication/messages/{id}/readers/" => get(c::readers);
     "/api/communication/messages/{id}/link-previews/{position}/" => delete(link_previews::remove_link_preview);
     "/api/communication/workspaces/{id}/link-previews/" => get(link_previews::link_previews_setting).put(link_previews::set_link_previews);
+    "/api/communication/workspaces/{id}/retention/" => get(compliance::workspace_retention).put(compliance::set_workspace_retention);
+    "/api/communication/channels/{id}/retention/" => get(compliance::channel_retention).put(compliance::set_channel_retention);
+    "/api/admin/retention/" => get(compliance::deployment_retention).put(compliance::set_deployment_retention);
+    "/api/admin/compliance-archive/" => get(compliance::compliance_archive).put(compliance::set_compliance_archive);
+    "/api/admin/holds/" => get(compliance::holds).post(compliance::create_hold);
+    "/api/admin/holds/{id}/release/" => post(compliance::release_hold);
+    "/api/admin/audit/" => get(compliance::deployment_audit);
     "/api/communication/meetings/" => get(meetings::list).post(meetings::schedule);
     "/api/communication/meetings/instant/" => post(meetings::instant);
     "/api/communication/meetings/calendar_feed/" => post(meetings::renew_feed);

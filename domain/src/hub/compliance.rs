@@ -249,8 +249,10 @@ impl Hub {
                 channel: None,
             })
             .collect();
+        // A run that removed nothing leaves no entry (one starts every hour).
         let summary = format!("Retention removed {} in {} channels", amounts(messages, files), counts.len());
-        self.store.finish_retention_run(run, now(), audits, &summary).await?;
+        let summary = (messages + files > 0).then_some(summary.as_str());
+        self.store.finish_retention_run(run, now(), audits, summary).await?;
         if messages + files > 0 {
             tracing::info!(messages, files, "retention run finished");
         }

@@ -408,13 +408,13 @@ impl Store {
     }
 
     /// Closes `run` with its audit entries (`workspaces`' own, and the
-    /// deployment's `summary`), once: `false` if it was closed already.
+    /// deployment's `summary` if any), once: `false` if it was closed already.
     pub async fn finish_retention_run(
         &self,
         run: Id,
         now: i64,
         workspaces: Vec<NewAudit<'_>>,
-        summary: &str,
+        summary: Option<&str>,
     ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
@@ -431,8 +431,16 @@ impl Store {
         for entry in workspaces {
             Self::add_audit_in(&mut tx, entry).await?;
         }
-        Self::deployment_audit_in(&mut tx, crate::model::SYSTEM_USER, "retention.run", Some(run), summary)
+        if let Some(summary) = summary {
+            Self::deployment_audit_in(
+                &mut tx,
+                crate::model::SYSTEM_USER,
+                "retention.run",
+                Some(run),
+                summary,
+            )
             .await?;
+        }
         self.commit(tx, &[]).await?;
         Ok(true)
     }

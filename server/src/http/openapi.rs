@@ -5,6 +5,7 @@ use super::auth as a;
 use super::bots as b;
 use super::commands as cmd;
 use super::communication as c;
+use super::compliance as co;
 use super::files as f;
 use super::link_previews as lp;
 use super::meetings as m;
@@ -34,6 +35,9 @@ use utoipa::OpenApi;
         c::list_messages, c::send_message, c::edit_message, c::delete_message, c::search, c::add_reaction,
         c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads, f::download,
         lp::remove_link_preview, lp::link_preview_image, lp::link_previews_setting, lp::set_link_previews,
+        co::deployment_retention, co::set_deployment_retention, co::compliance_archive, co::set_compliance_archive,
+        co::holds, co::create_hold, co::release_hold, co::deployment_audit, co::workspace_retention,
+        co::set_workspace_retention, co::channel_retention, co::set_channel_retention,
         r::permissions, r::list_roles, r::create_role, r::update_role, r::delete_role, r::give_role, r::take_role,
         r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
@@ -62,6 +66,7 @@ use utoipa::OpenApi;
         (name = "bots", description = "Bot accounts and their API tokens"),
         (name = "webhooks", description = "Incoming webhooks (their addresses take Slack's payloads or Parley's own) and outgoing webhooks (calls with Slack's payloads, signed, retried, logged)"),
         (name = "commands", description = "Slash commands: running one in a channel, the commands a channel offers, a workspace's own commands (Slack's form fields, signed) and their response URLs"),
+        (name = "compliance", description = "Retention policies (the deployment's, a workspace's, a channel's), compliance archiving, legal holds and the deployment's audit log"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;

@@ -132,6 +132,8 @@ const INVITED: PersonGrid = "Y..Y...";
 const LEAVERS: PersonGrid = ".YYYY..";
 /// Nobody: what needs a state no one here is in (a call, for signalling).
 const NOBODY: PersonGrid = ".......";
+/// The deployment's administrators: its first account (the owner here).
+const DEPLOYMENT_ADMINS: PersonGrid = "Y......";
 /// Joining a public workspace or accepting an invite: anyone not banned
 /// (members are already in; it changes nothing for them).
 const JOINERS: PersonGrid = "YYYYYY.";
@@ -907,6 +909,38 @@ fn rows() -> Vec<Row> {
         }),
         rest!("put" "/api/communication/workspaces/{id}/link-previews/", "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), cx.ws_param(), Some(json!({"enabled": true})))
+        }),
+        // ---- REST: compliance.
+        rest!("get" "/api/admin/retention/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("put" "/api/admin/retention/", "unchanged (none set)", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"messages_days": null, "files_days": null})))
+        }),
+        rest!("get" "/api/admin/compliance-archive/", "", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        rest!("put" "/api/admin/compliance-archive/", "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"enabled": false})))
+        }),
+        rest!("get" "/api/admin/holds/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("post" "/api/admin/holds/", "a hold on the spare member", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            let body = json!({"name": cx.unique("Hold"), "reason": "Audit", "user_ids": [cx.spare.id]});
+            (cx.who(cell), vec![], Some(body))
+        }),
+        rest!("post" "/api/admin/holds/{id}/release/", "a fresh hold", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_hold().await)], None)
+        }),
+        rest!("get" "/api/admin/audit/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("get" "/api/communication/workspaces/{id}/retention/", "", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("put" "/api/communication/workspaces/{id}/retention/", "unchanged (none)", P(STAFF), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({})))
+        }),
+        rest!("get" "/api/communication/channels/{id}/retention/", "", C(VIEW), |cx, cell| {
+            (cx.who(cell), cx.ch_param(cell), None)
+        }),
+        rest!("put" "/api/communication/channels/{id}/retention/", "unchanged (none)", C(MANAGE), |cx, cell| {
+            (cx.who(cell), cx.ch_param(cell), Some(json!({})))
         }),
         // ---- REST: roles and moderation.
         rest!("get" "/api/communication/permissions/", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
@@ -1787,6 +1821,15 @@ impl Ctx {
     /// A new message by the owner in `kind`'s channel with a link, once
     /// its preview is shown (the archived channel's, posted before it was
     /// archived, for every cell).
+    /// A new legal hold (on the spare member), for releasing.
+    async fn fresh_hold(&self) -> String {
+        let body = json!({"name": self.unique("Hold"), "reason": "Audit", "user_ids": [self.spare.id]});
+        let hold =
+            json_of(self.person(Owner).post(&self.app, "/api/admin/holds/", body).await, StatusCode::CREATED)
+                .await;
+        hold["id"].as_str().unwrap().to_string()
+    }
+
     async fn fresh_previewed(&self, kind: Kind) -> String {
         if kind == Kind::Archived {
             return self.previewed[&kind].clone();

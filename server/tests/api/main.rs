@@ -24,6 +24,7 @@ mod notifications;
 mod outgoing_webhooks;
 mod pages;
 mod resume;
+mod retention;
 mod server_fns;
 mod sink;
 mod site;

@@ -55,6 +55,8 @@ export default defineConfig({
       PARLEY_LIMIT_REQUESTS: "off",
       // Outgoing webhooks call receivers the tests run on loopback.
       PARLEY_PUSH_ALLOW_PRIVATE: "1",
+      // The deployment's administrators the compliance tests sign up as.
+      PARLEY_ADMINS: "keeper,nokeeper",
     },
   },
 });

@@ -4,6 +4,7 @@
 //! with a redirect back, carrying any error in the URL for the form to show.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod channels;
 pub mod integrations;
@@ -15,6 +16,7 @@ pub mod slash_commands;
 pub mod workspaces;
 
 pub use account::*;
+pub use admin::*;
 pub use auth::*;
 pub use channels::*;
 pub use integrations::*;

@@ -129,6 +129,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=pages::auth::ForgotPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view={Lazy::<pages::AccountRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin") view={Lazy::<pages::AdminRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/invite/:code") view={Lazy::<pages::InviteRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/settings/notifications") view={Lazy::<pages::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />

@@ -1,6 +1,7 @@
 //! One component per route.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod channel;
 pub mod home;
@@ -72,6 +73,11 @@ macro_rules! lazy_page {
         }
     };
 }
+
+lazy_page!(
+    /// The deployment's administration, for its few administrators.
+    AdminRoute => admin::AdminPage
+);
 
 lazy_page!(
     /// Workspace settings, the largest page and one few people open.

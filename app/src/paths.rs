@@ -36,6 +36,11 @@ pub fn calendar_feed(token: &str) -> String {
     format!("/calendar/{token}.ics")
 }
 
+/// The deployment's administration.
+pub fn admin() -> String {
+    "/admin".to_string()
+}
+
 /// The person's notification settings.
 pub fn notification_settings() -> String {
     "/settings/notifications".to_string()

@@ -1428,9 +1428,11 @@ pub mod whole_number {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RetentionPolicyDto {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number::optional")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 36500))]
     pub messages_days: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number::optional")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 36500))]
     pub files_days: Option<i64>,
 }
 

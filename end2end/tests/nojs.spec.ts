@@ -244,3 +244,18 @@ test("on a phone without JavaScript the channel list opens from its link and clo
   await expect(channels).toBeHidden();
   await context.close();
 });
+
+test("legal holds and compliance archiving are set without JavaScript", async ({ page }) => {
+  // PARLEY_ADMINS names "nokeeper" (playwright.config.ts). The deployment's
+  // retention is left to compliance.spec.ts, which may run at the same time.
+  await signUp(page, "nokeeper", "No-script Keeper");
+  await expect(page.getByRole("heading", { name: "Your workspaces" })).toBeVisible();
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Audit 2026");
+  await page.getByLabel("Reason").fill("Regulator's request");
+  await page.getByLabel("People (usernames)").fill("nokeeper");
+  await page.getByRole("button", { name: "Put on hold" }).click();
+  await expect(page.locator("li.hold", { hasText: "Audit 2026" })).toContainText("@nokeeper");
+  await page.getByRole("button", { name: "Turn archiving on" }).click();
+  await expect(page.locator("#archive-status")).toContainText("On: every edit keeps the text before it");
+});

@@ -9,6 +9,9 @@ pub struct HomeDto {
     pub workspaces: Vec<WorkspaceDto>,
     /// Public workspaces the user could join.
     pub discover: Vec<WorkspaceDto>,
+    /// Whether the user administers the deployment (the page links to its administration).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 #[server]
@@ -20,6 +23,7 @@ pub async fn home() -> Result<HomeDto, ApiError> {
                 me: MeDto::from(&user),
                 workspaces: hub.my_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
                 discover: hub.discover_workspaces(user.id).await?.iter().map(WorkspaceDto::from).collect(),
+                admin: hub.is_deployment_admin(user.id).await?,
             })
         }
         .await,

@@ -19,7 +19,7 @@ fn Home(home: crate::api::HomeDto) -> impl IntoView {
     let join = ServerAction::<JoinWorkspace>::new();
     let logout = ServerAction::<Logout>::new();
     let value = create.value();
-    let crate::api::HomeDto { me, workspaces, discover } = home;
+    let crate::api::HomeDto { me, workspaces, discover, admin } = home;
     view! {
         <main class="home">
             <header class="home-header">
@@ -28,6 +28,7 @@ fn Home(home: crate::api::HomeDto) -> impl IntoView {
                     <span>"Signed in as " <strong>{me.display_name}</strong> " (@" {me.username} ")"</span>
                     <a class="link" href=crate::paths::notification_settings()>"Notification settings"</a>
                     <a class="link" href=crate::paths::account()>"Account"</a>
+                    {admin.then(|| view! { <a class="link" href=crate::paths::admin()>"Administration"</a> })}
                     <ActionForm action=logout attr:class="inline">
                         <button type="submit" class="link">"Sign out"</button>
                     </ActionForm>

@@ -39,6 +39,8 @@ pub struct NewHold {
     /// everything they posted, however old.
     pub starts_at: Option<i64>,
     pub users: Vec<Id>,
+    /// People named by username (the form's way), besides `users`.
+    pub usernames: Vec<String>,
     pub channels: Vec<Id>,
 }
 
@@ -320,12 +322,18 @@ impl Hub {
         if reason.is_empty() || reason.chars().count() > 1000 {
             return Err(Error::invalid("reason", "Say why content is held, in 1 to 1,000 characters."));
         }
-        if new.users.is_empty() && new.channels.is_empty() {
-            return Err(Error::invalid("users", "Name at least one person or channel to hold."));
+        if new.users.is_empty() && new.usernames.is_empty() && new.channels.is_empty() {
+            return Err(Error::invalid("usernames", "Name at least one person or channel to hold."));
         }
         let mut users = Vec::new();
         for id in &new.users {
             let user = self.store.user(*id).await?.ok_or(Error::NotFound(Thing::User))?;
+            users.push(UserSummary::from(&user));
+        }
+        for name in &new.usernames {
+            let user = self.store.user_by_username(name).await?.ok_or_else(|| {
+                Error::invalid("usernames", format!("No one is called @{name}. Check the spelling."))
+            })?;
             users.push(UserSummary::from(&user));
         }
         let mut channels = Vec::new();

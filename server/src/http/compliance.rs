@@ -85,8 +85,10 @@ pub async fn holds(
 #[derive(Deserialize, ToSchema)]
 pub struct NewHoldBody {
     /// What the hold is called (1 to 100 characters).
+    #[schema(max_length = 100, pattern = r"\S")]
     name: String,
     /// Why content is held (1 to 1,000 characters).
+    #[schema(max_length = 1000, pattern = r"\S")]
     reason: String,
     /// Hold what was posted from this time on (milliseconds since the
     /// epoch); absent: everything, however old.
@@ -121,6 +123,7 @@ pub async fn create_hold(
         starts_at: body.starts_at,
         users: ids(&body.user_ids, Thing::User)?,
         channels: ids(&body.channel_ids, Thing::Channel)?,
+        ..Default::default()
     };
     let hold = state.services.hub.create_hold(user.id, new).await?;
     Ok((StatusCode::CREATED, Json(LegalHoldDto::from(&hold))))

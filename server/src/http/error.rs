@@ -53,16 +53,22 @@ where
     type Rejection = HttpError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
+        let invalid = |why: String| {
+            HttpError::new(
+                ErrorCode::Invalid,
+                format!("The request body is not the JSON this route expects: {why}"),
+            )
+        };
+        // Every body this API takes is an object (serde would also read a
+        // struct from an array of its fields, in order).
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) if !v.is_object() => Err(invalid("it must be a JSON object".into())),
+            Ok(Json(v)) => serde_json::from_value(v).map(JsonBody).map_err(|e| invalid(e.to_string())),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(HttpError::new(
                 ErrorCode::TooLarge,
                 "The request body is larger than this server accepts. Send less at once.",
             )),
-            Err(rejection) => Err(HttpError::new(
-                ErrorCode::Invalid,
-                format!("The request body is not the JSON this route expects: {}", rejection.body_text()),
-            )),
+            Err(rejection) => Err(invalid(rejection.body_text())),
         }
     }
 }

@@ -471,6 +471,24 @@ fn rows() -> Vec<Row> {
         sfn!(RemoveLinkPreview, "a fresh previewed message by the owner", C(DELETE_OWNERS), |cx, cell| {
             (cx.who(cell), vec![("message_id", cx.fresh_previewed(cell.kind()).await), ("position", s("0"))])
         }),
+        sfn!(AdminView, "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![])),
+        sfn!(SetDeploymentRetention, "unchanged (none set)", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("messages_days", s("")), ("files_days", s(""))])
+        }),
+        sfn!(SetComplianceArchive, "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("enabled", s("false"))])
+        }),
+        sfn!(CreateHold, "a hold on the spare member", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            let args = vec![
+                ("name", cx.unique("Hold")),
+                ("reason", s("Audit")),
+                ("usernames", cx.spare_name.clone()),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(ReleaseHold, "a fresh hold", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("hold_id", cx.fresh_hold().await)])
+        }),
         sfn!(SetLinkPreviews, "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("enabled", s("true"))])
         }),

@@ -88,18 +88,26 @@ pub fn parse_invite_terms(
     expires_in_hours: Option<&str>,
     max_uses: Option<&str>,
 ) -> Result<domain::input::InviteTerms, crate::wire::ApiError> {
-    fn number(field: &'static str, raw: Option<&str>) -> Result<Option<i64>, crate::wire::ApiError> {
-        match raw.map(str::trim).filter(|r| !r.is_empty()) {
-            None => Ok(None),
-            Some(r) => r.parse().map(Some).map_err(|_| {
-                crate::wire::ApiError::invalid(field, format!("`{field}` must be a whole number."))
-            }),
-        }
-    }
+    let number = |field: &'static str, raw: Option<&str>| {
+        parse_whole(field, raw, &format!("`{field}` must be a whole number."))
+    };
     Ok(domain::input::InviteTerms::parse(
         number("expires_in_hours", expires_in_hours)?,
         number("max_uses", max_uses)?,
     )?)
+}
+
+/// Parses an optional whole number as a form sends it: absent or empty is
+/// `None`; anything else but a whole number is refused with `message`.
+pub fn parse_whole(
+    field: &'static str,
+    raw: Option<&str>,
+    message: &str,
+) -> Result<Option<i64>, crate::wire::ApiError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(r) => r.parse().map(Some).map_err(|_| crate::wire::ApiError::invalid(field, message)),
+    }
 }
 
 /// Parses an optional id; absent or empty (as HTML forms send it) is `None`.

@@ -31,18 +31,6 @@ pub async fn admin_view() -> Result<AdminViewDto, ApiError> {
     )
 }
 
-/// Days as a form gives them: empty is `None` (as the level above says).
-#[cfg(feature = "ssr")]
-fn days(field: &'static str, raw: &str) -> Result<Option<i64>, ApiError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse().map(Some).map_err(|_| {
-        ApiError::invalid(field, "Give a whole number of days, 0 to keep forever, or leave it empty.")
-    })
-}
-
 /// Sets the deployment's retention: days for messages and for files (empty:
 /// as the server's configuration says).
 #[server]
@@ -50,6 +38,10 @@ pub async fn set_deployment_retention(messages_days: String, files_days: String)
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
+            let days = |field, raw: &str| {
+                let why = "Give a whole number of days, 0 to keep forever, or leave it empty.";
+                crate::ssr::parse_whole(field, Some(raw), why)
+            };
             let policy = domain::model::RetentionPolicy {
                 messages_days: days("messages_days", &messages_days)?,
                 files_days: days("files_days", &files_days)?,

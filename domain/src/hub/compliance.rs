@@ -229,7 +229,8 @@ impl Hub {
                         break;
                     }
                     // Still working: keep the claim.
-                    let claim = self.store.claim_retention_run(self.node, now(), now() + RUN_LEASE_MS, false);
+                    let at = now();
+                    let claim = self.store.claim_retention_run(self.node, at, at + RUN_LEASE_MS, false);
                     if claim.await? != Some(run) {
                         return Ok(RetentionOutcome::Idle);
                     }
@@ -405,9 +406,7 @@ impl Hub {
         self.deployment_admin(actor).await?;
         let holds = self.store.holds().await?;
         let (hold, _) = holds.iter().find(|(h, _)| h.id == id.0).ok_or(Error::NotFound(Thing::Hold))?;
-        if hold.released_at.is_some() {
-            return Err(Error::conflict("hold", "This hold was released already."));
-        }
+        // Released already (or by someone else meanwhile): the store says so.
         if !self.store.release_hold(id, actor, crate::now_ms(), &hold.name).await? {
             return Err(Error::conflict("hold", "This hold was released already."));
         }

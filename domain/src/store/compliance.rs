@@ -2,6 +2,7 @@
 //! audit log, retention policies and the purges that apply them, legal
 //! holds, and the earlier versions of messages kept for them.
 
+use super::messages::bind_ids;
 use super::{NewAudit, Store, Tx, placeholders};
 use crate::error::Result;
 use crate::events::{Audience, EventKind, NewEvent};
@@ -328,7 +329,7 @@ impl Store {
                 format!("DELETE FROM notifications WHERE message_id IN ({list})"),
                 format!("DELETE FROM messages WHERE id IN ({list})"),
             ] {
-                chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id)).execute(&mut *tx).await?;
+                bind_ids(&sql, chunk).execute(&mut *tx).await?;
             }
         }
         Self::count_purge(&mut tx, run, ch, ids.len() as i64, 0).await?;
@@ -364,7 +365,7 @@ impl Store {
             return Ok(Purged::default());
         }
         let sql = format!("DELETE FROM attachments WHERE id IN ({})", placeholders(ids.len()));
-        ids.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id)).execute(&mut *tx).await?;
+        bind_ids(&sql, &ids).execute(&mut *tx).await?;
         Self::count_purge(&mut tx, run, ch, 0, ids.len() as i64).await?;
         let purged = Purged { messages: Vec::new(), attachments: ids.into_iter().map(Id).collect() };
         let event = purged_event(ch.channel_id, &purged);

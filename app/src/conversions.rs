@@ -922,6 +922,31 @@ impl From<&model::LegalHold> for LegalHoldDto {
     }
 }
 
+impl From<&model::ComplianceExport> for ComplianceExportDto {
+    fn from(e: &model::ComplianceExport) -> Self {
+        let ids = |ids: &[domain::Id]| ids.iter().map(|id| id.to_string()).collect();
+        ComplianceExportDto {
+            id: e.id.to_string(),
+            format: e.format.clone(),
+            from: e.from.clone(),
+            to: e.to.clone(),
+            workspace_ids: ids(&e.workspace_ids),
+            channel_ids: ids(&e.channel_ids),
+            user_ids: ids(&e.user_ids),
+            daily: e.daily,
+            state: e.state.clone(),
+            error: e.error.clone(),
+            messages: e.messages,
+            files: e.files,
+            bytes: e.bytes,
+            file_name: e.file_name.clone(),
+            requested_by: (&e.requested_by).into(),
+            created_at: e.created_at,
+            finished_at: e.finished_at,
+        }
+    }
+}
+
 impl From<&model::DeploymentAuditEntry> for DeploymentAuditEntryDto {
     fn from(e: &model::DeploymentAuditEntry) -> Self {
         DeploymentAuditEntryDto {

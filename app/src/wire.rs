@@ -1491,6 +1491,49 @@ pub struct LegalHoldDto {
     pub channels: Vec<HeldChannelDto>,
 }
 
+/// A compliance export: what was asked for, how far it has got, and what
+/// it holds. Download it from `/api/admin/exports/{id}/archive` once its
+/// `state` is `done`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ComplianceExportDto {
+    pub id: String,
+    /// `json`, `csv` or `eml`.
+    pub format: String,
+    /// The first and last day (UTC, `YYYY-MM-DD`) of messages it covers.
+    pub from: String,
+    pub to: String,
+    /// What it is limited to (empty: everything).
+    pub workspace_ids: Vec<String>,
+    pub channel_ids: Vec<String>,
+    pub user_ids: Vec<String>,
+    /// Made by the daily export.
+    pub daily: bool,
+    /// `pending`, `running`, `done` or `failed`.
+    pub state: String,
+    /// Why it failed (empty otherwise).
+    pub error: String,
+    /// Messages and files written so far.
+    pub messages: i64,
+    pub files: i64,
+    /// The archive's size in bytes (so far, while it runs).
+    pub bytes: i64,
+    pub file_name: String,
+    pub requested_by: UserDto,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<i64>,
+}
+
+/// The daily export: `off`, or the format it writes each day after
+/// midnight (UTC) for the day before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DailyExportDto {
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(off|json|csv|eml)$"))]
+    pub format: String,
+}
+
 /// One line of the deployment's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

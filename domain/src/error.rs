@@ -78,6 +78,7 @@ pub enum Thing {
     ResponseUrl,
     LinkPreview,
     Hold,
+    Export,
 }
 
 impl fmt::Display for Thing {
@@ -102,6 +103,7 @@ impl fmt::Display for Thing {
             Thing::ResponseUrl => "Response URL",
             Thing::LinkPreview => "Link preview",
             Thing::Hold => "Legal hold",
+            Thing::Export => "Compliance export",
         })
     }
 }

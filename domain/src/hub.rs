@@ -12,6 +12,7 @@ mod bots;
 mod channels;
 mod commands;
 mod compliance;
+mod exports;
 mod files;
 mod link_previews;
 mod meetings;
@@ -30,6 +31,7 @@ pub use compliance::{
     ComplianceOptions, DeploymentRetention, MAX_RETENTION_DAYS, NewHold, RETENTION_EVERY_MS,
     RetentionOutcome, RetentionView,
 };
+pub use exports::{ExportOutcome, ExportRequest};
 
 pub use accounts::Signup;
 pub use bots::{DEFAULT_BOT_EMOJI, NewBot};
@@ -91,6 +93,8 @@ pub struct Hub {
     compliance: std::sync::Arc<ComplianceOptions>,
     /// This hub's name among the deployment's nodes, for claiming work.
     node: Id,
+    /// Wakes the export worker when an export is asked for.
+    exports_wanted: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -113,6 +117,7 @@ impl Hub {
             previewer: crate::link_preview::Previewer::new(crate::outgoing::Guard::public_only()),
             compliance: Default::default(),
             node: Id::new(),
+            exports_wanted: Default::default(),
         }
     }
 

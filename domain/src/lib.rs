@@ -17,10 +17,13 @@
 //! - [`outgoing`]: the one guard for requests the server makes (push, SMS):
 //!   public addresses only, however written, unless the operator allows private ones.
 //! - [`session_store`]: tower-sessions' storage, kept in the database.
+//! - [`export`]: compliance exports' formats (JSON, CSV, EML) and the
+//!   resumable zip writer they go into.
 
 pub mod calendar;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod files;
 pub mod hub;
 pub mod id;

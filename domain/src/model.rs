@@ -469,6 +469,38 @@ pub struct LegalHold {
     pub channels: Vec<HeldChannel>,
 }
 
+/// A compliance export: what was asked for, how far it has got, and what
+/// it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceExport {
+    pub id: Id,
+    /// `json`, `csv` or `eml`.
+    pub format: String,
+    /// The first and last day (UTC, `YYYY-MM-DD`) of messages it covers.
+    pub from: String,
+    pub to: String,
+    /// What it is limited to (empty: everything).
+    pub workspace_ids: Vec<Id>,
+    pub channel_ids: Vec<Id>,
+    pub user_ids: Vec<Id>,
+    /// Made by the daily export rather than by someone.
+    pub daily: bool,
+    /// `pending`, `running`, `done` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub error: String,
+    /// Messages and files written so far.
+    pub messages: i64,
+    pub files: i64,
+    /// The archive's size in bytes (so far, while it runs).
+    pub bytes: i64,
+    /// Its file's name, for the download.
+    pub file_name: String,
+    pub requested_by: UserSummary,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
 /// One line of the deployment's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentAuditEntry {

@@ -106,7 +106,9 @@ impl TestDb {
             crate::limits::LimitSettings::unlimited(),
             std::sync::Arc::new(crate::limits::MemoryLimits::default()),
         );
-        crate::Hub::new(self.store().await, self.files()).with_limits(limits)
+        let compliance =
+            crate::hub::ComplianceOptions { exports_dir: self.files.0.join("exports"), ..Default::default() };
+        crate::Hub::new(self.store().await, self.files()).with_limits(limits).with_compliance(compliance)
     }
 
     /// Drops the PostgreSQL database (call after closing every pool on it).

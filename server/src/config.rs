@@ -142,6 +142,8 @@ fn compliance_from_env() -> Result<domain::hub::ComplianceOptions, ConfigError> 
             messages_days: days("PARLEY_MESSAGE_RETENTION_DAYS")?,
             files_days: days("PARLEY_FILE_RETENTION_DAYS")?,
         },
+        // `exports/` in the data directory, set when the server starts.
+        exports_dir: Default::default(),
     })
 }
 

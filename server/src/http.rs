@@ -4,7 +4,7 @@
 //! - [`extract`]: who is asking ([`extract::CurrentUser`]).
 //! - [`origin`]: the CSRF guard and the WebSocket Origin check.
 //! - [`auth`], [`workspaces`]: accounts and workspaces; [`communication`]: seed 000's channels and
-//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`link_previews`]: link previews' images, removal and switch; [`compliance`]: retention, legal holds and the deployment's audit log; [`openapi`]: the document describing them.
+//!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`link_previews`]: link previews' images, removal and switch; [`compliance`]: retention, legal holds and the deployment's audit log; [`exports`]: compliance exports; [`openapi`]: the document describing them.
 //! - [`site`]: the app's built files, and what browsers may keep of every answer.
 
 pub mod auth;
@@ -13,6 +13,7 @@ pub mod commands;
 pub mod communication;
 pub mod compliance;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod files;
 pub mod guard;
@@ -108,6 +109,10 @@ api! {
     "/api/admin/holds/" => get(compliance::holds).post(compliance::create_hold);
     "/api/admin/holds/{id}/release/" => post(compliance::release_hold);
     "/api/admin/audit/" => get(compliance::deployment_audit);
+    "/api/admin/exports/" => get(exports::list).post(exports::create);
+    "/api/admin/exports/{id}/" => get(exports::get).delete(exports::delete);
+    "/api/admin/exports/{id}/archive" => get(exports::archive);
+    "/api/admin/daily-export/" => get(exports::daily).put(exports::set_daily);
     "/api/communication/meetings/" => get(meetings::list).post(meetings::schedule);
     "/api/communication/meetings/instant/" => post(meetings::instant);
     "/api/communication/meetings/calendar_feed/" => post(meetings::renew_feed);

@@ -216,3 +216,44 @@ impl RetentionWorker {
         }
     }
 }
+
+/// Writes compliance exports ([`Hub::run_exports`]): woken when one is
+/// asked for on this node, and every half minute whatever happens (one
+/// asked for on another node, one whose node stopped, the daily export).
+/// Stopping the server mid-export leaves its checkpoint: it goes on from
+/// there at the next start, here or on another node.
+pub struct ExportWorker {
+    hub: Hub,
+    every: Duration,
+}
+
+impl ExportWorker {
+    pub fn new(hub: Hub) -> Self {
+        ExportWorker { hub, every: Duration::from_secs(30) }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let wanted = self.hub.exports_wanted();
+        loop {
+            // One export after another while any is waiting.
+            loop {
+                tokio::select! {
+                    outcome = self.hub.run_exports(domain::now_ms(), None) => match outcome {
+                        Ok(domain::hub::ExportOutcome::Idle) => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "could not work the compliance exports");
+                            break;
+                        }
+                    },
+                    _ = shutdown.changed() => return,
+                }
+            }
+            tokio::select! {
+                _ = wanted.notified() => {}
+                _ = tokio::time::sleep(self.every) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}

@@ -92,6 +92,7 @@ pub struct Application {
     webhook_dispatcher: crate::jobs::WebhookDispatcher,
     link_previewer: crate::jobs::LinkPreviewer,
     retention: crate::jobs::RetentionWorker,
+    exporter: crate::jobs::ExportWorker,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
@@ -177,7 +178,10 @@ impl Application {
             .with_public_url(&public_url)
             .with_delivery(delivery)
             .with_limits(limits)
-            .with_compliance(config.compliance.clone());
+            .with_compliance(domain::hub::ComplianceOptions {
+                exports_dir: config.data_dir.join("exports"),
+                ..config.compliance.clone()
+            });
         if let Some(p) = &shared_presence {
             hub = hub.with_shared_presence(p.clone());
         }
@@ -201,6 +205,7 @@ impl Application {
         let webhook_dispatcher = crate::jobs::WebhookDispatcher::new(services.hub.clone());
         let link_previewer = crate::jobs::LinkPreviewer::new(services.hub.clone());
         let retention = crate::jobs::RetentionWorker::new(services.hub.clone());
+        let exporter = crate::jobs::ExportWorker::new(services.hub.clone());
         let deliverer_hub = services.hub.clone();
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
@@ -304,6 +309,7 @@ impl Application {
             webhook_dispatcher,
             link_previewer,
             retention,
+            exporter,
             scheduler,
             sfu,
             relay,
@@ -334,6 +340,7 @@ impl Application {
             webhook_dispatcher,
             link_previewer,
             retention,
+            exporter,
             scheduler,
             sfu,
             relay,
@@ -347,6 +354,7 @@ impl Application {
             tokio::spawn(webhook_dispatcher.run(shutdown.subscribe())),
             tokio::spawn(link_previewer.run(shutdown.subscribe())),
             tokio::spawn(retention.run(shutdown.subscribe())),
+            tokio::spawn(exporter.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];

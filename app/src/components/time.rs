@@ -55,6 +55,18 @@ pub fn utc_offset_minutes() -> i64 {
     }
 }
 
+/// Today (UTC) as `YYYY-MM-DD`, as date inputs take it.
+pub fn today() -> String {
+    #[cfg(feature = "hydrate")]
+    let now = js_sys::Date::now() as i64;
+    #[cfg(all(feature = "ssr", not(feature = "hydrate")))]
+    let now = domain::now_ms();
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let now = 0;
+    let (y, m, d, _, _) = civil(now);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 fn civil(ms: i64) -> (i64, u32, u32, i64, i64) {
     // Days since the epoch to a calendar date (Howard Hinnant's algorithm).
     let secs = ms.div_euclid(1000);

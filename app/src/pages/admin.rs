@@ -1,15 +1,17 @@
 //! The deployment's administration page (`/admin`), for its administrators:
 //! how long messages and files are kept, compliance archiving, legal holds
-//! (listed, made, released) and the deployment's audit log. Every form
-//! works without JavaScript.
+//! (listed, made, released), compliance exports (asked for, followed,
+//! downloaded, deleted; the daily export) and the deployment's audit log.
+//! Every form works without JavaScript.
 
 use crate::api::{
-    AdminViewDto, CreateHold, ReleaseHold, SetComplianceArchive, SetDeploymentRetention, admin_view,
+    AdminViewDto, CreateHold, DeleteExport, ReleaseHold, RequestExport, SetComplianceArchive, SetDailyExport,
+    SetDeploymentRetention, admin_view,
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
 use crate::components::time::{DateTime, DateTimeOr};
-use crate::wire::{DeploymentAuditEntryDto, LegalHoldDto, RetentionPolicyDto};
+use crate::wire::{ComplianceExportDto, DeploymentAuditEntryDto, LegalHoldDto, RetentionPolicyDto};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,8 +22,28 @@ pub fn AdminPage() -> impl IntoView {
         archive: ServerAction::new(),
         create_hold: ServerAction::new(),
         release_hold: ServerAction::new(),
+        request_export: ServerAction::new(),
+        delete_export: ServerAction::new(),
+        daily_export: ServerAction::new(),
     };
-    let data = crate::codec::page_data(move || actions.versions(), |_| admin_view());
+    // While an export is being written, the page reads its progress again
+    // every two seconds (without JavaScript: its Refresh link).
+    let tick = RwSignal::new(0usize);
+    let data = crate::codec::page_data(move || (actions.versions(), tick.get()), |_| admin_view());
+    #[cfg(feature = "hydrate")]
+    if let Ok(timer) = leptos::prelude::set_interval_with_handle(
+        move || {
+            let busy = data.get_untracked().is_some_and(|d| {
+                d.is_ok_and(|v| v.exports.iter().any(|e| matches!(e.state.as_str(), "pending" | "running")))
+            });
+            if busy {
+                tick.update(|t| *t += 1);
+            }
+        },
+        std::time::Duration::from_secs(2),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
     view! {
         <Title text="Administration" />
         {super::page_screen(data, move |view| admin_screen(view, actions))}
@@ -35,21 +57,27 @@ struct Actions {
     archive: ServerAction<SetComplianceArchive>,
     create_hold: ServerAction<CreateHold>,
     release_hold: ServerAction<ReleaseHold>,
+    request_export: ServerAction<RequestExport>,
+    delete_export: ServerAction<DeleteExport>,
+    daily_export: ServerAction<SetDailyExport>,
 }
 
 impl Actions {
-    fn versions(self) -> [usize; 4] {
+    fn versions(self) -> [usize; 7] {
         [
             self.retention.version().get(),
             self.archive.version().get(),
             self.create_hold.version().get(),
             self.release_hold.version().get(),
+            self.request_export.version().get(),
+            self.delete_export.version().get(),
+            self.daily_export.version().get(),
         ]
     }
 }
 
 fn admin_screen(view: AdminViewDto, actions: Actions) -> impl IntoView {
-    let AdminViewDto { retention, archive, holds, audit } = view;
+    let AdminViewDto { retention, archive, holds, exports, daily_export, workspaces, audit } = view;
     view! {
         <main class="settings admin" aria-labelledby="admin-title">
             <p><a href="/">"← Home"</a></p>
@@ -57,6 +85,7 @@ fn admin_screen(view: AdminViewDto, actions: Actions) -> impl IntoView {
             {retention_section(retention.set, retention.configured, retention.effective, actions.retention)}
             {archive_section(archive, actions.archive)}
             {holds_section(holds, actions)}
+            {exports_section(exports, workspaces, daily_export, actions)}
             {audit_section(audit)}
         </main>
     }
@@ -186,6 +215,132 @@ fn hold_item(h: LegalHoldDto, release: ServerAction<ReleaseHold>) -> impl IntoVi
                 {released.then(|| view! { <DateTimeOr ms=h.released_at none="" /> })}
             </p>
             {release_form}
+        </li>
+    }
+}
+
+fn exports_section(
+    exports: Vec<ComplianceExportDto>,
+    workspaces: Vec<(String, String)>,
+    daily: String,
+    actions: Actions,
+) -> impl IntoView {
+    let asked = actions.request_export.value();
+    let list = if exports.is_empty() {
+        view! { <p class="hint">"No exports yet."</p> }.into_any()
+    } else {
+        let items = exports.into_iter().map(|e| export_item(e, actions.delete_export)).collect_view();
+        view! { <ul class="exports">{items}</ul> }.into_any()
+    };
+    let options =
+        workspaces.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view();
+    let today = crate::components::time::today();
+    view! {
+        <section aria-labelledby="exports-title">
+            <h2 id="exports-title">"Compliance exports"</h2>
+            <p class="hint">
+                "An export holds the messages posted on the days chosen (UTC), with their edits and deletes as far "
+                "as they were kept, and their attachments. JSON writes a file per channel per day (as Slack's "
+                "export does), CSV a row per message event, EML an email per message."
+            </p>
+            {list}
+            <p><a href="/admin">"Refresh"</a></p>
+            <ActionForm action=actions.request_export attr:class="stack" attr:aria-label="New export">
+                <label for="export-format">"Format"</label>
+                <select id="export-format" name="format">
+                    <option value="json">"JSON (Slack's layout)"</option>
+                    <option value="csv">"CSV"</option>
+                    <option value="eml">"EML (emails)"</option>
+                </select>
+                <label for="export-from">"First day"</label>
+                <input id="export-from" name="from" type="date" required value=today.clone() />
+                <FieldError id="export-from-error" message=field_error(asked, "from") />
+                <label for="export-to">"Last day"</label>
+                <input id="export-to" name="to" type="date" required value=today />
+                <FieldError id="export-to-error" message=field_error(asked, "to") />
+                <label for="export-workspace">"Workspace"</label>
+                <select id="export-workspace" name="workspace">
+                    <option value="">"All workspaces"</option>
+                    {options}
+                </select>
+                <label for="export-channels">"Only these channels (of that workspace; empty: all)"</label>
+                <input id="export-channels" name="channels" placeholder="#general #sales" />
+                <FieldError id="export-channels-error" message=field_error(asked, "channels") />
+                <label for="export-people">"Only these people (what they wrote, and their direct conversations; empty: everyone)"</label>
+                <input id="export-people" name="people" placeholder="@ana @bob" />
+                <FieldError id="export-people-error" message=field_error(asked, "usernames") />
+                <button type="submit">"Export"</button>
+                <FieldError id="export-error" message=form_error(asked) />
+            </ActionForm>
+            {daily_form(daily, actions.daily_export)}
+        </section>
+    }
+}
+
+fn daily_form(daily: String, action: ServerAction<SetDailyExport>) -> impl IntoView {
+    let status = match daily.as_str() {
+        "off" => "The daily export is off.".to_string(),
+        format => format!(
+            "Each day after midnight (UTC) the day before is exported as {}, everywhere, into the server's data directory and this list.",
+            format.to_uppercase()
+        ),
+    };
+    let option = move |value: &'static str, label: &'static str| {
+        let selected = daily == value;
+        view! { <option value=value selected=selected>{label}</option> }
+    };
+    view! {
+        <h3>"Daily export"</h3>
+        <p class="hint" id="daily-export-status">{status}</p>
+        <ActionForm action=action attr:class="inline" attr:aria-label="Daily export">
+            <label for="daily-export-format">"Daily export"</label>
+            <select id="daily-export-format" name="format">
+                {option("off", "Off")}
+                {option("json", "JSON")}
+                {option("csv", "CSV")}
+                {option("eml", "EML")}
+            </select>
+            <button type="submit">"Save"</button>
+        </ActionForm>
+        <FieldError id="daily-export-error" message=form_error(action.value()) />
+    }
+}
+
+fn export_item(e: ComplianceExportDto, delete: ServerAction<DeleteExport>) -> impl IntoView {
+    let range = if e.from == e.to { e.from.clone() } else { format!("{} to {}", e.from, e.to) };
+    let who = if e.daily {
+        "Daily export".to_string()
+    } else {
+        format!("Asked for by {}", e.requested_by.display_name)
+    };
+    let progress = match e.state.as_str() {
+        "pending" => "Waiting to start".to_string(),
+        "running" => format!("Writing: {} messages so far", e.messages),
+        "done" => format!(
+            "Ready: {} messages, {} files, {}",
+            e.messages,
+            e.files,
+            crate::components::message_list::human_size(e.bytes)
+        ),
+        _ => format!("Failed: {}", e.error),
+    };
+    let download = (e.state == "done").then(|| {
+        let href = format!("/api/admin/exports/{}/archive", e.id);
+        view! { <a href=href download=e.file_name.clone() rel="external">"Download"</a> }
+    });
+    let what = format!("Delete the export of {range}? Its archive is removed from the server.");
+    view! {
+        <li class="export" data-state=e.state.clone()>
+            <strong>{e.format.to_uppercase()} " · " {range}</strong>
+            <p class="hint">{who} " " <DateTime ms=e.created_at /></p>
+            <p class="export-progress">{progress}</p>
+            {download}
+            <Confirm action="Delete" what=what>
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="export_id" value=e.id.clone() />
+                    <button type="submit" class="danger">"Delete"</button>
+                </ActionForm>
+            </Confirm>
         </li>
     }
 }

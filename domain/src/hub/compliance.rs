@@ -28,6 +28,8 @@ pub struct ComplianceOptions {
     pub admins: Vec<String>,
     /// The deployment's retention when its administrators set none.
     pub retention: RetentionPolicy,
+    /// Where compliance exports are written (`exports/` in the data directory).
+    pub exports_dir: std::path::PathBuf,
 }
 
 /// A new legal hold, as an administrator asks for it.
@@ -93,7 +95,7 @@ impl Hub {
         Ok(person.is_some_and(|p| self.compliance.admins.iter().any(|a| a.eq_ignore_ascii_case(&p.username))))
     }
 
-    async fn deployment_admin(&self, user: Id) -> Result<()> {
+    pub(super) async fn deployment_admin(&self, user: Id) -> Result<()> {
         permissions::administer_deployment(self.is_deployment_admin(user).await?)
     }
 

@@ -102,7 +102,7 @@ impl Store {
         self.commit(tx, &[]).await
     }
 
-    async fn deployment_audit_in(
+    pub(super) async fn deployment_audit_in(
         tx: &mut Tx,
         actor: Id,
         action: &str,

@@ -105,6 +105,14 @@ impl Store {
             .map(Into::into))
     }
 
+    /// Every workspace of the deployment, by name: id and name (what a
+    /// compliance export may be limited to).
+    pub async fn all_workspaces(&self) -> Result<Vec<(Id, String)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM workspaces ORDER BY name, id").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(id, name)| (Id(id), name)).collect())
+    }
+
     /// The workspaces `user` belongs to, oldest membership first.
     pub async fn workspaces_of(&self, user: Id) -> Result<Vec<Workspace>> {
         let sql = format!(

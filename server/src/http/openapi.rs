@@ -6,6 +6,7 @@ use super::bots as b;
 use super::commands as cmd;
 use super::communication as c;
 use super::compliance as co;
+use super::exports as ex;
 use super::files as f;
 use super::link_previews as lp;
 use super::meetings as m;
@@ -20,7 +21,7 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Accounts, workspaces and invites; channels, direct conversations, messages, threads, reactions, \
-        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks, slash commands and bot accounts. \
+        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks, slash commands and bot accounts; retention, legal holds and compliance exports. \
         Authenticate with `Authorization: Bearer <token>` (from `POST /api/auth/login` or `POST /api/auth/tokens`) or the \
         session cookie a browser gets when it signs in. Ids are strings of digits. Every error is an `ApiError` JSON \
         object with a fitting status code."),
@@ -38,6 +39,7 @@ use utoipa::OpenApi;
         co::deployment_retention, co::set_deployment_retention, co::compliance_archive, co::set_compliance_archive,
         co::holds, co::create_hold, co::release_hold, co::deployment_audit, co::workspace_retention,
         co::set_workspace_retention, co::channel_retention, co::set_channel_retention,
+        ex::list, ex::create, ex::get, ex::delete, ex::archive, ex::daily, ex::set_daily,
         r::permissions, r::list_roles, r::create_role, r::update_role, r::delete_role, r::give_role, r::take_role,
         r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
@@ -66,7 +68,7 @@ use utoipa::OpenApi;
         (name = "bots", description = "Bot accounts and their API tokens"),
         (name = "webhooks", description = "Incoming webhooks (their addresses take Slack's payloads or Parley's own) and outgoing webhooks (calls with Slack's payloads, signed, retried, logged)"),
         (name = "commands", description = "Slash commands: running one in a channel, the commands a channel offers, a workspace's own commands (Slack's form fields, signed) and their response URLs"),
-        (name = "compliance", description = "Retention policies (the deployment's, a workspace's, a channel's), compliance archiving, legal holds and the deployment's audit log"),
+        (name = "compliance", description = "Retention policies (the deployment's, a workspace's, a channel's), compliance archiving, legal holds, compliance exports and the deployment's audit log"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;

@@ -489,6 +489,24 @@ fn rows() -> Vec<Row> {
         sfn!(ReleaseHold, "a fresh hold", P(DEPLOYMENT_ADMINS), |cx, cell| {
             (cx.who(cell), vec![("hold_id", cx.fresh_hold().await)])
         }),
+        sfn!(RequestExport, "an export of today", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            let today = domain::export::day_of(domain::now_ms());
+            let args = vec![
+                ("format", s("json")),
+                ("from", today.clone()),
+                ("to", today),
+                ("workspace", s("")),
+                ("channels", s("")),
+                ("people", s("")),
+            ];
+            (cx.who(cell), args)
+        }),
+        sfn!(DeleteExport, "a fresh export", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("export_id", cx.fresh_export().await)])
+        }),
+        sfn!(SetDailyExport, "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("format", s("off"))])
+        }),
         sfn!(SetLinkPreviews, "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("enabled", s("true"))])
         }),
@@ -948,6 +966,24 @@ fn rows() -> Vec<Row> {
             (cx.who(cell), vec![("id", cx.fresh_hold().await)], None)
         }),
         rest!("get" "/api/admin/audit/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("get" "/api/admin/exports/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("post" "/api/admin/exports/", "an export of today", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            let today = domain::export::day_of(domain::now_ms());
+            (cx.who(cell), vec![], Some(json!({"format": "csv", "from": today, "to": today})))
+        }),
+        rest!("get" "/api/admin/exports/{id}/", "a fresh export", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_export().await)], None)
+        }),
+        rest!("delete" "/api/admin/exports/{id}/", "a fresh export", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_export().await)], None)
+        }),
+        rest!("get" "/api/admin/exports/{id}/archive", "a finished export", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.finished_export().await)], None)
+        }),
+        rest!("get" "/api/admin/daily-export/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("put" "/api/admin/daily-export/", "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"format": "off"})))
+        }),
         rest!("get" "/api/communication/workspaces/{id}/retention/", "", P(MEMBERS), |cx, cell| {
             (cx.who(cell), cx.ws_param(), None)
         }),
@@ -1836,9 +1872,6 @@ impl Ctx {
         m["id"].as_str().unwrap().to_string()
     }
 
-    /// A new message by the owner in `kind`'s channel with a link, once
-    /// its preview is shown (the archived channel's, posted before it was
-    /// archived, for every cell).
     /// A new legal hold (on the spare member), for releasing.
     async fn fresh_hold(&self) -> String {
         let body = json!({"name": self.unique("Hold"), "reason": "Audit", "user_ids": [self.spare.id]});
@@ -1848,6 +1881,29 @@ impl Ctx {
         hold["id"].as_str().unwrap().to_string()
     }
 
+    /// A new compliance export of today (by the owner, the deployment's
+    /// first account), finished or not.
+    async fn fresh_export(&self) -> String {
+        let today = domain::export::day_of(domain::now_ms());
+        let body = json!({"format": "json", "from": today, "to": today, "workspace_ids": [self.ws]});
+        let export = json_of(
+            self.person(Owner).post(&self.app, "/api/admin/exports/", body).await,
+            StatusCode::ACCEPTED,
+        )
+        .await;
+        export["id"].as_str().unwrap().to_string()
+    }
+
+    /// The id of a compliance export once the server has written it.
+    async fn finished_export(&self) -> String {
+        let id = self.fresh_export().await;
+        crate::exports::finished(&self.app, self.person(Owner), &id).await;
+        id
+    }
+
+    /// A new message by the owner in `kind`'s channel with a link, once
+    /// its preview is shown (the archived channel's, posted before it was
+    /// archived, for every cell).
     async fn fresh_previewed(&self, kind: Kind) -> String {
         if kind == Kind::Archived {
             return self.previewed[&kind].clone();

@@ -13,6 +13,7 @@ mod cluster;
 mod commands;
 mod conversations;
 mod delivery;
+mod exports;
 mod faults;
 mod gateway;
 mod hardening;

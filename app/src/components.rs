@@ -10,6 +10,7 @@ pub mod drafts;
 pub mod emoji;
 pub mod errors;
 pub mod message_list;
+pub mod retention;
 pub mod shortcuts;
 pub mod sidebar;
 pub mod thread_panel;

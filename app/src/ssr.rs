@@ -267,3 +267,19 @@ pub fn respond<T>(result: Result<T, crate::wire::ApiError>) -> Result<T, crate::
     }
     result
 }
+
+/// A retention policy as a form gives it: days for messages and for files,
+/// each empty (as the level above says), 0 (forever) or a whole number.
+pub fn retention_policy(
+    messages_days: &str,
+    files_days: &str,
+) -> Result<domain::model::RetentionPolicy, crate::wire::ApiError> {
+    let days = |field, raw: &str| {
+        let why = "Give a whole number of days, 0 to keep forever, or leave it empty.";
+        parse_whole(field, Some(raw), why)
+    };
+    Ok(domain::model::RetentionPolicy {
+        messages_days: days("messages_days", messages_days)?,
+        files_days: days("files_days", files_days)?,
+    })
+}

@@ -29,7 +29,7 @@ mod workspaces;
 
 pub use compliance::{
     ComplianceOptions, DeploymentRetention, MAX_RETENTION_DAYS, NewHold, RETENTION_EVERY_MS,
-    RetentionOutcome, RetentionView,
+    RetentionOutcome, RetentionSettings, RetentionView,
 };
 pub use exports::{ExportOutcome, ExportRequest};
 

@@ -202,6 +202,37 @@ async fn a_stopped_run_is_finished_by_another_node(db: &TestDb) {
     assert!(second.messages(ana, other.id, None, 10).await.unwrap().messages.is_empty());
 }
 
+/// A channel with held messages (a person's hold, or the channel's own)
+/// cannot be deleted until the hold is released.
+async fn a_channel_with_held_messages_is_not_deleted(db: &TestDb) {
+    let hub = db.hub().await;
+    let ana = user(&hub, "ana").await;
+    let bob = user(&hub, "bob").await;
+    let (ws, _) = workspace(&hub, ana, false).await;
+    hub.join_workspace(bob, ws).await.unwrap();
+    let talk = hub.create_channel(ana, ws, "talk", "", false).await.unwrap().id;
+    let quiet = hub.create_channel(ana, ws, "quiet", "", false).await.unwrap().id;
+    hub.join_channel(bob, talk).await.unwrap();
+    hub.post_message(bob, talk, "held words", None).await.unwrap();
+    let on_bob =
+        NewHold { name: "Case 3".into(), reason: "Audit".into(), users: vec![bob], ..Default::default() };
+    let hold = hub.create_hold(ana, on_bob).await.unwrap();
+    let refused = hub.delete_channel(ana, talk).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    assert!(refused.to_string().contains("legal hold"), "{refused}");
+    hub.release_hold(ana, hold.id).await.unwrap();
+    hub.delete_channel(ana, talk).await.unwrap();
+
+    let on_quiet = NewHold {
+        name: "Case 4".into(),
+        reason: "Audit".into(),
+        channels: vec![quiet],
+        ..Default::default()
+    };
+    hub.create_hold(ana, on_quiet).await.unwrap();
+    assert_eq!(hub.delete_channel(ana, quiet).await.unwrap_err().kind(), ErrorKind::Conflict);
+}
+
 /// Only deployment administrators hold or set the deployment's policy;
 /// the configuration may name more of them.
 async fn only_deployment_administrators_hold(db: &TestDb) {
@@ -240,4 +271,5 @@ domain::both_backends! {
     without_a_hold_nothing_is_kept => without_a_hold_nothing_is_kept;
     a_stopped_run_is_finished_by_another_node => a_stopped_run_is_finished_by_another_node;
     only_deployment_administrators_hold => only_deployment_administrators_hold;
+    a_channel_with_held_messages_is_not_deleted => a_channel_with_held_messages_is_not_deleted;
 }

@@ -55,14 +55,7 @@ pub async fn set_deployment_retention(messages_days: String, files_days: String)
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let days = |field, raw: &str| {
-                let why = "Give a whole number of days, 0 to keep forever, or leave it empty.";
-                crate::ssr::parse_whole(field, Some(raw), why)
-            };
-            let policy = domain::model::RetentionPolicy {
-                messages_days: days("messages_days", &messages_days)?,
-                files_days: days("files_days", &files_days)?,
-            };
+            let policy = crate::ssr::retention_policy(&messages_days, &files_days)?;
             hub.set_deployment_retention(user.id, policy).await?;
             Ok(())
         }
@@ -83,15 +76,27 @@ pub async fn set_compliance_archive(enabled: String) -> Result<(), ApiError> {
     )
 }
 
-/// Puts the people named (usernames, separated by spaces or commas) on a
-/// new legal hold.
+/// Puts the people named (usernames, separated by spaces or commas) and
+/// the channels named in `workspace` on a new legal hold.
 #[server]
-pub async fn create_hold(name: String, reason: String, usernames: String) -> Result<(), ApiError> {
+pub async fn create_hold(
+    name: String,
+    reason: String,
+    usernames: String,
+    workspace: String,
+    channels: String,
+) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
-            let new =
-                domain::hub::NewHold { name, reason, usernames: names(&usernames), ..Default::default() };
+            let new = domain::hub::NewHold {
+                name,
+                reason,
+                usernames: names(&usernames),
+                channel_names: names(&channels),
+                workspace: crate::ssr::parse_optional_id("workspace", Some(&workspace))?,
+                ..Default::default()
+            };
             hub.create_hold(user.id, new).await?;
             Ok(())
         }
@@ -138,10 +143,8 @@ pub async fn request_export(
             let (user, hub) = crate::ssr::auth::caller().await?;
             let format = domain::export::ExportFormat::parse(&format)
                 .ok_or_else(|| domain::Error::invalid("format", "Choose the format JSON, CSV or EML."))?;
-            let workspaces = match workspace.trim() {
-                "" => Vec::new(),
-                id => vec![crate::ssr::parse_id("workspace", id)?],
-            };
+            let workspaces: Vec<_> =
+                crate::ssr::parse_optional_id("workspace", Some(&workspace))?.into_iter().collect();
             let request = domain::hub::ExportRequest {
                 format,
                 from,

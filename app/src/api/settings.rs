@@ -37,6 +37,10 @@ pub struct SettingsViewDto {
     /// channel's id.
     #[serde(default)]
     pub overrides: std::collections::BTreeMap<String, Vec<OverrideDto>>,
+    /// The workspace's retention, and its channels' own (by channel id).
+    pub retention: crate::wire::RetentionDto,
+    #[serde(default)]
+    pub channel_retention: Vec<(String, crate::wire::RetentionPolicyDto, crate::wire::RetentionPolicyDto)>,
 }
 
 #[server]
@@ -68,7 +72,14 @@ pub async fn settings_view(
             } else {
                 Vec::new()
             };
+            let retention = hub.retention_settings(user.id, ws).await?;
             Ok(SettingsViewDto {
+                retention: retention.workspace.into(),
+                channel_retention: retention
+                    .channels
+                    .into_iter()
+                    .map(|(id, own, effective)| (id.to_string(), own.into(), effective.into()))
+                    .collect(),
                 me: MeDto::from(&user),
                 workspace: WorkspaceDto::from(&workspace),
                 my_permissions: crate::conversions::perm_names(me.perms),
@@ -387,6 +398,33 @@ pub async fn create_guest_invite(
             let terms = crate::ssr::parse_invite_terms(expires_in_hours.as_deref(), max_uses.as_deref())?;
             let invite = hub.create_guest_invite(user.id, ws, &channels, email.as_deref(), terms).await?;
             Ok(crate::conversions::invite_dto(&invite, &services.public_url))
+        }
+        .await,
+    )
+}
+
+/// Sets the retention of the workspace (`channel_id` empty) or of one of
+/// its channels: days for messages and for files (empty: as the level
+/// above says; 0 keeps forever).
+#[server]
+pub async fn set_retention(
+    workspace_id: String,
+    channel_id: String,
+    messages_days: String,
+    files_days: String,
+) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let policy = crate::ssr::retention_policy(&messages_days, &files_days)?;
+            match crate::ssr::parse_optional_id("channel_id", Some(&channel_id))? {
+                Some(channel) => hub.set_channel_retention(user.id, channel, policy).await?,
+                None => {
+                    let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+                    hub.set_workspace_retention(user.id, ws, policy).await?
+                }
+            }
+            Ok(())
         }
         .await,
     )

@@ -10,6 +10,7 @@ use crate::api::{
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, field_error, form_error};
+use crate::components::retention::kept;
 use crate::components::time::{DateTime, DateTimeOr};
 use crate::wire::{ComplianceExportDto, DeploymentAuditEntryDto, LegalHoldDto, RetentionPolicyDto};
 use leptos::prelude::*;
@@ -84,20 +85,10 @@ fn admin_screen(view: AdminViewDto, actions: Actions) -> impl IntoView {
             <h1 id="admin-title">"Administration"</h1>
             {retention_section(retention.set, retention.configured, retention.effective, actions.retention)}
             {archive_section(archive, actions.archive)}
-            {holds_section(holds, actions)}
+            {holds_section(holds, &workspaces, actions)}
             {exports_section(exports, workspaces, daily_export, actions)}
             {audit_section(audit)}
         </main>
-    }
-}
-
-/// "30 days", "forever", or what `none` says.
-fn kept(days: Option<i64>, none: &'static str) -> String {
-    match days {
-        None => none.to_string(),
-        Some(0) => "forever".to_string(),
-        Some(1) => "1 day".to_string(),
-        Some(d) => format!("{d} days"),
     }
 }
 
@@ -156,8 +147,21 @@ fn archive_section(on: bool, action: ServerAction<SetComplianceArchive>) -> impl
     }
 }
 
-fn holds_section(holds: Vec<LegalHoldDto>, actions: Actions) -> impl IntoView {
+/// An `<option>` for each of the deployment's workspaces.
+fn workspace_options(workspaces: &[(String, String)]) -> impl IntoView + use<> {
+    workspaces
+        .iter()
+        .map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> })
+        .collect_view()
+}
+
+fn holds_section(
+    holds: Vec<LegalHoldDto>,
+    workspaces: &[(String, String)],
+    actions: Actions,
+) -> impl IntoView {
     let made = actions.create_hold.value();
+    let workspaces = workspace_options(workspaces);
     let list = if holds.is_empty() {
         view! { <p class="hint">"No legal holds."</p> }.into_any()
     } else {
@@ -168,8 +172,9 @@ fn holds_section(holds: Vec<LegalHoldDto>, actions: Actions) -> impl IntoView {
         <section aria-labelledby="holds-title">
             <h2 id="holds-title">"Legal holds"</h2>
             <p class="hint">
-                "What the people on a hold post is never removed by retention, and when they edit or delete it "
-                "the earlier text is kept, until the hold is released."
+                "What the people and channels on a hold post is never removed by retention, and when it is "
+                "edited or deleted the earlier text is kept, until the hold is released. A channel holding "
+                "held messages cannot be deleted."
             </p>
             {list}
             <ActionForm action=actions.create_hold attr:class="stack" attr:aria-label="New legal hold">
@@ -182,6 +187,14 @@ fn holds_section(holds: Vec<LegalHoldDto>, actions: Actions) -> impl IntoView {
                 <label for="hold-people">"People (usernames)"</label>
                 <input id="hold-people" name="usernames" placeholder="@ana @bob" />
                 <FieldError id="hold-people-error" message=field_error(made, "usernames") />
+                <label for="hold-workspace">"Workspace of the channels"</label>
+                <select id="hold-workspace" name="workspace">
+                    <option value="">"None"</option>
+                    {workspaces}
+                </select>
+                <label for="hold-channels">"Channels (of that workspace)"</label>
+                <input id="hold-channels" name="channels" placeholder="#legal #sales" />
+                <FieldError id="hold-channels-error" message=field_error(made, "channels") />
                 <button type="submit">"Put on hold"</button>
                 <FieldError id="hold-error" message=form_error(made) />
             </ActionForm>
@@ -232,8 +245,7 @@ fn exports_section(
         let items = exports.into_iter().map(|e| export_item(e, actions.delete_export)).collect_view();
         view! { <ul class="exports">{items}</ul> }.into_any()
     };
-    let options =
-        workspaces.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view();
+    let options = workspace_options(&workspaces);
     let today = crate::components::time::today();
     view! {
         <section aria-labelledby="exports-title">

@@ -4,9 +4,11 @@
 //! invites, bans and the audit log. Every form also works without
 //! JavaScript. Sections the reader may not manage say so instead.
 
+mod retention;
+
 use crate::api::{
     ArrangeChannels, ConfigureChannel, CreateGuestInvite, CreateRole, DeleteRole, ModerateMember,
-    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetMemberRole,
+    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetMemberRole, SetRetention,
     SettingsViewDto, UpdateRole, settings_view,
 };
 use crate::components::confirm::Confirm;
@@ -103,6 +105,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         templates,
         invites,
         overrides,
+        retention,
+        channel_retention,
     } = view;
     let can = |p: &str| my_permissions.iter().any(|m| m == p);
     let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
@@ -124,6 +128,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     let arrange = ServerAction::<ArrangeChannels>::new();
     let guest_invite = ServerAction::<CreateGuestInvite>::new();
     let revoke = ServerAction::<RevokeInvite>::new();
+    let set_retention = ServerAction::<SetRetention>::new();
     reload_after(create_role, changed);
     reload_after(update_role, changed);
     reload_after(delete_role, changed);
@@ -135,6 +140,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     reload_after(category, changed);
     reload_after(arrange, changed);
     reload_after(revoke, changed);
+    reload_after(set_retention, changed);
     let templates_section =
         (!templates.is_empty()).then(|| templates_editor(&workspace.id, templates, changed));
 
@@ -359,6 +365,9 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         </section>
     };
 
+    let retention_section =
+        retention::retention_section(ws_id.clone(), retention, channel_retention, &channels, set_retention);
+
     // Guest invites ---------------------------------------------------------
     let external: Vec<ChannelDto> =
         channels.iter().filter(|c| c.is_external && !c.archived).cloned().collect();
@@ -511,6 +520,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                 {channels_section}
                 {guests_section}
                 {invites_section}
+                {retention_section}
                 {audit_section}
                 {templates_section}
             </main>

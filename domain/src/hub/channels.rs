@@ -351,10 +351,18 @@ impl Hub {
         Ok(ch)
     }
 
-    /// Deletes a channel with everything in it.
+    /// Deletes a channel with everything in it; refused while a legal hold
+    /// keeps messages in it.
     pub async fn delete_channel(&self, actor: Id, channel: Id) -> Result<()> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::manage_channel(facts)?;
+        if self.store.channel_held(ch.id).await? {
+            return Err(Error::conflict(
+                "channel",
+                "This channel holds messages under a legal hold, so it cannot be deleted until the hold is \
+                 released. Archive it instead.",
+            ));
+        }
         let audience =
             if ch.is_private { Audience::Channel(ch.id) } else { Audience::Workspace(ch.workspace_id) };
         let deleted = NewEvent::new(

@@ -44,6 +44,10 @@ pub struct NewHold {
     /// People named by username (the form's way), besides `users`.
     pub usernames: Vec<String>,
     pub channels: Vec<Id>,
+    /// Channels named (the form's way, `#` optional), besides `channels`,
+    /// in `workspace`.
+    pub channel_names: Vec<String>,
+    pub workspace: Option<Id>,
 }
 
 /// The deployment's retention: what its administrators set, and what the
@@ -68,6 +72,14 @@ pub struct RetentionView {
     pub effective: RetentionPolicy,
     /// Whether the person asking may change it.
     pub may_change: bool,
+}
+
+/// A workspace's retention with its channels' own: (channel, its own
+/// policy, what applies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionSettings {
+    pub workspace: RetentionView,
+    pub channels: Vec<(Id, RetentionPolicy, RetentionPolicy)>,
 }
 
 /// How a retention run went.
@@ -135,6 +147,24 @@ impl Hub {
         let outer = self.deployment_policy().await?.effective();
         let may_change = permissions::set_retention(facts).is_ok();
         Ok(RetentionView { own, effective: own.or(outer), may_change })
+    }
+
+    /// A workspace's retention and its channels' own (those that set one),
+    /// each with what applies, for its members. Channels the reader cannot
+    /// see are left out.
+    pub async fn retention_settings(&self, actor: Id, ws: Id) -> Result<RetentionSettings> {
+        let workspace = self.workspace_retention(actor, ws).await?;
+        let visible: std::collections::HashSet<Id> =
+            self.channels(actor, ws).await?.iter().map(|l| l.channel.id).collect();
+        let channels = self
+            .store
+            .channel_policies(ws)
+            .await?
+            .into_iter()
+            .filter(|(id, _)| visible.contains(id))
+            .map(|(id, own)| (id, own, own.or(workspace.effective)))
+            .collect();
+        Ok(RetentionSettings { workspace, channels })
     }
 
     /// Sets a workspace's retention (its admins). Audited in the workspace.
@@ -325,7 +355,11 @@ impl Hub {
         if reason.is_empty() || reason.chars().count() > 1000 {
             return Err(Error::invalid("reason", "Say why content is held, in 1 to 1,000 characters."));
         }
-        if new.users.is_empty() && new.usernames.is_empty() && new.channels.is_empty() {
+        if new.users.is_empty()
+            && new.usernames.is_empty()
+            && new.channels.is_empty()
+            && new.channel_names.is_empty()
+        {
             return Err(Error::invalid("usernames", "Name at least one person or channel to hold."));
         }
         let mut users = Vec::new();
@@ -339,8 +373,11 @@ impl Hub {
             })?;
             users.push(UserSummary::from(&user));
         }
+        let mut channel_ids = new.channels.clone();
+        let workspaces: Vec<Id> = new.workspace.into_iter().collect();
+        channel_ids.extend(self.channels_named(&workspaces, &new.channel_names).await?);
         let mut channels = Vec::new();
-        for id in &new.channels {
+        for id in &channel_ids {
             let ch = self.store.channel(*id).await?.ok_or(Error::NotFound(Thing::Channel))?;
             channels.push(HeldChannel::from(&ch));
         }
@@ -360,6 +397,29 @@ impl Hub {
         };
         self.store.create_hold(&hold).await?;
         Ok(hold)
+    }
+
+    /// The ids of channels named (`#` optional) in the one workspace of
+    /// `workspaces`, as a form names them; an unknown name is refused.
+    pub(super) async fn channels_named(&self, workspaces: &[Id], names: &[String]) -> Result<Vec<Id>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let [ws] = workspaces[..] else {
+            return Err(Error::invalid("channels", "Choose the one workspace these channels are in."));
+        };
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.trim().trim_start_matches('#');
+            let ch = self.store.channel_by_name(ws, name).await?.ok_or_else(|| {
+                Error::invalid(
+                    "channels",
+                    format!("This workspace has no channel #{name}. Check the spelling."),
+                )
+            })?;
+            ids.push(ch.id);
+        }
+        Ok(ids)
     }
 
     /// Every legal hold, newest first, released ones included.

@@ -86,21 +86,7 @@ impl Hub {
             self.store.channel(*ch).await?.ok_or(Error::NotFound(Thing::Channel))?;
         }
         let mut channels = req.channels.clone();
-        if !req.channel_names.is_empty() {
-            let [ws] = req.workspaces[..] else {
-                return Err(Error::invalid("channels", "Choose the one workspace these channels are in."));
-            };
-            for name in &req.channel_names {
-                let name = name.trim().trim_start_matches('#');
-                let ch = self.store.channel_by_name(ws, name).await?.ok_or_else(|| {
-                    Error::invalid(
-                        "channels",
-                        format!("This workspace has no channel #{name}. Check the spelling."),
-                    )
-                })?;
-                channels.push(ch.id);
-            }
-        }
+        channels.extend(self.channels_named(&req.workspaces, &req.channel_names).await?);
         let mut users = req.users.clone();
         for id in &req.users {
             self.store.user(*id).await?.ok_or(Error::NotFound(Thing::User))?;

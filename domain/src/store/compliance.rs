@@ -185,6 +185,21 @@ impl Store {
         Ok(row.map(|(messages_days, files_days)| RetentionPolicy { messages_days, files_days }))
     }
 
+    /// The channels of `ws` that set their own retention, by id: their policy.
+    pub async fn channel_policies(&self, ws: Id) -> Result<Vec<(Id, RetentionPolicy)>> {
+        let rows: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, retention_days, file_retention_days FROM channels WHERE workspace_id = $1 \
+               AND (retention_days IS NOT NULL OR file_retention_days IS NOT NULL) ORDER BY id",
+        )
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, messages_days, files_days)| (Id(id), RetentionPolicy { messages_days, files_days }))
+            .collect())
+    }
+
     /// Sets the retention policy of a workspace (`channel` `None`) or of one
     /// of its channels, with its audit entry.
     pub async fn set_retention(
@@ -529,6 +544,21 @@ impl Store {
     pub async fn message_held(&self, id: Id) -> Result<bool> {
         let sql = format!("SELECT COUNT(*) FROM messages m WHERE m.id = $1 AND {}", held("m"));
         let n: i64 = sqlx::query_scalar(&sql).bind(id.0).fetch_one(&self.pool).await?;
+        Ok(n > 0)
+    }
+
+    /// Whether `channel` holds messages under a legal hold: one naming the
+    /// channel, or one naming a person who posted in it since it began.
+    pub async fn channel_held(&self, channel: Id) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM legal_hold_targets t JOIN legal_holds h ON h.id = t.hold_id \
+             WHERE h.released_at IS NULL AND ((t.kind = 'channel' AND t.target_id = $1) \
+               OR (t.kind = 'user' AND EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = $1 \
+                     AND m.author_id = t.target_id AND m.created_at >= h.starts_at)))",
+        )
+        .bind(channel.0)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n > 0)
     }
 

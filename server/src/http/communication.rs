@@ -207,10 +207,12 @@ pub async fn update_channel(
     Ok(Json((&hub.channel(user.id, id).await?).into()))
 }
 
-/// `DELETE /api/communication/channels/{id}/`: deletes the channel and everything in it.
+/// `DELETE /api/communication/channels/{id}/`: deletes the channel and
+/// everything in it; refused (409) while a legal hold keeps messages in it.
 #[utoipa::path(delete, path = "/api/communication/channels/{id}/", tag = "channels",
     params(("id" = s::Id, Path, description = "Channel id")),
-    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "A legal hold keeps messages in it", body = ApiError)))]
 pub async fn delete_channel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

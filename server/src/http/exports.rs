@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use utoipa::ToSchema;
 
 /// `GET /api/admin/exports/`: compliance exports, newest first.
-#[utoipa::path(get, path = "/api/admin/exports/", tag = "compliance",
+#[utoipa::path(get, path = "/api/admin/exports/", tag = "compliance", operation_id = "list_exports",
     responses((status = 200, body = Vec<ComplianceExportDto>), (status = 401, body = ApiError),
         (status = 403, body = ApiError)))]
 pub async fn list(
@@ -66,7 +66,7 @@ fn format(text: &str) -> HttpResult<ExportFormat> {
 
 /// `POST /api/admin/exports/`: asks for a compliance export; it is written
 /// in the background (poll it until its state is `done`). Audited.
-#[utoipa::path(post, path = "/api/admin/exports/", tag = "compliance", request_body = NewExportBody,
+#[utoipa::path(post, path = "/api/admin/exports/", tag = "compliance", operation_id = "create_export", request_body = NewExportBody,
     responses((status = 202, body = ComplianceExportDto), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn create(
@@ -91,7 +91,7 @@ pub async fn create(
 }
 
 /// `GET /api/admin/exports/{id}/`: one compliance export, with its progress.
-#[utoipa::path(get, path = "/api/admin/exports/{id}/", tag = "compliance",
+#[utoipa::path(get, path = "/api/admin/exports/{id}/", tag = "compliance", operation_id = "get_export",
     params(("id" = s::Id, Path, description = "Export id")),
     responses((status = 200, body = ComplianceExportDto), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -106,7 +106,7 @@ pub async fn get(
 
 /// `DELETE /api/admin/exports/{id}/`: deletes an export and its archive (a
 /// running one stops). Audited.
-#[utoipa::path(delete, path = "/api/admin/exports/{id}/", tag = "compliance",
+#[utoipa::path(delete, path = "/api/admin/exports/{id}/", tag = "compliance", operation_id = "delete_export",
     params(("id" = s::Id, Path, description = "Export id")),
     responses((status = 204), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
@@ -122,7 +122,7 @@ pub async fn delete(
 /// `GET /api/admin/exports/{id}/archive`: a finished export's zip, streamed
 /// from disk. A cut-off download resumes with `Range`. Audited (a resumed
 /// download is not noted again).
-#[utoipa::path(get, path = "/api/admin/exports/{id}/archive", tag = "compliance",
+#[utoipa::path(get, path = "/api/admin/exports/{id}/archive", tag = "compliance", operation_id = "export_archive",
     params(("id" = s::Id, Path, description = "Export id")),
     responses((status = 200, description = "The export's zip", content_type = "application/zip"),
         (status = 206, description = "The part of the zip asked for with Range", content_type = "application/zip"),
@@ -165,7 +165,7 @@ pub async fn archive(
 }
 
 /// `GET /api/admin/daily-export/`: whether the daily export is on, and its format.
-#[utoipa::path(get, path = "/api/admin/daily-export/", tag = "compliance",
+#[utoipa::path(get, path = "/api/admin/daily-export/", tag = "compliance", operation_id = "daily_export",
     responses((status = 200, body = DailyExportDto), (status = 401, body = ApiError),
         (status = 403, body = ApiError)))]
 pub async fn daily(
@@ -179,7 +179,7 @@ pub async fn daily(
 /// `PUT /api/admin/daily-export/`: turns the daily export on (each day
 /// after midnight UTC, the day before, everywhere, in the format given) or
 /// `off`. Audited.
-#[utoipa::path(put, path = "/api/admin/daily-export/", tag = "compliance", request_body = DailyExportDto,
+#[utoipa::path(put, path = "/api/admin/daily-export/", tag = "compliance", operation_id = "set_daily_export", request_body = DailyExportDto,
     responses((status = 200, body = DailyExportDto), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn set_daily(

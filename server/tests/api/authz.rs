@@ -483,6 +483,8 @@ fn rows() -> Vec<Row> {
                 ("name", cx.unique("Hold")),
                 ("reason", s("Audit")),
                 ("usernames", cx.spare_name.clone()),
+                ("workspace", s("")),
+                ("channels", s("")),
             ];
             (cx.who(cell), args)
         }),
@@ -506,6 +508,15 @@ fn rows() -> Vec<Row> {
         }),
         sfn!(SetDailyExport, "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
             (cx.who(cell), vec![("format", s("off"))])
+        }),
+        sfn!(SetRetention, "unchanged (none)", P(STAFF), |cx, cell| {
+            let args = vec![
+                ("workspace_id", cx.ws.clone()),
+                ("channel_id", s("")),
+                ("messages_days", s("")),
+                ("files_days", s("")),
+            ];
+            (cx.who(cell), args)
         }),
         sfn!(SetLinkPreviews, "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("enabled", s("true"))])

@@ -318,6 +318,11 @@ fn daily_form(daily: String, action: ServerAction<SetDailyExport>) -> impl IntoV
     }
 }
 
+/// "1 message", "2 messages".
+fn counted(n: i64, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+}
+
 fn export_item(e: ComplianceExportDto, delete: ServerAction<DeleteExport>) -> impl IntoView {
     let range = if e.from == e.to { e.from.clone() } else { format!("{} to {}", e.from, e.to) };
     let who = if e.daily {
@@ -327,11 +332,11 @@ fn export_item(e: ComplianceExportDto, delete: ServerAction<DeleteExport>) -> im
     };
     let progress = match e.state.as_str() {
         "pending" => "Waiting to start".to_string(),
-        "running" => format!("Writing: {} messages so far", e.messages),
+        "running" => format!("Writing: {} so far", counted(e.messages, "message")),
         "done" => format!(
-            "Ready: {} messages, {} files, {}",
-            e.messages,
-            e.files,
+            "Ready: {}, {}, {}",
+            counted(e.messages, "message"),
+            counted(e.files, "file"),
             crate::components::message_list::human_size(e.bytes)
         ),
         _ => format!("Failed: {}", e.error),

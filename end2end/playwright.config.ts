@@ -56,7 +56,7 @@ export default defineConfig({
       // Outgoing webhooks call receivers the tests run on loopback.
       PARLEY_PUSH_ALLOW_PRIVATE: "1",
       // The deployment's administrators the compliance tests sign up as.
-      PARLEY_ADMINS: "keeper,nokeeper,exporter",
+      PARLEY_ADMINS: "keeper,nokeeper,exporter,noexporter,analyst",
     },
   },
 });

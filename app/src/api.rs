@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod channels;
 pub mod integrations;
@@ -17,6 +18,7 @@ pub mod workspaces;
 
 pub use account::*;
 pub use admin::*;
+pub use analytics::*;
 pub use auth::*;
 pub use channels::*;
 pub use integrations::*;

@@ -2,6 +2,7 @@
 
 pub mod bell;
 pub mod call;
+pub mod chart;
 pub mod commands;
 pub mod composer;
 pub mod confirm;

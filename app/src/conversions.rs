@@ -959,3 +959,27 @@ impl From<&model::DeploymentAuditEntry> for DeploymentAuditEntryDto {
         }
     }
 }
+
+/// A figure for the wire, with where its CSV is (for `scope`, over `days`).
+pub fn figure_dto(f: &model::Figure, scope: domain::hub::AnalyticsScope, days: i64) -> FigureDto {
+    let csv = match scope {
+        domain::hub::AnalyticsScope::Workspace(ws) => {
+            format!("/api/communication/workspaces/{ws}/analytics/{}/csv?days={days}", f.name)
+        }
+        domain::hub::AnalyticsScope::Deployment => format!("/api/admin/analytics/{}/csv?days={days}", f.name),
+    };
+    FigureDto {
+        name: f.name.clone(),
+        title: f.title.clone(),
+        from: f.from.clone(),
+        to: f.to.clone(),
+        days: f.days.clone(),
+        series: f
+            .series
+            .iter()
+            .map(|s| FigureSeriesDto { name: s.name.clone(), values: s.values.clone() })
+            .collect(),
+        ranking: f.ranking.iter().map(|r| RankedItemDto { label: r.label.clone(), value: r.value }).collect(),
+        csv,
+    }
+}

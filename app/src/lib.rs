@@ -130,6 +130,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view={Lazy::<pages::AccountRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin") view={Lazy::<pages::AdminRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/analytics") view={Lazy::<pages::AnalyticsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/invite/:code") view={Lazy::<pages::InviteRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/settings/notifications") view={Lazy::<pages::NotificationSettingsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws") view=pages::workspace::WorkspacePage ssr=SsrMode::Async />
@@ -138,6 +139,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/w/:ws/threads") view={Lazy::<pages::ThreadsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/meetings") view={Lazy::<pages::MeetingsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/settings") view={Lazy::<pages::SettingsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/w/:ws/analytics") view={Lazy::<pages::AnalyticsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/integrations") view={Lazy::<pages::IntegrationsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/integrations/outgoing/:id") view={Lazy::<pages::OutgoingLogRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/w/:ws/integrations/commands/:id") view={Lazy::<pages::CommandUsesRoute>::new()} ssr=SsrMode::Async />

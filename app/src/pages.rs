@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod channel;
 pub mod home;
@@ -77,6 +78,11 @@ macro_rules! lazy_page {
 lazy_page!(
     /// The deployment's administration, for its few administrators.
     AdminRoute => admin::AdminPage
+);
+
+lazy_page!(
+    /// Analytics, of a workspace or of the deployment, for the few who manage them.
+    AnalyticsRoute => analytics::AnalyticsPage
 );
 
 lazy_page!(

@@ -41,6 +41,16 @@ pub fn admin() -> String {
     "/admin".to_string()
 }
 
+/// The deployment's analytics.
+pub fn deployment_analytics() -> String {
+    "/admin/analytics".to_string()
+}
+
+/// A workspace's analytics.
+pub fn analytics(workspace_id: &str) -> String {
+    format!("/w/{workspace_id}/analytics")
+}
+
 /// The person's notification settings.
 pub fn notification_settings() -> String {
     "/settings/notifications".to_string()

@@ -1534,6 +1534,40 @@ pub struct DailyExportDto {
     pub format: String,
 }
 
+/// A figure of the analytics: values by day (one per day of `days` in each
+/// series), or, for `channels`, a ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FigureDto {
+    /// `messages`, `active_people` or `channels`.
+    pub name: String,
+    pub title: String,
+    /// The first and last day covered (UTC, `YYYY-MM-DD`).
+    pub from: String,
+    pub to: String,
+    pub days: Vec<String>,
+    pub series: Vec<FigureSeriesDto>,
+    pub ranking: Vec<RankedItemDto>,
+    /// Where the same figure is as CSV.
+    pub csv: String,
+}
+
+/// One series of a figure by day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FigureSeriesDto {
+    pub name: String,
+    pub values: Vec<i64>,
+}
+
+/// One line of a ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RankedItemDto {
+    pub label: String,
+    pub value: i64,
+}
+
 /// One line of the deployment's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -5,13 +5,13 @@
 //! `search-bench [sqlite|postgres] [messages]` (PostgreSQL at
 //! `PARLEY_TEST_POSTGRES`, a fresh database that is dropped afterwards).
 
+use domain::Id;
 use domain::hub::{NewWorkspace, Signup};
 use domain::model::{Message, UserSummary};
 use domain::testing::TestDb;
-use domain::{Backend, Id};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const CHANNELS: usize = 20;
 const QUERIES: usize = 40;
@@ -33,19 +33,9 @@ fn vocabulary(rng: &mut StdRng) -> Vec<String> {
 /// Makes one query of a kind from the random source.
 type QueryMaker<'a> = Box<dyn Fn(&mut StdRng) -> String + 'a>;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let backend = match args.next().as_deref() {
-        None | Some("sqlite") => Backend::Sqlite,
-        Some("postgres") => Backend::Postgres,
-        Some(other) => panic!("unknown backend {other}: use sqlite or postgres"),
-    };
-    let total: usize = args.next().map(|n| n.parse().expect("a message count")).unwrap_or(1_000_000);
+    let (backend, total) = bench::backend_and_count(1_000_000);
     let db = TestDb::new(backend).await;
     let hub = db.hub().await;
     let mut rng = StdRng::seed_from_u64(7);
@@ -80,26 +70,7 @@ async fn main() {
         let body: Vec<&str> = (0..len).map(|_| words[rng.gen_range(0..words.len())].as_str()).collect();
         let body = body.join(" ");
         let id = Id::new();
-        batch.push(Message {
-            id,
-            channel_id: channels[n % CHANNELS],
-            author: author.clone(),
-            author_colour: String::new(),
-            html: String::new(),
-            body,
-            nonce: None,
-            created_at: id.timestamp_ms(),
-            edited_at: None,
-            reactions: Vec::new(),
-            thread_id: None,
-            thread: None,
-            deleted: false,
-            pinned: false,
-            attachments: Vec::new(),
-            shown_name: String::new(),
-            shown_icon: String::new(),
-            link_previews: Vec::new(),
-        });
+        batch.push(Message::imported(id, channels[n % CHANNELS], author.clone(), body, id.timestamp_ms()));
         if batch.len() == 10_000 || n + 1 == total {
             hub.store().import_messages(&batch).await.unwrap();
             batch.clear();
@@ -138,8 +109,8 @@ async fn main() {
         times.sort();
         println!(
             "backend {backend:?}: {name:<13} p50 {:>8.2} ms  p95 {:>8.2} ms  ({QUERIES} queries, {:.1} hits each on average, at most 50)",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.95).as_secs_f64() * 1e3,
+            bench::percentile(&times, 0.5).as_secs_f64() * 1e3,
+            bench::percentile(&times, 0.95).as_secs_f64() * 1e3,
             found as f64 / QUERIES as f64,
         );
     }

@@ -8,6 +8,7 @@
 //! conversations, read state), [`messages`], [`threads`] (and pins), [`files`].
 
 mod accounts;
+mod analytics;
 mod bots;
 mod channels;
 mod commands;
@@ -27,6 +28,7 @@ mod voice;
 mod webhooks;
 mod workspaces;
 
+pub use analytics::{AnalyticsScope, FIGURES, MAX_FIGURE_DAYS, ROLL_UP_LAG_MS};
 pub use compliance::{
     ComplianceOptions, DeploymentRetention, MAX_RETENTION_DAYS, NewHold, RETENTION_EVERY_MS,
     RetentionOutcome, RetentionSettings, RetentionView,

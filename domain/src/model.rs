@@ -252,21 +252,21 @@ pub struct LinkPreview {
 }
 
 impl Message {
-    /// A new top-level message or reply, as the hub creates it before storing.
-    pub fn new(channel_id: Id, author: UserSummary, body: String, thread_id: Option<Id>) -> Self {
-        let id = Id::new();
+    /// A message as an import brings it ([`crate::Store::import_messages`]):
+    /// its own id and time and its text (rendered when read).
+    pub fn imported(id: Id, channel_id: Id, author: UserSummary, body: String, created_at: i64) -> Self {
         Message {
             id,
             channel_id,
             author,
             author_colour: String::new(),
-            html: crate::markdown::render(&body),
+            html: String::new(),
             body,
             nonce: None,
-            created_at: id.timestamp_ms(),
+            created_at,
             edited_at: None,
             reactions: Vec::new(),
-            thread_id,
+            thread_id: None,
             thread: None,
             deleted: false,
             pinned: false,
@@ -275,6 +275,13 @@ impl Message {
             shown_icon: String::new(),
             link_previews: Vec::new(),
         }
+    }
+
+    /// A new top-level message or reply, as the hub creates it before storing.
+    pub fn new(channel_id: Id, author: UserSummary, body: String, thread_id: Option<Id>) -> Self {
+        let id = Id::new();
+        let html = crate::markdown::render(&body);
+        Message { html, thread_id, ..Message::imported(id, channel_id, author, body, id.timestamp_ms()) }
     }
 }
 
@@ -499,6 +506,62 @@ pub struct ComplianceExport {
     pub requested_by: UserSummary,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+}
+
+/// A figure of the analytics: values by day (`days`, one value per day in
+/// each series), or a ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    /// `messages`, `active_people` or `channels`.
+    pub name: String,
+    pub title: String,
+    /// The first and last day covered (UTC, `YYYY-MM-DD`).
+    pub from: String,
+    pub to: String,
+    pub days: Vec<String>,
+    pub series: Vec<FigureSeries>,
+    pub ranking: Vec<RankedItem>,
+}
+
+/// One series of a figure by day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FigureSeries {
+    pub name: String,
+    pub values: Vec<i64>,
+}
+
+/// One line of a ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedItem {
+    pub label: String,
+    pub value: i64,
+}
+
+impl Figure {
+    /// The figure as CSV: a row per day with a column per series, or a row
+    /// per ranked channel.
+    pub fn to_csv(&self) -> String {
+        let cell = |t: &str| match t.contains([',', '"', '\r', '\n']) {
+            true => format!("\"{}\"", t.replace('"', "\"\"")),
+            false => t.to_string(),
+        };
+        let mut out = String::new();
+        if self.series.is_empty() {
+            out.push_str("channel,messages\r\n");
+            for r in &self.ranking {
+                out.push_str(&format!("{},{}\r\n", cell(&r.label), r.value));
+            }
+            return out;
+        }
+        let heads: Vec<String> = self.series.iter().map(|s| cell(&s.name)).collect();
+        out.push_str(&format!("day,{}\r\n", heads.join(",")));
+        for (i, day) in self.days.iter().enumerate() {
+            let values: Vec<String> =
+                self.series.iter().map(|s| s.values.get(i).copied().unwrap_or(0).to_string()).collect();
+            out.push_str(&format!("{day},{}\r\n", values.join(",")));
+        }
+        out
+    }
 }
 
 /// One line of the deployment's audit log.

@@ -916,6 +916,15 @@ pub fn set_retention(f: WorkspaceFacts) -> Result<()> {
     Ok(())
 }
 
+/// Who may see a workspace's analytics: who manages it.
+pub fn view_analytics(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("see this workspace's analytics"));
+    }
+    Ok(())
+}
+
 /// What the deployment's administrators alone do: its retention, legal
 /// holds, compliance exports, its audit log.
 pub fn administer_deployment(is_admin: bool) -> Result<()> {

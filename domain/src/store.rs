@@ -8,6 +8,7 @@
 //! categories), [`messages`], [`roles`] (and overrides, bans, timeouts, the audit log),
 //! [`deliveries`] (the durable queue of outgoing emails).
 
+mod analytics;
 mod bots;
 mod channels;
 mod compliance;
@@ -30,6 +31,7 @@ mod users;
 mod webhooks;
 mod workspaces;
 
+pub use analytics::ChannelCount;
 pub use channels::ChannelStanding;
 pub use compliance::{ChannelRetention, HoldRow, Purged, RetentionCount};
 pub use deliveries::Delivery;

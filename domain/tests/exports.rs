@@ -8,13 +8,13 @@ use domain::error::ErrorKind;
 use domain::export::ExportFormat;
 use domain::files::Upload;
 use domain::hub::{ExportOutcome, ExportRequest, Post};
-use domain::model::{ComplianceExport, Message, UserSummary};
+use domain::model::ComplianceExport;
 use domain::testing::TestDb;
 use domain::{Hub, Id};
 use std::io::Read;
 
 mod common;
-use common::{user, workspace};
+use common::{posted_earlier, user, workspace};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -34,47 +34,6 @@ fn request(format: ExportFormat, from: i64, to: i64) -> ExportRequest {
         usernames: Vec::new(),
         channel_names: Vec::new(),
     }
-}
-
-/// Keeps the ids of messages [`posted_earlier`] at the same time apart.
-static NEXT_ID: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-/// Messages posted `days_ago` (at noon, UTC), stored as an import would.
-async fn posted_earlier(hub: &Hub, channel: Id, author: Id, days_ago: i64, bodies: &[&str]) {
-    let noon = (domain::now_ms().div_euclid(DAY_MS) - days_ago) * DAY_MS + DAY_MS / 2;
-    let messages: Vec<Message> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let at = noon + i as i64;
-            Message {
-                id: Id(Id::first_at(at).0 + NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
-                channel_id: channel,
-                author: UserSummary {
-                    id: author,
-                    username: String::new(),
-                    display_name: String::new(),
-                    is_bot: false,
-                },
-                author_colour: String::new(),
-                body: body.to_string(),
-                html: String::new(),
-                nonce: None,
-                created_at: at,
-                edited_at: None,
-                reactions: Vec::new(),
-                thread_id: None,
-                thread: None,
-                deleted: false,
-                pinned: false,
-                attachments: Vec::new(),
-                shown_name: String::new(),
-                shown_icon: String::new(),
-                link_previews: Vec::new(),
-            }
-        })
-        .collect();
-    hub.store().import_messages(&messages).await.unwrap();
 }
 
 async fn upload(hub: &Hub, name: &str, bytes: &[u8]) -> Upload {

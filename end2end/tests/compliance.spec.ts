@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { expect, test } from "./support/test";
 import { createWorkspace, send, signUp } from "./support/actions";
+import { expectMessage } from "./support/checks";
 
 test("an administrator sets retention and holds, then releases, someone", async ({ page }) => {
   await signUp(page, "keeper", "Keeper");
@@ -52,7 +53,7 @@ test("an administrator keeps a channel 30 days, then exports and downloads its d
   await signUp(page, "exporter", "Exporter");
   await createWorkspace(page, "Records");
   await send(page, "for the record");
-  await expect(page.getByText("for the record")).toBeVisible();
+  await expectMessage(page, "Exporter", "for the record");
 
   await page.getByRole("link", { name: "Settings", exact: true }).click();
   const retention = page.getByRole("region", { name: "Retention" });
@@ -67,10 +68,10 @@ test("an administrator keeps a channel 30 days, then exports and downloads its d
   await exports.getByLabel("Format").selectOption("csv");
   await exports.getByLabel("Workspace", { exact: true }).selectOption({ label: "Records" });
   await exports.getByLabel(/^Only these channels/).fill("#nowhere");
-  await exports.getByRole("button", { name: "Export" }).click();
+  await exports.getByRole("button", { name: "Export", exact: true }).click();
   await expect(exports.locator("#export-channels-error")).toContainText("This workspace has no channel #nowhere");
   await exports.getByLabel(/^Only these channels/).fill("#general");
-  await exports.getByRole("button", { name: "Export" }).click();
+  await exports.getByRole("button", { name: "Export", exact: true }).click();
   // The page follows the export's progress until it is ready.
   const item = exports.locator("li.export").first();
   await expect(item).toContainText(/Ready: 1 message, 0 files/);

@@ -259,3 +259,34 @@ test("legal holds and compliance archiving are set without JavaScript", async ({
   await page.getByRole("button", { name: "Turn archiving on" }).click();
   await expect(page.locator("#archive-status")).toContainText("On: every edit keeps the text before it");
 });
+
+test("a compliance export is asked for, followed and deleted without JavaScript", async ({ page }) => {
+  // PARLEY_ADMINS names "noexporter" (playwright.config.ts).
+  await signUp(page, "noexporter", "No-script Exporter");
+  await createWorkspace(page, "Plain Records");
+  await page.getByRole("textbox", { name: /^Message #/ }).fill("kept for the export");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.goto("/admin");
+  const exports = page.getByRole("region", { name: "Compliance exports" });
+  await exports.getByLabel("Format").selectOption("eml");
+  await exports.getByLabel("Workspace", { exact: true }).selectOption({ label: "Plain Records" });
+  await exports.getByRole("button", { name: "Export", exact: true }).click();
+  const item = exports.locator("li.export", { hasText: "EML" });
+  // Without JavaScript the page shows progress when reloaded (its Refresh link).
+  await expect(async () => {
+    await page.getByRole("link", { name: "Refresh" }).click();
+    await expect(item).toContainText("Ready: 1 message, 0 files", { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(item.getByRole("link", { name: "Download" })).toHaveAttribute("href", /^\/api\/admin\/exports\/\d+\/archive$/);
+
+  await exports.getByRole("combobox", { name: "Daily export" }).selectOption("json");
+  await exports.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#daily-export-status")).toContainText("exported as JSON");
+  await exports.getByRole("combobox", { name: "Daily export" }).selectOption("off");
+  await exports.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#daily-export-status")).toHaveText("The daily export is off.");
+
+  await item.getByText("Delete…").click();
+  await item.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(item).toHaveCount(0);
+});

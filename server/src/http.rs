@@ -7,6 +7,7 @@
 //!   messages API; [`roles`]: roles, channel permissions, moderation and the audit log; [`files`]: attachment downloads; [`link_previews`]: link previews' images, removal and switch; [`compliance`]: retention, legal holds and the deployment's audit log; [`exports`]: compliance exports; [`openapi`]: the document describing them.
 //! - [`site`]: the app's built files, and what browsers may keep of every answer.
 
+pub mod analytics;
 pub mod auth;
 pub mod bots;
 pub mod commands;
@@ -113,6 +114,12 @@ api! {
     "/api/admin/exports/{id}/" => get(exports::get).delete(exports::delete);
     "/api/admin/exports/{id}/archive" => get(exports::archive);
     "/api/admin/daily-export/" => get(exports::daily).put(exports::set_daily);
+    "/api/admin/analytics/" => get(analytics::deployment_figures);
+    "/api/admin/analytics/{figure}/" => get(analytics::deployment_figure);
+    "/api/admin/analytics/{figure}/csv" => get(analytics::deployment_figure_csv);
+    "/api/communication/workspaces/{id}/analytics/" => get(analytics::workspace_figures);
+    "/api/communication/workspaces/{id}/analytics/{figure}/" => get(analytics::workspace_figure);
+    "/api/communication/workspaces/{id}/analytics/{figure}/csv" => get(analytics::workspace_figure_csv);
     "/api/communication/meetings/" => get(meetings::list).post(meetings::schedule);
     "/api/communication/meetings/instant/" => post(meetings::instant);
     "/api/communication/meetings/calendar_feed/" => post(meetings::renew_feed);

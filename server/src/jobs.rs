@@ -257,3 +257,30 @@ impl ExportWorker {
         }
     }
 }
+
+/// Keeps the analytics' daily counts ([`Hub::roll_up_activity`]): every
+/// fifteen seconds it adds the messages written since, a few seconds behind.
+pub struct ActivityRollUp {
+    hub: Hub,
+    every: Duration,
+}
+
+impl ActivityRollUp {
+    pub fn new(hub: Hub) -> Self {
+        ActivityRollUp { hub, every: Duration::from_secs(15) }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = self.hub.roll_up_activity(domain::now_ms()).await {
+                        tracing::warn!(error = ?e, "could not count the latest messages for analytics");
+                    }
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+}

@@ -93,6 +93,7 @@ pub struct Application {
     link_previewer: crate::jobs::LinkPreviewer,
     retention: crate::jobs::RetentionWorker,
     exporter: crate::jobs::ExportWorker,
+    roll_up: crate::jobs::ActivityRollUp,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
@@ -206,6 +207,7 @@ impl Application {
         let link_previewer = crate::jobs::LinkPreviewer::new(services.hub.clone());
         let retention = crate::jobs::RetentionWorker::new(services.hub.clone());
         let exporter = crate::jobs::ExportWorker::new(services.hub.clone());
+        let roll_up = crate::jobs::ActivityRollUp::new(services.hub.clone());
         let deliverer_hub = services.hub.clone();
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
@@ -310,6 +312,7 @@ impl Application {
             link_previewer,
             retention,
             exporter,
+            roll_up,
             scheduler,
             sfu,
             relay,
@@ -341,6 +344,7 @@ impl Application {
             link_previewer,
             retention,
             exporter,
+            roll_up,
             scheduler,
             sfu,
             relay,
@@ -355,6 +359,7 @@ impl Application {
             tokio::spawn(link_previewer.run(shutdown.subscribe())),
             tokio::spawn(retention.run(shutdown.subscribe())),
             tokio::spawn(exporter.run(shutdown.subscribe())),
+            tokio::spawn(roll_up.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];

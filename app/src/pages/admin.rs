@@ -83,6 +83,7 @@ fn admin_screen(view: AdminViewDto, actions: Actions) -> impl IntoView {
         <main class="settings admin" aria-labelledby="admin-title">
             <p><a href="/">"← Home"</a></p>
             <h1 id="admin-title">"Administration"</h1>
+            <p><a href=crate::paths::deployment_analytics()>"Analytics"</a></p>
             {retention_section(retention.set, retention.configured, retention.effective, actions.retention)}
             {archive_section(archive, actions.archive)}
             {holds_section(holds, &workspaces, actions)}

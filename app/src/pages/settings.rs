@@ -365,6 +365,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         </section>
     };
 
+    // Who may set the retention manages the workspace: they see its analytics.
+    let analytics_link = retention.may_change.then(|| crate::paths::analytics(&ws_id));
     let retention_section =
         retention::retention_section(ws_id.clone(), retention, channel_retention, &channels, set_retention);
 
@@ -515,6 +517,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
             <Sidebar workspace=workspace.clone() channels=sidebar_channels current="settings".to_string() me=me.clone() categories />
             <main class="settings" aria-labelledby="settings-title">
                 <h1 id="settings-title">"Workspace settings"</h1>
+                {analytics_link.map(|href| view! { <p><a href=href>"Analytics"</a></p> })}
                 {roles_section}
                 {members_section}
                 {channels_section}

@@ -1,6 +1,7 @@
 //! The OpenAPI 3 document of the JSON API, generated from the handlers'
 //! annotations and the wire types, served at `/api/openapi.json`.
 
+use super::analytics as an;
 use super::auth as a;
 use super::bots as b;
 use super::commands as cmd;
@@ -40,6 +41,8 @@ use utoipa::OpenApi;
         co::holds, co::create_hold, co::release_hold, co::deployment_audit, co::workspace_retention,
         co::set_workspace_retention, co::channel_retention, co::set_channel_retention,
         ex::list, ex::create, ex::get, ex::delete, ex::archive, ex::daily, ex::set_daily,
+        an::workspace_figures, an::workspace_figure, an::workspace_figure_csv, an::deployment_figures,
+        an::deployment_figure, an::deployment_figure_csv,
         r::permissions, r::list_roles, r::create_role, r::update_role, r::delete_role, r::give_role, r::take_role,
         r::kick, r::ban, r::bans, r::unban, r::timeout, r::audit_log, r::overrides, r::set_override,
         r::reorder_roles, r::categories, r::create_category, r::rename_category, r::delete_category,
@@ -69,6 +72,7 @@ use utoipa::OpenApi;
         (name = "webhooks", description = "Incoming webhooks (their addresses take Slack's payloads or Parley's own) and outgoing webhooks (calls with Slack's payloads, signed, retried, logged)"),
         (name = "commands", description = "Slash commands: running one in a channel, the commands a channel offers, a workspace's own commands (Slack's form fields, signed) and their response URLs"),
         (name = "compliance", description = "Retention policies (the deployment's, a workspace's, a channel's), compliance archiving, legal holds, compliance exports and the deployment's audit log"),
+        (name = "analytics", description = "Messages and the people who posted, per day, and the busiest channels, of a workspace or of the deployment, as JSON or CSV"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;

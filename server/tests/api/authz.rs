@@ -509,6 +509,9 @@ fn rows() -> Vec<Row> {
         sfn!(SetDailyExport, "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
             (cx.who(cell), vec![("format", s("off"))])
         }),
+        sfn!(AnalyticsView, "a workspace's", P(STAFF), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("days", s("30"))])
+        }),
         sfn!(SetRetention, "unchanged (none)", P(STAFF), |cx, cell| {
             let args = vec![
                 ("workspace_id", cx.ws.clone()),
@@ -992,6 +995,26 @@ fn rows() -> Vec<Row> {
             (cx.who(cell), vec![("id", cx.finished_export().await)], None)
         }),
         rest!("get" "/api/admin/daily-export/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("get" "/api/admin/analytics/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("get" "/api/admin/analytics/{figure}/", "", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("figure", s("messages"))], None)
+        }),
+        rest!("get" "/api/admin/analytics/{figure}/csv", "", P(DEPLOYMENT_ADMINS), |cx, cell| {
+            (cx.who(cell), vec![("figure", s("channels"))], None)
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/analytics/", "", P(STAFF), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/analytics/{figure}/", "", P(STAFF), |cx, cell| {
+            let mut params = cx.ws_param();
+            params.push(("figure", s("active_people")));
+            (cx.who(cell), params, None)
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/analytics/{figure}/csv", "", P(STAFF), |cx, cell| {
+            let mut params = cx.ws_param();
+            params.push(("figure", s("messages")));
+            (cx.who(cell), params, None)
+        }),
         rest!("put" "/api/admin/daily-export/", "unchanged (off)", P(DEPLOYMENT_ADMINS), |cx, cell| {
             (cx.who(cell), vec![], Some(json!({"format": "off"})))
         }),

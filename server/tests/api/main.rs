@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod accounts;
+mod analytics;
 mod authz;
 mod bots;
 mod calls;

@@ -290,7 +290,8 @@ impl ZipWriter {
         self.archive.flush()?;
         self.archive.get_ref().sync_all()?;
         drop(self.directory);
-        std::fs::remove_file(&self.directory_path)?;
+        // Gone already if the export was deleted meanwhile.
+        remove_spool_at(&self.directory_path)?;
         Ok(self.at)
     }
 
@@ -303,7 +304,11 @@ impl ZipWriter {
 
 /// Removes an unfinished archive's spooled directory, if there is one.
 pub fn remove_spool(path: &Path) -> io::Result<()> {
-    match std::fs::remove_file(directory_path(path)) {
+    remove_spool_at(&directory_path(path))
+}
+
+fn remove_spool_at(spool: &Path) -> io::Result<()> {
+    match std::fs::remove_file(spool) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }

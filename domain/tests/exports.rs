@@ -253,6 +253,28 @@ async fn a_stopped_export_is_finished_by_another_node_as_if_never_stopped(db: &T
     assert_eq!(days(entries(&second, ana, &resumed).await), days(entries(&first, ana, &whole).await));
 }
 
+/// A channel whose id follows the last one's by one (made in the same
+/// millisecond) is exported from its first day too.
+async fn channels_with_neighbouring_ids_are_all_exported(db: &TestDb) {
+    let hub = db.hub().await;
+    let ana = user(&hub, "ana").await;
+    let (ws, general) = workspace(&hub, ana, false).await;
+    let next = domain::model::Channel {
+        id: Id(general.0 + 1),
+        ..domain::model::Channel::new(ws, "next".into(), domain::model::ChannelKind::Text, ana)
+    };
+    hub.store().create_channel(&next, &[ana], &[]).await.unwrap();
+    posted_earlier(&hub, general, ana, 2, &["in general"]).await;
+    posted_earlier(&hub, next.id, ana, 2, &["in next"]).await;
+    let now = domain::now_ms();
+
+    let export = hub.request_export(ana, request(ExportFormat::Csv, now - 2 * DAY_MS, now)).await.unwrap();
+    let done = finished(&hub, ana, &export).await;
+    assert_eq!(done.messages, 2);
+    let all = entries(&hub, ana, &done).await;
+    entry(&all, &format!("Acme-{ws}/next/{}.csv", day(now - 2 * DAY_MS)));
+}
+
 /// The daily export writes yesterday once, even after it is deleted.
 async fn the_daily_export_writes_the_day_before_once(db: &TestDb) {
     let hub = db.hub().await;
@@ -323,6 +345,7 @@ domain::both_backends! {
     a_person_limit_takes_what_they_wrote_and_their_direct_conversations => a_person_limit_takes_what_they_wrote_and_their_direct_conversations;
     a_stopped_export_is_finished_by_another_node_as_if_never_stopped => a_stopped_export_is_finished_by_another_node_as_if_never_stopped;
     the_daily_export_writes_the_day_before_once => the_daily_export_writes_the_day_before_once;
+    channels_with_neighbouring_ids_are_all_exported => channels_with_neighbouring_ids_are_all_exported;
     deleting_an_export_removes_its_archive => deleting_an_export_removes_its_archive;
     only_deployment_administrators_export => only_deployment_administrators_export;
 }

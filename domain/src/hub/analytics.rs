@@ -135,7 +135,10 @@ impl Hub {
     async fn busiest(&self, actor: Id, ws: Option<Id>, from: i64, to: i64) -> Result<Vec<RankedItem>> {
         let found = self.store.busiest_channels(ws, from, to, 50).await?;
         let visible: Option<std::collections::HashSet<i64>> = match ws {
-            Some(ws) => Some(self.channels(actor, ws).await?.iter().map(|l| l.channel.id.0).collect()),
+            Some(ws) => {
+                let (_, listed) = self.visible_listings(ws, actor).await?;
+                Some(listed.iter().map(|(l, _)| l.channel.id.0).collect())
+            }
             None => None,
         };
         Ok(found

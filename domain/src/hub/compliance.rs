@@ -154,8 +154,8 @@ impl Hub {
     /// see are left out.
     pub async fn retention_settings(&self, actor: Id, ws: Id) -> Result<RetentionSettings> {
         let workspace = self.workspace_retention(actor, ws).await?;
-        let visible: std::collections::HashSet<Id> =
-            self.channels(actor, ws).await?.iter().map(|l| l.channel.id).collect();
+        let (_, listed) = self.visible_listings(ws, actor).await?;
+        let visible: std::collections::HashSet<Id> = listed.iter().map(|(l, _)| l.channel.id).collect();
         let channels = self
             .store
             .channel_policies(ws)

@@ -302,7 +302,9 @@ impl Hub {
                     saved = Instant::now();
                 }
             }
+            // The next channel starts at the beginning (its id may be this one's + 1).
             p.next_channel = Id(ch.id.0 + 1);
+            p.next_at = row.starts_at;
         }
         self.write_manifest(&mut zip, row, &channels, &people, &p).await?;
         p.checkpoint.archive_len = zip.finish()?;

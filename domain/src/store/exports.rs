@@ -361,6 +361,8 @@ impl Store {
 
     /// When the first message of `channel` from `from` to before `to` (by
     /// `authors` if any) was posted: the next day an export has to write.
+    /// The first by id is the first posted (a message's time is its id's),
+    /// so the channel's id index finds it without reading the rest.
     pub async fn next_export_message(
         &self,
         channel: Id,
@@ -368,9 +370,11 @@ impl Store {
         to: i64,
         authors: &[i64],
     ) -> Result<Option<i64>> {
-        let sql =
-            format!("SELECT MIN(m.created_at) FROM messages m WHERE {} AND m.id > $5", in_range(authors));
-        Ok(in_range_scalar(&sql, channel, from, to, authors).fetch_one(&self.pool).await?)
+        let sql = format!(
+            "SELECT m.created_at FROM messages m WHERE {} AND m.id > $5 ORDER BY m.id LIMIT 1",
+            in_range(authors)
+        );
+        Ok(in_range_scalar(&sql, channel, from, to, authors).fetch_optional(&self.pool).await?)
     }
 
     /// Up to `limit` messages of `channel` posted from `from` to before

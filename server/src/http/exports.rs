@@ -128,7 +128,7 @@ pub async fn delete(
         (status = 206, description = "The part of the zip asked for with Range", content_type = "application/zip"),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
         (status = 409, description = "Not finished yet", body = ApiError),
-        (status = 416, description = "The range is outside the archive")))]
+        (status = 416, description = "The range is outside the archive", body = ApiError)))]
 pub async fn archive(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -155,6 +155,9 @@ pub async fn archive(
         .await
         .map_err(|e| domain::Error::internal(format!("serving an export: {e}")))?;
     let mut response = served.map(Body::new).into_response();
+    if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+        response = outside_the_archive(response);
+    }
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&super::files::content_disposition(&name)) {
         headers.insert(header::CONTENT_DISPOSITION, v);
@@ -162,6 +165,25 @@ pub async fn archive(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok(response)
+}
+
+/// A `Range` past the archive's end, answered with the JSON error (and
+/// `Content-Range` saying how long the archive is).
+fn outside_the_archive(served: Response) -> Response {
+    let length = served.headers().get(header::CONTENT_RANGE).cloned();
+    let error = ApiError {
+        code: app::wire::ErrorCode::Invalid,
+        message: "The range asked for is outside the archive. Ask for a range within its length (in \
+                  Content-Range), or for the whole file."
+            .to_string(),
+        field: Some("range".to_string()),
+        rate_limit: None,
+    };
+    let mut response = (StatusCode::RANGE_NOT_SATISFIABLE, Json(error)).into_response();
+    if let Some(length) = length {
+        response.headers_mut().insert(header::CONTENT_RANGE, length);
+    }
+    response
 }
 
 /// `GET /api/admin/daily-export/`: whether the daily export is on, and its format.

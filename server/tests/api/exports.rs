@@ -64,6 +64,14 @@ async fn an_export_is_written_and_downloaded(app: TestApp) -> TestApp {
     let rest = ana.send(&app, "GET", ana.client.get(app.url(&archive)).header("range", "bytes=100-")).await;
     assert_eq!(rest.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(rest.bytes().await.unwrap(), bytes[100..]);
+    let past = ana
+        .send(
+            &app,
+            "GET",
+            ana.client.get(app.url(&archive)).header("range", format!("bytes={}-", bytes.len() + 10)),
+        )
+        .await;
+    assert_error(past, StatusCode::RANGE_NOT_SATISFIABLE, "invalid", Some("range")).await;
     let log: Vec<DeploymentAuditEntryDto> =
         serde_json::from_value(json_of(ana.get(&app, "/api/admin/audit/").await, StatusCode::OK).await)
             .unwrap();

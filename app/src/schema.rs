@@ -228,6 +228,12 @@ documented!(
 );
 
 documented!(
+    /// A figure of the analytics.
+    FigureName => text("messages, active_people or channels")
+        .enum_values(Some(domain::hub::FIGURES))
+);
+
+documented!(
     /// A day of the week.
     Weekday => text("A day of the week").enum_values(Some(crate::conversions::WEEKDAYS))
 );

@@ -84,7 +84,7 @@ pub async fn workspace_figures(
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/analytics/{figure}/", tag = "analytics",
     operation_id = "workspace_figure",
     params(("id" = s::Id, Path, description = "Workspace id"),
-        ("figure" = s::FigureName, Path, description = "The figure"), PeriodQuery),
+        ("figure" = inline(s::FigureName), Path, description = "The figure"), PeriodQuery),
     responses((status = 200, body = FigureDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn workspace_figure(
@@ -103,7 +103,7 @@ pub async fn workspace_figure(
 #[utoipa::path(get, path = "/api/communication/workspaces/{id}/analytics/{figure}/csv", tag = "analytics",
     operation_id = "workspace_figure_csv",
     params(("id" = s::Id, Path, description = "Workspace id"),
-        ("figure" = s::FigureName, Path, description = "The figure"), PeriodQuery),
+        ("figure" = inline(s::FigureName), Path, description = "The figure"), PeriodQuery),
     responses((status = 200, description = "The figure as CSV", content_type = "text/csv"),
         (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 404, body = ApiError)))]
@@ -133,7 +133,7 @@ pub async fn deployment_figures(
 
 /// `GET /api/admin/analytics/{figure}/`: one of the deployment's figures.
 #[utoipa::path(get, path = "/api/admin/analytics/{figure}/", tag = "analytics", operation_id = "deployment_figure",
-    params(("figure" = s::FigureName, Path, description = "The figure"), PeriodQuery),
+    params(("figure" = inline(s::FigureName), Path, description = "The figure"), PeriodQuery),
     responses((status = 200, body = FigureDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
         (status = 403, body = ApiError)))]
 pub async fn deployment_figure(
@@ -149,7 +149,7 @@ pub async fn deployment_figure(
 /// `GET /api/admin/analytics/{figure}/csv`: one of the deployment's figures as CSV.
 #[utoipa::path(get, path = "/api/admin/analytics/{figure}/csv", tag = "analytics",
     operation_id = "deployment_figure_csv",
-    params(("figure" = s::FigureName, Path, description = "The figure"), PeriodQuery),
+    params(("figure" = inline(s::FigureName), Path, description = "The figure"), PeriodQuery),
     responses((status = 200, description = "The figure as CSV", content_type = "text/csv"),
         (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn deployment_figure_csv(

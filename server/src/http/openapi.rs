@@ -254,6 +254,31 @@ mod tests {
         }
     }
 
+    /// Every `$ref` names a schema the document holds (a path parameter's
+    /// type is not collected into the components on its own).
+    #[test]
+    fn every_reference_resolves() {
+        fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+            match v {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push(r);
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        for r in found {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("a reference {r}"));
+            assert!(doc["components"]["schemas"].get(name).is_some(), "{r} is not in the document");
+        }
+    }
+
     #[test]
     fn every_error_is_the_json_error() {
         let doc = document();

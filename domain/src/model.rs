@@ -541,10 +541,7 @@ impl Figure {
     /// The figure as CSV: a row per day with a column per series, or a row
     /// per ranked channel.
     pub fn to_csv(&self) -> String {
-        let cell = |t: &str| match t.contains([',', '"', '\r', '\n']) {
-            true => format!("\"{}\"", t.replace('"', "\"\"")),
-            false => t.to_string(),
-        };
+        let cell = crate::export::csv_cell;
         let mut out = String::new();
         if self.series.is_empty() {
             out.push_str("channel,messages\r\n");

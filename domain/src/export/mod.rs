@@ -332,7 +332,7 @@ pub fn csv_rows(m: &ExportMessage, channel: &ExportChannel) -> String {
 /// A CSV cell (RFC 4180): quoted when it holds a comma, quote or line
 /// break. The text is kept as written, as evidence must be: open these
 /// files in a spreadsheet with formulas off.
-fn csv_cell(text: &str) -> String {
+pub(crate) fn csv_cell(text: &str) -> String {
     if text.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

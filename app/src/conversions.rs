@@ -58,6 +58,7 @@ impl From<&model::Channel> for ChannelDto {
             mentions: 0,
             members: Vec::new(),
             is_external: c.is_external,
+            sensitive: c.sensitive,
             archived: c.archived_at.is_some(),
             auto_join: c.auto_join,
             user_limit: c.user_limit,

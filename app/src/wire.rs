@@ -316,6 +316,10 @@ pub struct ChannelDto {
     /// Archived: read-only, shown only under "Archived channels"; still searchable.
     #[serde(default)]
     pub archived: bool,
+    /// Sensitive: its messages are kept out of search, and notifications
+    /// do not quote them.
+    #[serde(default)]
+    pub sensitive: bool,
     /// New members of the workspace join it.
     #[serde(default)]
     pub auto_join: bool,

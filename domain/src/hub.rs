@@ -13,6 +13,7 @@ mod bots;
 mod channels;
 mod commands;
 mod compliance;
+mod encryption;
 mod exports;
 mod files;
 mod link_previews;

@@ -21,6 +21,7 @@
 //!   resumable zip writer they go into.
 
 pub mod calendar;
+pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod export;

@@ -75,6 +75,9 @@ pub struct Channel {
     pub is_external: bool,
     /// When it was archived: read-only and out of the sidebar, still searchable.
     pub archived_at: Option<i64>,
+    /// Sensitive: its messages are kept out of search (and of the search
+    /// index), and notifications do not quote them.
+    pub sensitive: bool,
     /// For voice channels: at most this many people at once (0: no limit).
     pub user_limit: i64,
     pub category_id: Option<Id>,
@@ -99,6 +102,7 @@ impl Channel {
             kind,
             is_external: false,
             archived_at: None,
+            sensitive: false,
             user_limit: 0,
             category_id: None,
             position: 0,

@@ -24,6 +24,7 @@ mod outgoing_webhooks;
 mod preferences;
 mod roles;
 mod scheduled;
+mod sealing;
 mod sessions;
 mod slash_commands;
 mod templates;
@@ -44,10 +45,12 @@ pub use outgoing_webhooks::{OutgoingKey, OutgoingRule};
 pub use preferences::PushSubscriptionRow;
 pub use roles::{AuditFilter, NewAudit, Standing};
 pub use scheduled::Scheduled;
+pub use sealing::Sealed;
 pub use slash_commands::{CommandKey, CommandUse, NewCommandUse};
 pub use templates::StoredTemplate;
 pub use webhooks::WebhookKey;
 
+use crate::crypto::Keyring;
 use crate::error::{Error, Result};
 use crate::events::EventBus;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -116,6 +119,9 @@ pub struct Store {
     /// SQLite: this process's writers take turns here, one at a time (see
     /// [`Store::write_tx`]).
     writers: Arc<tokio::sync::Semaphore>,
+    /// The keys that seal message text and the event log (replaced when
+    /// the key is rotated: see [`Store::use_keys`]).
+    keys: Arc<std::sync::RwLock<Arc<Keyring>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -135,9 +141,9 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 impl Store {
-    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) and
-    /// brings the schema up to date.
-    pub async fn open(url: &str) -> Result<Self> {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`),
+    /// brings the schema up to date, and seals and opens with `keys`.
+    pub async fn open(url: &str, keys: Keyring) -> Result<Self> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -192,8 +198,10 @@ impl Store {
             search_floor: Default::default(),
             grouped: Default::default(),
             writers: Arc::new(tokio::sync::Semaphore::new(1)),
+            keys: Arc::new(std::sync::RwLock::new(Arc::new(keys))),
         };
         store.migrate().await?;
+        store.check_keys().await?;
         store.bus = EventBus::new(BUS_CAPACITY, store.event_position().await?);
         store.ensure_builtin_roles().await?;
         Ok(store)

@@ -89,7 +89,12 @@ impl TestDb {
     }
 
     pub async fn store(&self) -> Store {
-        Store::open(&self.url).await.expect("open store")
+        self.store_with(crate::crypto::Keyring::for_tests(&[1])).await
+    }
+
+    /// A store on this database sealing and opening with `keys`.
+    pub async fn store_with(&self, keys: crate::crypto::Keyring) -> Store {
+        Store::open(&self.url, keys).await.expect("open store")
     }
 
     /// Attachment storage for this test, with the default policy.
@@ -102,13 +107,22 @@ impl TestDb {
     /// and the hub seed many messages at once; the limits are tested on
     /// their own and through the server).
     pub async fn hub(&self) -> crate::Hub {
+        self.hub_on(self.store().await)
+    }
+
+    /// [`Self::hub`] sealing and opening with `keys`.
+    pub async fn hub_with(&self, keys: crate::crypto::Keyring) -> crate::Hub {
+        self.hub_on(self.store_with(keys).await)
+    }
+
+    fn hub_on(&self, store: Store) -> crate::Hub {
         let limits = crate::limits::Limits::new(
             crate::limits::LimitSettings::unlimited(),
             std::sync::Arc::new(crate::limits::MemoryLimits::default()),
         );
         let compliance =
             crate::hub::ComplianceOptions { exports_dir: self.files.0.join("exports"), ..Default::default() };
-        crate::Hub::new(self.store().await, self.files()).with_limits(limits).with_compliance(compliance)
+        crate::Hub::new(store, self.files()).with_limits(limits).with_compliance(compliance)
     }
 
     /// Drops the PostgreSQL database (call after closing every pool on it).

@@ -183,6 +183,7 @@ async fn channel_types_and_guests(db: &TestDb) {
         auto_join: true,
         archived: true,
         user_limit: 0,
+        sensitive: false,
     };
     hub.configure_channel(ana, general, settings).await.unwrap();
     let err = hub.post_message(bob, general, "anyone?", None).await.unwrap_err();

@@ -6,6 +6,7 @@
 import { type Browser, type Page } from "@playwright/test";
 import { expect, test } from "./support/test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,8 @@ const database = `parley_e2e_cluster_${process.pid}`;
 const ports = [Number(process.env.PARLEY_E2E_PORT ?? 3100) + 11, Number(process.env.PARLEY_E2E_PORT ?? 3100) + 12];
 const urls = ports.map((p) => `http://127.0.0.1:${p}`);
 const nodes: ChildProcess[] = [];
+// The nodes keep their data apart, so they share the encryption key through the environment.
+const encryptionKey = randomBytes(32).toString("hex");
 
 function sql(statement: string) {
   execFileSync("psql", [`${postgres}/postgres`, "-q", "-c", "SET client_min_messages TO warning", "-c", statement]);
@@ -34,6 +37,7 @@ async function startNode(port: number) {
       DATABASE_URL: `${postgres}/${database}`,
       PARLEY_REDIS_URL: redis,
       PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), "parley-e2e-node-")),
+      PARLEY_ENCRYPTION_KEY: encryptionKey,
       PARLEY_SITE_ROOT: process.env.PARLEY_SITE_ROOT ?? "../target/site",
       PARLEY_LOG: "warn",
       PARLEY_LIMIT_SIGNUP: "off",

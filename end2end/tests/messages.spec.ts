@@ -71,6 +71,22 @@ test("search finds a message by part of a word and opens it in its channel", asy
   await expect(page.locator(".message.focus")).toContainText("The quarterly redeployment is done");
 });
 
+test("a sensitive channel says its messages are not searchable, and search says it left it out", async ({ page }) => {
+  await signUp(page, unique("sol"), "Sol");
+  await createWorkspace(page, "Counsel");
+  await createChannel(page, "legal", { sensitive: true });
+  await expect(page.locator(".sensitive-note")).toHaveText(/Sensitive channel: its messages are not searchable/);
+  await send(page, "the settlement draft");
+  await expectMessage(page, "Sol", "the settlement draft");
+  const box = page.getByRole("searchbox", { name: "Search messages" });
+  await box.fill("settlement");
+  await box.press("Enter");
+  await expect(page.getByText("No messages match.")).toBeVisible();
+  await expect(page.locator(".unsearched")).toHaveText(
+    "#legal is a sensitive channel: its messages are not searched. Open it to read them.",
+  );
+});
+
 test("messages typed in quick succession over a slow connection all arrive, in order", async ({ page }) => {
   await signUp(page, unique("fay"), "Fay");
   await createWorkspace(page, "Fast typists");

@@ -45,6 +45,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The encryption key of [`Config::for_tests`] (a test's, never a deployment's).
+pub const TEST_ENCRYPTION_KEY: &str = "5e6f0d1c2b3a49587766554433221100ffeeddccbbaa99887766554433221100";
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -52,6 +55,9 @@ pub struct Config {
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// `PARLEY_ENCRYPTION_KEY`: the master keys, newest first (else the
+    /// key file in the data directory; see [`Config::keyring`]).
+    pub encryption_key: Option<String>,
     pub log: String,
     pub site_root: PathBuf,
     pub secure_cookies: Option<bool>,
@@ -396,6 +402,7 @@ impl Config {
             public_url,
             data_dir: var("PARLEY_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
             database_url: var("DATABASE_URL"),
+            encryption_key: var("PARLEY_ENCRYPTION_KEY"),
             log: var("PARLEY_LOG").or_else(|| var("RUST_LOG")).unwrap_or_else(|| "info".into()),
             site_root: var("PARLEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             secure_cookies,
@@ -416,13 +423,16 @@ impl Config {
     }
 
     /// A configuration for tests: any free port on loopback, the given
-    /// database and data directory.
+    /// database and data directory, [`TEST_ENCRYPTION_KEY`].
     pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
         Config {
             bind: "127.0.0.1:0".parse().expect("valid address"),
             public_url: None,
             data_dir,
             database_url: Some(database_url),
+            // One key for every test server: several share a database with
+            // data directories of their own, as nodes given the key do.
+            encryption_key: Some(TEST_ENCRYPTION_KEY.to_string()),
             log: "warn".into(),
             site_root: "target/site".into(),
             secure_cookies: None,
@@ -460,6 +470,12 @@ impl Config {
             compliance: Default::default(),
             trust_proxy: false,
         }
+    }
+
+    /// The keys that encrypt what is stored: `PARLEY_ENCRYPTION_KEY`, else
+    /// the key file in the data directory (made with a new key at first).
+    pub fn keyring(&self) -> Result<domain::crypto::Keyring, domain::crypto::KeyError> {
+        domain::crypto::Keyring::load(self.encryption_key.as_deref(), &self.data_dir)
     }
 
     /// The database to use: `DATABASE_URL`, else SQLite in the data directory.

@@ -284,3 +284,50 @@ impl ActivityRollUp {
         }
     }
 }
+
+/// Keeps what is stored encrypted with the current key
+/// ([`Hub::reseal`]): every ten seconds it takes up a key that `parley
+/// rotate-key` added ([`Hub::follow_key_rotation`]) and re-encrypts, in
+/// batches, what older keys encrypted or what was stored before
+/// encryption; with nothing to do, one read.
+pub struct Resealer {
+    hub: Hub,
+    every: Duration,
+}
+
+impl Resealer {
+    pub fn new(hub: Hub) -> Self {
+        Resealer { hub, every: Duration::from_secs(10) }
+    }
+
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    // A long pass stops with the server (its batch is rolled back).
+                    tokio::select! {
+                        _ = self.once() => {}
+                        _ = shutdown.changed() => break,
+                    }
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+
+    async fn once(&self) {
+        match self.hub.follow_key_rotation().await {
+            Ok(Some(key)) => tracing::info!(%key, "took up the new encryption key"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = ?e, "could not read the encryption keys again"),
+        }
+        match self.hub.reseal().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(rows = n, key = %self.hub.store().keys().current(), "re-encrypted with the current key")
+            }
+            Err(e) => tracing::warn!(error = ?e, "could not re-encrypt with the current key"),
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! `parley`: starts the server (`parley` or `parley serve`), or runs one
-//! command (`parley create-default-templates`).
+//! command (`parley create-default-templates`, `parley generate-key`, `parley rotate-key`).
 
 #![recursion_limit = "512"]
 
@@ -67,11 +67,18 @@ async fn serve() -> std::process::ExitCode {
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {}
         Some("create-default-templates") => return server::cli::create_default_templates(&config).await,
+        Some("generate-key") => return server::cli::generate_key(),
+        Some("rotate-key") if std::env::args().nth(2).as_deref() == Some("--status") => {
+            return server::cli::key_status(&config).await;
+        }
+        Some("rotate-key") => return server::cli::rotate_key(&config).await,
         Some(other) => {
             eprintln!(
                 "parley: unknown command `{other}`. Run `parley` (or `parley serve`) to start the server, \
-                 or `parley create-default-templates` to store the built-in notification templates in \
-                 every workspace for editing."
+                 `parley create-default-templates` to store the built-in notification templates in \
+                 every workspace for editing, `parley generate-key` to print a new encryption key, or \
+                 `parley rotate-key [--status]` to encrypt with a new key from now on (or see how far \
+                 re-encrypting has come)."
             );
             return std::process::ExitCode::from(2);
         }

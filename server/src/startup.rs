@@ -58,6 +58,8 @@ pub enum StartupError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Database(#[from] domain::Error),
+    #[error("the encryption keys cannot be had: {0}")]
+    Keys(#[from] domain::crypto::KeyError),
     #[error("PARLEY_REDIS_URL is not a Redis URL: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("cannot listen on {addr}: {source}")]
@@ -94,6 +96,7 @@ pub struct Application {
     retention: crate::jobs::RetentionWorker,
     exporter: crate::jobs::ExportWorker,
     roll_up: crate::jobs::ActivityRollUp,
+    resealer: crate::jobs::Resealer,
     scheduler: Scheduler,
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
@@ -112,7 +115,7 @@ impl Application {
             path: config.data_dir.display().to_string(),
             source,
         })?;
-        let store = Store::open(&config.database_url()).await?;
+        let store = Store::open(&config.database_url(), config.keyring()?).await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartupError::Bind { addr: config.bind.to_string(), source })?;
@@ -208,6 +211,7 @@ impl Application {
         let retention = crate::jobs::RetentionWorker::new(services.hub.clone());
         let exporter = crate::jobs::ExportWorker::new(services.hub.clone());
         let roll_up = crate::jobs::ActivityRollUp::new(services.hub.clone());
+        let resealer = crate::jobs::Resealer::new(services.hub.clone());
         let deliverer_hub = services.hub.clone();
         let sfu = crate::rtc::sfu::Sfu::new(services.hub.clone(), &config.rtc)?;
         let relay = redis.clone().map(|r| std::sync::Arc::new(crate::rtc::relay::Relay::new(r, sfu.clone())));
@@ -313,6 +317,7 @@ impl Application {
             retention,
             exporter,
             roll_up,
+            resealer,
             scheduler,
             sfu,
             relay,
@@ -345,6 +350,7 @@ impl Application {
             retention,
             exporter,
             roll_up,
+            resealer,
             scheduler,
             sfu,
             relay,
@@ -360,6 +366,7 @@ impl Application {
             tokio::spawn(retention.run(shutdown.subscribe())),
             tokio::spawn(exporter.run(shutdown.subscribe())),
             tokio::spawn(roll_up.run(shutdown.subscribe())),
+            tokio::spawn(resealer.run(shutdown.subscribe())),
             tokio::spawn(scheduler.run(shutdown.subscribe())),
             tokio::spawn(sfu.run(shutdown.subscribe())),
         ];

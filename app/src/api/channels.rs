@@ -289,6 +289,7 @@ pub async fn create_channel(
     is_private: Option<String>,
     kind: Option<String>,
     is_external: Option<String>,
+    sensitive: Option<String>,
 ) -> Result<(), ApiError> {
     crate::ssr::respond(
         async move {
@@ -300,6 +301,7 @@ pub async fn create_channel(
             );
             new.kind = crate::ssr::parse_kind(kind.as_deref().unwrap_or("text"))?;
             new.is_external = crate::ssr::checked(&is_external);
+            new.sensitive = crate::ssr::checked(&sensitive);
             let ch = hub
                 .create_channel_with(user.id, crate::ssr::parse_id("workspace_id", &workspace_id)?, new)
                 .await?;
@@ -418,14 +420,23 @@ pub async fn react(message_id: String, emoji: String, remove: Option<String>) ->
     )
 }
 
+/// What the search page shows: the messages found, and the sensitive
+/// channels search leaves out (so that finding nothing there is explained).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchViewDto {
+    pub hits: Vec<SearchHitDto>,
+    pub unsearched: Vec<String>,
+}
+
 /// Searches the messages the caller may see in a workspace.
 #[server]
-pub async fn search(workspace_id: String, q: String) -> Result<Vec<SearchHitDto>, ApiError> {
+pub async fn search(workspace_id: String, q: String) -> Result<SearchViewDto, ApiError> {
     crate::ssr::respond(
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
-            Ok(hub.search(user.id, &q, Some(ws)).await?.iter().map(SearchHitDto::from).collect())
+            let hits = hub.search(user.id, &q, Some(ws)).await?.iter().map(SearchHitDto::from).collect();
+            Ok(SearchViewDto { hits, unsearched: hub.unsearched_channels(user.id, ws).await? })
         }
         .await,
     )

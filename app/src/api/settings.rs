@@ -299,6 +299,7 @@ pub async fn configure_channel(
     auto_join: Option<String>,
     archived: Option<String>,
     user_limit: Option<i64>,
+    sensitive: Option<String>,
 ) -> Result<ChannelDto, ApiError> {
     use crate::ssr::checked;
     crate::ssr::respond(
@@ -310,6 +311,7 @@ pub async fn configure_channel(
                 is_external: checked(&is_external),
                 auto_join: checked(&auto_join),
                 archived: checked(&archived),
+                sensitive: checked(&sensitive),
                 user_limit: user_limit.unwrap_or(0),
             };
             let ch = hub

@@ -146,6 +146,8 @@ pub fn Sidebar(
                     </select>
                     <label class="check"><input type="checkbox" name="is_private" value="true" />
                         " Private: only people added to it can see it"</label>
+                    <label class="check"><input type="checkbox" name="sensitive" value="true" />
+                        " Sensitive: kept out of search, not quoted in notifications"</label>
                     <FieldError id="channel-error" message=form_error(value) />
                     <button type="submit">"Create channel"</button>
                 </ActionForm>

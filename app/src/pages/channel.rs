@@ -429,6 +429,9 @@ fn ChannelScreen(
                 <header class="channel-header">
                     <h1 id="channel-title"><span class="sigil" aria-hidden="true">{sigil}</span>{heading}</h1>
                     <p class="topic">{move || topic.get()}</p>
+                    {channel.sensitive.then(|| view! {
+                        <p class="sensitive-note">"Sensitive channel: its messages are not searchable, and notifications do not quote them."</p>
+                    })}
                     {is_direct.then(|| view! { <p class="dm-presence" aria-live="polite">{dm_presence.clone()}</p> })}
                     <div class="channel-actions">
                         <details class="notify-level">

@@ -28,13 +28,15 @@ pub fn SearchPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match hits.await {
-                        Ok(hits) if hits.is_empty() => view! {
+                        Ok(found) if found.hits.is_empty() => view! {
                             <p class="empty">"No messages match. Try fewer or shorter words."</p>
+                            {unsearched_note(&found.unsearched)}
                         }.into_any(),
-                        Ok(hits) => view! {
-                            <h1 class="results-title">{format!("{} result{}", hits.len(), if hits.len() == 1 { "" } else { "s" })}</h1>
+                        Ok(found) => view! {
+                            {unsearched_note(&found.unsearched)}
+                            <h1 class="results-title">{format!("{} result{}", found.hits.len(), if found.hits.len() == 1 { "" } else { "s" })}</h1>
                             <ol class="search-results">
-                                {hits.into_iter().map(|h| {
+                                {found.hits.into_iter().map(|h| {
                                     let href = format!("{}?at={}#m-{}", crate::paths::channel(&h.workspace_id, &h.message.channel_id), h.message.id, h.message.id);
                                     view! {
                                         <li>
@@ -59,4 +61,20 @@ pub fn SearchPage() -> impl IntoView {
             </Transition>
         </main>
     }
+}
+
+/// Says which sensitive channels search left out, if any.
+fn unsearched_note(names: &[String]) -> Option<impl IntoView + use<>> {
+    (!names.is_empty()).then(|| {
+        let list = names.iter().map(|n| format!("#{n}")).collect::<Vec<_>>().join(", ");
+        let text = match names.len() {
+            1 => {
+                format!("{list} is a sensitive channel: its messages are not searched. Open it to read them.")
+            }
+            _ => format!(
+                "{list} are sensitive channels: their messages are not searched. Open them to read them."
+            ),
+        };
+        view! { <p class="hint unsearched">{text}</p> }
+    })
 }

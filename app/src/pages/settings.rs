@@ -854,8 +854,8 @@ fn channel_editor(
     let no_category = c.category_id.is_none();
     let (settings_label, perms_label, cid0) =
         (format!("Settings of {}", c.name), format!("Permissions in {}", c.name), c.id.clone());
-    let (private, external, auto_join, archived, limit) =
-        (c.is_private, c.is_external, c.auto_join, c.archived, c.user_limit);
+    let (private, external, auto_join, archived, limit, sensitive) =
+        (c.is_private, c.is_external, c.auto_join, c.archived, c.user_limit, c.sensitive);
     let ws = ws_id.to_string();
     let category_inputs = hidden(
         categories.iter().enumerate().map(|(i, k)| (format!("categories[{i}]"), k.id.clone())).collect(),
@@ -871,6 +871,7 @@ fn channel_editor(
                 <label class="check"><input type="checkbox" name="is_external" value="true" checked=external />" Open to guests (external)"</label>
                 <label class="check"><input type="checkbox" name="auto_join" value="true" checked=auto_join />" New members join it automatically"</label>
                 <label class="check"><input type="checkbox" name="archived" value="true" checked=archived />" Archived (read-only)"</label>
+                <label class="check"><input type="checkbox" name="sensitive" value="true" checked=sensitive />" Sensitive: kept out of search, not quoted in notifications"</label>
                 <label>"User limit (voice) " <input name="user_limit" type="number" min="0" max="99" value=limit /></label>
                 <button type="submit">"Save channel"</button>
             </ActionForm>

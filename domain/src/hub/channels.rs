@@ -21,6 +21,8 @@ pub struct NewChannel<'a> {
     /// For voice channels (0: no limit).
     pub user_limit: i64,
     pub category: Option<Id>,
+    /// Kept out of search, and not quoted in notifications.
+    pub sensitive: bool,
 }
 
 impl<'a> NewChannel<'a> {
@@ -35,6 +37,7 @@ impl<'a> NewChannel<'a> {
             auto_join: false,
             user_limit: 0,
             category: None,
+            sensitive: false,
         }
     }
 }
@@ -97,6 +100,7 @@ impl Hub {
         channel.auto_join = new.auto_join && !new.is_private;
         channel.user_limit = if new.kind == ChannelKind::Voice { new.user_limit } else { 0 };
         channel.category_id = new.category;
+        channel.sensitive = new.sensitive;
         let mut members = Vec::new();
         if channel.auto_join {
             let everyone = self.store.workspace_members(ws).await?;

@@ -352,6 +352,16 @@ impl Hub {
     }
 
     /// Searches the messages `actor` may see, in one workspace or all of theirs.
+    /// The names of the sensitive channels of `ws` that `actor` sees, in
+    /// order: search leaves them out, and says so.
+    pub async fn unsearched_channels(&self, actor: Id, ws: Id) -> Result<Vec<String>> {
+        let listed = self.visible_listings(ws, actor).await?.1;
+        let mut names: Vec<String> =
+            listed.into_iter().filter(|(l, _)| l.channel.sensitive).map(|(l, _)| l.channel.name).collect();
+        names.sort();
+        Ok(names)
+    }
+
     pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
         let q = crate::search::SearchQuery::parse(query)?;
         self.limits.check(Bucket::Search, &actor.to_string()).await?;
@@ -365,7 +375,9 @@ impl Hub {
         };
         let mut channels = Vec::new();
         for ws in workspaces {
-            channels.extend(self.visible_listings(ws, actor).await?.1.into_iter().map(|(l, _)| l.channel.id));
+            let listed = self.visible_listings(ws, actor).await?.1;
+            channels
+                .extend(listed.into_iter().filter(|(l, _)| !l.channel.sensitive).map(|(l, _)| l.channel.id));
         }
         let found = self.store.search_messages(&channels, workspace, &q, 50).await?;
         Ok(found

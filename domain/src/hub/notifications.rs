@@ -124,9 +124,16 @@ pub(super) fn place(ch: &Channel) -> String {
     if ch.kind == ChannelKind::Direct { "a direct message".to_string() } else { format!("#{}", ch.name) }
 }
 
-/// A notification for `user` about `msg` in `ch`, leading to it.
+/// A notification for `user` about `msg` in `ch`, leading to it; it
+/// quotes the message unless the channel is sensitive.
 fn about(user: Id, ch: &Channel, msg: &Message, kind: &str, title: String) -> Notification {
-    let mut n = Notification::new(user, ch.workspace_id, kind, title, excerpt(&msg.body));
+    let content = match ch.sensitive {
+        true => {
+            format!("Open it in Parley to read it: #{} is a sensitive channel, not quoted here.", ch.name)
+        }
+        false => excerpt(&msg.body),
+    };
+    let mut n = Notification::new(user, ch.workspace_id, kind, title, content);
     n.channel_id = Some(ch.id);
     n.message_id = Some(msg.id);
     n.thread_id = msg.thread_id;

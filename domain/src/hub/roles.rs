@@ -29,6 +29,8 @@ pub struct ChannelSettings {
     pub is_external: bool,
     pub auto_join: bool,
     pub archived: bool,
+    /// Kept out of search, and not quoted in notifications.
+    pub sensitive: bool,
     /// For voice channels (0: no limit).
     pub user_limit: i64,
 }
@@ -303,6 +305,7 @@ impl Hub {
         ch.is_private = s.is_private;
         ch.is_external = s.is_external;
         ch.auto_join = s.auto_join && !s.is_private;
+        ch.sensitive = s.sensitive;
         ch.user_limit = if s.kind == ChannelKind::Voice { s.user_limit } else { 0 };
         ch.archived_at = match (before.archived_at, s.archived) {
             (Some(t), true) => Some(t),
@@ -311,6 +314,9 @@ impl Hub {
         };
         let updated = [super::channels::channel_updated(&ch), Self::workspace_updated(ch.workspace_id)];
         self.store.update_channel(&ch, &updated).await?;
+        if before.sensitive && !ch.sensitive {
+            self.store.restore_search_text(ch.id).await?;
+        }
         if before.is_external && !ch.is_external {
             for m in self.store.workspace_members(ch.workspace_id).await?.into_iter().filter(|m| m.is_guest) {
                 let gone = super::channels::channel_member_gone(ch.id, m.user.id);
@@ -325,6 +331,7 @@ impl Hub {
             (before.is_private, ch.is_private, "private", "public"),
             (before.is_external, ch.is_external, "open to guests", "closed to guests"),
             (before.auto_join, ch.auto_join, "auto-join", "no auto-join"),
+            (before.sensitive, ch.sensitive, "sensitive", "not sensitive"),
         ] {
             if was != now {
                 said.push(if now { yes } else { no }.to_string());

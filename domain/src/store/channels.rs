@@ -19,6 +19,7 @@ struct ChannelRow {
     kind: String,
     is_external: i64,
     archived_at: Option<i64>,
+    sensitive: i64,
     user_limit: i64,
     category_id: Option<i64>,
     position: i64,
@@ -38,6 +39,7 @@ impl From<ChannelRow> for Channel {
             kind: ChannelKind::from_db(&r.kind),
             is_external: r.is_external != 0,
             archived_at: r.archived_at,
+            sensitive: r.sensitive != 0,
             user_limit: r.user_limit,
             category_id: r.category_id.map(Id),
             position: r.position,
@@ -69,16 +71,16 @@ pub struct ChannelStanding {
 }
 
 const CH_COLUMNS: &str = "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, \
-     c.is_external, c.archived_at, c.user_limit, c.category_id, c.position, c.created_by, c.created_at";
+     c.is_external, c.archived_at, c.sensitive, c.user_limit, c.category_id, c.position, c.created_by, c.created_at";
 
 impl Store {
     /// Inserts a channel and makes its creator a member, in `tx`.
     pub(super) async fn insert_channel(tx: &mut super::Tx, ch: &Channel) -> Result<()> {
         sqlx::query(
             "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, kind, \
-             is_external, archived_at, user_limit, category_id, position, created_by, created_at) \
+             is_external, archived_at, user_limit, category_id, position, created_by, created_at, sensitive) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             (SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE workspace_id = $12), $13, $14)",
+             (SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE workspace_id = $12), $13, $14, $15)",
         )
         .bind(ch.id.0)
         .bind(ch.workspace_id.0)
@@ -94,6 +96,7 @@ impl Store {
         .bind(ch.workspace_id.0)
         .bind(ch.created_by.0)
         .bind(ch.created_at)
+        .bind(ch.sensitive as i64)
         .execute(&mut **tx)
         .await
         .map_err(name_taken)?;
@@ -373,12 +376,20 @@ impl Store {
 
     /// Writes what can change of a channel: name, topic, type, flags,
     /// archive time, user limit and category. A name taken in the workspace
-    /// is a conflict on `name`.
+    /// is a conflict on `name`. A channel made sensitive leaves search at
+    /// once, in the same transaction (one made ordinary again comes back
+    /// through [`Store::restore_search_text`]).
     pub async fn update_channel(&self, ch: &Channel, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        if ch.sensitive {
+            sqlx::query("UPDATE messages SET search_text = '' WHERE channel_id = $1 AND search_text <> ''")
+                .bind(ch.id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "UPDATE channels SET name = $1, topic = $2, kind = $3, is_private = $4, is_external = $5, \
-             auto_join = $6, archived_at = $7, user_limit = $8, category_id = $9 WHERE id = $10",
+             auto_join = $6, archived_at = $7, user_limit = $8, category_id = $9, sensitive = $10 WHERE id = $11",
         )
         .bind(&ch.name)
         .bind(&ch.topic)
@@ -389,6 +400,7 @@ impl Store {
         .bind(ch.archived_at)
         .bind(ch.user_limit)
         .bind(ch.category_id.map(|c| c.0))
+        .bind(ch.sensitive as i64)
         .bind(ch.id.0)
         .execute(&mut *tx)
         .await

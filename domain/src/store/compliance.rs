@@ -566,8 +566,8 @@ impl Store {
     /// (before it is edited or deleted).
     pub(super) async fn keep_version(tx: &mut Tx, message: Id, change: &str, by: Id, at: i64) -> Result<()> {
         sqlx::query(
-            "INSERT INTO message_versions (id, message_id, body, change, changed_by, changed_at) \
-             SELECT $1, id, body, $2, $3, $4 FROM messages WHERE id = $5 AND deleted_at IS NULL",
+            "INSERT INTO message_versions (id, message_id, body, sealed_with, change, changed_by, changed_at) \
+             SELECT $1, id, body, sealed_with, $2, $3, $4 FROM messages WHERE id = $5 AND deleted_at IS NULL",
         )
         .bind(Id::new().0)
         .bind(change)
@@ -581,12 +581,23 @@ impl Store {
 
     /// The kept versions of `message`, oldest first: (body, change, when).
     pub async fn message_versions(&self, message: Id) -> Result<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT body, change, changed_at FROM message_versions WHERE message_id = $1 ORDER BY id",
+        let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT body, sealed_with, change, changed_at FROM message_versions WHERE message_id = $1 ORDER BY id",
         )
         .bind(message.0)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        let keys = self.keys();
+        let place = super::sealing::body_place(message.0);
+        rows.into_iter()
+            .map(|(body, with, change, at)| {
+                Ok((
+                    keys.open(crate::crypto::Purpose::Text, &place, crate::crypto::KeyId(with), body)?,
+                    change,
+                    at,
+                ))
+            })
+            .collect()
     }
 }
 

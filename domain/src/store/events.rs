@@ -8,7 +8,9 @@
 //! transaction gives its numbers back). A reader that sees event `n`
 //! therefore also sees every event before it.
 
+use super::sealing::event_place;
 use super::{Store, Tx};
+use crate::crypto::{KeyId, Purpose};
 use crate::error::Result;
 use crate::events::{Audience, Event, EventKind, NewEvent};
 use sqlx::Row;
@@ -26,7 +28,7 @@ impl Store {
     /// Logs `events` in `tx`, commits, then hands the events to this
     /// process's bus. Every announced change ends with this.
     pub(super) async fn commit(&self, mut tx: Tx, events: &[NewEvent]) -> Result<()> {
-        let logged = Self::log(&mut tx, events).await?;
+        let logged = self.log(&mut tx, events).await?;
         tx.commit().await?;
         if let Some(last) = logged.last() {
             self.bus.committed_here(last.seq);
@@ -55,7 +57,7 @@ impl Store {
         self.write_grouped(super::group_commit::Write::Announce(events.to_vec())).await.map(|_| ())
     }
 
-    async fn log(tx: &mut Tx, events: &[NewEvent]) -> Result<Vec<Event>> {
+    async fn log(&self, tx: &mut Tx, events: &[NewEvent]) -> Result<Vec<Event>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -68,21 +70,22 @@ impl Store {
         let at = crate::now_ms();
         let mut logged = Vec::with_capacity(events.len());
         let mut bodies = Vec::with_capacity(events.len());
+        let keys = self.keys();
         for (seq, e) in (last - n + 1..).zip(events) {
             let body =
                 serde_json::to_string(&e.kind).map_err(|e| crate::error::Error::Internal(Box::new(e)))?;
-            bodies.push(body);
+            bodies.push(keys.seal(Purpose::Events, &event_place(seq), &body));
             logged.push(Event::new(seq, at, e.audience, e.kind.clone()));
         }
         // One statement for each hundred events.
         for (chunk, texts) in logged.chunks(100).zip(bodies.chunks(100)) {
             let sql = format!(
-                "INSERT INTO events (seq, audience, body, created_at) VALUES {}",
-                super::value_rows(chunk.len(), 4)
+                "INSERT INTO events (seq, audience, body, sealed_with, created_at) VALUES {}",
+                super::value_rows(chunk.len(), 5)
             );
             let mut q = sqlx::query(&sql);
-            for (e, body) in chunk.iter().zip(texts) {
-                q = q.bind(e.seq).bind(e.audience.to_key()).bind(body.as_str()).bind(at);
+            for (e, (body, with)) in chunk.iter().zip(texts) {
+                q = q.bind(e.seq).bind(e.audience.to_key()).bind(body.as_str()).bind(with.0).bind(at);
             }
             q.execute(&mut **tx).await?;
         }
@@ -145,17 +148,27 @@ impl Store {
     /// this version cannot read is `None` (it is skipped, with an error logged).
     pub(crate) async fn logged_after(&self, seq: i64, limit: i64) -> Result<Vec<(i64, Option<Event>)>> {
         let rows = sqlx::query(
-            "SELECT seq, audience, body, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, audience, body, sealed_with, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(seq)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
+        let keys = self.keys();
         for row in rows {
             let seq: i64 = row.try_get("seq")?;
             let audience: String = row.try_get("audience")?;
             let body: String = row.try_get("body")?;
+            let with = KeyId(row.try_get("sealed_with")?);
+            let body = match keys.open(Purpose::Events, &event_place(seq), with, body) {
+                Ok(body) => body,
+                Err(error) => {
+                    tracing::error!(seq, ?error, "an event in the log cannot be opened; skipped");
+                    out.push((seq, None));
+                    continue;
+                }
+            };
             let kind = serde_json::from_str::<EventKind>(&body);
             match (Audience::from_key(&audience), kind) {
                 (Some(audience), Ok(kind)) => {

@@ -3,6 +3,7 @@
 //! attachments, their authors).
 
 use super::{Store, Tx};
+use crate::crypto::{KeyId, Purpose};
 use crate::error::Result;
 use crate::export::zip::Checkpoint;
 use crate::export::{ExportChannel, ExportMessage, KeptVersion};
@@ -398,6 +399,7 @@ impl Store {
             is_bot: i64,
             email: String,
             body: String,
+            sealed_with: i64,
             created_at: i64,
             edited_at: Option<i64>,
             deleted_at: Option<i64>,
@@ -405,7 +407,7 @@ impl Store {
             shown_name: String,
         }
         let sql = format!(
-            "SELECT m.id, m.author_id, u.username, u.display_name, u.is_bot, u.email, m.body, m.created_at, \
+            "SELECT m.id, m.author_id, u.username, u.display_name, u.is_bot, u.email, m.body, m.sealed_with, m.created_at, \
                     m.edited_at, m.deleted_at, m.thread_id, m.shown_name \
              FROM messages m JOIN users u ON u.id = m.author_id \
              WHERE {} AND m.id > $5 ORDER BY m.id LIMIT {limit}",
@@ -442,42 +444,47 @@ impl Store {
             });
         }
         let sql = format!(
-            "SELECT message_id, body, change, changed_by, changed_at FROM message_versions \
+            "SELECT message_id, body, sealed_with, change, changed_by, changed_at FROM message_versions \
              WHERE message_id IN ({list}) ORDER BY id"
         );
-        let kept: Vec<(i64, String, String, i64, i64)> =
+        let kept: Vec<(i64, String, i64, String, i64, i64)> =
             ids.iter().fold(sqlx::query_as(&sql), |q, id| q.bind(*id)).fetch_all(&self.pool).await?;
+        let keys = self.keys();
+        let open = |id: i64, body: String, with: i64| {
+            keys.open(Purpose::Text, &super::sealing::body_place(id), KeyId(with), body)
+        };
         let mut versions: HashMap<i64, Vec<KeptVersion>> = HashMap::new();
-        for (message_id, body, change, changed_by, changed_at) in kept {
+        for (message_id, body, with, change, changed_by, changed_at) in kept {
             versions.entry(message_id).or_default().push(KeptVersion {
-                body,
+                body: open(message_id, body, with)?,
                 change,
                 changed_by: Id(changed_by),
                 changed_at,
             });
         }
-        Ok(rows
-            .into_iter()
-            .map(|r| ExportMessage {
-                id: Id(r.id),
-                channel_id: channel,
-                author: UserSummary {
-                    id: Id(r.author_id),
-                    username: r.username,
-                    display_name: r.display_name,
-                    is_bot: r.is_bot != 0,
-                },
-                author_email: r.email,
-                body: r.body,
-                created_at: r.created_at,
-                edited_at: r.edited_at,
-                deleted_at: r.deleted_at,
-                thread_id: r.thread_id.map(Id),
-                shown_name: r.shown_name,
-                attachments: attachments.remove(&r.id).unwrap_or_default(),
-                versions: versions.remove(&r.id).unwrap_or_default(),
+        rows.into_iter()
+            .map(|r| {
+                Ok(ExportMessage {
+                    id: Id(r.id),
+                    channel_id: channel,
+                    author: UserSummary {
+                        id: Id(r.author_id),
+                        username: r.username,
+                        display_name: r.display_name,
+                        is_bot: r.is_bot != 0,
+                    },
+                    author_email: r.email,
+                    body: open(r.id, r.body, r.sealed_with)?,
+                    created_at: r.created_at,
+                    edited_at: r.edited_at,
+                    deleted_at: r.deleted_at,
+                    thread_id: r.thread_id.map(Id),
+                    shown_name: r.shown_name,
+                    attachments: attachments.remove(&r.id).unwrap_or_default(),
+                    versions: versions.remove(&r.id).unwrap_or_default(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Who wrote messages in `channel` from `from` to before `to` (by

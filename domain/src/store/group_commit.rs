@@ -165,8 +165,8 @@ impl Store {
     /// vocabulary, their events to the log) and commits.
     async fn finish_posts(&self, mut tx: super::Tx, writes: &[Write], stored: &[bool]) -> Result<()> {
         let kept = || writes.iter().zip(stored).filter(|(_, s)| **s).map(|(w, _)| w);
-        let bodies: Vec<&str> = kept().filter_map(Write::post).map(|p| p.message.body.as_str()).collect();
-        self.learn_words(&mut tx, &bodies.join("\n")).await?;
+        let ids: Vec<i64> = kept().filter_map(Write::post).map(|p| p.message.id.0).collect();
+        self.learn_words(&mut tx, &ids).await?;
         let events: Vec<NewEvent> = kept().flat_map(|w| w.events().iter().cloned()).collect();
         self.commit(tx, &events).await
     }

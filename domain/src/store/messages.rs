@@ -1,5 +1,7 @@
 use super::notifications::Notifying;
+use super::sealing::{body_place, html_place};
 use super::{Backend, Store, Tx, placeholders, value_rows};
+use crate::crypto::{KeyId, Keyring, Purpose};
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
@@ -26,11 +28,17 @@ struct MessageRow {
     pinned_at: Option<i64>,
     shown_name: String,
     shown_icon: String,
+    sealed_with: i64,
 }
 
-impl From<MessageRow> for Message {
-    fn from(r: MessageRow) -> Self {
-        Message {
+impl MessageRow {
+    /// The message, its text opened with `keys`.
+    fn open(self, keys: &Keyring) -> Result<Message> {
+        let r = self;
+        let with = KeyId(r.sealed_with);
+        let body = keys.open(Purpose::Text, &body_place(r.id), with, r.body)?;
+        let html = keys.open(Purpose::Text, &html_place(r.id), with, r.body_html)?;
+        Ok(Message {
             id: Id(r.id),
             channel_id: Id(r.channel_id),
             author: UserSummary {
@@ -40,8 +48,8 @@ impl From<MessageRow> for Message {
                 is_bot: r.is_bot != 0,
             },
             author_colour: String::new(),
-            html: if r.body_html.is_empty() { crate::markdown::render(&r.body) } else { r.body_html },
-            body: r.body,
+            html: if html.is_empty() { crate::markdown::render(&body) } else { html },
+            body,
             nonce: r.nonce,
             created_at: r.created_at,
             edited_at: r.edited_at,
@@ -54,9 +62,31 @@ impl From<MessageRow> for Message {
             shown_name: r.shown_name,
             shown_icon: r.shown_icon,
             link_previews: Vec::new(),
-        }
+        })
     }
 }
+
+/// A message's text as stored: its body and HTML sealed with the current
+/// key, and what search reads (the body, unless its channel is sensitive:
+/// then the `CASE` that binds it leaves it out).
+struct StoredText {
+    body: String,
+    html: String,
+    with: KeyId,
+}
+
+impl StoredText {
+    fn seal(keys: &Keyring, id: Id, body: &str, html: &str) -> Self {
+        let (sealed_body, with) = keys.seal(Purpose::Text, &body_place(id.0), body);
+        let (sealed_html, _) = keys.seal(Purpose::Text, &html_place(id.0), html);
+        StoredText { body: sealed_body, html: sealed_html, with }
+    }
+}
+
+/// What search reads of a message in the channel bound first, with its
+/// body bound second: nothing in a sensitive channel.
+const SEARCH_TEXT: &str = "CASE WHEN EXISTS (SELECT 1 FROM channels sc WHERE sc.id = {ch} AND sc.sensitive = 1) \
+     THEN '' ELSE {body} END";
 
 /// PostgreSQL search reads the newest this many messages first, in id order.
 const SEARCH_PROBE: i64 = 2_000;
@@ -81,6 +111,26 @@ enum Holding {
     Unfiltered,
 }
 
+/// `rows` rows of `params` parameters for a message insert whose seventh
+/// column is `search_text`, bound as two parameters (the channel's id and
+/// the body, for [`SEARCH_TEXT`]); every other column is one parameter.
+fn message_rows(rows: usize, params: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let p = |c: usize| format!("${}", r * params + c + 1);
+            let cells: Vec<String> = (0..params - 1)
+                .map(|c| match c {
+                    6 => SEARCH_TEXT.replace("{ch}", &p(6)).replace("{body}", &p(7)),
+                    c if c < 6 => p(c),
+                    c => p(c + 1),
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `text` with LIKE's wildcards and escape character escaped (escape `\`).
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -89,7 +139,7 @@ fn escape_like(text: &str) -> String {
 /// Messages with their authors and pins; callers add `WHERE ...`.
 const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, \
      m.body_html, m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, \
-     m.shown_icon \
+     m.shown_icon, m.sealed_with \
      FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id";
 
 /// Live (not deleted) messages with their authors.
@@ -172,21 +222,26 @@ impl Store {
     /// when its author's nonce was used already (nothing is written for it).
     pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[&NewMessage]) -> Result<Vec<bool>> {
         let mut inserted = std::collections::HashSet::new();
+        let keys = self.keys();
         for chunk in posts.chunks(50) {
             let sql = format!(
-                "INSERT INTO messages (id, channel_id, author_id, body, body_html, nonce, created_at, thread_id, \
-                 mentions_all, shown_name, shown_icon) \
+                "INSERT INTO messages (id, channel_id, author_id, body, body_html, sealed_with, search_text, \
+                 nonce, created_at, thread_id, mentions_all, shown_name, shown_icon) \
                  VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id",
-                value_rows(chunk.len(), 11)
+                message_rows(chunk.len(), 14)
             );
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for NewMessage { message: msg, mentioned, .. } in chunk {
+                let text = StoredText::seal(&keys, msg.id, &msg.body, &msg.html);
                 q = q
                     .bind(msg.id.0)
                     .bind(msg.channel_id.0)
                     .bind(msg.author.id.0)
+                    .bind(text.body)
+                    .bind(text.html)
+                    .bind(text.with.0)
+                    .bind(msg.channel_id.0)
                     .bind(&msg.body)
-                    .bind(&msg.html)
                     .bind(&msg.nonce)
                     .bind(msg.created_at)
                     .bind(msg.thread_id.map(|t| t.0))
@@ -297,46 +352,94 @@ impl Store {
     /// Nonces are not checked: these are not client posts.
     pub async fn import_messages(&self, messages: &[Message]) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        let keys = self.keys();
         for chunk in messages.chunks(500) {
             // Imported messages have no nonce.
             let sql = format!(
-                "INSERT INTO messages (id, channel_id, author_id, body, body_html, created_at) VALUES {}",
-                value_rows(chunk.len(), 6)
+                "INSERT INTO messages (id, channel_id, author_id, body, body_html, sealed_with, search_text, \
+                 created_at) VALUES {}",
+                message_rows(chunk.len(), 9)
             );
             let mut q = sqlx::query(&sql);
             for m in chunk {
+                let text = StoredText::seal(&keys, m.id, &m.body, &m.html);
                 q = q
                     .bind(m.id.0)
                     .bind(m.channel_id.0)
                     .bind(m.author.id.0)
+                    .bind(text.body)
+                    .bind(text.html)
+                    .bind(text.with.0)
+                    .bind(m.channel_id.0)
                     .bind(&m.body)
-                    .bind(&m.html)
                     .bind(m.created_at);
             }
             q.execute(&mut *tx).await?;
-            let bodies: Vec<&str> = chunk.iter().map(|m| m.body.as_str()).collect();
-            self.learn_words(&mut tx, &bodies.join("\n")).await?;
+            let ids: Vec<i64> = chunk.iter().map(|m| m.id.0).collect();
+            self.learn_words(&mut tx, &ids).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// PostgreSQL: adds the words of `text` that are new to the search
-    /// vocabulary (see `search_messages`). One statement, in sorted order, so
-    /// that two transactions adding the same new words wait for each other
-    /// rather than deadlock.
-    pub(super) async fn learn_words(&self, tx: &mut super::Tx, text: &str) -> Result<()> {
-        if self.backend == Backend::Postgres && !text.is_empty() {
-            sqlx::query(
+    /// PostgreSQL: adds the words that messages `ids` (written in `tx`)
+    /// show search to the search vocabulary (see `search_messages`): none of
+    /// a sensitive channel's. One statement, in sorted order, so that two
+    /// transactions adding the same new words wait for each other rather
+    /// than deadlock.
+    pub(super) async fn learn_words(&self, tx: &mut super::Tx, ids: &[i64]) -> Result<()> {
+        if self.backend == Backend::Postgres && !ids.is_empty() {
+            let sql = format!(
                 "INSERT INTO search_words (word) \
-                 SELECT w FROM unnest(tsvector_to_array(to_tsvector('simple', $1))) AS w ORDER BY w \
+                 SELECT DISTINCT w FROM messages m, \
+                   unnest(tsvector_to_array(to_tsvector('simple', m.search_text))) AS w \
+                 WHERE m.id IN ({}) ORDER BY w \
                  ON CONFLICT DO NOTHING",
-            )
-            .bind(text)
-            .execute(&mut **tx)
-            .await?;
+                placeholders(ids.len())
+            );
+            bind_ids(&sql, ids).execute(&mut **tx).await?;
         }
         Ok(())
+    }
+
+    /// Puts the live messages of `channel` back in search (it is no longer
+    /// sensitive), five hundred to a transaction; returns how many. Should
+    /// the channel become sensitive again meanwhile, what is left stays out.
+    pub async fn restore_search_text(&self, channel: Id) -> Result<u64> {
+        let keys = self.keys();
+        let (mut after, mut total) = (0i64, 0u64);
+        loop {
+            let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT id, body, sealed_with FROM messages \
+                 WHERE channel_id = $1 AND id > $2 AND deleted_at IS NULL AND search_text = '' AND body <> '' \
+                 ORDER BY id LIMIT 500",
+            )
+            .bind(channel.0)
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last().map(|r| r.0) else { return Ok(total) };
+            after = last;
+            let mut tx = self.write_tx().await?;
+            let sql = format!(
+                "UPDATE messages SET search_text = {} WHERE id = $3",
+                SEARCH_TEXT.replace("{ch}", "$1").replace("{body}", "$2")
+            );
+            let mut ids = Vec::with_capacity(rows.len());
+            for (id, body, with) in rows {
+                let text = keys.open(Purpose::Text, &body_place(id), KeyId(with), body)?;
+                total += sqlx::query(&sql)
+                    .bind(channel.0)
+                    .bind(text)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                ids.push(id);
+            }
+            self.learn_words(&mut tx, &ids).await?;
+            tx.commit().await?;
+        }
     }
 
     /// A message that has not been deleted.
@@ -355,7 +458,7 @@ impl Store {
     pub async fn message_alone(&self, id: Id) -> Result<Option<Message>> {
         let row =
             sqlx::query_as::<_, MessageRow>(&live("m.id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
-        Ok(row.map(Into::into))
+        row.map(|r| r.open(&self.keys())).transpose()
     }
 
     /// The first message of a thread: live, or deleted but still holding live replies.
@@ -413,24 +516,29 @@ impl Store {
         if let Some(by) = keep {
             Self::keep_version(&mut tx, id, "edited", by, now).await?;
         }
-        let done = sqlx::query(
-            "UPDATE messages SET body = $1, body_html = $2, edited_at = $3, mentions_all = $4 \
-             WHERE id = $5 AND deleted_at IS NULL",
-        )
-        .bind(body)
-        .bind(html)
-        .bind(now)
-        .bind(mentioned.all as i64)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
+        let text = StoredText::seal(&self.keys(), id, body, html);
+        let sql = format!(
+            "UPDATE messages SET body = $1, body_html = $2, sealed_with = $3, search_text = {}, edited_at = $5, \
+             mentions_all = $6 WHERE id = $7 AND deleted_at IS NULL",
+            SEARCH_TEXT.replace("{ch}", "messages.channel_id").replace("{body}", "$4")
+        );
+        let done = sqlx::query(&sql)
+            .bind(text.body)
+            .bind(text.html)
+            .bind(text.with.0)
+            .bind(body)
+            .bind(now)
+            .bind(mentioned.all as i64)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
         sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
         Self::insert_mentions(&mut tx, id, &mentioned.users).await?;
         Self::edit_previews(&mut tx, id, links, now).await?;
-        self.learn_words(&mut tx, body).await?;
+        self.learn_words(&mut tx, &[id.0]).await?;
         self.commit(tx, events).await?;
         Ok(true)
     }
@@ -454,7 +562,7 @@ impl Store {
             Self::keep_version(&mut tx, id, "deleted", by, now).await?;
         }
         let done = sqlx::query(
-            "UPDATE messages SET body = '', body_html = '', mentions_all = 0, deleted_at = $1 \
+            "UPDATE messages SET body = '', body_html = '', search_text = '', mentions_all = 0, deleted_at = $1 \
              WHERE id = $2 AND deleted_at IS NULL",
         )
         .bind(now)
@@ -812,7 +920,7 @@ impl Store {
         let mut sql = format!(
             "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, m.body_html, \
              m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, m.shown_icon, \
-             c.name AS channel_name, c.workspace_id \
+             m.sealed_with, c.name AS channel_name, c.workspace_id \
              FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id \
              JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL AND m.channel_id IN ({})",
             channels.iter().map(|c| arg(P::I(c.0))).collect::<Vec<_>>().join(", ")
@@ -830,7 +938,10 @@ impl Store {
             sql += &format!(" AND m.id > {}", arg(P::I(floor)));
         }
         for query in words {
-            sql += &format!(" AND to_tsvector('simple', m.body) @@ {}::tsquery", arg(P::S(query.clone())));
+            sql += &format!(
+                " AND to_tsvector('simple', m.search_text) @@ {}::tsquery",
+                arg(P::S(query.clone()))
+            );
         }
         if q.has_file {
             sql += " AND EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id)";
@@ -849,11 +960,11 @@ impl Store {
                     " AND m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {})",
                     arg(P::S(format!("\"{}\"", term.replace('"', "\"\""))))
                 ),
-                Backend::Sqlite => format!(" AND m.body LIKE {} ESCAPE '\\'", arg(P::S(pattern))),
+                Backend::Sqlite => format!(" AND m.search_text LIKE {} ESCAPE '\\'", arg(P::S(pattern))),
                 Backend::Postgres if above.is_some() || !words.is_empty() => {
-                    format!(" AND (m.body || '') ILIKE {} ESCAPE '\\'", arg(P::S(pattern)))
+                    format!(" AND (m.search_text || '') ILIKE {} ESCAPE '\\'", arg(P::S(pattern)))
                 }
-                Backend::Postgres => format!(" AND m.body ILIKE {} ESCAPE '\\'", arg(P::S(pattern))),
+                Backend::Postgres => format!(" AND m.search_text ILIKE {} ESCAPE '\\'", arg(P::S(pattern))),
             };
         }
         sql += &format!(" ORDER BY m.id DESC LIMIT {}", arg(P::I(limit)));
@@ -886,7 +997,8 @@ impl Store {
     /// attachments and link previews (one query for each, whatever the
     /// number of rows).
     async fn hydrate(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
-        let mut messages: Vec<Message> = rows.into_iter().map(Into::into).collect();
+        let keys = self.keys();
+        let mut messages: Vec<Message> = rows.into_iter().map(|r| r.open(&keys)).collect::<Result<_>>()?;
         if messages.is_empty() {
             return Ok(messages);
         }

@@ -32,13 +32,14 @@ export async function createWorkspace(page: Page, name: string, opts: { private?
 export async function createChannel(
   page: Page,
   name: string,
-  opts: { private?: boolean; kind?: "text" | "voice" | "announcement" } = {},
+  opts: { private?: boolean; sensitive?: boolean; kind?: "text" | "voice" | "announcement" } = {},
 ) {
   // The form may still be open from the channel made before.
   const field = page.getByLabel("Channel name");
   if (!(await field.isVisible())) await page.getByText("+ New channel").click();
   await field.fill(name);
   if (opts.private) await page.getByLabel(/Private: only people added/).check();
+  if (opts.sensitive) await page.getByLabel(/Sensitive: kept out of search/).check();
   if (opts.kind) await page.getByRole("form", { name: "Create a channel" }).getByLabel("Type").selectOption(opts.kind);
   await page.getByRole("button", { name: "Create channel" }).click();
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();

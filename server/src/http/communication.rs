@@ -93,6 +93,10 @@ pub struct CreateChannelBody {
     #[serde(default)]
     #[schema(value_type = Vec<s::Username>)]
     members: Vec<String>,
+    /// Sensitive: its messages are kept out of search, and notifications
+    /// do not quote them.
+    #[serde(default)]
+    sensitive: bool,
 }
 
 /// `POST /api/communication/channels/`: creates a channel; its creator is its first member.
@@ -116,6 +120,7 @@ pub async fn create_channel(
     }
     new.user_limit = body.user_limit;
     new.category = app::ssr::parse_optional_id("category_id", body.category_id.as_deref())?;
+    new.sensitive = body.sensitive;
     let ch = hub.create_channel_with(user.id, ws, new).await?;
     for name in &body.members {
         hub.add_channel_member(user.id, ch.id, name).await?;
@@ -153,6 +158,8 @@ pub struct UpdateChannelBody {
     #[serde(default, deserialize_with = "app::wire::whole_number::optional")]
     #[schema(minimum = 0, maximum = 99)]
     user_limit: Option<i64>,
+    /// Sensitive channels are kept out of search, and notifications do not quote them.
+    sensitive: Option<bool>,
 }
 
 /// What a channel is for, as `PUT` changes it.
@@ -187,6 +194,7 @@ pub async fn update_channel(
         || body.auto_join.is_some()
         || body.archived.is_some()
         || body.user_limit.is_some()
+        || body.sensitive.is_some()
     {
         let ch = hub.channel(user.id, id).await?.channel;
         let settings = domain::hub::ChannelSettings {
@@ -201,6 +209,7 @@ pub async fn update_channel(
             auto_join: body.auto_join.unwrap_or(ch.auto_join),
             archived: body.archived.unwrap_or(ch.archived_at.is_some()),
             user_limit: body.user_limit.unwrap_or(ch.user_limit),
+            sensitive: body.sensitive.unwrap_or(ch.sensitive),
         };
         hub.configure_channel(user.id, id, settings).await?;
     }

@@ -16,7 +16,7 @@ async fn a_workspaces_figures_read_as_json_and_csv(app: TestApp) -> TestApp {
     crate::helpers::join(&app, &bob, &ws).await;
     say(&app, &ana, &general, "one").await;
     say(&app, &bob, &general, "two").await;
-    let other_node = app.db.hub().await;
+    let other_node = app.other_node().await;
     assert_eq!(other_node.roll_up_activity(domain::now_ms() + ROLL_UP_LAG_MS + 1_000).await.unwrap(), 2);
 
     let path = format!("/api/communication/workspaces/{ws}/analytics/?days=7");

@@ -556,8 +556,9 @@ fn rows() -> Vec<Row> {
         custom!(Covers::ServerFn(path_of::<Search>()), "a word only in this channel", C(VIEW), |cx, cell| {
             let args = vec![("workspace_id", cx.ws.clone()), ("q", s(word(cell.kind())))];
             let res = cx.call_raw(path_of::<Search>(), &cx.who(cell), &args).await;
-            cx.checked("POST", res, |hits| {
-                hits.as_array().is_some_and(|h| h.iter().any(|x| x["message"]["channel_id"] == cx.ch(cell)))
+            cx.checked("POST", res, |found| {
+                serde_json::from_value::<app::api::SearchViewDto>(found.clone())
+                    .is_ok_and(|f| f.hits.iter().any(|h| h.message.channel_id == cx.ch(cell)))
             })
             .await
         }),

@@ -406,7 +406,7 @@ async fn a_stop_during_a_recorded_call_with_mail_queued_loses_nothing(backend: d
     .await;
     let TwoInACall { ana, lounge, general, mut listener, speaker, .. } = two_in_a_call(&app).await;
     crate::helpers::say(&app, &ana, &general, "@bob the minutes follow by email").await;
-    let store = domain::Store::open(&app.db.url).await.unwrap();
+    let store = app.store().await;
     let queued = store.deliveries_to("bob@example.com").await.unwrap();
     assert!(queued.len() == 1 && queued[0].sent_at.is_none(), "an email waits: {queued:?}");
     let commands = listener.commands.clone();

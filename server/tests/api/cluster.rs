@@ -235,6 +235,7 @@ impl Node {
             .env("DATABASE_URL", db_url)
             .env("PARLEY_REDIS_URL", redis.url())
             .env("PARLEY_DATA_DIR", data)
+            .env("PARLEY_ENCRYPTION_KEY", server::config::TEST_ENCRYPTION_KEY)
             .env("PARLEY_SITE_ROOT", data)
             .env("PARLEY_LOG", "error")
             .env("PARLEY_TRUST_PROXY", "true")

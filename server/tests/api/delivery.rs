@@ -125,7 +125,7 @@ async fn notifications_of(app: &TestApp, who: &User) -> Vec<Value> {
 }
 
 async fn store(app: &TestApp) -> domain::Store {
-    domain::Store::open(&app.db.url).await.unwrap()
+    app.store().await
 }
 
 async fn a_digest_gathers_what_arrives_and_a_restart_sends_it_once(backend: domain::Backend) {

@@ -23,6 +23,22 @@ pub struct TestApp {
 pub type Configure = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
 
 impl TestApp {
+    /// The server's database, opened with the server's keys.
+    pub async fn store(&self) -> domain::Store {
+        self.db.store_with(self.keys()).await
+    }
+
+    /// A hub on the server's database, as another node's (with the server's keys).
+    pub async fn other_node(&self) -> domain::Hub {
+        self.db.hub_with(self.keys()).await
+    }
+
+    fn keys(&self) -> domain::crypto::Keyring {
+        let mut config = Config::for_tests(self.db.url.clone(), self.data.0.clone());
+        (self.configure)(&mut config);
+        config.keyring().expect("the server's keys")
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         Self::spawn_with(backend, std::sync::Arc::new(|_: &mut Config| {})).await
     }

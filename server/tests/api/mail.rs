@@ -137,7 +137,7 @@ async fn invite_guest(app: &TestApp, ana: &User, email: &str) -> String {
 
 /// Waits until the store says the delivery to `to` was sent; returns its attempts.
 async fn sent_after(app: &TestApp, to: &str) -> i64 {
-    let store = domain::store::Store::open(&app.db.url).await.unwrap();
+    let store = app.store().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let list = store.deliveries_to(to).await.unwrap();

@@ -141,7 +141,7 @@ async fn a_follow_up_left_by_an_earlier_version_still_notifies(mut app: TestApp)
     join(&app, &bob, &ws).await;
 
     // What an earlier version's post stored in its transaction, with the crash right after it.
-    let store = domain::Store::open(&app.db.url).await.unwrap();
+    let store = app.store().await;
     let author = store.user(ana.id.parse().unwrap()).await.unwrap().unwrap();
     let msg = domain::model::Message::new(
         general.parse().unwrap(),

@@ -58,7 +58,7 @@ async fn a_channels_retention_applied_elsewhere_reaches_an_open_client(app: Test
     let first = say(&app, &ana, &general, "first").await["id"].as_str().unwrap().to_string();
     let second = say(&app, &bob, &general, "second").await["id"].as_str().unwrap().to_string();
     let mut bobs = connect_as(&app, &bob).await;
-    let other_node = app.db.hub().await;
+    let other_node = app.other_node().await;
     let outcome = other_node.run_retention(domain::now_ms() + 31 * DAY_MS, None).await.unwrap();
     assert_eq!(outcome, RetentionOutcome::Finished { messages: 2, files: 0 });
     assert_eq!(next_purge(&mut bobs).await, vec![first, second]);

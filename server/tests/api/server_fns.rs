@@ -264,10 +264,13 @@ async fn workspace_and_channel_server_functions(app: TestApp) -> TestApp {
         Some("emoji"),
     )
     .await;
-    let hits =
+    let found: app::api::SearchViewDto = serde_json::from_value(
         json_of(call::<Search>(&app, &ana, &[("workspace_id", &ws), ("q", "her")]).await, StatusCode::OK)
-            .await;
-    assert_eq!(hits[0]["message"]["id"], id.as_str());
+            .await,
+    )
+    .unwrap();
+    assert_eq!(found.hits[0].message.id, id);
+    assert!(found.unsearched.is_empty());
     assert_error(
         call::<Search>(&app, &ana, &[("workspace_id", &ws), ("q", "is:x")]).await,
         StatusCode::BAD_REQUEST,

@@ -272,6 +272,178 @@ impl Keyring {
     }
 }
 
+/// Files are sealed in pieces of this many bytes, each with its own tag,
+/// so that they are written and read in bounded memory.
+const FILE_CHUNK: usize = 64 * 1024;
+/// A sealed piece: the bytes and their tag.
+const SEALED_CHUNK: usize = FILE_CHUNK + 16;
+/// What a sealed file starts with; a file without it is in the clear (kept
+/// before encryption).
+const FILE_MAGIC: &[u8; 8] = b"PRLYSEAL";
+/// The magic, the key's id (4 bytes) and the file's nonce prefix (8 bytes).
+const FILE_HEADER: usize = 8 + 4 + 8;
+
+/// A piece's nonce: the file's random prefix and the piece's number.
+fn chunk_nonce(header: &[u8], index: u32) -> [u8; 12] {
+    let mut nonce = [0u8; 12];
+    nonce[..8].copy_from_slice(&header[12..20]);
+    nonce[8..].copy_from_slice(&index.to_be_bytes());
+    nonce
+}
+
+/// What a piece is bound to: where the file belongs, its header, the
+/// piece's number and whether it is the last (so a file cut short at a
+/// piece's end does not open).
+fn chunk_aad(place: &[u8], header: &[u8], index: u32, last: bool) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(place.len() + FILE_HEADER + 5);
+    aad.extend_from_slice(place);
+    aad.extend_from_slice(header);
+    aad.extend_from_slice(&index.to_be_bytes());
+    aad.push(last as u8);
+    aad
+}
+
+/// Reads up to `want` bytes (fewer only at the end of `input`).
+fn read_up_to(input: &mut impl std::io::Read, want: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(want);
+    input.by_ref().take(want as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+impl Keyring {
+    /// Seals the file at `from` into a new file at `to`, under the current
+    /// key, bound to `place`; synced before it returns. Blocking: call it
+    /// off the async threads.
+    pub fn seal_file(&self, place: &[u8], from: &Path, to: &Path) -> std::io::Result<KeyId> {
+        use std::io::Write;
+        let key = &self.keys[0];
+        let cipher = key.cipher(Purpose::Files);
+        let mut header = Vec::with_capacity(FILE_HEADER);
+        header.extend_from_slice(FILE_MAGIC);
+        header.extend_from_slice(&(key.id.0 as u32).to_be_bytes());
+        let mut prefix = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut prefix);
+        header.extend_from_slice(&prefix);
+        let mut input = std::io::BufReader::new(std::fs::File::open(from)?);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(to)?);
+        out.write_all(&header)?;
+        let mut piece = read_up_to(&mut input, FILE_CHUNK)?;
+        for index in 0u32.. {
+            let next =
+                if piece.len() == FILE_CHUNK { read_up_to(&mut input, FILE_CHUNK)? } else { Vec::new() };
+            let last = next.is_empty();
+            let aad = chunk_aad(place, &header, index, last);
+            let sealed = cipher
+                .encrypt(Nonce::from_slice(&chunk_nonce(&header, index)), Payload { msg: &piece, aad: &aad })
+                .map_err(|_| std::io::Error::other("a piece of a file could not be sealed"))?;
+            out.write_all(&sealed)?;
+            if last {
+                break;
+            }
+            piece = next;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(key.id)
+    }
+}
+
+/// A stored file read in the clear a piece at a time: opened with the key
+/// its header names, or read as it is when it was kept before encryption.
+pub struct OpenedFile {
+    file: tokio::fs::File,
+    keys: std::sync::Arc<Keyring>,
+    place: Vec<u8>,
+    /// The sealed file's header, or `None` for a file in the clear.
+    header: Option<Vec<u8>>,
+    /// Bytes read to look for the header that belong to a clear file.
+    first: Vec<u8>,
+    index: u32,
+    pieces: u32,
+    done: bool,
+}
+
+impl std::fmt::Debug for OpenedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedFile").field("key", &self.key()).field("pieces", &self.pieces).finish()
+    }
+}
+
+impl OpenedFile {
+    /// Opens the file at `path`, stored for `place`.
+    pub async fn open(keys: std::sync::Arc<Keyring>, place: Vec<u8>, path: &Path) -> std::io::Result<Self> {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(path).await?;
+        let len = file.metadata().await?.len();
+        let mut first = Vec::with_capacity(FILE_HEADER);
+        (&mut file).take(FILE_HEADER as u64).read_to_end(&mut first).await?;
+        let sealed = first.len() == FILE_HEADER && first.starts_with(FILE_MAGIC);
+        let (header, pieces) = match sealed {
+            true => {
+                let body = len - FILE_HEADER as u64;
+                (Some(std::mem::take(&mut first)), body.div_ceil(SEALED_CHUNK as u64).max(1) as u32)
+            }
+            false => (None, 0),
+        };
+        Ok(OpenedFile { file, keys, place, header, first, index: 0, pieces, done: false })
+    }
+
+    /// The key that sealed the file ([`KeyId::CLEAR`] for one in the clear).
+    pub fn key(&self) -> KeyId {
+        match &self.header {
+            Some(h) => KeyId(i64::from(u32::from_be_bytes([h[8], h[9], h[10], h[11]]))),
+            None => KeyId::CLEAR,
+        }
+    }
+
+    /// The next piece of the file in the clear, or `None` at its end. A
+    /// piece that does not open (altered, cut short, or sealed for another
+    /// file) is an error.
+    pub async fn next_piece(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        use tokio::io::AsyncReadExt;
+        if self.done {
+            return Ok(None);
+        }
+        let Some(header) = &self.header else {
+            let mut piece = std::mem::take(&mut self.first);
+            let had = piece.len();
+            (&mut self.file).take((FILE_CHUNK - had.min(FILE_CHUNK)) as u64).read_to_end(&mut piece).await?;
+            self.done = piece.is_empty();
+            return Ok((!piece.is_empty()).then_some(piece));
+        };
+        let mut sealed = Vec::with_capacity(SEALED_CHUNK);
+        (&mut self.file).take(SEALED_CHUNK as u64).read_to_end(&mut sealed).await?;
+        let last = self.index + 1 >= self.pieces;
+        let id = self.key();
+        let cipher =
+            self.keys.key(id).map_err(|e| std::io::Error::other(e.to_string()))?.cipher(Purpose::Files);
+        let aad = chunk_aad(&self.place, header, self.index, last);
+        let piece = cipher
+            .decrypt(Nonce::from_slice(&chunk_nonce(header, self.index)), Payload { msg: &sealed, aad: &aad })
+            .map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "a piece of a file sealed with key {id} does not open: altered, cut short or moved"
+                    ),
+                )
+            })?;
+        self.index += 1;
+        self.done = last;
+        Ok(Some(piece))
+    }
+
+    /// The whole file in the clear (for files small enough to hold).
+    pub async fn read_to_end(mut self) -> std::io::Result<Vec<u8>> {
+        let mut all = Vec::new();
+        while let Some(piece) = self.next_piece().await? {
+            all.extend_from_slice(&piece);
+        }
+        Ok(all)
+    }
+}
+
 fn parse_key(text: &str) -> Option<[u8; 32]> {
     let bytes = hex::decode(text).ok()?;
     bytes.try_into().ok()
@@ -408,5 +580,80 @@ mod tests {
         let ring = Keyring::load(Some(&"33".repeat(32)), &dir).unwrap();
         assert_eq!(ring.source(), &KeySource::Environment);
         assert!(!key_file(&dir).exists());
+    }
+
+    /// A file of `len` bytes sealed for `place` and opened again, piece by piece.
+    async fn round_trip(len: usize) -> (Vec<u8>, Vec<u8>, u64) {
+        let dir = std::env::temp_dir().join(format!("parley-seal-{}", crate::id::Id::new().0));
+        std::fs::create_dir_all(&dir).unwrap();
+        let clear: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.join("clear"), &clear).unwrap();
+        let keys = std::sync::Arc::new(Keyring::for_tests(&[1]));
+        keys.seal_file(b"file 1", &dir.join("clear"), &dir.join("sealed")).unwrap();
+        let sealed_len = std::fs::metadata(dir.join("sealed")).unwrap().len();
+        let opened = OpenedFile::open(keys, b"file 1".to_vec(), &dir.join("sealed")).await.unwrap();
+        let back = opened.read_to_end().await.unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        (clear, back, sealed_len)
+    }
+
+    #[tokio::test]
+    async fn files_of_any_size_open_to_what_was_sealed() {
+        for len in [0, 1, FILE_CHUNK - 1, FILE_CHUNK, FILE_CHUNK + 1, 3 * FILE_CHUNK + 7] {
+            let (clear, back, sealed_len) = round_trip(len).await;
+            assert_eq!(back, clear, "{len} bytes");
+            let pieces = len.div_ceil(FILE_CHUNK).max(1);
+            assert_eq!(sealed_len as usize, FILE_HEADER + len + 16 * pieces, "{len} bytes");
+        }
+    }
+
+    /// Sealed `clear` in a fresh folder: (folder, keys).
+    fn sealed(clear: &[u8]) -> (std::path::PathBuf, std::sync::Arc<Keyring>) {
+        let dir = std::env::temp_dir().join(format!("parley-seal-{}", crate::id::Id::new().0));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("clear"), clear).unwrap();
+        let keys = std::sync::Arc::new(Keyring::for_tests(&[1]));
+        keys.seal_file(b"file 1", &dir.join("clear"), &dir.join("sealed")).unwrap();
+        (dir, keys)
+    }
+
+    #[tokio::test]
+    async fn a_sealed_file_holds_none_of_its_bytes_in_the_clear() {
+        let (dir, _) = sealed(b"a confidential contract, word for word");
+        let stored = std::fs::read(dir.join("sealed")).unwrap();
+        assert!(!stored.windows(12).any(|w| w == b"confidential"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_sealed_file_does_not_open_as_another_file() {
+        let (dir, keys) = sealed(b"meant for file 1");
+        let opened = OpenedFile::open(keys, b"file 2".to_vec(), &dir.join("sealed")).await.unwrap();
+        assert!(opened.read_to_end().await.is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_sealed_file_cut_at_a_pieces_end_does_not_open() {
+        let (dir, keys) = sealed(&vec![7u8; 2 * FILE_CHUNK + 10]);
+        let path = dir.join("sealed");
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len((FILE_HEADER + SEALED_CHUNK) as u64).unwrap();
+        let opened = OpenedFile::open(keys, b"file 1".to_vec(), &path).await.unwrap();
+        assert!(opened.read_to_end().await.is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_kept_before_encryption_reads_as_it_is() {
+        let dir = std::env::temp_dir().join(format!("parley-seal-{}", crate::id::Id::new().0));
+        std::fs::create_dir_all(&dir).unwrap();
+        let clear: Vec<u8> = (0..FILE_CHUNK + 5).map(|i| (i % 7) as u8).collect();
+        std::fs::write(dir.join("old"), &clear).unwrap();
+        let keys = std::sync::Arc::new(Keyring::for_tests(&[1]));
+        let opened = OpenedFile::open(keys, b"file 1".to_vec(), &dir.join("old")).await.unwrap();
+        assert_eq!(opened.key(), KeyId::CLEAR);
+        assert_eq!(opened.read_to_end().await.unwrap(), clear);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

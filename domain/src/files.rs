@@ -1,13 +1,21 @@
 //! Attachments' bytes on disk, and the rules for what may be uploaded.
 //!
 //! Files live under `<data dir>/files/`, named by attachment id (never by
-//! anything a user typed). An upload is first written to `files/tmp/` while
-//! its size is counted; only a complete, allowed upload is moved into place,
-//! in the same step that records it ([`crate::Hub::post`]).
+//! anything a user typed), encrypted ([`crate::crypto`]). An upload is
+//! first written to `files/tmp/` while its size is counted and it is
+//! scanned; only a complete, allowed upload is sealed into place, in the
+//! same step that records it ([`crate::Hub::post`]).
 
+use crate::crypto::{Keyring, OpenedFile};
 use crate::error::{Error, Result};
 use crate::id::Id;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a stored file's sealed bytes are bound to: the attachment they are.
+fn file_place(id: Id) -> Vec<u8> {
+    format!("file {}", id.0).into_bytes()
+}
 
 /// The file types seed 000 allows by default (by extension).
 pub const DEFAULT_TYPES: &[&str] = &[
@@ -252,18 +260,68 @@ impl Files {
         self.root.join(id.0.to_string())
     }
 
-    /// Moves a received upload into place as attachment `id`.
-    pub(crate) async fn keep(&self, tmp: &Path, id: Id) -> Result<()> {
-        tokio::fs::rename(tmp, self.path(id)).await?;
+    /// Seals a received upload into place as attachment `id`, under the
+    /// current key of `keys`. The upload stays where it was received: once
+    /// its message is stored, whoever posted it removes it; if not, they
+    /// take back the file ([`Files::unkeep`]) and decide what becomes of it.
+    pub(crate) async fn keep(&self, tmp: &Path, id: Id, keys: Arc<Keyring>) -> Result<()> {
+        self.seal(tmp.to_path_buf(), id, keys).await
+    }
+
+    /// Seals the clear file `from` as attachment `id`'s bytes: written
+    /// beside them, synced, then put in their place at once.
+    async fn seal(&self, from: PathBuf, id: Id, keys: Arc<Keyring>) -> Result<()> {
+        let to = self.path(id);
+        let partial = self.root.join(format!("{}.sealing", id.0));
+        let place = file_place(id);
+        tokio::task::spawn_blocking(move || {
+            keys.seal_file(&place, &from, &partial)?;
+            std::fs::rename(&partial, &to)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("sealing a file stopped: {e}")))??;
         Ok(())
     }
 
-    /// Puts a kept upload back where it was received (its message could not
-    /// be stored): whoever posted it decides what becomes of it.
-    pub(crate) async fn unkeep(&self, id: Id, tmp: &Path) {
-        if let Err(e) = tokio::fs::rename(self.path(id), tmp).await {
-            tracing::warn!(path = %tmp.display(), error = %e, "could not put an upload back");
+    /// Removes what [`Files::keep`] put in place for a message that could
+    /// not be stored.
+    pub(crate) async fn unkeep(&self, id: Id) {
+        self.remove_attachments(&[id]).await;
+    }
+
+    /// Attachment `id`'s bytes, to be read in the clear.
+    pub async fn open(&self, id: Id, keys: Arc<Keyring>) -> std::io::Result<OpenedFile> {
+        OpenedFile::open(keys, file_place(id), &self.path(id)).await
+    }
+
+    /// Seals attachment `id`'s bytes again with the current key of `keys`
+    /// if another key (or none) sealed them; returns whether it did. The
+    /// clear bytes pass through a file in `files/tmp/` on the way.
+    pub(crate) async fn reseal(&self, id: Id, keys: Arc<Keyring>) -> Result<bool> {
+        use tokio::io::AsyncWriteExt;
+        let mut opened = match self.open(id, keys.clone()).await {
+            Ok(o) => o,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if opened.key() == keys.current() {
+            return Ok(false);
         }
+        let clear = self.temp_path().await?;
+        let mut out = tokio::fs::File::create(&clear).await?;
+        let copied = async {
+            while let Some(piece) = opened.next_piece().await? {
+                out.write_all(&piece).await?;
+            }
+            out.flush().await
+        }
+        .await;
+        let sealed = match copied {
+            Ok(()) => self.seal(clear.clone(), id, keys).await,
+            Err(e) => Err(e.into()),
+        };
+        self.remove(vec![clear]).await;
+        sealed.map(|_| true)
     }
 
     /// Keeps a link preview's image in `files/previews/`, named by the

@@ -283,12 +283,12 @@ async fn attachments(db: &TestDb) {
     let (msg, _) = hub.post(ana, secret.id, Post { body: "", files, ..Default::default() }).await.unwrap();
     assert_eq!(msg.attachments.len(), 2);
     assert_eq!(msg.attachments[1].content_type, "image/png");
-    let (a, path) = hub.attachment(ana, msg.attachments[0].id).await.unwrap();
+    let (a, file) = hub.attachment(ana, msg.attachments[0].id).await.unwrap();
     assert_eq!((a.file_name.as_str(), a.size), ("notes.txt", 5));
-    assert_eq!(tokio::fs::read(&path).await.unwrap(), b"hello");
+    assert_eq!(file.read_to_end().await.unwrap(), b"hello");
     // Someone who cannot see the channel cannot tell that the file exists.
-    assert_eq!(hub.attachment(bob, a.id).await.unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(hub.attachment(eve, a.id).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(hub.attachment(bob, a.id).await.err().unwrap().kind(), ErrorKind::NotFound);
+    assert_eq!(hub.attachment(eve, a.id).await.err().unwrap().kind(), ErrorKind::NotFound);
     assert_eq!(hub.may_upload(bob, secret.id).await.unwrap_err().kind(), ErrorKind::NotFound);
     // has:file finds it; only for those who may see it.
     assert_eq!(hub.search(ana, "has:file", None).await.unwrap().len(), 1);
@@ -310,7 +310,7 @@ async fn attachments(db: &TestDb) {
 
     // Deleting the message deletes its files.
     hub.delete_message(ana, msg.id).await.unwrap();
-    assert!(!path.exists());
+    assert!(!hub.files().path(a.id).exists());
     assert_eq!(hub.attachment(ana, a.id).await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 

@@ -1,13 +1,14 @@
-//! Encryption at rest, on both backends: message text, its kept versions
-//! and the event log are stored encrypted (read here straight from the
-//! database) and read back in the clear; a rotated key re-encrypts
+//! Encryption at rest, on both backends: message text, its kept versions,
+//! the event log and attachments' files are stored encrypted (read here
+//! straight from the database and the disk) and read back in the clear; a rotated key re-encrypts
 //! everything while what older keys encrypted stays readable; rows from
 //! before encryption are encrypted too; a store refuses keys that cannot
 //! read its data. Sensitive channels stay out of search and notifications.
 
 use domain::crypto::{KeyId, Keyring};
 use domain::events::EventKind;
-use domain::hub::{ChannelSettings, NewChannel};
+use domain::files::Upload;
+use domain::hub::{ChannelSettings, NewChannel, Post};
 use domain::model::ChannelKind;
 use domain::testing::TestDb;
 use domain::{Hub, Id};
@@ -198,6 +199,52 @@ async fn a_key_added_to_the_key_file_is_taken_up_while_running(db: &TestDb) {
     assert_eq!(running.store().message(msg.id).await.unwrap().unwrap().body, "before the rotation");
 }
 
+/// An attachment's file is stored encrypted (and its upload gone), reads
+/// back in the clear, and is encrypted again with a rotated key; one kept
+/// before encryption reads as it is until re-sealing encrypts it.
+async fn attachments_are_stored_encrypted_and_reencrypted_after_rotation(db: &TestDb) {
+    let before = db.hub_with(Keyring::for_tests(&[1])).await;
+    let ana = user(&before, "ana").await;
+    let (_, general) = workspace(&before, ana, false).await;
+    let tmp = before.files().temp_path().await.unwrap();
+    let clear = b"minutes of the board meeting".repeat(5000);
+    tokio::fs::write(&tmp, &clear).await.unwrap();
+    let files = vec![Upload { tmp: tmp.clone(), file_name: "minutes.txt".into(), size: clear.len() as u64 }];
+    let (msg, _) =
+        before.post(ana, general, Post { body: "the minutes", files, ..Default::default() }).await.unwrap();
+    let id = msg.attachments[0].id;
+    assert!(!tmp.exists(), "the upload is removed once kept");
+
+    let on_disk = tokio::fs::read(before.files().path(id)).await.unwrap();
+    assert!(!on_disk.windows(5).any(|w| w == b"board"), "the file is stored encrypted");
+    let (_, opened) = before.attachment(ana, id).await.unwrap();
+    assert_eq!(opened.key(), before.store().keys().current());
+    assert_eq!(opened.read_to_end().await.unwrap(), clear);
+
+    let after = db.hub_with(Keyring::for_tests(&[2, 1])).await;
+    after.reseal().await.unwrap();
+    let (_, opened) = after.attachment(ana, id).await.unwrap();
+    assert_eq!(opened.key(), after.store().keys().current());
+    let only_new = db.hub_with(Keyring::for_tests(&[2])).await;
+    assert_eq!(only_new.attachment(ana, id).await.unwrap().1.read_to_end().await.unwrap(), clear);
+
+    // A file from before encryption.
+    tokio::fs::write(only_new.files().path(id), b"kept in the clear").await.unwrap();
+    sqlx::query("DELETE FROM deployment_settings WHERE name = 'encryption_resealed_with'")
+        .execute(&raw(db).await)
+        .await
+        .unwrap();
+    let (_, opened) = only_new.attachment(ana, id).await.unwrap();
+    assert_eq!(
+        (opened.key(), opened.read_to_end().await.unwrap()),
+        (KeyId::CLEAR, b"kept in the clear".to_vec())
+    );
+    assert_eq!(only_new.reseal().await.unwrap(), 1);
+    let (_, opened) = only_new.attachment(ana, id).await.unwrap();
+    assert_eq!(opened.key(), only_new.store().keys().current());
+    assert_eq!(opened.read_to_end().await.unwrap(), b"kept in the clear");
+}
+
 async fn sensitive_channel(hub: &Hub, owner: Id, ws: Id) -> Id {
     let mut new = NewChannel::text("legal", "", false);
     new.sensitive = true;
@@ -282,6 +329,7 @@ domain::both_backends! {
     rows_from_before_encryption_are_encrypted_by_resealing => rows_from_before_encryption_are_encrypted_by_resealing;
     a_store_refuses_keys_that_cannot_read_it => a_store_refuses_keys_that_cannot_read_it;
     a_key_added_to_the_key_file_is_taken_up_while_running => a_key_added_to_the_key_file_is_taken_up_while_running;
+    attachments_are_stored_encrypted_and_reencrypted_after_rotation => attachments_are_stored_encrypted_and_reencrypted_after_rotation;
     sensitive_channels_are_kept_out_of_search => sensitive_channels_are_kept_out_of_search;
     notifications_do_not_quote_sensitive_channels => notifications_do_not_quote_sensitive_channels;
 }

@@ -43,7 +43,8 @@ async fn a_policy_removes_old_messages_and_what_hangs_on_them(db: &TestDb) {
         .await
         .unwrap();
     let (path, reply) = {
-        let (_, path) = hub.attachment(ana, old.attachments[0].id).await.unwrap();
+        let path = hub.files().path(old.attachments[0].id);
+        assert!(path.exists());
         let post = Post { body: "a zebra reply", thread: Some(old.id), ..Default::default() };
         (path, hub.post(bob, general, post).await.unwrap().0)
     };
@@ -97,7 +98,8 @@ async fn a_file_policy_keeps_the_messages(db: &TestDb) {
     let files = vec![upload(&hub, "old.txt", b"old").await];
     let (msg, _) =
         hub.post(ana, general, Post { body: "see file", files, ..Default::default() }).await.unwrap();
-    let (_, path) = hub.attachment(ana, msg.attachments[0].id).await.unwrap();
+    let path = hub.files().path(msg.attachments[0].id);
+    assert!(path.exists());
     let policy = RetentionPolicy { messages_days: None, files_days: Some(7) };
     hub.set_workspace_retention(ana, ws, policy).await.unwrap();
     let outcome = hub.run_retention(domain::now_ms() + 8 * DAY_MS, None).await.unwrap();

@@ -1,11 +1,13 @@
 //! Encryption at rest as the hub runs it ([`crate::crypto`]): re-sealing
 //! with the current key what an older key sealed (after a rotation) or what
-//! was stored before encryption, and taking up a key that `parley
-//! rotate-key` added while the server runs.
+//! was stored before encryption (message text, kept versions, the event
+//! log, attachments' files), and taking up a key that `parley rotate-key`
+//! added while the server runs.
 
 use super::Hub;
 use crate::crypto::{KeyId, Keyring};
 use crate::error::Result;
+use crate::id::Id;
 use crate::store::Sealed;
 
 /// Rows re-sealed in one transaction.
@@ -27,6 +29,15 @@ impl Hub {
             while let (Some(last), done) = self.store.reseal(what, after, RESEAL_BATCH).await? {
                 after = last;
                 total += done;
+            }
+        }
+        let mut after = Id(i64::MIN);
+        loop {
+            let ids = self.store.attachment_ids_after(after, RESEAL_BATCH).await?;
+            let Some(last) = ids.last() else { break };
+            after = *last;
+            for id in ids {
+                total += self.files.reseal(id, self.store.keys()).await? as u64;
             }
         }
         // Keys taken up meanwhile call for another pass.

@@ -409,7 +409,11 @@ impl Hub {
     ) -> Result<i64> {
         let mut bytes = Vec::with_capacity(m.attachments.len());
         for a in &m.attachments {
-            bytes.push(tokio::fs::read(self.files.path(a.id)).await.ok());
+            let opened = self.files.open(a.id, self.store.keys()).await;
+            bytes.push(match opened {
+                Ok(file) => file.read_to_end().await.ok(),
+                Err(_) => None,
+            });
         }
         let host = self.mail_host();
         zip.add(
@@ -429,20 +433,14 @@ impl Hub {
         name: &str,
         a: &crate::model::Attachment,
     ) -> Result<bool> {
-        use tokio::io::AsyncReadExt;
-        let Ok(mut file) = tokio::fs::File::open(self.files.path(a.id)).await else {
+        let Ok(mut file) = self.files.open(a.id, self.store.keys()).await else {
             tracing::warn!(attachment = %a.id, "an attachment's file is missing: left out of the export");
             return Ok(false);
         };
         // Most attachments (images, PDFs, archives) are compressed already.
         zip.begin(name, a.created_at, false)?;
-        let mut buf = vec![0; 64 * 1024];
-        loop {
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            zip.write(&buf[..n])?;
+        while let Some(piece) = file.next_piece().await? {
+            zip.write(&piece)?;
         }
         zip.end()?;
         Ok(true)

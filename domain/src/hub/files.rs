@@ -4,7 +4,6 @@ use crate::id::Id;
 use crate::limits::Bucket;
 use crate::model::Attachment;
 use crate::permissions;
-use std::path::PathBuf;
 
 /// What [`Hub::recover_leftovers`] found and did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -100,14 +99,17 @@ impl Hub {
         self.limits.upload_slot(actor)
     }
 
-    /// An attachment and where its bytes are, if `actor` may see its
-    /// channel now. Anything else is "not found": a file's existence does
-    /// not leak.
-    pub async fn attachment(&self, actor: Id, id: Id) -> Result<(Attachment, PathBuf)> {
+    /// An attachment and its bytes, opened to be read in the clear, if
+    /// `actor` may see its channel now. Anything else is "not found": a
+    /// file's existence does not leak.
+    pub async fn attachment(&self, actor: Id, id: Id) -> Result<(Attachment, crate::crypto::OpenedFile)> {
         let (attachment, channel) = self.store.attachment(id).await?.ok_or(Error::NotFound(Thing::File))?;
         let (_, facts) = self.channel_facts(channel, actor).await?;
         permissions::view_channel(facts).map_err(|_| Error::NotFound(Thing::File))?;
-        let path = self.files.path(attachment.id);
-        Ok((attachment, path))
+        let opened = self.files.open(attachment.id, self.store.keys()).await.map_err(|e| {
+            tracing::error!(attachment = %attachment.id, error = %e, "an attachment's file cannot be read");
+            Error::NotFound(Thing::File)
+        })?;
+        Ok((attachment, opened))
     }
 }

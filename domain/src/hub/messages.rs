@@ -166,20 +166,27 @@ impl Hub {
         Ok(())
     }
 
-    /// Moves a message's files into place as its attachments and stores it;
-    /// if storing fails, the files go back where they were received (an
-    /// upload is then deleted by [`Hub::post`]; a recording's files stay for
-    /// the next start to post).
+    /// Seals a message's files into place as its attachments and stores it,
+    /// then removes them from where they were received; if storing fails,
+    /// they stay there (an upload is then deleted by [`Hub::post`]; a
+    /// recording's files stay for the next start to post).
     async fn store_with_files(&self, new: NewMessage, files: &[Upload]) -> Result<(Message, bool)> {
         let attachments = new.message.attachments.clone();
+        let keys = self.store.keys();
         for (f, a) in files.iter().zip(&attachments) {
-            self.files.keep(&f.tmp, a.id).await?;
+            if let Err(e) = self.files.keep(&f.tmp, a.id, keys.clone()).await {
+                self.files.remove_attachments(&attachments.iter().map(|a| a.id).collect::<Vec<_>>()).await;
+                return Err(e);
+            }
         }
         match self.store.insert_message(new).await {
-            Ok(r) => Ok(r),
+            Ok(r) => {
+                self.files.remove(files.iter().map(|f| f.tmp.clone()).collect()).await;
+                Ok(r)
+            }
             Err(e) => {
-                for (f, a) in files.iter().zip(&attachments) {
-                    self.files.unkeep(a.id, &f.tmp).await;
+                for a in &attachments {
+                    self.files.unkeep(a.id).await;
                 }
                 Err(e)
             }

@@ -182,6 +182,17 @@ pub(super) fn bind_ids<'q>(
 }
 
 impl Store {
+    /// Up to `limit` attachments' ids after `after`, in order.
+    pub async fn attachment_ids_after(&self, after: Id, limit: i64) -> Result<Vec<Id>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM attachments WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after.0)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(ids.into_iter().map(Id).collect())
+    }
+
     /// Which of `ids` are attachments of a stored message.
     pub async fn attachments_known(&self, ids: &[Id]) -> Result<Vec<Id>> {
         if ids.is_empty() {

@@ -22,12 +22,22 @@ pub async fn download(
     CurrentUser(user): CurrentUser,
     Path((id, _name)): Path<(String, String)>,
 ) -> HttpResult<Response> {
-    let (attachment, path) = state.services.hub.attachment(user.id, path_id(&id, Thing::File)?).await?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        tracing::error!(path = %path.display(), error = %e, "an attachment's file is missing");
-        domain::Error::NotFound(Thing::File)
-    })?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let (attachment, file) = state.services.hub.attachment(user.id, path_id(&id, Thing::File)?).await?;
+    // Opened a piece at a time as it is sent: a piece that does not open
+    // cuts the download short (the browser sees it fail), and is logged.
+    let logged = attachment.id;
+    let pieces = futures::stream::unfold(Some(file), move |file| async move {
+        let mut file = file?;
+        match file.next_piece().await {
+            Ok(Some(piece)) => Some((Ok(axum::body::Bytes::from(piece)), Some(file))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(attachment = %logged, error = %e, "an attachment's file does not open");
+                Some((Err(e), None))
+            }
+        }
+    });
+    let body = Body::from_stream(pieces);
     let mut response = body.into_response();
     let headers = response.headers_mut();
     let content_type = HeaderValue::from_str(&attachment.content_type)

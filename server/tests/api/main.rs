@@ -14,6 +14,7 @@ mod cluster;
 mod commands;
 mod conversations;
 mod delivery;
+mod encryption;
 mod exports;
 mod faults;
 mod gateway;

@@ -407,14 +407,23 @@ pub async fn run(
                 match incoming {
                     Some(Ok(Message::Text(text))) => match dialect.parse(&text) {
                         // Pong says how far this connection has gone: past
-                        // every event routed here until now.
-                        Some(GatewayCommand::Ping) => match feed.catch_up(&hub, dialect, &mut out).await {
-                            Ok(seq) => out.push_anyway(frame(&GatewayEvent::Pong { seq })),
-                            Err(TooSlow) => {
-                                too_slow = true;
-                                break;
+                        // every event routed here until now, and every call
+                        // signal sent to it (a command's answer among them).
+                        Some(GatewayCommand::Ping) => {
+                            let mut caught_up = feed.catch_up(&hub, dialect, &mut out).await;
+                            while caught_up.is_ok()
+                                && let Ok(signal) = rtc_rx.try_recv()
+                            {
+                                caught_up = out.push(frame(&signal)).map(|()| 0).and(caught_up);
                             }
-                        },
+                            match caught_up {
+                                Ok(seq) => out.push_anyway(frame(&GatewayEvent::Pong { seq })),
+                                Err(TooSlow) => {
+                                    too_slow = true;
+                                    break;
+                                }
+                            }
+                        }
                         Some(command) => {
                             if let Flow::Close = Box::pin(commands.apply(command, &mut out)).await {
                                 break;

@@ -264,13 +264,10 @@ impl Files {
     /// current key of `keys`. The upload stays where it was received: once
     /// its message is stored, whoever posted it removes it; if not, they
     /// take back the file ([`Files::unkeep`]) and decide what becomes of it.
+    /// The sealed bytes are written beside their place, synced, then put in
+    /// it at once.
     pub(crate) async fn keep(&self, tmp: &Path, id: Id, keys: Arc<Keyring>) -> Result<()> {
-        self.seal(tmp.to_path_buf(), id, keys).await
-    }
-
-    /// Seals the clear file `from` as attachment `id`'s bytes: written
-    /// beside them, synced, then put in their place at once.
-    async fn seal(&self, from: PathBuf, id: Id, keys: Arc<Keyring>) -> Result<()> {
+        let from = tmp.to_path_buf();
         let to = self.path(id);
         let partial = self.root.join(format!("{}.sealing", id.0));
         let place = file_place(id);
@@ -317,7 +314,7 @@ impl Files {
         }
         .await;
         let sealed = match copied {
-            Ok(()) => self.seal(clear.clone(), id, keys).await,
+            Ok(()) => self.keep(&clear, id, keys).await,
             Err(e) => Err(e.into()),
         };
         self.remove(vec![clear]).await;

@@ -818,6 +818,14 @@ pub struct MessagePage {
     pub next_before: Option<Id>,
 }
 
+/// What a search found, and the sensitive channels it left out, by name
+/// in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    pub unsearched: Vec<String>,
+}
+
 /// A message found by search, with where it is and a highlighted excerpt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {

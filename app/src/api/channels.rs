@@ -435,8 +435,11 @@ pub async fn search(workspace_id: String, q: String) -> Result<SearchViewDto, Ap
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
-            let hits = hub.search(user.id, &q, Some(ws)).await?.iter().map(SearchHitDto::from).collect();
-            Ok(SearchViewDto { hits, unsearched: hub.unsearched_channels(user.id, ws).await? })
+            let found = hub.search_results(user.id, &q, Some(ws)).await?;
+            Ok(SearchViewDto {
+                hits: found.hits.iter().map(SearchHitDto::from).collect(),
+                unsearched: found.unsearched,
+            })
         }
         .await,
     )

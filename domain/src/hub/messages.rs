@@ -6,7 +6,7 @@ use crate::id::Id;
 use crate::input::{Emoji, MessageBody, Nonce};
 use crate::limits::Bucket;
 use crate::model::{
-    Attachment, Channel, Message, MessagePage, SYSTEM_USER, ScanStatus, SearchHit, UserSummary,
+    Attachment, Channel, Message, MessagePage, SYSTEM_USER, ScanStatus, SearchHit, SearchResults, UserSummary,
 };
 use crate::permissions;
 use crate::permissions::ChannelFacts;
@@ -359,17 +359,18 @@ impl Hub {
     }
 
     /// Searches the messages `actor` may see, in one workspace or all of theirs.
-    /// The names of the sensitive channels of `ws` that `actor` sees, in
-    /// order: search leaves them out, and says so.
-    pub async fn unsearched_channels(&self, actor: Id, ws: Id) -> Result<Vec<String>> {
-        let listed = self.visible_listings(ws, actor).await?.1;
-        let mut names: Vec<String> =
-            listed.into_iter().filter(|(l, _)| l.channel.sensitive).map(|(l, _)| l.channel.name).collect();
-        names.sort();
-        Ok(names)
+    pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
+        Ok(self.search_results(actor, query, workspace).await?.hits)
     }
 
-    pub async fn search(&self, actor: Id, query: &str, workspace: Option<Id>) -> Result<Vec<SearchHit>> {
+    /// [`Hub::search`], with the names of the sensitive channels it left
+    /// out (so that finding nothing there can be explained).
+    pub async fn search_results(
+        &self,
+        actor: Id,
+        query: &str,
+        workspace: Option<Id>,
+    ) -> Result<SearchResults> {
         let q = crate::search::SearchQuery::parse(query)?;
         self.limits.check(Bucket::Search, &actor.to_string()).await?;
         let workspaces = match workspace {
@@ -380,14 +381,18 @@ impl Hub {
             }
             None => self.store.workspace_ids_of(actor).await?,
         };
-        let mut channels = Vec::new();
+        let (mut channels, mut unsearched) = (Vec::new(), Vec::new());
         for ws in workspaces {
-            let listed = self.visible_listings(ws, actor).await?.1;
-            channels
-                .extend(listed.into_iter().filter(|(l, _)| !l.channel.sensitive).map(|(l, _)| l.channel.id));
+            for (l, _) in self.visible_listings(ws, actor).await?.1 {
+                match l.channel.sensitive {
+                    true => unsearched.push(l.channel.name),
+                    false => channels.push(l.channel.id),
+                }
+            }
         }
+        unsearched.sort();
         let found = self.store.search_messages(&channels, workspace, &q, 50).await?;
-        Ok(found
+        let hits = found
             .into_iter()
             .map(|(message, channel_name, workspace_id)| SearchHit {
                 highlight: crate::search::highlight(&message.body, &q.terms),
@@ -395,7 +400,8 @@ impl Hub {
                 channel_name,
                 workspace_id,
             })
-            .collect())
+            .collect();
+        Ok(SearchResults { hits, unsearched })
     }
 
     /// Tells the channel that `actor` is typing; only those who may post

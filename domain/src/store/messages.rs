@@ -33,8 +33,7 @@ struct MessageRow {
 
 impl MessageRow {
     /// The message, its text opened with `keys`.
-    fn open(self, keys: &Keyring) -> Result<Message> {
-        let r = self;
+    fn open(r: Self, keys: &Keyring) -> Result<Message> {
         let with = KeyId(r.sealed_with);
         let body = keys.open(Purpose::Text, &body_place(r.id), with, r.body)?;
         let html = keys.open(Purpose::Text, &html_place(r.id), with, r.body_html)?;
@@ -66,9 +65,8 @@ impl MessageRow {
     }
 }
 
-/// A message's text as stored: its body and HTML sealed with the current
-/// key, and what search reads (the body, unless its channel is sensitive:
-/// then the `CASE` that binds it leaves it out).
+/// A message's body and HTML as stored: sealed with the current key (what
+/// search reads is bound apart, through [`SEARCH_TEXT`]).
 struct StoredText {
     body: String,
     html: String,
@@ -469,7 +467,7 @@ impl Store {
     pub async fn message_alone(&self, id: Id) -> Result<Option<Message>> {
         let row =
             sqlx::query_as::<_, MessageRow>(&live("m.id = $1")).bind(id.0).fetch_optional(&self.pool).await?;
-        row.map(|r| r.open(&self.keys())).transpose()
+        row.map(|r| MessageRow::open(r, &self.keys())).transpose()
     }
 
     /// The first message of a thread: live, or deleted but still holding live replies.
@@ -1009,7 +1007,8 @@ impl Store {
     /// number of rows).
     async fn hydrate(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
         let keys = self.keys();
-        let mut messages: Vec<Message> = rows.into_iter().map(|r| r.open(&keys)).collect::<Result<_>>()?;
+        let mut messages: Vec<Message> =
+            rows.into_iter().map(|r| MessageRow::open(r, &keys)).collect::<Result<_>>()?;
         if messages.is_empty() {
             return Ok(messages);
         }

@@ -414,7 +414,9 @@ pub async fn run(
                             while caught_up.is_ok()
                                 && let Ok(signal) = rtc_rx.try_recv()
                             {
-                                caught_up = out.push(frame(&signal)).map(|()| 0).and(caught_up);
+                                if let Err(e) = out.push(frame(&signal)) {
+                                    caught_up = Err(e);
+                                }
                             }
                             match caught_up {
                                 Ok(seq) => out.push_anyway(frame(&GatewayEvent::Pong { seq })),

@@ -126,17 +126,18 @@ impl Store {
         let posts: Vec<&NewMessage> = writes.iter().filter_map(Write::post).collect();
         if writes.len() > 1 || posts.is_empty() {
             let mut tx = self.write_tx().await?;
-            if let Ok(stored) = self.write_messages(&mut tx, &posts).await {
-                let mut stored = stored.into_iter();
+            if let Ok(written) = self.write_messages(&mut tx, &posts).await {
+                let mut stored = written.stored.into_iter();
                 let outcomes: Vec<bool> =
                     writes.iter().map(|w| w.post().is_none() || stored.next() == Some(true)).collect();
-                self.finish_posts(tx, writes, &outcomes).await?;
+                self.finish_posts(tx, writes, &outcomes, &written.words).await?;
                 return Ok(outcomes.into_iter().map(Ok).collect());
             }
             tx.rollback().await?;
         }
         let mut tx = self.write_tx().await?;
         let mut outcomes = Vec::with_capacity(writes.len());
+        let mut words = String::new();
         let alone = writes.len() == 1;
         for write in writes {
             let Write::Post(post) = write else {
@@ -144,29 +145,32 @@ impl Store {
                 continue;
             };
             let one = [&**post];
-            if alone {
-                outcomes.push(Ok(self.write_messages(&mut tx, &one).await?[0]));
+            let written = if alone {
+                Ok(self.write_messages(&mut tx, &one).await?)
             } else {
                 sqlx::query("SAVEPOINT post").execute(&mut *tx).await?;
-                let outcome = self.write_messages(&mut tx, &one).await.map(|stored| stored[0]);
-                if outcome.is_err() {
+                let written = self.write_messages(&mut tx, &one).await;
+                if written.is_err() {
                     sqlx::query("ROLLBACK TO SAVEPOINT post").execute(&mut *tx).await?;
                 }
                 sqlx::query("RELEASE SAVEPOINT post").execute(&mut *tx).await?;
-                outcomes.push(outcome);
-            }
+                written
+            };
+            outcomes.push(written.map(|w| {
+                words.push_str(&w.words);
+                w.stored[0]
+            }));
         }
         let stored: Vec<bool> = outcomes.iter().map(|o| matches!(o, Ok(true))).collect();
-        self.finish_posts(tx, writes, &stored).await?;
+        self.finish_posts(tx, writes, &stored, &words).await?;
         Ok(outcomes)
     }
 
-    /// Adds what the `stored` writes share (their posts' words to the search
-    /// vocabulary, their events to the log) and commits.
-    async fn finish_posts(&self, mut tx: super::Tx, writes: &[Write], stored: &[bool]) -> Result<()> {
+    /// Adds what the `stored` writes share (their posts' `words` to the
+    /// search vocabulary, their events to the log) and commits.
+    async fn finish_posts(&self, mut tx: super::Tx, writes: &[Write], stored: &[bool], words: &str) -> Result<()> {
         let kept = || writes.iter().zip(stored).filter(|(_, s)| **s).map(|(w, _)| w);
-        let ids: Vec<i64> = kept().filter_map(Write::post).map(|p| p.message.id.0).collect();
-        self.learn_words(&mut tx, &ids).await?;
+        self.learn_words(&mut tx, words).await?;
         let events: Vec<NewEvent> = kept().flat_map(|w| w.events().iter().cloned()).collect();
         self.commit(tx, &events).await
     }

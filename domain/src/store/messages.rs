@@ -86,6 +86,23 @@ impl StoredText {
 const SEARCH_TEXT: &str = "CASE WHEN EXISTS (SELECT 1 FROM channels sc WHERE sc.id = {ch} AND sc.sensitive = 1) \
      THEN '' ELSE {body} END";
 
+/// Messages written in a transaction: for each post, `false` when its
+/// author's nonce was used already (nothing is written for it); and the
+/// words of those written, as search reads them ([`SEARCH_TEXT`]), for
+/// [`Store::learn_words`].
+pub(super) struct Written {
+    pub stored: Vec<bool>,
+    pub words: String,
+}
+
+/// Adds one message's searchable text to `words` (one line each).
+pub(super) fn add_words(words: &mut String, text: &str) {
+    if !text.is_empty() {
+        words.push_str(text);
+        words.push('\n');
+    }
+}
+
 /// PostgreSQL search reads the newest this many messages first, in id order.
 const SEARCH_PROBE: i64 = 2_000;
 /// Then it looks among the newest this many through the word index.
@@ -226,20 +243,21 @@ impl Store {
     }
 
     /// Writes messages and what comes with them in `tx`, but for their words
-    /// (added to the search vocabulary by the batch): the messages in one
-    /// statement for each fifty, then each one's own rows. For each, `false`
-    /// when its author's nonce was used already (nothing is written for it).
-    pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[&NewMessage]) -> Result<Vec<bool>> {
+    /// (added to the search vocabulary by the batch, from the returned
+    /// [`Written::words`]): the messages in one statement for each fifty,
+    /// then each one's own rows.
+    pub(super) async fn write_messages(&self, tx: &mut Tx, posts: &[&NewMessage]) -> Result<Written> {
         let mut inserted = std::collections::HashSet::new();
+        let mut words = String::new();
         let keys = self.keys();
         for chunk in posts.chunks(50) {
             let sql = format!(
                 "INSERT INTO messages (id, channel_id, author_id, body, body_html, sealed_with, search_text, \
                  nonce, created_at, thread_id, mentions_all, shown_name, shown_icon) \
-                 VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id",
+                 VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id, search_text",
                 message_rows(chunk.len(), 14)
             );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
             for NewMessage { message: msg, mentioned, .. } in chunk {
                 let text = StoredText::seal(&keys, msg.id, &msg.body, &msg.html);
                 q = q
@@ -258,7 +276,10 @@ impl Store {
                     .bind(&msg.shown_name)
                     .bind(&msg.shown_icon);
             }
-            inserted.extend(q.fetch_all(&mut **tx).await?);
+            for (id, text) in q.fetch_all(&mut **tx).await? {
+                inserted.insert(id);
+                add_words(&mut words, &text);
+            }
         }
         let mut stored = Vec::with_capacity(posts.len());
         // Posting marks the channel read for the author, up to their latest post.
@@ -276,7 +297,7 @@ impl Store {
             stored.push(new);
         }
         Self::mark_read_by_posting(tx, &read_up_to).await?;
-        Ok(stored)
+        Ok(Written { stored, words })
     }
 
     /// Moves each `(channel, user)`'s read mark up to the message they
@@ -366,10 +387,10 @@ impl Store {
             // Imported messages have no nonce.
             let sql = format!(
                 "INSERT INTO messages (id, channel_id, author_id, body, body_html, sealed_with, search_text, \
-                 created_at) VALUES {}",
+                 created_at) VALUES {} RETURNING search_text",
                 message_rows(chunk.len(), 9)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
             for m in chunk {
                 let text = StoredText::seal(&keys, m.id, &m.body, &m.html);
                 q = q
@@ -383,30 +404,31 @@ impl Store {
                     .bind(&m.body)
                     .bind(m.created_at);
             }
-            q.execute(&mut *tx).await?;
-            let ids: Vec<i64> = chunk.iter().map(|m| m.id.0).collect();
-            self.learn_words(&mut tx, &ids).await?;
+            let mut words = String::new();
+            for text in q.fetch_all(&mut *tx).await? {
+                add_words(&mut words, &text);
+            }
+            self.learn_words(&mut tx, &words).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// PostgreSQL: adds the words that messages `ids` (written in `tx`)
-    /// show search to the search vocabulary (see `search_messages`): none of
-    /// a sensitive channel's. One statement, in sorted order, so that two
+    /// PostgreSQL: adds the words of `text` (what search reads of messages
+    /// written in `tx`: see [`add_words`]) to the search vocabulary (see
+    /// `search_messages`). One statement, in sorted order, so that two
     /// transactions adding the same new words wait for each other rather
     /// than deadlock.
-    pub(super) async fn learn_words(&self, tx: &mut super::Tx, ids: &[i64]) -> Result<()> {
-        if self.backend == Backend::Postgres && !ids.is_empty() {
-            let sql = format!(
+    pub(super) async fn learn_words(&self, tx: &mut super::Tx, text: &str) -> Result<()> {
+        if self.backend == Backend::Postgres && !text.is_empty() {
+            sqlx::query(
                 "INSERT INTO search_words (word) \
-                 SELECT DISTINCT w FROM messages m, \
-                   unnest(tsvector_to_array(to_tsvector('simple', m.search_text))) AS w \
-                 WHERE m.id IN ({}) ORDER BY w \
+                 SELECT DISTINCT w FROM unnest(tsvector_to_array(to_tsvector('simple', $1))) AS w ORDER BY w \
                  ON CONFLICT DO NOTHING",
-                placeholders(ids.len())
-            );
-            bind_ids(&sql, ids).execute(&mut **tx).await?;
+            )
+            .bind(text)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -431,22 +453,20 @@ impl Store {
             after = last;
             let mut tx = self.write_tx().await?;
             let sql = format!(
-                "UPDATE messages SET search_text = {} WHERE id = $3",
+                "UPDATE messages SET search_text = {} WHERE id = $3 RETURNING search_text",
                 SEARCH_TEXT.replace("{ch}", "$1").replace("{body}", "$2")
             );
-            let mut ids = Vec::with_capacity(rows.len());
+            let mut words = String::new();
             for (id, body, with) in rows {
                 let text = keys.open(Purpose::Text, &body_place(id), KeyId(with), body)?;
-                total += sqlx::query(&sql)
-                    .bind(channel.0)
-                    .bind(text)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                ids.push(id);
+                let searched: Option<String> =
+                    sqlx::query_scalar(&sql).bind(channel.0).bind(text).bind(id).fetch_optional(&mut *tx).await?;
+                if let Some(searched) = searched {
+                    total += 1;
+                    add_words(&mut words, &searched);
+                }
             }
-            self.learn_words(&mut tx, &ids).await?;
+            self.learn_words(&mut tx, &words).await?;
             tx.commit().await?;
         }
     }
@@ -528,10 +548,10 @@ impl Store {
         let text = StoredText::seal(&self.keys(), id, body, html);
         let sql = format!(
             "UPDATE messages SET body = $1, body_html = $2, sealed_with = $3, search_text = {}, edited_at = $5, \
-             mentions_all = $6 WHERE id = $7 AND deleted_at IS NULL",
+             mentions_all = $6 WHERE id = $7 AND deleted_at IS NULL RETURNING search_text",
             SEARCH_TEXT.replace("{ch}", "messages.channel_id").replace("{body}", "$4")
         );
-        let done = sqlx::query(&sql)
+        let searched: Option<String> = sqlx::query_scalar(&sql)
             .bind(text.body)
             .bind(text.html)
             .bind(text.with.0)
@@ -539,15 +559,13 @@ impl Store {
             .bind(now)
             .bind(mentioned.all as i64)
             .bind(id.0)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
+        let Some(searched) = searched else { return Ok(false) };
         sqlx::query("DELETE FROM mentions WHERE message_id = $1").bind(id.0).execute(&mut *tx).await?;
         Self::insert_mentions(&mut tx, id, &mentioned.users).await?;
         Self::edit_previews(&mut tx, id, links, now).await?;
-        self.learn_words(&mut tx, &[id.0]).await?;
+        self.learn_words(&mut tx, &searched).await?;
         self.commit(tx, events).await?;
         Ok(true)
     }

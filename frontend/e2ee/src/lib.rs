@@ -1,0 +1,437 @@
+//! End-to-end encryption for Parley's clients.
+//!
+//! Each device (a browser, a bot) is a Messaging Layer Security client
+//! (RFC 9420, through `openmls`): it has its own signature key, publishes
+//! key packages through the server, and holds one MLS group per encrypted
+//! conversation. The server only delivers: it stores key packages,
+//! commits (one per epoch, in the order it accepted them), welcomes and
+//! ciphertext, and never sees a key or a plaintext.
+//!
+//! A device's credential names it as `parley:<user id>:<device id>`; what
+//! the server says about a device (its person, its signature key) is
+//! checked against the key package it hands out ([`Device::add_devices`]),
+//! so a server cannot slip another key into a conversation unseen.
+//!
+//! This crate is plain Rust: the browser uses it compiled to WebAssembly,
+//! the server's tests and bots natively.
+
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::*;
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The one cipher suite Parley's devices speak: X25519, AES-128-GCM,
+/// SHA-256 and Ed25519 (MLS's mandatory-to-implement suite).
+pub const CIPHERSUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+
+/// A device of a person, as the server numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceRef {
+    pub user: i64,
+    pub device: i64,
+}
+
+impl DeviceRef {
+    /// The identity in the device's MLS credential.
+    fn identity(self) -> Vec<u8> {
+        format!("parley:{}:{}", self.user, self.device).into_bytes()
+    }
+
+    fn from_identity(bytes: &[u8]) -> Option<DeviceRef> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut parts = text.strip_prefix("parley:")?.split(':');
+        let user = parts.next()?.parse().ok()?;
+        let device = parts.next()?.parse().ok()?;
+        parts.next().is_none().then_some(DeviceRef { user, device })
+    }
+
+    fn of(credential: &Credential) -> Option<DeviceRef> {
+        let basic = BasicCredential::try_from(credential.clone()).ok()?;
+        DeviceRef::from_identity(basic.identity())
+    }
+}
+
+/// Why something could not be encrypted or decrypted.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// This device holds no keys for the conversation: it was not added to
+    /// it (or not yet), or it was removed.
+    #[error("this device has no keys for conversation {0}: it was not added to it, or not yet")]
+    NotInConversation(i64),
+    /// A key package the server handed out is not the device it was said to be.
+    #[error("the key package offered for device {0:?} is not that device's: it was not used")]
+    ForeignKeyPackage(DeviceRef),
+    /// A message was sent in an epoch this device never had or no longer keeps.
+    #[error("sent with keys this device does not have (epoch {epoch}, this device is at {at})")]
+    WrongEpoch { epoch: u64, at: u64 },
+    #[error("not a message of this protocol: {0}")]
+    Malformed(String),
+    #[error("encryption failed: {0}")]
+    Mls(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn mls(e: impl std::fmt::Debug) -> Error {
+    Error::Mls(format!("{e:?}"))
+}
+
+fn malformed(e: impl std::fmt::Debug) -> Error {
+    Error::Malformed(format!("{e:?}"))
+}
+
+/// A device's signing key, made before the server gives the device its
+/// number (the server is told the public half).
+pub struct DeviceKeys {
+    keys: SignatureKeyPair,
+}
+
+impl DeviceKeys {
+    pub fn generate() -> Result<DeviceKeys> {
+        Ok(DeviceKeys { keys: SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).map_err(mls)? })
+    }
+
+    /// The public signature key, as the server records it for the device.
+    pub fn public(&self) -> Vec<u8> {
+        self.keys.to_public_vec()
+    }
+}
+
+/// What a message in an encrypted conversation says, inside the encryption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Content {
+    /// What the author wrote (Markdown).
+    pub text: String,
+}
+
+/// A change to a conversation's members (and so its keys), made by this
+/// device and waiting for the server to accept it for `epoch`.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    /// The epoch it changes (the server accepts one commit per epoch).
+    pub epoch: u64,
+    pub commit: Vec<u8>,
+    /// For the devices it adds: what lets them join.
+    pub welcome: Option<Vec<u8>>,
+    pub welcomed: Vec<DeviceRef>,
+}
+
+/// What a message delivered in a conversation turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Message {
+        from: DeviceRef,
+        content: Content,
+    },
+    /// A change of members: the conversation is now at `epoch`.
+    Commit {
+        epoch: u64,
+        members: Vec<DeviceRef>,
+    },
+}
+
+/// A change that brings a conversation's keys in line with its members' devices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub add: Vec<DeviceRef>,
+    pub remove: Vec<DeviceRef>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// A key package as the server hands it out: for which device.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub device: DeviceRef,
+    /// The signature key the server records for that device.
+    pub signature_key: Vec<u8>,
+    pub key_package: Vec<u8>,
+}
+
+/// One device: its keys, and its state in each encrypted conversation.
+pub struct Device {
+    me: DeviceRef,
+    provider: OpenMlsRustCrypto,
+    keys: SignatureKeyPair,
+    credential: CredentialWithKey,
+    groups: HashMap<i64, MlsGroup>,
+}
+
+fn group_id(conversation: i64) -> GroupId {
+    GroupId::from_slice(format!("parley-conversation:{conversation}").as_bytes())
+}
+
+fn conversation_of(id: &GroupId) -> Option<i64> {
+    std::str::from_utf8(id.as_slice()).ok()?.strip_prefix("parley-conversation:")?.parse().ok()
+}
+
+fn join_config() -> MlsGroupJoinConfig {
+    MlsGroupJoinConfig::builder()
+        // Messages may arrive out of order by a few, and a reader may skip many.
+        .sender_ratchet_configuration(SenderRatchetConfiguration::new(20, 5000))
+        // Old epochs' keys are kept a while, for messages sent just before a change.
+        .max_past_epochs(5)
+        .use_ratchet_tree_extension(true)
+        .build()
+}
+
+impl Device {
+    /// The device `me`, signing with `keys` (whose public half the server
+    /// recorded when it numbered the device).
+    pub fn new(me: DeviceRef, keys: DeviceKeys) -> Result<Device> {
+        let provider = OpenMlsRustCrypto::default();
+        keys.keys.store(provider.storage()).map_err(mls)?;
+        let credential = CredentialWithKey {
+            credential: BasicCredential::new(me.identity()).into(),
+            signature_key: keys.keys.to_public_vec().into(),
+        };
+        Ok(Device { me, provider, keys: keys.keys, credential, groups: HashMap::new() })
+    }
+
+    pub fn me(&self) -> DeviceRef {
+        self.me
+    }
+
+    /// The public signature key the server records for this device.
+    pub fn signature_key(&self) -> Vec<u8> {
+        self.keys.to_public_vec()
+    }
+
+    /// `n` key packages, each usable once by someone adding this device.
+    pub fn key_packages(&self, n: usize) -> Result<Vec<Vec<u8>>> {
+        (0..n).map(|_| self.key_package(false)).collect()
+    }
+
+    /// The key package used when the others have run out (it may be used
+    /// more than once).
+    pub fn last_resort_key_package(&self) -> Result<Vec<u8>> {
+        self.key_package(true)
+    }
+
+    fn key_package(&self, last_resort: bool) -> Result<Vec<u8>> {
+        let mut builder = KeyPackage::builder();
+        if last_resort {
+            builder = builder.mark_as_last_resort();
+        }
+        let bundle =
+            builder.build(CIPHERSUITE, &self.provider, &self.keys, self.credential.clone()).map_err(mls)?;
+        bundle.key_package().tls_serialize_detached().map_err(mls)
+    }
+
+    /// Whether this device holds keys for `conversation`.
+    pub fn is_in(&self, conversation: i64) -> bool {
+        self.groups.contains_key(&conversation)
+    }
+
+    /// The epoch this device is at in `conversation`.
+    pub fn epoch(&self, conversation: i64) -> Result<u64> {
+        Ok(self.group(conversation)?.epoch().as_u64())
+    }
+
+    /// The devices in `conversation`, as this device's keys say.
+    pub fn members(&self, conversation: i64) -> Result<Vec<DeviceRef>> {
+        let mut members: Vec<DeviceRef> =
+            self.group(conversation)?.members().filter_map(|m| DeviceRef::of(&m.credential)).collect();
+        members.sort();
+        Ok(members)
+    }
+
+    /// What to change for `conversation`'s keys to include exactly
+    /// `expected` (its members' devices, as the server lists them): the
+    /// devices to add, and those to remove.
+    pub fn plan(&self, conversation: i64, expected: &[DeviceRef]) -> Result<Plan> {
+        let members = self.members(conversation)?;
+        Ok(Plan {
+            add: expected.iter().filter(|d| !members.contains(d)).copied().collect(),
+            remove: members.iter().filter(|d| !expected.contains(d) && **d != self.me).copied().collect(),
+        })
+    }
+
+    fn group(&self, conversation: i64) -> Result<&MlsGroup> {
+        self.groups.get(&conversation).ok_or(Error::NotInConversation(conversation))
+    }
+
+    /// Starts `conversation`'s keys with this device alone in it, at epoch 0.
+    /// (Should another device's first commit be accepted before this one's,
+    /// [`Device::commit_refused`] drops them, and this device waits to be
+    /// welcomed.)
+    pub fn start(&mut self, conversation: i64) -> Result<()> {
+        let config = MlsGroupCreateConfig::builder()
+            .ciphersuite(CIPHERSUITE)
+            .sender_ratchet_configuration(SenderRatchetConfiguration::new(20, 5000))
+            .max_past_epochs(5)
+            .use_ratchet_tree_extension(true)
+            .build();
+        let group = MlsGroup::new_with_group_id(
+            &self.provider,
+            &self.keys,
+            &config,
+            group_id(conversation),
+            self.credential.clone(),
+        )
+        .map_err(mls)?;
+        self.groups.insert(conversation, group);
+        Ok(())
+    }
+
+    /// A commit adding the devices of `claimed` to `conversation` (and
+    /// removing `removed`). Each key package must be the device the server
+    /// said it is, with the signature key it records for it.
+    pub fn change_members(
+        &mut self,
+        conversation: i64,
+        claimed: &[Claimed],
+        removed: &[DeviceRef],
+    ) -> Result<Commit> {
+        let mut packages = Vec::with_capacity(claimed.len());
+        for c in claimed {
+            let package = KeyPackageIn::tls_deserialize_exact(c.key_package.as_slice())
+                .map_err(malformed)?
+                .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+                .map_err(|_| Error::ForeignKeyPackage(c.device))?;
+            let leaf = package.leaf_node();
+            if DeviceRef::of(leaf.credential()) != Some(c.device)
+                || leaf.signature_key().as_slice() != c.signature_key
+            {
+                return Err(Error::ForeignKeyPackage(c.device));
+            }
+            packages.push(package);
+        }
+        let leaves: Vec<LeafNodeIndex> = {
+            let group = self.group(conversation)?;
+            group
+                .members()
+                .filter(|m| DeviceRef::of(&m.credential).is_some_and(|d| removed.contains(&d)))
+                .map(|m| m.index)
+                .collect()
+        };
+        let (provider, keys) = (&self.provider, &self.keys);
+        let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
+        let epoch = group.epoch().as_u64();
+        let mut builder = group.commit_builder();
+        if !packages.is_empty() {
+            builder = builder.propose_adds(packages);
+        }
+        if !leaves.is_empty() {
+            builder = builder.propose_removals(leaves);
+        }
+        let bundle = builder
+            .load_psks(provider.storage())
+            .map_err(mls)?
+            .build(provider.rand(), provider.crypto(), keys, |_| true)
+            .map_err(mls)?
+            .stage_commit(provider)
+            .map_err(mls)?;
+        let (commit, welcome, _) = bundle.into_contents();
+        Ok(Commit {
+            epoch,
+            commit: commit.tls_serialize_detached().map_err(mls)?,
+            welcome: welcome
+                .map(|w| MlsMessageOut::from_welcome(w, ProtocolVersion::Mls10))
+                .map(|w| w.tls_serialize_detached().map_err(mls))
+                .transpose()?,
+            welcomed: claimed.iter().map(|c| c.device).collect(),
+        })
+    }
+
+    /// The server accepted this device's commit: its change takes effect here.
+    pub fn commit_accepted(&mut self, conversation: i64) -> Result<()> {
+        let provider = &self.provider;
+        let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
+        group.merge_pending_commit(provider).map_err(mls)
+    }
+
+    /// The server took another device's commit for this epoch first: this
+    /// one is dropped. A conversation this device only started (epoch 0,
+    /// alone) is dropped with it: this device will be welcomed instead.
+    pub fn commit_refused(&mut self, conversation: i64) -> Result<()> {
+        let provider = &self.provider;
+        let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
+        group.clear_pending_commit(provider.storage()).map_err(mls)?;
+        if group.epoch().as_u64() == 0 {
+            self.forget(conversation)?;
+        }
+        Ok(())
+    }
+
+    /// Drops this device's keys for `conversation`.
+    fn forget(&mut self, conversation: i64) -> Result<()> {
+        if let Some(mut group) = self.groups.remove(&conversation) {
+            group.delete(self.provider.storage()).map_err(mls)?;
+        }
+        Ok(())
+    }
+
+    /// Joins a conversation from a welcome; returns which conversation.
+    pub fn join(&mut self, welcome: &[u8]) -> Result<i64> {
+        let message = MlsMessageIn::tls_deserialize_exact(welcome).map_err(malformed)?;
+        let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
+            return Err(Error::Malformed("not a welcome".into()));
+        };
+        let staged =
+            StagedWelcome::new_from_welcome(&self.provider, &join_config(), welcome, None).map_err(mls)?;
+        let group = staged.into_group(&self.provider).map_err(mls)?;
+        let conversation = conversation_of(group.group_id()).ok_or_else(|| {
+            Error::Malformed("a welcome to something that is not a Parley conversation".into())
+        })?;
+        self.groups.insert(conversation, group);
+        Ok(conversation)
+    }
+
+    /// Encrypts `content` for everyone in `conversation` now.
+    pub fn encrypt(&mut self, conversation: i64, content: &Content) -> Result<Vec<u8>> {
+        let plain = serde_json::to_vec(content).map_err(mls)?;
+        let (provider, keys) = (&self.provider, &self.keys);
+        let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
+        let message = group.create_message(provider, keys, &plain).map_err(mls)?;
+        message.tls_serialize_detached().map_err(mls)
+    }
+
+    /// Reads a message or commit delivered in `conversation` (commits in
+    /// the order the server accepted them).
+    pub fn receive(&mut self, conversation: i64, bytes: &[u8]) -> Result<Received> {
+        let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(malformed)?;
+        let message: ProtocolMessage = message.try_into_protocol_message().map_err(malformed)?;
+        let provider = &self.provider;
+        let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
+        let at = group.epoch().as_u64();
+        let epoch = message.epoch().as_u64();
+        if epoch > at {
+            return Err(Error::WrongEpoch { epoch, at });
+        }
+        let processed = group.process_message(provider, message).map_err(|e| match e {
+            ProcessMessageError::ValidationError(ValidationError::WrongEpoch) => {
+                Error::WrongEpoch { epoch, at }
+            }
+            other => mls(other),
+        })?;
+        let from = DeviceRef::of(processed.credential());
+        match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(app) => {
+                let from =
+                    from.ok_or_else(|| Error::Malformed("a sender that is not a Parley device".into()))?;
+                let content = serde_json::from_slice(&app.into_bytes()).map_err(malformed)?;
+                Ok(Received::Message { from, content })
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                group.merge_staged_commit(provider, *staged).map_err(mls)?;
+                let epoch = group.epoch().as_u64();
+                let mut members: Vec<DeviceRef> =
+                    group.members().filter_map(|m| DeviceRef::of(&m.credential)).collect();
+                members.sort();
+                if !group.is_active() {
+                    // This device was removed: its keys for the conversation go.
+                    self.forget(conversation)?;
+                }
+                Ok(Received::Commit { epoch, members })
+            }
+            _ => Err(Error::Malformed("proposals are not used in Parley's conversations".into())),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Devices in one conversation, with the server's part (handing out key
+//! packages, accepting one commit per epoch, delivering) played in the test:
+//! what each device can and cannot read.
+
+use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Error, Received};
+
+fn device(user: i64, number: i64) -> Device {
+    Device::new(DeviceRef { user, device: number }, DeviceKeys::generate().unwrap()).unwrap()
+}
+
+/// What the server would hand out for `device`: one of its key packages,
+/// with the signature key it recorded.
+fn claim(device: &Device) -> Claimed {
+    Claimed {
+        device: device.me(),
+        signature_key: device.signature_key(),
+        key_package: device.key_packages(1).unwrap().remove(0),
+    }
+}
+
+fn text(t: &str) -> Content {
+    Content { text: t.into() }
+}
+
+const DM: i64 = 42;
+
+/// Alice starts the conversation and adds Bob's device; both at epoch 1.
+fn alice_and_bob() -> (Device, Device) {
+    let (mut alice, mut bob) = (device(1, 10), device(2, 20));
+    alice.start(DM).unwrap();
+    let commit = alice.change_members(DM, &[claim(&bob)], &[]).unwrap();
+    assert_eq!(commit.epoch, 0);
+    alice.commit_accepted(DM).unwrap();
+    assert_eq!(bob.join(&commit.welcome.unwrap()).unwrap(), DM);
+    (alice, bob)
+}
+
+#[test]
+fn an_added_device_reads_what_is_sent_after() {
+    let (mut alice, mut bob) = alice_and_bob();
+    assert_eq!(alice.members(DM).unwrap(), vec![alice.me(), bob.me()]);
+    assert_eq!(bob.epoch(DM).unwrap(), 1);
+    let sent = alice.encrypt(DM, &text("hello Bob")).unwrap();
+    assert!(!sent.windows(9).any(|w| w == b"hello Bob"), "the text travels encrypted");
+    assert_eq!(
+        bob.receive(DM, &sent).unwrap(),
+        Received::Message { from: alice.me(), content: text("hello Bob") }
+    );
+    let reply = bob.encrypt(DM, &text("hi Alice")).unwrap();
+    assert_eq!(
+        alice.receive(DM, &reply).unwrap(),
+        Received::Message { from: bob.me(), content: text("hi Alice") }
+    );
+}
+
+#[test]
+fn a_removed_device_cannot_read_what_follows() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let carol = device(3, 30);
+    let mut carol = carol;
+    let commit = alice.change_members(DM, &[claim(&carol)], &[]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    bob.receive(DM, &commit.commit).unwrap();
+    carol.join(&commit.welcome.unwrap()).unwrap();
+
+    let removal = alice.change_members(DM, &[], &[carol.me()]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    assert_eq!(
+        bob.receive(DM, &removal.commit).unwrap(),
+        Received::Commit { epoch: 3, members: vec![alice.me(), bob.me()] }
+    );
+    assert!(matches!(carol.receive(DM, &removal.commit).unwrap(), Received::Commit { .. }));
+    assert!(!carol.is_in(DM), "the removed device dropped its keys");
+
+    let secret = alice.encrypt(DM, &text("after Carol left")).unwrap();
+    assert!(matches!(carol.receive(DM, &secret), Err(Error::NotInConversation(DM))));
+    assert!(matches!(bob.receive(DM, &secret).unwrap(), Received::Message { .. }));
+}
+
+#[test]
+fn a_device_keeps_nothing_of_what_was_sent_before_it_joined() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let before = alice.encrypt(DM, &text("before Carol")).unwrap();
+    bob.receive(DM, &before).unwrap();
+    let mut carol = device(3, 30);
+    let commit = alice.change_members(DM, &[claim(&carol)], &[]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    carol.join(&commit.welcome.unwrap()).unwrap();
+    assert!(matches!(carol.receive(DM, &before), Err(Error::Mls(_) | Error::WrongEpoch { .. })));
+}
+
+#[test]
+fn a_key_package_for_another_device_is_refused() {
+    let mut alice = device(1, 10);
+    alice.start(DM).unwrap();
+    let (bob, mallory) = (device(2, 20), device(9, 90));
+    // The server says "this is Bob's device" but hands out Mallory's package.
+    let forged = Claimed {
+        device: bob.me(),
+        signature_key: bob.signature_key(),
+        key_package: claim(&mallory).key_package,
+    };
+    assert!(
+        matches!(alice.change_members(DM, &[forged], &[]), Err(Error::ForeignKeyPackage(d)) if d == bob.me())
+    );
+    // Or Bob's package with a signature key that is not the one recorded.
+    let swapped = Claimed { signature_key: mallory.signature_key(), ..claim(&bob) };
+    assert!(matches!(alice.change_members(DM, &[swapped], &[]), Err(Error::ForeignKeyPackage(_))));
+}
+
+#[test]
+fn of_two_devices_starting_a_conversation_the_refused_one_is_welcomed() {
+    let (mut alice, mut bob) = (device(1, 10), device(2, 20));
+    alice.start(DM).unwrap();
+    bob.start(DM).unwrap();
+    let from_alice = alice.change_members(DM, &[claim(&bob)], &[]).unwrap();
+    let _from_bob = bob.change_members(DM, &[claim(&alice)], &[]).unwrap();
+    // The server accepted Alice's commit for epoch 0 first.
+    alice.commit_accepted(DM).unwrap();
+    bob.commit_refused(DM).unwrap();
+    assert!(!bob.is_in(DM));
+    bob.join(&from_alice.welcome.unwrap()).unwrap();
+    let sent = bob.encrypt(DM, &text("one conversation")).unwrap();
+    assert!(matches!(alice.receive(DM, &sent).unwrap(), Received::Message { .. }));
+}
+
+#[test]
+fn a_message_from_a_later_epoch_is_reported_as_such() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let carol = device(3, 30);
+    alice.change_members(DM, &[claim(&carol)], &[]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    // Bob has not yet had the commit.
+    let sent = alice.encrypt(DM, &text("epoch 2")).unwrap();
+    assert!(matches!(bob.receive(DM, &sent), Err(Error::WrongEpoch { epoch: 2, at: 1 })));
+}

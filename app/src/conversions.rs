@@ -59,6 +59,7 @@ impl From<&model::Channel> for ChannelDto {
             members: Vec::new(),
             is_external: c.is_external,
             sensitive: c.sensitive,
+            end_to_end: c.end_to_end,
             archived: c.archived_at.is_some(),
             auto_join: c.auto_join,
             user_limit: c.user_limit,
@@ -164,6 +165,7 @@ impl From<&model::Message> for MessageDto {
             shown_name: m.shown_name.clone(),
             shown_icon: m.shown_icon.clone(),
             link_previews: m.link_previews.iter().map(|p| LinkPreviewDto::of(m.id, p)).collect(),
+            sent_from: m.sent_from.map(|d| d.to_string()),
         }
     }
 }
@@ -631,6 +633,12 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 channel_id: channel_id.to_string(),
                 user_id: user_id.to_string(),
             },
+            K::GroupCommitted(c) => GatewayEvent::GroupCommit { commit: c.into() },
+            K::Welcomed(w) => GatewayEvent::Welcome { welcome: w.into() },
+            K::DevicesChanged { channel_id, user_id } => GatewayEvent::DevicesUpdate {
+                channel_id: channel_id.to_string(),
+                user_id: user_id.to_string(),
+            },
             K::WorkspaceMemberAdded { workspace_id, member } => GatewayEvent::WorkspaceMemberAdd {
                 workspace_id: workspace_id.to_string(),
                 member: member.into(),
@@ -982,5 +990,48 @@ pub fn figure_dto(f: &model::Figure, scope: domain::hub::AnalyticsScope, days: i
             .collect(),
         ranking: f.ranking.iter().map(|r| RankedItemDto { label: r.label.clone(), value: r.value }).collect(),
         csv,
+    }
+}
+
+impl From<&model::Device> for DeviceDto {
+    fn from(d: &model::Device) -> Self {
+        DeviceDto {
+            id: d.id.to_string(),
+            user_id: d.user_id.to_string(),
+            name: d.name.clone(),
+            signature_key: d.signature_key.clone(),
+            created_at: d.created_at,
+        }
+    }
+}
+
+impl From<&model::ClaimedKeyPackage> for ClaimedKeyPackageDto {
+    fn from(c: &model::ClaimedKeyPackage) -> Self {
+        ClaimedKeyPackageDto { device: (&c.device).into(), key_package: c.key_package.clone() }
+    }
+}
+
+impl From<&model::GroupCommit> for GroupCommitDto {
+    fn from(c: &model::GroupCommit) -> Self {
+        GroupCommitDto {
+            channel_id: c.channel_id.to_string(),
+            epoch: c.epoch,
+            device_id: c.device_id.to_string(),
+            commit: c.data.clone(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+impl From<&model::Welcome> for WelcomeDto {
+    fn from(w: &model::Welcome) -> Self {
+        WelcomeDto {
+            id: w.id.to_string(),
+            device_id: w.device_id.to_string(),
+            channel_id: w.channel_id.to_string(),
+            epoch: w.epoch,
+            welcome: w.data.clone(),
+            created_at: w.created_at,
+        }
     }
 }

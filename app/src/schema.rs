@@ -289,3 +289,14 @@ documented!(
     ShortLine => text("At most 200 characters, without control characters")
         .pattern(Some(r"^[^\x00-\x1F\x7F-\x9F]*$")).max_length(Some(200))
 );
+
+documented!(
+    /// Binary data (keys, key packages, commits, ciphertext) as standard base64, padded.
+    Base64 => text("Standard base64 with padding")
+        .pattern(Some(r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$"))
+);
+
+documented!(
+    /// A device's name, as its person calls it.
+    DeviceName => name(100)
+);

@@ -320,6 +320,10 @@ pub struct ChannelDto {
     /// do not quote them.
     #[serde(default)]
     pub sensitive: bool,
+    /// End-to-end encrypted: its messages are ciphertext sent from devices
+    /// (`sent_from`), which only its members' devices can read.
+    #[serde(default)]
+    pub end_to_end: bool,
     /// New members of the workspace join it.
     #[serde(default)]
     pub auto_join: bool,
@@ -444,6 +448,11 @@ pub struct MessageDto {
     /// server after posting: a `LINK_PREVIEWS` event brings them).
     #[serde(default)]
     pub link_previews: Vec<LinkPreviewDto>,
+    /// In an end-to-end encrypted conversation, the device that encrypted
+    /// it: `body` is then the ciphertext (an MLS message, base64) and
+    /// `html` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_from: Option<String>,
 }
 
 /// A linked page's title, description, site and image, shown under the message.
@@ -1166,6 +1175,22 @@ pub enum GatewayEvent {
         channel_id: String,
         user_id: String,
     },
+    /// An end-to-end encrypted conversation's keys changed: every member's
+    /// device applies the commit, in epoch order.
+    GroupCommit {
+        commit: GroupCommitDto,
+    },
+    /// One of the receiving person's devices was added to an encrypted
+    /// conversation: that device joins it with the welcome.
+    Welcome {
+        welcome: WelcomeDto,
+    },
+    /// A member of an encrypted conversation added or removed a device:
+    /// the conversation's devices add or remove it at their next commit.
+    DevicesUpdate {
+        channel_id: String,
+        user_id: String,
+    },
     WorkspaceMemberAdd {
         workspace_id: String,
         member: MemberDto,
@@ -1584,4 +1609,66 @@ pub struct DeploymentAuditEntryDto {
     pub target_id: Option<String>,
     pub summary: String,
     pub created_at: i64,
+}
+
+/// A device taking part in end-to-end encrypted conversations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceDto {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// Its Ed25519 public key, base64.
+    pub signature_key: String,
+    pub created_at: i64,
+}
+
+/// One key package of a device, handed out to add it to a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClaimedKeyPackageDto {
+    pub device: DeviceDto,
+    /// The MLS key package, base64.
+    pub key_package: String,
+}
+
+/// An accepted change of an encrypted conversation's keys: it ends `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GroupCommitDto {
+    pub channel_id: String,
+    pub epoch: i64,
+    pub device_id: String,
+    /// The MLS commit, base64.
+    pub commit: String,
+    pub created_at: i64,
+}
+
+/// What lets a device join an encrypted conversation it was added to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WelcomeDto {
+    pub id: String,
+    pub device_id: String,
+    pub channel_id: String,
+    /// The epoch the device joins at.
+    pub epoch: i64,
+    /// The MLS welcome, base64.
+    pub welcome: String,
+    pub created_at: i64,
+}
+
+/// An encrypted conversation's epoch and the devices its keys should include.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConversationDevicesDto {
+    pub epoch: i64,
+    pub devices: Vec<DeviceDto>,
+}
+
+/// How many single-use key packages a device has left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyPackageCountDto {
+    pub key_packages: i64,
 }

@@ -79,6 +79,8 @@ pub enum Thing {
     LinkPreview,
     Hold,
     Export,
+    Device,
+    Welcome,
 }
 
 impl fmt::Display for Thing {
@@ -104,6 +106,8 @@ impl fmt::Display for Thing {
             Thing::LinkPreview => "Link preview",
             Thing::Hold => "Legal hold",
             Thing::Export => "Compliance export",
+            Thing::Device => "Device",
+            Thing::Welcome => "Welcome",
         })
     }
 }

@@ -151,6 +151,17 @@ pub enum EventKind {
         channel_id: Id,
         user_id: Id,
     },
+    /// An end-to-end encrypted conversation's keys changed (sent to its members).
+    GroupCommitted(crate::model::GroupCommit),
+    /// A device was added to an encrypted conversation (sent to its person).
+    Welcomed(crate::model::Welcome),
+    /// `user_id` added or removed a device (sent to them and to the people
+    /// they share encrypted conversations with, whose devices then add or
+    /// remove it).
+    DevicesChanged {
+        channel_id: Id,
+        user_id: Id,
+    },
     WorkspaceMemberAdded {
         workspace_id: Id,
         member: Member,

@@ -449,3 +449,51 @@ mod tests {
         assert!(e.to_string().contains("4000"));
     }
 }
+
+/// Binary data sent as standard base64 (public keys, key packages,
+/// commits, ciphertext): decodable, not empty, at most a given size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob(String, usize);
+
+impl Blob {
+    /// Parses `raw` for `field`: its bytes must be 1 to `max` long.
+    pub fn parse(field: &'static str, raw: &str, max: usize) -> Result<Self> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(raw.trim()).map_err(|_| {
+            Error::invalid(field, format!("The {} is not standard base64.", field.replace('_', " ")))
+        })?;
+        if bytes.is_empty() || bytes.len() > max {
+            return Err(Error::invalid(
+                field,
+                format!("The {} must be 1 to {max} bytes; this is {}.", field.replace('_', " "), bytes.len()),
+            ));
+        }
+        Ok(Blob(raw.trim().to_string(), bytes.len()))
+    }
+
+    /// How many bytes it holds.
+    pub fn len(&self) -> usize {
+        self.1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.1 == 0
+    }
+
+    /// As received: base64.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A device's name: 1 to 100 characters, no control characters.
+pub fn device_name(raw: &str) -> Result<String> {
+    let s = raw.trim();
+    if s.is_empty() || char_len(s) > 100 || s.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            "Name the device in 1 to 100 characters (“Firefox on my laptop”).",
+        ));
+    }
+    Ok(s.to_string())
+}

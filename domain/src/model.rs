@@ -78,6 +78,11 @@ pub struct Channel {
     /// Sensitive: its messages are kept out of search (and of the search
     /// index), and notifications do not quote them.
     pub sensitive: bool,
+    /// End-to-end encrypted (a direct conversation or a private channel):
+    /// its messages are ciphertext the server cannot read, sent from
+    /// devices (see `hub/e2ee.rs`). Once on, never off.
+    #[serde(default)]
+    pub end_to_end: bool,
     /// For voice channels: at most this many people at once (0: no limit).
     pub user_limit: i64,
     pub category_id: Option<Id>,
@@ -103,6 +108,7 @@ impl Channel {
             is_external: false,
             archived_at: None,
             sensitive: false,
+            end_to_end: false,
             user_limit: 0,
             category_id: None,
             position: 0,
@@ -223,6 +229,10 @@ pub struct Message {
     /// Previews of the links it holds, as fetched (pending ones not yet).
     #[serde(default)]
     pub link_previews: Vec<LinkPreview>,
+    /// In an end-to-end encrypted conversation: the device that encrypted
+    /// it. Its `body` is then the ciphertext (base64) and `html` is empty.
+    #[serde(default)]
+    pub sent_from: Option<Id>,
 }
 
 /// One use of a workspace's own slash command, for its log.
@@ -278,6 +288,7 @@ impl Message {
             shown_name: String::new(),
             shown_icon: String::new(),
             link_previews: Vec::new(),
+            sent_from: None,
         }
     }
 
@@ -910,4 +921,50 @@ impl Notification {
             data: "{}".into(),
         }
     }
+}
+
+/// A device that takes part in end-to-end encrypted conversations (a
+/// browser, a bot): the server knows it by its public signature key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: Id,
+    pub user_id: Id,
+    /// What its person called it ("Firefox on the laptop").
+    pub name: String,
+    /// Its Ed25519 public key, base64.
+    pub signature_key: String,
+    pub created_at: i64,
+}
+
+/// A key package handed out to add `device` to a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedKeyPackage {
+    pub device: Device,
+    /// The MLS key package, base64.
+    pub key_package: String,
+}
+
+/// A change to an encrypted conversation's keys, accepted for `epoch`
+/// (after it, the conversation is at `epoch + 1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCommit {
+    pub channel_id: Id,
+    pub epoch: i64,
+    pub device_id: Id,
+    /// The MLS commit, base64.
+    pub data: String,
+    pub created_at: i64,
+}
+
+/// What lets a device join an encrypted conversation it was added to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub id: Id,
+    pub device_id: Id,
+    pub channel_id: Id,
+    /// The epoch the device joins at.
+    pub epoch: i64,
+    /// The MLS welcome, base64.
+    pub data: String,
+    pub created_at: i64,
 }

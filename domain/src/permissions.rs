@@ -707,6 +707,33 @@ pub fn manage_channel(f: ChannelFacts) -> Result<()> {
     Ok(())
 }
 
+/// Making a conversation end-to-end encrypted: in a direct conversation
+/// any of its members; a private channel, who may change it; never a
+/// public channel (anyone may read it: encryption would protect nothing).
+pub fn encrypt_end_to_end(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if f.is_direct() {
+        return if f.channel_member { Ok(()) } else { Err(Error::NotFound(Thing::Channel)) };
+    }
+    if !f.is_private {
+        return Err(Error::forbidden(
+            "Only direct conversations and private channels can be end-to-end encrypted: \
+             anyone in the workspace may read a public channel.",
+        ));
+    }
+    manage_channel(f)
+}
+
+/// Taking part in an encrypted conversation's keys (reading its devices,
+/// claiming their key packages, committing changes): its members.
+pub fn take_part_in_keys(f: ChannelFacts) -> Result<()> {
+    view_channel(f)?;
+    if !f.channel_member {
+        return Err(Error::forbidden("Only the members of this conversation take part in its keys."));
+    }
+    Ok(())
+}
+
 /// Adding, listing and removing a channel's incoming webhooks: who holds
 /// manage_webhooks here, and in a direct conversation its members (it is
 /// theirs; roles do not reach it); never guests.

@@ -5,6 +5,11 @@ use crate::wire::{LinkPreviewDto, MessageDto, ReactionDto, UserDto};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
+/// What an end-to-end encrypted message shows where this browser cannot
+/// read it: why, and what to do (never a blank).
+pub const UNDECRYPTABLE: &str = "🔒 Unable to decrypt here: this browser holds no keys for this end-to-end \
+     encrypted conversation. Read it on a device that takes part in it.";
+
 /// Orders ids (decimal strings of 64-bit integers) numerically.
 fn id_key(id: &str) -> (usize, &str) {
     (id.len(), id)
@@ -320,7 +325,10 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
                 {m.edited_at.map(|_| view! { <span class="edited">"(edited)"</span> })}
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
             </div>
-            <div class="body markdown" inner_html=m.html></div>
+            {match m.sent_from.is_some() {
+                true => view! { <p class="undecryptable">{UNDECRYPTABLE}</p> }.into_any(),
+                false => view! { <div class="body markdown" inner_html=m.html></div> }.into_any(),
+            }}
             {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
             {(!m.link_previews.is_empty()).then(|| view! { <div class="link-previews">{previews}</div> })}
             <div class="reactions">{chips}</div>
@@ -610,6 +618,7 @@ mod tests {
             shown_name: String::new(),
             shown_icon: String::new(),
             link_previews: Vec::new(),
+            sent_from: None,
         }
     }
 

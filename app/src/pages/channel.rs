@@ -429,6 +429,10 @@ fn ChannelScreen(
                 <header class="channel-header">
                     <h1 id="channel-title"><span class="sigil" aria-hidden="true">{sigil}</span>{heading}</h1>
                     <p class="topic">{move || topic.get()}</p>
+                    {channel.end_to_end.then(|| view! {
+                        <p class="e2ee-note">"🔒 End-to-end encrypted: the server cannot read this conversation. \
+                            It is not searchable on the server, and notifications do not quote it."</p>
+                    })}
                     {channel.sensitive.then(|| view! {
                         <p class="sensitive-note">"Sensitive channel: its messages are not searchable, and notifications do not quote them."</p>
                     })}

@@ -30,7 +30,11 @@ fn threads_screen(view: ThreadsViewDto) -> impl IntoView {
             let body = if p.deleted {
                 view! { <p class="placeholder">"This message was deleted."</p> }.into_any()
             } else {
-                view! { <div class="body markdown" inner_html=p.html.clone()></div> }.into_any()
+                match p.sent_from.is_some() {
+                    true => view! { <p class="undecryptable">{crate::components::message_list::UNDECRYPTABLE}</p> }
+                        .into_any(),
+                    false => view! { <div class="body markdown" inner_html=p.html.clone()></div> }.into_any(),
+                }
             };
             let unread = t.unread > 0;
             view! {

@@ -27,6 +27,17 @@ pub struct Post<'a> {
     pub thread: Option<Id>,
     /// Received uploads (see [`crate::files`]); removed if the post fails.
     pub files: Vec<Upload>,
+    /// In an end-to-end encrypted conversation: the ciphertext, from which
+    /// device (`body` is then empty).
+    pub encrypted: Option<Encrypted<'a>>,
+}
+
+/// A message encrypted by one of its author's devices (see [`super::e2ee`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Encrypted<'a> {
+    pub device: Id,
+    /// The MLS message, base64.
+    pub ciphertext: &'a str,
 }
 
 impl Hub {
@@ -59,12 +70,40 @@ impl Hub {
         let (body, nonce) = checked(&post)?;
         let (ch, facts, (author, colour), levels) = self.channel_standing_with(channel, actor, true).await?;
         let author = author.ok_or(Error::NotFound(Thing::User))?;
+        let sent_from = match (ch.end_to_end, post.encrypted) {
+            (false, None) => None,
+            (true, Some(e)) => {
+                permissions::view_channel(facts)?;
+                Some(self.own_device(actor, e.device).await?.id)
+            }
+            (true, None) => {
+                permissions::view_channel(facts)?;
+                return Err(Error::invalid(
+                    "content",
+                    "This conversation is end-to-end encrypted: send from a device that has its keys \
+                     (the Parley app in a browser), not as plain text.",
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(Error::invalid(
+                    "ciphertext",
+                    "This conversation is not end-to-end encrypted: send the text as content.",
+                ));
+            }
+        };
         // A bot's posts show its emoji as their avatar (read only for bots).
         let icon = match author.is_bot {
             true => self.store.bot(author.id).await?.map(|b| b.emoji).unwrap_or_default(),
             false => String::new(),
         };
-        let mut msg = Message::new(ch.id, author, body, None);
+        let mut msg = match sent_from {
+            None => Message::new(ch.id, author, body, None),
+            // (Its text is for its readers' devices to render.)
+            Some(_) => {
+                let id = Id::new();
+                Message { sent_from, ..Message::imported(id, ch.id, author, body, id.timestamp_ms()) }
+            }
+        };
         msg.author_colour = colour;
         msg.nonce = nonce;
         msg.shown_icon = icon;
@@ -86,6 +125,12 @@ impl Hub {
     ) -> Result<(Message, bool)> {
         if !post.files.is_empty() {
             permissions::attach_files(facts, post.thread.is_some())?;
+            if msg.sent_from.is_some() {
+                return Err(Error::invalid(
+                    "file",
+                    "Files cannot be sent in end-to-end encrypted conversations yet: share them elsewhere.",
+                ));
+            }
         }
         msg.thread_id = match post.thread {
             None => {
@@ -109,14 +154,21 @@ impl Hub {
         }
         attach(&mut msg, &post.files);
         self.scan_uploads(ch, &mut msg, &post.files).await?;
-        let mentioned = self.mentioned_by(&msg.body, facts).await?;
+        // An encrypted message's mentions and links are for its readers' devices.
+        let mentioned = match msg.sent_from {
+            None => self.mentioned_by(&msg.body, facts).await?,
+            Some(_) => Mentioned::default(),
+        };
         let (notifying, told) = self.message_notifying(ch, &msg, &mentioned, levels).await?;
         let mut events =
             vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];
         events.extend(told);
         let delivers = notifying.delivers();
         let attachments: Vec<Id> = msg.attachments.iter().map(|a| a.id).collect();
-        let links = self.links_to_preview(ch.workspace_id, &msg.body).await?;
+        let links = match msg.sent_from {
+            None => self.links_to_preview(ch.workspace_id, &msg.body).await?,
+            Some(_) => Vec::new(),
+        };
         let new = NewMessage { message: msg, mentioned, notifying, events, links };
         let (mut stored, created) = self.store_with_files(new, &post.files).await?;
         if created && delivers {
@@ -266,26 +318,66 @@ impl Hub {
         let body = MessageBody::parse(body)?;
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::edit_message(facts, msg.author.id == actor)?;
+        if msg.sent_from.is_some() {
+            return Err(Error::invalid(
+                "content",
+                "This message is end-to-end encrypted: edit it from a device that has the conversation's keys.",
+            ));
+        }
         let mentioned = self.mentioned(body.as_str()).await?;
         let html = crate::markdown::render(body.as_str());
         let now = crate::now_ms();
         let links = self.links_to_preview(facts.workspace_id, body.as_str()).await?;
-        let mut edited =
-            Message { body: body.as_str().to_string(), html: html.clone(), edited_at: Some(now), ..msg };
+        let mut edited = Message { body: body.as_str().to_string(), html, edited_at: Some(now), ..msg };
         // Previews of links still there stay; new links wait for theirs.
         edited.link_previews.retain(|p| links.contains(&p.url));
-        self.paint(facts.workspace_id, vec![&mut edited]).await?;
+        self.store_edit(actor, facts.workspace_id, edited, &mentioned, &links).await
+    }
+
+    /// Stores `edited` (its new body and HTML, edited now) with what it
+    /// mentions and links to, keeping the version before when the message
+    /// is held or archived, and announces it.
+    async fn store_edit(
+        &self,
+        actor: Id,
+        workspace: Id,
+        mut edited: Message,
+        mentioned: &Mentioned,
+        links: &[String],
+    ) -> Result<Message> {
+        self.paint(workspace, vec![&mut edited]).await?;
         let updated =
             NewEvent::new(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
         let keep = self.keeps_versions(edited.id).await?.then_some(actor);
+        let now = edited.edited_at.unwrap_or_else(crate::now_ms);
         let stored = self
             .store
-            .edit_message(edited.id, body.as_str(), &html, &mentioned, &links, now, keep, &[updated])
+            .edit_message(edited.id, &edited.body, &edited.html, mentioned, links, now, keep, &[updated])
             .await?;
         if !stored {
             return Err(Error::NotFound(Thing::Message));
         }
         Ok(edited)
+    }
+
+    /// Replaces `actor`'s own encrypted message with new ciphertext from
+    /// one of their devices.
+    pub async fn edit_encrypted(&self, actor: Id, message: Id, edit: Encrypted<'_>) -> Result<Message> {
+        let ciphertext =
+            crate::input::Blob::parse("ciphertext", edit.ciphertext, super::e2ee::CIPHERTEXT_BYTES)?
+                .into_inner();
+        let (msg, facts) = self.message_facts(actor, message).await?;
+        permissions::edit_message(facts, msg.author.id == actor)?;
+        if msg.sent_from.is_none() {
+            return Err(Error::invalid(
+                "ciphertext",
+                "This message is not encrypted: send the new text as content.",
+            ));
+        }
+        self.own_device(actor, edit.device).await?;
+        let now = crate::now_ms();
+        let edited = Message { body: ciphertext, edited_at: Some(now), ..msg };
+        self.store_edit(actor, facts.workspace_id, edited, &Mentioned::default(), &[]).await
     }
 
     pub async fn delete_message(&self, actor: Id, message: Id) -> Result<()> {
@@ -304,7 +396,10 @@ impl Hub {
             self.store.delete_message(msg.id, crate::now_ms(), keep, &[deleted_event]).await?;
         self.files.remove_attachments(&files).await;
         if deleted && msg.author.id != actor {
-            let excerpt: String = msg.body.chars().take(80).collect();
+            let excerpt: String = match msg.sent_from {
+                Some(_) => "(end-to-end encrypted)".into(),
+                None => msg.body.chars().take(80).collect(),
+            };
             let summary = format!("Deleted a message by @{}: “{excerpt}”", msg.author.username);
             let ch = self.store.channel(msg.channel_id).await?.ok_or(Error::NotFound(Thing::Channel))?;
             self.audit_in(&ch, actor, "message.delete", Some(msg.author.id), Some(msg.id), summary).await?;
@@ -418,7 +513,9 @@ impl Hub {
 /// A post's body (Markdown; may be empty when files are attached) and
 /// nonce, checked, and its number of files.
 fn checked(post: &Post<'_>) -> Result<(String, Option<String>)> {
-    let body = if post.files.is_empty() || !post.body.trim().is_empty() {
+    let body = if let Some(e) = post.encrypted {
+        crate::input::Blob::parse("ciphertext", e.ciphertext, super::e2ee::CIPHERTEXT_BYTES)?.into_inner()
+    } else if post.files.is_empty() || !post.body.trim().is_empty() {
         MessageBody::parse(post.body)?.into_inner()
     } else {
         String::new()

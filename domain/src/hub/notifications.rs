@@ -125,13 +125,15 @@ pub(super) fn place(ch: &Channel) -> String {
 }
 
 /// A notification for `user` about `msg` in `ch`, leading to it; it
-/// quotes the message unless the channel is sensitive.
+/// quotes the message unless the channel is sensitive or the message
+/// encrypted end to end (the server cannot read it).
 fn about(user: Id, ch: &Channel, msg: &Message, kind: &str, title: String) -> Notification {
-    let content = match ch.sensitive {
-        true => {
-            format!("Open it in Parley to read it: #{} is a sensitive channel, not quoted here.", ch.name)
-        }
-        false => excerpt(&msg.body),
+    let content = if msg.sent_from.is_some() || ch.end_to_end {
+        "Open it in Parley to read it: this conversation is end-to-end encrypted.".to_string()
+    } else if ch.sensitive {
+        format!("Open it in Parley to read it: #{} is a sensitive channel, not quoted here.", ch.name)
+    } else {
+        excerpt(&msg.body)
     };
     let mut n = Notification::new(user, ch.workspace_id, kind, title, content);
     n.channel_id = Some(ch.id);

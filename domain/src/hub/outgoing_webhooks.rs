@@ -78,10 +78,13 @@ struct Lookups {
 }
 
 /// Which outgoing-webhook event a logged event is, if any. Bots' messages
-/// are none: two bots must not answer each other for ever.
+/// are none: two bots must not answer each other for ever. Nor are
+/// end-to-end encrypted ones: only their readers' devices can read them.
 pub fn heard_by_webhooks(kind: &EventKind) -> Option<WebhookEvent> {
     Some(match kind {
-        EventKind::MessageCreated(m) if !m.author.is_bot => WebhookEvent::MessagePosted,
+        EventKind::MessageCreated(m) if !m.author.is_bot && m.sent_from.is_none() => {
+            WebhookEvent::MessagePosted
+        }
         EventKind::ChannelMemberAdded { .. } => WebhookEvent::MemberJoined,
         EventKind::ReactionAdded { .. } => WebhookEvent::ReactionAdded,
         EventKind::CallStarted { .. } => WebhookEvent::MeetingStarted,

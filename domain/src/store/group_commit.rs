@@ -168,7 +168,13 @@ impl Store {
 
     /// Adds what the `stored` writes share (their posts' `words` to the
     /// search vocabulary, their events to the log) and commits.
-    async fn finish_posts(&self, mut tx: super::Tx, writes: &[Write], stored: &[bool], words: &str) -> Result<()> {
+    async fn finish_posts(
+        &self,
+        mut tx: super::Tx,
+        writes: &[Write],
+        stored: &[bool],
+        words: &str,
+    ) -> Result<()> {
         let kept = || writes.iter().zip(stored).filter(|(_, s)| **s).map(|(w, _)| w);
         self.learn_words(&mut tx, words).await?;
         let events: Vec<NewEvent> = kept().flat_map(|w| w.events().iter().cloned()).collect();

@@ -29,6 +29,7 @@ struct MessageRow {
     shown_name: String,
     shown_icon: String,
     sealed_with: i64,
+    sent_from: Option<i64>,
 }
 
 impl MessageRow {
@@ -47,7 +48,12 @@ impl MessageRow {
                 is_bot: r.is_bot != 0,
             },
             author_colour: String::new(),
-            html: if html.is_empty() { crate::markdown::render(&body) } else { html },
+            // (An encrypted message has no HTML: only its readers can render it.)
+            html: if html.is_empty() && r.sent_from.is_none() {
+                crate::markdown::render(&body)
+            } else {
+                html
+            },
             body,
             nonce: r.nonce,
             created_at: r.created_at,
@@ -61,6 +67,7 @@ impl MessageRow {
             shown_name: r.shown_name,
             shown_icon: r.shown_icon,
             link_previews: Vec::new(),
+            sent_from: r.sent_from.map(Id),
         })
     }
 }
@@ -82,8 +89,10 @@ impl StoredText {
 }
 
 /// What search reads of a message in the channel bound first, with its
-/// body bound second: nothing in a sensitive channel.
-const SEARCH_TEXT: &str = "CASE WHEN EXISTS (SELECT 1 FROM channels sc WHERE sc.id = {ch} AND sc.sensitive = 1) \
+/// body bound second: nothing in a sensitive channel, nor in an end-to-end
+/// encrypted one (its bodies are ciphertext).
+const SEARCH_TEXT: &str = "CASE WHEN EXISTS (SELECT 1 FROM channels sc WHERE sc.id = {ch} \
+     AND (sc.sensitive = 1 OR sc.end_to_end = 1)) \
      THEN '' ELSE {body} END";
 
 /// Messages written in a transaction: for each post, `false` when its
@@ -154,7 +163,7 @@ fn escape_like(text: &str) -> String {
 /// Messages with their authors and pins; callers add `WHERE ...`.
 const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, \
      m.body_html, m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, \
-     m.shown_icon, m.sealed_with \
+     m.shown_icon, m.sealed_with, m.sent_from \
      FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id";
 
 /// Live (not deleted) messages with their authors.
@@ -253,9 +262,9 @@ impl Store {
         for chunk in posts.chunks(50) {
             let sql = format!(
                 "INSERT INTO messages (id, channel_id, author_id, body, body_html, sealed_with, search_text, \
-                 nonce, created_at, thread_id, mentions_all, shown_name, shown_icon) \
+                 nonce, created_at, thread_id, mentions_all, shown_name, shown_icon, sent_from) \
                  VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id, search_text",
-                message_rows(chunk.len(), 14)
+                message_rows(chunk.len(), 15)
             );
             let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
             for NewMessage { message: msg, mentioned, .. } in chunk {
@@ -274,7 +283,8 @@ impl Store {
                     .bind(msg.thread_id.map(|t| t.0))
                     .bind(mentioned.all as i64)
                     .bind(&msg.shown_name)
-                    .bind(&msg.shown_icon);
+                    .bind(&msg.shown_icon)
+                    .bind(msg.sent_from.map(|d| d.0));
             }
             for (id, text) in q.fetch_all(&mut **tx).await? {
                 inserted.insert(id);
@@ -459,8 +469,12 @@ impl Store {
             let mut words = String::new();
             for (id, body, with) in rows {
                 let text = keys.open(Purpose::Text, &body_place(id), KeyId(with), body)?;
-                let searched: Option<String> =
-                    sqlx::query_scalar(&sql).bind(channel.0).bind(text).bind(id).fetch_optional(&mut *tx).await?;
+                let searched: Option<String> = sqlx::query_scalar(&sql)
+                    .bind(channel.0)
+                    .bind(text)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if let Some(searched) = searched {
                     total += 1;
                     add_words(&mut words, &searched);
@@ -947,7 +961,7 @@ impl Store {
         let mut sql = format!(
             "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, m.body_html, \
              m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, m.shown_icon, \
-             m.sealed_with, c.name AS channel_name, c.workspace_id \
+             m.sealed_with, m.sent_from, c.name AS channel_name, c.workspace_id \
              FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id \
              JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL AND m.channel_id IN ({})",
             channels.iter().map(|c| arg(P::I(c.0))).collect::<Vec<_>>().join(", ")

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::error::Thing;
 use domain::files::Upload;
-use domain::hub::Post;
+use domain::hub::{Encrypted, Post};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
@@ -396,9 +396,10 @@ pub async fn list_messages(
 pub struct SendBody {
     #[schema(value_type = s::Id)]
     channel_id: String,
-    /// Markdown, 1 to 4000 characters (`content` is accepted too).
-    #[serde(alias = "content")]
-    #[schema(value_type = s::MessageText)]
+    /// Markdown, 1 to 4000 characters (`content` is accepted too). Not
+    /// in an end-to-end encrypted conversation: send `ciphertext` there.
+    #[serde(alias = "content", default)]
+    #[schema(value_type = s::MessageText, required = false)]
     body: String,
     /// Any string the client picks: sending twice with the same one sends once.
     #[schema(value_type = Option<s::Nonce>)]
@@ -406,6 +407,35 @@ pub struct SendBody {
     /// Reply in the thread of this message.
     #[schema(value_type = Option<s::IdOrEmpty>)]
     thread_id: Option<String>,
+    #[serde(flatten)]
+    encrypted: EncryptedBody,
+}
+
+/// In an end-to-end encrypted conversation: the message as one of the
+/// sender's devices encrypted it (both fields, instead of `body`).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct EncryptedBody {
+    /// The MLS message, standard base64 (at most 64 KiB decoded).
+    #[schema(required = false)]
+    ciphertext: Option<String>,
+    /// The device that encrypted it (one of the sender's).
+    #[schema(value_type = Option<s::Id>, required = false)]
+    device_id: Option<String>,
+}
+
+impl EncryptedBody {
+    fn parse(&self) -> Result<Option<(domain::Id, &str)>, ApiError> {
+        match (&self.ciphertext, &self.device_id) {
+            (None, None) => Ok(None),
+            (Some(c), Some(d)) => Ok(Some((app::ssr::parse_id("device_id", d)?, c.as_str()))),
+            (Some(_), None) => {
+                Err(ApiError::invalid("device_id", "Name the device that encrypted the message."))
+            }
+            (None, Some(_)) => {
+                Err(ApiError::invalid("ciphertext", "Send the ciphertext with the device id."))
+            }
+        }
+    }
 }
 
 /// A message with files, as `multipart/form-data`. The channel comes before
@@ -458,15 +488,28 @@ pub async fn send_message(
     let hub = &state.services.hub;
     if !multipart {
         let JsonBody(body) = JsonBody::<SendBody>::from_request(request, &state).await?;
-        let (msg, created) = app::ssr::post_text(
-            hub,
-            user.id,
-            &body.channel_id,
-            &body.body,
-            body.nonce.as_deref(),
-            body.thread_id.as_deref(),
-        )
-        .await?;
+        let (msg, created) = match body.encrypted.parse()? {
+            None => {
+                app::ssr::post_text(
+                    hub,
+                    user.id,
+                    &body.channel_id,
+                    &body.body,
+                    body.nonce.as_deref(),
+                    body.thread_id.as_deref(),
+                )
+                .await?
+            }
+            Some((device, ciphertext)) => {
+                let post = Post {
+                    nonce: body.nonce.as_deref().filter(|n| !n.is_empty()),
+                    thread: app::ssr::parse_optional_id("thread_id", body.thread_id.as_deref())?,
+                    encrypted: Some(Encrypted { device, ciphertext }),
+                    ..Default::default()
+                };
+                hub.post(user.id, app::ssr::parse_id("channel_id", &body.channel_id)?, post).await?
+            }
+        };
         let status = if created { StatusCode::CREATED } else { StatusCode::OK };
         return Ok((status, Json(MessageDto::from(&msg))).into_response());
     }
@@ -492,7 +535,7 @@ pub async fn send_message(
     };
     let Received { body, nonce, return_to, files, .. } = received;
     let nonce = nonce.as_deref().filter(|n| !n.is_empty());
-    let post = Post { body: &body, nonce, thread, files };
+    let post = Post { body: &body, nonce, thread, files, encrypted: None };
     let (msg, created) = hub.post(user.id, channel, post).await?;
     if wants_html && let Some(to) = return_to.filter(|t| t.starts_with('/') && !t.starts_with("//")) {
         return Ok(Redirect::to(&to).into_response());
@@ -642,10 +685,13 @@ async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>, limit: us
 
 #[derive(Deserialize, ToSchema)]
 pub struct EditBody {
-    /// The new text (`content` is accepted too).
-    #[serde(alias = "content")]
-    #[schema(value_type = s::MessageText)]
+    /// The new text (`content` is accepted too); for an end-to-end
+    /// encrypted message, `ciphertext` and `device_id` instead.
+    #[serde(alias = "content", default)]
+    #[schema(value_type = s::MessageText, required = false)]
     body: String,
+    #[serde(flatten)]
+    encrypted: EncryptedBody,
 }
 
 /// `PUT /api/communication/messages/{id}/`: the author edits their message.
@@ -659,7 +705,14 @@ pub async fn edit_message(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<EditBody>,
 ) -> HttpResult<Json<MessageDto>> {
-    let msg = state.services.hub.edit_message(user.id, path_id(&id, Thing::Message)?, &body.body).await?;
+    let id = path_id(&id, Thing::Message)?;
+    let hub = &state.services.hub;
+    let msg = match body.encrypted.parse()? {
+        None => hub.edit_message(user.id, id, &body.body).await?,
+        Some((device, ciphertext)) => {
+            hub.edit_encrypted(user.id, id, Encrypted { device, ciphertext }).await?
+        }
+    };
     Ok(Json((&msg).into()))
 }
 

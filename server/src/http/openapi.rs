@@ -7,6 +7,7 @@ use super::bots as b;
 use super::commands as cmd;
 use super::communication as c;
 use super::compliance as co;
+use super::e2ee as e2;
 use super::exports as ex;
 use super::files as f;
 use super::link_previews as lp;
@@ -22,7 +23,7 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Accounts, workspaces and invites; channels, direct conversations, messages, threads, reactions, \
-        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks, slash commands and bot accounts; retention, legal holds and compliance exports. \
+        read state, pins, search, roles, channel permissions, moderation and the audit log; meetings and notifications; incoming and outgoing webhooks, slash commands and bot accounts; end-to-end encryption's devices, key packages and commits; retention, legal holds and compliance exports. \
         Authenticate with `Authorization: Bearer <token>` (from `POST /api/auth/login` or `POST /api/auth/tokens`) or the \
         session cookie a browser gets when it signs in. Ids are strings of digits. Every error is an `ApiError` JSON \
         object with a fitting status code."),
@@ -57,6 +58,9 @@ use utoipa::OpenApi;
         cmd::run_command, cmd::list_commands, cmd::list_slash_commands, cmd::create_slash_command,
         cmd::delete_slash_command, cmd::command_uses, cmd::answer_command,
         b::list_bots, b::create_bot, b::remove_bot, b::bot_tokens, b::create_bot_token, b::revoke_bot_token,
+        e2::register_device, e2::list_devices, e2::remove_device, e2::key_packages_left, e2::add_key_packages,
+        e2::welcomes, e2::dismiss_welcome, e2::encrypt_end_to_end, e2::conversation_devices,
+        e2::claim_key_packages, e2::commits, e2::commit_keys,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
     security(("bearer" = []), ("session" = [])),
@@ -73,6 +77,7 @@ use utoipa::OpenApi;
         (name = "commands", description = "Slash commands: running one in a channel, the commands a channel offers, a workspace's own commands (Slack's form fields, signed) and their response URLs"),
         (name = "compliance", description = "Retention policies (the deployment's, a workspace's, a channel's), compliance archiving, legal holds, compliance exports and the deployment's audit log"),
         (name = "analytics", description = "Messages and the people who posted, per day, and the busiest channels, of a workspace or of the deployment, as JSON or CSV"),
+        (name = "encryption", description = "End-to-end encrypted conversations: devices and their key packages, the commits that change a conversation's keys (one per epoch) and the welcomes that let added devices join; the server delivers, the devices encrypt"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;

@@ -79,6 +79,11 @@ impl Cell {
 
 type ChannelGrid = [&'static str; 7];
 
+/// A device's public key and a key package, as the matrix sends them: the
+/// server stores them for the devices, which do the cryptography.
+const SIGNATURE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_PACKAGE: &str = "bWF0cml4IGtleSBwYWNrYWdl";
+
 /// Reading: messages, threads, pins, read marks, files, search hits, events.
 const VIEW: ChannelGrid = ["YYYYY", "Y.YYY", "YYYYY", "YYYYY", "...Y.", ".....", "....."];
 /// Posting a new message: announcement channels only for those allowed
@@ -134,6 +139,15 @@ const LEAVERS: PersonGrid = ".YYYY..";
 const NOBODY: PersonGrid = ".......";
 /// The deployment's administrators: its first account (the owner here).
 const DEPLOYMENT_ADMINS: PersonGrid = "Y......";
+/// The members of a fresh end-to-end encrypted private channel: its
+/// creator (the owner), the moderator and the member.
+const KEY_HOLDERS: PersonGrid = "Y.YY...";
+/// The member alone (what only their own device may do).
+const THE_MEMBER: PersonGrid = "...Y...";
+/// Making a conversation end-to-end encrypted: private channels (the
+/// external one is private too) by who may change them; never a public one.
+const ENCRYPT: ChannelGrid = [".Y.Y.", "...Y.", ".....", ".....", ".....", ".....", "....."];
+
 /// Joining a public workspace or accepting an invite: anyone not banned
 /// (members are already in; it changes nothing for them).
 const JOINERS: PersonGrid = "YYYYYY.";
@@ -1175,6 +1189,56 @@ fn rows() -> Vec<Row> {
             let token = cx.fresh_bot_token(&bot).await;
             (cx.who(cell), vec![("id", bot), ("token_id", token)], None)
         }),
+        rest!("post" "/api/communication/devices/", "", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"name": "Matrix laptop", "signature_key": SIGNATURE_KEY})))
+        }),
+        rest!("get" "/api/communication/devices/", "their own", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], None)
+        }),
+        rest!("delete" "/api/communication/devices/{id}/", "a fresh device of their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let device = cx.fresh_device(&who).await;
+            (who, vec![("id", device)], None)
+        }),
+        rest!("get" "/api/communication/devices/{id}/key_packages/", "a fresh device of their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let device = cx.fresh_device(&who).await;
+            (who, vec![("id", device)], None)
+        }),
+        rest!("post" "/api/communication/devices/{id}/key_packages/", "a fresh device of their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let device = cx.fresh_device(&who).await;
+            (who, vec![("id", device)], Some(json!({"key_packages": [KEY_PACKAGE]})))
+        }),
+        rest!("get" "/api/communication/devices/{id}/welcomes/", "a fresh device of their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let device = cx.fresh_device(&who).await;
+            (who, vec![("id", device)], None)
+        }),
+        rest!("delete" "/api/communication/devices/{id}/welcomes/{welcome_id}/", "the member's device's fresh welcome", P(THE_MEMBER), |cx, cell| {
+            let (device, welcome) = cx.fresh_welcome().await;
+            (cx.who(cell), vec![("id", device), ("welcome_id", welcome)], None)
+        }),
+        rest!("post" "/api/communication/channels/{id}/end_to_end/", "a fresh channel of the kind", C(ENCRYPT), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_channel(cell.kind(), true).await)], Some(json!({})))
+        }),
+        rest!("get" "/api/communication/channels/{id}/devices/", "a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_encrypted().await)], None)
+        }),
+        rest!("post" "/api/communication/channels/{id}/key_packages/", "the owner's fresh device in a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
+            let channel = cx.fresh_encrypted().await;
+            let device = cx.fresh_device(cx.person(Owner)).await;
+            (cx.who(cell), vec![("id", channel)], Some(json!({"device_ids": [device]})))
+        }),
+        rest!("get" "/api/communication/channels/{id}/commits/", "a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_encrypted().await)], None)
+        }),
+        rest!("post" "/api/communication/channels/{id}/commits/", "a fresh encrypted private channel, from a fresh device of their own", P(KEY_HOLDERS), |cx, cell| {
+            let who = cx.who(cell);
+            let device = cx.fresh_device(&who).await;
+            let body = json!({"device_id": device, "epoch": 0, "commit": KEY_PACKAGE});
+            (who, vec![("id", cx.fresh_encrypted().await)], Some(body))
+        }),
         sfn!(CreateBot, "", P(BOT_MANAGERS), |cx, cell| {
             let args = vec![
                 ("workspace_id", cx.ws.clone()),
@@ -1829,6 +1893,44 @@ impl Ctx {
         }
         let token = made.url.rsplit('/').next().unwrap().to_string();
         (made.webhook.id, token)
+    }
+
+    /// A new device of `who`'s, with two key packages and a last-resort
+    /// one (their content is the devices' business: the server stores it).
+    async fn fresh_device(&self, who: &User) -> String {
+        let body = json!({"name": self.unique("device"), "signature_key": SIGNATURE_KEY});
+        let made =
+            json_of(who.post(&self.app, "/api/communication/devices/", body).await, StatusCode::CREATED)
+                .await;
+        let id = made["id"].as_str().unwrap().to_string();
+        let path = format!("/api/communication/devices/{id}/key_packages/");
+        let body = json!({"key_packages": [KEY_PACKAGE, KEY_PACKAGE], "last_resort": KEY_PACKAGE});
+        json_of(who.post(&self.app, &path, body).await, StatusCode::OK).await;
+        id
+    }
+
+    /// A new private channel of the owner's (with the moderator and the
+    /// member), made end-to-end encrypted.
+    async fn fresh_encrypted(&self) -> String {
+        let id = self.fresh_channel(Kind::Private, false).await;
+        let path = format!("/api/communication/channels/{id}/end_to_end/");
+        json_of(self.person(Owner).post(&self.app, &path, json!({})).await, StatusCode::OK).await;
+        id
+    }
+
+    /// A welcome for a new device of the member's, from the owner's device
+    /// adding it to a fresh encrypted channel: the device's id and the welcome's.
+    async fn fresh_welcome(&self) -> (String, String) {
+        let channel = self.fresh_encrypted().await;
+        let owners = self.fresh_device(self.person(Owner)).await;
+        let members = self.fresh_device(self.person(Member)).await;
+        let body = json!({"device_id": owners, "epoch": 0, "commit": KEY_PACKAGE, "welcome": KEY_PACKAGE,
+            "welcomed": [members]});
+        let path = format!("/api/communication/channels/{channel}/commits/");
+        json_of(self.person(Owner).post(&self.app, &path, body).await, StatusCode::CREATED).await;
+        let path = format!("/api/communication/devices/{members}/welcomes/");
+        let welcomes = json_of(self.person(Member).get(&self.app, &path).await, StatusCode::OK).await;
+        (members, welcomes[0]["id"].as_str().unwrap().to_string())
     }
 
     /// A new bot made by the owner: its id.

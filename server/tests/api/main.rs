@@ -14,6 +14,7 @@ mod cluster;
 mod commands;
 mod conversations;
 mod delivery;
+mod e2ee;
 mod encryption;
 mod exports;
 mod faults;

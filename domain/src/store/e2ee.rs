@@ -1,0 +1,307 @@
+//! End-to-end encryption's delivery service: devices and their key
+//! packages, conversations' commits (one per epoch, accepted by
+//! compare-and-set on `channels.epoch`) and welcomes. Everything here is
+//! public keys or ciphertext, base64.
+
+use super::Store;
+use crate::error::Result;
+use crate::events::NewEvent;
+use crate::id::Id;
+use crate::model::{ClaimedKeyPackage, Device, GroupCommit, Welcome};
+use sqlx::FromRow;
+
+#[derive(FromRow)]
+struct DeviceRow {
+    id: i64,
+    user_id: i64,
+    name: String,
+    signature_key: String,
+    created_at: i64,
+}
+
+impl From<DeviceRow> for Device {
+    fn from(r: DeviceRow) -> Self {
+        Device {
+            id: Id(r.id),
+            user_id: Id(r.user_id),
+            name: r.name,
+            signature_key: r.signature_key,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const DEVICE: &str = "SELECT d.id, d.user_id, d.name, d.signature_key, d.created_at FROM devices d";
+
+#[derive(FromRow)]
+struct CommitRow {
+    channel_id: i64,
+    epoch: i64,
+    device_id: i64,
+    data: String,
+    created_at: i64,
+}
+
+#[derive(FromRow)]
+struct WelcomeRow {
+    id: i64,
+    device_id: i64,
+    channel_id: i64,
+    epoch: i64,
+    data: String,
+    created_at: i64,
+}
+
+/// A commit to accept, with the welcomes for the devices it adds.
+pub struct NewCommit<'a> {
+    pub commit: &'a GroupCommit,
+    /// For each added device, its welcome.
+    pub welcomes: &'a [Welcome],
+}
+
+impl Store {
+    /// Stores a device (its key packages follow).
+    pub async fn add_device(&self, device: &Device, events: &[NewEvent]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO devices (id, user_id, name, signature_key, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(device.id.0)
+        .bind(device.user_id.0)
+        .bind(&device.name)
+        .bind(&device.signature_key)
+        .bind(device.created_at)
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx, events).await
+    }
+
+    /// Adds key packages to a device (replacing its last-resort one, if given).
+    pub async fn add_key_packages(
+        &self,
+        device: Id,
+        packages: &[String],
+        last_resort: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        if last_resort.is_some() {
+            sqlx::query("DELETE FROM key_packages WHERE device_id = $1 AND last_resort = 1")
+                .bind(device.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let all = packages.iter().map(|p| (p.as_str(), false)).chain(last_resort.map(|p| (p, true)));
+        for (data, last) in all {
+            sqlx::query(
+                "INSERT INTO key_packages (id, device_id, data, last_resort) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(Id::new().0)
+            .bind(device.0)
+            .bind(data)
+            .bind(last as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many single-use key packages a device has left.
+    pub async fn key_packages_left(&self, device: Id) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM key_packages WHERE device_id = $1 AND last_resort = 0")
+            .bind(device.0)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// A device, unless removed.
+    pub async fn device(&self, id: Id) -> Result<Option<Device>> {
+        let sql = format!("{DEVICE} WHERE d.id = $1 AND d.removed_at IS NULL");
+        let row = sqlx::query_as::<_, DeviceRow>(&sql).bind(id.0).fetch_optional(&self.pool).await?;
+        Ok(row.map(Device::from))
+    }
+
+    /// A person's devices, oldest first (removed ones aside).
+    pub async fn devices_of(&self, user: Id) -> Result<Vec<Device>> {
+        let sql = format!("{DEVICE} WHERE d.user_id = $1 AND d.removed_at IS NULL ORDER BY d.id");
+        let rows = sqlx::query_as::<_, DeviceRow>(&sql).bind(user.0).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Device::from).collect())
+    }
+
+    /// The devices of a channel's members: those its keys should include.
+    pub async fn devices_in(&self, channel: Id) -> Result<Vec<Device>> {
+        let sql = format!(
+            "{DEVICE} JOIN channel_members cm ON cm.user_id = d.user_id \
+             WHERE cm.channel_id = $1 AND d.removed_at IS NULL ORDER BY d.user_id, d.id"
+        );
+        let rows = sqlx::query_as::<_, DeviceRow>(&sql).bind(channel.0).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Device::from).collect())
+    }
+
+    /// Removes a device: it gets no more welcomes, and its key packages go.
+    /// Returns whether it was there.
+    pub async fn remove_device(&self, id: Id, now: i64, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE devices SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        for table in ["key_packages", "group_welcomes"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE device_id = $1"))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit_if(tx, done.rows_affected() == 1, events).await
+    }
+
+    /// Takes one key package of each of `devices` (a single-use one while
+    /// any is left, else the last-resort one); devices with none are left
+    /// out.
+    pub async fn claim_key_packages(&self, devices: &[Device]) -> Result<Vec<ClaimedKeyPackage>> {
+        let mut tx = self.write_tx().await?;
+        let mut claimed = Vec::with_capacity(devices.len());
+        for device in devices {
+            let single: Option<String> = sqlx::query_scalar(
+                "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages \
+                 WHERE device_id = $1 AND last_resort = 0 ORDER BY id LIMIT 1) RETURNING data",
+            )
+            .bind(device.id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let package = match single {
+                Some(p) => Some(p),
+                None => {
+                    sqlx::query_scalar(
+                        "SELECT data FROM key_packages WHERE device_id = $1 AND last_resort = 1",
+                    )
+                    .bind(device.id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+            };
+            if let Some(key_package) = package {
+                claimed.push(ClaimedKeyPackage { device: device.clone(), key_package });
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Marks a conversation end-to-end encrypted; returns whether it was not yet.
+    pub async fn set_end_to_end(&self, channel: Id, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE channels SET end_to_end = 1 WHERE id = $1 AND end_to_end = 0")
+            .bind(channel.0)
+            .execute(&mut *tx)
+            .await?;
+        self.commit_if(tx, done.rows_affected() == 1, events).await
+    }
+
+    /// The epoch a conversation's keys are at.
+    pub async fn epoch(&self, channel: Id) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT epoch FROM channels WHERE id = $1")
+            .bind(channel.0)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Accepts `new.commit` if its conversation is at its epoch (moving it
+    /// to the next), with its welcomes; returns `false`, storing nothing,
+    /// when another commit took that epoch first.
+    pub async fn accept_commit(&self, new: NewCommit<'_>, events: &[NewEvent]) -> Result<bool> {
+        let c = new.commit;
+        let mut tx = self.write_tx().await?;
+        let moved = sqlx::query("UPDATE channels SET epoch = epoch + 1 WHERE id = $1 AND epoch = $2")
+            .bind(c.channel_id.0)
+            .bind(c.epoch)
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO group_commits (channel_id, epoch, device_id, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(c.channel_id.0)
+        .bind(c.epoch)
+        .bind(c.device_id.0)
+        .bind(&c.data)
+        .bind(c.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for w in new.welcomes {
+            sqlx::query(
+                "INSERT INTO group_welcomes (id, device_id, channel_id, epoch, data, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(w.id.0)
+            .bind(w.device_id.0)
+            .bind(w.channel_id.0)
+            .bind(w.epoch)
+            .bind(&w.data)
+            .bind(w.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.commit(tx, events).await?;
+        Ok(true)
+    }
+
+    /// A conversation's commits from `from` on, in order, at most `limit`.
+    pub async fn commits_from(&self, channel: Id, from: i64, limit: i64) -> Result<Vec<GroupCommit>> {
+        let rows = sqlx::query_as::<_, CommitRow>(
+            "SELECT channel_id, epoch, device_id, data, created_at FROM group_commits \
+             WHERE channel_id = $1 AND epoch >= $2 ORDER BY epoch LIMIT $3",
+        )
+        .bind(channel.0)
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| GroupCommit {
+                channel_id: Id(r.channel_id),
+                epoch: r.epoch,
+                device_id: Id(r.device_id),
+                data: r.data,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    /// The welcomes waiting for a device, oldest first.
+    pub async fn welcomes_for(&self, device: Id) -> Result<Vec<Welcome>> {
+        let rows = sqlx::query_as::<_, WelcomeRow>(
+            "SELECT id, device_id, channel_id, epoch, data, created_at FROM group_welcomes \
+             WHERE device_id = $1 ORDER BY id",
+        )
+        .bind(device.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Welcome {
+                id: Id(r.id),
+                device_id: Id(r.device_id),
+                channel_id: Id(r.channel_id),
+                epoch: r.epoch,
+                data: r.data,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    /// Drops a welcome its device has used; returns whether it was there.
+    pub async fn drop_welcome(&self, device: Id, welcome: Id) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM group_welcomes WHERE id = $1 AND device_id = $2")
+            .bind(welcome.0)
+            .bind(device.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

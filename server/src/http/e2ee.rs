@@ -1,0 +1,293 @@
+//! End-to-end encryption's delivery service under `/api/communication/`:
+//! a person's devices and their key packages, making a conversation
+//! encrypted, its devices, claiming their key packages, its commits and
+//! the welcomes waiting for a device. Every key and message here is public
+//! or ciphertext, base64; the devices do the cryptography (`frontend/e2ee`).
+//! Encrypted messages are sent and edited through the messages routes with
+//! `ciphertext` and `device_id`.
+
+use super::error::{HttpResult, JsonBody, QueryParams, path_id};
+use super::extract::CurrentUser;
+use crate::startup::AppState;
+use app::schema as s;
+use app::wire::{
+    ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto,
+    KeyPackageCountDto, WelcomeDto,
+};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::error::Thing;
+use domain::hub::{NewDevice, NewGroupCommit};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeviceBody {
+    #[schema(value_type = s::DeviceName)]
+    name: String,
+    /// Its Ed25519 public key (32 bytes).
+    #[schema(value_type = s::Base64)]
+    signature_key: String,
+}
+
+/// `POST /api/communication/devices/`: registers one of the caller's
+/// devices; its key packages (which name it by the id it gets) follow.
+#[utoipa::path(post, path = "/api/communication/devices/", tag = "encryption", request_body = DeviceBody,
+    responses((status = 201, body = DeviceDto), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+pub async fn register_device(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<DeviceBody>,
+) -> HttpResult<(StatusCode, Json<DeviceDto>)> {
+    let new = NewDevice { name: &body.name, signature_key: &body.signature_key };
+    let device = state.services.hub.register_device(user.id, new).await?;
+    Ok((StatusCode::CREATED, Json(DeviceDto::from(&device))))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DevicesQuery {
+    /// Whose devices (default: the caller's).
+    #[param(value_type = Option<s::Id>)]
+    user_id: Option<String>,
+}
+
+/// `GET /api/communication/devices/`: a person's devices (the caller's, or
+/// those of someone they share a workspace with).
+#[utoipa::path(get, path = "/api/communication/devices/", tag = "encryption", params(DevicesQuery),
+    responses((status = 200, body = Vec<DeviceDto>), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn list_devices(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    QueryParams(q): QueryParams<DevicesQuery>,
+) -> HttpResult<Json<Vec<DeviceDto>>> {
+    let whose = match q.user_id.as_deref() {
+        None => user.id,
+        Some(raw) => app::ssr::parse_id("user_id", raw)?,
+    };
+    let devices = state.services.hub.devices(user.id, whose).await?;
+    Ok(Json(devices.iter().map(DeviceDto::from).collect()))
+}
+
+/// `DELETE /api/communication/devices/{id}/`: removes one of the caller's
+/// devices; its conversations drop it at their next change of keys.
+#[utoipa::path(delete, path = "/api/communication/devices/{id}/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id")),
+    responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn remove_device(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<StatusCode> {
+    state.services.hub.remove_device(user.id, path_id(&id, Thing::Device)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct KeyPackagesBody {
+    /// More single-use key packages (at most 100).
+    #[serde(default)]
+    #[schema(value_type = Vec<s::Base64>, max_items = 100)]
+    key_packages: Vec<String>,
+    /// A new last-resort key package, replacing the old one.
+    #[schema(value_type = Option<s::Base64>)]
+    last_resort: Option<String>,
+}
+
+/// `GET /api/communication/devices/{id}/key_packages/`: how many
+/// single-use key packages one of the caller's devices has left.
+#[utoipa::path(get, path = "/api/communication/devices/{id}/key_packages/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id")),
+    responses((status = 200, body = KeyPackageCountDto), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn key_packages_left(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<KeyPackageCountDto>> {
+    let left = state.services.hub.key_packages_left(user.id, path_id(&id, Thing::Device)?).await?;
+    Ok(Json(KeyPackageCountDto { key_packages: left }))
+}
+
+/// `POST /api/communication/devices/{id}/key_packages/`: adds key packages
+/// to one of the caller's devices; answers how many single-use ones it has.
+#[utoipa::path(post, path = "/api/communication/devices/{id}/key_packages/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id")), request_body = KeyPackagesBody,
+    responses((status = 200, body = KeyPackageCountDto), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn add_key_packages(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<KeyPackagesBody>,
+) -> HttpResult<Json<KeyPackageCountDto>> {
+    let device = path_id(&id, Thing::Device)?;
+    let hub = &state.services.hub;
+    let left = hub.add_key_packages(user.id, device, &body.key_packages, body.last_resort.as_deref()).await?;
+    Ok(Json(KeyPackageCountDto { key_packages: left }))
+}
+
+/// `GET /api/communication/devices/{id}/welcomes/`: the welcomes waiting
+/// for one of the caller's devices (to conversations it was added to).
+#[utoipa::path(get, path = "/api/communication/devices/{id}/welcomes/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id")),
+    responses((status = 200, body = Vec<WelcomeDto>), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn welcomes(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<WelcomeDto>>> {
+    let welcomes = state.services.hub.welcomes(user.id, path_id(&id, Thing::Device)?).await?;
+    Ok(Json(welcomes.iter().map(WelcomeDto::from).collect()))
+}
+
+/// `DELETE /api/communication/devices/{id}/welcomes/{welcome_id}/`: the
+/// device has used the welcome.
+#[utoipa::path(delete, path = "/api/communication/devices/{id}/welcomes/{welcome_id}/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id"), ("welcome_id" = s::Id, Path, description = "Welcome id")),
+    responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn dismiss_welcome(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, welcome)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    let (device, welcome) = (path_id(&id, Thing::Device)?, path_id(&welcome, Thing::Welcome)?);
+    state.services.hub.dismiss_welcome(user.id, device, welcome).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/communication/channels/{id}/end_to_end/`: makes a direct
+/// conversation or private channel end-to-end encrypted, for good.
+#[utoipa::path(post, path = "/api/communication/channels/{id}/end_to_end/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id")),
+    responses((status = 200, body = ChannelDto), (status = 401, body = ApiError),
+        (status = 403, description = "Not theirs to change, or a public channel", body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn encrypt_end_to_end(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ChannelDto>> {
+    let ch = state.services.hub.encrypt_end_to_end(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json(ChannelDto::from(&ch)))
+}
+
+/// `GET /api/communication/channels/{id}/devices/`: an encrypted
+/// conversation's epoch and the devices its keys should include.
+#[utoipa::path(get, path = "/api/communication/channels/{id}/devices/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id")),
+    responses((status = 200, body = ConversationDevicesDto), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn conversation_devices(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<ConversationDevicesDto>> {
+    let (epoch, devices) =
+        state.services.hub.conversation_devices(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json(ConversationDevicesDto { epoch, devices: devices.iter().map(DeviceDto::from).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ClaimBody {
+    /// Devices of the conversation's members (1 to 100).
+    #[schema(value_type = Vec<s::Id>, min_items = 1, max_items = 100)]
+    device_ids: Vec<String>,
+}
+
+/// `POST /api/communication/channels/{id}/key_packages/`: takes one key
+/// package of each named device, to add them to the conversation (a
+/// device with none left is not in the answer).
+#[utoipa::path(post, path = "/api/communication/channels/{id}/key_packages/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id")), request_body = ClaimBody,
+    responses((status = 200, body = Vec<ClaimedKeyPackageDto>), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn claim_key_packages(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ClaimBody>,
+) -> HttpResult<Json<Vec<ClaimedKeyPackageDto>>> {
+    let channel = path_id(&id, Thing::Channel)?;
+    let devices =
+        body.device_ids.iter().map(|d| app::ssr::parse_id("device_ids", d)).collect::<Result<Vec<_>, _>>()?;
+    let claimed = state.services.hub.claim_key_packages(user.id, channel, &devices).await?;
+    Ok(Json(claimed.iter().map(ClaimedKeyPackageDto::from).collect()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommitsQuery {
+    /// From this epoch on (default 0).
+    #[param(minimum = 0)]
+    from: Option<i64>,
+}
+
+/// `GET /api/communication/channels/{id}/commits/`: an encrypted
+/// conversation's accepted changes of keys, in epoch order (100 at a time).
+#[utoipa::path(get, path = "/api/communication/channels/{id}/commits/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id"), CommitsQuery),
+    responses((status = 200, body = Vec<GroupCommitDto>), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn commits(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<CommitsQuery>,
+) -> HttpResult<Json<Vec<GroupCommitDto>>> {
+    let channel = path_id(&id, Thing::Channel)?;
+    let commits = state.services.hub.group_commits(user.id, channel, q.from.unwrap_or(0)).await?;
+    Ok(Json(commits.iter().map(GroupCommitDto::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CommitBody {
+    /// The caller's device that made it.
+    #[schema(value_type = s::Id)]
+    device_id: String,
+    /// The epoch it changes: the conversation's current one.
+    #[schema(minimum = 0)]
+    epoch: i64,
+    /// The MLS commit.
+    #[schema(value_type = s::Base64)]
+    commit: String,
+    /// For the devices it adds.
+    #[schema(value_type = Option<s::Base64>)]
+    welcome: Option<String>,
+    /// The devices it adds.
+    #[serde(default)]
+    #[schema(value_type = Vec<s::Id>, max_items = 100)]
+    welcomed: Vec<String>,
+}
+
+/// `POST /api/communication/channels/{id}/commits/`: a change of an
+/// encrypted conversation's keys. Accepted only if the conversation is at
+/// its epoch; otherwise 409: another change came first, and the device
+/// applies the changes since and tries again.
+#[utoipa::path(post, path = "/api/communication/channels/{id}/commits/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id")), request_body = CommitBody,
+    responses((status = 201, body = GroupCommitDto), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError)))]
+pub async fn commit_keys(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CommitBody>,
+) -> HttpResult<(StatusCode, Json<GroupCommitDto>)> {
+    let channel = path_id(&id, Thing::Channel)?;
+    let welcomed =
+        body.welcomed.iter().map(|d| app::ssr::parse_id("welcomed", d)).collect::<Result<Vec<_>, _>>()?;
+    let new = NewGroupCommit {
+        device: app::ssr::parse_id("device_id", &body.device_id)?,
+        epoch: body.epoch,
+        commit: &body.commit,
+        welcome: body.welcome.as_deref(),
+        welcomed: &welcomed,
+    };
+    let commit = state.services.hub.commit_keys(user.id, channel, new).await?;
+    Ok((StatusCode::CREATED, Json(GroupCommitDto::from(&commit))))
+}

@@ -1,0 +1,504 @@
+//! End-to-end encrypted conversations through the real server: devices
+//! (the `e2ee` client, as a browser or bot runs it) register, publish key
+//! packages, add each other by commits the server orders one per epoch,
+//! join from welcomes, and exchange ciphertext the server stores and
+//! delivers but cannot read.
+
+use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
+use app::wire::{
+    ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto, KeyPackageCountDto,
+    MessageDto, MessagePageDto, NotificationDto, SearchHitDto, WelcomeDto,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Received};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use std::collections::HashMap;
+
+async fn typed<T: DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
+    serde_json::from_value(json_of(res, status).await).expect("the documented shape")
+}
+
+fn number(id: &str) -> i64 {
+    id.parse().expect("an id")
+}
+
+/// A person's device as the app runs it: its keys, and what it has read.
+struct Phone {
+    device: Device,
+    id: String,
+    owner: User,
+    /// Plain text by message id (a device cannot decrypt a message twice,
+    /// nor its own: it keeps what it sent).
+    read: HashMap<String, String>,
+}
+
+impl Phone {
+    /// Registers a device of `owner` and publishes five key packages and a
+    /// last-resort one.
+    async fn register(app: &TestApp, owner: &User, name: &str) -> Phone {
+        let keys = DeviceKeys::generate().unwrap();
+        let body = json!({"name": name, "signature_key": B64.encode(keys.public())});
+        let made: DeviceDto =
+            typed(owner.post(app, "/api/communication/devices/", body).await, StatusCode::CREATED).await;
+        let me = DeviceRef { user: number(&owner.id), device: number(&made.id) };
+        let device = Device::new(me, keys).unwrap();
+        let packages: Vec<String> = device.key_packages(5).unwrap().iter().map(|p| B64.encode(p)).collect();
+        let last = B64.encode(device.last_resort_key_package().unwrap());
+        let path = format!("/api/communication/devices/{}/key_packages/", made.id);
+        let count: KeyPackageCountDto = typed(
+            owner.post(app, &path, json!({"key_packages": packages, "last_resort": last})).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(count.key_packages, 5);
+        let owner = User { client: owner.client.clone(), token: owner.token.clone(), id: owner.id.clone() };
+        Phone { device, id: made.id, owner, read: HashMap::new() }
+    }
+
+    /// Joins the conversations it was welcomed to, applies the changes of
+    /// keys it missed, then brings `channel`'s keys in line with its
+    /// members' devices (what the app does on every event about them).
+    async fn sync(&mut self, app: &TestApp, channel: &str) {
+        let conversation = number(channel);
+        let welcomes_path = format!("/api/communication/devices/{}/welcomes/", self.id);
+        let welcomes: Vec<WelcomeDto> =
+            typed(self.owner.get(app, &welcomes_path).await, StatusCode::OK).await;
+        for w in welcomes {
+            if !self.device.is_in(number(&w.channel_id)) {
+                self.device.join(&B64.decode(&w.welcome).unwrap()).unwrap();
+            }
+            let used = format!("{welcomes_path}{}/", w.id);
+            assert_eq!(self.owner.delete(app, &used).await.status(), StatusCode::NO_CONTENT);
+        }
+        loop {
+            self.apply_commits(app, channel).await;
+            let path = format!("/api/communication/channels/{channel}/devices/");
+            let now: ConversationDevicesDto = typed(self.owner.get(app, &path).await, StatusCode::OK).await;
+            if !self.device.is_in(conversation) {
+                if now.epoch > 0 {
+                    return; // Someone else's device started it: this one waits for its welcome.
+                }
+                self.device.start(conversation).unwrap();
+            }
+            let expected: Vec<DeviceRef> = now
+                .devices
+                .iter()
+                .map(|d| DeviceRef { user: number(&d.user_id), device: number(&d.id) })
+                .collect();
+            let plan = self.device.plan(conversation, &expected).unwrap();
+            if plan.is_empty() {
+                return;
+            }
+            let claimed = self.claim(app, channel, &plan.add).await;
+            let commit = self.device.change_members(conversation, &claimed, &plan.remove).unwrap();
+            let body = json!({
+                "device_id": self.id,
+                "epoch": commit.epoch,
+                "commit": B64.encode(&commit.commit),
+                "welcome": commit.welcome.as_ref().map(|w| B64.encode(w)),
+                "welcomed": commit.welcomed.iter().map(|d| d.device.to_string()).collect::<Vec<_>>(),
+            });
+            let path = format!("/api/communication/channels/{channel}/commits/");
+            let res = self.owner.post(app, &path, body).await;
+            match res.status() {
+                StatusCode::CREATED => {
+                    self.device.commit_accepted(conversation).unwrap();
+                    return;
+                }
+                StatusCode::CONFLICT => self.device.commit_refused(conversation).unwrap(),
+                other => panic!("commit answered {other}: {}", res.text().await.unwrap()),
+            }
+        }
+    }
+
+    /// Applies the conversation's accepted commits from this device's epoch on.
+    async fn apply_commits(&mut self, app: &TestApp, channel: &str) {
+        let conversation = number(channel);
+        let Ok(from) = self.device.epoch(conversation) else { return };
+        let path = format!("/api/communication/channels/{channel}/commits/?from={from}");
+        let commits: Vec<GroupCommitDto> = typed(self.owner.get(app, &path).await, StatusCode::OK).await;
+        for c in commits {
+            if !self.device.is_in(conversation) {
+                break; // Removed by the commit before.
+            }
+            assert!(matches!(
+                self.device.receive(conversation, &B64.decode(&c.commit).unwrap()).unwrap(),
+                Received::Commit { .. }
+            ));
+        }
+    }
+
+    async fn claim(&self, app: &TestApp, channel: &str, devices: &[DeviceRef]) -> Vec<Claimed> {
+        if devices.is_empty() {
+            return Vec::new();
+        }
+        let path = format!("/api/communication/channels/{channel}/key_packages/");
+        let ids: Vec<String> = devices.iter().map(|d| d.device.to_string()).collect();
+        let claimed: Vec<ClaimedKeyPackageDto> =
+            typed(self.owner.post(app, &path, json!({"device_ids": ids})).await, StatusCode::OK).await;
+        claimed
+            .into_iter()
+            .map(|c| Claimed {
+                device: DeviceRef { user: number(&c.device.user_id), device: number(&c.device.id) },
+                signature_key: B64.decode(&c.device.signature_key).unwrap(),
+                key_package: B64.decode(&c.key_package).unwrap(),
+            })
+            .collect()
+    }
+
+    /// Encrypts and sends `text`; returns the message as stored.
+    async fn send(&mut self, app: &TestApp, channel: &str, text: &str) -> MessageDto {
+        let ciphertext = self.device.encrypt(number(channel), &Content { text: text.into() }).unwrap();
+        let body = json!({"channel_id": channel, "ciphertext": B64.encode(ciphertext), "device_id": self.id});
+        let sent: MessageDto =
+            typed(self.owner.post(app, "/api/communication/messages/", body).await, StatusCode::CREATED)
+                .await;
+        self.read.insert(sent.id.clone(), text.to_string());
+        sent
+    }
+
+    /// The conversation's messages as this device reads them, oldest first:
+    /// the text, or why it could not decrypt it.
+    async fn messages(&mut self, app: &TestApp, channel: &str) -> Vec<Result<String, String>> {
+        self.apply_commits(app, channel).await;
+        let path = format!("/api/communication/messages/?channel_id={channel}");
+        let page: MessagePageDto = typed(self.owner.get(app, &path).await, StatusCode::OK).await;
+        let mut out = Vec::new();
+        for m in page.messages.iter().rev() {
+            out.push(self.open(channel, m));
+        }
+        out
+    }
+
+    fn open(&mut self, channel: &str, m: &MessageDto) -> Result<String, String> {
+        if let Some(text) = self.read.get(&m.id) {
+            return Ok(text.clone());
+        }
+        assert!(m.sent_from.is_some(), "every message of an encrypted conversation is ciphertext");
+        let bytes = B64.decode(&m.body).map_err(|e| e.to_string())?;
+        match self.device.receive(number(channel), &bytes) {
+            Ok(Received::Message { content, .. }) => {
+                self.read.insert(m.id.clone(), content.text.clone());
+                Ok(content.text)
+            }
+            Ok(other) => Err(format!("not a message: {other:?}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// A direct conversation between ana and bob, made end-to-end encrypted.
+async fn encrypted_dm(app: &TestApp, ana: &User, bob: &User) -> String {
+    let (ws, _) = workspace(app, ana, false).await;
+    join(app, bob, &ws).await;
+    let create = "/api/communication/channels/create_direct/";
+    let dm: ChannelDto =
+        typed(ana.post(app, create, json!({"workspace_id": ws, "usernames": ["bob"]})).await, StatusCode::OK)
+            .await;
+    let path = format!("/api/communication/channels/{}/end_to_end/", dm.id);
+    let made: ChannelDto = typed(bob.post(app, &path, json!({})).await, StatusCode::OK).await;
+    assert!(made.end_to_end);
+    dm.id
+}
+
+async fn an_encrypted_conversation_carries_only_ciphertext(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let (mut anas, mut bobs) =
+        (Phone::register(&app, &ana, "ana's laptop").await, Phone::register(&app, &bob, "bob's phone").await);
+    anas.sync(&app, &dm).await;
+    bobs.sync(&app, &dm).await;
+    assert!(bobs.device.is_in(number(&dm)), "bob's device joined from its welcome");
+
+    let sent = anas.send(&app, &dm, "the door code is 4711").await;
+    assert_eq!(sent.sent_from.as_deref(), Some(anas.id.as_str()));
+    assert!(sent.html.is_empty());
+    assert!(!sent.body.contains("4711"), "the server holds ciphertext");
+    assert_eq!(bobs.messages(&app, &dm).await, [Ok("the door code is 4711".to_string())]);
+    bobs.send(&app, &dm, "thanks").await;
+    assert_eq!(anas.messages(&app, &dm).await, [Ok("the door code is 4711".into()), Ok("thanks".into())]);
+
+    // Search finds nothing of it, and notifications do not quote it.
+    let hits: Vec<SearchHitDto> = typed(
+        bob.post(&app, "/api/communication/messages/search/", json!({"query": "4711"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(hits.is_empty());
+    // (Notifications are stored with the message.)
+    let notes: Vec<NotificationDto> =
+        typed(bob.get(&app, "/api/communication/notifications/").await, StatusCode::OK).await;
+    assert!(!notes.is_empty(), "bob is notified of the direct message");
+    assert!(notes.iter().all(|n| !n.content.contains("4711") && n.content.contains("end-to-end encrypted")));
+    app
+}
+
+async fn an_encrypted_message_is_edited_with_new_ciphertext(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let (mut anas, mut bobs) =
+        (Phone::register(&app, &ana, "laptop").await, Phone::register(&app, &bob, "phone").await);
+    anas.sync(&app, &dm).await;
+    bobs.sync(&app, &dm).await;
+    let sent = anas.send(&app, &dm, "lunch at 12").await;
+    assert_eq!(bobs.messages(&app, &dm).await, [Ok("lunch at 12".to_string())]);
+
+    let path = format!("/api/communication/messages/{}/", sent.id);
+    let plain = ana.put(&app, &path, json!({"body": "lunch at 1"})).await;
+    assert_error(plain, StatusCode::BAD_REQUEST, "invalid", Some("content")).await;
+    let ciphertext = anas.device.encrypt(number(&dm), &Content { text: "lunch at 1".into() }).unwrap();
+    let body = json!({"ciphertext": B64.encode(ciphertext), "device_id": anas.id});
+    let edited: MessageDto = typed(ana.put(&app, &path, body).await, StatusCode::OK).await;
+    assert!(edited.edited_at.is_some());
+    assert_ne!(edited.body, sent.body);
+    bobs.read.remove(&sent.id); // What bob's device read before is replaced.
+    assert_eq!(bobs.messages(&app, &dm).await, [Ok("lunch at 1".to_string())]);
+    app
+}
+
+async fn plain_text_is_refused_in_an_encrypted_conversation(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let res = ana
+        .post(&app, "/api/communication/messages/", json!({"channel_id": dm, "body": "in the clear"}))
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("content")).await;
+
+    // Nor does a plain conversation take ciphertext.
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let plain = channel(&app, &ana, &ws, "plain", true).await;
+    let phone = Phone::register(&app, &ana, "laptop").await;
+    let body = json!({"channel_id": plain, "ciphertext": B64.encode(b"x"), "device_id": phone.id});
+    let res = ana.post(&app, "/api/communication/messages/", body).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("ciphertext")).await;
+    // And a device of someone else's is not the sender's.
+    let bobs = Phone::register(&app, &bob, "phone").await;
+    let body = json!({"channel_id": dm, "ciphertext": B64.encode(b"x"), "device_id": bobs.id});
+    assert_error(
+        ana.post(&app, "/api/communication/messages/", body).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    app
+}
+
+async fn of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let (mut anas, mut bobs) =
+        (Phone::register(&app, &ana, "laptop").await, Phone::register(&app, &bob, "phone").await);
+    let conversation = number(&dm);
+    // Both start the conversation's keys and commit for epoch 0.
+    let mut commits = Vec::new();
+    let (ana_device, bob_device) = (anas.device.me(), bobs.device.me());
+    for (phone, other) in [(&mut anas, bob_device), (&mut bobs, ana_device)] {
+        phone.device.start(conversation).unwrap();
+        let claimed = phone.claim(&app, &dm, &[other]).await;
+        let c = phone.device.change_members(conversation, &claimed, &[]).unwrap();
+        commits.push((c.commit, c.welcome.unwrap(), other));
+    }
+    let post = |phone: &Phone, (commit, welcome, other): &(Vec<u8>, Vec<u8>, DeviceRef)| {
+        json!({"device_id": phone.id, "epoch": 0, "commit": B64.encode(commit), "welcome": B64.encode(welcome),
+            "welcomed": [other.device.to_string()]})
+    };
+    let path = format!("/api/communication/channels/{dm}/commits/");
+    let first: GroupCommitDto =
+        typed(ana.post(&app, &path, post(&anas, &commits[0])).await, StatusCode::CREATED).await;
+    assert_eq!((first.epoch, first.device_id.as_str()), (0, anas.id.as_str()));
+    let refused = bob.post(&app, &path, post(&bobs, &commits[1])).await;
+    assert_error(refused, StatusCode::CONFLICT, "conflict", Some("epoch")).await;
+    anas.device.commit_accepted(conversation).unwrap();
+    bobs.device.commit_refused(conversation).unwrap();
+
+    bobs.sync(&app, &dm).await;
+    assert_eq!(bobs.device.epoch(conversation).unwrap(), 1);
+    anas.send(&app, &dm, "one conversation").await;
+    assert_eq!(bobs.messages(&app, &dm).await, [Ok("one conversation".to_string())]);
+    app
+}
+
+async fn a_member_removed_from_a_private_channel_cannot_read_what_follows(app: TestApp) -> TestApp {
+    let (ana, bob, cat) = (app.user("ana").await, app.user("bob").await, app.user("cat").await);
+    let (ws, _) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    join(&app, &cat, &ws).await;
+    let secret = channel(&app, &ana, &ws, "secret", true).await;
+    let add = format!("/api/communication/channels/{secret}/add_members/");
+    json_of(ana.post(&app, &add, json!({"usernames": ["bob", "cat"]})).await, StatusCode::OK).await;
+    let path = format!("/api/communication/channels/{secret}/end_to_end/");
+    json_of(ana.post(&app, &path, json!({})).await, StatusCode::OK).await;
+    let mut anas = Phone::register(&app, &ana, "laptop").await;
+    let mut bobs = Phone::register(&app, &bob, "phone").await;
+    let mut cats = Phone::register(&app, &cat, "tablet").await;
+    for p in [&mut anas, &mut bobs, &mut cats] {
+        p.sync(&app, &secret).await;
+    }
+    anas.send(&app, &secret, "before").await;
+    assert_eq!(cats.messages(&app, &secret).await, [Ok("before".to_string())]);
+    let before: MessagePageDto = typed(
+        cat.get(&app, &format!("/api/communication/messages/?channel_id={secret}")).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let left = cat.post(&app, &format!("/api/communication/channels/{secret}/leave/"), json!({})).await;
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
+    anas.sync(&app, &secret).await; // Removes cat's device.
+    assert_eq!(anas.device.members(number(&secret)).unwrap(), vec![anas.device.me(), bobs.device.me()]);
+    let after = anas.send(&app, &secret, "after cat left").await;
+    assert_eq!(bobs.messages(&app, &secret).await, [Ok("before".into()), Ok("after cat left".into())]);
+
+    // Cat no longer gets the conversation's messages or keys; and given the
+    // ciphertext, cat's device cannot read it.
+    let path = format!("/api/communication/messages/?channel_id={secret}");
+    assert_eq!(cat.get(&app, &path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        cat.get(&app, &format!("/api/communication/channels/{secret}/commits/")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(before.messages.iter().all(|m| m.id != after.id));
+    let removal: Vec<GroupCommitDto> = typed(
+        ana.get(&app, &format!("/api/communication/channels/{secret}/commits/?from=1")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let conversation = number(&secret);
+    cats.device.receive(conversation, &B64.decode(&removal[0].commit).unwrap()).unwrap();
+    assert!(!cats.device.is_in(conversation));
+    assert!(cats.open(&secret, &after).is_err());
+    app
+}
+
+async fn a_new_device_is_added_by_the_others_and_reads_from_then_on(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let (mut anas, mut bobs) =
+        (Phone::register(&app, &ana, "laptop").await, Phone::register(&app, &bob, "phone").await);
+    anas.sync(&app, &dm).await;
+    bobs.sync(&app, &dm).await;
+    anas.send(&app, &dm, "before the tablet").await;
+
+    let mut tablet = Phone::register(&app, &bob, "tablet").await;
+    tablet.sync(&app, &dm).await;
+    assert!(!tablet.device.is_in(number(&dm)), "a new device waits to be added");
+    anas.sync(&app, &dm).await; // Sees bob's new device and adds it.
+    tablet.sync(&app, &dm).await;
+    assert!(tablet.device.is_in(number(&dm)));
+    anas.send(&app, &dm, "after the tablet").await;
+    let read = tablet.messages(&app, &dm).await;
+    assert!(read[0].is_err(), "sent before the tablet joined: {read:?}");
+    assert_eq!(read[1], Ok("after the tablet".to_string()));
+    assert_eq!(
+        bobs.messages(&app, &dm).await,
+        [Ok("before the tablet".into()), Ok("after the tablet".into())]
+    );
+    app
+}
+
+async fn key_packages_are_used_once_then_the_last_resort(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let bobs = Phone::register(&app, &bob, "phone").await;
+    let path = format!("/api/communication/channels/{dm}/key_packages/");
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        let claimed: Vec<ClaimedKeyPackageDto> =
+            typed(ana.post(&app, &path, json!({"device_ids": [bobs.id]})).await, StatusCode::OK).await;
+        assert_eq!(claimed.len(), 1);
+        seen.push(claimed[0].key_package.clone());
+    }
+    let distinct: std::collections::HashSet<_> = seen[..5].iter().collect();
+    assert_eq!(distinct.len(), 5, "each single-use package once");
+    assert_eq!(seen[5], seen[6], "then the last-resort one");
+    assert!(!seen[..5].contains(&seen[5]));
+    let left: KeyPackageCountDto = typed(
+        bob.get(&app, &format!("/api/communication/devices/{}/key_packages/", bobs.id)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(left.key_packages, 0);
+    app
+}
+
+async fn only_members_take_part_in_a_conversations_keys(app: TestApp) -> TestApp {
+    let (ana, bob, eve) = (app.user("ana").await, app.user("bob").await, app.user("eve").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let bobs = Phone::register(&app, &bob, "phone").await;
+    let eves = Phone::register(&app, &eve, "laptop").await;
+    let claim = format!("/api/communication/channels/{dm}/key_packages/");
+    let res = eve.post(&app, &claim, json!({"device_ids": [bobs.id]})).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        eve.get(&app, &format!("/api/communication/channels/{dm}/devices/")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // A member cannot claim a package of a device outside the conversation.
+    let res = ana.post(&app, &claim, json!({"device_ids": [eves.id]})).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("device_ids")).await;
+    // Nor welcome one into it.
+    let anas = Phone::register(&app, &ana, "laptop").await;
+    let body = json!({"device_id": anas.id, "epoch": 0, "commit": B64.encode(b"commit"),
+        "welcome": B64.encode(b"welcome"), "welcomed": [eves.id]});
+    let res = ana.post(&app, &format!("/api/communication/channels/{dm}/commits/"), body).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("device_ids")).await;
+    // Nor use someone else's device, or read its welcomes.
+    let res = ana.get(&app, &format!("/api/communication/devices/{}/welcomes/", bobs.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app
+}
+
+async fn a_public_channel_cannot_be_made_end_to_end_encrypted(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let (_, general) = workspace(&app, &ana, false).await;
+    let res = ana.post(&app, &format!("/api/communication/channels/{general}/end_to_end/"), json!({})).await;
+    let error = assert_error(res, StatusCode::FORBIDDEN, "forbidden", None).await;
+    assert!(error["message"].as_str().unwrap().contains("public channel"));
+    app
+}
+
+async fn a_device_is_listed_to_people_sharing_a_workspace_and_removed_by_its_owner(app: TestApp) -> TestApp {
+    let (ana, bob, stranger) = (app.user("ana").await, app.user("bob").await, app.user("stranger").await);
+    let (ws, _) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let phone = Phone::register(&app, &bob, "phone").await;
+    let path = format!("/api/communication/devices/?user_id={}", bob.id);
+    let listed: Vec<DeviceDto> = typed(ana.get(&app, &path).await, StatusCode::OK).await;
+    assert_eq!(
+        listed.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect::<Vec<_>>(),
+        [(phone.id.as_str(), "phone")]
+    );
+    assert_eq!(listed[0].signature_key, B64.encode(phone.device.signature_key()));
+    assert_eq!(stranger.get(&app, &path).await.status(), StatusCode::NOT_FOUND);
+    let device = format!("/api/communication/devices/{}/", phone.id);
+    assert_eq!(ana.delete(&app, &device).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(bob.delete(&app, &device).await.status(), StatusCode::NO_CONTENT);
+    let listed: Vec<DeviceDto> = typed(ana.get(&app, &path).await, StatusCode::OK).await;
+    assert!(listed.is_empty());
+    let bad = json!({"name": "x", "signature_key": B64.encode([1u8; 31])});
+    assert_error(
+        bob.post(&app, "/api/communication/devices/", bad).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("signature_key"),
+    )
+    .await;
+    app
+}
+
+crate::on_both_backends! {
+    an_encrypted_conversation_carries_only_ciphertext => an_encrypted_conversation_carries_only_ciphertext;
+    plain_text_is_refused_in_an_encrypted_conversation => plain_text_is_refused_in_an_encrypted_conversation;
+    an_encrypted_message_is_edited_with_new_ciphertext => an_encrypted_message_is_edited_with_new_ciphertext;
+    of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up => of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up;
+    a_member_removed_from_a_private_channel_cannot_read_what_follows => a_member_removed_from_a_private_channel_cannot_read_what_follows;
+    a_new_device_is_added_by_the_others_and_reads_from_then_on => a_new_device_is_added_by_the_others_and_reads_from_then_on;
+    key_packages_are_used_once_then_the_last_resort => key_packages_are_used_once_then_the_last_resort;
+    only_members_take_part_in_a_conversations_keys => only_members_take_part_in_a_conversations_keys;
+    a_public_channel_cannot_be_made_end_to_end_encrypted => a_public_channel_cannot_be_made_end_to_end_encrypted;
+    a_device_is_listed_to_people_sharing_a_workspace_and_removed_by_its_owner => a_device_is_listed_to_people_sharing_a_workspace_and_removed_by_its_owner;
+}

@@ -154,6 +154,16 @@ pub struct Claimed {
     pub key_package: Vec<u8>,
 }
 
+/// A device as saved: who it is, and its storage's entries.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    user: i64,
+    device: i64,
+    signature_key: Vec<u8>,
+    conversations: Vec<i64>,
+    values: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
 /// One device: its keys, and its state in each encrypted conversation.
 pub struct Device {
     me: DeviceRef,
@@ -196,6 +206,54 @@ impl Device {
 
     pub fn me(&self) -> DeviceRef {
         self.me
+    }
+
+    /// Everything the device holds (its signing key, its conversations'
+    /// keys and the key packages it made), to keep where it lives (the
+    /// browser's storage, a bot's disk) and [`Device::restore`] later. It is
+    /// secret: whoever has it reads what this device reads.
+    pub fn save(&self) -> Result<Vec<u8>> {
+        let values = self.provider.storage().values.read().map_err(|_| Error::Mls("storage lock".into()))?;
+        let saved = Saved {
+            user: self.me.user,
+            device: self.me.device,
+            signature_key: self.keys.to_public_vec(),
+            conversations: self.groups.keys().copied().collect(),
+            values: values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        serde_json::to_vec(&saved).map_err(mls)
+    }
+
+    /// The device as [`Device::save`] left it.
+    pub fn restore(bytes: &[u8]) -> Result<Device> {
+        let saved: Saved = serde_json::from_slice(bytes).map_err(malformed)?;
+        let provider = OpenMlsRustCrypto::default();
+        provider
+            .storage()
+            .values
+            .write()
+            .map_err(|_| Error::Mls("storage lock".into()))?
+            .extend(saved.values);
+        let keys = SignatureKeyPair::read(
+            provider.storage(),
+            &saved.signature_key,
+            CIPHERSUITE.signature_algorithm(),
+        )
+        .ok_or_else(|| Error::Malformed("a saved device without its signing key".into()))?;
+        let me = DeviceRef { user: saved.user, device: saved.device };
+        let credential = CredentialWithKey {
+            credential: BasicCredential::new(me.identity()).into(),
+            signature_key: keys.to_public_vec().into(),
+        };
+        let mut groups = HashMap::new();
+        for conversation in saved.conversations {
+            let group =
+                MlsGroup::load(provider.storage(), &group_id(conversation)).map_err(mls)?.ok_or_else(
+                    || Error::Malformed(format!("a saved device without conversation {conversation}")),
+                )?;
+            groups.insert(conversation, group);
+        }
+        Ok(Device { me, provider, keys, credential, groups })
     }
 
     /// The public signature key the server records for this device.

@@ -134,3 +134,37 @@ fn a_message_from_a_later_epoch_is_reported_as_such() {
     let sent = alice.encrypt(DM, &text("epoch 2")).unwrap();
     assert!(matches!(bob.receive(DM, &sent), Err(Error::WrongEpoch { epoch: 2, at: 1 })));
 }
+
+#[test]
+fn a_saved_device_restored_reads_and_sends_as_before() {
+    let (mut alice, bob) = alice_and_bob();
+    let saved = bob.save().unwrap();
+    drop(bob);
+    let mut bob = Device::restore(&saved).unwrap();
+    assert_eq!(bob.me(), DeviceRef { user: 2, device: 20 });
+    assert_eq!(bob.epoch(DM).unwrap(), 1);
+    let sent = alice.encrypt(DM, &text("after the restart")).unwrap();
+    assert_eq!(
+        bob.receive(DM, &sent).unwrap(),
+        Received::Message { from: alice.me(), content: text("after the restart") }
+    );
+    let reply = bob.encrypt(DM, &text("still here")).unwrap();
+    assert!(matches!(alice.receive(DM, &reply).unwrap(), Received::Message { .. }));
+    // Its key packages still open welcomes made for it before it was saved.
+    let mut carol = device(3, 30);
+    let package = Claimed {
+        device: carol.me(),
+        signature_key: carol.signature_key(),
+        key_package: carol.key_packages(1).unwrap().remove(0),
+    };
+    let carol_saved = Device::restore(&carol.save().unwrap()).unwrap();
+    let commit = alice.change_members(DM, &[package], &[]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    carol = carol_saved;
+    assert_eq!(carol.join(&commit.welcome.unwrap()).unwrap(), DM);
+}
+
+#[test]
+fn a_saved_device_is_not_readable_as_anything_else() {
+    assert!(matches!(Device::restore(b"{}"), Err(Error::Malformed(_))));
+}

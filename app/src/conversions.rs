@@ -639,6 +639,10 @@ impl From<&domain::events::EventKind> for GatewayEvent {
                 channel_id: channel_id.to_string(),
                 user_id: user_id.to_string(),
             },
+            K::IdentityChanged { channel_id, user_id } => GatewayEvent::IdentityUpdate {
+                channel_id: channel_id.to_string(),
+                user_id: user_id.to_string(),
+            },
             K::WorkspaceMemberAdded { workspace_id, member } => GatewayEvent::WorkspaceMemberAdd {
                 workspace_id: workspace_id.to_string(),
                 member: member.into(),
@@ -1000,6 +1004,7 @@ impl From<&model::Device> for DeviceDto {
             user_id: d.user_id.to_string(),
             name: d.name.clone(),
             signature_key: d.signature_key.clone(),
+            identity_signature: d.identity_signature.clone(),
             created_at: d.created_at,
         }
     }
@@ -1007,7 +1012,21 @@ impl From<&model::Device> for DeviceDto {
 
 impl From<&model::ClaimedKeyPackage> for ClaimedKeyPackageDto {
     fn from(c: &model::ClaimedKeyPackage) -> Self {
-        ClaimedKeyPackageDto { device: (&c.device).into(), key_package: c.key_package.clone() }
+        ClaimedKeyPackageDto {
+            device: (&c.device).into(),
+            key_package: c.key_package.clone(),
+            identity_key: c.identity_key.clone(),
+        }
+    }
+}
+
+impl From<&model::IdentityKey> for IdentityKeyDto {
+    fn from(k: &model::IdentityKey) -> Self {
+        IdentityKeyDto {
+            user_id: k.user_id.to_string(),
+            public_key: k.public_key.clone(),
+            created_at: k.created_at,
+        }
     }
 }
 

@@ -1191,6 +1191,12 @@ pub enum GatewayEvent {
         channel_id: String,
         user_id: String,
     },
+    /// A member of an encrypted conversation replaced their identity key
+    /// (their devices were removed): show that their keys changed.
+    IdentityUpdate {
+        channel_id: String,
+        user_id: String,
+    },
     WorkspaceMemberAdd {
         workspace_id: String,
         member: MemberDto,
@@ -1620,6 +1626,20 @@ pub struct DeviceDto {
     pub name: String,
     /// Its Ed25519 public key, base64.
     pub signature_key: String,
+    /// Its person's identity key's signature of `parley-device\0<user id>\0`
+    /// followed by the signature key's bytes, base64: check it before
+    /// adding the device to a conversation.
+    pub identity_signature: String,
+    pub created_at: i64,
+}
+
+/// A person's identity key, which signs their devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IdentityKeyDto {
+    pub user_id: String,
+    /// Ed25519 public key, base64.
+    pub public_key: String,
     pub created_at: i64,
 }
 
@@ -1630,6 +1650,8 @@ pub struct ClaimedKeyPackageDto {
     pub device: DeviceDto,
     /// The MLS key package, base64.
     pub key_package: String,
+    /// The identity key of the device's person, which signed the device.
+    pub identity_key: String,
 }
 
 /// An accepted change of an encrypted conversation's keys: it ends `epoch`.

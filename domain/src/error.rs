@@ -81,6 +81,7 @@ pub enum Thing {
     Export,
     Device,
     Welcome,
+    IdentityKey,
 }
 
 impl fmt::Display for Thing {
@@ -108,6 +109,7 @@ impl fmt::Display for Thing {
             Thing::Export => "Compliance export",
             Thing::Device => "Device",
             Thing::Welcome => "Welcome",
+            Thing::IdentityKey => "Identity key",
         })
     }
 }

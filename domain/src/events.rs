@@ -162,6 +162,12 @@ pub enum EventKind {
         channel_id: Id,
         user_id: Id,
     },
+    /// `user_id` replaced their identity key (sent to the members of their
+    /// encrypted conversations, whose clients say that their keys changed).
+    IdentityChanged {
+        channel_id: Id,
+        user_id: Id,
+    },
     WorkspaceMemberAdded {
         workspace_id: Id,
         member: Member,

@@ -933,6 +933,17 @@ pub struct Device {
     pub name: String,
     /// Its Ed25519 public key, base64.
     pub signature_key: String,
+    /// Its person's identity key's signature of it, base64.
+    pub identity_signature: String,
+    pub created_at: i64,
+}
+
+/// A person's identity key, which signs their devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityKey {
+    pub user_id: Id,
+    /// Ed25519 public key, base64.
+    pub public_key: String,
     pub created_at: i64,
 }
 
@@ -942,6 +953,8 @@ pub struct ClaimedKeyPackage {
     pub device: Device,
     /// The MLS key package, base64.
     pub key_package: String,
+    /// The identity key of the device's person (which signed the device), base64.
+    pub identity_key: String,
 }
 
 /// A change to an encrypted conversation's keys, accepted for `epoch`

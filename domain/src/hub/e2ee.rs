@@ -14,7 +14,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{Blob, device_name};
-use crate::model::{Channel, ClaimedKeyPackage, Device, GroupCommit, Welcome};
+use crate::model::{Channel, ClaimedKeyPackage, Device, GroupCommit, IdentityKey, Welcome};
 use crate::permissions;
 use crate::store::NewCommit;
 
@@ -38,6 +38,8 @@ pub struct NewDevice<'a> {
     pub name: &'a str,
     /// The device's Ed25519 public key, base64.
     pub signature_key: &'a str,
+    /// Its person's identity key's signature of it, base64.
+    pub identity_signature: &'a str,
 }
 
 /// A change of a conversation's keys, as a device sends it.
@@ -64,6 +66,19 @@ impl Hub {
             ));
         }
         let signature_key = signature_key.into_inner();
+        let identity_signature = Blob::parse("identity_signature", new.identity_signature, 64)?;
+        if identity_signature.len() != 64 {
+            return Err(Error::invalid(
+                "identity_signature",
+                "An identity signature is an Ed25519 signature: 64 bytes.",
+            ));
+        }
+        if self.store.identity_key(actor).await?.is_none() {
+            return Err(Error::invalid(
+                "identity_signature",
+                "Set your identity key first (PUT /api/communication/identity/): it signs your devices.",
+            ));
+        }
         if self.store.devices_of(actor).await?.len() >= MAX_DEVICES {
             return Err(Error::invalid(
                 "name",
@@ -73,7 +88,14 @@ impl Hub {
             ));
         }
         let id = Id::new();
-        let device = Device { id, user_id: actor, name, signature_key, created_at: id.timestamp_ms() };
+        let device = Device {
+            id,
+            user_id: actor,
+            name,
+            signature_key,
+            identity_signature: identity_signature.into_inner(),
+            created_at: id.timestamp_ms(),
+        };
         let events = self.devices_changed_events(actor).await?;
         self.store.add_device(&device, &events).await?;
         Ok(device)
@@ -81,6 +103,39 @@ impl Hub {
 
     /// `user`'s devices, for `actor` who shares a workspace with them (or is them).
     pub async fn devices(&self, actor: Id, user: Id) -> Result<Vec<Device>> {
+        self.may_know_keys_of(actor, user).await?;
+        self.store.devices_of(user).await
+    }
+
+    /// Sets `actor`'s identity key. Replacing it (after losing every device
+    /// and the recovery key) removes their devices, and the members of
+    /// their encrypted conversations are told that their keys changed.
+    pub async fn set_identity_key(&self, actor: Id, public_key: &str) -> Result<IdentityKey> {
+        let key = Blob::parse("public_key", public_key, 32)?;
+        if key.len() != 32 {
+            return Err(Error::invalid("public_key", "An identity key is an Ed25519 public key: 32 bytes."));
+        }
+        let key = IdentityKey { user_id: actor, public_key: key.into_inner(), created_at: crate::now_ms() };
+        let mut events = Vec::new();
+        for ch in self.encrypted_channels_of(actor).await? {
+            events.push(NewEvent::new(
+                Audience::Channel(ch),
+                EventKind::IdentityChanged { channel_id: ch, user_id: actor },
+            ));
+        }
+        self.store.set_identity_key(&key, &events).await?;
+        self.store.identity_key(actor).await?.ok_or(Error::NotFound(Thing::User))
+    }
+
+    /// `user`'s identity key, for `actor` who shares a workspace with them (or is them).
+    pub async fn identity_key(&self, actor: Id, user: Id) -> Result<IdentityKey> {
+        self.may_know_keys_of(actor, user).await?;
+        self.store.identity_key(user).await?.ok_or(Error::NotFound(Thing::IdentityKey))
+    }
+
+    /// Whether `actor` may read `user`'s public keys: they are `user`, or
+    /// share a workspace with them (anyone else: not found).
+    async fn may_know_keys_of(&self, actor: Id, user: Id) -> Result<()> {
         if actor != user {
             let theirs = self.store.workspace_ids_of(user).await?;
             let shared = self.store.workspace_ids_of(actor).await?.iter().any(|w| theirs.contains(w));
@@ -88,7 +143,7 @@ impl Hub {
                 return Err(Error::NotFound(Thing::User));
             }
         }
-        self.store.devices_of(user).await
+        Ok(())
     }
 
     /// Removes one of `actor`'s devices: the conversations it was in drop
@@ -264,16 +319,20 @@ impl Hub {
     /// What tells the members of `user`'s encrypted conversations that
     /// `user`'s devices changed.
     async fn devices_changed_events(&self, user: Id) -> Result<Vec<NewEvent>> {
-        let mut events = Vec::new();
+        let changed = |ch| EventKind::DevicesChanged { channel_id: ch, user_id: user };
+        let channels = self.encrypted_channels_of(user).await?;
+        Ok(channels.into_iter().map(|ch| NewEvent::new(Audience::Channel(ch), changed(ch))).collect())
+    }
+
+    /// The end-to-end encrypted conversations `user` is a member of.
+    async fn encrypted_channels_of(&self, user: Id) -> Result<Vec<Id>> {
+        let mut encrypted = Vec::new();
         for ch in self.store.channel_ids_of(user).await? {
             if self.store.channel(ch).await?.is_some_and(|c| c.end_to_end) {
-                events.push(NewEvent::new(
-                    Audience::Channel(ch),
-                    EventKind::DevicesChanged { channel_id: ch, user_id: user },
-                ));
+                encrypted.push(ch);
             }
         }
-        Ok(events)
+        Ok(encrypted)
     }
 }
 

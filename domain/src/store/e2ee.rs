@@ -7,7 +7,7 @@ use super::Store;
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
-use crate::model::{ClaimedKeyPackage, Device, GroupCommit, Welcome};
+use crate::model::{ClaimedKeyPackage, Device, GroupCommit, IdentityKey, Welcome};
 use sqlx::FromRow;
 
 #[derive(FromRow)]
@@ -16,6 +16,7 @@ struct DeviceRow {
     user_id: i64,
     name: String,
     signature_key: String,
+    identity_signature: String,
     created_at: i64,
 }
 
@@ -26,12 +27,14 @@ impl From<DeviceRow> for Device {
             user_id: Id(r.user_id),
             name: r.name,
             signature_key: r.signature_key,
+            identity_signature: r.identity_signature,
             created_at: r.created_at,
         }
     }
 }
 
-const DEVICE: &str = "SELECT d.id, d.user_id, d.name, d.signature_key, d.created_at FROM devices d";
+const DEVICE: &str =
+    "SELECT d.id, d.user_id, d.name, d.signature_key, d.identity_signature, d.created_at FROM devices d";
 
 #[derive(FromRow)]
 struct CommitRow {
@@ -64,12 +67,14 @@ impl Store {
     pub async fn add_device(&self, device: &Device, events: &[NewEvent]) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO devices (id, user_id, name, signature_key, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO devices (id, user_id, name, signature_key, identity_signature, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(device.id.0)
         .bind(device.user_id.0)
         .bind(&device.name)
         .bind(&device.signature_key)
+        .bind(&device.identity_signature)
         .bind(device.created_at)
         .execute(&mut *tx)
         .await?;
@@ -138,6 +143,57 @@ impl Store {
         Ok(rows.into_iter().map(Device::from).collect())
     }
 
+    /// A person's identity key.
+    pub async fn identity_key(&self, user: Id) -> Result<Option<IdentityKey>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT public_key, created_at FROM identity_keys WHERE user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(public_key, created_at)| IdentityKey { user_id: user, public_key, created_at }))
+    }
+
+    /// Sets a person's identity key. A different key than theirs removes
+    /// their devices (with their key packages and welcomes): what the old
+    /// key signed no longer holds. Returns whether anything changed.
+    pub async fn set_identity_key(&self, key: &IdentityKey, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let old: Option<String> =
+            sqlx::query_scalar("SELECT public_key FROM identity_keys WHERE user_id = $1")
+                .bind(key.user_id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if old.as_deref() == Some(key.public_key.as_str()) {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM identity_keys WHERE user_id = $1")
+            .bind(key.user_id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO identity_keys (user_id, public_key, created_at) VALUES ($1, $2, $3)")
+            .bind(key.user_id.0)
+            .bind(&key.public_key)
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        for table in ["key_packages", "group_welcomes"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)"
+            ))
+            .bind(key.user_id.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE devices SET removed_at = $1 WHERE user_id = $2 AND removed_at IS NULL")
+            .bind(key.created_at)
+            .bind(key.user_id.0)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, events).await?;
+        Ok(true)
+    }
+
     /// Removes a device: it gets no more welcomes, and its key packages go.
     /// Returns whether it was there.
     pub async fn remove_device(&self, id: Id, now: i64, events: &[NewEvent]) -> Result<bool> {
@@ -181,8 +237,13 @@ impl Store {
                     .await?
                 }
             };
-            if let Some(key_package) = package {
-                claimed.push(ClaimedKeyPackage { device: device.clone(), key_package });
+            let identity: Option<String> =
+                sqlx::query_scalar("SELECT public_key FROM identity_keys WHERE user_id = $1")
+                    .bind(device.user_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let (Some(key_package), Some(identity_key)) = (package, identity) {
+                claimed.push(ClaimedKeyPackage { device: device.clone(), key_package, identity_key });
             }
         }
         tx.commit().await?;

@@ -63,6 +63,9 @@ pub enum Error {
     /// A key package the server handed out is not the device it was said to be.
     #[error("the key package offered for device {0:?} is not that device's: it was not used")]
     ForeignKeyPackage(DeviceRef),
+    /// A device its person's identity key did not sign.
+    #[error("device {0:?} is not signed by its person's identity key: it was not added")]
+    UnsignedDevice(DeviceRef),
     /// A message was sent in an epoch this device never had or no longer keeps.
     #[error("sent with keys this device does not have (epoch {epoch}, this device is at {at})")]
     WrongEpoch { epoch: u64, at: u64 },
@@ -145,13 +148,93 @@ impl Plan {
     }
 }
 
-/// A key package as the server hands it out: for which device.
+/// A key package as the server hands it out: for which device, with
+/// what vouches for that device.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub device: DeviceRef,
     /// The signature key the server records for that device.
     pub signature_key: Vec<u8>,
     pub key_package: Vec<u8>,
+    /// The identity key of the device's person.
+    pub identity_key: Vec<u8>,
+    /// That identity key's signature of the device ([`Identity::sign_device`]).
+    pub identity_signature: Vec<u8>,
+}
+
+/// A person's identity: one signing key that vouches for each of their
+/// devices. Its public half is what people compare ([`safety_number`]).
+#[derive(Serialize, Deserialize)]
+pub struct Identity {
+    keys: SignatureKeyPair,
+}
+
+/// What an identity key signs for a device: its person and its signature key.
+fn device_statement(user: i64, device_key: &[u8]) -> Vec<u8> {
+    let mut statement = format!("parley-device\0{user}\0").into_bytes();
+    statement.extend_from_slice(device_key);
+    statement
+}
+
+impl Identity {
+    pub fn generate() -> Result<Identity> {
+        Ok(Identity { keys: SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).map_err(mls)? })
+    }
+
+    /// The public identity key (Ed25519), as the server keeps it.
+    pub fn public(&self) -> Vec<u8> {
+        self.keys.to_public_vec()
+    }
+
+    /// Vouches for `user`'s device whose signature key is `device_key`.
+    pub fn sign_device(&self, user: i64, device_key: &[u8]) -> Result<Vec<u8>> {
+        use openmls_traits::signatures::Signer;
+        self.keys.sign(&device_statement(user, device_key)).map_err(mls)
+    }
+
+    /// The identity as kept (secret: it vouches for new devices).
+    pub fn save(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(mls)
+    }
+
+    pub fn restore(bytes: &[u8]) -> Result<Identity> {
+        serde_json::from_slice(bytes).map_err(malformed)
+    }
+}
+
+/// Whether `identity_key` signed `user`'s device whose key is `device_key`.
+pub fn device_signed(identity_key: &[u8], user: i64, device_key: &[u8], signature: &[u8]) -> bool {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let Ok(key) = <[u8; 32]>::try_from(identity_key) else { return false };
+    let Ok(key) = VerifyingKey::from_bytes(&key) else { return false };
+    let Ok(signature) = Signature::from_slice(signature) else { return false };
+    key.verify(&device_statement(user, device_key), &signature).is_ok()
+}
+
+/// The safety number of two people: the same 60 digits for both, whoever
+/// computes it, from their ids and identity keys; it changes when either
+/// key does. People compare it (read aloud, or as a QR code of these digits).
+pub fn safety_number(a: (i64, &[u8]), b: (i64, &[u8])) -> String {
+    use sha2::{Digest, Sha512};
+    let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+    let half = |(user, key): (i64, &[u8])| {
+        let mut digest =
+            Sha512::digest([b"parley-safety-number\0".as_slice(), &user.to_be_bytes(), key].concat());
+        for _ in 0..1023 {
+            digest = Sha512::digest([digest.as_slice(), key].concat());
+        }
+        // Six groups of five digits from 30 bytes, five bytes each.
+        (0..6)
+            .map(|i| {
+                let chunk = &digest[i * 5..i * 5 + 5];
+                let n = chunk.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
+                format!("{:05}", n % 100_000)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut groups = half(first);
+    groups.extend(half(second));
+    groups.join(" ")
 }
 
 /// A device as saved: who it is, and its storage's entries.
@@ -358,6 +441,9 @@ impl Device {
                 || leaf.signature_key().as_slice() != c.signature_key
             {
                 return Err(Error::ForeignKeyPackage(c.device));
+            }
+            if !device_signed(&c.identity_key, c.device.user, &c.signature_key, &c.identity_signature) {
+                return Err(Error::UnsignedDevice(c.device));
             }
             packages.push(package);
         }

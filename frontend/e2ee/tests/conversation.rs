@@ -2,19 +2,24 @@
 //! packages, accepting one commit per epoch, delivering) played in the test:
 //! what each device can and cannot read.
 
-use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Error, Received};
+use e2ee::{
+    Claimed, Content, Device, DeviceKeys, DeviceRef, Error, Identity, Received, device_signed, safety_number,
+};
 
 fn device(user: i64, number: i64) -> Device {
     Device::new(DeviceRef { user, device: number }, DeviceKeys::generate().unwrap()).unwrap()
 }
 
 /// What the server would hand out for `device`: one of its key packages,
-/// with the signature key it recorded.
+/// with the signature key it recorded, vouched for by its person's identity.
 fn claim(device: &Device) -> Claimed {
+    let identity = Identity::generate().unwrap();
     Claimed {
         device: device.me(),
         signature_key: device.signature_key(),
         key_package: device.key_packages(1).unwrap().remove(0),
+        identity_key: identity.public(),
+        identity_signature: identity.sign_device(device.me().user, &device.signature_key()).unwrap(),
     }
 }
 
@@ -95,11 +100,7 @@ fn a_key_package_for_another_device_is_refused() {
     alice.start(DM).unwrap();
     let (bob, mallory) = (device(2, 20), device(9, 90));
     // The server says "this is Bob's device" but hands out Mallory's package.
-    let forged = Claimed {
-        device: bob.me(),
-        signature_key: bob.signature_key(),
-        key_package: claim(&mallory).key_package,
-    };
+    let forged = Claimed { key_package: claim(&mallory).key_package, ..claim(&bob) };
     assert!(
         matches!(alice.change_members(DM, &[forged], &[]), Err(Error::ForeignKeyPackage(d)) if d == bob.me())
     );
@@ -152,11 +153,7 @@ fn a_saved_device_restored_reads_and_sends_as_before() {
     assert!(matches!(alice.receive(DM, &reply).unwrap(), Received::Message { .. }));
     // Its key packages still open welcomes made for it before it was saved.
     let mut carol = device(3, 30);
-    let package = Claimed {
-        device: carol.me(),
-        signature_key: carol.signature_key(),
-        key_package: carol.key_packages(1).unwrap().remove(0),
-    };
+    let package = claim(&carol);
     let carol_saved = Device::restore(&carol.save().unwrap()).unwrap();
     let commit = alice.change_members(DM, &[package], &[]).unwrap();
     alice.commit_accepted(DM).unwrap();
@@ -167,4 +164,36 @@ fn a_saved_device_restored_reads_and_sends_as_before() {
 #[test]
 fn a_saved_device_is_not_readable_as_anything_else() {
     assert!(matches!(Device::restore(b"{}"), Err(Error::Malformed(_))));
+}
+
+#[test]
+fn a_device_not_signed_by_its_persons_identity_is_refused() {
+    let mut alice = device(1, 10);
+    alice.start(DM).unwrap();
+    let bob = device(2, 20);
+    let mallory = Identity::generate().unwrap();
+    // Signed by another identity than the one the server names for bob.
+    let wrong =
+        Claimed { identity_signature: mallory.sign_device(2, &bob.signature_key()).unwrap(), ..claim(&bob) };
+    assert!(
+        matches!(alice.change_members(DM, &[wrong], &[]), Err(Error::UnsignedDevice(d)) if d == bob.me())
+    );
+    // A signature for another person's device of the same key does not count either.
+    let identity = Identity::generate().unwrap();
+    let signature = identity.sign_device(3, &bob.signature_key()).unwrap();
+    assert!(!device_signed(&identity.public(), 2, &bob.signature_key(), &signature));
+    assert!(device_signed(&identity.public(), 3, &bob.signature_key(), &signature));
+}
+
+#[test]
+fn both_people_compute_the_same_safety_number_and_it_changes_with_a_key() {
+    let (ana, bob) = (Identity::generate().unwrap(), Identity::generate().unwrap());
+    let number = safety_number((1, &ana.public()), (2, &bob.public()));
+    assert_eq!(number, safety_number((2, &bob.public()), (1, &ana.public())));
+    assert_eq!(number.split(' ').count(), 12);
+    assert!(number.split(' ').all(|g| g.len() == 5 && g.chars().all(|c| c.is_ascii_digit())));
+    let new_bob = Identity::generate().unwrap();
+    assert_ne!(number, safety_number((1, &ana.public()), (2, &new_bob.public())));
+    let restored = Identity::restore(&ana.save().unwrap()).unwrap();
+    assert_eq!(restored.public(), ana.public());
 }

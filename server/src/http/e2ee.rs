@@ -12,7 +12,7 @@ use crate::startup::AppState;
 use app::schema as s;
 use app::wire::{
     ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto,
-    KeyPackageCountDto, WelcomeDto,
+    IdentityKeyDto, KeyPackageCountDto, WelcomeDto,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,6 +29,10 @@ pub struct DeviceBody {
     /// Its Ed25519 public key (32 bytes).
     #[schema(value_type = s::Base64)]
     signature_key: String,
+    /// The caller's identity key's signature (64 bytes) of
+    /// `parley-device\0<user id>\0` followed by the signature key.
+    #[schema(value_type = s::Base64)]
+    identity_signature: String,
 }
 
 /// `POST /api/communication/devices/`: registers one of the caller's
@@ -40,33 +44,77 @@ pub async fn register_device(
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<DeviceBody>,
 ) -> HttpResult<(StatusCode, Json<DeviceDto>)> {
-    let new = NewDevice { name: &body.name, signature_key: &body.signature_key };
+    let new = NewDevice {
+        name: &body.name,
+        signature_key: &body.signature_key,
+        identity_signature: &body.identity_signature,
+    };
     let device = state.services.hub.register_device(user.id, new).await?;
     Ok((StatusCode::CREATED, Json(DeviceDto::from(&device))))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct IdentityBody {
+    /// The caller's identity key: Ed25519, 32 bytes.
+    #[schema(value_type = s::Base64)]
+    public_key: String,
+}
+
+/// `PUT /api/communication/identity/`: sets the caller's identity key,
+/// which signs their devices. Replacing it removes their devices, and the
+/// people of their encrypted conversations are told their keys changed.
+#[utoipa::path(put, path = "/api/communication/identity/", tag = "encryption", request_body = IdentityBody,
+    responses((status = 200, body = IdentityKeyDto), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+pub async fn set_identity_key(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<IdentityBody>,
+) -> HttpResult<Json<IdentityKeyDto>> {
+    let key = state.services.hub.set_identity_key(user.id, &body.public_key).await?;
+    Ok(Json(IdentityKeyDto::from(&key)))
+}
+
+/// `GET /api/communication/identity/`: a person's identity key (the
+/// caller's, or of someone they share a workspace with).
+#[utoipa::path(get, path = "/api/communication/identity/", tag = "encryption", params(PersonQuery),
+    responses((status = 200, body = IdentityKeyDto), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn identity_key(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    QueryParams(q): QueryParams<PersonQuery>,
+) -> HttpResult<Json<IdentityKeyDto>> {
+    let whose = q.whose(user.id)?;
+    let key = state.services.hub.identity_key(user.id, whose).await?;
+    Ok(Json(IdentityKeyDto::from(&key)))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct DevicesQuery {
-    /// Whose devices (default: the caller's).
+pub struct PersonQuery {
+    /// Whose (default: the caller's).
     #[param(value_type = Option<s::Id>)]
     user_id: Option<String>,
 }
 
+impl PersonQuery {
+    /// The person asked about: `user_id`, or the caller.
+    fn whose(&self, caller: domain::Id) -> Result<domain::Id, ApiError> {
+        self.user_id.as_deref().map_or(Ok(caller), |raw| app::ssr::parse_id("user_id", raw))
+    }
+}
+
 /// `GET /api/communication/devices/`: a person's devices (the caller's, or
 /// those of someone they share a workspace with).
-#[utoipa::path(get, path = "/api/communication/devices/", tag = "encryption", params(DevicesQuery),
+#[utoipa::path(get, path = "/api/communication/devices/", tag = "encryption", params(PersonQuery),
     responses((status = 200, body = Vec<DeviceDto>), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn list_devices(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    QueryParams(q): QueryParams<DevicesQuery>,
+    QueryParams(q): QueryParams<PersonQuery>,
 ) -> HttpResult<Json<Vec<DeviceDto>>> {
-    let whose = match q.user_id.as_deref() {
-        None => user.id,
-        Some(raw) => app::ssr::parse_id("user_id", raw)?,
-    };
+    let whose = q.whose(user.id)?;
     let devices = state.services.hub.devices(user.id, whose).await?;
     Ok(Json(devices.iter().map(DeviceDto::from).collect()))
 }

@@ -83,6 +83,9 @@ type ChannelGrid = [&'static str; 7];
 /// server stores them for the devices, which do the cryptography.
 const SIGNATURE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_PACKAGE: &str = "bWF0cml4IGtleSBwYWNrYWdl";
+/// 64 bytes, as an identity key's signature of a device is.
+const SIGNATURE: &str =
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
 
 /// Reading: messages, threads, pins, read marks, files, search hits, events.
 const VIEW: ChannelGrid = ["YYYYY", "Y.YYY", "YYYYY", "YYYYY", "...Y.", ".....", "....."];
@@ -1189,8 +1192,24 @@ fn rows() -> Vec<Row> {
             let token = cx.fresh_bot_token(&bot).await;
             (cx.who(cell), vec![("id", bot), ("token_id", token)], None)
         }),
-        rest!("post" "/api/communication/devices/", "", P(EVERYONE), |cx, cell| {
-            (cx.who(cell), vec![], Some(json!({"name": "Matrix laptop", "signature_key": SIGNATURE_KEY})))
+        rest!("put" "/api/communication/identity/", "their own", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![], Some(json!({"public_key": SIGNATURE_KEY})))
+        }),
+        custom!(
+            Covers::Rest("get", "/api/communication/identity/"),
+            "the owner's",
+            P(MEMBERS),
+            |cx, cell| {
+                cx.set_identity(cx.person(Owner)).await;
+                let path = format!("/api/communication/identity/?user_id={}", cx.person(Owner).id);
+                cx.checked("GET", cx.raw(&cx.who(cell), "GET", &path, None).await, |_| true).await
+            }
+        ),
+        rest!("post" "/api/communication/devices/", "after setting their identity", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            cx.set_identity(&who).await;
+            let body = json!({"name": "Matrix laptop", "signature_key": SIGNATURE_KEY, "identity_signature": SIGNATURE});
+            (who, vec![], Some(body))
         }),
         rest!("get" "/api/communication/devices/", "their own", P(EVERYONE), |cx, cell| {
             (cx.who(cell), vec![], None)
@@ -1898,7 +1917,9 @@ impl Ctx {
     /// A new device of `who`'s, with two key packages and a last-resort
     /// one (their content is the devices' business: the server stores it).
     async fn fresh_device(&self, who: &User) -> String {
-        let body = json!({"name": self.unique("device"), "signature_key": SIGNATURE_KEY});
+        self.set_identity(who).await;
+        let body = json!({"name": self.unique("device"), "signature_key": SIGNATURE_KEY,
+            "identity_signature": SIGNATURE});
         let made =
             json_of(who.post(&self.app, "/api/communication/devices/", body).await, StatusCode::CREATED)
                 .await;
@@ -1907,6 +1928,12 @@ impl Ctx {
         let body = json!({"key_packages": [KEY_PACKAGE, KEY_PACKAGE], "last_resort": KEY_PACKAGE});
         json_of(who.post(&self.app, &path, body).await, StatusCode::OK).await;
         id
+    }
+
+    /// Sets `who`'s identity key (the same as before changes nothing).
+    async fn set_identity(&self, who: &User) {
+        let body = json!({"public_key": SIGNATURE_KEY});
+        json_of(who.put(&self.app, "/api/communication/identity/", body).await, StatusCode::OK).await;
     }
 
     /// A new private channel of the owner's (with the moderator and the

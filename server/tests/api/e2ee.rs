@@ -6,16 +6,36 @@
 
 use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
 use app::wire::{
-    ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto, KeyPackageCountDto,
-    MessageDto, MessagePageDto, NotificationDto, SearchHitDto, WelcomeDto,
+    ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GatewayEvent, GroupCommitDto,
+    IdentityKeyDto, KeyPackageCountDto, MessageDto, MessagePageDto, NotificationDto, SearchHitDto,
+    WelcomeDto,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Received};
+use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+/// Each person's identity (saved), by their API token: what their own
+/// devices keep (the identity signs each new device of theirs).
+static IDENTITIES: LazyLock<Mutex<HashMap<String, Vec<u8>>>> = LazyLock::new(Default::default);
+
+/// `who`'s identity: made and its public key set on the server the first time.
+async fn identity_of(app: &TestApp, who: &User) -> Identity {
+    if let Some(saved) = IDENTITIES.lock().unwrap().get(&who.token) {
+        return Identity::restore(saved).unwrap();
+    }
+    let identity = Identity::generate().unwrap();
+    let body = json!({"public_key": B64.encode(identity.public())});
+    let set: IdentityKeyDto =
+        typed(who.put(app, "/api/communication/identity/", body).await, StatusCode::OK).await;
+    assert_eq!(set.public_key, B64.encode(identity.public()));
+    IDENTITIES.lock().unwrap().insert(who.token.clone(), identity.save().unwrap());
+    identity
+}
 
 async fn typed<T: DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
     serde_json::from_value(json_of(res, status).await).expect("the documented shape")
@@ -40,7 +60,9 @@ impl Phone {
     /// last-resort one.
     async fn register(app: &TestApp, owner: &User, name: &str) -> Phone {
         let keys = DeviceKeys::generate().unwrap();
-        let body = json!({"name": name, "signature_key": B64.encode(keys.public())});
+        let signature = identity_of(app, owner).await.sign_device(number(&owner.id), &keys.public()).unwrap();
+        let body = json!({"name": name, "signature_key": B64.encode(keys.public()),
+            "identity_signature": B64.encode(signature)});
         let made: DeviceDto =
             typed(owner.post(app, "/api/communication/devices/", body).await, StatusCode::CREATED).await;
         let me = DeviceRef { user: number(&owner.id), device: number(&made.id) };
@@ -145,6 +167,8 @@ impl Phone {
                 device: DeviceRef { user: number(&c.device.user_id), device: number(&c.device.id) },
                 signature_key: B64.decode(&c.device.signature_key).unwrap(),
                 key_package: B64.decode(&c.key_package).unwrap(),
+                identity_key: B64.decode(&c.identity_key).unwrap(),
+                identity_signature: B64.decode(&c.device.identity_signature).unwrap(),
             })
             .collect()
     }
@@ -479,7 +503,7 @@ async fn a_device_is_listed_to_people_sharing_a_workspace_and_removed_by_its_own
     assert_eq!(bob.delete(&app, &device).await.status(), StatusCode::NO_CONTENT);
     let listed: Vec<DeviceDto> = typed(ana.get(&app, &path).await, StatusCode::OK).await;
     assert!(listed.is_empty());
-    let bad = json!({"name": "x", "signature_key": B64.encode([1u8; 31])});
+    let bad = json!({"name": "x", "signature_key": B64.encode([1u8; 31]), "identity_signature": B64.encode([2u8; 64])});
     assert_error(
         bob.post(&app, "/api/communication/devices/", bad).await,
         StatusCode::BAD_REQUEST,
@@ -490,7 +514,64 @@ async fn a_device_is_listed_to_people_sharing_a_workspace_and_removed_by_its_own
     app
 }
 
+async fn a_device_signed_by_another_identity_is_not_added(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    // Without an identity key, a device cannot be registered.
+    let keys = DeviceKeys::generate().unwrap();
+    let body = json!({"name": "phone", "signature_key": B64.encode(keys.public()),
+        "identity_signature": B64.encode([0u8; 64])});
+    let res = bob.post(&app, "/api/communication/devices/", body.clone()).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("identity_signature")).await;
+    // With one, the server stores what it is given; bob's person's key did
+    // not sign this device, and ana's device will not add it.
+    identity_of(&app, &bob).await;
+    let forged: DeviceDto =
+        typed(bob.post(&app, "/api/communication/devices/", body).await, StatusCode::CREATED).await;
+    let path = format!("/api/communication/devices/{}/key_packages/", forged.id);
+    let impostor =
+        Device::new(DeviceRef { user: number(&bob.id), device: number(&forged.id) }, keys).unwrap();
+    let packages = vec![B64.encode(impostor.key_packages(1).unwrap().remove(0))];
+    json_of(bob.post(&app, &path, json!({"key_packages": packages})).await, StatusCode::OK).await;
+    let mut anas = Phone::register(&app, &ana, "laptop").await;
+    anas.device.start(number(&dm)).unwrap();
+    let claimed = anas.claim(&app, &dm, &[impostor.me()]).await;
+    let refused = anas.device.change_members(number(&dm), &claimed, &[]);
+    assert!(matches!(refused, Err(e2ee::Error::UnsignedDevice(d)) if d == impostor.me()));
+    app
+}
+
+async fn a_replaced_identity_removes_the_devices_and_tells_the_conversation(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let bobs = Phone::register(&app, &bob, "phone").await;
+    let mut socket = crate::gateway::connect_as(&app, &ana).await;
+    let new = Identity::generate().unwrap();
+    let body = json!({"public_key": B64.encode(new.public())});
+    json_of(bob.put(&app, "/api/communication/identity/", body).await, StatusCode::OK).await;
+    loop {
+        if let GatewayEvent::IdentityUpdate { channel_id, user_id } =
+            crate::gateway::next_wire(&mut socket).await
+        {
+            assert_eq!((channel_id, user_id), (dm.clone(), bob.id.clone()));
+            break;
+        }
+    }
+    let path = format!("/api/communication/identity/?user_id={}", bob.id);
+    let seen: IdentityKeyDto = typed(ana.get(&app, &path).await, StatusCode::OK).await;
+    assert_eq!(seen.public_key, B64.encode(new.public()));
+    let devices: Vec<DeviceDto> = typed(
+        ana.get(&app, &format!("/api/communication/devices/?user_id={}", bob.id)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(devices.iter().all(|d| d.id != bobs.id), "the device the old key signed is gone");
+    app
+}
+
 crate::on_both_backends! {
+    a_device_signed_by_another_identity_is_not_added => a_device_signed_by_another_identity_is_not_added;
+    a_replaced_identity_removes_the_devices_and_tells_the_conversation => a_replaced_identity_removes_the_devices_and_tells_the_conversation;
     an_encrypted_conversation_carries_only_ciphertext => an_encrypted_conversation_carries_only_ciphertext;
     plain_text_is_refused_in_an_encrypted_conversation => plain_text_is_refused_in_an_encrypted_conversation;
     an_encrypted_message_is_edited_with_new_ciphertext => an_encrypted_message_is_edited_with_new_ciphertext;

@@ -1054,3 +1054,9 @@ impl From<&model::Welcome> for WelcomeDto {
         }
     }
 }
+
+impl From<&model::KeyBackup> for KeyBackupDto {
+    fn from(b: &model::KeyBackup) -> Self {
+        KeyBackupDto { version: b.version, backup: b.data.clone(), updated_at: b.updated_at }
+    }
+}

@@ -300,3 +300,13 @@ documented!(
     /// A device's name, as its person calls it.
     DeviceName => name(100)
 );
+
+documented!(
+    /// An Ed25519 public key: 32 bytes as standard base64 (44 characters).
+    Ed25519Key => text("32 bytes as standard base64").pattern(Some(r"^[A-Za-z0-9+/]{43}=$"))
+);
+
+documented!(
+    /// An Ed25519 signature: 64 bytes as standard base64 (88 characters).
+    Ed25519Signature => text("64 bytes as standard base64").pattern(Some(r"^[A-Za-z0-9+/]{86}==$"))
+);

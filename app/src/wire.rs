@@ -1694,3 +1694,15 @@ pub struct ConversationDevicesDto {
 pub struct KeyPackageCountDto {
     pub key_packages: i64,
 }
+
+/// A person's key backup: their identity and device keys, sealed in their
+/// browser with a recovery key the server never sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyBackupDto {
+    /// 1 for the first, one more with each replacement.
+    pub version: i64,
+    /// The sealed backup, base64.
+    pub backup: String,
+    pub updated_at: i64,
+}

@@ -82,6 +82,7 @@ pub enum Thing {
     Device,
     Welcome,
     IdentityKey,
+    KeyBackup,
 }
 
 impl fmt::Display for Thing {
@@ -110,6 +111,7 @@ impl fmt::Display for Thing {
             Thing::Device => "Device",
             Thing::Welcome => "Welcome",
             Thing::IdentityKey => "Identity key",
+            Thing::KeyBackup => "Key backup",
         })
     }
 }

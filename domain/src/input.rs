@@ -459,7 +459,13 @@ impl Blob {
     /// Parses `raw` for `field`: its bytes must be 1 to `max` long.
     pub fn parse(field: &'static str, raw: &str, max: usize) -> Result<Self> {
         use base64::Engine;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(raw.trim()).map_err(|_| {
+        use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
+        // Padded as the standard says; unused bits of the last character are not checked.
+        const LENIENT: GeneralPurpose = GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+        );
+        let bytes = LENIENT.decode(raw.trim()).map_err(|_| {
             Error::invalid(field, format!("The {} is not standard base64.", field.replace('_', " ")))
         })?;
         if bytes.is_empty() || bytes.len() > max {

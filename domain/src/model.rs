@@ -947,6 +947,16 @@ pub struct IdentityKey {
     pub created_at: i64,
 }
 
+/// A person's key backup, sealed in their browser with their recovery key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBackup {
+    /// 1 for the first, one more with each replacement.
+    pub version: i64,
+    /// The sealed backup, base64.
+    pub data: String,
+    pub updated_at: i64,
+}
+
 /// A key package handed out to add `device` to a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedKeyPackage {

@@ -172,6 +172,7 @@ api! {
     "/api/communication/bots/{id}/tokens/" => get(bots::bot_tokens).post(bots::create_bot_token);
     "/api/communication/bots/{id}/tokens/{token_id}/" => delete(bots::revoke_bot_token);
     "/api/communication/identity/" => get(e2ee::identity_key).put(e2ee::set_identity_key);
+    "/api/communication/key_backup/" => get(e2ee::key_backup).put(e2ee::replace_key_backup).delete(e2ee::delete_key_backup);
     "/api/communication/devices/" => get(e2ee::list_devices).post(e2ee::register_device);
     "/api/communication/devices/{id}/" => delete(e2ee::remove_device);
     "/api/communication/devices/{id}/key_packages/" => get(e2ee::key_packages_left).post(e2ee::add_key_packages);

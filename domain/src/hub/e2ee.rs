@@ -14,7 +14,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind, NewEvent};
 use crate::id::Id;
 use crate::input::{Blob, device_name};
-use crate::model::{Channel, ClaimedKeyPackage, Device, GroupCommit, IdentityKey, Welcome};
+use crate::model::{Channel, ClaimedKeyPackage, Device, GroupCommit, IdentityKey, KeyBackup, Welcome};
 use crate::permissions;
 use crate::store::NewCommit;
 
@@ -28,6 +28,8 @@ const KEY_PACKAGE_BYTES: usize = 16 << 10;
 const HANDSHAKE_BYTES: usize = 512 << 10;
 /// Largest encrypted message, in bytes.
 pub const CIPHERTEXT_BYTES: usize = 64 << 10;
+/// Largest key backup, in bytes (sealed; base64 in a request of at most 1 MiB).
+pub const BACKUP_BYTES: usize = 768 << 10;
 /// Commits read at a time.
 const COMMIT_PAGE: i64 = 100;
 
@@ -74,13 +76,13 @@ impl Hub {
             ));
         }
         if self.store.identity_key(actor).await?.is_none() {
-            return Err(Error::invalid(
+            return Err(Error::conflict(
                 "identity_signature",
                 "Set your identity key first (PUT /api/communication/identity/): it signs your devices.",
             ));
         }
         if self.store.devices_of(actor).await?.len() >= MAX_DEVICES {
-            return Err(Error::invalid(
+            return Err(Error::conflict(
                 "name",
                 format!(
                     "You have {MAX_DEVICES} devices with keys already: remove one you no longer use first."
@@ -125,6 +127,42 @@ impl Hub {
         }
         self.store.set_identity_key(&key, &events).await?;
         self.store.identity_key(actor).await?.ok_or(Error::NotFound(Thing::User))
+    }
+
+    /// `actor`'s key backup (sealed with their recovery key).
+    pub async fn key_backup(&self, actor: Id) -> Result<KeyBackup> {
+        self.store.key_backup(actor).await?.ok_or(Error::NotFound(Thing::KeyBackup))
+    }
+
+    /// Replaces `actor`'s key backup, if it is still at `version` (0 when
+    /// they have none): two devices backing up at once do not overwrite
+    /// each other unseen (the second is told to read the new one first).
+    pub async fn replace_key_backup(&self, actor: Id, version: i64, backup: &str) -> Result<KeyBackup> {
+        let data = Blob::parse("backup", backup, BACKUP_BYTES)?.into_inner();
+        if version < 0 {
+            return Err(Error::invalid("version", "A version is 0 (no backup yet) or more."));
+        }
+        match self.store.replace_key_backup(actor, version, &data, crate::now_ms()).await? {
+            Some(b) => Ok(b),
+            None => {
+                let now = self.store.key_backup(actor).await?.map_or(0, |b| b.version);
+                Err(Error::conflict(
+                    "version",
+                    format!(
+                        "Your key backup changed since (it is at version {now}, not {version}): \
+                         read it, merge, and save again."
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Deletes `actor`'s key backup (with a new identity, the old backup opens nothing useful).
+    pub async fn delete_key_backup(&self, actor: Id) -> Result<()> {
+        match self.store.delete_key_backup(actor).await? {
+            true => Ok(()),
+            false => Err(Error::NotFound(Thing::KeyBackup)),
+        }
     }
 
     /// `user`'s identity key, for `actor` who shares a workspace with them (or is them).
@@ -172,9 +210,6 @@ impl Hub {
             .map(|p| Blob::parse("last_resort", p, KEY_PACKAGE_BYTES))
             .transpose()?
             .map(Blob::into_inner);
-        if packages.is_empty() && last_resort.is_none() {
-            return Err(Error::invalid("key_packages", "Send at least one key package."));
-        }
         self.store.add_key_packages(device, &packages, last_resort.as_deref()).await?;
         self.store.key_packages_left(device).await
     }
@@ -234,13 +269,11 @@ impl Hub {
         if new.epoch < 0 {
             return Err(Error::invalid("epoch", "An epoch is 0 or more."));
         }
+        // (A welcome for no one is not kept.)
         let welcome = match (new.welcome, new.welcomed.is_empty()) {
             (Some(w), false) => Some(Blob::parse("welcome", w, HANDSHAKE_BYTES)?.into_inner()),
-            (None, true) => None,
-            (Some(_), true) => {
-                return Err(Error::invalid("welcomed", "Name the devices the welcome is for."));
-            }
-            (None, false) => return Err(Error::invalid("welcome", "Added devices need a welcome.")),
+            (_, true) => None,
+            (None, false) => return Err(Error::conflict("welcome", "Added devices need a welcome.")),
         };
         let members = self.store.devices_in(ch.id).await?;
         let welcomed = wanted_devices(&members, new.welcomed)?;
@@ -311,7 +344,7 @@ impl Hub {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::take_part_in_keys(facts)?;
         if !ch.end_to_end {
-            return Err(Error::invalid("channel", "This conversation is not end-to-end encrypted."));
+            return Err(Error::conflict("channel", "This conversation is not end-to-end encrypted."));
         }
         Ok(ch)
     }
@@ -354,7 +387,7 @@ fn wanted_devices(members: &[Device], wanted: &[Id]) -> Result<Vec<Device>> {
         .iter()
         .map(|id| {
             members.iter().find(|d| d.id == *id).cloned().ok_or_else(|| {
-                Error::invalid(
+                Error::conflict(
                     "device_ids",
                     format!("Device {id} is not a device of this conversation's members."),
                 )

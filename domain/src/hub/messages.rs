@@ -78,14 +78,14 @@ impl Hub {
             }
             (true, None) => {
                 permissions::view_channel(facts)?;
-                return Err(Error::invalid(
+                return Err(Error::conflict(
                     "content",
                     "This conversation is end-to-end encrypted: send from a device that has its keys \
                      (the Parley app in a browser), not as plain text.",
                 ));
             }
             (false, Some(_)) => {
-                return Err(Error::invalid(
+                return Err(Error::conflict(
                     "ciphertext",
                     "This conversation is not end-to-end encrypted: send the text as content.",
                 ));
@@ -126,7 +126,7 @@ impl Hub {
         if !post.files.is_empty() {
             permissions::attach_files(facts, post.thread.is_some())?;
             if msg.sent_from.is_some() {
-                return Err(Error::invalid(
+                return Err(Error::conflict(
                     "file",
                     "Files cannot be sent in end-to-end encrypted conversations yet: share them elsewhere.",
                 ));
@@ -319,7 +319,7 @@ impl Hub {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::edit_message(facts, msg.author.id == actor)?;
         if msg.sent_from.is_some() {
-            return Err(Error::invalid(
+            return Err(Error::conflict(
                 "content",
                 "This message is end-to-end encrypted: edit it from a device that has the conversation's keys.",
             ));
@@ -369,7 +369,7 @@ impl Hub {
         let (msg, facts) = self.message_facts(actor, message).await?;
         permissions::edit_message(facts, msg.author.id == actor)?;
         if msg.sent_from.is_none() {
-            return Err(Error::invalid(
+            return Err(Error::conflict(
                 "ciphertext",
                 "This message is not encrypted: send the new text as content.",
             ));

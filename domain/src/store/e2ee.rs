@@ -7,7 +7,7 @@ use super::Store;
 use crate::error::Result;
 use crate::events::NewEvent;
 use crate::id::Id;
-use crate::model::{ClaimedKeyPackage, Device, GroupCommit, IdentityKey, Welcome};
+use crate::model::{ClaimedKeyPackage, Device, GroupCommit, IdentityKey, KeyBackup, Welcome};
 use sqlx::FromRow;
 
 #[derive(FromRow)]
@@ -192,6 +192,65 @@ impl Store {
             .await?;
         self.commit(tx, events).await?;
         Ok(true)
+    }
+
+    /// A person's key backup.
+    pub async fn key_backup(&self, user: Id) -> Result<Option<KeyBackup>> {
+        let row: Option<(i64, String, i64)> =
+            sqlx::query_as("SELECT version, data, updated_at FROM key_backups WHERE user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(version, data, updated_at)| KeyBackup { version, data, updated_at }))
+    }
+
+    /// Replaces a person's key backup if it is at `version` (0: they have
+    /// none); returns the new one, or `None` when it was at another.
+    pub async fn replace_key_backup(
+        &self,
+        user: Id,
+        version: i64,
+        data: &str,
+        now: i64,
+    ) -> Result<Option<KeyBackup>> {
+        let mut tx = self.write_tx().await?;
+        let done = if version == 0 {
+            sqlx::query(
+                "INSERT INTO key_backups (user_id, version, data, updated_at) VALUES ($1, 1, $2, $3) \
+                 ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user.0)
+            .bind(data)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE key_backups SET version = version + 1, data = $1, updated_at = $2 \
+                 WHERE user_id = $3 AND version = $4",
+            )
+            .bind(data)
+            .bind(now)
+            .bind(user.0)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+        };
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(KeyBackup { version: version + 1, data: data.to_string(), updated_at: now }))
+    }
+
+    /// Deletes a person's key backup; returns whether there was one.
+    pub async fn delete_key_backup(&self, user: Id) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM key_backups WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Removes a device: it gets no more welcomes, and its key packages go.

@@ -69,6 +69,9 @@ pub enum Error {
     /// A message was sent in an epoch this device never had or no longer keeps.
     #[error("sent with keys this device does not have (epoch {epoch}, this device is at {at})")]
     WrongEpoch { epoch: u64, at: u64 },
+    /// The recovery key typed is not the one that sealed the backup (or not one at all).
+    #[error("that is not the recovery key of this backup: check it, or reset your identity")]
+    WrongRecoveryKey,
     #[error("not a message of this protocol: {0}")]
     Malformed(String),
     #[error("encryption failed: {0}")]
@@ -237,14 +240,131 @@ pub fn safety_number(a: (i64, &[u8]), b: (i64, &[u8])) -> String {
     groups.join(" ")
 }
 
-/// A device as saved: who it is, and its storage's entries.
+/// A device as saved: who it is, and its storage's entries (base64).
 #[derive(Serialize, Deserialize)]
 struct Saved {
     user: i64,
     device: i64,
-    signature_key: Vec<u8>,
+    signature_key: String,
     conversations: Vec<i64>,
-    values: Vec<(Vec<u8>, Vec<u8>)>,
+    values: Vec<(String, String)>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(malformed)
+}
+
+/// The key that opens a person's key backup: 32 random bytes, made in the
+/// browser and shown once as 13 groups of four letters and digits; the
+/// server never sees it.
+pub struct RecoveryKey([u8; 32]);
+
+/// Crockford's base-32 alphabet: no I, L, O or U to misread.
+const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl RecoveryKey {
+    pub fn generate() -> Result<RecoveryKey> {
+        use openmls_traits::random::OpenMlsRand;
+        let provider = OpenMlsRustCrypto::default();
+        Ok(RecoveryKey(provider.rand().random_array().map_err(mls)?))
+    }
+
+    /// As shown to the person: `ABCD EFGH …` (52 characters in groups of four).
+    pub fn to_text(&self) -> String {
+        let mut bits = 0u32;
+        let mut held = 0;
+        let mut out = String::new();
+        for byte in self.0 {
+            bits = (bits << 8) | u32::from(byte);
+            held += 8;
+            while held >= 5 {
+                held -= 5;
+                out.push(RECOVERY_ALPHABET[((bits >> held) & 31) as usize] as char);
+            }
+        }
+        out.push(RECOVERY_ALPHABET[((bits << (5 - held)) & 31) as usize] as char);
+        out.as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Reads a recovery key as typed: spaces and case do not matter, and
+    /// O, I and L are read as 0, 1 and 1.
+    pub fn parse(text: &str) -> Result<RecoveryKey> {
+        let wrong = || Error::WrongRecoveryKey;
+        let (mut bits, mut held, mut bytes) = (0u32, 0, Vec::with_capacity(33));
+        let symbols: Vec<char> = text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if symbols.len() != 52 {
+            return Err(wrong());
+        }
+        for c in symbols {
+            let c = match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                c => c,
+            };
+            let value = RECOVERY_ALPHABET.iter().position(|a| *a as char == c).ok_or_else(wrong)?;
+            bits = (bits << 5) | value as u32;
+            held += 5;
+            if held >= 8 {
+                held -= 8;
+                bytes.push((bits >> held) as u8);
+            }
+        }
+        bytes.truncate(32);
+        Ok(RecoveryKey(bytes.try_into().map_err(|_| wrong())?))
+    }
+}
+
+/// What a key backup holds: the person's identity and their device.
+#[derive(Serialize, Deserialize)]
+pub struct Backup {
+    /// [`Identity::save`].
+    pub identity: Vec<u8>,
+    /// [`Device::save`], if the person had one to keep.
+    pub device: Option<Vec<u8>>,
+}
+
+/// What binds a backup's encryption to its use.
+const BACKUP_AAD: &[u8] = b"parley-key-backup-v1";
+
+impl Backup {
+    /// Encrypted with `key` (AES-256-GCM, a random nonce first): what the
+    /// server keeps.
+    pub fn seal(&self, key: &RecoveryKey) -> Result<Vec<u8>> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        use openmls_traits::random::OpenMlsRand;
+        let plain =
+            serde_json::to_vec(&(b64(&self.identity), self.device.as_deref().map(b64))).map_err(mls)?;
+        let nonce: [u8; 12] = OpenMlsRustCrypto::default().rand().random_array().map_err(mls)?;
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key.0).map_err(mls)?;
+        let sealed = cipher.encrypt(&nonce.into(), Payload { msg: &plain, aad: BACKUP_AAD }).map_err(mls)?;
+        Ok([nonce.as_slice(), &sealed].concat())
+    }
+
+    /// Opens what [`Backup::seal`] made; another key does not open it.
+    pub fn open(sealed: &[u8], key: &RecoveryKey) -> Result<Backup> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        if sealed.len() < 12 {
+            return Err(Error::Malformed("a key backup too short".into()));
+        }
+        let (nonce, body) = sealed.split_at(12);
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key.0).map_err(mls)?;
+        let plain = cipher
+            .decrypt(nonce.into(), Payload { msg: body, aad: BACKUP_AAD })
+            .map_err(|_| Error::WrongRecoveryKey)?;
+        let (identity, device): (String, Option<String>) =
+            serde_json::from_slice(&plain).map_err(malformed)?;
+        Ok(Backup { identity: unb64(&identity)?, device: device.as_deref().map(unb64).transpose()? })
+    }
 }
 
 /// One device: its keys, and its state in each encrypted conversation.
@@ -300,9 +420,9 @@ impl Device {
         let saved = Saved {
             user: self.me.user,
             device: self.me.device,
-            signature_key: self.keys.to_public_vec(),
+            signature_key: b64(&self.keys.to_public_vec()),
             conversations: self.groups.keys().copied().collect(),
-            values: values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            values: values.iter().map(|(k, v)| (b64(k), b64(v))).collect(),
         };
         serde_json::to_vec(&saved).map_err(mls)
     }
@@ -311,15 +431,12 @@ impl Device {
     pub fn restore(bytes: &[u8]) -> Result<Device> {
         let saved: Saved = serde_json::from_slice(bytes).map_err(malformed)?;
         let provider = OpenMlsRustCrypto::default();
-        provider
-            .storage()
-            .values
-            .write()
-            .map_err(|_| Error::Mls("storage lock".into()))?
-            .extend(saved.values);
+        provider.storage().values.write().map_err(|_| Error::Mls("storage lock".into()))?.extend(
+            saved.values.iter().map(|(k, v)| Ok((unb64(k)?, unb64(v)?))).collect::<Result<Vec<_>>>()?,
+        );
         let keys = SignatureKeyPair::read(
             provider.storage(),
-            &saved.signature_key,
+            &unb64(&saved.signature_key)?,
             CIPHERSUITE.signature_algorithm(),
         )
         .ok_or_else(|| Error::Malformed("a saved device without its signing key".into()))?;

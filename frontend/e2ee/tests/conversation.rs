@@ -3,7 +3,8 @@
 //! what each device can and cannot read.
 
 use e2ee::{
-    Claimed, Content, Device, DeviceKeys, DeviceRef, Error, Identity, Received, device_signed, safety_number,
+    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, Identity, Received, RecoveryKey,
+    device_signed, safety_number,
 };
 
 fn device(user: i64, number: i64) -> Device {
@@ -196,4 +197,26 @@ fn both_people_compute_the_same_safety_number_and_it_changes_with_a_key() {
     assert_ne!(number, safety_number((1, &ana.public()), (2, &new_bob.public())));
     let restored = Identity::restore(&ana.save().unwrap()).unwrap();
     assert_eq!(restored.public(), ana.public());
+}
+
+#[test]
+fn a_backup_opens_with_its_recovery_key_alone() {
+    let (mut alice, bob) = alice_and_bob();
+    let identity = Identity::generate().unwrap();
+    let key = RecoveryKey::generate().unwrap();
+    let backup = Backup { identity: identity.save().unwrap(), device: Some(bob.save().unwrap()) };
+    let sealed = backup.seal(&key).unwrap();
+    // The key as shown, typed back with other spacing and case.
+    let shown = key.to_text();
+    assert_eq!(shown.split(' ').count(), 13);
+    let typed = RecoveryKey::parse(&shown.to_lowercase().replace(' ', "")).unwrap();
+    let opened = Backup::open(&sealed, &typed).unwrap();
+    assert_eq!(Identity::restore(&opened.identity).unwrap().public(), identity.public());
+    let mut bob = Device::restore(&opened.device.unwrap()).unwrap();
+    let sent = alice.encrypt(DM, &text("welcome back")).unwrap();
+    assert!(matches!(bob.receive(DM, &sent).unwrap(), Received::Message { .. }));
+
+    let other = RecoveryKey::generate().unwrap();
+    assert!(matches!(Backup::open(&sealed, &other), Err(Error::WrongRecoveryKey)));
+    assert!(matches!(RecoveryKey::parse("not a key"), Err(Error::WrongRecoveryKey)));
 }

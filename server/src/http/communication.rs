@@ -397,7 +397,7 @@ pub struct SendBody {
     #[schema(value_type = s::Id)]
     channel_id: String,
     /// Markdown, 1 to 4000 characters (`content` is accepted too). Not
-    /// in an end-to-end encrypted conversation: send `ciphertext` there.
+    /// in an end-to-end encrypted conversation: send `encrypted` there.
     #[serde(alias = "content", default)]
     #[schema(value_type = s::MessageText, required = false)]
     body: String,
@@ -407,34 +407,26 @@ pub struct SendBody {
     /// Reply in the thread of this message.
     #[schema(value_type = Option<s::IdOrEmpty>)]
     thread_id: Option<String>,
-    #[serde(flatten)]
-    encrypted: EncryptedBody,
+    /// In an end-to-end encrypted conversation, instead of `body`.
+    encrypted: Option<EncryptedBody>,
 }
 
 /// In an end-to-end encrypted conversation: the message as one of the
-/// sender's devices encrypted it (both fields, instead of `body`).
-#[derive(Deserialize, ToSchema, Default)]
+/// sender's devices encrypted it (sent instead of `body`, which is then
+/// not read).
+#[derive(Deserialize, ToSchema)]
 pub struct EncryptedBody {
-    /// The MLS message, standard base64 (at most 64 KiB decoded).
-    #[schema(required = false)]
-    ciphertext: Option<String>,
+    /// The MLS message (at most 64 KiB).
+    #[schema(value_type = s::Base64)]
+    ciphertext: String,
     /// The device that encrypted it (one of the sender's).
-    #[schema(value_type = Option<s::Id>, required = false)]
-    device_id: Option<String>,
+    #[schema(value_type = s::Id)]
+    device_id: String,
 }
 
 impl EncryptedBody {
-    fn parse(&self) -> Result<Option<(domain::Id, &str)>, ApiError> {
-        match (&self.ciphertext, &self.device_id) {
-            (None, None) => Ok(None),
-            (Some(c), Some(d)) => Ok(Some((app::ssr::parse_id("device_id", d)?, c.as_str()))),
-            (Some(_), None) => {
-                Err(ApiError::invalid("device_id", "Name the device that encrypted the message."))
-            }
-            (None, Some(_)) => {
-                Err(ApiError::invalid("ciphertext", "Send the ciphertext with the device id."))
-            }
-        }
+    fn parse(&self) -> Result<(domain::Id, &str), ApiError> {
+        Ok((app::ssr::parse_id("device_id", &self.device_id)?, self.ciphertext.as_str()))
     }
 }
 
@@ -471,8 +463,10 @@ pub struct MessageForm {
     responses((status = 201, body = MessageDto), (status = 200, body = MessageDto),
         (status = 303, description = "A form sent by a browser without JavaScript: back to its `return_to` page"),
         (status = 400, body = ApiError),
-        (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 413, body = ApiError),
-        (status = 415, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "Plain text to an end-to-end encrypted conversation, or ciphertext to \
+            another", body = ApiError),
+        (status = 413, body = ApiError), (status = 415, body = ApiError),
         (status = 503, description = "Files were attached and the virus scanner cannot be reached (where the \
             server refuses what it cannot scan)", body = ApiError)))]
 pub async fn send_message(
@@ -488,7 +482,7 @@ pub async fn send_message(
     let hub = &state.services.hub;
     if !multipart {
         let JsonBody(body) = JsonBody::<SendBody>::from_request(request, &state).await?;
-        let (msg, created) = match body.encrypted.parse()? {
+        let (msg, created) = match body.encrypted.as_ref().map(EncryptedBody::parse).transpose()? {
             None => {
                 app::ssr::post_text(
                     hub,
@@ -686,19 +680,20 @@ async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>, limit: us
 #[derive(Deserialize, ToSchema)]
 pub struct EditBody {
     /// The new text (`content` is accepted too); for an end-to-end
-    /// encrypted message, `ciphertext` and `device_id` instead.
+    /// encrypted message, `encrypted` instead.
     #[serde(alias = "content", default)]
     #[schema(value_type = s::MessageText, required = false)]
     body: String,
-    #[serde(flatten)]
-    encrypted: EncryptedBody,
+    /// In an end-to-end encrypted conversation, instead of `body`.
+    encrypted: Option<EncryptedBody>,
 }
 
 /// `PUT /api/communication/messages/{id}/`: the author edits their message.
 #[utoipa::path(put, path = "/api/communication/messages/{id}/", tag = "messages", request_body = EditBody,
     params(("id" = s::Id, Path, description = "Message id")),
     responses((status = 200, body = MessageDto), (status = 400, body = ApiError), (status = 403, body = ApiError),
-        (status = 404, body = ApiError)))]
+        (status = 404, body = ApiError),
+        (status = 409, description = "Plain text for an encrypted message, or ciphertext for another", body = ApiError)))]
 pub async fn edit_message(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -707,7 +702,7 @@ pub async fn edit_message(
 ) -> HttpResult<Json<MessageDto>> {
     let id = path_id(&id, Thing::Message)?;
     let hub = &state.services.hub;
-    let msg = match body.encrypted.parse()? {
+    let msg = match body.encrypted.as_ref().map(EncryptedBody::parse).transpose()? {
         None => hub.edit_message(user.id, id, &body.body).await?,
         Some((device, ciphertext)) => {
             hub.edit_encrypted(user.id, id, Encrypted { device, ciphertext }).await?

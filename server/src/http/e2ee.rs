@@ -12,7 +12,7 @@ use crate::startup::AppState;
 use app::schema as s;
 use app::wire::{
     ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto,
-    IdentityKeyDto, KeyPackageCountDto, WelcomeDto,
+    IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, WelcomeDto,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -27,18 +27,19 @@ pub struct DeviceBody {
     #[schema(value_type = s::DeviceName)]
     name: String,
     /// Its Ed25519 public key (32 bytes).
-    #[schema(value_type = s::Base64)]
+    #[schema(value_type = s::Ed25519Key)]
     signature_key: String,
     /// The caller's identity key's signature (64 bytes) of
     /// `parley-device\0<user id>\0` followed by the signature key.
-    #[schema(value_type = s::Base64)]
+    #[schema(value_type = s::Ed25519Signature)]
     identity_signature: String,
 }
 
 /// `POST /api/communication/devices/`: registers one of the caller's
 /// devices; its key packages (which name it by the id it gets) follow.
 #[utoipa::path(post, path = "/api/communication/devices/", tag = "encryption", request_body = DeviceBody,
-    responses((status = 201, body = DeviceDto), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+    responses((status = 201, body = DeviceDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 409, description = "No identity key yet, or too many devices", body = ApiError)))]
 pub async fn register_device(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -56,7 +57,7 @@ pub async fn register_device(
 #[derive(Deserialize, ToSchema)]
 pub struct IdentityBody {
     /// The caller's identity key: Ed25519, 32 bytes.
-    #[schema(value_type = s::Base64)]
+    #[schema(value_type = s::Ed25519Key)]
     public_key: String,
 }
 
@@ -228,7 +229,8 @@ pub async fn encrypt_end_to_end(
 #[utoipa::path(get, path = "/api/communication/channels/{id}/devices/", tag = "encryption",
     params(("id" = s::Id, Path, description = "Channel id")),
     responses((status = 200, body = ConversationDevicesDto), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "Not an end-to-end encrypted conversation", body = ApiError)))]
 pub async fn conversation_devices(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -252,7 +254,9 @@ pub struct ClaimBody {
 #[utoipa::path(post, path = "/api/communication/channels/{id}/key_packages/", tag = "encryption",
     params(("id" = s::Id, Path, description = "Channel id")), request_body = ClaimBody,
     responses((status = 200, body = Vec<ClaimedKeyPackageDto>), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "Not an end-to-end encrypted conversation, or a device not of its members",
+            body = ApiError)))]
 pub async fn claim_key_packages(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -279,7 +283,8 @@ pub struct CommitsQuery {
 #[utoipa::path(get, path = "/api/communication/channels/{id}/commits/", tag = "encryption",
     params(("id" = s::Id, Path, description = "Channel id"), CommitsQuery),
     responses((status = 200, body = Vec<GroupCommitDto>), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "Not an end-to-end encrypted conversation", body = ApiError)))]
 pub async fn commits(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -287,7 +292,11 @@ pub async fn commits(
     QueryParams(q): QueryParams<CommitsQuery>,
 ) -> HttpResult<Json<Vec<GroupCommitDto>>> {
     let channel = path_id(&id, Thing::Channel)?;
-    let commits = state.services.hub.group_commits(user.id, channel, q.from.unwrap_or(0)).await?;
+    let from = q.from.unwrap_or(0);
+    if from < 0 {
+        return Err(ApiError::invalid("from", "An epoch is 0 or more.").into());
+    }
+    let commits = state.services.hub.group_commits(user.id, channel, from).await?;
     Ok(Json(commits.iter().map(GroupCommitDto::from).collect()))
 }
 
@@ -319,7 +328,8 @@ pub struct CommitBody {
     params(("id" = s::Id, Path, description = "Channel id")), request_body = CommitBody,
     responses((status = 201, body = GroupCommitDto), (status = 400, body = ApiError),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
-        (status = 409, body = ApiError)))]
+        (status = 409, description = "Another change took the epoch first; or not an encrypted conversation, \
+            a device not of its members, devices added without a welcome", body = ApiError)))]
 pub async fn commit_keys(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -338,4 +348,51 @@ pub async fn commit_keys(
     };
     let commit = state.services.hub.commit_keys(user.id, channel, new).await?;
     Ok((StatusCode::CREATED, Json(GroupCommitDto::from(&commit))))
+}
+
+/// `GET /api/communication/key_backup/`: the caller's key backup.
+#[utoipa::path(get, path = "/api/communication/key_backup/", tag = "encryption",
+    responses((status = 200, body = KeyBackupDto), (status = 401, body = ApiError),
+        (status = 404, description = "No backup yet", body = ApiError)))]
+pub async fn key_backup(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> HttpResult<Json<KeyBackupDto>> {
+    let backup = state.services.hub.key_backup(user.id).await?;
+    Ok(Json(KeyBackupDto::from(&backup)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct KeyBackupBody {
+    /// The version it replaces (0 when there is none yet).
+    #[schema(minimum = 0)]
+    version: i64,
+    /// The sealed backup (at most 768 KiB).
+    #[schema(value_type = s::Base64)]
+    backup: String,
+}
+
+/// `PUT /api/communication/key_backup/`: replaces the caller's key backup
+/// if it is still at `version`; 409 when it changed since.
+#[utoipa::path(put, path = "/api/communication/key_backup/", tag = "encryption", request_body = KeyBackupBody,
+    responses((status = 200, body = KeyBackupDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 409, body = ApiError)))]
+pub async fn replace_key_backup(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<KeyBackupBody>,
+) -> HttpResult<Json<KeyBackupDto>> {
+    let backup = state.services.hub.replace_key_backup(user.id, body.version, &body.backup).await?;
+    Ok(Json(KeyBackupDto::from(&backup)))
+}
+
+/// `DELETE /api/communication/key_backup/`: deletes the caller's key backup.
+#[utoipa::path(delete, path = "/api/communication/key_backup/", tag = "encryption",
+    responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn delete_key_backup(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> HttpResult<StatusCode> {
+    state.services.hub.delete_key_backup(user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

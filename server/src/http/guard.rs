@@ -20,6 +20,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The path whose bodies may carry files (up to the upload limit).
 pub const UPLOAD_PATH: &str = "/api/communication/messages/";
 
+/// Where a person's key backup is saved: it holds their devices' keys for
+/// every encrypted conversation, so it may be larger than other bodies.
+pub const KEY_BACKUP_PATH: &str = "/api/communication/key_backup/";
+
+/// The largest key backup request (the sealed backup, base64, in JSON).
+pub const KEY_BACKUP_BODY: usize = 1 << 20;
+
 /// How large bodies may be.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
@@ -60,8 +67,11 @@ pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trust_proxy: bo
 /// `Content-Length` says so (nothing of it is read), else as soon as more
 /// than the limit has arrived.
 pub async fn bounded_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit =
-        if req.uri().path() == UPLOAD_PATH { state.body_limits.upload } else { state.body_limits.body };
+    let limit = match req.uri().path() {
+        UPLOAD_PATH => state.body_limits.upload,
+        KEY_BACKUP_PATH => KEY_BACKUP_BODY.max(state.body_limits.body),
+        _ => state.body_limits.body,
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -1192,6 +1192,21 @@ fn rows() -> Vec<Row> {
             let token = cx.fresh_bot_token(&bot).await;
             (cx.who(cell), vec![("id", bot), ("token_id", token)], None)
         }),
+        rest!("put" "/api/communication/key_backup/", "their own, at its version", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            let version = cx.backup_version(&who).await;
+            (who, vec![], Some(json!({"version": version, "backup": KEY_PACKAGE})))
+        }),
+        rest!("get" "/api/communication/key_backup/", "their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            cx.fresh_backup(&who).await;
+            (who, vec![], None)
+        }),
+        rest!("delete" "/api/communication/key_backup/", "their own", P(EVERYONE), |cx, cell| {
+            let who = cx.who(cell);
+            cx.fresh_backup(&who).await;
+            (who, vec![], None)
+        }),
         rest!("put" "/api/communication/identity/", "their own", P(EVERYONE), |cx, cell| {
             (cx.who(cell), vec![], Some(json!({"public_key": SIGNATURE_KEY})))
         }),
@@ -1928,6 +1943,21 @@ impl Ctx {
         let body = json!({"key_packages": [KEY_PACKAGE, KEY_PACKAGE], "last_resort": KEY_PACKAGE});
         json_of(who.post(&self.app, &path, body).await, StatusCode::OK).await;
         id
+    }
+
+    /// The version of `who`'s key backup (0: none).
+    async fn backup_version(&self, who: &User) -> i64 {
+        let res = who.get(&self.app, "/api/communication/key_backup/").await;
+        if res.status() == StatusCode::NOT_FOUND {
+            return 0;
+        }
+        json_of(res, StatusCode::OK).await["version"].as_i64().unwrap()
+    }
+
+    /// Saves a new key backup of `who`'s.
+    async fn fresh_backup(&self, who: &User) {
+        let body = json!({"version": self.backup_version(who).await, "backup": KEY_PACKAGE});
+        json_of(who.put(&self.app, "/api/communication/key_backup/", body).await, StatusCode::OK).await;
     }
 
     /// Sets `who`'s identity key (the same as before changes nothing).

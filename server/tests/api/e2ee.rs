@@ -7,12 +7,12 @@
 use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
 use app::wire::{
     ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GatewayEvent, GroupCommitDto,
-    IdentityKeyDto, KeyPackageCountDto, MessageDto, MessagePageDto, NotificationDto, SearchHitDto,
-    WelcomeDto,
+    IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, MessageDto, MessagePageDto, NotificationDto,
+    SearchHitDto, WelcomeDto,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received};
+use e2ee::{Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received, RecoveryKey};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -176,7 +176,7 @@ impl Phone {
     /// Encrypts and sends `text`; returns the message as stored.
     async fn send(&mut self, app: &TestApp, channel: &str, text: &str) -> MessageDto {
         let ciphertext = self.device.encrypt(number(channel), &Content { text: text.into() }).unwrap();
-        let body = json!({"channel_id": channel, "ciphertext": B64.encode(ciphertext), "device_id": self.id});
+        let body = json!({"channel_id": channel, "encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": self.id}});
         let sent: MessageDto =
             typed(self.owner.post(app, "/api/communication/messages/", body).await, StatusCode::CREATED)
                 .await;
@@ -228,13 +228,20 @@ async fn encrypted_dm(app: &TestApp, ana: &User, bob: &User) -> String {
     dm.id
 }
 
+/// An encrypted direct conversation of ana and bob, with a device each
+/// that has joined it.
+async fn synced_dm(app: &TestApp, ana: &User, bob: &User) -> (String, Phone, Phone) {
+    let dm = encrypted_dm(app, ana, bob).await;
+    let (mut anas, mut bobs) =
+        (Phone::register(app, ana, "laptop").await, Phone::register(app, bob, "phone").await);
+    anas.sync(app, &dm).await;
+    bobs.sync(app, &dm).await;
+    (dm, anas, bobs)
+}
+
 async fn an_encrypted_conversation_carries_only_ciphertext(app: TestApp) -> TestApp {
     let (ana, bob) = (app.user("ana").await, app.user("bob").await);
-    let dm = encrypted_dm(&app, &ana, &bob).await;
-    let (mut anas, mut bobs) =
-        (Phone::register(&app, &ana, "ana's laptop").await, Phone::register(&app, &bob, "bob's phone").await);
-    anas.sync(&app, &dm).await;
-    bobs.sync(&app, &dm).await;
+    let (dm, mut anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
     assert!(bobs.device.is_in(number(&dm)), "bob's device joined from its welcome");
 
     let sent = anas.send(&app, &dm, "the door code is 4711").await;
@@ -262,19 +269,15 @@ async fn an_encrypted_conversation_carries_only_ciphertext(app: TestApp) -> Test
 
 async fn an_encrypted_message_is_edited_with_new_ciphertext(app: TestApp) -> TestApp {
     let (ana, bob) = (app.user("ana").await, app.user("bob").await);
-    let dm = encrypted_dm(&app, &ana, &bob).await;
-    let (mut anas, mut bobs) =
-        (Phone::register(&app, &ana, "laptop").await, Phone::register(&app, &bob, "phone").await);
-    anas.sync(&app, &dm).await;
-    bobs.sync(&app, &dm).await;
+    let (dm, mut anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
     let sent = anas.send(&app, &dm, "lunch at 12").await;
     assert_eq!(bobs.messages(&app, &dm).await, [Ok("lunch at 12".to_string())]);
 
     let path = format!("/api/communication/messages/{}/", sent.id);
     let plain = ana.put(&app, &path, json!({"body": "lunch at 1"})).await;
-    assert_error(plain, StatusCode::BAD_REQUEST, "invalid", Some("content")).await;
+    assert_error(plain, StatusCode::CONFLICT, "conflict", Some("content")).await;
     let ciphertext = anas.device.encrypt(number(&dm), &Content { text: "lunch at 1".into() }).unwrap();
-    let body = json!({"ciphertext": B64.encode(ciphertext), "device_id": anas.id});
+    let body = json!({"encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": anas.id}});
     let edited: MessageDto = typed(ana.put(&app, &path, body).await, StatusCode::OK).await;
     assert!(edited.edited_at.is_some());
     assert_ne!(edited.body, sent.body);
@@ -289,18 +292,19 @@ async fn plain_text_is_refused_in_an_encrypted_conversation(app: TestApp) -> Tes
     let res = ana
         .post(&app, "/api/communication/messages/", json!({"channel_id": dm, "body": "in the clear"}))
         .await;
-    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("content")).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict", Some("content")).await;
 
     // Nor does a plain conversation take ciphertext.
     let (ws, _) = workspace(&app, &ana, false).await;
     let plain = channel(&app, &ana, &ws, "plain", true).await;
     let phone = Phone::register(&app, &ana, "laptop").await;
-    let body = json!({"channel_id": plain, "ciphertext": B64.encode(b"x"), "device_id": phone.id});
+    let body =
+        json!({"channel_id": plain, "encrypted": {"ciphertext": B64.encode(b"x"), "device_id": phone.id}});
     let res = ana.post(&app, "/api/communication/messages/", body).await;
-    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("ciphertext")).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict", Some("ciphertext")).await;
     // And a device of someone else's is not the sender's.
     let bobs = Phone::register(&app, &bob, "phone").await;
-    let body = json!({"channel_id": dm, "ciphertext": B64.encode(b"x"), "device_id": bobs.id});
+    let body = json!({"channel_id": dm, "encrypted": {"ciphertext": B64.encode(b"x"), "device_id": bobs.id}});
     assert_error(
         ana.post(&app, "/api/communication/messages/", body).await,
         StatusCode::NOT_FOUND,
@@ -400,11 +404,7 @@ async fn a_member_removed_from_a_private_channel_cannot_read_what_follows(app: T
 
 async fn a_new_device_is_added_by_the_others_and_reads_from_then_on(app: TestApp) -> TestApp {
     let (ana, bob) = (app.user("ana").await, app.user("bob").await);
-    let dm = encrypted_dm(&app, &ana, &bob).await;
-    let (mut anas, mut bobs) =
-        (Phone::register(&app, &ana, "laptop").await, Phone::register(&app, &bob, "phone").await);
-    anas.sync(&app, &dm).await;
-    bobs.sync(&app, &dm).await;
+    let (dm, mut anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
     anas.send(&app, &dm, "before the tablet").await;
 
     let mut tablet = Phone::register(&app, &bob, "tablet").await;
@@ -463,13 +463,13 @@ async fn only_members_take_part_in_a_conversations_keys(app: TestApp) -> TestApp
     );
     // A member cannot claim a package of a device outside the conversation.
     let res = ana.post(&app, &claim, json!({"device_ids": [eves.id]})).await;
-    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("device_ids")).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict", Some("device_ids")).await;
     // Nor welcome one into it.
     let anas = Phone::register(&app, &ana, "laptop").await;
     let body = json!({"device_id": anas.id, "epoch": 0, "commit": B64.encode(b"commit"),
         "welcome": B64.encode(b"welcome"), "welcomed": [eves.id]});
     let res = ana.post(&app, &format!("/api/communication/channels/{dm}/commits/"), body).await;
-    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("device_ids")).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict", Some("device_ids")).await;
     // Nor use someone else's device, or read its welcomes.
     let res = ana.get(&app, &format!("/api/communication/devices/{}/welcomes/", bobs.id)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -522,7 +522,7 @@ async fn a_device_signed_by_another_identity_is_not_added(app: TestApp) -> TestA
     let body = json!({"name": "phone", "signature_key": B64.encode(keys.public()),
         "identity_signature": B64.encode([0u8; 64])});
     let res = bob.post(&app, "/api/communication/devices/", body.clone()).await;
-    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("identity_signature")).await;
+    assert_error(res, StatusCode::CONFLICT, "conflict", Some("identity_signature")).await;
     // With one, the server stores what it is given; bob's person's key did
     // not sign this device, and ana's device will not add it.
     identity_of(&app, &bob).await;
@@ -569,7 +569,57 @@ async fn a_replaced_identity_removes_the_devices_and_tells_the_conversation(app:
     app
 }
 
+async fn a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key(app: TestApp) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (dm, anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
+    // Ana's browser backs up her identity and device under a recovery key
+    // it shows her once.
+    let recovery = RecoveryKey::generate().unwrap();
+    let shown = recovery.to_text();
+    let backup = Backup {
+        identity: identity_of(&app, &ana).await.save().unwrap(),
+        device: Some(anas.device.save().unwrap()),
+    };
+    let body = json!({"version": 0, "backup": B64.encode(backup.seal(&recovery).unwrap())});
+    let saved: KeyBackupDto =
+        typed(ana.put(&app, "/api/communication/key_backup/", body).await, StatusCode::OK).await;
+    assert_eq!(saved.version, 1);
+    drop(anas); // The laptop is lost.
+    bobs.send(&app, &dm, "while you were away").await;
+
+    // On a new browser, she types the key she wrote down.
+    let kept: KeyBackupDto =
+        typed(ana.get(&app, "/api/communication/key_backup/").await, StatusCode::OK).await;
+    let sealed = B64.decode(&kept.backup).unwrap();
+    let wrong = RecoveryKey::generate().unwrap();
+    assert!(matches!(Backup::open(&sealed, &wrong), Err(e2ee::Error::WrongRecoveryKey)));
+    let opened = Backup::open(&sealed, &RecoveryKey::parse(&shown).unwrap()).unwrap();
+    let device = Device::restore(&opened.device.unwrap()).unwrap();
+    let id = device.me().device.to_string();
+    let mut again = Phone {
+        device,
+        id,
+        owner: User { client: ana.client.clone(), token: ana.token.clone(), id: ana.id.clone() },
+        read: HashMap::new(),
+    };
+    again.sync(&app, &dm).await;
+    let read = again.messages(&app, &dm).await;
+    assert_eq!(read.last(), Some(&Ok("while you were away".to_string())));
+
+    // A backup saved meanwhile by another device is not overwritten unseen.
+    let stale = json!({"version": 0, "backup": B64.encode(b"older")});
+    assert_error(
+        ana.put(&app, "/api/communication/key_backup/", stale).await,
+        StatusCode::CONFLICT,
+        "conflict",
+        Some("version"),
+    )
+    .await;
+    app
+}
+
 crate::on_both_backends! {
+    a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key => a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key;
     a_device_signed_by_another_identity_is_not_added => a_device_signed_by_another_identity_is_not_added;
     a_replaced_identity_removes_the_devices_and_tells_the_conversation => a_replaced_identity_removes_the_devices_and_tells_the_conversation;
     an_encrypted_conversation_carries_only_ciphertext => an_encrypted_conversation_carries_only_ciphertext;

@@ -396,19 +396,30 @@ pub async fn list_messages(
 pub struct SendBody {
     #[schema(value_type = s::Id)]
     channel_id: String,
-    /// Markdown, 1 to 4000 characters (`content` is accepted too). Not
-    /// in an end-to-end encrypted conversation: send `encrypted` there.
-    #[serde(alias = "content", default)]
-    #[schema(value_type = s::MessageText, required = false)]
-    body: String,
+    #[serde(flatten)]
+    content: MessageContent,
     /// Any string the client picks: sending twice with the same one sends once.
     #[schema(value_type = Option<s::Nonce>)]
     nonce: Option<String>,
     /// Reply in the thread of this message.
     #[schema(value_type = Option<s::IdOrEmpty>)]
     thread_id: Option<String>,
-    /// In an end-to-end encrypted conversation, instead of `body`.
-    encrypted: Option<EncryptedBody>,
+}
+
+/// What a message says: its text, or in an end-to-end encrypted
+/// conversation its ciphertext.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum MessageContent {
+    Text {
+        /// Markdown, 1 to 4000 characters (`content` is accepted too).
+        #[serde(alias = "content")]
+        #[schema(value_type = s::MessageText)]
+        body: String,
+    },
+    Encrypted {
+        encrypted: EncryptedBody,
+    },
 }
 
 /// In an end-to-end encrypted conversation: the message as one of the
@@ -482,19 +493,20 @@ pub async fn send_message(
     let hub = &state.services.hub;
     if !multipart {
         let JsonBody(body) = JsonBody::<SendBody>::from_request(request, &state).await?;
-        let (msg, created) = match body.encrypted.as_ref().map(EncryptedBody::parse).transpose()? {
-            None => {
+        let (msg, created) = match &body.content {
+            MessageContent::Text { body: text } => {
                 app::ssr::post_text(
                     hub,
                     user.id,
                     &body.channel_id,
-                    &body.body,
+                    text,
                     body.nonce.as_deref(),
                     body.thread_id.as_deref(),
                 )
                 .await?
             }
-            Some((device, ciphertext)) => {
+            MessageContent::Encrypted { encrypted } => {
+                let (device, ciphertext) = encrypted.parse()?;
                 let post = Post {
                     nonce: body.nonce.as_deref().filter(|n| !n.is_empty()),
                     thread: app::ssr::parse_optional_id("thread_id", body.thread_id.as_deref())?,
@@ -679,13 +691,9 @@ async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>, limit: us
 
 #[derive(Deserialize, ToSchema)]
 pub struct EditBody {
-    /// The new text (`content` is accepted too); for an end-to-end
-    /// encrypted message, `encrypted` instead.
-    #[serde(alias = "content", default)]
-    #[schema(value_type = s::MessageText, required = false)]
-    body: String,
-    /// In an end-to-end encrypted conversation, instead of `body`.
-    encrypted: Option<EncryptedBody>,
+    /// The new text, or for an end-to-end encrypted message its new ciphertext.
+    #[serde(flatten)]
+    content: MessageContent,
 }
 
 /// `PUT /api/communication/messages/{id}/`: the author edits their message.
@@ -702,9 +710,10 @@ pub async fn edit_message(
 ) -> HttpResult<Json<MessageDto>> {
     let id = path_id(&id, Thing::Message)?;
     let hub = &state.services.hub;
-    let msg = match body.encrypted.as_ref().map(EncryptedBody::parse).transpose()? {
-        None => hub.edit_message(user.id, id, &body.body).await?,
-        Some((device, ciphertext)) => {
+    let msg = match &body.content {
+        MessageContent::Text { body } => hub.edit_message(user.id, id, body).await?,
+        MessageContent::Encrypted { encrypted } => {
+            let (device, ciphertext) = encrypted.parse()?;
             hub.edit_encrypted(user.id, id, Encrypted { device, ciphertext }).await?
         }
     };

@@ -274,7 +274,7 @@ pub async fn claim_key_packages(
 #[into_params(parameter_in = Query)]
 pub struct CommitsQuery {
     /// From this epoch on (default 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 2147483647)]
     from: Option<i64>,
 }
 
@@ -306,7 +306,7 @@ pub struct CommitBody {
     #[schema(value_type = s::Id)]
     device_id: String,
     /// The epoch it changes: the conversation's current one.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 2147483647)]
     epoch: i64,
     /// The MLS commit.
     #[schema(value_type = s::Base64)]
@@ -365,7 +365,7 @@ pub async fn key_backup(
 #[derive(Deserialize, ToSchema)]
 pub struct KeyBackupBody {
     /// The version it replaces (0 when there is none yet).
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 2147483647)]
     version: i64,
     /// The sealed backup (at most 768 KiB).
     #[schema(value_type = s::Base64)]

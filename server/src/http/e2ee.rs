@@ -293,8 +293,8 @@ pub async fn commits(
 ) -> HttpResult<Json<Vec<GroupCommitDto>>> {
     let channel = path_id(&id, Thing::Channel)?;
     let from = q.from.unwrap_or(0);
-    if from < 0 {
-        return Err(ApiError::invalid("from", "An epoch is 0 or more.").into());
+    if !(0..=i64::from(i32::MAX)).contains(&from) {
+        return Err(ApiError::invalid("from", "An epoch is 0 to 2147483647.").into());
     }
     let commits = state.services.hub.group_commits(user.id, channel, from).await?;
     Ok(Json(commits.iter().map(GroupCommitDto::from).collect()))
@@ -306,6 +306,7 @@ pub struct CommitBody {
     #[schema(value_type = s::Id)]
     device_id: String,
     /// The epoch it changes: the conversation's current one.
+    #[serde(deserialize_with = "app::wire::whole_number::one")]
     #[schema(minimum = 0, maximum = 2147483647)]
     epoch: i64,
     /// The MLS commit.
@@ -365,6 +366,7 @@ pub async fn key_backup(
 #[derive(Deserialize, ToSchema)]
 pub struct KeyBackupBody {
     /// The version it replaces (0 when there is none yet).
+    #[serde(deserialize_with = "app::wire::whole_number::one")]
     #[schema(minimum = 0, maximum = 2147483647)]
     version: i64,
     /// The sealed backup (at most 768 KiB).

@@ -477,6 +477,19 @@ impl Blob {
         Ok(Blob(raw.trim().to_string(), bytes.len()))
     }
 
+    /// Parses `raw` for `field`: its bytes must be exactly `len` long (a
+    /// key or a signature).
+    pub fn parse_exact(field: &'static str, raw: &str, len: usize) -> Result<Self> {
+        let blob = Self::parse(field, raw, len)?;
+        if blob.len() != len {
+            return Err(Error::invalid(
+                field,
+                format!("The {} must be {len} bytes; this is {}.", field.replace('_', " "), blob.len()),
+            ));
+        }
+        Ok(blob)
+    }
+
     /// How many bytes it holds.
     pub fn len(&self) -> usize {
         self.1

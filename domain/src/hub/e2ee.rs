@@ -30,6 +30,9 @@ const HANDSHAKE_BYTES: usize = 512 << 10;
 pub const CIPHERTEXT_BYTES: usize = 64 << 10;
 /// Largest key backup, in bytes (sealed; base64 in a request of at most 1 MiB).
 pub const BACKUP_BYTES: usize = 768 << 10;
+/// An Ed25519 public key's length, and a signature's.
+const ED25519_KEY: usize = 32;
+const ED25519_SIGNATURE: usize = 64;
 /// Commits read at a time.
 const COMMIT_PAGE: i64 = 100;
 
@@ -60,21 +63,9 @@ impl Hub {
     /// Registers one of `actor`'s devices.
     pub async fn register_device(&self, actor: Id, new: NewDevice<'_>) -> Result<Device> {
         let name = device_name(new.name)?;
-        let signature_key = Blob::parse("signature_key", new.signature_key, 32)?;
-        if signature_key.len() != 32 {
-            return Err(Error::invalid(
-                "signature_key",
-                "A signature key is an Ed25519 public key: 32 bytes.",
-            ));
-        }
-        let signature_key = signature_key.into_inner();
-        let identity_signature = Blob::parse("identity_signature", new.identity_signature, 64)?;
-        if identity_signature.len() != 64 {
-            return Err(Error::invalid(
-                "identity_signature",
-                "An identity signature is an Ed25519 signature: 64 bytes.",
-            ));
-        }
+        let signature_key = Blob::parse_exact("signature_key", new.signature_key, ED25519_KEY)?.into_inner();
+        let identity_signature =
+            Blob::parse_exact("identity_signature", new.identity_signature, ED25519_SIGNATURE)?;
         if self.store.identity_key(actor).await?.is_none() {
             return Err(Error::conflict(
                 "identity_signature",
@@ -98,7 +89,7 @@ impl Hub {
             identity_signature: identity_signature.into_inner(),
             created_at: id.timestamp_ms(),
         };
-        let events = self.devices_changed_events(actor).await?;
+        let events = self.to_encrypted_channels_of(actor, devices_changed(actor)).await?;
         self.store.add_device(&device, &events).await?;
         Ok(device)
     }
@@ -113,18 +104,10 @@ impl Hub {
     /// and the recovery key) removes their devices, and the members of
     /// their encrypted conversations are told that their keys changed.
     pub async fn set_identity_key(&self, actor: Id, public_key: &str) -> Result<IdentityKey> {
-        let key = Blob::parse("public_key", public_key, 32)?;
-        if key.len() != 32 {
-            return Err(Error::invalid("public_key", "An identity key is an Ed25519 public key: 32 bytes."));
-        }
-        let key = IdentityKey { user_id: actor, public_key: key.into_inner(), created_at: crate::now_ms() };
-        let mut events = Vec::new();
-        for ch in self.encrypted_channels_of(actor).await? {
-            events.push(NewEvent::new(
-                Audience::Channel(ch),
-                EventKind::IdentityChanged { channel_id: ch, user_id: actor },
-            ));
-        }
+        let public_key = Blob::parse_exact("public_key", public_key, ED25519_KEY)?.into_inner();
+        let key = IdentityKey { user_id: actor, public_key, created_at: crate::now_ms() };
+        let changed = |ch| EventKind::IdentityChanged { channel_id: ch, user_id: actor };
+        let events = self.to_encrypted_channels_of(actor, changed).await?;
         self.store.set_identity_key(&key, &events).await?;
         self.store.identity_key(actor).await?.ok_or(Error::NotFound(Thing::User))
     }
@@ -188,7 +171,7 @@ impl Hub {
     /// it at their next change of keys (the other devices commit that).
     pub async fn remove_device(&self, actor: Id, device: Id) -> Result<()> {
         self.own_device(actor, device).await?;
-        let events = self.devices_changed_events(actor).await?;
+        let events = self.to_encrypted_channels_of(actor, devices_changed(actor)).await?;
         if !self.store.remove_device(device, crate::now_ms(), &events).await? {
             return Err(Error::NotFound(Thing::Device));
         }
@@ -349,24 +332,21 @@ impl Hub {
         Ok(ch)
     }
 
-    /// What tells the members of `user`'s encrypted conversations that
-    /// `user`'s devices changed.
-    async fn devices_changed_events(&self, user: Id) -> Result<Vec<NewEvent>> {
-        let changed = |ch| EventKind::DevicesChanged { channel_id: ch, user_id: user };
-        let channels = self.encrypted_channels_of(user).await?;
-        Ok(channels.into_iter().map(|ch| NewEvent::new(Audience::Channel(ch), changed(ch))).collect())
+    /// The event `kind(channel)` for the members of each of `user`'s
+    /// encrypted conversations (what changed of `user`'s keys).
+    async fn to_encrypted_channels_of(
+        &self,
+        user: Id,
+        kind: impl Fn(Id) -> EventKind,
+    ) -> Result<Vec<NewEvent>> {
+        let channels = self.store.encrypted_channel_ids_of(user).await?;
+        Ok(channels.into_iter().map(|ch| NewEvent::new(Audience::Channel(ch), kind(ch))).collect())
     }
+}
 
-    /// The end-to-end encrypted conversations `user` is a member of.
-    async fn encrypted_channels_of(&self, user: Id) -> Result<Vec<Id>> {
-        let mut encrypted = Vec::new();
-        for ch in self.store.channel_ids_of(user).await? {
-            if self.store.channel(ch).await?.is_some_and(|c| c.end_to_end) {
-                encrypted.push(ch);
-            }
-        }
-        Ok(encrypted)
-    }
+/// What tells a conversation that `user` added or removed a device.
+fn devices_changed(user: Id) -> impl Fn(Id) -> EventKind {
+    move |ch| EventKind::DevicesChanged { channel_id: ch, user_id: user }
 }
 
 /// Parsed key packages (at most [`MAX_KEY_PACKAGES`]).

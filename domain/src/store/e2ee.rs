@@ -272,12 +272,26 @@ impl Store {
     }
 
     /// Takes one key package of each of `devices` (a single-use one while
-    /// any is left, else the last-resort one); devices with none are left
-    /// out.
+    /// any is left, else the last-resort one), with its person's identity
+    /// key; devices with no package (or no identity) are left out.
     pub async fn claim_key_packages(&self, devices: &[Device]) -> Result<Vec<ClaimedKeyPackage>> {
         let mut tx = self.write_tx().await?;
         let mut claimed = Vec::with_capacity(devices.len());
+        let mut identities: std::collections::HashMap<Id, Option<String>> = Default::default();
         for device in devices {
+            let identity = match identities.get(&device.user_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let key: Option<String> =
+                        sqlx::query_scalar("SELECT public_key FROM identity_keys WHERE user_id = $1")
+                            .bind(device.user_id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    identities.insert(device.user_id, key.clone());
+                    key
+                }
+            };
+            let Some(identity_key) = identity else { continue };
             let single: Option<String> = sqlx::query_scalar(
                 "DELETE FROM key_packages WHERE id = (SELECT id FROM key_packages \
                  WHERE device_id = $1 AND last_resort = 0 ORDER BY id LIMIT 1) RETURNING data",
@@ -296,17 +310,24 @@ impl Store {
                     .await?
                 }
             };
-            let identity: Option<String> =
-                sqlx::query_scalar("SELECT public_key FROM identity_keys WHERE user_id = $1")
-                    .bind(device.user_id.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let (Some(key_package), Some(identity_key)) = (package, identity) {
+            if let Some(key_package) = package {
                 claimed.push(ClaimedKeyPackage { device: device.clone(), key_package, identity_key });
             }
         }
         tx.commit().await?;
         Ok(claimed)
+    }
+
+    /// The end-to-end encrypted conversations `user` is a member of.
+    pub async fn encrypted_channel_ids_of(&self, user: Id) -> Result<Vec<Id>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT c.id FROM channels c JOIN channel_members cm ON cm.channel_id = c.id \
+             WHERE cm.user_id = $1 AND c.end_to_end = 1 ORDER BY c.id",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(Id).collect())
     }
 
     /// Marks a conversation end-to-end encrypted; returns whether it was not yet.

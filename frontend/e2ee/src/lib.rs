@@ -384,12 +384,20 @@ fn conversation_of(id: &GroupId) -> Option<i64> {
     std::str::from_utf8(id.as_slice()).ok()?.strip_prefix("parley-conversation:")?.parse().ok()
 }
 
+/// Messages may arrive out of order by a few, and a reader may skip many.
+fn sender_ratchet() -> SenderRatchetConfiguration {
+    SenderRatchetConfiguration::new(20, 5000)
+}
+
+/// Old epochs' keys are kept a while, for messages sent just before a change.
+const PAST_EPOCHS: usize = 5;
+
+/// How a device keeps a conversation it joins (the same as one it starts:
+/// [`Device::start`]); the group's tree travels in its welcome.
 fn join_config() -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
-        // Messages may arrive out of order by a few, and a reader may skip many.
-        .sender_ratchet_configuration(SenderRatchetConfiguration::new(20, 5000))
-        // Old epochs' keys are kept a while, for messages sent just before a change.
-        .max_past_epochs(5)
+        .sender_ratchet_configuration(sender_ratchet())
+        .max_past_epochs(PAST_EPOCHS)
         .use_ratchet_tree_extension(true)
         .build()
 }
@@ -522,8 +530,8 @@ impl Device {
     pub fn start(&mut self, conversation: i64) -> Result<()> {
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(CIPHERSUITE)
-            .sender_ratchet_configuration(SenderRatchetConfiguration::new(20, 5000))
-            .max_past_epochs(5)
+            .sender_ratchet_configuration(sender_ratchet())
+            .max_past_epochs(PAST_EPOCHS)
             .use_ratchet_tree_extension(true)
             .build();
         let group = MlsGroup::new_with_group_id(

@@ -9,7 +9,10 @@ const port = Number(process.env.PARLEY_E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const bin = process.env.PARLEY_BIN;
 if (!bin) throw new Error("Set PARLEY_BIN to the parley binary (scripts/test does).");
-const dataDir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
+// Made once, in the runner: its workers read the config again, and find it
+// in their environment (tests search its files).
+process.env.PARLEY_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "parley-e2e-"));
+const dataDir = process.env.PARLEY_E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: "./tests",

@@ -8,6 +8,7 @@ pub mod composer;
 pub mod confirm;
 pub mod deferred;
 pub mod drafts;
+pub mod e2ee;
 pub mod emoji;
 pub mod errors;
 pub mod message_list;

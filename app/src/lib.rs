@@ -22,6 +22,7 @@ pub mod codec;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod conversions;
+pub mod e2ee;
 #[cfg(feature = "hydrate")]
 pub mod live;
 pub mod pages;

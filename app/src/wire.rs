@@ -1695,6 +1695,15 @@ pub struct KeyPackageCountDto {
     pub key_packages: i64,
 }
 
+/// A workspace's end-to-end encryption policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EncryptionPolicyDto {
+    /// Direct conversations opened from now on are end-to-end encrypted
+    /// from the start (those opened before stay as they are).
+    pub encrypt_direct: bool,
+}
+
 /// A person's key backup: their identity and device keys, sealed in their
 /// browser with a recovery key the server never sees.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

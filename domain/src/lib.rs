@@ -33,7 +33,7 @@ pub mod jitsi;
 pub mod limits;
 pub mod link_preview;
 pub mod mail;
-pub mod markdown;
+pub use ::markdown;
 pub mod model;
 pub mod notify;
 pub mod outgoing;

@@ -935,6 +935,15 @@ pub fn set_link_previews(f: WorkspaceFacts) -> Result<()> {
 
 /// Setting a workspace's retention policy, or one of its channels':
 /// who manages the workspace.
+/// Requiring end-to-end encryption for a workspace's direct conversations.
+pub fn require_encryption(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("require end-to-end encryption in this workspace"));
+    }
+    Ok(())
+}
+
 pub fn set_retention(f: WorkspaceFacts) -> Result<()> {
     view_workspace(f)?;
     if !f.perms.has(Perm::ManageWorkspace) {

@@ -41,6 +41,12 @@ pub struct SettingsViewDto {
     pub retention: crate::wire::RetentionDto,
     #[serde(default)]
     pub channel_retention: Vec<(String, crate::wire::RetentionPolicyDto, crate::wire::RetentionPolicyDto)>,
+    /// Whether direct conversations opened here are end-to-end encrypted
+    /// from the start, and whether the reader may change that.
+    #[serde(default)]
+    pub encrypt_direct: bool,
+    #[serde(default)]
+    pub can_require_encryption: bool,
 }
 
 #[server]
@@ -73,7 +79,10 @@ pub async fn settings_view(
                 Vec::new()
             };
             let retention = hub.retention_settings(user.id, ws).await?;
+            let (encrypt_direct, can_require_encryption) = hub.encrypts_direct(user.id, ws).await?;
             Ok(SettingsViewDto {
+                encrypt_direct,
+                can_require_encryption,
                 retention: retention.workspace.into(),
                 channel_retention: retention
                     .channels
@@ -400,6 +409,21 @@ pub async fn create_guest_invite(
             let terms = crate::ssr::parse_invite_terms(expires_in_hours.as_deref(), max_uses.as_deref())?;
             let invite = hub.create_guest_invite(user.id, ws, &channels, email.as_deref(), terms).await?;
             Ok(crate::conversions::invite_dto(&invite, &services.public_url))
+        }
+        .await,
+    )
+}
+
+/// Requires end-to-end encryption for the direct conversations opened in
+/// the workspace from now on (`required` is `true`), or no longer.
+#[server]
+pub async fn set_direct_encryption(workspace_id: String, required: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            hub.set_encrypts_direct(user.id, ws, required == "true").await?;
+            Ok(())
         }
         .await,
     )

@@ -195,6 +195,8 @@ pub fn Composer(
         error: send_error,
         on_sent,
         notices,
+        keys: use_context::<crate::components::e2ee::Keys>()
+            .filter(|k| k.conversation.to_string() == channel_id),
     }));
 
     // Completions of `@name` and `:shortcode:`, and the highlighted one.
@@ -553,7 +555,7 @@ pub fn Composer(
             })}
             <FieldError id="upload-error" message=move || upload_error.get() />
             <FieldError id=error_id
-                message=move || send_error.get().or_else(field_error(value, "body")).or_else(form_error(value)) />
+                message=move || send_error.get().or_else(field_error(value, "body")).or_else(field_error(value, "content")).or_else(form_error(value)) />
         </ActionForm>
     }
 }
@@ -580,6 +582,9 @@ struct OutboxTarget {
     error: RwSignal<Option<String>>,
     on_sent: Callback<MessageDto>,
     notices: CommandNotices,
+    /// In an end-to-end encrypted conversation: its keys, which encrypt
+    /// what is sent (slash commands too: the server reads nothing there).
+    keys: Option<crate::components::e2ee::Keys>,
 }
 
 #[cfg(feature = "hydrate")]
@@ -603,14 +608,19 @@ impl Outbox {
             let next = self.waiting.borrow_mut().pop_front();
             let Some((text, nonce)) = next else { break };
             let to = &self.to;
-            match crate::api::post_message(
-                to.channel_id.clone(),
-                text.clone(),
-                Some(nonce),
-                to.thread_id.clone(),
-            )
-            .await
-            {
+            let sent = match to.keys {
+                Some(keys) => send_encrypted(keys, text.clone(), nonce, to.thread_id.clone()).await,
+                None => {
+                    crate::api::post_message(
+                        to.channel_id.clone(),
+                        text.clone(),
+                        Some(nonce),
+                        to.thread_id.clone(),
+                    )
+                    .await
+                }
+            };
+            match sent {
                 Ok(crate::wire::SentDto::Message(msg)) => {
                     to.on_sent.try_run(msg);
                 }
@@ -642,6 +652,26 @@ impl Outbox {
         if let Some(html) = said {
             to.notices.show(&to.channel_id, to.thread_id.as_deref(), html);
         }
+    }
+}
+
+/// Encrypts `text` in this browser and posts the ciphertext.
+#[cfg(feature = "hydrate")]
+async fn send_encrypted(
+    keys: crate::components::e2ee::Keys,
+    text: String,
+    nonce: String,
+    thread_id: Option<String>,
+) -> Result<crate::wire::SentDto, crate::wire::ApiError> {
+    use crate::e2ee::client::{Done, Op, run};
+    use crate::wire::{ApiError, ErrorCode};
+    let op = Op::Send { me: keys.me, conversation: keys.conversation, text, nonce, thread_id };
+    match run(op).await {
+        Ok(Done::Sent(message)) => Ok(crate::wire::SentDto::Message(*message)),
+        Ok(_) => {
+            Err(ApiError::new(ErrorCode::Internal, "The message was encrypted but not sent: try again."))
+        }
+        Err(p) => Err(ApiError::new(ErrorCode::Conflict, p.explain())),
     }
 }
 

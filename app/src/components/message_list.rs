@@ -5,10 +5,10 @@ use crate::wire::{LinkPreviewDto, MessageDto, ReactionDto, UserDto};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// What an end-to-end encrypted message shows where this browser cannot
-/// read it: why, and what to do (never a blank).
-pub const UNDECRYPTABLE: &str = "🔒 Unable to decrypt here: this browser holds no keys for this end-to-end \
-     encrypted conversation. Read it on a device that takes part in it.";
+/// What an end-to-end encrypted message shows away from its conversation
+/// (where the page opens no keys): what to do to read it, never a blank.
+pub const READ_IN_CONVERSATION: &str =
+    "🔒 End-to-end encrypted: open the conversation to read it in this browser.";
 
 /// Orders ids (decimal strings of 64-bit integers) numerically.
 fn id_key(id: &str) -> (usize, &str) {
@@ -298,8 +298,15 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
         })
         .collect_view();
     let own = m.author.id == me_id;
-    let form = (can_react || own)
-        .then(|| actions_form(&id, m.pinned, can_react, own.then(|| m.body.clone()), actions));
+    let form = (can_react || own).then(|| {
+        actions_form(
+            &id,
+            m.pinned,
+            can_react,
+            own.then(|| Own { text: m.sent_from.is_none().then(|| m.body.clone()) }),
+            actions,
+        )
+    });
     let seen = (own && cx.threads).then(|| view! { <SeenBy message_id=id.clone() /> });
     let reply_link = (cx.threads && m.thread_id.is_none()).then(|| {
         let href = crate::paths::thread(&cx.workspace_id, &m.channel_id, &id);
@@ -326,7 +333,8 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
             </div>
             {match m.sent_from.is_some() {
-                true => view! { <p class="undecryptable">{UNDECRYPTABLE}</p> }.into_any(),
+                true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() ciphertext=m.body.clone() /> }
+                    .into_any(),
                 false => view! { <div class="body markdown" inner_html=m.html></div> }.into_any(),
             }}
             {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
@@ -396,13 +404,13 @@ fn author_title(m: &MessageDto) -> String {
 /// it without the app: a reaction sends its `emoji` to the form's action
 /// (react); Pin, Save and Delete post to their own `formaction`. With the
 /// app, the submit is dispatched to the action the pressed button names.
-/// `edit_body` is the message's text when it is the viewer's own (they may
-/// edit and delete it).
+/// `own` is there when the message is the viewer's (they may delete it, and
+/// edit its text here unless it is end-to-end encrypted).
 fn actions_form(
     id: &str,
     pinned: bool,
     can_react: bool,
-    edit_body: Option<String>,
+    own: Option<Own>,
     actions: Actions,
 ) -> impl IntoView + use<> {
     let react_and_pin = can_react.then(|| {
@@ -423,9 +431,9 @@ fn actions_form(
             </button>
         }
     });
-    let edit_and_delete = edit_body.map(|body| {
+    let edit_and_delete = own.map(|own| {
         let edit_field = format!("edit-{id}");
-        view! {
+        let edit = own.text.map(|body| view! {
             <details class="edit">
                 <summary>"Edit"</summary>
                 <div class="stack" role="group" aria-label="Edit message">
@@ -434,6 +442,9 @@ fn actions_form(
                     <button type="submit" formaction=EditMessage::url()>"Save"</button>
                 </div>
             </details>
+        });
+        view! {
+            {edit}
             <button type="submit" class="link danger" formaction=DeleteMessage::url() aria-label="Delete message">"Delete"</button>
         }
     });
@@ -444,6 +455,11 @@ fn actions_form(
             {edit_and_delete}
         </form>
     }
+}
+
+/// The viewer's own message: its text, to edit, unless only ciphertext is here.
+struct Own {
+    text: Option<String>,
 }
 
 /// Sends a message's actions form to the action its pressed button names

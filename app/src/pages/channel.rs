@@ -77,6 +77,7 @@ fn ChannelScreen(
         command_reply: _,
     } = view;
     let post_block = channel.post_block.clone();
+    crate::components::e2ee::provide_keys(&me.id, &channel.id, channel.end_to_end);
     let mut history = page.messages;
     history.reverse();
     let first_unread = first_unread(&history, last_read.as_deref(), &me.id);
@@ -433,6 +434,15 @@ fn ChannelScreen(
                         <p class="e2ee-note">"🔒 End-to-end encrypted: the server cannot read this conversation. \
                             It is not searchable on the server, and notifications do not quote it."</p>
                     })}
+                    {channel.end_to_end.then(|| {
+                        let names = channel.members.iter().map(|u| (u.id.clone(), u.display_name.clone())).collect();
+                        let others: Vec<_> = channel.members.iter().filter(|u| u.id != me.id).collect();
+                        let other = match (is_direct, others.as_slice()) {
+                            (true, [one]) => Some((one.id.clone(), one.display_name.clone())),
+                            _ => None,
+                        };
+                        view! { <crate::components::e2ee::KeysPanel names other /> }
+                    })}
                     {channel.sensitive.then(|| view! {
                         <p class="sensitive-note">"Sensitive channel: its messages are not searchable, and notifications do not quote them."</p>
                     })}
@@ -453,7 +463,10 @@ fn ChannelScreen(
                                             <li>
                                                 <a href=format!("?at={}", m.id)>
                                                     <span class="author">{m.author.display_name.clone()}</span> ": "
-                                                    <span class="excerpt">{excerpt(&m.body)}</span>
+                                                    <span class="excerpt">{match m.sent_from {
+                                                        Some(_) => "🔒 Encrypted message".to_string(),
+                                                        None => excerpt(&m.body),
+                                                    }}</span>
                                                 </a>
                                             </li>
                                         }).collect_view()}
@@ -480,6 +493,9 @@ fn ChannelScreen(
                             <input type="hidden" name="return_to" value=here.clone() />
                             <button type="submit">"Invite people"</button>
                         </ActionForm>
+                        })}
+                        {(is_member && !channel.end_to_end && (is_direct || channel.is_private)).then(|| view! {
+                            <crate::components::e2ee::EncryptButton me_id=me.id.clone() channel_id=channel.id.clone() />
                         })}
                         {(is_member && !is_direct).then(|| leave_channel(leave, leave_id, leave_private))}
                     </div>

@@ -4,12 +4,13 @@
 //! invites, bans and the audit log. Every form also works without
 //! JavaScript. Sections the reader may not manage say so instead.
 
+mod encryption;
 mod retention;
 
 use crate::api::{
     ArrangeChannels, ConfigureChannel, CreateGuestInvite, CreateRole, DeleteRole, ModerateMember,
-    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetMemberRole, SetRetention,
-    SettingsViewDto, UpdateRole, settings_view,
+    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetDirectEncryption,
+    SetMemberRole, SetRetention, SettingsViewDto, UpdateRole, settings_view,
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, form_error};
@@ -107,6 +108,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         overrides,
         retention,
         channel_retention,
+        encrypt_direct,
+        can_require_encryption,
     } = view;
     let can = |p: &str| my_permissions.iter().any(|m| m == p);
     let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
@@ -141,6 +144,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     reload_after(arrange, changed);
     reload_after(revoke, changed);
     reload_after(set_retention, changed);
+    let set_encryption = ServerAction::<SetDirectEncryption>::new();
+    reload_after(set_encryption, changed);
     let templates_section =
         (!templates.is_empty()).then(|| templates_editor(&workspace.id, templates, changed));
 
@@ -367,6 +372,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
 
     // Who may set the retention manages the workspace: they see its analytics.
     let analytics_link = retention.may_change.then(|| crate::paths::analytics(&ws_id));
+    let encryption_section =
+        encryption::encryption_section(ws_id.clone(), encrypt_direct, can_require_encryption, set_encryption);
     let retention_section =
         retention::retention_section(ws_id.clone(), retention, channel_retention, &channels, set_retention);
 
@@ -524,6 +531,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
                 {guests_section}
                 {invites_section}
                 {retention_section}
+                {encryption_section}
                 {audit_section}
                 {templates_section}
             </main>

@@ -31,7 +31,7 @@ fn threads_screen(view: ThreadsViewDto) -> impl IntoView {
                 view! { <p class="placeholder">"This message was deleted."</p> }.into_any()
             } else {
                 match p.sent_from.is_some() {
-                    true => view! { <p class="undecryptable">{crate::components::message_list::UNDECRYPTABLE}</p> }
+                    true => view! { <p class="undecryptable">{crate::components::message_list::READ_IN_CONVERSATION}</p> }
                         .into_any(),
                     false => view! { <div class="body markdown" inner_html=p.html.clone()></div> }.into_any(),
                 }

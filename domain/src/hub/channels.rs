@@ -322,7 +322,8 @@ impl Hub {
         }
         ids.sort();
         let name = format!("@{}", ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(","));
-        let channel = Channel::new(ws, name, ChannelKind::Direct, actor);
+        let mut channel = Channel::new(ws, name, ChannelKind::Direct, actor);
+        channel.end_to_end = self.store.encrypts_direct(ws).await?;
         let events: Vec<NewEvent> = ids.iter().flat_map(|id| channel_member_added(&channel, *id)).collect();
         let (channel, _) = self.store.create_direct(&channel, &ids, &events).await?;
         Ok(channel)

@@ -216,6 +216,36 @@ impl Hub {
         Ok(ch)
     }
 
+    /// Whether a workspace opens its direct conversations end-to-end
+    /// encrypted, and whether `actor` may change that; for its members.
+    pub async fn encrypts_direct(&self, actor: Id, ws: Id) -> Result<(bool, bool)> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::view_workspace(facts)?;
+        let may_change = permissions::require_encryption(facts).is_ok();
+        Ok((self.store.encrypts_direct(ws).await?, may_change))
+    }
+
+    /// Requires (or no longer) end-to-end encryption for the direct
+    /// conversations opened in a workspace from now on (its admins). Audited.
+    pub async fn set_encrypts_direct(&self, actor: Id, ws: Id, on: bool) -> Result<()> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::require_encryption(facts)?;
+        let summary = match on {
+            true => "Required end-to-end encryption for new direct conversations",
+            false => "No longer requires end-to-end encryption for new direct conversations",
+        };
+        let audit = crate::store::NewAudit {
+            ws,
+            actor,
+            action: "workspace.encrypt_direct",
+            target_user: None,
+            target_id: Some(ws),
+            summary,
+            channel: None,
+        };
+        self.store.set_encrypts_direct(on, audit).await
+    }
+
     /// The epoch an encrypted conversation's keys are at, and the devices
     /// they should include (its members' devices).
     pub async fn conversation_devices(&self, actor: Id, channel: Id) -> Result<(i64, Vec<Device>)> {

@@ -80,9 +80,10 @@ impl Store {
     pub(super) async fn insert_channel(tx: &mut super::Tx, ch: &Channel) -> Result<()> {
         sqlx::query(
             "INSERT INTO channels (id, workspace_id, name, topic, is_private, auto_join, kind, \
-             is_external, archived_at, user_limit, category_id, position, created_by, created_at, sensitive) \
+             is_external, archived_at, user_limit, category_id, position, created_by, created_at, sensitive, \
+             end_to_end) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             (SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE workspace_id = $12), $13, $14, $15)",
+             (SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE workspace_id = $12), $13, $14, $15, $16)",
         )
         .bind(ch.id.0)
         .bind(ch.workspace_id.0)
@@ -99,6 +100,7 @@ impl Store {
         .bind(ch.created_by.0)
         .bind(ch.created_at)
         .bind(ch.sensitive as i64)
+        .bind(ch.end_to_end as i64)
         .execute(&mut **tx)
         .await
         .map_err(name_taken)?;

@@ -340,6 +340,27 @@ impl Store {
         self.commit_if(tx, done.rows_affected() == 1, events).await
     }
 
+    /// Whether `ws` opens its direct conversations end-to-end encrypted.
+    pub async fn encrypts_direct(&self, ws: Id) -> Result<bool> {
+        let on: Option<i64> = sqlx::query_scalar("SELECT encrypt_direct FROM workspaces WHERE id = $1")
+            .bind(ws.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        on.map(|on| on != 0).ok_or(crate::Error::NotFound(crate::error::Thing::Workspace))
+    }
+
+    /// Sets whether `audit.ws` opens its direct conversations encrypted, with its audit entry.
+    pub async fn set_encrypts_direct(&self, on: bool, audit: super::NewAudit<'_>) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE workspaces SET encrypt_direct = $1 WHERE id = $2")
+            .bind(on as i64)
+            .bind(audit.ws.0)
+            .execute(&mut *tx)
+            .await?;
+        Self::add_audit_in(&mut tx, audit).await?;
+        self.commit(tx, &[]).await
+    }
+
     /// The epoch a conversation's keys are at.
     pub async fn epoch(&self, channel: Id) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT epoch FROM channels WHERE id = $1")

@@ -11,8 +11,8 @@ use super::extract::CurrentUser;
 use crate::startup::AppState;
 use app::schema as s;
 use app::wire::{
-    ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto,
-    IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, WelcomeDto,
+    ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptionPolicyDto,
+    GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, WelcomeDto,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -397,4 +397,38 @@ pub async fn delete_key_backup(
 ) -> HttpResult<StatusCode> {
     state.services.hub.delete_key_backup(user.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/communication/workspaces/{id}/encryption/`: whether direct
+/// conversations opened in the workspace are end-to-end encrypted from the start.
+#[utoipa::path(get, path = "/api/communication/workspaces/{id}/encryption/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = EncryptionPolicyDto), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn encryption_policy(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<EncryptionPolicyDto>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    let (encrypt_direct, _) = state.services.hub.encrypts_direct(user.id, ws).await?;
+    Ok(Json(EncryptionPolicyDto { encrypt_direct }))
+}
+
+/// `PUT /api/communication/workspaces/{id}/encryption/`: who manages the
+/// workspace requires end-to-end encryption for the direct conversations
+/// opened from now on, or no longer. Audited.
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/encryption/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Workspace id")), request_body = EncryptionPolicyDto,
+    responses((status = 200, body = EncryptionPolicyDto), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn set_encryption_policy(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<EncryptionPolicyDto>,
+) -> HttpResult<Json<EncryptionPolicyDto>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    state.services.hub.set_encrypts_direct(user.id, ws, body.encrypt_direct).await?;
+    Ok(Json(body))
 }

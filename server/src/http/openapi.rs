@@ -60,7 +60,7 @@ use utoipa::OpenApi;
         b::list_bots, b::create_bot, b::remove_bot, b::bot_tokens, b::create_bot_token, b::revoke_bot_token,
         e2::set_identity_key, e2::identity_key, e2::key_backup, e2::replace_key_backup, e2::delete_key_backup, e2::register_device, e2::list_devices, e2::remove_device, e2::key_packages_left, e2::add_key_packages,
         e2::welcomes, e2::dismiss_welcome, e2::encrypt_end_to_end, e2::conversation_devices,
-        e2::claim_key_packages, e2::commits, e2::commit_keys,
+        e2::claim_key_packages, e2::commits, e2::commit_keys, e2::encryption_policy, e2::set_encryption_policy,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
     security(("bearer" = []), ("session" = [])),

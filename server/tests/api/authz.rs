@@ -541,6 +541,9 @@ fn rows() -> Vec<Row> {
         sfn!(SetLinkPreviews, "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("enabled", s("true"))])
         }),
+        sfn!(SetDirectEncryption, "unchanged (not required)", P(STAFF), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("required", s("false"))])
+        }),
         sfn!(DeleteMessage, "a fresh message by the owner", C(DELETE_OWNERS), |cx, cell| {
             (cx.who(cell), vec![("message_id", cx.fresh_message(cell.kind()).await)])
         }),
@@ -977,6 +980,12 @@ fn rows() -> Vec<Row> {
         }),
         rest!("put" "/api/communication/workspaces/{id}/link-previews/", "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), cx.ws_param(), Some(json!({"enabled": true})))
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/encryption/", "", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("put" "/api/communication/workspaces/{id}/encryption/", "unchanged (not required)", P(STAFF), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({"encrypt_direct": false})))
         }),
         // ---- REST: compliance.
         rest!("get" "/api/admin/retention/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),

@@ -6,9 +6,9 @@
 
 use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
 use app::wire::{
-    ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GatewayEvent, GroupCommitDto,
-    IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, MessageDto, MessagePageDto, NotificationDto,
-    SearchHitDto, WelcomeDto,
+    ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptionPolicyDto, GatewayEvent,
+    GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, MessageDto, MessagePageDto,
+    NotificationDto, SearchHitDto, WelcomeDto,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -618,7 +618,49 @@ async fn a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key(app:
     app
 }
 
+async fn direct_conversations_open_encrypted_where_the_admins_require_it(app: TestApp) -> TestApp {
+    let (ana, bob, cy) = (app.user("ana").await, app.user("bob").await, app.user("cy").await);
+    let (ws, _) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    join(&app, &cy, &ws).await;
+    let create = "/api/communication/channels/create_direct/";
+    let before: ChannelDto = typed(
+        ana.post(&app, create, json!({"workspace_id": ws, "usernames": ["bob"]})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!before.end_to_end);
+
+    let policy = format!("/api/communication/workspaces/{ws}/encryption/");
+    // A member who does not manage the workspace may read the policy, not set it.
+    let refused = bob.put(&app, &policy, json!({"encrypt_direct": true})).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let set: EncryptionPolicyDto =
+        typed(ana.put(&app, &policy, json!({"encrypt_direct": true})).await, StatusCode::OK).await;
+    assert!(set.encrypt_direct);
+    let seen: EncryptionPolicyDto = typed(bob.get(&app, &policy).await, StatusCode::OK).await;
+    assert!(seen.encrypt_direct);
+
+    // A conversation opened now is encrypted from the start; the one opened before is as it was.
+    let after: ChannelDto =
+        typed(bob.post(&app, create, json!({"workspace_id": ws, "usernames": ["cy"]})).await, StatusCode::OK)
+            .await;
+    assert!(after.end_to_end);
+    let again: ChannelDto = typed(
+        bob.post(&app, create, json!({"workspace_id": ws, "usernames": ["ana"]})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(again.id, before.id);
+    assert!(!again.end_to_end);
+    let plain =
+        bob.post(&app, "/api/communication/messages/", json!({"channel_id": after.id, "body": "hi"})).await;
+    assert_eq!(plain.status(), StatusCode::CONFLICT);
+    app
+}
+
 crate::on_both_backends! {
+    direct_conversations_open_encrypted_where_the_admins_require_it => direct_conversations_open_encrypted_where_the_admins_require_it;
     a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key => a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key;
     a_device_signed_by_another_identity_is_not_added => a_device_signed_by_another_identity_is_not_added;
     a_replaced_identity_removes_the_devices_and_tells_the_conversation => a_replaced_identity_removes_the_devices_and_tells_the_conversation;

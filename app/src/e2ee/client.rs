@@ -1,0 +1,658 @@
+//! This browser as a device of its person's: the operations pages ask for
+//! ([`Op`]), run one at a time across the browser's tabs ([`super::lock`])
+//! on the keys kept in IndexedDB ([`super::idb`]), talking to the delivery
+//! service under `/api/communication/`.
+//!
+//! Setting up (the first encrypted conversation opened by a person with no
+//! identity anywhere) makes their identity, this browser's device and a
+//! recovery key, shown once; the key backup on the server is sealed with it.
+//! A person whose identity is on another device types the recovery key
+//! here ([`Op::Restore`]): the identity comes back from the backup and signs
+//! a new device for this browser, and the backed-up device is kept beside
+//! it, read only, for the messages sent before (it never encrypts: two
+//! copies of one device sending would reuse its keys). Or they start over
+//! ([`Op::Reset`]): a new identity, whose change everyone is shown.
+
+use super::{Unreadable, idb, lock};
+use crate::wire::{
+    ApiError, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto, IdentityKeyDto,
+    KeyBackupDto, KeyPackageCountDto, MessageDto, WelcomeDto,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use e2ee::{Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received, RecoveryKey};
+use gloo_net::http::{Method, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::cell::RefCell;
+use web_sys::IdbDatabase;
+
+/// What a page asks of this browser's keys, for the signed-in person `me`.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Have keys here (set up for a person who has none anywhere), and
+    /// bring `conversation`'s keys in line with its members' devices.
+    Open { me: i64, conversation: i64 },
+    /// Makes `conversation` end-to-end encrypted, for good, then opens it.
+    Encrypt { me: i64, conversation: i64 },
+    /// A message's text (and its HTML), decrypted or as read before.
+    Read { me: i64, conversation: i64, message: i64, ciphertext: String },
+    /// Encrypts `text` and posts it.
+    Send { me: i64, conversation: i64, text: String, nonce: String, thread_id: Option<String> },
+    /// The safety number of `me` and `other`, from this browser's identity
+    /// and the one the server has for them.
+    SafetyNumber { me: i64, other: i64 },
+    /// Brings the person's identity here from the key backup.
+    Restore { me: i64, recovery_key: String },
+    /// Starts over with a new identity (and recovery key).
+    Reset { me: i64 },
+}
+
+impl Op {
+    fn me(&self) -> i64 {
+        match self {
+            Op::Open { me, .. }
+            | Op::Encrypt { me, .. }
+            | Op::Read { me, .. }
+            | Op::Send { me, .. }
+            | Op::SafetyNumber { me, .. }
+            | Op::Restore { me, .. }
+            | Op::Reset { me } => *me,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Done {
+    Ready,
+    /// The keys are up to date for the conversation; `joined`: this device
+    /// takes part in it (it can send, and read what is sent from now on).
+    Opened {
+        joined: bool,
+    },
+    /// Keys were made here: the new recovery key, to show once (and
+    /// `joined`, as for [`Done::Opened`]).
+    RecoveryKey {
+        text: String,
+        joined: bool,
+    },
+    /// A message: its Markdown, and that rendered to sanitised HTML.
+    Text {
+        text: String,
+        html: String,
+    },
+    Sent(Box<MessageDto>),
+    /// Sixty digits, in twelve groups of five.
+    SafetyNumber(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// The person's identity is on another device: this browser needs the
+    /// recovery key (or a reset).
+    NeedsRecoveryKey,
+    WrongRecoveryKey,
+    /// This device has no keys for the conversation yet, so nothing sent
+    /// from it could be read.
+    NoKeysYet,
+    /// The other person has not set up end-to-end encryption.
+    NoIdentity,
+    Unreadable(Unreadable),
+    /// Anything else, said for the person.
+    Failed(String),
+}
+
+impl Problem {
+    pub fn explain(&self) -> String {
+        match self {
+            Problem::NeedsRecoveryKey => "Your keys are on another device. Enter your recovery key to read \
+                your encrypted conversations in this browser."
+                .into(),
+            Problem::WrongRecoveryKey => "That is not your recovery key: check it (52 letters and digits, \
+                dashes optional), or reset your keys if it is lost."
+                .into(),
+            Problem::NoKeysYet => "This browser does not have the conversation's keys yet, so nobody could \
+                read what it sends. They are made when another member opens the conversation, or given by \
+                their device when it is online; your message is kept in the box."
+                .into(),
+            Problem::NoIdentity => "They have not set up end-to-end encryption yet: there is nothing to \
+                compare until they open an encrypted conversation."
+                .into(),
+            Problem::Unreadable(why) => why.explain(),
+            Problem::Failed(why) => {
+                format!("End-to-end encryption failed: {why}. Reload the page to try again.")
+            }
+        }
+    }
+}
+
+impl From<e2ee::Error> for Problem {
+    fn from(e: e2ee::Error) -> Problem {
+        match e {
+            e2ee::Error::WrongRecoveryKey => Problem::WrongRecoveryKey,
+            other => Problem::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Runs `op` while this tab holds the keys. Everything this reaches is
+/// loaded with it, when first called (see the module above's notes).
+#[leptos::lazy]
+pub async fn run(op: Op) -> Result<Done, Problem> {
+    let work = async move {
+        let db = idb::open().await.map_err(Problem::Failed)?;
+        let done = apply(&db, op).await;
+        // Closed at once, so that clearing the site's data is never blocked by it.
+        db.close();
+        done
+    };
+    lock::exclusive(work).await.unwrap_or_else(|e| Err(Problem::Failed(e)))
+}
+
+async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
+    let me = op.me();
+    if let Op::Read { message, .. } = &op
+        && let Some(text) = idb::get(db, idb::READ, &read_key(me, *message)).await.map_err(Problem::Failed)?
+    {
+        let html = markdown::render(&text);
+        return Ok(Done::Text { text, html });
+    }
+    if let Op::Encrypt { conversation, .. } = op {
+        // First, so that a person whose keys are elsewhere finds the
+        // conversation asking for their recovery key.
+        let path = format!("/api/communication/channels/{conversation}/end_to_end/");
+        call(Method::POST, &path, Some(json!({}))).await?;
+    }
+    let (mut keys, made) = match op {
+        Op::Restore { ref recovery_key, .. } => (Keys::restore(me, recovery_key).await?, None),
+        Op::Reset { .. } => {
+            let (keys, recovery) = Keys::set_up(me, true).await?;
+            (keys, Some(recovery))
+        }
+        _ => match Keys::load(db, me).await? {
+            Some(keys) => (keys, None),
+            None if matches!(op, Op::Open { .. } | Op::Encrypt { .. }) => {
+                let (keys, recovery) = Keys::set_up(me, false).await?;
+                (keys, Some(recovery))
+            }
+            None => return Err(Problem::Unreadable(Unreadable::NoKeysHere)),
+        },
+    };
+    if made.is_some() {
+        keys.write(db).await?;
+        idb::ask_persistent().await;
+    }
+    let done = keys.apply(db, op).await;
+    keys.write(db).await?;
+    CACHED.with(|c| *c.borrow_mut() = Some(keys));
+    match (done, made) {
+        (Ok(Done::Opened { joined }), Some(text)) => Ok(Done::RecoveryKey { text, joined }),
+        (Ok(Done::Ready), Some(text)) => Ok(Done::RecoveryKey { text, joined: false }),
+        (done, _) => done,
+    }
+}
+
+/// Why a request to the delivery service failed.
+struct Refusal {
+    status: u16,
+    message: String,
+}
+
+impl From<Refusal> for Problem {
+    fn from(r: Refusal) -> Problem {
+        Problem::Failed(r.message)
+    }
+}
+
+async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<Response, Refusal> {
+    let unreachable =
+        |e: gloo_net::Error| Refusal { status: 0, message: format!("the server could not be reached ({e})") };
+    let builder = RequestBuilder::new(path).method(method);
+    let sent = match body {
+        Some(body) => builder.json(&body).map_err(unreachable)?.send().await,
+        None => builder.send().await,
+    };
+    let response = sent.map_err(unreachable)?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let message = match response.json::<ApiError>().await {
+        Ok(e) => e.message,
+        Err(_) => format!("the server answered {status}"),
+    };
+    Err(Refusal { status, message })
+}
+
+async fn json<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<T, Refusal> {
+    let response = call(method, path, body).await?;
+    response
+        .json()
+        .await
+        .map_err(|e| Refusal { status: 0, message: format!("an answer not understood ({e})") })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+fn unb64(text: &str) -> Result<Vec<u8>, Problem> {
+    B64.decode(text).map_err(|e| Problem::Failed(format!("the server sent malformed base64 ({e})")))
+}
+
+fn number(id: &str) -> Result<i64, Problem> {
+    id.parse().map_err(|_| Problem::Failed(format!("the server sent {id:?} for an id")))
+}
+
+/// This browser's keys for one person.
+struct Keys {
+    me: i64,
+    identity: Identity,
+    device: Device,
+    device_id: String,
+    /// The device restored from the key backup, for reading what was sent
+    /// to it (never for sending).
+    history: Option<Device>,
+    recovery: RecoveryKey,
+    /// The key backup's version, as last written or read here.
+    backup_version: i64,
+    /// Bumped at each write to IndexedDB: another tab's write since shows.
+    version: u64,
+}
+
+/// [`Keys`] as IndexedDB holds them.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    identity: String,
+    device: String,
+    device_id: String,
+    history: Option<String>,
+    recovery: String,
+    backup_version: i64,
+    version: u64,
+}
+
+thread_local! {
+    /// The keys as this tab last wrote or read them: used again while no
+    /// other tab has written since.
+    static CACHED: RefCell<Option<Keys>> = const { RefCell::new(None) };
+}
+
+impl Keys {
+    async fn load(db: &IdbDatabase, me: i64) -> Result<Option<Keys>, Problem> {
+        let Some(text) = idb::get(db, idb::KEYS, &me.to_string()).await.map_err(Problem::Failed)? else {
+            return Ok(None);
+        };
+        let saved: Saved = serde_json::from_str(&text)
+            .map_err(|e| Problem::Failed(format!("this browser's keys are unreadable ({e})")))?;
+        if let Some(cached) = CACHED.with(|c| c.borrow_mut().take())
+            && cached.me == me
+            && cached.version == saved.version
+        {
+            return Ok(Some(cached));
+        }
+        Ok(Some(Keys {
+            me,
+            identity: Identity::restore(&unb64(&saved.identity)?)?,
+            device: Device::restore(&unb64(&saved.device)?)?,
+            device_id: saved.device_id,
+            history: saved.history.map(|h| unb64(&h).and_then(|h| Ok(Device::restore(&h)?))).transpose()?,
+            recovery: RecoveryKey::parse(&saved.recovery)?,
+            backup_version: saved.backup_version,
+            version: saved.version,
+        }))
+    }
+
+    /// Writes the keys to IndexedDB.
+    async fn write(&mut self, db: &IdbDatabase) -> Result<(), Problem> {
+        self.version += 1;
+        let saved = Saved {
+            identity: b64(&self.identity.save()?),
+            device: b64(&self.device.save()?),
+            device_id: self.device_id.clone(),
+            history: self.history.as_ref().map(|h| h.save()).transpose()?.map(|h| b64(&h)),
+            recovery: self.recovery.to_text(),
+            backup_version: self.backup_version,
+            version: self.version,
+        };
+        let text = serde_json::to_string(&saved).expect("strings and numbers serialise");
+        idb::put(db, idb::KEYS, &self.me.to_string(), &text).await.map_err(Problem::Failed)
+    }
+
+    /// A new identity, device and recovery key. Unless `reset`, only for a
+    /// person with no identity yet.
+    async fn set_up(me: i64, reset: bool) -> Result<(Keys, String), Problem> {
+        if !reset {
+            match call(Method::GET, "/api/communication/identity/", None).await {
+                Ok(_) => return Err(Problem::NeedsRecoveryKey),
+                Err(r) if r.status == 404 => {}
+                Err(r) => return Err(r.into()),
+            }
+        }
+        let identity = Identity::generate()?;
+        let body = json!({"public_key": b64(&identity.public())});
+        json::<IdentityKeyDto>(Method::PUT, "/api/communication/identity/", Some(body)).await?;
+        let (device, device_id) = register(me, &identity).await?;
+        let recovery = RecoveryKey::generate()?;
+        let backup_version = match json::<KeyBackupDto>(Method::GET, BACKUP, None).await {
+            Ok(backup) => backup.version,
+            Err(r) if r.status == 404 => 0,
+            Err(r) => return Err(r.into()),
+        };
+        let text = recovery.to_text();
+        let mut keys =
+            Keys { me, identity, device, device_id, history: None, recovery, backup_version, version: 0 };
+        keys.back_up().await?;
+        Ok((keys, text))
+    }
+
+    /// The identity from the key backup, signing a new device for this browser.
+    async fn restore(me: i64, recovery_key: &str) -> Result<Keys, Problem> {
+        let recovery = RecoveryKey::parse(recovery_key).map_err(|_| Problem::WrongRecoveryKey)?;
+        let backup = match json::<KeyBackupDto>(Method::GET, BACKUP, None).await {
+            Ok(backup) => backup,
+            Err(r) if r.status == 404 => {
+                return Err(Problem::Failed(
+                    "there is no key backup to restore: reset your keys to start again".into(),
+                ));
+            }
+            Err(r) => return Err(r.into()),
+        };
+        let opened = Backup::open(&unb64(&backup.backup)?, &recovery)?;
+        let identity = Identity::restore(&opened.identity)?;
+        let current: IdentityKeyDto = json(Method::GET, "/api/communication/identity/", None).await?;
+        if current.public_key != b64(&identity.public()) {
+            return Err(Problem::Failed(
+                "this backup holds keys you have since replaced: reset your keys to start again".into(),
+            ));
+        }
+        let history = opened.device.map(|d| Device::restore(&d)).transpose()?;
+        let (device, device_id) = register(me, &identity).await?;
+        Ok(Keys {
+            me,
+            identity,
+            device,
+            device_id,
+            history,
+            recovery,
+            backup_version: backup.version,
+            version: 0,
+        })
+    }
+
+    async fn apply(&mut self, db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
+        match op {
+            Op::Open { conversation, .. } => {
+                self.replenish().await?;
+                self.sync(conversation).await?;
+                Ok(Done::Opened { joined: self.device.is_in(conversation) })
+            }
+            Op::Encrypt { conversation, .. } => {
+                self.sync(conversation).await?;
+                Ok(Done::Opened { joined: self.device.is_in(conversation) })
+            }
+            Op::Read { conversation, message, ciphertext, .. } => {
+                let bytes = B64
+                    .decode(&ciphertext)
+                    .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
+                let text = self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?;
+                idb::put(db, idb::READ, &read_key(self.me, message), &text).await.map_err(Problem::Failed)?;
+                let html = markdown::render(&text);
+                Ok(Done::Text { text, html })
+            }
+            Op::Send { conversation, text, nonce, thread_id, .. } => {
+                if !self.device.is_in(conversation) {
+                    return Err(Problem::NoKeysYet);
+                }
+                apply_commits(&mut self.device, conversation).await?;
+                let ciphertext = self.device.encrypt(conversation, &Content { text: text.clone() })?;
+                let body = json!({
+                    "channel_id": conversation.to_string(),
+                    "encrypted": {"ciphertext": b64(&ciphertext), "device_id": self.device_id},
+                    "nonce": nonce,
+                    "thread_id": thread_id,
+                });
+                let sent: MessageDto = json(Method::POST, "/api/communication/messages/", Some(body)).await?;
+                idb::put(db, idb::READ, &read_key(self.me, number(&sent.id)?), &text)
+                    .await
+                    .map_err(Problem::Failed)?;
+                Ok(Done::Sent(Box::new(sent)))
+            }
+            Op::SafetyNumber { other, .. } => {
+                let path = format!("/api/communication/identity/?user_id={other}");
+                let theirs = match json::<IdentityKeyDto>(Method::GET, &path, None).await {
+                    Ok(key) => unb64(&key.public_key)?,
+                    Err(r) if r.status == 404 => return Err(Problem::NoIdentity),
+                    Err(r) => return Err(r.into()),
+                };
+                let mine = self.identity.public();
+                Ok(Done::SafetyNumber(e2ee::safety_number((self.me, &mine), (other, &theirs))))
+            }
+            Op::Restore { .. } | Op::Reset { .. } => Ok(Done::Ready),
+        }
+    }
+
+    /// Publishes more key packages when fewer than a few are left.
+    async fn replenish(&self) -> Result<(), Problem> {
+        let path = format!("/api/communication/devices/{}/key_packages/", self.device_id);
+        let left: KeyPackageCountDto = json(Method::GET, &path, None).await?;
+        if left.key_packages < 3 {
+            publish_key_packages(&self.device, &self.device_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Joins the conversations this device was welcomed to, applies the
+    /// changes of keys it missed, then brings `conversation`'s keys in line
+    /// with its members' devices. Backs up the device when its keys changed.
+    async fn sync(&mut self, conversation: i64) -> Result<(), Problem> {
+        let before = self.device.epoch(conversation).ok();
+        let welcomes_path = format!("/api/communication/devices/{}/welcomes/", self.device_id);
+        let welcomes: Vec<WelcomeDto> = json(Method::GET, &welcomes_path, None).await?;
+        for w in welcomes {
+            if !self.device.is_in(number(&w.channel_id)?)
+                && let Err(e) = self.device.join(&unb64(&w.welcome)?)
+            {
+                leptos::logging::warn!("a welcome to conversation {} was not usable: {e}", w.channel_id);
+            }
+            call(Method::DELETE, &format!("{welcomes_path}{}/", w.id), None).await?;
+        }
+        loop {
+            apply_commits(&mut self.device, conversation).await?;
+            let path = format!("/api/communication/channels/{conversation}/devices/");
+            let now: ConversationDevicesDto = json(Method::GET, &path, None).await?;
+            let starting = !self.device.is_in(conversation);
+            if starting {
+                if now.epoch > 0 {
+                    break; // Another device started its keys: this one waits for its welcome.
+                }
+                self.device.start(conversation)?;
+            }
+            let expected = now
+                .devices
+                .iter()
+                .map(|d| Ok(DeviceRef { user: number(&d.user_id)?, device: number(&d.id)? }))
+                .collect::<Result<Vec<_>, Problem>>()?;
+            let plan = self.device.plan(conversation, &expected)?;
+            if plan.is_empty() {
+                if starting {
+                    // Nobody else has a device yet: whoever first has
+                    // someone to add starts the keys (and adds this device).
+                    self.device.commit_refused(conversation)?;
+                }
+                break;
+            }
+            let claimed = claim(conversation, &plan.add).await?;
+            let commit = self.device.change_members(conversation, &claimed, &plan.remove)?;
+            let body = json!({
+                "device_id": self.device_id,
+                "epoch": commit.epoch,
+                "commit": b64(&commit.commit),
+                "welcome": commit.welcome.as_deref().map(b64),
+                "welcomed": commit.welcomed.iter().map(|d| d.device.to_string()).collect::<Vec<_>>(),
+            });
+            let path = format!("/api/communication/channels/{conversation}/commits/");
+            match call(Method::POST, &path, Some(body)).await {
+                Ok(_) => {
+                    self.device.commit_accepted(conversation)?;
+                    break;
+                }
+                // Another device's change came first: apply it, then plan again.
+                Err(r) if r.status == 409 => self.device.commit_refused(conversation)?,
+                Err(r) => {
+                    self.device.commit_refused(conversation)?;
+                    return Err(r.into());
+                }
+            }
+        }
+        if self.device.epoch(conversation).ok() != before {
+            self.back_up().await?;
+        }
+        Ok(())
+    }
+
+    /// Seals the identity and this device with the recovery key and
+    /// replaces the key backup (over another device's, if it wrote since).
+    async fn back_up(&mut self) -> Result<(), Problem> {
+        let backup = Backup { identity: self.identity.save()?, device: Some(self.device.save()?) };
+        let sealed = b64(&backup.seal(&self.recovery)?);
+        for _ in 0..2 {
+            let body = json!({"version": self.backup_version, "backup": sealed});
+            match json::<KeyBackupDto>(Method::PUT, BACKUP, Some(body)).await {
+                Ok(written) => {
+                    self.backup_version = written.version;
+                    return Ok(());
+                }
+                Err(r) if r.status == 409 => {
+                    self.backup_version = match json::<KeyBackupDto>(Method::GET, BACKUP, None).await {
+                        Ok(current) => current.version,
+                        Err(r) if r.status == 404 => 0,
+                        Err(r) => return Err(r.into()),
+                    };
+                }
+                Err(r) => return Err(r.into()),
+            }
+        }
+        Err(Problem::Failed("the key backup kept changing while it was written".into()))
+    }
+
+    /// A message's text: with this device's keys, else with the device
+    /// restored from the backup.
+    async fn decrypt(&mut self, conversation: i64, bytes: &[u8]) -> Result<String, Unreadable> {
+        let live = read_with(&mut self.device, conversation, bytes).await;
+        match (live, self.history.as_mut()) {
+            (Ok(text), _) => Ok(text),
+            (Err(why), Some(history)) => read_with(history, conversation, bytes).await.map_err(|_| why),
+            (Err(why), None) => Err(why),
+        }
+    }
+}
+
+/// Where the text of a message read (or sent) here is kept.
+fn read_key(me: i64, message: i64) -> String {
+    format!("{me}:{message}")
+}
+
+const BACKUP: &str = "/api/communication/key_backup/";
+
+/// What this browser calls itself in the person's list of devices.
+fn device_name() -> String {
+    let platform = web_sys::window().and_then(|w| w.navigator().platform().ok()).unwrap_or_default();
+    match platform.trim() {
+        "" => "Web browser".into(),
+        p => format!("Web browser on {}", p.chars().take(40).collect::<String>()),
+    }
+}
+
+/// Registers a new device for this browser, signed by `identity`, with its key packages.
+async fn register(me: i64, identity: &Identity) -> Result<(Device, String), Problem> {
+    let keys = DeviceKeys::generate()?;
+    let signature = identity.sign_device(me, &keys.public())?;
+    let body = json!({"name": device_name(), "signature_key": b64(&keys.public()),
+        "identity_signature": b64(&signature)});
+    let made: DeviceDto = json(Method::POST, "/api/communication/devices/", Some(body)).await?;
+    let device = Device::new(DeviceRef { user: me, device: number(&made.id)? }, keys)?;
+    publish_key_packages(&device, &made.id).await?;
+    Ok((device, made.id))
+}
+
+async fn publish_key_packages(device: &Device, device_id: &str) -> Result<(), Problem> {
+    let packages: Vec<String> = device.key_packages(5)?.iter().map(|p| b64(p)).collect();
+    let last = b64(&device.last_resort_key_package()?);
+    let path = format!("/api/communication/devices/{device_id}/key_packages/");
+    json::<KeyPackageCountDto>(
+        Method::POST,
+        &path,
+        Some(json!({"key_packages": packages, "last_resort": last})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Applies `conversation`'s accepted changes of keys from `device`'s epoch on.
+async fn apply_commits(device: &mut Device, conversation: i64) -> Result<(), Problem> {
+    loop {
+        let Ok(from) = device.epoch(conversation) else { return Ok(()) };
+        let path = format!("/api/communication/channels/{conversation}/commits/?from={from}");
+        let commits: Vec<GroupCommitDto> = json(Method::GET, &path, None).await?;
+        if commits.is_empty() {
+            return Ok(());
+        }
+        for c in commits {
+            if !device.is_in(conversation) {
+                return Ok(()); // Removed by the commit before.
+            }
+            device.receive(conversation, &unb64(&c.commit)?)?;
+        }
+    }
+}
+
+async fn claim(conversation: i64, devices: &[DeviceRef]) -> Result<Vec<Claimed>, Problem> {
+    if devices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = format!("/api/communication/channels/{conversation}/key_packages/");
+    let ids: Vec<String> = devices.iter().map(|d| d.device.to_string()).collect();
+    let claimed: Vec<ClaimedKeyPackageDto> =
+        json(Method::POST, &path, Some(json!({"device_ids": ids}))).await?;
+    claimed
+        .into_iter()
+        .map(|c| {
+            Ok(Claimed {
+                device: DeviceRef { user: number(&c.device.user_id)?, device: number(&c.device.id)? },
+                signature_key: unb64(&c.device.signature_key)?,
+                key_package: unb64(&c.key_package)?,
+                identity_key: unb64(&c.identity_key)?,
+                identity_signature: unb64(&c.device.identity_signature)?,
+            })
+        })
+        .collect()
+}
+
+/// A message's text with `device`'s keys, applying changes of keys first
+/// when it was sent after the device's epoch.
+async fn read_with(device: &mut Device, conversation: i64, bytes: &[u8]) -> Result<String, Unreadable> {
+    if !device.is_in(conversation) {
+        return Err(Unreadable::Withheld);
+    }
+    for attempt in 0..2 {
+        match device.receive(conversation, bytes) {
+            Ok(Received::Message { content, .. }) => return Ok(content.text),
+            Ok(Received::Commit { .. }) => {
+                return Err(Unreadable::Damaged("a change of keys, not a message".into()));
+            }
+            Err(e2ee::Error::WrongEpoch { epoch, at }) if epoch > at && attempt == 0 => {
+                apply_commits(device, conversation).await.map_err(|p| Unreadable::Damaged(p.explain()))?;
+            }
+            Err(e2ee::Error::WrongEpoch { .. }) => return Err(Unreadable::BeforeJoined),
+            Err(e2ee::Error::NotInConversation(_)) => return Err(Unreadable::Withheld),
+            Err(e) => return Err(Unreadable::Damaged(e.to_string())),
+        }
+    }
+    Err(Unreadable::Withheld)
+}

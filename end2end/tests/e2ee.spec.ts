@@ -1,0 +1,260 @@
+// End-to-end encrypted direct conversations in the browser: each person's
+// browser makes its keys, encrypts what they send and decrypts what they
+// read; the server keeps only ciphertext.
+import { expect, test } from "./support/test";
+import { send, signIn, twoPeople, unique } from "./support/actions";
+import type { Browser, Page } from "@playwright/test";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+// Making keys loads the cryptography's WebAssembly first, and the other
+// person's device adds this one when its page learns of it.
+const KEYS = { timeout: 20_000 };
+
+/** Waits for this browser's keys to be ready for the conversation on screen. */
+async function expectKeysReady(page: Page) {
+  await expect(page.locator(".keys-panel")).toHaveAttribute("data-keys", /^(ready|new-recovery-key)$/, KEYS);
+}
+
+/** The recovery key shown once when a browser makes a person's keys; dismissed after reading. */
+async function takeRecoveryKey(page: Page): Promise<string> {
+  const dialog = page.getByRole("alertdialog", { name: "Your recovery key" });
+  await expect(dialog).toBeVisible(KEYS);
+  const key = (await dialog.locator(".recovery-key-text").textContent())?.trim() ?? "";
+  expect(key).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){12}$/);
+  await dialog.getByRole("button", { name: "I have saved it" }).click();
+  await expect(dialog).toBeHidden();
+  return key;
+}
+
+/** A message in the conversation on screen, as decrypted there. */
+function decrypted(page: Page, text: string) {
+  return page.locator("li.message").filter({ has: page.locator('[data-state="decrypted"]', { hasText: text }) });
+}
+
+/** Ana and Bob in a direct conversation that Ana made end-to-end encrypted; both browsers hold keys. */
+async function encryptedDm(browser: Browser) {
+  const people = await twoPeople(browser, "Whisperers");
+  const { a, b, bob } = people;
+  await a.getByText("+ New message").click();
+  await a.getByLabel("To (usernames, up to 7)").fill(bob);
+  await a.getByRole("button", { name: "Open conversation" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "Bob" })).toBeVisible();
+  await a.getByText("🔒 Encrypt end to end").click();
+  await a.getByRole("button", { name: "Encrypt this conversation" }).click();
+  const anaKey = await takeRecoveryKey(a);
+  await expect(a.locator(".e2ee-note")).toContainText("End-to-end encrypted");
+  await expectKeysReady(a);
+  const dm = a.url();
+
+  await b.goto(dm);
+  await expect(b.getByRole("heading", { level: 1, name: "Ana" })).toBeVisible();
+  const bobKey = await takeRecoveryKey(b);
+  await expectKeysReady(b);
+  // Bob's device started the conversation's keys with Ana's in them: she is welcomed.
+  await expect(b.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+  await expect(a.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+  await expect(a.locator("html")).toHaveAttribute("data-live", "connected", KEYS);
+  await expect(b.locator("html")).toHaveAttribute("data-live", "connected", KEYS);
+  return { ...people, dm, anaKey, bobKey };
+}
+
+/** Clears this browser's keys (as when its site data is cleared), then opens `dm` again. */
+async function wipeKeys(page: Page, dm: string) {
+  await page.getByRole("link", { name: /general/ }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const request = indexedDB.deleteDatabase("parley-e2ee");
+        request.onsuccess = () => resolve(null);
+        request.onerror = () => reject(request.error);
+        request.onblocked = () => reject(new Error("the keys' database is still open"));
+      }),
+  );
+  await page.goto(dm);
+  await expect(page.locator(".keys-panel")).toHaveAttribute("data-keys", "needs-recovery-key", KEYS);
+}
+
+/** The safety number shown to `page` for the other person of its direct conversation. */
+async function safetyNumber(page: Page, name: string): Promise<string> {
+  await page.getByText(`Verify ${name}'s keys`).click();
+  const digits = page.locator(".safety-digits");
+  await expect(digits).toHaveText(/^\d{5}( \d{5}){11}$/, KEYS);
+  return (await digits.textContent()) ?? "";
+}
+
+/** Every file under `dir`, read whole. */
+async function filesUnder(dir: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else if (entry.isFile()) out.push(await readFile(path));
+  }
+  return out;
+}
+
+async function serverHolds(text: string): Promise<boolean> {
+  const dir = process.env.PARLEY_E2E_DATA_DIR;
+  if (!dir) throw new Error("playwright.config.ts sets PARLEY_E2E_DATA_DIR");
+  return (await filesUnder(dir)).some((bytes) => bytes.includes(Buffer.from(text)));
+}
+
+test("an encrypted direct conversation is read on both sides while the server holds no plaintext of it", async ({
+  browser,
+}) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  const plain = unique("plainmarker");
+  const fromBob = unique("bobsecret");
+  const fromAna = unique("anasecret");
+
+  await b.getByRole("textbox", { name: "Message Ana" }).fill(`The door code is **${fromBob}**`);
+  await b.getByRole("textbox", { name: "Message Ana" }).press("Enter");
+  await expect(decrypted(b, fromBob)).toBeVisible(KEYS);
+  await expect(decrypted(a, fromBob)).toBeVisible(KEYS);
+  // Markdown is rendered in the browser.
+  await expect(decrypted(a, fromBob).locator("strong")).toHaveText(fromBob);
+
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`Noted: ${fromAna}`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, fromAna)).toBeVisible(KEYS);
+
+  // Both see the same safety number.
+  expect(await safetyNumber(a, "Bob")).toBe(await safetyNumber(b, "Ana"));
+
+  // A second tab of Ana's reads the conversation too, sharing her keys.
+  const second = await a.context().newPage();
+  await second.goto(dm);
+  await expect(decrypted(second, fromBob)).toBeVisible(KEYS);
+  await expect(decrypted(second, fromAna)).toBeVisible(KEYS);
+  // And after a reload, what was read is still shown.
+  await b.reload();
+  await expect(decrypted(b, fromBob)).toBeVisible(KEYS);
+  await expect(decrypted(b, fromAna)).toBeVisible(KEYS);
+
+  // A plain message elsewhere is in the server's files; the encrypted ones are not.
+  await a.getByRole("link", { name: /general/ }).click();
+  await send(a, plain);
+  await expect(a.getByRole("log", { name: "Messages in #general" })).toContainText(plain);
+  await expect.poll(() => serverHolds(plain), { timeout: 10_000 }).toBe(true);
+  expect(await serverHolds(fromBob)).toBe(false);
+  expect(await serverHolds(fromAna)).toBe(false);
+  await close();
+});
+
+test("without JavaScript an encrypted conversation says how to read it, and plain text is refused", async ({
+  browser,
+}) => {
+  const { a, bob, dm, close } = await encryptedDm(browser);
+  const secret = unique("nojssecret");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(secret);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(a, secret)).toBeVisible(KEYS);
+
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, bob);
+  await page.goto(dm);
+  const message = page.locator("li.message").last();
+  await expect(message).toContainText("Turn JavaScript on, on a device that takes part in this conversation");
+  await expect(message).not.toContainText(secret);
+  await page.getByRole("textbox", { name: "Message Ana" }).fill("sent without encryption");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByText(/This conversation is end-to-end encrypted: send from a device that has its keys/)).toBeVisible();
+  await context.close();
+  await close();
+});
+
+test("after this browser's data is cleared the recovery key brings the keys back, and a wrong key is refused", async ({
+  browser,
+}) => {
+  const { a, b, dm, anaKey, bobKey, close } = await encryptedDm(browser);
+  const before = unique("beforewipe");
+  const after = unique("afterwipe");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(before);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, before)).toBeVisible(KEYS);
+
+  await wipeKeys(b, dm);
+  await expect(b.locator("li.message").last()).toContainText("Unable to decrypt: this browser has no keys yet");
+
+  // Ana's recovery key is a real one, but not Bob's.
+  const input = b.getByLabel("Recovery key");
+  await input.fill(anaKey);
+  await b.getByRole("button", { name: "Restore keys" }).click();
+  await expect(b.getByRole("alert")).toContainText("That is not your recovery key");
+  await expect(input).toHaveAttribute("aria-invalid", "true");
+
+  await input.fill(bobKey.toLowerCase());
+  await b.getByRole("button", { name: "Restore keys" }).click();
+  await expect(b.locator(".keys-panel")).toHaveAttribute("data-keys", "ready", KEYS);
+  // What Ana sent before is read again with the keys from the backup.
+  await expect(decrypted(b, before)).toBeVisible(KEYS);
+
+  // Ana's device adds Bob's new one; what she sends now reaches it.
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(after);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, after)).toBeVisible(KEYS);
+  await close();
+});
+
+test("a damaged encrypted message shows why it cannot be read", async ({ browser }) => {
+  const { a, b, close } = await encryptedDm(browser);
+  const devices = await b.request.get("/api/communication/devices/");
+  expect(devices.ok()).toBe(true);
+  const [device] = (await devices.json()) as { id: string }[];
+  const channelId = new URL(a.url()).pathname.split("/").filter(Boolean).pop();
+  const posted = await b.request.post("/api/communication/messages/", {
+    data: { channel_id: channelId, encrypted: { ciphertext: Buffer.from("not a message").toString("base64"), device_id: device.id } },
+  });
+  expect(posted.status()).toBe(201);
+  await expect(a.locator("li.message").last().locator('[data-state="undecryptable"]')).toContainText(
+    "Unable to decrypt: the message is damaged or not readable",
+    KEYS,
+  );
+  await close();
+});
+
+test("a person who resets their keys is shown to the others as changed, with a new safety number", async ({
+  browser,
+}) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  const before = await safetyNumber(a, "Bob");
+  await wipeKeys(b, dm);
+  await b.getByText("I lost my recovery key").click();
+  await b.getByRole("button", { name: "Reset my keys" }).click();
+  await takeRecoveryKey(b);
+  await expect(a.locator(".keys-changed")).toContainText("Bob's keys changed", KEYS);
+
+  // Ana's device adds Bob's new one: they talk on.
+  const after = unique("afterreset");
+  await expect(b.locator(".keys-panel")).toHaveAttribute("data-keys", "ready", KEYS);
+  await expect(b.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(after);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, after)).toBeVisible(KEYS);
+  await a.reload();
+  expect(await safetyNumber(a, "Bob")).not.toBe(before);
+  await close();
+});
+
+test("where the workspace's admins require it, a new direct conversation is encrypted from the start", async ({
+  browser,
+}) => {
+  const { a, bob, close } = await twoPeople(browser, "Guarded");
+  const ws = new URL(a.url()).pathname.split("/")[2];
+  await a.goto(`/w/${ws}/settings`);
+  await a.getByRole("button", { name: "Require encryption for direct conversations" }).click();
+  await expect(a.locator("#encryption-status")).toContainText("Required: every direct conversation opened from now on");
+
+  await a.goto(`/w/${ws}`);
+  await a.getByText("+ New message").click();
+  await a.getByLabel("To (usernames, up to 7)").fill(bob);
+  await a.getByRole("button", { name: "Open conversation" }).click();
+  await expect(a.getByRole("heading", { level: 1, name: "Bob" })).toBeVisible();
+  await expect(a.locator(".e2ee-note")).toContainText("End-to-end encrypted");
+  await expect(a.getByText("🔒 Encrypt end to end")).toHaveCount(0);
+  await takeRecoveryKey(a);
+  await close();
+});

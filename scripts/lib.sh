@@ -48,6 +48,22 @@ ensure_wasm_bindgen() {
   fi
 }
 
+# wasm-bindgen's test runner, of the wasm-bindgen in Cargo.lock, and
+# ChromeDriver: what runs WebAssembly benchmarks in headless Chromium
+# (scripts/bench); nothing when they are installed.
+ensure_wasm_test_runner() {
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
+  ensure_chromium
+  if ! command -v chromedriver >/dev/null; then say "installing chromium-driver"; apt_install chromium-driver; fi
+  if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "compiling wasm-bindgen-test-runner $want (once; about 4 minutes of CPU)"
+    env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+      CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
+      cargo install --quiet wasm-bindgen-cli --version "$want" --bin wasm-bindgen-test-runner
+  fi
+}
+
 # cargo-leptos, for development only (`cargo leptos watch` rebuilds and
 # reloads on change); scripts/start and scripts/test do not use it.
 ensure_cargo_leptos() {

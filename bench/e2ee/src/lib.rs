@@ -1,0 +1,98 @@
+//! End-to-end encryption's costs, measured by [`measure`] with whatever
+//! clock it is given: `performance.now()` in headless Chromium
+//! (`tests/in_browser.rs`, run by `wasm-bindgen-test-runner`), `Instant`
+//! natively (`src/main.rs`). `scripts/bench` (`PARLEY_BENCH=e2ee`) runs both.
+
+use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received};
+
+/// One figure: what was measured, and its mean in milliseconds.
+pub struct Figure {
+    pub what: &'static str,
+    pub ms: f64,
+}
+
+const CONVERSATION: i64 = 7;
+/// Messages encrypted and decrypted for the per-message means.
+const MESSAGES: usize = 200;
+/// People in the conversation a member's device is added to.
+const PEOPLE: i64 = 100;
+
+/// A person's device, and what the server would hand out to add it.
+struct Person {
+    device: Device,
+    identity: Identity,
+}
+
+impl Person {
+    fn new(user: i64) -> Person {
+        let me = DeviceRef { user, device: user * 10 };
+        Person { device: Device::new(me, DeviceKeys::generate().unwrap()).unwrap(), identity: Identity::generate().unwrap() }
+    }
+
+    fn claimed(&self) -> Claimed {
+        let (me, key) = (self.device.me(), self.device.signature_key());
+        Claimed {
+            device: me,
+            signature_key: key.clone(),
+            key_package: self.device.key_packages(1).unwrap().remove(0),
+            identity_key: self.identity.public(),
+            identity_signature: self.identity.sign_device(me.user, &key).unwrap(),
+        }
+    }
+}
+
+/// Milliseconds `work` took, by `now`.
+fn timed<T>(now: &dyn Fn() -> f64, work: impl FnOnce() -> T) -> (T, f64) {
+    let start = now();
+    let out = work();
+    (out, now() - start)
+}
+
+/// The figures, each a mean over what it names.
+pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    // Two people: a message's encryption and decryption.
+    let (mut ana, mut bob) = (Person::new(1), Person::new(2));
+    ana.device.start(CONVERSATION).unwrap();
+    let commit = ana.device.change_members(CONVERSATION, &[bob.claimed()], &[]).unwrap();
+    ana.device.commit_accepted(CONVERSATION).unwrap();
+    bob.device.join(&commit.welcome.unwrap()).unwrap();
+    let text = Content { text: "Are we still on for the design review at three? I'll bring the mock-ups.".repeat(3) };
+    let (sent, encrypting) = timed(now, || {
+        (0..MESSAGES).map(|_| ana.device.encrypt(CONVERSATION, &text).unwrap()).collect::<Vec<_>>()
+    });
+    let (_, decrypting) = timed(now, || {
+        for message in &sent {
+            let read = bob.device.receive(CONVERSATION, message).unwrap();
+            assert!(matches!(read, Received::Message { .. }));
+        }
+    });
+    figures.push(Figure { what: "encrypt a message (220 characters)", ms: encrypting / MESSAGES as f64 });
+    figures.push(Figure { what: "decrypt a message", ms: decrypting / MESSAGES as f64 });
+
+    // A conversation of 100 people, one device each; then one more device.
+    let mut people: Vec<Person> = (1..=PEOPLE).map(Person::new).collect();
+    let claimed: Vec<Claimed> = people[1..].iter().map(Person::claimed).collect();
+    people[0].device.start(CONVERSATION).unwrap();
+    let commit = people[0].device.change_members(CONVERSATION, &claimed, &[]).unwrap();
+    people[0].device.commit_accepted(CONVERSATION).unwrap();
+    let welcome = commit.welcome.unwrap();
+    let (_, joining) = timed(now, || people[1].device.join(&welcome).unwrap());
+    let newcomer = Person::new(PEOPLE + 1);
+    let offer = newcomer.claimed();
+    let (commit, adding) = timed(now, || people[0].device.change_members(CONVERSATION, &[offer], &[]).unwrap());
+    people[0].device.commit_accepted(CONVERSATION).unwrap();
+    let (_, applying) = timed(now, || people[1].device.receive(CONVERSATION, &commit.commit).unwrap());
+    let mut newcomer = newcomer;
+    let (_, welcomed) = timed(now, || newcomer.device.join(&commit.welcome.unwrap()).unwrap());
+    figures.push(Figure { what: "100 people: a member joins from the welcome", ms: joining });
+    figures.push(Figure { what: "100 people: add a device (the commit and its welcome)", ms: adding });
+    figures.push(Figure { what: "100 people: a member applies that commit", ms: applying });
+    figures.push(Figure { what: "100 people: the added device joins", ms: welcomed });
+    figures
+}
+
+/// The figures as lines: `<label>: <ms> ms`.
+pub fn report(place: &str, figures: &[Figure]) -> String {
+    figures.iter().map(|f| format!("{place}: {}: {:.3} ms\n", f.what, f.ms)).collect()
+}

@@ -307,7 +307,10 @@ pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
         use crate::e2ee::Unreadable;
         use crate::e2ee::client::{Done, Op, run};
         // Tried when the keys are ready, and again after each update of
-        // them until it reads (keys may arrive after the message).
+        // them until it reads (keys may arrive after the message), unless
+        // what stopped it cannot change (sent before this device took
+        // part, damaged).
+        let settled = StoredValue::new(false);
         Effect::new(move || {
             keys.synced.track();
             match keys.status.get() {
@@ -318,7 +321,7 @@ pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
                 status if !status.can_read() => return,
                 _ => {}
             }
-            if shown.with_untracked(|s| matches!(s, Some(Ok(_)))) {
+            if settled.get_value() {
                 return;
             }
             let op = Op::Read {
@@ -328,11 +331,12 @@ pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
                 ciphertext: ciphertext.clone(),
             };
             leptos::task::spawn_local(async move {
-                let text = match run(op).await {
-                    Ok(Done::Text { html, .. }) => Ok(html),
-                    Ok(_) => Err(Unreadable::Damaged("not a message".into()).explain()),
-                    Err(p) => Err(p.explain()),
+                let (text, last) = match run(op).await {
+                    Ok(Done::Text { html, .. }) => (Ok(html), true),
+                    Ok(_) => (Err(Unreadable::Damaged("not a message".into()).explain()), true),
+                    Err(p) => (Err(p.explain()), !p.may_change()),
                 };
+                settled.try_set_value(last);
                 let _ = shown.try_set(Some(text));
             });
         });

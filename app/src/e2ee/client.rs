@@ -104,6 +104,12 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// Whether trying again after the keys change may succeed: not for a
+    /// message sent before this device took part, nor a damaged one.
+    pub fn may_change(&self) -> bool {
+        !matches!(self, Problem::Unreadable(Unreadable::BeforeJoined | Unreadable::Damaged(_)))
+    }
+
     pub fn explain(&self) -> String {
         match self {
             Problem::NeedsRecoveryKey => "Your keys are on another device. Enter your recovery key to read \
@@ -649,6 +655,8 @@ async fn read_with(device: &mut Device, conversation: i64, bytes: &[u8]) -> Resu
             Err(e2ee::Error::WrongEpoch { epoch, at }) if epoch > at && attempt == 0 => {
                 apply_commits(device, conversation).await.map_err(|p| Unreadable::Damaged(p.explain()))?;
             }
+            // Later than every change of keys delivered yet: they are coming.
+            Err(e2ee::Error::WrongEpoch { epoch, at }) if epoch > at => return Err(Unreadable::Withheld),
             Err(e2ee::Error::WrongEpoch { .. }) => return Err(Unreadable::BeforeJoined),
             Err(e2ee::Error::NotInConversation(_)) => return Err(Unreadable::Withheld),
             Err(e) => return Err(Unreadable::Damaged(e.to_string())),

@@ -112,8 +112,9 @@ async fn upgrade_to(
     let shutdown = state.shutdown.clone();
     let calls = state.calls.clone();
     let router = state.router.clone();
-    // Held while the connection lives: shutdown waits until every one is gone.
-    let live = state.live.clone();
+    // Counted from now (the upgrade completes after the server may have
+    // begun to stop) until the connection ends: stopping waits for every one.
+    let live = state.live.token();
     ws.on_upgrade(move |socket| async move {
         connection::run(socket, hub, router, calls, user, dialect, shutdown).await;
         drop(live);

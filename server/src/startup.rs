@@ -30,10 +30,10 @@ pub struct AppState {
     pub origin: OriginPolicy,
     /// Flips to `true` when the server begins to stop.
     pub shutdown: watch::Receiver<bool>,
-    /// Each gateway connection holds a clone until it ends; stopping waits
-    /// for all of them (calls end, recordings are posted) before the
-    /// database closes.
-    pub live: tokio::sync::mpsc::Sender<()>,
+    /// Tracks each gateway connection while it runs; stopping waits for
+    /// all of them (calls end, recordings are posted) before the database
+    /// closes. Holding a clone of the state does not hold stopping up.
+    pub live: tokio_util::task::TaskTracker,
     /// Where gateway connections receive their events.
     pub router: gateway::router::Router,
     /// Calls: where each connection's call commands go.
@@ -101,7 +101,7 @@ pub struct Application {
     sfu: crate::rtc::sfu::Sfu,
     /// Calls across nodes, when Redis is configured.
     relay: Option<std::sync::Arc<crate::rtc::relay::Relay>>,
-    connections_ended: tokio::sync::mpsc::Receiver<()>,
+    live: tokio_util::task::TaskTracker,
 }
 
 /// How long stopping waits for gateway connections to end their calls.
@@ -237,14 +237,14 @@ impl Application {
             .hash_file(std::sync::Arc::<str>::from(hash_file.display().to_string()))
             .build();
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (live, connections_ended) = tokio::sync::mpsc::channel::<()>(1);
+        let live = tokio_util::task::TaskTracker::new();
         let router = gateway::router::Router::new(services.hub.bus());
         let state = AppState {
             services: services.clone(),
             leptos_options: leptos_options.clone(),
             origin: OriginPolicy::new(&public_url),
             shutdown: shutdown_rx,
-            live,
+            live: live.clone(),
             router,
             calls,
             trust_proxy: config.trust_proxy,
@@ -321,7 +321,7 @@ impl Application {
             scheduler,
             sfu,
             relay,
-            connections_ended,
+            live,
         })
     }
 
@@ -354,26 +354,27 @@ impl Application {
             scheduler,
             sfu,
             relay,
-            mut connections_ended,
+            live,
             ..
         } = self;
         let workers = [
-            tokio::spawn(sweeper.run(shutdown.subscribe())),
-            tokio::spawn(log_keeper.run(shutdown.subscribe())),
-            tokio::spawn(deliverer.run(shutdown.subscribe())),
-            tokio::spawn(webhook_dispatcher.run(shutdown.subscribe())),
-            tokio::spawn(link_previewer.run(shutdown.subscribe())),
-            tokio::spawn(retention.run(shutdown.subscribe())),
-            tokio::spawn(exporter.run(shutdown.subscribe())),
-            tokio::spawn(roll_up.run(shutdown.subscribe())),
-            tokio::spawn(resealer.run(shutdown.subscribe())),
-            tokio::spawn(scheduler.run(shutdown.subscribe())),
-            tokio::spawn(sfu.run(shutdown.subscribe())),
+            ("session sweeper", tokio::spawn(sweeper.run(shutdown.subscribe()))),
+            ("event log keeper", tokio::spawn(log_keeper.run(shutdown.subscribe()))),
+            ("deliverer", tokio::spawn(deliverer.run(shutdown.subscribe()))),
+            ("webhook dispatcher", tokio::spawn(webhook_dispatcher.run(shutdown.subscribe()))),
+            ("link previewer", tokio::spawn(link_previewer.run(shutdown.subscribe()))),
+            ("retention", tokio::spawn(retention.run(shutdown.subscribe()))),
+            ("exporter", tokio::spawn(exporter.run(shutdown.subscribe()))),
+            ("activity roll-up", tokio::spawn(roll_up.run(shutdown.subscribe()))),
+            ("resealer", tokio::spawn(resealer.run(shutdown.subscribe()))),
+            ("scheduler", tokio::spawn(scheduler.run(shutdown.subscribe()))),
+            ("SFU", tokio::spawn(sfu.run(shutdown.subscribe()))),
         ];
-        let doorbell = doorbell.map(|d| tokio::spawn(d.run(shutdown.subscribe())));
-        let relay = relay.map(|r| tokio::spawn(r.run(shutdown.subscribe())));
-        let presence_keeper = shared_presence
-            .map(|(p, hub)| tokio::spawn(crate::cluster::keep_presence(p, hub, shutdown.subscribe())));
+        let doorbell = doorbell.map(|d| ("doorbell", tokio::spawn(d.run(shutdown.subscribe()))));
+        let relay = relay.map(|r| ("call relay", tokio::spawn(r.run(shutdown.subscribe()))));
+        let presence_keeper = shared_presence.map(|(p, hub)| {
+            ("presence keeper", tokio::spawn(crate::cluster::keep_presence(p, hub, shutdown.subscribe())))
+        });
         let stopping = async move {
             stop.await;
             tracing::info!("shutting down");
@@ -389,16 +390,32 @@ impl Application {
             }
         });
         axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
+        let began = std::time::Instant::now();
+        tracing::info!("HTTP server stopped");
         // Gateway connections outlive the HTTP server (they were upgraded):
         // each ends its call (posting a recording it was the last one in)
         // before the workers stop and the database closes.
-        if tokio::time::timeout(CONNECTIONS_GRACE, connections_ended.recv()).await.is_err() {
-            tracing::warn!("gateway connections did not end within {CONNECTIONS_GRACE:?}; stopping anyway");
+        live.close();
+        let open = live.len();
+        if tokio::time::timeout(CONNECTIONS_GRACE, live.wait()).await.is_err() {
+            tracing::warn!(
+                still_open = live.len(),
+                "gateway connections did not end within {CONNECTIONS_GRACE:?}; stopping anyway"
+            );
+        } else {
+            tracing::info!(
+                connections = open,
+                ms = began.elapsed().as_millis() as u64,
+                "gateway connections ended"
+            );
         }
-        for worker in workers.into_iter().chain(doorbell).chain(presence_keeper).chain(relay) {
+        for (name, worker) in workers.into_iter().chain(doorbell).chain(presence_keeper).chain(relay) {
             let _ = worker.await;
+            tracing::debug!(worker = name, ms = began.elapsed().as_millis() as u64, "stopped");
         }
+        tracing::info!(ms = began.elapsed().as_millis() as u64, "background workers stopped");
         store.close().await;
+        tracing::info!(ms = began.elapsed().as_millis() as u64, "database closed");
         Ok(())
     }
 }

@@ -1643,6 +1643,10 @@ pub struct IdentityKeyDto {
     pub created_at: i64,
 }
 
+/// The most devices whose key packages one claim takes (a client adding
+/// more claims in turns).
+pub const KEY_PACKAGES_PER_CLAIM: usize = 100;
+
 /// One key package of a device, handed out to add it to a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -41,7 +41,7 @@ pub use accounts::Signup;
 pub use bots::{DEFAULT_BOT_EMOJI, NewBot};
 pub use channels::{ChannelPage, NewChannel};
 pub use commands::{CommandListing, CommandReply, CreatedSlashCommand, GoTo, NewSlashCommand, Sent};
-pub use e2ee::{MAX_DEVICES, MAX_KEY_PACKAGES, NewDevice, NewGroupCommit};
+pub use e2ee::{HANDSHAKE_BYTES, MAX_DEVICES, MAX_KEY_PACKAGES, NewDevice, NewGroupCommit};
 pub use files::Recovered;
 pub use meetings::NewMeeting;
 pub use messages::{Encrypted, Post};

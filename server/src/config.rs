@@ -31,7 +31,7 @@
 //! | `PARLEY_LIMIT_<BUCKET>` | see [`domain::limits::Bucket::default_rate`] | a rate limit, `N/<duration>` (`10/10s`) or `off` |
 //! | `PARLEY_PASSWORD_HASHES` | the number of cores | password hashes computed at once, at most |
 //! | `PARLEY_UPLOADS_PER_PERSON` | `3` | uploads one person may have in flight at once |
-//! | `PARLEY_MAX_BODY_KB` | `64` | the largest request body (and gateway frame), uploads aside |
+//! | `PARLEY_MAX_BODY_KB` | `64` | the largest request body (and gateway frame), uploads, key backups and group commits aside |
 //! | `PARLEY_CLAMD` | none | scan every upload with clamd before accepting it: `host:port` or `unix:/path` |
 //! | `PARLEY_CLAMD_UNREACHABLE` | `refuse` | when clamd cannot be reached: `refuse` uploads, or `accept` them marked "not scanned" |
 //! | `PARLEY_JITSI_URL` | none | offer meetings a room on this Jitsi Meet server (`https://meet.example.com`) |

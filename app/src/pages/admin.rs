@@ -131,7 +131,8 @@ fn retention_section(
 
 fn archive_section(on: bool, action: ServerAction<SetComplianceArchive>) -> impl IntoView {
     let status = if on {
-        "On: every edit keeps the text before it and every deleted message its content, shown to no one but exports."
+        "On: every edit keeps the text before it and every deleted message its content, shown to no one but exports. \
+         End-to-end encrypted messages are kept as the server holds them, ciphertext it cannot read."
     } else {
         "Off: deleted means deleted, except what a legal hold keeps."
     };
@@ -255,6 +256,11 @@ fn exports_section(
                 "An export holds the messages posted on the days chosen (UTC), with their edits and deletes as far "
                 "as they were kept, and their attachments. JSON writes a file per channel per day (as Slack's "
                 "export does), CSV a row per message event, EML an email per message."
+            </p>
+            <p class="hint" id="exports-encrypted">
+                "End-to-end encrypted conversations are exported as metadata only: each message's author, times, "
+                "thread and edits, with the text replaced by a note. The server holds only ciphertext it cannot "
+                "read, and exports none of it."
             </p>
             {list}
             <p><a href="/admin">"Refresh"</a></p>

@@ -17,6 +17,10 @@
 //!   ingest them.
 //!
 //! Every export also holds `export.json`: what was asked for, and counts.
+//!
+//! The messages of end-to-end encrypted conversations are there with their
+//! author, times, thread and history, but their text is [`ENCRYPTED_TEXT`]:
+//! the server holds only ciphertext it cannot read, and exports none of it.
 
 pub mod zip;
 
@@ -25,6 +29,9 @@ use crate::model::{Attachment, UserSummary};
 use serde::Serialize;
 
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What an export says in place of an end-to-end encrypted message's text.
+pub const ENCRYPTED_TEXT: &str = "(end-to-end encrypted: only its readers' devices can read it)";
 
 /// The format of a compliance export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -69,6 +76,9 @@ pub struct ExportChannel {
     pub created_at: i64,
     /// The people of a direct conversation (empty for other channels).
     pub members: Vec<UserSummary>,
+    /// Whether its messages are end-to-end encrypted (from when it was
+    /// encrypted on): exported without their text.
+    pub end_to_end: bool,
 }
 
 impl ExportChannel {
@@ -496,6 +506,7 @@ mod tests {
             topic: String::new(),
             created_at: 0,
             members: Vec::new(),
+            end_to_end: false,
         };
         assert_eq!(ch.folder(), "Acme_Ops-9/_");
     }

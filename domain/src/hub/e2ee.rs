@@ -25,7 +25,7 @@ pub const MAX_KEY_PACKAGES: usize = 100;
 /// Largest key package, in bytes.
 const KEY_PACKAGE_BYTES: usize = 16 << 10;
 /// Largest commit or welcome, in bytes (a welcome carries the group's tree).
-const HANDSHAKE_BYTES: usize = 512 << 10;
+pub const HANDSHAKE_BYTES: usize = 512 << 10;
 /// Largest encrypted message, in bytes.
 pub const CIPHERTEXT_BYTES: usize = 64 << 10;
 /// Largest key backup, in bytes (sealed; base64 in a request of at most 1 MiB).

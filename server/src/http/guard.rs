@@ -27,6 +27,20 @@ pub const KEY_BACKUP_PATH: &str = "/api/communication/key_backup/";
 /// The largest key backup request (the sealed backup, base64, in JSON).
 pub const KEY_BACKUP_BODY: usize = 1 << 20;
 
+/// The largest group commit request: the commit and the welcome of the
+/// devices it adds, each base64 in JSON. They grow with the conversation
+/// (the welcome carries the group's tree, the commit each added device's
+/// key package): past about a hundred devices they are larger than other
+/// bodies.
+pub const COMMIT_BODY: usize = 2 * (domain::hub::HANDSHAKE_BYTES / 3 + 1) * 4 + (16 << 10);
+
+/// Whether `path` is a conversation's commits (`/api/communication/channels/{id}/commits/`).
+fn is_commits_path(path: &str) -> bool {
+    path.strip_prefix("/api/communication/channels/")
+        .and_then(|rest| rest.strip_suffix("/commits/"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// How large bodies may be.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
@@ -70,6 +84,7 @@ pub async fn bounded_body(State(state): State<AppState>, req: Request, next: Nex
     let limit = match req.uri().path() {
         UPLOAD_PATH => state.body_limits.upload,
         KEY_BACKUP_PATH => KEY_BACKUP_BODY.max(state.body_limits.body),
+        path if is_commits_path(path) => COMMIT_BODY.max(state.body_limits.body),
         _ => state.body_limits.body,
     };
     let declared = req

@@ -158,9 +158,15 @@ impl Phone {
             return Vec::new();
         }
         let path = format!("/api/communication/channels/{channel}/key_packages/");
-        let ids: Vec<String> = devices.iter().map(|d| d.device.to_string()).collect();
-        let claimed: Vec<ClaimedKeyPackageDto> =
-            typed(self.owner.post(app, &path, json!({"device_ids": ids})).await, StatusCode::OK).await;
+        let mut claimed: Vec<ClaimedKeyPackageDto> = Vec::new();
+        for some in devices.chunks(app::wire::KEY_PACKAGES_PER_CLAIM) {
+            let ids: Vec<String> = some.iter().map(|d| d.device.to_string()).collect();
+            let body = json!({"device_ids": ids});
+            claimed.extend(
+                typed::<Vec<ClaimedKeyPackageDto>>(self.owner.post(app, &path, body).await, StatusCode::OK)
+                    .await,
+            );
+        }
         claimed
             .into_iter()
             .map(|c| Claimed {
@@ -659,7 +665,130 @@ async fn direct_conversations_open_encrypted_where_the_admins_require_it(app: Te
     app
 }
 
+/// A compliance export lists an encrypted conversation's messages with
+/// who wrote them and when, edits included, but none of their text: not
+/// the plain text (the server never had it), nor the ciphertext.
+async fn an_export_holds_encrypted_messages_without_their_text(app: TestApp) -> TestApp {
+    use std::io::Read;
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let archive = ana.put(&app, "/api/admin/compliance-archive/", json!({"enabled": true})).await;
+    assert_eq!(archive.status(), StatusCode::OK, "archiving keeps every edit's text before it");
+    let (dm, mut anas, _bobs) = synced_dm(&app, &ana, &bob).await;
+    let sent = anas.send(&app, &dm, "the door code is 4711").await;
+    let ciphertext =
+        anas.device.encrypt(number(&dm), &Content { text: "the door code is 0815".into() }).unwrap();
+    let edit = json!({"encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": anas.id}});
+    let edited: MessageDto = typed(
+        ana.put(&app, &format!("/api/communication/messages/{}/", sent.id), edit).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let today = domain::export::day_of(domain::now_ms());
+    let body = json!({"format": "json", "from": today, "to": today});
+    let asked: app::wire::ComplianceExportDto =
+        typed(ana.post(&app, "/api/admin/exports/", body).await, StatusCode::ACCEPTED).await;
+    let done = crate::exports::finished(&app, &ana, &asked.id).await;
+    let bytes =
+        ana.get(&app, &format!("/api/admin/exports/{}/archive", done.id)).await.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut files = HashMap::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        files.insert(file.name().unwrap().to_string(), text);
+    }
+    for (name, text) in &files {
+        for secret in ["4711", "0815", sent.body.as_str(), edited.body.as_str()] {
+            assert!(!text.contains(secret), "{name} holds {secret:?}");
+        }
+    }
+    let (_, day) = files
+        .iter()
+        .find(|(name, _)| name.contains(&format!("/direct-{dm}/")))
+        .expect("the encrypted conversation's day is in the export");
+    let day: Vec<serde_json::Value> = serde_json::from_str(day).unwrap();
+    assert_eq!(day.len(), 1, "{day:?}");
+    assert_eq!(day[0]["user"], ana.id.as_str());
+    assert_eq!(day[0]["text"], domain::export::ENCRYPTED_TEXT);
+    let history: Vec<(&str, &str)> = day[0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["text"].as_str().unwrap()))
+        .collect();
+    let hidden = domain::export::ENCRYPTED_TEXT;
+    assert_eq!(history, [("posted", hidden), ("edited", hidden)]);
+    let channels: Vec<serde_json::Value> = serde_json::from_str(&files["channels.json"]).unwrap();
+    let listed = channels.iter().find(|c| c["id"] == dm.as_str()).expect("the conversation is listed");
+    assert_eq!(listed["end_to_end"], true);
+    app
+}
+
+/// A conversation of 200 devices, keyed by one commit: the commit (every
+/// added device's key package) and its welcome (the group's tree) are each
+/// larger than an ordinary request. The delivery service takes them, and
+/// the last device added joins from the welcome and reads what follows.
+async fn a_large_conversation_is_keyed_in_one_commit_larger_than_an_ordinary_request(
+    backend: domain::Backend,
+) {
+    const PEOPLE: usize = 10;
+    let app = TestApp::spawn_with(backend, crate::helpers::without_rate_limits()).await;
+    let ana = app.user("ana").await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let crowd = channel(&app, &ana, &ws, "crowd", true).await;
+    let mut people = Vec::new();
+    for i in 0..PEOPLE {
+        let person = app.user(&format!("person{i}")).await;
+        join(&app, &person, &ws).await;
+        people.push(person);
+    }
+    let usernames: Vec<String> = (0..PEOPLE).map(|i| format!("person{i}")).collect();
+    let add = format!("/api/communication/channels/{crowd}/add_members/");
+    json_of(ana.post(&app, &add, json!({"usernames": usernames})).await, StatusCode::OK).await;
+    let encrypt = format!("/api/communication/channels/{crowd}/end_to_end/");
+    json_of(ana.post(&app, &encrypt, json!({})).await, StatusCode::OK).await;
+    let mut phones = Vec::new();
+    for person in &people {
+        for d in 0..domain::hub::MAX_DEVICES {
+            phones.push(Phone::register(&app, person, &format!("device {d}")).await);
+        }
+    }
+    let mut anas = Phone::register(&app, &ana, "laptop").await;
+
+    anas.sync(&app, &crowd).await;
+    assert_eq!(anas.device.members(number(&crowd)).unwrap().len(), 1 + PEOPLE * domain::hub::MAX_DEVICES);
+    let commits: Vec<GroupCommitDto> =
+        typed(ana.get(&app, &format!("/api/communication/channels/{crowd}/commits/")).await, StatusCode::OK)
+            .await;
+    let ordinary = server::config::DEFAULT_MAX_BODY;
+    assert!(commits[0].commit.len() > ordinary, "the commit is {} bytes of base64", commits[0].commit.len());
+    let last = phones.last_mut().unwrap();
+    let welcomes: Vec<WelcomeDto> = typed(
+        last.owner.get(&app, &format!("/api/communication/devices/{}/welcomes/", last.id)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        welcomes[0].welcome.len() > ordinary,
+        "the welcome is {} bytes of base64",
+        welcomes[0].welcome.len()
+    );
+    last.sync(&app, &crowd).await;
+    anas.send(&app, &crowd, "welcome, all of you").await;
+    assert_eq!(last.messages(&app, &crowd).await, [Ok("welcome, all of you".to_string())]);
+    app.finish().await;
+}
+
+/// (On each backend, with rate limits off: 200 devices register.)
+mod large {
+    use super::*;
+    crate::on_each_backend!(a_large_conversation_is_keyed_in_one_commit_larger_than_an_ordinary_request);
+}
+
 crate::on_both_backends! {
+    an_export_holds_encrypted_messages_without_their_text => an_export_holds_encrypted_messages_without_their_text;
     direct_conversations_open_encrypted_where_the_admins_require_it => direct_conversations_open_encrypted_where_the_admins_require_it;
     a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key => a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key;
     a_device_signed_by_another_identity_is_not_added => a_device_signed_by_another_identity_is_not_added;

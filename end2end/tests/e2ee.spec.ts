@@ -199,6 +199,34 @@ test("after this browser's data is cleared the recovery key brings the keys back
   await close();
 });
 
+test("an encrypted message is edited in the browser, and the other person reads the new text", async ({ browser }) => {
+  const { a, b, close } = await encryptedDm(browser);
+  const first = unique("firstdraft");
+  const second = unique("seconddraft");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(first);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, first)).toBeVisible(KEYS);
+
+  // The edit box starts from the text as this browser reads it.
+  const mine = decrypted(a, first);
+  await mine.hover();
+  await mine.getByText("Edit", { exact: true }).click();
+  const box = mine.getByLabel("New text");
+  await expect(box).toHaveValue(first, KEYS);
+  await box.fill(`_${second}_`);
+  await mine.getByRole("button", { name: "Save" }).click();
+
+  await expect(decrypted(a, second)).toContainText("(edited)", KEYS);
+  await expect(decrypted(b, second)).toContainText("(edited)", KEYS);
+  await expect(decrypted(b, second).locator("em")).toHaveText(second);
+  await expect(decrypted(b, first)).toHaveCount(0);
+  // The sender cannot decrypt its own message: it keeps what it wrote, after a reload too.
+  await a.reload();
+  await expect(decrypted(a, second)).toBeVisible(KEYS);
+  expect(await serverHolds(second)).toBe(false);
+  await close();
+});
+
 test("a damaged encrypted message shows why it cannot be read", async ({ browser }) => {
   const { a, b, close } = await encryptedDm(browser);
   const devices = await b.request.get("/api/communication/devices/");

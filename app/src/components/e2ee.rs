@@ -4,12 +4,20 @@
 //! encrypted message's text ([`EncryptedBody`]) and the button that makes a
 //! conversation encrypted ([`EncryptButton`]). The work is `crate::e2ee`'s.
 //!
+//! The panel's content and the button are only the browser's, and are
+//! loaded on demand (`parts`, split off the WebAssembly every page loads):
+//! the server renders their containers, and the browser mounts them there
+//! once the page is hydrated (the panel) or opened (the button).
+//!
 //! Without JavaScript, an encrypted conversation's messages show
 //! [`ENCRYPTED_WITHOUT_SCRIPT`] and nothing can be sent to it (the server
 //! refuses plain text there, and says why).
 
 use crate::e2ee::ENCRYPTED_WITHOUT_SCRIPT;
 use leptos::prelude::*;
+
+#[cfg(feature = "hydrate")]
+mod parts;
 
 /// Where this browser's keys stand for the conversation on screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,7 +151,9 @@ fn session_take(key: &str) -> Option<String> {
     Some(value)
 }
 
-/// Above an encrypted conversation: what this browser's keys need from the person.
+/// Above an encrypted conversation: what this browser's keys need from the
+/// person. Its state is in its attributes (`data-keys`, `data-joined`); its
+/// content is mounted in the browser.
 #[component]
 pub fn KeysPanel(
     /// Display names by user id, for keys that changed.
@@ -153,48 +163,21 @@ pub fn KeysPanel(
     other: Option<(String, String)>,
 ) -> impl IntoView {
     let Some(keys) = use_context::<Keys>() else { return ().into_any() };
-    let verify = other.map(|(id, name)| view! { <SafetyNumber keys other_id=id name /> });
-    let typed = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let submit = move |reset: bool| {
-        #[cfg(feature = "hydrate")]
-        {
-            use crate::e2ee::client::{Done, Op, Problem, run};
-            busy.set(true);
-            let op = match reset {
-                true => Op::Reset { me: keys.me },
-                false => Op::Restore { me: keys.me, recovery_key: typed.get_untracked() },
-            };
-            leptos::task::spawn_local(async move {
-                let status = match run(op).await {
-                    Ok(Done::RecoveryKey { text, .. }) => Some(KeysStatus::NewRecoveryKey(text)),
-                    Ok(_) => None,
-                    Err(Problem::WrongRecoveryKey) => Some(KeysStatus::NeedsRecoveryKey { wrong: true }),
-                    Err(p) => Some(KeysStatus::Failed(p.explain())),
-                };
-                let _ = busy.try_set(false);
-                // Keys restored or made: bring them up to date for the conversation.
-                let ready = matches!(status, None | Some(KeysStatus::NewRecoveryKey(_)));
-                if let Some(status) = status {
-                    let _ = keys.status.try_set(status);
-                }
-                if ready {
-                    open(keys);
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (reset, busy, typed);
-    };
-    let changed = move || {
-        keys.changed.get().into_iter().map(|id| {
-            let name = names.iter().find(|(i, _)| *i == id).map_or("Someone", |(_, n)| n.as_str()).to_string();
-            view! {
-                <p class="keys-changed" role="status">{format!("⚠ {name}'s keys changed: they set up their encryption again, \
-                    so messages sent to their old devices are not readable on the new ones. Check with them that it was them.")}</p>
+    let slot = LazySlot::new();
+    #[cfg(feature = "hydrate")]
+    {
+        // After hydration, which must find what the server rendered.
+        let mut part = Some(parts::Part::KeysPanel { keys, names, other });
+        Effect::new(move || {
+            if slot.container.get().is_some()
+                && let Some(part) = part.take()
+            {
+                slot.fill(part);
             }
-        }).collect_view()
-    };
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (names, other);
     view! {
         <section class="keys-panel" aria-label="End-to-end encryption keys"
             data-joined=move || if keys.joined.get() { "true" } else { "false" }
@@ -205,102 +188,124 @@ pub fn KeysPanel(
             KeysStatus::NeedsRecoveryKey { .. } => "needs-recovery-key",
             KeysStatus::Failed(_) => "failed",
         }>
-            {move || match keys.status.get() {
-                KeysStatus::Waiting | KeysStatus::Ready => ().into_any(),
-                KeysStatus::NewRecoveryKey(text) => view! {
-                    <div class="recovery-key" role="alertdialog" aria-labelledby="recovery-key-title">
-                        <h2 id="recovery-key-title">"Your recovery key"</h2>
-                        <p>"This browser now has your encryption keys. Write this key down and keep it safe: it is \
-                            shown once, the server never sees it, and it is the only way to read your encrypted \
-                            conversations on a new device or after this browser's data is cleared."</p>
-                        <output class="recovery-key-text">{text}</output>
-                        <button type="button" on:click=move |_| keys.status.set(KeysStatus::Ready)>"I have saved it"</button>
-                    </div>
-                }.into_any(),
-                KeysStatus::NeedsRecoveryKey { wrong } => view! {
-                    <form class="recovery-form" on:submit=move |ev| { ev.prevent_default(); submit(false); }>
-                        <p>"Your encryption keys are on another device. Enter your recovery key to read this \
-                            conversation in this browser."</p>
-                        <label for="recovery-key-input">"Recovery key"</label>
-                        <input id="recovery-key-input" autocomplete="off" spellcheck="false" required
-                            aria-invalid=if wrong { "true" } else { "false" }
-                            aria-describedby=wrong.then_some("recovery-key-error")
-                            on:input=move |ev| typed.set(event_target_value(&ev)) />
-                        {wrong.then(|| view! {
-                            <p id="recovery-key-error" class="field-error" role="alert">
-                                "That is not your recovery key: check it (52 letters and digits; dashes optional), \
-                                or reset your keys if it is lost."
-                            </p>
-                        })}
-                        <button type="submit" disabled=move || busy.get()>"Restore keys"</button>
-                        <details class="reset-keys">
-                            <summary>"I lost my recovery key"</summary>
-                            <p>"Resetting makes new keys for you. Encrypted messages sent before today stay unreadable \
-                                on your devices from now on, and the people you talk with are told that your keys changed."</p>
-                            <button type="button" class="danger" disabled=move || busy.get()
-                                on:click=move |_| submit(true)>"Reset my keys"</button>
-                        </details>
-                    </form>
-                }.into_any(),
-                KeysStatus::Failed(why) => view! { <p class="field-error" role="alert">{why}</p> }.into_any(),
-            }}
-            {move || (keys.status.get() == KeysStatus::Ready && !keys.joined.get()).then(|| view! {
-                <p class="keys-waiting" role="status">"This browser is waiting for the conversation's keys: another \
-                    member's device gives them when it is online. Until then it cannot send here, nor read what is sent."</p>
-            })}
-            {changed}
-            {verify}
+            <div node_ref=slot.container></div>
         </section>
     }
     .into_any()
 }
 
-/// The safety number of the reader and `name`, to compare with them (in
-/// person or on a call): equal numbers mean nobody stands between them.
-/// Worked out when opened.
+/// For a direct conversation or private channel not yet encrypted: makes
+/// it end-to-end encrypted, after saying what that changes. The button is
+/// mounted when this is opened.
 #[component]
-fn SafetyNumber(keys: Keys, other_id: String, name: String) -> impl IntoView {
-    let number: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
-    let opened = RwSignal::new(false);
-    let started = StoredValue::new(false);
-    // Once opened and the keys are ready (they may not be yet, just after the page loads).
-    #[cfg(feature = "hydrate")]
-    Effect::new(move || {
-        use crate::e2ee::client::{Done, Op, run};
-        if !opened.get() || !keys.status.with(KeysStatus::can_read) || started.get_value() {
-            return;
+pub fn EncryptButton(me_id: String, channel_id: String) -> impl IntoView {
+    let slot = LazySlot::new();
+    let on_toggle = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let (Ok(me), Ok(conversation)) = (me_id.parse::<i64>(), channel_id.parse::<i64>()) {
+            slot.fill(parts::Part::EncryptButton { me, conversation });
         }
-        let Ok(other) = other_id.parse::<i64>() else { return };
-        started.set_value(true);
-        leptos::task::spawn_local(async move {
-            let shown = match run(Op::SafetyNumber { me: keys.me, other }).await {
-                Ok(Done::SafetyNumber(digits)) => Ok(digits),
-                Ok(_) => Err("No safety number came back.".to_string()),
-                Err(p) => Err(p.explain()),
-            };
-            let _ = number.try_set(Some(shown));
-        });
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (&other_id, keys, started);
-    let on_toggle = move |_| opened.set(true);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&me_id, &channel_id);
+    };
     view! {
-        <details class="safety-number" on:toggle=on_toggle>
-            <summary>{format!("Verify {name}'s keys")}</summary>
-            <p>{format!("Compare this number with {name}'s, in person or on a call. If they are the same, \
-                your messages reach {name} and nobody else; if {name}'s keys change, the number does too.")}</p>
-            {move || match number.get() {
-                None => view! { <p class="muted">"Working out the number in this browser…"</p> }.into_any(),
-                Some(Ok(digits)) => view! { <output class="safety-digits" aria-label="Safety number">{digits}</output> }.into_any(),
-                Some(Err(why)) => view! { <p class="field-error" role="alert">{why}</p> }.into_any(),
-            }}
+        <details class="encrypt-conversation" on:toggle=on_toggle>
+            <summary>"🔒 Encrypt end to end"</summary>
+            <p>"Messages sent from now on are readable only on the members' devices: the server cannot read \
+                them, search them or quote them in notifications, and integrations do not see them. Earlier \
+                messages stay as they are. This cannot be undone."</p>
+            <div node_ref=slot.container>
+                <noscript><p>"Encryption happens in the browser: turn JavaScript on to encrypt this conversation."</p></noscript>
+            </div>
         </details>
+    }
+}
+
+/// The edit box of the viewer's own encrypted message: its text is read,
+/// and the new one encrypted, in the browser (mounted when opened).
+#[component]
+pub fn EncryptedEdit(message_id: String, edited_at: Option<i64>, ciphertext: String) -> impl IntoView {
+    let Some(keys) = use_context::<Keys>() else { return ().into_any() };
+    let slot = LazySlot::new();
+    let on_toggle = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Ok(message) = message_id.parse::<i64>() {
+            slot.fill(parts::Part::EditMessage { keys, message, edited_at, ciphertext: ciphertext.clone() });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&message_id, edited_at, &ciphertext, keys);
+    };
+    view! {
+        <details class="edit" on:toggle=on_toggle>
+            <summary>"Edit"</summary>
+            <div node_ref=slot.container>
+                <noscript><p>"Encrypted messages are edited in the browser: turn JavaScript on to edit this one."</p></noscript>
+            </div>
+        </details>
+    }
+    .into_any()
+}
+
+/// A container the server renders (nearly) empty, which the browser fills
+/// with a part of the interface loaded on demand (`parts`). The part goes
+/// with the page.
+#[derive(Clone, Copy)]
+struct LazySlot {
+    container: NodeRef<leptos::html::Div>,
+    #[cfg(feature = "hydrate")]
+    state: StoredValue<SlotState, LocalStorage>,
+}
+
+#[cfg(feature = "hydrate")]
+struct SlotState {
+    /// The page's owner, under which the part is mounted.
+    owner: Owner,
+    started: bool,
+    /// What unmounts the part when dropped (with the page).
+    _mounted: Option<Box<dyn std::any::Any>>,
+}
+
+impl LazySlot {
+    fn new() -> Self {
+        LazySlot {
+            container: NodeRef::new(),
+            #[cfg(feature = "hydrate")]
+            state: StoredValue::new_local(SlotState {
+                owner: Owner::current().unwrap_or_default(),
+                started: false,
+                _mounted: None,
+            }),
+        }
+    }
+
+    /// Loads `part` and mounts it in the container, once; the container
+    /// must be on the page.
+    #[cfg(feature = "hydrate")]
+    fn fill(self, part: parts::Part) {
+        let Some(container) = self.container.get_untracked() else { return };
+        let Some(owner) = self
+            .state
+            .try_update_value(|s| (!std::mem::replace(&mut s.started, true)).then(|| s.owner.clone()))
+            .flatten()
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let mounted = parts::mount(container.into(), owner, part).await;
+            // Kept until the page goes; dropped (unmounted) at once if it went meanwhile.
+            let _ = self.state.try_update_value(|s| s._mounted = Some(mounted));
+        });
     }
 }
 
 /// An encrypted message's text, decrypted in the browser (or why it cannot be).
 #[component]
-pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
+pub fn EncryptedBody(
+    message_id: String,
+    /// When it was last edited (its text then is another than before).
+    edited_at: Option<i64>,
+    ciphertext: String,
+) -> impl IntoView {
     let shown: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
     #[cfg(feature = "hydrate")]
     if let (Some(keys), Ok(message)) = (use_context::<Keys>(), message_id.parse::<i64>()) {
@@ -328,6 +333,7 @@ pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
                 me: keys.me,
                 conversation: keys.conversation,
                 message,
+                edited_at,
                 ciphertext: ciphertext.clone(),
             };
             leptos::task::spawn_local(async move {
@@ -342,7 +348,7 @@ pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (message_id, ciphertext);
+    let _ = (message_id, edited_at, ciphertext);
     move || match shown.get() {
         None => view! { <p class="undecryptable" data-state="encrypted">{ENCRYPTED_WITHOUT_SCRIPT}</p> }
             .into_any(),
@@ -350,60 +356,5 @@ pub fn EncryptedBody(message_id: String, ciphertext: String) -> impl IntoView {
             view! { <div class="body markdown" data-state="decrypted" inner_html=html></div> }.into_any()
         }
         Some(Err(why)) => view! { <p class="undecryptable" data-state="undecryptable">{why}</p> }.into_any(),
-    }
-}
-
-/// For a direct conversation or private channel not yet encrypted: makes
-/// it end-to-end encrypted, after saying what that changes.
-#[component]
-pub fn EncryptButton(me_id: String, channel_id: String) -> impl IntoView {
-    let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let busy = RwSignal::new(false);
-    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
-    let encrypt = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            use crate::e2ee::client::{Done, Op, Problem, run};
-            let (Ok(me), Ok(conversation)) = (me_id.parse::<i64>(), channel_id.parse::<i64>()) else {
-                return;
-            };
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let window = web_sys::window().expect("a page has a window");
-                match run(Op::Encrypt { me, conversation }).await {
-                    // Encrypted: the page that follows shows it (and asks
-                    // for the recovery key where the keys are elsewhere).
-                    Ok(done) => {
-                        if let (Done::RecoveryKey { text, .. }, Ok(Some(storage))) =
-                            (done, window.session_storage())
-                        {
-                            let _ = storage.set_item(RECOVERY_KEY_ONCE, &text);
-                        }
-                        let _ = window.location().reload();
-                    }
-                    Err(Problem::NeedsRecoveryKey) => {
-                        let _ = window.location().reload();
-                    }
-                    Err(p) => {
-                        let _ = error.try_set(Some(p.explain()));
-                        let _ = busy.try_set(false);
-                    }
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (&me_id, &channel_id);
-    };
-    view! {
-        <details class="encrypt-conversation">
-            <summary>"🔒 Encrypt end to end"</summary>
-            <p>"Messages sent from now on are readable only on the members' devices: the server cannot read \
-                them, search them or quote them in notifications, and integrations do not see them. Earlier \
-                messages stay as they are. This cannot be undone."</p>
-            <button type="button" on:click=encrypt
-                disabled=move || busy.get() || !hydrated.map(|h| h.get()).unwrap_or(false)>"Encrypt this conversation"</button>
-            <noscript><p>"Encryption happens in the browser: turn JavaScript on to encrypt this conversation."</p></noscript>
-            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-        </details>
     }
 }

@@ -303,7 +303,10 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             &id,
             m.pinned,
             can_react,
-            own.then(|| Own { text: m.sent_from.is_none().then(|| m.body.clone()) }),
+            own.then(|| match m.sent_from {
+                None => Own::Plain(m.body.clone()),
+                Some(_) => Own::Encrypted { ciphertext: m.body.clone(), edited_at: m.edited_at },
+            }),
             actions,
         )
     });
@@ -333,7 +336,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
             </div>
             {match m.sent_from.is_some() {
-                true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() ciphertext=m.body.clone() /> }
+                true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() edited_at=m.edited_at ciphertext=m.body.clone() /> }
                     .into_any(),
                 false => view! { <div class="body markdown" inner_html=m.html></div> }.into_any(),
             }}
@@ -404,8 +407,8 @@ fn author_title(m: &MessageDto) -> String {
 /// it without the app: a reaction sends its `emoji` to the form's action
 /// (react); Pin, Save and Delete post to their own `formaction`. With the
 /// app, the submit is dispatched to the action the pressed button names.
-/// `own` is there when the message is the viewer's (they may delete it, and
-/// edit its text here unless it is end-to-end encrypted).
+/// `own` is there when the message is the viewer's (they may edit and
+/// delete it; an end-to-end encrypted one is edited in the browser).
 fn actions_form(
     id: &str,
     pinned: bool,
@@ -433,16 +436,23 @@ fn actions_form(
     });
     let edit_and_delete = own.map(|own| {
         let edit_field = format!("edit-{id}");
-        let edit = own.text.map(|body| view! {
-            <details class="edit">
-                <summary>"Edit"</summary>
-                <div class="stack" role="group" aria-label="Edit message">
-                    <label for=edit_field.clone() class="visually-hidden">"New text"</label>
-                    <textarea id=edit_field name="body" rows="3">{body}</textarea>
-                    <button type="submit" formaction=EditMessage::url()>"Save"</button>
-                </div>
-            </details>
-        });
+        let edit = match own {
+            Own::Plain(body) => view! {
+                <details class="edit">
+                    <summary>"Edit"</summary>
+                    <div class="stack" role="group" aria-label="Edit message">
+                        <label for=edit_field.clone() class="visually-hidden">"New text"</label>
+                        <textarea id=edit_field name="body" rows="3">{body}</textarea>
+                        <button type="submit" formaction=EditMessage::url()>"Save"</button>
+                    </div>
+                </details>
+            }
+            .into_any(),
+            Own::Encrypted { ciphertext, edited_at } => view! {
+                <crate::components::e2ee::EncryptedEdit message_id=id.to_string() edited_at ciphertext />
+            }
+            .into_any(),
+        };
         view! {
             {edit}
             <button type="submit" class="link danger" formaction=DeleteMessage::url() aria-label="Delete message">"Delete"</button>
@@ -457,9 +467,12 @@ fn actions_form(
     }
 }
 
-/// The viewer's own message: its text, to edit, unless only ciphertext is here.
-struct Own {
-    text: Option<String>,
+/// The viewer's own message, as its edit box starts from it.
+enum Own {
+    /// Its text.
+    Plain(String),
+    /// End-to-end encrypted: only ciphertext is here, read in the browser.
+    Encrypted { ciphertext: String, edited_at: Option<i64> },
 }
 
 /// Sends a message's actions form to the action its pressed button names

@@ -36,10 +36,13 @@ pub enum Op {
     Open { me: i64, conversation: i64 },
     /// Makes `conversation` end-to-end encrypted, for good, then opens it.
     Encrypt { me: i64, conversation: i64 },
-    /// A message's text (and its HTML), decrypted or as read before.
-    Read { me: i64, conversation: i64, message: i64, ciphertext: String },
+    /// A message's text (and its HTML), decrypted or as read before; an
+    /// edited one as of its edit `edited_at`.
+    Read { me: i64, conversation: i64, message: i64, edited_at: Option<i64>, ciphertext: String },
     /// Encrypts `text` and posts it.
     Send { me: i64, conversation: i64, text: String, nonce: String, thread_id: Option<String> },
+    /// Encrypts `text` and replaces `me`'s own `message` with it.
+    Edit { me: i64, conversation: i64, message: i64, text: String },
     /// The safety number of `me` and `other`, from this browser's identity
     /// and the one the server has for them.
     SafetyNumber { me: i64, other: i64 },
@@ -56,6 +59,7 @@ impl Op {
             | Op::Encrypt { me, .. }
             | Op::Read { me, .. }
             | Op::Send { me, .. }
+            | Op::Edit { me, .. }
             | Op::SafetyNumber { me, .. }
             | Op::Restore { me, .. }
             | Op::Reset { me } => *me,
@@ -82,6 +86,7 @@ pub enum Done {
         text: String,
         html: String,
     },
+    /// The message as posted, or as edited.
     Sent(Box<MessageDto>),
     /// Sixty digits, in twelve groups of five.
     SafetyNumber(String),
@@ -99,6 +104,8 @@ pub enum Problem {
     /// The other person has not set up end-to-end encryption.
     NoIdentity,
     Unreadable(Unreadable),
+    /// The server refused the request, and said why (for the person).
+    Refused(String),
     /// Anything else, said for the person.
     Failed(String),
 }
@@ -126,6 +133,7 @@ impl Problem {
                 compare until they open an encrypted conversation."
                 .into(),
             Problem::Unreadable(why) => why.explain(),
+            Problem::Refused(why) => why.clone(),
             Problem::Failed(why) => {
                 format!("End-to-end encryption failed: {why}. Reload the page to try again.")
             }
@@ -158,8 +166,9 @@ pub async fn run(op: Op) -> Result<Done, Problem> {
 
 async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
     let me = op.me();
-    if let Op::Read { message, .. } = &op
-        && let Some(text) = idb::get(db, idb::READ, &read_key(me, *message)).await.map_err(Problem::Failed)?
+    if let Op::Read { message, edited_at, .. } = &op
+        && let Some(text) =
+            idb::get(db, idb::READ, &read_key(me, *message, *edited_at)).await.map_err(Problem::Failed)?
     {
         let html = markdown::render(&text);
         return Ok(Done::Text { text, html });
@@ -207,7 +216,10 @@ struct Refusal {
 
 impl From<Refusal> for Problem {
     fn from(r: Refusal) -> Problem {
-        Problem::Failed(r.message)
+        match r.status {
+            400..=499 => Problem::Refused(r.message),
+            _ => Problem::Failed(r.message),
+        }
     }
 }
 
@@ -402,32 +414,39 @@ impl Keys {
                 self.sync(conversation).await?;
                 Ok(Done::Opened { joined: self.device.is_in(conversation) })
             }
-            Op::Read { conversation, message, ciphertext, .. } => {
+            Op::Read { conversation, message, edited_at, ciphertext, .. } => {
                 let bytes = B64
                     .decode(&ciphertext)
                     .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
                 let text = self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?;
-                idb::put(db, idb::READ, &read_key(self.me, message), &text).await.map_err(Problem::Failed)?;
+                idb::put(db, idb::READ, &read_key(self.me, message, edited_at), &text)
+                    .await
+                    .map_err(Problem::Failed)?;
                 let html = markdown::render(&text);
                 Ok(Done::Text { text, html })
             }
             Op::Send { conversation, text, nonce, thread_id, .. } => {
-                if !self.device.is_in(conversation) {
-                    return Err(Problem::NoKeysYet);
-                }
-                apply_commits(&mut self.device, conversation).await?;
-                let ciphertext = self.device.encrypt(conversation, &Content { text: text.clone() })?;
                 let body = json!({
                     "channel_id": conversation.to_string(),
-                    "encrypted": {"ciphertext": b64(&ciphertext), "device_id": self.device_id},
+                    "encrypted": self.seal(conversation, &text).await?,
                     "nonce": nonce,
                     "thread_id": thread_id,
                 });
                 let sent: MessageDto = json(Method::POST, "/api/communication/messages/", Some(body)).await?;
-                idb::put(db, idb::READ, &read_key(self.me, number(&sent.id)?), &text)
+                idb::put(db, idb::READ, &read_key(self.me, number(&sent.id)?, None), &text)
                     .await
                     .map_err(Problem::Failed)?;
                 Ok(Done::Sent(Box::new(sent)))
+            }
+            Op::Edit { conversation, message, text, .. } => {
+                let body = json!({"encrypted": self.seal(conversation, &text).await?});
+                let path = format!("/api/communication/messages/{message}/");
+                let edited: MessageDto = json(Method::PUT, &path, Some(body)).await?;
+                // The sender cannot decrypt its own message: what it said is kept here.
+                idb::put(db, idb::READ, &read_key(self.me, message, edited.edited_at), &text)
+                    .await
+                    .map_err(Problem::Failed)?;
+                Ok(Done::Sent(Box::new(edited)))
             }
             Op::SafetyNumber { other, .. } => {
                 let path = format!("/api/communication/identity/?user_id={other}");
@@ -549,6 +568,17 @@ impl Keys {
 
     /// A message's text: with this device's keys, else with the device
     /// restored from the backup.
+    /// `text` encrypted for `conversation`'s members as of its latest
+    /// keys, as a post or an edit carries it (`encrypted`).
+    async fn seal(&mut self, conversation: i64, text: &str) -> Result<serde_json::Value, Problem> {
+        if !self.device.is_in(conversation) {
+            return Err(Problem::NoKeysYet);
+        }
+        apply_commits(&mut self.device, conversation).await?;
+        let ciphertext = self.device.encrypt(conversation, &Content { text: text.to_string() })?;
+        Ok(json!({"ciphertext": b64(&ciphertext), "device_id": self.device_id}))
+    }
+
     async fn decrypt(&mut self, conversation: i64, bytes: &[u8]) -> Result<String, Unreadable> {
         let live = read_with(&mut self.device, conversation, bytes).await;
         match (live, self.history.as_mut()) {
@@ -559,9 +589,13 @@ impl Keys {
     }
 }
 
-/// Where the text of a message read (or sent) here is kept.
-fn read_key(me: i64, message: i64) -> String {
-    format!("{me}:{message}")
+/// Where the text of a message read (or sent) here is kept; an edited
+/// one's under its edit's time (the text before it is another).
+fn read_key(me: i64, message: i64, edited_at: Option<i64>) -> String {
+    match edited_at {
+        None => format!("{me}:{message}"),
+        Some(at) => format!("{me}:{message}:{at}"),
+    }
 }
 
 const BACKUP: &str = "/api/communication/key_backup/";
@@ -619,13 +653,14 @@ async fn apply_commits(device: &mut Device, conversation: i64) -> Result<(), Pro
 }
 
 async fn claim(conversation: i64, devices: &[DeviceRef]) -> Result<Vec<Claimed>, Problem> {
-    if devices.is_empty() {
-        return Ok(Vec::new());
-    }
     let path = format!("/api/communication/channels/{conversation}/key_packages/");
-    let ids: Vec<String> = devices.iter().map(|d| d.device.to_string()).collect();
-    let claimed: Vec<ClaimedKeyPackageDto> =
-        json(Method::POST, &path, Some(json!({"device_ids": ids}))).await?;
+    let mut claimed: Vec<ClaimedKeyPackageDto> = Vec::with_capacity(devices.len());
+    for some in devices.chunks(crate::wire::KEY_PACKAGES_PER_CLAIM) {
+        let ids: Vec<String> = some.iter().map(|d| d.device.to_string()).collect();
+        claimed.extend(
+            json::<Vec<ClaimedKeyPackageDto>>(Method::POST, &path, Some(json!({"device_ids": ids}))).await?,
+        );
+    }
     claimed
         .into_iter()
         .map(|c| {

@@ -1,0 +1,261 @@
+//! The parts of a conversation's encryption interface that only the browser
+//! shows, loaded on demand: [`mount`] is `#[lazy]`, so the release build
+//! splits them, and the views only they build, off the WebAssembly every
+//! page loads. The server renders their containers ([`super::LazySlot`]).
+
+use super::{Keys, KeysStatus, RECOVERY_KEY_ONCE, open};
+use crate::e2ee::client::{Done, Op, Problem, run};
+use leptos::prelude::*;
+
+/// A part, with what it shows.
+pub enum Part {
+    /// The keys panel's content: the recovery key shown once, the recovery
+    /// key asked for (or a reset), keys that changed, the safety number.
+    KeysPanel {
+        keys: Keys,
+        /// Display names by user id, for keys that changed.
+        names: Vec<(String, String)>,
+        /// In a conversation of two: the other person (id, display name),
+        /// whose safety number is offered.
+        other: Option<(String, String)>,
+    },
+    /// The button that encrypts a conversation, and why it could not.
+    EncryptButton { me: i64, conversation: i64 },
+    /// The edit box of the reader's own encrypted message.
+    EditMessage { keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: String },
+}
+
+/// Mounts `part` in `container` under `owner` (the page's: the part reads
+/// its context and goes with it). Dropping what it returns unmounts it.
+#[leptos::lazy]
+pub fn mount(container: web_sys::HtmlElement, owner: Owner, part: Part) -> Box<dyn std::any::Any> {
+    use leptos::mount::mount_to;
+    owner.with(move || -> Box<dyn std::any::Any> {
+        match part {
+            Part::KeysPanel { keys, names, other } => {
+                Box::new(mount_to(container, move || keys_panel(keys, names, other)))
+            }
+            Part::EncryptButton { me, conversation } => {
+                Box::new(mount_to(container, move || encrypt_button(me, conversation)))
+            }
+            Part::EditMessage { keys, message, edited_at, ciphertext } => {
+                Box::new(mount_to(container, move || edit_message(keys, message, edited_at, ciphertext)))
+            }
+        }
+    })
+}
+
+fn keys_panel(keys: Keys, names: Vec<(String, String)>, other: Option<(String, String)>) -> impl IntoView {
+    let verify = other.map(|(id, name)| safety_number(keys, id, name));
+    let typed = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let submit = move |reset: bool| {
+        busy.set(true);
+        let op = match reset {
+            true => Op::Reset { me: keys.me },
+            false => Op::Restore { me: keys.me, recovery_key: typed.get_untracked() },
+        };
+        leptos::task::spawn_local(async move {
+            let status = match run(op).await {
+                Ok(Done::RecoveryKey { text, .. }) => Some(KeysStatus::NewRecoveryKey(text)),
+                Ok(_) => None,
+                Err(Problem::WrongRecoveryKey) => Some(KeysStatus::NeedsRecoveryKey { wrong: true }),
+                Err(p) => Some(KeysStatus::Failed(p.explain())),
+            };
+            let _ = busy.try_set(false);
+            // Keys restored or made: bring them up to date for the conversation.
+            let ready = matches!(status, None | Some(KeysStatus::NewRecoveryKey(_)));
+            if let Some(status) = status {
+                let _ = keys.status.try_set(status);
+            }
+            if ready {
+                open(keys);
+            }
+        });
+    };
+    let changed = move || {
+        keys.changed.get().into_iter().map(|id| {
+            let name = names.iter().find(|(i, _)| *i == id).map_or("Someone", |(_, n)| n.as_str()).to_string();
+            view! {
+                <p class="keys-changed" role="status">{format!("⚠ {name}'s keys changed: they set up their encryption again, \
+                    so messages sent to their old devices are not readable on the new ones. Check with them that it was them.")}</p>
+            }
+        }).collect_view()
+    };
+    view! {
+        {move || match keys.status.get() {
+            KeysStatus::Waiting | KeysStatus::Ready => ().into_any(),
+            KeysStatus::NewRecoveryKey(text) => view! {
+                <div class="recovery-key" role="alertdialog" aria-labelledby="recovery-key-title">
+                    <h2 id="recovery-key-title">"Your recovery key"</h2>
+                    <p>"This browser now has your encryption keys. Write this key down and keep it safe: it is \
+                        shown once, the server never sees it, and it is the only way to read your encrypted \
+                        conversations on a new device or after this browser's data is cleared."</p>
+                    <output class="recovery-key-text">{text}</output>
+                    <button type="button" on:click=move |_| keys.status.set(KeysStatus::Ready)>"I have saved it"</button>
+                </div>
+            }.into_any(),
+            KeysStatus::NeedsRecoveryKey { wrong } => view! {
+                <form class="recovery-form" on:submit=move |ev| { ev.prevent_default(); submit(false); }>
+                    <p>"Your encryption keys are on another device. Enter your recovery key to read this \
+                        conversation in this browser."</p>
+                    <label for="recovery-key-input">"Recovery key"</label>
+                    <input id="recovery-key-input" autocomplete="off" spellcheck="false" required
+                        aria-invalid=if wrong { "true" } else { "false" }
+                        aria-describedby=wrong.then_some("recovery-key-error")
+                        on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    {wrong.then(|| view! {
+                        <p id="recovery-key-error" class="field-error" role="alert">
+                            "That is not your recovery key: check it (52 letters and digits; dashes optional), \
+                            or reset your keys if it is lost."
+                        </p>
+                    })}
+                    <button type="submit" disabled=move || busy.get()>"Restore keys"</button>
+                    <details class="reset-keys">
+                        <summary>"I lost my recovery key"</summary>
+                        <p>"Resetting makes new keys for you. Encrypted messages sent before today stay unreadable \
+                            on your devices from now on, and the people you talk with are told that your keys changed."</p>
+                        <button type="button" class="danger" disabled=move || busy.get()
+                            on:click=move |_| submit(true)>"Reset my keys"</button>
+                    </details>
+                </form>
+            }.into_any(),
+            KeysStatus::Failed(why) => view! { <p class="field-error" role="alert">{why}</p> }.into_any(),
+        }}
+        {move || (keys.status.get() == KeysStatus::Ready && !keys.joined.get()).then(|| view! {
+            <p class="keys-waiting" role="status">"This browser is waiting for the conversation's keys: another \
+                member's device gives them when it is online. Until then it cannot send here, nor read what is sent."</p>
+        })}
+        {changed}
+        {verify}
+    }
+}
+
+/// The safety number of the reader and `name`, to compare with them (in
+/// person or on a call): equal numbers mean nobody stands between them.
+/// Worked out when opened.
+fn safety_number(keys: Keys, other_id: String, name: String) -> impl IntoView {
+    let number: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
+    let opened = RwSignal::new(false);
+    let started = StoredValue::new(false);
+    // Once opened and the keys are ready (they may not be yet, just after the page loads).
+    Effect::new(move || {
+        if !opened.get() || !keys.status.with(KeysStatus::can_read) || started.get_value() {
+            return;
+        }
+        let Ok(other) = other_id.parse::<i64>() else { return };
+        started.set_value(true);
+        leptos::task::spawn_local(async move {
+            let shown = match run(Op::SafetyNumber { me: keys.me, other }).await {
+                Ok(Done::SafetyNumber(digits)) => Ok(digits),
+                Ok(_) => Err("No safety number came back.".to_string()),
+                Err(p) => Err(p.explain()),
+            };
+            let _ = number.try_set(Some(shown));
+        });
+    });
+    let on_toggle = move |_| opened.set(true);
+    view! {
+        <details class="safety-number" on:toggle=on_toggle>
+            <summary>{format!("Verify {name}'s keys")}</summary>
+            <p>{format!("Compare this number with {name}'s, in person or on a call. If they are the same, \
+                your messages reach {name} and nobody else; if {name}'s keys change, the number does too.")}</p>
+            {move || match number.get() {
+                None => view! { <p class="muted">"Working out the number in this browser…"</p> }.into_any(),
+                Some(Ok(digits)) => view! { <output class="safety-digits" aria-label="Safety number">{digits}</output> }.into_any(),
+                Some(Err(why)) => view! { <p class="field-error" role="alert">{why}</p> }.into_any(),
+            }}
+        </details>
+    }
+}
+
+/// Makes the conversation end-to-end encrypted; the page is then loaded
+/// again (with the recovery key, when keys were made, kept for it in this
+/// tab's session storage).
+fn encrypt_button(me: i64, conversation: i64) -> impl IntoView {
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let encrypt = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let window = web_sys::window().expect("a page has a window");
+            match run(Op::Encrypt { me, conversation }).await {
+                // Encrypted: the page that follows shows it (and asks
+                // for the recovery key where the keys are elsewhere).
+                Ok(done) => {
+                    if let (Done::RecoveryKey { text, .. }, Ok(Some(storage))) =
+                        (done, window.session_storage())
+                    {
+                        let _ = storage.set_item(RECOVERY_KEY_ONCE, &text);
+                    }
+                    let _ = window.location().reload();
+                }
+                Err(Problem::NeedsRecoveryKey) => {
+                    let _ = window.location().reload();
+                }
+                Err(p) => {
+                    let _ = error.try_set(Some(p.explain()));
+                    let _ = busy.try_set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <button type="button" on:click=encrypt disabled=move || busy.get()>"Encrypt this conversation"</button>
+        {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+    }
+}
+
+/// The text of the reader's own `message`, as read here, to change; the
+/// new text is encrypted and replaces it. The list shows the edit when the
+/// server announces it.
+fn edit_message(keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: String) -> impl IntoView {
+    let loaded: RwSignal<Option<String>> = RwSignal::new(None);
+    let typed = RwSignal::new(String::new());
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let read = Op::Read { me: keys.me, conversation: keys.conversation, message, edited_at, ciphertext };
+    leptos::task::spawn_local(async move {
+        match run(read).await {
+            Ok(Done::Text { text, .. }) => {
+                let _ = typed.try_set(text.clone());
+                let _ = loaded.try_set(Some(text));
+            }
+            Ok(_) => {
+                let _ = error.try_set(Some("This message has no text to edit.".into()));
+            }
+            Err(p) => {
+                let _ = error.try_set(Some(p.explain()));
+            }
+        }
+    });
+    let save = move |_| {
+        let text = typed.get_untracked();
+        if text.trim().is_empty() {
+            error.set(Some("Write the new text, or delete the message.".into()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let op = Op::Edit { me: keys.me, conversation: keys.conversation, message, text };
+            if let Err(p) = run(op).await {
+                let _ = error.try_set(Some(p.explain()));
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    let field = format!("edit-{message}");
+    let error_id = format!("edit-{message}-error");
+    view! {
+        <div class="stack" role="group" aria-label="Edit message">
+            <label for=field.clone() class="visually-hidden">"New text"</label>
+            <textarea id=field rows="3" aria-describedby=error_id.clone()
+                disabled=move || loaded.with(Option::is_none)
+                prop:value=move || loaded.get().unwrap_or_default()
+                on:input=move |ev| typed.set(event_target_value(&ev))></textarea>
+            <button type="button" on:click=save disabled=move || busy.get() || loaded.with(Option::is_none)>"Save"</button>
+            {move || error.get().map(|e| view! { <p id=error_id.clone() class="field-error" role="alert">{e}</p> })}
+        </div>
+    }
+}

@@ -11,6 +11,9 @@
 //! keeps it); what views show is in [`CallUi`], whose signals this module
 //! keeps up to date. Remote audio plays through `<audio>` elements of its
 //! own, outside the views.
+//!
+//! Every page follows rings ([`watch`]); the rest is reached only through
+//! the `#[lazy]` [`act`], and so loaded when a call is first joined.
 
 use crate::components::call::{
     CallPhase, CallStats, CallUi, DeviceOption, LOCAL_CAMERA, LOCAL_SCREEN, RemoteStream,
@@ -74,11 +77,97 @@ struct Engine {
     /// The audio energy and duration each audio statistic (by its id) had
     /// counted at the last poll, to measure loudness between two polls.
     energy: HashMap<String, (f64, f64)>,
+    /// The call's events are followed (from the first call joined).
     subscribed: bool,
+    /// Rings are followed (from the first page).
+    watching: bool,
 }
 
 thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine::default());
+}
+
+/// What a page asks of the call; [`act`] carries it out.
+enum Act {
+    /// (The call's signals, boxed: the largest part by far.)
+    Join {
+        ui: Box<CallUi>,
+        me_id: String,
+        channel_id: String,
+        channel_name: String,
+        workspace_id: String,
+    },
+    Leave,
+    Mute(bool),
+    Camera(bool),
+    Share(bool),
+    Device {
+        kind: String,
+        device_id: String,
+    },
+    Show {
+        element: HtmlMediaElement,
+        name: String,
+    },
+}
+
+/// Carries out `act`. The media devices, the peer connection, signalling
+/// and statistics are reached only from here, so the release build splits
+/// them off the WebAssembly every page loads: they are fetched when a
+/// page first asks (joining a call); what follows runs in turn.
+#[leptos::lazy]
+fn act(act: Act) {
+    match act {
+        Act::Join { ui, me_id, channel_id, channel_name, workspace_id } => {
+            start(*ui, me_id, channel_id, channel_name, workspace_id)
+        }
+        Act::Leave => hang_up(),
+        Act::Mute(muted) => mute(muted),
+        Act::Camera(on) => turn_camera(on),
+        Act::Share(on) => share_screen(on),
+        Act::Device { kind, device_id } => switch_device(&kind, device_id),
+        Act::Show { element, name } => show(&element, &name),
+    }
+}
+
+fn ask(a: Act) {
+    leptos::task::spawn_local(act(a));
+}
+
+/// Joins `channel`'s call: asks for the microphone, then the server.
+pub fn join(ui: CallUi, me_id: String, channel_id: String, channel_name: String, workspace_id: String) {
+    ask(Act::Join { ui: Box::new(ui), me_id, channel_id, channel_name, workspace_id });
+}
+
+/// Leaves the call.
+pub fn leave() {
+    ask(Act::Leave);
+}
+
+/// Mutes or unmutes the microphone.
+pub fn set_muted(muted: bool) {
+    ask(Act::Mute(muted));
+}
+
+/// Turns the camera on or off.
+pub fn set_camera(on: bool) {
+    ask(Act::Camera(on));
+}
+
+/// Starts or stops sharing the screen.
+pub fn set_sharing(on: bool) {
+    ask(Act::Share(on));
+}
+
+/// Switches the microphone or camera to another device.
+pub fn choose_device(kind: &str, device_id: String) {
+    ask(Act::Device { kind: kind.to_string(), device_id });
+}
+
+/// The media stream of `name` (a received stream, or the local previews),
+/// for a `<video>` to show.
+pub fn attach(element: &HtmlMediaElement, name: &str) {
+    ask(Act::Show { element: element.clone(), name: name.to_string() });
 }
 
 fn with<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
@@ -112,9 +201,9 @@ fn describe(e: &JsValue) -> String {
     e.as_string().unwrap_or_else(|| "an unknown error".into())
 }
 
-/// The media stream of `name` (a received stream, or the local previews),
-/// for a `<video>` to show.
-pub fn attach(element: &HtmlMediaElement, name: &str) {
+/// Shows the media stream of `name` (a received stream, or the local
+/// previews) in a `<video>`.
+fn show(element: &HtmlMediaElement, name: &str) {
     let stream = with(|e| match name {
         LOCAL_CAMERA => e.camera.as_ref().map(single),
         LOCAL_SCREEN => e.screen.as_ref().map(single),
@@ -134,7 +223,7 @@ fn send(command: &GatewayCommand) -> bool {
 }
 
 /// Joins `channel`'s call: asks for the microphone, then the server.
-pub fn join(ui: CallUi, me_id: String, channel_id: String, channel_name: String, workspace_id: String) {
+fn start(ui: CallUi, me_id: String, channel_id: String, channel_name: String, workspace_id: String) {
     leave_quietly();
     ui.me.set(Some(me_id));
     with(|e| {
@@ -175,7 +264,7 @@ pub fn join(ui: CallUi, me_id: String, channel_id: String, channel_name: String,
 }
 
 /// Leaves the call.
-pub fn leave() {
+fn hang_up() {
     if with(|e| e.channel.is_some()) {
         send(&GatewayCommand::VoiceLeave);
     }
@@ -238,7 +327,7 @@ fn close_connection() {
 }
 
 /// Mutes or unmutes the microphone (the others are told; the server also holds it back).
-pub fn set_muted(muted: bool) {
+fn mute(muted: bool) {
     let Some(ui) = current_ui() else { return };
     with(|e| {
         if let Some(mic) = &e.mic {
@@ -254,7 +343,7 @@ fn announce_self(ui: CallUi) {
 }
 
 /// Turns the camera on or off.
-pub fn set_camera(on: bool) {
+fn turn_camera(on: bool) {
     let Some(ui) = current_ui() else { return };
     leptos::task::spawn_local(async move {
         let track = if on {
@@ -286,7 +375,7 @@ pub fn set_camera(on: bool) {
 }
 
 /// Starts or stops sharing the screen.
-pub fn set_sharing(on: bool) {
+fn share_screen(on: bool) {
     let Some(ui) = current_ui() else { return };
     if !on {
         stop_sharing(ui);
@@ -355,7 +444,7 @@ pub fn set_recording(on: bool) {
 }
 
 /// Switches the microphone or camera to another device.
-pub fn choose_device(kind: &str, device_id: String) {
+fn switch_device(kind: &str, device_id: String) {
     let is_mic = kind == "audioinput";
     with(|e| {
         if is_mic {
@@ -454,7 +543,8 @@ async fn list_devices() {
     }
 }
 
-/// Follows the gateway for the call's events (once per page).
+/// Follows the gateway for the call's events (once per page, from the
+/// first call joined).
 fn subscribe_once() {
     if with(|e| std::mem::replace(&mut e.subscribed, true)) {
         return;
@@ -480,7 +570,15 @@ fn subscribe_once() {
 pub fn watch(ui: CallUi, me_id: String) {
     with(|e| e.ui = Some(ui));
     ui.me.set(Some(me_id));
-    subscribe_once();
+    if with(|e| std::mem::replace(&mut e.watching, true)) {
+        return;
+    }
+    // Never cancelled: it lives as long as the page.
+    let _ = live::subscribe(|event| {
+        if let (LiveEvent::Gateway(event), Some(ui)) = (event, current_ui()) {
+            on_ring_event(ui, event);
+        }
+    });
 }
 
 /// How long a call rings before it stops by itself.
@@ -549,14 +647,13 @@ fn on_ring_event(ui: CallUi, event: &GatewayEvent) {
 
 fn on_event(event: &GatewayEvent) {
     let Some(ui) = current_ui() else { return };
-    on_ring_event(ui, event);
     let Some(channel) = with(|e| e.channel.clone()) else { return };
     match event {
         GatewayEvent::VoiceJoined { channel_id, can_speak, ice_servers } if *channel_id == channel => {
             ui.can_speak.set(*can_speak);
             if let Err(e) = connect(ui, ice_servers) {
                 notice(format!("The call could not start: {}.", describe(&e)));
-                leave();
+                hang_up();
                 return;
             }
             announce_self(ui);
@@ -644,7 +741,7 @@ fn connect(ui: CallUi, ice_servers: &[IceServerDto]) -> Result<(), JsValue> {
         RtcPeerConnectionState::Disconnected => ui.phase.set(CallPhase::Reconnecting),
         RtcPeerConnectionState::Failed => {
             notice("The call's connection failed. Check your network, then join again.");
-            leave();
+            hang_up();
         }
         _ => {}
     });

@@ -5,6 +5,7 @@
 //!
 //! - What pages see, on the server and in the browser: [`Unreadable`] (why a
 //!   message shows no text, and what to do), [`ENCRYPTED_WITHOUT_SCRIPT`].
+//! - `qr` (in the browser only): safety numbers as QR codes, drawn and read.
 //! - `client` (in the browser only): the operations ([`client::Op`]) and the
 //!   one function that runs them, `#[lazy]`: the release build splits it and
 //!   everything only it reaches (the cryptography, IndexedDB, the calls to
@@ -24,6 +25,8 @@ pub mod client;
 mod idb;
 #[cfg(feature = "hydrate")]
 mod lock;
+#[cfg(any(feature = "hydrate", test))]
+pub mod qr;
 
 /// What an encrypted message shows until the browser has read it, and
 /// where it cannot (without JavaScript, the server's page is all there is).

@@ -3,8 +3,11 @@
 // read; the server keeps only ciphertext.
 import { expect, test } from "./support/test";
 import { send, signIn, twoPeople, unique } from "./support/actions";
-import type { Browser, Page } from "@playwright/test";
-import { readdir, readFile } from "node:fs/promises";
+import { chromium, type Browser, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // Making keys loads the cryptography's WebAssembly first, and the other
@@ -264,6 +267,44 @@ test("a person who resets their keys is shown to the others as changed, with a n
   await expect(decrypted(b, after)).toBeVisible(KEYS);
   await a.reload();
   expect(await safetyNumber(a, "Bob")).not.toBe(before);
+  await close();
+});
+
+/** A camera's video (Y4M, as Chromium's fake camera plays it) filming the picture `png`, large and centred. */
+async function filming(png: Buffer): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-camera-"));
+  await writeFile(join(dir, "code.png"), png);
+  const video = join(dir, "camera.y4m");
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-loop", "1", "-i", join(dir, "code.png"), "-t", "2", "-r", "10",
+    "-vf", "scale=440:440:flags=neighbor,pad=640:480:100:20:white,format=yuv420p", video]);
+  return video;
+}
+
+test("scanning the other person's safety code with the camera says that it matches", async ({ browser, baseURL }, testInfo) => {
+  const { a, bob, dm, bobKey, close } = await encryptedDm(browser);
+  await a.getByText("Verify Bob's keys").click();
+  const code = a.getByRole("img", { name: "Your safety code, for Bob to scan" });
+  await expect(code).toBeVisible(KEYS);
+  const camera = await filming(await code.screenshot());
+
+  // Bob, on another device whose camera sees Ana's screen.
+  const launch = testInfo.project.use.launchOptions ?? {};
+  const phone = await chromium.launch({
+    ...launch,
+    args: [...(launch.args ?? []), `--use-file-for-fake-video-capture=${camera}`],
+  });
+  const page = await (await phone.newContext({ baseURL })).newPage();
+  await signIn(page, bob);
+  await page.goto(dm);
+  await expect(page.locator(".keys-panel")).toHaveAttribute("data-keys", "needs-recovery-key", KEYS);
+  await page.getByLabel("Recovery key").fill(bobKey);
+  await page.getByRole("button", { name: "Restore keys" }).click();
+  await expect(page.locator(".keys-panel")).toHaveAttribute("data-keys", "ready", KEYS);
+  await page.getByText("Verify Ana's keys").click();
+  await page.getByRole("button", { name: "Scan their code" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Ana's code matches" })).toBeVisible(KEYS);
+  await expect(page.getByRole("button", { name: "Stop scanning" })).toHaveCount(0);
+  await phone.close();
   await close();
 });
 

@@ -18,6 +18,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "hydrate")]
 mod parts;
+#[cfg(feature = "hydrate")]
+mod safety;
 
 /// Where this browser's keys stand for the conversation on screen.
 #[derive(Debug, Clone, PartialEq)]

@@ -46,7 +46,7 @@ pub fn mount(container: web_sys::HtmlElement, owner: Owner, part: Part) -> Box<d
 }
 
 fn keys_panel(keys: Keys, names: Vec<(String, String)>, other: Option<(String, String)>) -> impl IntoView {
-    let verify = other.map(|(id, name)| safety_number(keys, id, name));
+    let verify = other.map(|(id, name)| super::safety::safety_number(keys, id, name));
     let typed = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let submit = move |reset: bool| {
@@ -128,44 +128,6 @@ fn keys_panel(keys: Keys, names: Vec<(String, String)>, other: Option<(String, S
         })}
         {changed}
         {verify}
-    }
-}
-
-/// The safety number of the reader and `name`, to compare with them (in
-/// person or on a call): equal numbers mean nobody stands between them.
-/// Worked out when opened.
-fn safety_number(keys: Keys, other_id: String, name: String) -> impl IntoView {
-    let number: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
-    let opened = RwSignal::new(false);
-    let started = StoredValue::new(false);
-    // Once opened and the keys are ready (they may not be yet, just after the page loads).
-    Effect::new(move || {
-        if !opened.get() || !keys.status.with(KeysStatus::can_read) || started.get_value() {
-            return;
-        }
-        let Ok(other) = other_id.parse::<i64>() else { return };
-        started.set_value(true);
-        leptos::task::spawn_local(async move {
-            let shown = match run(Op::SafetyNumber { me: keys.me, other }).await {
-                Ok(Done::SafetyNumber(digits)) => Ok(digits),
-                Ok(_) => Err("No safety number came back.".to_string()),
-                Err(p) => Err(p.explain()),
-            };
-            let _ = number.try_set(Some(shown));
-        });
-    });
-    let on_toggle = move |_| opened.set(true);
-    view! {
-        <details class="safety-number" on:toggle=on_toggle>
-            <summary>{format!("Verify {name}'s keys")}</summary>
-            <p>{format!("Compare this number with {name}'s, in person or on a call. If they are the same, \
-                your messages reach {name} and nobody else; if {name}'s keys change, the number does too.")}</p>
-            {move || match number.get() {
-                None => view! { <p class="muted">"Working out the number in this browser…"</p> }.into_any(),
-                Some(Ok(digits)) => view! { <output class="safety-digits" aria-label="Safety number">{digits}</output> }.into_any(),
-                Some(Err(why)) => view! { <p class="field-error" role="alert">{why}</p> }.into_any(),
-            }}
-        </details>
     }
 }
 

@@ -184,8 +184,9 @@ fn notice(text: impl Into<String>) {
     }
 }
 
-/// What a failed browser call says, for a person to read.
-fn describe(e: &JsValue) -> String {
+/// What a failed browser call says, for a person to read (also the safety
+/// number's scanner's, for the camera).
+pub(crate) fn describe(e: &JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         let name = String::from(err.name());
         let message = String::from(err.message());
@@ -491,8 +492,9 @@ fn media_devices() -> Option<web_sys::MediaDevices> {
     window().navigator().media_devices().ok()
 }
 
-/// Asks for the microphone and/or the camera (the chosen devices, if any).
-async fn user_media(audio: bool, video: bool) -> Result<MediaStream, JsValue> {
+/// Asks for the microphone and/or the camera (the chosen devices, if any;
+/// also the safety number's scanner's camera).
+pub(crate) async fn user_media(audio: bool, video: bool) -> Result<MediaStream, JsValue> {
     let devices = media_devices().ok_or_else(|| JsValue::from_str("this browser has no media devices"))?;
     let (mic, cam) = with(|e| (e.mic_device.clone(), e.camera_device.clone()));
     let constraints = MediaStreamConstraints::new();

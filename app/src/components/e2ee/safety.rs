@@ -103,13 +103,24 @@ fn scanner(me: i64, other: i64, name: String, digits: String) -> impl IntoView {
         scanning.set(true);
         let digits = digits.clone();
         leptos::task::spawn_local(async move {
-            let stream = match open_camera().await {
+            let stream = match crate::call::user_media(false, true).await {
                 Ok(stream) => stream,
-                Err(why) => {
+                Err(e) => {
+                    let why = crate::call::describe(&e);
                     let _ = verdict.try_set(Some(Err(format!("Your camera is not available: {why}."))));
                     stop();
                     return;
                 }
+            };
+            // Each frame is drawn on one canvas, to read its pixels.
+            let Some(canvas) = document()
+                .create_element("canvas")
+                .ok()
+                .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+            else {
+                drop(Camera { stream, timer: None });
+                stop();
+                return;
             };
             let Some(el) = video.get_untracked() else {
                 drop(Camera { stream, timer: None });
@@ -121,7 +132,7 @@ fn scanner(me: i64, other: i64, name: String, digits: String) -> impl IntoView {
                 if reading.get_value() {
                     return;
                 }
-                let Some((width, height, luma)) = grab(&el) else { return };
+                let Some((width, height, luma)) = grab(&el, &canvas) else { return };
                 reading.set_value(true);
                 let digits = digits.clone();
                 leptos::task::spawn_local(async move {
@@ -189,30 +200,20 @@ fn scanner(me: i64, other: i64, name: String, digits: String) -> impl IntoView {
     }
 }
 
-async fn open_camera() -> Result<web_sys::MediaStream, String> {
-    use wasm_bindgen_futures::JsFuture;
-    let describe = |e: wasm_bindgen::JsValue| match e.dyn_ref::<js_sys::Error>() {
-        Some(e) if e.name() == "NotAllowedError" => "the browser was not allowed to use it".to_string(),
-        Some(e) => String::from(e.message()),
-        None => "this browser has no camera".to_string(),
-    };
-    let devices = window().navigator().media_devices().map_err(describe)?;
-    let constraints = web_sys::MediaStreamConstraints::new();
-    constraints.set_video(&wasm_bindgen::JsValue::TRUE);
-    constraints.set_audio(&wasm_bindgen::JsValue::FALSE);
-    let promise = devices.get_user_media_with_constraints(&constraints).map_err(describe)?;
-    Ok(JsFuture::from(promise).await.map_err(describe)?.unchecked_into())
-}
-
-/// The camera's current frame in greyscale: width, height, a byte a pixel.
-fn grab(video: &web_sys::HtmlVideoElement) -> Option<(usize, usize, Vec<u8>)> {
+/// The camera's current frame in greyscale (drawn on `canvas`): width,
+/// height, a byte a pixel.
+fn grab(
+    video: &web_sys::HtmlVideoElement,
+    canvas: &web_sys::HtmlCanvasElement,
+) -> Option<(usize, usize, Vec<u8>)> {
     let (width, height) = (video.video_width(), video.video_height());
     if width == 0 || height == 0 {
         return None;
     }
-    let canvas: web_sys::HtmlCanvasElement = document().create_element("canvas").ok()?.dyn_into().ok()?;
-    canvas.set_width(width);
-    canvas.set_height(height);
+    if (canvas.width(), canvas.height()) != (width, height) {
+        canvas.set_width(width);
+        canvas.set_height(height);
+    }
     let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
     context.draw_image_with_html_video_element(video, 0.0, 0.0).ok()?;
     let rgba = context.get_image_data(0.0, 0.0, f64::from(width), f64::from(height)).ok()?.data();

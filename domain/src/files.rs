@@ -29,6 +29,14 @@ pub const DEFAULT_MAX_BYTES: u64 = 25 * 1024 * 1024;
 /// The most files one message may carry.
 pub const MAX_FILES_PER_MESSAGE: usize = 10;
 
+/// The name the server gives the files of end-to-end encrypted messages
+/// (their own names are inside the message, for its readers).
+pub const ENCRYPTED_FILE_NAME: &str = "encrypted file";
+
+/// How much longer a file encrypted in the browser is than the file: its
+/// authentication tag (AES-GCM's 16 bytes).
+pub const ENCRYPTED_FILE_OVERHEAD: u64 = 16;
+
 /// What may be uploaded.
 #[derive(Debug, Clone)]
 pub struct FilePolicy {
@@ -70,6 +78,15 @@ impl FilePolicy {
             )));
         }
         Ok(name)
+    }
+
+    /// The most bytes one upload may hold: a file encrypted in the browser
+    /// (`encrypted`) may be as large as the limit allows its content to be.
+    pub fn max_upload(&self, encrypted: bool) -> u64 {
+        match encrypted {
+            true => self.max_bytes + ENCRYPTED_FILE_OVERHEAD,
+            false => self.max_bytes,
+        }
     }
 
     /// The error for a file that went over the limit.

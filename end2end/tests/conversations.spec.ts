@@ -1,13 +1,7 @@
 import { expect, test } from "./support/test";
-import { send, twoPeople } from "./support/actions";
+import { PIXEL, send, twoPeople } from "./support/actions";
 import { expectMessage } from "./support/checks";
 import { readFile } from "node:fs/promises";
-
-// The smallest valid PNG: one transparent pixel.
-const PIXEL = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
-  "base64",
-);
 
 test("a conversation in a thread, live on both sides, and the Threads view", async ({ browser }) => {
   const { a, b, close } = await twoPeople(browser, "Threaders");

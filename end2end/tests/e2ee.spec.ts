@@ -2,7 +2,7 @@
 // browser makes its keys, encrypts what they send and decrypts what they
 // read; the server keeps only ciphertext.
 import { expect, test } from "./support/test";
-import { send, signIn, twoPeople, unique } from "./support/actions";
+import { PIXEL, send, signIn, twoPeople, unique } from "./support/actions";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -227,6 +227,42 @@ test("an encrypted message is edited in the browser, and the other person reads 
   await a.reload();
   await expect(decrypted(a, second)).toBeVisible(KEYS);
   expect(await serverHolds(second)).toBe(false);
+  await close();
+});
+
+test("an encrypted file is downloaded and opened by the other person, and a picture is shown", async ({ browser }) => {
+  const { a, b, close } = await encryptedDm(browser);
+  const secret = unique("ledgerline");
+  const name = `${unique("ledger")}.csv`;
+  await a.locator("#composer-file").setInputFiles([
+    { name, mimeType: "text/csv", buffer: Buffer.from(`account,amount\n${secret},42\n`) },
+    { name: "pixel.png", mimeType: "image/png", buffer: PIXEL },
+  ]);
+  await expect(a.getByRole("list", { name: "Files to send" })).toContainText(name);
+  const caption = unique("figures");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(caption);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(a.getByRole("list", { name: "Files to send" })).toHaveCount(0, KEYS);
+
+  // Bob's browser reads the message, shows the picture, and opens the file when asked.
+  const item = decrypted(b, caption);
+  await expect(item).toBeVisible(KEYS);
+  const files = item.getByRole("list", { name: "Encrypted files" });
+  const img = files.getByRole("img", { name: "pixel.png" });
+  await expect(img).toBeVisible(KEYS);
+  await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.naturalWidth), KEYS).toBe(1);
+  const downloading = b.waitForEvent("download");
+  await files.getByRole("button", { name: new RegExp(`Download ${name.replace(".", "\\.")}`) }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(name);
+  expect((await readFile(await download.path())).toString()).toBe(`account,amount\n${secret},42\n`);
+  // Ana's browser lists what it sent, after a reload too.
+  await a.reload();
+  await expect(decrypted(a, caption).getByRole("list", { name: "Encrypted files" })).toContainText(name, KEYS);
+
+  // The server kept neither the file's name nor its content.
+  expect(await serverHolds(name)).toBe(false);
+  expect(await serverHolds(secret)).toBe(false);
   await close();
 });
 

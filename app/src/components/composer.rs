@@ -243,9 +243,12 @@ pub fn Composer(
 
     // Files go with the text in the box; the text is taken out while they
     // upload (what is typed meanwhile stays) and comes back if it fails.
+    // In an encrypted conversation they are encrypted here first, and sent
+    // in one request (its progress is not shown).
     #[cfg(feature = "hydrate")]
     let upload = {
         let (channel_id, thread_id, draft) = (channel_id.clone(), thread_id.clone(), draft.clone());
+        let keys = outbox.with_value(|o| o.to.keys);
         move || {
             if progress.get_untracked().is_some() {
                 return;
@@ -257,6 +260,26 @@ pub fn Composer(
             let chosen = files.get_value();
             upload_error.set(None);
             progress.set(Some(0.0));
+            if let Some(keys) = keys {
+                let (draft, thread_id) = (draft.clone(), thread_id.clone());
+                leptos::task::spawn_local(async move {
+                    let sent = send_encrypted(keys, text.clone(), new_nonce(), thread_id, chosen).await;
+                    let _ = progress.try_set(None);
+                    match sent {
+                        Ok(crate::wire::SentDto::Message(msg)) => {
+                            let _ = pending.try_set(Vec::new());
+                            files.try_set_value(Vec::new());
+                            on_sent.try_run(msg);
+                        }
+                        Ok(crate::wire::SentDto::Command(_)) => {}
+                        Err(e) => {
+                            put_back(body_ref, &draft, &[text]);
+                            let _ = upload_error.try_set(Some(e.message));
+                        }
+                    }
+                });
+                return;
+            }
             let fields = [
                 ("channel_id", channel_id.clone()),
                 ("body", text.clone()),
@@ -609,7 +632,9 @@ impl Outbox {
             let Some((text, nonce)) = next else { break };
             let to = &self.to;
             let sent = match to.keys {
-                Some(keys) => send_encrypted(keys, text.clone(), nonce, to.thread_id.clone()).await,
+                Some(keys) => {
+                    send_encrypted(keys, text.clone(), nonce, to.thread_id.clone(), Vec::new()).await
+                }
                 None => {
                     crate::api::post_message(
                         to.channel_id.clone(),
@@ -655,17 +680,18 @@ impl Outbox {
     }
 }
 
-/// Encrypts `text` in this browser and posts the ciphertext.
+/// Encrypts `text` and `files` in this browser and posts the ciphertext.
 #[cfg(feature = "hydrate")]
 async fn send_encrypted(
     keys: crate::components::e2ee::Keys,
     text: String,
     nonce: String,
     thread_id: Option<String>,
+    files: Vec<web_sys::File>,
 ) -> Result<crate::wire::SentDto, crate::wire::ApiError> {
     use crate::e2ee::client::{Done, Op, run};
     use crate::wire::{ApiError, ErrorCode};
-    let op = Op::Send { me: keys.me, conversation: keys.conversation, text, nonce, thread_id };
+    let op = Op::Send { me: keys.me, conversation: keys.conversation, text, nonce, thread_id, files };
     match run(op).await {
         Ok(Done::Sent(message)) => Ok(crate::wire::SentDto::Message(*message)),
         Ok(_) => {

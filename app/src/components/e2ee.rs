@@ -226,16 +226,28 @@ pub fn EncryptButton(me_id: String, channel_id: String) -> impl IntoView {
 /// The edit box of the viewer's own encrypted message: its text is read,
 /// and the new one encrypted, in the browser (mounted when opened).
 #[component]
-pub fn EncryptedEdit(message_id: String, edited_at: Option<i64>, ciphertext: String) -> impl IntoView {
+pub fn EncryptedEdit(
+    message_id: String,
+    edited_at: Option<i64>,
+    ciphertext: String,
+    /// How many files the message has (an edit keeps their keys).
+    attachments: usize,
+) -> impl IntoView {
     let Some(keys) = use_context::<Keys>() else { return ().into_any() };
     let slot = LazySlot::new();
     let on_toggle = move |_| {
         #[cfg(feature = "hydrate")]
         if let Ok(message) = message_id.parse::<i64>() {
-            slot.fill(parts::Part::EditMessage { keys, message, edited_at, ciphertext: ciphertext.clone() });
+            slot.fill(parts::Part::EditMessage {
+                keys,
+                message,
+                edited_at,
+                ciphertext: ciphertext.clone(),
+                attachments,
+            });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&message_id, edited_at, &ciphertext, keys);
+        let _ = (&message_id, edited_at, &ciphertext, keys, attachments);
     };
     view! {
         <details class="edit" on:toggle=on_toggle>
@@ -300,15 +312,19 @@ impl LazySlot {
     }
 }
 
-/// An encrypted message's text, decrypted in the browser (or why it cannot be).
+/// An encrypted message's text, decrypted in the browser (or why it cannot
+/// be), and its files, opened in the browser when asked for.
 #[component]
 pub fn EncryptedBody(
     message_id: String,
     /// When it was last edited (its text then is another than before).
     edited_at: Option<i64>,
     ciphertext: String,
+    /// Where its files' encrypted bytes are (their keys are in the message).
+    attachments: Vec<String>,
 ) -> impl IntoView {
     let shown: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
+    let file_slot = LazySlot::new();
     #[cfg(feature = "hydrate")]
     if let (Some(keys), Ok(message)) = (use_context::<Keys>(), message_id.parse::<i64>()) {
         use crate::e2ee::Unreadable;
@@ -318,6 +334,13 @@ pub fn EncryptedBody(
         // what stopped it cannot change (sent before this device took
         // part, damaged).
         let settled = StoredValue::new(false);
+        // Its files (key and download address), listed once it is read.
+        let listed: RwSignal<Vec<(e2ee::FileKey, String)>> = RwSignal::new(Vec::new());
+        Effect::new(move || {
+            if !listed.with(Vec::is_empty) && file_slot.container.get().is_some() {
+                file_slot.fill(parts::Part::Files { me: keys.me, files: listed.get_untracked() });
+            }
+        });
         Effect::new(move || {
             keys.synced.track();
             match keys.status.get() {
@@ -338,9 +361,13 @@ pub fn EncryptedBody(
                 edited_at,
                 ciphertext: ciphertext.clone(),
             };
+            let attachments = attachments.clone();
             leptos::task::spawn_local(async move {
                 let (text, last) = match run(op).await {
-                    Ok(Done::Text { html, .. }) => (Ok(html), true),
+                    Ok(Done::Text { html, files, .. }) => {
+                        let _ = listed.try_set(files.into_iter().zip(attachments).collect());
+                        (Ok(html), true)
+                    }
                     Ok(_) => (Err(Unreadable::Damaged("not a message".into()).explain()), true),
                     Err(p) => (Err(p.explain()), !p.may_change()),
                 };
@@ -350,13 +377,16 @@ pub fn EncryptedBody(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (message_id, edited_at, ciphertext);
-    move || match shown.get() {
-        None => view! { <p class="undecryptable" data-state="encrypted">{ENCRYPTED_WITHOUT_SCRIPT}</p> }
-            .into_any(),
-        Some(Ok(html)) => {
-            view! { <div class="body markdown" data-state="decrypted" inner_html=html></div> }.into_any()
-        }
-        Some(Err(why)) => view! { <p class="undecryptable" data-state="undecryptable">{why}</p> }.into_any(),
+    let _ = (message_id, edited_at, ciphertext, attachments);
+    view! {
+        {move || match shown.get() {
+            None => view! { <p class="undecryptable" data-state="encrypted">{ENCRYPTED_WITHOUT_SCRIPT}</p> }
+                .into_any(),
+            Some(Ok(html)) => {
+                view! { <div class="body markdown" data-state="decrypted" inner_html=html></div> }.into_any()
+            }
+            Some(Err(why)) => view! { <p class="undecryptable" data-state="undecryptable">{why}</p> }.into_any(),
+        }}
+        <div class="encrypted-files" node_ref=file_slot.container></div>
     }
 }

@@ -305,7 +305,11 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             can_react,
             own.then(|| match m.sent_from {
                 None => Own::Plain(m.body.clone()),
-                Some(_) => Own::Encrypted { ciphertext: m.body.clone(), edited_at: m.edited_at },
+                Some(_) => Own::Encrypted {
+                    ciphertext: m.body.clone(),
+                    edited_at: m.edited_at,
+                    attachments: m.attachments.len(),
+                },
             }),
             actions,
         )
@@ -336,11 +340,13 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
                 {m.pinned.then(|| view! { <span class="pin-mark" title="Pinned">"📌 Pinned"</span> })}
             </div>
             {match m.sent_from.is_some() {
-                true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() edited_at=m.edited_at ciphertext=m.body.clone() /> }
+                true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() edited_at=m.edited_at
+                    ciphertext=m.body.clone() attachments=m.attachments.iter().map(|a| a.url.clone()).collect() /> }
                     .into_any(),
                 false => view! { <div class="body markdown" inner_html=m.html></div> }.into_any(),
             }}
-            {(!m.attachments.is_empty()).then(|| view! { <ul class="attachments">{files}</ul> })}
+            // (An encrypted message's files are listed from what it says.)
+            {(!m.attachments.is_empty() && m.sent_from.is_none()).then(|| view! { <ul class="attachments">{files}</ul> })}
             {(!m.link_previews.is_empty()).then(|| view! { <div class="link-previews">{previews}</div> })}
             <div class="reactions">{chips}</div>
             {summary}
@@ -448,8 +454,8 @@ fn actions_form(
                 </details>
             }
             .into_any(),
-            Own::Encrypted { ciphertext, edited_at } => view! {
-                <crate::components::e2ee::EncryptedEdit message_id=id.to_string() edited_at ciphertext />
+            Own::Encrypted { ciphertext, edited_at, attachments } => view! {
+                <crate::components::e2ee::EncryptedEdit message_id=id.to_string() edited_at ciphertext attachments />
             }
             .into_any(),
         };
@@ -472,7 +478,8 @@ enum Own {
     /// Its text.
     Plain(String),
     /// End-to-end encrypted: only ciphertext is here, read in the browser.
-    Encrypted { ciphertext: String, edited_at: Option<i64> },
+    /// (`attachments`: how many files it has, whose keys an edit keeps.)
+    Encrypted { ciphertext: String, edited_at: Option<i64>, attachments: usize },
 }
 
 /// Sends a message's actions form to the action its pressed button names

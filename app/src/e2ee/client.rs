@@ -20,7 +20,9 @@ use crate::wire::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use e2ee::{Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received, RecoveryKey};
+use e2ee::{
+    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received, RecoveryKey,
+};
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -36,13 +38,25 @@ pub enum Op {
     Open { me: i64, conversation: i64 },
     /// Makes `conversation` end-to-end encrypted, for good, then opens it.
     Encrypt { me: i64, conversation: i64 },
-    /// A message's text (and its HTML), decrypted or as read before; an
-    /// edited one as of its edit `edited_at`.
+    /// A message's text (and its HTML) and its files' keys, decrypted or as
+    /// read before; an edited one as of its edit `edited_at`.
     Read { me: i64, conversation: i64, message: i64, edited_at: Option<i64>, ciphertext: String },
-    /// Encrypts `text` and posts it.
-    Send { me: i64, conversation: i64, text: String, nonce: String, thread_id: Option<String> },
-    /// Encrypts `text` and replaces `me`'s own `message` with it.
-    Edit { me: i64, conversation: i64, message: i64, text: String },
+    /// Encrypts `text` and `files` (each with a key of its own, which the
+    /// message carries) and posts them.
+    Send {
+        me: i64,
+        conversation: i64,
+        text: String,
+        nonce: String,
+        thread_id: Option<String>,
+        files: Vec<web_sys::File>,
+    },
+    /// Encrypts `text` and replaces `me`'s own `message` with it (its
+    /// `attachments` keep the keys this browser kept of them).
+    Edit { me: i64, conversation: i64, message: i64, text: String, attachments: usize },
+    /// Downloads a file of an encrypted message from `url` and opens it
+    /// with its `key` (needs none of the device's keys: no lock is taken).
+    OpenFile { me: i64, url: String, key: FileKey },
     /// The safety number of `me` and `other`, from this browser's identity
     /// and the one the server has for them.
     SafetyNumber { me: i64, other: i64 },
@@ -60,6 +74,7 @@ impl Op {
             | Op::Read { me, .. }
             | Op::Send { me, .. }
             | Op::Edit { me, .. }
+            | Op::OpenFile { me, .. }
             | Op::SafetyNumber { me, .. }
             | Op::Restore { me, .. }
             | Op::Reset { me } => *me,
@@ -81,11 +96,15 @@ pub enum Done {
         text: String,
         joined: bool,
     },
-    /// A message: its Markdown, and that rendered to sanitised HTML.
+    /// A message: its Markdown, that rendered to sanitised HTML, and the
+    /// keys of its files (in the order of its attachments).
     Text {
         text: String,
         html: String,
+        files: Vec<FileKey>,
     },
+    /// A file's bytes, opened.
+    File(Vec<u8>),
     /// The message as posted, or as edited.
     Sent(Box<MessageDto>),
     /// Sixty digits, in twelve groups of five.
@@ -154,6 +173,9 @@ impl From<e2ee::Error> for Problem {
 /// loaded with it, when first called (see the module above's notes).
 #[leptos::lazy]
 pub async fn run(op: Op) -> Result<Done, Problem> {
+    if let Op::OpenFile { url, key, .. } = op {
+        return open_file(&url, &key).await.map(Done::File);
+    }
     let work = async move {
         let db = idb::open().await.map_err(Problem::Failed)?;
         let done = apply(&db, op).await;
@@ -171,7 +193,8 @@ async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
             idb::get(db, idb::READ, &read_key(me, *message, *edited_at)).await.map_err(Problem::Failed)?
     {
         let html = markdown::render(&text);
-        return Ok(Done::Text { text, html });
+        let files = files_read(db, me, *message).await?;
+        return Ok(Done::Text { text, html, files });
     }
     if let Op::Encrypt { conversation, .. } = op {
         // First, so that a person whose keys are elsewhere finds the
@@ -231,7 +254,11 @@ async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> Re
         Some(body) => builder.json(&body).map_err(unreachable)?.send().await,
         None => builder.send().await,
     };
-    let response = sent.map_err(unreachable)?;
+    answered(sent.map_err(unreachable)?).await
+}
+
+/// `response` if it succeeded, else the server's reason.
+async fn answered(response: Response) -> Result<Response, Refusal> {
     if response.ok() {
         return Ok(response);
     }
@@ -418,28 +445,52 @@ impl Keys {
                 let bytes = B64
                     .decode(&ciphertext)
                     .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
-                let text = self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?;
+                let Content { text, files } =
+                    self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?;
                 idb::put(db, idb::READ, &read_key(self.me, message, edited_at), &text)
                     .await
                     .map_err(Problem::Failed)?;
+                keep_files(db, self.me, message, &files).await?;
                 let html = markdown::render(&text);
-                Ok(Done::Text { text, html })
+                Ok(Done::Text { text, html, files })
             }
-            Op::Send { conversation, text, nonce, thread_id, .. } => {
-                let body = json!({
-                    "channel_id": conversation.to_string(),
-                    "encrypted": self.seal(conversation, &text).await?,
-                    "nonce": nonce,
-                    "thread_id": thread_id,
-                });
-                let sent: MessageDto = json(Method::POST, "/api/communication/messages/", Some(body)).await?;
+            Op::Send { conversation, text, nonce, thread_id, files, .. } => {
+                let sent: MessageDto = match files.is_empty() {
+                    true => {
+                        let body = json!({
+                            "channel_id": conversation.to_string(),
+                            "encrypted": self.seal(conversation, &Content::of_text(&text)).await?,
+                            "nonce": nonce,
+                            "thread_id": thread_id,
+                        });
+                        json(Method::POST, "/api/communication/messages/", Some(body)).await?
+                    }
+                    false => {
+                        let (content, sealed) = seal_files(text.clone(), &files).await?;
+                        let encrypted = self.seal(conversation, &content).await?;
+                        let keys = content.files;
+                        let message =
+                            post_with_files(conversation, encrypted, nonce, thread_id, sealed).await?;
+                        keep_files(db, self.me, number(&message.id)?, &keys).await?;
+                        message
+                    }
+                };
                 idb::put(db, idb::READ, &read_key(self.me, number(&sent.id)?, None), &text)
                     .await
                     .map_err(Problem::Failed)?;
                 Ok(Done::Sent(Box::new(sent)))
             }
-            Op::Edit { conversation, message, text, .. } => {
-                let body = json!({"encrypted": self.seal(conversation, &text).await?});
+            Op::Edit { conversation, message, text, attachments, .. } => {
+                let files = files_read(db, self.me, message).await?;
+                if files.len() != attachments {
+                    return Err(Problem::Refused(
+                        "This browser does not have the keys of this message's files, so they would be lost \
+                         if it changed the message: edit it in the browser that sent it."
+                            .into(),
+                    ));
+                }
+                let content = Content { text: text.clone(), files };
+                let body = json!({"encrypted": self.seal(conversation, &content).await?});
                 let path = format!("/api/communication/messages/{message}/");
                 let edited: MessageDto = json(Method::PUT, &path, Some(body)).await?;
                 // The sender cannot decrypt its own message: what it said is kept here.
@@ -448,6 +499,7 @@ impl Keys {
                     .map_err(Problem::Failed)?;
                 Ok(Done::Sent(Box::new(edited)))
             }
+            Op::OpenFile { url, key, .. } => open_file(&url, &key).await.map(Done::File),
             Op::SafetyNumber { other, .. } => {
                 let path = format!("/api/communication/identity/?user_id={other}");
                 let theirs = match json::<IdentityKeyDto>(Method::GET, &path, None).await {
@@ -566,20 +618,20 @@ impl Keys {
         Err(Problem::Failed("the key backup kept changing while it was written".into()))
     }
 
-    /// A message's text: with this device's keys, else with the device
-    /// restored from the backup.
-    /// `text` encrypted for `conversation`'s members as of its latest
+    /// `content` encrypted for `conversation`'s members as of its latest
     /// keys, as a post or an edit carries it (`encrypted`).
-    async fn seal(&mut self, conversation: i64, text: &str) -> Result<serde_json::Value, Problem> {
+    async fn seal(&mut self, conversation: i64, content: &Content) -> Result<serde_json::Value, Problem> {
         if !self.device.is_in(conversation) {
             return Err(Problem::NoKeysYet);
         }
         apply_commits(&mut self.device, conversation).await?;
-        let ciphertext = self.device.encrypt(conversation, &Content { text: text.to_string() })?;
+        let ciphertext = self.device.encrypt(conversation, content)?;
         Ok(json!({"ciphertext": b64(&ciphertext), "device_id": self.device_id}))
     }
 
-    async fn decrypt(&mut self, conversation: i64, bytes: &[u8]) -> Result<String, Unreadable> {
+    /// A message's content: with this device's keys, else with the device
+    /// restored from the backup.
+    async fn decrypt(&mut self, conversation: i64, bytes: &[u8]) -> Result<Content, Unreadable> {
         let live = read_with(&mut self.device, conversation, bytes).await;
         match (live, self.history.as_mut()) {
             (Ok(text), _) => Ok(text),
@@ -587,6 +639,93 @@ impl Keys {
             (Err(why), None) => Err(why),
         }
     }
+}
+
+/// Where the keys of a message's files are kept (JSON), when it has any:
+/// they stay the same through its edits.
+fn files_key(me: i64, message: i64) -> String {
+    format!("{me}:{message}:files")
+}
+
+async fn keep_files(db: &IdbDatabase, me: i64, message: i64, files: &[FileKey]) -> Result<(), Problem> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let saved = serde_json::to_string(files).map_err(|e| Problem::Failed(e.to_string()))?;
+    idb::put(db, idb::READ, &files_key(me, message), &saved).await.map_err(Problem::Failed)
+}
+
+async fn files_read(db: &IdbDatabase, me: i64, message: i64) -> Result<Vec<FileKey>, Problem> {
+    match idb::get(db, idb::READ, &files_key(me, message)).await.map_err(Problem::Failed)? {
+        None => Ok(Vec::new()),
+        Some(saved) => serde_json::from_str(&saved).map_err(|e| Problem::Failed(e.to_string())),
+    }
+}
+
+/// Reads each of `files` and encrypts it with a key of its own: the
+/// message's content (`text` and the keys) and the bytes to upload.
+async fn seal_files(text: String, files: &[web_sys::File]) -> Result<(Content, Vec<Vec<u8>>), Problem> {
+    let mut content = Content::of_text(text);
+    let mut sealed = Vec::with_capacity(files.len());
+    for f in files {
+        let read = wasm_bindgen_futures::JsFuture::from(f.array_buffer())
+            .await
+            .map_err(|e| Problem::Failed(format!("“{}” could not be read: {}", f.name(), idb::js(e))))?;
+        let bytes = js_sys::Uint8Array::new(&read).to_vec();
+        let (key, upload) = FileKey::seal(&f.name(), &f.type_(), &bytes)?;
+        content.files.push(key);
+        sealed.push(upload);
+    }
+    Ok((content, sealed))
+}
+
+/// Posts an encrypted message with its encrypted files, as a form: the
+/// ciphertext before the files (whose names the server does not learn).
+async fn post_with_files(
+    conversation: i64,
+    encrypted: serde_json::Value,
+    nonce: String,
+    thread_id: Option<String>,
+    sealed: Vec<Vec<u8>>,
+) -> Result<MessageDto, Refusal> {
+    let failed = |e: wasm_bindgen::JsValue| Refusal { status: 0, message: idb::js(e) };
+    let form = web_sys::FormData::new().map_err(failed)?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let fields = [
+        ("channel_id", conversation.to_string()),
+        ("device_id", text(&encrypted["device_id"])),
+        ("ciphertext", text(&encrypted["ciphertext"])),
+        ("nonce", nonce),
+        ("thread_id", thread_id.unwrap_or_default()),
+    ];
+    for (name, value) in fields {
+        form.append_with_str(name, &value).map_err(failed)?;
+    }
+    for bytes in sealed {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(failed)?;
+        form.append_with_blob_and_filename("file", &blob, "encrypted").map_err(failed)?;
+    }
+    let unreachable =
+        |e: gloo_net::Error| Refusal { status: 0, message: format!("the server could not be reached ({e})") };
+    let request = RequestBuilder::new("/api/communication/messages/")
+        .method(Method::POST)
+        .header("Accept", "application/json")
+        .body(form)
+        .map_err(unreachable)?;
+    let response = answered(request.send().await.map_err(unreachable)?).await?;
+    response
+        .json()
+        .await
+        .map_err(|e| Refusal { status: 0, message: format!("an answer not understood ({e})") })
+}
+
+/// Downloads the encrypted file at `url` and opens it with `key`.
+async fn open_file(url: &str, key: &FileKey) -> Result<Vec<u8>, Problem> {
+    let response = call(Method::GET, url, None).await?;
+    let sealed =
+        response.binary().await.map_err(|e| Problem::Failed(format!("the download was cut short ({e})")))?;
+    key.open(&sealed).map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))
 }
 
 /// Where the text of a message read (or sent) here is kept; an edited
@@ -677,13 +816,13 @@ async fn claim(conversation: i64, devices: &[DeviceRef]) -> Result<Vec<Claimed>,
 
 /// A message's text with `device`'s keys, applying changes of keys first
 /// when it was sent after the device's epoch.
-async fn read_with(device: &mut Device, conversation: i64, bytes: &[u8]) -> Result<String, Unreadable> {
+async fn read_with(device: &mut Device, conversation: i64, bytes: &[u8]) -> Result<Content, Unreadable> {
     if !device.is_in(conversation) {
         return Err(Unreadable::Withheld);
     }
     for attempt in 0..2 {
         match device.receive(conversation, bytes) {
-            Ok(Received::Message { content, .. }) => return Ok(content.text),
+            Ok(Received::Message { content, .. }) => return Ok(content),
             Ok(Received::Commit { .. }) => {
                 return Err(Unreadable::Damaged("a change of keys, not a message".into()));
             }

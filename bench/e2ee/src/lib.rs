@@ -3,7 +3,7 @@
 //! (`tests/in_browser.rs`, run by `wasm-bindgen-test-runner`), `Instant`
 //! natively (`src/main.rs`). `scripts/bench` (`PARLEY_BENCH=e2ee`) runs both.
 
-use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received};
+use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received};
 
 /// One figure: what was measured, and its mean in milliseconds.
 pub struct Figure {
@@ -60,9 +60,9 @@ pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
     let commit = ana.device.change_members(CONVERSATION, &[bob.claimed()], &[]).unwrap();
     ana.device.commit_accepted(CONVERSATION).unwrap();
     bob.device.join(&commit.welcome.unwrap()).unwrap();
-    let text = Content {
-        text: "Are we still on for the design review at three? I'll bring the mock-ups.".repeat(3),
-    };
+    let text = Content::of_text(
+        "Are we still on for the design review at three? I'll bring the mock-ups.".repeat(3),
+    );
     let (sent, encrypting) = timed(now, || {
         (0..MESSAGES).map(|_| ana.device.encrypt(CONVERSATION, &text).unwrap()).collect::<Vec<_>>()
     });
@@ -74,6 +74,14 @@ pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
     });
     figures.push(Figure { what: "encrypt a message (216 characters)", ms: encrypting / MESSAGES as f64 });
     figures.push(Figure { what: "decrypt a message", ms: decrypting / MESSAGES as f64 });
+
+    // A file sent with a message: sealed with its own key, opened by the reader.
+    let photo = vec![7u8; 1024 * 1024];
+    let ((key, sealed), sealing) = timed(now, || FileKey::seal("photo.jpg", "image/jpeg", &photo).unwrap());
+    let (opened, opening) = timed(now, || key.open(&sealed).unwrap());
+    assert_eq!(opened.len(), photo.len());
+    figures.push(Figure { what: "encrypt a 1 MiB file", ms: sealing });
+    figures.push(Figure { what: "decrypt a 1 MiB file", ms: opening });
 
     // A conversation of 100 people, one device each; then one more device.
     let mut people: Vec<Person> = (1..=PEOPLE).map(Person::new).collect();

@@ -137,6 +137,9 @@ pub struct ExportMessage {
     pub shown_name: String,
     pub attachments: Vec<Attachment>,
     pub versions: Vec<KeptVersion>,
+    /// End-to-end encrypted: its text is [`ENCRYPTED_TEXT`], and its files
+    /// are listed without their bytes (ciphertext nobody here can open).
+    pub encrypted: bool,
 }
 
 /// One thing that happened to a message.
@@ -196,6 +199,23 @@ impl ExportMessage {
 /// Where an attachment goes in a JSON or CSV export.
 pub fn attachment_path(channel: &ExportChannel, a: &Attachment) -> String {
     format!("{}/files/{}-{}", channel.folder(), a.id, safe_name(&a.file_name))
+}
+
+/// What an export says in place of an end-to-end encrypted message's file.
+pub fn encrypted_file(a: &Attachment) -> String {
+    format!("(an end-to-end encrypted file of {} bytes: only its readers' devices can open it)", a.size)
+}
+
+impl ExportMessage {
+    /// Where each of its files is in the archive, or for an encrypted
+    /// message what stands in its place (it is not in the archive).
+    fn file_places(&self, channel: &ExportChannel) -> Vec<String> {
+        let place = |a| match self.encrypted {
+            true => encrypted_file(a),
+            false => attachment_path(channel, a),
+        };
+        self.attachments.iter().map(place).collect()
+    }
 }
 
 /// The day (`YYYY-MM-DD`, UTC) of a time.
@@ -272,7 +292,8 @@ struct JsonFile {
     name: String,
     mimetype: String,
     size: i64,
-    /// Where it is in this archive.
+    /// Where it is in this archive (or, for an encrypted message's file,
+    /// which is not, why).
     path: String,
 }
 
@@ -294,12 +315,13 @@ pub fn json_message(m: &ExportMessage, channel: &ExportChannel) -> Vec<u8> {
         files: m
             .attachments
             .iter()
-            .map(|a| JsonFile {
+            .zip(m.file_places(channel))
+            .map(|(a, path)| JsonFile {
                 id: a.id.to_string(),
                 name: a.file_name.clone(),
                 mimetype: a.content_type.clone(),
                 size: a.size,
-                path: attachment_path(channel, a),
+                path,
             })
             .collect(),
         history: m.history(),
@@ -314,7 +336,7 @@ author_id,author_username,author_name,by_id,text,attachments\r\n";
 /// A message's rows in a CSV export: one per event.
 pub fn csv_rows(m: &ExportMessage, channel: &ExportChannel) -> String {
     let mut out = String::new();
-    let files: Vec<String> = m.attachments.iter().map(|a| attachment_path(channel, a)).collect();
+    let files = m.file_places(channel);
     for e in m.history() {
         let fields = [
             e.event.to_string(),
@@ -383,12 +405,13 @@ pub fn eml(m: &ExportMessage, channel: &ExportChannel, host: &str, files: &[Opti
         }
     }
     let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(text));
-    for (a, bytes) in m.attachments.iter().zip(files) {
-        let part = match bytes {
+    for (i, a) in m.attachments.iter().enumerate() {
+        let part = match files.get(i).and_then(Option::as_ref) {
             Some(bytes) => {
                 let kind = ContentType::parse(&a.content_type).unwrap_or(ContentType::TEXT_PLAIN);
                 MailAttachment::new(a.file_name.clone()).body(bytes.clone(), kind)
             }
+            None if m.encrypted => SinglePart::plain(encrypted_file(a)),
             None => SinglePart::plain(format!("The file “{}” was not found on disk.", a.file_name)),
         };
         parts = parts.singlepart(part);
@@ -443,6 +466,7 @@ mod tests {
             thread_id: None,
             shown_name: String::new(),
             attachments: Vec::new(),
+            encrypted: false,
             versions: versions
                 .into_iter()
                 .map(|(body, change, at)| KeptVersion {

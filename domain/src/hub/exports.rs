@@ -372,7 +372,8 @@ impl Hub {
                     ExportFormat::Csv => zip.write(export::csv_rows(m, ch).as_bytes())?,
                     ExportFormat::Eml => files += self.write_eml(zip, m, ch, &folder, &day).await?,
                 }
-                if format != ExportFormat::Eml {
+                // An encrypted message's files are listed, not copied.
+                if format != ExportFormat::Eml && !m.encrypted {
                     attachments.extend(m.attachments.iter().cloned());
                 }
                 messages += 1;
@@ -408,7 +409,7 @@ impl Hub {
         day: &str,
     ) -> Result<i64> {
         let mut bytes = Vec::with_capacity(m.attachments.len());
-        for a in &m.attachments {
+        for a in m.attachments.iter().filter(|_| !m.encrypted) {
             let opened = self.files.open(a.id, self.store.keys()).await;
             bytes.push(match opened {
                 Ok(file) => file.read_to_end().await.ok(),

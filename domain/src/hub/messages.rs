@@ -125,13 +125,8 @@ impl Hub {
     ) -> Result<(Message, bool)> {
         if !post.files.is_empty() {
             permissions::attach_files(facts, post.thread.is_some())?;
-            if msg.sent_from.is_some() {
-                return Err(Error::conflict(
-                    "file",
-                    "Files cannot be sent in end-to-end encrypted conversations yet: share them elsewhere.",
-                ));
-            }
         }
+        let encrypted = msg.sent_from.is_some();
         msg.thread_id = match post.thread {
             None => {
                 permissions::send_message(facts)?;
@@ -145,10 +140,14 @@ impl Hub {
                 Some(parent.thread_id.unwrap_or(parent.id))
             }
         };
+        // An encrypted message's files are known by name and type only to
+        // its readers: the server checks their size.
         for f in &post.files {
             let policy = self.files.policy();
-            policy.check_name(&f.file_name)?;
-            if f.size > policy.max_bytes {
+            if !encrypted {
+                policy.check_name(&f.file_name)?;
+            }
+            if f.size > policy.max_upload(encrypted) {
                 return Err(policy.too_large(&f.file_name));
             }
         }
@@ -186,8 +185,10 @@ impl Hub {
     /// refuses the post (and is audited); one too large for the scanner, or
     /// (if the operator keeps uploads then) sent while it is out of reach,
     /// is marked not scanned.
+    /// An encrypted message's files are not scanned: the server holds only
+    /// their ciphertext.
     async fn scan_uploads(&self, ch: &Channel, msg: &mut Message, files: &[Upload]) -> Result<()> {
-        let Some(scanner) = self.files.scanner() else { return Ok(()) };
+        let Some(scanner) = self.files.scanner().filter(|_| msg.sent_from.is_none()) else { return Ok(()) };
         for (f, a) in files.iter().zip(msg.attachments.iter_mut()) {
             a.scan = match scanner.scan(&f.tmp).await {
                 Verdict::Clean => ScanStatus::Clean,
@@ -528,14 +529,20 @@ fn checked(post: &Post<'_>) -> Result<(String, Option<String>)> {
 }
 
 /// Gives `msg` an attachment for each of `files` (their bytes are moved into
-/// place when the message is stored).
+/// place when the message is stored). An encrypted message's are named
+/// [`ENCRYPTED_FILE_NAME`](crate::files::ENCRYPTED_FILE_NAME), whatever the
+/// upload said: their names are inside the message.
 fn attach(msg: &mut Message, files: &[Upload]) {
     for f in files {
+        let file_name = match msg.sent_from {
+            None => f.file_name.clone(),
+            Some(_) => crate::files::ENCRYPTED_FILE_NAME.to_string(),
+        };
         msg.attachments.push(Attachment {
             id: Id::new(),
             message_id: msg.id,
-            file_name: f.file_name.clone(),
-            content_type: crate::files::content_type_for(&f.file_name).to_string(),
+            content_type: crate::files::content_type_for(&file_name).to_string(),
+            file_name,
             size: f.size as i64,
             created_at: msg.created_at,
             scan: ScanStatus::Off,

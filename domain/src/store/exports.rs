@@ -497,6 +497,7 @@ impl Store {
                     shown_name: r.shown_name,
                     attachments: attachments.remove(&r.id).unwrap_or_default(),
                     versions: versions.remove(&r.id).unwrap_or_default(),
+                    encrypted: r.sent_from.is_some(),
                 })
             })
             .collect()

@@ -84,3 +84,9 @@ export async function twoPeople(browser: Browser, workspace: string) {
   };
   return { a, b, ana, bob, close };
 }
+
+/** The smallest valid PNG: one transparent pixel. */
+export const PIXEL = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);

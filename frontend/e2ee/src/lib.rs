@@ -110,6 +110,68 @@ impl DeviceKeys {
 pub struct Content {
     /// What the author wrote (Markdown).
     pub text: String,
+    /// The files sent with it, in the order the server lists the message's
+    /// attachments: each uploaded encrypted with its own key, kept here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileKey>,
+}
+
+impl Content {
+    /// A message of text only.
+    pub fn of_text(text: impl Into<String>) -> Content {
+        Content { text: text.into(), files: Vec::new() }
+    }
+}
+
+/// An attachment of an encrypted message, as only its readers know it: its
+/// name, type and size, and the key its bytes were encrypted with. The
+/// server keeps the encrypted bytes under a name of its own.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKey {
+    pub name: String,
+    /// Its media type, as the sender's browser gave it.
+    pub mime: String,
+    /// Its size before encryption, in bytes.
+    pub size: u64,
+    /// The AES-256-GCM key (base64), made for this one file.
+    key: String,
+}
+
+impl std::fmt::Debug for FileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileKey").field("name", &self.name).field("size", &self.size).finish_non_exhaustive()
+    }
+}
+
+/// What binds a file's encryption to its use.
+const FILE_AAD: &[u8] = b"parley-file-v1";
+
+/// How much longer a file is encrypted: AES-GCM's tag.
+pub const FILE_OVERHEAD: u64 = 16;
+
+impl FileKey {
+    /// Encrypts `bytes` with a new key (AES-256-GCM): the key as the
+    /// message will carry it, and the bytes to upload. Each key encrypts
+    /// one file only, so its nonce is fixed (zero).
+    pub fn seal(name: &str, mime: &str, bytes: &[u8]) -> Result<(FileKey, Vec<u8>)> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        use openmls_traits::random::OpenMlsRand;
+        let key: [u8; 32] = OpenMlsRustCrypto::default().rand().random_array().map_err(mls)?;
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key).map_err(mls)?;
+        let sealed = cipher.encrypt(&[0u8; 12].into(), Payload { msg: bytes, aad: FILE_AAD }).map_err(mls)?;
+        let file = FileKey { name: name.into(), mime: mime.into(), size: bytes.len() as u64, key: b64(&key) };
+        Ok((file, sealed))
+    }
+
+    /// The file's bytes from what was uploaded; anything else (another
+    /// file, changed bytes) is refused.
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&unb64(&self.key)?).map_err(malformed)?;
+        cipher.decrypt(&[0u8; 12].into(), Payload { msg: sealed, aad: FILE_AAD }).map_err(|_| {
+            Error::Malformed("the file's bytes are not the ones its message was sent with".into())
+        })
+    }
 }
 
 /// A change to a conversation's members (and so its keys), made by this

@@ -3,7 +3,7 @@
 //! what each device can and cannot read.
 
 use e2ee::{
-    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, Identity, Received, RecoveryKey,
+    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, Received, RecoveryKey,
     device_signed, safety_number,
 };
 
@@ -25,7 +25,7 @@ fn claim(device: &Device) -> Claimed {
 }
 
 fn text(t: &str) -> Content {
-    Content { text: t.into() }
+    Content::of_text(t)
 }
 
 const DM: i64 = 42;
@@ -219,4 +219,39 @@ fn a_backup_opens_with_its_recovery_key_alone() {
     let other = RecoveryKey::generate().unwrap();
     assert!(matches!(Backup::open(&sealed, &other), Err(Error::WrongRecoveryKey)));
     assert!(matches!(RecoveryKey::parse("not a key"), Err(Error::WrongRecoveryKey)));
+}
+
+#[test]
+fn a_file_sent_with_a_message_opens_with_the_key_the_message_carries() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let report = b"quarterly figures: 42".repeat(100);
+    let (key, uploaded) = FileKey::seal("report.txt", "text/plain", &report).unwrap();
+    assert_eq!(uploaded.len() as u64, report.len() as u64 + e2ee::FILE_OVERHEAD);
+    assert!(!uploaded.windows(10).any(|w| w == b"quarterly "), "the upload is encrypted");
+    let sent = alice.encrypt(DM, &Content { text: "the report".into(), files: vec![key] }).unwrap();
+    let Received::Message { content, .. } = bob.receive(DM, &sent).unwrap() else { panic!("a message") };
+    let file = &content.files[0];
+    assert_eq!((file.name.as_str(), file.mime.as_str(), file.size), ("report.txt", "text/plain", 2100));
+    assert_eq!(file.open(&uploaded).unwrap(), report);
+}
+
+#[test]
+fn a_file_does_not_open_with_another_files_key_nor_once_changed() {
+    let (first, uploaded) = FileKey::seal("a.txt", "text/plain", b"first").unwrap();
+    let (second, _) = FileKey::seal("a.txt", "text/plain", b"first").unwrap();
+    assert!(matches!(second.open(&uploaded), Err(Error::Malformed(_))), "each file has its own key");
+    let mut changed = uploaded.clone();
+    changed[0] ^= 1;
+    assert!(matches!(first.open(&changed), Err(Error::Malformed(_))));
+    assert_eq!(first.open(&uploaded).unwrap(), b"first");
+}
+
+#[test]
+fn a_message_of_text_only_reads_as_before_files_were_sent() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let sent = alice.encrypt(DM, &text("no files")).unwrap();
+    let Received::Message { content, .. } = bob.receive(DM, &sent).unwrap() else { panic!("a message") };
+    assert!(content.files.is_empty());
+    let old: Content = serde_json::from_str(r#"{"text":"written before"}"#).unwrap();
+    assert_eq!(old, text("written before"), "messages sent before files leave them out");
 }

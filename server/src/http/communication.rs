@@ -459,6 +459,14 @@ pub struct MessageForm {
     /// A page of the app to go back to, for a browser without JavaScript.
     #[schema(required = false)]
     return_to: String,
+    /// In an end-to-end encrypted conversation, with `ciphertext`: the device that encrypted the message.
+    #[schema(value_type = s::Id, required = false)]
+    device_id: String,
+    /// In an end-to-end encrypted conversation: the message as encrypted (the MLS message, base64), sent
+    /// instead of `body` and before the files, which are then encrypted too (their names and keys inside
+    /// the message; the server names them "encrypted file").
+    #[schema(value_type = s::Base64, required = false)]
+    ciphertext: String,
     /// Up to 10 files, each within the server's size limit and of an allowed type.
     #[schema(value_type = Vec<String>, format = Binary, max_items = 10, required = false)]
     file: Vec<Vec<u8>>,
@@ -466,7 +474,8 @@ pub struct MessageForm {
 
 /// `POST /api/communication/messages/`: sends a message (JSON), or a message with files
 /// (`multipart/form-data`: fields `channel_id`, `body`, `nonce`, `thread_id`, and `file`
-/// once per file). Answers 201 once it is stored; a repeated nonce answers 200 with the
+/// once per file; in an encrypted conversation `device_id` and `ciphertext` in place of
+/// `body`, before the files). Answers 201 once it is stored; a repeated nonce answers 200 with the
 /// first message. A form posted by a browser without JavaScript (with `return_to`) is
 /// answered with a redirect there.
 #[utoipa::path(post, path = "/api/communication/messages/", tag = "messages",
@@ -528,10 +537,20 @@ pub async fn send_message(
         receive(form, &state, user.id, &mut received).await?;
         let channel = app::ssr::parse_id("channel_id", received.channel_id.as_deref().unwrap_or(""))?;
         let thread = app::ssr::parse_optional_id("thread_id", received.thread_id.as_deref())?;
-        Ok::<_, HttpError>((channel, thread))
+        let device = match (&received.device_id, &received.ciphertext) {
+            (None, None) => None,
+            (Some(device), Some(_)) => Some(app::ssr::parse_id("device_id", device)?),
+            _ => {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "ciphertext",
+                    "An encrypted message needs both device_id and ciphertext.",
+                )));
+            }
+        };
+        Ok::<_, HttpError>((channel, thread, device))
     }
     .await;
-    let (channel, thread) = match parsed {
+    let (channel, thread, device) = match parsed {
         Ok(ids) => ids,
         Err(e) => {
             // Whatever arrived before the error is not kept.
@@ -539,9 +558,13 @@ pub async fn send_message(
             return Err(e);
         }
     };
-    let Received { body, nonce, return_to, files, .. } = received;
+    let Received { body, nonce, return_to, files, ciphertext, .. } = received;
     let nonce = nonce.as_deref().filter(|n| !n.is_empty());
-    let post = Post { body: &body, nonce, thread, files, encrypted: None };
+    let encrypted = match (device, ciphertext.as_deref()) {
+        (Some(device), Some(ciphertext)) => Some(Encrypted { device, ciphertext }),
+        _ => None,
+    };
+    let post = Post { body: &body, nonce, thread, files, encrypted };
     let (msg, created) = hub.post(user.id, channel, post).await?;
     if wants_html && let Some(to) = return_to.filter(|t| t.starts_with('/') && !t.starts_with("//")) {
         return Ok(Redirect::to(&to).into_response());
@@ -561,6 +584,11 @@ struct Received {
     nonce: Option<String>,
     thread_id: Option<String>,
     return_to: Option<String>,
+    /// In an end-to-end encrypted conversation: the message as encrypted
+    /// (its `device_id` and `ciphertext` fields), sent before its files,
+    /// which are then encrypted too.
+    device_id: Option<String>,
+    ciphertext: Option<String>,
     files: Vec<Upload>,
     /// Held while the files arrive: the caller's upload slot.
     slot: Option<domain::limits::UploadGuard>,
@@ -613,7 +641,14 @@ async fn receive(
                     "Attach at most 10 files to one message.",
                 )));
             }
-            let file_name = policy.check_name(&raw_name)?;
+            // An encrypted file's name is inside its message: the one it is
+            // uploaded under is not read.
+            let encrypted = into.ciphertext.is_some();
+            let file_name = match encrypted {
+                true => domain::files::ENCRYPTED_FILE_NAME.to_string(),
+                false => policy.check_name(&raw_name)?,
+            };
+            let max_bytes = policy.max_upload(encrypted);
             let tmp = hub.files().temp_path().await?;
             let mut out = tokio::fs::File::create(&tmp).await.map_err(domain::Error::from)?;
             let mut upload = Upload { tmp, file_name, size: 0 };
@@ -627,7 +662,7 @@ async fn receive(
                     }
                 };
                 upload.size += chunk.len() as u64;
-                if upload.size > policy.max_bytes {
+                if upload.size > max_bytes {
                     let err = policy.too_large(&upload.file_name);
                     into.files.push(upload);
                     return Err(err.into());
@@ -658,11 +693,20 @@ async fn receive(
             "nonce" => into.nonce = Some(value),
             "thread_id" => into.thread_id = Some(value),
             "return_to" => into.return_to = Some(value),
+            "device_id" => into.device_id = Some(value),
+            "ciphertext" if into.files.is_empty() => into.ciphertext = Some(value),
+            "ciphertext" => {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "ciphertext",
+                    "Send ciphertext before the files of an encrypted message.",
+                )));
+            }
             other => {
                 return Err(HttpError::from(domain::Error::invalid(
                     "form",
                     format!(
-                        "“{other}” is not a field of a message: send channel_id, body, nonce, thread_id and file."
+                        "“{other}” is not a field of a message: send channel_id, body (or device_id and \
+                         ciphertext), nonce, thread_id and file."
                     ),
                 )));
             }

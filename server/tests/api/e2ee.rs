@@ -12,7 +12,9 @@ use app::wire::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use e2ee::{Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Identity, Received, RecoveryKey};
+use e2ee::{
+    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received, RecoveryKey,
+};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -181,13 +183,47 @@ impl Phone {
 
     /// Encrypts and sends `text`; returns the message as stored.
     async fn send(&mut self, app: &TestApp, channel: &str, text: &str) -> MessageDto {
-        let ciphertext = self.device.encrypt(number(channel), &Content { text: text.into() }).unwrap();
+        let ciphertext = self.device.encrypt(number(channel), &Content::of_text(text)).unwrap();
         let body = json!({"channel_id": channel, "encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": self.id}});
         let sent: MessageDto =
             typed(self.owner.post(app, "/api/communication/messages/", body).await, StatusCode::CREATED)
                 .await;
         self.read.insert(sent.id.clone(), text.to_string());
         sent
+    }
+
+    /// Encrypts `files` (name, type, bytes) each with its own key, and
+    /// sends them with `text` (whose content carries the keys), as the
+    /// browser does: `multipart/form-data`, the ciphertext before the files.
+    async fn send_files(
+        &mut self,
+        app: &TestApp,
+        channel: &str,
+        text: &str,
+        files: &[(&str, &str, &[u8])],
+    ) -> reqwest::Response {
+        let mut content = Content::of_text(text);
+        let mut form = reqwest::multipart::Form::new()
+            .text("channel_id", channel.to_string())
+            .text("device_id", self.id.clone());
+        let mut parts = Vec::new();
+        for (name, mime, bytes) in files {
+            let (key, sealed) = FileKey::seal(name, mime, bytes).unwrap();
+            content.files.push(key);
+            parts.push(reqwest::multipart::Part::bytes(sealed).file_name("blob"));
+        }
+        let ciphertext = self.device.encrypt(number(channel), &content).unwrap();
+        form = form.text("ciphertext", B64.encode(ciphertext));
+        for part in parts {
+            form = form.part("file", part);
+        }
+        let req = self
+            .owner
+            .client
+            .post(app.url("/api/communication/messages/"))
+            .header("accept", "application/json")
+            .multipart(form);
+        self.owner.send(app, "POST", req).await
     }
 
     /// The conversation's messages as this device reads them, oldest first:
@@ -282,7 +318,7 @@ async fn an_encrypted_message_is_edited_with_new_ciphertext(app: TestApp) -> Tes
     let path = format!("/api/communication/messages/{}/", sent.id);
     let plain = ana.put(&app, &path, json!({"body": "lunch at 1"})).await;
     assert_error(plain, StatusCode::CONFLICT, "conflict", Some("content")).await;
-    let ciphertext = anas.device.encrypt(number(&dm), &Content { text: "lunch at 1".into() }).unwrap();
+    let ciphertext = anas.device.encrypt(number(&dm), &Content::of_text("lunch at 1")).unwrap();
     let body = json!({"encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": anas.id}});
     let edited: MessageDto = typed(ana.put(&app, &path, body).await, StatusCode::OK).await;
     assert!(edited.edited_at.is_some());
@@ -665,6 +701,81 @@ async fn direct_conversations_open_encrypted_where_the_admins_require_it(app: Te
     app
 }
 
+/// A file sent in an encrypted conversation is encrypted in the browser:
+/// the server keeps ciphertext under a name of its own, and the other
+/// person's device downloads it and opens it with the key inside the message.
+async fn an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person(app: TestApp) -> TestApp {
+    let (ana, bob, eve) = (app.user("ana").await, app.user("bob").await, app.user("eve").await);
+    let (dm, mut anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
+    let report = b"salaries 2027: confidential".repeat(40);
+    let res = anas.send_files(&app, &dm, "the figures", &[("salaries.txt", "text/plain", &report)]).await;
+    let sent: MessageDto = typed(res, StatusCode::CREATED).await;
+    let [file] = sent.attachments.as_slice() else { panic!("one attachment: {sent:?}") };
+    assert_eq!(file.file_name, domain::files::ENCRYPTED_FILE_NAME, "the server does not learn its name");
+    assert_eq!((file.content_type.as_str(), file.is_image), ("application/octet-stream", false));
+    assert_eq!(file.size as u64, report.len() as u64 + domain::files::ENCRYPTED_FILE_OVERHEAD);
+    assert_eq!(domain::files::ENCRYPTED_FILE_OVERHEAD, e2ee::FILE_OVERHEAD);
+    assert!(!serde_json::to_string(&sent).unwrap().contains("salaries"));
+
+    bobs.apply_commits(&app, &dm).await;
+    let Received::Message { content, .. } =
+        bobs.device.receive(number(&dm), &B64.decode(&sent.body).unwrap()).unwrap()
+    else {
+        panic!("a message")
+    };
+    assert_eq!(content.text, "the figures");
+    let key = &content.files[0];
+    assert_eq!((key.name.as_str(), key.mime.as_str(), key.size), ("salaries.txt", "text/plain", 1080));
+    let got = bob.client.get(app.url(&file.url)).bearer_auth(&bob.token).send().await.unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    let uploaded = got.bytes().await.unwrap();
+    assert!(!uploaded.windows(9).any(|w| w == b"salaries "), "the server serves ciphertext");
+    assert_eq!(key.open(&uploaded).unwrap(), report);
+    let outsider = eve.client.get(app.url(&file.url)).bearer_auth(&eve.token).send().await.unwrap();
+    assert_eq!(outsider.status(), StatusCode::NOT_FOUND);
+    app
+}
+
+/// An encrypted message's files are sent with its ciphertext, and a plain
+/// message's with its text: neither goes where the other belongs.
+async fn files_go_encrypted_only_to_an_encrypted_conversation(app: TestApp) -> TestApp {
+    use reqwest::multipart::{Form, Part};
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (dm, mut anas, _bobs) = synced_dm(&app, &ana, &bob).await;
+    let post = |form: Form| {
+        let req = ana
+            .client
+            .post(app.url("/api/communication/messages/"))
+            .header("accept", "application/json")
+            .multipart(form);
+        ana.send(&app, "POST", req)
+    };
+    let file = || Part::bytes(b"in the clear".to_vec()).file_name("notes.txt");
+    let plain = Form::new().text("channel_id", dm.clone()).text("body", "notes").part("file", file());
+    assert_error(post(plain).await, StatusCode::CONFLICT, "conflict", Some("content")).await;
+    let late = Form::new()
+        .text("channel_id", dm.clone())
+        .text("device_id", anas.id.clone())
+        .part("file", file())
+        .text("ciphertext", B64.encode(b"x"));
+    assert_error(post(late).await, StatusCode::BAD_REQUEST, "invalid", Some("ciphertext")).await;
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let open = channel(&app, &ana, &ws, "open", true).await;
+    let phone = Phone::register(&app, &ana, "tablet").await;
+    let sealed = Form::new()
+        .text("channel_id", open.clone())
+        .text("device_id", phone.id.clone())
+        .text("ciphertext", B64.encode(b"x"))
+        .part("file", Part::bytes(b"x".to_vec()).file_name("blob"));
+    assert_error(post(sealed).await, StatusCode::CONFLICT, "conflict", Some("ciphertext")).await;
+    let leftovers = std::fs::read_dir(app.data.0.join("files/tmp")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0, "refused uploads leave nothing behind");
+    // And a sealed file of any name is taken where it belongs.
+    let res = anas.send_files(&app, &dm, "", &[("tool.exe", "application/x-msdownload", b"MZ")]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app
+}
+
 /// A compliance export lists an encrypted conversation's messages with
 /// who wrote them and when, edits included, but none of their text: not
 /// the plain text (the server never had it), nor the ciphertext.
@@ -675,14 +786,16 @@ async fn an_export_holds_encrypted_messages_without_their_text(app: TestApp) -> 
     assert_eq!(archive.status(), StatusCode::OK, "archiving keeps every edit's text before it");
     let (dm, mut anas, _bobs) = synced_dm(&app, &ana, &bob).await;
     let sent = anas.send(&app, &dm, "the door code is 4711").await;
-    let ciphertext =
-        anas.device.encrypt(number(&dm), &Content { text: "the door code is 0815".into() }).unwrap();
+    let ciphertext = anas.device.encrypt(number(&dm), &Content::of_text("the door code is 0815")).unwrap();
     let edit = json!({"encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": anas.id}});
     let edited: MessageDto = typed(
         ana.put(&app, &format!("/api/communication/messages/{}/", sent.id), edit).await,
         StatusCode::OK,
     )
     .await;
+    let with_file = anas.send_files(&app, &dm, "", &[("plan.txt", "text/plain", b"the floor plan")]).await;
+    let with_file: MessageDto = typed(with_file, StatusCode::CREATED).await;
+    let uploaded = &with_file.attachments[0];
 
     let today = domain::export::day_of(domain::now_ms());
     let body = json!({"format": "json", "from": today, "to": today});
@@ -708,8 +821,16 @@ async fn an_export_holds_encrypted_messages_without_their_text(app: TestApp) -> 
         .iter()
         .find(|(name, _)| name.contains(&format!("/direct-{dm}/")))
         .expect("the encrypted conversation's day is in the export");
+    assert!(
+        files.keys().all(|name| !name.contains(&uploaded.id)),
+        "an encrypted file's bytes are not copied into the export"
+    );
+    assert!(files.values().all(|text| !text.contains("floor plan")));
     let day: Vec<serde_json::Value> = serde_json::from_str(day).unwrap();
-    assert_eq!(day.len(), 1, "{day:?}");
+    assert_eq!(day.len(), 2, "{day:?}");
+    let listed = &day[1]["files"][0];
+    assert_eq!(listed["name"], domain::files::ENCRYPTED_FILE_NAME);
+    assert!(listed["path"].as_str().unwrap().contains("end-to-end encrypted file"), "{listed}");
     assert_eq!(day[0]["user"], ana.id.as_str());
     assert_eq!(day[0]["text"], domain::export::ENCRYPTED_TEXT);
     let history: Vec<(&str, &str)> = day[0]["history"]
@@ -789,6 +910,8 @@ mod large {
 
 crate::on_both_backends! {
     an_export_holds_encrypted_messages_without_their_text => an_export_holds_encrypted_messages_without_their_text;
+    an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person => an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person;
+    files_go_encrypted_only_to_an_encrypted_conversation => files_go_encrypted_only_to_an_encrypted_conversation;
     direct_conversations_open_encrypted_where_the_admins_require_it => direct_conversations_open_encrypted_where_the_admins_require_it;
     a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key => a_lost_device_comes_back_from_the_key_backup_with_the_recovery_key;
     a_device_signed_by_another_identity_is_not_added => a_device_signed_by_another_identity_is_not_added;

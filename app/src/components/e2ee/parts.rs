@@ -22,7 +22,10 @@ pub enum Part {
     /// The button that encrypts a conversation, and why it could not.
     EncryptButton { me: i64, conversation: i64 },
     /// The edit box of the reader's own encrypted message.
-    EditMessage { keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: String },
+    EditMessage { keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: String, attachments: usize },
+    /// An encrypted message's files: each one's key, and where its
+    /// encrypted bytes are.
+    Files { me: i64, files: Vec<(e2ee::FileKey, String)> },
 }
 
 /// Mounts `part` in `container` under `owner` (the page's: the part reads
@@ -38,9 +41,12 @@ pub fn mount(container: web_sys::HtmlElement, owner: Owner, part: Part) -> Box<d
             Part::EncryptButton { me, conversation } => {
                 Box::new(mount_to(container, move || encrypt_button(me, conversation)))
             }
-            Part::EditMessage { keys, message, edited_at, ciphertext } => {
-                Box::new(mount_to(container, move || edit_message(keys, message, edited_at, ciphertext)))
+            Part::EditMessage { keys, message, edited_at, ciphertext, attachments } => {
+                Box::new(mount_to(container, move || {
+                    edit_message(keys, message, edited_at, ciphertext, attachments)
+                }))
             }
+            Part::Files { me, files } => Box::new(mount_to(container, move || file_list(me, files))),
         }
     })
 }
@@ -171,7 +177,13 @@ fn encrypt_button(me: i64, conversation: i64) -> impl IntoView {
 /// The text of the reader's own `message`, as read here, to change; the
 /// new text is encrypted and replaces it. The list shows the edit when the
 /// server announces it.
-fn edit_message(keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: String) -> impl IntoView {
+fn edit_message(
+    keys: Keys,
+    message: i64,
+    edited_at: Option<i64>,
+    ciphertext: String,
+    attachments: usize,
+) -> impl IntoView {
     let loaded: RwSignal<Option<String>> = RwSignal::new(None);
     let typed = RwSignal::new(String::new());
     let error: RwSignal<Option<String>> = RwSignal::new(None);
@@ -200,7 +212,7 @@ fn edit_message(keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: St
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let op = Op::Edit { me: keys.me, conversation: keys.conversation, message, text };
+            let op = Op::Edit { me: keys.me, conversation: keys.conversation, message, text, attachments };
             if let Err(p) = run(op).await {
                 let _ = error.try_set(Some(p.explain()));
             }
@@ -219,5 +231,112 @@ fn edit_message(keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: St
             <button type="button" on:click=save disabled=move || busy.get() || loaded.with(Option::is_none)>"Save"</button>
             {move || error.get().map(|e| view! { <p id=error_id.clone() class="field-error" role="alert">{e}</p> })}
         </div>
+    }
+}
+
+/// Pictures up to this size are opened at once and shown; other files when asked for.
+const SHOWN_INLINE: u64 = 10 * 1024 * 1024;
+
+/// An encrypted message's files, as its readers know them: each downloaded
+/// and opened in the browser, then saved under its own name (a picture is
+/// shown as well).
+fn file_list(me: i64, files: Vec<(e2ee::FileKey, String)>) -> impl IntoView {
+    let items = files
+        .into_iter()
+        .map(|(key, url)| {
+            let picture = key.mime.starts_with("image/") && key.size <= SHOWN_INLINE;
+            let opened: RwSignal<Option<ObjectUrl>, LocalStorage> = RwSignal::new_local(None);
+            let error: RwSignal<Option<String>> = RwSignal::new(None);
+            let busy = RwSignal::new(false);
+            let (name, size) = (key.name.clone(), crate::components::message_list::human_size(key.size as i64));
+            let fetch = {
+                let (key, url) = (key.clone(), url.clone());
+                move |then_save: bool| {
+                    let had = opened.with_untracked(|o| {
+                        o.as_ref().map(|object| then_save.then(|| object.save(&key.name))).is_some()
+                    });
+                    if had {
+                        return;
+                    }
+                    busy.set(true);
+                    let (key, url) = (key.clone(), url.clone());
+                    leptos::task::spawn_local(async move {
+                        match run(Op::OpenFile { me, url, key: key.clone() }).await {
+                            Ok(Done::File(bytes)) => match ObjectUrl::new(&bytes, &key.mime) {
+                                Some(object) => {
+                                    if then_save {
+                                        object.save(&key.name);
+                                    }
+                                    let _ = opened.try_set(Some(object));
+                                }
+                                None => {
+                                    let _ = error.try_set(Some("The browser could not keep the file.".into()));
+                                }
+                            },
+                            Ok(_) => {}
+                            Err(p) => {
+                                let _ = error.try_set(Some(p.explain()));
+                            }
+                        }
+                        let _ = busy.try_set(false);
+                    });
+                }
+            };
+            if picture {
+                fetch(false);
+            }
+            let label = format!("Download {name} ({size})");
+            let save = fetch.clone();
+            view! {
+                <li class="attachment file" class:image=picture>
+                    {move || opened.with(|o| o.as_ref().filter(|_| picture).map(|o| o.url.clone())).map(|src| {
+                        view! { <img src=src alt=key.name.clone() /> }
+                    })}
+                    <button type="button" class="link" aria-label=label disabled=move || busy.get()
+                        on:click=move |_| save(true)>
+                        <span aria-hidden="true">"📎 "</span><span class="file-name">{name}</span>
+                    </button>
+                    " " <span class="file-size">{size}</span>
+                    {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="attachments" aria-label="Encrypted files">{items}</ul> }
+}
+
+/// A file opened in the browser, at an address of its own (`blob:`), let go
+/// with the message.
+struct ObjectUrl {
+    url: String,
+}
+
+impl ObjectUrl {
+    fn new(bytes: &[u8], mime: &str) -> Option<ObjectUrl> {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+        Some(ObjectUrl { url: web_sys::Url::create_object_url_with_blob(&blob).ok()? })
+    }
+
+    /// Saves it as `name`, as a download.
+    fn save(&self, name: &str) {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Some(link) =
+            document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        else {
+            return;
+        };
+        link.set_href(&self.url);
+        link.set_download(name);
+        link.click();
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.url);
     }
 }

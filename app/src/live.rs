@@ -10,7 +10,7 @@
 //! The connection state is mirrored on `<html data-live="...">`, which is
 //! also what end-to-end tests wait for.
 
-use crate::wire::{GatewayCommand, GatewayEvent, Sequenced};
+use crate::wire::{GatewayCommand, GatewayEvent};
 use futures::channel::mpsc;
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{Message, futures::WebSocket};
@@ -272,8 +272,8 @@ async fn run() {
                     Some(Ok(Message::Bytes(_))) => continue,
                     Some(Err(_)) | None => break,
                 };
-                let Ok(event) = crate::codec::from_json::<GatewayEvent>(&text) else { continue };
-                if let Ok(Sequenced { seq: Some(seq) }) = crate::codec::from_json::<Sequenced>(&text) {
+                let Some((event, seq)) = GatewayEvent::from_frame(&text) else { continue };
+                if let Some(seq) = seq {
                     advance(seq);
                 }
                 let started = match &event {

@@ -1056,8 +1056,13 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
 /// Events the gateway (`/ws`) sends, one JSON object per WebSocket text frame,
 /// tagged by `type`. An event from the event log also carries `seq`, its
 /// position there (see [`Sequenced`]); docs/gateway.md describes the protocol.
+///
+/// The browser reads frames with [`GatewayEvent::from_frame`], whose build
+/// there reads the type from around the event rather than inside it (see
+/// there why). Invariant: the browser never serialises a `GatewayEvent`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "type"))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum GatewayEvent {
     /// First frame: the connection is authenticated; the client answers
     /// with `IDENTIFY` (a new session) or `RESUME` (the one it had).
@@ -1343,6 +1348,55 @@ pub struct IceServerDto {
 pub struct Sequenced {
     #[serde(default)]
     pub seq: Option<i64>,
+}
+
+impl GatewayEvent {
+    /// A gateway frame's event, and its log position if it carries one;
+    /// `None` for a frame that is not an event this version knows.
+    ///
+    /// In the browser the frame is first [`retag`]ged: serde reads an enum
+    /// tagged inside its object by buffering every field before it knows the
+    /// variant, and that buffering, built for each of these events, was a
+    /// tenth of the WebAssembly every page loads. Tagged around the object,
+    /// each event is read straight into its variant.
+    pub fn from_frame(text: &str) -> Option<(GatewayEvent, Option<i64>)> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (around, seq) = retag(text)?;
+            Some((serde_json::from_slice(around.as_bytes()).ok()?, seq))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let seq = serde_json::from_str::<Sequenced>(text).ok()?.seq;
+            Some((serde_json::from_str(text).ok()?, seq))
+        }
+    }
+}
+
+/// A frame as the server writes it, `{"seq":N,"type":"NAME",fields…}`
+/// (`seq` only on logged events), as the same event tagged around its
+/// fields, `{"NAME":{fields…}}`, and N. The server's frames are compact
+/// JSON with these keys first (`server::gateway::dialect`); anything else
+/// is `None`.
+pub fn retag(text: &str) -> Option<(String, Option<i64>)> {
+    let rest = text.strip_prefix('{')?;
+    let (seq, rest) = match rest.strip_prefix("\"seq\":") {
+        Some(after) => {
+            let (number, rest) = after.split_once(',')?;
+            (Some(number.parse().ok()?), rest)
+        }
+        None => (None, rest),
+    };
+    let (name, fields) = rest.strip_prefix("\"type\":\"")?.split_once('"')?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+        return None;
+    }
+    // `,fields…}` after the type, or `}` when it is all there is.
+    let fields = fields.strip_prefix(',').unwrap_or(fields);
+    if !fields.ends_with('}') {
+        return None;
+    }
+    Some((format!("{{\"{name}\":{{{fields}}}"), seq))
 }
 
 /// What a client may send on the gateway.

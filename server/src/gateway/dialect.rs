@@ -147,6 +147,24 @@ mod tests {
         let position: app::wire::Sequenced = serde_json::from_str(&text).unwrap();
         assert_eq!(position.seq, Some(42));
         assert_eq!(serde_json::from_str::<GatewayEvent>(&text).unwrap(), event);
+        assert_eq!(GatewayEvent::from_frame(&text), Some((event, Some(42))));
+    }
+
+    /// The browser reads each frame tagged around its fields: the frames
+    /// made here turn into exactly that.
+    #[test]
+    fn a_frame_is_retagged_around_its_fields_for_the_browser() {
+        let event =
+            GatewayEvent::MessageDelete { channel_id: "5".into(), message_id: "6".into(), thread_id: None };
+        let Message::Text(logged) = frame_logged(42, &event) else { panic!("text") };
+        let (around, seq) = app::wire::retag(&logged).unwrap();
+        assert_eq!(seq, Some(42));
+        assert_eq!(around, r#"{"MESSAGE_DELETE":{"channel_id":"5","message_id":"6"}}"#);
+        let Message::Text(plain) = frame(&GatewayEvent::Pong { seq: 7 }) else { panic!("text") };
+        assert_eq!(app::wire::retag(&plain), Some((r#"{"PONG":{"seq":7}}"#.to_string(), None)));
+        // What the server never writes is not an event.
+        assert_eq!(app::wire::retag(r#"{"kind":"PONG"}"#), None);
+        assert_eq!(app::wire::retag(r#"{"type":"pong\"}"#), None);
     }
 
     #[test]

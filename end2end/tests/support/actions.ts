@@ -20,6 +20,8 @@ export async function signIn(page: Page, username: string) {
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in" }).click();
+  // Signed in once the answer has taken the page elsewhere (with its session cookie).
+  await page.waitForURL((url) => url.pathname !== "/login");
 }
 
 export async function createWorkspace(page: Page, name: string, opts: { private?: boolean } = {}) {

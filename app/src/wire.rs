@@ -235,9 +235,11 @@ pub struct CommandReplyDto {
     pub join_call: Option<String>,
 }
 
-/// What the message box's text became: a message, or a command's reply.
+/// What the message box's text became: a message, or a command's reply,
+/// as `{"message": …}` or `{"command": …}` (tagged around the value, which
+/// the browser reads without buffering it first; see [`GatewayEvent::from_frame`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "sent", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SentDto {
     Message(MessageDto),
     Command(CommandReplyDto),

@@ -259,8 +259,9 @@ fn exports_section(
             </p>
             <p class="hint" id="exports-encrypted">
                 "End-to-end encrypted conversations are exported as metadata only: each message's author, times, "
-                "thread and edits, with the text replaced by a note. The server holds only ciphertext it cannot "
-                "read, and exports none of it."
+                "thread and edits, with the text replaced by a note, and their files listed by size without their "
+                "bytes. The server holds only ciphertext it cannot read, and exports none of it. For the same "
+                "reason the virus scanner does not see files sent there."
             </p>
             {list}
             <p><a href="/admin">"Refresh"</a></p>

@@ -17,6 +17,14 @@ async fn call<F: ServerFn>(app: &TestApp, who: &User, args: &[(&str, &str)]) -> 
         .unwrap()
 }
 
+/// The message a `PostMessage` answer says was posted.
+async fn posted(res: reqwest::Response) -> app::wire::MessageDto {
+    match serde_json::from_value(json_of(res, StatusCode::OK).await).expect("the answer's shape") {
+        app::wire::SentDto::Message(msg) => msg,
+        other => panic!("a message, not {other:?}"),
+    }
+}
+
 async fn conversation_server_functions(app: TestApp) -> TestApp {
     use app::api::*;
     let ana = app.user("ana").await;
@@ -25,19 +33,17 @@ async fn conversation_server_functions(app: TestApp) -> TestApp {
     let (ws, general) = workspace(&app, &ana, false).await;
     join(&app, &bob, &ws).await;
 
-    let parent: Value = json_of(
-        call::<PostMessage>(&app, &ana, &[("channel_id", &general), ("body", "Plans?")]).await,
-        StatusCode::OK,
-    )
-    .await;
-    let parent_id = parent["id"].as_str().unwrap().to_string();
+    let parent_id =
+        posted(call::<PostMessage>(&app, &ana, &[("channel_id", &general), ("body", "Plans?")]).await)
+            .await
+            .id;
     let reply = call::<PostMessage>(
         &app,
         &bob,
         &[("channel_id", &general), ("body", "Mine: sleep"), ("thread_id", &parent_id), ("nonce", "")],
     )
     .await;
-    assert_eq!(json_of(reply, StatusCode::OK).await["thread_id"], parent_id.as_str());
+    assert_eq!(posted(reply).await.thread_id, Some(parent_id.clone()));
     let bad =
         call::<PostMessage>(&app, &bob, &[("channel_id", &general), ("body", "x"), ("thread_id", "x")]).await;
     assert_error(bad, StatusCode::BAD_REQUEST, "invalid", Some("thread_id")).await;
@@ -234,12 +240,10 @@ async fn workspace_and_channel_server_functions(app: TestApp) -> TestApp {
     assert_eq!(call::<JoinChannel>(&app, &bob, &[("channel_id", &general)]).await.status(), StatusCode::OK);
 
     // Messages.
-    let msg = json_of(
-        call::<PostMessage>(&app, &bob, &[("channel_id", &general), ("body", "typo herre")]).await,
-        StatusCode::OK,
-    )
-    .await;
-    let id = msg["id"].as_str().unwrap().to_string();
+    let id =
+        posted(call::<PostMessage>(&app, &bob, &[("channel_id", &general), ("body", "typo herre")]).await)
+            .await
+            .id;
     let edited = json_of(
         call::<EditMessage>(&app, &bob, &[("message_id", &id), ("body", "typo here")]).await,
         StatusCode::OK,

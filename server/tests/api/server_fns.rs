@@ -4,7 +4,6 @@
 use crate::helpers::{TestApp, User, assert_error, join, json_of, workspace};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 async fn call<F: ServerFn>(app: &TestApp, who: &User, args: &[(&str, &str)]) -> reqwest::Response {
     who.client

@@ -266,6 +266,31 @@ test("an encrypted file is downloaded and opened by the other person, and a pict
   await close();
 });
 
+test("an encrypted message edited in the browser keeps its files", async ({ browser }) => {
+  const { a, b, close } = await encryptedDm(browser);
+  const name = `${unique("minutes")}.txt`;
+  await a.locator("#composer-file").setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from("kept") });
+  const first = unique("withfile");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(first);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, first).getByRole("list", { name: "Encrypted files" })).toContainText(name, KEYS);
+
+  const mine = decrypted(a, first);
+  await mine.hover();
+  await mine.getByText("Edit", { exact: true }).click();
+  await expect(mine.getByLabel("New text")).toHaveValue(first, KEYS);
+  const second = unique("stillwithfile");
+  await mine.getByLabel("New text").fill(second);
+  await mine.getByRole("button", { name: "Save" }).click();
+
+  const edited = decrypted(b, second);
+  await expect(edited).toContainText("(edited)", KEYS);
+  const downloading = b.waitForEvent("download");
+  await edited.getByRole("button", { name: new RegExp(`Download ${name.replace(".", "\\.")}`) }).click();
+  expect((await readFile(await (await downloading).path())).toString()).toBe("kept");
+  await close();
+});
+
 test("a damaged encrypted message shows why it cannot be read", async ({ browser }) => {
   const { a, b, close } = await encryptedDm(browser);
   const devices = await b.request.get("/api/communication/devices/");

@@ -260,34 +260,9 @@ pub fn Composer(
             let chosen = files.get_value();
             upload_error.set(None);
             progress.set(Some(0.0));
-            if let Some(keys) = keys {
-                let (draft, thread_id) = (draft.clone(), thread_id.clone());
-                leptos::task::spawn_local(async move {
-                    let sent = send_encrypted(keys, text.clone(), new_nonce(), thread_id, chosen).await;
-                    let _ = progress.try_set(None);
-                    match sent {
-                        Ok(crate::wire::SentDto::Message(msg)) => {
-                            let _ = pending.try_set(Vec::new());
-                            files.try_set_value(Vec::new());
-                            on_sent.try_run(msg);
-                        }
-                        Ok(crate::wire::SentDto::Command(_)) => {}
-                        Err(e) => {
-                            put_back(body_ref, &draft, &[text]);
-                            let _ = upload_error.try_set(Some(e.message));
-                        }
-                    }
-                });
-                return;
-            }
-            let fields = [
-                ("channel_id", channel_id.clone()),
-                ("body", text.clone()),
-                ("nonce", new_nonce()),
-                ("thread_id", thread_id.clone().unwrap_or_default()),
-            ];
             let draft = draft.clone();
-            send_with_files(&fields, &chosen, progress, move |result| {
+            let sending = text.clone();
+            let finish = move |result: Result<MessageDto, String>| {
                 let _ = progress.try_set(None);
                 match result {
                     Ok(msg) => {
@@ -300,7 +275,25 @@ pub fn Composer(
                         let _ = upload_error.try_set(Some(e));
                     }
                 }
-            });
+            };
+            match keys {
+                Some(keys) => {
+                    let thread_id = thread_id.clone();
+                    leptos::task::spawn_local(async move {
+                        let sent = send_encrypted(keys, sending, new_nonce(), thread_id, chosen).await;
+                        finish(sent.map_err(|e| e.message));
+                    });
+                }
+                None => {
+                    let fields = [
+                        ("channel_id", channel_id.clone()),
+                        ("body", sending),
+                        ("nonce", new_nonce()),
+                        ("thread_id", thread_id.clone().unwrap_or_default()),
+                    ];
+                    send_with_files(&fields, &chosen, progress, finish);
+                }
+            }
         }
     };
     // Enter and the Send button: with files, upload them; otherwise take the
@@ -632,9 +625,9 @@ impl Outbox {
             let Some((text, nonce)) = next else { break };
             let to = &self.to;
             let sent = match to.keys {
-                Some(keys) => {
-                    send_encrypted(keys, text.clone(), nonce, to.thread_id.clone(), Vec::new()).await
-                }
+                Some(keys) => send_encrypted(keys, text.clone(), nonce, to.thread_id.clone(), Vec::new())
+                    .await
+                    .map(crate::wire::SentDto::Message),
                 None => {
                     crate::api::post_message(
                         to.channel_id.clone(),
@@ -688,12 +681,12 @@ async fn send_encrypted(
     nonce: String,
     thread_id: Option<String>,
     files: Vec<web_sys::File>,
-) -> Result<crate::wire::SentDto, crate::wire::ApiError> {
+) -> Result<MessageDto, crate::wire::ApiError> {
     use crate::e2ee::client::{Done, Op, run};
     use crate::wire::{ApiError, ErrorCode};
     let op = Op::Send { me: keys.me, conversation: keys.conversation, text, nonce, thread_id, files };
     match run(op).await {
-        Ok(Done::Sent(message)) => Ok(crate::wire::SentDto::Message(*message)),
+        Ok(Done::Sent(message)) => Ok(*message),
         Ok(_) => {
             Err(ApiError::new(ErrorCode::Internal, "The message was encrypted but not sent: try again."))
         }

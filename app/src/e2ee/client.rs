@@ -246,15 +246,18 @@ impl From<Refusal> for Problem {
     }
 }
 
+/// A request that got no answer.
+fn no_answer(e: gloo_net::Error) -> Refusal {
+    Refusal { status: 0, message: format!("the server could not be reached ({e})") }
+}
+
 async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<Response, Refusal> {
-    let unreachable =
-        |e: gloo_net::Error| Refusal { status: 0, message: format!("the server could not be reached ({e})") };
     let builder = RequestBuilder::new(path).method(method);
     let sent = match body {
-        Some(body) => builder.json(&body).map_err(unreachable)?.send().await,
+        Some(body) => builder.json(&body).map_err(no_answer)?.send().await,
         None => builder.send().await,
     };
-    answered(sent.map_err(unreachable)?).await
+    answered(sent.map_err(no_answer)?).await
 }
 
 /// `response` if it succeeded, else the server's reason.
@@ -275,7 +278,10 @@ async fn json<T: DeserializeOwned>(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<T, Refusal> {
-    let response = call(method, path, body).await?;
+    read_json(call(method, path, body).await?).await
+}
+
+async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, Refusal> {
     response
         .json()
         .await
@@ -499,7 +505,7 @@ impl Keys {
                     .map_err(Problem::Failed)?;
                 Ok(Done::Sent(Box::new(edited)))
             }
-            Op::OpenFile { url, key, .. } => open_file(&url, &key).await.map(Done::File),
+            Op::OpenFile { .. } => unreachable!("run opens files without the keys"),
             Op::SafetyNumber { other, .. } => {
                 let path = format!("/api/communication/identity/?user_id={other}");
                 let theirs = match json::<IdentityKeyDto>(Method::GET, &path, None).await {
@@ -620,13 +626,13 @@ impl Keys {
 
     /// `content` encrypted for `conversation`'s members as of its latest
     /// keys, as a post or an edit carries it (`encrypted`).
-    async fn seal(&mut self, conversation: i64, content: &Content) -> Result<serde_json::Value, Problem> {
+    async fn seal(&mut self, conversation: i64, content: &Content) -> Result<Sealed, Problem> {
         if !self.device.is_in(conversation) {
             return Err(Problem::NoKeysYet);
         }
         apply_commits(&mut self.device, conversation).await?;
         let ciphertext = self.device.encrypt(conversation, content)?;
-        Ok(json!({"ciphertext": b64(&ciphertext), "device_id": self.device_id}))
+        Ok(Sealed { ciphertext: b64(&ciphertext), device_id: self.device_id.clone() })
     }
 
     /// A message's content: with this device's keys, else with the device
@@ -639,6 +645,14 @@ impl Keys {
             (Err(why), None) => Err(why),
         }
     }
+}
+
+/// A message as a post or an edit carries it (`encrypted`): the
+/// ciphertext, and the device that encrypted it.
+#[derive(Serialize)]
+struct Sealed {
+    ciphertext: String,
+    device_id: String,
 }
 
 /// Where the keys of a message's files are kept (JSON), when it has any:
@@ -683,18 +697,17 @@ async fn seal_files(text: String, files: &[web_sys::File]) -> Result<(Content, V
 /// ciphertext before the files (whose names the server does not learn).
 async fn post_with_files(
     conversation: i64,
-    encrypted: serde_json::Value,
+    encrypted: Sealed,
     nonce: String,
     thread_id: Option<String>,
     sealed: Vec<Vec<u8>>,
 ) -> Result<MessageDto, Refusal> {
     let failed = |e: wasm_bindgen::JsValue| Refusal { status: 0, message: idb::js(e) };
     let form = web_sys::FormData::new().map_err(failed)?;
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let fields = [
         ("channel_id", conversation.to_string()),
-        ("device_id", text(&encrypted["device_id"])),
-        ("ciphertext", text(&encrypted["ciphertext"])),
+        ("device_id", encrypted.device_id),
+        ("ciphertext", encrypted.ciphertext),
         ("nonce", nonce),
         ("thread_id", thread_id.unwrap_or_default()),
     ];
@@ -706,18 +719,12 @@ async fn post_with_files(
         let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(failed)?;
         form.append_with_blob_and_filename("file", &blob, "encrypted").map_err(failed)?;
     }
-    let unreachable =
-        |e: gloo_net::Error| Refusal { status: 0, message: format!("the server could not be reached ({e})") };
     let request = RequestBuilder::new("/api/communication/messages/")
         .method(Method::POST)
         .header("Accept", "application/json")
         .body(form)
-        .map_err(unreachable)?;
-    let response = answered(request.send().await.map_err(unreachable)?).await?;
-    response
-        .json()
-        .await
-        .map_err(|e| Refusal { status: 0, message: format!("an answer not understood ({e})") })
+        .map_err(no_answer)?;
+    read_json(answered(request.send().await.map_err(no_answer)?).await?).await
 }
 
 /// Downloads the encrypted file at `url` and opens it with `key`.

@@ -286,14 +286,13 @@ fn file_list(me: i64, files: Vec<(e2ee::FileKey, String)>) -> impl IntoView {
                 fetch(false);
             }
             let label = format!("Download {name} ({size})");
-            let save = fetch.clone();
             view! {
                 <li class="attachment file" class:image=picture>
                     {move || opened.with(|o| o.as_ref().filter(|_| picture).map(|o| o.url.clone())).map(|src| {
                         view! { <img src=src alt=key.name.clone() /> }
                     })}
                     <button type="button" class="link" aria-label=label disabled=move || busy.get()
-                        on:click=move |_| save(true)>
+                        on:click=move |_| fetch(true)>
                         <span aria-hidden="true">"📎 "</span><span class="file-name">{name}</span>
                     </button>
                     " " <span class="file-size">{size}</span>

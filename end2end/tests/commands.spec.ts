@@ -93,7 +93,10 @@ test("a workspace's own command calls its service, whose answers show to the per
   await expect(b.getByText("Deploying")).toHaveCount(0);
 
   // Later, the service answers through the response URL: once to Ana
-  // alone (it reaches her open page), once for the channel as its bot.
+  // alone (it reaches her open page, over its live connection, which is
+  // not replayed: the page must be connected first), once for the channel
+  // as its bot.
+  await expect(a.locator("html")).toHaveAttribute("data-live", "connected");
   const later = await request.post(fields.get("response_url")!, { data: { text: "Halfway there" } });
   expect(later.status()).toBe(200);
   await expect(reply).toContainText("Halfway there");

@@ -7,6 +7,7 @@
 //! - [`http`]: the JSON API, its errors, authentication and CSRF guard.
 //! - [`gateway`]: live events over WebSocket.
 //! - [`jobs`]: background workers.
+//! - [`stopping`]: where a stopping server is (what holds it up).
 //! - [`telemetry`] sets up logging.
 
 #![recursion_limit = "512"]
@@ -20,4 +21,5 @@ pub mod jobs;
 pub mod notify;
 pub mod rtc;
 pub mod startup;
+pub mod stopping;
 pub mod telemetry;

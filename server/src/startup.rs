@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_sessions::cookie::{SameSite, time::Duration as CookieDuration};
 use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Instrument;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -102,10 +103,22 @@ pub struct Application {
     /// Calls across nodes, when Redis is configured.
     relay: Option<std::sync::Arc<crate::rtc::relay::Relay>>,
     live: tokio_util::task::TaskTracker,
+    progress: crate::stopping::StopProgress,
 }
 
 /// How long stopping waits for gateway connections to end their calls.
 const CONNECTIONS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// A worker that takes this long to stop is named in a warning.
+const SLOW_STOP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Spawns `work` in the current span (the server's, which names its port).
+fn in_span<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(work.in_current_span())
+}
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
@@ -295,6 +308,11 @@ impl Application {
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(http::guard::panicked))
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(state);
+        let progress = crate::stopping::StopProgress::default();
+        let router = router.layer(axum::middleware::from_fn({
+            let progress = progress.clone();
+            move |req, next| progress.clone().track(req, next)
+        }));
 
         let deliverer =
             Deliverer::new(deliverer_hub, senders, &public_url, queued, mail.retry_after, mail.max_attempts);
@@ -322,11 +340,17 @@ impl Application {
             sfu,
             relay,
             live,
+            progress,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where the server is on its way to stopping, read while it stops.
+    pub fn stop_progress(&self) -> crate::stopping::StopProgress {
+        self.progress.clone()
     }
 
     /// Serves until `stop` resolves, then closes gateway connections, waits
@@ -335,6 +359,13 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
+        // Each line this server logs while it serves and stops names its
+        // port: several servers run in one test process.
+        let span = tracing::info_span!("server", port = self.port);
+        self.serve(stop).instrument(span).await
+    }
+
+    async fn serve(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let Application {
             listener,
             router,
@@ -355,30 +386,37 @@ impl Application {
             sfu,
             relay,
             live,
+            progress,
             ..
         } = self;
+        use crate::stopping::Step;
         let workers = [
-            ("session sweeper", tokio::spawn(sweeper.run(shutdown.subscribe()))),
-            ("event log keeper", tokio::spawn(log_keeper.run(shutdown.subscribe()))),
-            ("deliverer", tokio::spawn(deliverer.run(shutdown.subscribe()))),
-            ("webhook dispatcher", tokio::spawn(webhook_dispatcher.run(shutdown.subscribe()))),
-            ("link previewer", tokio::spawn(link_previewer.run(shutdown.subscribe()))),
-            ("retention", tokio::spawn(retention.run(shutdown.subscribe()))),
-            ("exporter", tokio::spawn(exporter.run(shutdown.subscribe()))),
-            ("activity roll-up", tokio::spawn(roll_up.run(shutdown.subscribe()))),
-            ("resealer", tokio::spawn(resealer.run(shutdown.subscribe()))),
-            ("scheduler", tokio::spawn(scheduler.run(shutdown.subscribe()))),
-            ("SFU", tokio::spawn(sfu.run(shutdown.subscribe()))),
+            ("session sweeper", in_span(sweeper.run(shutdown.subscribe()))),
+            ("event log keeper", in_span(log_keeper.run(shutdown.subscribe()))),
+            ("deliverer", in_span(deliverer.run(shutdown.subscribe()))),
+            ("webhook dispatcher", in_span(webhook_dispatcher.run(shutdown.subscribe()))),
+            ("link previewer", in_span(link_previewer.run(shutdown.subscribe()))),
+            ("retention", in_span(retention.run(shutdown.subscribe()))),
+            ("exporter", in_span(exporter.run(shutdown.subscribe()))),
+            ("activity roll-up", in_span(roll_up.run(shutdown.subscribe()))),
+            ("resealer", in_span(resealer.run(shutdown.subscribe()))),
+            ("scheduler", in_span(scheduler.run(shutdown.subscribe()))),
+            ("SFU", in_span(sfu.run(shutdown.subscribe()))),
         ];
-        let doorbell = doorbell.map(|d| ("doorbell", tokio::spawn(d.run(shutdown.subscribe()))));
-        let relay = relay.map(|r| ("call relay", tokio::spawn(r.run(shutdown.subscribe()))));
+        let doorbell = doorbell.map(|d| ("doorbell", in_span(d.run(shutdown.subscribe()))));
+        let relay = relay.map(|r| ("call relay", in_span(r.run(shutdown.subscribe()))));
         let presence_keeper = shared_presence.map(|(p, hub)| {
-            ("presence keeper", tokio::spawn(crate::cluster::keep_presence(p, hub, shutdown.subscribe())))
+            ("presence keeper", in_span(crate::cluster::keep_presence(p, hub, shutdown.subscribe())))
         });
-        let stopping = async move {
-            stop.await;
-            tracing::info!("shutting down");
-            let _ = shutdown.send(true);
+        let stopping = {
+            let progress = progress.clone();
+            async move {
+                stop.await;
+                tracing::info!("shutting down");
+                progress.set(Step::AnsweringRequestsInFlight);
+                let _ = shutdown.send(true);
+            }
+            .in_current_span()
         };
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         // Small frames go out at once: with Nagle's algorithm a gateway
@@ -392,6 +430,7 @@ impl Application {
         axum::serve(listener, service).with_graceful_shutdown(stopping).await?;
         let began = std::time::Instant::now();
         tracing::info!("HTTP server stopped");
+        progress.set(Step::EndingGatewayConnections);
         // Gateway connections outlive the HTTP server (they were upgraded):
         // each ends its call (posting a recording it was the last one in)
         // before the workers stop and the database closes.
@@ -410,12 +449,21 @@ impl Application {
             );
         }
         for (name, worker) in workers.into_iter().chain(doorbell).chain(presence_keeper).chain(relay) {
+            let waited = std::time::Instant::now();
+            progress.set(Step::StoppingWorker(name));
             let _ = worker.await;
-            tracing::debug!(worker = name, ms = began.elapsed().as_millis() as u64, "stopped");
+            let (ms, waited) = (began.elapsed().as_millis() as u64, waited.elapsed());
+            if waited >= SLOW_STOP {
+                tracing::warn!(worker = name, ms, waited_ms = waited.as_millis() as u64, "slow to stop");
+            } else {
+                tracing::debug!(worker = name, ms, "stopped");
+            }
         }
         tracing::info!(ms = began.elapsed().as_millis() as u64, "background workers stopped");
+        progress.set(Step::ClosingDatabase);
         store.close().await;
         tracing::info!(ms = began.elapsed().as_millis() as u64, "database closed");
+        progress.set(Step::Stopped);
         Ok(())
     }
 }

@@ -4,6 +4,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use server::config::Config;
 use server::startup::Application;
+use server::stopping::StopProgress;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -16,6 +17,8 @@ pub struct TestApp {
     pub data: TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Where the server is on its way to stopping (said when it is slow).
+    progress: StopProgress,
     configure: Configure,
 }
 
@@ -57,7 +60,7 @@ impl TestApp {
             server::telemetry::init(&directives);
         }
         let data = TempDir::new("parley-app");
-        let (port, stop, task) = start(&db.url, &data, &configure).await;
+        let Started { port, stop, task, progress } = start(&db.url, &data, &configure).await;
         let doc: Value = reqwest::get(format!("http://127.0.0.1:{port}/api/openapi.json"))
             .await
             .expect("the OpenAPI document is served")
@@ -72,6 +75,7 @@ impl TestApp {
             data,
             stop: Some(stop),
             task: Some(task),
+            progress,
             configure,
         }
     }
@@ -81,7 +85,7 @@ impl TestApp {
     pub async fn another_node(&self, configure: Configure) -> TestApp {
         let db = self.db.shared();
         let data = TempDir::new("parley-node");
-        let (port, stop, task) = start(&db.url, &data, &configure).await;
+        let Started { port, stop, task, progress } = start(&db.url, &data, &configure).await;
         TestApp {
             contract: self.contract.clone(),
             base: format!("http://127.0.0.1:{port}"),
@@ -90,6 +94,7 @@ impl TestApp {
             data,
             stop: Some(stop),
             task: Some(task),
+            progress,
             configure,
         }
     }
@@ -97,11 +102,12 @@ impl TestApp {
     /// Stops the server and starts another on the same database (new port).
     pub async fn restart(&mut self) {
         self.shutdown().await;
-        let (port, stop, task) = start(&self.db.url, &self.data, &self.configure).await;
+        let Started { port, stop, task, progress } = start(&self.db.url, &self.data, &self.configure).await;
         self.base = format!("http://127.0.0.1:{port}");
         self.port = port;
         self.stop = Some(stop);
         self.task = Some(task);
+        self.progress = progress;
     }
 
     async fn shutdown(&mut self) {
@@ -109,10 +115,10 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task)
-                .await
-                .expect("server stops")
-                .expect("server task");
+            match tokio::time::timeout(Duration::from_secs(10), task).await {
+                Ok(ended) => ended.expect("server task"),
+                Err(_) => panic!("the server did not stop within 10 s: {}", self.progress.describe()),
+            }
         }
     }
 
@@ -166,15 +172,20 @@ impl TestApp {
     }
 }
 
-async fn start(
-    url: &str,
-    data: &TempDir,
-    configure: &Configure,
-) -> (u16, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+/// A server running in the test's runtime.
+struct Started {
+    port: u16,
+    /// Stops it when sent to (or dropped).
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+    progress: StopProgress,
+}
+
+async fn start(url: &str, data: &TempDir, configure: &Configure) -> Started {
     let mut config = Config::for_tests(url.to_string(), data.0.clone());
     configure(&mut config);
     let app = Application::build(config).await.expect("server builds");
-    let port = app.port();
+    let (port, progress) = (app.port(), app.stop_progress());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         app.run_until_stopped(async move {
@@ -183,7 +194,7 @@ async fn start(
         .await
         .expect("server runs");
     });
-    (port, tx, task)
+    Started { port, stop: tx, task, progress }
 }
 
 #[derive(Clone)]

@@ -230,18 +230,29 @@ impl Store {
     /// writers that waited on sleeps, with the processor half idle. The busy
     /// timeout stays for another process's writes.
     async fn write_tx(&self) -> Result<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                let turn = self
-                    .writers
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| Error::internal("the writers' queue closed"))?;
-                Tx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
-            }
-            Backend::Postgres => Tx { tx: self.pool.begin().await?, _turn: None },
-        })
+        // Begun in a task of its own (with SQLite's turn) and handed over
+        // whole. sqlx begins a transaction in more than one await: a caller
+        // cancelled between them (a request whose client hung up, a worker
+        // stopping) left it open on a pooled connection with no one to end
+        // it. On SQLite it held the write lock, and every other write
+        // failed "database is locked"; on PostgreSQL the writes that next
+        // took that connection ran inside it and were never committed.
+        // Here a cancelled caller only drops the task's result, and the
+        // transaction, begun or not, is rolled back.
+        let (backend, writers, pool) = (self.backend, self.writers.clone(), self.pool.clone());
+        let begun = tokio::spawn(async move {
+            Ok::<_, Error>(match backend {
+                Backend::Sqlite => {
+                    let turn = writers
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| Error::internal("the writers' queue closed"))?;
+                    Tx { tx: pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+                }
+                Backend::Postgres => Tx { tx: pool.begin().await?, _turn: None },
+            })
+        });
+        begun.await.map_err(|e| Error::internal(format!("beginning a write transaction failed: {e}")))?
     }
 
     /// This process's subscribers' view of the event log.

@@ -395,7 +395,32 @@ async fn expired_invites_admit_no_one(db: &TestDb) {
     assert!(hub.my_workspaces(bob).await.unwrap().is_empty());
 }
 
+/// A write cancelled at any point (a request whose client hung up, a
+/// worker stopping) leaves no transaction open behind it: each write after
+/// it is neither kept waiting for the database's lock nor swallowed by a
+/// transaction no one commits (another store sees it).
+async fn a_cancelled_write_leaves_no_transaction_open(db: &TestDb) {
+    use domain::crypto::KeyId;
+    use std::time::Duration;
+    let store = db.store().await;
+    for step in 0..300u64 {
+        // Cancelled somewhere from before it begins to after it has ended.
+        let write = store.roll_up_activity(Id::new(), 100);
+        let _ = tokio::time::timeout(Duration::from_micros(step * 5), write).await;
+        tokio::time::timeout(Duration::from_secs(3), store.mark_resealed(KeyId(step as i64)))
+            .await
+            .unwrap_or_else(|_| {
+                panic!("a write after a write cancelled at {} µs waited for a lock", step * 5)
+            })
+            .expect("the write after it is stored");
+    }
+    store.mark_resealed(store.keys().current()).await.unwrap();
+    let other = db.store().await;
+    assert!(other.resealed().await.unwrap(), "the last write is committed, seen by another store");
+}
+
 domain::both_backends! {
+    a_cancelled_write_leaves_no_transaction_open => a_cancelled_write_leaves_no_transaction_open;
     expired_invites_admit_no_one => expired_invites_admit_no_one;
     accounts_are_unique_and_passwords_checked => accounts;
     sessions_save_load_expire => sessions;

@@ -9,6 +9,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
+/// Runs `work` unless the server begins to stop first: then `None`, and
+/// the work is dropped (what it had begun in the database is rolled
+/// back). For housekeeping that the next start does again: stopping does
+/// not wait for it, nor for a database lock it waits on.
+async fn unless_stopping<F: std::future::Future>(
+    shutdown: &mut watch::Receiver<bool>,
+    work: F,
+) -> Option<F::Output> {
+    if *shutdown.borrow() {
+        return None;
+    }
+    tokio::select! {
+        done = work => Some(done),
+        _ = shutdown.changed() => None,
+    }
+}
+
 /// Deletes expired sessions every hour.
 pub struct SessionSweeper {
     sessions: DbSessionStore,
@@ -24,10 +41,11 @@ impl SessionSweeper {
         let mut tick = tokio::time::interval(self.every);
         loop {
             tokio::select! {
-                _ = tick.tick() => match self.sessions.delete_expired().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(n, "deleted expired sessions"),
-                    Err(e) => tracing::warn!(error = ?e, "could not delete expired sessions"),
+                _ = tick.tick() => match unless_stopping(&mut shutdown, self.sessions.delete_expired()).await {
+                    None => break,
+                    Some(Ok(0)) => {}
+                    Some(Ok(n)) => tracing::debug!(n, "deleted expired sessions"),
+                    Some(Err(e)) => tracing::warn!(error = ?e, "could not delete expired sessions"),
                 },
                 _ = shutdown.changed() => break,
             }
@@ -48,6 +66,21 @@ pub struct EventLogKeeper {
 }
 
 impl EventLogKeeper {
+    /// Removes the events older than the window (and slash commands' uses).
+    async fn prune(&self) {
+        let before = domain::now_ms() - self.keep.as_millis() as i64;
+        match self.store.prune_events(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(n, "pruned the event log"),
+            Err(e) => tracing::warn!(error = ?e, "could not prune the event log"),
+        }
+        // Slash commands' uses go once their response URLs have
+        // been dead as long (what they answered is kept elsewhere).
+        if let Err(e) = self.store.prune_command_uses(before).await {
+            tracing::warn!(error = ?e, "could not prune slash commands' uses");
+        }
+    }
+
     /// Keeps events for `keep`, reading the log every `poll`.
     pub fn new(store: Store, keep: Duration, poll: Duration) -> Self {
         EventLogKeeper { store, keep, catch_up_every: poll, prune_every: Duration::from_secs(3600) }
@@ -58,22 +91,15 @@ impl EventLogKeeper {
         let mut prune = tokio::time::interval(self.prune_every);
         loop {
             tokio::select! {
-                _ = catch_up.tick() => match self.store.catch_up().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(n, "read events back from the log"),
-                    Err(e) => tracing::warn!(error = ?e, "could not read the event log"),
+                _ = catch_up.tick() => match unless_stopping(&mut shutdown, self.store.catch_up()).await {
+                    None => break,
+                    Some(Ok(0)) => {}
+                    Some(Ok(n)) => tracing::debug!(n, "read events back from the log"),
+                    Some(Err(e)) => tracing::warn!(error = ?e, "could not read the event log"),
                 },
                 _ = prune.tick() => {
-                    let before = domain::now_ms() - self.keep.as_millis() as i64;
-                    match self.store.prune_events(before).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::debug!(n, "pruned the event log"),
-                        Err(e) => tracing::warn!(error = ?e, "could not prune the event log"),
-                    }
-                    // Slash commands' uses go once their response URLs have
-                    // been dead as long (what they answered is kept elsewhere).
-                    if let Err(e) = self.store.prune_command_uses(before).await {
-                        tracing::warn!(error = ?e, "could not prune slash commands' uses");
+                    if unless_stopping(&mut shutdown, self.prune()).await.is_none() {
+                        break;
                     }
                 }
                 _ = shutdown.changed() => break,
@@ -113,10 +139,13 @@ impl WebhookDispatcher {
         let rung = Arc::new(Notify::new());
         self.hub.bus().listen(Arc::new(Doorbell(rung.clone())));
         loop {
-            match self.hub.dispatch_outgoing_webhooks().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(n, "queued outgoing webhook calls"),
-                Err(e) => tracing::warn!(error = ?e, "could not turn events into outgoing webhook calls"),
+            match unless_stopping(&mut shutdown, self.hub.dispatch_outgoing_webhooks()).await {
+                None => break,
+                Some(Ok(0)) => {}
+                Some(Ok(n)) => tracing::debug!(n, "queued outgoing webhook calls"),
+                Some(Err(e)) => {
+                    tracing::warn!(error = ?e, "could not turn events into outgoing webhook calls")
+                }
             }
             tokio::select! {
                 _ = rung.notified() => {}
@@ -206,11 +235,12 @@ impl RetentionWorker {
         let mut tick = tokio::time::interval(self.every);
         loop {
             tokio::select! {
-                _ = tick.tick() => {
-                    if let Err(e) = self.hub.run_retention(domain::now_ms(), None).await {
-                        tracing::warn!(error = ?e, "could not apply the retention policies");
-                    }
-                }
+                // A run stopped here goes on from its last batch at the next start.
+                _ = tick.tick() => match unless_stopping(&mut shutdown, self.hub.run_retention(domain::now_ms(), None)).await {
+                    None => break,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!(error = ?e, "could not apply the retention policies"),
+                },
                 _ = shutdown.changed() => break,
             }
         }
@@ -274,11 +304,11 @@ impl ActivityRollUp {
         let mut tick = tokio::time::interval(self.every);
         loop {
             tokio::select! {
-                _ = tick.tick() => {
-                    if let Err(e) = self.hub.roll_up_activity(domain::now_ms()).await {
-                        tracing::warn!(error = ?e, "could not count the latest messages for analytics");
-                    }
-                }
+                _ = tick.tick() => match unless_stopping(&mut shutdown, self.hub.roll_up_activity(domain::now_ms())).await {
+                    None => break,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!(error = ?e, "could not count the latest messages for analytics"),
+                },
                 _ = shutdown.changed() => break,
             }
         }

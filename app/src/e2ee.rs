@@ -11,6 +11,8 @@
 //!   everything only it reaches (the cryptography, IndexedDB, the calls to
 //!   the delivery service) into WebAssembly fetched the first time an
 //!   encrypted conversation is opened.
+//! - `search` (in the browser only): search of encrypted conversations on
+//!   this device, where the person turned it on.
 //!
 //! Invariant: no plaintext of an encrypted conversation and no private key
 //! is sent to the server; the only requests made from here are the
@@ -27,11 +29,50 @@ mod idb;
 mod lock;
 #[cfg(any(feature = "hydrate", test))]
 pub mod qr;
+#[cfg(feature = "hydrate")]
+pub mod search;
 
 /// What an encrypted message shows until the browser has read it, and
 /// where it cannot (without JavaScript, the server's page is all there is).
 pub const ENCRYPTED_WITHOUT_SCRIPT: &str = "🔒 End-to-end encrypted: this message is decrypted in \
      the browser. Turn JavaScript on, on a device that takes part in this conversation, to read it.";
+
+/// Where an encrypted conversation is, as the page showing it knows it
+/// (what search in the browser keeps of its messages).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Place {
+    pub workspace: String,
+    /// What the conversation is called (`#name`, or the other people's names).
+    pub label: String,
+}
+
+/// Where this browser notes that search of encrypted conversations is on
+/// for a person (their id), so that pages can tell without loading the
+/// cryptography (the key and the index are in IndexedDB).
+#[cfg(feature = "hydrate")]
+const SEARCH_ON: &str = "parley-search-encrypted";
+
+/// Whether `me` turned search of encrypted conversations on in this browser.
+#[cfg(feature = "hydrate")]
+pub fn search_on_here(me: i64) -> bool {
+    local_storage().and_then(|s| s.get_item(SEARCH_ON).ok().flatten()) == Some(me.to_string())
+}
+
+/// Notes that search of encrypted conversations is on (or off) for `me` here.
+#[cfg(feature = "hydrate")]
+pub fn note_search_here(me: i64, on: bool) {
+    if let Some(storage) = local_storage() {
+        let _ = match on {
+            true => storage.set_item(SEARCH_ON, &me.to_string()),
+            false => storage.remove_item(SEARCH_ON),
+        };
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
 
 /// Why this browser cannot show a message of an encrypted conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

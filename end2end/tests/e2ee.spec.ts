@@ -388,3 +388,104 @@ test("where the workspace's admins require it, a new direct conversation is encr
   await takeRecoveryKey(a);
   await close();
 });
+
+/** The search page for `q` in the workspace of `dm`. */
+function searchPage(dm: string, q: string): string {
+  const ws = new URL(dm).pathname.split("/")[2];
+  return `/w/${ws}/search?q=${encodeURIComponent(q)}`;
+}
+
+/** What this browser keeps for search, as IndexedDB holds it. */
+async function keptForSearch(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () =>
+      new Promise<string[]>((resolve, reject) => {
+        const open = indexedDB.open("parley-e2ee");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const all = db.transaction("read").objectStore("read").getAll(IDBKeyRange.bound("", "\uffff"));
+          const keys = db.transaction("read").objectStore("read").getAllKeys();
+          let values: string[] = [];
+          all.onsuccess = () => (values = all.result as string[]);
+          keys.onsuccess = () => {
+            const names = keys.result as string[];
+            db.close();
+            resolve(names.flatMap((k, i) => (/:search:/.test(k) ? [values[i] ?? ""] : [])));
+          };
+        };
+      }),
+  );
+}
+
+test("search finds an encrypted message in the browser where it is turned on, and the page says where it looked", async ({
+  browser,
+}) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  const word = unique("zebrafigures");
+
+  // Off at first: the page says the encrypted conversations were not searched.
+  await b.goto(searchPage(dm, word));
+  const section = b.locator(".encrypted-search");
+  await expect(section).toHaveAttribute("data-state", "off");
+  await expect(section).toContainText("Not searched: search of encrypted conversations is off in this browser");
+  await section.getByRole("button", { name: "Search encrypted conversations in this browser" }).click();
+  await expect(section).toHaveAttribute("data-state", "found", KEYS);
+  await expect(section).toContainText("No encrypted messages here match.");
+
+  // Ana writes; Bob's browser shows the message, and so keeps it for search.
+  await b.goto(dm);
+  await expectKeysReady(b);
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`The ${word} are in the report`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, word)).toBeVisible(KEYS);
+
+  // The beginning of a word finds it; the server's own search found nothing.
+  await b.goto(searchPage(dm, word.slice(0, 9)));
+  await expect(section).toHaveAttribute("data-state", "found", KEYS);
+  await expect(b.locator("p.empty").first()).toContainText("No messages match");
+  const hit = section.locator("li").filter({ hasText: word });
+  await expect(hit).toHaveCount(1);
+  await expect(hit.locator(".author")).toHaveText("Ana");
+  await expect(hit.locator(".channel")).toHaveText("Ana");
+  await expect(section).toContainText(/Searched in this browser: [1-9]\d* encrypted messages?/);
+  // Kept encrypted: no entry holds the text.
+  const kept = await keptForSearch(b);
+  expect(kept.length).toBeGreaterThan(0);
+  expect(kept.some((v) => v.includes(word))).toBe(false);
+
+  await hit.getByRole("link", { name: "Open in conversation" }).click();
+  await expect(decrypted(b, word)).toBeVisible(KEYS);
+
+  // Ana's browser has not turned it on: off there, and nothing kept.
+  await a.goto(searchPage(dm, word));
+  await expect(a.locator(".encrypted-search")).toHaveAttribute("data-state", "off");
+  expect(await keptForSearch(a)).toEqual([]);
+  await close();
+});
+
+test("a message deleted while its encrypted conversation is open leaves this browser's search", async ({ browser }) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  const word = unique("walrusnotes");
+  await b.goto(searchPage(dm, word));
+  await b.getByRole("button", { name: "Search encrypted conversations in this browser" }).click();
+  await expect(b.locator(".encrypted-search")).toHaveAttribute("data-state", "found", KEYS);
+  await b.goto(dm);
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`${word} to forget`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, word)).toBeVisible(KEYS);
+
+  const mine = decrypted(a, word);
+  await mine.hover();
+  await mine.getByRole("button", { name: "Delete message" }).click();
+  await expect(decrypted(b, word)).toHaveCount(0, KEYS);
+
+  // Searched from another tab while the conversation stays open (its page
+  // forgets the message under the keys' lock, which the search then waits for).
+  const search = await b.context().newPage();
+  await search.goto(searchPage(dm, word));
+  const section = search.locator(".encrypted-search");
+  await expect(section).toHaveAttribute("data-state", "found", KEYS);
+  await expect(section).toContainText("No encrypted messages here match.");
+  await close();
+});

@@ -426,6 +426,9 @@ pub async fn react(message_id: String, emoji: String, remove: Option<String>) ->
 pub struct SearchViewDto {
     pub hits: Vec<SearchHitDto>,
     pub unsearched: Vec<String>,
+    /// Who searched: the browser searches their encrypted conversations.
+    #[serde(default)]
+    pub me_id: String,
 }
 
 /// Searches the messages the caller may see in a workspace.
@@ -439,6 +442,7 @@ pub async fn search(workspace_id: String, q: String) -> Result<SearchViewDto, Ap
             Ok(SearchViewDto {
                 hits: found.hits.iter().map(SearchHitDto::from).collect(),
                 unsearched: found.unsearched,
+                me_id: user.id.to_string(),
             })
         }
         .await,

@@ -684,7 +684,8 @@ async fn send_encrypted(
 ) -> Result<MessageDto, crate::wire::ApiError> {
     use crate::e2ee::client::{Done, Op, run};
     use crate::wire::{ApiError, ErrorCode};
-    let op = Op::Send { me: keys.me, conversation: keys.conversation, text, nonce, thread_id, files };
+    let place = keys.place.get_value();
+    let op = Op::Send { me: keys.me, conversation: keys.conversation, text, nonce, thread_id, files, place };
     match run(op).await {
         Ok(Done::Sent(message)) => Ok(*message),
         Ok(_) => {

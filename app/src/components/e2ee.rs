@@ -56,6 +56,8 @@ pub struct Keys {
     pub joined: RwSignal<bool>,
     /// People whose keys changed while the page was open.
     pub changed: RwSignal<Vec<String>>,
+    /// Where the conversation is (for what search here keeps of it).
+    pub place: StoredValue<crate::e2ee::Place>,
 }
 
 /// Where the recovery key made while a conversation was being encrypted
@@ -65,7 +67,7 @@ const RECOVERY_KEY_ONCE: &str = "parley-recovery-key-once";
 
 /// For an encrypted conversation: makes [`Keys`] available to the page, and
 /// in the browser opens the keys and follows the conversation's changes of keys.
-pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool) {
+pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool, place: crate::e2ee::Place) {
     let (Ok(me), Ok(conversation)) = (me_id.parse::<i64>(), channel_id.parse::<i64>()) else { return };
     if !end_to_end {
         return;
@@ -77,6 +79,7 @@ pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool) {
         synced: RwSignal::new(0),
         joined: RwSignal::new(false),
         changed: RwSignal::new(Vec::new()),
+        place: StoredValue::new(place),
     };
     provide_context(keys);
     #[cfg(feature = "hydrate")]
@@ -112,6 +115,16 @@ pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool) {
                 open(keys);
             }
             LiveEvent::Connected => open(keys),
+            LiveEvent::Gateway(GatewayEvent::MessageDelete { channel_id, message_id, .. })
+                if *channel_id == channel =>
+            {
+                forget(keys.me, vec![message_id.clone()])
+            }
+            LiveEvent::Gateway(GatewayEvent::MessagesPurge { channel_id, message_ids, .. })
+                if *channel_id == channel =>
+            {
+                forget(keys.me, message_ids.clone())
+            }
             _ => {}
         });
         on_cleanup(move || subscription.cancel());
@@ -142,6 +155,21 @@ fn open(keys: Keys) {
             keys.synced.try_update(|n| *n += 1);
         }
         let _ = keys.status.try_set(status);
+    });
+}
+
+/// Takes deleted messages out of this device's search, if it is on here.
+#[cfg(feature = "hydrate")]
+fn forget(me: i64, ids: Vec<String>) {
+    use crate::e2ee::client::{Op, run};
+    if !crate::e2ee::search_on_here(me) {
+        return;
+    }
+    let messages: Vec<i64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+    leptos::task::spawn_local(async move {
+        if let Err(p) = run(Op::Forget { me, messages }).await {
+            leptos::logging::warn!("deleted messages stay in this device's search: {}", p.explain());
+        }
     });
 }
 
@@ -317,6 +345,9 @@ impl LazySlot {
 #[component]
 pub fn EncryptedBody(
     message_id: String,
+    /// Its author's name and when it was sent, as the page shows them.
+    author: String,
+    at: i64,
     /// When it was last edited (its text then is another than before).
     edited_at: Option<i64>,
     ciphertext: String,
@@ -329,6 +360,7 @@ pub fn EncryptedBody(
     if let (Some(keys), Ok(message)) = (use_context::<Keys>(), message_id.parse::<i64>()) {
         use crate::e2ee::Unreadable;
         use crate::e2ee::client::{Done, Op, run};
+        use crate::e2ee::search::About;
         // Tried when the keys are ready, and again after each update of
         // them until it reads (keys may arrive after the message), unless
         // what stopped it cannot change (sent before this device took
@@ -360,6 +392,7 @@ pub fn EncryptedBody(
                 message,
                 edited_at,
                 ciphertext: ciphertext.clone(),
+                about: Some(About { place: keys.place.get_value(), author: author.clone(), at }),
             };
             let attachments = attachments.clone();
             leptos::task::spawn_local(async move {
@@ -377,7 +410,7 @@ pub fn EncryptedBody(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (message_id, edited_at, ciphertext, attachments);
+    let _ = (message_id, author, at, edited_at, ciphertext, attachments);
     view! {
         {move || match shown.get() {
             None => view! { <p class="undecryptable" data-state="encrypted">{ENCRYPTED_WITHOUT_SCRIPT}</p> }

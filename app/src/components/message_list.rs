@@ -341,7 +341,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             </div>
             {match m.sent_from.is_some() {
                 true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() edited_at=m.edited_at
-                    ciphertext=m.body.clone() attachments=m.attachments.iter().map(|a| a.url.clone()).collect() /> }
+                    author=shown_name(&m) at=m.created_at ciphertext=m.body.clone() attachments=m.attachments.iter().map(|a| a.url.clone()).collect() /> }
                     .into_any(),
                 false => view! { <div class="body markdown" inner_html=m.html></div> }.into_any(),
             }}

@@ -13,6 +13,8 @@
 //! copies of one device sending would reuse its keys). Or they start over
 //! ([`Op::Reset`]): a new identity, whose change everyone is shown.
 
+use super::Place;
+use super::search::{self, About};
 use super::{Unreadable, idb, lock};
 use crate::wire::{
     ApiError, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto, IdentityKeyDto,
@@ -40,7 +42,15 @@ pub enum Op {
     Encrypt { me: i64, conversation: i64 },
     /// A message's text (and its HTML) and its files' keys, decrypted or as
     /// read before; an edited one as of its edit `edited_at`.
-    Read { me: i64, conversation: i64, message: i64, edited_at: Option<i64>, ciphertext: String },
+    /// Kept for search here (when it is on) with what the page says `about` it.
+    Read {
+        me: i64,
+        conversation: i64,
+        message: i64,
+        edited_at: Option<i64>,
+        ciphertext: String,
+        about: Option<About>,
+    },
     /// Encrypts `text` and `files` (each with a key of its own, which the
     /// message carries) and posts them.
     Send {
@@ -50,10 +60,11 @@ pub enum Op {
         nonce: String,
         thread_id: Option<String>,
         files: Vec<web_sys::File>,
+        place: Place,
     },
     /// Encrypts `text` and replaces `me`'s own `message` with it (its
     /// `attachments` keep the keys this browser kept of them).
-    Edit { me: i64, conversation: i64, message: i64, text: String, attachments: usize },
+    Edit { me: i64, conversation: i64, message: i64, text: String, attachments: usize, place: Place },
     /// Downloads a file of an encrypted message from `url` and opens it
     /// with its `key` (needs none of the device's keys: no lock is taken).
     OpenFile { me: i64, url: String, key: FileKey },
@@ -64,6 +75,12 @@ pub enum Op {
     Restore { me: i64, recovery_key: String },
     /// Starts over with a new identity (and recovery key).
     Reset { me: i64 },
+    /// Searches `workspace`'s encrypted messages that this device keeps for search.
+    Search { me: i64, workspace: String, query: String },
+    /// Turns search of encrypted conversations on or off on this device.
+    SearchHere { me: i64, on: bool },
+    /// These messages were deleted: out of this device's search.
+    Forget { me: i64, messages: Vec<i64> },
 }
 
 impl Op {
@@ -77,7 +94,10 @@ impl Op {
             | Op::OpenFile { me, .. }
             | Op::SafetyNumber { me, .. }
             | Op::Restore { me, .. }
-            | Op::Reset { me } => *me,
+            | Op::Reset { me }
+            | Op::Search { me, .. }
+            | Op::SearchHere { me, .. }
+            | Op::Forget { me, .. } => *me,
         }
     }
 }
@@ -109,6 +129,10 @@ pub enum Done {
     Sent(Box<MessageDto>),
     /// Sixty digits, in twelve groups of five.
     SafetyNumber(String),
+    /// What a search of this device's encrypted messages found.
+    Found(super::search::Found),
+    /// Search of encrypted conversations is not on in this browser.
+    SearchOff,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,10 +212,20 @@ pub async fn run(op: Op) -> Result<Done, Problem> {
 
 async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
     let me = op.me();
-    if let Op::Read { message, edited_at, .. } = &op
+    // Search needs none of the conversations' keys.
+    match &op {
+        Op::Search { workspace, query, .. } => return search::find(db, me, workspace, query).await,
+        Op::SearchHere { on, .. } => return search::turn(db, me, *on).await,
+        Op::Forget { messages, .. } => return search::forget(db, me, messages).await,
+        _ => {}
+    }
+    if let Op::Read { conversation, message, edited_at, about, .. } = &op
         && let Some(text) =
             idb::get(db, idb::READ, &read_key(me, *message, *edited_at)).await.map_err(Problem::Failed)?
     {
+        if let Some(about) = about {
+            search::keep(db, me, *conversation, (*message, *edited_at), about, &text).await?;
+        }
         let html = markdown::render(&text);
         let files = files_read(db, me, *message).await?;
         return Ok(Done::Text { text, html, files });
@@ -447,7 +481,7 @@ impl Keys {
                 self.sync(conversation).await?;
                 Ok(Done::Opened { joined: self.device.is_in(conversation) })
             }
-            Op::Read { conversation, message, edited_at, ciphertext, .. } => {
+            Op::Read { conversation, message, edited_at, ciphertext, about, .. } => {
                 let bytes = B64
                     .decode(&ciphertext)
                     .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
@@ -457,10 +491,13 @@ impl Keys {
                     .await
                     .map_err(Problem::Failed)?;
                 keep_files(db, self.me, message, &files).await?;
+                if let Some(about) = about {
+                    search::keep(db, self.me, conversation, (message, edited_at), &about, &text).await?;
+                }
                 let html = markdown::render(&text);
                 Ok(Done::Text { text, html, files })
             }
-            Op::Send { conversation, text, nonce, thread_id, files, .. } => {
+            Op::Send { conversation, text, nonce, thread_id, files, place, .. } => {
                 let sent: MessageDto = match files.is_empty() {
                     true => {
                         let body = json!({
@@ -481,12 +518,14 @@ impl Keys {
                         message
                     }
                 };
-                idb::put(db, idb::READ, &read_key(self.me, number(&sent.id)?, None), &text)
+                let id = number(&sent.id)?;
+                idb::put(db, idb::READ, &read_key(self.me, id, None), &text)
                     .await
                     .map_err(Problem::Failed)?;
+                search::keep(db, self.me, conversation, (id, None), &about_sent(place, &sent), &text).await?;
                 Ok(Done::Sent(Box::new(sent)))
             }
-            Op::Edit { conversation, message, text, attachments, .. } => {
+            Op::Edit { conversation, message, text, attachments, place, .. } => {
                 let files = files_read(db, self.me, message).await?;
                 if files.len() != attachments {
                     return Err(Problem::Refused(
@@ -503,6 +542,8 @@ impl Keys {
                 idb::put(db, idb::READ, &read_key(self.me, message, edited.edited_at), &text)
                     .await
                     .map_err(Problem::Failed)?;
+                let about = about_sent(place, &edited);
+                search::keep(db, self.me, conversation, (message, edited.edited_at), &about, &text).await?;
                 Ok(Done::Sent(Box::new(edited)))
             }
             Op::OpenFile { .. } => unreachable!("run opens files without the keys"),
@@ -517,6 +558,9 @@ impl Keys {
                 Ok(Done::SafetyNumber(e2ee::safety_number((self.me, &mine), (other, &theirs))))
             }
             Op::Restore { .. } | Op::Reset { .. } => Ok(Done::Ready),
+            Op::Search { .. } | Op::SearchHere { .. } | Op::Forget { .. } => {
+                unreachable!("apply runs search before the keys are loaded")
+            }
         }
     }
 
@@ -737,6 +781,11 @@ async fn open_file(url: &str, key: &FileKey) -> Result<Vec<u8>, Problem> {
 
 /// Where the text of a message read (or sent) here is kept; an edited
 /// one's under its edit's time (the text before it is another).
+/// What search keeps about a message this device sent or edited.
+fn about_sent(place: Place, message: &MessageDto) -> About {
+    About { place, author: message.author.display_name.clone(), at: message.created_at }
+}
+
 fn read_key(me: i64, message: i64, edited_at: Option<i64>) -> String {
     match edited_at {
         None => format!("{me}:{message}"),

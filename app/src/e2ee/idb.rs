@@ -4,7 +4,9 @@
 //! - [`KEYS`]: a person's identity and device, by user id (JSON).
 //! - [`READ`]: the text of each encrypted message this browser decrypted or
 //!   sent, by `<user id>:<message id>` (a device decrypts a message once,
-//!   and never its own).
+//!   and never its own); its files' keys; and, where search is turned on
+//!   here, the search key and each message's sealed search entry
+//!   (`super::search`).
 //!
 //! A write resolves when its transaction has committed, not before.
 
@@ -105,4 +107,36 @@ pub async fn ask_persistent() -> bool {
     let Some(window) = web_sys::window() else { return false };
     let Ok(promise) = window.navigator().storage().persist() else { return false };
     JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+pub async fn delete(db: &IdbDatabase, store: &str, key: &str) -> Result<(), String> {
+    let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite).map_err(js)?;
+    let done = committed(&tx);
+    tx.object_store(store).map_err(js)?.delete(&JsValue::from_str(key)).map_err(js)?;
+    done.await.map_err(js)?;
+    Ok(())
+}
+
+/// The keys from `prefix` up to the last key that begins with it.
+fn keys_beginning(prefix: &str) -> Result<web_sys::IdbKeyRange, String> {
+    let last = format!("{prefix}\u{ffff}");
+    web_sys::IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&last)).map_err(js)
+}
+
+/// Every value whose key begins with `prefix`, in the order of their keys.
+pub async fn values_beginning(db: &IdbDatabase, store: &str, prefix: &str) -> Result<Vec<String>, String> {
+    let tx = db.transaction_with_str(store).map_err(js)?;
+    let request =
+        tx.object_store(store).map_err(js)?.get_all_with_key(&keys_beginning(prefix)?.into()).map_err(js)?;
+    let all: js_sys::Array = settled(&request).await.map_err(js)?.unchecked_into();
+    Ok(all.iter().filter_map(|v| v.as_string()).collect())
+}
+
+/// Deletes every value whose key begins with `prefix`.
+pub async fn delete_beginning(db: &IdbDatabase, store: &str, prefix: &str) -> Result<(), String> {
+    let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite).map_err(js)?;
+    let done = committed(&tx);
+    tx.object_store(store).map_err(js)?.delete(&keys_beginning(prefix)?.into()).map_err(js)?;
+    done.await.map_err(js)?;
+    Ok(())
 }

@@ -77,7 +77,8 @@ fn ChannelScreen(
         command_reply: _,
     } = view;
     let post_block = channel.post_block.clone();
-    crate::components::e2ee::provide_keys(&me.id, &channel.id, channel.end_to_end);
+    let place = crate::e2ee::Place { workspace: workspace.id.clone(), label: channel.label(&me.id) };
+    crate::components::e2ee::provide_keys(&me.id, &channel.id, channel.end_to_end, place);
     let mut history = page.messages;
     history.reverse();
     let first_unread = first_unread(&history, last_read.as_deref(), &me.id);

@@ -22,6 +22,9 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+mod search;
+pub use search::{SearchKey, Searchable, words};
+
 /// The one cipher suite Parley's devices speak: X25519, AES-128-GCM,
 /// SHA-256 and Ed25519 (MLS's mandatory-to-implement suite).
 pub const CIPHERSUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
@@ -312,6 +315,35 @@ struct Saved {
     values: Vec<(String, String)>,
 }
 
+/// 32 random bytes, for a key.
+fn random_key() -> Result<[u8; 32]> {
+    use openmls_traits::random::OpenMlsRand;
+    OpenMlsRustCrypto::default().rand().random_array().map_err(mls)
+}
+
+/// `plain` encrypted with `key` (AES-256-GCM) for the use `aad` names, a
+/// random nonce first: for a key that seals many things.
+fn seal_with_nonce(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use openmls_traits::random::OpenMlsRand;
+    let nonce: [u8; 12] = OpenMlsRustCrypto::default().rand().random_array().map_err(mls)?;
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).map_err(mls)?;
+    let sealed = cipher.encrypt(&nonce.into(), Payload { msg: plain, aad }).map_err(mls)?;
+    Ok([nonce.as_slice(), &sealed].concat())
+}
+
+/// What [`seal_with_nonce`] sealed with `key` for `aad`; `None` for
+/// anything else.
+fn open_with_nonce(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    if sealed.len() < 12 {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(12);
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).ok()?;
+    cipher.decrypt(nonce.into(), Payload { msg: body, aad }).ok()
+}
+
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -332,9 +364,7 @@ const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 impl RecoveryKey {
     pub fn generate() -> Result<RecoveryKey> {
-        use openmls_traits::random::OpenMlsRand;
-        let provider = OpenMlsRustCrypto::default();
-        Ok(RecoveryKey(provider.rand().random_array().map_err(mls)?))
+        random_key().map(RecoveryKey)
     }
 
     /// As shown to the person: `ABCD EFGH …` (52 characters in groups of four).
@@ -402,27 +432,17 @@ impl Backup {
     /// Encrypted with `key` (AES-256-GCM, a random nonce first): what the
     /// server keeps.
     pub fn seal(&self, key: &RecoveryKey) -> Result<Vec<u8>> {
-        use aes_gcm::aead::{Aead, KeyInit, Payload};
-        use openmls_traits::random::OpenMlsRand;
         let plain =
             serde_json::to_vec(&(b64(&self.identity), self.device.as_deref().map(b64))).map_err(mls)?;
-        let nonce: [u8; 12] = OpenMlsRustCrypto::default().rand().random_array().map_err(mls)?;
-        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key.0).map_err(mls)?;
-        let sealed = cipher.encrypt(&nonce.into(), Payload { msg: &plain, aad: BACKUP_AAD }).map_err(mls)?;
-        Ok([nonce.as_slice(), &sealed].concat())
+        seal_with_nonce(&key.0, BACKUP_AAD, &plain)
     }
 
     /// Opens what [`Backup::seal`] made; another key does not open it.
     pub fn open(sealed: &[u8], key: &RecoveryKey) -> Result<Backup> {
-        use aes_gcm::aead::{Aead, KeyInit, Payload};
         if sealed.len() < 12 {
             return Err(Error::Malformed("a key backup too short".into()));
         }
-        let (nonce, body) = sealed.split_at(12);
-        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key.0).map_err(mls)?;
-        let plain = cipher
-            .decrypt(nonce.into(), Payload { msg: body, aad: BACKUP_AAD })
-            .map_err(|_| Error::WrongRecoveryKey)?;
+        let plain = open_with_nonce(&key.0, BACKUP_AAD, sealed).ok_or(Error::WrongRecoveryKey)?;
         let (identity, device): (String, Option<String>) =
             serde_json::from_slice(&plain).map_err(malformed)?;
         Ok(Backup { identity: unb64(&identity)?, device: device.as_deref().map(unb64).transpose()? })

@@ -188,7 +188,14 @@ fn edit_message(
     let typed = RwSignal::new(String::new());
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
-    let read = Op::Read { me: keys.me, conversation: keys.conversation, message, edited_at, ciphertext };
+    let read = Op::Read {
+        me: keys.me,
+        conversation: keys.conversation,
+        message,
+        edited_at,
+        ciphertext,
+        about: None,
+    };
     leptos::task::spawn_local(async move {
         match run(read).await {
             Ok(Done::Text { text, .. }) => {
@@ -212,7 +219,9 @@ fn edit_message(
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let op = Op::Edit { me: keys.me, conversation: keys.conversation, message, text, attachments };
+            let place = keys.place.get_value();
+            let op =
+                Op::Edit { me: keys.me, conversation: keys.conversation, message, text, attachments, place };
             if let Err(p) = run(op).await {
                 let _ = error.try_set(Some(p.explain()));
             }

@@ -1,0 +1,142 @@
+//! Search in encrypted conversations, on this device only, where the
+//! person turned it on (per device: [`turn`]). Each encrypted message this
+//! browser shows, sends or edits is kept as a search entry sealed with the
+//! device's search key ([`e2ee::SearchKey`]), in IndexedDB beside what it
+//! has read; [`find`] opens them and matches their words. Nothing of it
+//! reaches the server: the search page asks the server for the rest.
+//!
+//! Turned on, search finds what this browser shows from then on (a
+//! conversation opened is indexed as its messages are shown). A message
+//! deleted while its conversation is open here leaves the index at once;
+//! one deleted while it is not stays findable here until search is turned
+//! off and on again.
+
+use super::client::{Done, Problem};
+use super::{Place, idb};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use e2ee::{SearchKey, Searchable};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use web_sys::IdbDatabase;
+
+/// A message as its page shows it: where, by whom and when.
+#[derive(Debug, Clone)]
+pub struct About {
+    pub place: Place,
+    pub author: String,
+    pub at: i64,
+}
+
+/// The most results a search shows, newest first.
+pub const MOST_FOUND: usize = 50;
+
+/// What [`find`] found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hits: Vec<Searchable>,
+    /// How many messages of the workspace this device's index holds.
+    pub searched: usize,
+}
+
+thread_local! {
+    /// The (message, edit) pairs this tab has kept since it loaded: shown
+    /// again, they are not sealed and written again.
+    static KEPT: RefCell<HashSet<(i64, Option<i64>)>> = RefCell::new(HashSet::new());
+}
+
+fn key_key(me: i64) -> String {
+    format!("{me}:search-key")
+}
+
+fn entry_key(me: i64, message: i64) -> String {
+    format!("{me}:search:{message}")
+}
+
+fn entries_of(me: i64) -> String {
+    format!("{me}:search:")
+}
+
+/// This device's search key, if search is on here.
+async fn key(db: &IdbDatabase, me: i64) -> Result<Option<SearchKey>, Problem> {
+    match idb::get(db, idb::READ, &key_key(me)).await.map_err(Problem::Failed)? {
+        None => Ok(None),
+        Some(text) => Ok(Some(SearchKey::parse(&text)?)),
+    }
+}
+
+/// Keeps `text` of `message` (as of its edit `edited_at`) for search, when
+/// search is on here.
+pub async fn keep(
+    db: &IdbDatabase,
+    me: i64,
+    conversation: i64,
+    (message, edited_at): (i64, Option<i64>),
+    about: &About,
+    text: &str,
+) -> Result<(), Problem> {
+    if KEPT.with(|k| k.borrow().contains(&(message, edited_at))) {
+        return Ok(());
+    }
+    let Some(key) = key(db, me).await? else { return Ok(()) };
+    let entry = Searchable {
+        message,
+        workspace: about.place.workspace.clone(),
+        conversation,
+        label: about.place.label.clone(),
+        author: about.author.clone(),
+        at: about.at,
+        text: text.to_string(),
+    };
+    let sealed = B64.encode(key.seal(&entry)?);
+    idb::put(db, idb::READ, &entry_key(me, message), &sealed).await.map_err(Problem::Failed)?;
+    KEPT.with(|k| k.borrow_mut().insert((message, edited_at)));
+    Ok(())
+}
+
+/// Takes deleted messages out of the index.
+pub async fn forget(db: &IdbDatabase, me: i64, messages: &[i64]) -> Result<Done, Problem> {
+    for message in messages {
+        idb::delete(db, idb::READ, &entry_key(me, *message)).await.map_err(Problem::Failed)?;
+        KEPT.with(|k| k.borrow_mut().retain(|(m, _)| m != message));
+    }
+    Ok(Done::Ready)
+}
+
+/// Turns search on here (a new key; the index fills as messages are
+/// shown), or off (the key and the index are deleted).
+pub async fn turn(db: &IdbDatabase, me: i64, on: bool) -> Result<Done, Problem> {
+    KEPT.with(|k| k.borrow_mut().clear());
+    idb::delete_beginning(db, idb::READ, &entries_of(me)).await.map_err(Problem::Failed)?;
+    match on {
+        true => {
+            let key = SearchKey::generate()?;
+            idb::put(db, idb::READ, &key_key(me), &key.to_text()).await.map_err(Problem::Failed)?;
+        }
+        false => idb::delete(db, idb::READ, &key_key(me)).await.map_err(Problem::Failed)?,
+    }
+    Ok(Done::Ready)
+}
+
+/// The messages of `workspace` in this device's index whose words begin
+/// with each of `query`'s, newest first; [`Done::SearchOff`] when search
+/// is not on here.
+pub async fn find(db: &IdbDatabase, me: i64, workspace: &str, query: &str) -> Result<Done, Problem> {
+    let Some(key) = key(db, me).await? else { return Ok(Done::SearchOff) };
+    let words = e2ee::words(query);
+    let mut found = Found { hits: Vec::new(), searched: 0 };
+    for sealed in idb::values_beginning(db, idb::READ, &entries_of(me)).await.map_err(Problem::Failed)? {
+        // An entry this key did not seal (left by a key turned off since) is passed over.
+        let Some(entry) = B64.decode(&sealed).ok().and_then(|bytes| key.open(&bytes).ok()) else { continue };
+        if entry.workspace != workspace {
+            continue;
+        }
+        found.searched += 1;
+        if entry.matches(&words) {
+            found.hits.push(entry);
+        }
+    }
+    found.hits.sort_by_key(|e| std::cmp::Reverse((e.at, e.message)));
+    found.hits.truncate(MOST_FOUND);
+    Ok(Done::Found(found))
+}

@@ -75,7 +75,8 @@ pub async fn keep(
     about: &About,
     text: &str,
 ) -> Result<(), Problem> {
-    if KEPT.with(|k| k.borrow().contains(&(message, edited_at))) {
+    // Off here (the usual case): no look in IndexedDB for each message shown.
+    if !super::search_on_here(me) || KEPT.with(|k| k.borrow().contains(&(message, edited_at))) {
         return Ok(());
     }
     let Some(key) = key(db, me).await? else { return Ok(()) };

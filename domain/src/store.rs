@@ -60,6 +60,7 @@ use sqlx::{AnyPool, Executor};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -240,18 +241,22 @@ impl Store {
         // Here a cancelled caller only drops the task's result, and the
         // transaction, begun or not, is rolled back.
         let (backend, writers, pool) = (self.backend, self.writers.clone(), self.pool.clone());
-        let begun = tokio::spawn(async move {
-            Ok::<_, Error>(match backend {
-                Backend::Sqlite => {
-                    let turn = writers
-                        .acquire_owned()
-                        .await
-                        .map_err(|_| Error::internal("the writers' queue closed"))?;
-                    Tx { tx: pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
-                }
-                Backend::Postgres => Tx { tx: pool.begin().await?, _turn: None },
-            })
-        });
+        let begun = tokio::spawn(
+            async move {
+                Ok::<_, Error>(match backend {
+                    Backend::Sqlite => {
+                        let turn = writers
+                            .acquire_owned()
+                            .await
+                            .map_err(|_| Error::internal("the writers' queue closed"))?;
+                        Tx { tx: pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+                    }
+                    Backend::Postgres => Tx { tx: pool.begin().await?, _turn: None },
+                })
+            }
+            // Its statements are logged as the caller's.
+            .in_current_span(),
+        );
         begun.await.map_err(|e| Error::internal(format!("beginning a write transaction failed: {e}")))?
     }
 

@@ -1,12 +1,11 @@
 //! Where a stopping server is, so that whoever waits for it to stop can say
-//! what holds it up: the step it is at, and in the HTTP step the requests
-//! not yet answered.
+//! what holds it up: the step it is at, and in the HTTP step how many
+//! requests are not yet answered (their paths are in the request log).
 
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A server's progress towards stopping; cloned, it is read while the
@@ -17,9 +16,9 @@ pub struct StopProgress(Arc<Progress>);
 #[derive(Default)]
 struct Progress {
     step: Mutex<Step>,
-    /// The requests whose handlers have not answered, by number.
-    in_flight: Mutex<BTreeMap<u64, String>>,
-    next: AtomicU64,
+    /// How many requests' handlers have not answered (two atomic steps a
+    /// request: this is on every request's path).
+    in_flight: AtomicUsize,
 }
 
 /// What a server is doing, from the moment it serves until it has stopped.
@@ -50,14 +49,10 @@ impl StopProgress {
     pub fn describe(&self) -> String {
         match self.step() {
             Step::Serving => "serving (not told to stop)".into(),
-            Step::AnsweringRequestsInFlight => {
-                let waiting: Vec<String> =
-                    self.0.in_flight.lock().expect("stop progress lock").values().cloned().collect();
-                match waiting.is_empty() {
-                    true => "closing HTTP connections (every request was answered)".into(),
-                    false => format!("answering requests in flight: {}", waiting.join(", ")),
-                }
-            }
+            Step::AnsweringRequestsInFlight => match self.0.in_flight.load(Ordering::Relaxed) {
+                0 => "closing HTTP connections (every request was answered)".into(),
+                n => format!("answering {n} request{} in flight", if n == 1 { "" } else { "s" }),
+            },
             Step::EndingGatewayConnections => "ending gateway connections".into(),
             Step::StoppingWorker(name) => format!("waiting for the {name} to stop"),
             Step::ClosingDatabase => "closing the database".into(),
@@ -65,28 +60,21 @@ impl StopProgress {
         }
     }
 
-    /// Middleware: keeps each request in the list until its handler answers
-    /// (or the request is dropped).
+    /// Middleware: counts each request until its handler answers (or the
+    /// request is dropped).
     pub async fn track(self, req: Request, next: Next) -> Response {
-        let id = self.0.next.fetch_add(1, Ordering::Relaxed);
-        let what = format!("{} {}", req.method(), req.uri().path());
-        self.0.in_flight.lock().expect("stop progress lock").insert(id, what);
-        let _answered = Answered { progress: &self, id };
+        self.0.in_flight.fetch_add(1, Ordering::Relaxed);
+        let _answered = Answered(&self);
         next.run(req).await
     }
 }
 
-/// Takes a request off the list when dropped.
-struct Answered<'a> {
-    progress: &'a StopProgress,
-    id: u64,
-}
+/// Counts a request out when dropped.
+struct Answered<'a>(&'a StopProgress);
 
 impl Drop for Answered<'_> {
     fn drop(&mut self) {
-        if let Ok(mut in_flight) = self.progress.0.in_flight.lock() {
-            in_flight.remove(&self.id);
-        }
+        self.0.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -95,12 +83,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_http_step_names_the_requests_not_yet_answered() {
+    fn the_http_step_counts_the_requests_not_yet_answered() {
         let progress = StopProgress::default();
-        progress.0.in_flight.lock().unwrap().insert(7, "GET /api/slow".into());
+        progress.0.in_flight.store(2, Ordering::Relaxed);
         progress.set(Step::AnsweringRequestsInFlight);
-        assert_eq!(progress.describe(), "answering requests in flight: GET /api/slow");
-        progress.0.in_flight.lock().unwrap().clear();
+        assert_eq!(progress.describe(), "answering 2 requests in flight");
+        progress.0.in_flight.store(0, Ordering::Relaxed);
         assert_eq!(progress.describe(), "closing HTTP connections (every request was answered)");
         progress.set(Step::StoppingWorker("exporter"));
         assert_eq!(progress.describe(), "waiting for the exporter to stop");

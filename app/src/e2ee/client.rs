@@ -779,13 +779,13 @@ async fn open_file(url: &str, key: &FileKey) -> Result<Vec<u8>, Problem> {
     key.open(&sealed).map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))
 }
 
-/// Where the text of a message read (or sent) here is kept; an edited
-/// one's under its edit's time (the text before it is another).
 /// What search keeps about a message this device sent or edited.
 fn about_sent(place: Place, message: &MessageDto) -> About {
     About { place, author: message.author.display_name.clone(), at: message.created_at }
 }
 
+/// Where the text of a message read (or sent) here is kept; an edited
+/// one's under its edit's time (the text before it is another).
 fn read_key(me: i64, message: i64, edited_at: Option<i64>) -> String {
     match edited_at {
         None => format!("{me}:{message}"),

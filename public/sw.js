@@ -11,6 +11,16 @@
 //   so a new version of the server is picked up at once.
 // - Shows web pushes (the server encrypts them for this browser; the push
 //   service only relays) and opens the right channel when one is clicked.
+//   A push about a message of an end-to-end encrypted conversation carries
+//   its ids only: the app's WebAssembly, loaded here the first time, fetches
+//   and decrypts it with this browser's keys (taking turns with the tabs).
+//
+// A module: registered with type "module". The build names the app's files
+// after their content and rewrites the two names below to match.
+
+import init, { read_pushed } from "/pkg/parley.js";
+
+const WASM = "/pkg/parley.wasm";
 
 const CACHE = "parley-shell-v1";
 const SHELL = [
@@ -93,15 +103,35 @@ self.addEventListener("fetch", (event) => {
 // either order (a quick second push then lost to the first).
 let showing = Promise.resolve();
 
-self.addEventListener("push", (event) => {
-  let data = {};
-  try {
-    data = event.data ? event.data.json() : {};
-  } catch (_) {
-    data = { title: "Parley", body: event.data ? event.data.text() : "" };
+// The app's WebAssembly, instantiated the first time a push needs it.
+let app = null;
+function loaded() {
+  if (!app) {
+    app = init({ module_or_path: WASM }).catch((e) => {
+      app = null;
+      throw e;
+    });
   }
+  return app;
+}
+
+// An encrypted message's first line, decrypted here; where it cannot be
+// read here, the server's words stay (they say to open it).
+async function decrypted(encrypted, words) {
+  try {
+    await loaded();
+    return await read_pushed(JSON.stringify(encrypted));
+  } catch (e) {
+    console.warn("a pushed message could not be decrypted here:", e);
+    return words;
+  }
+}
+
+async function show(data) {
+  let body = data.body || "";
+  if (data.encrypted) body = await decrypted(data.encrypted, body);
   const options = {
-    body: data.body || "",
+    body,
     icon: "/icons/icon-192.png",
     badge: "/icons/icon-192.png",
     data: { url: data.url || "/" },
@@ -111,7 +141,17 @@ self.addEventListener("push", (event) => {
     options.tag = data.tag;
     options.renotify = true;
   }
-  const shown = showing.then(() => self.registration.showNotification(data.title || "Parley", options));
+  await self.registration.showNotification(data.title || "Parley", options);
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (_) {
+    data = { title: "Parley", body: event.data ? event.data.text() : "" };
+  }
+  const shown = showing.then(() => show(data));
   showing = shown.catch(() => {});
   event.waitUntil(shown);
 });

@@ -260,8 +260,9 @@ build_site() {
   # The emoji font's subsets (with their @font-face rules, added to the
   # style sheet) and the emoji list for the picker.
   node "$ROOT/scripts/emoji.mjs" "$out" "$ROOT/end2end/node_modules" >> "$log" || return 1
-  "$tool" name "$out" >> "$log" || return 1
+  # The public files first: naming rewrites the service worker's imports.
   cp -r "$ROOT/public/." "$out/"
+  "$tool" name "$out" >> "$log" || return 1
   find "$out" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \
     -o -name '*.webmanifest' -o -name '*.json' \) -print0 \
     | xargs -0 -P2 -I{} sh -c 'brotli -q 11 -f -k "$1" && gzip -9 -f -k "$1"' _ {} || return 1

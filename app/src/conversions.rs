@@ -185,16 +185,25 @@ impl From<&model::CommandUseRecord> for CommandUseDto {
 }
 
 impl LinkPreviewDto {
-    fn of(message: domain::Id, p: &model::LinkPreview) -> Self {
+    /// A page's preview fetched for a sender's browser (in no message yet,
+    /// so without an image Parley would serve).
+    pub fn of_page(p: &model::LinkPreview) -> Self {
         LinkPreviewDto {
             position: p.position,
             url: p.url.clone(),
             title: p.title.clone(),
             description: p.description.clone(),
             site_name: p.site_name.clone(),
+            image_url: None,
+        }
+    }
+
+    fn of(message: domain::Id, p: &model::LinkPreview) -> Self {
+        LinkPreviewDto {
             image_url: p
                 .has_image
                 .then(|| crate::paths::link_preview_image(&message.to_string(), p.position)),
+            ..Self::of_page(p)
         }
     }
 }

@@ -17,7 +17,9 @@
 //! Invariant: no plaintext of an encrypted conversation and no private key
 //! is sent to the server; the only requests made from here are the
 //! delivery service's (`/api/communication/...`: public keys, signatures,
-//! ciphertext, sealed backups).
+//! ciphertext, sealed backups), the addresses of the pages a message being
+//! sent links to (asked for their previews), and messages asked for by id
+//! (a pushed one's ciphertext; whether one found by search is still there).
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +29,8 @@ pub mod client;
 mod idb;
 #[cfg(feature = "hydrate")]
 mod lock;
+#[cfg(feature = "hydrate")]
+pub mod pushed;
 #[cfg(any(feature = "hydrate", test))]
 pub mod qr;
 #[cfg(feature = "hydrate")]

@@ -10,7 +10,10 @@ use wasm_bindgen_futures::JsFuture;
 pub fn register_service_worker() {
     let Some(window) = web_sys::window() else { return };
     let container = window.navigator().service_worker();
-    let promise = container.register("/sw.js");
+    // A module: it imports the app's JavaScript, to read encrypted pushes.
+    let options = web_sys::RegistrationOptions::new();
+    options.set_type("module");
+    let promise = container.register_with_options("/sw.js", &options);
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = JsFuture::from(promise).await {
             leptos::logging::warn!("the service worker did not register: {}", message(e));

@@ -636,6 +636,37 @@ pub struct PushSubscriptionDto {
     pub created_at: i64,
 }
 
+/// A web push's payload, as the server sends it and the service worker
+/// (`public/sw.js`) shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushDto {
+    pub title: String,
+    pub body: String,
+    /// Where a click leads.
+    pub url: String,
+    /// One notification per tag: a newer push replaces the one shown.
+    pub tag: String,
+    /// How many notifications this push stands for.
+    pub count: usize,
+    /// The (last) notification's id.
+    pub id: String,
+    /// For a message of an end-to-end encrypted conversation, which the
+    /// server cannot quote: what the service worker needs to decrypt it
+    /// (ids only; `body` says to open the conversation, for a browser that
+    /// cannot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<PushedMessageDto>,
+}
+
+/// An encrypted message a push is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedMessageDto {
+    /// The person the push is for (whose keys decrypt it).
+    pub user_id: String,
+    pub channel_id: String,
+    pub message_id: String,
+}
+
 /// A browser's push subscription as `PushSubscription.toJSON()` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -95,8 +95,18 @@ impl Previewer {
     /// (its oEmbed document filling what its tags leave out), or an image
     /// linked directly.
     pub async fn preview(&self, url: &str) -> Result<Fetched, NoPreview> {
+        self.read(url, true).await
+    }
+
+    /// [`Self::preview`] without an image: a page's text only (nothing for
+    /// a link to an image), fetching no image.
+    pub async fn preview_text(&self, url: &str) -> Result<Fetched, NoPreview> {
+        self.read(url, false).await
+    }
+
+    async fn read(&self, url: &str, with_image: bool) -> Result<Fetched, NoPreview> {
         let (at, content_type, body) = self.get(url, PAGE_LIMIT, "text/html,image/*;q=0.8").await?;
-        if let Some(kind) = image_type(&body) {
+        if let Some(kind) = image_type(&body).filter(|_| with_image) {
             // A link to an image is its own preview: read whole if the
             // page's share of it was not all of it.
             let image = match body.len() < PAGE_LIMIT {
@@ -132,7 +142,7 @@ impl Previewer {
                 Err(e) => tracing::debug!(url = %oembed, error = %e, "no oEmbed document"),
             }
         }
-        if let Some(image_url) = image_url {
+        if let Some(image_url) = image_url.filter(|_| with_image) {
             match self.image(&image_url).await {
                 Ok(image) => fetched.image = Some(image),
                 Err(e) => tracing::debug!(url = %image_url, error = %e, "no preview image"),

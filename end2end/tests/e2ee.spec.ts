@@ -3,6 +3,8 @@
 // read; the server keeps only ciphertext.
 import { expect, test } from "./support/test";
 import { PIXEL, send, signIn, twoPeople, unique } from "./support/actions";
+import { pushesTo, type Push } from "./support/push";
+import { site } from "./support/website";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -488,4 +490,154 @@ test("a message deleted while its encrypted conversation is open leaves this bro
   await expect(section).toHaveAttribute("data-state", "found", KEYS);
   await expect(section).toContainText("No encrypted messages here match.");
   await close();
+});
+
+test("a message deleted while its encrypted conversation is not open leaves this browser's search when found", async ({
+  browser,
+}) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  const word = unique("narwhalplans");
+  await b.goto(searchPage(dm, word));
+  await b.getByRole("button", { name: "Search encrypted conversations in this browser" }).click();
+  await expect(b.locator(".encrypted-search")).toHaveAttribute("data-state", "found", KEYS);
+  await b.goto(dm);
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`${word} kept`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`${word} deleted`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, `${word} deleted`)).toBeVisible(KEYS);
+  await expect(decrypted(b, `${word} kept`)).toBeVisible();
+
+  // Bob leaves the conversation; Ana deletes one of the two meanwhile.
+  await b.goto(searchPage(dm, "nothing"));
+  const mine = decrypted(a, `${word} deleted`);
+  await mine.hover();
+  await mine.getByRole("button", { name: "Delete message" }).click();
+  await expect(mine).toHaveCount(0, KEYS);
+
+  await b.goto(searchPage(dm, word));
+  const section = b.locator(".encrypted-search");
+  await expect(section).toHaveAttribute("data-state", "found", KEYS);
+  await expect(section.locator("li")).toHaveCount(1);
+  await expect(section.locator("li")).toContainText(`${word} kept`);
+  // And it is gone from what this browser keeps, not only from the list.
+  await expect(section).toContainText(/Searched in this browser: 1 encrypted message\b/);
+  await close();
+});
+
+/** Sends `text` from `page` in its encrypted conversation; the message's id, as the server stored it. */
+async function sendEncrypted(page: Page, to: string, text: string): Promise<string> {
+  const posted = page.waitForResponse(
+    (r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/api/communication/messages/",
+  );
+  await page.getByRole("textbox", { name: `Message ${to}` }).fill(text);
+  await page.getByRole("textbox", { name: `Message ${to}` }).press("Enter");
+  const response = await posted;
+  expect(response.status()).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+test("a tab and the service worker decrypt a pushed message at the same time, and the push shows its text", async ({
+  browser,
+  baseURL,
+}) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  await b.context().grantPermissions(["notifications"]);
+  const { deliver, shown } = await pushesTo(b, baseURL!);
+  const me = (await b.evaluate(() => fetch("/api/auth/me").then((r) => r.json()))) as { id: string };
+  const channel = new URL(dm).pathname.split("/")[4];
+  // As the server sends it: the title, words for a browser that cannot
+  // decrypt, and the message's ids.
+  const pushAbout = (message: string): Push => ({
+    title: "Ana sent you a message",
+    body: "Open it in Parley to read it: this conversation is end-to-end encrypted.",
+    url: new URL(dm).pathname,
+    tag: `ch:${channel}`,
+    count: 1,
+    id: message,
+    encrypted: { user_id: me.id, channel_id: channel, message_id: message },
+  });
+  const notified = async () => (await shown()).map((n) => n.body);
+
+  // Bob's tab shows the conversation: it decrypts the message as it
+  // arrives, and the push reaches his service worker at the same moment.
+  const first = unique("bothread");
+  await deliver(pushAbout(await sendEncrypted(a, "Bob", `${first} at once`)));
+  await expect(decrypted(b, first)).toBeVisible(KEYS);
+  await expect.poll(notified, KEYS).toEqual([`${first} at once`]);
+
+  // The service worker first, the tab later: the tab shows what the
+  // worker read (a message is decrypted once, on one device).
+  await b.getByRole("link", { name: /general/ }).click();
+  await expect(b.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+  const second = unique("workerfirst");
+  await deliver(pushAbout(await sendEncrypted(a, "Bob", `**${second}** later`)));
+  await expect.poll(notified, KEYS).toEqual([`**${second}** later`]);
+  await b.goto(dm);
+  await expect(decrypted(b, second)).toBeVisible(KEYS);
+  await expect(decrypted(b, first)).toBeVisible();
+
+  // Neither undid the other's step: what follows reads in both.
+  const third = unique("afterboth");
+  const id = await sendEncrypted(a, "Bob", third);
+  await expect(decrypted(b, third)).toBeVisible(KEYS);
+  await deliver(pushAbout(id));
+  await expect.poll(notified, KEYS).toEqual([third]);
+  await close();
+});
+
+test("a push the service worker cannot decrypt keeps the server's words, and shows no blank", async ({ browser, baseURL }) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  await b.context().grantPermissions(["notifications"]);
+  const { deliver, shown } = await pushesTo(b, baseURL!);
+  const me = (await b.evaluate(() => fetch("/api/auth/me").then((r) => r.json()))) as { id: string };
+  const channel = new URL(dm).pathname.split("/")[4];
+  // A message that no longer exists (deleted before the push arrived).
+  const text = unique("gonebefore");
+  const id = await sendEncrypted(a, "Bob", text);
+  await expect(decrypted(b, text)).toBeVisible(KEYS);
+  const mine = decrypted(a, text);
+  await mine.hover();
+  await mine.getByRole("button", { name: "Delete message" }).click();
+  await expect(decrypted(b, text)).toHaveCount(0, KEYS);
+  const words = "Open it in Parley to read it: this conversation is end-to-end encrypted.";
+  await deliver({
+    title: "Ana sent you a message",
+    body: words,
+    url: new URL(dm).pathname,
+    tag: `ch:${channel}`,
+    count: 1,
+    id,
+    encrypted: { user_id: me.id, channel_id: channel, message_id: id },
+  });
+  await expect.poll(async () => (await shown()).map((n) => n.body), KEYS).toEqual([words]);
+  await close();
+});
+
+test("a link in an encrypted message shows the preview its sender's browser made, and the server keeps none of it", async ({
+  browser,
+}) => {
+  const harbour = await site();
+  const { a, b, close } = await encryptedDm(browser);
+  const word = unique("tidecheck");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`${word}: ${harbour.url}`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, word)).toBeVisible(KEYS);
+
+  for (const page of [b, a]) {
+    const preview = page.getByRole("group", { name: `Preview of ${harbour.url}` });
+    await expect(preview.getByRole("link", { name: "Tide tables for the bay" })).toHaveAttribute("href", harbour.url);
+    await expect(preview).toContainText("Harbour Office");
+    await expect(preview).toContainText("High water at 06:12 and 18:40.");
+    // Text only: no image is fetched for it, by Parley or by the reader.
+    await expect(preview.locator("img")).toHaveCount(0);
+  }
+  expect(harbour.imageRequests()).toBe(0);
+  // The preview travels inside the encryption: the server's files hold none of it.
+  expect(await serverHolds("Tide tables for the bay")).toBe(false);
+  // And it is still there when the page is loaded again (kept in this browser).
+  await b.reload();
+  await expect(b.getByRole("group", { name: `Preview of ${harbour.url}` })).toContainText("Harbour Office", KEYS);
+  await close();
+  await harbour.close();
 });

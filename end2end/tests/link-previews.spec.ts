@@ -2,47 +2,9 @@
 // page's title, description and image under the message on everyone's
 // page, the image loaded from Parley; its author removes the preview, with
 // JavaScript and without.
-import { createServer, type Server } from "node:http";
 import { expect, test } from "./support/test";
 import { createWorkspace, send, signUp, twoPeople, unique } from "./support/actions";
-
-/** A 2×2 red PNG. */
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==",
-  "base64",
-);
-
-/** A website on loopback with one article; it counts requests for its image. */
-async function site(): Promise<{ url: string; imageRequests: () => number; close: () => Promise<void> }> {
-  let images = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.url === "/cover.png") {
-      images += 1;
-      res.writeHead(200, { "content-type": "image/png" }).end(PNG);
-      return;
-    }
-    res.writeHead(200, { "content-type": "text/html" }).end(
-      `<!doctype html><head>
-        <meta property="og:title" content="Tide tables for the bay">
-        <meta property="og:description" content="High water at 06:12 and 18:40.">
-        <meta property="og:site_name" content="Harbour Office">
-        <meta property="og:image" content="/cover.png"></head>`,
-    );
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("not listening");
-  return {
-    url: `http://127.0.0.1:${address.port}/tides`,
-    imageRequests: () => images,
-    // Parley keeps its connection to the site open for the next request.
-    close: () =>
-      new Promise((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      }),
-  };
-}
+import { site } from "./support/website";
 
 test("a posted link shows its preview to everyone, and its author removes it", async ({ browser }) => {
   const harbour = await site();

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWorkspace, signUp, unique } from "./support/actions";
+import { pushesTo } from "./support/push";
 
 /** Width and height from a PNG's header. */
 function pngSize(bytes: Buffer): [number, number] {
@@ -68,27 +69,10 @@ test("a push delivered to the service worker is shown, one per channel", async (
   const page = await context.newPage();
   await signUp(page, unique("push"), "Pat");
   await createWorkspace(page, "Pushy");
-  await page.evaluate(async () => navigator.serviceWorker.ready);
-
-  const cdp = await context.newCDPSession(page);
-  const registration = new Promise<string>((resolve) => {
-    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
-      const r = registrations.find((x: { scopeURL: string; isDeleted: boolean }) => !x.isDeleted);
-      if (r) resolve(r.registrationId);
-    });
-  });
-  await cdp.send("ServiceWorker.enable");
-  const registrationId = await registration;
-  const deliver = (data: object) =>
-    cdp.send("ServiceWorker.deliverPushMessage", { origin: baseURL!, registrationId, data: JSON.stringify(data) });
-  await deliver({ title: "Ana mentioned you in #general", body: "lunch?", url: "/w/1/c/2", tag: "ch:2" });
-  await deliver({ title: "Ana mentioned you in #general", body: "lunch? (+1 more)", url: "/w/1/c/2", tag: "ch:2" });
-  await deliver({ title: "Bo posted in #random", body: "hi", url: "/w/1/c/3", tag: "ch:3" });
-  const shown = async () =>
-    page.evaluate(async () => {
-      const reg = await navigator.serviceWorker.ready;
-      return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data?.url }));
-    });
+  const { deliver, shown } = await pushesTo(page, baseURL!);
+  await deliver({ title: "Ana mentioned you in #general", body: "lunch?", url: "/w/1/c/2", tag: "ch:2", count: 1, id: "10" });
+  await deliver({ title: "Ana mentioned you in #general", body: "lunch? (+1 more)", url: "/w/1/c/2", tag: "ch:2", count: 2, id: "11" });
+  await deliver({ title: "Bo posted in #random", body: "hi", url: "/w/1/c/3", tag: "ch:3", count: 1, id: "12" });
   // Pushes are shown one after another: wait for the last of each channel
   // (a count alone can be reached while the first of #general still shows).
   await expect

@@ -95,7 +95,7 @@ api! {
     "/api/communication/messages/" => get(c::list_messages).post(c::send_message)
         [DefaultBodyLimit::disable()];
     "/api/communication/messages/search/" => post(c::search);
-    "/api/communication/messages/{id}/" => put(c::edit_message).delete(c::delete_message);
+    "/api/communication/messages/{id}/" => get(c::message).put(c::edit_message).delete(c::delete_message);
     "/api/communication/messages/{id}/add_reaction/" => post(c::add_reaction);
     "/api/communication/messages/{id}/remove_reaction/" => post(c::remove_reaction);
     "/api/communication/messages/{id}/thread/" => get(c::thread);
@@ -103,7 +103,7 @@ api! {
     "/api/communication/messages/{id}/pin/" => post(c::pin);
     "/api/communication/messages/{id}/readers/" => get(c::readers);
     "/api/communication/messages/{id}/link-previews/{position}/" => delete(link_previews::remove_link_preview);
-    "/api/communication/workspaces/{id}/link-previews/" => get(link_previews::link_previews_setting).put(link_previews::set_link_previews);
+    "/api/communication/workspaces/{id}/link-previews/" => get(link_previews::link_previews_setting).put(link_previews::set_link_previews).post(link_previews::preview_page);
     "/api/communication/workspaces/{id}/retention/" => get(compliance::workspace_retention).put(compliance::set_workspace_retention);
     "/api/communication/channels/{id}/retention/" => get(compliance::channel_retention).put(compliance::set_channel_retention);
     "/api/admin/retention/" => get(compliance::deployment_retention).put(compliance::set_deployment_retention);

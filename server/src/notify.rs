@@ -9,6 +9,7 @@
 //! answer with text is posted as the webhook's bot. `Scheduler` fires scheduled
 //! notifications (`send_at`, meeting reminders) when they are due.
 
+use app::wire::{PushDto, PushedMessageDto};
 use domain::mail::{EmailContent, Mailer};
 use domain::model::Notification;
 use domain::model::WebhookAttempt;
@@ -377,15 +378,30 @@ impl Composer {
             body = format!("{body} (+{} more)", items.len() - 1);
         }
         let clip = |s: &str, max: usize| s.chars().take(max).collect::<String>();
-        Ok(serde_json::json!({
-            "title": clip(&one_line(&title), 200),
-            "body": clip(&body, 1000),
-            "url": self.link(n),
-            "tag": group_key,
-            "count": items.len(),
-            "id": n.id.to_string(),
-        })
-        .to_string())
+        let push = PushDto {
+            title: clip(&one_line(&title), 200),
+            body: clip(&body, 1000),
+            url: self.link(n),
+            tag: group_key.to_string(),
+            count: items.len(),
+            id: n.id.to_string(),
+            encrypted: self.encrypted_message(n).await?,
+        };
+        Ok(serde_json::to_string(&push).expect("strings and numbers serialise"))
+    }
+
+    /// What the service worker needs to decrypt the message `n` is about,
+    /// when that message is end-to-end encrypted.
+    async fn encrypted_message(&self, n: &Notification) -> domain::Result<Option<PushedMessageDto>> {
+        let Some(id) = n.message_id else { return Ok(None) };
+        let Some(msg) = self.store.message_alone(id).await?.filter(|m| m.sent_from.is_some()) else {
+            return Ok(None);
+        };
+        Ok(Some(PushedMessageDto {
+            user_id: n.user_id.to_string(),
+            channel_id: msg.channel_id.to_string(),
+            message_id: msg.id.to_string(),
+        }))
     }
 
     async fn sms(&self, items: &[Notification]) -> domain::Result<String> {

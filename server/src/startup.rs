@@ -295,6 +295,7 @@ impl Application {
                 },
             )
             .nest_service(http::site::PKG_PATH, http::site::pkg_files(&config.site_root))
+            .route_service("/sw.js", http::site::service_worker(&config.site_root))
             .fallback_service(http::site::site_files(&config.site_root).fallback(
                 leptos_axum::file_and_error_handler::<AppState, _>(app::shell).with_state(state.clone()),
             ))

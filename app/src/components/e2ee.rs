@@ -13,7 +13,9 @@
 //! [`ENCRYPTED_WITHOUT_SCRIPT`] and nothing can be sent to it (the server
 //! refuses plain text there, and says why).
 
+use super::message_list::link_preview_view;
 use crate::e2ee::ENCRYPTED_WITHOUT_SCRIPT;
+use crate::wire::LinkPreviewDto;
 use leptos::prelude::*;
 
 #[cfg(feature = "hydrate")]
@@ -354,7 +356,10 @@ pub fn EncryptedBody(
     /// Where its files' encrypted bytes are (their keys are in the message).
     attachments: Vec<String>,
 ) -> impl IntoView {
+    let message_id_shown = message_id.clone();
     let shown: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
+    // The previews its sender's browser made of the pages it links to.
+    let previews: RwSignal<Vec<LinkPreviewDto>> = RwSignal::new(Vec::new());
     let file_slot = LazySlot::new();
     #[cfg(feature = "hydrate")]
     if let (Some(keys), Ok(message)) = (use_context::<Keys>(), message_id.parse::<i64>()) {
@@ -397,8 +402,9 @@ pub fn EncryptedBody(
             let attachments = attachments.clone();
             leptos::task::spawn_local(async move {
                 let (text, last) = match run(op).await {
-                    Ok(Done::Text { html, files, .. }) => {
+                    Ok(Done::Text { html, files, previews: made, .. }) => {
                         let _ = listed.try_set(files.into_iter().zip(attachments).collect());
+                        let _ = previews.try_set(made.into_iter().enumerate().map(preview_shown).collect());
                         (Ok(html), true)
                     }
                     Ok(_) => (Err(Unreadable::Damaged("not a message".into()).explain()), true),
@@ -421,5 +427,23 @@ pub fn EncryptedBody(
             Some(Err(why)) => view! { <p class="undecryptable" data-state="undecryptable">{why}</p> }.into_any(),
         }}
         <div class="encrypted-files" node_ref=file_slot.container></div>
+        {move || {
+            let id = message_id_shown.clone();
+            previews.with(|all| all.iter().map(|p| link_preview_view(&id, p, None)).collect_view())
+        }}
+    }
+}
+
+/// A preview in an encrypted message as the page shows it (with no image:
+/// Parley keeps none for it, and the reader never loads the linked site's).
+#[cfg(feature = "hydrate")]
+fn preview_shown((position, p): (usize, e2ee::PagePreview)) -> LinkPreviewDto {
+    LinkPreviewDto {
+        position: position as i64,
+        url: p.url,
+        title: p.title,
+        description: p.description,
+        site_name: p.site_name,
+        image_url: None,
     }
 }

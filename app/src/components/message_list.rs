@@ -359,7 +359,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
 /// A linked page's preview: its site, its title as the link, its
 /// description and its image (served by Parley). Its message's author may
 /// remove it (`remove`), with a form that works without the app too.
-fn link_preview_view(
+pub(crate) fn link_preview_view(
     message_id: &str,
     p: &LinkPreviewDto,
     remove: Option<ServerAction<RemoveLinkPreview>>,

@@ -23,7 +23,8 @@ use crate::wire::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use e2ee::{
-    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received, RecoveryKey,
+    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, PagePreview, Received,
+    RecoveryKey,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -116,12 +117,14 @@ pub enum Done {
         text: String,
         joined: bool,
     },
-    /// A message: its Markdown, that rendered to sanitised HTML, and the
-    /// keys of its files (in the order of its attachments).
+    /// A message: its Markdown, that rendered to sanitised HTML, the keys
+    /// of its files (in the order of its attachments), and the previews of
+    /// the pages it links to (made by its sender's browser).
     Text {
         text: String,
         html: String,
         files: Vec<FileKey>,
+        previews: Vec<PagePreview>,
     },
     /// A file's bytes, opened.
     File(Vec<u8>),
@@ -228,7 +231,8 @@ async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
         }
         let html = markdown::render(&text);
         let files = files_read(db, me, *message).await?;
-        return Ok(Done::Text { text, html, files });
+        let previews = previews_read(db, me, *message, *edited_at).await?;
+        return Ok(Done::Text { text, html, files, previews });
     }
     if let Op::Encrypt { conversation, .. } = op {
         // First, so that a person whose keys are elsewhere finds the
@@ -485,31 +489,35 @@ impl Keys {
                 let bytes = B64
                     .decode(&ciphertext)
                     .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
-                let Content { text, files } =
+                let Content { text, files, previews } =
                     self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?;
                 idb::put(db, idb::READ, &read_key(self.me, message, edited_at), &text)
                     .await
                     .map_err(Problem::Failed)?;
                 keep_files(db, self.me, message, &files).await?;
+                keep_previews(db, self.me, (message, edited_at), &previews).await?;
                 if let Some(about) = about {
                     search::keep(db, self.me, conversation, (message, edited_at), &about, &text).await?;
                 }
                 let html = markdown::render(&text);
-                Ok(Done::Text { text, html, files })
+                Ok(Done::Text { text, html, files, previews })
             }
             Op::Send { conversation, text, nonce, thread_id, files, place, .. } => {
+                let previews = previews_of(&place.workspace, &text).await;
                 let sent: MessageDto = match files.is_empty() {
                     true => {
+                        let content = Content { previews: previews.clone(), ..Content::of_text(&text) };
                         let body = json!({
                             "channel_id": conversation.to_string(),
-                            "encrypted": self.seal(conversation, &Content::of_text(&text)).await?,
+                            "encrypted": self.seal(conversation, &content).await?,
                             "nonce": nonce,
                             "thread_id": thread_id,
                         });
                         json(Method::POST, "/api/communication/messages/", Some(body)).await?
                     }
                     false => {
-                        let (content, sealed) = seal_files(text.clone(), &files).await?;
+                        let (mut content, sealed) = seal_files(text.clone(), &files).await?;
+                        content.previews = previews.clone();
                         let encrypted = self.seal(conversation, &content).await?;
                         let keys = content.files;
                         let message =
@@ -522,6 +530,7 @@ impl Keys {
                 idb::put(db, idb::READ, &read_key(self.me, id, None), &text)
                     .await
                     .map_err(Problem::Failed)?;
+                keep_previews(db, self.me, (id, None), &previews).await?;
                 search::keep(db, self.me, conversation, (id, None), &about_sent(place, &sent), &text).await?;
                 Ok(Done::Sent(Box::new(sent)))
             }
@@ -534,7 +543,8 @@ impl Keys {
                             .into(),
                     ));
                 }
-                let content = Content { text: text.clone(), files };
+                let previews = previews_of(&place.workspace, &text).await;
+                let content = Content { text: text.clone(), files, previews: previews.clone() };
                 let body = json!({"encrypted": self.seal(conversation, &content).await?});
                 let path = format!("/api/communication/messages/{message}/");
                 let edited: MessageDto = json(Method::PUT, &path, Some(body)).await?;
@@ -542,6 +552,7 @@ impl Keys {
                 idb::put(db, idb::READ, &read_key(self.me, message, edited.edited_at), &text)
                     .await
                     .map_err(Problem::Failed)?;
+                keep_previews(db, self.me, (message, edited.edited_at), &previews).await?;
                 let about = about_sent(place, &edited);
                 search::keep(db, self.me, conversation, (message, edited.edited_at), &about, &text).await?;
                 Ok(Done::Sent(Box::new(edited)))
@@ -718,6 +729,63 @@ async fn files_read(db: &IdbDatabase, me: i64, message: i64) -> Result<Vec<FileK
         None => Ok(Vec::new()),
         Some(saved) => serde_json::from_str(&saved).map_err(|e| Problem::Failed(e.to_string())),
     }
+}
+
+/// Where the previews a message (as of its edit `edited_at`) carried are
+/// kept, when it has any.
+fn previews_key(me: i64, (message, edited_at): (i64, Option<i64>)) -> String {
+    format!("{}:previews", read_key(me, message, edited_at))
+}
+
+async fn keep_previews(
+    db: &IdbDatabase,
+    me: i64,
+    version: (i64, Option<i64>),
+    previews: &[PagePreview],
+) -> Result<(), Problem> {
+    if previews.is_empty() {
+        return Ok(());
+    }
+    let saved = serde_json::to_string(previews).map_err(|e| Problem::Failed(e.to_string()))?;
+    idb::put(db, idb::READ, &previews_key(me, version), &saved).await.map_err(Problem::Failed)
+}
+
+async fn previews_read(
+    db: &IdbDatabase,
+    me: i64,
+    message: i64,
+    edited_at: Option<i64>,
+) -> Result<Vec<PagePreview>, Problem> {
+    match idb::get(db, idb::READ, &previews_key(me, (message, edited_at))).await.map_err(Problem::Failed)? {
+        None => Ok(Vec::new()),
+        Some(saved) => serde_json::from_str(&saved).map_err(|e| Problem::Failed(e.to_string())),
+    }
+}
+
+/// The previews of the pages `text` links to (the first few), asked of the
+/// server for `workspace` (which learns the addresses, not the message).
+/// A page without one, or a request that fails, adds none: the message
+/// goes without it.
+async fn previews_of(workspace: &str, text: &str) -> Vec<PagePreview> {
+    const MOST: usize = 3;
+    let path = format!("/api/communication/workspaces/{workspace}/link-previews/");
+    let asked = markdown::links(text).into_iter().take(MOST).map(|url| {
+        let path = path.clone();
+        async move {
+            let response = call(Method::POST, &path, Some(json!({ "url": url }))).await.ok()?;
+            if response.status() != 200 {
+                return None;
+            }
+            let p: crate::wire::LinkPreviewDto = read_json(response).await.ok()?;
+            Some(PagePreview {
+                url: p.url,
+                title: p.title,
+                description: p.description,
+                site_name: p.site_name,
+            })
+        }
+    });
+    futures::future::join_all(asked).await.into_iter().flatten().collect()
 }
 
 /// Reads each of `files` and encrypts it with a key of its own: the

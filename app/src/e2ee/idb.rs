@@ -68,8 +68,11 @@ fn committed(tx: &IdbTransaction) -> JsFuture {
 
 /// Opens the database, making its stores the first time.
 pub async fn open() -> Result<IdbDatabase, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let factory = window.indexed_db().map_err(js)?.ok_or("this browser offers no IndexedDB")?;
+    // The global scope: a page's window, or the service worker's.
+    let factory: web_sys::IdbFactory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or("this browser offers no IndexedDB")?;
     let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 1).map_err(js)?;
     let upgrade = Closure::once_into_js(move |event: web_sys::IdbVersionChangeEvent| {
         let Some(target) = event.target() else { return };

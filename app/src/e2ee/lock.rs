@@ -18,8 +18,10 @@ const NAME: &str = "parley-e2ee";
 /// Runs `work` while holding the lock. Where the browser has no Web Locks
 /// (not a secure context), it runs at once: one tab is then all that is safe.
 pub async fn exclusive<T: 'static>(work: impl Future<Output = T> + 'static) -> Result<T, String> {
-    let locks = web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"locks".into()).ok())
+    // The global scope's navigator: a page's, or the service worker's.
+    let locks = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|n| js_sys::Reflect::get(&n, &"locks".into()))
+        .ok()
         .filter(|l| !l.is_undefined());
     let request = locks
         .as_ref()

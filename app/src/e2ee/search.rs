@@ -8,8 +8,9 @@
 //! Turned on, search finds what this browser shows from then on (a
 //! conversation opened is indexed as its messages are shown). A message
 //! deleted while its conversation is open here leaves the index at once;
-//! one deleted while it is not stays findable here until search is turned
-//! off and on again.
+//! one deleted while it is not (or that its person can no longer see)
+//! leaves it when a search finds it: each message found is asked of the
+//! server before it is shown.
 
 use super::client::{Done, Problem};
 use super::{Place, idb};
@@ -138,6 +139,37 @@ pub async fn find(db: &IdbDatabase, me: i64, workspace: &str, query: &str) -> Re
         }
     }
     found.hits.sort_by_key(|e| std::cmp::Reverse((e.at, e.message)));
-    found.hits.truncate(MOST_FOUND);
+    // The newest that are still there, asked of the server a page at a time.
+    let mut candidates = std::mem::take(&mut found.hits).into_iter();
+    while found.hits.len() < MOST_FOUND {
+        let page: Vec<Searchable> = candidates.by_ref().take(MOST_FOUND - found.hits.len()).collect();
+        if page.is_empty() {
+            break;
+        }
+        let answers = futures::future::join_all(page.iter().map(|hit| still_there(hit.message))).await;
+        let mut gone = Vec::new();
+        for (hit, there) in page.into_iter().zip(answers) {
+            match there {
+                Some(false) => gone.push(hit.message),
+                // Kept where the server could not be asked (offline).
+                _ => found.hits.push(hit),
+            }
+        }
+        found.searched -= gone.len();
+        forget(db, me, &gone).await?;
+    }
     Ok(Done::Found(found))
+}
+
+/// Whether `message` is still there for this person (not deleted, in a
+/// conversation they still take part in); `None` when the server could not
+/// be asked.
+async fn still_there(message: i64) -> Option<bool> {
+    let path = format!("/api/communication/messages/{message}/");
+    let response =
+        gloo_net::http::RequestBuilder::new(&path).method(gloo_net::http::Method::HEAD).send().await.ok()?;
+    match response.status() {
+        404 => Some(false),
+        status => (200..300).contains(&status).then_some(true),
+    }
 }

@@ -34,6 +34,19 @@ pub fn render(body: &str) -> String {
     sanitizer().clean(&out).to_string()
 }
 
+/// The first line of a body that has any text, shortened: what a
+/// notification quotes of a message (the server's, or the service
+/// worker's of a message it decrypted).
+pub fn excerpt(body: &str) -> String {
+    const MAX: usize = 140;
+    let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(MAX).collect();
+    if line.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
 /// The mentions a body makes: user names (lower-case), and `channel`/`here`.
 pub fn mentions(body: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -487,6 +500,13 @@ mod tests {
     #[test]
     fn raw_html_is_text() {
         assert_eq!(render("<b>hi</b>"), "<p>&lt;b&gt;hi&lt;/b&gt;</p>\n");
+    }
+
+    #[test]
+    fn an_excerpt_is_the_first_line_with_text_shortened() {
+        assert_eq!(excerpt("\n  \nfirst\nsecond"), "first");
+        let long = "x".repeat(200);
+        assert_eq!(excerpt(&long), format!("{}…", "x".repeat(140)));
     }
 
     #[test]

@@ -151,6 +151,50 @@ impl Hub {
         Ok((self.files.preview_image_path(&image.digest), image.content_type))
     }
 
+    /// The preview of the page at `url`, for `actor`'s browser to put in an
+    /// end-to-end encrypted message it is sending in `ws` (the server
+    /// cannot read such a message's links): the server learns the address,
+    /// not the message. Text only (title, description, site): the image
+    /// would be kept and served by Parley, which this preview never
+    /// references. Nothing where `ws` turned previews off or the page has
+    /// none. Counted as posting (each message previews a few links at most).
+    pub async fn preview_page(&self, actor: Id, ws: Id, url: &str) -> Result<Option<LinkPreview>> {
+        let (_, facts) = self.workspace_facts(ws, actor).await?;
+        permissions::view_workspace(facts)?;
+        if crate::markdown::links(url) != [url] {
+            return Err(Error::invalid("url", "Give one web address, starting with http:// or https://."));
+        }
+        self.limits.check(crate::limits::Bucket::Post, &format!("{actor}:previews")).await?;
+        if !self.store.link_previews_on(ws).await? {
+            return Ok(None);
+        }
+        let (title, description, site_name) =
+            match self.store.recent_preview(url, crate::now_ms() - REUSE_MS).await? {
+                Some(PreviewOutcome::Shown { title, description, site_name, .. }) => {
+                    (title, description, site_name)
+                }
+                Some(_) => return Ok(None),
+                None => match self.previewer.preview_text(url).await {
+                    Ok(fetched) => (fetched.title, fetched.description, fetched.site_name),
+                    Err(why) => {
+                        tracing::debug!(%url, %why, "no link preview for a sender");
+                        return Ok(None);
+                    }
+                },
+            };
+        if title.is_empty() && description.is_empty() {
+            return Ok(None); // Only an image, which this preview leaves out.
+        }
+        Ok(Some(LinkPreview {
+            position: 0,
+            url: url.to_string(),
+            title,
+            description,
+            site_name,
+            has_image: false,
+        }))
+    }
+
     /// Whether links posted in `ws` get previews, and whether `actor` may
     /// change that.
     pub async fn link_previews_setting(&self, actor: Id, ws: Id) -> Result<(bool, bool)> {

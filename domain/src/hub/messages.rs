@@ -314,6 +314,14 @@ impl Hub {
         Ok((msg, facts))
     }
 
+    /// One message, for someone who may see its channel (not found for
+    /// anyone else).
+    pub async fn message(&self, actor: Id, message: Id) -> Result<Message> {
+        let (mut msg, facts) = self.message_facts(actor, message).await?;
+        self.paint(facts.workspace_id, vec![&mut msg]).await?;
+        Ok(msg)
+    }
+
     /// Replaces the body of `actor`'s own message.
     pub async fn edit_message(&self, actor: Id, message: Id, body: &str) -> Result<Message> {
         let body = MessageBody::parse(body)?;

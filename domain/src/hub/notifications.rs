@@ -109,16 +109,6 @@ struct Planned {
     data: String,
 }
 
-/// The first line of a body, shortened, for a notification's content.
-fn excerpt(body: &str) -> String {
-    let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let mut out: String = line.chars().take(140).collect();
-    if line.chars().count() > 140 {
-        out.push('…');
-    }
-    out
-}
-
 /// Where a message is, as a notification's title says it.
 pub(super) fn place(ch: &Channel) -> String {
     if ch.kind == ChannelKind::Direct { "a direct message".to_string() } else { format!("#{}", ch.name) }
@@ -133,7 +123,7 @@ fn about(user: Id, ch: &Channel, msg: &Message, kind: &str, title: String) -> No
     } else if ch.sensitive {
         format!("Open it in Parley to read it: #{} is a sensitive channel, not quoted here.", ch.name)
     } else {
-        excerpt(&msg.body)
+        crate::markdown::excerpt(&msg.body)
     };
     let mut n = Notification::new(user, ch.workspace_id, kind, title, content);
     n.channel_id = Some(ch.id);

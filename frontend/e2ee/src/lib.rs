@@ -117,13 +117,29 @@ pub struct Content {
     /// attachments: each uploaded encrypted with its own key, kept here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileKey>,
+    /// The previews of pages it links to, made by the sender's browser (the
+    /// server cannot read the links).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previews: Vec<PagePreview>,
 }
 
 impl Content {
     /// A message of text only.
     pub fn of_text(text: impl Into<String>) -> Content {
-        Content { text: text.into(), files: Vec::new() }
+        Content { text: text.into(), files: Vec::new(), previews: Vec::new() }
     }
+}
+
+/// What a linked page shows as a preview: its title, description and site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagePreview {
+    pub url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub site_name: String,
 }
 
 /// An attachment of an encrypted message, as only its readers know it: its

@@ -3,8 +3,8 @@
 //! what each device can and cannot read.
 
 use e2ee::{
-    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, Received, RecoveryKey,
-    device_signed, safety_number,
+    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, PagePreview, Received,
+    RecoveryKey, device_signed, safety_number,
 };
 
 fn device(user: i64, number: i64) -> Device {
@@ -228,11 +228,29 @@ fn a_file_sent_with_a_message_opens_with_the_key_the_message_carries() {
     let (key, uploaded) = FileKey::seal("report.txt", "text/plain", &report).unwrap();
     assert_eq!(uploaded.len() as u64, report.len() as u64 + e2ee::FILE_OVERHEAD);
     assert!(!uploaded.windows(10).any(|w| w == b"quarterly "), "the upload is encrypted");
-    let sent = alice.encrypt(DM, &Content { text: "the report".into(), files: vec![key] }).unwrap();
+    let sent = alice.encrypt(DM, &Content { files: vec![key], ..text("the report") }).unwrap();
     let Received::Message { content, .. } = bob.receive(DM, &sent).unwrap() else { panic!("a message") };
     let file = &content.files[0];
     assert_eq!((file.name.as_str(), file.mime.as_str(), file.size), ("report.txt", "text/plain", 2100));
     assert_eq!(file.open(&uploaded).unwrap(), report);
+}
+
+#[test]
+fn a_senders_link_previews_travel_inside_the_encryption() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let preview = PagePreview {
+        url: "https://tides.example/bay".into(),
+        title: "Tide tables for the bay".into(),
+        description: "High water at 06:12.".into(),
+        site_name: "Harbour Office".into(),
+    };
+    let content = Content { previews: vec![preview], ..text("tides: https://tides.example/bay") };
+    let sent = alice.encrypt(DM, &content).unwrap();
+    assert!(!sent.windows(11).any(|w| w == b"Tide tables"), "the preview is encrypted");
+    let Received::Message { content: read, .. } = bob.receive(DM, &sent).unwrap() else {
+        panic!("a message")
+    };
+    assert_eq!(read, content);
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //! so the app's files (its JavaScript, its WebAssembly, the loader and the
 //! parts) share one name: a hash of all of them as the build left them.
 //! Any change to any of them renames them all. The style sheet has its own.
+//! The service worker (`sw.js`, not renamed: browsers find it by its name)
+//! names the app's JavaScript and WebAssembly, and follows their names.
 
 use crate::Error;
 use crate::split::{LOADER, MAIN_MODULE, MANIFEST};
@@ -20,6 +22,9 @@ use std::path::{Path, PathBuf};
 const JS: &str = "parley.js";
 const WASM: &str = "parley.wasm";
 const CSS: &str = "parley.css";
+/// The service worker, at the site's root: it imports the app's
+/// JavaScript and loads its WebAssembly (to read pushes), by name.
+const SERVICE_WORKER: &str = "sw.js";
 
 /// The names given: the hash in the app's files' names, the one in the
 /// style sheet's, and how many lazily loaded parts were renamed.
@@ -164,6 +169,15 @@ pub fn name_site(site: &Path) -> Result<Names, Error> {
         rename_manifest_entries(&pkg.join(MANIFEST), &parts, &app)?;
     }
     rewritten.push((js.path.clone(), hashed(JS, &app), js_text.into_bytes()));
+    let worker = site.join(SERVICE_WORKER);
+    if worker.exists() {
+        let mut text = File::read(site, SERVICE_WORKER)?.text()?;
+        for (form, name) in [(IMPORT, JS), (LITERAL, WASM)] {
+            let (old, new) = (format!("/pkg/{name}"), format!("/pkg/{}", hashed(name, &app)));
+            text = rewrite_reference(&text, &worker, form, &old, &new, Expect::Once)?;
+        }
+        std::fs::write(&worker, text).map_err(Error::io(&worker))?;
+    }
     for (old, name, bytes) in &rewritten {
         let new = pkg.join(name);
         std::fs::write(&new, bytes).map_err(Error::io(&new))?;
@@ -301,6 +315,19 @@ mod tests {
             "{:?}",
             site.names()
         );
+    }
+
+    #[test]
+    fn the_service_worker_names_the_apps_files_by_their_new_names() {
+        let site = split_site("settings");
+        let worker =
+            "import init, { read_pushed } from \"/pkg/parley.js\";\nconst WASM = \"/pkg/parley.wasm\";\n";
+        std::fs::write(site.0.join(SERVICE_WORKER), worker).unwrap();
+        let h = name_site(&site.0).unwrap().app;
+        let worker = std::fs::read_to_string(site.0.join(SERVICE_WORKER)).unwrap();
+        assert!(worker.contains(&format!("from \"/pkg/parley.{h}.js\"")), "{worker}");
+        assert!(worker.contains(&format!("\"/pkg/parley.{h}.wasm\"")), "{worker}");
+        assert!(site.names().contains(&format!("parley.{h}.js")));
     }
 
     #[test]

@@ -733,6 +733,19 @@ async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>, limit: us
         .map_err(|_| HttpError::new(ErrorCode::Invalid, "A text field of the upload is not UTF-8 text."))
 }
 
+/// `GET /api/communication/messages/{id}/`: one message, for someone who may see its channel.
+#[utoipa::path(get, path = "/api/communication/messages/{id}/", tag = "messages",
+    params(("id" = s::Id, Path, description = "Message id")),
+    responses((status = 200, body = MessageDto), (status = 404, body = ApiError)))]
+pub async fn message(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<MessageDto>> {
+    let msg = state.services.hub.message(user.id, path_id(&id, Thing::Message)?).await?;
+    Ok(Json((&msg).into()))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct EditBody {
     /// The new text, or for an end-to-end encrypted message its new ciphertext.

@@ -1,13 +1,14 @@
 //! Link previews: removing one from a message, a preview's image as Parley
 //! keeps it (checked against the channel's visibility on every request, so
-//! a reader never loads anything from the linked site), and a workspace's
-//! switch for them.
+//! a reader never loads anything from the linked site), a workspace's
+//! switch for them, and a page's preview fetched for a browser that puts it
+//! in an end-to-end encrypted message.
 
 use super::error::{HttpResult, JsonBody, path_id};
 use super::extract::CurrentUser;
 use crate::startup::AppState;
 use app::schema as s;
-use app::wire::{ApiError, LinkPreviewSettingDto};
+use app::wire::{ApiError, LinkPreviewDto, LinkPreviewSettingDto};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -106,4 +107,32 @@ pub async fn set_link_previews(
     let ws = path_id(&id, Thing::Workspace)?;
     state.services.hub.set_link_previews(user.id, ws, body.enabled).await?;
     Ok(Json(LinkPreviewSettingDto { enabled: body.enabled }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PagePreviewBody {
+    /// The page's address (`http://` or `https://`).
+    url: String,
+}
+
+/// `POST /api/communication/workspaces/{id}/link-previews/`: the preview of
+/// one page (its title, description and site; no image), for a browser to
+/// put inside an end-to-end encrypted message it sends in the workspace.
+/// 204 where the workspace turned previews off or the page has none.
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/link-previews/", tag = "workspaces",
+    params(("id" = s::Id, Path, description = "Workspace id")), request_body = PagePreviewBody,
+    responses((status = 200, body = LinkPreviewDto), (status = 204, description = "No preview"),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 429, body = ApiError)))]
+pub async fn preview_page(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PagePreviewBody>,
+) -> HttpResult<Response> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    Ok(match state.services.hub.preview_page(user.id, ws, &body.url).await? {
+        Some(preview) => Json(LinkPreviewDto::of_page(&preview)).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }

@@ -27,7 +27,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
-use tower_http::services::ServeDir;
+use tower::Layer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 /// Where the app's built files are served from.
 pub const PKG_PATH: &str = "/pkg";
@@ -66,6 +68,19 @@ pub fn pkg_files(site_root: &Path) -> ServeDir {
 /// whatever the method.
 pub fn site_files(site_root: &Path) -> ServeDir {
     ServeDir::new(site_root).precompressed_br().precompressed_gzip().call_fallback_on_method_not_allowed(true)
+}
+
+/// The service worker's script (`sw.js`), with the policy its worker runs
+/// under (a worker's policy is its script's answer's): this origin only,
+/// and WebAssembly compiled from it, since the worker instantiates the
+/// app's to read encrypted pushes.
+pub fn service_worker(site_root: &Path) -> SetResponseHeader<ServeFile, HeaderValue> {
+    const POLICY: HeaderValue = HeaderValue::from_static(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'self'; \
+         frame-ancestors 'none'",
+    );
+    let file = ServeFile::new(site_root.join("sw.js")).precompressed_br().precompressed_gzip();
+    SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, POLICY).layer(file)
 }
 
 /// Whether a file name carries a content hash: `<name>.<16 hex digits>.<ext>`.

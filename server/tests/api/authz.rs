@@ -938,6 +938,9 @@ fn rows() -> Vec<Row> {
         rest!("post" "/api/communication/messages/{id}/remove_reaction/", "", C(CONTRIBUTE), |cx, cell| {
             (cx.who(cell), cx.msg_param(cell), Some(json!({"emoji": ":tada:"})))
         }),
+        rest!("get" "/api/communication/messages/{id}/", "", C(VIEW), |cx, cell| {
+            (cx.who(cell), cx.msg_param(cell), None)
+        }),
         rest!("get" "/api/communication/messages/{id}/thread/", "", C(VIEW), |cx, cell| {
             (cx.who(cell), cx.msg_param(cell), None)
         }),
@@ -980,6 +983,9 @@ fn rows() -> Vec<Row> {
         }),
         rest!("put" "/api/communication/workspaces/{id}/link-previews/", "unchanged (on)", P(STAFF), |cx, cell| {
             (cx.who(cell), cx.ws_param(), Some(json!({"enabled": true})))
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/link-previews/", "a page's preview", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({"url": cx.site.url("/article")})))
         }),
         rest!("get" "/api/communication/workspaces/{id}/encryption/", "", P(MEMBERS), |cx, cell| {
             (cx.who(cell), cx.ws_param(), None)

@@ -9,6 +9,7 @@ use crate::mail::SmtpSink;
 use crate::sink::HttpSink;
 use aes_gcm::aead::Aead;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
+use app::wire::PushDto;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use reqwest::StatusCode;
@@ -17,14 +18,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The example browser of RFC 8291: its private key, public key and auth secret.
-const UA_PRIVATE: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
+pub const UA_PRIVATE: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
 pub const UA_PUBLIC: &str =
     "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
 pub const UA_AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
 
 /// The browser's side of RFC 8291: the salt and the sender's key from the
 /// header, the same derivation with the subscription's private key.
-fn decrypt(body: &[u8], ua_private: &str, auth: &str) -> Vec<u8> {
+pub fn decrypt(body: &[u8], ua_private: &str, auth: &str) -> Vec<u8> {
     let salt = &body[..16];
     assert_eq!(u32::from_be_bytes(body[16..20].try_into().unwrap()), 4096, "record size");
     let idlen = body[20] as usize;
@@ -210,10 +211,12 @@ async fn a_push_reaches_the_push_service_encrypted_for_the_browser(backend: doma
     assert_eq!(got.header("urgency"), "normal");
     assert_eq!(got.header("topic"), format!("ch-{general}"), "one topic per channel");
     check_vapid(got.header("authorization"), &key, &format!("http://127.0.0.1:{}", push.port));
-    let payload: Value = serde_json::from_slice(&decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
-    assert_eq!(payload["title"], "ana D mentioned you in #general");
-    assert_eq!(payload["body"], "@bob look at this");
-    let url = payload["url"].as_str().unwrap();
+    let payload: PushDto = serde_json::from_slice(&decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
+    assert_eq!(payload.title, "ana D mentioned you in #general");
+    assert_eq!(payload.body, "@bob look at this");
+    assert_eq!((payload.count, payload.tag.as_str()), (1, format!("ch:{general}").as_str()));
+    assert_eq!(payload.encrypted, None, "the message is quoted: nothing to decrypt");
+    let url = &payload.url;
     assert!(url.starts_with(&app.base) && url.contains(&format!("/c/{general}")), "{url}");
 
     // In quiet hours, pushes of one channel gather into one that waits.
@@ -236,8 +239,8 @@ async fn a_push_reaches_the_push_service_encrypted_for_the_browser(backend: doma
     json_of(ana.post(&app, "/api/communication/notifications/", body).await, StatusCode::CREATED).await;
     let got = push.next().await;
     assert_eq!(got.header("urgency"), "high");
-    let payload: Value = serde_json::from_slice(&decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
-    assert_eq!(payload["title"], "Server down");
+    let payload: PushDto = serde_json::from_slice(&decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
+    assert_eq!(payload.title, "Server down");
     until(10, "the gone subscription is removed", || async {
         preferences(&app, &bob).await["push_subscriptions"].as_array().unwrap().is_empty()
     })

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, worksp
 use app::wire::{
     ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptionPolicyDto, GatewayEvent,
     GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, MessageDto, MessagePageDto,
-    NotificationDto, SearchHitDto, WelcomeDto,
+    NotificationDto, PushDto, PushedMessageDto, SearchHitDto, WelcomeDto,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -306,6 +306,37 @@ async fn an_encrypted_conversation_carries_only_ciphertext(app: TestApp) -> Test
         typed(bob.get(&app, "/api/communication/notifications/").await, StatusCode::OK).await;
     assert!(!notes.is_empty(), "bob is notified of the direct message");
     assert!(notes.iter().all(|n| !n.content.contains("4711") && n.content.contains("end-to-end encrypted")));
+    app
+}
+
+/// A push about an encrypted message says to open it, and carries what
+/// the person's service worker needs to decrypt it: ids, never its text.
+async fn a_push_for_an_encrypted_message_carries_its_ids_not_its_text(app: TestApp) -> TestApp {
+    use crate::delivery::{UA_AUTH, UA_PRIVATE, UA_PUBLIC, decrypt};
+    let mut push = crate::sink::HttpSink::start(201).await;
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (dm, mut anas, _bobs) = synced_dm(&app, &ana, &bob).await;
+    let endpoint = format!("http://127.0.0.1:{}/push/bob-laptop", push.port);
+    let keys = json!({"p256dh": UA_PUBLIC, "auth": UA_AUTH});
+    let subscribed =
+        bob.post(&app, "/api/communication/push_subscriptions/", json!({"endpoint": endpoint, "keys": keys}));
+    assert_eq!(subscribed.await.status(), StatusCode::CREATED);
+
+    let sent = anas.send(&app, &dm, "the door code is 4711").await;
+    let got = push.next().await;
+    let text = String::from_utf8(decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
+    assert!(!text.contains("4711"), "{text}");
+    let payload: PushDto = serde_json::from_str(&text).unwrap();
+    assert_eq!(payload.title, "ana D sent you a message");
+    assert!(payload.body.contains("end-to-end encrypted"), "{}", payload.body);
+    assert_eq!(
+        payload.encrypted,
+        Some(PushedMessageDto {
+            user_id: bob.id.clone(),
+            channel_id: dm.clone(),
+            message_id: sent.id.clone(),
+        })
+    );
     app
 }
 
@@ -909,6 +940,7 @@ mod large {
 }
 
 crate::on_both_backends! {
+    a_push_for_an_encrypted_message_carries_its_ids_not_its_text => a_push_for_an_encrypted_message_carries_its_ids_not_its_text;
     an_export_holds_encrypted_messages_without_their_text => an_export_holds_encrypted_messages_without_their_text;
     an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person => an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person;
     files_go_encrypted_only_to_an_encrypted_conversation => files_go_encrypted_only_to_an_encrypted_conversation;

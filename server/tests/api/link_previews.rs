@@ -304,6 +304,40 @@ async fn a_workspace_without_previews_fetches_nothing(app: TestApp) -> TestApp {
     app
 }
 
+/// A sender's browser asks for the preview of a page it links to in an
+/// encrypted message: the page's text, no image; nothing where the
+/// workspace turned previews off; an address only.
+async fn a_senders_browser_gets_a_pages_preview_as_text(app: TestApp) -> TestApp {
+    let site = Site::start().await;
+    let (ana, eve) = (app.user("ana").await, app.user("eve").await);
+    let (ws, _) = workspace(&app, &ana, false).await;
+    let path = format!("/api/communication/workspaces/{ws}/link-previews/");
+    let url = site.url("/article?sender");
+
+    let res = ana.post(&app, &path, json!({"url": url})).await;
+    let preview: LinkPreviewDto = serde_json::from_value(json_of(res, StatusCode::OK).await).unwrap();
+    assert_eq!(
+        (preview.url.as_str(), preview.title.as_str(), preview.site_name.as_str()),
+        (url.as_str(), "Rust & the web", "Loopback News")
+    );
+    assert_eq!(preview.description, "How a chat server previews links.");
+    assert_eq!(preview.image_url, None);
+    assert_eq!((site.asked("/article?sender"), site.asked("/cover.png")), (1, 0), "the page, not its image");
+
+    let res = ana.post(&app, &path, json!({"url": site.url("/missing")})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT, "a page with nothing to show");
+    let res = ana.post(&app, &path, json!({"url": "see this"})).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid", Some("url")).await;
+    let res = eve.post(&app, &path, json!({"url": url})).await;
+    assert_error(res, StatusCode::NOT_FOUND, "not_found", None).await;
+
+    assert_eq!(ana.put(&app, &path, json!({"enabled": false})).await.status(), StatusCode::OK);
+    let res = ana.post(&app, &path, json!({"url": site.url("/article?off")})).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(site.asked("/article?off"), 0, "nothing fetched where previews are off");
+    app
+}
+
 crate::on_both_backends! {
     a_link_shows_its_pages_preview_with_the_image_served_by_parley => a_link_shows_its_pages_preview_with_the_image_served_by_parley;
     a_page_without_open_graph_is_previewed_from_its_oembed_document => a_page_without_open_graph_is_previewed_from_its_oembed_document;
@@ -312,4 +346,5 @@ crate::on_both_backends! {
     the_author_removes_a_preview_and_an_edit_does_not_bring_it_back => the_author_removes_a_preview_and_an_edit_does_not_bring_it_back;
     a_link_posted_again_within_the_hour_is_not_fetched_again => a_link_posted_again_within_the_hour_is_not_fetched_again;
     a_workspace_without_previews_fetches_nothing => a_workspace_without_previews_fetches_nothing;
+    a_senders_browser_gets_a_pages_preview_as_text => a_senders_browser_gets_a_pages_preview_as_text;
 }

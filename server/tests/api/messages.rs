@@ -1,5 +1,6 @@
 use crate::gateway::{connect_as, next_event};
 use crate::helpers::{TestApp, assert_error, channel, join, json_of, say, workspace};
+use app::wire::MessageDto;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -159,8 +160,36 @@ async fn search_respects_visibility(app: TestApp) -> TestApp {
     app
 }
 
+/// A message is read by its id by those who may see its channel, as it is
+/// now (edited, with its reactions); to anyone else it does not exist.
+async fn a_message_is_read_by_its_id(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let eve = app.user("eve").await;
+    let (ws, general) = workspace(&app, &ana, false).await;
+    join(&app, &bob, &ws).await;
+    let id = say(&app, &ana, &general, "first draft").await["id"].as_str().unwrap().to_string();
+    let path = format!("/api/communication/messages/{id}/");
+    assert_eq!(ana.put(&app, &path, json!({"body": "**final**"})).await.status(), StatusCode::OK);
+    let react = format!("/api/communication/messages/{id}/add_reaction/");
+    assert_eq!(bob.post(&app, &react, json!({"emoji": ":tada:"})).await.status(), StatusCode::NO_CONTENT);
+
+    let read: MessageDto =
+        serde_json::from_value(json_of(bob.get(&app, &path).await, StatusCode::OK).await).expect("a message");
+    assert_eq!((read.id.as_str(), read.body.as_str()), (id.as_str(), "**final**"));
+    assert_eq!(read.html, "<p><strong>final</strong></p>\n");
+    assert!(read.edited_at.is_some());
+    assert_eq!(read.reactions.iter().map(|r| r.emoji.as_str()).collect::<Vec<_>>(), ["🎉"]);
+
+    assert_error(eve.get(&app, &path).await, StatusCode::NOT_FOUND, "not_found", None).await;
+    assert_eq!(ana.delete(&app, &path).await.status(), StatusCode::NO_CONTENT);
+    assert_error(bob.get(&app, &path).await, StatusCode::NOT_FOUND, "not_found", None).await;
+    app
+}
+
 crate::on_both_backends! {
     search_respects_visibility => search_respects_visibility;
     edit_delete_and_react_live => edit_delete_and_react_live;
     channel_page_renders_markdown => channel_page_renders_markdown;
+    a_message_is_read_by_its_id => a_message_is_read_by_its_id;
 }

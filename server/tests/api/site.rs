@@ -24,6 +24,7 @@ fn site() -> TempDir {
     std::fs::write(wasm.with_extension("wasm.gz"), b"gzip bytes").unwrap();
     std::fs::write(pkg.join("parley.css"), "body {}").unwrap();
     std::fs::write(dir.0.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    std::fs::write(dir.0.join("sw.js"), format!("import init from \"/pkg/parley.{HASH}.js\";")).unwrap();
     std::fs::write(dir.0.join("hash.txt"), format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n")).unwrap();
     dir
 }
@@ -75,6 +76,25 @@ async fn a_hash_named_file_is_immutable_and_one_without_a_hash_is_revalidated() 
     let missing = c.get(app.url("/pkg/parley.fedcba9876543210.wasm")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(header_of(&missing, header::CACHE_CONTROL), "", "a 404 is not kept");
+    app.finish().await;
+}
+
+/// The service worker may compile WebAssembly (it loads the app's to read
+/// encrypted pushes); other files keep the strict policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_worker_may_compile_webassembly_and_is_revalidated() {
+    let site = site();
+    let app = serving(&site).await;
+    let c = app.client();
+    let worker = c.get(app.url("/sw.js")).send().await.unwrap();
+    assert_eq!(worker.status(), StatusCode::OK);
+    assert_eq!(header_of(&worker, header::CONTENT_TYPE), "text/javascript");
+    assert_eq!(header_of(&worker, header::CACHE_CONTROL), "no-cache");
+    let policy = header_of(&worker, header::CONTENT_SECURITY_POLICY);
+    assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'"), "{policy}");
+    let icon = c.get(app.url("/favicon.svg")).send().await.unwrap();
+    let policy = header_of(&icon, header::CONTENT_SECURITY_POLICY);
+    assert!(policy.starts_with("default-src 'self'") && !policy.contains("wasm"), "{policy}");
     app.finish().await;
 }
 

@@ -273,6 +273,13 @@ documented!(
 );
 
 documented!(
+    /// The address of a web page to preview: http or https.
+    PageUrl => text("An http(s) URL of a web page, without white space or control characters; at most 2,000 characters")
+        .pattern(Some(concat!("^https?://[^", blank!(), "]+$")))
+        .max_length(Some(domain::link_preview::MAX_URL_CHARS))
+);
+
+documented!(
     /// A slash command as typed.
     CommandText => text("A slash command as typed: a slash, the command's name, then what it takes (\"/shrug\", \"/remind me in 10 minutes to stretch\"); at most 4000 characters")
         .pattern(Some(r"^\s*/[^/\s]")).max_length(Some(domain::input::MessageBody::MAX_CHARS))

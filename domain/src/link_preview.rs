@@ -79,6 +79,19 @@ pub enum NoPreview {
     Nothing,
 }
 
+/// The longest page address previewed on request.
+pub const MAX_URL_CHARS: usize = 2000;
+
+/// Whether `url` has the shape of a page's address: `http://` or
+/// `https://`, then at least one character, none of them white space or a
+/// control character (as the API document states it; whether it leads
+/// anywhere is found by fetching it).
+pub fn is_page_address(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let blank = |c: char| c.is_whitespace() || c.is_control();
+    url.chars().count() <= MAX_URL_CHARS && rest.is_some_and(|r| !r.is_empty() && !r.chars().any(blank))
+}
+
 /// Fetches previews through the outgoing guard.
 #[derive(Clone)]
 pub struct Previewer {
@@ -389,6 +402,19 @@ mod tests {
 
     fn base() -> url::Url {
         url::Url::parse("https://news.example/articles/1").unwrap()
+    }
+
+    #[test]
+    fn a_page_address_is_http_or_https_without_white_space() {
+        for good in ["https://tides.example/bay?at=6", "http://127.0.0.1:8080/", "http://x"] {
+            assert!(is_page_address(good), "{good}");
+        }
+        let long = format!("https://a.example/{}", "x".repeat(MAX_URL_CHARS));
+        for bad in ["", "https://", "ftp://a.example", "see https://a.example", "https://a.example/ b", &long]
+        {
+            assert!(!is_page_address(bad), "{bad}");
+        }
+        assert!(!is_page_address("https://a.example/\u{1e}"), "a control character");
     }
 
     #[test]

@@ -161,8 +161,11 @@ impl Hub {
     pub async fn preview_page(&self, actor: Id, ws: Id, url: &str) -> Result<Option<LinkPreview>> {
         let (_, facts) = self.workspace_facts(ws, actor).await?;
         permissions::view_workspace(facts)?;
-        if crate::markdown::links(url) != [url] {
-            return Err(Error::invalid("url", "Give one web address, starting with http:// or https://."));
+        if !crate::link_preview::is_page_address(url) {
+            return Err(Error::invalid(
+                "url",
+                "Give one web address, starting with http:// or https://, of at most 2,000 characters.",
+            ));
         }
         self.limits.check(crate::limits::Bucket::Post, &format!("{actor}:previews")).await?;
         if !self.store.link_previews_on(ws).await? {

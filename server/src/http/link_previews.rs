@@ -112,6 +112,7 @@ pub async fn set_link_previews(
 #[derive(Deserialize, ToSchema)]
 pub struct PagePreviewBody {
     /// The page's address (`http://` or `https://`).
+    #[schema(value_type = s::PageUrl)]
     url: String,
 }
 

@@ -18,5 +18,5 @@ pub async fn read_pushed(encrypted: String) -> Result<String, String> {
     console_error_panic_hook::set_once();
     let pushed: app::wire::PushedMessageDto =
         app::codec::from_json(&encrypted).map_err(|e| format!("a push not understood ({e})"))?;
-    app::e2ee::pushed::read(&pushed).await
+    app::e2ee::pushed::read(pushed).await
 }

@@ -8,8 +8,10 @@ use super::client::{self, Done, Op, Problem};
 use crate::wire::{MessageDto, PushedMessageDto};
 
 /// Decrypts the message `pushed` is about: what its notification says of
-/// it (its first line).
-pub async fn read(pushed: &PushedMessageDto) -> Result<String, String> {
+/// it (its first line). Loaded when first called, with the cryptography:
+/// pages never call it, so the WebAssembly every page loads holds a stub.
+#[leptos::lazy]
+pub async fn read(pushed: PushedMessageDto) -> Result<String, String> {
     let number = |id: &str| id.parse::<i64>().map_err(|_| format!("{id:?} is not an id"));
     let (me, conversation) = (number(&pushed.user_id)?, number(&pushed.channel_id)?);
     let path = format!("/api/communication/messages/{}/", pushed.message_id);

@@ -22,8 +22,7 @@ apt_install() {
 
 # What the release build needs beyond cargo: the WebAssembly target and
 # brotli (wasm-opt comes with the npm packages, see ensure_npm_packages; the
-# wasm-bindgen CLI is compiled beside the app, see build_site). Tools are
-# compiled in a temporary folder of their own, not in the build cache.
+# wasm-bindgen CLI is compiled beside the app, see build_site).
 # cargo-leptos is not needed.
 ensure_build_tools() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -36,31 +35,31 @@ ensure_build_tools() {
 # The wasm-bindgen CLI whose version is the wasm-bindgen in Cargo.lock;
 # nothing when it is installed.
 ensure_wasm_bindgen() {
-  local want
-  want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
-  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
-    # A tool run once per build needs little optimisation: opt-level 1
-    # without LTO compiles in about half the time, and runs as fast here.
-    say "compiling wasm-bindgen-cli $want (once; about 2 minutes of CPU)"
-    env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
-      CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
-      cargo install --quiet wasm-bindgen-cli --version "$want" --bin wasm-bindgen
-  fi
+  install_wasm_bindgen_tool wasm-bindgen "about 2 minutes of CPU, seconds after the test runner"
 }
 
 # wasm-bindgen's test runner, of the wasm-bindgen in Cargo.lock, and
-# ChromeDriver: what runs WebAssembly benchmarks in headless Chromium
-# (scripts/bench); nothing when they are installed.
+# ChromeDriver: what runs WebAssembly tests (scripts/test) and benchmarks
+# (scripts/bench) in headless Chromium; nothing when they are installed.
 ensure_wasm_test_runner() {
-  local want
-  want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
   ensure_chromium
   if ! command -v chromedriver >/dev/null; then say "installing chromium-driver"; apt_install chromium-driver; fi
-  if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
-    say "compiling wasm-bindgen-test-runner $want (once; about 4 minutes of CPU)"
-    env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+  install_wasm_bindgen_tool wasm-bindgen-test-runner "about 3 minutes of CPU, less after wasm-bindgen"
+}
+
+# Compiles program $1 of wasm-bindgen-cli at the version of the wasm-bindgen
+# in Cargo.lock, unless it is installed. Both programs are compiled in one
+# folder of the build cache, so the second reuses what the first compiled.
+# A tool run once per build needs little optimisation: opt-level 1 without
+# LTO compiles in about half the time, and runs as fast here.
+install_wasm_bindgen_tool() {
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")"
+  if [ "$("$1" --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    say "compiling $1 $want (once; $2)"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
       CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
-      cargo install --quiet wasm-bindgen-cli --version "$want" --bin wasm-bindgen-test-runner
+      cargo install --quiet wasm-bindgen-cli --version "$want" --bin "$1" --target-dir "$CARGO_TARGET_DIR/cli"
   fi
 }
 

@@ -83,6 +83,9 @@ impl SearchKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    wasm_bindgen_test_configure!(run_in_browser);
 
     fn entry(text: &str) -> Searchable {
         Searchable {
@@ -96,7 +99,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn an_entry_opens_only_with_the_key_that_sealed_it() {
         let (key, other) = (SearchKey::generate().unwrap(), SearchKey::generate().unwrap());
         let sealed = key.seal(&entry("the quarterly figures")).unwrap();
@@ -110,7 +113,7 @@ mod tests {
         assert!(key.open(&changed).is_err());
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn two_entries_sealed_with_one_key_differ() {
         let key = SearchKey::generate().unwrap();
         assert_ne!(
@@ -120,7 +123,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_query_finds_messages_with_each_of_its_words_begun() {
         let e = entry("Did you see the **Report**? Ünïcode too.");
         assert!(e.matches(&words("report")));

@@ -1,11 +1,16 @@
 //! Devices in one conversation, with the server's part (handing out key
 //! packages, accepting one commit per epoch, delivering) played in the test:
-//! what each device can and cannot read.
+//! what each device can and cannot read. Run natively and in headless
+//! Chromium, where the browser's build of the cryptography runs.
 
 use e2ee::{
     Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, PagePreview, Received,
     RecoveryKey, device_signed, safety_number,
 };
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+// Natively a plain test; in headless Chromium from scripts/test.
+wasm_bindgen_test_configure!(run_in_browser);
 
 fn device(user: i64, number: i64) -> Device {
     Device::new(DeviceRef { user, device: number }, DeviceKeys::generate().unwrap()).unwrap()
@@ -41,7 +46,7 @@ fn alice_and_bob() -> (Device, Device) {
     (alice, bob)
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn an_added_device_reads_what_is_sent_after() {
     let (mut alice, mut bob) = alice_and_bob();
     assert_eq!(alice.members(DM).unwrap(), vec![alice.me(), bob.me()]);
@@ -59,7 +64,7 @@ fn an_added_device_reads_what_is_sent_after() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_removed_device_cannot_read_what_follows() {
     let (mut alice, mut bob) = alice_and_bob();
     let carol = device(3, 30);
@@ -83,7 +88,7 @@ fn a_removed_device_cannot_read_what_follows() {
     assert!(matches!(bob.receive(DM, &secret).unwrap(), Received::Message { .. }));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_device_keeps_nothing_of_what_was_sent_before_it_joined() {
     let (mut alice, mut bob) = alice_and_bob();
     let before = alice.encrypt(DM, &text("before Carol")).unwrap();
@@ -95,7 +100,7 @@ fn a_device_keeps_nothing_of_what_was_sent_before_it_joined() {
     assert!(matches!(carol.receive(DM, &before), Err(Error::Mls(_) | Error::WrongEpoch { .. })));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_key_package_for_another_device_is_refused() {
     let mut alice = device(1, 10);
     alice.start(DM).unwrap();
@@ -110,7 +115,7 @@ fn a_key_package_for_another_device_is_refused() {
     assert!(matches!(alice.change_members(DM, &[swapped], &[]), Err(Error::ForeignKeyPackage(_))));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn of_two_devices_starting_a_conversation_the_refused_one_is_welcomed() {
     let (mut alice, mut bob) = (device(1, 10), device(2, 20));
     alice.start(DM).unwrap();
@@ -126,7 +131,7 @@ fn of_two_devices_starting_a_conversation_the_refused_one_is_welcomed() {
     assert!(matches!(alice.receive(DM, &sent).unwrap(), Received::Message { .. }));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_message_from_a_later_epoch_is_reported_as_such() {
     let (mut alice, mut bob) = alice_and_bob();
     let carol = device(3, 30);
@@ -137,7 +142,7 @@ fn a_message_from_a_later_epoch_is_reported_as_such() {
     assert!(matches!(bob.receive(DM, &sent), Err(Error::WrongEpoch { epoch: 2, at: 1 })));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_saved_device_restored_reads_and_sends_as_before() {
     let (mut alice, bob) = alice_and_bob();
     let saved = bob.save().unwrap();
@@ -162,12 +167,12 @@ fn a_saved_device_restored_reads_and_sends_as_before() {
     assert_eq!(carol.join(&commit.welcome.unwrap()).unwrap(), DM);
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_saved_device_is_not_readable_as_anything_else() {
     assert!(matches!(Device::restore(b"{}"), Err(Error::Malformed(_))));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_device_not_signed_by_its_persons_identity_is_refused() {
     let mut alice = device(1, 10);
     alice.start(DM).unwrap();
@@ -186,7 +191,7 @@ fn a_device_not_signed_by_its_persons_identity_is_refused() {
     assert!(device_signed(&identity.public(), 3, &bob.signature_key(), &signature));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn both_people_compute_the_same_safety_number_and_it_changes_with_a_key() {
     let (ana, bob) = (Identity::generate().unwrap(), Identity::generate().unwrap());
     let number = safety_number((1, &ana.public()), (2, &bob.public()));
@@ -199,7 +204,7 @@ fn both_people_compute_the_same_safety_number_and_it_changes_with_a_key() {
     assert_eq!(restored.public(), ana.public());
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_backup_opens_with_its_recovery_key_alone() {
     let (mut alice, bob) = alice_and_bob();
     let identity = Identity::generate().unwrap();
@@ -221,7 +226,7 @@ fn a_backup_opens_with_its_recovery_key_alone() {
     assert!(matches!(RecoveryKey::parse("not a key"), Err(Error::WrongRecoveryKey)));
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_file_sent_with_a_message_opens_with_the_key_the_message_carries() {
     let (mut alice, mut bob) = alice_and_bob();
     let report = b"quarterly figures: 42".repeat(100);
@@ -235,7 +240,7 @@ fn a_file_sent_with_a_message_opens_with_the_key_the_message_carries() {
     assert_eq!(file.open(&uploaded).unwrap(), report);
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_senders_link_previews_travel_inside_the_encryption() {
     let (mut alice, mut bob) = alice_and_bob();
     let preview = PagePreview {
@@ -253,7 +258,7 @@ fn a_senders_link_previews_travel_inside_the_encryption() {
     assert_eq!(read, content);
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_file_does_not_open_with_another_files_key_nor_once_changed() {
     let (first, uploaded) = FileKey::seal("a.txt", "text/plain", b"first").unwrap();
     let (second, _) = FileKey::seal("a.txt", "text/plain", b"first").unwrap();
@@ -264,7 +269,7 @@ fn a_file_does_not_open_with_another_files_key_nor_once_changed() {
     assert_eq!(first.open(&uploaded).unwrap(), b"first");
 }
 
-#[test]
+#[wasm_bindgen_test(unsupported = test)]
 fn a_message_of_text_only_reads_as_before_files_were_sent() {
     let (mut alice, mut bob) = alice_and_bob();
     let sent = alice.encrypt(DM, &text("no files")).unwrap();

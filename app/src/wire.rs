@@ -457,6 +457,30 @@ pub struct MessageDto {
     pub sent_from: Option<String>,
 }
 
+/// What the server takes as a message's file: the types it allows (by
+/// extension, lower case) and the most bytes one file may hold. A browser
+/// applies it to the files of an encrypted message, whose names and types
+/// the server does not learn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UploadPolicyDto {
+    pub allowed_types: Vec<String>,
+    pub max_bytes: u64,
+}
+
+impl UploadPolicyDto {
+    /// Why a file named `name` may not be sent, said as the server says it
+    /// of a plain upload; `None` where its type is allowed.
+    pub fn refuses_type(&self, name: &str) -> Option<String> {
+        let extension = name.rsplit_once('.').filter(|(stem, ext)| !stem.is_empty() && !ext.is_empty());
+        let allowed =
+            extension.is_some_and(|(_, ext)| self.allowed_types.iter().any(|a| a.eq_ignore_ascii_case(ext)));
+        (!allowed).then(|| {
+            format!("“{name}” cannot be uploaded: allowed file types are {}.", self.allowed_types.join(", "))
+        })
+    }
+}
+
 /// A linked page's title, description, site and image, shown under the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -431,6 +431,16 @@ mod tests {
     }
 
     #[test]
+    fn declared_mentions_are_names_kept_once_and_few() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let kept = Mentions::parse(&names(&["Ana", "here", "ana"])).unwrap().into_inner();
+        assert_eq!(kept, names(&["ana", "here"]));
+        for bad in [names(&["a"]), names(&["ana b"]), names(&[""]), vec!["x".to_string(); 51]] {
+            assert_eq!(Mentions::parse(&bad).unwrap_err().field(), Some("mentions"), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn emoji() {
         assert_eq!(Emoji::parse("👍").unwrap().as_str(), "👍");
         assert_eq!(Emoji::parse(":tada:").unwrap().as_str(), "🎉");
@@ -447,6 +457,44 @@ mod tests {
         assert!(MessageBody::parse(&"é".repeat(4000)).is_ok());
         let e = MessageBody::parse(&"é".repeat(4001)).unwrap_err();
         assert!(e.to_string().contains("4000"));
+    }
+}
+
+/// The names an end-to-end encrypted message mentions, as its sender's
+/// device read them from its text (which the server cannot read), so that
+/// they are notified as for any message: usernames, or `channel`, `here`
+/// and `everyone`; at most [`Mentions::MAX`], each kept once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mentions(Vec<String>);
+
+impl Mentions {
+    /// As many as count in a message's own text.
+    pub const MAX: usize = crate::markdown::MOST_MENTIONS;
+
+    pub fn parse(names: &[String]) -> Result<Self> {
+        if names.len() > Self::MAX {
+            return Err(Error::invalid(
+                "mentions",
+                format!("A message may mention at most {} names; this lists {}.", Self::MAX, names.len()),
+            ));
+        }
+        let mut kept: Vec<String> = Vec::with_capacity(names.len());
+        for raw in names {
+            let name = Username::parse(raw).map_err(|_| {
+                Error::invalid(
+                    "mentions",
+                    "Each mention is a username (2 to 32 of a-z, 0-9, _ . -), or channel, here or everyone.",
+                )
+            })?;
+            if !kept.iter().any(|k| k == name.as_str()) {
+                kept.push(name.into_inner());
+            }
+        }
+        Ok(Self(kept))
+    }
+
+    pub fn into_inner(self) -> Vec<String> {
+        self.0
     }
 }
 

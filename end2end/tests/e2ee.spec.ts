@@ -641,3 +641,45 @@ test("a link in an encrypted message shows the preview its sender's browser made
   await close();
   await harbour.close();
 });
+
+test("a mention in an encrypted message tells the person mentioned, whose bell says so", async ({ browser }) => {
+  const { a, b, bob, close } = await encryptedDm(browser);
+  const word = unique("ledger");
+  // The server cannot read who is mentioned: Ana's browser tells it.
+  const posted = a.waitForRequest(
+    (r) => r.method() === "POST" && new URL(r.url()).pathname === "/api/communication/messages/",
+  );
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`@${bob} can you check the ${word}?`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  const sent = (await posted).postDataJSON() as { encrypted: { mentions?: string[]; ciphertext: string } };
+  expect(sent.encrypted.mentions).toEqual([bob]);
+  expect(sent.encrypted.ciphertext).not.toContain(word);
+  await expect(decrypted(b, word)).toBeVisible(KEYS);
+
+  const bell = b.locator("details.bell > summary");
+  await expect(bell).toHaveAttribute("aria-label", "Notifications, 1 unread");
+  await bell.click();
+  const item = b.getByRole("region", { name: "Notifications" }).getByRole("link", { name: /Ana mentioned you/ });
+  await expect(item).toBeVisible();
+  await expect(item).not.toContainText(word);
+  await close();
+});
+
+test("an encrypted file of a type the server does not take is refused in the sender's browser, before anything is sent", async ({
+  browser,
+}) => {
+  const { a, close } = await encryptedDm(browser);
+  let posted = 0;
+  a.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname === "/api/communication/messages/") posted += 1;
+  });
+  const box = a.getByRole("textbox", { name: "Message Bob" });
+  await a.locator("#composer-file").setInputFiles({ name: "tool.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ") });
+  await box.fill("this should not go");
+  await box.press("Enter");
+  // The server cannot see an encrypted file's name: Ana's browser applies its rule, in its words.
+  await expect(a.getByRole("alert")).toContainText("“tool.exe” cannot be uploaded: allowed file types are jpg,");
+  await expect(box).toHaveValue("this should not go");
+  expect(posted).toBe(0);
+  await close();
+});

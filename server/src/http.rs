@@ -184,6 +184,7 @@ api! {
     "/api/communication/channels/{id}/key_packages/" => post(e2ee::claim_key_packages);
     "/api/communication/channels/{id}/commits/" => get(e2ee::commits).post(e2ee::commit_keys);
     "/hooks/{token}" => post(webhooks::call_webhook);
+    "/api/communication/files/policy/" => get(files::upload_policy);
     "/files/{id}/{name}" => get(files::download);
     "/files/previews/{id}/{position}" => get(link_previews::link_preview_image);
 }

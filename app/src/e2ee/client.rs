@@ -516,6 +516,7 @@ impl Keys {
                         json(Method::POST, "/api/communication/messages/", Some(body)).await?
                     }
                     false => {
+                        allowed(&files).await?;
                         let (mut content, sealed) = seal_files(text.clone(), &files).await?;
                         content.previews = previews.clone();
                         let encrypted = self.seal(conversation, &content).await?;
@@ -687,7 +688,11 @@ impl Keys {
         }
         apply_commits(&mut self.device, conversation).await?;
         let ciphertext = self.device.encrypt(conversation, content)?;
-        Ok(Sealed { ciphertext: b64(&ciphertext), device_id: self.device_id.clone() })
+        Ok(Sealed {
+            ciphertext: b64(&ciphertext),
+            device_id: self.device_id.clone(),
+            mentions: markdown::mentions(&content.text).into_iter().take(markdown::MOST_MENTIONS).collect(),
+        })
     }
 
     /// A message's content: with this device's keys, else with the device
@@ -703,11 +708,14 @@ impl Keys {
 }
 
 /// A message as a post or an edit carries it (`encrypted`): the
-/// ciphertext, and the device that encrypted it.
+/// ciphertext, the device that encrypted it, and whom it mentions (told to
+/// the server so that they are notified; it cannot read the text).
 #[derive(Serialize)]
 struct Sealed {
     ciphertext: String,
     device_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    mentions: Vec<String>,
 }
 
 /// Where the keys of a message's files are kept (JSON), when it has any:
@@ -788,6 +796,18 @@ async fn previews_of(workspace: &str, text: &str) -> Vec<PagePreview> {
     futures::future::join_all(asked).await.into_iter().flatten().collect()
 }
 
+/// Refuses `files` where the server would refuse one of them as a plain
+/// upload for its type: it cannot see an encrypted file's name, so the
+/// sender's browser applies its rule. (It checks the size itself.)
+async fn allowed(files: &[web_sys::File]) -> Result<(), Problem> {
+    let policy: crate::wire::UploadPolicyDto =
+        json(Method::GET, "/api/communication/files/policy/", None).await?;
+    match files.iter().find_map(|f| policy.refuses_type(&f.name())) {
+        Some(why) => Err(Problem::Refused(why)),
+        None => Ok(()),
+    }
+}
+
 /// Reads each of `files` and encrypts it with a key of its own: the
 /// message's content (`text` and the keys) and the bytes to upload.
 async fn seal_files(text: String, files: &[web_sys::File]) -> Result<(Content, Vec<Vec<u8>>), Problem> {
@@ -823,7 +843,8 @@ async fn post_with_files(
         ("nonce", nonce),
         ("thread_id", thread_id.unwrap_or_default()),
     ];
-    for (name, value) in fields {
+    let mentions = encrypted.mentions.into_iter().map(|name| ("mentions", name));
+    for (name, value) in fields.into_iter().chain(mentions) {
         form.append_with_str(name, &value).map_err(failed)?;
     }
     for bytes in sealed {

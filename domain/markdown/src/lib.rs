@@ -47,6 +47,9 @@ pub fn excerpt(body: &str) -> String {
     out
 }
 
+/// How many of the names a message mentions count: the rest notify no one.
+pub const MOST_MENTIONS: usize = 50;
+
 /// The mentions a body makes: user names (lower-case), and `channel`/`here`.
 pub fn mentions(body: &str) -> Vec<String> {
     let mut found = Vec::new();

@@ -3,7 +3,7 @@ use crate::error::{Error, Result, Thing};
 use crate::events::{Audience, EventKind, NewEvent};
 use crate::files::{MAX_FILES_PER_MESSAGE, Upload};
 use crate::id::Id;
-use crate::input::{Emoji, MessageBody, Nonce};
+use crate::input::{Emoji, Mentions, MessageBody, Nonce};
 use crate::limits::Bucket;
 use crate::model::{
     Attachment, Channel, Message, MessagePage, SYSTEM_USER, ScanStatus, SearchHit, SearchResults, UserSummary,
@@ -38,6 +38,8 @@ pub struct Encrypted<'a> {
     pub device: Id,
     /// The MLS message, base64.
     pub ciphertext: &'a str,
+    /// Whom it mentions, as the device read its text (see [`Mentions`]).
+    pub mentions: &'a [String],
 }
 
 impl Hub {
@@ -153,11 +155,13 @@ impl Hub {
         }
         attach(&mut msg, &post.files);
         self.scan_uploads(ch, &mut msg, &post.files).await?;
-        // An encrypted message's mentions and links are for its readers' devices.
-        let mentioned = match msg.sent_from {
-            None => self.mentioned_by(&msg.body, facts).await?,
-            Some(_) => Mentioned::default(),
+        // An encrypted message's mentions are declared by its sender's
+        // device; its links are for its readers' devices.
+        let names = match post.encrypted {
+            None => crate::markdown::mentions(&msg.body),
+            Some(e) => Mentions::parse(e.mentions)?.into_inner(),
         };
+        let mentioned = self.mentioned_by(names, facts).await?;
         let (notifying, told) = self.message_notifying(ch, &msg, &mentioned, levels).await?;
         let mut events =
             vec![NewEvent::new(Audience::Channel(ch.id), EventKind::MessageCreated(msg.clone()))];
@@ -268,25 +272,35 @@ impl Hub {
         Ok(stored)
     }
 
-    /// The people a body mentions by name (those with accounts), and whether
-    /// it mentions everyone.
-    /// What a body mentions when written by someone standing as `facts` in
-    /// its channel: `@channel` and `@here` count only if they may use them.
-    pub(super) async fn mentioned_by(&self, body: &str, facts: ChannelFacts) -> Result<Mentioned> {
-        let mut mentioned = self.mentioned(body).await?;
+    /// What a message mentioning `names` (as `markdown::mentions` reads
+    /// them) mentions when written by someone standing as `facts` in its
+    /// channel: `@channel` and `@here` count only if they may use them.
+    pub(super) async fn mentioned_by(&self, names: Vec<String>, facts: ChannelFacts) -> Result<Mentioned> {
+        let mut mentioned = self.mentioned(names).await?;
         mentioned.all &= permissions::mention_everyone(facts);
+        mentioned.here &= mentioned.all;
         Ok(mentioned)
     }
 
-    async fn mentioned(&self, body: &str) -> Result<Mentioned> {
+    /// The people `names` mention (those with accounts; the first
+    /// [`Mentions::MAX`] names), and whether they mention everyone.
+    async fn mentioned(&self, names: Vec<String>) -> Result<Mentioned> {
         let mut out = Mentioned::default();
-        for name in crate::markdown::mentions(body).into_iter().take(50) {
-            if name == "channel" || name == "here" || name == "everyone" {
-                out.all = true;
-            } else if let Some(u) = self.store.user_by_username(&name).await? {
-                out.users.push(u.id);
+        let mut everyone = false;
+        for name in names.into_iter().take(Mentions::MAX) {
+            match name.as_str() {
+                "channel" | "everyone" => everyone = true,
+                "here" => out.here = true,
+                _ => {
+                    if let Some(u) = self.store.user_by_username(&name).await? {
+                        out.users.push(u.id);
+                    }
+                }
             }
         }
+        out.all = everyone || out.here;
+        // `@channel` beside `@here` tells everyone.
+        out.here &= !everyone;
         Ok(out)
     }
 
@@ -333,7 +347,7 @@ impl Hub {
                 "This message is end-to-end encrypted: edit it from a device that has the conversation's keys.",
             ));
         }
-        let mentioned = self.mentioned(body.as_str()).await?;
+        let mentioned = self.mentioned(crate::markdown::mentions(body.as_str())).await?;
         let html = crate::markdown::render(body.as_str());
         let now = crate::now_ms();
         let links = self.links_to_preview(facts.workspace_id, body.as_str()).await?;
@@ -384,9 +398,10 @@ impl Hub {
             ));
         }
         self.own_device(actor, edit.device).await?;
+        let mentioned = self.mentioned(Mentions::parse(edit.mentions)?.into_inner()).await?;
         let now = crate::now_ms();
         let edited = Message { body: ciphertext, edited_at: Some(now), ..msg };
-        self.store_edit(actor, facts.workspace_id, edited, &Mentioned::default(), &[]).await
+        self.store_edit(actor, facts.workspace_id, edited, &mentioned, &[]).await
     }
 
     pub async fn delete_message(&self, actor: Id, message: Id) -> Result<()> {

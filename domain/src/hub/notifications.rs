@@ -283,8 +283,7 @@ impl Hub {
             Vec::new()
         };
         if mentioned.all {
-            let here =
-                !crate::markdown::mentions(&msg.body).iter().any(|m| m == "channel" || m == "everyone");
+            let here = mentioned.here;
             let who = if here { "@here" } else { "@channel" };
             let ids: Vec<Id> = members.iter().map(|m| m.id).collect();
             let statuses = self.statuses(&ids).await;
@@ -434,7 +433,7 @@ impl Hub {
                     return self.store.drop_schedule(s.id).await;
                 };
                 let (_, author) = self.channel_facts(ch.id, msg.author.id).await?;
-                let mentioned = self.mentioned_by(&msg.body, author).await?;
+                let mentioned = self.mentioned_by(crate::markdown::mentions(&msg.body), author).await?;
                 let (notifying, events) = self.message_notifying(&ch, &msg, &mentioned, None).await?;
                 if self.store.insert_notifications(&notifying, Some(s.id), &events).await? {
                     self.deliver_planned(&notifying);

@@ -191,6 +191,8 @@ pub struct Mentioned {
     pub users: Vec<Id>,
     /// `@channel` or `@here`.
     pub all: bool,
+    /// `@here` without `@channel`: only those online are told.
+    pub here: bool,
 }
 
 /// A query with `ids` bound to its first parameters, in order.

@@ -433,11 +433,21 @@ pub struct EncryptedBody {
     /// The device that encrypted it (one of the sender's).
     #[schema(value_type = s::Id)]
     device_id: String,
+    /// Whom the message mentions, as the device read its text: usernames,
+    /// or `channel`, `here` and `everyone`. They are notified as for any
+    /// message (the server learns who was mentioned, not what was said).
+    #[serde(default)]
+    #[schema(value_type = Vec<s::Username>, max_items = 50)]
+    mentions: Vec<String>,
 }
 
 impl EncryptedBody {
-    fn parse(&self) -> Result<(domain::Id, &str), ApiError> {
-        Ok((app::ssr::parse_id("device_id", &self.device_id)?, self.ciphertext.as_str()))
+    fn parse(&self) -> Result<Encrypted<'_>, ApiError> {
+        Ok(Encrypted {
+            device: app::ssr::parse_id("device_id", &self.device_id)?,
+            ciphertext: &self.ciphertext,
+            mentions: &self.mentions,
+        })
     }
 }
 
@@ -467,6 +477,10 @@ pub struct MessageForm {
     /// the message; the server names them "encrypted file").
     #[schema(value_type = s::Base64, required = false)]
     ciphertext: String,
+    /// In an end-to-end encrypted conversation: whom the message mentions (see `mentions` of the JSON form),
+    /// once per name.
+    #[schema(value_type = Vec<s::Username>, max_items = 50, required = false)]
+    mentions: Vec<String>,
     /// Up to 10 files, each within the server's size limit and of an allowed type.
     #[schema(value_type = Vec<String>, format = Binary, max_items = 10, required = false)]
     file: Vec<Vec<u8>>,
@@ -515,11 +529,10 @@ pub async fn send_message(
                 .await?
             }
             MessageContent::Encrypted { encrypted } => {
-                let (device, ciphertext) = encrypted.parse()?;
                 let post = Post {
                     nonce: body.nonce.as_deref().filter(|n| !n.is_empty()),
                     thread: app::ssr::parse_optional_id("thread_id", body.thread_id.as_deref())?,
-                    encrypted: Some(Encrypted { device, ciphertext }),
+                    encrypted: Some(encrypted.parse()?),
                     ..Default::default()
                 };
                 hub.post(user.id, app::ssr::parse_id("channel_id", &body.channel_id)?, post).await?
@@ -558,10 +571,10 @@ pub async fn send_message(
             return Err(e);
         }
     };
-    let Received { body, nonce, return_to, files, ciphertext, .. } = received;
+    let Received { body, nonce, return_to, files, ciphertext, mentions, .. } = received;
     let nonce = nonce.as_deref().filter(|n| !n.is_empty());
     let encrypted = match (device, ciphertext.as_deref()) {
-        (Some(device), Some(ciphertext)) => Some(Encrypted { device, ciphertext }),
+        (Some(device), Some(ciphertext)) => Some(Encrypted { device, ciphertext, mentions: &mentions }),
         _ => None,
     };
     let post = Post { body: &body, nonce, thread, files, encrypted };
@@ -589,6 +602,8 @@ struct Received {
     /// which are then encrypted too.
     device_id: Option<String>,
     ciphertext: Option<String>,
+    /// Whom an encrypted message mentions (a field each).
+    mentions: Vec<String>,
     files: Vec<Upload>,
     /// Held while the files arrive: the caller's upload slot.
     slot: Option<domain::limits::UploadGuard>,
@@ -695,6 +710,13 @@ async fn receive(
             "return_to" => into.return_to = Some(value),
             "device_id" => into.device_id = Some(value),
             "ciphertext" if into.files.is_empty() => into.ciphertext = Some(value),
+            "mentions" if into.mentions.len() < domain::input::Mentions::MAX => into.mentions.push(value),
+            "mentions" => {
+                return Err(HttpError::from(domain::Error::invalid(
+                    "mentions",
+                    format!("A message may mention at most {} names.", domain::input::Mentions::MAX),
+                )));
+            }
             "ciphertext" => {
                 return Err(HttpError::from(domain::Error::invalid(
                     "ciphertext",
@@ -705,8 +727,8 @@ async fn receive(
                 return Err(HttpError::from(domain::Error::invalid(
                     "form",
                     format!(
-                        "“{other}” is not a field of a message: send channel_id, body (or device_id and \
-                         ciphertext), nonce, thread_id and file."
+                        "“{other}” is not a field of a message: send channel_id, body (or device_id, \
+                         ciphertext and mentions), nonce, thread_id and file."
                     ),
                 )));
             }
@@ -770,8 +792,7 @@ pub async fn edit_message(
     let msg = match &body.content {
         MessageContent::Text { body } => hub.edit_message(user.id, id, body).await?,
         MessageContent::Encrypted { encrypted } => {
-            let (device, ciphertext) = encrypted.parse()?;
-            hub.edit_encrypted(user.id, id, Encrypted { device, ciphertext }).await?
+            hub.edit_encrypted(user.id, id, encrypted.parse()?).await?
         }
     };
     Ok(Json((&msg).into()))

@@ -53,6 +53,23 @@ pub async fn download(
     Ok(response)
 }
 
+/// `GET /api/communication/files/policy/`: the file types the server takes
+/// and the most bytes one file may hold. The server checks plain uploads
+/// itself; a browser checks the files of an encrypted message with it,
+/// since the server does not learn their names.
+#[utoipa::path(get, path = "/api/communication/files/policy/", tag = "messages",
+    responses((status = 200, body = app::wire::UploadPolicyDto), (status = 401, body = app::wire::ApiError)))]
+pub async fn upload_policy(
+    State(state): State<AppState>,
+    CurrentUser(_): CurrentUser,
+) -> axum::Json<app::wire::UploadPolicyDto> {
+    let policy = state.services.hub.files().policy();
+    axum::Json(app::wire::UploadPolicyDto {
+        allowed_types: policy.allowed.clone(),
+        max_bytes: policy.max_bytes,
+    })
+}
+
 /// `attachment; filename="plain ascii"; filename*=UTF-8''percent-encoded` (RFC 6266).
 pub fn content_disposition(name: &str) -> String {
     let ascii: String = name

@@ -36,7 +36,7 @@ use utoipa::OpenApi;
         c::list_channels, c::create_channel, c::get_channel, c::update_channel, c::delete_channel,
         c::add_members, c::join_channel, c::leave_channel, c::create_direct, c::mark_read, c::read_marks, c::pins,
         c::list_messages, c::send_message, c::message, c::edit_message, c::delete_message, c::search, c::add_reaction,
-        c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads, f::download,
+        c::remove_reaction, c::thread, c::follow, c::pin, c::readers, c::followed_threads, f::download, f::upload_policy,
         lp::remove_link_preview, lp::link_preview_image, lp::link_previews_setting, lp::set_link_previews, lp::preview_page,
         co::deployment_retention, co::set_deployment_retention, co::compliance_archive, co::set_compliance_archive,
         co::holds, co::create_hold, co::release_hold, co::deployment_audit, co::workspace_retention,

@@ -1065,6 +1065,7 @@ fn rows() -> Vec<Row> {
         }),
         // ---- REST: roles and moderation.
         rest!("get" "/api/communication/permissions/", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
+        rest!("get" "/api/communication/files/policy/", "", P(EVERYONE), |cx, cell| (cx.who(cell), vec![], None)),
         rest!("get" "/api/communication/workspaces/{id}/roles/", "", P(MEMBERS), |cx, cell| {
             (cx.who(cell), cx.ws_param(), None)
         }),

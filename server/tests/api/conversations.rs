@@ -247,6 +247,29 @@ async fn upload(app: &TestApp, who: &User, form: Form) -> reqwest::Response {
     who.send(app, "POST", req).await
 }
 
+/// The rule the server publishes for files it cannot see (an encrypted
+/// message's, checked in the sender's browser) is the one it applies to a
+/// plain upload, and says so in the same words.
+async fn the_published_upload_policy_refuses_what_the_server_refuses(app: TestApp) -> TestApp {
+    let ana = app.user("ana").await;
+    let (_, general) = workspace(&app, &ana, false).await;
+    let policy: app::wire::UploadPolicyDto = serde_json::from_value(
+        json_of(ana.get(&app, "/api/communication/files/policy/").await, StatusCode::OK).await,
+    )
+    .unwrap();
+    assert_eq!(policy.max_bytes, domain::files::DEFAULT_MAX_BYTES);
+    assert_eq!(policy.allowed_types, domain::files::DEFAULT_TYPES);
+    for (name, allowed) in [("tool.exe", false), ("Report.PDF", true), ("notes", false), (".txt", false)] {
+        let res = upload(&app, &ana, file_form(&general, "", &[(name, b"x".to_vec())])).await;
+        let refused = res.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        assert_eq!(refused, !allowed, "{name}: {}", res.status());
+        let said =
+            refused.then_some(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().to_string());
+        assert_eq!(policy.refuses_type(name), said, "{name}");
+    }
+    app
+}
+
 async fn uploads_are_checked_and_downloads_guarded(app: TestApp) -> TestApp {
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
@@ -478,6 +501,7 @@ async fn openapi_document_describes_the_api(app: TestApp) -> TestApp {
 }
 
 crate::on_both_backends! {
+    the_published_upload_policy_refuses_what_the_server_refuses => the_published_upload_policy_refuses_what_the_server_refuses;
     threads_over_rest_and_live => threads_over_rest_and_live;
     direct_conversations_over_rest => direct_conversations_over_rest;
     read_state_over_rest => read_state_over_rest;

@@ -181,15 +181,29 @@ impl Phone {
             .collect()
     }
 
-    /// Encrypts and sends `text`; returns the message as stored.
+    /// Encrypts and sends `text`, telling the server whom it mentions as
+    /// the browser does; returns the message as stored.
     async fn send(&mut self, app: &TestApp, channel: &str, text: &str) -> MessageDto {
-        let ciphertext = self.device.encrypt(number(channel), &Content::of_text(text)).unwrap();
-        let body = json!({"channel_id": channel, "encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": self.id}});
+        let mentions = domain::markdown::mentions(text);
         let sent: MessageDto =
-            typed(self.owner.post(app, "/api/communication/messages/", body).await, StatusCode::CREATED)
-                .await;
+            typed(self.post(app, channel, text, &mentions).await, StatusCode::CREATED).await;
         self.read.insert(sent.id.clone(), text.to_string());
         sent
+    }
+
+    /// Sends `text` encrypted, declaring `mentions`; the answer as it is.
+    async fn post(
+        &mut self,
+        app: &TestApp,
+        channel: &str,
+        text: &str,
+        mentions: &[String],
+    ) -> reqwest::Response {
+        let ciphertext = self.device.encrypt(number(channel), &Content::of_text(text)).unwrap();
+        let encrypted =
+            json!({"ciphertext": B64.encode(ciphertext), "device_id": self.id, "mentions": mentions});
+        let body = json!({"channel_id": channel, "encrypted": encrypted});
+        self.owner.post(app, "/api/communication/messages/", body).await
     }
 
     /// Encrypts `files` (name, type, bytes) each with its own key, and
@@ -214,6 +228,9 @@ impl Phone {
         }
         let ciphertext = self.device.encrypt(number(channel), &content).unwrap();
         form = form.text("ciphertext", B64.encode(ciphertext));
+        for name in domain::markdown::mentions(text) {
+            form = form.text("mentions", name);
+        }
         for part in parts {
             form = form.part("file", part);
         }
@@ -423,22 +440,31 @@ async fn of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up(
     app
 }
 
+/// A private channel `#secret` of ana, bob and cat, made end-to-end
+/// encrypted, with a device each that has joined it.
+async fn synced_private_channel(app: &TestApp, ana: &User, bob: &User, cat: &User) -> (String, [Phone; 3]) {
+    let (ws, _) = workspace(app, ana, false).await;
+    join(app, bob, &ws).await;
+    join(app, cat, &ws).await;
+    let secret = channel(app, ana, &ws, "secret", true).await;
+    let add = format!("/api/communication/channels/{secret}/add_members/");
+    json_of(ana.post(app, &add, json!({"usernames": ["bob", "cat"]})).await, StatusCode::OK).await;
+    let path = format!("/api/communication/channels/{secret}/end_to_end/");
+    json_of(ana.post(app, &path, json!({})).await, StatusCode::OK).await;
+    let mut phones = [
+        Phone::register(app, ana, "laptop").await,
+        Phone::register(app, bob, "phone").await,
+        Phone::register(app, cat, "tablet").await,
+    ];
+    for p in &mut phones {
+        p.sync(app, &secret).await;
+    }
+    (secret, phones)
+}
+
 async fn a_member_removed_from_a_private_channel_cannot_read_what_follows(app: TestApp) -> TestApp {
     let (ana, bob, cat) = (app.user("ana").await, app.user("bob").await, app.user("cat").await);
-    let (ws, _) = workspace(&app, &ana, false).await;
-    join(&app, &bob, &ws).await;
-    join(&app, &cat, &ws).await;
-    let secret = channel(&app, &ana, &ws, "secret", true).await;
-    let add = format!("/api/communication/channels/{secret}/add_members/");
-    json_of(ana.post(&app, &add, json!({"usernames": ["bob", "cat"]})).await, StatusCode::OK).await;
-    let path = format!("/api/communication/channels/{secret}/end_to_end/");
-    json_of(ana.post(&app, &path, json!({})).await, StatusCode::OK).await;
-    let mut anas = Phone::register(&app, &ana, "laptop").await;
-    let mut bobs = Phone::register(&app, &bob, "phone").await;
-    let mut cats = Phone::register(&app, &cat, "tablet").await;
-    for p in [&mut anas, &mut bobs, &mut cats] {
-        p.sync(&app, &secret).await;
-    }
+    let (secret, [mut anas, mut bobs, mut cats]) = synced_private_channel(&app, &ana, &bob, &cat).await;
     anas.send(&app, &secret, "before").await;
     assert_eq!(cats.messages(&app, &secret).await, [Ok("before".to_string())]);
     let before: MessagePageDto = typed(
@@ -472,6 +498,50 @@ async fn a_member_removed_from_a_private_channel_cannot_read_what_follows(app: T
     cats.device.receive(conversation, &B64.decode(&removal[0].commit).unwrap()).unwrap();
     assert!(!cats.device.is_in(conversation));
     assert!(cats.open(&secret, &after).is_err());
+    app
+}
+
+/// In a private channel, where members are told only of mentions, the one
+/// an encrypted message mentions is told of it (the sender's device names
+/// them), and the others are not; the server still never sees the text.
+async fn whom_an_encrypted_message_mentions_is_told_of_it(app: TestApp) -> TestApp {
+    let (ana, bob, cat) = (app.user("ana").await, app.user("bob").await, app.user("cat").await);
+    let (secret, [mut anas, ..]) = synced_private_channel(&app, &ana, &bob, &cat).await;
+    anas.send(&app, &secret, "the figures are in").await;
+    anas.send(&app, &secret, "@bob can you check the figures?").await;
+
+    let notes = async |who: &User| {
+        typed::<Vec<NotificationDto>>(
+            who.get(&app, "/api/communication/notifications/").await,
+            StatusCode::OK,
+        )
+        .await
+    };
+    let told = notes(&bob).await;
+    assert_eq!(told.len(), 1, "bob is told only of the message that mentions him");
+    assert_eq!(
+        (told[0].kind.as_str(), told[0].title.as_str()),
+        ("mention", "ana D mentioned you in #secret")
+    );
+    assert!(!told[0].content.contains("figures"), "{}", told[0].content);
+    assert!(notes(&cat).await.is_empty(), "cat was not mentioned");
+    // (A message with files names them as fields of its form.)
+    let res =
+        anas.send_files(&app, &secret, "@cat the draft", &[("draft.txt", "text/plain", b"draft")]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let told_cat = notes(&cat).await;
+    assert_eq!((told_cat.len(), told_cat[0].kind.as_str()), (1, "mention"));
+    let ws = told[0].workspace_id.clone().unwrap();
+    let listed: Vec<ChannelDto> = typed(
+        bob.get(&app, &format!("/api/communication/channels/?workspace_id={ws}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let listed = listed.iter().find(|c| c.id == secret).expect("bob's channel");
+    assert_eq!((listed.unread, listed.mentions), (3, 1));
+
+    let wrong = anas.post(&app, &secret, "hello", &["not a name".to_string()]).await;
+    assert_error(wrong, StatusCode::BAD_REQUEST, "invalid", Some("mentions")).await;
     app
 }
 
@@ -953,6 +1023,7 @@ crate::on_both_backends! {
     an_encrypted_message_is_edited_with_new_ciphertext => an_encrypted_message_is_edited_with_new_ciphertext;
     of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up => of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up;
     a_member_removed_from_a_private_channel_cannot_read_what_follows => a_member_removed_from_a_private_channel_cannot_read_what_follows;
+    whom_an_encrypted_message_mentions_is_told_of_it => whom_an_encrypted_message_mentions_is_told_of_it;
     a_new_device_is_added_by_the_others_and_reads_from_then_on => a_new_device_is_added_by_the_others_and_reads_from_then_on;
     key_packages_are_used_once_then_the_last_resort => key_packages_are_used_once_then_the_last_resort;
     only_members_take_part_in_a_conversations_keys => only_members_take_part_in_a_conversations_keys;

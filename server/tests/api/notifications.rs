@@ -149,7 +149,7 @@ async fn a_follow_up_left_by_an_earlier_version_still_notifies(mut app: TestApp)
         "@bob did you see the report?".into(),
         None,
     );
-    let mentioned = domain::store::Mentioned { users: vec![bob.id.parse().unwrap()], all: false };
+    let mentioned = domain::store::Mentioned { users: vec![bob.id.parse().unwrap()], ..Default::default() };
     let follow_up = domain::Hub::message_follow_up(&msg);
     let new = domain::store::NewMessage {
         message: msg,

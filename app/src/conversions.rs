@@ -166,6 +166,7 @@ impl From<&model::Message> for MessageDto {
             shown_icon: m.shown_icon.clone(),
             link_previews: m.link_previews.iter().map(|p| LinkPreviewDto::of(m.id, p)).collect(),
             sent_from: m.sent_from.map(|d| d.to_string()),
+            own_copy: m.own_copy.clone(),
         }
     }
 }

@@ -17,7 +17,8 @@
 //! Invariant: no plaintext of an encrypted conversation and no private key
 //! is sent to the server; the only requests made from here are the
 //! delivery service's (`/api/communication/...`: public keys, signatures,
-//! ciphertext, sealed backups), the addresses of the pages a message being
+//! ciphertext and own copies, sealed backups, the names a message
+//! mentions), the addresses of the pages a message being
 //! sent links to (asked for their previews), and messages asked for by id
 //! (a pushed one's ciphertext; whether one found by search is still there).
 
@@ -35,6 +36,21 @@ pub mod pushed;
 pub mod qr;
 #[cfg(feature = "hydrate")]
 pub mod search;
+
+/// An encrypted message as the server holds it: the MLS message (base64),
+/// and its content sealed for its author alone (their devices restored
+/// from the key backup read that one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ciphertext {
+    pub mls: String,
+    pub own_copy: Option<String>,
+}
+
+impl Ciphertext {
+    pub fn of(m: &crate::wire::MessageDto) -> Ciphertext {
+        Ciphertext { mls: m.body.clone(), own_copy: m.own_copy.clone() }
+    }
+}
 
 /// What an encrypted message shows until the browser has read it, and
 /// where it cannot (without JavaScript, the server's page is all there is).

@@ -455,6 +455,11 @@ pub struct MessageDto {
     /// `html` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_from: Option<String>,
+    /// An encrypted message's content sealed by its sender's browser for
+    /// its author alone (base64): what their devices restored from the key
+    /// backup read, as no one can decrypt their own MLS message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_copy: Option<String>,
 }
 
 /// What the server takes as a message's file: the types it allows (by

@@ -233,6 +233,11 @@ pub struct Message {
     /// it. Its `body` is then the ciphertext (base64) and `html` is empty.
     #[serde(default)]
     pub sent_from: Option<Id>,
+    /// An encrypted message's content sealed by its sender's browser for
+    /// its author alone (base64), for their devices restored from the key
+    /// backup: no one can decrypt their own MLS messages.
+    #[serde(default)]
+    pub own_copy: Option<String>,
 }
 
 /// One use of a workspace's own slash command, for its log.
@@ -289,6 +294,7 @@ impl Message {
             shown_icon: String::new(),
             link_previews: Vec::new(),
             sent_from: None,
+            own_copy: None,
         }
     }
 

@@ -171,15 +171,19 @@ test("without JavaScript an encrypted conversation says how to read it, and plai
   await close();
 });
 
-test("after this browser's data is cleared the recovery key brings the keys back, and a wrong key is refused", async ({
+test("after this browser's data is cleared the recovery key brings the keys back, with what was sent and received, and a wrong key is refused", async ({
   browser,
 }) => {
   const { a, b, dm, anaKey, bobKey, close } = await encryptedDm(browser);
   const before = unique("beforewipe");
   const after = unique("afterwipe");
+  const own = unique("bobsown");
   await a.getByRole("textbox", { name: "Message Bob" }).fill(before);
   await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
   await expect(decrypted(b, before)).toBeVisible(KEYS);
+  await b.getByRole("textbox", { name: "Message Ana" }).fill(own);
+  await b.getByRole("textbox", { name: "Message Ana" }).press("Enter");
+  await expect(decrypted(a, own)).toBeVisible(KEYS);
 
   await wipeKeys(b, dm);
   await expect(b.locator("li.message").last()).toContainText("Unable to decrypt: this browser has no keys yet");
@@ -194,8 +198,10 @@ test("after this browser's data is cleared the recovery key brings the keys back
   await input.fill(bobKey.toLowerCase());
   await b.getByRole("button", { name: "Restore keys" }).click();
   await expect(b.locator(".keys-panel")).toHaveAttribute("data-keys", "ready", KEYS);
-  // What Ana sent before is read again with the keys from the backup.
+  // What Ana sent before is read again with the keys from the backup, and
+  // what Bob sent with its copy for him (sealed with his recovery key).
   await expect(decrypted(b, before)).toBeVisible(KEYS);
+  await expect(decrypted(b, own)).toBeVisible(KEYS);
 
   // Ana's device adds Bob's new one; what she sends now reaches it.
   await a.getByRole("textbox", { name: "Message Bob" }).fill(after);
@@ -681,5 +687,33 @@ test("an encrypted file of a type the server does not take is refused in the sen
   await expect(a.getByRole("alert")).toContainText("“tool.exe” cannot be uploaded: allowed file types are jpg,");
   await expect(box).toHaveValue("this should not go");
   expect(posted).toBe(0);
+  await close();
+});
+
+test("search turned on in a browser finds what it showed before, without the conversation opened again", async ({
+  browser,
+}) => {
+  const { a, b, dm, close } = await encryptedDm(browser);
+  const word = unique("otterledger");
+  await a.getByRole("textbox", { name: "Message Bob" }).fill(`The ${word} is settled`);
+  await a.getByRole("textbox", { name: "Message Bob" }).press("Enter");
+  await expect(decrypted(b, word)).toBeVisible(KEYS);
+  const own = unique("heronreply");
+  await b.getByRole("textbox", { name: "Message Ana" }).fill(`Thanks, ${own}`);
+  await b.getByRole("textbox", { name: "Message Ana" }).press("Enter");
+  await expect(decrypted(a, own)).toBeVisible(KEYS);
+
+  // Search was off while Bob read and wrote; he turns it on on the search page.
+  await b.goto(searchPage(dm, word));
+  const section = b.locator(".encrypted-search");
+  await expect(section).toHaveAttribute("data-state", "off");
+  await section.getByRole("button", { name: "Search encrypted conversations in this browser" }).click();
+  await expect(section).toHaveAttribute("data-state", "found", KEYS);
+  await expect(section.locator("li").filter({ hasText: word })).toHaveCount(1);
+  await expect(section).toContainText(/Searched in this browser: 2 encrypted messages/);
+  // What he sent himself is found too.
+  await b.goto(searchPage(dm, own));
+  await expect(section).toHaveAttribute("data-state", "found", KEYS);
+  await expect(section.locator("li").filter({ hasText: own }).locator(".author")).toHaveText("Bob");
   await close();
 });

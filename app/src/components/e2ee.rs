@@ -14,7 +14,7 @@
 //! refuses plain text there, and says why).
 
 use super::message_list::link_preview_view;
-use crate::e2ee::ENCRYPTED_WITHOUT_SCRIPT;
+use crate::e2ee::{Ciphertext, ENCRYPTED_WITHOUT_SCRIPT};
 use crate::wire::LinkPreviewDto;
 use leptos::prelude::*;
 
@@ -259,7 +259,7 @@ pub fn EncryptButton(me_id: String, channel_id: String) -> impl IntoView {
 pub fn EncryptedEdit(
     message_id: String,
     edited_at: Option<i64>,
-    ciphertext: String,
+    ciphertext: Ciphertext,
     /// How many files the message has (an edit keeps their keys).
     attachments: usize,
 ) -> impl IntoView {
@@ -352,7 +352,7 @@ pub fn EncryptedBody(
     at: i64,
     /// When it was last edited (its text then is another than before).
     edited_at: Option<i64>,
-    ciphertext: String,
+    ciphertext: Ciphertext,
     /// Where its files' encrypted bytes are (their keys are in the message).
     attachments: Vec<String>,
 ) -> impl IntoView {

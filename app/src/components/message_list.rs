@@ -306,7 +306,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             own.then(|| match m.sent_from {
                 None => Own::Plain(m.body.clone()),
                 Some(_) => Own::Encrypted {
-                    ciphertext: m.body.clone(),
+                    ciphertext: crate::e2ee::Ciphertext::of(&m),
                     edited_at: m.edited_at,
                     attachments: m.attachments.len(),
                 },
@@ -341,7 +341,7 @@ fn message_item(m: MessageDto, cx: &ListContext, actions: Actions) -> AnyView {
             </div>
             {match m.sent_from.is_some() {
                 true => view! { <crate::components::e2ee::EncryptedBody message_id=id.clone() edited_at=m.edited_at
-                    author=shown_name(&m) at=m.created_at ciphertext=m.body.clone() attachments=m.attachments.iter().map(|a| a.url.clone()).collect() /> }
+                    author=shown_name(&m) at=m.created_at ciphertext=crate::e2ee::Ciphertext::of(&m) attachments=m.attachments.iter().map(|a| a.url.clone()).collect() /> }
                     .into_any(),
                 false => view! { <div class="body markdown" inner_html=m.html></div> }.into_any(),
             }}
@@ -479,7 +479,7 @@ enum Own {
     Plain(String),
     /// End-to-end encrypted: only ciphertext is here, read in the browser.
     /// (`attachments`: how many files it has, whose keys an edit keeps.)
-    Encrypted { ciphertext: String, edited_at: Option<i64>, attachments: usize },
+    Encrypted { ciphertext: crate::e2ee::Ciphertext, edited_at: Option<i64>, attachments: usize },
 }
 
 /// Sends a message's actions form to the action its pressed button names
@@ -655,6 +655,7 @@ mod tests {
             shown_icon: String::new(),
             link_previews: Vec::new(),
             sent_from: None,
+            own_copy: None,
         }
     }
 

@@ -49,7 +49,7 @@ pub enum Op {
         conversation: i64,
         message: i64,
         edited_at: Option<i64>,
-        ciphertext: String,
+        ciphertext: super::Ciphertext,
         about: Option<About>,
     },
     /// Encrypts `text` and `files` (each with a key of its own, which the
@@ -486,17 +486,22 @@ impl Keys {
                 Ok(Done::Opened { joined: self.device.is_in(conversation) })
             }
             Op::Read { conversation, message, edited_at, ciphertext, about, .. } => {
-                let bytes = B64
-                    .decode(&ciphertext)
-                    .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
-                let Content { text, files, previews } =
-                    self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?;
+                let Content { text, files, previews } = match self.own_copy(conversation, &ciphertext) {
+                    Some(content) => content,
+                    None => {
+                        let bytes = B64
+                            .decode(&ciphertext.mls)
+                            .map_err(|e| Problem::Unreadable(Unreadable::Damaged(e.to_string())))?;
+                        self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?
+                    }
+                };
                 idb::put(db, idb::READ, &read_key(self.me, message, edited_at), &text)
                     .await
                     .map_err(Problem::Failed)?;
                 keep_files(db, self.me, message, &files).await?;
                 keep_previews(db, self.me, (message, edited_at), &previews).await?;
                 if let Some(about) = about {
+                    search::remember(db, self.me, conversation, (message, edited_at), &about).await?;
                     search::keep(db, self.me, conversation, (message, edited_at), &about, &text).await?;
                 }
                 let html = markdown::render(&text);
@@ -532,7 +537,9 @@ impl Keys {
                     .await
                     .map_err(Problem::Failed)?;
                 keep_previews(db, self.me, (id, None), &previews).await?;
-                search::keep(db, self.me, conversation, (id, None), &about_sent(place, &sent), &text).await?;
+                let about = about_sent(place, &sent);
+                search::remember(db, self.me, conversation, (id, None), &about).await?;
+                search::keep(db, self.me, conversation, (id, None), &about, &text).await?;
                 Ok(Done::Sent(Box::new(sent)))
             }
             Op::Edit { conversation, message, text, attachments, place, .. } => {
@@ -555,6 +562,7 @@ impl Keys {
                     .map_err(Problem::Failed)?;
                 keep_previews(db, self.me, (message, edited.edited_at), &previews).await?;
                 let about = about_sent(place, &edited);
+                search::remember(db, self.me, conversation, (message, edited.edited_at), &about).await?;
                 search::keep(db, self.me, conversation, (message, edited.edited_at), &about, &text).await?;
                 Ok(Done::Sent(Box::new(edited)))
             }
@@ -690,9 +698,18 @@ impl Keys {
         let ciphertext = self.device.encrypt(conversation, content)?;
         Ok(Sealed {
             ciphertext: b64(&ciphertext),
+            own_copy: b64(&content.seal_own(&self.recovery, conversation)?),
             device_id: self.device_id.clone(),
             mentions: markdown::mentions(&content.text).into_iter().take(markdown::MOST_MENTIONS).collect(),
         })
+    }
+
+    /// A message's content from its own copy, when the message is this
+    /// person's and was sealed with their recovery key (since the last
+    /// reset): what they sent, read on any of their devices.
+    fn own_copy(&self, conversation: i64, ciphertext: &super::Ciphertext) -> Option<Content> {
+        let sealed = B64.decode(ciphertext.own_copy.as_deref()?).ok()?;
+        Content::open_own(&sealed, &self.recovery, conversation).ok()
     }
 
     /// A message's content: with this device's keys, else with the device
@@ -708,11 +725,13 @@ impl Keys {
 }
 
 /// A message as a post or an edit carries it (`encrypted`): the
-/// ciphertext, the device that encrypted it, and whom it mentions (told to
-/// the server so that they are notified; it cannot read the text).
+/// ciphertext, its copy for its author alone, the device that encrypted
+/// it, and whom it mentions (told to the server so that they are
+/// notified; it cannot read the text).
 #[derive(Serialize)]
 struct Sealed {
     ciphertext: String,
+    own_copy: String,
     device_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     mentions: Vec<String>,
@@ -840,6 +859,7 @@ async fn post_with_files(
         ("channel_id", conversation.to_string()),
         ("device_id", encrypted.device_id),
         ("ciphertext", encrypted.ciphertext),
+        ("own_copy", encrypted.own_copy),
         ("nonce", nonce),
         ("thread_id", thread_id.unwrap_or_default()),
     ];
@@ -875,7 +895,7 @@ fn about_sent(place: Place, message: &MessageDto) -> About {
 
 /// Where the text of a message read (or sent) here is kept; an edited
 /// one's under its edit's time (the text before it is another).
-fn read_key(me: i64, message: i64, edited_at: Option<i64>) -> String {
+pub(super) fn read_key(me: i64, message: i64, edited_at: Option<i64>) -> String {
     match edited_at {
         None => format!("{me}:{message}"),
         Some(at) => format!("{me}:{message}:{at}"),

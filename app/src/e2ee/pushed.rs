@@ -27,7 +27,7 @@ pub async fn read(pushed: PushedMessageDto) -> Result<String, String> {
         conversation,
         message: number(&message.id)?,
         edited_at: message.edited_at,
-        ciphertext: message.body,
+        ciphertext: super::Ciphertext::of(&message),
         about: None,
     })
     .await;

@@ -5,8 +5,9 @@
 //! has read; [`find`] opens them and matches their words. Nothing of it
 //! reaches the server: the search page asks the server for the rest.
 //!
-//! Turned on, search finds what this browser shows from then on (a
-//! conversation opened is indexed as its messages are shown). A message
+//! Turned on, search finds what this browser has read, sent or edited since
+//! it kept its texts with what they are about ([`remember`], whether
+//! search is on or not), and what it shows from then on. A message
 //! deleted while its conversation is open here leaves the index at once;
 //! one deleted while it is not (or that its person can no longer see)
 //! leaves it when a search finds it: each message found is asked of the
@@ -17,6 +18,7 @@ use super::{Place, idb};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use e2ee::{SearchKey, Searchable};
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use web_sys::IdbDatabase;
@@ -56,6 +58,72 @@ fn entry_key(me: i64, message: i64) -> String {
 
 fn entries_of(me: i64) -> String {
     format!("{me}:search:")
+}
+
+/// What a message read, sent or edited here is about, kept beside its text
+/// (which this browser keeps anyway) so that search turned on later can
+/// index it: its place, author and time, and which version of it was read.
+#[derive(Serialize, Deserialize)]
+struct Remembered {
+    conversation: i64,
+    message: i64,
+    edited_at: Option<i64>,
+    workspace: String,
+    label: String,
+    author: String,
+    at: i64,
+}
+
+fn remembered_key(me: i64, message: i64) -> String {
+    format!("{me}:about:{message}")
+}
+
+fn remembered_of(me: i64) -> String {
+    format!("{me}:about:")
+}
+
+/// Notes what `message` (as of its edit `edited_at`), whose text this
+/// browser has just kept, is about.
+pub async fn remember(
+    db: &IdbDatabase,
+    me: i64,
+    conversation: i64,
+    (message, edited_at): (i64, Option<i64>),
+    about: &About,
+) -> Result<(), Problem> {
+    let noted = Remembered {
+        conversation,
+        message,
+        edited_at,
+        workspace: about.place.workspace.clone(),
+        label: about.place.label.clone(),
+        author: about.author.clone(),
+        at: about.at,
+    };
+    let text = serde_json::to_string(&noted).map_err(|e| Problem::Failed(e.to_string()))?;
+    idb::put(db, idb::READ, &remembered_key(me, message), &text).await.map_err(Problem::Failed)
+}
+
+/// Seals an entry for each message remembered here whose text is kept.
+async fn index_remembered(db: &IdbDatabase, me: i64, key: &SearchKey) -> Result<(), Problem> {
+    for text in idb::values_beginning(db, idb::READ, &remembered_of(me)).await.map_err(Problem::Failed)? {
+        let Ok(noted) = serde_json::from_str::<Remembered>(&text) else { continue };
+        let read = super::client::read_key(me, noted.message, noted.edited_at);
+        let Some(text) = idb::get(db, idb::READ, &read).await.map_err(Problem::Failed)? else { continue };
+        let entry = Searchable {
+            message: noted.message,
+            workspace: noted.workspace,
+            conversation: noted.conversation,
+            label: noted.label,
+            author: noted.author,
+            at: noted.at,
+            text,
+        };
+        let sealed = B64.encode(key.seal(&entry)?);
+        idb::put(db, idb::READ, &entry_key(me, noted.message), &sealed).await.map_err(Problem::Failed)?;
+        KEPT.with(|k| k.borrow_mut().insert((noted.message, noted.edited_at)));
+    }
+    Ok(())
 }
 
 /// This device's search key, if search is on here.
@@ -100,13 +168,15 @@ pub async fn keep(
 pub async fn forget(db: &IdbDatabase, me: i64, messages: &[i64]) -> Result<Done, Problem> {
     for message in messages {
         idb::delete(db, idb::READ, &entry_key(me, *message)).await.map_err(Problem::Failed)?;
+        idb::delete(db, idb::READ, &remembered_key(me, *message)).await.map_err(Problem::Failed)?;
         KEPT.with(|k| k.borrow_mut().retain(|(m, _)| m != message));
     }
     Ok(Done::Ready)
 }
 
-/// Turns search on here (a new key; the index fills as messages are
-/// shown), or off (the key and the index are deleted).
+/// Turns search on here (a new key, and an entry for each message read
+/// here before; the index fills as messages are shown), or off (the key
+/// and the index are deleted).
 pub async fn turn(db: &IdbDatabase, me: i64, on: bool) -> Result<Done, Problem> {
     KEPT.with(|k| k.borrow_mut().clear());
     idb::delete_beginning(db, idb::READ, &entries_of(me)).await.map_err(Problem::Failed)?;
@@ -114,6 +184,7 @@ pub async fn turn(db: &IdbDatabase, me: i64, on: bool) -> Result<Done, Problem> 
         true => {
             let key = SearchKey::generate()?;
             idb::put(db, idb::READ, &key_key(me), &key.to_text()).await.map_err(Problem::Failed)?;
+            index_remembered(db, me, &key).await?;
         }
         false => idb::delete(db, idb::READ, &key_key(me)).await.map_err(Problem::Failed)?,
     }

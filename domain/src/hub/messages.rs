@@ -40,6 +40,17 @@ pub struct Encrypted<'a> {
     pub ciphertext: &'a str,
     /// Whom it mentions, as the device read its text (see [`Mentions`]).
     pub mentions: &'a [String],
+    /// Its content sealed for its author alone, base64 (see
+    /// [`Message::own_copy`]).
+    pub own_copy: Option<&'a str>,
+}
+
+impl Encrypted<'_> {
+    /// The own copy, checked as the ciphertext is.
+    fn own_copy(&self) -> Result<Option<String>> {
+        let parse = |c| crate::input::Blob::parse("own_copy", c, super::e2ee::CIPHERTEXT_BYTES);
+        Ok(self.own_copy.map(parse).transpose()?.map(|b| b.into_inner()))
+    }
 }
 
 impl Hub {
@@ -103,7 +114,12 @@ impl Hub {
             // (Its text is for its readers' devices to render.)
             Some(_) => {
                 let id = Id::new();
-                Message { sent_from, ..Message::imported(id, ch.id, author, body, id.timestamp_ms()) }
+                let own_copy = post.encrypted.map(|e| e.own_copy()).transpose()?.flatten();
+                Message {
+                    sent_from,
+                    own_copy,
+                    ..Message::imported(id, ch.id, author, body, id.timestamp_ms())
+                }
             }
         };
         msg.author_colour = colour;
@@ -373,10 +389,7 @@ impl Hub {
             NewEvent::new(Audience::Channel(edited.channel_id), EventKind::MessageUpdated(edited.clone()));
         let keep = self.keeps_versions(edited.id).await?.then_some(actor);
         let now = edited.edited_at.unwrap_or_else(crate::now_ms);
-        let stored = self
-            .store
-            .edit_message(edited.id, &edited.body, &edited.html, mentioned, links, now, keep, &[updated])
-            .await?;
+        let stored = self.store.edit_message(&edited, mentioned, links, now, keep, &[updated]).await?;
         if !stored {
             return Err(Error::NotFound(Thing::Message));
         }
@@ -400,7 +413,7 @@ impl Hub {
         self.own_device(actor, edit.device).await?;
         let mentioned = self.mentioned(Mentions::parse(edit.mentions)?.into_inner()).await?;
         let now = crate::now_ms();
-        let edited = Message { body: ciphertext, edited_at: Some(now), ..msg };
+        let edited = Message { body: ciphertext, own_copy: edit.own_copy()?, edited_at: Some(now), ..msg };
         self.store_edit(actor, facts.workspace_id, edited, &mentioned, &[]).await
     }
 

@@ -30,6 +30,7 @@ struct MessageRow {
     shown_icon: String,
     sealed_with: i64,
     sent_from: Option<i64>,
+    own_copy: Option<String>,
 }
 
 impl MessageRow {
@@ -68,6 +69,7 @@ impl MessageRow {
             shown_icon: r.shown_icon,
             link_previews: Vec::new(),
             sent_from: r.sent_from.map(Id),
+            own_copy: r.own_copy,
         })
     }
 }
@@ -163,7 +165,7 @@ fn escape_like(text: &str) -> String {
 /// Messages with their authors and pins; callers add `WHERE ...`.
 const MSG_FROM: &str = "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, \
      m.body_html, m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, \
-     m.shown_icon, m.sealed_with, m.sent_from \
+     m.shown_icon, m.sealed_with, m.sent_from, m.own_copy \
      FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id";
 
 /// Live (not deleted) messages with their authors.
@@ -264,9 +266,9 @@ impl Store {
         for chunk in posts.chunks(50) {
             let sql = format!(
                 "INSERT INTO messages (id, channel_id, author_id, body, body_html, sealed_with, search_text, \
-                 nonce, created_at, thread_id, mentions_all, shown_name, shown_icon, sent_from) \
+                 nonce, created_at, thread_id, mentions_all, shown_name, shown_icon, sent_from, own_copy) \
                  VALUES {} ON CONFLICT (author_id, nonce) DO NOTHING RETURNING id, search_text",
-                message_rows(chunk.len(), 15)
+                message_rows(chunk.len(), 16)
             );
             let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
             for NewMessage { message: msg, mentioned, .. } in chunk {
@@ -286,7 +288,8 @@ impl Store {
                     .bind(mentioned.all as i64)
                     .bind(&msg.shown_name)
                     .bind(&msg.shown_icon)
-                    .bind(msg.sent_from.map(|d| d.0));
+                    .bind(msg.sent_from.map(|d| d.0))
+                    .bind(&msg.own_copy);
             }
             for (id, text) in q.fetch_all(&mut **tx).await? {
                 inserted.insert(id);
@@ -543,28 +546,27 @@ impl Store {
         Ok(MessagePage { messages, next_before })
     }
 
-    /// Replaces a live message's body and mentions; returns whether it was
-    /// live (only then are `events` logged).
-    #[allow(clippy::too_many_arguments)]
+    /// Replaces a live message's body (and HTML, and an encrypted one's own
+    /// copy) with `edited`'s, and its mentions; returns whether it was live
+    /// (only then are `events` logged).
     pub async fn edit_message(
         &self,
-        id: Id,
-        body: &str,
-        html: &str,
+        edited: &Message,
         mentioned: &Mentioned,
         links: &[String],
         now: i64,
         keep: Option<Id>,
         events: &[NewEvent],
     ) -> Result<bool> {
+        let (id, body) = (edited.id, edited.body.as_str());
         let mut tx = self.write_tx().await?;
         if let Some(by) = keep {
             Self::keep_version(&mut tx, id, "edited", by, now).await?;
         }
-        let text = StoredText::seal(&self.keys(), id, body, html);
+        let text = StoredText::seal(&self.keys(), id, body, &edited.html);
         let sql = format!(
             "UPDATE messages SET body = $1, body_html = $2, sealed_with = $3, search_text = {}, edited_at = $5, \
-             mentions_all = $6 WHERE id = $7 AND deleted_at IS NULL RETURNING search_text",
+             mentions_all = $6, own_copy = $7 WHERE id = $8 AND deleted_at IS NULL RETURNING search_text",
             SEARCH_TEXT.replace("{ch}", "messages.channel_id").replace("{body}", "$4")
         );
         let searched: Option<String> = sqlx::query_scalar(&sql)
@@ -574,6 +576,7 @@ impl Store {
             .bind(body)
             .bind(now)
             .bind(mentioned.all as i64)
+            .bind(&edited.own_copy)
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?;
@@ -605,8 +608,8 @@ impl Store {
             Self::keep_version(&mut tx, id, "deleted", by, now).await?;
         }
         let done = sqlx::query(
-            "UPDATE messages SET body = '', body_html = '', search_text = '', mentions_all = 0, deleted_at = $1 \
-             WHERE id = $2 AND deleted_at IS NULL",
+            "UPDATE messages SET body = '', body_html = '', search_text = '', mentions_all = 0, own_copy = NULL, \
+             deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
         )
         .bind(now)
         .bind(id.0)
@@ -963,7 +966,7 @@ impl Store {
         let mut sql = format!(
             "SELECT m.id, m.channel_id, m.author_id, u.username, u.display_name, u.is_bot, m.body, m.body_html, \
              m.nonce, m.created_at, m.edited_at, m.thread_id, m.deleted_at, p.pinned_at, m.shown_name, m.shown_icon, \
-             m.sealed_with, m.sent_from, c.name AS channel_name, c.workspace_id \
+             m.sealed_with, m.sent_from, m.own_copy, c.name AS channel_name, c.workspace_id \
              FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN pins p ON p.message_id = m.id \
              JOIN channels c ON c.id = m.channel_id WHERE m.deleted_at IS NULL AND m.channel_id IN ({})",
             channels.iter().map(|c| arg(P::I(c.0))).collect::<Vec<_>>().join(", ")

@@ -75,6 +75,10 @@ pub enum Error {
     /// The recovery key typed is not the one that sealed the backup (or not one at all).
     #[error("that is not the recovery key of this backup: check it, or reset your identity")]
     WrongRecoveryKey,
+    /// A message's own copy does not open with this person's recovery key:
+    /// it was sealed before they reset their keys (or for another conversation).
+    #[error("its copy for you was sealed with an earlier recovery key, before your keys were reset")]
+    OwnCopySealedElsewhere,
     #[error("not a message of this protocol: {0}")]
     Malformed(String),
     #[error("encryption failed: {0}")]
@@ -128,6 +132,27 @@ impl Content {
     pub fn of_text(text: impl Into<String>) -> Content {
         Content { text: text.into(), files: Vec::new(), previews: Vec::new() }
     }
+
+    /// Sealed for its author alone, bound to `conversation`, with a key
+    /// derived from their recovery key: what their devices restored from
+    /// the key backup read of what they sent (no MLS member can decrypt its
+    /// own messages, and the sending device's copy leaves with it).
+    pub fn seal_own(&self, key: &RecoveryKey, conversation: i64) -> Result<Vec<u8>> {
+        let plain = serde_json::to_vec(self).map_err(mls)?;
+        seal_with_nonce(&key.own_copy_key()?, &own_copy_aad(conversation), &plain)
+    }
+
+    /// What [`Content::seal_own`] sealed for `conversation` with `key`.
+    pub fn open_own(sealed: &[u8], key: &RecoveryKey, conversation: i64) -> Result<Content> {
+        let plain = open_with_nonce(&key.own_copy_key()?, &own_copy_aad(conversation), sealed)
+            .ok_or(Error::OwnCopySealedElsewhere)?;
+        serde_json::from_slice(&plain).map_err(malformed)
+    }
+}
+
+/// What binds an own copy's encryption to its use and its conversation.
+fn own_copy_aad(conversation: i64) -> Vec<u8> {
+    format!("parley-own-copy-v1:{conversation}").into_bytes()
 }
 
 /// What a linked page shows as a preview: its title, description and site.
@@ -381,6 +406,17 @@ const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 impl RecoveryKey {
     pub fn generate() -> Result<RecoveryKey> {
         random_key().map(RecoveryKey)
+    }
+
+    /// The key of its person's own copies ([`Content::seal_own`]): HKDF's
+    /// expansion of the recovery key (uniformly random, so a key to expand
+    /// as it is), apart from the key that seals the backup.
+    fn own_copy_key(&self) -> Result<[u8; 32]> {
+        use openmls_traits::crypto::OpenMlsCrypto;
+        use openmls_traits::types::HashType;
+        let crypto = openmls_rust_crypto::RustCrypto::default();
+        let okm = crypto.hkdf_expand(HashType::Sha2_256, &self.0, b"parley own copies", 32).map_err(mls)?;
+        okm.as_slice().try_into().map_err(mls)
     }
 
     /// As shown to the person: `ABCD EFGH …` (52 characters in groups of four).

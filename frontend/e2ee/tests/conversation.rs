@@ -227,6 +227,26 @@ fn a_backup_opens_with_its_recovery_key_alone() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn an_own_copy_opens_with_its_authors_recovery_key_for_its_conversation_only() {
+    let key = RecoveryKey::generate().unwrap();
+    let content = Content { previews: Vec::new(), ..text("what I said") };
+    let sealed = content.seal_own(&key, DM).unwrap();
+    assert!(!sealed.windows(11).any(|w| w == b"what I said"));
+    // The key as typed back after every device was lost.
+    let typed = RecoveryKey::parse(&key.to_text()).unwrap();
+    assert_eq!(Content::open_own(&sealed, &typed, DM).unwrap(), content);
+    assert_ne!(content.seal_own(&key, DM).unwrap(), sealed, "a new nonce each time");
+
+    let reset = RecoveryKey::generate().unwrap();
+    assert!(matches!(Content::open_own(&sealed, &reset, DM), Err(Error::OwnCopySealedElsewhere)));
+    assert!(matches!(Content::open_own(&sealed, &key, DM + 1), Err(Error::OwnCopySealedElsewhere)));
+    // Nor does a key backup pass for one: the two keys differ.
+    let backup = Backup { identity: Identity::generate().unwrap().save().unwrap(), device: None };
+    let sealed_backup = backup.seal(&key).unwrap();
+    assert!(matches!(Content::open_own(&sealed_backup, &key, DM), Err(Error::OwnCopySealedElsewhere)));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn a_file_sent_with_a_message_opens_with_the_key_the_message_carries() {
     let (mut alice, mut bob) = alice_and_bob();
     let report = b"quarterly figures: 42".repeat(100);

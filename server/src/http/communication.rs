@@ -439,6 +439,11 @@ pub struct EncryptedBody {
     #[serde(default)]
     #[schema(value_type = Vec<s::Username>, max_items = 50)]
     mentions: Vec<String>,
+    /// The message's content sealed by the device for its author alone
+    /// (at most 64 KiB): what the author's devices restored from the key
+    /// backup read, since no one can decrypt their own MLS message.
+    #[schema(value_type = Option<s::Base64>)]
+    own_copy: Option<String>,
 }
 
 impl EncryptedBody {
@@ -447,6 +452,7 @@ impl EncryptedBody {
             device: app::ssr::parse_id("device_id", &self.device_id)?,
             ciphertext: &self.ciphertext,
             mentions: &self.mentions,
+            own_copy: self.own_copy.as_deref(),
         })
     }
 }
@@ -481,6 +487,10 @@ pub struct MessageForm {
     /// once per name.
     #[schema(value_type = Vec<s::Username>, max_items = 50, required = false)]
     mentions: Vec<String>,
+    /// In an end-to-end encrypted conversation: the message sealed for its author alone (see `own_copy` of
+    /// the JSON form).
+    #[schema(value_type = s::Base64, required = false)]
+    own_copy: String,
     /// Up to 10 files, each within the server's size limit and of an allowed type.
     #[schema(value_type = Vec<String>, format = Binary, max_items = 10, required = false)]
     file: Vec<Vec<u8>>,
@@ -571,10 +581,12 @@ pub async fn send_message(
             return Err(e);
         }
     };
-    let Received { body, nonce, return_to, files, ciphertext, mentions, .. } = received;
+    let Received { body, nonce, return_to, files, ciphertext, mentions, own_copy, .. } = received;
     let nonce = nonce.as_deref().filter(|n| !n.is_empty());
     let encrypted = match (device, ciphertext.as_deref()) {
-        (Some(device), Some(ciphertext)) => Some(Encrypted { device, ciphertext, mentions: &mentions }),
+        (Some(device), Some(ciphertext)) => {
+            Some(Encrypted { device, ciphertext, mentions: &mentions, own_copy: own_copy.as_deref() })
+        }
         _ => None,
     };
     let post = Post { body: &body, nonce, thread, files, encrypted };
@@ -604,6 +616,7 @@ struct Received {
     ciphertext: Option<String>,
     /// Whom an encrypted message mentions (a field each).
     mentions: Vec<String>,
+    own_copy: Option<String>,
     files: Vec<Upload>,
     /// Held while the files arrive: the caller's upload slot.
     slot: Option<domain::limits::UploadGuard>,
@@ -710,6 +723,7 @@ async fn receive(
             "return_to" => into.return_to = Some(value),
             "device_id" => into.device_id = Some(value),
             "ciphertext" if into.files.is_empty() => into.ciphertext = Some(value),
+            "own_copy" => into.own_copy = Some(value),
             "mentions" if into.mentions.len() < domain::input::Mentions::MAX => into.mentions.push(value),
             "mentions" => {
                 return Err(HttpError::from(domain::Error::invalid(
@@ -728,7 +742,7 @@ async fn receive(
                     "form",
                     format!(
                         "“{other}” is not a field of a message: send channel_id, body (or device_id, \
-                         ciphertext and mentions), nonce, thread_id and file."
+                         ciphertext, mentions and own_copy), nonce, thread_id and file."
                     ),
                 )));
             }

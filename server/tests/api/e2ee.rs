@@ -545,6 +545,52 @@ async fn whom_an_encrypted_message_mentions_is_told_of_it(app: TestApp) -> TestA
     app
 }
 
+/// A message's copy for its author, sealed by their browser with their
+/// recovery key, is kept and handed back with the message (replaced by an
+/// edit's), so that after every device is lost they read what they sent.
+async fn an_authors_own_copy_is_kept_so_what_they_sent_reads_after_every_device_is_lost(
+    app: TestApp,
+) -> TestApp {
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let (dm, mut anas, _bobs) = synced_dm(&app, &ana, &bob).await;
+    let recovery = RecoveryKey::generate().unwrap();
+    let mut post = |text: &str| {
+        let content = Content::of_text(text);
+        let sealed = anas.device.encrypt(number(&dm), &content);
+        let own = content.seal_own(&recovery, number(&dm)).unwrap();
+        json!({"ciphertext": B64.encode(sealed.unwrap()), "device_id": anas.id, "own_copy": B64.encode(own)})
+    };
+    let body = json!({"channel_id": dm, "encrypted": post("the keys are under the mat")});
+    let sent: MessageDto =
+        typed(ana.post(&app, "/api/communication/messages/", body).await, StatusCode::CREATED).await;
+    assert!(!sent.own_copy.as_deref().unwrap().contains("mat"));
+
+    // Every device lost: the recovery key, typed again, opens the copy the page lists.
+    let typed_again = RecoveryKey::parse(&recovery.to_text()).unwrap();
+    let page: MessagePageDto =
+        typed(ana.get(&app, &format!("/api/communication/messages/?channel_id={dm}")).await, StatusCode::OK)
+            .await;
+    let own = B64.decode(page.messages[0].own_copy.as_deref().expect("kept")).unwrap();
+    assert_eq!(
+        Content::open_own(&own, &typed_again, number(&dm)).unwrap().text,
+        "the keys are under the mat"
+    );
+
+    // An edit replaces it (the earlier text is no longer the message's).
+    let path = format!("/api/communication/messages/{}/", sent.id);
+    let edited: MessageDto =
+        typed(ana.put(&app, &path, json!({"encrypted": post("under the pot")})).await, StatusCode::OK).await;
+    let own = B64.decode(edited.own_copy.unwrap()).unwrap();
+    assert_eq!(Content::open_own(&own, &typed_again, number(&dm)).unwrap().text, "under the pot");
+
+    let mut bad = post("x");
+    bad["own_copy"] = json!("not base64!");
+    let refused =
+        ana.post(&app, "/api/communication/messages/", json!({"channel_id": dm, "encrypted": bad})).await;
+    assert_error(refused, StatusCode::BAD_REQUEST, "invalid", Some("own_copy")).await;
+    app
+}
+
 async fn a_new_device_is_added_by_the_others_and_reads_from_then_on(app: TestApp) -> TestApp {
     let (ana, bob) = (app.user("ana").await, app.user("bob").await);
     let (dm, mut anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
@@ -1024,6 +1070,7 @@ crate::on_both_backends! {
     of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up => of_two_devices_changing_the_keys_at_once_one_is_refused_and_catches_up;
     a_member_removed_from_a_private_channel_cannot_read_what_follows => a_member_removed_from_a_private_channel_cannot_read_what_follows;
     whom_an_encrypted_message_mentions_is_told_of_it => whom_an_encrypted_message_mentions_is_told_of_it;
+    an_authors_own_copy_is_kept_so_what_they_sent_reads_after_every_device_is_lost => an_authors_own_copy_is_kept_so_what_they_sent_reads_after_every_device_is_lost;
     a_new_device_is_added_by_the_others_and_reads_from_then_on => a_new_device_is_added_by_the_others_and_reads_from_then_on;
     key_packages_are_used_once_then_the_last_resort => key_packages_are_used_once_then_the_last_resort;
     only_members_take_part_in_a_conversations_keys => only_members_take_part_in_a_conversations_keys;

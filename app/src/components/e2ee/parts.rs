@@ -4,6 +4,7 @@
 //! page loads. The server renders their containers ([`super::LazySlot`]).
 
 use super::{Keys, KeysStatus, RECOVERY_KEY_ONCE, open};
+use crate::e2ee::Ciphertext;
 use crate::e2ee::client::{Done, Op, Problem, run};
 use leptos::prelude::*;
 
@@ -22,7 +23,13 @@ pub enum Part {
     /// The button that encrypts a conversation, and why it could not.
     EncryptButton { me: i64, conversation: i64 },
     /// The edit box of the reader's own encrypted message.
-    EditMessage { keys: Keys, message: i64, edited_at: Option<i64>, ciphertext: String, attachments: usize },
+    EditMessage {
+        keys: Keys,
+        message: i64,
+        edited_at: Option<i64>,
+        ciphertext: Ciphertext,
+        attachments: usize,
+    },
     /// An encrypted message's files: each one's key, and where its
     /// encrypted bytes are.
     Files { me: i64, files: Vec<(e2ee::FileKey, String)> },
@@ -181,7 +188,7 @@ fn edit_message(
     keys: Keys,
     message: i64,
     edited_at: Option<i64>,
-    ciphertext: String,
+    ciphertext: Ciphertext,
     attachments: usize,
 ) -> impl IntoView {
     let loaded: RwSignal<Option<String>> = RwSignal::new(None);

@@ -3,7 +3,9 @@
 //! (`tests/in_browser.rs`, run by `wasm-bindgen-test-runner`), `Instant`
 //! natively (`src/main.rs`). `scripts/bench` (`PARLEY_BENCH=e2ee`) runs both.
 
-use e2ee::{Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received};
+use e2ee::{
+    Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received, SearchKey, Searchable,
+};
 
 /// One figure: what was measured, and its mean in milliseconds.
 pub struct Figure {
@@ -16,6 +18,8 @@ const CONVERSATION: i64 = 7;
 const MESSAGES: usize = 200;
 /// People in the conversation a member's device is added to.
 const PEOPLE: i64 = 100;
+/// Messages a browser keeps for search, each sealed on its own.
+const KEPT_FOR_SEARCH: usize = 10_000;
 
 /// A person's device, and what the server would hand out to add it.
 struct Person {
@@ -103,6 +107,30 @@ pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
     figures.push(Figure { what: "100 people: add a device (the commit and its welcome)", ms: adding });
     figures.push(Figure { what: "100 people: a member applies that commit", ms: applying });
     figures.push(Figure { what: "100 people: the added device joins", ms: welcomed });
+
+    // Search in the browser: every entry kept is opened and matched (what
+    // IndexedDB takes to hand them over is not counted).
+    let key = SearchKey::generate().unwrap();
+    let kept: Vec<Vec<u8>> = (0..KEPT_FOR_SEARCH as i64)
+        .map(|n| {
+            let entry = Searchable {
+                message: n,
+                workspace: "1".into(),
+                conversation: CONVERSATION,
+                label: "#design".into(),
+                author: "Ana".into(),
+                at: n,
+                text: format!("Message {n}: are we still on for the design review at three?"),
+            };
+            key.seal(&entry).unwrap()
+        })
+        .collect();
+    let query = e2ee::words("review 4242");
+    let (found, searching) =
+        timed(now, || kept.iter().filter(|sealed| key.open(sealed).unwrap().matches(&query)).count());
+    assert_eq!(found, 1);
+    figures
+        .push(Figure { what: "search 10,000 messages kept for search (open and match each)", ms: searching });
     figures
 }
 

@@ -303,17 +303,17 @@ async fn an_encrypted_conversation_carries_only_ciphertext(app: TestApp) -> Test
     let (dm, mut anas, mut bobs) = synced_dm(&app, &ana, &bob).await;
     assert!(bobs.device.is_in(number(&dm)), "bob's device joined from its welcome");
 
-    let sent = anas.send(&app, &dm, "the door code is 4711").await;
+    let sent = anas.send(&app, &dm, "the door code is marigold").await;
     assert_eq!(sent.sent_from.as_deref(), Some(anas.id.as_str()));
     assert!(sent.html.is_empty());
-    assert!(!sent.body.contains("4711"), "the server holds ciphertext");
-    assert_eq!(bobs.messages(&app, &dm).await, [Ok("the door code is 4711".to_string())]);
+    assert!(!sent.body.contains("marigold"), "the server holds ciphertext");
+    assert_eq!(bobs.messages(&app, &dm).await, [Ok("the door code is marigold".to_string())]);
     bobs.send(&app, &dm, "thanks").await;
-    assert_eq!(anas.messages(&app, &dm).await, [Ok("the door code is 4711".into()), Ok("thanks".into())]);
+    assert_eq!(anas.messages(&app, &dm).await, [Ok("the door code is marigold".into()), Ok("thanks".into())]);
 
     // Search finds nothing of it, and notifications do not quote it.
     let hits: Vec<SearchHitDto> = typed(
-        bob.post(&app, "/api/communication/messages/search/", json!({"query": "4711"})).await,
+        bob.post(&app, "/api/communication/messages/search/", json!({"query": "marigold"})).await,
         StatusCode::OK,
     )
     .await;
@@ -322,7 +322,9 @@ async fn an_encrypted_conversation_carries_only_ciphertext(app: TestApp) -> Test
     let notes: Vec<NotificationDto> =
         typed(bob.get(&app, "/api/communication/notifications/").await, StatusCode::OK).await;
     assert!(!notes.is_empty(), "bob is notified of the direct message");
-    assert!(notes.iter().all(|n| !n.content.contains("4711") && n.content.contains("end-to-end encrypted")));
+    assert!(
+        notes.iter().all(|n| !n.content.contains("marigold") && n.content.contains("end-to-end encrypted"))
+    );
     app
 }
 
@@ -339,10 +341,10 @@ async fn a_push_for_an_encrypted_message_carries_its_ids_not_its_text(app: TestA
         bob.post(&app, "/api/communication/push_subscriptions/", json!({"endpoint": endpoint, "keys": keys}));
     assert_eq!(subscribed.await.status(), StatusCode::CREATED);
 
-    let sent = anas.send(&app, &dm, "the door code is 4711").await;
+    let sent = anas.send(&app, &dm, "the door code is marigold").await;
     let got = push.next().await;
     let text = String::from_utf8(decrypt(&got.body, UA_PRIVATE, UA_AUTH)).unwrap();
-    assert!(!text.contains("4711"), "{text}");
+    assert!(!text.contains("marigold"), "{text}");
     let payload: PushDto = serde_json::from_str(&text).unwrap();
     assert_eq!(payload.title, "ana D sent you a message");
     assert!(payload.body.contains("end-to-end encrypted"), "{}", payload.body);
@@ -560,10 +562,10 @@ async fn an_authors_own_copy_is_kept_so_what_they_sent_reads_after_every_device_
         let own = content.seal_own(&recovery, number(&dm)).unwrap();
         json!({"ciphertext": B64.encode(sealed.unwrap()), "device_id": anas.id, "own_copy": B64.encode(own)})
     };
-    let body = json!({"channel_id": dm, "encrypted": post("the keys are under the mat")});
+    let body = json!({"channel_id": dm, "encrypted": post("the keys are under the doormat")});
     let sent: MessageDto =
         typed(ana.post(&app, "/api/communication/messages/", body).await, StatusCode::CREATED).await;
-    assert!(!sent.own_copy.as_deref().unwrap().contains("mat"));
+    assert!(!sent.own_copy.as_deref().unwrap().contains("doormat"));
 
     // Every device lost: the recovery key, typed again, opens the copy the page lists.
     let typed_again = RecoveryKey::parse(&recovery.to_text()).unwrap();
@@ -573,15 +575,16 @@ async fn an_authors_own_copy_is_kept_so_what_they_sent_reads_after_every_device_
     let own = B64.decode(page.messages[0].own_copy.as_deref().expect("kept")).unwrap();
     assert_eq!(
         Content::open_own(&own, &typed_again, number(&dm)).unwrap().text,
-        "the keys are under the mat"
+        "the keys are under the doormat"
     );
 
     // An edit replaces it (the earlier text is no longer the message's).
     let path = format!("/api/communication/messages/{}/", sent.id);
     let edited: MessageDto =
-        typed(ana.put(&app, &path, json!({"encrypted": post("under the pot")})).await, StatusCode::OK).await;
+        typed(ana.put(&app, &path, json!({"encrypted": post("under the flowerpot")})).await, StatusCode::OK)
+            .await;
     let own = B64.decode(edited.own_copy.unwrap()).unwrap();
-    assert_eq!(Content::open_own(&own, &typed_again, number(&dm)).unwrap().text, "under the pot");
+    assert_eq!(Content::open_own(&own, &typed_again, number(&dm)).unwrap().text, "under the flowerpot");
 
     let mut bad = post("x");
     bad["own_copy"] = json!("not base64!");
@@ -932,8 +935,8 @@ async fn an_export_holds_encrypted_messages_without_their_text(app: TestApp) -> 
     let archive = ana.put(&app, "/api/admin/compliance-archive/", json!({"enabled": true})).await;
     assert_eq!(archive.status(), StatusCode::OK, "archiving keeps every edit's text before it");
     let (dm, mut anas, _bobs) = synced_dm(&app, &ana, &bob).await;
-    let sent = anas.send(&app, &dm, "the door code is 4711").await;
-    let ciphertext = anas.device.encrypt(number(&dm), &Content::of_text("the door code is 0815")).unwrap();
+    let sent = anas.send(&app, &dm, "the door code is marigold").await;
+    let ciphertext = anas.device.encrypt(number(&dm), &Content::of_text("the door code is sesame")).unwrap();
     let edit = json!({"encrypted": {"ciphertext": B64.encode(ciphertext), "device_id": anas.id}});
     let edited: MessageDto = typed(
         ana.put(&app, &format!("/api/communication/messages/{}/", sent.id), edit).await,
@@ -960,7 +963,7 @@ async fn an_export_holds_encrypted_messages_without_their_text(app: TestApp) -> 
         files.insert(file.name().unwrap().to_string(), text);
     }
     for (name, text) in &files {
-        for secret in ["4711", "0815", sent.body.as_str(), edited.body.as_str()] {
+        for secret in ["marigold", "sesame", sent.body.as_str(), edited.body.as_str()] {
             assert!(!text.contains(secret), "{name} holds {secret:?}");
         }
     }

@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+pub mod archive_notice;
 pub mod bell;
 pub mod call;
 pub mod chart;

@@ -1070,3 +1070,9 @@ impl From<&model::KeyBackup> for KeyBackupDto {
         KeyBackupDto { version: b.version, backup: b.data.clone(), updated_at: b.updated_at }
     }
 }
+
+impl From<&domain::hub::EncryptedArchive> for EncryptedArchiveDto {
+    fn from(a: &domain::hub::EncryptedArchive) -> Self {
+        EncryptedArchiveDto { archivist: a.archivist.as_ref().map(UserDto::from), consented: a.consented }
+    }
+}

@@ -1824,6 +1824,30 @@ pub struct EncryptionPolicyDto {
     pub encrypt_direct: bool,
 }
 
+/// Whether a workspace archives its encrypted conversations, as the member
+/// asking sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EncryptedArchiveDto {
+    /// The archiving member: a member of every encrypted conversation of
+    /// the workspace, who reads them on its own devices; absent when
+    /// nobody archives them.
+    pub archivist: Option<UserDto>,
+    /// Whether the caller agreed to the archiving member reading the
+    /// encrypted conversations (needed before sending in one).
+    pub consented: bool,
+}
+
+/// Names the archiving member of a workspace's encrypted conversations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetArchivistDto {
+    /// A username of a member of the workspace (`@` optional); absent or
+    /// null: nobody archives the encrypted conversations from now on.
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
 /// A person's key backup: their identity and device keys, sealed in their
 /// browser with a recovery key the server never sees.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

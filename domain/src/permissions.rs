@@ -933,8 +933,6 @@ pub fn set_link_previews(f: WorkspaceFacts) -> Result<()> {
     Ok(())
 }
 
-/// Setting a workspace's retention policy, or one of its channels':
-/// who manages the workspace.
 /// Requiring end-to-end encryption for a workspace's direct conversations.
 pub fn require_encryption(f: WorkspaceFacts) -> Result<()> {
     view_workspace(f)?;
@@ -944,6 +942,18 @@ pub fn require_encryption(f: WorkspaceFacts) -> Result<()> {
     Ok(())
 }
 
+/// Naming the archiving member of a workspace's encrypted conversations
+/// (or no longer): who manages the workspace.
+pub fn name_archivist(f: WorkspaceFacts) -> Result<()> {
+    view_workspace(f)?;
+    if !f.perms.has(Perm::ManageWorkspace) {
+        return Err(missing("name who archives this workspace's encrypted conversations"));
+    }
+    Ok(())
+}
+
+/// Setting a workspace's retention policy, or one of its channels':
+/// who manages the workspace.
 pub fn set_retention(f: WorkspaceFacts) -> Result<()> {
     view_workspace(f)?;
     if !f.perms.has(Perm::ManageWorkspace) {

@@ -180,6 +180,8 @@ api! {
     "/api/communication/devices/{id}/welcomes/{welcome_id}/" => delete(e2ee::dismiss_welcome);
     "/api/communication/channels/{id}/end_to_end/" => post(e2ee::encrypt_end_to_end);
     "/api/communication/workspaces/{id}/encryption/" => get(e2ee::encryption_policy).put(e2ee::set_encryption_policy);
+    "/api/communication/workspaces/{id}/encryption/archive/" => get(e2ee::encrypted_archive).put(e2ee::set_encrypted_archive);
+    "/api/communication/workspaces/{id}/encryption/archive/consent/" => post(e2ee::consent_to_encrypted_archive);
     "/api/communication/channels/{id}/devices/" => get(e2ee::conversation_devices);
     "/api/communication/channels/{id}/key_packages/" => post(e2ee::claim_key_packages);
     "/api/communication/channels/{id}/commits/" => get(e2ee::commits).post(e2ee::commit_keys);

@@ -28,6 +28,10 @@ pub struct ChannelViewDto {
     /// What a command typed here said (HTML), when it was sent without
     /// JavaScript: shown once.
     pub command_reply: Option<String>,
+    /// In an encrypted conversation of a workspace that archives them: its
+    /// archiving member, and whether the reader agreed to it.
+    #[serde(default)]
+    pub archive: Option<crate::wire::EncryptedArchiveDto>,
 }
 
 #[server]
@@ -65,7 +69,12 @@ pub async fn channel_view(
                     .map(|f| f.html),
                 Err(_) => None,
             };
+            let archive = match view.channel.channel.end_to_end {
+                true => Some(hub.encrypted_archive(user.id, ws_id).await?).filter(|a| a.archivist.is_some()),
+                false => None,
+            };
             Ok(ChannelViewDto {
+                archive: archive.as_ref().map(crate::wire::EncryptedArchiveDto::from),
                 command_reply,
                 categories: view.categories.iter().map(crate::wire::CategoryDto::from).collect(),
                 last_read,
@@ -490,6 +499,21 @@ pub async fn threads_view(workspace_id: String) -> Result<ThreadsViewDto, ApiErr
                     .map(FollowedThreadDto::from)
                     .collect(),
             })
+        }
+        .await,
+    )
+}
+
+/// The reader agrees to the archiving member of the workspace reading its
+/// encrypted conversations (what they need before sending in one).
+#[server]
+pub async fn consent_to_archive(workspace_id: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            hub.consent_to_archiving(user.id, ws).await?;
+            Ok(())
         }
         .await,
     )

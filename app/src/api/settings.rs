@@ -47,6 +47,9 @@ pub struct SettingsViewDto {
     pub encrypt_direct: bool,
     #[serde(default)]
     pub can_require_encryption: bool,
+    /// The archiving member of the workspace's encrypted conversations, if any.
+    #[serde(default)]
+    pub archivist: Option<crate::wire::UserDto>,
 }
 
 #[server]
@@ -80,7 +83,9 @@ pub async fn settings_view(
             };
             let retention = hub.retention_settings(user.id, ws).await?;
             let (encrypt_direct, can_require_encryption) = hub.encrypts_direct(user.id, ws).await?;
+            let archive = hub.encrypted_archive(user.id, ws).await?;
             Ok(SettingsViewDto {
+                archivist: archive.archivist.as_ref().map(crate::wire::UserDto::from),
                 encrypt_direct,
                 can_require_encryption,
                 retention: retention.workspace.into(),
@@ -423,6 +428,21 @@ pub async fn set_direct_encryption(workspace_id: String, required: String) -> Re
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
             hub.set_encrypts_direct(user.id, ws, required == "true").await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Names the archiving member of the workspace's encrypted conversations
+/// (`username`), or nobody (`username` empty).
+#[server]
+pub async fn set_archivist(workspace_id: String, username: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
+            hub.set_archivist(user.id, ws, Some(username.as_str())).await?;
             Ok(())
         }
         .await,

@@ -75,7 +75,9 @@ fn ChannelScreen(
         pinned,
         categories,
         command_reply: _,
+        archive,
     } = view;
+    let archive_ws = workspace.id.clone();
     let post_block = channel.post_block.clone();
     let place = crate::e2ee::Place { workspace: workspace.id.clone(), label: channel.label(&me.id) };
     crate::components::e2ee::provide_keys(&me.id, &channel.id, channel.end_to_end, place);
@@ -443,6 +445,9 @@ fn ChannelScreen(
                             _ => None,
                         };
                         view! { <crate::components::e2ee::KeysPanel names other /> }
+                    })}
+                    {archive.map(|archive| view! {
+                        <crate::components::archive_notice::ArchiveNotice archive workspace_id=archive_ws reload />
                     })}
                     {channel.sensitive.then(|| view! {
                         <p class="sensitive-note">"Sensitive channel: its messages are not searchable, and notifications do not quote them."</p>

@@ -9,8 +9,8 @@ mod retention;
 
 use crate::api::{
     ArrangeChannels, ConfigureChannel, CreateGuestInvite, CreateRole, DeleteRole, ModerateMember,
-    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetChannelOverride, SetDirectEncryption,
-    SetMemberRole, SetRetention, SettingsViewDto, UpdateRole, settings_view,
+    PlacedChannel, ReorderRoles, RevokeInvite, SaveCategory, SetArchivist, SetChannelOverride,
+    SetDirectEncryption, SetMemberRole, SetRetention, SettingsViewDto, UpdateRole, settings_view,
 };
 use crate::components::confirm::Confirm;
 use crate::components::errors::{FieldError, form_error};
@@ -110,6 +110,7 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
         channel_retention,
         encrypt_direct,
         can_require_encryption,
+        archivist,
     } = view;
     let can = |p: &str| my_permissions.iter().any(|m| m == p);
     let (manage_roles, manage_channels) = (can("manage_roles"), can("manage_channels"));
@@ -146,6 +147,8 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
     reload_after(set_retention, changed);
     let set_encryption = ServerAction::<SetDirectEncryption>::new();
     reload_after(set_encryption, changed);
+    let name_archivist = ServerAction::<SetArchivist>::new();
+    reload_after(name_archivist, changed);
     let templates_section =
         (!templates.is_empty()).then(|| templates_editor(&workspace.id, templates, changed));
 
@@ -372,8 +375,14 @@ fn settings_screen(view: SettingsViewDto, changed: RwSignal<u32>) -> impl IntoVi
 
     // Who may set the retention manages the workspace: they see its analytics.
     let analytics_link = retention.may_change.then(|| crate::paths::analytics(&ws_id));
-    let encryption_section =
-        encryption::encryption_section(ws_id.clone(), encrypt_direct, can_require_encryption, set_encryption);
+    let encryption_section = encryption::encryption_section(
+        ws_id.clone(),
+        encrypt_direct,
+        can_require_encryption,
+        set_encryption,
+        archivist,
+        name_archivist,
+    );
     let retention_section =
         retention::retention_section(ws_id.clone(), retention, channel_retention, &channels, set_retention);
 

@@ -326,6 +326,7 @@ impl Hub {
         channel.end_to_end = self.store.encrypts_direct(ws).await?;
         let events: Vec<NewEvent> = ids.iter().flat_map(|id| channel_member_added(&channel, *id)).collect();
         let (channel, _) = self.store.create_direct(&channel, &ids, &events).await?;
+        self.archive_into(&channel).await?;
         Ok(channel)
     }
 
@@ -448,6 +449,7 @@ impl Hub {
     pub async fn leave_channel(&self, actor: Id, channel: Id) -> Result<()> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::leave_channel(facts)?;
+        self.keep_archivist(&ch, actor).await?;
         self.store.remove_channel_member(ch.id, actor, &channel_member_gone(ch.id, actor)).await?;
         Ok(())
     }

@@ -595,6 +595,7 @@ impl Hub {
         if !theirs.channel_member {
             return Err(not_here());
         }
+        self.keep_archivist(&ch, user.id).await?;
         let gone = super::channels::channel_member_gone(ch.id, user.id);
         self.store.remove_channel_member(ch.id, user.id, &gone).await?;
         let summary = format!("Removed @{} from #{}", user.username, ch.name);

@@ -213,6 +213,7 @@ impl Hub {
         }
         ch.end_to_end = true;
         self.store.set_end_to_end(ch.id, &[super::channels::channel_updated(&ch)]).await?;
+        self.archive_into(&ch).await?;
         Ok(ch)
     }
 

@@ -578,7 +578,18 @@ impl Store {
         Ok(ids.into_iter().map(Id).collect())
     }
 
-    /// Adds a member; returns whether they were not one already.
+    /// The encrypted conversations of `ws` that `user` is not a member of.
+    pub async fn encrypted_channels_without(&self, ws: Id, user: Id) -> Result<Vec<Channel>> {
+        let sql = format!(
+            "SELECT {CH_COLUMNS} FROM channels c WHERE c.workspace_id = $1 AND c.end_to_end = 1 \
+             AND NOT EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = $2) \
+             ORDER BY c.id"
+        );
+        let rows =
+            sqlx::query_as::<_, ChannelRow>(&sql).bind(ws.0).bind(user.0).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Adds a member; returns whether they are new (only then are `events` logged).
     pub async fn add_channel_member(
         &self,

@@ -361,6 +361,71 @@ impl Store {
         self.commit(tx, &[]).await
     }
 
+    /// The archiving member `ws` names for its encrypted conversations, if any.
+    pub async fn archivist(&self, ws: Id) -> Result<Option<Id>> {
+        let row: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT e2ee_archivist FROM workspaces WHERE id = $1")
+                .bind(ws.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.ok_or(crate::Error::NotFound(crate::error::Thing::Workspace))?.map(Id))
+    }
+
+    /// Names (or, with `None`, no longer names) `audit.ws`'s archiving
+    /// member and makes them a member of `joins` (its encrypted
+    /// conversations they are not in), at once, with the audit entry.
+    pub async fn set_archivist(
+        &self,
+        archivist: Option<Id>,
+        joins: &[Id],
+        audit: super::NewAudit<'_>,
+        events: &[NewEvent],
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE workspaces SET e2ee_archivist = $1 WHERE id = $2")
+            .bind(archivist.map(|a| a.0))
+            .bind(audit.ws.0)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(a) = archivist {
+            let now = crate::now_ms();
+            for channel in joins {
+                Self::insert_channel_member(&mut tx, *channel, a, now).await?;
+            }
+        }
+        Self::add_audit_in(&mut tx, audit).await?;
+        self.commit(tx, events).await
+    }
+
+    /// The archiving member `user` agreed to in `ws`, if any.
+    pub async fn archive_consent(&self, ws: Id, user: Id) -> Result<Option<Id>> {
+        let archivist: Option<i64> = sqlx::query_scalar(
+            "SELECT archivist FROM e2ee_archive_consents WHERE workspace_id = $1 AND user_id = $2",
+        )
+        .bind(ws.0)
+        .bind(user.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(archivist.map(Id))
+    }
+
+    /// Records that `user` agreed to `archivist` reading `ws`'s encrypted
+    /// conversations (replacing an agreement to another).
+    pub async fn consent_to_archive(&self, ws: Id, user: Id, archivist: Id) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO e2ee_archive_consents (workspace_id, user_id, archivist, consented_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, user_id) \
+             DO UPDATE SET archivist = excluded.archivist, consented_at = excluded.consented_at",
+        )
+        .bind(ws.0)
+        .bind(user.0)
+        .bind(archivist.0)
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The epoch a conversation's keys are at.
     pub async fn epoch(&self, channel: Id) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT epoch FROM channels WHERE id = $1")

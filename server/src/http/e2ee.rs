@@ -11,8 +11,9 @@ use super::extract::CurrentUser;
 use crate::startup::AppState;
 use app::schema as s;
 use app::wire::{
-    ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptionPolicyDto,
-    GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, WelcomeDto,
+    ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptedArchiveDto,
+    EncryptionPolicyDto, GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, SetArchivistDto,
+    WelcomeDto,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -434,4 +435,55 @@ pub async fn set_encryption_policy(
     let ws = path_id(&id, Thing::Workspace)?;
     state.services.hub.set_encrypts_direct(user.id, ws, body.encrypt_direct).await?;
     Ok(Json(body))
+}
+
+/// `GET /api/communication/workspaces/{id}/encryption/archive/`: whether
+/// the workspace archives its encrypted conversations, through which
+/// member, and whether the caller agreed to it.
+#[utoipa::path(get, path = "/api/communication/workspaces/{id}/encryption/archive/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = EncryptedArchiveDto), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn encrypted_archive(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<EncryptedArchiveDto>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    Ok(Json(EncryptedArchiveDto::from(&state.services.hub.encrypted_archive(user.id, ws).await?)))
+}
+
+/// `PUT /api/communication/workspaces/{id}/encryption/archive/`: who
+/// manages the workspace names its archiving member, who becomes a member
+/// of each of its encrypted conversations (or nobody). Audited.
+#[utoipa::path(put, path = "/api/communication/workspaces/{id}/encryption/archive/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Workspace id")), request_body = SetArchivistDto,
+    responses((status = 200, body = EncryptedArchiveDto), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn set_encrypted_archive(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SetArchivistDto>,
+) -> HttpResult<Json<EncryptedArchiveDto>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    let archive = state.services.hub.set_archivist(user.id, ws, body.username.as_deref()).await?;
+    Ok(Json(EncryptedArchiveDto::from(&archive)))
+}
+
+/// `POST /api/communication/workspaces/{id}/encryption/archive/consent/`:
+/// the caller agrees to the archiving member reading the workspace's
+/// encrypted conversations, which they need before sending in one (where
+/// nobody archives them, nothing is recorded).
+#[utoipa::path(post, path = "/api/communication/workspaces/{id}/encryption/archive/consent/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Workspace id")),
+    responses((status = 200, body = EncryptedArchiveDto), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn consent_to_encrypted_archive(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<EncryptedArchiveDto>> {
+    let ws = path_id(&id, Thing::Workspace)?;
+    Ok(Json(EncryptedArchiveDto::from(&state.services.hub.consent_to_archiving(user.id, ws).await?)))
 }

@@ -61,6 +61,7 @@ use utoipa::OpenApi;
         e2::set_identity_key, e2::identity_key, e2::key_backup, e2::replace_key_backup, e2::delete_key_backup, e2::register_device, e2::list_devices, e2::remove_device, e2::key_packages_left, e2::add_key_packages,
         e2::welcomes, e2::dismiss_welcome, e2::encrypt_end_to_end, e2::conversation_devices,
         e2::claim_key_packages, e2::commits, e2::commit_keys, e2::encryption_policy, e2::set_encryption_policy,
+        e2::encrypted_archive, e2::set_encrypted_archive, e2::consent_to_encrypted_archive,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
     security(("bearer" = []), ("session" = [])),

@@ -544,6 +544,12 @@ fn rows() -> Vec<Row> {
         sfn!(SetDirectEncryption, "unchanged (not required)", P(STAFF), |cx, cell| {
             (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("required", s("false"))])
         }),
+        sfn!(SetArchivist, "unchanged (nobody archives)", P(STAFF), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone()), ("username", s(""))])
+        }),
+        sfn!(ConsentToArchive, "nothing to agree to", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), vec![("workspace_id", cx.ws.clone())])
+        }),
         sfn!(DeleteMessage, "a fresh message by the owner", C(DELETE_OWNERS), |cx, cell| {
             (cx.who(cell), vec![("message_id", cx.fresh_message(cell.kind()).await)])
         }),
@@ -992,6 +998,15 @@ fn rows() -> Vec<Row> {
         }),
         rest!("put" "/api/communication/workspaces/{id}/encryption/", "unchanged (not required)", P(STAFF), |cx, cell| {
             (cx.who(cell), cx.ws_param(), Some(json!({"encrypt_direct": false})))
+        }),
+        rest!("get" "/api/communication/workspaces/{id}/encryption/archive/", "", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), None)
+        }),
+        rest!("put" "/api/communication/workspaces/{id}/encryption/archive/", "unchanged (nobody archives)", P(STAFF), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({"username": null})))
+        }),
+        rest!("post" "/api/communication/workspaces/{id}/encryption/archive/consent/", "nothing to agree to", P(MEMBERS), |cx, cell| {
+            (cx.who(cell), cx.ws_param(), Some(json!({})))
         }),
         // ---- REST: compliance.
         rest!("get" "/api/admin/retention/", "", P(DEPLOYMENT_ADMINS), |cx, cell| (cx.who(cell), vec![], None)),

@@ -6,9 +6,9 @@
 
 use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, workspace};
 use app::wire::{
-    ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptionPolicyDto, GatewayEvent,
-    GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, MessageDto, MessagePageDto,
-    NotificationDto, PushDto, PushedMessageDto, SearchHitDto, WelcomeDto,
+    ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptedArchiveDto,
+    EncryptionPolicyDto, GatewayEvent, GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto,
+    MessageDto, MessagePageDto, NotificationDto, PushDto, PushedMessageDto, SearchHitDto, WelcomeDto,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -851,6 +851,112 @@ async fn direct_conversations_open_encrypted_where_the_admins_require_it(app: Te
     app
 }
 
+/// A workspace of ana's where bob and arc are members, with an encrypted
+/// direct conversation of ana and bob opened before anyone archives it.
+async fn archived_workspace(app: &TestApp, ana: &User, bob: &User, arc: &User) -> (String, String) {
+    let (ws, _) = workspace(app, ana, false).await;
+    join(app, bob, &ws).await;
+    join(app, arc, &ws).await;
+    let create = "/api/communication/channels/create_direct/";
+    let dm: ChannelDto =
+        typed(ana.post(app, create, json!({"workspace_id": ws, "usernames": ["bob"]})).await, StatusCode::OK)
+            .await;
+    let path = format!("/api/communication/channels/{}/end_to_end/", dm.id);
+    let _: ChannelDto = typed(ana.post(app, &path, json!({})).await, StatusCode::OK).await;
+    (ws, dm.id)
+}
+
+/// Whether `who` is among the members of the conversation `channel` (as
+/// the listing of its workspace's channels shows them).
+async fn is_member_of(app: &TestApp, who: &User, ws: &str, channel: &str) -> bool {
+    let path = format!("/api/communication/channels/?workspace_id={ws}");
+    let listed: Vec<ChannelDto> = typed(who.get(app, &path).await, StatusCode::OK).await;
+    listed.iter().any(|c| c.id == channel)
+}
+
+async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation(app: TestApp) -> TestApp {
+    let (ana, bob, arc) = (app.user("ana").await, app.user("bob").await, app.user("arc").await);
+    let (ws, dm) = archived_workspace(&app, &ana, &bob, &arc).await;
+    let path = format!("/api/communication/workspaces/{ws}/encryption/archive/");
+    let none: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
+    assert_eq!(none.archivist, None);
+
+    // Only who manages the workspace names it; a guest or a stranger cannot be it.
+    let refused = bob.put(&app, &path, json!({"username": "bob"})).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_error(
+        ana.put(&app, &path, json!({"username": "nobody_here"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        Some("username"),
+    )
+    .await;
+    assert!(!is_member_of(&app, &arc, &ws, &dm).await);
+
+    let named: EncryptedArchiveDto =
+        typed(ana.put(&app, &path, json!({"username": "@arc"})).await, StatusCode::OK).await;
+    assert_eq!(named.archivist.map(|a| a.id), Some(arc.id.clone()));
+    // The conversation encrypted before is archived too, and one encrypted after.
+    assert!(is_member_of(&app, &arc, &ws, &dm).await);
+    let private = channel(&app, &bob, &ws, "payroll", true).await;
+    assert!(!is_member_of(&app, &arc, &ws, &private).await);
+    let encrypt = format!("/api/communication/channels/{private}/end_to_end/");
+    let _: ChannelDto = typed(bob.post(&app, &encrypt, json!({})).await, StatusCode::OK).await;
+    assert!(is_member_of(&app, &arc, &ws, &private).await);
+
+    // It stays while it is named: it cannot leave, nor be removed.
+    let leave = format!("/api/communication/channels/{private}/leave/");
+    let kept: ApiError = typed(arc.post(&app, &leave, json!({})).await, StatusCode::FORBIDDEN).await;
+    assert!(kept.message.contains("archiving member"), "{}", kept.message);
+    assert!(is_member_of(&app, &arc, &ws, &private).await);
+
+    // Naming nobody stops it; the audit log says who did what.
+    let stopped: EncryptedArchiveDto =
+        typed(ana.put(&app, &path, json!({"username": null})).await, StatusCode::OK).await;
+    assert_eq!(stopped.archivist, None);
+    assert_eq!(arc.post(&app, &leave, json!({})).await.status(), StatusCode::NO_CONTENT);
+    app
+}
+
+async fn a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it(
+    app: TestApp,
+) -> TestApp {
+    let (ana, bob, arc) = (app.user("ana").await, app.user("bob").await, app.user("arc").await);
+    let (ws, dm) = archived_workspace(&app, &ana, &bob, &arc).await;
+    let path = format!("/api/communication/workspaces/{ws}/encryption/archive/");
+    let _: EncryptedArchiveDto =
+        typed(ana.put(&app, &path, json!({"username": "arc"})).await, StatusCode::OK).await;
+    let (mut anas, mut bobs, mut arcs) = (
+        Phone::register(&app, &ana, "laptop").await,
+        Phone::register(&app, &bob, "phone").await,
+        Phone::register(&app, &arc, "archive").await,
+    );
+    // The archive's device is given the keys as any member's is.
+    anas.sync(&app, &dm).await;
+    bobs.sync(&app, &dm).await;
+    arcs.sync(&app, &dm).await;
+
+    let refused: ApiError =
+        typed(bobs.post(&app, &dm, "the merger closes friday", &[]).await, StatusCode::FORBIDDEN).await;
+    assert!(refused.message.contains("@arc"), "{}", refused.message);
+    let seen: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
+    assert!(!seen.consented);
+
+    let consent = format!("/api/communication/workspaces/{ws}/encryption/archive/consent/");
+    let agreed: EncryptedArchiveDto = typed(bob.post(&app, &consent, json!({})).await, StatusCode::OK).await;
+    assert!(agreed.consented);
+    bobs.send(&app, &dm, "the merger closes friday").await;
+    assert_eq!(arcs.messages(&app, &dm).await, vec![Ok("the merger closes friday".to_string())]);
+    assert_eq!(anas.messages(&app, &dm).await, vec![Ok("the merger closes friday".to_string())]);
+
+    // Naming another archiving member asks everyone again.
+    let _: EncryptedArchiveDto =
+        typed(ana.put(&app, &path, json!({"username": "ana"})).await, StatusCode::OK).await;
+    let again: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
+    assert!(!again.consented);
+    app
+}
+
 /// A file sent in an encrypted conversation is encrypted in the browser:
 /// the server keeps ciphertext under a name of its own, and the other
 /// person's device downloads it and opens it with the key inside the message.
@@ -1059,6 +1165,8 @@ mod large {
 }
 
 crate::on_both_backends! {
+    the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation => the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation;
+    a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it => a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it;
     a_push_for_an_encrypted_message_carries_its_ids_not_its_text => a_push_for_an_encrypted_message_carries_its_ids_not_its_text;
     an_export_holds_encrypted_messages_without_their_text => an_export_holds_encrypted_messages_without_their_text;
     an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person => an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person;

@@ -2,7 +2,7 @@
 // browser makes its keys, encrypts what they send and decrypts what they
 // read; the server keeps only ciphertext.
 import { expect, test } from "./support/test";
-import { PIXEL, send, signIn, twoPeople, unique } from "./support/actions";
+import { PIXEL, inviteLink, send, signIn, signUp, twoPeople, unique } from "./support/actions";
 import { pushesTo, type Push } from "./support/push";
 import { site } from "./support/website";
 import { chromium, type Browser, type Page } from "@playwright/test";
@@ -37,16 +37,21 @@ function decrypted(page: Page, text: string) {
   return page.locator("li.message").filter({ has: page.locator('[data-state="decrypted"]', { hasText: text }) });
 }
 
+/** Opens the direct conversation with `username` (named `name`) and makes it end-to-end encrypted. */
+async function encryptConversationWith(page: Page, username: string, name: string) {
+  await page.getByText("+ New message").click();
+  await page.getByLabel("To (usernames, up to 7)").fill(username);
+  await page.getByRole("button", { name: "Open conversation" }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await page.getByText("🔒 Encrypt end to end").click();
+  await page.getByRole("button", { name: "Encrypt this conversation" }).click();
+}
+
 /** Ana and Bob in a direct conversation that Ana made end-to-end encrypted; both browsers hold keys. */
 async function encryptedDm(browser: Browser) {
   const people = await twoPeople(browser, "Whisperers");
   const { a, b, bob } = people;
-  await a.getByText("+ New message").click();
-  await a.getByLabel("To (usernames, up to 7)").fill(bob);
-  await a.getByRole("button", { name: "Open conversation" }).click();
-  await expect(a.getByRole("heading", { level: 1, name: "Bob" })).toBeVisible();
-  await a.getByText("🔒 Encrypt end to end").click();
-  await a.getByRole("button", { name: "Encrypt this conversation" }).click();
+  await encryptConversationWith(a, bob, "Bob");
   const anaKey = await takeRecoveryKey(a);
   await expect(a.locator(".e2ee-note")).toContainText("End-to-end encrypted");
   await expectKeysReady(a);
@@ -715,5 +720,64 @@ test("search turned on in a browser finds what it showed before, without the con
   await b.goto(searchPage(dm, own));
   await expect(section).toHaveAttribute("data-state", "found", KEYS);
   await expect(section.locator("li").filter({ hasText: own }).locator(".author")).toHaveText("Bob");
+  await close();
+});
+
+test("an archiving member named by the admins reads an encrypted conversation once its members agree", async ({
+  browser,
+}) => {
+  const { a, b, bob, close } = await twoPeople(browser, "Archived");
+  const ws = new URL(a.url()).pathname.split("/")[2];
+  const link = await inviteLink(a);
+  const archiveContext = await browser.newContext();
+  const c = await archiveContext.newPage();
+  const arc = unique("arc");
+  await c.goto(link);
+  await c.getByRole("link", { name: "Create an account to join" }).click();
+  await signUp(c, arc, "Archive", "");
+  await c.getByRole("button", { name: "Join as Archive" }).click();
+  await expect(c.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+
+  await a.goto(`/w/${ws}/settings`);
+  await a.getByRole("textbox", { name: "Archiving member" }).fill(`@${arc}`);
+  await a.getByRole("button", { name: "Name archiving member" }).click();
+  await expect(a.locator("#archive-status")).toContainText(`Archived by @${arc}`);
+
+  // Ana encrypts her conversation with Bob: the archive is among its members, and says so.
+  await a.goto(`/w/${ws}`);
+  await encryptConversationWith(a, bob, "Bob");
+  await takeRecoveryKey(a);
+  await expectKeysReady(a);
+  const dm = a.url();
+  await expect(a.locator(".archive-note")).toContainText(`@${arc} (Archive) is a member of every encrypted conversation`);
+
+  // The archive's own browser makes its keys there and is given the conversation's.
+  await c.goto(dm);
+  await takeRecoveryKey(c);
+  await expectKeysReady(c);
+  await expect(c.locator(".archive-note")).toHaveAttribute("data-consented", "true");
+  await b.goto(dm);
+  await takeRecoveryKey(b);
+  await expectKeysReady(b);
+  for (const page of [a, b, c]) await expect(page.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+
+  // Bob reads, but sends only once he agrees.
+  // The conversation names its members, the archive among them.
+  const box = b.getByRole("textbox", { name: /^Message Ana/ });
+  await expect(box).toHaveAccessibleName(/Archive/);
+  const note = b.locator(".archive-note");
+  await expect(note).toHaveAttribute("data-consented", "false");
+  await box.fill("the board meets at nine");
+  await box.press("Enter");
+  await expect(b.locator("#composer-error")).toContainText("Agree to that in the conversation to send here");
+  await note.getByRole("button", { name: "Agree and continue" }).click();
+  await expect(note).toHaveAttribute("data-consented", "true");
+  await expectKeysReady(b);
+  // The text refused was kept in the box: sent now.
+  await expect(box).toHaveValue("the board meets at nine");
+  await box.press("Enter");
+  await expect(decrypted(c, "the board meets at nine")).toBeVisible(KEYS);
+  await expect(decrypted(a, "the board meets at nine")).toBeVisible(KEYS);
+  await archiveContext.close();
   await close();
 });

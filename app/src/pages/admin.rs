@@ -261,7 +261,9 @@ fn exports_section(
                 "End-to-end encrypted conversations are exported as metadata only: each message's author, times, "
                 "thread and edits, with the text replaced by a note, and their files listed by size without their "
                 "bytes. The server holds only ciphertext it cannot read, and exports none of it. For the same "
-                "reason the virus scanner does not see files sent there."
+                "reason the virus scanner does not see files sent there. A workspace that must keep them names an "
+                "archiving member in its settings (End-to-end encryption): a visible member of each encrypted "
+                "conversation, which reads them on its own devices once the people there agree."
             </p>
             {list}
             <p><a href="/admin">"Refresh"</a></p>

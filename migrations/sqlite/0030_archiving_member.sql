@@ -12,3 +12,6 @@ CREATE TABLE e2ee_archive_consents (
     consented_at INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, user_id)
 );
+-- Memberships the archiving member was given as such: naming another (or
+-- nobody) takes it out of those again, so that it reads nothing after.
+ALTER TABLE channel_members ADD COLUMN by_archive INTEGER NOT NULL DEFAULT 0;

@@ -8,10 +8,13 @@
 //! holds. Before anyone else sends in an encrypted conversation of the
 //! workspace, they agree to that archiving member reading it (once, and
 //! again when another is named). The archiving member cannot leave or be
-//! removed from an encrypted conversation while it is named.
+//! removed from an encrypted conversation while it is named; once another
+//! (or nobody) is named, it leaves the conversations it was made a member
+//! of as such, and the members' devices take its devices out of their keys,
+//! so it reads nothing sent after.
 
 use super::Hub;
-use super::channels::channel_member_added;
+use super::channels::{channel_member_added, channel_member_gone};
 use crate::error::{Error, Result, Thing};
 use crate::id::Id;
 use crate::model::{Channel, UserSummary};
@@ -47,8 +50,8 @@ impl Hub {
 
     /// Names `username` (`@` optional) the archiving member of `ws`'s
     /// encrypted conversations, making them a member of each, or with
-    /// `None` names nobody (they stay where they are, as any member).
-    /// Who manages the workspace; audited.
+    /// `None` names nobody; the one named before leaves those it was made a
+    /// member of as such. Who manages the workspace; audited.
     pub async fn set_archivist(&self, actor: Id, ws: Id, username: Option<&str>) -> Result<EncryptedArchive> {
         let (workspace, facts) = self.workspace_facts(ws, actor).await?;
         permissions::name_archivist(facts)?;
@@ -78,10 +81,18 @@ impl Hub {
             Some(user) => self.store.encrypted_channels_without(ws, user.id).await?,
             None => Vec::new(),
         };
-        let events: Vec<_> = archivist
+        let mut events: Vec<_> = archivist
             .iter()
             .flat_map(|user| joins.iter().flat_map(|ch| channel_member_added(ch, user.id)))
             .collect();
+        // The one named before leaves what it was in as such: its devices
+        // leave those conversations' keys at their members' next change.
+        let former = self.store.archivist(ws).await?.filter(|f| Some(*f) != archivist.as_ref().map(|u| u.id));
+        if let Some(former) = former {
+            for channel in self.store.archive_memberships(ws, former).await? {
+                events.extend(channel_member_gone(channel, former));
+            }
+        }
         let summary = match &archivist {
             Some(user) => format!("Named @{} the archiving member of encrypted conversations", user.username),
             None => "Named no archiving member of encrypted conversations".to_string(),
@@ -96,7 +107,7 @@ impl Hub {
             channel: None,
         };
         let ids: Vec<Id> = joins.iter().map(|ch| ch.id).collect();
-        self.store.set_archivist(archivist.as_ref().map(|u| u.id), &ids, audit, &events).await?;
+        self.store.set_archivist(archivist.as_ref().map(|u| u.id), &ids, former, audit, &events).await?;
         self.encrypted_archive(actor, ws).await
     }
 
@@ -120,7 +131,7 @@ impl Hub {
         }
         if let Some(archivist) = self.store.archivist(ch.workspace_id).await? {
             let events = channel_member_added(ch, archivist);
-            self.store.add_channel_member(ch.id, archivist, crate::now_ms(), &events).await?;
+            self.store.add_archive_member(ch.id, archivist, &events).await?;
         }
         Ok(())
     }

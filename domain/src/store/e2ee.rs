@@ -372,12 +372,15 @@ impl Store {
     }
 
     /// Names (or, with `None`, no longer names) `audit.ws`'s archiving
-    /// member and makes them a member of `joins` (its encrypted
-    /// conversations they are not in), at once, with the audit entry.
+    /// member, makes them a member of `joins` (its encrypted conversations
+    /// they are not in) and takes `former` (the one named before, if
+    /// another) out of those it was made a member of as such: at once,
+    /// with the audit entry.
     pub async fn set_archivist(
         &self,
         archivist: Option<Id>,
         joins: &[Id],
+        former: Option<Id>,
         audit: super::NewAudit<'_>,
         events: &[NewEvent],
     ) -> Result<()> {
@@ -387,14 +390,59 @@ impl Store {
             .bind(audit.ws.0)
             .execute(&mut *tx)
             .await?;
+        if let Some(former) = former {
+            for table in ["channel_reads", "channel_members"] {
+                let sql = format!(
+                    "DELETE FROM {table} WHERE user_id = $1 AND channel_id IN (SELECT m.channel_id \
+                     FROM channel_members m JOIN channels c ON c.id = m.channel_id \
+                     WHERE m.user_id = $1 AND m.by_archive = 1 AND c.workspace_id = $2)"
+                );
+                sqlx::query(&sql).bind(former.0).bind(audit.ws.0).execute(&mut *tx).await?;
+            }
+        }
         if let Some(a) = archivist {
-            let now = crate::now_ms();
             for channel in joins {
-                Self::insert_channel_member(&mut tx, *channel, a, now).await?;
+                Self::insert_archive_member(&mut tx, *channel, a).await?;
             }
         }
         Self::add_audit_in(&mut tx, audit).await?;
         self.commit(tx, events).await
+    }
+
+    /// The conversations of `ws` that `user` was made a member of as its
+    /// archiving member.
+    pub async fn archive_memberships(&self, ws: Id, user: Id) -> Result<Vec<Id>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT m.channel_id FROM channel_members m JOIN channels c ON c.id = m.channel_id \
+             WHERE m.user_id = $1 AND m.by_archive = 1 AND c.workspace_id = $2 ORDER BY m.channel_id",
+        )
+        .bind(user.0)
+        .bind(ws.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(Id).collect())
+    }
+
+    /// Makes `user` a member of `channel` as its workspace's archiving
+    /// member; returns whether they are new (only then are `events` logged).
+    pub async fn add_archive_member(&self, channel: Id, user: Id, events: &[NewEvent]) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let added = Self::insert_archive_member(&mut tx, channel, user).await?;
+        self.commit_if(tx, added, events).await
+    }
+
+    /// Adds the archiving member in `tx`, marked as such (a member already
+    /// stays as they were).
+    async fn insert_archive_member(tx: &mut super::Tx, channel: Id, user: Id) -> Result<bool> {
+        let added = Self::insert_channel_member(tx, channel, user, crate::now_ms()).await?;
+        if added {
+            sqlx::query("UPDATE channel_members SET by_archive = 1 WHERE channel_id = $1 AND user_id = $2")
+                .bind(channel.0)
+                .bind(user.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(added)
     }
 
     /// The archiving member `user` agreed to in `ws`, if any.

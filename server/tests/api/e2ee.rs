@@ -874,7 +874,9 @@ async fn is_member_of(app: &TestApp, who: &User, ws: &str, channel: &str) -> boo
     listed.iter().any(|c| c.id == channel)
 }
 
-async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation(app: TestApp) -> TestApp {
+async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named(
+    app: TestApp,
+) -> TestApp {
     let (ana, bob, arc) = (app.user("ana").await, app.user("bob").await, app.user("arc").await);
     let (ws, dm) = archived_workspace(&app, &ana, &bob, &arc).await;
     let path = format!("/api/communication/workspaces/{ws}/encryption/archive/");
@@ -910,50 +912,83 @@ async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversati
     assert!(kept.message.contains("archiving member"), "{}", kept.message);
     assert!(is_member_of(&app, &arc, &ws, &private).await);
 
-    // Naming nobody stops it; the audit log says who did what.
+    // Each person agrees to the one named: naming another asks again.
+    let consent = format!("/api/communication/workspaces/{ws}/encryption/archive/consent/");
+    let agreed: EncryptedArchiveDto = typed(bob.post(&app, &consent, json!({})).await, StatusCode::OK).await;
+    assert!(agreed.consented);
+    let _: EncryptedArchiveDto =
+        typed(ana.put(&app, &path, json!({"username": "ana"})).await, StatusCode::OK).await;
+    let again: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
+    assert!(!again.consented);
+    // The one named before leaves what it was in as the archive, and may go.
+    assert!(!is_member_of(&app, &arc, &ws, &dm).await);
+    assert!(!is_member_of(&app, &arc, &ws, &private).await);
+
+    // Naming nobody stops it.
     let stopped: EncryptedArchiveDto =
         typed(ana.put(&app, &path, json!({"username": null})).await, StatusCode::OK).await;
     assert_eq!(stopped.archivist, None);
-    assert_eq!(arc.post(&app, &leave, json!({})).await.status(), StatusCode::NO_CONTENT);
     app
+}
+
+/// `archived_workspace` with arc named its archiving member, and a device
+/// each of ana, bob and arc in the conversation's keys. Returns the
+/// conversation, the workspace's archive route, and the three devices.
+async fn archived_and_keyed(
+    app: &TestApp,
+    ana: &User,
+    bob: &User,
+    arc: &User,
+) -> (String, String, [Phone; 3]) {
+    let (ws, dm) = archived_workspace(app, ana, bob, arc).await;
+    let path = format!("/api/communication/workspaces/{ws}/encryption/archive/");
+    let _: EncryptedArchiveDto =
+        typed(ana.put(app, &path, json!({"username": "arc"})).await, StatusCode::OK).await;
+    let mut phones = [
+        Phone::register(app, ana, "laptop").await,
+        Phone::register(app, bob, "phone").await,
+        Phone::register(app, arc, "archive").await,
+    ];
+    // The archive's device is given the keys as any member's is.
+    for phone in &mut phones {
+        phone.sync(app, &dm).await;
+    }
+    (dm, path, phones)
 }
 
 async fn a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it(
     app: TestApp,
 ) -> TestApp {
     let (ana, bob, arc) = (app.user("ana").await, app.user("bob").await, app.user("arc").await);
-    let (ws, dm) = archived_workspace(&app, &ana, &bob, &arc).await;
-    let path = format!("/api/communication/workspaces/{ws}/encryption/archive/");
-    let _: EncryptedArchiveDto =
-        typed(ana.put(&app, &path, json!({"username": "arc"})).await, StatusCode::OK).await;
-    let (mut anas, mut bobs, mut arcs) = (
-        Phone::register(&app, &ana, "laptop").await,
-        Phone::register(&app, &bob, "phone").await,
-        Phone::register(&app, &arc, "archive").await,
-    );
-    // The archive's device is given the keys as any member's is.
-    anas.sync(&app, &dm).await;
-    bobs.sync(&app, &dm).await;
-    arcs.sync(&app, &dm).await;
-
+    let (dm, path, [mut anas, mut bobs, mut arcs]) = archived_and_keyed(&app, &ana, &bob, &arc).await;
     let refused: ApiError =
         typed(bobs.post(&app, &dm, "the merger closes friday", &[]).await, StatusCode::FORBIDDEN).await;
     assert!(refused.message.contains("@arc"), "{}", refused.message);
     let seen: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
     assert!(!seen.consented);
 
-    let consent = format!("/api/communication/workspaces/{ws}/encryption/archive/consent/");
+    let consent = format!("{path}consent/");
     let agreed: EncryptedArchiveDto = typed(bob.post(&app, &consent, json!({})).await, StatusCode::OK).await;
     assert!(agreed.consented);
     bobs.send(&app, &dm, "the merger closes friday").await;
     assert_eq!(arcs.messages(&app, &dm).await, vec![Ok("the merger closes friday".to_string())]);
     assert_eq!(anas.messages(&app, &dm).await, vec![Ok("the merger closes friday".to_string())]);
+    app
+}
 
-    // Naming another archiving member asks everyone again.
+async fn a_former_archive_leaves_the_keys_and_cannot_read_what_follows(app: TestApp) -> TestApp {
+    let (ana, bob, arc) = (app.user("ana").await, app.user("bob").await, app.user("arc").await);
+    let (dm, path, [mut anas, mut bobs, mut arcs]) = archived_and_keyed(&app, &ana, &bob, &arc).await;
     let _: EncryptedArchiveDto =
-        typed(ana.put(&app, &path, json!({"username": "ana"})).await, StatusCode::OK).await;
-    let again: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
-    assert!(!again.consented);
+        typed(ana.put(&app, &path, json!({"username": null})).await, StatusCode::OK).await;
+    // At the members' next change of keys, its device is taken out.
+    anas.sync(&app, &dm).await;
+    bobs.sync(&app, &dm).await;
+    let after = bobs.send(&app, &dm, "the archive is gone").await;
+    assert_eq!(anas.messages(&app, &dm).await.last(), Some(&Ok("the archive is gone".to_string())));
+    let listing = format!("/api/communication/messages/?channel_id={dm}");
+    assert_eq!(arc.get(&app, &listing).await.status(), StatusCode::NOT_FOUND);
+    assert!(arcs.open(&dm, &after).is_err(), "the former archive read a message sent after it left");
     app
 }
 
@@ -1165,8 +1200,9 @@ mod large {
 }
 
 crate::on_both_backends! {
-    the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation => the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation;
+    the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named => the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named;
     a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it => a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it;
+    a_former_archive_leaves_the_keys_and_cannot_read_what_follows => a_former_archive_leaves_the_keys_and_cannot_read_what_follows;
     a_push_for_an_encrypted_message_carries_its_ids_not_its_text => a_push_for_an_encrypted_message_carries_its_ids_not_its_text;
     an_export_holds_encrypted_messages_without_their_text => an_export_holds_encrypted_messages_without_their_text;
     an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person => an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person;

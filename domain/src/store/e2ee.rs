@@ -361,13 +361,17 @@ impl Store {
         self.commit(tx, &[]).await
     }
 
-    /// The archiving member `ws` names for its encrypted conversations, if any.
+    /// The archiving member `ws` names for its encrypted conversations, if
+    /// any, while they are a member of it (one who left archives nothing).
     pub async fn archivist(&self, ws: Id) -> Result<Option<Id>> {
-        let row: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT e2ee_archivist FROM workspaces WHERE id = $1")
-                .bind(ws.0)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM workspace_members m \
+             WHERE m.workspace_id = w.id AND m.user_id = w.e2ee_archivist) THEN w.e2ee_archivist END \
+             FROM workspaces w WHERE w.id = $1",
+        )
+        .bind(ws.0)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.ok_or(crate::Error::NotFound(crate::error::Thing::Workspace))?.map(Id))
     }
 

@@ -931,6 +931,19 @@ async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversati
     app
 }
 
+async fn an_archiving_member_who_leaves_the_workspace_archives_nothing_there(app: TestApp) -> TestApp {
+    let (ana, bob, arc) = (app.user("ana").await, app.user("bob").await, app.user("arc").await);
+    let (ws, _) = archived_workspace(&app, &ana, &bob, &arc).await;
+    let path = format!("/api/communication/workspaces/{ws}/encryption/archive/");
+    let _: EncryptedArchiveDto =
+        typed(ana.put(&app, &path, json!({"username": "arc"})).await, StatusCode::OK).await;
+    let leave = format!("/api/workspaces/{ws}/leave");
+    assert_eq!(arc.post(&app, &leave, json!({})).await.status(), StatusCode::NO_CONTENT);
+    let seen: EncryptedArchiveDto = typed(bob.get(&app, &path).await, StatusCode::OK).await;
+    assert_eq!(seen.archivist, None, "nobody is asked to agree to an archive that is not there");
+    app
+}
+
 /// `archived_workspace` with arc named its archiving member, and a device
 /// each of ana, bob and arc in the conversation's keys. Returns the
 /// conversation, the workspace's archive route, and the three devices.
@@ -1203,6 +1216,7 @@ crate::on_both_backends! {
     the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named => the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named;
     a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it => a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it;
     a_former_archive_leaves_the_keys_and_cannot_read_what_follows => a_former_archive_leaves_the_keys_and_cannot_read_what_follows;
+    an_archiving_member_who_leaves_the_workspace_archives_nothing_there => an_archiving_member_who_leaves_the_workspace_archives_nothing_there;
     a_push_for_an_encrypted_message_carries_its_ids_not_its_text => a_push_for_an_encrypted_message_carries_its_ids_not_its_text;
     an_export_holds_encrypted_messages_without_their_text => an_export_holds_encrypted_messages_without_their_text;
     an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person => an_encrypted_file_is_kept_as_ciphertext_and_opens_for_the_other_person;

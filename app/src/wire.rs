@@ -1845,6 +1845,7 @@ pub struct SetArchivistDto {
     /// A username of a member of the workspace (`@` optional); absent or
     /// null: nobody archives the encrypted conversations from now on.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::schema::Username>))]
     pub username: Option<String>,
 }
 

@@ -58,15 +58,16 @@ impl Hub {
         let archivist = match username.map(|u| u.trim().trim_start_matches('@')).filter(|u| !u.is_empty()) {
             None => None,
             Some(name) => {
+                // Who the workspace has, not the request's shape, decides these.
                 let not_member =
-                    || Error::invalid("username", format!("@{name} is not a member of this workspace."));
+                    || Error::conflict("username", format!("@{name} is not a member of this workspace."));
                 let user = self.store.user_by_username(name).await?.ok_or_else(not_member)?;
                 let (standing, _) = self.standing(&workspace, user.id).await?;
                 if !standing.is_member {
                     return Err(not_member());
                 }
                 if standing.is_guest || user.is_bot {
-                    return Err(Error::invalid(
+                    return Err(Error::conflict(
                         "username",
                         format!(
                             "@{name} is a guest or a bot; the archiving member is an account of the \

@@ -459,7 +459,8 @@ pub async fn encrypted_archive(
 #[utoipa::path(put, path = "/api/communication/workspaces/{id}/encryption/archive/", tag = "encryption",
     params(("id" = s::Id, Path, description = "Workspace id")), request_body = SetArchivistDto,
     responses((status = 200, body = EncryptedArchiveDto), (status = 400, body = ApiError),
-        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError)))]
 pub async fn set_encrypted_archive(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -888,8 +888,8 @@ async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversati
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_error(
         ana.put(&app, &path, json!({"username": "nobody_here"})).await,
-        StatusCode::BAD_REQUEST,
-        "invalid",
+        StatusCode::CONFLICT,
+        "conflict",
         Some("username"),
     )
     .await;

@@ -442,7 +442,8 @@ pub async fn set_archivist(workspace_id: String, username: String) -> Result<(),
         async move {
             let (user, hub) = crate::ssr::auth::caller().await?;
             let ws = crate::ssr::parse_id("workspace_id", &workspace_id)?;
-            hub.set_archivist(user.id, ws, Some(username.as_str())).await?;
+            let username = Some(username.trim()).filter(|u| !u.is_empty());
+            hub.set_archivist(user.id, ws, username).await?;
             Ok(())
         }
         .await,

@@ -55,9 +55,11 @@ impl Hub {
     pub async fn set_archivist(&self, actor: Id, ws: Id, username: Option<&str>) -> Result<EncryptedArchive> {
         let (workspace, facts) = self.workspace_facts(ws, actor).await?;
         permissions::name_archivist(facts)?;
-        let archivist = match username.map(|u| u.trim().trim_start_matches('@')).filter(|u| !u.is_empty()) {
+        let archivist = match username {
             None => None,
-            Some(name) => {
+            Some(raw) => {
+                let name = crate::input::Username::parse(raw.trim().trim_start_matches('@'))?;
+                let name = name.as_str();
                 // Who the workspace has, not the request's shape, decides these.
                 let not_member =
                     || Error::conflict("username", format!("@{name} is not a member of this workspace."));

@@ -893,6 +893,13 @@ async fn the_archiving_member_named_by_an_admin_joins_every_encrypted_conversati
         Some("username"),
     )
     .await;
+    assert_error(
+        ana.put(&app, &path, json!({"username": ""})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        None,
+    )
+    .await;
     assert!(!is_member_of(&app, &arc, &ws, &dm).await);
 
     let named: EncryptedArchiveDto =

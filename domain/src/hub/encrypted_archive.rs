@@ -43,7 +43,7 @@ impl Hub {
         let Some(archivist) = self.store.archivist(ws).await? else {
             return Ok(EncryptedArchive { archivist: None, consented: false, may_change });
         };
-        let consented = archivist == actor || self.store.archive_consent(ws, actor).await? == Some(archivist);
+        let consented = self.agreed_to(ws, actor, archivist).await?;
         let user = self.store.user(archivist).await?.ok_or(Error::NotFound(Thing::User))?;
         Ok(EncryptedArchive { archivist: Some(UserSummary::from(&user)), consented, may_change })
     }
@@ -139,14 +139,19 @@ impl Hub {
         Ok(())
     }
 
-    /// Refuses `actor`'s message in the encrypted conversation `ch` until
+    /// Whether `actor` agreed to `archivist` reading `ws`'s encrypted
+    /// conversations (the archiving member itself needs not).
+    async fn agreed_to(&self, ws: Id, actor: Id, archivist: Id) -> Result<bool> {
+        Ok(archivist == actor || self.store.archive_consent(ws, actor).await? == Some(archivist))
+    }
+
+    /// Refuses `actor`'s message in an encrypted conversation of `ws` until
     /// they agreed to the workspace's archiving member reading it.
-    pub(super) async fn require_archive_consent(&self, actor: Id, ch: &Channel) -> Result<()> {
-        let Some(archivist) = self.store.archivist(ch.workspace_id).await? else {
+    pub(super) async fn require_archive_consent(&self, actor: Id, ws: Id) -> Result<()> {
+        let Some(archivist) = self.store.archivist(ws).await? else {
             return Ok(());
         };
-        if archivist == actor || self.store.archive_consent(ch.workspace_id, actor).await? == Some(archivist)
-        {
+        if self.agreed_to(ws, actor, archivist).await? {
             return Ok(());
         }
         let name = self.store.user(archivist).await?.map(|u| u.username).unwrap_or_default();

@@ -87,7 +87,7 @@ impl Hub {
             (false, None) => None,
             (true, Some(e)) => {
                 permissions::view_channel(facts)?;
-                self.require_archive_consent(actor, &ch).await?;
+                self.require_archive_consent(actor, ch.workspace_id).await?;
                 Some(self.own_device(actor, e.device).await?.id)
             }
             (true, None) => {
@@ -412,8 +412,7 @@ impl Hub {
             ));
         }
         self.own_device(actor, edit.device).await?;
-        let ch = self.store.channel(msg.channel_id).await?.ok_or(Error::NotFound(Thing::Channel))?;
-        self.require_archive_consent(actor, &ch).await?;
+        self.require_archive_consent(actor, facts.workspace_id).await?;
         let mentioned = self.mentioned(Mentions::parse(edit.mentions)?.into_inner()).await?;
         let now = crate::now_ms();
         let edited = Message { body: ciphertext, own_copy: edit.own_copy()?, edited_at: Some(now), ..msg };

@@ -218,6 +218,35 @@ impl FileKey {
     }
 }
 
+/// The latest messages of a conversation as one member's device read
+/// them, shared with the devices it adds (when the conversation shares
+/// its history): encrypted for the epoch that added them, so only the
+/// conversation's devices then read it. Its content is what that device
+/// says the messages said: a reader shows whose device shared it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedHistory {
+    pub messages: Vec<SharedMessage>,
+}
+
+/// One message of a [`SharedHistory`]: its id, as of its edit `edited_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedMessage {
+    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    pub content: Content,
+}
+
+/// The device that sent a processed message.
+fn sender(processed: &ProcessedMessage) -> Result<DeviceRef> {
+    DeviceRef::of(processed.credential())
+        .ok_or_else(|| Error::Malformed("a sender that is not a Parley device".into()))
+}
+
+/// Authenticated with a shared history (and with no message): one is never
+/// read as the other.
+const SHARED_HISTORY_AAD: &[u8] = b"parley shared history";
+
 /// A change to a conversation's members (and so its keys), made by this
 /// device and waiting for the server to accept it for `epoch`.
 #[derive(Debug, Clone)]
@@ -796,9 +825,36 @@ impl Device {
         message.tls_serialize_detached().map_err(mls)
     }
 
-    /// Reads a message or commit delivered in `conversation` (commits in
-    /// the order the server accepted them).
-    pub fn receive(&mut self, conversation: i64, bytes: &[u8]) -> Result<Received> {
+    /// Encrypts the latest messages this device read of `conversation`
+    /// for everyone in it now: the devices its last commit added read
+    /// them ([`Device::read_history`]).
+    pub fn share_history(&mut self, conversation: i64, history: &SharedHistory) -> Result<Vec<u8>> {
+        let plain = serde_json::to_vec(history).map_err(mls)?;
+        let (provider, keys) = (&self.provider, &self.keys);
+        let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
+        group.set_aad(SHARED_HISTORY_AAD.to_vec());
+        let message = group.create_message(provider, keys, &plain).map_err(mls)?;
+        message.tls_serialize_detached().map_err(mls)
+    }
+
+    /// Reads a history another device of `conversation` shared with this
+    /// one: which device shared it, and the messages.
+    pub fn read_history(&mut self, conversation: i64, bytes: &[u8]) -> Result<(DeviceRef, SharedHistory)> {
+        let processed = self.process(conversation, bytes)?;
+        if processed.aad() != SHARED_HISTORY_AAD {
+            return Err(Error::Malformed("a message, not a shared history".into()));
+        }
+        let from = sender(&processed)?;
+        match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(app) => {
+                Ok((from, serde_json::from_slice(&app.into_bytes()).map_err(malformed)?))
+            }
+            _ => Err(Error::Malformed("a change of keys, not a shared history".into())),
+        }
+    }
+
+    /// Checks and decrypts a message or commit delivered in `conversation`.
+    fn process(&mut self, conversation: i64, bytes: &[u8]) -> Result<ProcessedMessage> {
         let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(malformed)?;
         let message: ProtocolMessage = message.try_into_protocol_message().map_err(malformed)?;
         let provider = &self.provider;
@@ -808,21 +864,32 @@ impl Device {
         if epoch > at {
             return Err(Error::WrongEpoch { epoch, at });
         }
-        let processed = group.process_message(provider, message).map_err(|e| match e {
+        group.process_message(provider, message).map_err(|e| match e {
             ProcessMessageError::ValidationError(ValidationError::WrongEpoch) => {
                 Error::WrongEpoch { epoch, at }
             }
             other => mls(other),
-        })?;
-        let from = DeviceRef::of(processed.credential());
+        })
+    }
+
+    /// Reads a message or commit delivered in `conversation` (commits in
+    /// the order the server accepted them).
+    pub fn receive(&mut self, conversation: i64, bytes: &[u8]) -> Result<Received> {
+        let processed = self.process(conversation, bytes)?;
+        let (from, plain) = (sender(&processed), processed.aad().is_empty());
         match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(_) if !plain => {
+                Err(Error::Malformed("a shared history, not a message".into()))
+            }
             ProcessedMessageContent::ApplicationMessage(app) => {
-                let from =
-                    from.ok_or_else(|| Error::Malformed("a sender that is not a Parley device".into()))?;
+                let from = from?;
                 let content = serde_json::from_slice(&app.into_bytes()).map_err(malformed)?;
                 Ok(Received::Message { from, content })
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
+                let provider = &self.provider;
+                let group =
+                    self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
                 group.merge_staged_commit(provider, *staged).map_err(mls)?;
                 let epoch = group.epoch().as_u64();
                 let mut members: Vec<DeviceRef> =

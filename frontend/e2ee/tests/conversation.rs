@@ -5,7 +5,7 @@
 
 use e2ee::{
     Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, PagePreview, Received,
-    RecoveryKey, device_signed, safety_number,
+    RecoveryKey, SharedHistory, SharedMessage, device_signed, safety_number,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -98,6 +98,68 @@ fn a_device_keeps_nothing_of_what_was_sent_before_it_joined() {
     alice.commit_accepted(DM).unwrap();
     carol.join(&commit.welcome.unwrap()).unwrap();
     assert!(matches!(carol.receive(DM, &before), Err(Error::Mls(_) | Error::WrongEpoch { .. })));
+}
+
+/// Alice adds Carol's device to her conversation with Bob: the commit,
+/// applied by Bob, and Carol joined.
+fn carol_added_after(alice: &mut Device, bob: &mut Device) -> Device {
+    let mut carol = device(3, 30);
+    let commit = alice.change_members(DM, &[claim(&carol)], &[]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    bob.receive(DM, &commit.commit).unwrap();
+    carol.join(&commit.welcome.unwrap()).unwrap();
+    carol
+}
+
+fn history_of(said: &[(i64, &str)]) -> SharedHistory {
+    SharedHistory {
+        messages: said
+            .iter()
+            .map(|(id, t)| SharedMessage { id: *id, edited_at: None, content: text(t) })
+            .collect(),
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_device_added_later_reads_the_history_shared_with_it() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let before = alice.encrypt(DM, &text("before Carol")).unwrap();
+    bob.receive(DM, &before).unwrap();
+    let mut carol = carol_added_after(&mut alice, &mut bob);
+    let history = history_of(&[(7, "before Carol"), (8, "and again")]);
+
+    let shared = alice.share_history(DM, &history).unwrap();
+    assert!(!shared.windows(12).any(|w| w == b"before Carol"), "the history travels encrypted");
+    assert_eq!(carol.read_history(DM, &shared).unwrap(), (alice.me(), history));
+    // Alice goes on in the same epoch, and Carol reads her as before.
+    let after = alice.encrypt(DM, &text("welcome Carol")).unwrap();
+    assert_eq!(
+        carol.receive(DM, &after).unwrap(),
+        Received::Message { from: alice.me(), content: text("welcome Carol") }
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_shared_history_is_not_read_as_a_message_nor_a_message_as_a_history() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let mut carol = carol_added_after(&mut alice, &mut bob);
+    let shared = alice.share_history(DM, &history_of(&[(7, "said before")])).unwrap();
+    assert!(matches!(carol.receive(DM, &shared), Err(Error::Malformed(_))));
+    let message = alice.encrypt(DM, &text("a message")).unwrap();
+    assert!(matches!(carol.read_history(DM, &message), Err(Error::Malformed(_))));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_device_removed_before_a_history_was_shared_cannot_read_it() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let mut carol = carol_added_after(&mut alice, &mut bob);
+    let removal = alice.change_members(DM, &[], &[bob.me()]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    bob.receive(DM, &removal.commit).unwrap();
+    carol.receive(DM, &removal.commit).unwrap();
+    let shared = alice.share_history(DM, &history_of(&[(7, "not for Bob")])).unwrap();
+    assert!(matches!(bob.read_history(DM, &shared), Err(Error::NotInConversation(DM))));
+    assert_eq!(carol.read_history(DM, &shared).unwrap().1, history_of(&[(7, "not for Bob")]));
 }
 
 #[wasm_bindgen_test(unsupported = test)]

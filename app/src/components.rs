@@ -12,6 +12,7 @@ pub mod drafts;
 pub mod e2ee;
 pub mod emoji;
 pub mod errors;
+pub mod history_sharing;
 pub mod message_list;
 pub mod retention;
 pub mod shortcuts;

@@ -60,6 +60,7 @@ impl From<&model::Channel> for ChannelDto {
             is_external: c.is_external,
             sensitive: c.sensitive,
             end_to_end: c.end_to_end,
+            shares_history: c.shares_history,
             archived: c.archived_at.is_some(),
             auto_join: c.auto_join,
             user_limit: c.user_limit,
@@ -645,6 +646,10 @@ impl From<&domain::events::EventKind> for GatewayEvent {
             },
             K::GroupCommitted(c) => GatewayEvent::GroupCommit { commit: c.into() },
             K::Welcomed(w) => GatewayEvent::Welcome { welcome: w.into() },
+            K::HistoryShared { channel_id, device_id } => GatewayEvent::HistoryShare {
+                channel_id: channel_id.to_string(),
+                device_id: device_id.to_string(),
+            },
             K::DevicesChanged { channel_id, user_id } => GatewayEvent::DevicesUpdate {
                 channel_id: channel_id.to_string(),
                 user_id: user_id.to_string(),
@@ -1048,6 +1053,22 @@ impl From<&model::GroupCommit> for GroupCommitDto {
             device_id: c.device_id.to_string(),
             commit: c.data.clone(),
             created_at: c.created_at,
+        }
+    }
+}
+
+impl From<&model::SharedHistory> for SharedHistoryDto {
+    fn from(h: &model::SharedHistory) -> Self {
+        SharedHistoryDto {
+            id: h.id.to_string(),
+            device_id: h.device_id.to_string(),
+            channel_id: h.channel_id.to_string(),
+            from_device_id: h.from_device_id.to_string(),
+            from_user_id: h.from_user_id.to_string(),
+            from_name: h.from_name.clone(),
+            epoch: h.epoch,
+            history: h.data.clone(),
+            created_at: h.created_at,
         }
     }
 }

@@ -121,7 +121,7 @@ impl Unreadable {
             }
             Unreadable::BeforeJoined => {
                 "🔒 Unable to decrypt: sent before this device took part in the conversation. Read it on a \
-                 device you had then."
+                 device you had then, or ask its members to share history with people added."
             }
             Unreadable::Withheld => {
                 "🔒 Unable to decrypt: this device has not been given the conversation's keys yet. They \

@@ -326,6 +326,10 @@ pub struct ChannelDto {
     /// (`sent_from`), which only its members' devices can read.
     #[serde(default)]
     pub end_to_end: bool,
+    /// Encrypted, and sharing its latest messages with the devices it adds
+    /// (from a member's device; the server cannot read them).
+    #[serde(default)]
+    pub shares_history: bool,
     /// New members of the workspace join it.
     #[serde(default)]
     pub auto_join: bool,
@@ -1252,6 +1256,12 @@ pub enum GatewayEvent {
     Welcome {
         welcome: WelcomeDto,
     },
+    /// A member's device shared an encrypted conversation's history with
+    /// one of the receiving person's devices: that device fetches it.
+    HistoryShare {
+        channel_id: String,
+        device_id: String,
+    },
     /// A member of an encrypted conversation added or removed a device:
     /// the conversation's devices add or remove it at their next commit.
     DevicesUpdate {
@@ -1786,6 +1796,26 @@ pub struct GroupCommitDto {
     pub created_at: i64,
 }
 
+/// The latest messages of an encrypted conversation, shared with one of
+/// the caller's devices by the member's device that added it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SharedHistoryDto {
+    pub id: String,
+    /// The device it is for.
+    pub device_id: String,
+    pub channel_id: String,
+    /// The device that shared it, its person and their display name.
+    pub from_device_id: String,
+    pub from_user_id: String,
+    pub from_name: String,
+    /// The epoch it is encrypted for.
+    pub epoch: i64,
+    /// The MLS application message, base64.
+    pub history: String,
+    pub created_at: i64,
+}
+
 /// What lets a device join an encrypted conversation it was added to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -1806,6 +1836,10 @@ pub struct WelcomeDto {
 pub struct ConversationDevicesDto {
     pub epoch: i64,
     pub devices: Vec<DeviceDto>,
+    /// The device that adds others shares the latest messages it read
+    /// with them (`POST .../shared_histories/`).
+    #[serde(default)]
+    pub shares_history: bool,
 }
 
 /// How many single-use key packages a device has left.

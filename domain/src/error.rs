@@ -81,6 +81,7 @@ pub enum Thing {
     Export,
     Device,
     Welcome,
+    SharedHistory,
     IdentityKey,
     KeyBackup,
 }
@@ -110,6 +111,7 @@ impl fmt::Display for Thing {
             Thing::Export => "Compliance export",
             Thing::Device => "Device",
             Thing::Welcome => "Welcome",
+            Thing::SharedHistory => "Shared history",
             Thing::IdentityKey => "Identity key",
             Thing::KeyBackup => "Key backup",
         })

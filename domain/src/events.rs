@@ -155,6 +155,12 @@ pub enum EventKind {
     GroupCommitted(crate::model::GroupCommit),
     /// A device was added to an encrypted conversation (sent to its person).
     Welcomed(crate::model::Welcome),
+    /// A member's device shared a conversation's history with one of the
+    /// person's devices (sent to them; the history itself is fetched).
+    HistoryShared {
+        channel_id: Id,
+        device_id: Id,
+    },
     /// `user_id` added or removed a device (sent to them and to the people
     /// they share encrypted conversations with, whose devices then add or
     /// remove it).

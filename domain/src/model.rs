@@ -83,6 +83,11 @@ pub struct Channel {
     /// devices (see `hub/e2ee.rs`). Once on, never off.
     #[serde(default)]
     pub end_to_end: bool,
+    /// An encrypted conversation that shares its recent history with the
+    /// devices it adds: the adding device sends them the latest messages it
+    /// read, encrypted (see `hub/e2ee.rs`). Off unless its members turn it on.
+    #[serde(default)]
+    pub shares_history: bool,
     /// For voice channels: at most this many people at once (0: no limit).
     pub user_limit: i64,
     pub category_id: Option<Id>,
@@ -109,6 +114,7 @@ impl Channel {
             archived_at: None,
             sensitive: false,
             end_to_end: false,
+            shares_history: false,
             user_limit: 0,
             category_id: None,
             position: 0,
@@ -981,6 +987,26 @@ pub struct GroupCommit {
     pub epoch: i64,
     pub device_id: Id,
     /// The MLS commit, base64.
+    pub data: String,
+    pub created_at: i64,
+}
+
+/// The latest messages of an encrypted conversation that shares its
+/// history, shared by a member's device with a device it added (see
+/// `hub/shared_history.rs`), kept until that device takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedHistory {
+    pub id: Id,
+    /// The device it is for.
+    pub device_id: Id,
+    pub channel_id: Id,
+    /// The device that shared it, its person, and their display name.
+    pub from_device_id: Id,
+    pub from_user_id: Id,
+    pub from_name: String,
+    /// The epoch it is encrypted for (the one that added the device).
+    pub epoch: i64,
+    /// The MLS application message, base64.
     pub data: String,
     pub created_at: i64,
 }

@@ -724,6 +724,12 @@ pub fn encrypt_end_to_end(f: ChannelFacts) -> Result<()> {
     manage_channel(f)
 }
 
+/// Turning the sharing of an encrypted conversation's history with the
+/// devices it adds on or off: who may make it encrypted.
+pub fn share_history(f: ChannelFacts) -> Result<()> {
+    encrypt_end_to_end(f)
+}
+
 /// Taking part in an encrypted conversation's keys (reading its devices,
 /// claiming their key packages, committing changes): its members.
 pub fn take_part_in_keys(f: ChannelFacts) -> Result<()> {

@@ -27,6 +27,7 @@ mod roles;
 mod scheduled;
 mod sealing;
 mod sessions;
+mod shared_histories;
 mod slash_commands;
 mod templates;
 mod users;

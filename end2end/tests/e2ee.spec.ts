@@ -2,7 +2,7 @@
 // browser makes its keys, encrypts what they send and decrypts what they
 // read; the server keeps only ciphertext.
 import { expect, test } from "./support/test";
-import { PIXEL, inviteLink, send, signIn, signUp, twoPeople, unique } from "./support/actions";
+import { PIXEL, createChannel, inviteLink, send, signIn, signUp, twoPeople, unique } from "./support/actions";
 import { pushesTo, type Push } from "./support/push";
 import { site } from "./support/website";
 import { chromium, type Browser, type Page } from "@playwright/test";
@@ -77,9 +77,11 @@ async function wipeKeys(page: Page, dm: string) {
     () =>
       new Promise((resolve, reject) => {
         const request = indexedDB.deleteDatabase("parley-e2ee");
+        // A key operation still running holds the database open: the
+        // deletion is then "blocked" until it ends and closes it (each
+        // operation does), and succeeds after.
         request.onsuccess = () => resolve(null);
         request.onerror = () => reject(request.error);
-        request.onblocked = () => reject(new Error("the keys' database is still open"));
       }),
   );
   await page.goto(dm);
@@ -779,5 +781,67 @@ test("an archiving member named by the admins reads an encrypted conversation on
   await expect(decrypted(c, "the board meets at nine")).toBeVisible(KEYS);
   await expect(decrypted(a, "the board meets at nine")).toBeVisible(KEYS);
   await archiveContext.close();
+  await close();
+});
+
+test("someone added to an encrypted channel that shares its history reads what was said before, marked with who shared it", async ({
+  browser,
+}) => {
+  const { a, b, bob, close } = await twoPeople(browser, "Histories");
+  const link = await inviteLink(a);
+  const cyContext = await browser.newContext();
+  const c = await cyContext.newPage();
+  const cy = unique("cy");
+  await c.goto(link);
+  await c.getByRole("link", { name: "Create an account to join" }).click();
+  await signUp(c, cy, "Cy", "");
+  await c.getByRole("button", { name: "Join as Cy" }).click();
+  await expect(c.getByRole("heading", { level: 1, name: "general" })).toBeVisible();
+
+  /** Ana adds `username` (named `name`) to the channel on her screen. */
+  const add = async (username: string, name: string) => {
+    await a.getByText("Add a workspace member").click();
+    await a.getByRole("form", { name: "Add a member to this channel" }).getByLabel("Username").fill(username);
+    await a.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(a.getByRole("complementary", { name: "Members" })).toContainText(name);
+  };
+  await createChannel(a, "plans", { private: true });
+  await add(bob, "Bob");
+  await a.getByText("🔒 Encrypt end to end").click();
+  await a.getByRole("button", { name: "Encrypt this conversation" }).click();
+  await takeRecoveryKey(a);
+  await expectKeysReady(a);
+  const sharing = a.locator(".history-sharing");
+  await expect(sharing).toHaveAttribute("data-shares", "false");
+  await expect(sharing).toContainText("People added later read from the moment they join.");
+  await sharing.getByRole("button", { name: "Share history with people added" }).click();
+  await expect(sharing).toHaveAttribute("data-shares", "true");
+  await expect(sharing).toContainText("People added later read the latest 100 messages");
+  await expectKeysReady(a);
+  const plans = a.url();
+  await b.goto(plans);
+  await takeRecoveryKey(b);
+  await expectKeysReady(b);
+  for (const page of [a, b]) await expect(page.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+  await send(a, "the plan, before Cy");
+  await expect(decrypted(b, "the plan, before Cy")).toBeVisible(KEYS);
+
+  // Ana adds Cy; Cy's browser makes its keys, and the device that adds it shares what it read.
+  await add(cy, "Cy");
+  await c.goto(plans);
+  await expect(c.getByRole("heading", { level: 1, name: "plans" })).toBeVisible();
+  await takeRecoveryKey(c);
+  await expectKeysReady(c);
+  await expect(c.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+  const before = decrypted(c, "the plan, before Cy");
+  await expect(before).toBeVisible(KEYS);
+  await expect(before.locator(".shared-history")).toHaveText(/^Shared with you by (Ana|Bob)$/);
+
+  // What follows reads as any message does, shared by nobody.
+  await send(a, "welcome, Cy");
+  const after = decrypted(c, "welcome, Cy");
+  await expect(after).toBeVisible(KEYS);
+  await expect(after.locator(".shared-history")).toHaveCount(0);
+  await cyContext.close();
   await close();
 });

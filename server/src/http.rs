@@ -178,6 +178,8 @@ api! {
     "/api/communication/devices/{id}/key_packages/" => get(e2ee::key_packages_left).post(e2ee::add_key_packages);
     "/api/communication/devices/{id}/welcomes/" => get(e2ee::welcomes);
     "/api/communication/devices/{id}/welcomes/{welcome_id}/" => delete(e2ee::dismiss_welcome);
+    "/api/communication/devices/{id}/shared_histories/" => get(e2ee::shared_histories);
+    "/api/communication/devices/{id}/shared_histories/{history_id}/" => delete(e2ee::dismiss_shared_history);
     "/api/communication/channels/{id}/end_to_end/" => post(e2ee::encrypt_end_to_end);
     "/api/communication/workspaces/{id}/encryption/" => get(e2ee::encryption_policy).put(e2ee::set_encryption_policy);
     "/api/communication/workspaces/{id}/encryption/archive/" => get(e2ee::encrypted_archive).put(e2ee::set_encrypted_archive);
@@ -185,6 +187,8 @@ api! {
     "/api/communication/channels/{id}/devices/" => get(e2ee::conversation_devices);
     "/api/communication/channels/{id}/key_packages/" => post(e2ee::claim_key_packages);
     "/api/communication/channels/{id}/commits/" => get(e2ee::commits).post(e2ee::commit_keys);
+    "/api/communication/channels/{id}/history_sharing/" => put(e2ee::set_history_sharing);
+    "/api/communication/channels/{id}/shared_histories/" => post(e2ee::share_history);
     "/hooks/{token}" => post(webhooks::call_webhook);
     "/api/communication/files/policy/" => get(files::upload_policy);
     "/files/{id}/{name}" => get(files::download);

@@ -518,3 +518,23 @@ pub async fn consent_to_archive(workspace_id: String) -> Result<(), ApiError> {
         .await,
     )
 }
+
+/// Turns the sharing of an encrypted conversation's latest messages with
+/// the devices it adds on (`share` "on") or off ("off").
+#[server]
+pub async fn set_history_sharing(channel_id: String, share: String) -> Result<(), ApiError> {
+    crate::ssr::respond(
+        async move {
+            let (user, hub) = crate::ssr::auth::caller().await?;
+            let channel = crate::ssr::parse_id("channel_id", &channel_id)?;
+            let on = match share.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => return Err(ApiError::invalid("share", "Say \"on\" or \"off\".")),
+            };
+            hub.set_history_sharing(user.id, channel, on).await?;
+            Ok(())
+        }
+        .await,
+    )
+}

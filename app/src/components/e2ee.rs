@@ -56,6 +56,9 @@ pub struct Keys {
     pub synced: RwSignal<u32>,
     /// Whether this browser's device takes part in the conversation yet.
     pub joined: RwSignal<bool>,
+    /// Counts the histories shared with this device that were kept: what
+    /// was sent before it took part is tried again after each.
+    pub histories: RwSignal<u32>,
     /// People whose keys changed while the page was open.
     pub changed: RwSignal<Vec<String>>,
     /// Where the conversation is (for what search here keeps of it).
@@ -80,6 +83,7 @@ pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool, place: crat
         status: RwSignal::new(KeysStatus::Waiting),
         synced: RwSignal::new(0),
         joined: RwSignal::new(false),
+        histories: RwSignal::new(0),
         changed: RwSignal::new(Vec::new()),
         place: StoredValue::new(place),
     };
@@ -93,18 +97,21 @@ pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool, place: crat
             if let Some(text) = session_take(RECOVERY_KEY_ONCE) {
                 keys.status.set(KeysStatus::NewRecoveryKey(text));
             }
-            open(keys);
+            open(keys, false);
         });
         let channel = channel_id.to_string();
         let subscription = subscribe(move |event| match event {
             LiveEvent::Gateway(GatewayEvent::GroupCommit { commit }) if commit.channel_id == channel => {
-                open(keys)
+                open(keys, false)
             }
             LiveEvent::Gateway(GatewayEvent::Welcome { welcome }) if welcome.channel_id == channel => {
-                open(keys)
+                open(keys, false)
+            }
+            LiveEvent::Gateway(GatewayEvent::HistoryShare { channel_id, .. }) if *channel_id == channel => {
+                open(keys, true)
             }
             LiveEvent::Gateway(GatewayEvent::DevicesUpdate { channel_id, .. }) if *channel_id == channel => {
-                open(keys)
+                open(keys, false)
             }
             LiveEvent::Gateway(GatewayEvent::IdentityUpdate { channel_id, user_id })
                 if *channel_id == channel =>
@@ -114,9 +121,9 @@ pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool, place: crat
                         list.push(user_id.clone());
                     }
                 });
-                open(keys);
+                open(keys, false);
             }
-            LiveEvent::Connected => open(keys),
+            LiveEvent::Connected => open(keys, false),
             LiveEvent::Gateway(GatewayEvent::MessageDelete { channel_id, message_id, .. })
                 if *channel_id == channel =>
             {
@@ -133,9 +140,11 @@ pub fn provide_keys(me_id: &str, channel_id: &str, end_to_end: bool, place: crat
     }
 }
 
-/// Opens this browser's keys for the conversation and brings them up to date.
+/// Opens this browser's keys for the conversation and brings them up to
+/// date; `shared`: a history was shared with this device (kept by the
+/// opening), so what was sent before it took part is read again.
 #[cfg(feature = "hydrate")]
-fn open(keys: Keys) {
+fn open(keys: Keys, shared: bool) {
     use crate::e2ee::client::{Done, Op, Problem, run};
     leptos::task::spawn_local(async move {
         let status = match run(Op::Open { me: keys.me, conversation: keys.conversation }).await {
@@ -155,6 +164,9 @@ fn open(keys: Keys) {
         };
         if status == KeysStatus::Ready || matches!(status, KeysStatus::NewRecoveryKey(_)) {
             keys.synced.try_update(|n| *n += 1);
+            if shared {
+                keys.histories.try_update(|n| *n += 1);
+            }
         }
         let _ = keys.status.try_set(status);
     });
@@ -358,19 +370,22 @@ pub fn EncryptedBody(
 ) -> impl IntoView {
     let message_id_shown = message_id.clone();
     let shown: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
+    // Who shared it with this device, when it was read from a shared history.
+    let shared_by: RwSignal<Option<String>> = RwSignal::new(None);
     // The previews its sender's browser made of the pages it links to.
     let previews: RwSignal<Vec<LinkPreviewDto>> = RwSignal::new(Vec::new());
     let file_slot = LazySlot::new();
     #[cfg(feature = "hydrate")]
     if let (Some(keys), Ok(message)) = (use_context::<Keys>(), message_id.parse::<i64>()) {
         use crate::e2ee::Unreadable;
-        use crate::e2ee::client::{Done, Op, run};
+        use crate::e2ee::client::{Done, Op, Problem, run};
         use crate::e2ee::search::About;
         // Tried when the keys are ready, and again after each update of
         // them until it reads (keys may arrive after the message), unless
-        // what stopped it cannot change (sent before this device took
-        // part, damaged).
+        // what stopped it cannot change (damaged); one sent before this
+        // device took part, again only when a history is shared with it.
         let settled = StoredValue::new(false);
+        let before_joined: StoredValue<Option<u32>> = StoredValue::new(None);
         // Its files (key and download address), listed once it is read.
         let listed: RwSignal<Vec<(e2ee::FileKey, String)>> = RwSignal::new(Vec::new());
         Effect::new(move || {
@@ -380,6 +395,7 @@ pub fn EncryptedBody(
         });
         Effect::new(move || {
             keys.synced.track();
+            let histories = keys.histories.get();
             match keys.status.get() {
                 KeysStatus::NeedsRecoveryKey { .. } => {
                     shown.set(Some(Err(Unreadable::NoKeysHere.explain())));
@@ -388,7 +404,7 @@ pub fn EncryptedBody(
                 status if !status.can_read() => return,
                 _ => {}
             }
-            if settled.get_value() {
+            if settled.get_value() || before_joined.get_value() == Some(histories) {
                 return;
             }
             let op = Op::Read {
@@ -402,12 +418,17 @@ pub fn EncryptedBody(
             let attachments = attachments.clone();
             leptos::task::spawn_local(async move {
                 let (text, last) = match run(op).await {
-                    Ok(Done::Text { html, files, previews: made, .. }) => {
+                    Ok(Done::Text { html, files, previews: made, shared_by: sharer, .. }) => {
                         let _ = listed.try_set(files.into_iter().zip(attachments).collect());
                         let _ = previews.try_set(made.into_iter().enumerate().map(preview_shown).collect());
+                        let _ = shared_by.try_set(sharer);
                         (Ok(html), true)
                     }
                     Ok(_) => (Err(Unreadable::Damaged("not a message".into()).explain()), true),
+                    Err(Problem::Unreadable(Unreadable::BeforeJoined)) => {
+                        before_joined.try_set_value(Some(histories));
+                        (Err(Unreadable::BeforeJoined.explain()), false)
+                    }
                     Err(p) => (Err(p.explain()), !p.may_change()),
                 };
                 settled.try_set_value(last);
@@ -426,6 +447,11 @@ pub fn EncryptedBody(
             }
             Some(Err(why)) => view! { <p class="undecryptable" data-state="undecryptable">{why}</p> }.into_any(),
         }}
+        {move || shared_by.get().map(|name| view! {
+            <p class="shared-history" title="Read from the history this person's device shared with yours when you were added: it says what their device read.">
+                {format!("Shared with you by {name}")}
+            </p>
+        })}
         <div class="encrypted-files" node_ref=file_slot.container></div>
         {move || {
             let id = message_id_shown.clone();

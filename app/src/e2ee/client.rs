@@ -18,13 +18,13 @@ use super::search::{self, About};
 use super::{Unreadable, idb, lock};
 use crate::wire::{
     ApiError, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, GroupCommitDto, IdentityKeyDto,
-    KeyBackupDto, KeyPackageCountDto, MessageDto, WelcomeDto,
+    KeyBackupDto, KeyPackageCountDto, MessageDto, MessagePageDto, SharedHistoryDto, WelcomeDto,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use e2ee::{
     Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, PagePreview, Received,
-    RecoveryKey,
+    RecoveryKey, SharedHistory, SharedMessage,
 };
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -118,13 +118,16 @@ pub enum Done {
         joined: bool,
     },
     /// A message: its Markdown, that rendered to sanitised HTML, the keys
-    /// of its files (in the order of its attachments), and the previews of
-    /// the pages it links to (made by its sender's browser).
+    /// of its files (in the order of its attachments), the previews of
+    /// the pages it links to (made by its sender's browser), and who
+    /// shared it with this device when it was added, if it was read from
+    /// a shared history.
     Text {
         text: String,
         html: String,
         files: Vec<FileKey>,
         previews: Vec<PagePreview>,
+        shared_by: Option<String>,
     },
     /// A file's bytes, opened.
     File(Vec<u8>),
@@ -232,7 +235,8 @@ async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
         let html = markdown::render(&text);
         let files = files_read(db, me, *message).await?;
         let previews = previews_read(db, me, *message, *edited_at).await?;
-        return Ok(Done::Text { text, html, files, previews });
+        let shared_by = idb::get(db, idb::READ, &shared_key(me, *message)).await.map_err(Problem::Failed)?;
+        return Ok(Done::Text { text, html, files, previews, shared_by });
     }
     if let Op::Encrypt { conversation, .. } = op {
         // First, so that a person whose keys are elsewhere finds the
@@ -478,11 +482,11 @@ impl Keys {
         match op {
             Op::Open { conversation, .. } => {
                 self.replenish().await?;
-                self.sync(conversation).await?;
+                self.sync(db, conversation).await?;
                 Ok(Done::Opened { joined: self.device.is_in(conversation) })
             }
             Op::Encrypt { conversation, .. } => {
-                self.sync(conversation).await?;
+                self.sync(db, conversation).await?;
                 Ok(Done::Opened { joined: self.device.is_in(conversation) })
             }
             Op::Read { conversation, message, edited_at, ciphertext, about, .. } => {
@@ -505,7 +509,7 @@ impl Keys {
                     search::keep(db, self.me, conversation, (message, edited_at), &about, &text).await?;
                 }
                 let html = markdown::render(&text);
-                Ok(Done::Text { text, html, files, previews })
+                Ok(Done::Text { text, html, files, previews, shared_by: None })
             }
             Op::Send { conversation, text, nonce, thread_id, files, place, .. } => {
                 let previews = previews_of(&place.workspace, &text).await;
@@ -594,10 +598,12 @@ impl Keys {
         Ok(())
     }
 
-    /// Joins the conversations this device was welcomed to, applies the
-    /// changes of keys it missed, then brings `conversation`'s keys in line
-    /// with its members' devices. Backs up the device when its keys changed.
-    async fn sync(&mut self, conversation: i64) -> Result<(), Problem> {
+    /// Joins the conversations this device was welcomed to (keeping the
+    /// histories shared with it), applies the changes of keys it missed,
+    /// then brings `conversation`'s keys in line with its members' devices
+    /// (sharing its history with the devices it adds, where it shares it).
+    /// Backs up the device when its keys changed.
+    async fn sync(&mut self, db: &IdbDatabase, conversation: i64) -> Result<(), Problem> {
         let before = self.device.epoch(conversation).ok();
         let welcomes_path = format!("/api/communication/devices/{}/welcomes/", self.device_id);
         let welcomes: Vec<WelcomeDto> = json(Method::GET, &welcomes_path, None).await?;
@@ -609,6 +615,7 @@ impl Keys {
             }
             call(Method::DELETE, &format!("{welcomes_path}{}/", w.id), None).await?;
         }
+        self.take_shared_histories(db).await?;
         loop {
             apply_commits(&mut self.device, conversation).await?;
             let path = format!("/api/communication/channels/{conversation}/devices/");
@@ -647,6 +654,9 @@ impl Keys {
             match call(Method::POST, &path, Some(body)).await {
                 Ok(_) => {
                     self.device.commit_accepted(conversation)?;
+                    if now.shares_history && !commit.welcomed.is_empty() {
+                        self.share_history(db, conversation, &commit.welcomed).await;
+                    }
                     break;
                 }
                 // Another device's change came first: apply it, then plan again.
@@ -659,6 +669,124 @@ impl Keys {
         }
         if self.device.epoch(conversation).ok() != before {
             self.back_up().await?;
+        }
+        Ok(())
+    }
+
+    /// Shares the latest messages of `conversation` this device can read
+    /// with the devices its commit just added, encrypted for the new epoch.
+    /// What fails here costs them only that history: it is logged, and the
+    /// commit stands.
+    async fn share_history(&mut self, db: &IdbDatabase, conversation: i64, added: &[DeviceRef]) {
+        if let Err(p) = self.try_share_history(db, conversation, added).await {
+            leptos::logging::warn!(
+                "the history of conversation {conversation} was not shared: {}",
+                p.explain()
+            );
+        }
+    }
+
+    async fn try_share_history(
+        &mut self,
+        db: &IdbDatabase,
+        conversation: i64,
+        added: &[DeviceRef],
+    ) -> Result<(), Problem> {
+        use crate::components::history_sharing::SHARED_MESSAGES;
+        let path = format!("/api/communication/messages/?channel_id={conversation}&limit={SHARED_MESSAGES}");
+        let page: MessagePageDto = json(Method::GET, &path, None).await?;
+        let mut history = SharedHistory::default();
+        // Oldest first, as they were said.
+        for m in page.messages.iter().rev().filter(|m| m.sent_from.is_some()) {
+            let id = number(&m.id)?;
+            if let Some(content) = self.content_of(db, conversation, id, m).await? {
+                history.messages.push(SharedMessage { id, edited_at: m.edited_at, content });
+            }
+        }
+        if history.messages.is_empty() {
+            return Ok(());
+        }
+        let epoch = self.device.epoch(conversation)?;
+        let body = json!({
+            "device_id": self.device_id,
+            "epoch": epoch,
+            "history": b64(&self.device.share_history(conversation, &history)?),
+            "device_ids": added.iter().map(|d| d.device.to_string()).collect::<Vec<_>>(),
+        });
+        let path = format!("/api/communication/channels/{conversation}/shared_histories/");
+        call(Method::POST, &path, Some(body)).await?;
+        Ok(())
+    }
+
+    /// What an encrypted message says, as this device read (or sent) it,
+    /// from its author's own copy, or decrypted now; `None` where this
+    /// device cannot read it.
+    async fn content_of(
+        &mut self,
+        db: &IdbDatabase,
+        conversation: i64,
+        id: i64,
+        m: &MessageDto,
+    ) -> Result<Option<Content>, Problem> {
+        let key = read_key(self.me, id, m.edited_at);
+        if let Some(text) = idb::get(db, idb::READ, &key).await.map_err(Problem::Failed)? {
+            let files = files_read(db, self.me, id).await?;
+            let previews = previews_read(db, self.me, id, m.edited_at).await?;
+            return Ok(Some(Content { text, files, previews }));
+        }
+        let ciphertext = super::Ciphertext::of(m);
+        if let Some(content) = self.own_copy(conversation, &ciphertext) {
+            return Ok(Some(content));
+        }
+        let Ok(bytes) = B64.decode(&ciphertext.mls) else { return Ok(None) };
+        let Ok(content) = self.decrypt(conversation, &bytes).await else { return Ok(None) };
+        // Kept as read: a message decrypts once.
+        idb::put(db, idb::READ, &key, &content.text).await.map_err(Problem::Failed)?;
+        keep_files(db, self.me, id, &content.files).await?;
+        keep_previews(db, self.me, (id, m.edited_at), &content.previews).await?;
+        Ok(Some(content))
+    }
+
+    /// Keeps the messages of the histories shared with this device as read
+    /// here (never over a message it read itself), marked with who shared
+    /// them, and drops the histories from the server. One that does not
+    /// read, or whose sender is not who the server says, is dropped.
+    async fn take_shared_histories(&mut self, db: &IdbDatabase) -> Result<(), Problem> {
+        let path = format!("/api/communication/devices/{}/shared_histories/", self.device_id);
+        let shared: Vec<SharedHistoryDto> = json(Method::GET, &path, None).await?;
+        for h in shared {
+            if let Err(why) = self.keep_shared_history(db, &h).await {
+                leptos::logging::warn!(
+                    "a history shared in conversation {} was not kept: {why}",
+                    h.channel_id
+                );
+            }
+            call(Method::DELETE, &format!("{path}{}/", h.id), None).await?;
+        }
+        Ok(())
+    }
+
+    async fn keep_shared_history(&mut self, db: &IdbDatabase, h: &SharedHistoryDto) -> Result<(), String> {
+        let conversation = number(&h.channel_id).map_err(|p| p.explain())?;
+        let bytes = unb64(&h.history).map_err(|p| p.explain())?;
+        let (from, history) = self.device.read_history(conversation, &bytes).map_err(|e| e.to_string())?;
+        if from.user.to_string() != h.from_user_id {
+            return Err(format!(
+                "it was encrypted by user {}, not by its sharer {}",
+                from.user, h.from_user_id
+            ));
+        }
+        for m in history.messages {
+            let key = read_key(self.me, m.id, m.edited_at);
+            if idb::get(db, idb::READ, &key).await?.is_some() {
+                continue;
+            }
+            idb::put(db, idb::READ, &key, &m.content.text).await?;
+            idb::put(db, idb::READ, &shared_key(self.me, m.id), &h.from_name).await?;
+            keep_files(db, self.me, m.id, &m.content.files).await.map_err(|p| p.explain())?;
+            keep_previews(db, self.me, (m.id, m.edited_at), &m.content.previews)
+                .await
+                .map_err(|p| p.explain())?;
         }
         Ok(())
     }
@@ -756,6 +884,12 @@ async fn files_read(db: &IdbDatabase, me: i64, message: i64) -> Result<Vec<FileK
         None => Ok(Vec::new()),
         Some(saved) => serde_json::from_str(&saved).map_err(|e| Problem::Failed(e.to_string())),
     }
+}
+
+/// Where the name of who shared a message with this device is kept, for
+/// a message read from a shared history.
+fn shared_key(me: i64, message: i64) -> String {
+    format!("{me}:{message}:shared")
 }
 
 /// Where the previews a message (as of its edit `edited_at`) carried are

@@ -436,6 +436,8 @@ fn ChannelScreen(
                     {channel.end_to_end.then(|| view! {
                         <p class="e2ee-note">"🔒 End-to-end encrypted: the server cannot read this conversation. \
                             It is not searchable on the server, and notifications do not quote it."</p>
+                        <crate::components::history_sharing::HistorySharing channel_id=channel.id.clone()
+                            shares=channel.shares_history reload />
                     })}
                     {channel.end_to_end.then(|| {
                         let names = channel.members.iter().map(|u| (u.id.clone(), u.display_name.clone())).collect();

@@ -47,6 +47,14 @@ pub struct NewDevice<'a> {
     pub identity_signature: &'a str,
 }
 
+/// Where an encrypted conversation's keys stand: [`Hub::conversation_devices`].
+#[derive(Debug)]
+pub struct ConversationKeys {
+    pub epoch: i64,
+    pub devices: Vec<Device>,
+    pub shares_history: bool,
+}
+
 /// A change of a conversation's keys, as a device sends it.
 #[derive(Debug)]
 pub struct NewGroupCommit<'a> {
@@ -247,11 +255,16 @@ impl Hub {
         self.store.set_encrypts_direct(on, audit).await
     }
 
-    /// The epoch an encrypted conversation's keys are at, and the devices
-    /// they should include (its members' devices).
-    pub async fn conversation_devices(&self, actor: Id, channel: Id) -> Result<(i64, Vec<Device>)> {
+    /// The epoch an encrypted conversation's keys are at, the devices they
+    /// should include (its members' devices), and whether it shares its
+    /// history with the devices it adds.
+    pub async fn conversation_devices(&self, actor: Id, channel: Id) -> Result<ConversationKeys> {
         let ch = self.keys_member(actor, channel).await?;
-        Ok((self.store.epoch(ch.id).await?, self.store.devices_in(ch.id).await?))
+        Ok(ConversationKeys {
+            epoch: self.store.epoch(ch.id).await?,
+            devices: self.store.devices_in(ch.id).await?,
+            shares_history: ch.shares_history,
+        })
     }
 
     /// One key package of each of `devices` (devices of the conversation's
@@ -354,7 +367,7 @@ impl Hub {
     }
 
     /// An encrypted conversation `actor` is a member of.
-    async fn keys_member(&self, actor: Id, channel: Id) -> Result<Channel> {
+    pub(super) async fn keys_member(&self, actor: Id, channel: Id) -> Result<Channel> {
         let (ch, facts) = self.channel_facts(channel, actor).await?;
         permissions::take_part_in_keys(facts)?;
         if !ch.end_to_end {
@@ -393,7 +406,7 @@ fn key_packages(raw: &[String]) -> Result<Vec<String>> {
 
 /// `wanted` among `members` (a conversation's devices); one that is not
 /// there is refused, by number.
-fn wanted_devices(members: &[Device], wanted: &[Id]) -> Result<Vec<Device>> {
+pub(super) fn wanted_devices(members: &[Device], wanted: &[Id]) -> Result<Vec<Device>> {
     wanted
         .iter()
         .map(|id| {

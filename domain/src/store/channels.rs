@@ -21,6 +21,7 @@ struct ChannelRow {
     archived_at: Option<i64>,
     sensitive: i64,
     end_to_end: i64,
+    shares_history: i64,
     user_limit: i64,
     category_id: Option<i64>,
     position: i64,
@@ -42,6 +43,7 @@ impl From<ChannelRow> for Channel {
             archived_at: r.archived_at,
             sensitive: r.sensitive != 0,
             end_to_end: r.end_to_end != 0,
+            shares_history: r.shares_history != 0,
             user_limit: r.user_limit,
             category_id: r.category_id.map(Id),
             position: r.position,
@@ -73,7 +75,7 @@ pub struct ChannelStanding {
 }
 
 const CH_COLUMNS: &str = "c.id, c.workspace_id, c.name, c.topic, c.is_private, c.auto_join, c.kind, \
-     c.is_external, c.archived_at, c.sensitive, c.end_to_end, c.user_limit, c.category_id, c.position, c.created_by, c.created_at";
+     c.is_external, c.archived_at, c.sensitive, c.end_to_end, c.shares_history, c.user_limit, c.category_id, c.position, c.created_by, c.created_at";
 
 impl Store {
     /// Inserts a channel and makes its creator a member, in `tx`.

@@ -55,6 +55,9 @@ struct WelcomeRow {
     created_at: i64,
 }
 
+/// What waits on the server for a device, dropped with it.
+const WAITING_FOR_DEVICE: [&str; 3] = ["key_packages", "group_welcomes", "shared_histories"];
+
 /// A commit to accept, with the welcomes for the devices it adds.
 pub struct NewCommit<'a> {
     pub commit: &'a GroupCommit,
@@ -177,7 +180,7 @@ impl Store {
             .bind(key.created_at)
             .execute(&mut *tx)
             .await?;
-        for table in ["key_packages", "group_welcomes"] {
+        for table in WAITING_FOR_DEVICE {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE device_id IN (SELECT id FROM devices WHERE user_id = $1)"
             ))
@@ -262,7 +265,7 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
-        for table in ["key_packages", "group_welcomes"] {
+        for table in WAITING_FOR_DEVICE {
             sqlx::query(&format!("DELETE FROM {table} WHERE device_id = $1"))
                 .bind(id.0)
                 .execute(&mut *tx)

@@ -13,13 +13,13 @@ use app::schema as s;
 use app::wire::{
     ApiError, ChannelDto, ClaimedKeyPackageDto, ConversationDevicesDto, DeviceDto, EncryptedArchiveDto,
     EncryptionPolicyDto, GroupCommitDto, IdentityKeyDto, KeyBackupDto, KeyPackageCountDto, SetArchivistDto,
-    WelcomeDto,
+    SharedHistoryDto, WelcomeDto,
 };
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::error::Thing;
-use domain::hub::{NewDevice, NewGroupCommit};
+use domain::hub::{NewDevice, NewGroupCommit, NewSharedHistory};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -209,6 +209,110 @@ pub async fn dismiss_welcome(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/communication/devices/{id}/shared_histories/`: the histories
+/// of encrypted conversations shared with one of the caller's devices by
+/// the member's device that added it.
+#[utoipa::path(get, path = "/api/communication/devices/{id}/shared_histories/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id")),
+    responses((status = 200, body = Vec<SharedHistoryDto>), (status = 401, body = ApiError),
+        (status = 404, body = ApiError)))]
+pub async fn shared_histories(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<Vec<SharedHistoryDto>>> {
+    let shared = state.services.hub.shared_histories(user.id, path_id(&id, Thing::Device)?).await?;
+    Ok(Json(shared.iter().map(SharedHistoryDto::from).collect()))
+}
+
+/// `DELETE /api/communication/devices/{id}/shared_histories/{history_id}/`:
+/// the device has taken the shared history.
+#[utoipa::path(delete, path = "/api/communication/devices/{id}/shared_histories/{history_id}/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Device id"),
+        ("history_id" = s::Id, Path, description = "Shared history id")),
+    responses((status = 204), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn dismiss_shared_history(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, history)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    let (device, history) = (path_id(&id, Thing::Device)?, path_id(&history, Thing::SharedHistory)?);
+    state.services.hub.dismiss_shared_history(user.id, device, history).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HistorySharingBody {
+    /// Whether the device that adds others shares the latest messages it
+    /// read with them.
+    on: bool,
+}
+
+/// `PUT /api/communication/channels/{id}/history_sharing/`: turns the
+/// sharing of an encrypted conversation's latest messages with the
+/// devices it adds on or off.
+#[utoipa::path(put, path = "/api/communication/channels/{id}/history_sharing/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id")), request_body = HistorySharingBody,
+    responses((status = 200, body = ChannelDto), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 403, description = "Not theirs to change", body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "Not an end-to-end encrypted conversation", body = ApiError)))]
+pub async fn set_history_sharing(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<HistorySharingBody>,
+) -> HttpResult<Json<ChannelDto>> {
+    let channel = path_id(&id, Thing::Channel)?;
+    let ch = state.services.hub.set_history_sharing(user.id, channel, body.on).await?;
+    Ok(Json(ChannelDto::from(&ch)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SharedHistoryBody {
+    /// The caller's device that shares it.
+    #[schema(value_type = s::Id)]
+    device_id: String,
+    /// The epoch it is encrypted for: the conversation's current one.
+    #[serde(deserialize_with = "app::wire::whole_number::one")]
+    #[schema(minimum = 0, maximum = 2147483647)]
+    epoch: i64,
+    /// The MLS application message holding the messages (at most 640 KiB).
+    #[schema(value_type = s::Base64)]
+    history: String,
+    /// The devices it is for: those the commit that began the epoch added.
+    #[schema(value_type = Vec<s::Id>, min_items = 1, max_items = 100)]
+    device_ids: Vec<String>,
+}
+
+/// `POST /api/communication/channels/{id}/shared_histories/`: the latest
+/// messages a member's device read, encrypted for the conversation's
+/// current epoch, for the devices it just added (where the conversation
+/// shares its history).
+#[utoipa::path(post, path = "/api/communication/channels/{id}/shared_histories/", tag = "encryption",
+    params(("id" = s::Id, Path, description = "Channel id")), request_body = SharedHistoryBody,
+    responses((status = 204), (status = 400, body = ApiError), (status = 401, body = ApiError),
+        (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, description = "The conversation does not share its history, its keys changed since, \
+            or a device not of its members", body = ApiError)))]
+pub async fn share_history(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SharedHistoryBody>,
+) -> HttpResult<StatusCode> {
+    let channel = path_id(&id, Thing::Channel)?;
+    let devices =
+        body.device_ids.iter().map(|d| app::ssr::parse_id("device_ids", d)).collect::<Result<Vec<_>, _>>()?;
+    let new = NewSharedHistory {
+        device: app::ssr::parse_id("device_id", &body.device_id)?,
+        epoch: body.epoch,
+        history: &body.history,
+        devices: &devices,
+    };
+    state.services.hub.share_history(user.id, channel, new).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `POST /api/communication/channels/{id}/end_to_end/`: makes a direct
 /// conversation or private channel end-to-end encrypted, for good.
 #[utoipa::path(post, path = "/api/communication/channels/{id}/end_to_end/", tag = "encryption",
@@ -237,9 +341,12 @@ pub async fn conversation_devices(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> HttpResult<Json<ConversationDevicesDto>> {
-    let (epoch, devices) =
-        state.services.hub.conversation_devices(user.id, path_id(&id, Thing::Channel)?).await?;
-    Ok(Json(ConversationDevicesDto { epoch, devices: devices.iter().map(DeviceDto::from).collect() }))
+    let keys = state.services.hub.conversation_devices(user.id, path_id(&id, Thing::Channel)?).await?;
+    Ok(Json(ConversationDevicesDto {
+        epoch: keys.epoch,
+        devices: keys.devices.iter().map(DeviceDto::from).collect(),
+        shares_history: keys.shares_history,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

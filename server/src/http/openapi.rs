@@ -62,6 +62,7 @@ use utoipa::OpenApi;
         e2::welcomes, e2::dismiss_welcome, e2::encrypt_end_to_end, e2::conversation_devices,
         e2::claim_key_packages, e2::commits, e2::commit_keys, e2::encryption_policy, e2::set_encryption_policy,
         e2::encrypted_archive, e2::set_encrypted_archive, e2::consent_to_encrypted_archive,
+        e2::shared_histories, e2::dismiss_shared_history, e2::set_history_sharing, e2::share_history,
     ),
     modifiers(&SignedIn, &EveryRouteIsBounded),
     security(("bearer" = []), ("session" = [])),

@@ -1290,9 +1290,9 @@ fn rows() -> Vec<Row> {
         rest!("get" "/api/communication/channels/{id}/devices/", "a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
             (cx.who(cell), vec![("id", cx.fresh_encrypted().await)], None)
         }),
-        rest!("post" "/api/communication/channels/{id}/key_packages/", "the owner's fresh device in a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
+        rest!("post" "/api/communication/channels/{id}/key_packages/", "the owner's device in a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
             let channel = cx.fresh_encrypted().await;
-            let device = cx.fresh_device(cx.person(Owner)).await;
+            let device = cx.kept_device(Owner).await;
             (cx.who(cell), vec![("id", channel)], Some(json!({"device_ids": [device]})))
         }),
         rest!("get" "/api/communication/channels/{id}/commits/", "a fresh encrypted private channel", P(KEY_HOLDERS), |cx, cell| {
@@ -1303,6 +1303,33 @@ fn rows() -> Vec<Row> {
             let device = cx.fresh_device(&who).await;
             let body = json!({"device_id": device, "epoch": 0, "commit": KEY_PACKAGE});
             (who, vec![("id", cx.fresh_encrypted().await)], Some(body))
+        }),
+        rest!("put" "/api/communication/channels/{id}/history_sharing/", "a fresh channel of the kind, encrypted where it can be", C(ENCRYPT), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.fresh_encrypted_of(cell.kind()).await)], Some(json!({"on": true})))
+        }),
+        sfn!(
+            SetHistorySharing,
+            "a fresh channel of the kind, encrypted where it can be",
+            C(ENCRYPT),
+            |cx, cell| {
+                (
+                    cx.who(cell),
+                    vec![("channel_id", cx.fresh_encrypted_of(cell.kind()).await), ("share", s("on"))],
+                )
+            }
+        ),
+        rest!("post" "/api/communication/channels/{id}/shared_histories/", "a fresh encrypted private channel sharing its history, from and for a device of their own", P(KEY_HOLDERS), |cx, cell| {
+            let who = cx.who(cell);
+            let device = cx.kept_device(cell.actor).await;
+            let body = json!({"device_id": device, "epoch": 0, "history": KEY_PACKAGE, "device_ids": [device]});
+            (who, vec![("id", cx.fresh_sharing().await)], Some(body))
+        }),
+        rest!("get" "/api/communication/devices/{id}/shared_histories/", "a device of their own", P(EVERYONE), |cx, cell| {
+            (cx.who(cell), vec![("id", cx.kept_device(cell.actor).await)], None)
+        }),
+        rest!("delete" "/api/communication/devices/{id}/shared_histories/{history_id}/", "the member's device's fresh shared history", P(THE_MEMBER), |cx, cell| {
+            let (device, shared) = cx.fresh_shared_history().await;
+            (cx.who(cell), vec![("id", device), ("history_id", shared)], None)
         }),
         sfn!(CreateBot, "", P(BOT_MANAGERS), |cx, cell| {
             let args = vec![
@@ -1651,6 +1678,9 @@ struct Ctx {
     voice: String,
     seq: AtomicUsize,
     sockets: HashMap<Actor, tokio::sync::Mutex<Option<Ws>>>,
+    /// A device of each person's made once for the cells that need one
+    /// but do not change it, so that their devices stay within the limit.
+    kept_devices: HashMap<Actor, tokio::sync::OnceCell<String>>,
 }
 
 impl Ctx {
@@ -1960,6 +1990,11 @@ impl Ctx {
         (made.webhook.id, token)
     }
 
+    /// `a`'s device made the first time one is asked for (see `kept_devices`).
+    async fn kept_device(&self, a: Actor) -> String {
+        self.kept_devices[&a].get_or_init(|| self.fresh_device(self.person(a))).await.clone()
+    }
+
     /// A new device of `who`'s, with two key packages and a last-resort
     /// one (their content is the devices' business: the server stores it).
     async fn fresh_device(&self, who: &User) -> String {
@@ -2004,6 +2039,41 @@ impl Ctx {
         let path = format!("/api/communication/channels/{id}/end_to_end/");
         json_of(self.person(Owner).post(&self.app, &path, json!({})).await, StatusCode::OK).await;
         id
+    }
+
+    /// A new channel of `kind`, made end-to-end encrypted by the owner
+    /// where that can be (not a public one).
+    async fn fresh_encrypted_of(&self, kind: Kind) -> String {
+        let id = self.fresh_channel(kind, true).await;
+        let path = format!("/api/communication/channels/{id}/end_to_end/");
+        self.person(Owner).post(&self.app, &path, json!({})).await;
+        id
+    }
+
+    /// A new encrypted private channel of the owner's that shares its
+    /// history with the devices it adds.
+    async fn fresh_sharing(&self) -> String {
+        let id = self.fresh_encrypted().await;
+        let path = format!("/api/communication/channels/{id}/history_sharing/");
+        json_of(self.person(Owner).put(&self.app, &path, json!({"on": true})).await, StatusCode::OK).await;
+        id
+    }
+
+    /// A history shared with the member's device by the owner's, in a
+    /// fresh channel that shares it: the member's device's id and the
+    /// history's (the newest shared with it).
+    async fn fresh_shared_history(&self) -> (String, String) {
+        let channel = self.fresh_sharing().await;
+        let owners = self.kept_device(Owner).await;
+        let members = self.kept_device(Member).await;
+        let body = json!({"device_id": owners, "epoch": 0, "history": KEY_PACKAGE, "device_ids": [members]});
+        let path = format!("/api/communication/channels/{channel}/shared_histories/");
+        let res = self.person(Owner).post(&self.app, &path, body).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let path = format!("/api/communication/devices/{members}/shared_histories/");
+        let shared = json_of(self.person(Member).get(&self.app, &path).await, StatusCode::OK).await;
+        let newest = shared.as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_string();
+        (members, newest)
     }
 
     /// A welcome for a new device of the member's, from the owner's device
@@ -2366,6 +2436,7 @@ async fn fixture(app: TestApp) -> Ctx {
         voice: String::new(),
         seq: AtomicUsize::new(0),
         sockets,
+        kept_devices: ACTORS.iter().map(|a| (*a, tokio::sync::OnceCell::new())).collect(),
     };
 
     // The guest comes in through an invite to the external channel, which

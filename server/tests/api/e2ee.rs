@@ -39,28 +39,28 @@ async fn identity_of(app: &TestApp, who: &User) -> Identity {
     identity
 }
 
-async fn typed<T: DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
+pub(crate) async fn typed<T: DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
     serde_json::from_value(json_of(res, status).await).expect("the documented shape")
 }
 
-fn number(id: &str) -> i64 {
+pub(crate) fn number(id: &str) -> i64 {
     id.parse().expect("an id")
 }
 
 /// A person's device as the app runs it: its keys, and what it has read.
-struct Phone {
-    device: Device,
-    id: String,
-    owner: User,
+pub(crate) struct Phone {
+    pub(crate) device: Device,
+    pub(crate) id: String,
+    pub(crate) owner: User,
     /// Plain text by message id (a device cannot decrypt a message twice,
     /// nor its own: it keeps what it sent).
-    read: HashMap<String, String>,
+    pub(crate) read: HashMap<String, String>,
 }
 
 impl Phone {
     /// Registers a device of `owner` and publishes five key packages and a
     /// last-resort one.
-    async fn register(app: &TestApp, owner: &User, name: &str) -> Phone {
+    pub(crate) async fn register(app: &TestApp, owner: &User, name: &str) -> Phone {
         let keys = DeviceKeys::generate().unwrap();
         let signature = identity_of(app, owner).await.sign_device(number(&owner.id), &keys.public()).unwrap();
         let body = json!({"name": name, "signature_key": B64.encode(keys.public()),
@@ -85,7 +85,7 @@ impl Phone {
     /// Joins the conversations it was welcomed to, applies the changes of
     /// keys it missed, then brings `channel`'s keys in line with its
     /// members' devices (what the app does on every event about them).
-    async fn sync(&mut self, app: &TestApp, channel: &str) {
+    pub(crate) async fn sync(&mut self, app: &TestApp, channel: &str) {
         let conversation = number(channel);
         let welcomes_path = format!("/api/communication/devices/{}/welcomes/", self.id);
         let welcomes: Vec<WelcomeDto> =
@@ -183,7 +183,7 @@ impl Phone {
 
     /// Encrypts and sends `text`, telling the server whom it mentions as
     /// the browser does; returns the message as stored.
-    async fn send(&mut self, app: &TestApp, channel: &str, text: &str) -> MessageDto {
+    pub(crate) async fn send(&mut self, app: &TestApp, channel: &str, text: &str) -> MessageDto {
         let mentions = domain::markdown::mentions(text);
         let sent: MessageDto =
             typed(self.post(app, channel, text, &mentions).await, StatusCode::CREATED).await;
@@ -245,7 +245,7 @@ impl Phone {
 
     /// The conversation's messages as this device reads them, oldest first:
     /// the text, or why it could not decrypt it.
-    async fn messages(&mut self, app: &TestApp, channel: &str) -> Vec<Result<String, String>> {
+    pub(crate) async fn messages(&mut self, app: &TestApp, channel: &str) -> Vec<Result<String, String>> {
         self.apply_commits(app, channel).await;
         let path = format!("/api/communication/messages/?channel_id={channel}");
         let page: MessagePageDto = typed(self.owner.get(app, &path).await, StatusCode::OK).await;

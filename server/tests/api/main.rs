@@ -30,6 +30,7 @@ mod pages;
 mod resume;
 mod retention;
 mod server_fns;
+mod shared_history;
 mod sink;
 mod site;
 mod virus_scan;

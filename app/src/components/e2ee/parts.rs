@@ -82,7 +82,7 @@ fn keys_panel(keys: Keys, names: Vec<(String, String)>, other: Option<(String, S
                 let _ = keys.status.try_set(status);
             }
             if ready {
-                open(keys);
+                open(keys, false);
             }
         });
     };

@@ -5,6 +5,7 @@
 
 use e2ee::{
     Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received, SearchKey, Searchable,
+    SharedHistory, SharedMessage,
 };
 
 /// One figure: what was measured, and its mean in milliseconds.
@@ -107,6 +108,16 @@ pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
     figures.push(Figure { what: "100 people: add a device (the commit and its welcome)", ms: adding });
     figures.push(Figure { what: "100 people: a member applies that commit", ms: applying });
     figures.push(Figure { what: "100 people: the added device joins", ms: welcomed });
+
+    // The adding device shares the latest 100 messages with the added one.
+    let history = SharedHistory {
+        messages: (0..100).map(|id| SharedMessage { id, edited_at: None, content: text.clone() }).collect(),
+    };
+    let (shared, sharing) = timed(now, || people[0].device.share_history(CONVERSATION, &history).unwrap());
+    let ((_, read), reading) = timed(now, || newcomer.device.read_history(CONVERSATION, &shared).unwrap());
+    assert_eq!(read.messages.len(), 100);
+    figures.push(Figure { what: "share the latest 100 messages with an added device", ms: sharing });
+    figures.push(Figure { what: "the added device reads those 100 messages", ms: reading });
 
     // Search in the browser: every entry kept is opened and matched (what
     // IndexedDB takes to hand them over is not counted).

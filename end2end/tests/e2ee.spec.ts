@@ -178,6 +178,26 @@ test("without JavaScript an encrypted conversation says how to read it, and plai
   await close();
 });
 
+test("without JavaScript the history shared with people added is turned on and off from the conversation's header", async ({
+  browser,
+}) => {
+  const { bob, dm, close } = await encryptedDm(browser);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, bob);
+  await page.goto(dm);
+  const sharing = page.locator(".history-sharing");
+  await expect(sharing).toHaveAttribute("data-shares", "false");
+  await sharing.getByRole("button", { name: "Share history with people added" }).click();
+  await expect(sharing).toHaveAttribute("data-shares", "true");
+  await expect(sharing).toContainText("People added later read the latest 100 messages");
+  await sharing.getByRole("button", { name: "Stop sharing history" }).click();
+  await expect(sharing).toHaveAttribute("data-shares", "false");
+  await expect(sharing).toContainText("People added later read from the moment they join.");
+  await context.close();
+  await close();
+});
+
 test("after this browser's data is cleared the recovery key brings the keys back, with what was sent and received, and a wrong key is refused", async ({
   browser,
 }) => {

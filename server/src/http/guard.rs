@@ -34,10 +34,16 @@ pub const KEY_BACKUP_BODY: usize = 1 << 20;
 /// bodies.
 pub const COMMIT_BODY: usize = 2 * (domain::hub::HANDSHAKE_BYTES / 3 + 1) * 4 + (16 << 10);
 
-/// Whether `path` is a conversation's commits (`/api/communication/channels/{id}/commits/`).
-fn is_commits_path(path: &str) -> bool {
+/// The largest shared history request: the history (the latest messages
+/// of an encrypted conversation, encrypted) base64 in JSON, with the
+/// devices it is for.
+pub const SHARED_HISTORY_BODY: usize = (domain::hub::SHARED_HISTORY_BYTES / 3 + 1) * 4 + (16 << 10);
+
+/// Whether `path` is `/api/communication/channels/{id}{resource}`, with
+/// `resource` such as `/commits/`.
+fn is_channels(path: &str, resource: &str) -> bool {
     path.strip_prefix("/api/communication/channels/")
-        .and_then(|rest| rest.strip_suffix("/commits/"))
+        .and_then(|rest| rest.strip_suffix(resource))
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
@@ -84,7 +90,8 @@ pub async fn bounded_body(State(state): State<AppState>, req: Request, next: Nex
     let limit = match req.uri().path() {
         UPLOAD_PATH => state.body_limits.upload,
         KEY_BACKUP_PATH => KEY_BACKUP_BODY.max(state.body_limits.body),
-        path if is_commits_path(path) => COMMIT_BODY.max(state.body_limits.body),
+        path if is_channels(path, "/commits/") => COMMIT_BODY.max(state.body_limits.body),
+        path if is_channels(path, "/shared_histories/") => SHARED_HISTORY_BODY.max(state.body_limits.body),
         _ => state.body_limits.body,
     };
     let declared = req

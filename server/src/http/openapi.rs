@@ -79,7 +79,7 @@ use utoipa::OpenApi;
         (name = "commands", description = "Slash commands: running one in a channel, the commands a channel offers, a workspace's own commands (Slack's form fields, signed) and their response URLs"),
         (name = "compliance", description = "Retention policies (the deployment's, a workspace's, a channel's), compliance archiving, legal holds, compliance exports and the deployment's audit log"),
         (name = "analytics", description = "Messages and the people who posted, per day, and the busiest channels, of a workspace or of the deployment, as JSON or CSV"),
-        (name = "encryption", description = "End-to-end encrypted conversations: devices and their key packages, the commits that change a conversation's keys (one per epoch) and the welcomes that let added devices join; the server delivers, the devices encrypt"),
+        (name = "encryption", description = "End-to-end encrypted conversations: devices and their key packages, the commits that change a conversation's keys (one per epoch) and the welcomes that let added devices join, and the histories shared with them; the server delivers, the devices encrypt"),
         (name = "meta", description = "This document"))
 )]
 pub struct ApiDoc;

@@ -210,6 +210,36 @@ async fn a_history_is_shared_only_where_it_is_on_and_only_with_the_conversations
     app
 }
 
+/// A history of 100 long messages is larger than an ordinary request: the
+/// server takes it, and the added device reads all of it; one past the
+/// size the server keeps is refused as such.
+async fn a_history_larger_than_an_ordinary_request_is_taken_up_to_its_limit(app: TestApp) -> TestApp {
+    let (ana, bob, dan) = (app.user("ana").await, app.user("bob").await, app.user("dan").await);
+    let (secret, mut anas, _bobs) = secret_of_two(&app, &ana, &bob, &dan).await;
+    set_sharing(&app, &ana, &secret, true).await;
+    let mut dans = dan_added(&app, &ana, &mut anas, &dan, &secret).await;
+    let long = "the minutes, word for word. ".repeat(80); // 2,240 bytes each
+    let history = SharedHistory {
+        messages: (0..100)
+            .map(|id| SharedMessage { id, edited_at: None, content: Content::of_text(&long) })
+            .collect(),
+    };
+    let epoch = epoch_of(&app, &anas, &secret).await;
+    let shared = share(&app, &mut anas, &secret, epoch, &history, &[&dans.id]).await;
+    assert_eq!(shared.status(), StatusCode::NO_CONTENT);
+    dans.sync(&app, &secret).await;
+    let kept = shared_with(&app, &dans).await;
+    assert!(kept[0].history.len() > 200_000, "{} bytes of base64", kept[0].history.len());
+    let (_, read) =
+        dans.device.read_history(number(&secret), &B64.decode(&kept[0].history).unwrap()).unwrap();
+    assert_eq!(read, history);
+
+    let past = B64.encode(vec![7u8; domain::hub::SHARED_HISTORY_BYTES + 1]);
+    let refused = post_share(&app, &ana, &secret, (&anas.id, epoch), &past, &[&dans.id]).await;
+    assert_error(refused, StatusCode::BAD_REQUEST, "invalid", Some("history")).await;
+    app
+}
+
 /// A device its owner removes is left nothing shared with it.
 async fn a_removed_device_keeps_no_history_shared_with_it(app: TestApp) -> TestApp {
     let (dan, dans) = dan_given_history(&app, "before dan").await;
@@ -271,4 +301,5 @@ crate::on_both_backends! {
     a_history_is_shared_only_where_it_is_on_and_only_with_the_conversations_devices => a_history_is_shared_only_where_it_is_on_and_only_with_the_conversations_devices;
     history_sharing_is_changed_by_who_may_encrypt_the_conversation => history_sharing_is_changed_by_who_may_encrypt_the_conversation;
     a_removed_device_keeps_no_history_shared_with_it => a_removed_device_keeps_no_history_shared_with_it;
+    a_history_larger_than_an_ordinary_request_is_taken_up_to_its_limit => a_history_larger_than_an_ordinary_request_is_taken_up_to_its_limit;
 }

@@ -695,15 +695,14 @@ impl Keys {
         use crate::components::history_sharing::SHARED_MESSAGES;
         let path = format!("/api/communication/messages/?channel_id={conversation}&limit={SHARED_MESSAGES}");
         let page: MessagePageDto = json(Method::GET, &path, None).await?;
-        let mut read = Vec::new();
+        let mut history = SharedHistory::default();
         // Oldest first, as they were said.
         for m in page.messages.iter().rev().filter(|m| m.sent_from.is_some()) {
             let id = number(&m.id)?;
             if let Some(content) = self.content_of(db, conversation, id, m).await? {
-                read.push(SharedMessage { id, edited_at: m.edited_at, content });
+                history.messages.push(SharedMessage { id, edited_at: m.edited_at, content });
             }
         }
-        let history = SharedHistory::latest_within(read, crate::wire::SHARED_HISTORY_BYTES);
         if history.messages.is_empty() {
             return Ok(());
         }

@@ -228,28 +228,6 @@ pub struct SharedHistory {
     pub messages: Vec<SharedMessage>,
 }
 
-impl SharedHistory {
-    /// What encryption adds to a history's JSON, at most (the MLS framing,
-    /// its authentication tag, the sender's signature), with room to spare.
-    const FRAMING: usize = 1024;
-
-    /// The latest of `messages` (oldest first) whose history, encrypted,
-    /// takes at most `bytes`: the older ones that do not fit are left out.
-    pub fn latest_within(mut messages: Vec<SharedMessage>, bytes: usize) -> SharedHistory {
-        // `{"messages":[` … `]}`, then each message and a comma.
-        let mut size = Self::FRAMING + 15;
-        let mut first = messages.len();
-        for (i, m) in messages.iter().enumerate().rev() {
-            size += serde_json::to_vec(m).map_or(usize::MAX / 2, |json| json.len() + 1);
-            if size > bytes {
-                break;
-            }
-            first = i;
-        }
-        SharedHistory { messages: messages.split_off(first) }
-    }
-}
-
 /// One message of a [`SharedHistory`]: its id, as of its edit `edited_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedMessage {

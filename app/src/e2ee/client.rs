@@ -226,15 +226,12 @@ async fn apply(db: &IdbDatabase, op: Op) -> Result<Done, Problem> {
         _ => {}
     }
     if let Op::Read { conversation, message, edited_at, about, .. } = &op
-        && let Some(text) =
-            idb::get(db, idb::READ, &read_key(me, *message, *edited_at)).await.map_err(Problem::Failed)?
+        && let Some(Content { text, files, previews }) = kept(db, me, (*message, *edited_at)).await?
     {
         if let Some(about) = about {
             search::keep(db, me, *conversation, (*message, *edited_at), about, &text).await?;
         }
         let html = markdown::render(&text);
-        let files = files_read(db, me, *message).await?;
-        let previews = previews_read(db, me, *message, *edited_at).await?;
         let shared_by = idb::get(db, idb::READ, &shared_key(me, *message)).await.map_err(Problem::Failed)?;
         return Ok(Done::Text { text, html, files, previews, shared_by });
     }
@@ -490,7 +487,7 @@ impl Keys {
                 Ok(Done::Opened { joined: self.device.is_in(conversation) })
             }
             Op::Read { conversation, message, edited_at, ciphertext, about, .. } => {
-                let Content { text, files, previews } = match self.own_copy(conversation, &ciphertext) {
+                let content = match self.own_copy(conversation, &ciphertext) {
                     Some(content) => content,
                     None => {
                         let bytes = B64
@@ -499,11 +496,8 @@ impl Keys {
                         self.decrypt(conversation, &bytes).await.map_err(Problem::Unreadable)?
                     }
                 };
-                idb::put(db, idb::READ, &read_key(self.me, message, edited_at), &text)
-                    .await
-                    .map_err(Problem::Failed)?;
-                keep_files(db, self.me, message, &files).await?;
-                keep_previews(db, self.me, (message, edited_at), &previews).await?;
+                keep_read(db, self.me, (message, edited_at), &content).await?;
+                let Content { text, files, previews } = content;
                 if let Some(about) = about {
                     search::remember(db, self.me, conversation, (message, edited_at), &about).await?;
                     search::keep(db, self.me, conversation, (message, edited_at), &about, &text).await?;
@@ -513,34 +507,27 @@ impl Keys {
             }
             Op::Send { conversation, text, nonce, thread_id, files, place, .. } => {
                 let previews = previews_of(&place.workspace, &text).await;
-                let sent: MessageDto = match files.is_empty() {
+                let (sent, content): (MessageDto, Content) = match files.is_empty() {
                     true => {
-                        let content = Content { previews: previews.clone(), ..Content::of_text(&text) };
+                        let content = Content { previews, ..Content::of_text(&text) };
                         let body = json!({
                             "channel_id": conversation.to_string(),
                             "encrypted": self.seal(conversation, &content).await?,
                             "nonce": nonce,
                             "thread_id": thread_id,
                         });
-                        json(Method::POST, "/api/communication/messages/", Some(body)).await?
+                        (json(Method::POST, "/api/communication/messages/", Some(body)).await?, content)
                     }
                     false => {
                         allowed(&files).await?;
                         let (mut content, sealed) = seal_files(text.clone(), &files).await?;
-                        content.previews = previews.clone();
+                        content.previews = previews;
                         let encrypted = self.seal(conversation, &content).await?;
-                        let keys = content.files;
-                        let message =
-                            post_with_files(conversation, encrypted, nonce, thread_id, sealed).await?;
-                        keep_files(db, self.me, number(&message.id)?, &keys).await?;
-                        message
+                        (post_with_files(conversation, encrypted, nonce, thread_id, sealed).await?, content)
                     }
                 };
                 let id = number(&sent.id)?;
-                idb::put(db, idb::READ, &read_key(self.me, id, None), &text)
-                    .await
-                    .map_err(Problem::Failed)?;
-                keep_previews(db, self.me, (id, None), &previews).await?;
+                keep_read(db, self.me, (id, None), &content).await?;
                 let about = about_sent(place, &sent);
                 search::remember(db, self.me, conversation, (id, None), &about).await?;
                 search::keep(db, self.me, conversation, (id, None), &about, &text).await?;
@@ -556,15 +543,12 @@ impl Keys {
                     ));
                 }
                 let previews = previews_of(&place.workspace, &text).await;
-                let content = Content { text: text.clone(), files, previews: previews.clone() };
+                let content = Content { text: text.clone(), files, previews };
                 let body = json!({"encrypted": self.seal(conversation, &content).await?});
                 let path = format!("/api/communication/messages/{message}/");
                 let edited: MessageDto = json(Method::PUT, &path, Some(body)).await?;
                 // The sender cannot decrypt its own message: what it said is kept here.
-                idb::put(db, idb::READ, &read_key(self.me, message, edited.edited_at), &text)
-                    .await
-                    .map_err(Problem::Failed)?;
-                keep_previews(db, self.me, (message, edited.edited_at), &previews).await?;
+                keep_read(db, self.me, (message, edited.edited_at), &content).await?;
                 let about = about_sent(place, &edited);
                 search::remember(db, self.me, conversation, (message, edited.edited_at), &about).await?;
                 search::keep(db, self.me, conversation, (message, edited.edited_at), &about, &text).await?;
@@ -728,11 +712,8 @@ impl Keys {
         id: i64,
         m: &MessageDto,
     ) -> Result<Option<Content>, Problem> {
-        let key = read_key(self.me, id, m.edited_at);
-        if let Some(text) = idb::get(db, idb::READ, &key).await.map_err(Problem::Failed)? {
-            let files = files_read(db, self.me, id).await?;
-            let previews = previews_read(db, self.me, id, m.edited_at).await?;
-            return Ok(Some(Content { text, files, previews }));
+        if let Some(content) = kept(db, self.me, (id, m.edited_at)).await? {
+            return Ok(Some(content));
         }
         let ciphertext = super::Ciphertext::of(m);
         if let Some(content) = self.own_copy(conversation, &ciphertext) {
@@ -741,9 +722,7 @@ impl Keys {
         let Ok(bytes) = B64.decode(&ciphertext.mls) else { return Ok(None) };
         let Ok(content) = self.decrypt(conversation, &bytes).await else { return Ok(None) };
         // Kept as read: a message decrypts once.
-        idb::put(db, idb::READ, &key, &content.text).await.map_err(Problem::Failed)?;
-        keep_files(db, self.me, id, &content.files).await?;
-        keep_previews(db, self.me, (id, m.edited_at), &content.previews).await?;
+        keep_read(db, self.me, (id, m.edited_at), &content).await?;
         Ok(Some(content))
     }
 
@@ -777,16 +756,12 @@ impl Keys {
             ));
         }
         for m in history.messages {
-            let key = read_key(self.me, m.id, m.edited_at);
-            if idb::get(db, idb::READ, &key).await?.is_some() {
+            let version = (m.id, m.edited_at);
+            if idb::get(db, idb::READ, &read_key(self.me, m.id, m.edited_at)).await?.is_some() {
                 continue;
             }
-            idb::put(db, idb::READ, &key, &m.content.text).await?;
+            keep_read(db, self.me, version, &m.content).await.map_err(|p| p.explain())?;
             idb::put(db, idb::READ, &shared_key(self.me, m.id), &h.from_name).await?;
-            keep_files(db, self.me, m.id, &m.content.files).await.map_err(|p| p.explain())?;
-            keep_previews(db, self.me, (m.id, m.edited_at), &m.content.previews)
-                .await
-                .map_err(|p| p.explain())?;
         }
         Ok(())
     }
@@ -863,6 +838,36 @@ struct Sealed {
     device_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     mentions: Vec<String>,
+}
+
+/// Keeps what a message (as of its edit `edited_at`) says as read by this
+/// device: its text, its files' keys and its previews. A message decrypts
+/// once; what it said is read from here after.
+async fn keep_read(
+    db: &IdbDatabase,
+    me: i64,
+    (message, edited_at): (i64, Option<i64>),
+    content: &Content,
+) -> Result<(), Problem> {
+    idb::put(db, idb::READ, &read_key(me, message, edited_at), &content.text)
+        .await
+        .map_err(Problem::Failed)?;
+    keep_files(db, me, message, &content.files).await?;
+    keep_previews(db, me, (message, edited_at), &content.previews).await
+}
+
+/// What this device kept of a message (as of its edit) it read or sent,
+/// `None` where it kept none.
+async fn kept(
+    db: &IdbDatabase,
+    me: i64,
+    (message, edited_at): (i64, Option<i64>),
+) -> Result<Option<Content>, Problem> {
+    let key = read_key(me, message, edited_at);
+    let Some(text) = idb::get(db, idb::READ, &key).await.map_err(Problem::Failed)? else { return Ok(None) };
+    let files = files_read(db, me, message).await?;
+    let previews = previews_read(db, me, message, edited_at).await?;
+    Ok(Some(Content { text, files, previews }))
 }
 
 /// Where the keys of a message's files are kept (JSON), when it has any:

@@ -90,22 +90,6 @@ impl Hub {
                 ),
             ));
         }
-        let from_name = self.store.user(actor).await?.ok_or(Error::NotFound(Thing::User))?.display_name;
-        let now = crate::now_ms();
-        let shared: Vec<SharedHistory> = to
-            .iter()
-            .map(|d| SharedHistory {
-                id: Id::new(),
-                device_id: d.id,
-                channel_id: ch.id,
-                from_device_id: from.id,
-                from_user_id: actor,
-                from_name: from_name.clone(),
-                epoch,
-                data: data.clone(),
-                created_at: now,
-            })
-            .collect();
         let events: Vec<NewEvent> = to
             .iter()
             .map(|d| {
@@ -113,8 +97,9 @@ impl Hub {
                 NewEvent::new(Audience::User(d.user_id), kind)
             })
             .collect();
-        self.store.add_shared_histories(&shared, &events).await?;
-        Ok(shared.len())
+        let devices: Vec<Id> = to.iter().map(|d| d.id).collect();
+        self.store.add_shared_histories(ch.id, from.id, epoch, &data, &devices, &events).await?;
+        Ok(devices.len())
     }
 
     /// The histories shared with one of `actor`'s devices, oldest first.

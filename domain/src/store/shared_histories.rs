@@ -33,21 +33,31 @@ impl Store {
         self.commit(tx, events).await
     }
 
-    /// Keeps a shared history for each device it is for.
-    pub async fn add_shared_histories(&self, shared: &[SharedHistory], events: &[NewEvent]) -> Result<()> {
+    /// Keeps a history `from_device` shared in `channel` at `epoch`, once
+    /// for each device of `to`.
+    pub async fn add_shared_histories(
+        &self,
+        channel: Id,
+        from_device: Id,
+        epoch: i64,
+        data: &str,
+        to: &[Id],
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        for h in shared {
+        let now = crate::now_ms();
+        for device in to {
             sqlx::query(
                 "INSERT INTO shared_histories (id, device_id, channel_id, from_device_id, epoch, data, \
                  created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
-            .bind(h.id.0)
-            .bind(h.device_id.0)
-            .bind(h.channel_id.0)
-            .bind(h.from_device_id.0)
-            .bind(h.epoch)
-            .bind(&h.data)
-            .bind(h.created_at)
+            .bind(Id::new().0)
+            .bind(device.0)
+            .bind(channel.0)
+            .bind(from_device.0)
+            .bind(epoch)
+            .bind(data)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         }

@@ -1773,6 +1773,10 @@ pub struct IdentityKeyDto {
 /// more claims in turns).
 pub const KEY_PACKAGES_PER_CLAIM: usize = 100;
 
+/// The largest shared history the server keeps, in bytes (encrypted): a
+/// device sharing one leaves out the older messages that do not fit.
+pub const SHARED_HISTORY_BYTES: usize = 640 << 10;
+
 /// One key package of a device, handed out to add it to a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -190,7 +190,7 @@ test("without JavaScript the history shared with people added is turned on and o
   await expect(sharing).toHaveAttribute("data-shares", "false");
   await sharing.getByRole("button", { name: "Share history with people added" }).click();
   await expect(sharing).toHaveAttribute("data-shares", "true");
-  await expect(sharing).toContainText("People added later read the latest 100 messages");
+  await expect(sharing).toContainText("People added later read up to the latest 100 messages");
   await sharing.getByRole("button", { name: "Stop sharing history" }).click();
   await expect(sharing).toHaveAttribute("data-shares", "false");
   await expect(sharing).toContainText("People added later read from the moment they join.");
@@ -836,7 +836,7 @@ test("someone added to an encrypted channel that shares its history reads what w
   await expect(sharing).toContainText("People added later read from the moment they join.");
   await sharing.getByRole("button", { name: "Share history with people added" }).click();
   await expect(sharing).toHaveAttribute("data-shares", "true");
-  await expect(sharing).toContainText("People added later read the latest 100 messages");
+  await expect(sharing).toContainText("People added later read up to the latest 100 messages");
   await expectKeysReady(a);
   const plans = a.url();
   await b.goto(plans);

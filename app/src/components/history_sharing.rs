@@ -25,7 +25,7 @@ pub fn HistorySharing(
     });
     let said = match shares {
         true => format!(
-            "People added later read the latest {SHARED_MESSAGES} messages: the device that adds them shares \
+            "People added later read up to the latest {SHARED_MESSAGES} messages: the device that adds them shares \
              what it read, encrypted, and each shows who shared it."
         ),
         false => "People added later read from the moment they join.".to_string(),

@@ -691,10 +691,12 @@ impl Keys {
             return Ok(());
         }
         let epoch = self.device.epoch(conversation)?;
+        let most = crate::wire::SHARED_HISTORY_BYTES;
+        let Some(shared) = self.device.share_history(conversation, &history, most)? else { return Ok(()) };
         let body = json!({
             "device_id": self.device_id,
             "epoch": epoch,
-            "history": b64(&self.device.share_history(conversation, &history)?),
+            "history": b64(&shared),
             "device_ids": added.iter().map(|d| d.device.to_string()).collect::<Vec<_>>(),
         });
         let path = format!("/api/communication/channels/{conversation}/shared_histories/");

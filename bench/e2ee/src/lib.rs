@@ -21,6 +21,8 @@ const MESSAGES: usize = 200;
 const PEOPLE: i64 = 100;
 /// Messages a browser keeps for search, each sealed on its own.
 const KEPT_FOR_SEARCH: usize = 10_000;
+/// The largest shared history the server keeps (640 KiB).
+const SHARED_HISTORY_BYTES: usize = 640 << 10;
 
 /// A person's device, and what the server would hand out to add it.
 struct Person {
@@ -113,7 +115,9 @@ pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
     let history = SharedHistory {
         messages: (0..100).map(|id| SharedMessage { id, edited_at: None, content: text.clone() }).collect(),
     };
-    let (shared, sharing) = timed(now, || people[0].device.share_history(CONVERSATION, &history).unwrap());
+    let (shared, sharing) = timed(now, || {
+        people[0].device.share_history(CONVERSATION, &history, SHARED_HISTORY_BYTES).unwrap().unwrap()
+    });
     let ((_, read), reading) = timed(now, || newcomer.device.read_history(CONVERSATION, &shared).unwrap());
     assert_eq!(read.messages.len(), 100);
     figures.push(Figure { what: "share the latest 100 messages with an added device", ms: sharing });

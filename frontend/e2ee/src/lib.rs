@@ -228,6 +228,39 @@ pub struct SharedHistory {
     pub messages: Vec<SharedMessage>,
 }
 
+/// What encrypting a shared history adds to its JSON, at most (the MLS
+/// framing and padding, its associated data, the authentication tag, the
+/// sender's signature), with room to spare.
+const SHARED_HISTORY_FRAMING: usize = 1024;
+
+impl SharedHistory {
+    /// The JSON of the newest of its messages (oldest first) that take at
+    /// most `bytes`; `None` where not even the latest does.
+    fn latest_within(&self, bytes: usize) -> Result<Option<Vec<u8>>> {
+        let from = |first: usize| {
+            serde_json::to_vec(&SharedHistory { messages: self.messages[first..].to_vec() }).map_err(mls)
+        };
+        let whole = serde_json::to_vec(self).map_err(mls)?;
+        if whole.len() <= bytes {
+            return Ok(Some(whole));
+        }
+        // Leaving out more messages never makes it larger: bisect for the
+        // fewest to leave out, with `json(too_many) > bytes` all along.
+        let (mut too_many, mut fits) = (0, self.messages.len());
+        while fits - too_many > 1 {
+            let mid = too_many + (fits - too_many) / 2;
+            match from(mid)?.len() <= bytes {
+                true => fits = mid,
+                false => too_many = mid,
+            }
+        }
+        match fits == self.messages.len() {
+            true => Ok(None),
+            false => from(fits).map(Some),
+        }
+    }
+}
+
 /// One message of a [`SharedHistory`]: its id, as of its edit `edited_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedMessage {
@@ -827,14 +860,23 @@ impl Device {
 
     /// Encrypts the latest messages this device read of `conversation`
     /// for everyone in it now: the devices its last commit added read
-    /// them ([`Device::read_history`]).
-    pub fn share_history(&mut self, conversation: i64, history: &SharedHistory) -> Result<Vec<u8>> {
-        let plain = serde_json::to_vec(history).map_err(mls)?;
+    /// them ([`Device::read_history`]). Where the whole `history` would
+    /// take more than `max_bytes` encrypted, its oldest messages are left
+    /// out; `None` where not even the latest fits.
+    pub fn share_history(
+        &mut self,
+        conversation: i64,
+        history: &SharedHistory,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(plain) = history.latest_within(max_bytes.saturating_sub(SHARED_HISTORY_FRAMING))? else {
+            return Ok(None);
+        };
         let (provider, keys) = (&self.provider, &self.keys);
         let group = self.groups.get_mut(&conversation).ok_or(Error::NotInConversation(conversation))?;
         group.set_aad(SHARED_HISTORY_AAD.to_vec());
         let message = group.create_message(provider, keys, &plain).map_err(mls)?;
-        message.tls_serialize_detached().map_err(mls)
+        message.tls_serialize_detached().map(Some).map_err(mls)
     }
 
     /// Reads a history another device of `conversation` shared with this

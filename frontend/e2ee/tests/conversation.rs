@@ -34,6 +34,8 @@ fn text(t: &str) -> Content {
 }
 
 const DM: i64 = 42;
+/// The largest shared history the server keeps (640 KiB).
+const HISTORY_BYTES: usize = 640 << 10;
 
 /// Alice starts the conversation and adds Bob's device; both at epoch 1.
 fn alice_and_bob() -> (Device, Device) {
@@ -128,7 +130,7 @@ fn a_device_added_later_reads_the_history_shared_with_it() {
     let mut carol = carol_added_after(&mut alice, &mut bob);
     let history = history_of(&[(7, "before Carol"), (8, "and again")]);
 
-    let shared = alice.share_history(DM, &history).unwrap();
+    let shared = alice.share_history(DM, &history, HISTORY_BYTES).unwrap().unwrap();
     assert!(!shared.windows(12).any(|w| w == b"before Carol"), "the history travels encrypted");
     assert_eq!(carol.read_history(DM, &shared).unwrap(), (alice.me(), history));
     // Alice goes on in the same epoch, and Carol reads her as before.
@@ -140,10 +142,36 @@ fn a_device_added_later_reads_the_history_shared_with_it() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn a_shared_history_leaves_out_the_oldest_messages_that_do_not_fit() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let mut carol = carol_added_after(&mut alice, &mut bob);
+    let long = "é".repeat(4000); // 8,000 bytes of text each
+    let said = SharedHistory {
+        messages: (0..100).map(|id| SharedMessage { id, edited_at: None, content: text(&long) }).collect(),
+    };
+    const MOST: usize = 64 << 10;
+    let shared = alice.share_history(DM, &said, MOST).unwrap().unwrap();
+    assert!(shared.len() <= MOST, "{} bytes", shared.len());
+    let read = carol.read_history(DM, &shared).unwrap().1;
+    let ids: Vec<i64> = read.messages.iter().map(|m| m.id).collect();
+    // Eight messages of 8,000 bytes fit in 64 KiB with the framing, a ninth does not.
+    assert_eq!(ids, (92..100).collect::<Vec<_>>(), "the newest that fit, oldest first");
+    assert_eq!(read.messages[0].content, text(&long));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_shared_history_whose_latest_message_does_not_fit_is_not_shared() {
+    let (mut alice, mut bob) = alice_and_bob();
+    carol_added_after(&mut alice, &mut bob);
+    let said = history_of(&[(7, &"x".repeat(2000))]);
+    assert_eq!(alice.share_history(DM, &said, 2000).unwrap(), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn a_shared_history_is_not_read_as_a_message_nor_a_message_as_a_history() {
     let (mut alice, mut bob) = alice_and_bob();
     let mut carol = carol_added_after(&mut alice, &mut bob);
-    let shared = alice.share_history(DM, &history_of(&[(7, "said before")])).unwrap();
+    let shared = alice.share_history(DM, &history_of(&[(7, "said before")]), HISTORY_BYTES).unwrap().unwrap();
     assert!(matches!(carol.receive(DM, &shared), Err(Error::Malformed(_))));
     let message = alice.encrypt(DM, &text("a message")).unwrap();
     assert!(matches!(carol.read_history(DM, &message), Err(Error::Malformed(_))));
@@ -157,7 +185,7 @@ fn a_device_removed_before_a_history_was_shared_cannot_read_it() {
     alice.commit_accepted(DM).unwrap();
     bob.receive(DM, &removal.commit).unwrap();
     carol.receive(DM, &removal.commit).unwrap();
-    let shared = alice.share_history(DM, &history_of(&[(7, "not for Bob")])).unwrap();
+    let shared = alice.share_history(DM, &history_of(&[(7, "not for Bob")]), HISTORY_BYTES).unwrap().unwrap();
     assert!(matches!(bob.read_history(DM, &shared), Err(Error::NotInConversation(DM))));
     assert_eq!(carol.read_history(DM, &shared).unwrap().1, history_of(&[(7, "not for Bob")]));
 }

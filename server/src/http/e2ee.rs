@@ -356,8 +356,9 @@ pub struct ClaimBody {
     device_ids: Vec<String>,
 }
 
-// What clients are told to claim at most is what the hub accepts.
+// What clients are told to claim and to share at most is what the hub accepts.
 const _: () = assert!(app::wire::KEY_PACKAGES_PER_CLAIM == domain::hub::MAX_KEY_PACKAGES);
+const _: () = assert!(app::wire::SHARED_HISTORY_BYTES == domain::hub::SHARED_HISTORY_BYTES);
 
 /// `POST /api/communication/channels/{id}/key_packages/`: takes one key
 /// package of each named device, to add them to the conversation (a

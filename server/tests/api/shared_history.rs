@@ -9,6 +9,7 @@ use crate::helpers::{TestApp, User, assert_error, channel, join, json_of, worksp
 use app::wire::{ChannelDto, ConversationDevicesDto, SharedHistoryDto};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use domain::hub::SHARED_HISTORY_BYTES;
 use e2ee::{Content, SharedHistory, SharedMessage};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -75,7 +76,8 @@ async fn share(
     history: &SharedHistory,
     devices: &[&str],
 ) -> reqwest::Response {
-    let sealed = B64.encode(phone.device.share_history(number(channel), history).unwrap());
+    let sealed = B64
+        .encode(phone.device.share_history(number(channel), history, SHARED_HISTORY_BYTES).unwrap().unwrap());
     post_share(app, &phone.owner, channel, (&phone.id, epoch), &sealed, devices).await
 }
 
@@ -185,7 +187,8 @@ async fn a_history_is_shared_only_where_it_is_on_and_only_with_the_conversations
     let history = history_read_by(&app, &mut anas, &secret).await;
     let epoch = epoch_of(&app, &anas, &secret).await;
 
-    let sealed = B64.encode(anas.device.share_history(number(&secret), &history).unwrap());
+    let sealed = B64
+        .encode(anas.device.share_history(number(&secret), &history, SHARED_HISTORY_BYTES).unwrap().unwrap());
     let from = (anas.id.as_str(), epoch);
     let off = post_share(&app, &ana, &secret, from, &sealed, &[&dans.id]).await;
     assert_error(off, StatusCode::CONFLICT, "conflict", Some("channel")).await;

@@ -81,6 +81,8 @@ struct Engine {
     subscribed: bool,
     /// Rings are followed (from the first page).
     watching: bool,
+    /// In a call of an encrypted conversation: its media's encryption.
+    media: Option<crate::e2ee::media::MediaEncryption>,
 }
 
 thread_local! {
@@ -308,9 +310,9 @@ fn stop_local() {
 }
 
 fn close_connection() {
-    let (conn, players) = with(|e| {
+    let (conn, players, _media) = with(|e| {
         e.remote.clear();
-        (e.conn.take(), std::mem::take(&mut e.players))
+        (e.conn.take(), std::mem::take(&mut e.players), e.media.take())
     });
     for player in players.into_values() {
         player.set_src_object(None);
@@ -324,6 +326,7 @@ fn close_connection() {
     }
     if let Some(ui) = current_ui() {
         ui.streams.set(Vec::new());
+        ui.frames.set(None);
     }
 }
 
@@ -651,9 +654,11 @@ fn on_event(event: &GatewayEvent) {
     let Some(ui) = current_ui() else { return };
     let Some(channel) = with(|e| e.channel.clone()) else { return };
     match event {
-        GatewayEvent::VoiceJoined { channel_id, can_speak, ice_servers } if *channel_id == channel => {
+        GatewayEvent::VoiceJoined { channel_id, can_speak, ice_servers, end_to_end }
+            if *channel_id == channel =>
+        {
             ui.can_speak.set(*can_speak);
-            if let Err(e) = connect(ui, ice_servers) {
+            if let Err(e) = connect(ui, ice_servers, *end_to_end) {
                 notice(format!("The call could not start: {}.", describe(&e)));
                 hang_up();
                 return;
@@ -670,6 +675,9 @@ fn on_event(event: &GatewayEvent) {
                 notice(reason.clone());
             }
         }
+        // The conversation's keys changed: the call's follow.
+        GatewayEvent::GroupCommit { commit } if commit.channel_id == channel => renew_media_keys(),
+        GatewayEvent::Welcome { welcome } if welcome.channel_id == channel => renew_media_keys(),
         GatewayEvent::RtcOffer { sdp } => queue(Signal::Offer(sdp.clone())),
         GatewayEvent::RtcCandidate(c) => queue(Signal::Candidate(c.clone())),
         GatewayEvent::CommandError { command, error, .. } if command == "VOICE_JOIN" => {
@@ -691,8 +699,10 @@ fn queue(signal: Signal) {
     });
 }
 
-/// A new peer connection for the call; the server's offer follows.
-fn connect(ui: CallUi, ice_servers: &[IceServerDto]) -> Result<(), JsValue> {
+/// A new peer connection for the call; the server's offer follows. In an
+/// encrypted conversation (`end_to_end`), the offer is answered only once
+/// the media's encryption has started.
+fn connect(ui: CallUi, ice_servers: &[IceServerDto], end_to_end: bool) -> Result<(), JsValue> {
     close_connection();
     let config = RtcConfiguration::new();
     let servers = js_sys::Array::new();
@@ -753,6 +763,9 @@ fn connect(ui: CallUi, ice_servers: &[IceServerDto]) -> Result<(), JsValue> {
     let (signals, mut incoming) = mpsc::unbounded::<Signal>();
     let worker_pc = pc.clone();
     leptos::task::spawn_local(async move {
+        if end_to_end && !start_media_encryption(ui).await {
+            return;
+        }
         while let Some(signal) = incoming.next().await {
             let done = match signal {
                 Signal::Offer(sdp) => answer(&worker_pc, &sdp).await,
@@ -781,6 +794,52 @@ fn connect(ui: CallUi, ice_servers: &[IceServerDto]) -> Result<(), JsValue> {
         }
     });
     Ok(())
+}
+
+/// Starts the encryption of the call's media (the conversation is
+/// encrypted); where it cannot start, says why and leaves the call.
+async fn start_media_encryption(ui: CallUi) -> bool {
+    use crate::e2ee::media::MediaEncryption;
+    let (Some(me), Some(conversation)) = (
+        ui.me.get_untracked().and_then(|m| m.parse().ok()),
+        with(|e| e.channel.as_deref().and_then(|c| c.parse().ok())),
+    ) else {
+        return false;
+    };
+    let counts = move |c| {
+        let _ = ui.frames.try_set(Some(c));
+    };
+    match MediaEncryption::start(me, conversation, counts).await {
+        // Still in this call (not left while the keys were fetched)?
+        Ok(media) if with(|e| e.channel.as_deref() == Some(conversation.to_string().as_str())) => {
+            ui.frames.set(Some(Default::default()));
+            with(|e| e.media = Some(media));
+            true
+        }
+        Ok(_) => false,
+        Err(why) => {
+            notice(why);
+            hang_up();
+            false
+        }
+    }
+}
+
+/// Gives the call's encryption this device's keys of the conversation's
+/// new epoch (a commit was accepted, or this device welcomed).
+fn renew_media_keys() {
+    let Some((me, conversation)) = with(|e| e.media.as_ref().map(|m| m.of())) else { return };
+    leptos::task::spawn_local(async move {
+        let keys = crate::e2ee::media::call_keys(me, conversation).await;
+        let taken = with(|e| match (e.media.as_ref(), keys) {
+            (Some(media), Ok(keys)) if media.of() == (me, conversation) => media.take(keys),
+            (_, Err(why)) => Err(why),
+            _ => Ok(()),
+        });
+        if let Err(why) = taken {
+            notice(why);
+        }
+    });
 }
 
 /// Where the server's offer receives: each m-line's mid and kind, for
@@ -815,6 +874,8 @@ async fn answer(pc: &RtcPeerConnection, sdp: &str) -> Result<(), JsValue> {
     let offer = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
     offer.set_sdp(sdp);
     JsFuture::from(pc.set_remote_description(&offer)).await?;
+    // Encrypted before any track is given to a sender.
+    with(|e| e.media.as_ref().map_or(Ok(()), |m| m.protect(pc)))?;
 
     let lines = receiving_lines(sdp);
     let transceivers: Vec<RtcRtpTransceiver> =

@@ -13,6 +13,8 @@
 //!   encrypted conversation is opened.
 //! - `search` (in the browser only): search of encrypted conversations on
 //!   this device, where the person turned it on.
+//! - `media` (in the browser only): calls in encrypted conversations, their
+//!   sound and pictures encrypted frame by frame in a worker (SFrame).
 //!
 //! Invariant: no plaintext of an encrypted conversation and no private key
 //! is sent to the server; the only requests made from here are the
@@ -30,6 +32,8 @@ pub mod client;
 mod idb;
 #[cfg(feature = "hydrate")]
 mod lock;
+#[cfg(feature = "hydrate")]
+pub mod media;
 #[cfg(feature = "hydrate")]
 pub mod pushed;
 #[cfg(any(feature = "hydrate", test))]

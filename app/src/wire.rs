@@ -1308,6 +1308,10 @@ pub enum GatewayEvent {
         /// Whether the others hear this person (speak permission).
         can_speak: bool,
         ice_servers: Vec<IceServerDto>,
+        /// The call's conversation is end-to-end encrypted: each browser
+        /// encrypts its media (SFrame), and never joins without.
+        #[serde(default)]
+        end_to_end: bool,
     },
     /// This connection is no longer in the call (left, moved to another
     /// page, or the call failed); `reason` says which.

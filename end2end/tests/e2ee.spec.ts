@@ -865,3 +865,79 @@ test("someone added to an encrypted channel that shares its history reads what w
   await cyContext.close();
   await close();
 });
+
+/** Frames `page`'s call encrypted, decrypted, or could not decrypt so far (its connection details). */
+async function frames(page: Page, which: "encrypted" | "decrypted" | "unreadable"): Promise<number> {
+  return Number(await page.locator(`dd[data-frames="${which}"]`).textContent());
+}
+
+test("a call in an encrypted conversation is encrypted in each browser, and both hear and see each other", async ({
+  browser,
+}) => {
+  const { a, b, close } = await encryptedDm(browser);
+  const controls = (page: Page) => page.getByRole("toolbar", { name: "Call controls" });
+  await expect(a.getByRole("region", { name: "Call" }).getByRole("note")).toContainText(
+    "End-to-end encrypted: each browser encrypts its sound and pictures",
+  );
+
+  // Ana calls; Bob accepts. Each browser's worker encrypts what it sends and decrypts what it receives.
+  await a.getByRole("button", { name: "Start call" }).click();
+  await b.getByRole("alertdialog", { name: "Incoming call" }).getByRole("button", { name: "Accept" }).click();
+  for (const page of [a, b]) {
+    await expect(page.locator("section.call-stage")).toHaveAttribute("data-phase", "connected", KEYS);
+  }
+  await controls(a).getByRole("button", { name: "Turn camera on" }).click();
+  await controls(b).getByRole("button", { name: "Turn camera on" }).click();
+
+  // Each hears the other's fake microphone beep (decoded only if it decrypted) and sees their camera.
+  await expect(b.locator('li.tile[data-user^="ana"]')).toHaveAttribute("data-speaking", "true", KEYS);
+  await expect(a.locator('li.tile[data-user^="bob"]')).toHaveAttribute("data-speaking", "true", KEYS);
+  for (const [page, other] of [
+    [a, "bob"],
+    [b, "ana"],
+  ] as const) {
+    const video = page.locator(`li.tile[data-user^="${other}"] video`);
+    await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth), KEYS).toBeGreaterThan(0);
+    await expect.poll(() => frames(page, "encrypted"), KEYS).toBeGreaterThan(200);
+    await expect.poll(() => frames(page, "decrypted"), KEYS).toBeGreaterThan(200);
+    expect(await frames(page, "unreadable")).toBe(0);
+  }
+  // The server cannot record it: the control is not offered.
+  await expect(controls(a).getByRole("button", { name: "Start recording" })).toHaveCount(0);
+  await controls(b).getByRole("button", { name: "Leave call" }).click();
+  await controls(a).getByRole("button", { name: "Leave call" }).click();
+  await close();
+});
+
+test("an encrypted call takes up its conversation's new keys when a device is added mid-call, and goes on", async ({
+  browser,
+}) => {
+  const { a, b, bob, dm, bobKey, close } = await encryptedDm(browser);
+  await a.getByRole("button", { name: "Start call" }).click();
+  await b.getByRole("alertdialog", { name: "Incoming call" }).getByRole("button", { name: "Accept" }).click();
+  await expect(b.locator('li.tile[data-user^="ana"]')).toHaveAttribute("data-speaking", "true", KEYS);
+  const epoch = async (page: Page) => Number(await page.locator('dd[data-frames="epoch"]').getAttribute("data-epoch"));
+  const before = await epoch(a);
+  expect(before).toBeGreaterThan(0);
+  expect(await epoch(b)).toBe(before);
+
+  // Bob signs in on another browser and restores his keys there: his new device is added to the conversation.
+  const otherContext = await browser.newContext();
+  const b2 = await otherContext.newPage();
+  await signIn(b2, bob);
+  await b2.goto(dm);
+  await b2.getByLabel("Recovery key").fill(bobKey);
+  await b2.getByRole("button", { name: "Restore keys" }).click();
+  await expect(b2.locator(".keys-panel")).toHaveAttribute("data-joined", "true", KEYS);
+
+  // Both browsers in the call now send with the new epoch's keys, and each still hears the other.
+  for (const page of [a, b]) await expect.poll(() => epoch(page), KEYS).toBeGreaterThan(before);
+  for (const page of [a, b]) {
+    const then = await frames(page, "decrypted");
+    await expect.poll(() => frames(page, "decrypted"), KEYS).toBeGreaterThan(then + 100);
+  }
+  await expect(a.locator('li.tile[data-user^="bob"]')).toHaveAttribute("data-speaking", "true", KEYS);
+  await expect(b.locator('li.tile[data-user^="ana"]')).toHaveAttribute("data-speaking", "true", KEYS);
+  await otherContext.close();
+  await close();
+});

@@ -274,7 +274,7 @@ impl Application {
             .with_expiry(Expiry::OnInactivity(CookieDuration::days(30)));
 
         let routes = route_list();
-        let router = Router::new()
+        let mut router = Router::new()
             .route("/ws", get(gateway::upgrade))
             .route("/ws/communication/messages/", get(gateway::upgrade_communication))
             .route("/ws/text/{channel}/", get(gateway::upgrade_text_channel))
@@ -294,8 +294,12 @@ impl Application {
                     move || app::shell(options.clone())
                 },
             )
-            .nest_service(http::site::PKG_PATH, http::site::pkg_files(&config.site_root))
-            .route_service("/sw.js", http::site::service_worker(&config.site_root))
+            .nest_service(http::site::PKG_PATH, http::site::pkg_files(&config.site_root));
+        for name in http::site::WORKERS {
+            router =
+                router.route_service(&format!("/{name}"), http::site::worker_script(&config.site_root, name));
+        }
+        let router = router
             .fallback_service(http::site::site_files(&config.site_root).fallback(
                 leptos_axum::file_and_error_handler::<AppState, _>(app::shell).with_state(state.clone()),
             ))

@@ -38,6 +38,18 @@ impl CallPhase {
     }
 }
 
+/// In a call of an encrypted conversation: the frames this browser
+/// encrypted, decrypted, and dropped because they did not decrypt (sent
+/// with keys it does not have, or changed on the way), and the epoch of
+/// the conversation's keys it sends with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FrameCounts {
+    pub encrypted: u64,
+    pub decrypted: u64,
+    pub unreadable: u64,
+    pub epoch: u64,
+}
+
 /// Bytes through the call's connection so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CallStats {
@@ -93,6 +105,8 @@ pub struct CallUi {
     pub recording: RwSignal<Option<String>>,
     pub ringing: RwSignal<Option<Ring>>,
     pub stats: RwSignal<CallStats>,
+    /// The frames through the call's encryption, where the call is encrypted.
+    pub frames: RwSignal<Option<FrameCounts>>,
     pub devices: RwSignal<Vec<DeviceOption>>,
     /// Something the person should know (a refused join, a missing device).
     pub notice: RwSignal<Option<String>>,
@@ -116,6 +130,7 @@ impl CallUi {
             recording: RwSignal::new(None),
             ringing: RwSignal::new(None),
             stats: RwSignal::new(CallStats::default()),
+            frames: RwSignal::new(None),
             devices: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             local_version: RwSignal::new(0),
@@ -198,6 +213,10 @@ pub fn CallStage(
         move || ui.in_channel(&id)
     };
     let can_mute_others = channel.can("mute_members");
+    // The server relays an encrypted call's media without reading it: it
+    // cannot record it.
+    let can_record = can_mute_others && !channel.end_to_end;
+    let end_to_end = channel.end_to_end;
     let can_join = channel.can("join_voice");
     let join = {
         let (me_id, channel_id, name, ws) =
@@ -343,7 +362,7 @@ pub fn CallStage(
                     on:click=move |_| engine::set_sharing(!ui.sharing.get_untracked())>
                     {move || if ui.sharing.get() { "Stop sharing" } else { "Share screen" }}
                 </button>
-                {can_mute_others.then(|| view! {
+                {can_record.then(|| view! {
                     <button type="button" aria-pressed=move || ui.recording.get().is_some().to_string()
                         on:click=move |_| engine::set_recording(ui.recording.get_untracked().is_none())>
                         {move || if ui.recording.get().is_some() { "Stop recording" } else { "Start recording" }}
@@ -367,6 +386,14 @@ pub fn CallStage(
                         </dl>
                     }
                 }}
+                {move || ui.frames.get().map(|f| view! {
+                    <dl class="call-frames" aria-label="End-to-end encryption">
+                        <dt>"Frames encrypted here"</dt><dd data-frames="encrypted">{f.encrypted}</dd>
+                        <dt>"Frames decrypted here"</dt><dd data-frames="decrypted">{f.decrypted}</dd>
+                        <dt>"Frames that did not decrypt"</dt><dd data-frames="unreadable">{f.unreadable}</dd>
+                        <dt>"Sent with the keys of"</dt><dd data-frames="epoch" data-epoch=f.epoch>{format!("epoch {}", f.epoch)}</dd>
+                    </dl>
+                })}
             </details>
         }
         .into_any()
@@ -377,6 +404,12 @@ pub fn CallStage(
         <section class="call-stage" aria-label="Call"
             data-phase=move || if here_for_phase() { ui.phase.get().as_str() } else { "idle" }>
             {move || ui.notice.get().map(|n| view! { <p class="call-notice" role="alert">{n}</p> })}
+            {end_to_end.then(|| view! {
+                <p class="call-encrypted" role="note"><span aria-hidden="true">"🔒 "</span>
+                    "End-to-end encrypted: each browser encrypts its sound and pictures, so the server relays \
+                     them without hearing or seeing them. It cannot record this call; it still sees who is in \
+                     it and when each speaks."</p>
+            })}
             {move || ui.recording.get().filter(|_| here_for_recording()).map(|who| view! {
                 <p class="recording" role="status"><span aria-hidden="true">"● "</span>"Recording (" {who} ")"</p>
             })}

@@ -82,6 +82,9 @@ pub enum Op {
     SearchHere { me: i64, on: bool },
     /// These messages were deleted: out of this device's search.
     Forget { me: i64, messages: Vec<i64> },
+    /// The keys this device takes part in `conversation`'s calls with, at
+    /// its current epoch (brought up to date first).
+    CallKeys { me: i64, conversation: i64 },
 }
 
 impl Op {
@@ -98,7 +101,8 @@ impl Op {
             | Op::Reset { me }
             | Op::Search { me, .. }
             | Op::SearchHere { me, .. }
-            | Op::Forget { me, .. } => *me,
+            | Op::Forget { me, .. }
+            | Op::CallKeys { me, .. } => *me,
         }
     }
 }
@@ -139,6 +143,8 @@ pub enum Done {
     Found(super::search::Found),
     /// Search of encrypted conversations is not on in this browser.
     SearchOff,
+    /// This device's keys of a conversation's calls (see `super::media`).
+    CallKeys(e2ee::CallKeys),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +158,9 @@ pub enum Problem {
     NoKeysYet,
     /// The other person has not set up end-to-end encryption.
     NoIdentity,
+    /// This device has no keys for the conversation yet, so it cannot
+    /// take part in its encrypted call.
+    NoCallKeysYet,
     Unreadable(Unreadable),
     /// The server refused the request, and said why (for the person).
     Refused(String),
@@ -177,6 +186,10 @@ impl Problem {
             Problem::NoKeysYet => "This browser does not have the conversation's keys yet, so nobody could \
                 read what it sends. They are made when another member opens the conversation, or given by \
                 their device when it is online; your message is kept in the box."
+                .into(),
+            Problem::NoCallKeysYet => "This browser does not have the conversation's keys yet, so it could \
+                neither hear nor be heard in its encrypted call. They are given by another member's device \
+                when it is online: open the conversation, then join again."
                 .into(),
             Problem::NoIdentity => "They have not set up end-to-end encryption yet: there is nothing to \
                 compare until they open an encrypted conversation."
@@ -564,6 +577,13 @@ impl Keys {
                 };
                 let mine = self.identity.public();
                 Ok(Done::SafetyNumber(e2ee::safety_number((self.me, &mine), (other, &theirs))))
+            }
+            Op::CallKeys { conversation, .. } => {
+                self.sync(db, conversation).await?;
+                match self.device.is_in(conversation) {
+                    true => Ok(Done::CallKeys(self.device.call_keys(conversation)?)),
+                    false => Err(Problem::NoCallKeysYet),
+                }
             }
             Op::Restore { .. } | Op::Reset { .. } => Ok(Done::Ready),
             Op::Search { .. } | Op::SearchHere { .. } | Op::Forget { .. } => {

@@ -4,8 +4,8 @@
 //! natively (`src/main.rs`). `scripts/bench` (`PARLEY_BENCH=e2ee`) runs both.
 
 use e2ee::{
-    Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Received, SearchKey, Searchable,
-    SharedHistory, SharedMessage,
+    CallCrypto, Claimed, Content, Device, DeviceKeys, DeviceRef, FileKey, Identity, Media, Received,
+    SearchKey, Searchable, SharedHistory, SharedMessage,
 };
 
 /// One figure: what was measured, and its mean in milliseconds.
@@ -21,6 +21,10 @@ const MESSAGES: usize = 200;
 const PEOPLE: i64 = 100;
 /// Messages a browser keeps for search, each sealed on its own.
 const KEPT_FOR_SEARCH: usize = 10_000;
+/// Frames of a call encrypted and decrypted for the per-frame means, and
+/// each one's size.
+const FRAMES: usize = 2_000;
+const FRAME_BYTES: usize = 1_200;
 /// The largest shared history the server keeps (640 KiB).
 const SHARED_HISTORY_BYTES: usize = 640 << 10;
 
@@ -81,6 +85,24 @@ pub fn measure(now: &dyn Fn() -> f64) -> Vec<Figure> {
     });
     figures.push(Figure { what: "encrypt a message (216 characters)", ms: encrypting / MESSAGES as f64 });
     figures.push(Figure { what: "decrypt a message", ms: decrypting / MESSAGES as f64 });
+
+    // A call: video frames encrypted by one browser, decrypted by another
+    // (a frame of 1,200 bytes: a VP8 delta frame of a small camera picture).
+    let (mut ana_call, mut bob_call) = (
+        CallCrypto::new(ana.device.call_keys(CONVERSATION).unwrap()).unwrap(),
+        CallCrypto::new(bob.device.call_keys(CONVERSATION).unwrap()).unwrap(),
+    );
+    let frame: Vec<u8> = std::iter::once(0x31).chain((1..FRAME_BYTES).map(|i| i as u8)).collect();
+    let (sealed, sealing) = timed(now, || {
+        (0..FRAMES).map(|_| ana_call.encrypt(Media::Video, &frame).unwrap()).collect::<Vec<_>>()
+    });
+    let (_, opening) = timed(now, || {
+        for sealed in &sealed {
+            assert_eq!(bob_call.decrypt(Media::Video, sealed).unwrap().len(), FRAME_BYTES);
+        }
+    });
+    figures.push(Figure { what: "encrypt a call's video frame (1,200 bytes)", ms: sealing / FRAMES as f64 });
+    figures.push(Figure { what: "decrypt a call's video frame", ms: opening / FRAMES as f64 });
 
     // A file sent with a message: sealed with its own key, opened by the reader.
     let photo = vec![7u8; 1024 * 1024];

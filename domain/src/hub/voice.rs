@@ -220,6 +220,13 @@ impl Hub {
     /// it is told. Returns the call's channel and the recording.
     pub async fn start_recording(&self, actor: Id, session: u64) -> Result<(Channel, Recording)> {
         let ch = self.call_of(actor, session).await?;
+        if ch.end_to_end {
+            return Err(Error::conflict(
+                "recording",
+                "This call is end-to-end encrypted: the server relays its sound and pictures without \
+                 being able to hear or see them, so it cannot record it.",
+            ));
+        }
         let (_, facts) = self.channel_facts(ch.id, actor).await?;
         if let Err(e) = permissions::record_call(facts) {
             // A meeting's organizer may record it when it was scheduled so.

@@ -22,7 +22,9 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+mod call;
 mod search;
+pub use call::{CallCrypto, CallKeys, Media};
 pub use search::{SearchKey, Searchable, words};
 
 /// The one cipher suite Parley's devices speak: X25519, AES-128-GCM,
@@ -79,6 +81,10 @@ pub enum Error {
     /// it was sealed before they reset their keys (or for another conversation).
     #[error("its copy for you was sealed with an earlier recovery key, before your keys were reset")]
     OwnCopySealedElsewhere,
+    /// A call's frame was sent with the keys of an epoch this device does
+    /// not have (not yet, or no longer).
+    #[error("a frame sent with call keys this device does not have")]
+    NoCallKey,
     #[error("not a message of this protocol: {0}")]
     Malformed(String),
     #[error("encryption failed: {0}")]

@@ -4,8 +4,8 @@
 //! Chromium, where the browser's build of the cryptography runs.
 
 use e2ee::{
-    Backup, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, PagePreview, Received,
-    RecoveryKey, SharedHistory, SharedMessage, device_signed, safety_number,
+    Backup, CallCrypto, Claimed, Content, Device, DeviceKeys, DeviceRef, Error, FileKey, Identity, Media,
+    PagePreview, Received, RecoveryKey, SharedHistory, SharedMessage, device_signed, safety_number,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -188,6 +188,102 @@ fn a_device_removed_before_a_history_was_shared_cannot_read_it() {
     let shared = alice.share_history(DM, &history_of(&[(7, "not for Bob")]), HISTORY_BYTES).unwrap().unwrap();
     assert!(matches!(bob.read_history(DM, &shared), Err(Error::NotInConversation(DM))));
     assert_eq!(carol.read_history(DM, &shared).unwrap().1, history_of(&[(7, "not for Bob")]));
+}
+
+// Calls: SFrame keys from the group.
+
+/// A frame of each kind, as a browser's encoder gives them: Opus, and a
+/// VP8 key frame (the lowest bit of its first byte 0) and delta frame.
+const AUDIO: &[u8] = b"an opus frame of the fake microphone's beep";
+const KEY_FRAME: &[u8] = b"\x10\x02\x00\x9d\x01\x2a\x80\x02\xe0\x01 a VP8 key frame's picture";
+const DELTA_FRAME: &[u8] = b"\x31\x02\x00 a VP8 delta frame's changes";
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_call_frame_one_member_sends_is_read_by_another() {
+    let (alice, bob) = alice_and_bob();
+    let (ak, bk) = (alice.call_keys(DM).unwrap(), bob.call_keys(DM).unwrap());
+    assert_eq!((ak.epoch, bk.epoch), (1, 1));
+    assert_ne!(ak.index, bk.index, "each sends with a key of its own");
+    let (mut alice, mut bob) = (CallCrypto::new(ak).unwrap(), CallCrypto::new(bk).unwrap());
+    let sent = alice.encrypt(Media::Audio, AUDIO).unwrap();
+    assert!(!sent.windows(10).any(|w| AUDIO.windows(10).any(|a| a == w)), "no run of the frame in the clear");
+    assert_eq!(bob.decrypt(Media::Audio, &sent).unwrap(), AUDIO);
+    let reply = bob.encrypt(Media::Audio, AUDIO).unwrap();
+    assert_ne!(reply, sent);
+    assert_eq!(alice.decrypt(Media::Audio, &reply).unwrap(), AUDIO);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_video_frame_keeps_its_vp8_header_in_the_clear_and_authenticated() {
+    let (alice, bob) = alice_and_bob();
+    let mut alice = CallCrypto::new(alice.call_keys(DM).unwrap()).unwrap();
+    let mut bob = CallCrypto::new(bob.call_keys(DM).unwrap()).unwrap();
+    for (frame, clear) in [(KEY_FRAME, 10), (DELTA_FRAME, 3)] {
+        let sent = alice.encrypt(Media::Video, frame).unwrap();
+        assert_eq!(sent[..clear], frame[..clear], "the payload header in the clear");
+        assert!(!sent.windows(8).any(|w| w == b"a VP8 ke" || w == b"a VP8 de"), "the rest encrypted");
+        assert_eq!(bob.decrypt(Media::Video, &sent).unwrap(), frame);
+        let mut changed = sent.clone();
+        changed[1] ^= 0x40;
+        assert!(matches!(bob.decrypt(Media::Video, &changed), Err(Error::Malformed(_))));
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn garbage_is_not_read_as_a_call_frame() {
+    let (_, bob) = alice_and_bob();
+    let mut bob = CallCrypto::new(bob.call_keys(DM).unwrap()).unwrap();
+    assert!(bob.decrypt(Media::Audio, AUDIO).is_err());
+    assert!(bob.decrypt(Media::Audio, &[]).is_err());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn frames_sent_before_a_change_of_keys_still_read_and_the_oldest_keys_go() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let mut alice_call = CallCrypto::new(alice.call_keys(DM).unwrap()).unwrap();
+    let mut bob_call = CallCrypto::new(bob.call_keys(DM).unwrap()).unwrap();
+    let at_1 = alice_call.encrypt(Media::Audio, AUDIO).unwrap();
+    let carol = carol_added_after(&mut alice, &mut bob);
+    // Epoch 2: both take its keys, and Alice goes on sending with epoch 1's.
+    alice_call.add_epoch(alice.call_keys(DM).unwrap()).unwrap();
+    bob_call.add_epoch(bob.call_keys(DM).unwrap()).unwrap();
+    assert_eq!(alice_call.sending_epoch(), 1);
+    assert_eq!(
+        bob_call.decrypt(Media::Audio, &alice_call.encrypt(Media::Audio, AUDIO).unwrap()).unwrap(),
+        AUDIO
+    );
+    alice_call.send_with_newest().unwrap();
+    assert_eq!(alice_call.sending_epoch(), 2);
+    let at_2 = alice_call.encrypt(Media::Audio, AUDIO).unwrap();
+    assert_eq!(bob_call.decrypt(Media::Audio, &at_2).unwrap(), AUDIO);
+    let mut carol_call = CallCrypto::new(carol.call_keys(DM).unwrap()).unwrap();
+    assert_eq!(
+        carol_call.decrypt(Media::Audio, &at_2).unwrap(),
+        AUDIO,
+        "the added device hears what follows"
+    );
+    assert!(matches!(carol_call.decrypt(Media::Audio, &at_1), Err(Error::NoCallKey)), "but nothing before");
+    // Epoch 3 (Carol removed): epoch 1's keys are forgotten.
+    let removal = alice.change_members(DM, &[], &[carol.me()]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    bob.receive(DM, &removal.commit).unwrap();
+    bob_call.add_epoch(bob.call_keys(DM).unwrap()).unwrap();
+    assert!(matches!(bob_call.decrypt(Media::Audio, &at_1), Err(Error::NoCallKey)));
+    assert_eq!(bob_call.decrypt(Media::Audio, &at_2).unwrap(), AUDIO);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_device_removed_from_the_group_cannot_read_the_frames_sent_after() {
+    let (mut alice, mut bob) = alice_and_bob();
+    let mut carol = carol_added_after(&mut alice, &mut bob);
+    let mut carol_call = CallCrypto::new(carol.call_keys(DM).unwrap()).unwrap();
+    let removal = alice.change_members(DM, &[], &[carol.me()]).unwrap();
+    alice.commit_accepted(DM).unwrap();
+    carol.receive(DM, &removal.commit).unwrap();
+    assert!(matches!(carol.call_keys(DM), Err(Error::NotInConversation(DM))), "no keys of the new epoch");
+    let mut alice_call = CallCrypto::new(alice.call_keys(DM).unwrap()).unwrap();
+    let after = alice_call.encrypt(Media::Audio, AUDIO).unwrap();
+    assert!(matches!(carol_call.decrypt(Media::Audio, &after), Err(Error::NoCallKey)));
 }
 
 #[wasm_bindgen_test(unsupported = test)]

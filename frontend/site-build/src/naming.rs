@@ -8,8 +8,9 @@
 //! so the app's files (its JavaScript, its WebAssembly, the loader and the
 //! parts) share one name: a hash of all of them as the build left them.
 //! Any change to any of them renames them all. The style sheet has its own.
-//! The service worker (`sw.js`, not renamed: browsers find it by its name)
-//! names the app's JavaScript and WebAssembly, and follows their names.
+//! The workers (`sw.js` and `call-worker.js`, not renamed: browsers find
+//! them by their names) name the app's JavaScript and WebAssembly, and
+//! follow their names.
 
 use crate::Error;
 use crate::split::{LOADER, MAIN_MODULE, MANIFEST};
@@ -22,9 +23,10 @@ use std::path::{Path, PathBuf};
 const JS: &str = "parley.js";
 const WASM: &str = "parley.wasm";
 const CSS: &str = "parley.css";
-/// The service worker, at the site's root: it imports the app's
-/// JavaScript and loads its WebAssembly (to read pushes), by name.
-const SERVICE_WORKER: &str = "sw.js";
+/// The workers, at the site's root, that import the app's JavaScript and
+/// load its WebAssembly, by name: the service worker (to read pushes) and
+/// the one that encrypts and decrypts the media of encrypted calls.
+const WORKERS: [&str; 2] = ["sw.js", "call-worker.js"];
 
 /// The names given: the hash in the app's files' names, the one in the
 /// style sheet's, and how many lazily loaded parts were renamed.
@@ -169,9 +171,12 @@ pub fn name_site(site: &Path) -> Result<Names, Error> {
         rename_manifest_entries(&pkg.join(MANIFEST), &parts, &app)?;
     }
     rewritten.push((js.path.clone(), hashed(JS, &app), js_text.into_bytes()));
-    let worker = site.join(SERVICE_WORKER);
-    if worker.exists() {
-        let mut text = File::read(site, SERVICE_WORKER)?.text()?;
+    for name in WORKERS {
+        let worker = site.join(name);
+        if !worker.exists() {
+            continue;
+        }
+        let mut text = File::read(site, name)?.text()?;
         for (form, name) in [(IMPORT, JS), (LITERAL, WASM)] {
             let (old, new) = (format!("/pkg/{name}"), format!("/pkg/{}", hashed(name, &app)));
             text = rewrite_reference(&text, &worker, form, &old, &new, Expect::Once)?;
@@ -318,15 +323,20 @@ mod tests {
     }
 
     #[test]
-    fn the_service_worker_names_the_apps_files_by_their_new_names() {
+    fn the_workers_name_the_apps_files_by_their_new_names() {
         let site = split_site("settings");
-        let worker =
-            "import init, { read_pushed } from \"/pkg/parley.js\";\nconst WASM = \"/pkg/parley.wasm\";\n";
-        std::fs::write(site.0.join(SERVICE_WORKER), worker).unwrap();
+        for (name, export) in WORKERS.iter().zip(["read_pushed", "serve_call_media"]) {
+            let worker = format!(
+                "import init, {{ {export} }} from \"/pkg/parley.js\";\nconst WASM = \"/pkg/parley.wasm\";\n"
+            );
+            std::fs::write(site.0.join(name), worker).unwrap();
+        }
         let h = name_site(&site.0).unwrap().app;
-        let worker = std::fs::read_to_string(site.0.join(SERVICE_WORKER)).unwrap();
-        assert!(worker.contains(&format!("from \"/pkg/parley.{h}.js\"")), "{worker}");
-        assert!(worker.contains(&format!("\"/pkg/parley.{h}.wasm\"")), "{worker}");
+        for name in WORKERS {
+            let worker = std::fs::read_to_string(site.0.join(name)).unwrap();
+            assert!(worker.contains(&format!("from \"/pkg/parley.{h}.js\"")), "{name}: {worker}");
+            assert!(worker.contains(&format!("\"/pkg/parley.{h}.wasm\"")), "{name}: {worker}");
+        }
         assert!(site.names().contains(&format!("parley.{h}.js")));
     }
 

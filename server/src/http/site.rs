@@ -70,16 +70,21 @@ pub fn site_files(site_root: &Path) -> ServeDir {
     ServeDir::new(site_root).precompressed_br().precompressed_gzip().call_fallback_on_method_not_allowed(true)
 }
 
-/// The service worker's script (`sw.js`), with the policy its worker runs
+/// The workers' scripts at the site's root, each served at `/{name}`: the
+/// service worker (which reads encrypted pushes) and the worker that
+/// encrypts and decrypts the media of encrypted calls.
+pub const WORKERS: [&str; 2] = ["sw.js", "call-worker.js"];
+
+/// A worker's script (one of [`WORKERS`]), with the policy its worker runs
 /// under (a worker's policy is its script's answer's): this origin only,
-/// and WebAssembly compiled from it, since the worker instantiates the
-/// app's to read encrypted pushes.
-pub fn service_worker(site_root: &Path) -> SetResponseHeader<ServeFile, HeaderValue> {
+/// and WebAssembly compiled from it, since each worker instantiates the
+/// app's.
+pub fn worker_script(site_root: &Path, name: &str) -> SetResponseHeader<ServeFile, HeaderValue> {
     const POLICY: HeaderValue = HeaderValue::from_static(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'self'; \
          frame-ancestors 'none'",
     );
-    let file = ServeFile::new(site_root.join("sw.js")).precompressed_br().precompressed_gzip();
+    let file = ServeFile::new(site_root.join(name)).precompressed_br().precompressed_gzip();
     SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, POLICY).layer(file)
 }
 

@@ -268,6 +268,7 @@ impl Sfu {
             channel_id: ch.id.to_string(),
             can_speak: me.can_speak,
             ice_servers: self.config.ice_servers_for(user),
+            end_to_end: ch.end_to_end,
         });
         let mut room = self.rooms.open(ch.id).await;
         let mut peer = Peer {

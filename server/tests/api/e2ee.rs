@@ -287,6 +287,29 @@ async fn encrypted_dm(app: &TestApp, ana: &User, bob: &User) -> String {
     dm.id
 }
 
+/// Joining the call of an encrypted conversation tells the browser so (it
+/// then encrypts its media, and never joins without); the server, which
+/// relays media it cannot read, refuses to record it.
+async fn an_encrypted_conversations_call_is_said_to_be_encrypted_and_not_recorded(app: TestApp) -> TestApp {
+    use crate::gateway::{connect_as, next_of};
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (ana, bob) = (app.user("ana").await, app.user("bob").await);
+    let dm = encrypted_dm(&app, &ana, &bob).await;
+    let mut ws = connect_as(&app, &ana).await;
+    let join = json!({"type": "VOICE_JOIN", "channel_id": dm}).to_string();
+    ws.send(Message::Text(join.into())).await.unwrap();
+    let joined: GatewayEvent = serde_json::from_value(next_of(&mut ws, "VOICE_JOINED").await).unwrap();
+    assert!(matches!(joined, GatewayEvent::VoiceJoined { end_to_end: true, .. }), "{joined:?}");
+    let record = json!({"type": "VOICE_RECORD", "recording": true}).to_string();
+    ws.send(Message::Text(record.into())).await.unwrap();
+    let refused: GatewayEvent = serde_json::from_value(next_of(&mut ws, "COMMAND_ERROR").await).unwrap();
+    let GatewayEvent::CommandError { command, error, .. } = refused else { unreachable!() };
+    assert_eq!((command.as_str(), error.code), ("VOICE_RECORD", app::wire::ErrorCode::Conflict));
+    assert!(error.message.contains("cannot record it"), "{}", error.message);
+    app
+}
+
 /// An encrypted direct conversation of ana and bob, with a device each
 /// that has joined it.
 async fn synced_dm(app: &TestApp, ana: &User, bob: &User) -> (String, Phone, Phone) {
@@ -1220,6 +1243,7 @@ mod large {
 }
 
 crate::on_both_backends! {
+    an_encrypted_conversations_call_is_said_to_be_encrypted_and_not_recorded => an_encrypted_conversations_call_is_said_to_be_encrypted_and_not_recorded;
     the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named => the_archiving_member_named_by_an_admin_joins_every_encrypted_conversation_until_another_is_named;
     a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it => a_member_sends_in_an_archived_conversation_after_agreeing_and_the_archive_reads_it;
     a_former_archive_leaves_the_keys_and_cannot_read_what_follows => a_former_archive_leaves_the_keys_and_cannot_read_what_follows;

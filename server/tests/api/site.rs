@@ -24,7 +24,9 @@ fn site() -> TempDir {
     std::fs::write(wasm.with_extension("wasm.gz"), b"gzip bytes").unwrap();
     std::fs::write(pkg.join("parley.css"), "body {}").unwrap();
     std::fs::write(dir.0.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
-    std::fs::write(dir.0.join("sw.js"), format!("import init from \"/pkg/parley.{HASH}.js\";")).unwrap();
+    for worker in ["sw.js", "call-worker.js"] {
+        std::fs::write(dir.0.join(worker), format!("import init from \"/pkg/parley.{HASH}.js\";")).unwrap();
+    }
     std::fs::write(dir.0.join("hash.txt"), format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n")).unwrap();
     dir
 }
@@ -79,19 +81,22 @@ async fn a_hash_named_file_is_immutable_and_one_without_a_hash_is_revalidated() 
     app.finish().await;
 }
 
-/// The service worker may compile WebAssembly (it loads the app's to read
-/// encrypted pushes); other files keep the strict policy.
+/// The workers may compile WebAssembly (the service worker loads the app's
+/// to read encrypted pushes, the call worker to encrypt a call's media);
+/// other files keep the strict policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_service_worker_may_compile_webassembly_and_is_revalidated() {
+async fn the_workers_may_compile_webassembly_and_are_revalidated() {
     let site = site();
     let app = serving(&site).await;
     let c = app.client();
-    let worker = c.get(app.url("/sw.js")).send().await.unwrap();
-    assert_eq!(worker.status(), StatusCode::OK);
-    assert_eq!(header_of(&worker, header::CONTENT_TYPE), "text/javascript");
-    assert_eq!(header_of(&worker, header::CACHE_CONTROL), "no-cache");
-    let policy = header_of(&worker, header::CONTENT_SECURITY_POLICY);
-    assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'"), "{policy}");
+    for name in ["/sw.js", "/call-worker.js"] {
+        let worker = c.get(app.url(name)).send().await.unwrap();
+        assert_eq!(worker.status(), StatusCode::OK, "{name}");
+        assert_eq!(header_of(&worker, header::CONTENT_TYPE), "text/javascript");
+        assert_eq!(header_of(&worker, header::CACHE_CONTROL), "no-cache");
+        let policy = header_of(&worker, header::CONTENT_SECURITY_POLICY);
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'"), "{name}: {policy}");
+    }
     let icon = c.get(app.url("/favicon.svg")).send().await.unwrap();
     let policy = header_of(&icon, header::CONTENT_SECURITY_POLICY);
     assert!(policy.starts_with("default-src 'self'") && !policy.contains("wasm"), "{policy}");

@@ -941,3 +941,41 @@ test("an encrypted call takes up its conversation's new keys when a device is ad
   await otherContext.close();
   await close();
 });
+
+test("a browser that cannot encrypt a call's media does not join an encrypted conversation's call, and says why", async ({
+  browser,
+}) => {
+  const { a, close } = await encryptedDm(browser);
+  // As in a browser without encoded transforms.
+  await a.addInitScript(() => {
+    delete (window as { RTCRtpScriptTransform?: unknown }).RTCRtpScriptTransform;
+  });
+  await a.reload();
+  await expectKeysReady(a);
+  await a.getByRole("button", { name: "Start call" }).click();
+  const stage = a.getByRole("region", { name: "Call" });
+  await expect(stage.getByRole("alert")).toContainText("This browser cannot encrypt a call's sound and pictures", KEYS);
+  await expect(a.locator("section.call-stage")).toHaveAttribute("data-phase", "idle");
+  await expect(stage.getByRole("button", { name: "Start call" })).toBeVisible();
+  await close();
+});
+
+test("where the call worker does not load, an encrypted conversation's call is left, saying why", async ({ browser }) => {
+  const { a, close } = await encryptedDm(browser);
+  // The page asks for a worker script the server does not have, as when it fails to load.
+  await a.addInitScript(() => {
+    const Real = window.Worker;
+    window.Worker = class extends Real {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(String(url) === "/call-worker.js" ? "/no-such-worker.js" : url, options);
+      }
+    };
+  });
+  await a.reload();
+  await expectKeysReady(a);
+  await a.getByRole("button", { name: "Start call" }).click();
+  const stage = a.getByRole("region", { name: "Call" });
+  await expect(stage.getByRole("alert")).toContainText("The call's encryption could not start: its worker failed", KEYS);
+  await expect(a.locator("section.call-stage")).toHaveAttribute("data-phase", "idle");
+  await close();
+});

@@ -25,6 +25,7 @@ use futures::channel::oneshot;
 use js_sys::{Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -86,7 +87,7 @@ pub struct MediaEncryption {
     me: i64,
     conversation: i64,
     epoch: Cell<u64>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _handlers: (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(JsValue)>),
 }
 
 impl MediaEncryption {
@@ -110,15 +111,20 @@ impl MediaEncryption {
         options.set_type(WorkerType::Module);
         let worker =
             Worker::new_with_options(WORKER_SCRIPT, &options).map_err(|e| crate::call::describe(&e))?;
+        // Told once whether the worker started; what comes after is logged.
         let (ready, started) = oneshot::channel::<Result<(), String>>();
-        let ready = RefCell::new(Some(ready));
+        let ready = Rc::new(RefCell::new(Some(ready)));
+        let answer = move |result: Result<(), String>| match ready.borrow_mut().take() {
+            Some(ready) => drop(ready.send(result)),
+            None => {
+                if let Err(why) = result {
+                    leptos::logging::warn!("the call's encryption: {why}");
+                }
+            }
+        };
+        let answer_error = answer.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(text) = event.data().as_string() else { return };
-            let answer = |result| {
-                if let Some(ready) = ready.borrow_mut().take() {
-                    let _ = ready.send(result);
-                }
-            };
             match serde_json::from_str::<FromWorker>(&text) {
                 Ok(FromWorker::Ready) => answer(Ok(())),
                 Ok(FromWorker::Failed { reason }) => answer(Err(reason)),
@@ -127,6 +133,15 @@ impl MediaEncryption {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // A script that does not load (or throws) says so here, not in a message.
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let message = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
+            answer_error(Err(format!(
+                "its worker failed ({})",
+                message.unwrap_or_else(|| "no reason given".into())
+            )));
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let refused = |why: String| {
             format!("The call's encryption could not start: {why}. Reload the page to try again.")
         };
@@ -143,7 +158,7 @@ impl MediaEncryption {
             me,
             conversation,
             epoch: Cell::new(keys.epoch),
-            _on_message: on_message,
+            _handlers: (on_message, on_error),
         };
         encryption.give(keys)?;
         Ok(encryption)

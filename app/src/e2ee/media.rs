@@ -87,7 +87,8 @@ pub struct MediaEncryption {
     me: i64,
     conversation: i64,
     epoch: Cell<u64>,
-    _handlers: (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(JsValue)>),
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(JsValue)>,
 }
 
 impl MediaEncryption {
@@ -158,7 +159,8 @@ impl MediaEncryption {
             me,
             conversation,
             epoch: Cell::new(keys.epoch),
-            _handlers: (on_message, on_error),
+            _on_message: on_message,
+            _on_error: on_error,
         };
         encryption.give(keys)?;
         Ok(encryption)

@@ -831,9 +831,9 @@ fn renew_media_keys() {
     let Some((me, conversation)) = with(|e| e.media.as_ref().map(|m| m.of())) else { return };
     leptos::task::spawn_local(async move {
         let keys = crate::e2ee::media::call_keys(me, conversation).await;
-        let taken = with(|e| match (e.media.as_ref(), keys) {
-            (Some(media), Ok(keys)) if media.of() == (me, conversation) => media.take(keys),
-            (_, Err(why)) => Err(why),
+        let taken = with(|e| match e.media.as_ref() {
+            Some(media) if media.of() == (me, conversation) => keys.and_then(|keys| media.take(keys)),
+            // The call ended (or moved) while the keys were fetched.
             _ => Ok(()),
         });
         if let Err(why) = taken {

@@ -66,7 +66,7 @@ enum FromWorker {
 }
 
 /// Whether this browser can encrypt a call's media.
-pub fn supported() -> bool {
+fn supported() -> bool {
     Reflect::has(&js_sys::global(), &JsValue::from_str("RTCRtpScriptTransform")).unwrap_or(false)
 }
 

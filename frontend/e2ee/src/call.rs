@@ -197,12 +197,12 @@ impl CallCrypto {
     /// The receiving key of key id `kid`, from its epoch's base key.
     fn derive(&self, kid: KeyId) -> Result<DecryptionKey> {
         let id = MlsKeyId::from_key_id(kid, self.bits);
-        let low = id.epoch_lsb();
-        let keys = self
-            .epochs
-            .iter()
-            .find(|k| low_bits(k.epoch) == low && id.context_id() == 0)
-            .ok_or(Error::NoCallKey)?;
+        // Parley's senders use no context: a key id with one is none of theirs.
+        if id.context_id() != 0 {
+            return Err(Error::NoCallKey);
+        }
+        let keys =
+            self.epochs.iter().find(|k| low_bits(k.epoch) == id.epoch_lsb()).ok_or(Error::NoCallKey)?;
         DecryptionKey::derive_from(SUITE, id, &keys.base_key).map_err(mls)
     }
 }

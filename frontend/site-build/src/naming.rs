@@ -25,7 +25,9 @@ const WASM: &str = "parley.wasm";
 const CSS: &str = "parley.css";
 /// The workers, at the site's root, that import the app's JavaScript and
 /// load its WebAssembly, by name: the service worker (to read pushes) and
-/// the one that encrypts and decrypts the media of encrypted calls.
+/// the one that encrypts and decrypts the media of encrypted calls. The
+/// server serves the same list with a policy of their own
+/// (`server::http::site::WORKERS`).
 const WORKERS: [&str; 2] = ["sw.js", "call-worker.js"];
 
 /// The names given: the hash in the app's files' names, the one in the

@@ -72,7 +72,9 @@ pub fn site_files(site_root: &Path) -> ServeDir {
 
 /// The workers' scripts at the site's root, each served at `/{name}`: the
 /// service worker (which reads encrypted pushes) and the worker that
-/// encrypts and decrypts the media of encrypted calls.
+/// encrypts and decrypts the media of encrypted calls. The site build
+/// rewrites the same list's names of the app's files (`site-build`'s
+/// `naming::WORKERS`).
 pub const WORKERS: [&str; 2] = ["sw.js", "call-worker.js"];
 
 /// A worker's script (one of [`WORKERS`]), with the policy its worker runs
